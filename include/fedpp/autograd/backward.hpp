@@ -1,0 +1,73 @@
+// fedpp: the reverse sweep.
+//
+// backward() orders the graph below a root topologically with an explicit
+// stack (no recursion, so graph depth is not limited by the call stack), then
+// visits the nodes from the root down, each pushing its gradient to its
+// inputs. Leaf gradients accumulate across calls; intermediate gradients are
+// freed as soon as they have been pushed.
+#pragma once
+
+#include "fedpp/autograd/node.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace fedpp::detail {
+
+/// A fresh number for each backward pass, so "visited" needs no clearing.
+inline std::uint64_t next_visit_mark() noexcept {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+/// Nodes below `root` that require a gradient, inputs before the nodes that
+/// use them. The returned vector is per thread and reused by the next call.
+template <class T>
+const std::vector<Node<T>*>& topological_order(Node<T>& root) {
+    thread_local std::vector<Node<T>*> order;
+    thread_local std::vector<std::pair<Node<T>*, int>> stack; // node, next input to visit
+    order.clear();
+    stack.clear();
+    const std::uint64_t mark = next_visit_mark();
+    root.visit_mark = mark;
+    stack.emplace_back(&root, 0);
+    while (!stack.empty()) {
+        const std::size_t top = stack.size() - 1;
+        Node<T>* node = stack[top].first;
+        const int next_input = stack[top].second;
+        if (next_input < static_cast<int>(node->inputs.size())) {
+            stack[top].second = next_input + 1;
+            Node<T>* input = node->inputs[static_cast<std::size_t>(next_input)].get();
+            if (input != nullptr && input->requires_grad && input->visit_mark != mark) {
+                input->visit_mark = mark;
+                stack.emplace_back(input, 0);
+            }
+        } else {
+            order.push_back(node);
+            stack.pop_back();
+        }
+    }
+    return order;
+}
+
+/// Accumulates `seed` into root's gradient and propagates it to every leaf
+/// below root that requires a gradient.
+template <class T>
+void run_backward(Node<T>& root, const Matrix<T>& seed) {
+    const auto& order = topological_order(root);
+    root.accumulate(seed);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        Node<T>& node = **it;
+        if (node.is_leaf()) {
+            continue;
+        }
+        if (node.has_grad) {
+            node.backward();
+        }
+        node.drop_grad();
+    }
+}
+
+} // namespace fedpp::detail

@@ -1,0 +1,122 @@
+// fedpp: one node of the autograd graph.
+//
+// A Tensor is a handle to a Node. A leaf node holds a value (and, when it
+// requires a gradient, the accumulated gradient). An operation's result is a
+// node of a class derived from Node that also holds shared pointers to its
+// inputs and knows how to push its gradient back to them: one node per
+// matrix operation, with an Eigen kernel for the backward step.
+//
+// The graph is owned by the tensors that refer to it: when the last handle to
+// a loss goes away, the graph behind it is freed. Each training loop thus
+// owns its own graph; there is no tape shared between loops or threads.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace fedpp::detail {
+
+/// Storage of every tensor: a dense, row-major Eigen matrix. Row-major keeps
+/// each example (a row of a batch) contiguous.
+template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+using Index = Eigen::Index;
+
+template <class T>
+class Node;
+
+template <class T>
+using NodePtr = std::shared_ptr<Node<T>>;
+
+/// Releases a node's inputs without recursion. Destroying the last handle to
+/// a long chain of nodes would otherwise recurse once per node and overflow
+/// the stack; instead, inputs whose last owner is this node are parked in a
+/// per-thread list and destroyed by a loop at the outermost level.
+template <class T>
+void release_inputs_iteratively(std::array<NodePtr<T>, 3>& inputs) noexcept {
+    thread_local std::vector<NodePtr<T>> pending;
+    thread_local bool draining = false;
+    for (auto& input : inputs) {
+        if (input && input.use_count() == 1) {
+            pending.push_back(std::move(input));
+        } else {
+            input.reset();
+        }
+    }
+    if (draining) {
+        return;
+    }
+    draining = true;
+    while (!pending.empty()) {
+        NodePtr<T> last = std::move(pending.back());
+        pending.pop_back();
+        last.reset(); // may push this node's own inputs onto `pending`
+    }
+    draining = false;
+}
+
+template <class T>
+class Node {
+public:
+    Matrix<T> value;
+    Matrix<T> grad;               // meaningful only when has_grad
+    bool has_grad = false;
+    bool requires_grad = false;
+    std::uint64_t visit_mark = 0; // used by backward() to visit each node once
+    std::array<NodePtr<T>, 3> inputs{};
+
+    Node() = default;
+    Node(Matrix<T> initial_value, bool needs_grad) : value(std::move(initial_value)), requires_grad(needs_grad) {}
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+    virtual ~Node() { release_inputs_iteratively(inputs); }
+
+    /// Pushes this node's gradient to its inputs. Leaves have nothing to do.
+    virtual void backward() {}
+
+    /// The operation that produced this node ("leaf" for leaves).
+    [[nodiscard]] virtual std::string_view op_name() const noexcept { return "leaf"; }
+
+    [[nodiscard]] bool is_leaf() const noexcept { return !inputs[0]; }
+
+    /// grad += expression (grad = expression the first time).
+    template <class Expression>
+    void accumulate(const Expression& expression) {
+        if (has_grad) {
+            grad += expression;
+        } else {
+            grad = expression;
+            has_grad = true;
+        }
+    }
+
+    /// grad += lhs * rhs for a matrix product, evaluated without a
+    /// temporary (Eigen assumes products alias unless told otherwise).
+    template <class Lhs, class Rhs>
+    void accumulate_product(const Lhs& lhs, const Rhs& rhs) {
+        if (has_grad) {
+            grad.noalias() += lhs * rhs;
+        } else {
+            grad.resize(lhs.rows(), rhs.cols());
+            grad.noalias() = lhs * rhs;
+            has_grad = true;
+        }
+    }
+
+    /// Frees the gradient (used for intermediate nodes once it has been
+    /// pushed to the inputs, so a graph holds at most the gradients still
+    /// in flight).
+    void drop_grad() noexcept {
+        grad.resize(0, 0);
+        has_grad = false;
+    }
+};
+
+} // namespace fedpp::detail

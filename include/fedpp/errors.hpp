@@ -1,0 +1,77 @@
+// fedpp: the exception types the library throws.
+//
+// Every failure that depends on run-time values (shapes, pointer state,
+// corrupt bytes, bad weights) is reported with one of these typed exceptions
+// and a message that says what was wrong and what to do about it. Rules that
+// can be decided from types alone are compile errors instead (see
+// location.hpp and pointer.hpp).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace fedpp {
+
+/// Base class of every exception thrown by fedpp.
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Operands whose shapes do not fit the operation (matmul inner sizes,
+/// broadcasting, a model whose layers differ from another's, ...).
+class ShapeError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Misuse of the autograd machinery: backward() on a value that does not
+/// require a gradient, reading a gradient that was never computed, ...
+class AutogradError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A Pointer was used after get(), move(), declassify() or a C++ move
+/// emptied it.
+class InvalidPointerError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Values at two different workers of the same location type were combined.
+/// (Different location *types* are rejected at compile time.)
+class LocationError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A worker was asked for an object it does not hold, or holds with another
+/// type, or the worker itself is gone.
+class RemoteObjectError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Bytes that do not decode to the expected value: wrong type tag, truncated
+/// payload, trailing garbage.
+class SerializationError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Invalid input to an aggregation such as fedavg: no models, zero or
+/// negative total weight, non-finite parameters.
+class AggregationError : public Error {
+public:
+    using Error::Error;
+};
+
+/// An invalid argument that is not a shape problem (a negative learning
+/// rate, a label out of range, ...).
+class ArgumentError : public Error {
+public:
+    using Error::Error;
+};
+
+} // namespace fedpp
