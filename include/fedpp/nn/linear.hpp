@@ -1,0 +1,91 @@
+// fedpp: nn::Linear, the fully connected layer y = x W^T + b.
+#pragma once
+
+#include "fedpp/errors.hpp"
+#include "fedpp/random.hpp"
+#include "fedpp/tensor.hpp"
+
+#include <cmath>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace fedpp::nn {
+
+/// A fully connected layer: weight is out x in, bias is 1 x out, and
+/// forward(x) = x W^T + b for a batch x of shape n x in.
+template <class T = float>
+class Linear {
+public:
+    using scalar_type = T;
+    using matrix_type = detail::Matrix<T>;
+
+    /// Initialised as torch.nn.Linear is: weight and bias drawn from
+    /// U(-1/sqrt(in), 1/sqrt(in)), here from `generator` (weight first, row
+    /// by row, then bias), so a seed fixes the initial model.
+    Linear(Index in_features, Index out_features, Generator& generator) {
+        if (in_features <= 0 || out_features <= 0) {
+            throw ShapeError("nn::Linear(" + std::to_string(in_features) + ", " + std::to_string(out_features) +
+                             "): both sizes must be positive");
+        }
+        const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+        matrix_type weight(out_features, in_features);
+        for (Index r = 0; r < out_features; ++r) {
+            for (Index c = 0; c < in_features; ++c) {
+                weight(r, c) = static_cast<T>(generator.uniform(-bound, bound));
+            }
+        }
+        matrix_type bias(1, out_features);
+        for (Index c = 0; c < out_features; ++c) {
+            bias(0, c) = static_cast<T>(generator.uniform(-bound, bound));
+        }
+        weight_ = Tensor<T>(std::move(weight), true);
+        bias_ = Tensor<T>(std::move(bias), true);
+    }
+
+    /// A layer with the given weight (out x in) and bias (1 x out); the
+    /// values are copied into new parameter tensors.
+    Linear(matrix_type weight, matrix_type bias) {
+        if (weight.rows() <= 0 || weight.cols() <= 0) {
+            throw ShapeError("nn::Linear: the weight is " + detail::shape_of(weight.rows(), weight.cols()) +
+                             "; it must be out x in with both sizes positive");
+        }
+        if (bias.rows() != 1 || bias.cols() != weight.rows()) {
+            throw ShapeError("nn::Linear: the bias is " + detail::shape_of(bias.rows(), bias.cols()) +
+                             " but the weight is " + detail::shape_of(weight.rows(), weight.cols()) +
+                             "; the bias must be 1x" + std::to_string(weight.rows()));
+        }
+        weight_ = Tensor<T>(std::move(weight), true);
+        bias_ = Tensor<T>(std::move(bias), true);
+    }
+
+    Linear(Linear&&) noexcept = default;
+    Linear& operator=(Linear&&) noexcept = default;
+    Linear(const Linear&) = delete; // models are copied explicitly: use copy()
+    Linear& operator=(const Linear&) = delete;
+    ~Linear() = default;
+
+    [[nodiscard]] Tensor<T> operator()(const Tensor<T>& x) const { return linear(x, weight_, bias_); }
+    [[nodiscard]] Tensor<T> forward(const Tensor<T>& x) const { return linear(x, weight_, bias_); }
+
+    [[nodiscard]] Index in_features() const noexcept { return weight_.cols(); }
+    [[nodiscard]] Index out_features() const noexcept { return weight_.rows(); }
+
+    [[nodiscard]] const Tensor<T>& weight() const noexcept { return weight_; }
+    [[nodiscard]] Tensor<T>& weight() noexcept { return weight_; }
+    [[nodiscard]] const Tensor<T>& bias() const noexcept { return bias_; }
+    [[nodiscard]] Tensor<T>& bias() noexcept { return bias_; }
+
+    /// {weight, bias}: handles sharing the layer's storage.
+    [[nodiscard]] std::vector<Tensor<T>> parameters() const { return {weight_, bias_}; }
+
+    /// An independent layer with the same values (and no gradients).
+    [[nodiscard]] Linear copy() const { return Linear(weight_.value(), bias_.value()); }
+
+private:
+    Tensor<T> weight_;
+    Tensor<T> bias_;
+};
+
+} // namespace fedpp::nn
