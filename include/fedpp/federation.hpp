@@ -1,0 +1,44 @@
+// fedpp: Federation, the parties of one federated computation.
+//
+// The C++ counterpart of PySyft's hook: it stands for the model owner (the
+// program itself), connects the workers through one Transport and keeps the
+// transfer log.
+//
+//     fedpp::Federation federation;                  // the model owner, "me"
+//     fedpp::Worker<Bob> bob(federation);            // a data owner
+#pragma once
+
+#include "fedpp/transfer_log.hpp"
+#include "fedpp/transport.hpp"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace fedpp {
+
+class Federation {
+public:
+    explicit Federation(std::string model_owner_name = "me",
+                        std::unique_ptr<Transport> transport = std::make_unique<InProcessTransport>())
+        : seam_(std::make_shared<detail::Seam>(std::move(model_owner_name), std::move(transport))) {}
+
+    Federation(const Federation&) = delete;
+    Federation& operator=(const Federation&) = delete;
+    Federation(Federation&&) = delete;
+    Federation& operator=(Federation&&) = delete;
+    ~Federation() = default;
+
+    /// Every value that crossed between parties so far.
+    [[nodiscard]] TransferLog& transfers() noexcept { return seam_->log; }
+    [[nodiscard]] const TransferLog& transfers() const noexcept { return seam_->log; }
+
+    [[nodiscard]] std::string model_owner_name() const { return seam_->name_of(model_owner_id); }
+
+    [[nodiscard]] const std::shared_ptr<detail::Seam>& seam() const noexcept { return seam_; }
+
+private:
+    std::shared_ptr<detail::Seam> seam_;
+};
+
+} // namespace fedpp

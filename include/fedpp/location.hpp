@@ -1,0 +1,69 @@
+// fedpp: locations are types.
+//
+// Where a value lives is part of its type: Pointer<T, L> is a T held at a
+// worker of location L. A location is any (empty) type with a `name` and a
+// `trusted` flag; two ready-made kinds cover the federated-learning roles:
+//
+//     using Bob    = fedpp::DataOwner<"bob">;                   // keeps its data
+//     using Secure = fedpp::TrustedAggregator<"secure_worker">; // may average
+//
+// DataOwner locations are untrusted: what they hold cannot be read back
+// (except scalars such as a loss) without fedpp::declassify, and may only
+// leave for a trusted location. Only a trusted location may run fedavg.
+// Two values can only be combined where they both live.
+#pragma once
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+namespace fedpp {
+
+namespace detail {
+/// A string usable as a template argument: DataOwner<"bob">.
+template <std::size_t N>
+struct FixedString {
+    char chars[N]{};
+    constexpr FixedString(const char (&text)[N]) noexcept { std::copy_n(text, N, chars); } // NOLINT: implicit by design
+    [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars, N - 1}; }
+};
+} // namespace detail
+
+/// A location type: `static constexpr std::string_view name` (the default
+/// name of its workers) and `static constexpr bool trusted`.
+template <class L>
+concept Location = std::is_empty_v<L> && requires {
+    { L::name } -> std::convertible_to<std::string_view>;
+    { L::trusted } -> std::convertible_to<bool>;
+};
+
+/// A location allowed to aggregate (fedavg) and to hand values to anyone.
+template <class L>
+concept TrustedLocation = Location<L> && L::trusted;
+
+/// A location that keeps what it holds: a data owner.
+template <class L>
+concept UntrustedLocation = Location<L> && !L::trusted;
+
+/// A party that owns data and trains on it; untrusted.
+template <detail::FixedString Name>
+struct DataOwner {
+    static constexpr std::string_view name = Name.view();
+    static constexpr bool trusted = false;
+};
+
+/// The party trusted to aggregate (PySyft's secure_worker).
+template <detail::FixedString Name>
+struct TrustedAggregator {
+    static constexpr std::string_view name = Name.view();
+    static constexpr bool trusted = true;
+};
+
+/// True when values of type T may be read back from an untrusted location
+/// with a plain get(): single numbers such as a loss or an example count.
+template <class T>
+inline constexpr bool is_public_scalar_v = std::is_arithmetic_v<T>;
+
+} // namespace fedpp
