@@ -1,0 +1,247 @@
+// fedpp: federated averaging (FedAvg) at a trusted location.
+//
+//     auto average = fedpp::fedavg(bobs_model, alices_model);  // both at secure_worker
+//     auto average = fedpp::fedavg(models);                    // a range of pointers
+//     auto average = fedpp::fedavg(models, example_counts);    // weighted
+//
+// The average is computed where the models are and stays there: the result
+// is a Pointer at the same trusted location. Compile-time rules: all models
+// must be at one location, and that location must be trusted.
+#pragma once
+
+#include "fedpp/errors.hpp"
+#include "fedpp/location.hpp"
+#include "fedpp/nn/module.hpp"
+#include "fedpp/pointer.hpp"
+#include "fedpp/tensor.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <iterator>
+#include <ranges>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace fedpp {
+
+template <class M>
+struct is_tensor : std::false_type {};
+template <class T>
+struct is_tensor<Tensor<T>> : std::true_type {};
+
+/// What fedavg can average: models (nn::Model) and plain tensors.
+template <class M>
+concept Averageable = nn::Model<M> || is_tensor<M>::value;
+
+namespace detail {
+
+template <class T>
+std::vector<Tensor<T>> parameters_of(const Tensor<T>& tensor) {
+    return {tensor};
+}
+template <nn::Model M>
+std::vector<Tensor<typename M::scalar_type>> parameters_of(const M& model) {
+    return model.parameters();
+}
+
+template <class T>
+Tensor<T> independent_copy(const Tensor<T>& tensor) {
+    return Tensor<T>(tensor.value(), tensor.requires_grad());
+}
+template <nn::Model M>
+M independent_copy(const M& model) {
+    return model.copy();
+}
+
+template <class M>
+void check_same_layout(const std::vector<M>& reference, const std::vector<M>& params, std::size_t model_index) {
+    if (params.size() != reference.size()) {
+        throw ShapeError("fedavg: model " + std::to_string(model_index) + " has " + std::to_string(params.size()) +
+                         " parameter tensors, model 0 has " + std::to_string(reference.size()));
+    }
+    for (std::size_t k = 0; k < params.size(); ++k) {
+        if (params[k].rows() != reference[k].rows() || params[k].cols() != reference[k].cols()) {
+            throw ShapeError("fedavg: parameter " + std::to_string(k) + " of model " + std::to_string(model_index) +
+                             " is " + params[k].shape_string() + ", in model 0 it is " +
+                             reference[k].shape_string());
+        }
+    }
+}
+
+/// Checks the weights of a weighted average: as many as models, each finite
+/// and >= 0, with a positive total. Returns the total.
+inline double checked_total_weight(std::span<const double> weights, std::size_t model_count) {
+    if (weights.size() != model_count) {
+        throw AggregationError("fedavg: " + std::to_string(weights.size()) + " weights for " +
+                               std::to_string(model_count) + " models");
+    }
+    double total = 0;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+        if (!std::isfinite(weights[i]) || weights[i] < 0) {
+            throw AggregationError("fedavg: the weight of model " + std::to_string(i) + " is " +
+                                   std::to_string(weights[i]) + "; weights must be finite and >= 0");
+        }
+        total += weights[i];
+    }
+    if (!(total > 0)) {
+        throw AggregationError("fedavg: the weights add up to zero; at least one model needs a positive weight");
+    }
+    return total;
+}
+
+/// sum_i w_i m_i / sum_i w_i (w_i = 1 when `weights` is empty), parameter by
+/// parameter. Reads each input once, never writes to it, and allocates one
+/// model: the result. Non-finite inputs are detected from the result (any
+/// NaN or infinity in an input makes the sum non-finite) and then traced to
+/// the first offending model for the message.
+template <Averageable M>
+M average(std::span<M* const> models, std::span<const double> weights) {
+    if (models.empty()) {
+        throw AggregationError("fedavg: no models to average");
+    }
+    const bool weighted = !weights.empty();
+    const double total = weighted ? checked_total_weight(weights, models.size()) : double(models.size());
+    const auto reference = parameters_of(*models[0]);
+    for (std::size_t i = 1; i < models.size(); ++i) {
+        check_same_layout(reference, parameters_of(*models[i]), i);
+    }
+    using T = typename decltype(reference)::value_type::scalar_type;
+    M result = independent_copy(*models[0]);
+    auto sums = parameters_of(result);
+    for (std::size_t i = 0; i < models.size(); ++i) {
+        const auto params = i == 0 ? reference : parameters_of(*models[i]);
+        for (std::size_t k = 0; k < sums.size(); ++k) {
+            auto& sum = sums[k].value();
+            if (!weighted) {
+                if (i != 0) {
+                    sum += params[k].value();
+                }
+            } else if (i == 0) {
+                sum *= static_cast<T>(weights[0]);
+            } else {
+                sum += static_cast<T>(weights[i]) * params[k].value();
+            }
+        }
+    }
+    for (std::size_t k = 0; k < sums.size(); ++k) {
+        auto& sum = sums[k].value();
+        sum /= static_cast<T>(total);
+        if (!sum.allFinite()) {
+            for (std::size_t i = 0; i < models.size(); ++i) {
+                const auto params = parameters_of(*models[i]);
+                if (!params[k].value().allFinite()) {
+                    throw AggregationError("fedavg: parameter " + std::to_string(k) + " of model " +
+                                           std::to_string(i) + " holds NaN or infinite values");
+                }
+            }
+            throw AggregationError("fedavg: the average of parameter " + std::to_string(k) +
+                                   " overflows to infinity");
+        }
+    }
+    return result;
+}
+
+/// Runs `average` at the (single, trusted) worker the pointers refer to.
+template <class M, Location L>
+Pointer<M, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, std::span<const double> weights) {
+    if (pointers.empty()) {
+        throw AggregationError("fedavg: no models to average");
+    }
+    const Pointer<M, L>& first = *pointers.front();
+    PointerAccess::require_live(first, "fedavg");
+    const auto& seam = PointerAccess::seam(first);
+    const WorkerId worker = first.worker_id();
+    Task task;
+    task.inputs.reserve(pointers.size());
+    for (const Pointer<M, L>* pointer : pointers) {
+        PointerAccess::require_at(*pointer, seam, worker, "fedavg");
+        task.inputs.emplace_back(pointer->id(), &value_type<M>());
+    }
+    task.body = [weights](std::span<RemoteObject* const> objects) -> std::unique_ptr<RemoteObject> {
+        std::vector<M*> models;
+        models.reserve(objects.size());
+        for (RemoteObject* object : objects) {
+            models.push_back(&static_cast<RemoteValue<M>&>(*object).value);
+        }
+        return std::make_unique<RemoteValue<M>>(average<M>(models, weights));
+    };
+    Request request;
+    request.operation = Operation::execute;
+    request.to = worker;
+    request.task = &task;
+    return PointerAccess::make<M, L>(seam, worker, seam->call(request).object);
+}
+
+template <class M, class L>
+void check_fedavg_rules() {
+    static_assert(TrustedLocation<L>,
+                  "fedpp::fedavg: averaging must run at a trusted location; the models are at a location that "
+                  "is not trusted. Move them to a TrustedAggregator first.");
+    static_assert(Averageable<M>, "fedpp::fedavg: can average models (nn::Model: parameters() and copy()) and "
+                                  "tensors only");
+}
+
+template <class R>
+concept PointerRange = std::ranges::input_range<R> && requires(std::ranges::range_value_t<R>& p) {
+    typename std::ranges::range_value_t<R>::value_type;
+    typename std::ranges::range_value_t<R>::location_type;
+};
+
+template <PointerRange R>
+auto collect_pointers(const R& pointers) {
+    using P = std::ranges::range_value_t<R>;
+    std::vector<const Pointer<typename P::value_type, typename P::location_type>*> out;
+    for (const auto& pointer : pointers) {
+        out.push_back(&pointer);
+    }
+    return out;
+}
+
+} // namespace detail
+
+/// The unweighted average of models (or tensors) at one trusted location:
+/// fedavg(bobs_model, alices_model). Inputs are left untouched; the result
+/// is a new object at the same worker.
+template <class M, Location L, class... Ms, class... Ls>
+[[nodiscard]] Pointer<M, L> fedavg(const Pointer<M, L>& first, const Pointer<Ms, Ls>&... rest) {
+    static_assert((std::is_same_v<Ls, L> && ...),
+                  "fedpp::fedavg: the models live at different locations; move them all to one "
+                  "TrustedAggregator first");
+    static_assert((std::is_same_v<Ms, M> && ...), "fedpp::fedavg: all models must have the same type");
+    detail::check_fedavg_rules<M, L>();
+    const std::array<const Pointer<M, L>*, 1 + sizeof...(rest)> pointers{&first, &rest...};
+    return detail::fedavg_at<M, L>(pointers, {});
+}
+
+/// The unweighted average of a range of pointers (a std::vector of them, say),
+/// all at one trusted worker. AggregationError for an empty range.
+template <detail::PointerRange R>
+[[nodiscard]] auto fedavg(const R& pointers) {
+    using P = std::ranges::range_value_t<R>;
+    detail::check_fedavg_rules<typename P::value_type, typename P::location_type>();
+    const auto collected = detail::collect_pointers(pointers);
+    return detail::fedavg_at<typename P::value_type, typename P::location_type>(collected, {});
+}
+
+/// The average weighted by `weights` (example counts, typically): one
+/// finite weight >= 0 per model, with a positive total.
+template <detail::PointerRange R, std::ranges::input_range W>
+    requires std::is_arithmetic_v<std::ranges::range_value_t<W>>
+[[nodiscard]] auto fedavg(const R& pointers, const W& weights) {
+    using P = std::ranges::range_value_t<R>;
+    detail::check_fedavg_rules<typename P::value_type, typename P::location_type>();
+    const auto collected = detail::collect_pointers(pointers);
+    std::vector<double> as_double;
+    for (const auto& weight : weights) {
+        as_double.push_back(static_cast<double>(weight));
+    }
+    if (collected.empty()) {
+        throw AggregationError("fedavg: no models to average");
+    }
+    detail::checked_total_weight(as_double, collected.size());
+    return detail::fedavg_at<typename P::value_type, typename P::location_type>(collected, as_double);
+}
+
+} // namespace fedpp

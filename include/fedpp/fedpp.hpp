@@ -1,0 +1,25 @@
+// fedpp: federated learning whose privacy rules are checked by the compiler.
+// This header includes the whole library.
+#pragma once
+
+#include "fedpp/autograd/grad_mode.hpp"
+#include "fedpp/codecs.hpp"
+#include "fedpp/data/dataset.hpp"
+#include "fedpp/errors.hpp"
+#include "fedpp/fedavg.hpp"
+#include "fedpp/federation.hpp"
+#include "fedpp/location.hpp"
+#include "fedpp/nn/activation.hpp"
+#include "fedpp/nn/linear.hpp"
+#include "fedpp/nn/loss.hpp"
+#include "fedpp/nn/module.hpp"
+#include "fedpp/nn/sequential.hpp"
+#include "fedpp/optim/sgd.hpp"
+#include "fedpp/pointer.hpp"
+#include "fedpp/random.hpp"
+#include "fedpp/remote_ops.hpp"
+#include "fedpp/serialization.hpp"
+#include "fedpp/tensor.hpp"
+#include "fedpp/transfer_log.hpp"
+#include "fedpp/transport.hpp"
+#include "fedpp/worker.hpp"
