@@ -1,0 +1,16 @@
+// Rule: copy-assigning a Pointer does not compile either.
+#include "parties.hpp"
+
+#include <utility>
+
+int main() {
+    Parties p;
+    auto original = fedpp::send(fedpp::Tensor<float>{{1}}, p.secure);
+    fedpp::Pointer<fedpp::Tensor<float>, Secure> second;
+#ifdef FEDPP_SHOULD_FAIL_TO_BUILD
+    second = original;
+#else
+    second = original.copy();
+#endif
+    return second.valid() && original.valid() ? 0 : 1;
+}

@@ -1,0 +1,49 @@
+// Bytes of heap memory in use by the whole process, for tests that show
+// memory stays flat. Under AddressSanitizer malloc is ASan's, so ask it;
+// otherwise ask glibc.
+#pragma once
+
+#include <cstddef>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FEDPP_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FEDPP_TEST_ASAN 1
+#endif
+#endif
+
+#if defined(FEDPP_TEST_ASAN)
+// Declared here: GCC does not install <sanitizer/allocator_interface.h>.
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
+inline std::size_t heap_bytes_in_use() { return __sanitizer_get_current_allocated_bytes(); }
+#else
+#include <malloc.h>
+inline std::size_t heap_bytes_in_use() {
+    const struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+}
+#endif
+
+#include <fstream>
+#include <string>
+
+/// Resets the kernel's peak resident set size of this process (VmHWM) to
+/// its current size. Returns false where /proc does not allow it.
+inline bool reset_peak_rss() {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";
+    return static_cast<bool>(clear);
+}
+
+/// A /proc/self/status field in bytes (VmRSS: now, VmHWM: peak), 0 if absent.
+inline std::size_t proc_status_bytes(const std::string& field) {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind(field + ":", 0) == 0) {
+            return std::stoull(line.substr(field.size() + 1)) * 1024; // reported in kB
+        }
+    }
+    return 0;
+}

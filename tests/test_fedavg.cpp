@@ -1,0 +1,155 @@
+// fedavg: values, weights, errors, inputs left untouched, memory.
+#include "heap.hpp"
+#include "parties.hpp"
+
+#include <fedpp/fedpp.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+using fedpp::Tensor;
+using Linear = fedpp::nn::Linear<double>;
+using Matrix = fedpp::detail::Matrix<double>;
+
+namespace {
+Linear layer(double w0, double w1, double b) { return Linear(Matrix{{w0, w1}}, Matrix{{b}}); }
+} // namespace
+
+TEST_CASE("fedavg of a pack: the plain average, at the trusted worker, inputs untouched", "[fedavg]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    auto a = fedpp::send(layer(1, 2, 3), secure);
+    auto b = fedpp::send(layer(3, 4, 5), secure);
+    auto c = fedpp::send(layer(5, 0, -2), secure);
+    const auto a_before = fedpp::to_bytes(a.copy().get());
+
+    auto average = fedpp::fedavg(a, b, c);
+    static_assert(std::is_same_v<decltype(average), fedpp::Pointer<Linear, Secure>>);
+    CHECK(average.worker_name() == "secure_worker");
+    CHECK(secure.object_count() == 4); // the inputs stay, plus the average
+    CHECK(fedpp::to_bytes(a.copy().get()) == a_before);
+
+    const auto result = average.get();
+    CHECK(result.weight().value()(0, 0) == 3);
+    CHECK(result.weight().value()(0, 1) == 2);
+    CHECK(result.bias().value()(0, 0) == 2);
+    CHECK(result.weight().requires_grad());
+}
+
+TEST_CASE("fedavg of a range, unweighted and weighted by example counts", "[fedavg]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    std::vector<fedpp::Pointer<Linear, Secure>> models;
+    models.push_back(fedpp::send(layer(0, 0, 0), secure));
+    models.push_back(fedpp::send(layer(4, 8, 12), secure));
+
+    CHECK(fedpp::fedavg(models).get().weight().value()(0, 1) == 4);
+    const std::vector<int> counts{3, 1};
+    const auto weighted = fedpp::fedavg(models, counts).get();
+    CHECK(weighted.weight().value()(0, 0) == 1);
+    CHECK(weighted.bias().value()(0, 0) == 3);
+    const std::vector<double> only_second{0.0, 2.5};
+    CHECK(fedpp::fedavg(models, only_second).get().weight().value()(0, 1) == 8);
+    CHECK(secure.object_count() == 2);
+}
+
+TEST_CASE("fedavg averages tensors and Sequential models too", "[fedavg]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    auto x = fedpp::send(Tensor<float>{{1, 2}}, secure);
+    auto y = fedpp::send(Tensor<float>{{3, 6}}, secure);
+    CHECK(fedpp::fedavg(x, y).get().value()(0, 1) == 4.0f);
+
+    fedpp::Generator g1(1);
+    fedpp::Generator g2(2);
+    fedpp::nn::Sequential<float> m1(fedpp::nn::Linear<float>(3, 2, g1), fedpp::nn::ReLU{});
+    fedpp::nn::Sequential<float> m2(fedpp::nn::Linear<float>(3, 2, g2), fedpp::nn::ReLU{});
+    const fedpp::detail::Matrix<float> expected =
+        (m1.parameters()[0].value() + m2.parameters()[0].value()) / 2.0f;
+    auto p1 = fedpp::send(m1, secure);
+    auto p2 = fedpp::send(m2, secure);
+    CHECK(fedpp::fedavg(p1, p2).get().parameters()[0].value() == expected);
+}
+
+TEST_CASE("fedavg rejects bad input with clear errors", "[fedavg]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    std::vector<fedpp::Pointer<Linear, Secure>> none;
+    CHECK_THROWS_WITH(fedpp::fedavg(none), Catch::Contains("no models to average"));
+    CHECK_THROWS_AS(fedpp::fedavg(none, std::vector<double>{}), fedpp::AggregationError);
+
+    std::vector<fedpp::Pointer<Linear, Secure>> models;
+    models.push_back(fedpp::send(layer(1, 1, 1), secure));
+    models.push_back(fedpp::send(layer(2, 2, 2), secure));
+    fedpp::Pointer<Linear, Secure> spent;
+
+    SECTION("weights") {
+        CHECK_THROWS_WITH(fedpp::fedavg(models, std::vector<double>{1}), Catch::Contains("1 weights for 2 models"));
+        CHECK_THROWS_WITH(fedpp::fedavg(models, std::vector<double>{0, 0}), Catch::Contains("add up to zero"));
+        CHECK_THROWS_WITH(fedpp::fedavg(models, std::vector<double>{1, -1}), Catch::Contains("finite and >= 0"));
+        CHECK_THROWS_AS(fedpp::fedavg(models, std::vector<double>{1, std::nan("")}), fedpp::AggregationError);
+        CHECK_THROWS_AS(fedpp::fedavg(models, std::vector<double>{1, std::numeric_limits<double>::infinity()}),
+                        fedpp::AggregationError);
+    }
+    SECTION("shapes") {
+        models.push_back(fedpp::send(Linear(Matrix{{1, 2, 3}}, Matrix{{1}}), secure));
+        CHECK_THROWS_WITH(fedpp::fedavg(models),
+                          Catch::Contains("parameter 0 of model 2 is 1x3, in model 0 it is 1x2"));
+    }
+    SECTION("different layer counts") {
+        fedpp::Federation other;
+        fedpp::Worker<Secure> agg(other);
+        fedpp::Generator g(1);
+        auto a = fedpp::send(fedpp::nn::Sequential<float>(fedpp::nn::Linear<float>(2, 2, g)), agg);
+        auto b = fedpp::send(fedpp::nn::Sequential<float>(fedpp::nn::Linear<float>(2, 2, g), fedpp::nn::ReLU{},
+                                                          fedpp::nn::Linear<float>(2, 2, g)),
+                             agg);
+        CHECK_THROWS_WITH(fedpp::fedavg(a, b), Catch::Contains("model 1 has 4 parameter tensors, model 0 has 2"));
+    }
+    SECTION("non-finite values") {
+        models.push_back(fedpp::send(layer(1, std::nan(""), 1), secure));
+        CHECK_THROWS_WITH(fedpp::fedavg(models), Catch::Contains("parameter 0 of model 2 holds NaN or infinite"));
+        models.back() = fedpp::send(layer(1, 1, std::numeric_limits<double>::infinity()), secure);
+        CHECK_THROWS_WITH(fedpp::fedavg(models), Catch::Contains("parameter 1 of model 2 holds NaN or infinite"));
+        // A zero weight does not excuse an infinite value.
+        CHECK_THROWS_AS(fedpp::fedavg(models, std::vector<double>{1, 1, 0}), fedpp::AggregationError);
+    }
+    SECTION("a spent pointer") {
+        spent = std::move(models[1]);
+        CHECK_THROWS_AS(fedpp::fedavg(models), fedpp::InvalidPointerError);
+    }
+    // No failed fedavg stored a result: the worker holds the inputs only.
+    std::size_t live = spent.valid() ? 1 : 0;
+    for (const auto& model : models) {
+        live += model.valid() ? 1 : 0;
+    }
+    CHECK(secure.object_count() == live);
+}
+
+TEST_CASE("fedavg needs memory for one model beyond its inputs, whatever their number", "[fedavg][memory]") {
+    // Eight 16 MiB tensors at the aggregator; the peak resident size during
+    // fedavg may grow by the result (16 MiB) and some slack, not by a copy
+    // per input (8 x 16 MiB).
+    constexpr fedpp::Index elements = 4 * 1024 * 1024;
+    constexpr std::size_t model_bytes = elements * sizeof(float);
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    std::vector<fedpp::Pointer<Tensor<float>, Secure>> models;
+    for (int i = 0; i < 8; ++i) {
+        models.push_back(fedpp::send(Tensor<float>::full(1, elements, float(i)), secure));
+    }
+    if (!reset_peak_rss()) {
+        WARN("cannot reset the peak RSS here; skipping the measurement");
+        return;
+    }
+    const std::size_t before = proc_status_bytes("VmRSS");
+    auto average = fedpp::fedavg(models);
+    const std::size_t peak = proc_status_bytes("VmHWM");
+    INFO("resident before " << before << " bytes, peak during fedavg " << peak);
+    CHECK(peak - before < 2 * model_bytes);
+    CHECK(fedpp::fedavg(models, std::vector<int>(8, 1)).valid());
+    CHECK(average.get().value()(0, 12345) == 3.5f);
+}

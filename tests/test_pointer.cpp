@@ -1,0 +1,225 @@
+// Worker and Pointer semantics: send, get, move, copy, run, deletion, errors,
+// and the transfer log.
+#include "parties.hpp"
+
+#include <fedpp/fedpp.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+#include <vector>
+
+using fedpp::Tensor;
+using fedpp::TransferKind;
+
+TEST_CASE("send places a copy at the worker; get brings it back and deletes it there", "[pointer]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    Tensor<double> local{{1, 2}};
+    auto remote = fedpp::send(local, secure);
+    CHECK(remote.valid());
+    CHECK(remote.worker_name() == "secure_worker");
+    CHECK(secure.object_count() == 1);
+    REQUIRE(secure.objects().size() == 1);
+    CHECK(secure.objects()[0].type == "fedpp::Tensor<f64>");
+
+    local.value()(0, 0) = 100; // the worker holds its own copy
+    const auto back = remote.get();
+    CHECK(back.value()(0, 0) == 1);
+    CHECK(secure.object_count() == 0);
+    CHECK_FALSE(remote.valid());
+    CHECK_THROWS_WITH(remote.get(), Catch::Contains("the pointer is spent: get() already brought its value back"));
+    CHECK_THROWS_AS(remote.copy(), fedpp::InvalidPointerError);
+    CHECK_THROWS_AS(remote.move(secure), fedpp::InvalidPointerError);
+}
+
+TEST_CASE("destroying the last pointer deletes the remote object", "[pointer]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Bob> bob(hook);
+    {
+        auto a = fedpp::send(Tensor<float>{{1}}, bob);
+        auto b = fedpp::send(Tensor<float>{{2}}, bob);
+        CHECK(bob.object_count() == 2);
+        auto c = std::move(a); // ownership moves, nothing is deleted
+        CHECK(bob.object_count() == 2);
+        CHECK_FALSE(a.valid()); // NOLINT(bugprone-use-after-move): testing the moved-from state
+        CHECK_THROWS_WITH(a.copy(), Catch::Contains("moved from"));
+        b = std::move(c); // b's old object is deleted
+        CHECK(bob.object_count() == 1);
+    }
+    CHECK(bob.object_count() == 0);
+}
+
+TEST_CASE("move goes worker to worker, never through the model owner", "[pointer]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Bob> bob(hook);
+    fedpp::Worker<Secure> secure(hook);
+    fedpp::Generator generator(1);
+    const fedpp::nn::Linear<float> model(3, 2, generator);
+    auto at_bob = fedpp::send(model.copy(), bob);
+    hook.transfers().clear();
+
+    auto at_secure = at_bob.move(secure);
+    CHECK_FALSE(at_bob.valid());
+    CHECK(at_secure.valid());
+    CHECK(bob.object_count() == 0);
+    CHECK(secure.object_count() == 1);
+    CHECK_THROWS_WITH(at_bob.move(secure), Catch::Contains("move() already transferred"));
+
+    const auto log = hook.transfers().entries();
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].kind == TransferKind::move);
+    CHECK(log[0].from == "bob");
+    CHECK(log[0].to == "secure_worker");
+    CHECK(log[0].type == "fedpp::nn::Linear<f32>");
+    CHECK(log[0].bytes == fedpp::to_bytes(model).size());
+
+    const auto back = at_secure.get();
+    CHECK(back.weight().value() == model.weight().value());
+}
+
+TEST_CASE("moving to the current location is a no-op", "[pointer]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Bob> bob(hook);
+    auto p = fedpp::send(Tensor<float>{{1}}, bob);
+    const auto id = p.id();
+    hook.transfers().clear();
+    auto q = p.move(bob);
+    CHECK(q.id() == id);
+    CHECK(q.valid());
+    CHECK_FALSE(p.valid());
+    CHECK(bob.object_count() == 1);
+    CHECK(hook.transfers().count() == 0);
+}
+
+TEST_CASE("copy makes a second, independent object on the same worker", "[pointer]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    auto p = fedpp::send(Tensor<double>{{1, 2}}, secure);
+    auto q = p.copy();
+    CHECK(secure.object_count() == 2);
+    CHECK(q.id() != p.id());
+    secure.run([](Tensor<double>& t) { t.value().setZero(); }, q);
+    CHECK(p.get().value()(0, 1) == 2);
+    CHECK(q.get().value()(0, 1) == 0);
+    CHECK(secure.object_count() == 0);
+}
+
+TEST_CASE("run computes where the data is and keeps the result there", "[pointer]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Bob> bob(hook);
+    fedpp::Generator generator(4);
+    auto model = fedpp::send(fedpp::nn::Linear<double>(2, 1, generator), bob);
+    auto data = fedpp::send(Tensor<double>{{1, 2}, {3, 4}}, bob);
+    auto target = fedpp::send(Tensor<double>{{1}, {0}}, bob);
+    hook.transfers().clear();
+
+    auto step = [](fedpp::nn::Linear<double>& m, Tensor<double>& x, Tensor<double>& y) {
+        fedpp::optim::SGD<double> opt(m.parameters(), 0.01);
+        opt.zero_grad();
+        auto loss = fedpp::nn::mse_loss(m(x), y, fedpp::nn::Reduction::sum);
+        loss.backward();
+        opt.step();
+        return loss.item();
+    };
+    auto first = bob.run(step, model, data, target);
+    static_assert(std::is_same_v<decltype(first), fedpp::Pointer<double, Bob>>);
+    CHECK(bob.object_count() == 4); // model, data, target, the loss
+    const double loss1 = first.get(); // a scalar may be read from a data owner
+    const double loss2 = bob.run(step, model, data, target).get();
+    CHECK(loss2 < loss1); // the model was trained in place at bob
+    // Only the two losses crossed: no model, no data.
+    const auto log = hook.transfers().entries();
+    REQUIRE(log.size() == 2);
+    for (const auto& transfer : log) {
+        CHECK(transfer.kind == TransferKind::get);
+        CHECK(transfer.type == "f64");
+    }
+    // Remote tensor arithmetic runs there too.
+    auto doubled = data + data;
+    CHECK(bob.object_count() == 4);
+    CHECK(fedpp::declassify(doubled, "test").value()(1, 1) == 8);
+}
+
+TEST_CASE("values at two workers of one location type cannot be combined or moved between them",
+          "[pointer]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Client> one(hook, "client-1");
+    fedpp::Worker<Client> two(hook, "client-2");
+    auto a = fedpp::send(Tensor<float>{{1}}, one);
+    auto b = fedpp::send(Tensor<float>{{2}}, two);
+    CHECK_THROWS_WITH(one.run([](Tensor<float>&, Tensor<float>&) {}, a, b),
+                      Catch::Contains("a value at 'client-2' cannot be combined with values at 'client-1'"));
+    CHECK_THROWS_AS(a + b, fedpp::LocationError);
+    CHECK_THROWS_WITH(a.move(two), Catch::Contains("two different data owners of the same location type"));
+    CHECK(a.valid()); // nothing happened
+    CHECK(one.object_count() == 1);
+}
+
+TEST_CASE("declassify needs a reason and is logged as such", "[pointer]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Bob> bob(hook);
+    auto p = fedpp::send(Tensor<float>{{1}}, bob);
+    CHECK_THROWS_AS(fedpp::declassify(p, ""), fedpp::ArgumentError);
+    CHECK(p.valid());
+    hook.transfers().clear();
+    const auto value = fedpp::declassify(std::move(p), "unit test");
+    CHECK(value.item() == 1.0f);
+    const auto log = hook.transfers().entries();
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].kind == TransferKind::declassify);
+    CHECK(log[0].reason == "unit test");
+    CHECK(log[0].from == "bob");
+    CHECK(log[0].to == "me");
+    CHECK(bob.object_count() == 0);
+}
+
+TEST_CASE("workers: unique names; a destroyed worker's pointers throw, and die quietly", "[pointer]") {
+    fedpp::Federation hook("model owner");
+    CHECK(hook.model_owner_name() == "model owner");
+    fedpp::Worker<Bob> bob(hook);
+    CHECK_THROWS_AS(fedpp::Worker<Bob>(hook), fedpp::ArgumentError);
+    fedpp::Pointer<Tensor<float>, Secure> orphan;
+    {
+        fedpp::Worker<Secure> secure(hook);
+        orphan = fedpp::send(Tensor<float>{{1}}, secure);
+    }
+    CHECK_THROWS_WITH(orphan.get(), Catch::Contains("no longer exists"));
+    fedpp::Worker<Secure> again(hook); // the name is free again
+    CHECK(again.object_count() == 0);
+}
+
+TEST_CASE("a worker in another federation is another world", "[pointer]") {
+    fedpp::Federation first;
+    fedpp::Federation second;
+    fedpp::Worker<Bob> bob(first);
+    fedpp::Worker<Secure> secure(second);
+    auto p = fedpp::send(Tensor<float>{{1}}, bob);
+    CHECK_THROWS_AS(p.move(secure), fedpp::LocationError);
+}
+
+TEST_CASE("workers serve several threads at once", "[pointer][threads]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    std::vector<std::thread> threads;
+    std::vector<double> sums(4);
+    for (std::size_t t = 0; t < sums.size(); ++t) {
+        threads.emplace_back([&, t] {
+            double total = 0;
+            for (int i = 0; i < 200; ++i) {
+                auto p = fedpp::send(Tensor<double>::full(2, 2, double(i)), secure);
+                auto q = secure.run([](Tensor<double>& x) { return x.value().sum(); }, p);
+                total += q.get();
+            }
+            sums[t] = total;
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    for (double s : sums) {
+        CHECK(s == 4.0 * 199 * 200 / 2);
+    }
+    CHECK(secure.object_count() == 0);
+    CHECK(hook.transfers().count() == 4 * 200 * 2);
+}
