@@ -55,17 +55,20 @@ M independent_copy(const M& model) {
     return model.copy();
 }
 
-template <class M>
-void check_same_layout(const std::vector<M>& reference, const std::vector<M>& params, std::size_t model_index) {
+/// ShapeError unless `params` has the layout of `reference` (as many tensors,
+/// each of the same shape). `which` names the offending model in the
+/// message ("model 3", "the update").
+template <class P>
+void check_same_layout(const char* operation, const std::vector<P>& reference, const std::vector<P>& params,
+                       const std::string& which) {
     if (params.size() != reference.size()) {
-        throw ShapeError("fedavg: model " + std::to_string(model_index) + " has " + std::to_string(params.size()) +
-                         " parameter tensors, model 0 has " + std::to_string(reference.size()));
+        throw ShapeError(std::string(operation) + ": " + which + " has " + std::to_string(params.size()) +
+                         " parameter tensors, expected " + std::to_string(reference.size()));
     }
     for (std::size_t k = 0; k < params.size(); ++k) {
         if (params[k].rows() != reference[k].rows() || params[k].cols() != reference[k].cols()) {
-            throw ShapeError("fedavg: parameter " + std::to_string(k) + " of model " + std::to_string(model_index) +
-                             " is " + params[k].shape_string() + ", in model 0 it is " +
-                             reference[k].shape_string());
+            throw ShapeError(std::string(operation) + ": parameter " + std::to_string(k) + " of " + which + " is " +
+                             params[k].shape_string() + ", expected " + reference[k].shape_string());
         }
     }
 }
@@ -105,7 +108,7 @@ M average(std::span<M* const> models, std::span<const double> weights) {
     const double total = weighted ? checked_total_weight(weights, models.size()) : double(models.size());
     const auto reference = parameters_of(*models[0]);
     for (std::size_t i = 1; i < models.size(); ++i) {
-        check_same_layout(reference, parameters_of(*models[i]), i);
+        check_same_layout("fedavg", reference, parameters_of(*models[i]), "model " + std::to_string(i));
     }
     using T = typename decltype(reference)::value_type::scalar_type;
     M result = independent_copy(*models[0]);

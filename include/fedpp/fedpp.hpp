@@ -1,7 +1,9 @@
 // fedpp: federated learning whose privacy rules are checked by the compiler.
-// This header includes the whole library.
+// This header includes the core library; fedpp/federated.hpp adds the
+// federated-training driver (FedAvg over many clients, with threads).
 #pragma once
 
+#include "fedpp/aggregation.hpp"
 #include "fedpp/autograd/grad_mode.hpp"
 #include "fedpp/codecs.hpp"
 #include "fedpp/data/dataset.hpp"

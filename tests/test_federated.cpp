@@ -1,0 +1,309 @@
+// The federated driver: training, determinism across thread counts, exact
+// resumption, privacy, faults, metrics. Uses a synthetic data set (Gaussian
+// blobs); the real-data runs are in test_federated_digits.cpp.
+#include "parties.hpp"
+
+#include <fedpp/federated.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using fedpp::federated::Config;
+using fedpp::federated::FederatedAveraging;
+using Model = fedpp::nn::Sequential<float>;
+using Dataset = fedpp::data::Dataset<float>;
+
+namespace {
+/// n points around one of three centres in 4-D, labelled by centre.
+Dataset blobs(std::size_t n, std::uint64_t seed) {
+    fedpp::Generator generator(seed);
+    fedpp::detail::Matrix<float> x(static_cast<fedpp::Index>(n), 4);
+    std::vector<std::int32_t> y(n);
+    const float centres[3][4] = {{2, 0, 0, 1}, {0, 2, 0, -1}, {0, 0, 2, 0}};
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto label = static_cast<std::int32_t>(generator.below(3));
+        y[i] = label;
+        for (int j = 0; j < 4; ++j) {
+            x(static_cast<fedpp::Index>(i), j) = centres[label][j] + 0.8f * static_cast<float>(generator.normal());
+        }
+    }
+    return Dataset(std::move(x), std::move(y), 3);
+}
+
+/// `clients` client data sets of unequal sizes (some empty).
+std::vector<Dataset> client_sets(std::size_t clients, std::uint64_t seed) {
+    std::vector<Dataset> sets;
+    for (std::size_t k = 0; k < clients; ++k) {
+        sets.push_back(blobs(k % 7 == 3 ? 0 : 10 + 13 * (k % 5), seed + k));
+    }
+    return sets;
+}
+
+Model small_mlp(std::uint64_t seed = 11) {
+    fedpp::Generator generator(seed);
+    return Model(fedpp::nn::Linear<float>(4, 16, generator), fedpp::nn::ReLU{},
+                 fedpp::nn::Linear<float>(16, 3, generator));
+}
+
+Config small_config() {
+    Config config;
+    config.rounds = 8;
+    config.client_fraction = 0.5;
+    config.local.epochs = 2;
+    config.local.batch_size = 8;
+    config.local.learning_rate = 0.05;
+    config.seed = 2024;
+    config.threads = 1;
+    return config;
+}
+
+fedpp::Bytes model_bytes(const Model& model) { return fedpp::to_bytes(model); }
+} // namespace
+
+TEST_CASE("federated averaging learns, and reports every round", "[federated]") {
+    auto config = small_config();
+    FederatedAveraging<Model> run(small_mlp(), client_sets(20, 1), blobs(600, 99), config);
+    CHECK(run.client_count() == 20);
+    CHECK(run.client_sizes()[3] == 0);
+    std::vector<std::size_t> seen;
+    const auto metrics = run.run([&](const fedpp::federated::RoundMetrics& m) { seen.push_back(m.round); });
+    REQUIRE(metrics.size() == 8);
+    CHECK(seen == std::vector<std::size_t>{1, 2, 3, 4, 5, 6, 7, 8});
+    for (const auto& m : metrics) {
+        CHECK(m.aggregated);
+        CHECK(m.failures.empty());
+        CHECK(m.clients_selected == 9); // round(0.5 * 17 clients with data)
+        CHECK(m.clients_aggregated == 9);
+        CHECK(m.examples > 0);
+        CHECK(m.round_seconds >= 0);
+    }
+    CHECK(metrics.back().test_accuracy > 0.9);
+    CHECK(metrics.back().train_loss < metrics.front().train_loss);
+    CHECK(run.rounds_done() == 8);
+    // Nothing is left at the aggregator but the running sum, and the clients
+    // hold only their data.
+    CHECK(run.aggregator().object_count() == 1);
+    CHECK(run.client(0).object_count() == 1);
+}
+
+TEST_CASE("clients selected in a round are distinct, sorted, and never empty", "[federated]") {
+    auto config = small_config();
+    config.client_fraction = 0.01; // rounds to zero: still one client
+    FederatedAveraging<Model> run(small_mlp(), client_sets(20, 1), blobs(10, 99), config);
+    for (std::size_t round = 1; round <= 50; ++round) {
+        const auto chosen = run.select_clients(round);
+        REQUIRE(chosen.size() == 1);
+        CHECK(run.client_sizes()[chosen[0]] > 0);
+    }
+    config.client_fraction = 1.0;
+    FederatedAveraging<Model> all(small_mlp(), client_sets(20, 1), blobs(10, 99), config);
+    CHECK(all.select_clients(1).size() == 17);
+}
+
+TEST_CASE("the result is bitwise identical whatever the thread count", "[federated][threads]") {
+    auto config = small_config();
+    config.rounds = 4;
+    std::vector<fedpp::Bytes> results;
+    for (std::size_t threads : {1u, 2u, 3u, 8u}) {
+        config.threads = threads;
+        FederatedAveraging<Model> run(small_mlp(), client_sets(24, 5), blobs(100, 98), config);
+        run.run();
+        results.push_back(model_bytes(run.global_model()));
+    }
+    for (const auto& r : results) {
+        CHECK(r == results.front());
+    }
+}
+
+TEST_CASE("a run resumed from its state ends bitwise identical to an uninterrupted one", "[federated]") {
+    auto config = small_config();
+    config.rounds = 6;
+    FederatedAveraging<Model> straight(small_mlp(), client_sets(12, 3), blobs(50, 97), config);
+    straight.run();
+
+    FederatedAveraging<Model> first(small_mlp(), client_sets(12, 3), blobs(50, 97), config);
+    first.run_round();
+    first.run_round();
+    const auto saved = fedpp::to_bytes(first.state());
+
+    FederatedAveraging<Model> resumed(small_mlp(99), client_sets(12, 3), blobs(50, 97), config);
+    resumed.restore(fedpp::from_bytes<fedpp::federated::TrainingState<Model>>(saved));
+    CHECK(resumed.rounds_done() == 2);
+    const auto rest = resumed.run();
+    CHECK(rest.size() == 4);
+    CHECK(rest.front().round == 3);
+    CHECK(model_bytes(resumed.global_model()) == model_bytes(straight.global_model()));
+
+    auto other_seed = config;
+    other_seed.seed = 1;
+    FederatedAveraging<Model> wrong(small_mlp(), client_sets(12, 3), blobs(50, 97), other_seed);
+    CHECK_THROWS_AS(wrong.restore(first.state()), fedpp::ArgumentError);
+}
+
+TEST_CASE("the model owner receives only the averages and public scalars", "[federated][privacy]") {
+    auto config = small_config();
+    config.rounds = 3;
+    config.keep_transfer_log = true;
+    FederatedAveraging<Model> run(small_mlp(), client_sets(10, 4), blobs(50, 96), config);
+    run.run();
+    const std::string model = fedpp::Codec<Model>::type_name();
+    const std::string data = fedpp::Codec<Dataset>::type_name();
+    std::map<std::string, std::size_t> kinds;
+    for (const auto& t : run.federation().transfers().entries()) {
+        const bool from_client = t.from.rfind("client-", 0) == 0;
+        const bool to_client = t.to.rfind("client-", 0) == 0;
+        if (t.to == "me") {
+            CHECK(t.kind == fedpp::TransferKind::get);
+            if (from_client) {
+                CHECK((t.type == "f64" || t.type == "i64")); // losses and example counts only
+            } else {
+                CHECK(t.from == "aggregator");
+                CHECK(t.type == model); // the averages
+            }
+        }
+        if (from_client) {
+            CHECK((t.to == "me" || t.to == "aggregator")); // never to another client
+        }
+        if (t.type == data) {
+            CHECK(t.kind == fedpp::TransferKind::send); // data only ever goes to its client, once
+            CHECK(to_client);
+        }
+        kinds[std::string(fedpp::to_string(t.kind)) + " " + t.type] += 1;
+    }
+    CHECK(kinds["send " + data] == 10);
+    CHECK(kinds["get " + model] == 3); // one average per round
+    CHECK(kinds["move " + model] == 3 * run.select_clients(1).size());
+}
+
+TEST_CASE("failing clients are left out with the reason, and nothing of theirs is averaged", "[federated][faults]") {
+    auto config = small_config();
+    config.rounds = 1;
+    config.client_fraction = 1.0;
+    const auto sets = client_sets(8, 6);
+    // Clients 1, 2 and 4 fail in three ways; the rest train normally.
+    auto faulty = [](Model& model, const Dataset& d, const fedpp::federated::LocalTraining& local,
+                     fedpp::Generator& generator, std::size_t client, std::size_t) -> double {
+        const double loss = fedpp::federated::train_locally(model, d, local, generator);
+        if (client == 1) {
+            throw std::runtime_error("disk full");
+        }
+        if (client == 2) {
+            model.parameters()[0].value()(0, 0) = std::numeric_limits<float>::quiet_NaN();
+        }
+        if (client == 4) {
+            fedpp::Generator g(1);
+            model = Model(fedpp::nn::Linear<float>(4, 3, g)); // the wrong architecture
+        }
+        return loss;
+    };
+    FederatedAveraging<Model> run(small_mlp(), sets, blobs(50, 95), config, faulty);
+    const auto metrics = run.run_round();
+    CHECK(metrics.aggregated);
+    CHECK(metrics.clients_selected == 7); // client 3 has no data and is never selected
+    CHECK(metrics.clients_aggregated == 4);
+    REQUIRE(metrics.failures.size() == 3);
+    CHECK(metrics.failures[0].client == 1);
+    CHECK(metrics.failures[0].reason == "disk full");
+    CHECK(metrics.failures[1].client == 2);
+    CHECK_THAT(metrics.failures[1].reason, Catch::Contains("NaN or infinite"));
+    CHECK(metrics.failures[2].client == 4);
+    CHECK_THAT(metrics.failures[2].reason, Catch::Contains("parameter tensors"));
+
+    // The global model is exactly the weighted average of the good clients'
+    // updates, added in client order.
+    const Model initial = small_mlp();
+    fedpp::WeightedSum<Model> expected(initial);
+    for (std::size_t k : {0u, 3u, 5u, 6u, 7u}) {
+        if (sets[k].empty()) {
+            continue;
+        }
+        Model local = initial.copy();
+        fedpp::Generator generator(fedpp::federated::detail::derive_seed(config.seed, 1, k + 1));
+        fedpp::federated::train_locally(local, sets[k], config.local, generator);
+        expected.add(local, double(sets[k].size()));
+    }
+    CHECK(model_bytes(run.global_model()) == model_bytes(expected.average()));
+}
+
+TEST_CASE("a round with fewer than min_clients valid updates leaves the model unchanged", "[federated][faults]") {
+    auto config = small_config();
+    config.rounds = 1;
+    config.client_fraction = 1.0;
+    config.min_clients = 3;
+    auto mostly_failing = [](Model& model, const Dataset& d, const fedpp::federated::LocalTraining& local,
+                             fedpp::Generator& generator, std::size_t client, std::size_t) -> double {
+        if (client > 1) {
+            throw std::runtime_error("offline");
+        }
+        return fedpp::federated::train_locally(model, d, local, generator);
+    };
+    FederatedAveraging<Model> run(small_mlp(), client_sets(6, 7), blobs(50, 94), config, mostly_failing);
+    const auto before = model_bytes(run.global_model());
+    const auto metrics = run.run_round();
+    CHECK_FALSE(metrics.aggregated);
+    CHECK(metrics.clients_aggregated == 2);
+    CHECK_THAT(metrics.round_error, Catch::Contains("only 2 valid updates, min_clients is 3"));
+    CHECK(model_bytes(run.global_model()) == before);
+    CHECK(run.aggregator().object_count() == 1); // the (reset) sum; no update left behind
+}
+
+TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {
+    fedpp::federated::RoundMetrics m;
+    m.round = 3;
+    m.clients_selected = 10;
+    m.clients_aggregated = 9;
+    m.train_loss = 0.25;
+    m.test_accuracy = 0.9512;
+    m.aggregated = true;
+    m.failures.push_back({4, "said \"no\", then left"});
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    fedpp::federated::progress_printer(out, 100)(m);
+    std::rewind(out);
+    char line[256] = {};
+    REQUIRE(std::fgets(line, sizeof line, out) != nullptr);
+    std::fclose(out);
+    CHECK_THAT(std::string(line), Catch::Contains("round     3/100  clients 9/10  train loss 0.2500  test acc  95.12%"));
+    CHECK_THAT(std::string(line), Catch::Contains("(1 clients left out)"));
+
+    const std::string path = "federated_metrics_test.csv";
+    {
+        const fedpp::federated::CsvMetricsWriter csv(path);
+        csv(m);
+    }
+    std::ifstream in(path);
+    std::string header;
+    std::string row;
+    std::getline(in, header);
+    std::getline(in, row);
+    CHECK(header.rfind("round,clients_selected,clients_aggregated,examples,aggregated,", 0) == 0);
+    CHECK(row.rfind("3,10,9,0,1,0.25,0,0.9512,", 0) == 0);
+    CHECK_THAT(row, Catch::EndsWith(",1,\"client 4: said \"\"no\"\", then left\""));
+    std::remove(path.c_str());
+    CHECK_THROWS_AS(fedpp::federated::CsvMetricsWriter("/nonexistent-dir/metrics.csv"), fedpp::ArgumentError);
+}
+
+TEST_CASE("bad configurations are rejected up front", "[federated]") {
+    auto config = small_config();
+    config.client_fraction = 0;
+    CHECK_THROWS_AS(FederatedAveraging<Model>(small_mlp(), client_sets(3, 1), blobs(5, 1), config),
+                    fedpp::ArgumentError);
+    config = small_config();
+    config.local.learning_rate = -1;
+    CHECK_THROWS_AS(FederatedAveraging<Model>(small_mlp(), client_sets(3, 1), blobs(5, 1), config),
+                    fedpp::ArgumentError);
+    config = small_config();
+    config.min_clients = 0;
+    CHECK_THROWS_AS(FederatedAveraging<Model>(small_mlp(), client_sets(3, 1), blobs(5, 1), config),
+                    fedpp::ArgumentError);
+    CHECK_THROWS_WITH(FederatedAveraging<Model>(small_mlp(), std::vector<Dataset>(3), blobs(5, 1), small_config()),
+                      Catch::Contains("no client has any data"));
+}
