@@ -36,6 +36,7 @@
 #pragma once
 
 #include "fedpp/aggregation.hpp"
+#include "fedpp/checkpoint.hpp"
 #include "fedpp/codecs.hpp"
 #include "fedpp/data/dataset.hpp"
 #include "fedpp/errors.hpp"
@@ -83,11 +84,16 @@ struct Config {
     std::optional<double> target_accuracy; ///< run() stops at the first round reaching it
     std::size_t eval_batch = 1000;
     bool keep_transfer_log = false; ///< keep every transfer (memory grows); counts are always kept
+    std::string checkpoint_path;    ///< if set, run() saves state() there (atomically) ...
+    std::size_t checkpoint_every = 1; ///< ... every this many rounds, and after the last
 
     void validate() const {
         if (!(client_fraction > 0 && client_fraction <= 1)) {
             throw ArgumentError("federated::Config: the client fraction C must be in (0, 1], got " +
                                 std::to_string(client_fraction));
+        }
+        if (checkpoint_every == 0) {
+            throw ArgumentError("federated::Config: checkpoint_every must be at least 1");
         }
         if (min_clients == 0) {
             throw ArgumentError("federated::Config: min_clients must be at least 1");
@@ -247,10 +253,15 @@ public:
         std::vector<RoundMetrics> all;
         while (rounds_done_ < config_.rounds) {
             all.push_back(run_round());
+            const bool reached = config_.target_accuracy && all.back().test_accuracy >= *config_.target_accuracy;
+            const bool last = reached || rounds_done_ == config_.rounds;
+            if (!config_.checkpoint_path.empty() && (last || rounds_done_ % config_.checkpoint_every == 0)) {
+                save_checkpoint(config_.checkpoint_path, state());
+            }
             if (on_round) {
                 on_round(all.back());
             }
-            if (config_.target_accuracy && all.back().test_accuracy >= *config_.target_accuracy) {
+            if (reached) {
                 break;
             }
         }
@@ -278,6 +289,19 @@ public:
         }
         nn::load_parameters(global_, state.global_model); // ShapeError if the layouts differ
         rounds_done_ = state.rounds_done;
+    }
+
+    /// restore() from a checkpoint file written by save_checkpoint(path,
+    /// state()) (or by run() with config.checkpoint_path). Checkpoint errors
+    /// as load_checkpoint; CheckpointShapeError if the saved model's layout
+    /// differs from this run's.
+    void resume_from(const std::string& path) {
+        const auto saved = load_checkpoint<TrainingState<M>>(path);
+        try {
+            restore(saved);
+        } catch (const ShapeError& e) {
+            throw CheckpointShapeError("checkpoint '" + path + "': " + e.what());
+        }
     }
 
     /// The clients of round `round` (1-based), in increasing order.

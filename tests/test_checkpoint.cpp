@@ -1,0 +1,256 @@
+// Checkpoints: round trips, every kind of damage gives a typed error, atomic
+// writes survive a writer killed mid-save, and a federated run resumed from
+// a checkpoint file ends bitwise identical.
+#include <fedpp/checkpoint.hpp>
+#include <fedpp/federated.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using fedpp::Bytes;
+using fedpp::Tensor;
+using Model = fedpp::nn::Sequential<float>;
+namespace fs = std::filesystem;
+
+namespace {
+/// A fresh directory for one test, removed afterwards.
+struct ScratchDirectory {
+    ScratchDirectory() : path(fs::temp_directory_path() / ("fedpp-test-" + std::to_string(::getpid()) + "-" +
+                                                            std::to_string(counter()++))) {
+        fs::create_directories(path);
+    }
+    ~ScratchDirectory() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+    std::string file(const std::string& name) const { return (path / name).string(); }
+    static int& counter() {
+        static int n = 0;
+        return n;
+    }
+    fs::path path;
+};
+
+Bytes read_bytes(const std::string& path) { return fedpp::detail::read_file_bytes(path); }
+
+void write_bytes(const std::string& path, const Bytes& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+Model small_model(std::uint64_t seed) {
+    fedpp::Generator generator(seed);
+    return Model(fedpp::nn::Linear<float>(3, 4, generator), fedpp::nn::ReLU{},
+                 fedpp::nn::Linear<float>(4, 2, generator));
+}
+} // namespace
+
+TEST_CASE("checkpoints round-trip models and values exactly", "[checkpoint]") {
+    const ScratchDirectory dir;
+    const auto model = small_model(1);
+    fedpp::save_checkpoint(dir.file("model.ckpt"), model);
+    const auto loaded = fedpp::load_checkpoint<Model>(dir.file("model.ckpt"));
+    CHECK(fedpp::to_bytes(loaded) == fedpp::to_bytes(model));
+    CHECK_FALSE(fs::exists(dir.file("model.ckpt.tmp")));
+
+    // Overwriting replaces the previous checkpoint.
+    fedpp::save_checkpoint(dir.file("model.ckpt"), small_model(2));
+    CHECK(fedpp::to_bytes(fedpp::load_checkpoint<Model>(dir.file("model.ckpt"))) == fedpp::to_bytes(small_model(2)));
+
+    auto target = small_model(3);
+    const auto first_weight = target.parameters()[0];
+    fedpp::load_parameters_checkpoint(dir.file("model.ckpt"), target);
+    CHECK(first_weight.value() == small_model(2).parameters()[0].value()); // loaded in place
+}
+
+TEST_CASE("damaged checkpoints give typed errors, never a value", "[checkpoint]") {
+    const ScratchDirectory dir;
+    const std::string path = dir.file("model.ckpt");
+    fedpp::save_checkpoint(path, small_model(1));
+    const Bytes good = read_bytes(path);
+    REQUIRE(good.size() > 40);
+
+    SECTION("missing file") {
+        CHECK_THROWS_AS(fedpp::load_checkpoint<Model>(dir.file("absent.ckpt")), fedpp::CheckpointIoError);
+    }
+    SECTION("not a checkpoint") {
+        write_bytes(path, Bytes(100, std::byte{'x'}));
+        CHECK_THROWS_WITH(fedpp::load_checkpoint<Model>(path), Catch::Contains("not a fedpp checkpoint"));
+        write_bytes(path, Bytes{});
+        CHECK_THROWS_AS(fedpp::load_checkpoint<Model>(path), fedpp::CheckpointFormatError);
+    }
+    SECTION("every truncation") {
+        for (std::size_t length = 0; length < good.size(); ++length) {
+            write_bytes(path, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(length)));
+            INFO("truncated to " << length << " bytes");
+            CHECK_THROWS_AS(fedpp::load_checkpoint<Model>(path), fedpp::CheckpointFormatError);
+        }
+    }
+    SECTION("every single bit flipped") {
+        for (std::size_t bit = 0; bit < good.size() * 8; ++bit) {
+            Bytes bad = good;
+            bad[bit / 8] ^= std::byte{static_cast<unsigned char>(1u << (bit % 8))};
+            write_bytes(path, bad);
+            INFO("bit " << bit);
+            CHECK_THROWS_AS(fedpp::load_checkpoint<Model>(path), fedpp::CheckpointError);
+        }
+    }
+    SECTION("a flipped payload bit is a checksum error") {
+        Bytes bad = good;
+        bad[good.size() - 10] ^= std::byte{0x10};
+        write_bytes(path, bad);
+        CHECK_THROWS_AS(fedpp::load_checkpoint<Model>(path), fedpp::CheckpointChecksumError);
+    }
+    SECTION("another format version") {
+        Bytes bad = good;
+        bad[8] = std::byte{2};
+        write_bytes(path, bad);
+        CHECK_THROWS_WITH(fedpp::load_checkpoint<Model>(path), Catch::Contains("format version 2"));
+        CHECK_THROWS_AS(fedpp::load_checkpoint<Model>(path), fedpp::CheckpointVersionError);
+    }
+    SECTION("trailing bytes") {
+        Bytes bad = good;
+        bad.push_back(std::byte{0});
+        write_bytes(path, bad);
+        CHECK_THROWS_WITH(fedpp::load_checkpoint<Model>(path), Catch::Contains("unexpected bytes after the payload"));
+    }
+    SECTION("another type") {
+        CHECK_THROWS_AS(fedpp::load_checkpoint<fedpp::nn::Linear<float>>(path), fedpp::CheckpointTypeError);
+        CHECK_THROWS_AS(fedpp::load_checkpoint<fedpp::nn::Sequential<double>>(path), fedpp::CheckpointTypeError);
+    }
+    SECTION("another shape") {
+        fedpp::Generator generator(1);
+        Model wider(fedpp::nn::Linear<float>(3, 5, generator), fedpp::nn::ReLU{},
+                    fedpp::nn::Linear<float>(5, 2, generator));
+        CHECK_THROWS_AS(fedpp::load_parameters_checkpoint(path, wider), fedpp::CheckpointShapeError);
+    }
+    SECTION("a well-framed, correctly summed, undecodable payload") {
+        Bytes payload;
+        fedpp::ByteWriter out(payload);
+        out.write_string(fedpp::Codec<Model>::type_name());
+        out.write<std::uint64_t>(1);
+        out.write<std::uint8_t>(77); // no such layer kind
+        write_bytes(path, fedpp::detail::checkpoint_file_bytes(payload));
+        CHECK_THROWS_WITH(fedpp::load_checkpoint<Model>(path), Catch::Contains("unknown layer kind"));
+        CHECK_THROWS_AS(fedpp::load_checkpoint<Model>(path), fedpp::CheckpointFormatError);
+    }
+    SECTION("an unwritable place") {
+        CHECK_THROWS_AS(fedpp::save_checkpoint(dir.file("no/such/dir/model.ckpt"), small_model(1)),
+                        fedpp::CheckpointIoError);
+    }
+}
+
+TEST_CASE("a writer killed mid-save leaves the previous checkpoint intact", "[checkpoint][crash]") {
+    const ScratchDirectory dir;
+    const std::string path = dir.file("state.ckpt");
+    const std::string temporary = path + ".tmp";
+    const Tensor<float> previous{{1, 2, 3}};
+    // Big enough that writing and syncing take a while.
+    const Tensor<float> next = Tensor<float>::full(1, 32 * 1024 * 1024, 7.0f);
+    fedpp::save_checkpoint(path, previous);
+
+    bool killed_mid_save = false;
+    for (int attempt = 0; attempt < 20 && !killed_mid_save; ++attempt) {
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            fedpp::save_checkpoint(path, next);
+            ::_exit(0);
+        }
+        // Kill the writer as soon as its temporary file has bytes in it.
+        bool finished = false;
+        for (;;) {
+            struct stat info {};
+            if (::stat(temporary.c_str(), &info) == 0 && info.st_size > 0) {
+                ::kill(child, SIGKILL);
+                break;
+            }
+            int status = 0;
+            if (::waitpid(child, &status, WNOHANG) == child) {
+                finished = true;
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+        if (!finished) {
+            int status = 0;
+            ::waitpid(child, &status, 0);
+            killed_mid_save = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
+                              fedpp::load_checkpoint<Tensor<float>>(path).size() == previous.size();
+            CHECK(fedpp::load_checkpoint<Tensor<float>>(path).value() == previous.value());
+        }
+        if (!killed_mid_save) {
+            fedpp::save_checkpoint(path, previous); // the writer won the race: set up again
+        }
+    }
+    CHECK(killed_mid_save);
+    // The next save cleans up after the killed one.
+    fedpp::save_checkpoint(path, previous);
+    CHECK_FALSE(fs::exists(temporary));
+}
+
+TEST_CASE("a federated run stopped and resumed from its checkpoint file ends bitwise identical",
+          "[checkpoint][federated]") {
+    const ScratchDirectory dir;
+    fedpp::federated::Config config;
+    config.rounds = 5;
+    config.client_fraction = 0.5;
+    config.local.batch_size = 4;
+    config.local.learning_rate = 0.05;
+    config.seed = 77;
+    config.threads = 2;
+
+    // Tiny client data sets: points labelled by the sign of their sum.
+    std::vector<fedpp::data::Dataset<float>> clients;
+    fedpp::Generator generator(5);
+    for (int k = 0; k < 6; ++k) {
+        fedpp::detail::Matrix<float> x(12, 3);
+        std::vector<std::int32_t> y(12);
+        for (int i = 0; i < 12; ++i) {
+            for (int j = 0; j < 3; ++j) {
+                x(i, j) = static_cast<float>(generator.uniform(-1, 1));
+            }
+            y[static_cast<std::size_t>(i)] = x.row(i).sum() > 0 ? 1 : 0;
+        }
+        clients.emplace_back(std::move(x), std::move(y), 2);
+    }
+    const auto test_set = clients[0];
+    auto model = [] {
+        fedpp::Generator g(9);
+        return Model(fedpp::nn::Linear<float>(3, 8, g), fedpp::nn::Tanh{}, fedpp::nn::Linear<float>(8, 2, g));
+    };
+
+    fedpp::federated::FederatedAveraging<Model> straight(model(), clients, test_set, config);
+    straight.run();
+
+    auto with_checkpoints = config;
+    with_checkpoints.checkpoint_path = dir.file("run.ckpt");
+    with_checkpoints.rounds = 3; // "crashes" after round 3
+    {
+        fedpp::federated::FederatedAveraging<Model> interrupted(model(), clients, test_set, with_checkpoints);
+        interrupted.run();
+    }
+    with_checkpoints.rounds = 5;
+    fedpp::federated::FederatedAveraging<Model> resumed(model(), clients, test_set, with_checkpoints);
+    resumed.resume_from(dir.file("run.ckpt"));
+    CHECK(resumed.rounds_done() == 3);
+    resumed.run();
+    CHECK(fedpp::to_bytes(resumed.global_model()) == fedpp::to_bytes(straight.global_model()));
+
+    // A checkpoint of another architecture is refused with a typed error.
+    fedpp::Generator g(1);
+    fedpp::federated::FederatedAveraging<Model> other(
+        Model(fedpp::nn::Linear<float>(3, 4, g), fedpp::nn::Tanh{}, fedpp::nn::Linear<float>(4, 2, g)), clients,
+        test_set, with_checkpoints);
+    CHECK_THROWS_AS(other.resume_from(dir.file("run.ckpt")), fedpp::CheckpointShapeError);
+}
