@@ -78,7 +78,7 @@ TEST_CASE("fedavg rejects bad input with clear errors", "[fedavg]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
     std::vector<fedpp::Pointer<Linear, Secure>> none;
-    CHECK_THROWS_WITH(fedpp::fedavg(none), Catch::Contains("no models to average"));
+    CHECK_THROWS_WITH(fedpp::fedavg(none), Catch::Contains("no models to aggregate"));
     CHECK_THROWS_AS(fedpp::fedavg(none, std::vector<double>{}), fedpp::AggregationError);
 
     std::vector<fedpp::Pointer<Linear, Secure>> models;

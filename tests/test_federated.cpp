@@ -307,3 +307,36 @@ TEST_CASE("bad configurations are rejected up front", "[federated]") {
     CHECK_THROWS_WITH(FederatedAveraging<Model>(small_mlp(), std::vector<Dataset>(3), blobs(5, 1), small_config()),
                       Catch::Contains("no client has any data"));
 }
+
+TEST_CASE("robust aggregation withstands a client sending huge finite updates", "[federated][faults]") {
+    auto config = small_config();
+    config.rounds = 6;
+    config.client_fraction = 1.0;
+    // Client 0 is hostile: whatever it learns, it reports enormous weights.
+    auto hostile = [](Model& model, const Dataset& d, const fedpp::federated::LocalTraining& local,
+                      fedpp::Generator& generator, std::size_t client, std::size_t) -> double {
+        const double loss = fedpp::federated::train_locally(model, d, local, generator);
+        if (client == 0) {
+            for (auto& p : model.parameters()) {
+                p.value().setConstant(1e6f);
+            }
+        }
+        return loss;
+    };
+    const auto sets = client_sets(9, 8);
+    const auto test_set = blobs(300, 93);
+    std::vector<double> accuracy;
+    for (auto aggregation : {fedpp::federated::Aggregation::weighted_mean,
+                             fedpp::federated::Aggregation::coordinate_median,
+                             fedpp::federated::Aggregation::trimmed_mean}) {
+        config.aggregation = aggregation;
+        config.trim_fraction = 0.2;
+        FederatedAveraging<Model> run(small_mlp(), sets, test_set, config, hostile);
+        const auto metrics = run.run();
+        CHECK(metrics.back().clients_aggregated == 8); // finite, well-shaped: accepted
+        accuracy.push_back(metrics.back().test_accuracy);
+    }
+    CHECK(accuracy[0] < 0.6);  // the mean is dragged away
+    CHECK(accuracy[1] > 0.85); // the median and trimmed mean are not
+    CHECK(accuracy[2] > 0.85);
+}

@@ -29,6 +29,22 @@
 
 namespace fedpp {
 
+namespace detail {
+/// ShapeError unless `update` has the layout of `reference`;
+/// AggregationError if it holds a NaN or an infinity.
+template <Averageable M>
+void check_update(const char* operation, const M& reference, const M& update) {
+    const auto params = parameters_of(update);
+    check_same_layout(operation, parameters_of(reference), params, "the update");
+    for (std::size_t k = 0; k < params.size(); ++k) {
+        if (!params[k].value().allFinite()) {
+            throw AggregationError(std::string(operation) + ": parameter " + std::to_string(k) +
+                                   " of the update holds NaN or infinite values");
+        }
+    }
+}
+} // namespace detail
+
 /// sum_k w_k m_k and sum_k w_k over the models added so far.
 template <Averageable M>
 class WeightedSum {
@@ -52,15 +68,9 @@ public:
             throw AggregationError("WeightedSum::add: the weight is " + std::to_string(weight) +
                                    "; weights must be finite and >= 0");
         }
+        detail::check_update("WeightedSum::add", sum_, model);
         const auto params = detail::parameters_of(model);
         auto sums = detail::parameters_of(sum_);
-        detail::check_same_layout("WeightedSum::add", sums, params, "the update");
-        for (std::size_t k = 0; k < params.size(); ++k) {
-            if (!params[k].value().allFinite()) {
-                throw AggregationError("WeightedSum::add: parameter " + std::to_string(k) +
-                                       " of the update holds NaN or infinite values");
-            }
-        }
         using T = typename decltype(sums)::value_type::scalar_type;
         for (std::size_t k = 0; k < params.size(); ++k) {
             sums[k].value() += static_cast<T>(weight) * params[k].value();

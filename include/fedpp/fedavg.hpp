@@ -102,7 +102,7 @@ inline double checked_total_weight(std::span<const double> weights, std::size_t 
 template <Averageable M>
 M average(std::span<M* const> models, std::span<const double> weights) {
     if (models.empty()) {
-        throw AggregationError("fedavg: no models to average");
+        throw AggregationError("fedavg: no models to aggregate");
     }
     const bool weighted = !weights.empty();
     const double total = weighted ? checked_total_weight(weights, models.size()) : double(models.size());
@@ -146,29 +146,33 @@ M average(std::span<M* const> models, std::span<const double> weights) {
     return result;
 }
 
-/// Runs `average` at the (single, trusted) worker the pointers refer to.
-template <class M, Location L>
-Pointer<M, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, std::span<const double> weights) {
+/// Runs `aggregate(std::span<M* const>)` at the (single, trusted) worker the
+/// pointers refer to and returns a pointer to its result there.
+/// InvalidPointerError for a spent pointer, LocationError for pointers at
+/// two workers of the location type.
+template <class M, Location L, class Aggregate>
+Pointer<M, L> aggregate_at(const char* operation, std::span<const Pointer<M, L>* const> pointers,
+                           const Aggregate& aggregate) {
     if (pointers.empty()) {
-        throw AggregationError("fedavg: no models to average");
+        throw AggregationError(std::string(operation) + ": no models to aggregate");
     }
     const Pointer<M, L>& first = *pointers.front();
-    PointerAccess::require_live(first, "fedavg");
+    PointerAccess::require_live(first, operation);
     const auto& seam = PointerAccess::seam(first);
     const WorkerId worker = first.worker_id();
     Task task;
     task.inputs.reserve(pointers.size());
     for (const Pointer<M, L>* pointer : pointers) {
-        PointerAccess::require_at(*pointer, seam, worker, "fedavg");
+        PointerAccess::require_at(*pointer, seam, worker, operation);
         task.inputs.emplace_back(pointer->id(), &value_type<M>());
     }
-    task.body = [weights](std::span<RemoteObject* const> objects) -> std::unique_ptr<RemoteObject> {
+    task.body = [&aggregate](std::span<RemoteObject* const> objects) -> std::unique_ptr<RemoteObject> {
         std::vector<M*> models;
         models.reserve(objects.size());
         for (RemoteObject* object : objects) {
             models.push_back(&static_cast<RemoteValue<M>&>(*object).value);
         }
-        return std::make_unique<RemoteValue<M>>(average<M>(models, weights));
+        return std::make_unique<RemoteValue<M>>(aggregate(std::span<M* const>(models)));
     };
     Request request;
     request.operation = Operation::execute;
@@ -177,12 +181,20 @@ Pointer<M, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, std::spa
     return PointerAccess::make<M, L>(seam, worker, seam->call(request).object);
 }
 
+template <class M, Location L>
+Pointer<M, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, std::span<const double> weights) {
+    return aggregate_at<M, L>("fedavg", pointers,
+                              [weights](std::span<M* const> models) { return average<M>(models, weights); });
+}
+
+/// The rules every aggregation (fedavg, coordinate_median, trimmed_mean,
+/// accumulate) checks at compile time.
 template <class M, class L>
-void check_fedavg_rules() {
+void check_aggregation_rules() {
     static_assert(TrustedLocation<L>,
-                  "fedpp::fedavg: averaging must run at a trusted location; the models are at a location that "
-                  "is not trusted. Move them to a TrustedAggregator first.");
-    static_assert(Averageable<M>, "fedpp::fedavg: can average models (nn::Model: parameters() and copy()) and "
+                  "fedpp: aggregation (fedavg, coordinate_median, trimmed_mean) must run at a trusted location; "
+                  "the models are at a location that is not trusted. Move them to a TrustedAggregator first.");
+    static_assert(Averageable<M>, "fedpp: can aggregate models (nn::Model: parameters() and copy()) and "
                                   "tensors only");
 }
 
@@ -213,7 +225,7 @@ template <class M, Location L, class... Ms, class... Ls>
                   "fedpp::fedavg: the models live at different locations; move them all to one "
                   "TrustedAggregator first");
     static_assert((std::is_same_v<Ms, M> && ...), "fedpp::fedavg: all models must have the same type");
-    detail::check_fedavg_rules<M, L>();
+    detail::check_aggregation_rules<M, L>();
     const std::array<const Pointer<M, L>*, 1 + sizeof...(rest)> pointers{&first, &rest...};
     return detail::fedavg_at<M, L>(pointers, {});
 }
@@ -223,7 +235,7 @@ template <class M, Location L, class... Ms, class... Ls>
 template <detail::PointerRange R>
 [[nodiscard]] auto fedavg(const R& pointers) {
     using P = std::ranges::range_value_t<R>;
-    detail::check_fedavg_rules<typename P::value_type, typename P::location_type>();
+    detail::check_aggregation_rules<typename P::value_type, typename P::location_type>();
     const auto collected = detail::collect_pointers(pointers);
     return detail::fedavg_at<typename P::value_type, typename P::location_type>(collected, {});
 }
@@ -234,14 +246,14 @@ template <detail::PointerRange R, std::ranges::input_range W>
     requires std::is_arithmetic_v<std::ranges::range_value_t<W>>
 [[nodiscard]] auto fedavg(const R& pointers, const W& weights) {
     using P = std::ranges::range_value_t<R>;
-    detail::check_fedavg_rules<typename P::value_type, typename P::location_type>();
+    detail::check_aggregation_rules<typename P::value_type, typename P::location_type>();
     const auto collected = detail::collect_pointers(pointers);
     std::vector<double> as_double;
     for (const auto& weight : weights) {
         as_double.push_back(static_cast<double>(weight));
     }
     if (collected.empty()) {
-        throw AggregationError("fedavg: no models to average");
+        throw AggregationError("fedavg: no models to aggregate");
     }
     detail::checked_total_weight(as_double, collected.size());
     return detail::fedavg_at<typename P::value_type, typename P::location_type>(collected, as_double);

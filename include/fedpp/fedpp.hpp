@@ -20,6 +20,7 @@
 #include "fedpp/pointer.hpp"
 #include "fedpp/random.hpp"
 #include "fedpp/remote_ops.hpp"
+#include "fedpp/robust_aggregation.hpp"
 #include "fedpp/serialization.hpp"
 #include "fedpp/tensor.hpp"
 #include "fedpp/transfer_log.hpp"

@@ -46,6 +46,7 @@
 #include "fedpp/nn/module.hpp"
 #include "fedpp/pointer.hpp"
 #include "fedpp/random.hpp"
+#include "fedpp/robust_aggregation.hpp"
 #include "fedpp/worker.hpp"
 
 #include <algorithm>
@@ -74,6 +75,13 @@ using Client = DataOwner<"client">;
 /// The trusted party that aggregates.
 using Aggregator = TrustedAggregator<"aggregator">;
 
+/// How a round's updates are combined at the aggregator.
+enum class Aggregation {
+    weighted_mean,     ///< FedAvg: weighted by example counts; streaming (memory: one model)
+    coordinate_median, ///< robust; unweighted; holds the round's updates at the aggregator
+    trimmed_mean,      ///< robust; unweighted; drops trim_fraction of each end per coordinate
+};
+
 struct Config {
     std::size_t rounds = 100;
     double client_fraction = 0.1; ///< C, in (0, 1]; at least one client per round
@@ -81,6 +89,8 @@ struct Config {
     std::uint64_t seed = 0;
     std::size_t threads = 0;      ///< clients trained at once; 0 = one per hardware thread
     std::size_t min_clients = 1;  ///< a round needs this many valid updates to be aggregated
+    Aggregation aggregation = Aggregation::weighted_mean;
+    double trim_fraction = 0.1;   ///< for Aggregation::trimmed_mean, in [0, 0.5)
     std::optional<double> target_accuracy; ///< run() stops at the first round reaching it
     std::size_t eval_batch = 1000;
     bool keep_transfer_log = false; ///< keep every transfer (memory grows); counts are always kept
@@ -91,6 +101,10 @@ struct Config {
         if (!(client_fraction > 0 && client_fraction <= 1)) {
             throw ArgumentError("federated::Config: the client fraction C must be in (0, 1], got " +
                                 std::to_string(client_fraction));
+        }
+        if (aggregation == Aggregation::trimmed_mean && !(trim_fraction >= 0 && trim_fraction < 0.5)) {
+            throw ArgumentError("federated::Config: the trim fraction must be in [0, 0.5), got " +
+                                std::to_string(trim_fraction));
         }
         if (checkpoint_every == 0) {
             throw ArgumentError("federated::Config: checkpoint_every must be at least 1");
@@ -230,7 +244,11 @@ public:
         metrics.train_loss = collector.examples > 0 ? collector.weighted_loss / double(collector.examples) : 0.0;
         metrics.aggregated = collector.aggregated >= config_.min_clients;
         if (metrics.aggregated) {
-            global_ = average_of(sum_).get();
+            switch (config_.aggregation) {
+            case Aggregation::weighted_mean: global_ = average_of(sum_).get(); break;
+            case Aggregation::coordinate_median: global_ = coordinate_median(collector.kept).get(); break;
+            case Aggregation::trimmed_mean: global_ = trimmed_mean(collector.kept, config_.trim_fraction).get(); break;
+            }
         } else {
             metrics.round_error = "only " + std::to_string(collector.aggregated) + " valid updates, min_clients is " +
                                   std::to_string(config_.min_clients) + "; the global model is unchanged";
@@ -358,13 +376,23 @@ private:
         std::size_t aggregated = 0;
         std::size_t examples = 0;
         double weighted_loss = 0;
+        /// The valid updates, in client order, for the non-streaming aggregations.
+        std::vector<Pointer<M, Aggregator>> kept;
 
     private:
         void add(ClientResult& result) {
             if (result.update) {
                 const std::size_t n = run_.sizes_[result.client];
                 try {
-                    accumulate(run_.sum_, std::move(*result.update), double(n));
+                    if (run_.config_.aggregation == Aggregation::weighted_mean) {
+                        accumulate(run_.sum_, std::move(*result.update), double(n));
+                    } else {
+                        // Checked against the sum's layout, and kept for the end of the round.
+                        run_.aggregator_.run([](WeightedSum<M>& sum, M& update) {
+                            fedpp::detail::check_update("federated round", sum.sum(), update);
+                        }, run_.sum_, *result.update);
+                        kept.push_back(std::move(*result.update));
+                    }
                     ++aggregated;
                     examples += n;
                     weighted_loss += result.loss * double(n);

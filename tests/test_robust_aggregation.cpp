@@ -1,0 +1,104 @@
+// Streaming WeightedSum, coordinate-wise median and trimmed mean.
+#include "parties.hpp"
+
+#include <fedpp/fedpp.hpp>
+#include <fedpp/robust_aggregation.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <limits>
+#include <vector>
+
+using fedpp::Tensor;
+using Matrix = fedpp::detail::Matrix<double>;
+using Linear = fedpp::nn::Linear<double>;
+
+namespace {
+std::vector<fedpp::Pointer<Tensor<double>, Secure>> send_all(fedpp::Worker<Secure>& secure,
+                                                              const std::vector<std::vector<double>>& rows) {
+    std::vector<fedpp::Pointer<Tensor<double>, Secure>> out;
+    for (const auto& row : rows) {
+        Matrix m(1, static_cast<fedpp::Index>(row.size()));
+        for (std::size_t j = 0; j < row.size(); ++j) {
+            m(0, static_cast<fedpp::Index>(j)) = row[j];
+        }
+        out.push_back(fedpp::send(Tensor<double>(m), secure));
+    }
+    return out;
+}
+} // namespace
+
+TEST_CASE("coordinate-wise median, odd and even counts, robust to outliers", "[aggregation]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    auto odd = send_all(secure, {{1, 10}, {3, -5}, {2, 1e30}});
+    const auto median = fedpp::coordinate_median(odd).get();
+    CHECK(median.value()(0, 0) == 2);
+    CHECK(median.value()(0, 1) == 10); // 1e30 from one client does not move it
+    auto even = send_all(secure, {{1, 0}, {4, 0}, {2, 0}, {100, 8}});
+    const auto even_median = fedpp::coordinate_median(even).get();
+    CHECK(even_median.value()(0, 0) == 3); // midpoint of 2 and 4
+    CHECK(even_median.value()(0, 1) == 0);
+    CHECK(secure.object_count() == 7); // inputs untouched and still there
+}
+
+TEST_CASE("trimmed mean drops the extremes of each coordinate", "[aggregation]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    auto models = send_all(secure, {{1, -1000}, {2, 1}, {3, 2}, {4, 3}, {1000, 4}});
+    const auto trimmed = fedpp::trimmed_mean(models, 0.2).get(); // floor(0.2 * 5) = 1 from each end
+    CHECK(trimmed.value()(0, 0) == 3);
+    CHECK(trimmed.value()(0, 1) == 2);
+    const auto untrimmed = fedpp::trimmed_mean(models, 0.0).get();
+    CHECK(untrimmed.value()(0, 0) == fedpp::fedavg(models).get().value()(0, 0));
+    CHECK_THROWS_AS(fedpp::trimmed_mean(models, 0.5), fedpp::AggregationError);
+    CHECK_THROWS_AS(fedpp::trimmed_mean(models, -0.1), fedpp::AggregationError);
+}
+
+TEST_CASE("robust aggregation of models; bad input is rejected", "[aggregation]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    std::vector<fedpp::Pointer<Linear, Secure>> models;
+    models.push_back(fedpp::send(Linear(Matrix{{1, 2}}, Matrix{{0}}), secure));
+    models.push_back(fedpp::send(Linear(Matrix{{3, 2}}, Matrix{{1}}), secure));
+    models.push_back(fedpp::send(Linear(Matrix{{2, 9}}, Matrix{{5}}), secure));
+    const auto median = fedpp::coordinate_median(models).get();
+    CHECK(median.weight().value() == Matrix{{2, 2}});
+    CHECK(median.bias().value() == Matrix{{1}});
+
+    models.push_back(fedpp::send(Linear(Matrix{{std::numeric_limits<double>::quiet_NaN(), 2}}, Matrix{{0}}), secure));
+    CHECK_THROWS_WITH(fedpp::coordinate_median(models), Catch::Contains("parameter 0 of model 3 holds NaN"));
+    models.back() = fedpp::send(Linear(Matrix{{1, 2, 3}}, Matrix{{0}}), secure);
+    CHECK_THROWS_AS(fedpp::trimmed_mean(models, 0.1), fedpp::ShapeError);
+    std::vector<fedpp::Pointer<Linear, Secure>> none;
+    CHECK_THROWS_AS(fedpp::coordinate_median(none), fedpp::AggregationError);
+}
+
+TEST_CASE("WeightedSum adds all-or-nothing and averages by weight", "[aggregation]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    const Linear reference(Matrix{{0, 0}}, Matrix{{0}});
+    auto sum = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{1, 1}}, Matrix{{1}}), secure), 1.0);
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{5, 9}}, Matrix{{3}}), secure), 3.0);
+    CHECK(secure.object_count() == 1); // updates are deleted once added
+    CHECK_THROWS_AS(fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{1, 2, 3}}, Matrix{{1}}), secure), 1.0),
+                    fedpp::ShapeError);
+    CHECK_THROWS_AS(fedpp::accumulate(sum,
+                                      fedpp::send(Linear(Matrix{{std::numeric_limits<double>::infinity(), 0}},
+                                                         Matrix{{0}}),
+                                                  secure),
+                                      1.0),
+                    fedpp::AggregationError);
+    CHECK_THROWS_AS(fedpp::accumulate(sum, fedpp::send(reference.copy(), secure), -1.0), fedpp::AggregationError);
+    CHECK(secure.object_count() == 1); // rejected updates are deleted too
+    const auto average = fedpp::average_of(sum).get();
+    CHECK(average.weight().value() == Matrix{{4, 7}}); // (1 + 15) / 4, (1 + 27) / 4
+    CHECK(average.bias().value() == Matrix{{2.5}});
+
+    auto empty = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
+    CHECK_THROWS_WITH(fedpp::average_of(empty), Catch::Contains("nothing to average"));
+    const auto round_trip = fedpp::from_bytes<fedpp::WeightedSum<Linear>>(
+        fedpp::to_bytes(fedpp::WeightedSum<Linear>(Linear(Matrix{{2, 4}}, Matrix{{6}}), 2.0, 1)));
+    CHECK(round_trip.average().weight().value() == Matrix{{1, 2}});
+}
