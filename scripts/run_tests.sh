@@ -4,6 +4,7 @@
 #
 #     bash scripts/run_tests.sh              # all tests
 #     bash scripts/run_tests.sh --sanitize   # the unit tests under ASan + UBSan
+#     bash scripts/run_tests.sh --tsan       # the multi-threaded tests under ThreadSanitizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
@@ -16,6 +17,13 @@ if [ "${1:-}" = "--sanitize" ]; then
     # Compile-time and packaging tests run no code of ours; the plain run has them.
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ctest --test-dir build-sanitize --output-on-failure -j "$(build_jobs)" -E '^(compile_fail|consumer)\.'
+elif [ "${1:-}" = "--tsan" ]; then
+    cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_TESTS=ON \
+          -DFEDPP_SANITIZERS=thread >/dev/null
+    cmake --build build-tsan -j "$(build_jobs)" --target fedpp_tests
+    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+    # Every test that starts threads is tagged [threads] or [federated].
+    ./build-tsan/tests/fedpp_tests "[threads],[federated]"
 else
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_TESTS=ON -DFEDPP_BUILD_EXAMPLES=ON >/dev/null
     cmake --build build -j "$(build_jobs)"

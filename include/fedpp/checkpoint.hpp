@@ -225,10 +225,17 @@ inline std::string directory_of(const std::string& path) {
 
 } // namespace detail
 
+/// The bytes of a checkpoint file holding `value` (what save_checkpoint
+/// writes), for checkpoints kept elsewhere than in a file.
+template <Serializable T>
+[[nodiscard]] Bytes checkpoint_to_bytes(const T& value) {
+    return detail::checkpoint_file_bytes(to_bytes(value));
+}
+
 /// Saves `value` to `path` atomically (see the file comment).
 template <Serializable T>
 void save_checkpoint(const std::string& path, const T& value) {
-    const Bytes file = detail::checkpoint_file_bytes(to_bytes(value));
+    const Bytes file = checkpoint_to_bytes(value);
     const std::string temporary = path + ".tmp";
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
@@ -260,12 +267,18 @@ void save_checkpoint(const std::string& path, const T& value) {
     }
 }
 
+/// The value in the bytes of a checkpoint file; `name` names them in error
+/// messages. Throws the typed errors of the file comment.
+template <Serializable T>
+[[nodiscard]] T checkpoint_from_bytes(std::span<const std::byte> file, const std::string& name) {
+    return detail::decode_checkpoint_payload<T>(detail::checkpoint_payload(file, name), name);
+}
+
 /// Reads a checkpoint saved as T; throws the typed errors of the file
 /// comment.
 template <Serializable T>
 [[nodiscard]] T load_checkpoint(const std::string& path) {
-    const Bytes file = detail::read_file_bytes(path);
-    return detail::decode_checkpoint_payload<T>(detail::checkpoint_payload(file, path), path);
+    return checkpoint_from_bytes<T>(detail::read_file_bytes(path), path);
 }
 
 /// Loads a model checkpoint into an existing model, keeping its tensors (and

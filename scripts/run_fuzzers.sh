@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds fedpp's libFuzzer targets with clang (ASan + UBSan) and runs each
+# for a bounded time, starting from the committed seed corpus in
+# fuzz/corpus/<target>. Fails on any crash, leak, sanitizer report or
+# timeout. New inputs go to a scratch copy, not into the repository.
+#
+#     bash scripts/run_fuzzers.sh            # 60 s per target
+#     bash scripts/run_fuzzers.sh 600        # 10 minutes per target
+#     bash scripts/run_fuzzers.sh --make-seeds   # rewrite fuzz/corpus
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/dependencies.sh
+require_debian_packages cmake make clang libclang-rt-14-dev libeigen3-dev zlib1g-dev
+
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_FUZZERS=ON \
+      -DFEDPP_BUILD_TESTS=OFF -DFEDPP_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build-fuzz -j "$(build_jobs)"
+
+if [ "${1:-}" = "--make-seeds" ]; then
+    rm -rf fuzz/corpus
+    ./build-fuzz/fuzz/make_seeds fuzz/corpus
+    echo "fuzz/corpus rewritten"
+    exit 0
+fi
+
+seconds="${1:-60}"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+artifacts="build-fuzz/artifacts"
+mkdir -p "$artifacts"
+for target in $(ls fuzz/corpus); do
+    mkdir -p "$scratch/$target"
+    cp fuzz/corpus/"$target"/* "$scratch/$target/"
+    echo "fuzzing $target for $seconds s"
+    ./build-fuzz/fuzz/"$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$artifacts/$target-" -print_final_stats=1 "$scratch/$target" 2>"$scratch/$target.log" || {
+        tail -n 60 "$scratch/$target.log"
+        echo "fuzzer $target found a problem; the failing input is in $artifacts/" >&2
+        exit 1
+    }
+    grep -E "^stat::number_of_executed_units|^Done" "$scratch/$target.log" || true
+done
