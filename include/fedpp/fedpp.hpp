@@ -1,10 +1,13 @@
 // fedpp: federated learning whose privacy rules are checked by the compiler.
-// This header includes the whole library.
+// This header includes the whole library except the data set loaders,
+// which need zlib: include fedpp/datasets.hpp and link fedpp::datasets.
 #pragma once
 
 #include "fedpp/autograd/grad_mode.hpp"
 #include "fedpp/codecs.hpp"
 #include "fedpp/data/dataset.hpp"
+#include "fedpp/data/partition.hpp"
+#include "fedpp/data/split.hpp"
 #include "fedpp/errors.hpp"
 #include "fedpp/fedavg.hpp"
 #include "fedpp/federation.hpp"
