@@ -5,3 +5,4 @@
 #pragma once
 
 #include "fedpp/data/digits.hpp"
+#include "fedpp/data/mnist.hpp"
