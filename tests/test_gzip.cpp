@@ -73,7 +73,8 @@ TEST_CASE("read_gzip_file: a missing or unreadable file", "[data][gzip]") {
         // chmod 000 would not stop root, who may run the tests; reading a
         // directory fails for everyone.
         CHECK_THROWS_MATCHES(read_gzip_file(dir.path()), DataFormatError,
-                             Catch::Message(dir.path().string() + ": cannot read the file after byte 0: Is a directory"));
+                             Catch::Message(dir.path().string() +
+                                            ": cannot read the file after byte 0: Is a directory"));
     }
 }
 

@@ -16,13 +16,13 @@
 
 #include <zlib.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -71,8 +71,10 @@ inline std::vector<unsigned char> read_gzip_file(const std::filesystem::path& pa
     GzipInflater inflater(name);
     z_stream& stream = inflater.stream();
     std::vector<unsigned char> out;
-    std::array<unsigned char, 1 << 16> input{};
-    std::array<unsigned char, 1 << 16> output{};
+    // On the heap: 128 KiB is too much stack for a library to take from a
+    // thread that may have little.
+    std::vector<unsigned char> input(std::size_t{1} << 16);
+    std::vector<unsigned char> output(std::size_t{1} << 16);
 
     std::uint64_t file_offset = 0;   // compressed bytes read before `input`
     std::uint64_t member_start = 0;  // compressed offset where the current member began
@@ -127,6 +129,9 @@ inline std::vector<unsigned char> read_gzip_file(const std::filesystem::path& pa
             stream.next_out = output.data();
             stream.avail_out = static_cast<uInt>(output.size());
             const int status = inflate(&stream, Z_NO_FLUSH);
+            if (status == Z_MEM_ERROR) {
+                throw std::bad_alloc(); // not the file's fault
+            }
             if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR) {
                 if (member_start != 0 && !member_produced) {
                     throw trailing_data_error(offset_now());

@@ -119,11 +119,11 @@ inline IdxHeader check_idx_header(const std::vector<unsigned char>& bytes, const
     const std::uint64_t available = bytes.size() - header_size;
     const std::string announced = std::to_string(count) + " " + kind + "s" + item_shape;
     if (available / item_size < count) {
+        const bool beyond_64_bits = count > std::numeric_limits<std::uint64_t>::max() / item_size;
         throw DataFormatError(name + ": byte " + std::to_string(bytes.size()) + ": truncated: the header announces " +
                               announced + ", but the data after the header holds only " +
                               std::to_string(available) + " of the " +
-                              (count > std::numeric_limits<std::uint64_t>::max() / item_size ? std::string("more than 2^64")
-                                                              : std::to_string(count * item_size)) +
+                              (beyond_64_bits ? std::string("more than 2^64") : std::to_string(count * item_size)) +
                               " bytes they need");
     }
     const std::uint64_t needed = count * item_size;

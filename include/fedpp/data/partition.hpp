@@ -180,7 +180,8 @@ inline std::vector<std::vector<Index>> partition_shards(std::span<const std::int
     if (n % shard_count != 0) {
         throw ArgumentError("data::partition_shards: " + std::to_string(n) + " examples do not divide into " +
                             std::to_string(shard_count) + " equal shards (" + std::to_string(n_clients) +
-                            " clients x " + std::to_string(shards_per_client) + "); " + std::to_string(n % shard_count) +
+                            " clients x " + std::to_string(shards_per_client) + "); " +
+                            std::to_string(n % shard_count) +
                             " are left over. Drop them, or choose counts that divide " + std::to_string(n));
     }
     const Index shard_size = n / shard_count;
@@ -210,10 +211,11 @@ inline std::vector<std::vector<Index>> partition_shards(std::span<const std::int
 }
 
 /// Label skew drawn from a Dirichlet distribution, the split common in the
-/// federated-learning literature (e.g. Yurochkin et al., ICML 2019): for each class in turn, proportions p over the clients are drawn
-/// from the symmetric Dirichlet(alpha), the class's examples are shuffled,
-/// and client j gets the next round(n_c * (p_0 + ... + p_j)) - round(n_c *
-/// (p_0 + ... + p_{j-1})) of them, so that every example is dealt out.
+/// federated-learning literature (e.g. Yurochkin et al., ICML 2019). For
+/// each class c in turn, its n_c examples are shuffled, proportions p over
+/// the clients are drawn from the symmetric Dirichlet(alpha), and client j
+/// gets the next round(n_c * (p_0 + ... + p_j)) - round(n_c * (p_0 + ... +
+/// p_{j-1})) of them, so that every example is dealt out.
 ///
 /// alpha sets the skew. Large alpha (100 and up) gives every client nearly
 /// the global label mix, and nearly equal sizes; alpha = 1 gives clearly
