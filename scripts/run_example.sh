@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
-require_debian_packages cmake g++ make libeigen3-dev
+require_debian_packages cmake g++ make libeigen3-dev zlib1g-dev
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_TESTS=OFF -DFEDPP_BUILD_EXAMPLES=ON >/dev/null
 cmake --build build --target model_averaging -j "$(build_jobs)"

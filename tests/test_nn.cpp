@@ -60,7 +60,7 @@ TEST_CASE("Linear is initialised as PyTorch does, from a seed", "[nn]") {
     CHECK_THROWS_AS(fedpp::nn::Linear<double>(0, 3, generator), fedpp::ShapeError);
 }
 
-TEST_CASE("Linear with explicit weights; parameters share storage; copy is independent", "[nn]") {
+TEST_CASE("Linear with explicit weights, parameters that share storage, and an independent copy", "[nn]") {
     fedpp::nn::Linear<double> layer(Matrix{{1, 2}}, Matrix{{0.5}});
     const Tensor<double> x{{1, 1}, {2, 0}};
     const auto y = layer(x);

@@ -12,7 +12,7 @@
 using fedpp::Tensor;
 using fedpp::TransferKind;
 
-TEST_CASE("send places a copy at the worker; get brings it back and deletes it there", "[pointer]") {
+TEST_CASE("send places a copy at the worker, get brings it back and deletes it there", "[pointer]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
     Tensor<double> local{{1, 2}};
@@ -174,7 +174,7 @@ TEST_CASE("declassify needs a reason and is logged as such", "[pointer]") {
     CHECK(bob.object_count() == 0);
 }
 
-TEST_CASE("workers: unique names; a destroyed worker's pointers throw, and die quietly", "[pointer]") {
+TEST_CASE("workers: unique names, and a destroyed worker's pointers throw and die quietly", "[pointer]") {
     fedpp::Federation hook("model owner");
     CHECK(hook.model_owner_name() == "model owner");
     fedpp::Worker<Bob> bob(hook);

@@ -55,7 +55,7 @@ TEST_CASE("trimmed mean drops the extremes of each coordinate", "[aggregation]")
     CHECK_THROWS_AS(fedpp::trimmed_mean(models, -0.1), fedpp::AggregationError);
 }
 
-TEST_CASE("robust aggregation of models; bad input is rejected", "[aggregation]") {
+TEST_CASE("robust aggregation of models, and bad input rejected", "[aggregation]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
     std::vector<fedpp::Pointer<Linear, Secure>> models;

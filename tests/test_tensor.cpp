@@ -27,7 +27,7 @@ TEST_CASE("tensors are built from rows, with shapes checked", "[tensor]") {
     CHECK_THROWS_AS(t.item(), fedpp::ShapeError);
 }
 
-TEST_CASE("tensor handles share values; detach copies", "[tensor]") {
+TEST_CASE("tensor handles share values, detach copies", "[tensor]") {
     Tensor<> a{{1, 2}};
     Tensor<> alias = a;
     alias.value()(0, 0) = 9;

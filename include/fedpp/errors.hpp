@@ -67,6 +67,16 @@ public:
     using Error::Error;
 };
 
+/// A data file that cannot be read as what it claims to be: missing or
+/// unreadable, not gzip or a corrupt gzip stream, truncated, a wrong magic
+/// number or dimensions, a malformed or out-of-range value. The message names
+/// the file and the position (line and field of a CSV file, byte offset of a
+/// binary one).
+class DataFormatError : public Error {
+public:
+    using Error::Error;
+};
+
 /// An invalid argument that is not a shape problem (a negative learning
 /// rate, a label out of range, ...).
 class ArgumentError : public Error {

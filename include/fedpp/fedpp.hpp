@@ -1,12 +1,16 @@
 // fedpp: federated learning whose privacy rules are checked by the compiler.
-// This header includes the core library; fedpp/federated.hpp adds the
-// federated-training driver (FedAvg over many clients, with threads).
+// This header includes the core library. Two more umbrellas keep the build
+// of programs that do not need them short: fedpp/federated.hpp (the FedAvg
+// driver over many clients, checkpoints) and fedpp/datasets.hpp (the UCI
+// digits and MNIST loaders).
 #pragma once
 
 #include "fedpp/aggregation.hpp"
 #include "fedpp/autograd/grad_mode.hpp"
 #include "fedpp/codecs.hpp"
 #include "fedpp/data/dataset.hpp"
+#include "fedpp/data/partition.hpp"
+#include "fedpp/data/split.hpp"
 #include "fedpp/errors.hpp"
 #include "fedpp/fedavg.hpp"
 #include "fedpp/federation.hpp"

@@ -1,3 +1,4 @@
+#include <fedpp/datasets.hpp>
 #include <fedpp/fedpp.hpp>
 
 #include <cstdio>
@@ -5,7 +6,11 @@
 using Bob = fedpp::DataOwner<"bob">;
 using Secure = fedpp::TrustedAggregator<"secure">;
 
-int main() {
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: consumer <path to digits.csv.gz>\n");
+        return 2;
+    }
     fedpp::Federation hook;
     fedpp::Worker<Bob> bob(hook);
     fedpp::Worker<Secure> secure(hook);
@@ -16,7 +21,13 @@ int main() {
                               model, data).get();
     auto at_secure = model.move(secure);
     auto average = fedpp::fedavg(at_secure, at_secure);
-    std::printf("consumer ok: %f %f\n", static_cast<double>(out),
-                static_cast<double>(average.get().bias().value()(0, 0)));
+
+    // A data set loader (gzip, through zlib), a split and a partitioner.
+    const auto digits = fedpp::data::load_digits(argv[1]);
+    const auto split = fedpp::data::split_every(digits, 5);
+    const auto clients = fedpp::data::partition_iid(split.train.size(), 4, generator);
+    std::printf("consumer ok: %f %f; digits: %lld train, %lld test, %zu clients\n", static_cast<double>(out),
+                static_cast<double>(average.get().bias().value()(0, 0)), static_cast<long long>(split.train.size()),
+                static_cast<long long>(split.test.size()), clients.size());
     return 0;
 }
