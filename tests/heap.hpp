@@ -25,25 +25,7 @@ inline std::size_t heap_bytes_in_use() {
 }
 #endif
 
-#include <fstream>
-#include <string>
+#include "process_memory.hpp" // examples/: VmRSS, VmHWM
 
-/// Resets the kernel's peak resident set size of this process (VmHWM) to
-/// its current size. Returns false where /proc does not allow it.
-inline bool reset_peak_rss() {
-    std::ofstream clear("/proc/self/clear_refs");
-    clear << "5";
-    return static_cast<bool>(clear);
-}
-
-/// A /proc/self/status field in bytes (VmRSS: now, VmHWM: peak), 0 if absent.
-inline std::size_t proc_status_bytes(const std::string& field) {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind(field + ":", 0) == 0) {
-            return std::stoull(line.substr(field.size() + 1)) * 1024; // reported in kB
-        }
-    }
-    return 0;
-}
+using examples::proc_status_bytes;
+using examples::reset_peak_rss;
