@@ -1,11 +1,13 @@
 // Writes the seed corpus of the fuzz targets (valid inputs of each kind),
-// into the directory given as the only argument:
-//   <dir>/fuzz_checkpoint/*  and  <dir>/fuzz_codecs/*
+// into the directory given as the only argument: <dir>/<target>/*.
 // Re-run it (scripts/run_fuzzers.sh --make-seeds) when a format changes.
+#include "memory_file.hpp"
+
 #include <fedpp/checkpoint.hpp>
 #include <fedpp/federated.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -15,6 +17,31 @@ void write(const std::filesystem::path& path, const fedpp::Bytes& bytes) {
     std::filesystem::create_directories(path.parent_path());
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<std::uint8_t> as_u8(const std::string& text) { return {text.begin(), text.end()}; }
+
+void write_u8(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
+    fedpp::Bytes out(bytes.size());
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+    write(path, out);
+}
+
+/// An IDX file: big-endian header (magic, sizes), then `values`.
+std::vector<std::uint8_t> idx(std::uint32_t magic, const std::vector<std::uint32_t>& sizes,
+                              const std::vector<std::uint8_t>& values) {
+    std::vector<std::uint8_t> out;
+    auto put = [&](std::uint32_t v) {
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            out.push_back(static_cast<std::uint8_t>(v >> shift));
+        }
+    };
+    put(magic);
+    for (auto s : sizes) {
+        put(s);
+    }
+    out.insert(out.end(), values.begin(), values.end());
+    return out;
 }
 
 fedpp::Bytes with_selector(std::uint8_t selector, const fedpp::Bytes& bytes) {
@@ -46,5 +73,35 @@ int main(int argc, char** argv) {
     const fedpp::data::Dataset<float> set(fedpp::detail::Matrix<float>{{0, 1}, {2, 3}, {4, 5}}, {0, 1, 1}, 2);
     write(root / "fuzz_codecs" / "dataset", with_selector(3, fedpp::to_bytes(set)));
     write(root / "fuzz_codecs" / "weighted_sum", with_selector(4, fedpp::to_bytes(fedpp::WeightedSum<Model>(model))));
+
+    // Digits: two well-formed rows (64 pixels 0..16, then a label).
+    std::string csv;
+    for (int row = 0; row < 2; ++row) {
+        for (int i = 0; i < 64; ++i) {
+            csv += std::to_string((i * 7 + row) % 17) + ",";
+        }
+        csv += std::to_string(row * 3) + "\n";
+    }
+    std::vector<std::uint8_t> plain{1}; // mode 1: contents, gzipped by the target
+    const auto csv_bytes = as_u8(csv);
+    plain.insert(plain.end(), csv_bytes.begin(), csv_bytes.end());
+    write_u8(root / "fuzz_digits" / "two_rows_plain", plain);
+    std::vector<std::uint8_t> raw{0}; // mode 0: the gzip file itself
+    const auto gz = fuzzing::gzip(csv_bytes);
+    raw.insert(raw.end(), gz.begin(), gz.end());
+    write_u8(root / "fuzz_digits" / "two_rows_gzip", raw);
+
+    // MNIST: 3 images of 2 x 3 pixels and their labels.
+    const auto labels = idx(0x801, {3}, {7, 0, 9});
+    const auto images = idx(0x803, {3, 2, 3}, {0, 10, 20, 30, 40, 50, 255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 128});
+    auto mnist_input = [&](std::uint8_t mode, const std::vector<std::uint8_t>& l, const std::vector<std::uint8_t>& i) {
+        std::vector<std::uint8_t> out{mode, static_cast<std::uint8_t>(l.size() & 0xFF),
+                                      static_cast<std::uint8_t>(l.size() >> 8)};
+        out.insert(out.end(), l.begin(), l.end());
+        out.insert(out.end(), i.begin(), i.end());
+        return out;
+    };
+    write_u8(root / "fuzz_mnist" / "three_images_plain", mnist_input(1, labels, images));
+    write_u8(root / "fuzz_mnist" / "three_images_gzip", mnist_input(0, fuzzing::gzip(labels), fuzzing::gzip(images)));
     return 0;
 }
