@@ -153,12 +153,14 @@ Pointer<M, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, std::spa
     PointerAccess::require_live(first, "fedavg");
     const auto& seam = PointerAccess::seam(first);
     const WorkerId worker = first.worker_id();
-    Task task;
-    task.inputs.reserve(pointers.size());
+    std::vector<std::pair<ObjectId, const ValueType*>> inputs;
+    inputs.reserve(pointers.size());
     for (const Pointer<M, L>* pointer : pointers) {
         PointerAccess::require_at(*pointer, seam, worker, "fedavg");
-        task.inputs.emplace_back(pointer->id(), &value_type<M>());
+        inputs.emplace_back(pointer->id(), &value_type<M>());
     }
+    Task task;
+    task.inputs = inputs;
     task.body = [weights](std::span<RemoteObject* const> objects) -> std::unique_ptr<RemoteObject> {
         std::vector<M*> models;
         models.reserve(objects.size());

@@ -26,6 +26,7 @@
 #include "fedpp/serialization.hpp"
 #include "fedpp/transport.hpp"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -201,7 +202,7 @@ private:
         request.reason = std::move(reason);
         const detail::Reply reply = seam_->call(request);
         state_ = kind == TransferKind::get ? State::taken : State::declassified;
-        return from_bytes<T>(reply.payload, "value fetched from '" + worker_name() + "'");
+        return from_bytes<T>(reply.payload, [&] { return "value fetched from '" + worker_name() + "'"; });
     }
 
     template <class U, Location M>
@@ -290,8 +291,9 @@ auto run_at(const std::shared_ptr<Seam>& seam, WorkerId worker, const char* oper
                   "fedpp: the result of a function run at a worker stays there, so its type needs a "
                   "fedpp::Codec specialisation (or return void)");
     (PointerAccess::require_at(args, seam, worker, operation), ...);
+    const std::array<std::pair<ObjectId, const ValueType*>, sizeof...(Ts)> inputs{{{args.id(), &value_type<Ts>()}...}};
     Task task;
-    task.inputs = {{args.id(), &value_type<Ts>()}...};
+    task.inputs = inputs;
     task.body = [&function](std::span<RemoteObject* const> objects) {
         return invoke_on_objects<Result, Ts...>(function, objects, std::index_sequence_for<Ts...>{});
     };

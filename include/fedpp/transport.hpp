@@ -20,6 +20,7 @@
 #include "fedpp/transfer_log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,6 +28,7 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -52,7 +54,8 @@ class RemoteObject;
 /// How to turn one C++ type into bytes and back, type-erased.
 struct ValueType {
     std::string name;
-    std::unique_ptr<RemoteObject> (*decode)(std::span<const std::byte> bytes, std::string what);
+    /// `what` names the bytes for error messages; built only on an error.
+    std::unique_ptr<RemoteObject> (*decode)(std::span<const std::byte> bytes, LazyText what);
     Bytes (*encode)(const RemoteObject& object);
 };
 
@@ -69,9 +72,9 @@ class RemoteValue;
 template <Serializable T>
 const ValueType& value_type() {
     static const ValueType type{
-        Codec<T>::type_name(),
-        [](std::span<const std::byte> bytes, std::string what) -> std::unique_ptr<RemoteObject> {
-            return std::make_unique<RemoteValue<T>>(from_bytes<T>(bytes, std::move(what)));
+        type_name_of<T>(),
+        [](std::span<const std::byte> bytes, LazyText what) -> std::unique_ptr<RemoteObject> {
+            return std::make_unique<RemoteValue<T>>(from_bytes<T>(bytes, what));
         },
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
     };
@@ -99,9 +102,10 @@ T& value_as(RemoteObject& object, ObjectId id) {
 
 /// A computation to run at a worker, on objects it holds. `body` receives
 /// the objects named by `inputs`, in order (after their types are checked),
-/// and returns the result to store there, or nullptr for none.
+/// and returns the result to store there, or nullptr for none. The inputs
+/// are a view of the caller's list (a Task lives for one execute request).
 struct Task {
-    std::vector<std::pair<ObjectId, const ValueType*>> inputs;
+    std::span<const std::pair<ObjectId, const ValueType*>> inputs;
     std::function<std::unique_ptr<RemoteObject>(std::span<RemoteObject* const>)> body;
 };
 
@@ -160,7 +164,15 @@ private:
     ObjectId insert(std::unique_ptr<RemoteObject> object) {
         const std::lock_guard lock(mutex_);
         const ObjectId id = next_id_++;
-        objects_.emplace(id, std::move(object));
+        if (spare_nodes_.empty()) {
+            objects_.emplace(id, std::move(object));
+        } else {
+            auto node = std::move(spare_nodes_.back());
+            spare_nodes_.pop_back();
+            node.key() = id;
+            node.mapped() = std::move(object);
+            objects_.insert(std::move(node));
+        }
         return id;
     }
 
@@ -183,14 +195,25 @@ private:
         const std::lock_guard lock(mutex_);
         const auto it = objects_.find(id);
         if (it != objects_.end()) {
-            doomed = std::move(it->second);
-            objects_.erase(it);
+            auto node = objects_.extract(it);
+            doomed = std::move(node.mapped());
+            if (spare_nodes_.size() < max_spare_nodes) {
+                spare_nodes_.push_back(std::move(node));
+            }
         }
     }
 
+    using Objects = std::unordered_map<ObjectId, std::unique_ptr<RemoteObject>>;
+
+    // Objects come and go at every request (a model sent, a loss stored
+    // then fetched), so the map's nodes are recycled rather than allocated
+    // and freed each time; a few spares cover a round's traffic.
+    static constexpr std::size_t max_spare_nodes = 16;
+
     std::string name_;
     std::mutex mutex_;
-    std::unordered_map<ObjectId, std::unique_ptr<RemoteObject>> objects_;
+    Objects objects_;
+    std::vector<Objects::node_type> spare_nodes_;
     ObjectId next_id_ = 1;
 };
 
@@ -250,11 +273,11 @@ public:
     Reply call(Request& request) {
         Reply reply = transport_->deliver(request, *this);
         if (request.operation == Operation::store) {
-            log.record({request.from == model_owner_id ? TransferKind::send : TransferKind::move, request.type->name,
-                        request.payload.size(), name_of(request.from), name_of(request.to), {}});
+            log_transfer(request.from == model_owner_id ? TransferKind::send : TransferKind::move, request.type->name,
+                         request.payload.size(), request.from, request.to, {});
         } else if (request.operation == Operation::fetch) {
-            log.record({request.fetch_kind, request.type->name, reply.payload.size(), name_of(request.to),
-                        name_of(model_owner_id), request.reason});
+            log_transfer(request.fetch_kind, request.type->name, reply.payload.size(), request.to, model_owner_id,
+                         request.reason);
         }
         return reply;
     }
@@ -285,12 +308,32 @@ public:
 
     [[nodiscard]] std::string name_of(WorkerId id) const {
         const std::shared_lock lock(names_mutex_);
-        return id < names_.size() ? names_[id] : "worker " + std::to_string(id);
+        std::string fallback;
+        return std::string(name_locked(id, fallback));
     }
 
     TransferLog log;
 
 private:
+    /// Records a transfer with the parties' names, read in place (no copies).
+    void log_transfer(TransferKind kind, std::string_view type, std::size_t bytes, WorkerId from, WorkerId to,
+                      std::string_view reason) {
+        const std::shared_lock lock(names_mutex_);
+        std::string from_fallback;
+        std::string to_fallback;
+        log.record(kind, type, bytes, name_locked(from, from_fallback), name_locked(to, to_fallback), reason);
+    }
+
+    /// The name of `id`, with names_mutex_ held; "worker <id>", kept in
+    /// `fallback`, for an id that was never registered.
+    std::string_view name_locked(WorkerId id, std::string& fallback) const {
+        if (id < names_.size()) {
+            return names_[id];
+        }
+        fallback = "worker " + std::to_string(id);
+        return fallback;
+    }
+
     std::unique_ptr<Transport> transport_;
     mutable std::shared_mutex names_mutex_;
     std::vector<std::string> names_;
@@ -301,8 +344,9 @@ inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
     Reply reply;
     switch (request.operation) {
     case Operation::store:
-        reply.object = insert(request.type->decode(
-            request.payload, "value sent from '" + seam.name_of(request.from) + "' to '" + name_ + "'"));
+        reply.object = insert(request.type->decode(request.payload, [&] {
+            return "value sent from '" + seam.name_of(request.from) + "' to '" + name_ + "'";
+        }));
         break;
     case Operation::fetch: {
         RemoteObject& object = find(request.object, request.type);
@@ -316,7 +360,7 @@ inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
     case Operation::copy: {
         RemoteObject& object = find(request.object, request.type);
         const ValueType& type = object.type();
-        reply.object = insert(type.decode(type.encode(object), "copy at '" + name_ + "'"));
+        reply.object = insert(type.decode(type.encode(object), [&] { return "copy at '" + name_ + "'"; }));
         break;
     }
     case Operation::forward: {
@@ -334,10 +378,18 @@ inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
         break;
     }
     case Operation::execute: {
-        std::vector<RemoteObject*> inputs;
-        inputs.reserve(request.task->inputs.size());
-        for (const auto& [id, type] : request.task->inputs) {
-            inputs.push_back(&find(id, type));
+        // Most tasks take a few inputs (a model and its data); fedavg may
+        // take hundreds.
+        constexpr std::size_t usual_inputs = 8;
+        std::array<RemoteObject*, usual_inputs> usual;
+        std::vector<RemoteObject*> many;
+        const std::size_t count = request.task->inputs.size();
+        if (count > usual_inputs) {
+            many.resize(count);
+        }
+        const std::span<RemoteObject*> inputs(count > usual_inputs ? many.data() : usual.data(), count);
+        for (std::size_t i = 0; i < count; ++i) {
+            inputs[i] = &find(request.task->inputs[i].first, request.task->inputs[i].second);
         }
         if (auto result = request.task->body(inputs)) {
             reply.object = insert(std::move(result));
