@@ -53,11 +53,12 @@ const std::vector<Node<T>*>& topological_order(Node<T>& root) {
 }
 
 /// Accumulates `seed` into root's gradient and propagates it to every leaf
-/// below root that requires a gradient.
+/// below root that requires a gradient. Each node's backward() may consume
+/// the node's own gradient (see Node::backward), which is dropped next.
 template <class T>
-void run_backward(Node<T>& root, const Matrix<T>& seed) {
+void run_backward(Node<T>& root, Matrix<T> seed) {
     const auto& order = topological_order(root);
-    root.accumulate(seed);
+    root.accumulate(std::move(seed));
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         Node<T>& node = **it;
         if (node.is_leaf()) {

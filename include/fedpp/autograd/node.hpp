@@ -79,6 +79,10 @@ public:
     virtual ~Node() { release_inputs_iteratively(inputs); }
 
     /// Pushes this node's gradient to its inputs. Leaves have nothing to do.
+    /// An operation may reuse its own `grad` as scratch space or hand its
+    /// storage to an input (accumulate(Matrix&&)): run_backward drops it
+    /// right after. It must not consume what forward() saved (`value`,
+    /// saved tensors): a graph can be back-propagated more than once.
     virtual void backward() {}
 
     /// The operation that produced this node ("leaf" for leaves).
@@ -93,6 +97,17 @@ public:
             grad += expression;
         } else {
             grad = expression;
+            has_grad = true;
+        }
+    }
+
+    /// grad += gradient, taking over `gradient`'s storage when this node has
+    /// no gradient yet (no allocation, no copy).
+    void accumulate(Matrix<T>&& gradient) {
+        if (has_grad) {
+            grad += gradient;
+        } else {
+            grad = std::move(gradient);
             has_grad = true;
         }
     }
