@@ -43,12 +43,16 @@ struct Transfer {
     std::string reason; ///< for declassify: the reason given
 };
 
+namespace detail {
+class Seam;
+} // namespace detail
+
 /// Thread-safe, append-only (until clear()).
 ///
-/// Every transfer is recorded (the seam logs each send, move, get and
-/// declassify), so recording copies no strings: an entry holds the numbers
-/// of its texts, each distinct text (a type name, a worker name) is stored
-/// once, and entries() builds the Transfer values when asked.
+/// The seam records every send, move, get and declassify, so recording
+/// copies no strings: each distinct name and type name is stored once and
+/// numbered (the seam looks the numbers up once per worker and per type),
+/// an entry holds numbers, and entries() builds the Transfer values.
 class TransferLog {
 public:
     void record(const Transfer& transfer) {
@@ -59,11 +63,7 @@ public:
     void record(TransferKind kind, std::string_view type, std::size_t bytes, std::string_view from,
                 std::string_view to, std::string_view reason = {}) {
         const std::lock_guard lock(mutex_);
-        total_bytes_ += bytes;
-        ++total_count_;
-        if (keep_entries_) {
-            entries_.push_back({kind, intern(type), intern(from), intern(to), intern(reason), bytes});
-        }
+        append(kind, intern(type), bytes, intern(from), intern(to), reason);
     }
 
     /// A copy of the entries, oldest first.
@@ -73,7 +73,7 @@ public:
         out.reserve(entries_.size());
         for (const Entry& entry : entries_) {
             out.push_back({entry.kind, texts_[entry.type], entry.bytes, texts_[entry.from], texts_[entry.to],
-                           texts_[entry.reason]});
+                           entry.reason == no_reason ? std::string() : reasons_[entry.reason]});
         }
         return out;
     }
@@ -92,8 +92,7 @@ public:
     void clear() {
         const std::lock_guard lock(mutex_);
         entries_.clear();
-        text_ids_.clear();
-        texts_.clear();
+        reasons_.clear();
         total_bytes_ = 0;
         total_count_ = 0;
     }
@@ -106,36 +105,75 @@ public:
         if (!keep) {
             entries_.clear();
             entries_.shrink_to_fit();
-            text_ids_.clear();
-            texts_.clear();
+            reasons_.clear();
+            reasons_.shrink_to_fit();
         }
     }
 
 private:
+    friend class detail::Seam;
+
+    using TextId = std::uint32_t;
+    static constexpr std::uint32_t no_reason = ~std::uint32_t{0};
+
     struct Entry {
         TransferKind kind;
-        std::uint32_t type; // indices into texts_
-        std::uint32_t from;
-        std::uint32_t to;
-        std::uint32_t reason;
+        TextId type;
+        TextId from;
+        TextId to;
+        std::uint32_t reason; // index into reasons_, or no_reason
         std::size_t bytes;
     };
 
-    /// The number of `text` in texts_, added if new. Called with mutex_ held.
-    std::uint32_t intern(std::string_view text) {
+    /// The number of `text`, stored on first use. Names and type names are
+    /// few, so they are kept for the log's lifetime (clear() included):
+    /// the numbers the seam holds stay valid.
+    TextId text_id(std::string_view text) {
+        const std::lock_guard lock(mutex_);
+        return intern(text);
+    }
+
+    /// record() with the texts' numbers (from text_id()).
+    void record_ids(TransferKind kind, TextId type, std::size_t bytes, TextId from, TextId to,
+                    std::string_view reason) {
+        const std::lock_guard lock(mutex_);
+        append(kind, type, bytes, from, to, reason);
+    }
+
+    /// Called with mutex_ held.
+    TextId intern(std::string_view text) {
         if (const auto it = text_ids_.find(text); it != text_ids_.end()) {
             return it->second;
         }
-        const auto id = static_cast<std::uint32_t>(texts_.size());
+        const auto id = static_cast<TextId>(texts_.size());
         const std::string& stored = texts_.emplace_back(text); // a deque: stored never moves
         text_ids_.emplace(stored, id);
         return id;
     }
 
+    /// Called with mutex_ held.
+    void append(TransferKind kind, TextId type, std::size_t bytes, TextId from, TextId to, std::string_view reason) {
+        total_bytes_ += bytes;
+        ++total_count_;
+        if (!keep_entries_) {
+            return;
+        }
+        std::uint32_t reason_index = no_reason;
+        if (!reason.empty()) {
+            reason_index = static_cast<std::uint32_t>(reasons_.size());
+            reasons_.emplace_back(reason);
+        }
+        if (entries_.empty()) {
+            entries_.reserve(64); // a round's transfers, without a reallocation per doubling
+        }
+        entries_.push_back({kind, type, from, to, reason_index, bytes});
+    }
+
     mutable std::mutex mutex_;
     std::vector<Entry> entries_;
-    std::deque<std::string> texts_;
-    std::unordered_map<std::string_view, std::uint32_t> text_ids_; // views of texts_
+    std::vector<std::string> reasons_;                             // declassify's reasons, by entry
+    std::deque<std::string> texts_;                                // names and type names
+    std::unordered_map<std::string_view, TextId> text_ids_;        // views of texts_
     std::size_t total_bytes_ = 0;
     std::size_t total_count_ = 0;
     bool keep_entries_ = true;

@@ -25,7 +25,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -179,6 +178,18 @@ private:
     /// The object with `id`; it stays owned by the store.
     RemoteObject& find(ObjectId id, const ValueType* expected) {
         const std::lock_guard lock(mutex_);
+        return find_locked(id, expected);
+    }
+
+    /// find() for each of a task's inputs, under one lock.
+    void find_all(std::span<const std::pair<ObjectId, const ValueType*>> wanted, std::span<RemoteObject*> found) {
+        const std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < wanted.size(); ++i) {
+            found[i] = &find_locked(wanted[i].first, wanted[i].second);
+        }
+    }
+
+    RemoteObject& find_locked(ObjectId id, const ValueType* expected) {
         const auto it = objects_.find(id);
         if (it == objects_.end()) {
             throw RemoteObjectError("worker '" + name_ + "' holds no object " + std::to_string(id));
@@ -224,7 +235,7 @@ private:
 class InProcessTransport final : public Transport {
 public:
     void attach(WorkerId id, std::string name) override {
-        const std::unique_lock lock(mutex_);
+        const std::lock_guard lock(mutex_);
         if (stores_.size() <= id) {
             stores_.resize(id + 1);
         }
@@ -233,7 +244,7 @@ public:
 
     void detach(WorkerId id) noexcept override {
         std::shared_ptr<detail::ObjectStore> doomed;
-        const std::unique_lock lock(mutex_);
+        const std::lock_guard lock(mutex_);
         if (id < stores_.size()) {
             doomed = std::move(stores_[id]);
         }
@@ -242,7 +253,7 @@ public:
     detail::Reply deliver(detail::Request& request, detail::Seam& seam) override {
         std::shared_ptr<detail::ObjectStore> store;
         {
-            const std::shared_lock lock(mutex_);
+            const std::lock_guard lock(mutex_);
             if (request.to < stores_.size()) {
                 store = stores_[request.to];
             }
@@ -255,7 +266,10 @@ public:
     }
 
 private:
-    std::shared_mutex mutex_;
+    // A plain mutex, not a reader-writer lock: every request takes it just
+    // long enough to copy one pointer, which an uncontended std::mutex does
+    // for a fraction of a pthread rwlock's cost.
+    std::mutex mutex_;
     std::vector<std::shared_ptr<detail::ObjectStore>> stores_;
 };
 
@@ -267,16 +281,17 @@ class Seam {
 public:
     Seam(std::string model_owner_name, std::unique_ptr<Transport> transport)
         : transport_(std::move(transport)) {
+        log_name_ids_.push_back(log.text_id(model_owner_name));
         names_.push_back(std::move(model_owner_name));
     }
 
     Reply call(Request& request) {
         Reply reply = transport_->deliver(request, *this);
         if (request.operation == Operation::store) {
-            log_transfer(request.from == model_owner_id ? TransferKind::send : TransferKind::move, request.type->name,
+            log_transfer(request.from == model_owner_id ? TransferKind::send : TransferKind::move, *request.type,
                          request.payload.size(), request.from, request.to, {});
         } else if (request.operation == Operation::fetch) {
-            log_transfer(request.fetch_kind, request.type->name, reply.payload.size(), request.to, model_owner_id,
+            log_transfer(request.fetch_kind, *request.type, reply.payload.size(), request.to, model_owner_id,
                          request.reason);
         }
         return reply;
@@ -286,13 +301,14 @@ public:
     WorkerId add_worker(std::string name) {
         WorkerId id = 0;
         {
-            const std::unique_lock lock(names_mutex_);
+            const std::lock_guard lock(names_mutex_);
             for (std::size_t i = 0; i < names_.size(); ++i) {
                 if (live_[i] && names_[i] == name) {
                     throw ArgumentError("a worker named '" + name + "' already exists in this federation");
                 }
             }
             id = static_cast<WorkerId>(names_.size());
+            log_name_ids_.push_back(log.text_id(name));
             names_.push_back(name);
             live_.push_back(true);
         }
@@ -302,12 +318,12 @@ public:
 
     void remove_worker(WorkerId id) noexcept {
         transport_->detach(id);
-        const std::unique_lock lock(names_mutex_);
+        const std::lock_guard lock(names_mutex_);
         live_[id] = false;
     }
 
     [[nodiscard]] std::string name_of(WorkerId id) const {
-        const std::shared_lock lock(names_mutex_);
+        const std::lock_guard lock(names_mutex_);
         std::string fallback;
         return std::string(name_locked(id, fallback));
     }
@@ -315,13 +331,32 @@ public:
     TransferLog log;
 
 private:
-    /// Records a transfer with the parties' names, read in place (no copies).
-    void log_transfer(TransferKind kind, std::string_view type, std::size_t bytes, WorkerId from, WorkerId to,
+    /// Records a transfer by the log's numbers for the parties' names and the
+    /// value's type, looked up once per worker and per type.
+    void log_transfer(TransferKind kind, const ValueType& type, std::size_t bytes, WorkerId from, WorkerId to,
                       std::string_view reason) {
-        const std::shared_lock lock(names_mutex_);
-        std::string from_fallback;
-        std::string to_fallback;
-        log.record(kind, type, bytes, name_locked(from, from_fallback), name_locked(to, to_fallback), reason);
+        TransferLog::TextId type_id = 0;
+        TransferLog::TextId from_id = 0;
+        TransferLog::TextId to_id = 0;
+        {
+            const std::lock_guard lock(names_mutex_);
+            const auto [known, inserted] = log_type_ids_.try_emplace(&type, 0);
+            if (inserted) {
+                known->second = log.text_id(type.name);
+            }
+            type_id = known->second;
+            from_id = log_name_id_locked(from);
+            to_id = log_name_id_locked(to);
+        }
+        log.record_ids(kind, type_id, bytes, from_id, to_id, reason);
+    }
+
+    TransferLog::TextId log_name_id_locked(WorkerId id) {
+        if (id < log_name_ids_.size()) {
+            return log_name_ids_[id];
+        }
+        std::string fallback;
+        return log.text_id(name_locked(id, fallback));
     }
 
     /// The name of `id`, with names_mutex_ held; "worker <id>", kept in
@@ -335,9 +370,13 @@ private:
     }
 
     std::unique_ptr<Transport> transport_;
-    mutable std::shared_mutex names_mutex_;
+    // Guards the names and the log's numbers for names and types; held
+    // briefly on every logged transfer (a plain mutex: see InProcessTransport).
+    mutable std::mutex names_mutex_;
     std::vector<std::string> names_;
     std::vector<bool> live_{true}; // the model owner
+    std::vector<TransferLog::TextId> log_name_ids_;                         // by WorkerId
+    std::unordered_map<const ValueType*, TransferLog::TextId> log_type_ids_; // value types are static
 };
 
 inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
@@ -388,9 +427,7 @@ inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
             many.resize(count);
         }
         const std::span<RemoteObject*> inputs(count > usual_inputs ? many.data() : usual.data(), count);
-        for (std::size_t i = 0; i < count; ++i) {
-            inputs[i] = &find(request.task->inputs[i].first, request.task->inputs[i].second);
-        }
+        find_all(request.task->inputs, inputs);
         if (auto result = request.task->body(inputs)) {
             reply.object = insert(std::move(result));
         }
