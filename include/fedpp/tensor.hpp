@@ -35,11 +35,11 @@ public:
     using matrix_type = detail::Matrix<T>;
 
     /// An empty (0 x 0) tensor.
-    Tensor() : node_(std::make_shared<detail::Node<T>>()) {}
+    Tensor() : node_(detail::make_node<detail::Node<T>>()) {}
 
     /// A leaf holding `value`.
     explicit Tensor(matrix_type value, bool requires_grad = false)
-        : node_(std::make_shared<detail::Node<T>>(std::move(value), requires_grad)) {}
+        : node_(detail::make_node<detail::Node<T>>(std::move(value), requires_grad)) {}
 
     /// A leaf from nested rows: Tensor<>{{0, 0}, {0, 1}} is 2 x 2. Throws
     /// ShapeError for ragged rows.

@@ -14,8 +14,10 @@
 #include <Eigen/Core>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -35,31 +37,165 @@ class Node;
 template <class T>
 using NodePtr = std::shared_ptr<Node<T>>;
 
-/// Releases a node's inputs without recursion. Destroying the last handle to
-/// a long chain of nodes would otherwise recurse once per node and overflow
-/// the stack; instead, inputs whose last owner is this node are parked in a
-/// per-thread list and destroyed by a loop at the outermost level.
+/// The nodes parked by release_inputs_iteratively, per thread.
+template <class T>
+std::vector<NodePtr<T>>& parked_nodes() {
+    thread_local std::vector<NodePtr<T>> nodes;
+    return nodes;
+}
+
+/// Releases a node's inputs without deep recursion. Destroying the last
+/// handle to a long chain of nodes would otherwise recurse once per node and
+/// overflow the stack. Short chains (a training step's graph) are released
+/// by plain recursion, up to `recursion_limit` nested releases; beyond it,
+/// inputs whose last owner is this node are parked in a per-thread list and
+/// destroyed by a loop at the outermost level, so the stack depth stays
+/// bounded whatever the graph.
 template <class T>
 void release_inputs_iteratively(std::array<NodePtr<T>, 3>& inputs) noexcept {
-    thread_local std::vector<NodePtr<T>> pending;
+    constexpr int recursion_limit = 32;
+    // Trivial thread_locals: no per-access initialisation check. The list
+    // itself is touched only when something was parked.
+    thread_local int depth = 0;
     thread_local bool draining = false;
-    for (auto& input : inputs) {
-        if (input && input.use_count() == 1) {
-            pending.push_back(std::move(input));
-        } else {
-            input.reset();
+    thread_local std::size_t parked = 0;
+    if (depth < recursion_limit) {
+        ++depth;
+        for (auto& input : inputs) {
+            input.reset(); // may release that input's own inputs, one level deeper
+        }
+        --depth;
+    } else {
+        for (auto& input : inputs) {
+            if (input && input.use_count() == 1) {
+                parked_nodes<T>().push_back(std::move(input));
+                ++parked;
+            } else {
+                input.reset();
+            }
         }
     }
-    if (draining) {
+    if (depth != 0 || draining || parked == 0) {
         return;
     }
     draining = true;
-    while (!pending.empty()) {
+    auto& pending = parked_nodes<T>();
+    while (parked != 0) {
         NodePtr<T> last = std::move(pending.back());
         pending.pop_back();
-        last.reset(); // may push this node's own inputs onto `pending`
+        --parked;
+        last.reset(); // may park more of the chain
     }
     draining = false;
+}
+
+/// Memory for graph nodes. Every operation allocates a node and every
+/// training step frees a graph's worth of them, in the same few sizes, so
+/// freed blocks wait on a per-thread list for the next step instead of
+/// returning to malloc (whose per-thread cache keeps only 7 blocks a size).
+/// A block may be freed by another thread than the one that allocated it;
+/// it then joins that thread's list. Each thread's cached blocks are freed
+/// when it exits.
+class NodeBlocks {
+public:
+    static constexpr std::size_t granule = 64;
+    static constexpr std::size_t size_classes = 8; // cached blocks are up to 512 bytes
+    static constexpr std::uint32_t max_cached_per_class = 64;
+
+    static void* allocate(std::size_t bytes) {
+        const std::size_t size_class = (bytes - 1) / granule;
+        if (size_class >= size_classes) {
+            return ::operator new(bytes);
+        }
+        Cache& cache = thread_cache();
+        if (FreeBlock* block = cache.heads[size_class]) {
+            cache.heads[size_class] = block->next;
+            --cache.counts[size_class];
+            return block;
+        }
+        return ::operator new((size_class + 1) * granule);
+    }
+
+    static void deallocate(void* block, std::size_t bytes) noexcept {
+        const std::size_t size_class = (bytes - 1) / granule;
+        if (size_class >= size_classes) {
+            ::operator delete(block);
+            return;
+        }
+        Cache& cache = thread_cache();
+        if (cache.closed || cache.counts[size_class] >= max_cached_per_class) {
+            ::operator delete(block);
+            return;
+        }
+        cache.heads[size_class] = ::new (block) FreeBlock{cache.heads[size_class]};
+        ++cache.counts[size_class];
+    }
+
+private:
+    struct FreeBlock {
+        FreeBlock* next;
+    };
+
+    /// Trivially destructible and constant-initialised, so it stays usable
+    /// while the thread's (or the program's) other objects are destroyed:
+    /// nodes freed after the cache was emptied go straight to operator delete.
+    struct Cache {
+        std::array<FreeBlock*, size_classes> heads;
+        std::array<std::uint32_t, size_classes> counts;
+        bool closed;
+        bool has_releaser;
+    };
+
+    /// Empties the thread's cache when the thread exits.
+    struct Releaser {
+        explicit Releaser(Cache* thread_cache) noexcept : cache(thread_cache) {}
+        Cache* cache;
+        Releaser(const Releaser&) = delete;
+        Releaser& operator=(const Releaser&) = delete;
+        ~Releaser() {
+            cache->closed = true;
+            for (FreeBlock*& head : cache->heads) {
+                while (head != nullptr) {
+                    ::operator delete(std::exchange(head, head->next));
+                }
+            }
+        }
+    };
+
+    static Cache& thread_cache() noexcept {
+        thread_local constinit Cache cache{};
+        if (!cache.has_releaser) {
+            cache.has_releaser = true;
+            thread_local const Releaser releaser{&cache};
+        }
+        return cache;
+    }
+};
+
+/// An allocator handing out NodeBlocks, for std::allocate_shared.
+template <class U>
+struct NodeAllocator {
+    static_assert(alignof(U) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "fedpp: graph nodes must not be over-aligned");
+    using value_type = U;
+
+    NodeAllocator() noexcept = default;
+    template <class V>
+    NodeAllocator(const NodeAllocator<V>&) noexcept {} // NOLINT: rebinding is implicit by design
+
+    U* allocate(std::size_t count) { return static_cast<U*>(NodeBlocks::allocate(count * sizeof(U))); }
+    void deallocate(U* block, std::size_t count) noexcept { NodeBlocks::deallocate(block, count * sizeof(U)); }
+
+    template <class V>
+    friend bool operator==(const NodeAllocator&, const NodeAllocator<V>&) noexcept {
+        return true;
+    }
+};
+
+/// A new node of type `N` (Node<T> or an operation's node class), its
+/// shared_ptr control block and the node in one NodeBlocks block.
+template <class N, class... Args>
+std::shared_ptr<N> make_node(Args&&... args) {
+    return std::allocate_shared<N>(NodeAllocator<N>{}, std::forward<Args>(args)...);
 }
 
 template <class T>

@@ -42,7 +42,7 @@ Tensor<T> record(Matrix<T>&& value, std::initializer_list<const NodePtr<T>*> inp
     if (!needs_grad) {
         return Tensor<T>(std::move(value));
     }
-    auto node = std::make_shared<Op>(std::forward<OpArgs>(op_args)...);
+    auto node = make_node<Op>(std::forward<OpArgs>(op_args)...);
     node->value = std::move(value);
     node->requires_grad = true;
     std::size_t slot = 0;
