@@ -18,8 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <iterator>
-#include <ranges>
+#include <iterator> // std::ranges::input_range and range_value_t (not all of <ranges>)
 #include <span>
 #include <string>
 #include <type_traits>
@@ -196,9 +195,7 @@ Pointer<M, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, std::spa
         PointerAccess::require_at(*pointer, seam, worker, "fedavg");
         inputs.emplace_back(pointer->id(), &value_type<M>());
     }
-    Task task;
-    task.inputs = inputs;
-    task.body = [weights](std::span<RemoteObject* const> objects) -> std::unique_ptr<RemoteObject> {
+    const auto body = [weights](std::span<RemoteObject* const> objects) -> std::unique_ptr<RemoteObject> {
         std::vector<M*> models;
         models.reserve(objects.size());
         for (RemoteObject* object : objects) {
@@ -206,6 +203,7 @@ Pointer<M, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, std::spa
         }
         return std::make_unique<RemoteValue<M>>(average<M>(models, weights));
     };
+    Task task{inputs, body};
     Request request;
     request.operation = Operation::execute;
     request.to = worker;

@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace fedpp {
@@ -36,24 +37,33 @@ namespace fedpp {
 using Bytes = std::vector<std::byte>;
 
 namespace detail {
-/// A text built only if it is needed: a non-owning reference to a callable
-/// that returns it. Names of inputs ("value sent from 'me' to 'bob'") are
-/// needed only for error messages, but would otherwise be composed for every
-/// value that crosses. The callable must outlive the LazyText.
-class LazyText {
-public:
-    template <class Make>
-        requires(std::is_invocable_r_v<std::string, const Make&> &&
-                 !std::is_same_v<std::remove_cvref_t<Make>, LazyText>)
-    LazyText(const Make& make) noexcept // NOLINT: implicit, so that a lambda can be passed where a name is expected
-        : context_(&make), make_([](const void* context) { return (*static_cast<const Make*>(context))(); }) {}
+template <class Signature>
+class FunctionRef;
 
-    [[nodiscard]] std::string operator()() const { return make_(context_); }
+/// A non-owning reference to a callable: a function pointer and the
+/// callable's address, nothing allocated, nothing copied. The callable must
+/// outlive the reference, which therefore only travels down the stack.
+template <class R, class... Args>
+class FunctionRef<R(Args...)> {
+public:
+    template <class F>
+        requires(std::is_invocable_r_v<R, const F&, Args...> && !std::is_same_v<std::remove_cvref_t<F>, FunctionRef>)
+    FunctionRef(const F& callable) noexcept // NOLINT: implicit, so that a lambda can be passed where one is expected
+        : callable_(&callable), call_([](const void* c, Args... args) -> R {
+              return (*static_cast<const F*>(c))(std::forward<Args>(args)...);
+          }) {}
+
+    R operator()(Args... args) const { return call_(callable_, std::forward<Args>(args)...); }
 
 private:
-    const void* context_;
-    std::string (*make_)(const void*);
+    const void* callable_;
+    R (*call_)(const void*, Args...);
 };
+
+/// A text built only if it is needed. Names of inputs ("value sent from 'me'
+/// to 'bob'") are needed only for error messages, but would otherwise be
+/// composed for every value that crosses.
+using LazyText = FunctionRef<std::string()>;
 } // namespace detail
 
 /// Appends little-endian values to a byte buffer.

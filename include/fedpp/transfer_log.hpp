@@ -8,11 +8,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace fedpp {
@@ -51,8 +50,8 @@ class Seam;
 ///
 /// The seam records every send, move, get and declassify, so recording
 /// copies no strings: each distinct name and type name is stored once and
-/// numbered (the seam looks the numbers up once per worker and per type),
-/// an entry holds numbers, and entries() builds the Transfer values.
+/// numbered (once per worker and per value type), an entry holds numbers,
+/// and entries() builds the Transfer values.
 class TransferLog {
 public:
     void record(const Transfer& transfer) {
@@ -114,6 +113,7 @@ private:
     friend class detail::Seam;
 
     using TextId = std::uint32_t;
+    static constexpr TextId no_text = ~TextId{0};
     static constexpr std::uint32_t no_reason = ~std::uint32_t{0};
 
     struct Entry {
@@ -125,30 +125,59 @@ private:
         std::size_t bytes;
     };
 
-    /// The number of `text`, stored on first use. Names and type names are
-    /// few, so they are kept for the log's lifetime (clear() included):
-    /// the numbers the seam holds stay valid.
-    TextId text_id(std::string_view text) {
+    // For the seam, which numbers workers densely (0 is the model owner) and
+    // describes values by their ValueType, a static object per type.
+
+    /// Numbers worker `worker`'s name, once, when it joins.
+    void name_worker(std::uint32_t worker, std::string_view name) {
         const std::lock_guard lock(mutex_);
-        return intern(text);
+        if (worker_texts_.size() <= worker) {
+            worker_texts_.resize(worker + 1, no_text);
+        }
+        worker_texts_[worker] = intern(name);
     }
 
-    /// record() with the texts' numbers (from text_id()).
-    void record_ids(TransferKind kind, TextId type, std::size_t bytes, TextId from, TextId to,
-                    std::string_view reason) {
+    /// record() by worker number and by type (numbered on first use), under
+    /// one lock and without hashing a name.
+    void record_transfer(TransferKind kind, const void* type_key, std::string_view type_name, std::size_t bytes,
+                         std::uint32_t from, std::uint32_t to, std::string_view reason) {
         const std::lock_guard lock(mutex_);
-        append(kind, type, bytes, from, to, reason);
+        append(kind, type_text(type_key, type_name), bytes, worker_text(from), worker_text(to), reason);
+    }
+
+    /// Called with mutex_ held. A federation moves a handful of value types,
+    /// so a short list scanned in order beats a hash map.
+    TextId type_text(const void* type_key, std::string_view type_name) {
+        for (const auto& [key, text] : type_texts_) {
+            if (key == type_key) {
+                return text;
+            }
+        }
+        const TextId text = intern(type_name);
+        type_texts_.emplace_back(type_key, text);
+        return text;
     }
 
     /// Called with mutex_ held.
-    TextId intern(std::string_view text) {
-        if (const auto it = text_ids_.find(text); it != text_ids_.end()) {
-            return it->second;
+    TextId worker_text(std::uint32_t worker) {
+        if (worker < worker_texts_.size() && worker_texts_[worker] != no_text) {
+            return worker_texts_[worker];
         }
-        const auto id = static_cast<TextId>(texts_.size());
-        const std::string& stored = texts_.emplace_back(text); // a deque: stored never moves
-        text_ids_.emplace(stored, id);
-        return id;
+        return intern("worker " + std::to_string(worker)); // not reached: every worker is named when it joins
+    }
+
+    /// The number of `text`, stored on first use. Called with mutex_ held.
+    /// Names and type names are few and are looked up when a worker joins or
+    /// a type first crosses, so a list is searched; they are kept for the
+    /// log's lifetime (clear() included), so the numbers stay valid.
+    TextId intern(std::string_view text) {
+        for (std::size_t id = 0; id < texts_.size(); ++id) {
+            if (texts_[id] == text) {
+                return static_cast<TextId>(id);
+            }
+        }
+        texts_.emplace_back(text);
+        return static_cast<TextId>(texts_.size() - 1);
     }
 
     /// Called with mutex_ held.
@@ -172,8 +201,9 @@ private:
     mutable std::mutex mutex_;
     std::vector<Entry> entries_;
     std::vector<std::string> reasons_;                             // declassify's reasons, by entry
-    std::deque<std::string> texts_;                                // names and type names
-    std::unordered_map<std::string_view, TextId> text_ids_;        // views of texts_
+    std::vector<std::string> texts_;                               // names and type names, by number
+    std::vector<TextId> worker_texts_;                             // by worker number
+    std::vector<std::pair<const void*, TextId>> type_texts_;       // by ValueType
     std::size_t total_bytes_ = 0;
     std::size_t total_count_ = 0;
     bool keep_entries_ = true;

@@ -22,7 +22,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -101,11 +100,12 @@ T& value_as(RemoteObject& object, ObjectId id) {
 
 /// A computation to run at a worker, on objects it holds. `body` receives
 /// the objects named by `inputs`, in order (after their types are checked),
-/// and returns the result to store there, or nullptr for none. The inputs
-/// are a view of the caller's list (a Task lives for one execute request).
+/// and returns the result to store there, or nullptr for none. A Task lives
+/// for one execute request, inside its caller's frame, so it refers to the
+/// caller's inputs and callable rather than owning copies of them.
 struct Task {
     std::span<const std::pair<ObjectId, const ValueType*>> inputs;
-    std::function<std::unique_ptr<RemoteObject>(std::span<RemoteObject* const>)> body;
+    FunctionRef<std::unique_ptr<RemoteObject>(std::span<RemoteObject* const>)> body;
 };
 
 enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list };
@@ -281,7 +281,7 @@ class Seam {
 public:
     Seam(std::string model_owner_name, std::unique_ptr<Transport> transport)
         : transport_(std::move(transport)) {
-        log_name_ids_.push_back(log.text_id(model_owner_name));
+        log.name_worker(model_owner_id, model_owner_name);
         names_.push_back(std::move(model_owner_name));
     }
 
@@ -308,7 +308,7 @@ public:
                 }
             }
             id = static_cast<WorkerId>(names_.size());
-            log_name_ids_.push_back(log.text_id(name));
+            log.name_worker(id, name);
             names_.push_back(name);
             live_.push_back(true);
         }
@@ -331,32 +331,11 @@ public:
     TransferLog log;
 
 private:
-    /// Records a transfer by the log's numbers for the parties' names and the
-    /// value's type, looked up once per worker and per type.
+    /// Records a transfer by worker number and value type: the log has
+    /// numbered the names when the workers joined.
     void log_transfer(TransferKind kind, const ValueType& type, std::size_t bytes, WorkerId from, WorkerId to,
                       std::string_view reason) {
-        TransferLog::TextId type_id = 0;
-        TransferLog::TextId from_id = 0;
-        TransferLog::TextId to_id = 0;
-        {
-            const std::lock_guard lock(names_mutex_);
-            const auto [known, inserted] = log_type_ids_.try_emplace(&type, 0);
-            if (inserted) {
-                known->second = log.text_id(type.name);
-            }
-            type_id = known->second;
-            from_id = log_name_id_locked(from);
-            to_id = log_name_id_locked(to);
-        }
-        log.record_ids(kind, type_id, bytes, from_id, to_id, reason);
-    }
-
-    TransferLog::TextId log_name_id_locked(WorkerId id) {
-        if (id < log_name_ids_.size()) {
-            return log_name_ids_[id];
-        }
-        std::string fallback;
-        return log.text_id(name_locked(id, fallback));
+        log.record_transfer(kind, &type, type.name, bytes, from, to, reason);
     }
 
     /// The name of `id`, with names_mutex_ held; "worker <id>", kept in
@@ -370,13 +349,9 @@ private:
     }
 
     std::unique_ptr<Transport> transport_;
-    // Guards the names and the log's numbers for names and types; held
-    // briefly on every logged transfer (a plain mutex: see InProcessTransport).
-    mutable std::mutex names_mutex_;
+    mutable std::mutex names_mutex_; // a plain mutex, held briefly: see InProcessTransport
     std::vector<std::string> names_;
     std::vector<bool> live_{true}; // the model owner
-    std::vector<TransferLog::TextId> log_name_ids_;                         // by WorkerId
-    std::unordered_map<const ValueType*, TransferLog::TextId> log_type_ids_; // value types are static
 };
 
 inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
