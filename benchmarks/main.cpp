@@ -5,7 +5,7 @@
 //     bash scripts/run_benchmarks.sh     # builds, runs, prints the ratio table
 //
 // Every workload first checks that the two twins compute the same result
-// from the same inputs (twin_mismatch); if they do not, both benchmarks are
+// from the same inputs (twin_check); if they do not, both benchmarks are
 // skipped with the difference as the error, and no ratio is reported.
 #include "kernels.hpp"
 #include "memory.hpp"
@@ -50,8 +50,9 @@ void add_counters(Workload workload, benchmark::State& state, const std::functio
 void register_side(Workload workload, const char* side, Iteration make_iteration) {
     const std::string name = std::string(bench::key(workload)) + "/" + side;
     auto* benchmark = benchmark::RegisterBenchmark(name.c_str(), [workload, make_iteration](benchmark::State& state) {
-        if (const std::string_view mismatch = bench::twin_mismatch(workload); !mismatch.empty()) {
-            state.SkipWithError(mismatch.data()); // a view of a cached, NUL-terminated std::string
+        const bench::TwinCheck& check = bench::twin_check(workload);
+        if (!check.mismatch.empty()) {
+            state.SkipWithError(check.mismatch.c_str()); // cached: outlives the run
             return;
         }
         const std::function<void()> iteration = make_iteration(workload);
@@ -59,6 +60,9 @@ void register_side(Workload workload, const char* side, Iteration make_iteration
             iteration();
         }
         add_counters(workload, state, iteration);
+#if FEDPP_BENCH_WITH_LIBTORCH
+        state.counters["twin_tolerance_used"] = check.tolerance_used;
+#endif
     });
     // Wall-clock time: what a user waits for (one thread, so CPU time is the
     // same on a quiet machine).

@@ -88,7 +88,7 @@ def load_results(path):
         scale = TO_NANOSECONDS[entries[0]["time_unit"]]
         nanoseconds = statistics.median(e["real_time"] * scale for e in entries)
         counters = {}
-        for key in ("FLOPS", "bytes_per_second", "peak_rss_growth_bytes", "model_bytes"):
+        for key in ("FLOPS", "bytes_per_second", "peak_rss_growth_bytes", "model_bytes", "twin_tolerance_used"):
             values = [e[key] for e in entries if key in e]
             if values:
                 counters[key] = statistics.median(values)
@@ -166,6 +166,8 @@ def ratio_row(goal, results, pytorch, peaks):
         if libtorch and not libtorch.error and libtorch.counters:
             notes.append(f"libtorch {libtorch.counters['bytes_per_second'] / 1e9:.2f} GB/s, peak RSS "
                          f"+{libtorch.counters.get('peak_rss_growth_bytes', 0) / 2**20:.1f} MiB")
+    if fedpp and fedpp.counters and "twin_tolerance_used" in fedpp.counters:
+        notes.append(f"largest twin difference {fedpp.counters['twin_tolerance_used']:.1%} of the tolerance")
     return [goal.title, cell(fedpp), cell(libtorch), format_ratio(ratio) if ratio is not None else "—",
             python_cell, goal_text, met, "; ".join(notes)]
 

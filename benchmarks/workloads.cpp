@@ -138,53 +138,54 @@ std::uint64_t fedavg_parameter_count() noexcept {
 #if FEDPP_BENCH_WITH_LIBTORCH
 namespace {
 
-/// Empty when `a` and `b` agree to float tolerance, else the worst element.
-/// The twins sum in different orders (Eigen's and OpenBLAS's blocking), so
-/// equal results differ by a few float ulps per operation; a wrong result
-/// (a missed gradient term, a wrong average) is off by far more.
-std::string compare(const char* what, const std::vector<double>& fedpp, const std::vector<double>& libtorch) {
+/// Compares the twins' numbers to float tolerance, into `check`: the worst
+/// difference as a fraction of the allowed one, and the first value out of
+/// tolerance. The twins sum in different orders (Eigen's and OpenBLAS's
+/// blocking), so equal results differ by a few float ulps per operation; a
+/// wrong result (a missed gradient term, a wrong average) is off by far more.
+void compare(const char* what, const std::vector<double>& fedpp, const std::vector<double>& libtorch,
+             TwinCheck& check) {
     constexpr double relative_tolerance = 1e-4;
     constexpr double absolute_tolerance = 1e-5;
     if (fedpp.size() != libtorch.size()) {
-        return std::string(what) + ": fedpp has " + std::to_string(fedpp.size()) + " values, libtorch " +
-               std::to_string(libtorch.size());
+        check.mismatch = std::string(what) + ": fedpp has " + std::to_string(fedpp.size()) + " values, libtorch " +
+                         std::to_string(libtorch.size());
+        return;
     }
     for (std::size_t i = 0; i < fedpp.size(); ++i) {
         const double allowed = absolute_tolerance + relative_tolerance * std::abs(libtorch[i]);
-        if (!(std::abs(fedpp[i] - libtorch[i]) <= allowed)) {
+        const double used = std::abs(fedpp[i] - libtorch[i]) / allowed;
+        check.tolerance_used = std::max(check.tolerance_used, used);
+        if (!(used <= 1.0) && check.mismatch.empty()) { // NaN fails too
             char message[200];
             std::snprintf(message, sizeof message, "%s[%zu]: fedpp %.9g, libtorch %.9g", what, i, fedpp[i],
                           libtorch[i]);
-            return message;
+            check.mismatch = message;
         }
     }
-    return {};
 }
 
 } // namespace
 #endif
 
-std::string_view twin_mismatch([[maybe_unused]] Workload workload) {
-#if FEDPP_BENCH_WITH_LIBTORCH
+const TwinCheck& twin_check([[maybe_unused]] Workload workload) {
     static std::mutex mutex;
-    static std::map<Workload, std::string> verdicts;
+    static std::map<Workload, TwinCheck> checks;
     const std::lock_guard lock(mutex);
-    if (const auto it = verdicts.find(workload); it != verdicts.end()) {
+    if (const auto it = checks.find(workload); it != checks.end()) {
         return it->second;
     }
+    TwinCheck check;
+#if FEDPP_BENCH_WITH_LIBTORCH
     const Trace fedpp = fedpp_side::trace(workload);
     const Trace libtorch = libtorch_side::trace(workload);
-    std::string verdict = compare("loss", fedpp.losses, libtorch.losses);
-    if (verdict.empty()) {
-        verdict = compare("parameter", fedpp.parameters, libtorch.parameters);
+    compare("loss", fedpp.losses, libtorch.losses, check);
+    compare("parameter", fedpp.parameters, libtorch.parameters, check);
+    if (!check.mismatch.empty()) {
+        check.mismatch = "fedpp and libtorch disagree, so no ratio: " + check.mismatch;
     }
-    if (!verdict.empty()) {
-        verdict = "fedpp and libtorch disagree, so no ratio: " + verdict;
-    }
-    return verdicts[workload] = std::move(verdict);
-#else
-    return {};
 #endif
+    return checks[workload] = std::move(check);
 }
 
 } // namespace bench

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -102,10 +103,17 @@ struct Trace {
     std::vector<double> parameters;
 };
 
+struct TwinCheck {
+    /// Empty when the twins agree (or when this build has no libtorch twin);
+    /// otherwise what differs, for State::SkipWithError.
+    std::string mismatch;
+    /// The largest difference between the twins, as a fraction of the
+    /// allowed one (at most 1 when they agree).
+    double tolerance_used = 0;
+};
+
 /// Checks that the fedpp and libtorch twins of `workload` compute the same
-/// result, once per process (the result is cached). Empty when they agree
-/// (or when there is no libtorch twin in this build); otherwise what
-/// differs, for State::SkipWithError.
-[[nodiscard]] std::string_view twin_mismatch(Workload workload);
+/// result from the same inputs, once per process (the result is cached).
+[[nodiscard]] const TwinCheck& twin_check(Workload workload);
 
 } // namespace bench
