@@ -15,6 +15,7 @@
 // than bytes.
 #pragma once
 
+#include "fedpp/block_cache.hpp"
 #include "fedpp/errors.hpp"
 #include "fedpp/serialization.hpp"
 #include "fedpp/transfer_log.hpp"
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +64,19 @@ class RemoteObject {
 public:
     virtual ~RemoteObject() = default;
     [[nodiscard]] virtual const ValueType& type() const noexcept = 0;
+
+    // Stored values come and go at every request (run() stores a loss that
+    // the next get() deletes), so their memory comes from the per-thread
+    // BlockCache. The virtual destructor makes delete pass the stored
+    // type's size. Over-aligned value types use the global aligned forms.
+    static void* operator new(std::size_t bytes) { return BlockCache::allocate(bytes); }
+    static void operator delete(void* block, std::size_t bytes) noexcept { BlockCache::deallocate(block, bytes); }
+    static void* operator new(std::size_t bytes, std::align_val_t alignment) {
+        return ::operator new(bytes, alignment);
+    }
+    static void operator delete(void* block, std::align_val_t alignment) noexcept {
+        ::operator delete(block, alignment);
+    }
 };
 
 template <class T>

@@ -11,13 +11,14 @@
 // owns its own graph; there is no tape shared between loops or threads.
 #pragma once
 
+#include "fedpp/block_cache.hpp"
+
 #include <Eigen/Core>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <new>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -89,113 +90,12 @@ void release_inputs_iteratively(std::array<NodePtr<T>, 3>& inputs) noexcept {
     draining = false;
 }
 
-/// Memory for graph nodes. Every operation allocates a node and every
-/// training step frees a graph's worth of them, in the same few sizes, so
-/// freed blocks wait on a per-thread list for the next step instead of
-/// returning to malloc (whose per-thread cache keeps only 7 blocks a size).
-/// A block may be freed by another thread than the one that allocated it;
-/// it then joins that thread's list. Each thread's cached blocks are freed
-/// when it exits.
-class NodeBlocks {
-public:
-    static constexpr std::size_t granule = 64;
-    static constexpr std::size_t size_classes = 8; // cached blocks are up to 512 bytes
-    static constexpr std::uint32_t max_cached_per_class = 64;
-
-    static void* allocate(std::size_t bytes) {
-        const std::size_t size_class = (bytes - 1) / granule;
-        if (size_class >= size_classes) {
-            return ::operator new(bytes);
-        }
-        Cache& cache = thread_cache();
-        if (FreeBlock* block = cache.heads[size_class]) {
-            cache.heads[size_class] = block->next;
-            --cache.counts[size_class];
-            return block;
-        }
-        return ::operator new((size_class + 1) * granule);
-    }
-
-    static void deallocate(void* block, std::size_t bytes) noexcept {
-        const std::size_t size_class = (bytes - 1) / granule;
-        if (size_class >= size_classes) {
-            ::operator delete(block);
-            return;
-        }
-        Cache& cache = thread_cache();
-        if (cache.closed || cache.counts[size_class] >= max_cached_per_class) {
-            ::operator delete(block);
-            return;
-        }
-        cache.heads[size_class] = ::new (block) FreeBlock{cache.heads[size_class]};
-        ++cache.counts[size_class];
-    }
-
-private:
-    struct FreeBlock {
-        FreeBlock* next;
-    };
-
-    /// Trivially destructible and constant-initialised, so it stays usable
-    /// while the thread's (or the program's) other objects are destroyed:
-    /// nodes freed after the cache was emptied go straight to operator delete.
-    struct Cache {
-        std::array<FreeBlock*, size_classes> heads;
-        std::array<std::uint32_t, size_classes> counts;
-        bool closed;
-        bool has_releaser;
-    };
-
-    /// Empties the thread's cache when the thread exits.
-    struct Releaser {
-        explicit Releaser(Cache* thread_cache) noexcept : cache(thread_cache) {}
-        Cache* cache;
-        Releaser(const Releaser&) = delete;
-        Releaser& operator=(const Releaser&) = delete;
-        ~Releaser() {
-            cache->closed = true;
-            for (FreeBlock*& head : cache->heads) {
-                while (head != nullptr) {
-                    ::operator delete(std::exchange(head, head->next));
-                }
-            }
-        }
-    };
-
-    static Cache& thread_cache() noexcept {
-        thread_local constinit Cache cache{};
-        if (!cache.has_releaser) {
-            cache.has_releaser = true;
-            thread_local const Releaser releaser{&cache};
-        }
-        return cache;
-    }
-};
-
-/// An allocator handing out NodeBlocks, for std::allocate_shared.
-template <class U>
-struct NodeAllocator {
-    static_assert(alignof(U) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "fedpp: graph nodes must not be over-aligned");
-    using value_type = U;
-
-    NodeAllocator() noexcept = default;
-    template <class V>
-    NodeAllocator(const NodeAllocator<V>&) noexcept {} // NOLINT: rebinding is implicit by design
-
-    U* allocate(std::size_t count) { return static_cast<U*>(NodeBlocks::allocate(count * sizeof(U))); }
-    void deallocate(U* block, std::size_t count) noexcept { NodeBlocks::deallocate(block, count * sizeof(U)); }
-
-    template <class V>
-    friend bool operator==(const NodeAllocator&, const NodeAllocator<V>&) noexcept {
-        return true;
-    }
-};
-
-/// A new node of type `N` (Node<T> or an operation's node class), its
-/// shared_ptr control block and the node in one NodeBlocks block.
+/// A new node of type `N` (Node<T> or an operation's node class): its
+/// shared_ptr control block and the node in one BlockCache block, since every
+/// operation makes a node and every training step frees a graph of them.
 template <class N, class... Args>
 std::shared_ptr<N> make_node(Args&&... args) {
-    return std::allocate_shared<N>(NodeAllocator<N>{}, std::forward<Args>(args)...);
+    return std::allocate_shared<N>(BlockCacheAllocator<N>{}, std::forward<Args>(args)...);
 }
 
 template <class T>
