@@ -7,8 +7,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <functional>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 

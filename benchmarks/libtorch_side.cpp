@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
