@@ -26,7 +26,9 @@
 #include "fedpp/serialization.hpp"
 #include "fedpp/transport.hpp"
 
+#include <array>
 #include <cstdint>
+#include <functional> // std::invoke
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +45,44 @@ class Pointer;
 
 namespace detail {
 struct PointerAccess;
+
+enum class PointerState : std::uint8_t { empty, live, moved_from, taken, moved_away, declassified };
+
+// Error paths, out of line of the Pointer<T, L> templates: each instantiation
+// (one per value type and location in a program) would otherwise carry, and
+// the compiler optimise, its own copy of the code that composes the message.
+
+/// InvalidPointerError: `operation` on a spent pointer to a `type_name`.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_spent_pointer(const std::string& type_name,
+                                                                       const char* operation, PointerState state) {
+    const char* why = "";
+    switch (state) {
+    case PointerState::empty: why = "it was never given an object"; break;
+    case PointerState::moved_from: why = "it was moved from (std::move) into another Pointer"; break;
+    case PointerState::taken: why = "get() already brought its value back and deleted it at the worker"; break;
+    case PointerState::moved_away: why = "move() already transferred its value to another worker"; break;
+    case PointerState::declassified: why = "declassify() already brought its value back"; break;
+    case PointerState::live: break;
+    }
+    throw InvalidPointerError("fedpp::Pointer<" + type_name + ">::" + operation + ": the pointer is spent: " + why);
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_other_federation(const char* operation) {
+    throw LocationError(std::string(operation) + ": the destination worker belongs to another Federation");
+}
+
+/// LocationError: a value at worker `at` used with values at worker `wanted`.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_colocated(const char* operation, const Seam& seam,
+                                                                       WorkerId at, WorkerId wanted) {
+    throw LocationError(std::string(operation) + ": a value at '" + seam.name_of(at) +
+                        "' cannot be combined with values at '" + seam.name_of(wanted) +
+                        "' (two workers of the same location type); move it there first");
+}
+
+/// The name of the bytes a fetch brought back, for error messages.
+[[gnu::cold, gnu::noinline]] inline std::string fetched_from(const Seam& seam, WorkerId worker) {
+    return "value fetched from '" + seam.name_of(worker) + "'";
+}
 } // namespace detail
 
 template <class T, Location L>
@@ -147,7 +187,7 @@ private:
     friend class Pointer;
     friend struct detail::PointerAccess;
 
-    enum class State : std::uint8_t { empty, live, moved_from, taken, moved_away, declassified };
+    using State = detail::PointerState;
 
     Pointer(std::shared_ptr<detail::Seam> seam, WorkerId worker, ObjectId object) noexcept
         : seam_(std::move(seam)), worker_(worker), object_(object), state_(State::live) {}
@@ -168,25 +208,14 @@ private:
     }
 
     void require_live(const char* operation) const {
-        if (state_ == State::live) {
-            return;
+        if (state_ != State::live) {
+            detail::throw_spent_pointer(detail::value_type<T>().name, operation, state_);
         }
-        std::string why;
-        switch (state_) {
-        case State::empty: why = "it was never given an object"; break;
-        case State::moved_from: why = "it was moved from (std::move) into another Pointer"; break;
-        case State::taken: why = "get() already brought its value back and deleted it at the worker"; break;
-        case State::moved_away: why = "move() already transferred its value to another worker"; break;
-        case State::declassified: why = "declassify() already brought its value back"; break;
-        case State::live: break;
-        }
-        throw InvalidPointerError("fedpp::Pointer<" + detail::value_type<T>().name + ">::" + operation +
-                                  ": the pointer is spent: " + why);
     }
 
     void require_same_federation(const std::shared_ptr<detail::Seam>& other, const char* operation) const {
         if (other != seam_) {
-            throw LocationError(std::string(operation) + ": the destination worker belongs to another Federation");
+            detail::throw_other_federation(operation);
         }
     }
 
@@ -201,7 +230,7 @@ private:
         request.reason = std::move(reason);
         const detail::Reply reply = seam_->call(request);
         state_ = kind == TransferKind::get ? State::taken : State::declassified;
-        return from_bytes<T>(reply.payload, "value fetched from '" + worker_name() + "'");
+        return from_bytes<T>(reply.payload, [this] { return detail::fetched_from(*seam_, worker_); });
     }
 
     template <class U, Location M>
@@ -248,9 +277,7 @@ struct PointerAccess {
         pointer.require_live(operation);
         pointer.require_same_federation(seam, operation);
         if (pointer.worker_ != worker) {
-            throw LocationError(std::string(operation) + ": a value at '" + pointer.worker_name() +
-                                "' cannot be combined with values at '" + seam->name_of(worker) +
-                                "' (two workers of the same location type); move it there first");
+            throw_not_colocated(operation, *seam, pointer.worker_, worker);
         }
     }
 
@@ -290,11 +317,11 @@ auto run_at(const std::shared_ptr<Seam>& seam, WorkerId worker, const char* oper
                   "fedpp: the result of a function run at a worker stays there, so its type needs a "
                   "fedpp::Codec specialisation (or return void)");
     (PointerAccess::require_at(args, seam, worker, operation), ...);
-    Task task;
-    task.inputs = {{args.id(), &value_type<Ts>()}...};
-    task.body = [&function](std::span<RemoteObject* const> objects) {
+    const std::array<std::pair<ObjectId, const ValueType*>, sizeof...(Ts)> inputs{{{args.id(), &value_type<Ts>()}...}};
+    const auto body = [&function](std::span<RemoteObject* const> objects) {
         return invoke_on_objects<Result, Ts...>(function, objects, std::index_sequence_for<Ts...>{});
     };
+    Task task{inputs, body};
     Request request;
     request.operation = Operation::execute;
     request.to = worker;

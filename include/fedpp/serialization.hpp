@@ -24,15 +24,47 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace fedpp {
 
 using Bytes = std::vector<std::byte>;
+
+namespace detail {
+template <class Signature>
+class FunctionRef;
+
+/// A non-owning reference to a callable: a function pointer and the
+/// callable's address, nothing allocated, nothing copied. The callable must
+/// outlive the reference, which therefore only travels down the stack.
+template <class R, class... Args>
+class FunctionRef<R(Args...)> {
+public:
+    template <class F>
+        requires(std::is_invocable_r_v<R, const F&, Args...> && !std::is_same_v<std::remove_cvref_t<F>, FunctionRef>)
+    FunctionRef(const F& callable) noexcept // NOLINT: implicit, so that a lambda can be passed where one is expected
+        : callable_(&callable), call_([](const void* c, Args... args) -> R {
+              return (*static_cast<const F*>(c))(std::forward<Args>(args)...);
+          }) {}
+
+    R operator()(Args... args) const { return call_(callable_, std::forward<Args>(args)...); }
+
+private:
+    const void* callable_;
+    R (*call_)(const void*, Args...);
+};
+
+/// A text built only if it is needed. Names of inputs ("value sent from 'me'
+/// to 'bob'") are needed only for error messages, but would otherwise be
+/// composed for every value that crosses.
+using LazyText = FunctionRef<std::string()>;
+} // namespace detail
 
 /// Appends little-endian values to a byte buffer.
 class ByteWriter {
@@ -99,6 +131,11 @@ public:
     ByteReader(std::span<const std::byte> bytes, std::string what) noexcept
         : bytes_(bytes), what_(std::move(what)) {}
 
+    /// The same, with the name built only if an error message (or what())
+    /// needs it; `what` refers to a callable that must outlive the reader.
+    ByteReader(std::span<const std::byte> bytes, detail::LazyText what) noexcept
+        : bytes_(bytes), lazy_what_(what) {}
+
     template <class U>
         requires std::is_arithmetic_v<U>
     U read() {
@@ -112,7 +149,7 @@ public:
             using Bits = std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>;
             return std::bit_cast<U>(read<Bits>());
         } else {
-            require(sizeof(U), "a " + std::to_string(sizeof(U)) + "-byte integer");
+            require(sizeof(U), [] { return "a " + std::to_string(sizeof(U)) + "-byte integer"; });
             std::uint64_t bits = 0;
             for (std::size_t i = 0; i < sizeof(U); ++i) {
                 bits |= std::to_integer<std::uint64_t>(bytes_[position_ + i]) << (8 * i);
@@ -156,19 +193,31 @@ public:
         return static_cast<std::size_t>(count);
     }
 
-    std::string read_string() {
+    std::string read_string() { return std::string(read_string_view()); }
+
+    /// The next string, as a view of the input bytes (valid as long as they
+    /// are): read_string() without the copy.
+    std::string_view read_string_view() {
         const std::size_t length = read_count(1, "a string length");
-        std::string text(length, '\0');
-        if (length != 0) {
-            std::memcpy(text.data(), bytes_.data() + position_, length);
-        }
+        const std::string_view text(reinterpret_cast<const char*>(bytes_.data()) + position_, length);
         position_ += length;
         return text;
     }
 
     [[nodiscard]] std::size_t position() const noexcept { return position_; }
     [[nodiscard]] std::size_t remaining() const noexcept { return bytes_.size() - position_; }
-    [[nodiscard]] const std::string& what() const noexcept { return what_; }
+    /// The input's name. Should building a lazy name fail (out of memory),
+    /// it is left empty rather than throwing from here.
+    [[nodiscard]] const std::string& what() const noexcept {
+        if (lazy_what_) {
+            try {
+                what_ = (*lazy_what_)();
+            } catch (...) { // NOLINT(bugprone-empty-catch): an empty name is the documented fallback
+            }
+            lazy_what_.reset();
+        }
+        return what_;
+    }
 
     /// SerializationError unless every byte was read.
     void expect_end() const {
@@ -178,20 +227,24 @@ public:
     }
 
     [[noreturn]] void fail(const std::string& message, std::size_t at) const {
-        throw SerializationError(what_ + ": byte " + std::to_string(at) + ": " + message);
+        throw SerializationError(what() + ": byte " + std::to_string(at) + ": " + message);
     }
 
 private:
-    void require(std::size_t count, const std::string& item) const {
+    /// `describe_item()` names what was being read; it is called only on
+    /// failure, so that a successful read builds no string.
+    template <class DescribeItem>
+    void require(std::size_t count, const DescribeItem& describe_item) const {
         if (count > remaining()) {
-            fail("truncated: " + item + " needs " + std::to_string(count) + " bytes, " + std::to_string(remaining()) +
-                     " remain",
+            fail("truncated: " + describe_item() + " needs " + std::to_string(count) + " bytes, " +
+                     std::to_string(remaining()) + " remain",
                  position_);
         }
     }
 
     std::span<const std::byte> bytes_;
-    std::string what_;
+    mutable std::string what_;
+    mutable std::optional<detail::LazyText> lazy_what_; // builds what_ on first use
     std::size_t position_ = 0;
 };
 
@@ -207,6 +260,15 @@ concept Serializable = requires(const T& value, ByteWriter& out, ByteReader& in)
 };
 
 namespace detail {
+/// Codec<T>::type_name(), built once per type. Codecs compose it by
+/// concatenation ("fedpp::nn::Linear<" + "f32" + ">"), and every value that
+/// crosses between parties is tagged and checked with it.
+template <Serializable T>
+const std::string& type_name_of() {
+    static const std::string name = Codec<T>::type_name();
+    return name;
+}
+
 template <class U>
 constexpr std::string_view arithmetic_name() {
     if constexpr (std::is_same_v<U, bool>) return "bool";
@@ -260,12 +322,30 @@ struct Codec<std::string> {
 /// The bytes of `value`: its type name, then its encoding.
 template <Serializable T>
 Bytes to_bytes(const T& value) {
+    // Room for small values (a loss, a small layer) up front, instead of a
+    // reallocation per field; large ones grow geometrically as before.
+    constexpr std::size_t small_value_bytes = 128;
     Bytes bytes;
+    bytes.reserve(small_value_bytes);
     ByteWriter out(bytes);
-    out.write_string(Codec<T>::type_name());
+    out.write_string(detail::type_name_of<T>());
     Codec<T>::encode(value, out);
     return bytes;
 }
+
+namespace detail {
+template <Serializable T>
+T read_tagged_value(ByteReader& in) {
+    const std::string& expected = type_name_of<T>();
+    const std::string_view found = in.read_string_view();
+    if (found != expected) {
+        in.fail("holds a value of type '" + std::string(found) + "', expected '" + expected + "'", 0);
+    }
+    T value = Codec<T>::decode(in);
+    in.expect_end();
+    return value;
+}
+} // namespace detail
 
 /// The value encoded in `bytes` by to_bytes<T>. SerializationError if the
 /// bytes hold another type, are truncated, or have bytes left over; `what`
@@ -273,14 +353,15 @@ Bytes to_bytes(const T& value) {
 template <Serializable T>
 T from_bytes(std::span<const std::byte> bytes, std::string what = "bytes") {
     ByteReader in(bytes, std::move(what));
-    const std::string expected = Codec<T>::type_name();
-    const std::string found = in.read_string();
-    if (found != expected) {
-        in.fail("holds a value of type '" + found + "', expected '" + expected + "'", 0);
-    }
-    T value = Codec<T>::decode(in);
-    in.expect_end();
-    return value;
+    return detail::read_tagged_value<T>(in);
+}
+
+/// from_bytes, with the input's name built only if there is an error:
+/// from_bytes<T>(bytes, [&] { return "message from " + sender; }).
+template <Serializable T>
+T from_bytes(std::span<const std::byte> bytes, detail::LazyText what) {
+    ByteReader in(bytes, what);
+    return detail::read_tagged_value<T>(in);
 }
 
 } // namespace fedpp

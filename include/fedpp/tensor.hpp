@@ -35,11 +35,11 @@ public:
     using matrix_type = detail::Matrix<T>;
 
     /// An empty (0 x 0) tensor.
-    Tensor() : node_(std::make_shared<detail::Node<T>>()) {}
+    Tensor() : node_(detail::make_node<detail::Node<T>>()) {}
 
     /// A leaf holding `value`.
     explicit Tensor(matrix_type value, bool requires_grad = false)
-        : node_(std::make_shared<detail::Node<T>>(std::move(value), requires_grad)) {}
+        : node_(detail::make_node<detail::Node<T>>(std::move(value), requires_grad)) {}
 
     /// A leaf from nested rows: Tensor<>{{0, 0}, {0, 1}} is 2 x 2. Throws
     /// ShapeError for ragged rows.
@@ -125,17 +125,14 @@ public:
                                 "; only a 1x1 result can be back-propagated without a seed gradient "
                                 "(reduce it with sum() or mean(), or pass a seed)");
         }
-        backward(matrix_type::Ones(1, 1));
+        require_graph();
+        detail::run_backward(*node_, matrix_type(matrix_type::Ones(1, 1))); // becomes the root's gradient, uncopied
     }
 
     /// Back-propagates `seed`, the gradient of some scalar with respect to
     /// this tensor (same shape as this tensor).
     void backward(const matrix_type& seed) const {
-        if (!node_->requires_grad) {
-            throw AutogradError("backward(): this tensor does not require a gradient, so no graph was "
-                                "recorded for it (did you compute it under a NoGradGuard, or from "
-                                "tensors none of which require a gradient?)");
-        }
+        require_graph();
         if (seed.rows() != rows() || seed.cols() != cols()) {
             throw ShapeError("backward(seed): the seed is " + std::to_string(seed.rows()) + "x" +
                              std::to_string(seed.cols()) + " but the tensor is " + shape_string());
@@ -166,6 +163,14 @@ public:
     [[nodiscard]] const detail::NodePtr<T>& node() const noexcept { return node_; }
 
 private:
+    void require_graph() const {
+        if (!node_->requires_grad) {
+            throw AutogradError("backward(): this tensor does not require a gradient, so no graph was "
+                                "recorded for it (did you compute it under a NoGradGuard, or from "
+                                "tensors none of which require a gradient?)");
+        }
+    }
+
     static Index checked(Index extent) {
         if (extent < 0) {
             throw ShapeError("Tensor: negative extent " + std::to_string(extent));

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fedpp {
@@ -41,22 +42,39 @@ struct Transfer {
     std::string reason; ///< for declassify: the reason given
 };
 
+namespace detail {
+class Seam;
+} // namespace detail
+
 /// Thread-safe, append-only (until clear()).
+///
+/// The seam records every send, move, get and declassify, so recording
+/// copies no strings: each distinct name and type name is stored once and
+/// numbered (once per worker and per value type), an entry holds numbers,
+/// and entries() builds the Transfer values.
 class TransferLog {
 public:
-    void record(Transfer transfer) {
+    void record(const Transfer& transfer) {
+        record(transfer.kind, transfer.type, transfer.bytes, transfer.from, transfer.to, transfer.reason);
+    }
+
+    /// record(Transfer) from views, which need only live for the call.
+    void record(TransferKind kind, std::string_view type, std::size_t bytes, std::string_view from,
+                std::string_view to, std::string_view reason = {}) {
         const std::lock_guard lock(mutex_);
-        total_bytes_ += transfer.bytes;
-        ++total_count_;
-        if (keep_entries_) {
-            entries_.push_back(std::move(transfer));
-        }
+        append(kind, intern(type), bytes, intern(from), intern(to), reason);
     }
 
     /// A copy of the entries, oldest first.
     [[nodiscard]] std::vector<Transfer> entries() const {
         const std::lock_guard lock(mutex_);
-        return entries_;
+        std::vector<Transfer> out;
+        out.reserve(entries_.size());
+        for (const Entry& entry : entries_) {
+            out.push_back({entry.kind, texts_[entry.type], entry.bytes, texts_[entry.from], texts_[entry.to],
+                           entry.reason == no_reason ? std::string() : reasons_[entry.reason]});
+        }
+        return out;
     }
 
     /// Number of transfers since construction or clear() (counted even when
@@ -73,6 +91,7 @@ public:
     void clear() {
         const std::lock_guard lock(mutex_);
         entries_.clear();
+        reasons_.clear();
         total_bytes_ = 0;
         total_count_ = 0;
     }
@@ -85,12 +104,106 @@ public:
         if (!keep) {
             entries_.clear();
             entries_.shrink_to_fit();
+            reasons_.clear();
+            reasons_.shrink_to_fit();
         }
     }
 
 private:
+    friend class detail::Seam;
+
+    using TextId = std::uint32_t;
+    static constexpr TextId no_text = ~TextId{0};
+    static constexpr std::uint32_t no_reason = ~std::uint32_t{0};
+
+    struct Entry {
+        TransferKind kind;
+        TextId type;
+        TextId from;
+        TextId to;
+        std::uint32_t reason; // index into reasons_, or no_reason
+        std::size_t bytes;
+    };
+
+    // For the seam, which numbers workers densely (0 is the model owner) and
+    // describes values by their ValueType, a static object per type.
+
+    /// Numbers worker `worker`'s name, once, when it joins.
+    void name_worker(std::uint32_t worker, std::string_view name) {
+        const std::lock_guard lock(mutex_);
+        if (worker_texts_.size() <= worker) {
+            worker_texts_.resize(worker + 1, no_text);
+        }
+        worker_texts_[worker] = intern(name);
+    }
+
+    /// record() by worker number and by type (numbered on first use), under
+    /// one lock and without hashing a name.
+    void record_transfer(TransferKind kind, const void* type_key, std::string_view type_name, std::size_t bytes,
+                         std::uint32_t from, std::uint32_t to, std::string_view reason) {
+        const std::lock_guard lock(mutex_);
+        append(kind, type_text(type_key, type_name), bytes, worker_text(from), worker_text(to), reason);
+    }
+
+    /// Called with mutex_ held. A federation moves a handful of value types,
+    /// so a short list scanned in order beats a hash map.
+    TextId type_text(const void* type_key, std::string_view type_name) {
+        for (const auto& [key, text] : type_texts_) {
+            if (key == type_key) {
+                return text;
+            }
+        }
+        const TextId text = intern(type_name);
+        type_texts_.emplace_back(type_key, text);
+        return text;
+    }
+
+    /// Called with mutex_ held.
+    TextId worker_text(std::uint32_t worker) {
+        if (worker < worker_texts_.size() && worker_texts_[worker] != no_text) {
+            return worker_texts_[worker];
+        }
+        return intern("worker " + std::to_string(worker)); // not reached: every worker is named when it joins
+    }
+
+    /// The number of `text`, stored on first use. Called with mutex_ held.
+    /// Names and type names are few and are looked up when a worker joins or
+    /// a type first crosses, so a list is searched; they are kept for the
+    /// log's lifetime (clear() included), so the numbers stay valid.
+    TextId intern(std::string_view text) {
+        for (std::size_t id = 0; id < texts_.size(); ++id) {
+            if (texts_[id] == text) {
+                return static_cast<TextId>(id);
+            }
+        }
+        texts_.emplace_back(text);
+        return static_cast<TextId>(texts_.size() - 1);
+    }
+
+    /// Called with mutex_ held.
+    void append(TransferKind kind, TextId type, std::size_t bytes, TextId from, TextId to, std::string_view reason) {
+        total_bytes_ += bytes;
+        ++total_count_;
+        if (!keep_entries_) {
+            return;
+        }
+        std::uint32_t reason_index = no_reason;
+        if (!reason.empty()) {
+            reason_index = static_cast<std::uint32_t>(reasons_.size());
+            reasons_.emplace_back(reason);
+        }
+        if (entries_.empty()) {
+            entries_.reserve(64); // a round's transfers, without a reallocation per doubling
+        }
+        entries_.push_back({kind, type, from, to, reason_index, bytes});
+    }
+
     mutable std::mutex mutex_;
-    std::vector<Transfer> entries_;
+    std::vector<Entry> entries_;
+    std::vector<std::string> reasons_;                             // declassify's reasons, by entry
+    std::vector<std::string> texts_;                               // names and type names, by number
+    std::vector<TextId> worker_texts_;                             // by worker number
+    std::vector<std::pair<const void*, TextId>> type_texts_;       // by ValueType
     std::size_t total_bytes_ = 0;
     std::size_t total_count_ = 0;
     bool keep_entries_ = true;

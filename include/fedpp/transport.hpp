@@ -15,18 +15,20 @@
 // than bytes.
 #pragma once
 
+#include "fedpp/block_cache.hpp"
 #include "fedpp/errors.hpp"
 #include "fedpp/serialization.hpp"
 #include "fedpp/transfer_log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
+#include <new>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -52,7 +54,8 @@ class RemoteObject;
 /// How to turn one C++ type into bytes and back, type-erased.
 struct ValueType {
     std::string name;
-    std::unique_ptr<RemoteObject> (*decode)(std::span<const std::byte> bytes, std::string what);
+    /// `what` names the bytes for error messages; built only on an error.
+    std::unique_ptr<RemoteObject> (*decode)(std::span<const std::byte> bytes, LazyText what);
     Bytes (*encode)(const RemoteObject& object);
 };
 
@@ -61,6 +64,19 @@ class RemoteObject {
 public:
     virtual ~RemoteObject() = default;
     [[nodiscard]] virtual const ValueType& type() const noexcept = 0;
+
+    // Stored values come and go at every request (run() stores a loss that
+    // the next get() deletes), so their memory comes from the per-thread
+    // BlockCache. The virtual destructor makes delete pass the stored
+    // type's size. Over-aligned value types use the global aligned forms.
+    static void* operator new(std::size_t bytes) { return BlockCache::allocate(bytes); }
+    static void operator delete(void* block, std::size_t bytes) noexcept { BlockCache::deallocate(block, bytes); }
+    static void* operator new(std::size_t bytes, std::align_val_t alignment) {
+        return ::operator new(bytes, alignment);
+    }
+    static void operator delete(void* block, std::align_val_t alignment) noexcept {
+        ::operator delete(block, alignment);
+    }
 };
 
 template <class T>
@@ -69,9 +85,9 @@ class RemoteValue;
 template <Serializable T>
 const ValueType& value_type() {
     static const ValueType type{
-        Codec<T>::type_name(),
-        [](std::span<const std::byte> bytes, std::string what) -> std::unique_ptr<RemoteObject> {
-            return std::make_unique<RemoteValue<T>>(from_bytes<T>(bytes, std::move(what)));
+        type_name_of<T>(),
+        [](std::span<const std::byte> bytes, LazyText what) -> std::unique_ptr<RemoteObject> {
+            return std::make_unique<RemoteValue<T>>(from_bytes<T>(bytes, what));
         },
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
     };
@@ -99,10 +115,12 @@ T& value_as(RemoteObject& object, ObjectId id) {
 
 /// A computation to run at a worker, on objects it holds. `body` receives
 /// the objects named by `inputs`, in order (after their types are checked),
-/// and returns the result to store there, or nullptr for none.
+/// and returns the result to store there, or nullptr for none. A Task lives
+/// for one execute request, inside its caller's frame, so it refers to the
+/// caller's inputs and callable rather than owning copies of them.
 struct Task {
-    std::vector<std::pair<ObjectId, const ValueType*>> inputs;
-    std::function<std::unique_ptr<RemoteObject>(std::span<RemoteObject* const>)> body;
+    std::span<const std::pair<ObjectId, const ValueType*>> inputs;
+    FunctionRef<std::unique_ptr<RemoteObject>(std::span<RemoteObject* const>)> body;
 };
 
 enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list };
@@ -160,13 +178,33 @@ private:
     ObjectId insert(std::unique_ptr<RemoteObject> object) {
         const std::lock_guard lock(mutex_);
         const ObjectId id = next_id_++;
-        objects_.emplace(id, std::move(object));
+        if (spare_nodes_.empty()) {
+            objects_.emplace(id, std::move(object));
+        } else {
+            auto node = std::move(spare_nodes_.back());
+            spare_nodes_.pop_back();
+            node.key() = id;
+            node.mapped() = std::move(object);
+            objects_.insert(std::move(node));
+        }
         return id;
     }
 
     /// The object with `id`; it stays owned by the store.
     RemoteObject& find(ObjectId id, const ValueType* expected) {
         const std::lock_guard lock(mutex_);
+        return find_locked(id, expected);
+    }
+
+    /// find() for each of a task's inputs, under one lock.
+    void find_all(std::span<const std::pair<ObjectId, const ValueType*>> wanted, std::span<RemoteObject*> found) {
+        const std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < wanted.size(); ++i) {
+            found[i] = &find_locked(wanted[i].first, wanted[i].second);
+        }
+    }
+
+    RemoteObject& find_locked(ObjectId id, const ValueType* expected) {
         const auto it = objects_.find(id);
         if (it == objects_.end()) {
             throw RemoteObjectError("worker '" + name_ + "' holds no object " + std::to_string(id));
@@ -183,14 +221,25 @@ private:
         const std::lock_guard lock(mutex_);
         const auto it = objects_.find(id);
         if (it != objects_.end()) {
-            doomed = std::move(it->second);
-            objects_.erase(it);
+            auto node = objects_.extract(it);
+            doomed = std::move(node.mapped());
+            if (spare_nodes_.size() < max_spare_nodes) {
+                spare_nodes_.push_back(std::move(node));
+            }
         }
     }
 
+    using Objects = std::unordered_map<ObjectId, std::unique_ptr<RemoteObject>>;
+
+    // Objects come and go at every request (a model sent, a loss stored
+    // then fetched), so the map's nodes are recycled rather than allocated
+    // and freed each time; a few spares cover a round's traffic.
+    static constexpr std::size_t max_spare_nodes = 16;
+
     std::string name_;
     std::mutex mutex_;
-    std::unordered_map<ObjectId, std::unique_ptr<RemoteObject>> objects_;
+    Objects objects_;
+    std::vector<Objects::node_type> spare_nodes_;
     ObjectId next_id_ = 1;
 };
 
@@ -201,7 +250,7 @@ private:
 class InProcessTransport final : public Transport {
 public:
     void attach(WorkerId id, std::string name) override {
-        const std::unique_lock lock(mutex_);
+        const std::lock_guard lock(mutex_);
         if (stores_.size() <= id) {
             stores_.resize(id + 1);
         }
@@ -210,7 +259,7 @@ public:
 
     void detach(WorkerId id) noexcept override {
         std::shared_ptr<detail::ObjectStore> doomed;
-        const std::unique_lock lock(mutex_);
+        const std::lock_guard lock(mutex_);
         if (id < stores_.size()) {
             doomed = std::move(stores_[id]);
         }
@@ -219,7 +268,7 @@ public:
     detail::Reply deliver(detail::Request& request, detail::Seam& seam) override {
         std::shared_ptr<detail::ObjectStore> store;
         {
-            const std::shared_lock lock(mutex_);
+            const std::lock_guard lock(mutex_);
             if (request.to < stores_.size()) {
                 store = stores_[request.to];
             }
@@ -232,7 +281,10 @@ public:
     }
 
 private:
-    std::shared_mutex mutex_;
+    // A plain mutex, not a reader-writer lock: every request takes it just
+    // long enough to copy one pointer, which an uncontended std::mutex does
+    // for a fraction of a pthread rwlock's cost.
+    std::mutex mutex_;
     std::vector<std::shared_ptr<detail::ObjectStore>> stores_;
 };
 
@@ -244,17 +296,18 @@ class Seam {
 public:
     Seam(std::string model_owner_name, std::unique_ptr<Transport> transport)
         : transport_(std::move(transport)) {
+        log.name_worker(model_owner_id, model_owner_name);
         names_.push_back(std::move(model_owner_name));
     }
 
     Reply call(Request& request) {
         Reply reply = transport_->deliver(request, *this);
         if (request.operation == Operation::store) {
-            log.record({request.from == model_owner_id ? TransferKind::send : TransferKind::move, request.type->name,
-                        request.payload.size(), name_of(request.from), name_of(request.to), {}});
+            log_transfer(request.from == model_owner_id ? TransferKind::send : TransferKind::move, *request.type,
+                         request.payload.size(), request.from, request.to, {});
         } else if (request.operation == Operation::fetch) {
-            log.record({request.fetch_kind, request.type->name, reply.payload.size(), name_of(request.to),
-                        name_of(model_owner_id), request.reason});
+            log_transfer(request.fetch_kind, *request.type, reply.payload.size(), request.to, model_owner_id,
+                         request.reason);
         }
         return reply;
     }
@@ -263,13 +316,14 @@ public:
     WorkerId add_worker(std::string name) {
         WorkerId id = 0;
         {
-            const std::unique_lock lock(names_mutex_);
+            const std::lock_guard lock(names_mutex_);
             for (std::size_t i = 0; i < names_.size(); ++i) {
                 if (live_[i] && names_[i] == name) {
                     throw ArgumentError("a worker named '" + name + "' already exists in this federation");
                 }
             }
             id = static_cast<WorkerId>(names_.size());
+            log.name_worker(id, name);
             names_.push_back(name);
             live_.push_back(true);
         }
@@ -279,20 +333,38 @@ public:
 
     void remove_worker(WorkerId id) noexcept {
         transport_->detach(id);
-        const std::unique_lock lock(names_mutex_);
+        const std::lock_guard lock(names_mutex_);
         live_[id] = false;
     }
 
     [[nodiscard]] std::string name_of(WorkerId id) const {
-        const std::shared_lock lock(names_mutex_);
-        return id < names_.size() ? names_[id] : "worker " + std::to_string(id);
+        const std::lock_guard lock(names_mutex_);
+        std::string fallback;
+        return std::string(name_locked(id, fallback));
     }
 
     TransferLog log;
 
 private:
+    /// Records a transfer by worker number and value type: the log has
+    /// numbered the names when the workers joined.
+    void log_transfer(TransferKind kind, const ValueType& type, std::size_t bytes, WorkerId from, WorkerId to,
+                      std::string_view reason) {
+        log.record_transfer(kind, &type, type.name, bytes, from, to, reason);
+    }
+
+    /// The name of `id`, with names_mutex_ held; "worker <id>", kept in
+    /// `fallback`, for an id that was never registered.
+    std::string_view name_locked(WorkerId id, std::string& fallback) const {
+        if (id < names_.size()) {
+            return names_[id];
+        }
+        fallback = "worker " + std::to_string(id);
+        return fallback;
+    }
+
     std::unique_ptr<Transport> transport_;
-    mutable std::shared_mutex names_mutex_;
+    mutable std::mutex names_mutex_; // a plain mutex, held briefly: see InProcessTransport
     std::vector<std::string> names_;
     std::vector<bool> live_{true}; // the model owner
 };
@@ -301,8 +373,9 @@ inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
     Reply reply;
     switch (request.operation) {
     case Operation::store:
-        reply.object = insert(request.type->decode(
-            request.payload, "value sent from '" + seam.name_of(request.from) + "' to '" + name_ + "'"));
+        reply.object = insert(request.type->decode(request.payload, [&] {
+            return "value sent from '" + seam.name_of(request.from) + "' to '" + name_ + "'";
+        }));
         break;
     case Operation::fetch: {
         RemoteObject& object = find(request.object, request.type);
@@ -316,7 +389,7 @@ inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
     case Operation::copy: {
         RemoteObject& object = find(request.object, request.type);
         const ValueType& type = object.type();
-        reply.object = insert(type.decode(type.encode(object), "copy at '" + name_ + "'"));
+        reply.object = insert(type.decode(type.encode(object), [&] { return "copy at '" + name_ + "'"; }));
         break;
     }
     case Operation::forward: {
@@ -334,11 +407,17 @@ inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
         break;
     }
     case Operation::execute: {
-        std::vector<RemoteObject*> inputs;
-        inputs.reserve(request.task->inputs.size());
-        for (const auto& [id, type] : request.task->inputs) {
-            inputs.push_back(&find(id, type));
+        // Most tasks take a few inputs (a model and its data); fedavg may
+        // take hundreds.
+        constexpr std::size_t usual_inputs = 8;
+        std::array<RemoteObject*, usual_inputs> usual;
+        std::vector<RemoteObject*> many;
+        const std::size_t count = request.task->inputs.size();
+        if (count > usual_inputs) {
+            many.resize(count);
         }
+        const std::span<RemoteObject*> inputs(count > usual_inputs ? many.data() : usual.data(), count);
+        find_all(request.task->inputs, inputs);
         if (auto result = request.task->body(inputs)) {
             reply.object = insert(std::move(result));
         }

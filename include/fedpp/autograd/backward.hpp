@@ -22,8 +22,10 @@ inline std::uint64_t next_visit_mark() noexcept {
     return counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
-/// Nodes below `root` that require a gradient, inputs before the nodes that
-/// use them. The returned vector is per thread and reused by the next call.
+/// The operation nodes below `root` that require a gradient (and root), inputs
+/// before the nodes that use them. Leaves other than root are left out: they
+/// have no backward step, their consumers accumulate into them. The returned
+/// vector is per thread and reused by the next call.
 template <class T>
 const std::vector<Node<T>*>& topological_order(Node<T>& root) {
     thread_local std::vector<Node<T>*> order;
@@ -34,16 +36,20 @@ const std::vector<Node<T>*>& topological_order(Node<T>& root) {
     root.visit_mark = mark;
     stack.emplace_back(&root, 0);
     while (!stack.empty()) {
-        const std::size_t top = stack.size() - 1;
-        Node<T>* node = stack[top].first;
-        const int next_input = stack[top].second;
-        if (next_input < static_cast<int>(node->inputs.size())) {
-            stack[top].second = next_input + 1;
-            Node<T>* input = node->inputs[static_cast<std::size_t>(next_input)].get();
+        auto& [node, next_input] = stack.back();
+        // The node's next input that is an operation not yet visited, if any.
+        Node<T>* unvisited = nullptr;
+        while (unvisited == nullptr && next_input < static_cast<int>(node->inputs.size())) {
+            Node<T>* input = node->inputs[static_cast<std::size_t>(next_input++)].get();
             if (input != nullptr && input->requires_grad && input->visit_mark != mark) {
                 input->visit_mark = mark;
-                stack.emplace_back(input, 0);
+                if (!input->is_leaf()) {
+                    unvisited = input;
+                }
             }
+        }
+        if (unvisited != nullptr) {
+            stack.emplace_back(unvisited, 0); // `node` and `next_input` are not used after this
         } else {
             order.push_back(node);
             stack.pop_back();
@@ -53,11 +59,12 @@ const std::vector<Node<T>*>& topological_order(Node<T>& root) {
 }
 
 /// Accumulates `seed` into root's gradient and propagates it to every leaf
-/// below root that requires a gradient.
+/// below root that requires a gradient. Each node's backward() may consume
+/// the node's own gradient (see Node::backward), which is dropped next.
 template <class T>
-void run_backward(Node<T>& root, const Matrix<T>& seed) {
+void run_backward(Node<T>& root, Matrix<T> seed) {
     const auto& order = topological_order(root);
-    root.accumulate(seed);
+    root.accumulate(std::move(seed));
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         Node<T>& node = **it;
         if (node.is_leaf()) {

@@ -11,9 +11,12 @@
 // owns its own graph; there is no tape shared between loops or threads.
 #pragma once
 
+#include "fedpp/block_cache.hpp"
+
 #include <Eigen/Core>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -35,31 +38,64 @@ class Node;
 template <class T>
 using NodePtr = std::shared_ptr<Node<T>>;
 
-/// Releases a node's inputs without recursion. Destroying the last handle to
-/// a long chain of nodes would otherwise recurse once per node and overflow
-/// the stack; instead, inputs whose last owner is this node are parked in a
-/// per-thread list and destroyed by a loop at the outermost level.
+/// The nodes parked by release_inputs_iteratively, per thread.
+template <class T>
+std::vector<NodePtr<T>>& parked_nodes() {
+    thread_local std::vector<NodePtr<T>> nodes;
+    return nodes;
+}
+
+/// Releases a node's inputs without deep recursion. Destroying the last
+/// handle to a long chain of nodes would otherwise recurse once per node and
+/// overflow the stack. Short chains (a training step's graph) are released
+/// by plain recursion, up to `recursion_limit` nested releases; beyond it,
+/// inputs whose last owner is this node are parked in a per-thread list and
+/// destroyed by a loop at the outermost level, so the stack depth stays
+/// bounded whatever the graph.
 template <class T>
 void release_inputs_iteratively(std::array<NodePtr<T>, 3>& inputs) noexcept {
-    thread_local std::vector<NodePtr<T>> pending;
+    constexpr int recursion_limit = 32;
+    // Trivial thread_locals: no per-access initialisation check. The list
+    // itself is touched only when something was parked.
+    thread_local int depth = 0;
     thread_local bool draining = false;
-    for (auto& input : inputs) {
-        if (input && input.use_count() == 1) {
-            pending.push_back(std::move(input));
-        } else {
-            input.reset();
+    thread_local std::size_t parked = 0;
+    if (depth < recursion_limit) {
+        ++depth;
+        for (auto& input : inputs) {
+            input.reset(); // may release that input's own inputs, one level deeper
+        }
+        --depth;
+    } else {
+        for (auto& input : inputs) {
+            if (input && input.use_count() == 1) {
+                parked_nodes<T>().push_back(std::move(input));
+                ++parked;
+            } else {
+                input.reset();
+            }
         }
     }
-    if (draining) {
+    if (depth != 0 || draining || parked == 0) {
         return;
     }
     draining = true;
-    while (!pending.empty()) {
+    auto& pending = parked_nodes<T>();
+    while (parked != 0) {
         NodePtr<T> last = std::move(pending.back());
         pending.pop_back();
-        last.reset(); // may push this node's own inputs onto `pending`
+        --parked;
+        last.reset(); // may park more of the chain
     }
     draining = false;
+}
+
+/// A new node of type `N` (Node<T> or an operation's node class): its
+/// shared_ptr control block and the node in one BlockCache block, since every
+/// operation makes a node and every training step frees a graph of them.
+template <class N, class... Args>
+std::shared_ptr<N> make_node(Args&&... args) {
+    return std::allocate_shared<N>(BlockCacheAllocator<N>{}, std::forward<Args>(args)...);
 }
 
 template <class T>
@@ -79,6 +115,10 @@ public:
     virtual ~Node() { release_inputs_iteratively(inputs); }
 
     /// Pushes this node's gradient to its inputs. Leaves have nothing to do.
+    /// An operation may reuse its own `grad` as scratch space or hand its
+    /// storage to an input (accumulate(Matrix&&)): run_backward drops it
+    /// right after. It must not consume what forward() saved (`value`,
+    /// saved tensors): a graph can be back-propagated more than once.
     virtual void backward() {}
 
     /// The operation that produced this node ("leaf" for leaves).
@@ -93,6 +133,17 @@ public:
             grad += expression;
         } else {
             grad = expression;
+            has_grad = true;
+        }
+    }
+
+    /// grad += gradient, taking over `gradient`'s storage when this node has
+    /// no gradient yet (no allocation, no copy).
+    void accumulate(Matrix<T>&& gradient) {
+        if (has_grad) {
+            grad += gradient;
+        } else {
+            grad = std::move(gradient);
             has_grad = true;
         }
     }

@@ -42,7 +42,7 @@ Tensor<T> record(Matrix<T>&& value, std::initializer_list<const NodePtr<T>*> inp
     if (!needs_grad) {
         return Tensor<T>(std::move(value));
     }
-    auto node = std::make_shared<Op>(std::forward<OpArgs>(op_args)...);
+    auto node = make_node<Op>(std::forward<OpArgs>(op_args)...);
     node->value = std::move(value);
     node->requires_grad = true;
     std::size_t slot = 0;
@@ -101,6 +101,17 @@ void accumulate_unbroadcast(Node<T>& node, const Expression& gradient) {
     }
 }
 
+/// The same, for a gradient the caller no longer needs: when no reduction
+/// is needed, `node` takes its storage over instead of copying it.
+template <class T>
+void accumulate_unbroadcast(Node<T>& node, Matrix<T>&& gradient) {
+    if (gradient.rows() == node.value.rows() && gradient.cols() == node.value.cols()) {
+        node.accumulate(std::move(gradient));
+    } else {
+        accumulate_unbroadcast(node, std::as_const(gradient));
+    }
+}
+
 template <class T>
 struct MatmulNode final : Node<T> {
     std::string_view op_name() const noexcept override { return "matmul"; }
@@ -138,10 +149,12 @@ template <class T>
 struct AddNode final : Node<T> {
     std::string_view op_name() const noexcept override { return "add"; }
     void backward() override {
-        for (std::size_t i = 0; i < 2; ++i) {
-            if (this->inputs[i]->requires_grad) {
-                accumulate_unbroadcast(*this->inputs[i], this->grad);
-            }
+        // The second input first: the first may then take the gradient over.
+        if (this->inputs[1]->requires_grad) {
+            accumulate_unbroadcast(*this->inputs[1], this->grad);
+        }
+        if (this->inputs[0]->requires_grad) {
+            accumulate_unbroadcast(*this->inputs[0], std::move(this->grad));
         }
     }
 };
@@ -150,11 +163,12 @@ template <class T>
 struct SubNode final : Node<T> {
     std::string_view op_name() const noexcept override { return "sub"; }
     void backward() override {
-        if (this->inputs[0]->requires_grad) {
-            accumulate_unbroadcast(*this->inputs[0], this->grad);
-        }
+        // The second input first: the first may then take the gradient over.
         if (this->inputs[1]->requires_grad) {
             accumulate_unbroadcast(*this->inputs[1], -this->grad);
+        }
+        if (this->inputs[0]->requires_grad) {
+            accumulate_unbroadcast(*this->inputs[0], std::move(this->grad));
         }
     }
 };
@@ -181,13 +195,16 @@ struct ScaleNode final : Node<T> {
     explicit ScaleNode(T s) : factor(s) {}
     T factor;
     std::string_view op_name() const noexcept override { return "scale"; }
-    void backward() override { this->inputs[0]->accumulate(factor * this->grad); }
+    void backward() override {
+        this->grad *= factor; // in place, then handed over (see Node::backward)
+        this->inputs[0]->accumulate(std::move(this->grad));
+    }
 };
 
 template <class T>
 struct ShiftNode final : Node<T> {
     std::string_view op_name() const noexcept override { return "add_scalar"; }
-    void backward() override { this->inputs[0]->accumulate(this->grad); }
+    void backward() override { this->inputs[0]->accumulate(std::move(this->grad)); }
 };
 
 template <class T>
@@ -195,7 +212,8 @@ struct SquareNode final : Node<T> {
     std::string_view op_name() const noexcept override { return "square"; }
     void backward() override {
         Node<T>& x = *this->inputs[0];
-        x.accumulate((this->grad.array() * T(2) * x.value.array()).matrix());
+        this->grad.array() = this->grad.array() * T(2) * x.value.array(); // in place, then handed over
+        x.accumulate(std::move(this->grad));
     }
 };
 
@@ -233,7 +251,8 @@ template <class T>
 struct ReluNode final : Node<T> {
     std::string_view op_name() const noexcept override { return "relu"; }
     void backward() override {
-        this->inputs[0]->accumulate((this->value.array() > T(0)).select(this->grad, T(0)).matrix());
+        this->grad = (this->value.array() > T(0)).select(this->grad, T(0)).matrix(); // in place, then handed over
+        this->inputs[0]->accumulate(std::move(this->grad));
     }
 };
 
@@ -242,7 +261,8 @@ struct SigmoidNode final : Node<T> {
     std::string_view op_name() const noexcept override { return "sigmoid"; }
     void backward() override {
         const auto y = this->value.array();
-        this->inputs[0]->accumulate((this->grad.array() * y * (T(1) - y)).matrix());
+        this->grad.array() = this->grad.array() * y * (T(1) - y); // in place, then handed over
+        this->inputs[0]->accumulate(std::move(this->grad));
     }
 };
 
@@ -251,7 +271,8 @@ struct TanhNode final : Node<T> {
     std::string_view op_name() const noexcept override { return "tanh"; }
     void backward() override {
         const auto y = this->value.array();
-        this->inputs[0]->accumulate((this->grad.array() * (T(1) - y.square())).matrix());
+        this->grad.array() = this->grad.array() * (T(1) - y.square()); // in place, then handed over
+        this->inputs[0]->accumulate(std::move(this->grad));
     }
 };
 

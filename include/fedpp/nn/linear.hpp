@@ -24,41 +24,16 @@ public:
     /// Initialised as torch.nn.Linear is: weight and bias drawn from
     /// U(-1/sqrt(in), 1/sqrt(in)), here from `generator` (weight first, row
     /// by row, then bias), so a seed fixes the initial model.
-    Linear(Index in_features, Index out_features, Generator& generator) {
-        if (in_features <= 0 || out_features <= 0) {
-            throw ShapeError("nn::Linear(" + std::to_string(in_features) + ", " + std::to_string(out_features) +
-                             "): both sizes must be positive");
-        }
-        const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
-        matrix_type weight(out_features, in_features);
-        for (Index r = 0; r < out_features; ++r) {
-            for (Index c = 0; c < in_features; ++c) {
-                weight(r, c) = static_cast<T>(generator.uniform(-bound, bound));
-            }
-        }
-        matrix_type bias(1, out_features);
-        for (Index c = 0; c < out_features; ++c) {
-            bias(0, c) = static_cast<T>(generator.uniform(-bound, bound));
-        }
-        weight_ = Tensor<T>(std::move(weight), true);
-        bias_ = Tensor<T>(std::move(bias), true);
-    }
+    Linear(Index in_features, Index out_features, Generator& generator)
+        : Linear(initial_values(in_features, out_features, generator)) {}
 
     /// A layer with the given weight (out x in) and bias (1 x out); the
     /// values are copied into new parameter tensors.
-    Linear(matrix_type weight, matrix_type bias) {
-        if (weight.rows() <= 0 || weight.cols() <= 0) {
-            throw ShapeError("nn::Linear: the weight is " + detail::shape_of(weight.rows(), weight.cols()) +
-                             "; it must be out x in with both sizes positive");
-        }
-        if (bias.rows() != 1 || bias.cols() != weight.rows()) {
-            throw ShapeError("nn::Linear: the bias is " + detail::shape_of(bias.rows(), bias.cols()) +
-                             " but the weight is " + detail::shape_of(weight.rows(), weight.cols()) +
-                             "; the bias must be 1x" + std::to_string(weight.rows()));
-        }
-        weight_ = Tensor<T>(std::move(weight), true);
-        bias_ = Tensor<T>(std::move(bias), true);
-    }
+    // The parameters are built in the initialiser list, not assigned in the
+    // body: a default-constructed Tensor allocates a node of its own, and
+    // layers are built at every send, move and copy of a model.
+    Linear(matrix_type weight, matrix_type bias)
+        : weight_(checked_weight(std::move(weight), bias), true), bias_(std::move(bias), true) {}
 
     Linear(Linear&&) noexcept = default;
     Linear& operator=(Linear&&) noexcept = default;
@@ -84,6 +59,43 @@ public:
     [[nodiscard]] Linear copy() const { return Linear(weight_.value(), bias_.value()); }
 
 private:
+    explicit Linear(std::pair<matrix_type, matrix_type> weight_and_bias)
+        : Linear(std::move(weight_and_bias.first), std::move(weight_and_bias.second)) {}
+
+    static std::pair<matrix_type, matrix_type> initial_values(Index in_features, Index out_features,
+                                                              Generator& generator) {
+        if (in_features <= 0 || out_features <= 0) {
+            throw ShapeError("nn::Linear(" + std::to_string(in_features) + ", " + std::to_string(out_features) +
+                             "): both sizes must be positive");
+        }
+        const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+        matrix_type weight(out_features, in_features);
+        for (Index r = 0; r < out_features; ++r) {
+            for (Index c = 0; c < in_features; ++c) {
+                weight(r, c) = static_cast<T>(generator.uniform(-bound, bound));
+            }
+        }
+        matrix_type bias(1, out_features);
+        for (Index c = 0; c < out_features; ++c) {
+            bias(0, c) = static_cast<T>(generator.uniform(-bound, bound));
+        }
+        return {std::move(weight), std::move(bias)};
+    }
+
+    /// `weight`, if it and `bias` have the shapes of a layer; ShapeError if not.
+    static matrix_type checked_weight(matrix_type weight, const matrix_type& bias) {
+        if (weight.rows() <= 0 || weight.cols() <= 0) {
+            throw ShapeError("nn::Linear: the weight is " + detail::shape_of(weight.rows(), weight.cols()) +
+                             "; it must be out x in with both sizes positive");
+        }
+        if (bias.rows() != 1 || bias.cols() != weight.rows()) {
+            throw ShapeError("nn::Linear: the bias is " + detail::shape_of(bias.rows(), bias.cols()) +
+                             " but the weight is " + detail::shape_of(weight.rows(), weight.cols()) +
+                             "; the bias must be 1x" + std::to_string(weight.rows()));
+        }
+        return weight;
+    }
+
     Tensor<T> weight_;
     Tensor<T> bias_;
 };

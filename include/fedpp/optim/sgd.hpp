@@ -24,7 +24,7 @@ public:
     SGD(std::vector<Tensor<T>> parameters, std::type_identity_t<T> learning_rate,
         std::type_identity_t<T> momentum = 0, std::type_identity_t<T> weight_decay = 0)
         : parameters_(std::move(parameters)), learning_rate_(learning_rate), momentum_(momentum),
-          weight_decay_(weight_decay), momentum_buffers_(parameters_.size()) {
+          weight_decay_(weight_decay) {
         check_non_negative("learning rate", learning_rate);
         check_non_negative("momentum", momentum);
         check_non_negative("weight decay", weight_decay);
@@ -59,6 +59,9 @@ public:
                     value -= learning_rate_ * (grad + weight_decay_ * value);
                 }
                 continue;
+            }
+            if (momentum_buffers_.empty()) {
+                momentum_buffers_.resize(parameters_.size()); // on first use: plain SGD needs none
             }
             auto& buffer = momentum_buffers_[i];
             if (buffer.size() == 0) {

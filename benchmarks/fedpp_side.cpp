@@ -1,0 +1,201 @@
+// The fedpp side of every workload.
+#include "twins.hpp"
+
+#include "model_averaging.hpp"
+
+#include <fedpp/fedpp.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bench::fedpp_side {
+
+namespace {
+
+using T = float;
+using Matrix = fedpp::detail::Matrix<T>;
+
+// ---------------------------------------------------------------------------
+// 1. The tutorial, exactly as examples/model_averaging.cpp runs it: a new
+// Federation with three workers, the data sent, 10 rounds of 5 local steps
+// per worker, the trained models moved to the secure worker and averaged
+// there, the average fetched.
+
+fedpp::nn::Linear<T> tutorial_model() {
+    const TutorialInit& init = tutorial_init();
+    return fedpp::nn::Linear<T>(Matrix{{init.weight[0], init.weight[1]}}, Matrix{{init.bias}});
+}
+
+Trace tutorial_trace() {
+    const auto result = tutorial::run<T>(tutorial_model());
+    Trace trace;
+    for (std::size_t round = 0; round < result.bob_losses.size(); ++round) {
+        trace.losses.push_back(result.bob_losses[round]);
+        trace.losses.push_back(result.alice_losses[round]);
+    }
+    for (const auto& parameter : result.model.parameters()) {
+        trace.parameters.insert(trace.parameters.end(), parameter.value().data(),
+                                parameter.value().data() + parameter.size());
+    }
+    return trace;
+}
+
+std::function<void()> tutorial_iteration() {
+    return [initial = std::make_shared<const fedpp::nn::Linear<T>>(tutorial_model())] {
+        auto result = tutorial::run<T>(initial->copy());
+        benchmark::DoNotOptimize(result.model.bias().value()(0, 0));
+    };
+}
+
+// ---------------------------------------------------------------------------
+// 2-4. One SGD step of an MLP classifier on one batch.
+
+fedpp::nn::Sequential<T> make_mlp(const std::vector<LayerValues>& layers) {
+    fedpp::nn::Sequential<T> model;
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        const LayerValues& values = layers[l];
+        model.push_back(fedpp::nn::Linear<T>(Eigen::Map<const Matrix>(values.weight.data(), values.out, values.in),
+                                             Eigen::Map<const Matrix>(values.bias.data(), 1, values.out)));
+        if (l + 1 < layers.size()) {
+            model.push_back(fedpp::nn::ReLU{});
+        }
+    }
+    return model;
+}
+
+/// What a training loop keeps from step to step.
+class MlpTraining {
+public:
+    explicit MlpTraining(const MlpProblem& problem)
+        : model_(make_mlp(problem.layers)),
+          features_(Matrix(Eigen::Map<const Matrix>(problem.features.data(), problem.batch, problem.widths.front()))),
+          labels_(problem.labels), optimizer_(model_.parameters(), problem.learning_rate) {}
+
+    /// zero_grad, forward, loss, backward, update; returns the loss before
+    /// the update.
+    fedpp::Tensor<T> step() {
+        optimizer_.zero_grad();
+        auto loss = fedpp::nn::cross_entropy(model_(features_), labels_);
+        loss.backward();
+        optimizer_.step();
+        return loss;
+    }
+
+    [[nodiscard]] const fedpp::nn::Sequential<T>& model() const noexcept { return model_; }
+
+private:
+    fedpp::nn::Sequential<T> model_;
+    fedpp::Tensor<T> features_;
+    std::vector<std::int32_t> labels_;
+    fedpp::optim::SGD<T> optimizer_;
+};
+
+Trace mlp_trace(const MlpProblem& problem) {
+    MlpTraining training(problem);
+    Trace trace;
+    for (int step = 0; step < mlp_check_steps; ++step) {
+        trace.losses.push_back(training.step().item());
+    }
+    for (const auto& parameter : training.model().parameters()) {
+        trace.parameters.insert(trace.parameters.end(), parameter.value().data(),
+                                parameter.value().data() + parameter.size());
+    }
+    return trace;
+}
+
+std::function<void()> mlp_iteration(const MlpProblem& problem) {
+    return [training = std::make_shared<MlpTraining>(problem)] {
+        auto loss = training->step();
+        benchmark::DoNotOptimize(loss.value().data());
+    };
+}
+
+// ---------------------------------------------------------------------------
+// 5. Weighted FedAvg of 100 models at a trusted aggregator.
+
+using Secure = fedpp::TrustedAggregator<"secure_worker">;
+using Model = fedpp::nn::Sequential<T>;
+
+/// The models at the aggregator; built once (about 400 MB) and shared by
+/// the consistency check and the timed runs.
+struct FedavgSetup {
+    FedavgSetup() {
+        weights = fedavg_weights();
+        for (int m = 0; m < fedavg_model_count; ++m) {
+            std::uint64_t index = 0;
+            std::vector<LayerValues> layers;
+            for (std::size_t l = 0; l + 1 < fedavg_widths.size(); ++l) {
+                LayerValues layer{fedavg_widths[l], fedavg_widths[l + 1], {}, {}};
+                layer.weight.resize(static_cast<std::size_t>(layer.in) * static_cast<std::size_t>(layer.out));
+                for (float& value : layer.weight) {
+                    value = fedavg_parameter(m, index++);
+                }
+                layer.bias.resize(static_cast<std::size_t>(layer.out));
+                for (float& value : layer.bias) {
+                    value = fedavg_parameter(m, index++);
+                }
+                layers.push_back(std::move(layer));
+            }
+            models.push_back(fedpp::send(make_mlp(layers), secure));
+        }
+    }
+
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure{hook};
+    std::vector<fedpp::Pointer<Model, Secure>> models;
+    std::vector<double> weights;
+};
+
+FedavgSetup& fedavg_setup() {
+    static FedavgSetup setup;
+    return setup;
+}
+
+Trace fedavg_trace() {
+    FedavgSetup& setup = fedavg_setup();
+    const Model average = fedpp::fedavg(setup.models, setup.weights).get();
+    Trace trace;
+    for (const auto& parameter : average.parameters()) {
+        trace.parameters.insert(trace.parameters.end(), parameter.value().data(),
+                                parameter.value().data() + parameter.size());
+    }
+    return trace;
+}
+
+/// One weighted average, computed at the aggregator; the result is deleted
+/// there when its pointer goes out of scope.
+std::function<void()> fedavg_iteration() {
+    return [&setup = fedavg_setup()] {
+        const auto average = fedpp::fedavg(setup.models, setup.weights);
+        benchmark::DoNotOptimize(average.id());
+    };
+}
+
+} // namespace
+
+std::function<void()> iteration(Workload workload) {
+    switch (workload) {
+    case Workload::tutorial: return tutorial_iteration();
+    case Workload::fedavg_100x1m: return fedavg_iteration();
+    default: return mlp_iteration(mlp_problem(workload));
+    }
+}
+
+Trace trace(Workload workload) {
+    switch (workload) {
+    case Workload::tutorial: return tutorial_trace();
+    case Workload::fedavg_100x1m: return fedavg_trace();
+    default: return mlp_trace(mlp_problem(workload));
+    }
+}
+
+std::string describe() {
+    return "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+           std::to_string(EIGEN_MINOR_VERSION) + ", SIMD: " + Eigen::SimdInstructionSetsInUse();
+}
+
+} // namespace bench::fedpp_side

@@ -1,0 +1,150 @@
+// fedpp's benchmarks, side by side with libtorch: one binary registers the
+// fedpp version of every workload and, when built with libtorch, its twin,
+// so that one run measures both and their ratio compares like with like.
+//
+//     bash scripts/run_benchmarks.sh     # builds, runs, prints the ratio table
+//
+// Every workload first checks that the two twins compute the same result
+// from the same inputs (twin_check); if they do not, both benchmarks are
+// skipped with the difference as the error, and no ratio is reported.
+#include "kernels.hpp"
+#include "memory.hpp"
+#include "twins.hpp"
+#include "workloads.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using bench::Workload;
+
+using Iteration = std::function<void()> (*)(Workload);
+
+/// Counters that put a workload's time in context: GFLOP/s of the matrix
+/// products for the MLP steps; for FedAvg the bytes it must move at least
+/// (every input read once, the result written once) and by how much one
+/// average raises the peak resident memory.
+void add_counters(Workload workload, benchmark::State& state, const std::function<void()>& iteration) {
+    if (workload == Workload::tutorial) {
+        return;
+    }
+    if (workload == Workload::fedavg_100x1m) {
+        const double model_bytes = static_cast<double>(bench::fedavg_parameter_count() * sizeof(float));
+        state.counters["model_bytes"] = model_bytes;
+        state.counters["peak_rss_growth_bytes"] = bench::peak_rss_growth(iteration);
+        state.SetBytesProcessed(state.iterations() *
+                                static_cast<std::int64_t>(model_bytes * (bench::fedavg_model_count + 1)));
+        return;
+    }
+    state.counters["FLOPS"] = benchmark::Counter(bench::mlp_problem(workload).matmul_flops_per_step(),
+                                                 benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+
+void register_side(Workload workload, const char* side, Iteration make_iteration) {
+    const std::string name = std::string(bench::key(workload)) + "/" + side;
+    auto* benchmark = benchmark::RegisterBenchmark(name.c_str(), [workload, make_iteration](benchmark::State& state) {
+        const bench::TwinCheck& check = bench::twin_check(workload);
+        if (!check.mismatch.empty()) {
+            state.SkipWithError(check.mismatch.c_str()); // cached: outlives the run
+            return;
+        }
+        const std::function<void()> iteration = make_iteration(workload);
+        for (auto _ : state) {
+            iteration();
+        }
+        add_counters(workload, state, iteration);
+#if FEDPP_BENCH_WITH_LIBTORCH
+        state.counters["twin_tolerance_used"] = check.tolerance_used;
+#endif
+    });
+    // Wall-clock time: what a user waits for (one thread, so CPU time is the
+    // same on a quiet machine).
+    benchmark->UseRealTime();
+    benchmark->Unit(workload == Workload::fedavg_100x1m ? benchmark::kMillisecond : benchmark::kMicrosecond);
+}
+
+void register_workload(Workload workload) {
+    register_side(workload, "fedpp", bench::fedpp_side::iteration);
+#if FEDPP_BENCH_WITH_LIBTORCH
+    register_side(workload, "libtorch", bench::libtorch_side::iteration);
+#endif
+}
+
+/// The CPU's marketing name (Google Benchmark records the caches and the
+/// core count, not the model).
+std::string cpu_model() {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+        if (line.rfind("model name", 0) == 0) {
+            const auto colon = line.find(':');
+            return colon == std::string::npos ? line : line.substr(line.find_first_not_of(' ', colon + 1));
+        }
+    }
+    return "unknown";
+}
+
+/// Space-separated hexadecimal floats: exact, and read by Python's
+/// float.fromhex.
+std::string hex_list(const std::vector<double>& values) {
+    std::string text;
+    for (const double value : values) {
+        char buffer[40];
+        std::snprintf(buffer, sizeof buffer, "%a", value);
+        if (!text.empty()) {
+            text += ' ';
+        }
+        text += buffer;
+    }
+    return text;
+}
+
+/// What the plain-PyTorch tutorial script (pytorch_tutorial.py) needs to
+/// start from the same model and to check it computes what fedpp computes.
+void add_tutorial_context() {
+    const bench::TutorialInit& init = bench::tutorial_init();
+    benchmark::AddCustomContext("tutorial_initial_parameters", hex_list({init.weight[0], init.weight[1], init.bias}));
+    const bench::Trace trace = bench::fedpp_side::trace(Workload::tutorial);
+    benchmark::AddCustomContext("tutorial_fedpp_losses", hex_list(trace.losses));
+    benchmark::AddCustomContext("tutorial_fedpp_parameters", hex_list(trace.parameters));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+#if FEDPP_BENCH_WITH_LIBTORCH
+    bench::libtorch_side::use_one_thread();
+    benchmark::AddCustomContext("libtorch", bench::libtorch_side::describe());
+#else
+    benchmark::AddCustomContext("libtorch", "not found at build time: fedpp only, no ratios");
+#endif
+    benchmark::AddCustomContext("fedpp", bench::fedpp_side::describe());
+    benchmark::AddCustomContext("cpu_model", cpu_model());
+    benchmark::AddCustomContext("compiler", FEDPP_BENCH_COMPILER);
+    benchmark::AddCustomContext("compile_flags", FEDPP_BENCH_COMPILE_FLAGS);
+    add_tutorial_context();
+
+    // Reference kernels next to the workloads they are the yardstick for.
+    bench::register_fma_peak();
+    for (const Workload workload : bench::all_workloads) {
+        if (workload == Workload::fedavg_100x1m) {
+            bench::register_stream_triad();
+        }
+        register_workload(workload);
+    }
+
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+        return 1;
+    }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""Turns one run of fedpp_benchmarks (Google Benchmark JSON), plus the
+plain-PyTorch tutorial timing and the build timing of the same script run,
+into a Markdown table of libtorch/fedpp ratios against each workload's goal.
+
+    /usr/bin/python3 benchmarks/ratio_table.py --benchmarks RESULTS.json \\
+        [--pytorch PYTORCH.json] [--build-time HYPERFINE.json]
+
+Python 3 standard library only. A ratio is libtorch time / fedpp time, so
+higher is better for fedpp; it is only computed between results of the same
+run, and never for a workload whose twins disagreed (the benchmark was then
+skipped with an error, which the table shows instead).
+
+Times are the median of the run's repetitions when it has them
+(--benchmark_repetitions), otherwise the single result; wall-clock time.
+"""
+import argparse
+import json
+import statistics
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+TO_NANOSECONDS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+@dataclass
+class Goal:
+    key: str          # the benchmark name prefix: "<key>/fedpp", "<key>/libtorch"
+    title: str
+    kind: str         # "ratio", "bandwidth", "build_time" or "pending"
+    threshold: float  # ratio >= threshold; bandwidth >= threshold x triad; build time < threshold s
+    note: str = ""
+
+
+# The goals of the benchmark issue, one per workload (see benchmarks/NOTES.md).
+GOALS = [
+    Goal("tutorial", "1. Model-averaging tutorial loop: 2 workers, 10 rounds x 5 local steps, Linear(2,1), "
+         "with sending, moving and averaging", "ratio", 50),
+    Goal("mlp_64_64_10_b10", "2. One SGD step, MLP 64-64-10 (ReLU), batch 10, cross-entropy", "ratio", 5),
+    Goal("mnist_2nn_b10", "3. One SGD step, MNIST 2NN 784-200-200-10, batch 10", "ratio", 1.5),
+    Goal("mnist_2nn_b256", "4a. One SGD step, MNIST 2NN 784-200-200-10, batch 256", "ratio", 0.95),
+    Goal("mlp_1024_1024_10_b256", "4b. One SGD step, MLP 1024-1024-10, batch 256", "ratio", 0.95),
+    Goal("fedavg_100x1m", "5. Weighted FedAvg of 100 models x 1.01M float parameters at a trusted worker",
+         "bandwidth", 0.8),
+    Goal("federated_driver", "6. Federated driver round", "pending", 0,
+         "not measured yet: the federated driver has not landed on main"),
+    Goal("build", "7. Build of examples/model_averaging.cpp from scratch (CMake's compile command)",
+         "build_time", 15),
+]
+
+
+@dataclass
+class Result:
+    nanoseconds: Optional[float] = None
+    error: Optional[str] = None
+    counters: Optional[dict] = None
+
+
+def load_results(path):
+    """{run name without '/real_time': Result}, medians where repeated."""
+    with open(path, encoding="utf-8") as f:
+        document = json.load(f)
+    runs = {}
+    for entry in document["benchmarks"]:
+        name = entry["run_name"].removesuffix("/real_time")
+        if entry.get("error_occurred"):
+            runs.setdefault(name, {"error": entry.get("error_message", "error")})
+            continue
+        aggregate = entry.get("aggregate_name")
+        if entry.get("run_type") == "aggregate" and aggregate != "median":
+            continue
+        # A median replaces single iterations; single iterations are
+        # collected in case the run had no aggregates.
+        slot = runs.setdefault(name, {"iterations": []})
+        if "error" in slot:
+            continue
+        if aggregate == "median":
+            slot["median"] = entry
+        else:
+            slot["iterations"].append(entry)
+    results = {}
+    for name, slot in runs.items():
+        if "error" in slot:
+            results[name] = Result(error=slot["error"])
+            continue
+        entries = [slot["median"]] if "median" in slot else slot["iterations"]
+        scale = TO_NANOSECONDS[entries[0]["time_unit"]]
+        nanoseconds = statistics.median(e["real_time"] * scale for e in entries)
+        counters = {}
+        for key in ("FLOPS", "bytes_per_second", "peak_rss_growth_bytes", "model_bytes", "twin_tolerance_used"):
+            values = [e[key] for e in entries if key in e]
+            if values:
+                counters[key] = statistics.median(values)
+        results[name] = Result(nanoseconds=nanoseconds, counters=counters)
+    return document["context"], results
+
+
+def format_time(nanoseconds):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if nanoseconds >= scale:
+            return f"{nanoseconds / scale:.3g} {unit}"
+    return f"{nanoseconds:.3g} ns"
+
+
+def format_ratio(ratio):
+    return f"{ratio:.3g}×"
+
+
+def cell(result):
+    if result is None:
+        return "—"
+    if result.error:
+        return "skipped: " + result.error.replace("|", "\\|")
+    return format_time(result.nanoseconds)
+
+
+def ratio_row(goal, results, pytorch, peaks):
+    fedpp = results.get(goal.key + "/fedpp")
+    libtorch = results.get(goal.key + "/libtorch")
+    ratio = None
+    if fedpp and libtorch and not fedpp.error and not libtorch.error:
+        ratio = libtorch.nanoseconds / fedpp.nanoseconds
+    python_cell = ""
+    if goal.key == "tutorial":
+        python_cell = "—"
+        if pytorch and fedpp and not fedpp.error:
+            if "error" in pytorch:
+                python_cell = "skipped: " + pytorch["error"]
+            else:
+                python_cell = f"{format_ratio(pytorch['real_time_ns'] / fedpp.nanoseconds)} " \
+                              f"({format_time(pytorch['real_time_ns'])})"
+    notes = []
+    if fedpp is None:
+        met = "not run"
+    elif libtorch is None:
+        met = "n/a (no libtorch in this build)"
+    elif fedpp.error or libtorch.error:
+        met = "no ratio (check failed)"
+    else:
+        met = "no"
+    if goal.kind == "ratio":
+        goal_text = f"≥ {goal.threshold:g}×"
+        if ratio is not None:
+            met = "yes" if ratio >= goal.threshold else "no"
+        for side, result in (("fedpp", fedpp), ("libtorch", libtorch)):
+            if result and result.counters and "FLOPS" in result.counters and goal.threshold < 1:
+                notes.append(f"{side} {result.counters['FLOPS'] / 1e9:.1f} GFLOP/s")
+        if notes and peaks.get("fma_peak"):
+            notes.append(f"FMA peak {peaks['fma_peak'] / 1e9:.1f} GFLOP/s")
+    else:  # bandwidth
+        goal_text = f"≥ {goal.threshold:.0%} of STREAM triad GB/s, ≤ 1 model of extra memory"
+        triad = peaks.get("stream_triad")
+        if fedpp and not fedpp.error and fedpp.counters:
+            bandwidth = fedpp.counters["bytes_per_second"]
+            growth = fedpp.counters.get("peak_rss_growth_bytes", -1)
+            model = fedpp.counters.get("model_bytes", 0)
+            fraction = bandwidth / triad if triad else None
+            notes.append(f"fedpp {bandwidth / 1e9:.2f} GB/s" +
+                         (f" = {fraction:.0%} of triad {triad / 1e9:.2f} GB/s" if fraction else ""))
+            notes.append(f"peak RSS +{growth / 2**20:.1f} MiB = {growth / model:.2f} model" if growth >= 0 and model
+                         else "peak RSS not measurable here")
+            # Page granularity and the allocator's bookkeeping: 10% slack.
+            memory_ok = 0 <= growth <= 1.1 * model
+            met = "yes" if fraction is not None and fraction >= goal.threshold and memory_ok else "no"
+        if libtorch and not libtorch.error and libtorch.counters:
+            notes.append(f"libtorch {libtorch.counters['bytes_per_second'] / 1e9:.2f} GB/s, peak RSS "
+                         f"+{libtorch.counters.get('peak_rss_growth_bytes', 0) / 2**20:.1f} MiB")
+    if fedpp and fedpp.counters and "twin_tolerance_used" in fedpp.counters:
+        notes.append(f"largest twin difference {fedpp.counters['twin_tolerance_used']:.1%} of the tolerance")
+    return [goal.title, cell(fedpp), cell(libtorch), format_ratio(ratio) if ratio is not None else "—",
+            python_cell, goal_text, met, "; ".join(notes)]
+
+
+def build_row(goal, build_time):
+    if not build_time:
+        return [goal.title, "not measured", "", "", "", f"< {goal.threshold:g} s", "—", ""]
+    times = build_time["results"][0]["times"]
+    median = statistics.median(times)
+    return [goal.title, f"{median:.1f} s", "", "", "", f"< {goal.threshold:g} s",
+            "yes" if median < goal.threshold else "no",
+            f"median of {len(times)} compiles, min {min(times):.1f} s, max {max(times):.1f} s"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--benchmarks", required=True, help="fedpp_benchmarks --benchmark_out JSON")
+    parser.add_argument("--pytorch", help="pytorch_tutorial.py output JSON")
+    parser.add_argument("--build-time", help="hyperfine --export-json output for the example's compile")
+    args = parser.parse_args()
+
+    context, results = load_results(args.benchmarks)
+    pytorch = None
+    if args.pytorch:
+        with open(args.pytorch, encoding="utf-8") as f:
+            pytorch = json.load(f)
+    build_time = None
+    if args.build_time:
+        with open(args.build_time, encoding="utf-8") as f:
+            build_time = json.load(f)
+    peaks = {}
+    if results.get("fma_peak") and results["fma_peak"].counters:
+        peaks["fma_peak"] = results["fma_peak"].counters.get("FLOPS")
+    if results.get("stream_triad") and results["stream_triad"].counters:
+        peaks["stream_triad"] = results["stream_triad"].counters.get("bytes_per_second")
+
+    header = ["Workload", "fedpp", "libtorch", "libtorch / fedpp", "PyTorch (Python) / fedpp", "Goal", "Met",
+              "Notes"]
+    rows = []
+    for goal in GOALS:
+        if goal.kind == "pending":
+            rows.append([goal.title, "—", "—", "—", "", "—", "—", goal.note])
+        elif goal.kind == "build_time":
+            rows.append(build_row(goal, build_time))
+        else:
+            rows.append(ratio_row(goal, results, pytorch, peaks))
+
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join(" --- " for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    load = ", ".join(f"{x:.2f}" for x in context.get("load_avg", []))
+    print(f"Machine: {context.get('cpu_model', '?')}, {context.get('num_cpus', '?')} logical CPUs; "
+          f"{context.get('compiler', '?')} ({context.get('compile_flags', '?')}); {context.get('fedpp', '')}; "
+          f"{context.get('libtorch', '')}.")
+    if pytorch and "torch_version" in pytorch:
+        print(f"PyTorch (Python): torch {pytorch['torch_version']}, Python {pytorch['python_version']}, "
+              f"{pytorch['threads']} thread.")
+    print(f"Run {context.get('date', '?')}; load average at start {load or '?'} "
+          "(on a busy machine the times are noisy; ratios within one run are less so).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

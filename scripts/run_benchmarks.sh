@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds fedpp's benchmarks with their libtorch twins, runs them, times the
+# plain-PyTorch tutorial and the build of examples/model_averaging.cpp, and
+# prints the ratio table (also written to build-bench/results/table.md).
+#
+#     bash scripts/run_benchmarks.sh
+#     bash scripts/run_benchmarks.sh --benchmark_filter=tutorial   # extra Google Benchmark flags
+#
+# Run it on a quiet machine: every workload runs on one core, and other
+# processes on that core show up in the times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/dependencies.sh
+require_debian_packages cmake g++ make libeigen3-dev libbenchmark-dev libtorch-dev libopenblas-dev \
+                        python3 python3-torch hyperfine
+
+build=build-bench
+results="$build/results"
+mkdir -p "$results"
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_BENCHMARKS=ON -DFEDPP_BUILD_TESTS=OFF \
+      -DFEDPP_BUILD_EXAMPLES=ON -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+cmake --build "$build" --target fedpp_benchmarks model_averaging -j "$(build_jobs)"
+
+# One thread everywhere. The benchmark binary also sets libtorch's and
+# OpenBLAS's thread counts itself; these cover OpenMP and BLAS libraries
+# that read only the environment, and the Python process.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# OpenBLAS picks its kernels from the CPU it finds, as it does for any
+# libtorch user; an OPENBLAS_CORETYPE left in the environment (some machines
+# pin it to Haswell, i.e. AVX2) would hold libtorch below its best here.
+if [ -n "${OPENBLAS_CORETYPE:-}" ]; then
+    echo "fedpp: ignoring OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE so that OpenBLAS detects this CPU" >&2
+    unset OPENBLAS_CORETYPE
+fi
+
+# Repetitions give a median per benchmark, which the table reports.
+"$build/benchmarks/fedpp_benchmarks" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$results/benchmarks.json" --benchmark_out_format=json "$@"
+
+/usr/bin/python3 benchmarks/pytorch_tutorial.py "$results/benchmarks.json" "$results/pytorch_tutorial.json"
+
+# Workload 7: the compile of the example, with the exact command CMake uses
+# (from compile_commands.json), timed by hyperfine after one warm-up that
+# brings the headers into the page cache.
+compile_command=$(/usr/bin/python3 - "$build/compile_commands.json" <<'EOF'
+import json, shlex, sys
+for entry in json.load(open(sys.argv[1])):
+    if entry["file"].endswith("examples/model_averaging.cpp"):
+        print("cd " + shlex.quote(entry["directory"]) + " && " + entry["command"])
+        break
+else:
+    sys.exit("examples/model_averaging.cpp is not in compile_commands.json")
+EOF
+)
+hyperfine --warmup 1 --runs 5 --style basic --export-json "$results/build_time.json" "$compile_command"
+
+/usr/bin/python3 benchmarks/ratio_table.py --benchmarks "$results/benchmarks.json" \
+    --pytorch "$results/pytorch_tutorial.json" --build-time "$results/build_time.json" | tee "$results/table.md"
