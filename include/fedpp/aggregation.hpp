@@ -30,19 +30,45 @@
 namespace fedpp {
 
 namespace detail {
-/// ShapeError unless `update` has the layout of `reference`;
-/// AggregationError if it holds a NaN or an infinity.
+
+/// The shapes of a model's parameters, in order: what an update must match.
+using ParameterShapes = std::vector<std::pair<Index, Index>>;
+
 template <Averageable M>
-void check_update(const char* operation, const M& reference, const M& update) {
+ParameterShapes shapes_of(const M& model) {
+    ParameterShapes shapes;
+    for (const auto& p : parameters_of(model)) {
+        shapes.emplace_back(p.rows(), p.cols());
+    }
+    return shapes;
+}
+
+/// ShapeError unless `update`'s parameters have `shapes`; AggregationError
+/// if it holds a NaN or an infinity.
+template <Averageable M>
+void check_update(const char* operation, const ParameterShapes& shapes, const M& update) {
     const auto params = parameters_of(update);
-    check_same_layout(operation, parameters_of(reference), params, "the update");
+    if (params.size() != shapes.size()) {
+        throw ShapeError(std::string(operation) + ": the update has " + std::to_string(params.size()) +
+                         " parameter tensors, expected " + std::to_string(shapes.size()));
+    }
     for (std::size_t k = 0; k < params.size(); ++k) {
-        if (!params[k].value().allFinite()) {
+        if (params[k].rows() != shapes[k].first || params[k].cols() != shapes[k].second) {
+            throw ShapeError(std::string(operation) + ": parameter " + std::to_string(k) + " of the update is " +
+                             params[k].shape_string() + ", expected " + shape_of(shapes[k].first, shapes[k].second));
+        }
+        if (!all_finite(params[k].value())) {
             throw AggregationError(std::string(operation) + ": parameter " + std::to_string(k) +
                                    " of the update holds NaN or infinite values");
         }
     }
 }
+
+/// Tag: the caller has already passed the update through check_update
+/// against the sum's shapes (the federated driver does, in parallel, before
+/// the update's turn to be added in order).
+struct CheckedUpdate {};
+
 } // namespace detail
 
 /// sum_k w_k m_k and sum_k w_k over the models added so far.
@@ -53,30 +79,35 @@ public:
 
     /// An empty sum for models laid out as `reference` (its values are not
     /// used).
-    explicit WeightedSum(const M& reference) : sum_(detail::independent_copy(reference)) {
-        for (auto& p : detail::parameters_of(sum_)) {
-            p.value().setZero();
-        }
+    explicit WeightedSum(const M& reference) : WeightedSum(detail::independent_copy(reference), 0.0, 0) {
+        reset();
     }
+
+    /// For the codec: a sum with the given state.
+    WeightedSum(M sum, double total_weight, std::size_t count)
+        : sum_(std::move(sum)), sums_(detail::parameters_of(sum_)), shapes_(detail::shapes_of(sum_)),
+          total_weight_(total_weight), count_(count) {}
+
+    WeightedSum(WeightedSum&&) noexcept = default;
+    WeightedSum& operator=(WeightedSum&&) noexcept = default;
+    WeightedSum(const WeightedSum&) = delete;
+    WeightedSum& operator=(const WeightedSum&) = delete;
+    ~WeightedSum() = default;
 
     /// Adds weight * model. Throws (ShapeError, AggregationError) and
     /// changes nothing if the model's layout differs from the sum's, if it
     /// holds a NaN or an infinity, or if the weight is negative or not
     /// finite.
     void add(const M& model, double weight) {
-        if (!std::isfinite(weight) || weight < 0) {
-            throw AggregationError("WeightedSum::add: the weight is " + std::to_string(weight) +
-                                   "; weights must be finite and >= 0");
-        }
-        detail::check_update("WeightedSum::add", sum_, model);
-        const auto params = detail::parameters_of(model);
-        auto sums = detail::parameters_of(sum_);
-        using T = typename decltype(sums)::value_type::scalar_type;
-        for (std::size_t k = 0; k < params.size(); ++k) {
-            sums[k].value() += static_cast<T>(weight) * params[k].value();
-        }
-        total_weight_ += weight;
-        ++count_;
+        check_weight(weight);
+        detail::check_update("WeightedSum::add", shapes_, model);
+        add_values(model, weight);
+    }
+
+    /// add() for an update already checked against shapes().
+    void add(const M& model, double weight, detail::CheckedUpdate) {
+        check_weight(weight);
+        add_values(model, weight);
     }
 
     /// The weighted average. AggregationError if nothing (or only zero
@@ -87,16 +118,15 @@ public:
                                    " models with a total weight of zero; nothing to average");
         }
         M result = detail::independent_copy(sum_);
-        using T = typename decltype(detail::parameters_of(result))::value_type::scalar_type;
         for (auto& p : detail::parameters_of(result)) {
-            p.value() /= static_cast<T>(total_weight_);
+            p.value() /= static_cast<Scalar>(total_weight_);
         }
         return result;
     }
 
     /// Forgets everything added, keeping the memory.
     void reset() noexcept {
-        for (auto& p : detail::parameters_of(sum_)) {
+        for (auto& p : sums_) {
             p.value().setZero();
         }
         total_weight_ = 0;
@@ -106,13 +136,32 @@ public:
     [[nodiscard]] double total_weight() const noexcept { return total_weight_; }
     [[nodiscard]] std::size_t count() const noexcept { return count_; }
     [[nodiscard]] const M& sum() const noexcept { return sum_; }
-
-    /// For the codec: a sum with the given state.
-    WeightedSum(M sum, double total_weight, std::size_t count)
-        : sum_(std::move(sum)), total_weight_(total_weight), count_(count) {}
+    /// The parameter shapes an update must have.
+    [[nodiscard]] const detail::ParameterShapes& shapes() const noexcept { return shapes_; }
 
 private:
+    using Parameters = decltype(detail::parameters_of(std::declval<const M&>()));
+    using Scalar = typename Parameters::value_type::scalar_type;
+
+    static void check_weight(double weight) {
+        if (!std::isfinite(weight) || weight < 0) {
+            throw AggregationError("WeightedSum::add: the weight is " + std::to_string(weight) +
+                                   "; weights must be finite and >= 0");
+        }
+    }
+
+    void add_values(const M& model, double weight) {
+        const auto params = detail::parameters_of(model);
+        for (std::size_t k = 0; k < params.size(); ++k) {
+            sums_[k].value() += static_cast<Scalar>(weight) * params[k].value();
+        }
+        total_weight_ += weight;
+        ++count_;
+    }
+
     M sum_;
+    Parameters sums_;                 // handles to sum_'s parameters, taken once
+    detail::ParameterShapes shapes_;
     double total_weight_ = 0;
     std::size_t count_ = 0;
 };

@@ -55,6 +55,15 @@ M independent_copy(const M& model) {
     return model.copy();
 }
 
+/// True when every coefficient is finite. Eigen's allFinite() tests one
+/// coefficient at a time; x * 0 is 0 for every finite x and NaN otherwise,
+/// so one vectorised sum answers for the whole block.
+template <class Derived>
+bool all_finite(const Eigen::DenseBase<Derived>& values) {
+    using Scalar = typename Derived::Scalar;
+    return (values.derived().array() * Scalar(0)).sum() == Scalar(0);
+}
+
 /// ShapeError unless `params` has the layout of `reference` (as many tensors,
 /// each of the same shape). `which` names the offending model in the
 /// message ("model 3", "the update").
@@ -166,11 +175,11 @@ M average(std::span<M* const> models, std::span<const double> weights) {
                 }
             }
             block /= static_cast<T>(total);
-            finite = finite && block.allFinite();
+            finite = finite && all_finite(block);
         }
         if (!finite) {
             for (std::size_t i = 0; i < models.size(); ++i) {
-                if (!params[i][k].value().allFinite()) {
+                if (!all_finite(params[i][k].value())) {
                     throw AggregationError("fedavg: parameter " + std::to_string(k) + " of model " +
                                            std::to_string(i) + " holds NaN or infinite values");
                 }

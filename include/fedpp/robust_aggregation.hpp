@@ -39,7 +39,7 @@ void check_models(const char* operation, std::span<M* const> models) {
         const auto params = parameters_of(*models[i]);
         check_same_layout(operation, reference, params, "model " + std::to_string(i));
         for (std::size_t k = 0; k < params.size(); ++k) {
-            if (!params[k].value().allFinite()) {
+            if (!all_finite(params[k].value())) {
                 throw AggregationError(std::string(operation) + ": parameter " + std::to_string(k) + " of model " +
                                        std::to_string(i) + " holds NaN or infinite values");
             }

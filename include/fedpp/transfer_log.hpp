@@ -6,6 +6,8 @@
 // Bob's model") instead of trusting them.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -80,27 +82,35 @@ public:
     /// Number of transfers since construction or clear() (counted even when
     /// entries are not kept).
     [[nodiscard]] std::size_t count() const {
-        const std::lock_guard lock(mutex_);
-        return total_count_;
+        std::size_t total = 0;
+        for (const auto& shard : totals_) {
+            total += shard.count.load(std::memory_order_relaxed);
+        }
+        return total;
     }
     [[nodiscard]] std::size_t total_bytes() const {
-        const std::lock_guard lock(mutex_);
-        return total_bytes_;
+        std::size_t total = 0;
+        for (const auto& shard : totals_) {
+            total += shard.bytes.load(std::memory_order_relaxed);
+        }
+        return total;
     }
 
     void clear() {
         const std::lock_guard lock(mutex_);
         entries_.clear();
         reasons_.clear();
-        total_bytes_ = 0;
-        total_count_ = 0;
+        for (auto& shard : totals_) {
+            shard.count.store(0, std::memory_order_relaxed);
+            shard.bytes.store(0, std::memory_order_relaxed);
+        }
     }
 
     /// Long runs (thousands of rounds) can keep counters only, so the log
     /// does not grow; entries are kept by default.
     void keep_entries(bool keep) {
         const std::lock_guard lock(mutex_);
-        keep_entries_ = keep;
+        keep_entries_.store(keep, std::memory_order_relaxed);
         if (!keep) {
             entries_.clear();
             entries_.shrink_to_fit();
@@ -128,21 +138,44 @@ private:
     // For the seam, which numbers workers densely (0 is the model owner) and
     // describes values by their ValueType, a static object per type.
 
-    /// Numbers worker `worker`'s name, once, when it joins.
+    /// Numbers worker `worker`'s name, once, when it joins. Not interned:
+    /// names are unique among live workers, and a federation may have
+    /// thousands, so no search.
     void name_worker(std::uint32_t worker, std::string_view name) {
         const std::lock_guard lock(mutex_);
         if (worker_texts_.size() <= worker) {
             worker_texts_.resize(worker + 1, no_text);
         }
-        worker_texts_[worker] = intern(name);
+        texts_.emplace_back(name);
+        worker_texts_[worker] = static_cast<TextId>(texts_.size() - 1);
     }
 
-    /// record() by worker number and by type (numbered on first use), under
-    /// one lock and without hashing a name.
+    /// record() by worker number and by type (numbered on first use),
+    /// without hashing a name. The totals are atomic, so when entries are
+    /// not kept (long multi-threaded runs) no lock is taken at all.
     void record_transfer(TransferKind kind, const void* type_key, std::string_view type_name, std::size_t bytes,
                          std::uint32_t from, std::uint32_t to, std::string_view reason) {
+        if (!keep_entries_.load(std::memory_order_relaxed)) {
+            count_transfer(bytes);
+            return;
+        }
         const std::lock_guard lock(mutex_);
         append(kind, type_text(type_key, type_name), bytes, worker_text(from), worker_text(to), reason);
+    }
+
+    /// Adds to the totals in this thread's shard: threads transferring at
+    /// the same time (clients training in parallel) do not contend for one
+    /// counter's cache line.
+    void count_transfer(std::size_t bytes) noexcept {
+        Totals& shard = totals_[shard_of_this_thread()];
+        shard.bytes.fetch_add(bytes, std::memory_order_relaxed);
+        shard.count.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    static std::size_t shard_of_this_thread() noexcept {
+        static std::atomic<std::size_t> next_shard{0};
+        thread_local const std::size_t shard = next_shard.fetch_add(1, std::memory_order_relaxed) % total_shards;
+        return shard;
     }
 
     /// Called with mutex_ held. A federation moves a handful of value types,
@@ -182,9 +215,8 @@ private:
 
     /// Called with mutex_ held.
     void append(TransferKind kind, TextId type, std::size_t bytes, TextId from, TextId to, std::string_view reason) {
-        total_bytes_ += bytes;
-        ++total_count_;
-        if (!keep_entries_) {
+        count_transfer(bytes);
+        if (!keep_entries_.load(std::memory_order_relaxed)) {
             return;
         }
         std::uint32_t reason_index = no_reason;
@@ -204,9 +236,13 @@ private:
     std::vector<std::string> texts_;                               // names and type names, by number
     std::vector<TextId> worker_texts_;                             // by worker number
     std::vector<std::pair<const void*, TextId>> type_texts_;       // by ValueType
-    std::size_t total_bytes_ = 0;
-    std::size_t total_count_ = 0;
-    bool keep_entries_ = true;
+    struct alignas(64) Totals { // one cache line each
+        std::atomic<std::size_t> bytes{0};
+        std::atomic<std::size_t> count{0};
+    };
+    static constexpr std::size_t total_shards = 16;
+    std::array<Totals, total_shards> totals_{};
+    std::atomic<bool> keep_entries_{true};
 };
 
 } // namespace fedpp

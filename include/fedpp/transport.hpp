@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -132,7 +133,9 @@ struct Request {
     ObjectId object = 0;            ///< fetch, erase, copy, forward
     WorkerId destination = 0;       ///< forward: where the object goes
     const ValueType* type = nullptr; ///< store: how to decode; fetch: the expected type
-    Bytes payload;                  ///< store: the value's bytes
+    /// store: the value's bytes, owned by the sender for the duration of the
+    /// (synchronous) call, so that one encoding can be sent to many workers.
+    std::span<const std::byte> payload;
     TransferKind fetch_kind = TransferKind::get; ///< fetch: get or declassify (for the log)
     std::string reason;             ///< declassify: why
     Task* task = nullptr;           ///< execute
@@ -154,8 +157,9 @@ class Seam;
 class Transport {
 public:
     virtual ~Transport() = default;
-    /// Creates the endpoint of worker `id` (its object store).
-    virtual void attach(WorkerId id, std::string name) = 0;
+    /// Creates the endpoint of worker `id` (its object store). A trusted
+    /// worker aggregates: expect many threads to send to it at once.
+    virtual void attach(WorkerId id, std::string name, bool trusted) = 0;
     /// Removes worker `id`; the objects it held are destroyed.
     virtual void detach(WorkerId id) noexcept = 0;
     /// Handles `request` at worker request.to. `seam` is for requests the
@@ -167,46 +171,90 @@ public:
 namespace detail {
 
 /// The objects held by one worker. Thread-safe: requests for one worker may
-/// arrive from several threads.
+/// arrive from several threads. The trusted aggregator of a federated run
+/// receives every client's update from every training thread at once, so
+/// its store is split into shards, each with its own lock: a thread stores
+/// into its own shard (an object's id says which), and threads working on
+/// different objects rarely wait for one another. A data owner's store, used
+/// by one thread at a time and possibly one of thousands, has one shard.
 class ObjectStore {
 public:
-    explicit ObjectStore(std::string name) : name_(std::move(name)) {}
+    ObjectStore(std::string name, std::size_t shard_count)
+        : name_(std::move(name)), shard_count_(std::max<std::size_t>(shard_count, 1)),
+          shards_(std::make_unique<Shard[]>(shard_count_)) {}
 
     Reply handle(WorkerId self, Request& request, Seam& seam);
 
+    /// The worker left: its objects are destroyed, and every later request
+    /// fails with RemoteObjectError (deleting an object quietly does
+    /// nothing, so that pointers outliving their worker die in peace).
+    void close() noexcept {
+        closed_.store(true, std::memory_order_release);
+        for (Shard& shard : shards()) {
+            Objects doomed; // destroyed outside the lock
+            const std::lock_guard lock(shard.mutex);
+            doomed.swap(shard.objects);
+            shard.spare_nodes.clear();
+        }
+    }
+
 private:
+    using Objects = std::unordered_map<ObjectId, std::unique_ptr<RemoteObject>>;
+
+    struct alignas(64) Shard { // one cache line apart: shards are locked by different threads
+        std::mutex mutex;
+        Objects objects;
+        std::vector<Objects::node_type> spare_nodes;
+        ObjectId next_serial = 1;
+    };
+
+    // Objects come and go at every request (a model sent, a loss stored
+    // then fetched), so the maps' nodes are recycled rather than allocated
+    // and freed each time; a few spares per shard cover a round's traffic.
+    static constexpr std::size_t max_spare_nodes = 16;
+
+    /// The shard this thread stores into.
+    std::size_t shard_of_this_thread() const noexcept {
+        static std::atomic<std::size_t> next{0};
+        thread_local const std::size_t thread_number = next.fetch_add(1, std::memory_order_relaxed);
+        return thread_number % shard_count_;
+    }
+
+    Shard& shard_of(ObjectId id) noexcept { return shards_[id % shard_count_]; }
+    std::span<Shard> shards() noexcept { return {shards_.get(), shard_count_}; }
+
+    void require_open() const {
+        if (closed_.load(std::memory_order_acquire)) {
+            throw RemoteObjectError("worker '" + name_ +
+                                    "' no longer exists (was its Worker object destroyed before its pointers?)");
+        }
+    }
+
     ObjectId insert(std::unique_ptr<RemoteObject> object) {
-        const std::lock_guard lock(mutex_);
-        const ObjectId id = next_id_++;
-        if (spare_nodes_.empty()) {
-            objects_.emplace(id, std::move(object));
+        const std::size_t index = shard_of_this_thread();
+        Shard& shard = shards_[index];
+        const std::lock_guard lock(shard.mutex);
+        require_open();
+        const ObjectId id = shard.next_serial++ * shard_count_ + index;
+        if (shard.spare_nodes.empty()) {
+            shard.objects.emplace(id, std::move(object));
         } else {
-            auto node = std::move(spare_nodes_.back());
-            spare_nodes_.pop_back();
+            auto node = std::move(shard.spare_nodes.back());
+            shard.spare_nodes.pop_back();
             node.key() = id;
             node.mapped() = std::move(object);
-            objects_.insert(std::move(node));
+            shard.objects.insert(std::move(node));
         }
         return id;
     }
 
     /// The object with `id`; it stays owned by the store.
     RemoteObject& find(ObjectId id, const ValueType* expected) {
-        const std::lock_guard lock(mutex_);
-        return find_locked(id, expected);
-    }
-
-    /// find() for each of a task's inputs, under one lock.
-    void find_all(std::span<const std::pair<ObjectId, const ValueType*>> wanted, std::span<RemoteObject*> found) {
-        const std::lock_guard lock(mutex_);
-        for (std::size_t i = 0; i < wanted.size(); ++i) {
-            found[i] = &find_locked(wanted[i].first, wanted[i].second);
-        }
-    }
-
-    RemoteObject& find_locked(ObjectId id, const ValueType* expected) {
-        const auto it = objects_.find(id);
-        if (it == objects_.end()) {
+        Shard& shard = shard_of(id);
+        const std::lock_guard lock(shard.mutex);
+        require_open();
+        const auto it = shard.objects.find(id);
+        if (it == shard.objects.end()) {
             throw RemoteObjectError("worker '" + name_ + "' holds no object " + std::to_string(id));
         }
         if (expected != nullptr && &it->second->type() != expected && it->second->type().name != expected->name) {
@@ -216,64 +264,116 @@ private:
         return *it->second;
     }
 
+    /// find() for each of a task's inputs.
+    void find_all(std::span<const std::pair<ObjectId, const ValueType*>> wanted, std::span<RemoteObject*> found) {
+        for (std::size_t i = 0; i < wanted.size(); ++i) {
+            found[i] = &find(wanted[i].first, wanted[i].second);
+        }
+    }
+
     void erase(ObjectId id) {
-        std::unique_ptr<RemoteObject> doomed; // destroyed outside the lock
-        const std::lock_guard lock(mutex_);
-        const auto it = objects_.find(id);
-        if (it != objects_.end()) {
-            auto node = objects_.extract(it);
+        Shard& shard = shard_of(id);
+        std::unique_ptr<RemoteObject> doomed; // destroyed after the lock is released
+        const std::lock_guard lock(shard.mutex);
+        const auto it = shard.objects.find(id);
+        if (it != shard.objects.end()) {
+            auto node = shard.objects.extract(it);
             doomed = std::move(node.mapped());
-            if (spare_nodes_.size() < max_spare_nodes) {
-                spare_nodes_.push_back(std::move(node));
+            if (shard.spare_nodes.size() < max_spare_nodes) {
+                shard.spare_nodes.push_back(std::move(node));
             }
         }
     }
 
-    using Objects = std::unordered_map<ObjectId, std::unique_ptr<RemoteObject>>;
+    std::size_t count() {
+        std::size_t total = 0;
+        for (Shard& shard : shards()) {
+            const std::lock_guard lock(shard.mutex);
+            total += shard.objects.size();
+        }
+        return total;
+    }
 
-    // Objects come and go at every request (a model sent, a loss stored
-    // then fetched), so the map's nodes are recycled rather than allocated
-    // and freed each time; a few spares cover a round's traffic.
-    static constexpr std::size_t max_spare_nodes = 16;
+    std::vector<ObjectInfo> list() {
+        std::vector<ObjectInfo> objects;
+        for (Shard& shard : shards()) {
+            const std::lock_guard lock(shard.mutex);
+            for (const auto& [id, object] : shard.objects) {
+                objects.push_back({id, object->type().name});
+            }
+        }
+        std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.id < b.id; });
+        return objects;
+    }
 
     std::string name_;
-    std::mutex mutex_;
-    Objects objects_;
-    std::vector<Objects::node_type> spare_nodes_;
-    ObjectId next_id_ = 1;
+    std::size_t shard_count_;
+    std::unique_ptr<Shard[]> shards_;
+    std::atomic<bool> closed_{false};
 };
 
 } // namespace detail
 
 /// All workers live in this process, each with its own object store; values
 /// still cross between them only as bytes.
+///
+/// Requests from many threads find their worker's store without a lock and
+/// without touching a shared counter (clients training in parallel would
+/// otherwise queue on it): stores sit in fixed slots, written only when a
+/// worker joins or leaves. A store that left is closed, not freed, until the
+/// transport goes, so a request racing with a departing worker meets a
+/// closed store and a clear error, never freed memory. That keeps one small
+/// object per departed worker; a federation holds at most
+/// InProcessTransport::max_workers workers over its life.
 class InProcessTransport final : public Transport {
 public:
-    void attach(WorkerId id, std::string name) override {
+    static constexpr std::size_t slots_per_chunk = 1024;
+    static constexpr std::size_t max_chunks = 4096;
+    static constexpr std::size_t max_workers = slots_per_chunk * max_chunks;
+
+    /// Shards of a trusted worker's store (see ObjectStore).
+    static constexpr std::size_t trusted_store_shards = 8;
+
+    void attach(WorkerId id, std::string name, bool trusted) override {
         const std::lock_guard lock(mutex_);
-        if (stores_.size() <= id) {
-            stores_.resize(id + 1);
+        if (id >= max_workers) {
+            throw ArgumentError("InProcessTransport: a federation can have at most " + std::to_string(max_workers) +
+                                " workers over its life");
         }
-        stores_[id] = std::make_shared<detail::ObjectStore>(std::move(name));
+        auto& chunk_slot = chunks_[id / slots_per_chunk];
+        Chunk* chunk = chunk_slot.load(std::memory_order_relaxed);
+        if (chunk == nullptr) {
+            owned_chunks_.push_back(std::make_unique<Chunk>());
+            chunk = owned_chunks_.back().get();
+            chunk_slot.store(chunk, std::memory_order_release);
+        }
+        owned_stores_.push_back(
+            std::make_unique<detail::ObjectStore>(std::move(name), trusted ? trusted_store_shards : 1));
+        (*chunk)[id % slots_per_chunk].store(owned_stores_.back().get(), std::memory_order_release);
     }
 
     void detach(WorkerId id) noexcept override {
-        std::shared_ptr<detail::ObjectStore> doomed;
-        const std::lock_guard lock(mutex_);
-        if (id < stores_.size()) {
-            doomed = std::move(stores_[id]);
+        detail::ObjectStore* store = nullptr;
+        {
+            const std::lock_guard lock(mutex_);
+            if (Chunk* chunk = id < max_workers ? chunks_[id / slots_per_chunk].load(std::memory_order_relaxed)
+                                                : nullptr) {
+                store = (*chunk)[id % slots_per_chunk].exchange(nullptr, std::memory_order_acq_rel);
+            }
+        }
+        if (store != nullptr) {
+            store->close();
         }
     }
 
     detail::Reply deliver(detail::Request& request, detail::Seam& seam) override {
-        std::shared_ptr<detail::ObjectStore> store;
-        {
-            const std::lock_guard lock(mutex_);
-            if (request.to < stores_.size()) {
-                store = stores_[request.to];
+        detail::ObjectStore* store = nullptr;
+        if (request.to < max_workers) {
+            if (const Chunk* chunk = chunks_[request.to / slots_per_chunk].load(std::memory_order_acquire)) {
+                store = (*chunk)[request.to % slots_per_chunk].load(std::memory_order_acquire);
             }
         }
-        if (!store) {
+        if (store == nullptr) {
             throw RemoteObjectError("worker " + std::to_string(request.to) +
                                     " no longer exists (was its Worker object destroyed before its pointers?)");
         }
@@ -281,11 +381,12 @@ public:
     }
 
 private:
-    // A plain mutex, not a reader-writer lock: every request takes it just
-    // long enough to copy one pointer, which an uncontended std::mutex does
-    // for a fraction of a pthread rwlock's cost.
-    std::mutex mutex_;
-    std::vector<std::shared_ptr<detail::ObjectStore>> stores_;
+    using Chunk = std::array<std::atomic<detail::ObjectStore*>, slots_per_chunk>;
+
+    std::mutex mutex_; // attach and detach only
+    std::array<std::atomic<Chunk*>, max_chunks> chunks_{};
+    std::vector<std::unique_ptr<Chunk>> owned_chunks_;
+    std::vector<std::unique_ptr<detail::ObjectStore>> owned_stores_; // every store ever attached
 };
 
 namespace detail {
@@ -313,7 +414,7 @@ public:
     }
 
     /// Registers a worker; names are unique among live workers.
-    WorkerId add_worker(std::string name) {
+    WorkerId add_worker(std::string name, bool trusted) {
         WorkerId id = 0;
         {
             const std::lock_guard lock(names_mutex_);
@@ -327,7 +428,7 @@ public:
             names_.push_back(name);
             live_.push_back(true);
         }
-        transport_->attach(id, std::move(name));
+        transport_->attach(id, std::move(name), trusted);
         return id;
     }
 
@@ -401,7 +502,8 @@ inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
         store.from = self;
         store.to = request.destination;
         store.type = &object.type();
-        store.payload = object.type().encode(object);
+        const Bytes bytes = object.type().encode(object);
+        store.payload = bytes;
         reply.object = seam.call(store).object;
         erase(request.object);
         break;
@@ -423,20 +525,12 @@ inline Reply ObjectStore::handle(WorkerId self, Request& request, Seam& seam) {
         }
         break;
     }
-    case Operation::count: {
-        const std::lock_guard lock(mutex_);
-        reply.count = objects_.size();
+    case Operation::count:
+        reply.count = count();
         break;
-    }
-    case Operation::list: {
-        const std::lock_guard lock(mutex_);
-        for (const auto& [id, object] : objects_) {
-            reply.objects.push_back({id, object->type().name});
-        }
-        std::sort(reply.objects.begin(), reply.objects.end(),
-                  [](const ObjectInfo& a, const ObjectInfo& b) { return a.id < b.id; });
+    case Operation::list:
+        reply.objects = list();
         break;
-    }
     }
     return reply;
 }

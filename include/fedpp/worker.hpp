@@ -34,7 +34,7 @@ public:
     /// unique among a federation's live workers. The worker must outlive
     /// its use: pointers to a destroyed worker's objects throw on use.
     explicit Worker(Federation& federation, std::string name = std::string(L::name))
-        : seam_(federation.seam()), name_(name), id_(seam_->add_worker(std::move(name))) {}
+        : seam_(federation.seam()), name_(name), id_(seam_->add_worker(std::move(name), L::trusted)) {}
 
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
@@ -96,7 +96,8 @@ template <class T, Location L>
     request.from = model_owner_id;
     request.to = worker.id();
     request.type = &detail::value_type<Value>();
-    request.payload = to_bytes(value);
+    const Bytes bytes = to_bytes(value);
+    request.payload = bytes;
     const ObjectId id = worker.seam()->call(request).object;
     return detail::PointerAccess::make<Value, L>(worker.seam(), worker.id(), id);
 }

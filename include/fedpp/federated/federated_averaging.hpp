@@ -205,6 +205,7 @@ public:
         if (eligible_.empty()) {
             throw ArgumentError("FederatedAveraging: no client has any data");
         }
+        shapes_ = fedpp::detail::shapes_of(global_);
         sum_ = send(WeightedSum<M>(global_), aggregator_);
     }
 
@@ -221,19 +222,21 @@ public:
         const auto selected = select_clients(round);
         metrics.clients_selected = selected.size();
 
-        RoundCollector collector(*this, worker_count());
+        const std::size_t thread_count = std::min(worker_count(), selected.size());
+        RoundCollector collector(*this, thread_count);
         const Bytes global_bytes = to_bytes(global_); // sent to every selected client
         std::atomic<std::size_t> next{0};
-        auto work = [&] {
+        auto work = [&](std::size_t thread) {
             for (std::size_t i = next.fetch_add(1); i < selected.size(); i = next.fetch_add(1)) {
-                collector.complete(i, train_client(selected[i], round, global_bytes));
+                collector.complete(i, thread, train_client(selected[i], round, global_bytes));
             }
+            collector.release_added(thread);
         };
         std::vector<std::thread> threads;
-        for (std::size_t t = 1; t < std::min(worker_count(), selected.size()); ++t) {
-            threads.emplace_back(work);
+        for (std::size_t t = 1; t < thread_count; ++t) {
+            threads.emplace_back(work, t);
         }
-        work();
+        work(0);
         for (auto& thread : threads) {
             thread.join();
         }
@@ -346,6 +349,7 @@ private:
     /// A trained update waiting at the aggregator for its turn, or a failure.
     struct ClientResult {
         std::size_t client = 0;
+        std::size_t thread = 0; ///< the thread that trained it (and frees it)
         std::optional<Pointer<M, Aggregator>> update;
         double loss = 0;
         std::string failure;
@@ -354,22 +358,54 @@ private:
     /// Adds updates to the sum in selection order, whichever thread finished
     /// them: a result that arrives early waits (at the aggregator) until its
     /// predecessors are in. At most `capacity` results wait; a thread with
-    /// another one blocks until there is room, which bounds memory.
+    /// another one blocks until there is room, which bounds memory. One
+    /// thread at a time adds (the "drainer"), outside the lock, so the others
+    /// can hand in their results meanwhile; updates were checked in parallel
+    /// beforehand, so the only serial work is the addition itself.
+    ///
+    /// The drainer hands each added update back to the thread that trained
+    /// it, which deletes it: memory returns to the thread that allocated it
+    /// (glibc's per-thread arenas are locked for frees from other threads).
     class RoundCollector {
     public:
-        RoundCollector(FederatedAveraging& run, std::size_t threads) : run_(run), capacity_(2 * threads + 1) {}
+        RoundCollector(FederatedAveraging& run, std::size_t threads)
+            : run_(run), capacity_(2 * threads + 1), added_(threads) {}
 
-        void complete(std::size_t index, ClientResult result) {
+        /// Hands in client `index`'s result, computed by thread `thread`.
+        void complete(std::size_t index, std::size_t thread, ClientResult result) {
+            result.thread = thread;
+            std::vector<Pointer<M, Aggregator>> mine; // deleted here, outside the lock
             std::unique_lock lock(mutex_);
+            mine.swap(added_[thread]);
             room_.wait(lock, [&] { return index == next_ || waiting_.size() < capacity_; });
             waiting_.emplace(index, std::move(result));
+            if (draining_) {
+                lock.unlock();
+                return; // the drainer will add it in its turn
+            }
+            draining_ = true;
             while (!waiting_.empty() && waiting_.begin()->first == next_) {
                 ClientResult ready = std::move(waiting_.begin()->second);
                 waiting_.erase(waiting_.begin());
+                lock.unlock();
                 add(ready);
+                lock.lock();
+                if (ready.update) {
+                    added_[ready.thread].push_back(std::move(*ready.update));
+                }
                 ++next_;
+                room_.notify_all();
             }
-            room_.notify_all();
+            draining_ = false;
+            lock.unlock();
+        }
+
+        /// Deletes the updates of thread `thread` that were added (its last
+        /// call, when it has no more clients).
+        void release_added(std::size_t thread) {
+            std::vector<Pointer<M, Aggregator>> mine;
+            const std::lock_guard lock(mutex_);
+            mine.swap(added_[thread]);
         }
 
         std::vector<ClientFailure> failures;
@@ -385,13 +421,14 @@ private:
                 const std::size_t n = run_.sizes_[result.client];
                 try {
                     if (run_.config_.aggregation == Aggregation::weighted_mean) {
-                        accumulate(run_.sum_, std::move(*result.update), double(n));
+                        run_.aggregator_.run(
+                            [n](WeightedSum<M>& sum, M& checked) {
+                                sum.add(checked, double(n), fedpp::detail::CheckedUpdate{});
+                            },
+                            run_.sum_, *result.update);
                     } else {
-                        // Checked against the sum's layout, and kept for the end of the round.
-                        run_.aggregator_.run([](WeightedSum<M>& sum, M& update) {
-                            fedpp::detail::check_update("federated round", sum.sum(), update);
-                        }, run_.sum_, *result.update);
-                        kept.push_back(std::move(*result.update));
+                        kept.push_back(std::move(*result.update)); // for the end of the round
+                        result.update.reset();
                     }
                     ++aggregated;
                     examples += n;
@@ -409,7 +446,9 @@ private:
         std::mutex mutex_;
         std::condition_variable room_;
         std::map<std::size_t, ClientResult> waiting_;
+        std::vector<std::vector<Pointer<M, Aggregator>>> added_; // by the thread that trained them
         std::size_t next_ = 0;
+        bool draining_ = false;
     };
 
     /// Client `k`'s part of round `round`: receive the global model, train
@@ -425,7 +464,18 @@ private:
                 return client_update_(m, d, config_.local, generator, k, round);
             };
             result.loss = worker.run(update, model, data_[k]).get();
-            result.update = model.move(aggregator_);
+            auto at_aggregator = model.move(aggregator_);
+            try {
+                // Checked here, in parallel, so that adding in order is all
+                // that remains serial.
+                aggregator_.run(
+                    [this](M& candidate) { fedpp::detail::check_update("federated round", shapes_, candidate); },
+                    at_aggregator);
+            } catch (const std::exception& e) {
+                result.failure = std::string("rejected at the aggregator: ") + e.what();
+                return result;
+            }
+            result.update = std::move(at_aggregator);
         } catch (const std::exception& e) {
             result.update.reset();
             result.failure = e.what();
@@ -463,6 +513,7 @@ private:
     std::vector<Pointer<Dataset, Client>> data_;
     std::vector<std::size_t> sizes_;
     std::vector<std::size_t> eligible_;
+    fedpp::detail::ParameterShapes shapes_; // what every update must match (public: the model's layout)
     Pointer<WeightedSum<M>, Aggregator> sum_;
     std::size_t rounds_done_ = 0;
     bool clock_started_ = false;
