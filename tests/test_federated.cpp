@@ -123,6 +123,68 @@ TEST_CASE("the result is bitwise identical whatever the thread count", "[federat
     }
 }
 
+TEST_CASE("with more than 64 clients a round sums them in groups, in a fixed order", "[federated][threads]") {
+    // 200 clients with data, all selected: groups of ceil(200 / 64) = 4
+    // consecutive clients. The result must not depend on the threads, and
+    // must be exactly the documented sum: each group summed in client order,
+    // the group sums added in group order.
+    auto config = small_config();
+    config.rounds = 1;
+    config.client_fraction = 1.0;
+    config.local.epochs = 1;
+    std::vector<Dataset> sets;
+    for (std::size_t k = 0; k < 200; ++k) {
+        sets.push_back(blobs(3 + k % 4, 500 + k));
+    }
+    std::vector<fedpp::Bytes> results;
+    for (std::size_t threads : {1u, 2u, 3u}) {
+        config.threads = threads;
+        FederatedAveraging<Model> run(small_mlp(), sets, blobs(30, 97), config);
+        const auto metrics = run.run_round();
+        REQUIRE(metrics.clients_aggregated == 200);
+        results.push_back(model_bytes(run.global_model()));
+    }
+    CHECK(results[1] == results[0]);
+    CHECK(results[2] == results[0]);
+
+    const Model initial = small_mlp();
+    fedpp::WeightedSum<Model> expected(initial);
+    for (std::size_t first = 0; first < sets.size(); first += 4) {
+        fedpp::WeightedSum<Model> group(initial);
+        for (std::size_t k = first; k < first + 4; ++k) {
+            Model local = initial.copy();
+            fedpp::Generator generator(fedpp::federated::detail::derive_seed(config.seed, 1, k + 1));
+            fedpp::federated::train_locally(local, sets[k], config.local, generator);
+            group.add(local, double(sets[k].size()));
+        }
+        expected.merge(group);
+    }
+    CHECK(results[0] == model_bytes(expected.average()));
+}
+
+TEST_CASE("the thread team runs every part of a job, again and again, and passes on errors", "[federated][threads]") {
+    fedpp::federated::detail::ThreadTeam team(3);
+    CHECK(team.size() == 3);
+    for (int job = 0; job < 50; ++job) {
+        std::vector<int> ran(3, 0);
+        team.run(3, [&](std::size_t t) { ran[t] += 1; });
+        CHECK(ran == std::vector<int>{1, 1, 1});
+    }
+    std::vector<int> ran(3, 0);
+    team.run(2, [&](std::size_t t) { ran[t] += 1; }); // fewer parts than threads
+    CHECK(ran == std::vector<int>{1, 1, 0});
+    CHECK_THROWS_WITH(team.run(3,
+                               [](std::size_t t) {
+                                   if (t == 2) {
+                                       throw std::runtime_error("part 2 failed");
+                                   }
+                               }),
+                      "part 2 failed");
+    int after = 0;
+    team.run(1, [&](std::size_t) { ++after; }); // still usable after an error
+    CHECK(after == 1);
+}
+
 TEST_CASE("a run resumed from its state ends bitwise identical to an uninterrupted one", "[federated]") {
     auto config = small_config();
     config.rounds = 6;

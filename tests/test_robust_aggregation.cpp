@@ -102,3 +102,21 @@ TEST_CASE("WeightedSum adds all-or-nothing and averages by weight", "[aggregatio
         fedpp::to_bytes(fedpp::WeightedSum<Linear>(Linear(Matrix{{2, 4}}, Matrix{{6}}), 2.0, 1)));
     CHECK(round_trip.average().weight().value() == Matrix{{1, 2}});
 }
+
+TEST_CASE("WeightedSum::merge adds another sum, weights and counts included", "[aggregation]") {
+    const Linear reference(Matrix{{0, 0}}, Matrix{{0}});
+    fedpp::WeightedSum<Linear> first(reference);
+    first.add(Linear(Matrix{{1, 1}}, Matrix{{1}}), 1.0);
+    fedpp::WeightedSum<Linear> second(reference);
+    second.add(Linear(Matrix{{5, 9}}, Matrix{{3}}), 3.0);
+    first.merge(second);
+    CHECK(first.count() == 2);
+    CHECK(first.total_weight() == 4.0);
+    CHECK(first.average().weight().value() == Matrix{{4, 7}});
+    CHECK(first.average().bias().value() == Matrix{{2.5}});
+    CHECK(second.count() == 1); // the merged sum is left as it was
+
+    fedpp::WeightedSum<Linear> other_layout(Linear(Matrix{{0, 0, 0}}, Matrix{{0}}));
+    CHECK_THROWS_AS(first.merge(other_layout), fedpp::ShapeError);
+    CHECK(first.count() == 2); // nothing changed
+}

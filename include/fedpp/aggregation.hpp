@@ -110,6 +110,19 @@ public:
         add_values(model, weight);
     }
 
+    /// Adds another sum's models and weights, as if they had been added
+    /// here. ShapeError if the two sums are of differently laid out models.
+    void merge(const WeightedSum& other) {
+        if (other.shapes_ != shapes_) {
+            throw ShapeError("WeightedSum::merge: the two sums are of models with different parameter shapes");
+        }
+        for (std::size_t k = 0; k < sums_.size(); ++k) {
+            sums_[k].value() += other.sums_[k].value();
+        }
+        total_weight_ += other.total_weight_;
+        count_ += other.count_;
+    }
+
     /// The weighted average. AggregationError if nothing (or only zero
     /// weight) was added.
     [[nodiscard]] M average() const {

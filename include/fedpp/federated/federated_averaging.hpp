@@ -19,14 +19,26 @@
 // located values like any worker: the model owner cannot read a client's
 // model, and averaging only compiles at the aggregator.
 //
-// Determinism: all randomness of round r (which clients, each client's batch
-// order) derives from (seed, r, client), and updates are added to the sum in
-// the order the clients were selected whatever thread trained them, so the
-// result is bitwise identical for any thread count, and a run resumed from a
-// saved state continues exactly as if never stopped.
+// Order of the sum: the selected clients are cut into at most 64 groups of
+// consecutive clients (ceil(n / 64) each; one client per group up to 64
+// clients). One thread trains a whole group and adds its updates, in order,
+// to a sum of the group's own at the aggregator; the group sums are added to
+// the round's sum in group order. The thread that trained a group thus also
+// sums it, while the updates are in its core's cache, and threads meet only
+// once per group.
 //
-// Memory: the sum, and one update in flight per thread plus a bounded number
-// waiting for their turn: it grows with the model, not with the clients.
+// Determinism: all randomness of round r (which clients, each client's batch
+// order) derives from (seed, r, client), and the order of the sum depends on
+// the selection only, never on which thread trained what, so the result is
+// bitwise identical for any thread count, and a run resumed from a saved
+// state continues exactly as if never stopped.
+//
+// Threads: a run keeps its threads (Config::threads) from its first round to
+// its destruction.
+//
+// Memory: the sum, one group sum and one update in flight per thread, and a
+// bounded number of group sums waiting for their turn: it grows with the
+// model, not with the clients.
 //
 // Faults: a client whose training throws, or whose update has another
 // layout or NaN/infinite values, is left out of the round, with the reason in
@@ -41,6 +53,7 @@
 #include "fedpp/data/dataset.hpp"
 #include "fedpp/errors.hpp"
 #include "fedpp/federated/local_training.hpp"
+#include "fedpp/federated/thread_team.hpp"
 #include "fedpp/federation.hpp"
 #include "fedpp/location.hpp"
 #include "fedpp/nn/module.hpp"
@@ -62,6 +75,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -207,6 +221,7 @@ public:
         }
         shapes_ = fedpp::detail::shapes_of(global_);
         sum_ = send(WeightedSum<M>(global_), aggregator_);
+        team_ = std::make_unique<detail::ThreadTeam>(worker_count());
     }
 
     /// One round; see the file comment.
@@ -222,24 +237,26 @@ public:
         const auto selected = select_clients(round);
         metrics.clients_selected = selected.size();
 
-        const std::size_t thread_count = std::min(worker_count(), selected.size());
+        // Consecutive selected clients form groups (their number depends on
+        // the selection only, never on the threads); a thread trains a whole
+        // group and sums its updates at the aggregator; the group sums are
+        // added to the round's sum in order.
+        const std::size_t group = group_size(selected.size());
+        const std::size_t groups = (selected.size() + group - 1) / group;
+        const std::size_t thread_count = std::min(team_->size(), groups);
         RoundCollector collector(*this, thread_count);
         const Bytes global_bytes = to_bytes(global_); // sent to every selected client
         std::atomic<std::size_t> next{0};
-        auto work = [&](std::size_t thread) {
-            for (std::size_t i = next.fetch_add(1); i < selected.size(); i = next.fetch_add(1)) {
-                collector.complete(i, thread, train_client(selected[i], round, global_bytes));
+        team_->run(thread_count, [&](std::size_t thread) {
+            for (std::size_t g = next.fetch_add(1); g < groups; g = next.fetch_add(1)) {
+                const std::size_t first = g * group;
+                const std::size_t last = std::min(first + group, selected.size());
+                collector.complete(g, thread,
+                                   train_group(std::span(selected).subspan(first, last - first), round, global_bytes,
+                                               collector, thread));
             }
-            collector.release_added(thread);
-        };
-        std::vector<std::thread> threads;
-        for (std::size_t t = 1; t < thread_count; ++t) {
-            threads.emplace_back(work, t);
-        }
-        work(0);
-        for (auto& thread : threads) {
-            thread.join();
-        }
+            collector.release(thread);
+        });
 
         metrics.failures = std::move(collector.failures);
         metrics.clients_aggregated = collector.aggregated;
@@ -346,66 +363,95 @@ public:
     }
 
 private:
-    /// A trained update waiting at the aggregator for its turn, or a failure.
-    struct ClientResult {
+    /// Groups of consecutive clients per round, at most: the order in which
+    /// updates are summed depends on it (and on the selection), never on the
+    /// thread count.
+    static constexpr std::size_t max_groups_per_round = 64;
+
+    static std::size_t group_size(std::size_t selected) noexcept {
+        return std::max<std::size_t>(1, (selected + max_groups_per_round - 1) / max_groups_per_round);
+    }
+
+    /// What became of one client of a group.
+    struct ClientOutcome {
         std::size_t client = 0;
-        std::size_t thread = 0; ///< the thread that trained it (and frees it)
-        std::optional<Pointer<M, Aggregator>> update;
         double loss = 0;
-        std::string failure;
+        std::string failure; ///< empty: its update is in the group's sum
     };
 
-    /// Adds updates to the sum in selection order, whichever thread finished
-    /// them: a result that arrives early waits (at the aggregator) until its
-    /// predecessors are in. At most `capacity` results wait; a thread with
-    /// another one blocks until there is room, which bounds memory. One
-    /// thread at a time adds (the "drainer"), outside the lock, so the others
-    /// can hand in their results meanwhile; updates were checked in parallel
-    /// beforehand, so the only serial work is the addition itself.
+    /// A group's work, at the aggregator: the weighted sum of its valid
+    /// updates (weighted_mean), or the updates themselves (the robust
+    /// aggregations, which need them all at the end of the round).
+    struct GroupResult {
+        std::size_t thread = 0; ///< the thread that trained it
+        std::optional<Pointer<WeightedSum<M>, Aggregator>> partial;
+        std::vector<Pointer<M, Aggregator>> updates;
+        std::vector<ClientOutcome> clients;
+    };
+
+    /// Adds group sums to the round's sum in group order, whichever thread
+    /// finished them: a group that finishes early waits (at the aggregator)
+    /// until its predecessors are in. At most `capacity` groups wait; a
+    /// thread with another one blocks until there is room, which bounds
+    /// memory. One thread at a time adds (the "drainer"), outside the lock,
+    /// so that the others can hand in their groups meanwhile.
     ///
-    /// The drainer hands each added update back to the thread that trained
-    /// it, which deletes it: memory returns to the thread that allocated it
-    /// (glibc's per-thread arenas are locked for frees from other threads).
+    /// The partial sums are reused from round to round; each goes back to
+    /// the thread that filled it, so that a thread's sums stay in its core's
+    /// cache and its memory is freed where it was allocated.
     class RoundCollector {
     public:
         RoundCollector(FederatedAveraging& run, std::size_t threads)
-            : run_(run), capacity_(2 * threads + 1), added_(threads) {}
+            : run_(run), capacity_(2 * threads + 1), returned_(threads) {}
 
-        /// Hands in client `index`'s result, computed by thread `thread`.
-        void complete(std::size_t index, std::size_t thread, ClientResult result) {
+        /// An empty partial sum for thread `thread`'s next group.
+        Pointer<WeightedSum<M>, Aggregator> take_partial(std::size_t thread) {
+            std::optional<Pointer<WeightedSum<M>, Aggregator>> reused;
+            {
+                const std::lock_guard lock(mutex_);
+                auto& mine = returned_[thread];
+                if (!mine.empty()) {
+                    reused.emplace(std::move(mine.back()));
+                    mine.pop_back();
+                }
+            }
+            if (reused) {
+                run_.aggregator_.run([](WeightedSum<M>& sum) { sum.reset(); }, *reused);
+                return std::move(*reused);
+            }
+            return send(WeightedSum<M>(run_.global_), run_.aggregator_);
+        }
+
+        /// Hands in group `index`, computed by thread `thread`.
+        void complete(std::size_t index, std::size_t thread, GroupResult result) {
             result.thread = thread;
-            std::vector<Pointer<M, Aggregator>> mine; // deleted here, outside the lock
             std::unique_lock lock(mutex_);
-            mine.swap(added_[thread]);
             room_.wait(lock, [&] { return index == next_ || waiting_.size() < capacity_; });
             waiting_.emplace(index, std::move(result));
             if (draining_) {
-                lock.unlock();
                 return; // the drainer will add it in its turn
             }
             draining_ = true;
             while (!waiting_.empty() && waiting_.begin()->first == next_) {
-                ClientResult ready = std::move(waiting_.begin()->second);
+                GroupResult ready = std::move(waiting_.begin()->second);
                 waiting_.erase(waiting_.begin());
                 lock.unlock();
                 add(ready);
                 lock.lock();
-                if (ready.update) {
-                    added_[ready.thread].push_back(std::move(*ready.update));
+                if (ready.partial) {
+                    returned_[ready.thread].push_back(std::move(*ready.partial));
                 }
                 ++next_;
                 room_.notify_all();
             }
             draining_ = false;
-            lock.unlock();
         }
 
-        /// Deletes the updates of thread `thread` that were added (its last
-        /// call, when it has no more clients).
-        void release_added(std::size_t thread) {
-            std::vector<Pointer<M, Aggregator>> mine;
+        /// Deletes thread `thread`'s partial sums (its last call of the round).
+        void release(std::size_t thread) {
+            std::vector<Pointer<WeightedSum<M>, Aggregator>> mine;
             const std::lock_guard lock(mutex_);
-            mine.swap(added_[thread]);
+            mine.swap(returned_[thread]);
         }
 
         std::vector<ClientFailure> failures;
@@ -416,28 +462,29 @@ private:
         std::vector<Pointer<M, Aggregator>> kept;
 
     private:
-        void add(ClientResult& result) {
-            if (result.update) {
-                const std::size_t n = run_.sizes_[result.client];
-                try {
-                    if (run_.config_.aggregation == Aggregation::weighted_mean) {
-                        run_.aggregator_.run(
-                            [n](WeightedSum<M>& sum, M& checked) {
-                                sum.add(checked, double(n), fedpp::detail::CheckedUpdate{});
-                            },
-                            run_.sum_, *result.update);
-                    } else {
-                        kept.push_back(std::move(*result.update)); // for the end of the round
-                        result.update.reset();
-                    }
-                    ++aggregated;
-                    examples += n;
-                    weighted_loss += result.loss * double(n);
-                } catch (const std::exception& e) {
-                    failures.push_back({result.client, std::string("rejected at the aggregator: ") + e.what()});
+        void add(GroupResult& result) {
+            bool any = false;
+            for (ClientOutcome& outcome : result.clients) {
+                if (!outcome.failure.empty()) {
+                    failures.push_back({outcome.client, std::move(outcome.failure)});
+                    continue;
                 }
+                const std::size_t n = run_.sizes_[outcome.client];
+                ++aggregated;
+                examples += n;
+                weighted_loss += outcome.loss * double(n);
+                any = true;
+            }
+            if (!any) {
+                return;
+            }
+            if (run_.config_.aggregation == Aggregation::weighted_mean) {
+                run_.aggregator_.run([](WeightedSum<M>& sum, const WeightedSum<M>& group) { sum.merge(group); },
+                                     run_.sum_, *result.partial);
             } else {
-                failures.push_back({result.client, std::move(result.failure)});
+                for (auto& update : result.updates) {
+                    kept.push_back(std::move(update));
+                }
             }
         }
 
@@ -445,17 +492,68 @@ private:
         std::size_t capacity_;
         std::mutex mutex_;
         std::condition_variable room_;
-        std::map<std::size_t, ClientResult> waiting_;
-        std::vector<std::vector<Pointer<M, Aggregator>>> added_; // by the thread that trained them
+        std::map<std::size_t, GroupResult> waiting_;
+        std::vector<std::vector<Pointer<WeightedSum<M>, Aggregator>>> returned_; // by the thread that filled them
         std::size_t next_ = 0;
         bool draining_ = false;
     };
 
+    /// A group of clients, in order, by one thread: each client's part of
+    /// the round (train_client), its update checked and added to the group's
+    /// sum at the aggregator, then deleted.
+    GroupResult train_group(std::span<const std::size_t> clients, std::size_t round, const Bytes& global_bytes,
+                            RoundCollector& collector, std::size_t thread) {
+        GroupResult group;
+        const bool streaming = config_.aggregation == Aggregation::weighted_mean;
+        if (streaming) {
+            try {
+                group.partial.emplace(collector.take_partial(thread));
+            } catch (const std::exception& e) {
+                for (const std::size_t k : clients) {
+                    group.clients.push_back({k, 0.0, std::string("the aggregator could not start a sum: ") + e.what()});
+                }
+                return group;
+            }
+        }
+        for (const std::size_t k : clients) {
+            ClientOutcome outcome;
+            outcome.client = k;
+            auto update = train_client(k, round, global_bytes, outcome);
+            if (update) {
+                try {
+                    const double n = double(sizes_[k]);
+                    if (streaming) {
+                        aggregator_.run(
+                            [this, n](WeightedSum<M>& sum, const M& candidate) {
+                                // Checked here, in parallel, so that adding
+                                // the group sums in order is all that
+                                // remains serial.
+                                fedpp::detail::check_update("federated round", shapes_, candidate);
+                                sum.add(candidate, n, fedpp::detail::CheckedUpdate{});
+                            },
+                            *group.partial, *update);
+                    } else {
+                        aggregator_.run(
+                            [this](const M& candidate) {
+                                fedpp::detail::check_update("federated round", shapes_, candidate);
+                            },
+                            *update);
+                        group.updates.push_back(std::move(*update));
+                    }
+                } catch (const std::exception& e) {
+                    outcome.failure = std::string("rejected at the aggregator: ") + e.what();
+                }
+            }
+            group.clients.push_back(std::move(outcome));
+        }
+        return group;
+    }
+
     /// Client `k`'s part of round `round`: receive the global model, train
-    /// it where the data is, and move the result to the aggregator.
-    ClientResult train_client(std::size_t k, std::size_t round, const Bytes& global_bytes) {
-        ClientResult result;
-        result.client = k;
+    /// it where the data is, and move the result to the aggregator. Empty,
+    /// with the reason in outcome.failure, if the client failed.
+    std::optional<Pointer<M, Aggregator>> train_client(std::size_t k, std::size_t round, const Bytes& global_bytes,
+                                                       ClientOutcome& outcome) {
         try {
             Worker<Client>& worker = *clients_[k];
             auto model = send_encoded(global_bytes, worker);
@@ -463,27 +561,14 @@ private:
                 Generator generator(detail::derive_seed(config_.seed, round, k + 1));
                 return client_update_(m, d, config_.local, generator, k, round);
             };
-            result.loss = worker.run(update, model, data_[k]).get();
-            auto at_aggregator = model.move(aggregator_);
-            try {
-                // Checked here, in parallel, so that adding in order is all
-                // that remains serial.
-                aggregator_.run(
-                    [this](M& candidate) { fedpp::detail::check_update("federated round", shapes_, candidate); },
-                    at_aggregator);
-            } catch (const std::exception& e) {
-                result.failure = std::string("rejected at the aggregator: ") + e.what();
-                return result;
-            }
-            result.update = std::move(at_aggregator);
+            outcome.loss = worker.run(update, model, data_[k]).get();
+            return model.move(aggregator_);
         } catch (const std::exception& e) {
-            result.update.reset();
-            result.failure = e.what();
+            outcome.failure = e.what();
         } catch (...) {
-            result.update.reset();
-            result.failure = "the client's training threw an exception that is not a std::exception";
+            outcome.failure = "the client's training threw an exception that is not a std::exception";
         }
-        return result;
+        return std::nullopt;
     }
 
     /// send(global_, worker), with the bytes encoded once per round.
@@ -515,6 +600,7 @@ private:
     std::vector<std::size_t> eligible_;
     fedpp::detail::ParameterShapes shapes_; // what every update must match (public: the model's layout)
     Pointer<WeightedSum<M>, Aggregator> sum_;
+    std::unique_ptr<detail::ThreadTeam> team_; // the threads clients train on, for the run's life
     std::size_t rounds_done_ = 0;
     bool clock_started_ = false;
     std::chrono::steady_clock::time_point first_start_;
