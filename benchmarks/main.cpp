@@ -7,6 +7,7 @@
 // Every workload first checks that the two twins compute the same result
 // from the same inputs (twin_check); if they do not, both benchmarks are
 // skipped with the difference as the error, and no ratio is reported.
+#include "federated_round.hpp"
 #include "kernels.hpp"
 #include "memory.hpp"
 #include "twins.hpp"
@@ -139,6 +140,7 @@ int main(int argc, char** argv) {
         }
         register_workload(workload);
     }
+    bench::register_federated_round(); // 6: fedpp on 1 and 2 threads
 
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) {

@@ -24,7 +24,7 @@ enum class Workload : std::uint8_t {
     mnist_2nn_b256, ///< 4a. the same on a batch of 256 (GEMM-bound)
     mlp_1024_b256,  ///< 4b. one SGD step, MLP 1024-1024-10, batch 256 (GEMM-bound)
     fedavg_100x1m,  ///< 5. weighted FedAvg of 100 models of ~1M parameters
-    // 6. (reserved) the federated driver's round, once it lands on main.
+    // 6. the federated driver's round: fedpp only, 1 vs 2 threads (federated_round.hpp)
 };
 
 inline constexpr std::array all_workloads{Workload::tutorial,       Workload::digits_mlp_b10,

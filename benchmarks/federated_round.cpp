@@ -1,0 +1,145 @@
+// Workload 6: one round of the federated driver on the UCI digits, 1,000
+// IID clients, all of them each round (C = 1), E = 1, B = 10, lr 0.1, the
+// MLP 64-64-10; once with one client thread and once with two.
+//
+// Its goal is about fedpp against itself: the speed-up of the second
+// thread (>= 1.8x), and the client updates per second. There is no libtorch
+// twin: libtorch has no federated driver, and the ratio that matters here
+// is between thread counts, measured in the same process.
+//
+// A round is what FederatedAveraging::run_round does: select the clients,
+// send each the global model, train it there, move it to the aggregator,
+// check it and add it to the weighted sum, average, evaluate the average on
+// the held-out set. Before timing, rounds on one and on two threads must
+// give a bitwise identical global model (the driver promises that); if they
+// do not, both benchmarks are skipped with the difference as the error.
+#include "federated_round.hpp"
+
+#include <fedpp/data/digits.hpp>
+#include <fedpp/data/partition.hpp>
+#include <fedpp/federated.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#ifndef FEDPP_BENCH_DATA_DIR
+#define FEDPP_BENCH_DATA_DIR "data"
+#endif
+
+namespace bench {
+
+namespace {
+
+using T = float;
+using Model = fedpp::nn::Sequential<T>;
+using Driver = fedpp::federated::FederatedAveraging<Model>;
+
+/// The digits file: $FEDPP_DATA_DIR/digits/digits.csv.gz if that variable
+/// is set, otherwise the repository's copy.
+std::string digits_path() {
+    const char* dir = std::getenv("FEDPP_DATA_DIR");
+    return std::string(dir != nullptr && *dir != '\0' ? dir : FEDPP_BENCH_DATA_DIR) + "/digits/digits.csv.gz";
+}
+
+/// The clients' data and the held-out set, loaded and split once.
+struct RoundData {
+    RoundData() {
+        const auto split = fedpp::data::split_every(fedpp::data::load_digits<T>(digits_path()), 5);
+        fedpp::Generator generator(federated_round_seed);
+        for (const auto& rows : fedpp::data::partition_iid(
+                 split.train.size(), static_cast<fedpp::Index>(federated_round_clients), generator)) {
+            clients.push_back(split.train.subset(rows));
+        }
+        test = split.test;
+    }
+    std::vector<fedpp::data::Dataset<T>> clients;
+    fedpp::data::Dataset<T> test;
+};
+
+const RoundData& round_data() {
+    static const RoundData data;
+    return data;
+}
+
+std::unique_ptr<Driver> make_driver(std::size_t threads) {
+    fedpp::Generator generator(federated_round_seed);
+    Model model(fedpp::nn::Linear<T>(64, 64, generator), fedpp::nn::ReLU{}, fedpp::nn::Linear<T>(64, 10, generator));
+    fedpp::federated::Config config;
+    config.rounds = 1'000'000; // run_round() is called directly; this only bounds run()
+    config.client_fraction = 1.0;
+    config.local.epochs = 1;
+    config.local.batch_size = 10;
+    config.local.learning_rate = 0.1;
+    config.threads = threads;
+    config.seed = federated_round_seed;
+    const RoundData& data = round_data();
+    return std::make_unique<Driver>(std::move(model), data.clients, data.test, config);
+}
+
+/// The global model's parameters, as bytes.
+std::vector<unsigned char> parameter_bytes(const Model& model) {
+    std::vector<unsigned char> bytes;
+    for (const auto& parameter : model.parameters()) {
+        const auto* begin = reinterpret_cast<const unsigned char*>(parameter.value().data());
+        bytes.insert(bytes.end(), begin, begin + parameter.size() * sizeof(T));
+    }
+    return bytes;
+}
+
+/// Empty when three rounds on one and on two threads end with the same
+/// global model, bit for bit; otherwise what differs.
+const std::string& thread_count_check() {
+    static const std::string mismatch = [] {
+        constexpr int rounds = 3;
+        auto one = make_driver(1);
+        auto two = make_driver(2);
+        for (int round = 0; round < rounds; ++round) {
+            const auto a = one->run_round();
+            const auto b = two->run_round();
+            if (a.clients_aggregated != federated_round_clients || b.clients_aggregated != federated_round_clients) {
+                return std::string("a round aggregated fewer than all ") + std::to_string(federated_round_clients) +
+                       " clients";
+            }
+        }
+        const auto a = parameter_bytes(one->global_model());
+        const auto b = parameter_bytes(two->global_model());
+        if (a != b) {
+            return std::string("the global model after 3 rounds differs between 1 and 2 threads");
+        }
+        return std::string();
+    }();
+    return mismatch;
+}
+
+void federated_round(benchmark::State& state) {
+    if (const std::string& mismatch = thread_count_check(); !mismatch.empty()) {
+        state.SkipWithError(mismatch.c_str()); // static: outlives the run
+        return;
+    }
+    const auto threads = static_cast<std::size_t>(state.range(0));
+    auto driver = make_driver(threads);
+    driver->run_round(); // warm-up: the first round allocates the clients' stores
+    for (auto _ : state) {
+        const auto metrics = driver->run_round();
+        benchmark::DoNotOptimize(metrics.test_accuracy);
+    }
+    state.counters["clients"] = static_cast<double>(federated_round_clients);
+}
+
+} // namespace
+
+void register_federated_round() {
+    benchmark::RegisterBenchmark("federated_round/fedpp", federated_round)
+        ->ArgName("threads")
+        ->Arg(1)
+        ->Arg(2)
+        ->UseRealTime() // two threads: CPU time would count both
+        ->Unit(benchmark::kMillisecond);
+}
+
+} // namespace bench

@@ -1,0 +1,17 @@
+// Workload 6: one round of the federated driver, on 1 and 2 threads (fedpp
+// only: its goal is the speed-up of the second thread). See
+// federated_round.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace bench {
+
+inline constexpr std::size_t federated_round_clients = 1000;
+inline constexpr std::uint64_t federated_round_seed = 6;
+
+/// Registers "federated_round/fedpp/threads:1" and ".../threads:2".
+void register_federated_round();
+
+} // namespace bench
