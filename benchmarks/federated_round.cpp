@@ -7,6 +7,13 @@
 // twin: libtorch has no federated driver, and the ratio that matters here
 // is between thread counts, measured in the same process.
 //
+// Next to it, the yardstick: the same clients' local training alone (each
+// decodes the global model from bytes and trains it on its data, on the
+// same thread team), with none of the federation: no workers, no transfers,
+// no aggregation, no evaluation. Its 2-thread speed-up is what this machine
+// gives this much work in this many small pieces; the round's speed-up is
+// read against it.
+//
 // A round is what FederatedAveraging::run_round does: select the clients,
 // send each the global model, train it there, move it to the aggregator,
 // check it and add it to the weighted sum, average, evaluate the average on
@@ -21,6 +28,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -131,9 +139,44 @@ void federated_round(benchmark::State& state) {
     state.counters["clients"] = static_cast<double>(federated_round_clients);
 }
 
+/// The yardstick: one round's local training, nothing else.
+void bare_training(benchmark::State& state) {
+    const auto threads = static_cast<std::size_t>(state.range(0));
+    const RoundData& data = round_data();
+    fedpp::Generator generator(federated_round_seed);
+    const Model initial(fedpp::nn::Linear<T>(64, 64, generator), fedpp::nn::ReLU{},
+                        fedpp::nn::Linear<T>(64, 10, generator));
+    const fedpp::Bytes global_bytes = fedpp::to_bytes(initial);
+    fedpp::federated::LocalTraining local;
+    local.epochs = 1;
+    local.batch_size = 10;
+    local.learning_rate = 0.1;
+    fedpp::federated::detail::ThreadTeam team(threads);
+    std::size_t round = 0;
+    for (auto _ : state) {
+        ++round;
+        std::atomic<std::size_t> next{0};
+        team.run(threads, [&](std::size_t) {
+            for (std::size_t k = next.fetch_add(1); k < data.clients.size(); k = next.fetch_add(1)) {
+                auto model = fedpp::from_bytes<Model>(global_bytes);
+                fedpp::Generator client_generator(fedpp::federated::detail::derive_seed(federated_round_seed, round, k + 1));
+                const double loss = fedpp::federated::train_locally(model, data.clients[k], local, client_generator);
+                benchmark::DoNotOptimize(loss);
+            }
+        });
+    }
+    state.counters["clients"] = static_cast<double>(federated_round_clients);
+}
+
 } // namespace
 
 void register_federated_round() {
+    benchmark::RegisterBenchmark("federated_round/bare_training", bare_training)
+        ->ArgName("threads")
+        ->Arg(1)
+        ->Arg(2)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("federated_round/fedpp", federated_round)
         ->ArgName("threads")
         ->Arg(1)

@@ -11,7 +11,8 @@ namespace bench {
 inline constexpr std::size_t federated_round_clients = 1000;
 inline constexpr std::uint64_t federated_round_seed = 6;
 
-/// Registers "federated_round/fedpp/threads:1" and ".../threads:2".
+/// Registers "federated_round/fedpp/threads:{1,2}" and the yardstick,
+/// "federated_round/bare_training/threads:{1,2}".
 void register_federated_round();
 
 } // namespace bench

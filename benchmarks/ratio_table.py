@@ -189,6 +189,12 @@ def speedup_row(goal, results):
     if clients:
         notes.append(f"client updates/s: {clients / one.nanoseconds * 1e9:,.0f} (1 thread), "
                      f"{clients / two.nanoseconds * 1e9:,.0f} (2 threads)")
+    bare_one = results.get(goal.key + "/bare_training/threads:1")
+    bare_two = results.get(goal.key + "/bare_training/threads:2")
+    if bare_one and bare_two and not bare_one.error and not bare_two.error:
+        notes.append(f"yardstick: the same clients' local training alone (no workers, transfers or aggregation) "
+                     f"speeds up {bare_one.nanoseconds / bare_two.nanoseconds:.2f}× "
+                     f"({format_time(bare_one.nanoseconds)} → {format_time(bare_two.nanoseconds)})")
     notes.append("1- and 2-thread rounds checked bitwise identical; no libtorch twin (the goal is the speed-up)")
     return [goal.title, f"{format_time(one.nanoseconds)} (1 thread)", "—", "—", "", goal_text,
             "yes" if speedup >= goal.threshold else "no", "; ".join(notes)]

@@ -63,6 +63,24 @@ TEST_CASE("tensors, layers, models and data sets round-trip exactly", "[serializ
     CHECK(set2.class_count() == 2);
 }
 
+TEST_CASE("a measuring ByteWriter counts exactly what a writing one writes", "[serialization]") {
+    fedpp::Generator generator(3);
+    const fedpp::nn::Sequential<float> model(fedpp::nn::Linear<float>(7, 5, generator), fedpp::nn::ReLU{},
+                                             fedpp::nn::Linear<float>(5, 2, generator));
+    Bytes written;
+    fedpp::ByteWriter writer(written);
+    fedpp::ByteWriter measure(fedpp::ByteWriter::MeasureOnly{});
+    for (fedpp::ByteWriter* out : {&writer, &measure}) {
+        out->write(std::uint8_t{1});
+        out->write(2.5);
+        out->write_string("seven");
+        fedpp::Codec<fedpp::nn::Sequential<float>>::encode(model, *out);
+    }
+    CHECK(measure.size() == written.size());
+    const Bytes bytes = fedpp::to_bytes(model);
+    CHECK(bytes.capacity() == bytes.size()); // sized up front, allocated once (libstdc++ reserves exactly)
+}
+
 TEST_CASE("bad bytes give SerializationError naming the input and the byte", "[serialization]") {
     const Tensor<float> t{{1, 2, 3}};
     const Bytes good = fedpp::to_bytes(t);

@@ -71,6 +71,12 @@ class ByteWriter {
 public:
     explicit ByteWriter(Bytes& out) noexcept : out_(&out) {}
 
+    /// A writer that writes nothing and only counts (size()) the bytes it
+    /// would have written: to_bytes sizes its buffer with it, so that a
+    /// large value is copied once instead of once per doubling.
+    struct MeasureOnly {};
+    explicit ByteWriter(MeasureOnly) noexcept : out_(nullptr) {}
+
     template <class U>
         requires std::is_arithmetic_v<U>
     void write(U value) {
@@ -111,15 +117,20 @@ public:
 
     void write_bytes(std::span<const std::byte> bytes) { append(bytes.data(), bytes.size()); }
 
-    [[nodiscard]] std::size_t size() const noexcept { return out_->size(); }
+    [[nodiscard]] std::size_t size() const noexcept { return out_ != nullptr ? out_->size() : measured_; }
 
 private:
     void append(const void* data, std::size_t count) {
+        if (out_ == nullptr) {
+            measured_ += count;
+            return;
+        }
         const auto* first = static_cast<const std::byte*>(data);
         out_->insert(out_->end(), first, first + count);
     }
 
     Bytes* out_;
+    std::size_t measured_ = 0;
 };
 
 /// Reads what ByteWriter wrote. Every read checks that enough bytes remain
@@ -322,11 +333,13 @@ struct Codec<std::string> {
 /// The bytes of `value`: its type name, then its encoding.
 template <Serializable T>
 Bytes to_bytes(const T& value) {
-    // Room for small values (a loss, a small layer) up front, instead of a
-    // reallocation per field; large ones grow geometrically as before.
-    constexpr std::size_t small_value_bytes = 128;
+    // Measured first (encoding without copying is a walk over the value's
+    // shape), so that the bytes are allocated and copied once.
+    ByteWriter measure(ByteWriter::MeasureOnly{});
+    measure.write_string(detail::type_name_of<T>());
+    Codec<T>::encode(value, measure);
     Bytes bytes;
-    bytes.reserve(small_value_bytes);
+    bytes.reserve(measure.size());
     ByteWriter out(bytes);
     out.write_string(detail::type_name_of<T>());
     Codec<T>::encode(value, out);
