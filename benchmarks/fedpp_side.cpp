@@ -194,8 +194,12 @@ Trace trace(Workload workload) {
 }
 
 std::string describe() {
-    return "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
-           std::to_string(EIGEN_MINOR_VERSION) + ", SIMD: " + Eigen::SimdInstructionSetsInUse();
+    std::string text = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
+                       "." + std::to_string(EIGEN_MINOR_VERSION) + ", SIMD: " + Eigen::SimdInstructionSetsInUse();
+#ifdef EIGEN_USE_BLAS
+    text += ", matrix products by BLAS (FEDPP_USE_BLAS)";
+#endif
+    return text;
 }
 
 } // namespace bench::fedpp_side

@@ -4,7 +4,10 @@ plain-PyTorch tutorial timing and the build timing of the same script run,
 into a Markdown table of libtorch/fedpp ratios against each workload's goal.
 
     /usr/bin/python3 benchmarks/ratio_table.py --benchmarks RESULTS.json \\
-        [--pytorch PYTORCH.json] [--build-time HYPERFINE.json]
+        [--blas-benchmarks RESULTS_BLAS.json] [--pytorch PYTORCH.json] [--build-time HYPERFINE.json]
+
+RESULTS_BLAS.json is a run of the same binary built with FEDPP_USE_BLAS=ON
+(workloads 2-4); its ratios fill their own column.
 
 Python 3 standard library only. A ratio is libtorch time / fedpp time, so
 higher is better for fedpp; it is only computed between results of the same
@@ -116,12 +119,32 @@ def cell(result):
     return format_time(result.nanoseconds)
 
 
-def ratio_row(goal, results, pytorch, peaks):
+def same_run_ratio(results, key):
+    """libtorch / fedpp for `key` within one run, or None."""
+    if results is None:
+        return None
+    fedpp = results.get(key + "/fedpp")
+    libtorch = results.get(key + "/libtorch")
+    if fedpp and libtorch and not fedpp.error and not libtorch.error:
+        return libtorch.nanoseconds / fedpp.nanoseconds
+    return None
+
+
+def blas_cell(goal, blas_results):
+    """The FEDPP_USE_BLAS column: fedpp's time and the ratio of that run."""
+    if blas_results is None or goal.key + "/fedpp" not in blas_results:
+        return ""
+    fedpp = blas_results[goal.key + "/fedpp"]
+    if fedpp.error:
+        return cell(fedpp)
+    ratio = same_run_ratio(blas_results, goal.key)
+    return f"{format_ratio(ratio)} ({format_time(fedpp.nanoseconds)})" if ratio is not None else cell(fedpp)
+
+
+def ratio_row(goal, results, pytorch, peaks, blas_results):
     fedpp = results.get(goal.key + "/fedpp")
     libtorch = results.get(goal.key + "/libtorch")
-    ratio = None
-    if fedpp and libtorch and not fedpp.error and not libtorch.error:
-        ratio = libtorch.nanoseconds / fedpp.nanoseconds
+    ratio = same_run_ratio(results, goal.key)
     python_cell = ""
     if goal.key == "tutorial":
         python_cell = "—"
@@ -144,6 +167,9 @@ def ratio_row(goal, results, pytorch, peaks):
         goal_text = f"≥ {goal.threshold:g}×"
         if ratio is not None:
             met = "yes" if ratio >= goal.threshold else "no"
+        blas_ratio = same_run_ratio(blas_results, goal.key)
+        if blas_ratio is not None:
+            met += f" ({'yes' if blas_ratio >= goal.threshold else 'no'} with BLAS)"
         for side, result in (("fedpp", fedpp), ("libtorch", libtorch)):
             if result and result.counters and "FLOPS" in result.counters and goal.threshold < 1:
                 notes.append(f"{side} {result.counters['FLOPS'] / 1e9:.1f} GFLOP/s")
@@ -169,8 +195,11 @@ def ratio_row(goal, results, pytorch, peaks):
                          f"+{libtorch.counters.get('peak_rss_growth_bytes', 0) / 2**20:.1f} MiB")
     if fedpp and fedpp.counters and "twin_tolerance_used" in fedpp.counters:
         notes.append(f"largest twin difference {fedpp.counters['twin_tolerance_used']:.1%} of the tolerance")
+    blas_fedpp = (blas_results or {}).get(goal.key + "/fedpp")
+    if blas_fedpp and blas_fedpp.counters and "FLOPS" in blas_fedpp.counters and goal.threshold < 1:
+        notes.append(f"fedpp with BLAS {blas_fedpp.counters['FLOPS'] / 1e9:.1f} GFLOP/s")
     return [goal.title, cell(fedpp), cell(libtorch), format_ratio(ratio) if ratio is not None else "—",
-            python_cell, goal_text, met, "; ".join(notes)]
+            blas_cell(goal, blas_results), python_cell, goal_text, met, "; ".join(notes)]
 
 
 def speedup_row(goal, results):
@@ -179,9 +208,9 @@ def speedup_row(goal, results):
     two = results.get(goal.key + "/fedpp/threads:2")
     goal_text = f"≥ {goal.threshold:g}× from the 2nd thread"
     if one is None or two is None:
-        return [goal.title, "not run", "", "", "", goal_text, "—", ""]
+        return [goal.title, "not run", "", "", "", "", goal_text, "—", ""]
     if one.error or two.error:
-        return [goal.title, cell(one), "", "", "", goal_text, "no (check failed)", ""]
+        return [goal.title, cell(one), "", "", "", "", goal_text, "no (check failed)", ""]
     speedup = one.nanoseconds / two.nanoseconds
     clients = (one.counters or {}).get("clients", 0)
     notes = [f"2 threads: {format_time(two.nanoseconds)} per round",
@@ -196,16 +225,16 @@ def speedup_row(goal, results):
                      f"speeds up {bare_one.nanoseconds / bare_two.nanoseconds:.2f}× "
                      f"({format_time(bare_one.nanoseconds)} → {format_time(bare_two.nanoseconds)})")
     notes.append("1- and 2-thread rounds checked bitwise identical; no libtorch twin (the goal is the speed-up)")
-    return [goal.title, f"{format_time(one.nanoseconds)} (1 thread)", "—", "—", "", goal_text,
+    return [goal.title, f"{format_time(one.nanoseconds)} (1 thread)", "—", "—", "", "", goal_text,
             "yes" if speedup >= goal.threshold else "no", "; ".join(notes)]
 
 
 def build_row(goal, build_time):
     if not build_time:
-        return [goal.title, "not measured", "", "", "", f"< {goal.threshold:g} s", "—", ""]
+        return [goal.title, "not measured", "", "", "", "", f"< {goal.threshold:g} s", "—", ""]
     times = build_time["results"][0]["times"]
     median = statistics.median(times)
-    return [goal.title, f"{median:.1f} s", "", "", "", f"< {goal.threshold:g} s",
+    return [goal.title, f"{median:.1f} s", "", "", "", "", f"< {goal.threshold:g} s",
             "yes" if median < goal.threshold else "no",
             f"median of {len(times)} compiles, min {min(times):.1f} s, max {max(times):.1f} s"]
 
@@ -213,11 +242,13 @@ def build_row(goal, build_time):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--benchmarks", required=True, help="fedpp_benchmarks --benchmark_out JSON")
+    parser.add_argument("--blas-benchmarks", help="the same benchmarks built with FEDPP_USE_BLAS=ON")
     parser.add_argument("--pytorch", help="pytorch_tutorial.py output JSON")
     parser.add_argument("--build-time", help="hyperfine --export-json output for the example's compile")
     args = parser.parse_args()
 
     context, results = load_results(args.benchmarks)
+    blas_results = load_results(args.blas_benchmarks)[1] if args.blas_benchmarks else None
     pytorch = None
     if args.pytorch:
         with open(args.pytorch, encoding="utf-8") as f:
@@ -232,8 +263,8 @@ def main():
     if results.get("stream_triad") and results["stream_triad"].counters:
         peaks["stream_triad"] = results["stream_triad"].counters.get("bytes_per_second")
 
-    header = ["Workload", "fedpp", "libtorch", "libtorch / fedpp", "PyTorch (Python) / fedpp", "Goal", "Met",
-              "Notes"]
+    header = ["Workload", "fedpp", "libtorch", "libtorch / fedpp", "with FEDPP_USE_BLAS: libtorch / fedpp",
+              "PyTorch (Python) / fedpp", "Goal", "Met", "Notes"]
     rows = []
     for goal in GOALS:
         if goal.kind == "speedup":
@@ -241,7 +272,7 @@ def main():
         elif goal.kind == "build_time":
             rows.append(build_row(goal, build_time))
         else:
-            rows.append(ratio_row(goal, results, pytorch, peaks))
+            rows.append(ratio_row(goal, results, pytorch, peaks, blas_results))
 
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(" --- " for _ in header) + "|")

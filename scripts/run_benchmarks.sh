@@ -38,6 +38,17 @@ fi
 "$build/benchmarks/fedpp_benchmarks" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     --benchmark_out="$results/benchmarks.json" --benchmark_out_format=json "$@"
 
+# Workloads 2-4 again with FEDPP_USE_BLAS=ON (Eigen's products handed to
+# OpenBLAS, the BLAS under libtorch here): a second build, its own libtorch
+# twins, so its ratios are also within one run.
+blas_build=build-bench-blas
+cmake -S . -B "$blas_build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_BENCHMARKS=ON -DFEDPP_BUILD_TESTS=OFF \
+      -DFEDPP_BUILD_EXAMPLES=OFF -DFEDPP_USE_BLAS=ON >/dev/null
+cmake --build "$blas_build" --target fedpp_benchmarks -j "$(build_jobs)"
+"$blas_build/benchmarks/fedpp_benchmarks" --benchmark_filter='^(mlp_|mnist_|fma_peak)' \
+    --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$results/benchmarks_blas.json" --benchmark_out_format=json
+
 /usr/bin/python3 benchmarks/pytorch_tutorial.py "$results/benchmarks.json" "$results/pytorch_tutorial.json"
 
 # Workload 7: the compile of the example, with the exact command CMake uses
@@ -56,4 +67,4 @@ EOF
 hyperfine --warmup 1 --runs 5 --style basic --export-json "$results/build_time.json" "$compile_command"
 
 /usr/bin/python3 benchmarks/ratio_table.py --benchmarks "$results/benchmarks.json" \
-    --pytorch "$results/pytorch_tutorial.json" --build-time "$results/build_time.json" | tee "$results/table.md"
+    --blas-benchmarks "$results/benchmarks_blas.json" --pytorch "$results/pytorch_tutorial.json" --build-time "$results/build_time.json" | tee "$results/table.md"

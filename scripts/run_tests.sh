@@ -5,6 +5,7 @@
 #     bash scripts/run_tests.sh              # all tests
 #     bash scripts/run_tests.sh --sanitize   # the unit tests under ASan + UBSan
 #     bash scripts/run_tests.sh --tsan       # the multi-threaded tests under ThreadSanitizer
+#     bash scripts/run_tests.sh --blas       # the unit tests with FEDPP_USE_BLAS=ON (OpenBLAS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
@@ -18,6 +19,12 @@ if [ "${1:-}" = "--sanitize" ]; then
     # Compile-time and packaging tests run no code of ours; the plain run has them.
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ctest --test-dir build-sanitize --output-on-failure -j "$(build_jobs)" -E '^(compile_fail|consumer)\.'
+elif [ "${1:-}" = "--blas" ]; then
+    require_debian_packages libopenblas-dev
+    cmake -S . -B build-blas -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_TESTS=ON -DFEDPP_USE_BLAS=ON >/dev/null
+    cmake --build build-blas -j "$(build_jobs)" --target fedpp_tests
+    # One OpenBLAS thread: the tests that start threads start their own.
+    OPENBLAS_NUM_THREADS=1 ./build-blas/tests/fedpp_tests
 elif [ "${1:-}" = "--tsan" ]; then
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_TESTS=ON \
           -DFEDPP_SANITIZERS=thread >/dev/null
