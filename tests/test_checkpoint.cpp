@@ -1,6 +1,8 @@
 // Checkpoints: round trips, every kind of damage gives a typed error, atomic
 // writes survive a writer killed mid-save, and a federated run resumed from
 // a checkpoint file ends bitwise identical.
+#include "data_files.hpp"
+
 #include <fedpp/checkpoint.hpp>
 #include <fedpp/federated.hpp>
 
@@ -23,24 +25,6 @@ using Model = fedpp::nn::Sequential<float>;
 namespace fs = std::filesystem;
 
 namespace {
-/// A fresh directory for one test, removed afterwards.
-struct ScratchDirectory {
-    ScratchDirectory() : path(fs::temp_directory_path() / ("fedpp-test-" + std::to_string(::getpid()) + "-" +
-                                                            std::to_string(counter()++))) {
-        fs::create_directories(path);
-    }
-    ~ScratchDirectory() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    static int& counter() {
-        static int n = 0;
-        return n;
-    }
-    fs::path path;
-};
-
 Bytes read_bytes(const std::string& path) { return fedpp::detail::read_file_bytes(path); }
 
 void write_bytes(const std::string& path, const Bytes& bytes) {
@@ -56,7 +40,7 @@ Model small_model(std::uint64_t seed) {
 } // namespace
 
 TEST_CASE("checkpoints round-trip models and values exactly", "[checkpoint]") {
-    const ScratchDirectory dir;
+    const TempDir dir;
     const auto model = small_model(1);
     fedpp::save_checkpoint(dir.file("model.ckpt"), model);
     const auto loaded = fedpp::load_checkpoint<Model>(dir.file("model.ckpt"));
@@ -74,7 +58,7 @@ TEST_CASE("checkpoints round-trip models and values exactly", "[checkpoint]") {
 }
 
 TEST_CASE("damaged checkpoints give typed errors, never a value", "[checkpoint]") {
-    const ScratchDirectory dir;
+    const TempDir dir;
     const std::string path = dir.file("model.ckpt");
     fedpp::save_checkpoint(path, small_model(1));
     const Bytes good = read_bytes(path);
@@ -151,7 +135,7 @@ TEST_CASE("damaged checkpoints give typed errors, never a value", "[checkpoint]"
 }
 
 TEST_CASE("a writer killed mid-save leaves the previous checkpoint intact", "[checkpoint][crash]") {
-    const ScratchDirectory dir;
+    const TempDir dir;
     const std::string path = dir.file("state.ckpt");
     const std::string temporary = path + ".tmp";
     const Tensor<float> previous{{1, 2, 3}};
@@ -201,7 +185,7 @@ TEST_CASE("a writer killed mid-save leaves the previous checkpoint intact", "[ch
 
 TEST_CASE("a federated run stopped and resumed from its checkpoint file ends bitwise identical",
           "[checkpoint][federated]") {
-    const ScratchDirectory dir;
+    const TempDir dir;
     fedpp::federated::Config config;
     config.rounds = 5;
     config.client_fraction = 0.5;
