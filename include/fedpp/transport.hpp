@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -320,45 +321,39 @@ private:
 /// Requests from many threads find their worker's store without a lock and
 /// without touching a shared counter (clients training in parallel would
 /// otherwise queue on it): stores sit in fixed slots, written only when a
-/// worker joins or leaves. A store that left is closed, not freed, until the
-/// transport goes, so a request racing with a departing worker meets a
+/// worker joins or leaves. The slots come in segments of 16, 32, 64, ...
+/// slots, allocated as workers join, so a federation of three workers costs
+/// a few cache lines and one of a million workers 17 segments; a segment
+/// never moves once allocated. A store that left is closed, not freed, until
+/// the transport goes, so a request racing with a departing worker meets a
 /// closed store and a clear error, never freed memory. That keeps one small
-/// object per departed worker; a federation holds at most
-/// InProcessTransport::max_workers workers over its life.
+/// object per departed worker.
 class InProcessTransport final : public Transport {
 public:
-    static constexpr std::size_t slots_per_chunk = 1024;
-    static constexpr std::size_t max_chunks = 4096;
-    static constexpr std::size_t max_workers = slots_per_chunk * max_chunks;
-
     /// Shards of a trusted worker's store (see ObjectStore).
     static constexpr std::size_t trusted_store_shards = 8;
 
     void attach(WorkerId id, std::string name, bool trusted) override {
+        const auto [segment, offset] = locate(id);
         const std::lock_guard lock(mutex_);
-        if (id >= max_workers) {
-            throw ArgumentError("InProcessTransport: a federation can have at most " + std::to_string(max_workers) +
-                                " workers over its life");
-        }
-        auto& chunk_slot = chunks_[id / slots_per_chunk];
-        Chunk* chunk = chunk_slot.load(std::memory_order_relaxed);
-        if (chunk == nullptr) {
-            owned_chunks_.push_back(std::make_unique<Chunk>());
-            chunk = owned_chunks_.back().get();
-            chunk_slot.store(chunk, std::memory_order_release);
+        Slot* slots = segments_[segment].load(std::memory_order_relaxed);
+        if (slots == nullptr) {
+            owned_segments_.push_back(std::make_unique<Slot[]>(first_segment_slots << segment));
+            slots = owned_segments_.back().get();
+            segments_[segment].store(slots, std::memory_order_release);
         }
         owned_stores_.push_back(
             std::make_unique<detail::ObjectStore>(std::move(name), trusted ? trusted_store_shards : 1));
-        (*chunk)[id % slots_per_chunk].store(owned_stores_.back().get(), std::memory_order_release);
+        slots[offset].store(owned_stores_.back().get(), std::memory_order_release);
     }
 
     void detach(WorkerId id) noexcept override {
+        const auto [segment, offset] = locate(id);
         detail::ObjectStore* store = nullptr;
         {
             const std::lock_guard lock(mutex_);
-            if (Chunk* chunk = id < max_workers ? chunks_[id / slots_per_chunk].load(std::memory_order_relaxed)
-                                                : nullptr) {
-                store = (*chunk)[id % slots_per_chunk].exchange(nullptr, std::memory_order_acq_rel);
+            if (Slot* slots = segments_[segment].load(std::memory_order_relaxed)) {
+                store = slots[offset].exchange(nullptr, std::memory_order_acq_rel);
             }
         }
         if (store != nullptr) {
@@ -367,11 +362,10 @@ public:
     }
 
     detail::Reply deliver(detail::Request& request, detail::Seam& seam) override {
+        const auto [segment, offset] = locate(request.to);
         detail::ObjectStore* store = nullptr;
-        if (request.to < max_workers) {
-            if (const Chunk* chunk = chunks_[request.to / slots_per_chunk].load(std::memory_order_acquire)) {
-                store = (*chunk)[request.to % slots_per_chunk].load(std::memory_order_acquire);
-            }
+        if (const Slot* slots = segments_[segment].load(std::memory_order_acquire)) {
+            store = slots[offset].load(std::memory_order_acquire);
         }
         if (store == nullptr) {
             throw RemoteObjectError("worker " + std::to_string(request.to) +
@@ -381,11 +375,27 @@ public:
     }
 
 private:
-    using Chunk = std::array<std::atomic<detail::ObjectStore*>, slots_per_chunk>;
+    using Slot = std::atomic<detail::ObjectStore*>;
+
+    // Segment k holds first_segment_slots << k slots: worker ids
+    // [16 (2^k - 1), 16 (2^(k+1) - 1)). 29 segments cover every WorkerId.
+    static constexpr std::size_t first_segment_slots = 16;
+    static constexpr int first_segment_bits = 4; // log2(first_segment_slots)
+    static constexpr std::size_t segment_count = 29;
+
+    struct Location {
+        std::size_t segment;
+        std::size_t offset;
+    };
+    static Location locate(WorkerId id) noexcept {
+        const std::uint64_t n = std::uint64_t{id} + first_segment_slots;
+        const auto segment = static_cast<std::size_t>(std::bit_width(n) - 1 - first_segment_bits);
+        return {segment, static_cast<std::size_t>(n - (std::uint64_t{first_segment_slots} << segment))};
+    }
 
     std::mutex mutex_; // attach and detach only
-    std::array<std::atomic<Chunk*>, max_chunks> chunks_{};
-    std::vector<std::unique_ptr<Chunk>> owned_chunks_;
+    std::array<std::atomic<Slot*>, segment_count> segments_{};
+    std::vector<std::unique_ptr<Slot[]>> owned_segments_;
     std::vector<std::unique_ptr<detail::ObjectStore>> owned_stores_; // every store ever attached
 };
 
