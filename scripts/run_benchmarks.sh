@@ -40,14 +40,19 @@ fi
 
 # Workloads 2-4 again with FEDPP_USE_BLAS=ON (Eigen's products handed to
 # OpenBLAS, the BLAS under libtorch here): a second build, its own libtorch
-# twins, so its ratios are also within one run.
-blas_build=build-bench-blas
-cmake -S . -B "$blas_build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_BENCHMARKS=ON -DFEDPP_BUILD_TESTS=OFF \
-      -DFEDPP_BUILD_EXAMPLES=OFF -DFEDPP_USE_BLAS=ON >/dev/null
-cmake --build "$blas_build" --target fedpp_benchmarks -j "$(build_jobs)"
-"$blas_build/benchmarks/fedpp_benchmarks" --benchmark_filter='^(mlp_|mnist_|fma_peak)' \
-    --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-    --benchmark_out="$results/benchmarks_blas.json" --benchmark_out_format=json
+# twins, so its ratios are also within one run. Skipped when Google
+# Benchmark flags were given (a filtered run wants only what it asked for).
+blas_results=()
+if [ $# -eq 0 ]; then
+    blas_build=build-bench-blas
+    cmake -S . -B "$blas_build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_BENCHMARKS=ON -DFEDPP_BUILD_TESTS=OFF \
+          -DFEDPP_BUILD_EXAMPLES=OFF -DFEDPP_USE_BLAS=ON >/dev/null
+    cmake --build "$blas_build" --target fedpp_benchmarks -j "$(build_jobs)"
+    "$blas_build/benchmarks/fedpp_benchmarks" --benchmark_filter='^(mlp_|mnist_|fma_peak)' \
+        --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+        --benchmark_out="$results/benchmarks_blas.json" --benchmark_out_format=json
+    blas_results=(--blas-benchmarks "$results/benchmarks_blas.json")
+fi
 
 /usr/bin/python3 benchmarks/pytorch_tutorial.py "$results/benchmarks.json" "$results/pytorch_tutorial.json"
 
@@ -67,4 +72,4 @@ EOF
 hyperfine --warmup 1 --runs 5 --style basic --export-json "$results/build_time.json" "$compile_command"
 
 /usr/bin/python3 benchmarks/ratio_table.py --benchmarks "$results/benchmarks.json" \
-    --blas-benchmarks "$results/benchmarks_blas.json" --pytorch "$results/pytorch_tutorial.json" --build-time "$results/build_time.json" | tee "$results/table.md"
+    "${blas_results[@]}" --pytorch "$results/pytorch_tutorial.json" --build-time "$results/build_time.json" | tee "$results/table.md"

@@ -26,6 +26,12 @@ static_assert(!std::is_copy_assignable_v<LinearAtBob>);
 static_assert(std::is_nothrow_move_constructible_v<LinearAtBob>);
 static_assert(std::is_nothrow_move_assignable_v<LinearAtBob>);
 
+// A request's payload views bytes the sender keeps: it binds to a Bytes
+// lvalue, never to a temporary that would be gone before the call.
+static_assert(std::is_assignable_v<fedpp::detail::BorrowedBytes&, const fedpp::Bytes&>);
+static_assert(!std::is_assignable_v<fedpp::detail::BorrowedBytes&, fedpp::Bytes&&>);
+static_assert(!std::is_constructible_v<fedpp::detail::BorrowedBytes, fedpp::Bytes>);
+
 // A pointer's location cannot be converted away.
 static_assert(!std::is_constructible_v<LinearAtSecure, LinearAtBob&&>);
 static_assert(!std::is_convertible_v<LinearAtBob, LinearAtSecure>);

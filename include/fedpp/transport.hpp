@@ -125,6 +125,21 @@ struct Task {
     FunctionRef<std::unique_ptr<RemoteObject>(std::span<RemoteObject* const>)> body;
 };
 
+/// Bytes somebody else keeps alive, viewed: what a request carries. It
+/// binds to a Bytes the caller holds, never to a temporary one
+/// (`request.payload = to_bytes(x)` does not compile: it would dangle).
+class BorrowedBytes {
+public:
+    BorrowedBytes() noexcept = default;
+    BorrowedBytes(const Bytes& bytes) noexcept : view_(bytes) {} // NOLINT: implicit, like a span
+    BorrowedBytes(Bytes&&) = delete;
+    operator std::span<const std::byte>() const noexcept { return view_; } // NOLINT: implicit, like a span
+    [[nodiscard]] std::size_t size() const noexcept { return view_.size(); }
+
+private:
+    std::span<const std::byte> view_;
+};
+
 enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list };
 
 struct Request {
@@ -136,7 +151,7 @@ struct Request {
     const ValueType* type = nullptr; ///< store: how to decode; fetch: the expected type
     /// store: the value's bytes, owned by the sender for the duration of the
     /// (synchronous) call, so that one encoding can be sent to many workers.
-    std::span<const std::byte> payload;
+    BorrowedBytes payload;
     TransferKind fetch_kind = TransferKind::get; ///< fetch: get or declassify (for the log)
     std::string reason;             ///< declassify: why
     Task* task = nullptr;           ///< execute
@@ -161,7 +176,9 @@ public:
     /// Creates the endpoint of worker `id` (its object store). A trusted
     /// worker aggregates: expect many threads to send to it at once.
     virtual void attach(WorkerId id, std::string name, bool trusted) = 0;
-    /// Removes worker `id`; the objects it held are destroyed.
+    /// Removes worker `id`: later requests to it fail with
+    /// RemoteObjectError, except deleting an object, which its pointers
+    /// still do when they go.
     virtual void detach(WorkerId id) noexcept = 0;
     /// Handles `request` at worker request.to. `seam` is for requests the
     /// worker itself sends while handling this one (forwarding a value to
@@ -175,7 +192,8 @@ namespace detail {
 /// arrive from several threads. The trusted aggregator of a federated run
 /// receives every client's update from every training thread at once, so
 /// its store is split into shards, each with its own lock: a thread stores
-/// into its own shard (an object's id says which), and threads working on
+/// into the shard its process-wide thread number picks (an object's id says
+/// which), so a few threads usually have one each, and threads working on
 /// different objects rarely wait for one another. A data owner's store, used
 /// by one thread at a time and possibly one of thousands, has one shard.
 class ObjectStore {
@@ -186,18 +204,11 @@ public:
 
     Reply handle(WorkerId self, Request& request, Seam& seam);
 
-    /// The worker left: its objects are destroyed, and every later request
-    /// fails with RemoteObjectError (deleting an object quietly does
-    /// nothing, so that pointers outliving their worker die in peace).
-    void close() noexcept {
-        closed_.store(true, std::memory_order_release);
-        for (Shard& shard : shards()) {
-            Objects doomed; // destroyed outside the lock
-            const std::lock_guard lock(shard.mutex);
-            doomed.swap(shard.objects);
-            shard.spare_nodes.clear();
-        }
-    }
+    /// The worker left: every later request but erase fails with
+    /// RemoteObjectError. The objects stay until their pointers delete them
+    /// (erase still works) or the transport goes: a request that was
+    /// already running when the worker left may still be using them.
+    void close() noexcept { closed_.store(true, std::memory_order_release); }
 
 private:
     using Objects = std::unordered_map<ObjectId, std::unique_ptr<RemoteObject>>;
@@ -323,11 +334,12 @@ private:
 /// otherwise queue on it): stores sit in fixed slots, written only when a
 /// worker joins or leaves. The slots come in segments of 16, 32, 64, ...
 /// slots, allocated as workers join, so a federation of three workers costs
-/// a few cache lines and one of a million workers 17 segments; a segment
-/// never moves once allocated. A store that left is closed, not freed, until
-/// the transport goes, so a request racing with a departing worker meets a
-/// closed store and a clear error, never freed memory. That keeps one small
-/// object per departed worker.
+/// a few cache lines and one of a million workers 16 segments; a segment
+/// never moves once allocated. A worker that leaves has its store closed,
+/// not freed, until the transport goes: a request racing with a departing
+/// worker meets a closed store and a clear error, never freed memory, and
+/// pointers that outlive their worker can still delete their objects. That
+/// keeps one small object per departed worker.
 class InProcessTransport final : public Transport {
 public:
     /// Shards of a trusted worker's store (see ObjectStore).
@@ -348,25 +360,15 @@ public:
     }
 
     void detach(WorkerId id) noexcept override {
-        const auto [segment, offset] = locate(id);
-        detail::ObjectStore* store = nullptr;
-        {
-            const std::lock_guard lock(mutex_);
-            if (Slot* slots = segments_[segment].load(std::memory_order_relaxed)) {
-                store = slots[offset].exchange(nullptr, std::memory_order_acq_rel);
-            }
-        }
-        if (store != nullptr) {
+        // The slot keeps the closed store: pointers that outlive their
+        // worker still reach it to delete their objects.
+        if (detail::ObjectStore* store = find_store(id)) {
             store->close();
         }
     }
 
     detail::Reply deliver(detail::Request& request, detail::Seam& seam) override {
-        const auto [segment, offset] = locate(request.to);
-        detail::ObjectStore* store = nullptr;
-        if (const Slot* slots = segments_[segment].load(std::memory_order_acquire)) {
-            store = slots[offset].load(std::memory_order_acquire);
-        }
+        detail::ObjectStore* store = find_store(request.to);
         if (store == nullptr) {
             throw RemoteObjectError("worker " + std::to_string(request.to) +
                                     " no longer exists (was its Worker object destroyed before its pointers?)");
@@ -393,7 +395,13 @@ private:
         return {segment, static_cast<std::size_t>(n - (std::uint64_t{first_segment_slots} << segment))};
     }
 
-    std::mutex mutex_; // attach and detach only
+    detail::ObjectStore* find_store(WorkerId id) const noexcept {
+        const auto [segment, offset] = locate(id);
+        const Slot* slots = segments_[segment].load(std::memory_order_acquire);
+        return slots != nullptr ? slots[offset].load(std::memory_order_acquire) : nullptr;
+    }
+
+    std::mutex mutex_; // attach only
     std::array<std::atomic<Slot*>, segment_count> segments_{};
     std::vector<std::unique_ptr<Slot[]>> owned_segments_;
     std::vector<std::unique_ptr<detail::ObjectStore>> owned_stores_; // every store ever attached

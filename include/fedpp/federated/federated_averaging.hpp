@@ -221,7 +221,8 @@ public:
         }
         shapes_ = fedpp::detail::shapes_of(global_);
         sum_ = send(WeightedSum<M>(global_), aggregator_);
-        team_ = std::make_unique<detail::ThreadTeam>(worker_count());
+        // No more threads than a round has groups of clients to give them.
+        team_ = std::make_unique<detail::ThreadTeam>(std::min(worker_count(), max_groups_per_round));
     }
 
     /// One round; see the file comment.
@@ -244,16 +245,29 @@ public:
         const std::size_t group = group_size(selected.size());
         const std::size_t groups = (selected.size() + group - 1) / group;
         const std::size_t thread_count = std::min(team_->size(), groups);
+        // Whatever an earlier round left in the sum (one that threw half way)
+        // is not this round's.
+        aggregator_.run([](WeightedSum<M>& s) { s.reset(); }, sum_);
         RoundCollector collector(*this, thread_count);
         const Bytes global_bytes = to_bytes(global_); // sent to every selected client
         std::atomic<std::size_t> next{0};
         team_->run(thread_count, [&](std::size_t thread) {
-            for (std::size_t g = next.fetch_add(1); g < groups; g = next.fetch_add(1)) {
-                const std::size_t first = g * group;
-                const std::size_t last = std::min(first + group, selected.size());
-                collector.complete(g, thread,
-                                   train_group(std::span(selected).subspan(first, last - first), round, global_bytes,
-                                               collector, thread));
+            try {
+                for (std::size_t g = next.fetch_add(1); g < groups && !collector.aborted(); g = next.fetch_add(1)) {
+                    const std::size_t first = g * group;
+                    const std::size_t last = std::min(first + group, selected.size());
+                    collector.complete(g, thread,
+                                       train_group(std::span(selected).subspan(first, last - first), round,
+                                                   global_bytes, collector, thread));
+                }
+            } catch (...) {
+                // Client failures are results, not exceptions; this is the
+                // aggregator failing (out of memory, say). The threads
+                // waiting for this group's turn must not wait forever: the
+                // round is abandoned, and run() rethrows the error.
+                collector.abort();
+                collector.release(thread);
+                throw;
             }
             collector.release(thread);
         });
@@ -396,9 +410,10 @@ private:
     /// memory. One thread at a time adds (the "drainer"), outside the lock,
     /// so that the others can hand in their groups meanwhile.
     ///
-    /// The partial sums are reused from round to round; each goes back to
-    /// the thread that filled it, so that a thread's sums stay in its core's
-    /// cache and its memory is freed where it was allocated.
+    /// A partial sum, once added, goes back to the thread that filled it,
+    /// which reuses it for its next group of the round and deletes it at the
+    /// round's end: a thread's sums stay in its core's cache, and its memory
+    /// is freed where it was allocated.
     class RoundCollector {
     public:
         RoundCollector(FederatedAveraging& run, std::size_t threads)
@@ -422,21 +437,31 @@ private:
             return send(WeightedSum<M>(run_.global_), run_.aggregator_);
         }
 
-        /// Hands in group `index`, computed by thread `thread`.
+        /// Hands in group `index`, computed by thread `thread`. Once the
+        /// round is abandoned (abort()), drops the group and returns at once.
         void complete(std::size_t index, std::size_t thread, GroupResult result) {
             result.thread = thread;
             std::unique_lock lock(mutex_);
-            room_.wait(lock, [&] { return index == next_ || waiting_.size() < capacity_; });
+            room_.wait(lock, [&] { return aborted_ || index == next_ || waiting_.size() < capacity_; });
+            if (aborted_) {
+                return;
+            }
             waiting_.emplace(index, std::move(result));
             if (draining_) {
                 return; // the drainer will add it in its turn
             }
             draining_ = true;
-            while (!waiting_.empty() && waiting_.begin()->first == next_) {
+            while (!aborted_ && !waiting_.empty() && waiting_.begin()->first == next_) {
                 GroupResult ready = std::move(waiting_.begin()->second);
                 waiting_.erase(waiting_.begin());
                 lock.unlock();
-                add(ready);
+                try {
+                    add(ready);
+                } catch (...) {
+                    lock.lock();
+                    draining_ = false;
+                    throw; // the caller aborts the round
+                }
                 lock.lock();
                 if (ready.partial) {
                     returned_[ready.thread].push_back(std::move(*ready.partial));
@@ -445,6 +470,21 @@ private:
                 room_.notify_all();
             }
             draining_ = false;
+        }
+
+        /// Abandons the round: threads waiting for their turn return, and
+        /// no more groups are taken or added.
+        void abort() noexcept {
+            {
+                const std::lock_guard lock(mutex_);
+                aborted_ = true;
+            }
+            room_.notify_all();
+        }
+
+        [[nodiscard]] bool aborted() {
+            const std::lock_guard lock(mutex_);
+            return aborted_;
         }
 
         /// Deletes thread `thread`'s partial sums (its last call of the round).
@@ -496,6 +536,7 @@ private:
         std::vector<std::vector<Pointer<WeightedSum<M>, Aggregator>>> returned_; // by the thread that filled them
         std::size_t next_ = 0;
         bool draining_ = false;
+        bool aborted_ = false;
     };
 
     /// A group of clients, in order, by one thread: each client's part of

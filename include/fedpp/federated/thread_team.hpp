@@ -47,9 +47,11 @@ public:
     /// on the calling thread. Returns when every call has returned, then
     /// rethrows the first exception one of them threw.
     void run(std::size_t threads, fedpp::detail::FunctionRef<void(std::size_t)> job) {
+        if (std::min(threads, size_) > 1) {
+            start_helpers();
+        }
         const std::size_t n = std::min(std::max<std::size_t>(threads, 1), size_);
         if (n > 1) {
-            start_helpers();
             {
                 const std::lock_guard lock(mutex_);
                 job_ = &job;
@@ -78,12 +80,19 @@ public:
 
 private:
     void start_helpers() {
-        if (!helpers_.empty()) {
+        if (helpers_.size() + 1 == size_) {
             return;
         }
         helpers_.reserve(size_ - 1);
-        for (std::size_t t = 1; t < size_; ++t) {
-            helpers_.emplace_back([this, t] { serve(t); });
+        try {
+            for (std::size_t t = helpers_.size() + 1; t < size_; ++t) {
+                helpers_.emplace_back([this, t] { serve(t); });
+            }
+        } catch (...) {
+            // The system would not start another thread: the team is the
+            // threads it has (later runs use them), and this run says why.
+            size_ = helpers_.size() + 1;
+            throw;
         }
     }
 
