@@ -8,7 +8,7 @@
 //     ./digits_fedavg --csv metrics.csv                 # also write per-round metrics
 //
 // Test set: the rows whose index % 5 == 0; the rest are training data.
-#include "command_line.hpp"
+#include "federated_cli.hpp"
 
 #include <fedpp/data/digits.hpp>
 #include <fedpp/data/partition.hpp>
@@ -43,20 +43,12 @@ int main(int argc, char** argv) {
     const auto all = data::load_digits<float>(cli.text("data", FEDPP_DATA_DIR "/digits/digits.csv.gz"));
     const auto split = data::split_every(all, 5);
     const std::string partition = cli.text("partition", "iid");
-    const std::uint64_t seed = cli.count("seed", 1);
+    federated::Config config = examples::federated_config(cli, 100, 1.0);
 
-    Generator generator(seed);
+    Generator generator(config.seed);
     nn::Sequential<float> model(nn::Linear<float>(64, 64, generator), nn::ReLU{},
                                 nn::Linear<float>(64, 10, generator));
 
-    federated::Config config;
-    config.rounds = cli.count("rounds", 100);
-    config.client_fraction = cli.number("fraction", 1.0);
-    config.local.epochs = cli.count("epochs", 1);
-    config.local.batch_size = cli.count("batch", 10);
-    config.local.learning_rate = cli.number("lr", 0.1);
-    config.threads = cli.count("threads", 0);
-    config.seed = seed;
     if (const double target = cli.number("target", -1); target >= 0) {
         config.target_accuracy = target;
     }
@@ -96,18 +88,7 @@ int main(int argc, char** argv) {
                 config.client_fraction, config.local.epochs, config.local.batch_size, config.local.learning_rate);
 
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, split.test, config);
-    const auto progress = federated::progress_printer(stdout, config.rounds);
-    const std::string csv_path = cli.text("csv", "");
-    std::optional<federated::CsvMetricsWriter> csv;
-    if (!csv_path.empty()) {
-        csv.emplace(csv_path);
-    }
-    const auto metrics = run.run([&](const federated::RoundMetrics& m) {
-        progress(m);
-        if (csv) {
-            (*csv)(m);
-        }
-    });
+    const auto metrics = examples::run_with_progress(run, cli);
     const auto& last = metrics.back();
     std::printf("final test accuracy %.2f%% after %zu rounds (%.1f s)\n", 100 * last.test_accuracy, last.round,
                 last.elapsed_seconds);

@@ -6,8 +6,8 @@
 // that reached it and the wall time per round.
 //
 //     ./mnist_fedavg --partition iid    --fraction 0.1 --epochs 1 --batch 10 --lr 0.1
-//     ./mnist_fedavg --partition noniid --fraction 0.1 --epochs 1 --batch 10 --lr 0.05
-#include "command_line.hpp"
+//     ./mnist_fedavg --partition noniid --fraction 0.1 --epochs 1 --batch 10 --lr 0.1
+#include "federated_cli.hpp"
 
 #include <fedpp/data/mnist.hpp>
 #include <fedpp/data/partition.hpp>
@@ -44,9 +44,10 @@ int main(int argc, char** argv) {
     const auto test = data::load_mnist<float>(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
     const std::string partition = cli.text("partition", "iid");
     const std::size_t clients = cli.count("clients", 100);
-    const std::uint64_t seed = cli.count("seed", 1);
+    federated::Config config = examples::federated_config(cli, 2000, 0.1);
+    config.target_accuracy = cli.number("target", 0.97);
 
-    Generator generator(seed);
+    Generator generator(config.seed);
     std::vector<std::vector<Index>> parts;
     if (partition == "iid") {
         parts = data::partition_iid(static_cast<std::size_t>(train.size()), clients, generator);
@@ -64,33 +65,13 @@ int main(int argc, char** argv) {
                                 nn::Linear<float>(200, 200, generator), nn::ReLU{},
                                 nn::Linear<float>(200, 10, generator));
 
-    federated::Config config;
-    config.rounds = cli.count("rounds", 2000);
-    config.client_fraction = cli.number("fraction", 0.1);
-    config.local.epochs = cli.count("epochs", 1);
-    config.local.batch_size = cli.count("batch", 10);
-    config.local.learning_rate = cli.number("lr", 0.1);
-    config.threads = cli.count("threads", 0);
-    config.seed = seed;
-    config.target_accuracy = cli.number("target", 0.97);
-
     std::printf("MNIST 2NN (%s, %lld parameters), %zu clients (%s), C = %g, E = %zu, B = %zu, lr = %g, target %.2f%%\n",
                 model.describe().c_str(), static_cast<long long>(nn::parameter_count(model)), clients,
                 partition.c_str(), config.client_fraction, config.local.epochs, config.local.batch_size,
                 config.local.learning_rate, 100 * *config.target_accuracy);
 
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, test, config);
-    const auto progress = federated::progress_printer(stdout, config.rounds);
-    std::optional<federated::CsvMetricsWriter> csv;
-    if (const std::string path = cli.text("csv", ""); !path.empty()) {
-        csv.emplace(path);
-    }
-    const auto metrics = run.run([&](const federated::RoundMetrics& m) {
-        progress(m);
-        if (csv) {
-            (*csv)(m);
-        }
-    });
+    const auto metrics = examples::run_with_progress(run, cli);
     const auto& last = metrics.back();
     const double mean_round = last.elapsed_seconds / static_cast<double>(metrics.size());
     if (last.test_accuracy >= *config.target_accuracy) {
