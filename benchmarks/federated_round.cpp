@@ -30,7 +30,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,29 +73,30 @@ const RoundData& round_data() {
     return data;
 }
 
-std::unique_ptr<Driver> make_driver(std::size_t threads) {
+/// The MLP 64-64-10 every round starts from.
+Model initial_model() {
     fedpp::Generator generator(federated_round_seed);
-    Model model(fedpp::nn::Linear<T>(64, 64, generator), fedpp::nn::ReLU{}, fedpp::nn::Linear<T>(64, 10, generator));
+    return Model(fedpp::nn::Linear<T>(64, 64, generator), fedpp::nn::ReLU{}, fedpp::nn::Linear<T>(64, 10, generator));
+}
+
+/// E = 1, B = 10, lr 0.1.
+fedpp::federated::LocalTraining local_training() {
+    fedpp::federated::LocalTraining local;
+    local.epochs = 1;
+    local.batch_size = 10;
+    local.learning_rate = 0.1;
+    return local;
+}
+
+std::unique_ptr<Driver> make_driver(std::size_t threads) {
     fedpp::federated::Config config;
     config.rounds = 1'000'000; // run_round() is called directly; this only bounds run()
     config.client_fraction = 1.0;
-    config.local.epochs = 1;
-    config.local.batch_size = 10;
-    config.local.learning_rate = 0.1;
+    config.local = local_training();
     config.threads = threads;
     config.seed = federated_round_seed;
     const RoundData& data = round_data();
-    return std::make_unique<Driver>(std::move(model), data.clients, data.test, config);
-}
-
-/// The global model's parameters, as bytes.
-std::vector<unsigned char> parameter_bytes(const Model& model) {
-    std::vector<unsigned char> bytes;
-    for (const auto& parameter : model.parameters()) {
-        const auto* begin = reinterpret_cast<const unsigned char*>(parameter.value().data());
-        bytes.insert(bytes.end(), begin, begin + parameter.size() * sizeof(T));
-    }
-    return bytes;
+    return std::make_unique<Driver>(initial_model(), data.clients, data.test, config);
 }
 
 /// Empty when three rounds on one and on two threads end with the same
@@ -114,9 +114,7 @@ const std::string& thread_count_check() {
                        " clients";
             }
         }
-        const auto a = parameter_bytes(one->global_model());
-        const auto b = parameter_bytes(two->global_model());
-        if (a != b) {
+        if (fedpp::to_bytes(one->global_model()) != fedpp::to_bytes(two->global_model())) {
             return std::string("the global model after 3 rounds differs between 1 and 2 threads");
         }
         return std::string();
@@ -143,14 +141,8 @@ void federated_round(benchmark::State& state) {
 void bare_training(benchmark::State& state) {
     const auto threads = static_cast<std::size_t>(state.range(0));
     const RoundData& data = round_data();
-    fedpp::Generator generator(federated_round_seed);
-    const Model initial(fedpp::nn::Linear<T>(64, 64, generator), fedpp::nn::ReLU{},
-                        fedpp::nn::Linear<T>(64, 10, generator));
-    const fedpp::Bytes global_bytes = fedpp::to_bytes(initial);
-    fedpp::federated::LocalTraining local;
-    local.epochs = 1;
-    local.batch_size = 10;
-    local.learning_rate = 0.1;
+    const fedpp::Bytes global_bytes = fedpp::to_bytes(initial_model());
+    const fedpp::federated::LocalTraining local = local_training();
     fedpp::federated::detail::ThreadTeam team(threads);
     std::size_t round = 0;
     for (auto _ : state) {
