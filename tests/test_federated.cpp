@@ -314,7 +314,7 @@ TEST_CASE("a round with fewer than min_clients valid updates leaves the model un
     CHECK(metrics.clients_aggregated == 2);
     CHECK_THAT(metrics.round_error, Catch::Contains("only 2 valid updates, min_clients is 3"));
     CHECK(model_bytes(run.global_model()) == before);
-    CHECK(run.aggregator().object_count() == 1); // the (reset) sum; no update left behind
+    CHECK(run.aggregator().object_count() == 1); // the sum; no update left behind
 }
 
 TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {

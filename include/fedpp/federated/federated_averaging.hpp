@@ -245,8 +245,8 @@ public:
         const std::size_t group = group_size(selected.size());
         const std::size_t groups = (selected.size() + group - 1) / group;
         const std::size_t thread_count = std::min(team_->size(), groups);
-        // Whatever an earlier round left in the sum (one that threw half way)
-        // is not this round's.
+        // The sum starts empty: whatever an earlier round left in it (the
+        // last round's sum, or part of one that threw) is not this round's.
         aggregator_.run([](WeightedSum<M>& s) { s.reset(); }, sum_);
         RoundCollector collector(*this, thread_count);
         const Bytes global_bytes = to_bytes(global_); // sent to every selected client
@@ -287,7 +287,6 @@ public:
             metrics.round_error = "only " + std::to_string(collector.aggregated) + " valid updates, min_clients is " +
                                   std::to_string(config_.min_clients) + "; the global model is unchanged";
         }
-        aggregator_.run([](WeightedSum<M>& s) { s.reset(); }, sum_);
         rounds_done_ = round;
 
         const Evaluation evaluation = evaluate(global_, test_set_, config_.eval_batch);
