@@ -80,8 +80,8 @@ Model initial_model() {
 }
 
 /// E = 1, B = 10, lr 0.1.
-fedpp::federated::LocalTraining local_training() {
-    fedpp::federated::LocalTraining local;
+fedpp::training::LocalTraining local_training() {
+    fedpp::training::LocalTraining local;
     local.epochs = 1;
     local.batch_size = 10;
     local.learning_rate = 0.1;
@@ -142,8 +142,8 @@ void bare_training(benchmark::State& state) {
     const auto threads = static_cast<std::size_t>(state.range(0));
     const RoundData& data = round_data();
     const fedpp::Bytes global_bytes = fedpp::to_bytes(initial_model());
-    const fedpp::federated::LocalTraining local = local_training();
-    fedpp::federated::detail::ThreadTeam team(threads);
+    const fedpp::training::LocalTraining local = local_training();
+    fedpp::detail::ThreadTeam team(threads);
     std::size_t round = 0;
     for (auto _ : state) {
         ++round;
@@ -151,8 +151,8 @@ void bare_training(benchmark::State& state) {
         team.run(threads, [&](std::size_t) {
             for (std::size_t k = next.fetch_add(1); k < data.clients.size(); k = next.fetch_add(1)) {
                 auto model = fedpp::from_bytes<Model>(global_bytes);
-                fedpp::Generator client_generator(fedpp::federated::detail::derive_seed(federated_round_seed, round, k + 1));
-                const double loss = fedpp::federated::train_locally(model, data.clients[k], local, client_generator);
+                fedpp::Generator client_generator(fedpp::detail::derive_seed(federated_round_seed, round, k + 1));
+                const double loss = fedpp::training::train_locally(model, data.clients[k], local, client_generator);
                 benchmark::DoNotOptimize(loss);
             }
         });

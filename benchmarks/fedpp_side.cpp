@@ -17,7 +17,7 @@ namespace bench::fedpp_side {
 namespace {
 
 using T = float;
-using Matrix = fedpp::detail::Matrix<T>;
+using Matrix = fedpp::Matrix<T>;
 
 // ---------------------------------------------------------------------------
 // 1. The tutorial, exactly as examples/model_averaging.cpp runs it: a new

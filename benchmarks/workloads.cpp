@@ -4,7 +4,7 @@
 #include "twins.hpp"
 
 #include <fedpp/nn/linear.hpp>
-#include <fedpp/random.hpp>
+#include <fedpp/base/random.hpp>
 
 #include <algorithm>
 #include <cmath>

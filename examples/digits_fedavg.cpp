@@ -58,11 +58,11 @@ int main(int argc, char** argv) {
 
     if (partition == "centralised") {
         // Plain minibatch SGD on all the training data, one epoch per "round".
-        federated::LocalTraining one_epoch = config.local;
+        training::LocalTraining one_epoch = config.local;
         one_epoch.epochs = 1;
         for (std::size_t epoch = 1; epoch <= config.rounds; ++epoch) {
-            const double loss = federated::train_locally(model, split.train, one_epoch, generator);
-            const auto test = federated::evaluate(model, split.test);
+            const double loss = training::train_locally(model, split.train, one_epoch, generator);
+            const auto test = training::evaluate(model, split.test);
             std::printf("epoch %3zu  train loss %.4f  test acc %6.2f%%\n", epoch, loss, 100 * test.accuracy);
             if (config.target_accuracy && test.accuracy >= *config.target_accuracy) {
                 break;

@@ -6,7 +6,7 @@
 //     ./round_memory [path of digits.csv.gz]
 #include "process_memory.hpp"
 
-#include <fedpp/datasets.hpp>
+#include <fedpp/loaders.hpp>
 #include <fedpp/federated.hpp>
 
 #include <cstdio>

@@ -1,7 +1,7 @@
 // libFuzzer target: the checkpoint reader. Any input must either decode or
 // throw a fedpp::Error; crashes, hangs, leaks and undefined behaviour are
 // findings.
-#include <fedpp/checkpoint.hpp>
+#include <fedpp/io/checkpoint.hpp>
 #include <fedpp/federated.hpp>
 
 #include <cstddef>

@@ -4,7 +4,7 @@
 // input gzipped here (to reach the CSV parser behind gzip's checksum).
 #include "memory_file.hpp"
 
-#include <fedpp/datasets.hpp>
+#include <fedpp/loaders.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -4,7 +4,7 @@
 // image file. Any input must load or throw fedpp::DataFormatError.
 #include "memory_file.hpp"
 
-#include <fedpp/datasets.hpp>
+#include <fedpp/loaders.hpp>
 
 #include <cstddef>
 #include <cstdint>

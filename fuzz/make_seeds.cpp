@@ -3,7 +3,7 @@
 // Re-run it (scripts/run_fuzzers.sh --make-seeds) when a format changes.
 #include "memory_file.hpp"
 
-#include <fedpp/checkpoint.hpp>
+#include <fedpp/io/checkpoint.hpp>
 #include <fedpp/federated.hpp>
 
 #include <cstdio>
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     write(root / "fuzz_codecs" / "linear", with_selector(1, fedpp::to_bytes(fedpp::nn::Linear<float>(2, 3, generator))));
     fedpp::nn::Sequential<double> doubles(fedpp::nn::Linear<double>(2, 2, generator), fedpp::nn::ReLU{});
     write(root / "fuzz_codecs" / "sequential", with_selector(2, fedpp::to_bytes(doubles)));
-    const fedpp::data::Dataset<float> set(fedpp::detail::Matrix<float>{{0, 1}, {2, 3}, {4, 5}}, {0, 1, 1}, 2);
+    const fedpp::data::Dataset<float> set(fedpp::Matrix<float>{{0, 1}, {2, 3}, {4, 5}}, {0, 1, 1}, 2);
     write(root / "fuzz_codecs" / "dataset", with_selector(3, fedpp::to_bytes(set)));
     write(root / "fuzz_codecs" / "weighted_sum", with_selector(4, fedpp::to_bytes(fedpp::WeightedSum<Model>(model))));
 

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
 # zlib1g-dev: gzip data sets and checkpoint checksums.
-require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev
+require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev python3 python3-clang-14
 
 if [ "${1:-}" = "--sanitize" ]; then
     cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_TESTS=ON \

@@ -14,7 +14,7 @@
 
 namespace gradcheck {
 
-using Matrix = fedpp::detail::Matrix<double>;
+using Matrix = fedpp::Matrix<double>;
 using Function = std::function<fedpp::Tensor<double>(const std::vector<fedpp::Tensor<double>>&)>;
 
 /// A fixed pseudo-random matrix with entries in [low, high).

@@ -3,7 +3,7 @@
 // a checkpoint file ends bitwise identical.
 #include "data_files.hpp"
 
-#include <fedpp/checkpoint.hpp>
+#include <fedpp/io/checkpoint.hpp>
 #include <fedpp/federated.hpp>
 
 #include <catch2/catch.hpp>
@@ -198,7 +198,7 @@ TEST_CASE("a federated run stopped and resumed from its checkpoint file ends bit
     std::vector<fedpp::data::Dataset<float>> clients;
     fedpp::Generator generator(5);
     for (int k = 0; k < 6; ++k) {
-        fedpp::detail::Matrix<float> x(12, 3);
+        fedpp::Matrix<float> x(12, 3);
         std::vector<std::int32_t> y(12);
         for (int i = 0; i < 12; ++i) {
             for (int j = 0; j < 3; ++j) {

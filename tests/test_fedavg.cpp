@@ -12,7 +12,7 @@
 
 using fedpp::Tensor;
 using Linear = fedpp::nn::Linear<double>;
-using Matrix = fedpp::detail::Matrix<double>;
+using Matrix = fedpp::Matrix<double>;
 
 namespace {
 Linear layer(double w0, double w1, double b) { return Linear(Matrix{{w0, w1}}, Matrix{{b}}); }
@@ -67,7 +67,7 @@ TEST_CASE("fedavg averages tensors and Sequential models too", "[fedavg]") {
     fedpp::Generator g2(2);
     fedpp::nn::Sequential<float> m1(fedpp::nn::Linear<float>(3, 2, g1), fedpp::nn::ReLU{});
     fedpp::nn::Sequential<float> m2(fedpp::nn::Linear<float>(3, 2, g2), fedpp::nn::ReLU{});
-    const fedpp::detail::Matrix<float> expected =
+    const fedpp::Matrix<float> expected =
         (m1.parameters()[0].value() + m2.parameters()[0].value()) / 2.0f;
     auto p1 = fedpp::send(m1, secure);
     auto p2 = fedpp::send(m2, secure);

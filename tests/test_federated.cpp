@@ -25,7 +25,7 @@ namespace {
 /// n points around one of three centres in 4-D, labelled by centre.
 Dataset blobs(std::size_t n, std::uint64_t seed) {
     fedpp::Generator generator(seed);
-    fedpp::detail::Matrix<float> x(static_cast<fedpp::Index>(n), 4);
+    fedpp::Matrix<float> x(static_cast<fedpp::Index>(n), 4);
     std::vector<std::int32_t> y(n);
     const float centres[3][4] = {{2, 0, 0, 1}, {0, 2, 0, -1}, {0, 0, 2, 0}};
     for (std::size_t i = 0; i < n; ++i) {
@@ -153,8 +153,8 @@ TEST_CASE("with more than 64 clients a round sums them in groups, in a fixed ord
         fedpp::WeightedSum<Model> group(initial);
         for (std::size_t k = first; k < first + 4; ++k) {
             Model local = initial.copy();
-            fedpp::Generator generator(fedpp::federated::detail::derive_seed(config.seed, 1, k + 1));
-            fedpp::federated::train_locally(local, sets[k], config.local, generator);
+            fedpp::Generator generator(fedpp::detail::derive_seed(config.seed, 1, k + 1));
+            fedpp::training::train_locally(local, sets[k], config.local, generator);
             group.add(local, double(sets[k].size()));
         }
         expected.merge(group);
@@ -163,7 +163,7 @@ TEST_CASE("with more than 64 clients a round sums them in groups, in a fixed ord
 }
 
 TEST_CASE("the thread team runs every part of a job, again and again, and passes on errors", "[federated][threads]") {
-    fedpp::federated::detail::ThreadTeam team(3);
+    fedpp::detail::ThreadTeam team(3);
     CHECK(team.size() == 3);
     for (int job = 0; job < 50; ++job) {
         std::vector<int> ran(3, 0);
@@ -251,9 +251,9 @@ TEST_CASE("failing clients are left out with the reason, and nothing of theirs i
     config.client_fraction = 1.0;
     const auto sets = client_sets(8, 6);
     // Clients 1, 2 and 4 fail in three ways; the rest train normally.
-    auto faulty = [](Model& model, const Dataset& d, const fedpp::federated::LocalTraining& local,
+    auto faulty = [](Model& model, const Dataset& d, const fedpp::training::LocalTraining& local,
                      fedpp::Generator& generator, std::size_t client, std::size_t) -> double {
-        const double loss = fedpp::federated::train_locally(model, d, local, generator);
+        const double loss = fedpp::training::train_locally(model, d, local, generator);
         if (client == 1) {
             throw std::runtime_error("disk full");
         }
@@ -288,8 +288,8 @@ TEST_CASE("failing clients are left out with the reason, and nothing of theirs i
             continue;
         }
         Model local = initial.copy();
-        fedpp::Generator generator(fedpp::federated::detail::derive_seed(config.seed, 1, k + 1));
-        fedpp::federated::train_locally(local, sets[k], config.local, generator);
+        fedpp::Generator generator(fedpp::detail::derive_seed(config.seed, 1, k + 1));
+        fedpp::training::train_locally(local, sets[k], config.local, generator);
         expected.add(local, double(sets[k].size()));
     }
     CHECK(model_bytes(run.global_model()) == model_bytes(expected.average()));
@@ -300,12 +300,12 @@ TEST_CASE("a round with fewer than min_clients valid updates leaves the model un
     config.rounds = 1;
     config.client_fraction = 1.0;
     config.min_clients = 3;
-    auto mostly_failing = [](Model& model, const Dataset& d, const fedpp::federated::LocalTraining& local,
+    auto mostly_failing = [](Model& model, const Dataset& d, const fedpp::training::LocalTraining& local,
                              fedpp::Generator& generator, std::size_t client, std::size_t) -> double {
         if (client > 1) {
             throw std::runtime_error("offline");
         }
-        return fedpp::federated::train_locally(model, d, local, generator);
+        return fedpp::training::train_locally(model, d, local, generator);
     };
     FederatedAveraging<Model> run(small_mlp(), client_sets(6, 7), blobs(50, 94), config, mostly_failing);
     const auto before = model_bytes(run.global_model());
@@ -375,9 +375,9 @@ TEST_CASE("robust aggregation withstands a client sending huge finite updates", 
     config.rounds = 6;
     config.client_fraction = 1.0;
     // Client 0 is hostile: whatever it learns, it reports enormous weights.
-    auto hostile = [](Model& model, const Dataset& d, const fedpp::federated::LocalTraining& local,
+    auto hostile = [](Model& model, const Dataset& d, const fedpp::training::LocalTraining& local,
                       fedpp::Generator& generator, std::size_t client, std::size_t) -> double {
-        const double loss = fedpp::federated::train_locally(model, d, local, generator);
+        const double loss = fedpp::training::train_locally(model, d, local, generator);
         if (client == 0) {
             for (auto& p : model.parameters()) {
                 p.value().setConstant(1e6f);

@@ -4,7 +4,7 @@
 #include "data_files.hpp"
 #include "heap.hpp"
 
-#include <fedpp/datasets.hpp>
+#include <fedpp/loaders.hpp>
 #include <fedpp/federated.hpp>
 
 #include <catch2/catch.hpp>
@@ -53,12 +53,12 @@ TEST_CASE("digits: centralised MLP 64-64-10 reaches 96.5% test accuracy", "[digi
     REQUIRE(digits().test.size() == 360);
     fedpp::Generator generator(1);
     auto model = mlp_64_64_10(generator);
-    fedpp::federated::LocalTraining sgd;
+    fedpp::training::LocalTraining sgd;
     sgd.epochs = 30;
     sgd.batch_size = 10;
     sgd.learning_rate = 0.1;
-    fedpp::federated::train_locally(model, digits().train, sgd, generator);
-    const auto test = fedpp::federated::evaluate(model, digits().test);
+    fedpp::training::train_locally(model, digits().train, sgd, generator);
+    const auto test = fedpp::training::evaluate(model, digits().test);
     INFO("test accuracy " << test.accuracy);
     CHECK(test.accuracy >= 0.965);
 }
@@ -124,15 +124,15 @@ TEST_CASE("digits: 1,000 rounds with 20% of clients failing at random", "[digits
     // known in advance, so every failure can be accounted for.
     enum class Fault { none, throws, nan, infinity, wrong_shape };
     auto fault_of = [](std::size_t round, std::size_t client) {
-        const std::uint64_t h = fedpp::federated::detail::derive_seed(12345, round, client);
+        const std::uint64_t h = fedpp::detail::derive_seed(12345, round, client);
         if (h % 5 != 0) {
             return Fault::none; // 80% of the time
         }
         return static_cast<Fault>(1 + (h / 5) % 4);
     };
-    auto faulty_update = [&](Model& model, const Dataset& data, const fedpp::federated::LocalTraining& local,
+    auto faulty_update = [&](Model& model, const Dataset& data, const fedpp::training::LocalTraining& local,
                              fedpp::Generator& generator, std::size_t client, std::size_t round) -> double {
-        const double loss = fedpp::federated::train_locally(model, data, local, generator);
+        const double loss = fedpp::training::train_locally(model, data, local, generator);
         switch (fault_of(round, client)) {
         case Fault::none: break;
         case Fault::throws: throw std::runtime_error("injected: the client crashed");

@@ -15,7 +15,7 @@
 
 using fedpp::Tensor;
 using fedpp::TransferKind;
-using Matrix = fedpp::detail::Matrix<double>;
+using Matrix = fedpp::Matrix<double>;
 
 namespace {
 fedpp::nn::Linear<double> reference_initial_model() {

@@ -10,7 +10,7 @@
 #include <vector>
 
 using fedpp::Tensor;
-using Matrix = fedpp::detail::Matrix<double>;
+using Matrix = fedpp::Matrix<double>;
 
 namespace {
 template <std::size_t N>

@@ -323,7 +323,7 @@ TEST_CASE("partition_dirichlet: reproducible, and clear errors", "[data][partiti
 }
 
 TEST_CASE("split_every: every k-th example held out, order kept", "[data][split]") {
-    using Matrix = fedpp::detail::Matrix<double>;
+    using Matrix = fedpp::Matrix<double>;
     const fedpp::data::Dataset<double> set(Matrix{{0, 0}, {1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}, {6, 6}},
                                            {0, 1, 2, 0, 1, 2, 0}, 3);
 

@@ -2,7 +2,7 @@
 #include "parties.hpp"
 
 #include <fedpp/fedpp.hpp>
-#include <fedpp/robust_aggregation.hpp>
+#include <fedpp/aggregation/robust.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 using fedpp::Tensor;
-using Matrix = fedpp::detail::Matrix<double>;
+using Matrix = fedpp::Matrix<double>;
 using Linear = fedpp::nn::Linear<double>;
 
 namespace {
@@ -98,8 +98,11 @@ TEST_CASE("WeightedSum adds all-or-nothing and averages by weight", "[aggregatio
 
     auto empty = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
     CHECK_THROWS_WITH(fedpp::average_of(empty), Catch::Contains("nothing to average"));
-    const auto round_trip = fedpp::from_bytes<fedpp::WeightedSum<Linear>>(
-        fedpp::to_bytes(fedpp::WeightedSum<Linear>(Linear(Matrix{{2, 4}}, Matrix{{6}}), 2.0, 1)));
+    fedpp::WeightedSum<Linear> one(reference);
+    one.add(Linear(Matrix{{1, 2}}, Matrix{{3}}), 2.0);
+    const auto round_trip = fedpp::from_bytes<fedpp::WeightedSum<Linear>>(fedpp::to_bytes(one));
+    CHECK(round_trip.count() == 1);
+    CHECK(round_trip.total_weight() == 2.0);
     CHECK(round_trip.average().weight().value() == Matrix{{1, 2}});
 }
 

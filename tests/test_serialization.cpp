@@ -56,7 +56,7 @@ TEST_CASE("tensors, layers, models and data sets round-trip exactly", "[serializ
         CHECK(p[i].value() == p2[i].value());
     }
 
-    const fedpp::data::Dataset<float> set(fedpp::detail::Matrix<float>{{1, 2}, {3, 4}}, {1, 0}, 2);
+    const fedpp::data::Dataset<float> set(fedpp::Matrix<float>{{1, 2}, {3, 4}}, {1, 0}, 2);
     const auto set2 = fedpp::from_bytes<fedpp::data::Dataset<float>>(fedpp::to_bytes(set));
     CHECK(set2.features() == set.features());
     CHECK(set2.labels() == set.labels());
@@ -119,8 +119,8 @@ TEST_CASE("bad bytes give SerializationError naming the input and the byte", "[s
         Bytes bytes;
         fedpp::ByteWriter out(bytes);
         out.write_string(fedpp::Codec<fedpp::nn::Linear<float>>::type_name());
-        fedpp::detail::encode_matrix(fedpp::detail::Matrix<float>(fedpp::detail::Matrix<float>::Ones(2, 3)), out);
-        fedpp::detail::encode_matrix(fedpp::detail::Matrix<float>(fedpp::detail::Matrix<float>::Ones(1, 3)), out);
+        fedpp::detail::encode_matrix(fedpp::Matrix<float>(fedpp::Matrix<float>::Ones(2, 3)), out);
+        fedpp::detail::encode_matrix(fedpp::Matrix<float>(fedpp::Matrix<float>::Ones(1, 3)), out);
         CHECK_THROWS_WITH(fedpp::from_bytes<fedpp::nn::Linear<float>>(bytes),
                           Catch::Contains("not a valid Linear layer"));
     }
@@ -138,7 +138,7 @@ TEST_CASE("bad bytes give SerializationError naming the input and the byte", "[s
         fedpp::ByteWriter out(bytes);
         out.write_string(fedpp::Codec<fedpp::data::Dataset<float>>::type_name());
         out.write<std::int32_t>(2);
-        fedpp::detail::encode_matrix(fedpp::detail::Matrix<float>(fedpp::detail::Matrix<float>::Ones(1, 3)), out);
+        fedpp::detail::encode_matrix(fedpp::Matrix<float>(fedpp::Matrix<float>::Ones(1, 3)), out);
         fedpp::Codec<std::vector<std::int32_t>>::encode({5}, out);
         CHECK_THROWS_WITH(fedpp::from_bytes<fedpp::data::Dataset<float>>(bytes),
                           Catch::Contains("not a valid data set"));

@@ -1,8 +1,9 @@
-// fedpp: federated training over many clients: the FedAvg driver, local
-// training and evaluation, progress and CSV metrics. Includes fedpp.hpp.
+// fedpp: federated training over many clients: the FedAvg driver, its
+// configuration, metrics, progress lines and CSV. Includes fedpp.hpp.
 #pragma once
 
-#include "fedpp/fedpp.hpp"
-#include "fedpp/federated/federated_averaging.hpp"
-#include "fedpp/federated/local_training.hpp"
+#include "fedpp/federated/config.hpp"
+#include "fedpp/federated/driver.hpp"
 #include "fedpp/federated/metrics.hpp"
+#include "fedpp/federated/reporting.hpp"
+#include "fedpp/fedpp.hpp"

@@ -1,16 +1,16 @@
-# Compiles SOURCE with FEDPP_SHOULD_FAIL_TO_BUILD defined and passes only if
-# the compiler rejects it with an error matching EXPECTED (a regex).
-# Invoked by ctest:  cmake -DCOMPILER=... -DSOURCE=... -DEXPECTED=... -DFLAGS=... -P check_compile_fails.cmake
-separate_arguments(flag_list UNIX_COMMAND "${FLAGS}")
+# Builds TARGET (compiled with FEDPP_SHOULD_FAIL_TO_BUILD) in BUILD_DIR and
+# passes only if the compiler rejects it with an error matching EXPECTED (a
+# regex). Invoked by ctest:
+#     cmake -DBUILD_DIR=... -DTARGET=... -DEXPECTED=... -P check_compile_fails.cmake
 execute_process(
-  COMMAND ${COMPILER} ${flag_list} -DFEDPP_SHOULD_FAIL_TO_BUILD -fsyntax-only ${SOURCE}
+  COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${TARGET}
   RESULT_VARIABLE result
   OUTPUT_VARIABLE output
   ERROR_VARIABLE output)
 if(result EQUAL 0)
-  message(FATAL_ERROR "${SOURCE} compiled with FEDPP_SHOULD_FAIL_TO_BUILD, but it must not")
+  message(FATAL_ERROR "${TARGET} compiled with FEDPP_SHOULD_FAIL_TO_BUILD, but it must not")
 endif()
 if(NOT output MATCHES "${EXPECTED}")
-  message(FATAL_ERROR "${SOURCE} failed to compile, but not with the expected error '${EXPECTED}':\n${output}")
+  message(FATAL_ERROR "${TARGET} failed to build, but not with the expected error '${EXPECTED}':\n${output}")
 endif()
 message(STATUS "rejected as expected: '${EXPECTED}'")

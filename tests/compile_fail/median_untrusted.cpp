@@ -2,7 +2,7 @@
 // at a trusted location, like fedavg.
 #include "parties.hpp"
 
-#include <fedpp/robust_aggregation.hpp>
+#include <fedpp/aggregation/robust.hpp>
 
 #include <vector>
 

@@ -11,9 +11,8 @@
 // owns its own graph; there is no tape shared between loops or threads.
 #pragma once
 
-#include "fedpp/block_cache.hpp"
-
-#include <Eigen/Core>
+#include "fedpp/base/block_cache.hpp"
+#include "fedpp/base/matrix.hpp"
 
 #include <array>
 #include <cstddef>
@@ -24,13 +23,6 @@
 #include <vector>
 
 namespace fedpp::detail {
-
-/// Storage of every tensor: a dense, row-major Eigen matrix. Row-major keeps
-/// each example (a row of a batch) contiguous.
-template <class T>
-using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-using Index = Eigen::Index;
 
 template <class T>
 class Node;

@@ -1,8 +1,8 @@
 // fedpp: data::Dataset, examples (rows of features) with integer class labels.
 #pragma once
 
-#include "fedpp/errors.hpp"
-#include "fedpp/tensor.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/tensor/tensor.hpp"
 
 #include <cstdint>
 #include <span>
@@ -18,7 +18,7 @@ template <class T = float>
 class Dataset {
 public:
     using scalar_type = T;
-    using matrix_type = detail::Matrix<T>;
+    using matrix_type = Matrix<T>;
 
     Dataset() = default;
 

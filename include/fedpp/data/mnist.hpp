@@ -1,7 +1,7 @@
 // fedpp: data::load_mnist, MNIST from its original gzip-compressed IDX files
 // (data/mnist/ in the fedpp repository).
 //
-// Needs zlib: link the CMake target fedpp::datasets (not fedpp::fedpp).
+// Needs zlib: link the CMake target fedpp::loaders.
 //
 // IDX (after gunzip): a big-endian int32 magic number 0x000008NN (unsigned
 // bytes, NN dimensions), NN big-endian int32 sizes, then the bytes, last
@@ -10,14 +10,16 @@
 // the decompressed data before anything is allocated from it.
 #pragma once
 
+#include "fedpp/base/errors.hpp"
 #include "fedpp/data/dataset.hpp"
 #include "fedpp/data/gzip.hpp"
-#include "fedpp/errors.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -45,94 +47,130 @@ inline std::string hex32(std::uint32_t value) {
 
 /// The big-endian 32-bit word at byte `at`, which the caller has checked is
 /// within `bytes`.
-inline std::uint32_t read_big_endian_u32(const std::vector<unsigned char>& bytes, std::size_t at) {
+inline std::uint32_t read_big_endian_u32(std::span<const unsigned char> bytes, std::size_t at) {
     return (std::uint32_t{bytes[at]} << 24) | (std::uint32_t{bytes[at + 1]} << 16) |
            (std::uint32_t{bytes[at + 2]} << 8) | std::uint32_t{bytes[at + 3]};
 }
 
-/// The checked header of an IDX file of unsigned bytes.
-struct IdxHeader {
-    std::vector<std::uint64_t> sizes; // one per dimension, the item count first
-    std::size_t data_offset = 0;      // where the values start
+/// What an IDX file of unsigned bytes holds: its sizes (one per dimension,
+/// the item count first) and its data.
+struct IdxFile {
+    std::vector<std::uint64_t> sizes;
+    std::vector<unsigned char> data;
 };
 
-/// Checks the IDX header of `bytes` (the decompressed file `name`): the
-/// magic number, `dimension_names.size()` sizes that are non-negative
-/// int32s (all but the first positive), and a data length of exactly the
-/// product of the sizes. DataFormatError with the byte offset otherwise.
-/// `kind` ("image", "label") and `other_kind_magic` only improve messages.
-inline IdxHeader check_idx_header(const std::vector<unsigned char>& bytes, const std::string& name,
-                                  std::uint32_t expected_magic, const std::vector<std::string>& dimension_names,
-                                  const std::string& kind, std::uint32_t other_kind_magic,
-                                  const std::string& other_kind) {
-    const std::size_t header_size = 4 * (1 + dimension_names.size());
+/// What the loader expects of one IDX file: its magic number, the names of
+/// its dimensions, and (only to improve messages) what it is and what the
+/// other file of the pair is.
+struct IdxExpectation {
+    std::uint32_t magic;
+    std::vector<std::string> dimension_names;
+    std::string kind;
+    std::uint32_t other_kind_magic;
+    std::string other_kind;
+};
+
+/// Reads and checks an IDX header from the start of `stream`: the magic
+/// number, then one non-negative int32 size per dimension (all but the first
+/// positive). DataFormatError with the byte offset otherwise.
+inline std::vector<std::uint64_t> read_idx_header(GzipStream& stream, const IdxExpectation& expected) {
+    const std::string& name = stream.name();
+    const std::size_t header_size = 4 * (1 + expected.dimension_names.size());
+    std::vector<unsigned char> header(header_size);
+    const std::size_t got = stream.read(header);
     const auto truncated_header = [&] {
-        return DataFormatError(name + ": byte " + std::to_string(bytes.size()) + ": truncated: an IDX " + kind +
+        return DataFormatError(name + ": byte " + std::to_string(got) + ": truncated: an IDX " + expected.kind +
                                " file starts with a header of " + std::to_string(header_size) +
-                               " bytes, but the decompressed data has only " + std::to_string(bytes.size()) +
-                               " bytes");
+                               " bytes, but the decompressed data has only " + std::to_string(got) + " bytes");
     };
-    if (bytes.size() < 4) {
+    if (got < 4) {
         throw truncated_header();
     }
-    const std::uint32_t magic = read_big_endian_u32(bytes, 0);
-    if (magic != expected_magic) {
+    const std::uint32_t magic = read_big_endian_u32(header, 0);
+    if (magic != expected.magic) {
         std::string message = name + ": byte 0: magic number " + std::to_string(magic) + " (" + hex32(magic) +
-                              "), expected " + std::to_string(expected_magic) + " (" + hex32(expected_magic) +
-                              ") for an IDX " + kind + " file";
-        if (magic == other_kind_magic) {
-            message += "; this is an IDX " + other_kind + " file: are the image and label paths swapped?";
+                              "), expected " + std::to_string(expected.magic) + " (" + hex32(expected.magic) +
+                              ") for an IDX " + expected.kind + " file";
+        if (magic == expected.other_kind_magic) {
+            message += "; this is an IDX " + expected.other_kind + " file: are the image and label paths swapped?";
         }
         throw DataFormatError(message);
     }
-    if (bytes.size() < header_size) {
+    if (got < header_size) {
         throw truncated_header();
     }
-
-    IdxHeader header;
-    header.data_offset = header_size;
-    for (std::size_t d = 0; d < dimension_names.size(); ++d) {
+    std::vector<std::uint64_t> sizes;
+    for (std::size_t d = 0; d < expected.dimension_names.size(); ++d) {
         const std::size_t at = 4 * (1 + d);
-        const std::uint32_t raw = read_big_endian_u32(bytes, at);
+        const std::uint32_t raw = read_big_endian_u32(header, at);
+        const std::string& what = expected.dimension_names[d];
         // The sizes are int32 in the format; a top bit set is a negative size.
         if (raw > 0x7fffffffu) {
-            throw DataFormatError(name + ": byte " + std::to_string(at) + ": the " + dimension_names[d] + " is " +
+            throw DataFormatError(name + ": byte " + std::to_string(at) + ": the " + what + " is " +
                                   std::to_string(static_cast<std::int64_t>(raw) - (std::int64_t{1} << 32)) +
                                   ", negative");
         }
         if (d > 0 && raw == 0) {
-            throw DataFormatError(name + ": byte " + std::to_string(at) + ": the " + dimension_names[d] +
+            throw DataFormatError(name + ": byte " + std::to_string(at) + ": the " + what +
                                   " is 0; it must be positive");
         }
-        header.sizes.push_back(raw);
+        sizes.push_back(raw);
     }
+    return sizes;
+}
 
+/// Reads the data an IDX header announces from `stream` (right after the
+/// header): exactly count x item bytes, and then nothing more. Inflates at
+/// most what the header allows (and a little more, to report data beyond
+/// it), and holds only what the file actually has.
+inline std::vector<unsigned char> read_idx_data(GzipStream& stream, const std::vector<std::uint64_t>& sizes,
+                                                const std::string& kind) {
+    const std::string& name = stream.name();
+    const std::uint64_t header_size = stream.position();
     // Each size is below 2^31 and there are at most two after the count, so
-    // item_size < 2^62 cannot overflow; the count is compared by division.
+    // item_size < 2^62 cannot overflow; count * item_size may.
     std::uint64_t item_size = 1;
     std::string item_shape;
-    for (std::size_t d = 1; d < header.sizes.size(); ++d) {
-        item_size *= header.sizes[d];
-        item_shape += (d == 1 ? " of " : "x") + std::to_string(header.sizes[d]);
+    for (std::size_t d = 1; d < sizes.size(); ++d) {
+        item_size *= sizes[d];
+        item_shape += (d == 1 ? " of " : "x") + std::to_string(sizes[d]);
     }
-    const std::uint64_t count = header.sizes[0];
-    const std::uint64_t available = bytes.size() - header_size;
+    const std::uint64_t count = sizes[0];
+    const bool beyond_64_bits = count > std::numeric_limits<std::uint64_t>::max() / item_size;
+    const std::uint64_t needed = beyond_64_bits ? std::numeric_limits<std::uint64_t>::max() : count * item_size;
     const std::string announced = std::to_string(count) + " " + kind + "s" + item_shape;
-    if (available / item_size < count) {
-        const bool beyond_64_bits = count > std::numeric_limits<std::uint64_t>::max() / item_size;
-        throw DataFormatError(name + ": byte " + std::to_string(bytes.size()) + ": truncated: the header announces " +
-                              announced + ", but the data after the header holds only " +
-                              std::to_string(available) + " of the " +
-                              (beyond_64_bits ? std::string("more than 2^64") : std::to_string(count * item_size)) +
-                              " bytes they need");
+
+    std::vector<unsigned char> data;
+    std::vector<unsigned char> chunk(std::size_t{1} << 20);
+    while (data.size() < needed) {
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), needed - data.size()));
+        const std::size_t got = stream.read(std::span(chunk).first(want));
+        data.insert(data.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got));
+        if (got < want) {
+            throw DataFormatError(name + ": byte " + std::to_string(header_size + data.size()) +
+                                  ": truncated: the header announces " + announced +
+                                  ", but the data after the header holds only " + std::to_string(data.size()) +
+                                  " of the " + (beyond_64_bits ? std::string("more than 2^64") : std::to_string(needed)) +
+                                  " bytes they need");
+        }
     }
-    const std::uint64_t needed = count * item_size;
-    if (available > needed) {
-        throw DataFormatError(name + ": byte " + std::to_string(header_size + needed) + ": " +
-                              std::to_string(available - needed) + " unexpected bytes after the last of the " +
-                              announced + " the header announces");
+    if (const std::size_t extra = stream.read(std::span(chunk).first(std::size_t{1} << 16)); extra != 0) {
+        const std::string how_many = extra < (std::size_t{1} << 16) ? std::to_string(extra) : "more than 65535";
+        throw DataFormatError(name + ": byte " + std::to_string(header_size + needed) + ": " + how_many +
+                              " unexpected bytes after the last of the " + announced + " the header announces");
     }
-    return header;
+    return data;
+}
+
+/// The header and data of the IDX file at `path`; DataFormatError for a
+/// file that is not what `expected` says (see read_idx_header and
+/// read_idx_data) or not a good gzip file.
+inline IdxFile read_idx_file(const std::filesystem::path& path, const IdxExpectation& expected) {
+    GzipStream stream(path);
+    IdxFile file;
+    file.sizes = read_idx_header(stream, expected);
+    file.data = read_idx_data(stream, file.sizes, expected.kind);
+    return file;
 }
 
 } // namespace fedpp::detail
@@ -152,7 +190,7 @@ namespace fedpp::data {
 ///
 /// DataFormatError, naming the file and the byte offset (in the
 /// decompressed data, or in the compressed file for gzip problems), for a
-/// file that cannot be read or decompressed (see detail::read_gzip_file), a
+/// file that cannot be read or decompressed (see detail::GzipStream), a
 /// wrong magic number, a truncated header, a negative size or zero rows or
 /// columns, data shorter or longer than the header says, a label outside
 /// 0..9, or image and label files with different counts.
@@ -163,44 +201,34 @@ Dataset<T> load_mnist(const std::filesystem::path& images_path, const std::files
     const std::string labels_name = labels_path.string();
 
     // Labels first: the smaller file, so a bad label file fails fast.
-    const std::vector<unsigned char> label_bytes = detail::read_gzip_file(labels_path);
-    const detail::IdxHeader label_header =
-        detail::check_idx_header(label_bytes, labels_name, detail::idx_labels_magic, {"label count"}, "label",
-                                 detail::idx_images_magic, "image");
-    const std::vector<unsigned char> image_bytes = detail::read_gzip_file(images_path);
-    const detail::IdxHeader image_header =
-        detail::check_idx_header(image_bytes, images_name, detail::idx_images_magic,
-                                 {"image count", "row count", "column count"}, "image", detail::idx_labels_magic,
-                                 "label");
-
-    const std::uint64_t count = image_header.sizes[0];
-    if (label_header.sizes[0] != count) {
+    const detail::IdxFile label_file = detail::read_idx_file(
+        labels_path, {detail::idx_labels_magic, {"label count"}, "label", detail::idx_images_magic, "image"});
+    const detail::IdxFile image_file =
+        detail::read_idx_file(images_path, {detail::idx_images_magic, {"image count", "row count", "column count"},
+                                            "image", detail::idx_labels_magic, "label"});
+    const std::uint64_t count = image_file.sizes[0];
+    if (label_file.sizes[0] != count) {
         throw DataFormatError(images_name + ": byte 4: " + std::to_string(count) + " images, but " + labels_name +
-                              ": byte 4: " + std::to_string(label_header.sizes[0]) +
-                              " labels; the counts must match");
+                              ": byte 4: " + std::to_string(label_file.sizes[0]) + " labels; the counts must match");
     }
-
+    constexpr std::size_t label_offset = 8; // after the magic number and the count
     std::vector<std::int32_t> labels(static_cast<std::size_t>(count));
     for (std::size_t i = 0; i < labels.size(); ++i) {
-        const std::size_t at = label_header.data_offset + i;
-        const unsigned label = label_bytes[at];
+        const unsigned label = label_file.data[i];
         if (label >= static_cast<unsigned>(mnist_class_count)) {
-            throw DataFormatError(labels_name + ": byte " + std::to_string(at) + ": label " + std::to_string(label) +
-                                  " of example " + std::to_string(i) + " is outside 0.." +
+            throw DataFormatError(labels_name + ": byte " + std::to_string(label_offset + i) + ": label " +
+                                  std::to_string(label) + " of example " + std::to_string(i) + " is outside 0.." +
                                   std::to_string(mnist_class_count - 1));
         }
         labels[i] = static_cast<std::int32_t>(label);
     }
-
-    const auto pixel_count = static_cast<Index>(image_header.sizes[1] * image_header.sizes[2]);
-    // Sizes were checked against the bytes actually present, so this
-    // allocation is proportional to the file, whatever its header said.
-    detail::Matrix<T> features(static_cast<Index>(count), pixel_count);
-    const unsigned char* pixels = image_bytes.data() + image_header.data_offset;
+    const auto pixel_count = static_cast<Index>(image_file.sizes[1] * image_file.sizes[2]);
+    // The data was read, so this allocation is proportional to the file,
+    // whatever its header said.
+    Matrix<T> features(static_cast<Index>(count), pixel_count);
     T* out = features.data(); // row-major, like the file
-    const Index total = features.size();
-    for (Index i = 0; i < total; ++i) {
-        out[i] = static_cast<T>(pixels[i]) / static_cast<T>(255);
+    for (Index i = 0; i < features.size(); ++i) {
+        out[i] = static_cast<T>(image_file.data[static_cast<std::size_t>(i)]) / static_cast<T>(255);
     }
     return Dataset<T>(std::move(features), std::move(labels), mnist_class_count);
 }

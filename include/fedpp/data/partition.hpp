@@ -14,9 +14,9 @@
 // rare case that it falls exactly on a rounding boundary.
 #pragma once
 
-#include "fedpp/errors.hpp"
-#include "fedpp/random.hpp"
-#include "fedpp/tensor.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/base/random.hpp"
+#include "fedpp/tensor/tensor.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,8 +1,8 @@
 // fedpp: data::split_every, a deterministic train/test split.
 #pragma once
 
+#include "fedpp/base/errors.hpp"
 #include "fedpp/data/dataset.hpp"
-#include "fedpp/errors.hpp"
 
 #include <cstddef>
 #include <vector>

@@ -7,7 +7,7 @@
 // scratch vectors of backward()).
 #pragma once
 
-#include "fedpp/serialization.hpp" // detail::FunctionRef
+#include "fedpp/base/function_ref.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace fedpp::federated::detail {
+namespace fedpp::detail {
 
 class ThreadTeam {
 public:
@@ -143,4 +143,4 @@ private:
     std::exception_ptr error_;
 };
 
-} // namespace fedpp::federated::detail
+} // namespace fedpp::detail

@@ -2,7 +2,7 @@
 // nn::Sequential.
 #pragma once
 
-#include "fedpp/tensor.hpp"
+#include "fedpp/tensor/tensor.hpp"
 
 #include <string_view>
 

@@ -1,9 +1,9 @@
 // fedpp: nn::Linear, the fully connected layer y = x W^T + b.
 #pragma once
 
-#include "fedpp/errors.hpp"
-#include "fedpp/random.hpp"
-#include "fedpp/tensor.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/base/random.hpp"
+#include "fedpp/tensor/tensor.hpp"
 
 #include <cmath>
 #include <string>
@@ -19,7 +19,7 @@ template <class T = float>
 class Linear {
 public:
     using scalar_type = T;
-    using matrix_type = detail::Matrix<T>;
+    using matrix_type = Matrix<T>;
 
     /// Initialised as torch.nn.Linear is: weight and bias drawn from
     /// U(-1/sqrt(in), 1/sqrt(in)), here from `generator` (weight first, row

@@ -1,8 +1,8 @@
 // fedpp: loss functions, each one graph node with its own backward step.
 #pragma once
 
-#include "fedpp/errors.hpp"
-#include "fedpp/tensor.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/tensor/tensor.hpp"
 
 #include <cstdint>
 #include <span>
@@ -13,10 +13,9 @@ namespace fedpp::nn {
 /// How a loss reduces the per-element losses to one number.
 enum class Reduction { sum, mean };
 
-namespace detail_loss {
+} // namespace fedpp::nn
 
-using fedpp::detail::Matrix;
-using fedpp::detail::Node;
+namespace fedpp::detail {
 
 template <class T>
 struct MseNode final : Node<T> {
@@ -95,7 +94,9 @@ void check_labels(const char* op, const Tensor<T>& scores, std::span<const std::
     }
 }
 
-} // namespace detail_loss
+} // namespace fedpp::detail
+
+namespace fedpp::nn {
 
 /// Squared error between prediction and target (same shape), summed or
 /// averaged over all elements. PyTorch's default reduction is mean.
@@ -107,21 +108,21 @@ Tensor<T> mse_loss(const Tensor<T>& prediction, const Tensor<T>& target, Reducti
     }
     const T total = (prediction.value() - target.value()).squaredNorm();
     const T scale = reduction == Reduction::sum ? T(1) : T(1) / static_cast<T>(prediction.size());
-    return fedpp::detail::record<detail_loss::MseNode<T>>(fedpp::detail::scalar_matrix<T>(scale * total),
-                                                          {&prediction.node(), &target.node()}, scale);
+    return fedpp::detail::record<fedpp::detail::MseNode<T>>(fedpp::detail::scalar_matrix<T>(scale * total),
+                                                          {&prediction, &target}, scale);
 }
 
 /// Mean negative log-likelihood of integer `labels` (one per row) under
 /// row-wise log-probabilities.
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& log_probabilities, std::span<const std::int32_t> labels) {
-    detail_loss::check_labels("nll_loss", log_probabilities, labels);
+    fedpp::detail::check_labels("nll_loss", log_probabilities, labels);
     T total = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) {
         total -= log_probabilities.value()(static_cast<Index>(i), labels[i]);
     }
-    return fedpp::detail::record<detail_loss::NllNode<T>>(
-        fedpp::detail::scalar_matrix<T>(total / static_cast<T>(labels.size())), {&log_probabilities.node()},
+    return fedpp::detail::record<fedpp::detail::NllNode<T>>(
+        fedpp::detail::scalar_matrix<T>(total / static_cast<T>(labels.size())), {&log_probabilities},
         labels);
 }
 
@@ -129,8 +130,8 @@ Tensor<T> nll_loss(const Tensor<T>& log_probabilities, std::span<const std::int3
 /// scores (logits): nll_loss(log_softmax(logits)) in one node.
 template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, std::span<const std::int32_t> labels) {
-    detail_loss::check_labels("cross_entropy", logits, labels);
-    detail_loss::Matrix<T> log_probs = fedpp::detail::log_softmax_rows(logits.value());
+    fedpp::detail::check_labels("cross_entropy", logits, labels);
+    Matrix<T> log_probs = fedpp::detail::log_softmax_rows(logits.value());
     T total = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) {
         total -= log_probs(static_cast<Index>(i), labels[i]);
@@ -140,7 +141,7 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, std::span<const std::int32_t> l
         return Tensor<T>(std::move(value));
     }
     log_probs.array() = log_probs.array().exp(); // now the softmax, kept for backward
-    return fedpp::detail::record<detail_loss::CrossEntropyNode<T>>(std::move(value), {&logits.node()}, labels,
+    return fedpp::detail::record<fedpp::detail::CrossEntropyNode<T>>(std::move(value), {&logits}, labels,
                                                                    std::move(log_probs));
 }
 

@@ -11,8 +11,9 @@
 // Tensor for the purposes of averaging (see fedavg.hpp).
 #pragma once
 
-#include "fedpp/errors.hpp"
-#include "fedpp/tensor.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/nn/parameter_checks.hpp"
+#include "fedpp/tensor/tensor.hpp"
 
 #include <concepts>
 #include <string>
@@ -45,16 +46,7 @@ template <Model M>
 void load_parameters(M& target, const M& source) {
     const auto to = target.parameters();
     const auto from = source.parameters();
-    if (to.size() != from.size()) {
-        throw ShapeError("load_parameters: the models have " + std::to_string(to.size()) + " and " +
-                         std::to_string(from.size()) + " parameter tensors");
-    }
-    for (std::size_t i = 0; i < to.size(); ++i) {
-        if (to[i].rows() != from[i].rows() || to[i].cols() != from[i].cols()) {
-            throw ShapeError("load_parameters: parameter " + std::to_string(i) + " is " + to[i].shape_string() +
-                             " in the target but " + from[i].shape_string() + " in the source");
-        }
-    }
+    detail::check_layout("load_parameters", detail::shapes_of(to), from, "the source");
     for (std::size_t i = 0; i < to.size(); ++i) {
         auto target_tensor = to[i];
         target_tensor.value() = from[i].value();

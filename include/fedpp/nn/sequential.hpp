@@ -3,7 +3,7 @@
 
 #include "fedpp/nn/activation.hpp"
 #include "fedpp/nn/linear.hpp"
-#include "fedpp/tensor.hpp"
+#include "fedpp/tensor/tensor.hpp"
 
 #include <concepts>
 #include <cstddef>

@@ -2,8 +2,8 @@
 // Nesterov).
 #pragma once
 
-#include "fedpp/errors.hpp"
-#include "fedpp/tensor.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/tensor/tensor.hpp"
 
 #include <cmath>
 #include <string>
@@ -92,7 +92,7 @@ private:
     T learning_rate_;
     T momentum_;
     T weight_decay_;
-    std::vector<detail::Matrix<T>> momentum_buffers_;
+    std::vector<Matrix<T>> momentum_buffers_;
 };
 
 template <class T, class... Rest>

@@ -1,4 +1,4 @@
-#include <fedpp/datasets.hpp>
+#include <fedpp/loaders.hpp>
 #include <fedpp/fedpp.hpp>
 
 #include <cstdio>

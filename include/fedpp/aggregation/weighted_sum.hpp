@@ -1,0 +1,163 @@
+// fedpp: WeightedSum, the running sum of streaming aggregation.
+//
+// fedavg() averages models that are all present at once. In a federated run
+// with many clients that would hold every client's update in memory; a
+// WeightedSum instead lives at the aggregator and takes updates one at a
+// time, so peak memory grows with the model, not with the number of clients
+// (see accumulate.hpp for its use at a trusted worker).
+//
+// Each add() is all-or-nothing: an update with another layout, a NaN or an
+// infinity, or a bad weight is rejected with an exception and leaves the sum
+// exactly as it was, so nothing from a faulty client reaches the average.
+#pragma once
+
+#include "fedpp/aggregation/averageable.hpp"
+#include "fedpp/aggregation/checks.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/io/codec.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace fedpp {
+
+template <Averageable M>
+class WeightedSum;
+
+/// Proof that an update passed WeightedSum::check: the driver checks updates
+/// in parallel, then adds them in a fixed order without checking again.
+template <Averageable M>
+class CheckedUpdate {
+public:
+    [[nodiscard]] const M& model() const noexcept { return *model_; }
+
+private:
+    friend class WeightedSum<M>;
+    explicit CheckedUpdate(const M& model) noexcept : model_(&model) {}
+    const M* model_;
+};
+
+template <class T>
+struct Codec;
+
+/// sum_k w_k m_k and sum_k w_k over the models added so far.
+template <Averageable M>
+class WeightedSum {
+public:
+    using model_type = M;
+
+    /// An empty sum for models laid out as `reference` (its values are not
+    /// used).
+    explicit WeightedSum(const M& reference) : WeightedSum(detail::independent_copy(reference), 0.0, 0) { reset(); }
+
+    WeightedSum(WeightedSum&&) noexcept = default;
+    WeightedSum& operator=(WeightedSum&&) noexcept = default;
+    WeightedSum(const WeightedSum&) = delete;
+    WeightedSum& operator=(const WeightedSum&) = delete;
+    ~WeightedSum() = default;
+
+    /// ShapeError if `update`'s layout differs from the sum's,
+    /// AggregationError if it holds a NaN or an infinity; otherwise the
+    /// proof that it may be added.
+    [[nodiscard]] CheckedUpdate<M> check(const M& update) const {
+        detail::check_update("WeightedSum::add", shapes_, update);
+        return CheckedUpdate<M>(update);
+    }
+
+    /// Adds weight * model. Throws (ShapeError, AggregationError) and
+    /// changes nothing if the model's layout differs from the sum's, if it
+    /// holds a NaN or an infinity, or if the weight is negative or not
+    /// finite.
+    void add(const M& model, double weight) { add(check(model), weight); }
+
+    /// add() for an update already checked.
+    void add(CheckedUpdate<M> update, double weight) {
+        detail::check_weight("WeightedSum::add", weight, "the update");
+        const auto params = detail::parameters_of(update.model());
+        for (std::size_t k = 0; k < params.size(); ++k) {
+            sums_[k].value() += static_cast<Scalar>(weight) * params[k].value();
+        }
+        total_weight_ += weight;
+        ++count_;
+    }
+
+    /// Adds another sum's models and weights, as if they had been added
+    /// here. ShapeError if the two sums are of differently laid out models.
+    void merge(const WeightedSum& other) {
+        if (other.shapes_ != shapes_) {
+            throw ShapeError("WeightedSum::merge: the two sums are of models with different parameter shapes");
+        }
+        for (std::size_t k = 0; k < sums_.size(); ++k) {
+            sums_[k].value() += other.sums_[k].value();
+        }
+        total_weight_ += other.total_weight_;
+        count_ += other.count_;
+    }
+
+    /// The weighted average. AggregationError if nothing (or only zero
+    /// weight) was added.
+    [[nodiscard]] M average() const {
+        if (!(total_weight_ > 0)) {
+            throw AggregationError("WeightedSum::average: " + std::to_string(count_) +
+                                   " models with a total weight of zero; nothing to average");
+        }
+        M result = detail::independent_copy(sum_);
+        for (auto& p : detail::parameters_of(result)) {
+            p.value() /= static_cast<Scalar>(total_weight_);
+        }
+        return result;
+    }
+
+    /// Forgets everything added, keeping the memory.
+    void reset() noexcept {
+        for (auto& p : sums_) {
+            p.value().setZero();
+        }
+        total_weight_ = 0;
+        count_ = 0;
+    }
+
+    [[nodiscard]] double total_weight() const noexcept { return total_weight_; }
+    [[nodiscard]] std::size_t count() const noexcept { return count_; }
+    [[nodiscard]] const M& sum() const noexcept { return sum_; }
+    /// The parameter shapes an update must have.
+    [[nodiscard]] const detail::ParameterShapes& shapes() const noexcept { return shapes_; }
+
+private:
+    friend struct Codec<WeightedSum>;
+    using Scalar = detail::scalar_of<M>;
+
+    WeightedSum(M sum, double total_weight, std::size_t count)
+        : sum_(std::move(sum)), sums_(detail::parameters_of(sum_)), shapes_(detail::shapes_of(sums_)),
+          total_weight_(total_weight), count_(count) {}
+
+    M sum_;
+    std::vector<Tensor<Scalar>> sums_; // handles to sum_'s parameters, taken once
+    detail::ParameterShapes shapes_;
+    double total_weight_ = 0;
+    std::size_t count_ = 0;
+};
+
+template <class M>
+struct Codec<WeightedSum<M>> {
+    static std::string type_name() { return "fedpp::WeightedSum<" + Codec<M>::type_name() + ">"; }
+    static void encode(const WeightedSum<M>& sum, ByteWriter& out) {
+        out.write(sum.total_weight());
+        out.write<std::uint64_t>(sum.count());
+        Codec<M>::encode(sum.sum(), out);
+    }
+    static WeightedSum<M> decode(ByteReader& in) {
+        const std::size_t at = in.position();
+        const auto total = in.read<double>();
+        const auto count = in.read<std::uint64_t>();
+        if (!std::isfinite(total) || total < 0) {
+            in.fail("a weighted sum's total weight is " + std::to_string(total), at);
+        }
+        return WeightedSum<M>(Codec<M>::decode(in), total, static_cast<std::size_t>(count));
+    }
+};
+
+} // namespace fedpp

@@ -1,0 +1,33 @@
+// fedpp: which clients take part in a round.
+#pragma once
+
+#include "fedpp/base/random.hpp"
+#include "fedpp/federated/seeds.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace fedpp::detail {
+
+/// max(1, round(fraction * |eligible|)) clients of `eligible`, drawn for
+/// round `round` from `seed` alone (a partial Fisher-Yates shuffle), in
+/// increasing order.
+inline std::vector<std::size_t> select_clients(const std::vector<std::size_t>& eligible, double fraction,
+                                               std::uint64_t seed, std::size_t round) {
+    const std::size_t pool = eligible.size();
+    const auto wanted = static_cast<std::size_t>(std::llround(fraction * double(pool)));
+    const std::size_t count = std::clamp<std::size_t>(wanted, 1, pool);
+    Generator generator(derive_seed(seed, round, 0));
+    std::vector<std::size_t> chosen = eligible;
+    for (std::size_t i = 0; i < count; ++i) {
+        std::swap(chosen[i], chosen[i + generator.below(pool - i)]);
+    }
+    chosen.resize(count);
+    std::sort(chosen.begin(), chosen.end());
+    return chosen;
+}
+
+} // namespace fedpp::detail

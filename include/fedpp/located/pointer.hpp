@@ -1,0 +1,230 @@
+// fedpp: Pointer<T, L>, the only handle to a value living at a worker.
+//
+//     auto p = fedpp::send(value, bob);  // Pointer<Value, Bob>: a copy now lives at bob
+//     auto q = p.move(secure);           // bob -> secure directly; p is spent
+//     auto v = q.get();                  // back to the model owner, deleted at secure
+//
+// Pointers are move-only, so each remote object has exactly one owner, and
+// destroying that pointer deletes the object at the worker: nothing is left
+// behind. Using a pointer after get(), move() or declassify() throws
+// InvalidPointerError.
+//
+// The location is in the type, and the rules of trust.hpp are checked by
+// the compiler:
+//   - get() of a model or tensor from an untrusted location does not compile
+//     (scalars such as a loss may be read); fedpp::declassify is the
+//     explicit, greppable way to take it anyway;
+//   - move() out of an untrusted location compiles only towards a trusted
+//     location (or the same one), never to another data owner;
+//   - values of two locations cannot be combined (see Worker::run and
+//     remote_arithmetic.hpp).
+#pragma once
+
+#include "fedpp/io/codec.hpp"
+#include "fedpp/located/federation.hpp"
+#include "fedpp/located/location.hpp"
+#include "fedpp/located/pointer_errors.hpp"
+#include "fedpp/located/trust.hpp"
+#include "fedpp/transport/request.hpp"
+#include "fedpp/transport/seam.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace fedpp {
+
+template <Location L>
+class Worker;
+
+template <class T, Location L>
+class Pointer;
+
+namespace detail {
+struct PointerAccess;
+
+/// The seam behind a federation or a worker, for the rest of fedpp (users
+/// reach workers through Worker and Pointer only).
+struct SeamAccess {
+    static const std::shared_ptr<Seam>& of(const Federation& federation) noexcept { return federation.seam_; }
+    template <Location L>
+    static const std::shared_ptr<Seam>& of(const Worker<L>& worker) noexcept {
+        return worker.seam_;
+    }
+};
+} // namespace detail
+
+template <class T, Location L>
+class Pointer {
+    static_assert(!std::is_const_v<T> && !std::is_reference_v<T>, "fedpp::Pointer<T, L>: T must be a plain value type");
+    static_assert(Serializable<T>, "fedpp::Pointer<T, L>: values at workers are sent as bytes, so T needs a "
+                                   "fedpp::Codec<T> specialisation (see fedpp/io/codec.hpp)");
+
+public:
+    using value_type = T;
+    using location_type = L;
+
+    /// An empty pointer, to be assigned later.
+    Pointer() noexcept = default;
+
+    Pointer(Pointer&& other) noexcept
+        : seam_(std::move(other.seam_)), worker_(other.worker_), object_(other.object_),
+          state_(std::exchange(other.state_, State::moved_from)) {}
+
+    Pointer& operator=(Pointer&& other) noexcept {
+        if (this != &other) {
+            release();
+            seam_ = std::move(other.seam_);
+            worker_ = other.worker_;
+            object_ = other.object_;
+            state_ = std::exchange(other.state_, State::moved_from);
+        }
+        return *this;
+    }
+
+    Pointer(const Pointer&) = delete; // fedpp::Pointer is move-only: std::move() it, or call copy() for a second remote object
+    Pointer& operator=(const Pointer&) = delete; // fedpp::Pointer is move-only: std::move() it, or call copy()
+
+    /// Deletes the object at the worker (if this pointer still owns it).
+    ~Pointer() { release(); }
+
+    /// Brings the value back to the model owner and deletes it at the
+    /// worker; the pointer is spent. Compiles for any value at a trusted
+    /// location and for scalars (a loss, a count) anywhere.
+    [[nodiscard]] T get() {
+        static_assert(may_read_v<T, L>,
+                      "fedpp: get() would copy a model or tensor out of an untrusted data-owner location. "
+                      "To aggregate it, move() it to a TrustedAggregator and call fedpp::fedavg there; "
+                      "to take it anyway, write fedpp::declassify(std::move(pointer), \"reason\") so that "
+                      "reviewers can find it.");
+        return fetch(TransferKind::get, {});
+    }
+
+    /// Transfers the value straight from its worker to `destination` (the
+    /// model owner never holds it) and returns the pointer there; this
+    /// pointer is spent. Moving to the worker it is already at only hands
+    /// over the pointer.
+    template <Location Destination>
+    [[nodiscard]] Pointer<T, Destination> move(Worker<Destination>& destination) {
+        static_assert(may_move_v<T, L, Destination>,
+                      "fedpp: move() would hand a value held by an untrusted data owner to another untrusted "
+                      "location, showing that party this one's data. Values leave a data owner only for a "
+                      "TrustedAggregator (or explicitly, with fedpp::declassify).");
+        require_live("move()");
+        require_same_federation(detail::SeamAccess::of(destination), "move()");
+        if (destination.id() == worker_) {
+            state_ = State::moved_away;
+            return Pointer<T, Destination>(seam_, worker_, object_);
+        }
+        if constexpr (same_location_v<L, Destination> && !TrustedLocation<L> && !is_public_scalar_v<T>) {
+            detail::throw_move_between_data_owners(*seam_, worker_, destination.id());
+        }
+        const auto request = Request::forward(worker_, object_, detail::value_type<T>(), destination.id());
+        const ObjectId moved = seam_->call(request).object;
+        state_ = State::moved_away;
+        return Pointer<T, Destination>(seam_, destination.id(), moved);
+    }
+
+    /// A second, independent object with the same value at the same worker.
+    [[nodiscard]] Pointer copy() const {
+        require_live("copy()");
+        return Pointer(seam_, worker_, seam_->call(Request::copy(worker_, object_, detail::value_type<T>())).object);
+    }
+
+    /// True while the pointer owns an object at a worker.
+    [[nodiscard]] bool valid() const noexcept { return state_ == State::live; }
+    [[nodiscard]] ObjectId id() const noexcept { return object_; }
+    [[nodiscard]] WorkerId worker_id() const noexcept { return worker_; }
+    /// The name of the worker the value is at.
+    [[nodiscard]] std::string worker_name() const { return seam_ ? seam_->name_of(worker_) : std::string("nowhere"); }
+
+private:
+    template <class, Location>
+    friend class Pointer;
+    friend struct detail::PointerAccess;
+
+    using State = detail::PointerState;
+
+    Pointer(std::shared_ptr<detail::Seam> seam, WorkerId worker, ObjectId object) noexcept
+        : seam_(std::move(seam)), worker_(worker), object_(object), state_(State::live) {}
+
+    void release() noexcept {
+        if (state_ != State::live) {
+            return;
+        }
+        state_ = State::empty;
+        try {
+            seam_->call(Request::erase(worker_, object_));
+        } catch (...) { // NOLINT(bugprone-empty-catch): the worker is gone, and its objects with it
+        }
+    }
+
+    void require_live(const char* operation) const {
+        if (state_ != State::live) {
+            detail::throw_spent_pointer(detail::value_type<T>().name, operation, state_);
+        }
+    }
+
+    void require_same_federation(const std::shared_ptr<detail::Seam>& other, const char* operation) const {
+        if (other != seam_) {
+            detail::throw_other_federation(operation);
+        }
+    }
+
+    T fetch(TransferKind kind, std::string_view reason) {
+        require_live(kind == TransferKind::get ? "get()" : "declassify()");
+        const Reply reply =
+            seam_->call(Request::fetch(worker_, object_, detail::value_type<T>(), kind, reason));
+        state_ = kind == TransferKind::get ? State::taken : State::declassified;
+        return from_bytes<T>(reply.payload, [this] { return detail::fetched_from(*seam_, worker_); });
+    }
+
+    std::shared_ptr<detail::Seam> seam_;
+    WorkerId worker_ = 0;
+    ObjectId object_ = 0;
+    State state_ = State::empty;
+};
+
+namespace detail {
+
+/// Builds and reads pointers for the rest of the library (Worker::run,
+/// fedavg, declassify, remote operators).
+struct PointerAccess {
+    template <class T, Location L>
+    static Pointer<T, L> make(std::shared_ptr<Seam> seam, WorkerId worker, ObjectId object) noexcept {
+        return Pointer<T, L>(std::move(seam), worker, object);
+    }
+
+    /// InvalidPointerError unless `pointer` is live; LocationError unless it
+    /// is at worker `worker` of `seam`.
+    template <class T, Location L>
+    static void require_at(const Pointer<T, L>& pointer, const std::shared_ptr<Seam>& seam, WorkerId worker,
+                           const char* operation) {
+        pointer.require_live(operation);
+        pointer.require_same_federation(seam, operation);
+        if (pointer.worker_ != worker) {
+            throw_not_colocated(operation, *seam, pointer.worker_, worker);
+        }
+    }
+
+    template <class T, Location L>
+    static void require_live(const Pointer<T, L>& pointer, const char* operation) {
+        pointer.require_live(operation);
+    }
+
+    template <class T, Location L>
+    static const std::shared_ptr<Seam>& seam(const Pointer<T, L>& pointer) noexcept {
+        return pointer.seam_;
+    }
+
+    template <class T, Location L>
+    static T fetch(Pointer<T, L>& pointer, TransferKind kind, std::string_view reason) {
+        return pointer.fetch(kind, reason);
+    }
+};
+
+} // namespace detail
+
+} // namespace fedpp

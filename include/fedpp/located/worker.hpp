@@ -1,0 +1,105 @@
+// fedpp: Worker<L>, a party holding values at location L, and send().
+//
+//     using Bob = fedpp::DataOwner<"bob">;
+//     fedpp::Worker<Bob> bob(federation);          // named "bob"
+//     fedpp::Worker<Client> c(federation, "client-17");  // many workers, one location type
+//
+// A worker has its own object store, reached only through its Federation's
+// transport. Values get there with fedpp::send (from the model owner) or
+// Pointer::move (from another worker); computations run there with run().
+#pragma once
+
+#include "fedpp/io/codec.hpp"
+#include "fedpp/located/federation.hpp"
+#include "fedpp/located/location.hpp"
+#include "fedpp/located/pointer.hpp"
+#include "fedpp/located/remote_call.hpp"
+#include "fedpp/located/trust.hpp"
+#include "fedpp/transport/request.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace fedpp {
+
+template <Location L>
+class Worker {
+public:
+    using location_type = L;
+
+    /// Joins `federation` under `name` (L::name by default); names are
+    /// unique among a federation's live workers. The worker must outlive
+    /// its use: pointers to a destroyed worker's objects throw on use.
+    explicit Worker(Federation& federation, std::string name = std::string(L::name))
+        : seam_(detail::SeamAccess::of(federation)), name_(name), id_(seam_->add_worker(std::move(name), L::trusted)) {}
+
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    Worker(Worker&&) = delete;
+    Worker& operator=(Worker&&) = delete;
+
+    /// Leaves the federation; the objects it still holds are destroyed.
+    ~Worker() { seam_->remove_worker(id_); }
+
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] WorkerId id() const noexcept { return id_; }
+    [[nodiscard]] static constexpr bool trusted() noexcept { return L::trusted; }
+
+    /// How many objects the worker holds.
+    [[nodiscard]] std::size_t object_count() const { return seam_->call(Request::count(id_)).count; }
+    /// What the worker holds (id and type of each object), by id.
+    [[nodiscard]] std::vector<ObjectInfo> objects() const { return seam_->call(Request::list(id_)).objects; }
+
+    /// Runs `function(T&...)` here, on the values the pointers refer to, and
+    /// returns a Pointer<Result, L> to its result, stored here (nothing when
+    /// it returns void). The values may be modified in place, as training
+    /// does. Every pointer must be located here: values at different
+    /// locations cannot be combined. A scalar result (a loss) can then be
+    /// read with get().
+    template <class F, class... Ts, class... Ls>
+    auto run(F&& function, const Pointer<Ts, Ls>&... args) {
+        static_assert((same_location_v<Ls, L> && ...),
+                      "fedpp: Worker::run: every Pointer must be located at this worker's location; the values "
+                      "live on different workers and cannot be combined: move one first (a data owner's "
+                      "values only to a TrustedAggregator)");
+        return detail::run_at<L>(seam_, id_, "Worker::run", std::forward<F>(function), args...);
+    }
+
+private:
+    friend struct detail::SeamAccess;
+
+    std::shared_ptr<detail::Seam> seam_;
+    std::string name_;
+    WorkerId id_;
+};
+
+namespace detail {
+
+/// send() of bytes already encoded from a T: the driver encodes the global
+/// model once per round and sends the same bytes to every selected client.
+template <class T, Location L>
+Pointer<T, L> send_encoded(const Bytes& bytes, Worker<L>& worker) {
+    const auto& seam = SeamAccess::of(worker);
+    const ObjectId id = seam->call(Request::store(model_owner_id, worker.id(), value_type<T>(), bytes)).object;
+    return PointerAccess::make<T, L>(seam, worker.id(), id);
+}
+
+} // namespace detail
+
+/// Places a copy of `value` at `worker` (sent as bytes through the
+/// federation's transport, and logged) and returns the only pointer to it.
+/// The C++ spelling of `value.send(worker)`.
+template <class T, Location L>
+[[nodiscard]] Pointer<std::remove_cvref_t<T>, L> send(const T& value, Worker<L>& worker) {
+    using Value = std::remove_cvref_t<T>;
+    static_assert(Serializable<Value>, "fedpp::send: values travel as bytes, so the type needs a fedpp::Codec "
+                                       "specialisation (see fedpp/io/codec.hpp)");
+    const Bytes bytes = to_bytes(value);
+    return detail::send_encoded<Value>(bytes, worker);
+}
+
+} // namespace fedpp

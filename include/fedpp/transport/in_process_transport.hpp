@@ -1,0 +1,131 @@
+// fedpp: InProcessTransport, every worker in this process.
+#pragma once
+
+#include "fedpp/base/errors.hpp"
+#include "fedpp/transport/object_store.hpp"
+#include "fedpp/transport/transport.hpp"
+
+#include <array>
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fedpp {
+
+/// All workers live in this process, each with its own object store; values
+/// still cross between them only as bytes.
+///
+/// Requests from many threads find their worker's store without a lock and
+/// without touching a shared counter (clients training in parallel would
+/// otherwise queue on it): stores sit in fixed slots, written only when a
+/// worker joins or leaves. The slots come in segments of 16, 32, 64, ...
+/// slots, allocated as workers join, so a federation of three workers costs
+/// a few cache lines and one of a million workers 16 segments; a segment
+/// never moves once allocated. A worker that leaves has its store closed,
+/// not freed, until the transport goes: a request racing with a departing
+/// worker meets a closed store and a clear error, never freed memory, and
+/// pointers that outlive their worker can still delete their objects. That
+/// keeps one small object per departed worker.
+class InProcessTransport final : public Transport {
+public:
+    /// Shards of a trusted worker's store (see ObjectStore).
+    static constexpr std::size_t trusted_store_shards = 8;
+
+    void attach(WorkerId id, std::string name, bool trusted) override {
+        const auto [segment, offset] = locate(id);
+        const std::lock_guard lock(mutex_);
+        Slot* slots = segments_[segment].load(std::memory_order_relaxed);
+        if (slots == nullptr) {
+            owned_segments_.push_back(std::make_unique<Slot[]>(first_segment_slots << segment));
+            slots = owned_segments_.back().get();
+            segments_[segment].store(slots, std::memory_order_release);
+        }
+        owned_stores_.push_back(std::make_unique<ObjectStore>(std::move(name), trusted ? trusted_store_shards : 1));
+        slots[offset].store(owned_stores_.back().get(), std::memory_order_release);
+    }
+
+    void detach(WorkerId id) noexcept override {
+        // The slot keeps the closed store: pointers that outlive their
+        // worker still reach it to delete their objects.
+        if (ObjectStore* store = find_store(id)) {
+            store->close();
+        }
+    }
+
+    Reply deliver(const Request& request) override {
+        ObjectStore& store = store_of(request.to);
+        if (request.operation == Operation::forward) {
+            return forward(store, request);
+        }
+        return store.handle(request, [&] { return sender_name(request.from); });
+    }
+
+private:
+    using Slot = std::atomic<ObjectStore*>;
+
+    // Segment k holds first_segment_slots << k slots: worker ids
+    // [16 (2^k - 1), 16 (2^(k+1) - 1)). 29 segments cover every WorkerId.
+    static constexpr std::size_t first_segment_slots = 16;
+    static constexpr int first_segment_bits = 4; // log2(first_segment_slots)
+    static constexpr std::size_t segment_count = 29;
+
+    struct SlotLocation {
+        std::size_t segment;
+        std::size_t offset;
+    };
+    static SlotLocation locate(WorkerId id) noexcept {
+        const std::uint64_t n = std::uint64_t{id} + first_segment_slots;
+        const auto segment = static_cast<std::size_t>(std::bit_width(n) - 1 - first_segment_bits);
+        return {segment, static_cast<std::size_t>(n - (std::uint64_t{first_segment_slots} << segment))};
+    }
+
+    ObjectStore* find_store(WorkerId id) const noexcept {
+        const auto [segment, offset] = locate(id);
+        const Slot* slots = segments_[segment].load(std::memory_order_acquire);
+        return slots != nullptr ? slots[offset].load(std::memory_order_acquire) : nullptr;
+    }
+
+    ObjectStore& store_of(WorkerId id) const {
+        ObjectStore* store = find_store(id);
+        if (store == nullptr) {
+            throw RemoteObjectError("worker " + std::to_string(id) +
+                                    " no longer exists (was its Worker object destroyed before its pointers?)");
+        }
+        return *store;
+    }
+
+    std::string sender_name(WorkerId id) const {
+        if (id == model_owner_id) {
+            return "the model owner";
+        }
+        const ObjectStore* store = find_store(id);
+        return store != nullptr ? "'" + store->name() + "'" : "worker " + std::to_string(id);
+    }
+
+    /// Encodes at the source, stores at the destination, and only then lets
+    /// go of the original: a failed transfer loses nothing.
+    Reply forward(ObjectStore& source, const Request& request) {
+        ObjectStore& destination = store_of(request.destination);
+        const Bytes bytes = source.encode(request.object, request.type);
+        Reply reply;
+        reply.object = destination.store(*request.type, bytes, [&] {
+            return "value moved from '" + source.name() + "' to '" + destination.name() + "'";
+        });
+        reply.moved_bytes = bytes.size();
+        source.erase(request.object);
+        return reply;
+    }
+
+    std::mutex mutex_; // attach only
+    std::array<std::atomic<Slot*>, segment_count> segments_{};
+    std::vector<std::unique_ptr<Slot[]>> owned_segments_;
+    std::vector<std::unique_ptr<ObjectStore>> owned_stores_; // every store ever attached
+};
+
+} // namespace fedpp

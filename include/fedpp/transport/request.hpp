@@ -1,0 +1,149 @@
+// fedpp: requests to a worker, and their replies.
+//
+// Everything the model owner (or a worker) asks of a worker is one Request:
+// store a value sent to it, fetch one back, forward one to another worker,
+// erase, copy, run a computation there, count or list what it holds. A
+// Transport delivers it and returns the Reply. Requests are built only with
+// the named constructors below, one per operation, so that each operation
+// fills exactly the fields it needs.
+#pragma once
+
+#include "fedpp/base/function_ref.hpp"
+#include "fedpp/io/bytes.hpp"
+#include "fedpp/transport/transfer_log.hpp"
+#include "fedpp/transport/value_type.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace fedpp {
+
+using ObjectId = std::uint64_t;
+using WorkerId = std::uint32_t;
+
+/// The model owner (the program itself) is endpoint 0; workers are 1, 2, ...
+inline constexpr WorkerId model_owner_id = 0;
+
+/// What a worker holds, for inspection by tests and tools.
+struct ObjectInfo {
+    ObjectId id;
+    std::string type; ///< Codec type name
+};
+
+/// Bytes somebody else keeps alive, viewed: what a request carries. It
+/// binds to a Bytes the caller holds, never to a temporary one
+/// (`Request::store(..., to_bytes(x))` does not compile: it would dangle).
+class BorrowedBytes {
+public:
+    BorrowedBytes() noexcept = default;
+    BorrowedBytes(const Bytes& bytes) noexcept : view_(bytes) {} // NOLINT: implicit, like a span
+    BorrowedBytes(Bytes&&) = delete;
+    operator std::span<const std::byte>() const noexcept { return view_; } // NOLINT: implicit, like a span
+    [[nodiscard]] std::size_t size() const noexcept { return view_.size(); }
+
+private:
+    std::span<const std::byte> view_;
+};
+
+namespace detail {
+/// A computation to run at a worker, on objects it holds. `body` receives
+/// the objects named by `inputs`, in order (after their types are checked),
+/// and returns the result to store there, or nullptr for none. A Task lives
+/// for one execute request, inside its caller's frame, so it refers to the
+/// caller's inputs and callable rather than owning copies of them.
+struct Task {
+    std::span<const std::pair<ObjectId, const ValueType*>> inputs;
+    FunctionRef<std::unique_ptr<RemoteObject>(std::span<RemoteObject* const>)> body;
+};
+} // namespace detail
+
+enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list };
+
+/// One request to worker `to`. Read its fields; build it with a named
+/// constructor.
+struct Request {
+    Operation operation = Operation::count;
+    WorkerId from = model_owner_id;  ///< who asks (the model owner or a worker)
+    WorkerId to = model_owner_id;    ///< the worker that handles the request
+    ObjectId object = 0;             ///< fetch, erase, copy, forward
+    WorkerId destination = 0;        ///< forward: where the object goes
+    const ValueType* type = nullptr; ///< store: how to decode; fetch, copy, forward: the expected type
+    /// store: the value's bytes, owned by the sender for the duration of the
+    /// (synchronous) call, so that one encoding can be sent to many workers.
+    BorrowedBytes payload;
+    TransferKind fetch_kind = TransferKind::get; ///< fetch: get or declassify (for the log)
+    std::string_view reason;                    ///< declassify: why (a literal: see fedpp::declassify)
+    const detail::Task* task = nullptr;         ///< execute
+
+    /// A value of `type`, encoded in `payload`, sent by `from` to worker `to`.
+    static Request store(WorkerId from, WorkerId to, const ValueType& type, const Bytes& payload) noexcept {
+        Request r(Operation::store, to);
+        r.from = from;
+        r.type = &type;
+        r.payload = payload;
+        return r;
+    }
+    static Request store(WorkerId, WorkerId, const ValueType&, Bytes&&) = delete; // the bytes would dangle
+
+    /// Object `object` of `type` back to the model owner, deleted at the worker.
+    static Request fetch(WorkerId to, ObjectId object, const ValueType& type, TransferKind kind,
+                         std::string_view reason = {}) noexcept {
+        Request r(Operation::fetch, to);
+        r.object = object;
+        r.type = &type;
+        r.fetch_kind = kind;
+        r.reason = reason;
+        return r;
+    }
+
+    static Request erase(WorkerId to, ObjectId object) noexcept {
+        Request r(Operation::erase, to);
+        r.object = object;
+        return r;
+    }
+
+    /// A second object with the value of `object`, at the same worker.
+    static Request copy(WorkerId to, ObjectId object, const ValueType& type) noexcept {
+        Request r(Operation::copy, to);
+        r.object = object;
+        r.type = &type;
+        return r;
+    }
+
+    /// Object `object` from worker `to` straight to worker `destination`.
+    static Request forward(WorkerId to, ObjectId object, const ValueType& type, WorkerId destination) noexcept {
+        Request r(Operation::forward, to);
+        r.object = object;
+        r.type = &type;
+        r.destination = destination;
+        return r;
+    }
+
+    static Request execute(WorkerId to, const detail::Task& task) noexcept {
+        Request r(Operation::execute, to);
+        r.task = &task;
+        return r;
+    }
+
+    static Request count(WorkerId to) noexcept { return Request(Operation::count, to); }
+    static Request list(WorkerId to) noexcept { return Request(Operation::list, to); }
+
+private:
+    Request(Operation op, WorkerId worker) noexcept : operation(op), to(worker) {}
+};
+
+struct Reply {
+    ObjectId object = 0;             ///< store, copy, forward, execute: the new object (0 if none)
+    Bytes payload;                   ///< fetch: the value's bytes
+    std::size_t moved_bytes = 0;     ///< forward: the bytes that crossed
+    std::size_t count = 0;           ///< count
+    std::vector<ObjectInfo> objects; ///< list
+};
+
+} // namespace fedpp

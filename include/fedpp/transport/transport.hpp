@@ -1,0 +1,49 @@
+// fedpp: Transport, how requests reach workers.
+//
+// A Federation owns one Transport. Every request to a worker (see
+// request.hpp) passes through the federation's seam, which logs the values
+// that cross and calls Transport::deliver. The in-process transport gives
+// each worker an ObjectStore in this process; a transport that crosses
+// processes ships the same requests and replies as bytes (fedpp::grpc).
+//
+// Writing a transport: implement the three functions below. deliver()
+// handles every Operation:
+//   store    decode request.payload as *request.type into worker `to`'s
+//            store; reply.object is the new object's id
+//   fetch    encode the object into reply.payload and delete it there
+//   erase    delete it (no error if it is already gone)
+//   copy     a second object with the same value; reply.object
+//   forward  move the object from `to` to `destination` directly (never
+//            through the caller), delete it at `to` once it is stored at
+//            the destination; reply.object is its id there, and
+//            reply.moved_bytes the size of its encoding
+//   execute  run request.task on the objects it names; reply.object is the
+//            stored result (0 if none)
+//   count, list   what the worker holds
+// Failures are exceptions derived from fedpp::Error (RemoteObjectError for
+// a missing worker or object). ObjectStore (object_store.hpp) implements
+// every operation but forward for one worker, for transports that host
+// workers in their own process.
+#pragma once
+
+#include "fedpp/transport/request.hpp"
+
+#include <string>
+
+namespace fedpp {
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    /// Creates the endpoint of worker `id`, named `name`. A trusted worker
+    /// aggregates: expect many threads to send to it at once.
+    virtual void attach(WorkerId id, std::string name, bool trusted) = 0;
+    /// Removes worker `id`: later requests to it fail with
+    /// RemoteObjectError, except erase, which its pointers still send when
+    /// they go.
+    virtual void detach(WorkerId id) noexcept = 0;
+    /// Handles `request` at worker request.to and returns the reply.
+    virtual Reply deliver(const Request& request) = 0;
+};
+
+} // namespace fedpp

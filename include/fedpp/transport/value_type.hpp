@@ -1,0 +1,90 @@
+// fedpp: how a stored value is turned into bytes and back, type-erased.
+//
+// A worker's store holds values of many types; each knows its ValueType
+// (its Codec's type name and the functions that encode and decode it), so
+// that a store, a transport or a server can move values as bytes without
+// knowing their C++ types.
+#pragma once
+
+#include "fedpp/base/block_cache.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/base/function_ref.hpp"
+#include "fedpp/io/codec.hpp"
+
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <span>
+#include <string>
+#include <utility>
+
+namespace fedpp {
+
+namespace detail {
+class RemoteObject;
+} // namespace detail
+
+/// A value type that can be stored at a worker: its Codec's type name and
+/// how to encode and decode it. One static object per C++ type, so two
+/// ValueTypes are the same type when they are the same object or have the
+/// same name.
+struct ValueType {
+    std::string name;
+    /// `what` names the bytes for error messages; built only on an error.
+    std::unique_ptr<detail::RemoteObject> (*decode)(std::span<const std::byte> bytes, detail::LazyText what);
+    Bytes (*encode)(const detail::RemoteObject& object);
+
+    [[nodiscard]] bool same_as(const ValueType& other) const noexcept {
+        return this == &other || name == other.name;
+    }
+};
+
+namespace detail {
+
+/// A value in a worker's store.
+class RemoteObject {
+public:
+    virtual ~RemoteObject() = default;
+    [[nodiscard]] virtual const ValueType& type() const noexcept = 0;
+
+    // Stored values come and go at every request (run() stores a loss that
+    // the next get() deletes), so their memory comes from the per-thread
+    // BlockCache. The virtual destructor makes delete pass the stored
+    // type's size. Over-aligned value types use the global aligned forms.
+    static void* operator new(std::size_t bytes) { return BlockCache::allocate(bytes); }
+    static void operator delete(void* block, std::size_t bytes) noexcept { BlockCache::deallocate(block, bytes); }
+    static void* operator new(std::size_t bytes, std::align_val_t alignment) {
+        return ::operator new(bytes, alignment);
+    }
+    static void operator delete(void* block, std::align_val_t alignment) noexcept {
+        ::operator delete(block, alignment);
+    }
+};
+
+template <class T>
+class RemoteValue;
+
+/// The ValueType of T.
+template <Serializable T>
+const ValueType& value_type() {
+    static const ValueType type{
+        type_name_of<T>(),
+        [](std::span<const std::byte> bytes, LazyText what) -> std::unique_ptr<RemoteObject> {
+            return std::make_unique<RemoteValue<T>>(from_bytes<T>(bytes, what));
+        },
+        [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
+    };
+    return type;
+}
+
+template <class T>
+class RemoteValue final : public RemoteObject {
+public:
+    explicit RemoteValue(T v) : value(std::move(v)) {}
+    [[nodiscard]] const ValueType& type() const noexcept override { return value_type<T>(); }
+    T value;
+};
+
+} // namespace detail
+
+} // namespace fedpp

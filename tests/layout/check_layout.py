@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Checks the size limits of fedpp's headers: no file under include/ over
+MAX_FILE_LINES lines, and no function (free, member, or lambda body) over
+MAX_FUNCTION_LINES lines, counted from the line of its opening brace to the
+line of its closing brace.
+
+Functions are found by libclang (Debian's python3-clang-14), which parses
+each header as C++20 with fedpp's and Eigen's include paths, so templates,
+lambdas and out-of-line member definitions are all seen.
+
+    check_layout.py <repository root> [<eigen include dir>]
+
+Exits 0 when every limit holds, 1 otherwise, and 77 (ctest's "skipped")
+when libclang's bindings are not installed.
+"""
+import pathlib
+import sys
+
+MAX_FILE_LINES = 350
+MAX_FUNCTION_LINES = 60
+
+# The layers, bottom up (README, "Architecture"): a header may include
+# headers of its own layer and of the layers below it, never above. The
+# umbrella headers at include/fedpp/ may include anything.
+LAYERS = ['base', 'autograd', 'tensor', 'nn', 'optim', 'data', 'training', 'io', 'transport', 'located',
+          'aggregation', 'federated']
+
+FUNCTION_KINDS = None  # set after importing clang
+
+
+def function_kinds(ci):
+    k = ci.CursorKind
+    return {k.FUNCTION_DECL, k.CXX_METHOD, k.CONSTRUCTOR, k.DESTRUCTOR, k.FUNCTION_TEMPLATE,
+            k.CONVERSION_FUNCTION, k.LAMBDA_EXPR}
+
+
+def body_of(cursor, ci):
+    for child in cursor.get_children():
+        if child.kind == ci.CursorKind.COMPOUND_STMT:
+            return child
+    return None
+
+
+def long_functions(path, root, eigen, ci):
+    index = ci.Index.create()
+    args = ['-x', 'c++', '-std=c++20', '-I', str(root / 'include'), '-isystem', eigen]
+    unit = index.parse(str(path), args=args, options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES * 0)
+    errors = [d for d in unit.diagnostics if d.severity >= ci.Diagnostic.Error]
+    if errors:
+        return None, [str(e) for e in errors[:5]]
+    found = []
+    kinds = function_kinds(ci)
+    stack = [unit.cursor]
+    while stack:
+        cursor = stack.pop()
+        for child in cursor.get_children():
+            if child.location.file is None or pathlib.Path(child.location.file.name).resolve() != path.resolve():
+                continue
+            stack.append(child)
+            if child.kind in kinds:
+                body = body_of(child, ci)
+                if body is None:
+                    continue
+                lines = body.extent.end.line - body.extent.start.line + 1
+                if lines > MAX_FUNCTION_LINES:
+                    name = child.spelling or '<lambda>'
+                    found.append((child.location.line, name, lines))
+    return sorted(set(found)), []
+
+
+def layer_of(relative):
+    parts = relative.parts  # ('include', 'fedpp', '<layer>', ...)
+    return parts[2] if len(parts) > 3 else None
+
+
+def upward_includes(path, relative):
+    """The includes of fedpp headers from a higher layer than this file's."""
+    own = layer_of(relative)
+    if own is None:
+        return []
+    if own not in LAYERS:
+        return [f'{relative}: folder {own!r} is not a known layer']
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line.startswith('#include "fedpp/'):
+            continue
+        target = line.split('"')[1].split('/')
+        layer = target[1] if len(target) > 2 else None
+        if layer is None or layer not in LAYERS:
+            found.append(f'{relative}:{number}: includes {line.split(chr(34))[1]}, which is not in a layer')
+        elif LAYERS.index(layer) > LAYERS.index(own):
+            found.append(f'{relative}:{number}: {own}/ includes {layer}/, a layer above it')
+    return found
+
+
+def main():
+    root = pathlib.Path(sys.argv[1]).resolve()
+    eigen = sys.argv[2] if len(sys.argv) > 2 else '/usr/include/eigen3'
+    try:
+        import clang.cindex as ci
+    except ImportError:
+        print('SKIPPED: libclang\'s Python bindings are missing (Debian: apt-get install python3-clang-14)')
+        return 77
+    problems = []
+    headers = sorted((root / 'include').rglob('*.hpp'))
+    if not headers:
+        problems.append('no headers found under ' + str(root / 'include'))
+    for path in headers:
+        relative = path.relative_to(root)
+        problems.extend(upward_includes(path, relative))
+        count = len(path.read_text().splitlines())
+        if count > MAX_FILE_LINES:
+            problems.append(f'{relative}: {count} lines (at most {MAX_FILE_LINES})')
+        functions, errors = long_functions(path, root, eigen, ci)
+        if errors:
+            problems.append(f'{relative}: does not parse on its own: ' + '; '.join(errors))
+            continue
+        for line, name, lines in functions:
+            problems.append(f'{relative}:{line}: {name} is {lines} lines (at most {MAX_FUNCTION_LINES})')
+    for problem in problems:
+        print(problem)
+    print(f'checked {len(headers)} headers (sizes, functions, layers): {len(problems)} problems')
+    return 1 if problems else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
