@@ -195,6 +195,13 @@ TEST_CASE("Gaussian noise is fixed by the generator's seed, and zero noise draws
     privacy::add_gaussian_noise(first, 0.0, a);
     CHECK(a == before);
     CHECK(fedpp::to_bytes(first) == fedpp::to_bytes(second));
+    // The first value's draw is Generator::normal()'s from the same state.
+    LinearD zero(Matrix::Zero(1, 1), Matrix::Zero(1, 1));
+    fedpp::Generator c(31);
+    fedpp::Generator d(31);
+    privacy::add_gaussian_noise(zero, 1.0, c);
+    CHECK(zero.weight().value()(0, 0) == d.normal());
+    CHECK(zero.bias().value()(0, 0) != zero.weight().value()(0, 0));
     CHECK_THROWS_AS(privacy::add_gaussian_noise(first, -1.0, a), fedpp::ArgumentError);
     CHECK_THROWS_AS(privacy::add_gaussian_noise(first, std::numeric_limits<double>::quiet_NaN(), a),
                     fedpp::ArgumentError);

@@ -27,6 +27,34 @@
 
 namespace fedpp::detail {
 
+/// The sum of the squares of n values, in double: four running sums, which
+/// the processor keeps in flight at once (Eigen's cast-then-squaredNorm is
+/// several times slower on floats), then added pairwise. Every term is >= 0,
+/// so nothing cancels: the relative error is below (n / 4) 2^-53.
+template <class T>
+double sum_of_squares(const T* values, Index n) noexcept {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    Index i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const auto a = static_cast<double>(values[i]);
+        const auto b = static_cast<double>(values[i + 1]);
+        const auto c = static_cast<double>(values[i + 2]);
+        const auto d = static_cast<double>(values[i + 3]);
+        s0 += a * a;
+        s1 += b * b;
+        s2 += c * c;
+        s3 += d * d;
+    }
+    for (; i < n; ++i) {
+        const auto a = static_cast<double>(values[i]);
+        s0 += a * a;
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
 /// Multiplies every parameter of `model` by `factor`, in double precision
 /// and rounded once to the model's scalar type.
 template <nn::Model M>
@@ -72,7 +100,7 @@ template <nn::Model M>
 [[nodiscard]] double l2_norm(const M& model) {
     double sum = 0;
     for (const auto& p : model.parameters()) {
-        sum += p.value().template cast<double>().squaredNorm();
+        sum += detail::sum_of_squares(p.value().data(), p.size());
     }
     return std::isfinite(sum) ? std::sqrt(sum) : detail::rescaled_l2_norm(model);
 }

@@ -4,9 +4,11 @@
 //
 // Adds an independent N(0, stddev^2) draw to every parameter value of a
 // model: parameter tensors in order, each tensor's values in storage
-// order, each draw from fedpp::Generator::normal() (Box-Muller on the
-// generator's 53-bit uniforms), added in double precision and rounded once
-// to the model's scalar type. The generator's seed therefore fixes the
+// order, drawn from a fedpp::Generator by Box-Muller on pairs of its 53-bit
+// uniforms (u1, u2): sqrt(-2 log u1) cos(2 pi u2), as Generator::normal()
+// draws, then its twin sqrt(-2 log u1) sin(2 pi u2) for the next value (an
+// odd count's last twin is dropped), added in double precision and rounded
+// once to the model's scalar type. The generator's seed therefore fixes the
 // noise bit for bit on every standard library, and a run resumed from a
 // checkpoint that holds the generator's state draws the same noise.
 //
@@ -38,7 +40,27 @@
 #include "fedpp/random.hpp"
 
 #include <cmath>
+#include <numbers>
 #include <string>
+#include <tuple>
+#include <utility>
+
+namespace fedpp::detail {
+
+/// Two independent standard normals from two uniforms of `generator`: the
+/// cosine half of Box-Muller (what Generator::normal() returns) and the sine
+/// half, which normal() discards. Half the logarithms and square roots.
+[[nodiscard]] inline std::pair<double, double> normal_pair(Generator& generator) {
+    double u1 = generator.uniform01();
+    while (u1 <= 0.0) {
+        u1 = generator.uniform01();
+    }
+    const double radius = std::sqrt(-2.0 * std::log(u1));
+    const double angle = 2 * std::numbers::pi * generator.uniform01();
+    return {radius * std::cos(angle), radius * std::sin(angle)};
+}
+
+} // namespace fedpp::detail
 
 namespace fedpp::privacy {
 
@@ -55,11 +77,18 @@ void add_gaussian_noise(M& model, double stddev, Generator& generator) {
         return;
     }
     using T = typename M::scalar_type;
+    bool have_twin = false;
+    double twin = 0;
     for (auto& p : model.parameters()) {
         T* values = p.value().data();
         const Index size = p.size();
         for (Index i = 0; i < size; ++i) {
-            values[i] = static_cast<T>(static_cast<double>(values[i]) + stddev * generator.normal());
+            double draw = twin;
+            if (!have_twin) {
+                std::tie(draw, twin) = detail::normal_pair(generator);
+            }
+            have_twin = !have_twin;
+            values[i] = static_cast<T>(static_cast<double>(values[i]) + stddev * draw);
         }
     }
 }
