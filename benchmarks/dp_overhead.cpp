@@ -1,0 +1,137 @@
+// What client-level differential privacy adds to a FedAvg round on the 2NN
+// (784-200-200-10, ReLU, 199,210 float parameters), read against a
+// plaintext round of the same shape. The goal: under 5%.
+//
+//   dp_overhead/clip_and_noise/clients:N/examples:E   the DP work of one round
+//       at the aggregator, for N clients: per client, update = trained -
+//       global (privacy::model_update) and privacy::clip_l2 (norm, scale,
+//       norm again), added with its weight to the round's sum; per round,
+//       privacy::noised_estimate (199,210 Box-Muller draws from
+//       fedpp::Generator, then the fixed denominator) added to the global
+//       model. The clients' "trained" models are fixed perturbations of the
+//       global one, prepared before timing (the training is the other
+//       benchmark's business).
+//   dp_overhead/plaintext_round/clients:N/examples:E  one run_round() of
+//       federated::FederatedAveraging, one thread, N clients (C = 1) of E
+//       synthetic MNIST-shaped examples each (uniform pixels, random
+//       labels: the cost of training does not depend on the values), E = 1
+//       epoch, B = 10, lr 0.1, evaluated on 10,000 such examples, as an
+//       MNIST round is.
+//
+// Two shapes with the same 6,000 training examples a round: 10 clients of
+// 600 (McMahan et al. 2017's MNIST, C = 0.1 of 100) and 100 clients of 60
+// (DP wants many clients: the per-client work grows with N).
+// The plaintext round already sums the updates with their weights, so the
+// weighted addition is counted in both (a slight overstatement of DP's
+// share). The ratio of the two rows is the overhead.
+//
+// A standalone program, not part of scripts/run_benchmarks.sh:
+//     cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_BENCHMARKS=ON -DFEDPP_BUILD_TESTS=OFF
+//     cmake --build build-bench --target fedpp_dp_overhead && ./build-bench/benchmarks/fedpp_dp_overhead
+#include <fedpp/federated.hpp>
+#include <fedpp/privacy/clipping.hpp>
+#include <fedpp/privacy/dp_estimator.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+using T = float;
+using Model = fedpp::nn::Sequential<T>;
+using Dataset = fedpp::data::Dataset<T>;
+constexpr std::uint64_t seed = 14;
+
+Model two_nn(fedpp::Generator& generator) {
+    return Model(fedpp::nn::Linear<T>(784, 200, generator), fedpp::nn::ReLU{},
+                 fedpp::nn::Linear<T>(200, 200, generator), fedpp::nn::ReLU{},
+                 fedpp::nn::Linear<T>(200, 10, generator));
+}
+
+Dataset synthetic(fedpp::Index examples, fedpp::Generator& generator) {
+    fedpp::Matrix<T> features(examples, 784);
+    for (fedpp::Index i = 0; i < features.size(); ++i) {
+        features.data()[i] = static_cast<T>(generator.uniform01());
+    }
+    std::vector<std::int32_t> labels(static_cast<std::size_t>(examples));
+    for (auto& label : labels) {
+        label = static_cast<std::int32_t>(generator.below(10));
+    }
+    return Dataset(std::move(features), std::move(labels), 10);
+}
+
+void clip_and_noise(benchmark::State& state) {
+    const auto clients = static_cast<std::size_t>(state.range(0));
+    const auto examples = static_cast<std::size_t>(state.range(1));
+    fedpp::Generator generator(seed);
+    Model global = two_nn(generator);
+    std::vector<Model> trained; // global + a small perturbation, one per client
+    for (std::size_t k = 0; k < clients; ++k) {
+        trained.push_back(global.copy());
+        fedpp::privacy::add_gaussian_noise(trained.back(), 0.01, generator);
+    }
+    const std::vector<std::size_t> counts(clients, examples);
+    const auto weights = fedpp::privacy::client_weights(fedpp::privacy::Estimator::weighted, counts, 600);
+    const double q = 0.1;
+    const double denominator = fedpp::privacy::fixed_denominator(q, std::vector<double>(10 * clients, weights[0]));
+    const double clip = 0.5;
+    const double z = 1.0;
+    fedpp::WeightedSum<Model> sum(global);
+    for (auto _ : state) {
+        sum.reset();
+        for (std::size_t k = 0; k < clients; ++k) {
+            Model update = fedpp::privacy::model_update(trained[k], global);
+            benchmark::DoNotOptimize(fedpp::privacy::clip_l2(update, clip));
+            sum.add(update, weights[k]);
+        }
+        const Model estimate = fedpp::privacy::noised_estimate(sum.sum(), z * clip, denominator, generator);
+        Model next = global.copy();
+        const auto to = next.parameters();
+        const auto from = estimate.parameters();
+        for (std::size_t p = 0; p < to.size(); ++p) {
+            auto target = to[p];
+            target.value() += from[p].value();
+        }
+        benchmark::DoNotOptimize(next);
+    }
+    state.counters["parameters"] = static_cast<double>(fedpp::nn::parameter_count(global));
+}
+
+void plaintext_round(benchmark::State& state) {
+    const auto clients = static_cast<std::size_t>(state.range(0));
+    const auto examples = static_cast<fedpp::Index>(state.range(1));
+    fedpp::Generator generator(seed);
+    std::vector<Dataset> client_data;
+    for (std::size_t k = 0; k < clients; ++k) {
+        client_data.push_back(synthetic(examples, generator));
+    }
+    fedpp::federated::Config config;
+    config.rounds = 1'000'000; // run_round() is called directly
+    config.client_fraction = 1.0;
+    config.threads = 1;
+    config.seed = seed;
+    config.local.epochs = 1;
+    config.local.batch_size = 10;
+    config.local.learning_rate = 0.1;
+    fedpp::federated::FederatedAveraging<Model> run(two_nn(generator), client_data, synthetic(10'000, generator),
+                                                     config);
+    run.run_round(); // warm-up: the first round allocates the clients' stores
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(run.run_round().test_accuracy);
+    }
+}
+
+void shapes(benchmark::internal::Benchmark* benchmark) {
+    benchmark->ArgNames({"clients", "examples"})->Args({10, 600})->Args({100, 60});
+    benchmark->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+} // namespace
+
+BENCHMARK(clip_and_noise)->Name("dp_overhead/clip_and_noise")->Apply(shapes);
+BENCHMARK(plaintext_round)->Name("dp_overhead/plaintext_round")->Apply(shapes);
+
+BENCHMARK_MAIN();
