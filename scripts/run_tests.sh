@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
 # zlib1g-dev: gzip data sets and checkpoint checksums.
-require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev
+# libssl-dev: OpenSSL 3 for secure aggregation (fedpp::secure_aggregation, optional).
+require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev libssl-dev
 
 if [ "${1:-}" = "--sanitize" ]; then
     cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_TESTS=ON \

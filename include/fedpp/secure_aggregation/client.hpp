@@ -102,7 +102,7 @@ public:
             return std::nullopt;
         }
         try {
-            return std::visit([this](const auto& m) { return ClientMessage(step(m)); }, message);
+            return std::visit([&](const auto& m) { return ClientMessage(step(m)); }, message);
         } catch (const Error& e) { // SecureAggregationError, CryptoError (a low-order key), ArgumentError
             abort_with(e.what());
             return Abort{abort_reason_};
