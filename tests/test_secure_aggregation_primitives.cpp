@@ -297,3 +297,14 @@ TEST_CASE("secagg graphs: a cycle loses connectivity when two non-adjacent clien
     members[after] = false;
     CHECK_FALSE(cycle.connected(members));
 }
+
+TEST_CASE("secagg graphs: the degree that survives a dropout rate", "[secagg]") {
+    // Checked against the exact binomial tails (computed separately): with 500
+    // clients and a failure chance of 1e-6, 10% dropout needs degree 36 and
+    // 30% needs 204; the complete graph when nothing smaller will do.
+    CHECK(NeighbourGraph::degree_for(500, 0.10, 1e-6) == 36);
+    CHECK(NeighbourGraph::degree_for(500, 0.30, 1e-6) == 204);
+    CHECK(NeighbourGraph::degree_for(500, 0.05, 1e-6) == 24);
+    CHECK(NeighbourGraph::degree_for(20, 0.30, 1e-6) == 19);
+    CHECK(NeighbourGraph::degree_for(500, 0.0, 1e-6) == 2);
+}

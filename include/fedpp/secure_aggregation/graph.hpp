@@ -20,6 +20,7 @@
 #include "fedpp/secure_aggregation/types.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
@@ -113,8 +114,43 @@ public:
         return count == static_cast<std::size_t>(std::count(members.begin(), members.end(), true));
     }
 
+    /// The smallest even degree k (with the majority threshold k / 2 + 1)
+    /// for which, if each client drops out independently with probability
+    /// `dropout_rate`, the chance that some client is left with fewer than
+    /// t answering neighbours is at most `failure_probability` (union
+    /// bound over the clients); clients - 1 (the complete graph) if no
+    /// smaller degree will do. This is about robustness only: the security
+    /// of a sparse graph also needs k = O(log n) large enough that no
+    /// client's neighbourhood is mostly corrupt (Bell et al.).
+    static std::uint32_t degree_for(std::uint32_t clients, double dropout_rate, double failure_probability) {
+        check_clients(clients);
+        for (std::uint32_t k = 2; k < clients - 1; k += 2) {
+            if (static_cast<double>(clients) * binomial_below(k, 1 - dropout_rate, k / 2 + 1) <= failure_probability) {
+                return k;
+            }
+        }
+        return clients - 1;
+    }
+
 private:
     explicit NeighbourGraph(std::uint32_t clients) : neighbours_(clients) {}
+
+    /// P(Binomial(trials, p) < count), summed in log space.
+    static double binomial_below(std::uint32_t trials, double p, std::uint32_t count) {
+        if (p <= 0) {
+            return 1;
+        }
+        if (p >= 1) {
+            return 0;
+        }
+        double sum = 0;
+        for (std::uint32_t i = 0; i < count && i <= trials; ++i) {
+            const double log_term = std::lgamma(trials + 1.0) - std::lgamma(i + 1.0) - std::lgamma(trials - i + 1.0) +
+                                    i * std::log(p) + (trials - i) * std::log1p(-p);
+            sum += std::exp(log_term);
+        }
+        return sum;
+    }
 
     static void check_clients(std::uint32_t clients) {
         if (clients < 2) {
