@@ -29,6 +29,7 @@
 #include <memory>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace {
@@ -53,37 +54,72 @@ std::size_t plaintext_update_bytes(std::size_t m) {
         .size();
 }
 
+/// One benchmark's session: the parameters, the graph, and who drops out.
+struct Setting {
+    Config config;
+    NeighbourGraph graph;
+    LocalSessionOptions options;
+    std::size_t parameters;
+};
+
 /// Arguments: clients, parameters, dropout percent, degree (0: complete graph).
-void secure(benchmark::State& state) {
+Setting make_setting(const benchmark::State& state) {
     const auto n = static_cast<std::uint32_t>(state.range(0));
-    const auto m = static_cast<std::size_t>(state.range(1));
     const auto dropout_percent = static_cast<std::uint32_t>(state.range(2));
     const auto degree = state.range(3) == 0 ? n - 1 : static_cast<std::uint32_t>(state.range(3));
-    const FixedPointEncoding encoding; // clipping range 8, 2^18 steps per unit, modulus 2^32
-    encoding.check_clients(n);
     OsRandom os;
     Config config;
     config.clients = n;
     config.degree = degree;
     config.threshold = majority_threshold(degree);
-    config.vector_length = FixedPointEncoding::words_for(m);
+    config.vector_length = FixedPointEncoding::words_for(static_cast<std::size_t>(state.range(1)));
     os.fill(config.session_id);
-    const NeighbourGraph graph = NeighbourGraph::random_harary(n, degree, os);
-
+    Setting setting{config, NeighbourGraph::random_harary(n, degree, os), {}, static_cast<std::size_t>(state.range(1))};
     std::vector<ClientId> order(n);
     std::iota(order.begin(), order.end(), 0u);
     std::shuffle(order.begin(), order.end(), std::mt19937(n + dropout_percent));
-    LocalSessionOptions options;
-    options.drop_round.assign(n, 4);
+    setting.options.drop_round.assign(n, 4);
     for (std::uint32_t i = 0; i < n * dropout_percent / 100; ++i) {
-        options.drop_round[order[i]] = 2;
+        setting.options.drop_round[order[i]] = 2;
     }
+    return setting;
+}
 
+void report_counters(benchmark::State& state, const Setting& setting, const LocalSessionReport& report,
+                     const std::vector<double>& encode_seconds) {
+    const std::uint32_t n = setting.config.clients;
+    double client_total = 0, client_max = 0, up = 0, down = 0;
+    std::size_t finished = 0;
+    for (ClientId c = 0; c < n; ++c) {
+        const double seconds = report.client_seconds[c] + encode_seconds[c];
+        client_total += seconds;
+        client_max = std::max(client_max, seconds);
+        if (setting.options.drop_round[c] > 3) {
+            up += static_cast<double>(report.bytes_sent[c]);
+            down += static_cast<double>(report.bytes_received[c]);
+            ++finished;
+        }
+    }
+    const double plaintext = static_cast<double>(plaintext_update_bytes(setting.parameters));
+    state.counters["client_ms_mean"] = 1e3 * client_total / n;
+    state.counters["client_ms_max"] = 1e3 * client_max;
+    state.counters["up_bytes"] = up / static_cast<double>(finished);
+    state.counters["down_bytes"] = down / static_cast<double>(finished);
+    state.counters["up_ratio"] = up / static_cast<double>(finished) / plaintext;
+    state.counters["contributors"] = static_cast<double>(report.sum->contributors.size());
+    state.counters["degree"] = setting.config.degree;
+    state.counters["threshold"] = setting.config.threshold;
+}
+
+void secure(benchmark::State& state) {
+    const Setting setting = make_setting(state);
+    const FixedPointEncoding encoding; // clipping range 8, 2^18 steps per unit, modulus 2^32
+    encoding.check_clients(setting.config.clients);
     for (auto _ : state) {
-        std::vector<double> encode_seconds(n, 0);
-        std::vector<std::uint32_t> expected(config.vector_length, 0);
+        std::vector<double> encode_seconds(setting.config.clients, 0);
+        std::vector<std::uint32_t> expected(setting.config.vector_length, 0);
         auto input_of = [&](ClientId c) {
-            const auto values = update_of(c, m);
+            const auto values = update_of(c, setting.parameters);
             const auto start = std::chrono::steady_clock::now();
             auto words = encoding.encode(std::span<const float>(values), weight_of(c));
             encode_seconds[c] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -92,34 +128,16 @@ void secure(benchmark::State& state) {
             }
             return words;
         };
-        LocalSession session(config, graph, [](ClientId) { return std::make_unique<OsRandom>(); });
-        const LocalSessionReport report = session.run(input_of, options);
+        LocalSession session(setting.config, setting.graph, [](ClientId) { return std::make_unique<OsRandom>(); });
+        const LocalSessionReport report = session.run(input_of, setting.options);
         if (!report.sum || report.sum->words != expected) {
-            state.SkipWithError(report.error ? report.error->what() : "the unmasked sum is wrong");
+            static std::string message; // Google Benchmark keeps the pointer
+            message = report.error ? report.error->what() : "the unmasked sum is wrong";
+            state.SkipWithError(message.c_str());
             return;
         }
         state.SetIterationTime(report.server_seconds);
-
-        double client_total = 0, client_max = 0, up = 0, down = 0;
-        std::size_t finished = 0;
-        for (ClientId c = 0; c < n; ++c) {
-            const double seconds = report.client_seconds[c] + encode_seconds[c];
-            client_total += seconds;
-            client_max = std::max(client_max, seconds);
-            if (options.drop_round[c] > 3) {
-                up += static_cast<double>(report.bytes_sent[c]);
-                down += static_cast<double>(report.bytes_received[c]);
-                ++finished;
-            }
-        }
-        state.counters["client_ms_mean"] = 1e3 * client_total / n;
-        state.counters["client_ms_max"] = 1e3 * client_max;
-        state.counters["up_bytes"] = up / static_cast<double>(finished);
-        state.counters["down_bytes"] = down / static_cast<double>(finished);
-        state.counters["up_ratio"] = up / static_cast<double>(finished) / static_cast<double>(plaintext_update_bytes(m));
-        state.counters["contributors"] = static_cast<double>(report.sum->contributors.size());
-        state.counters["degree"] = degree;
-        state.counters["threshold"] = config.threshold;
+        report_counters(state, setting, report, encode_seconds);
     }
 }
 

@@ -157,6 +157,22 @@ TEST_CASE("secagg Shamir: any t of n shares rebuild the secret", "[secagg]") {
     }
 }
 
+TEST_CASE("secagg Shamir: cached Lagrange coefficients are reused only for the same holders", "[secagg]") {
+    std::mt19937 gen(2);
+    SeededRandom random(10);
+    const std::vector<std::uint32_t> xs{3, 1, 4, 15, 9};
+    LagrangeCache cache;
+    for (int secret_index = 0; secret_index < 4; ++secret_index) {
+        const auto secret = random_bytes(32, gen);
+        auto shares = ShamirSecretSharing::share(secret, 3, xs, random);
+        if (secret_index % 2 == 1) {
+            std::rotate(shares.begin(), shares.begin() + 2, shares.end()); // other holders answer
+        }
+        CHECK(ShamirSecretSharing::reconstruct(shares, 3, 32, &cache) == secret);
+        CHECK(cache.xs == std::vector<std::uint32_t>{shares[0].x, shares[1].x, shares[2].x});
+    }
+}
+
 TEST_CASE("secagg Shamir: secrets of any length, including all-ones bytes", "[secagg]") {
     SeededRandom random(12);
     const std::vector<std::uint32_t> xs{5, 9, 1000000, 2147483658u}; // the largest x is p - 1

@@ -36,6 +36,14 @@ struct ShamirShare {
     friend bool operator==(const ShamirShare&, const ShamirShare&) = default;
 };
 
+/// The Lagrange coefficients last used by reconstruct(): rebuilding many
+/// secrets from shares at the same x-coordinates (the same holders
+/// answered) computes them once.
+struct LagrangeCache {
+    std::vector<std::uint32_t> xs;
+    std::vector<std::uint32_t> coefficients;
+};
+
 class ShamirSecretSharing {
 public:
     static constexpr std::uint64_t prime = 2147483659ULL; // 2^31 + 11
@@ -83,7 +91,7 @@ public:
     /// different secrets, or corrupted ones: detected only when the
     /// interpolated pieces do not fit in 31 bits).
     static std::vector<std::uint8_t> reconstruct(std::span<const ShamirShare> shares, std::size_t threshold,
-                                                 std::size_t secret_bytes) {
+                                                 std::size_t secret_bytes, LagrangeCache* cache = nullptr) {
         if (threshold < 1 || shares.size() < threshold) {
             throw ArgumentError("ShamirSecretSharing::reconstruct: " + std::to_string(shares.size()) +
                                 " shares, " + std::to_string(threshold) + " needed");
@@ -102,7 +110,13 @@ public:
                                     " is not a share of a " + std::to_string(secret_bytes) + "-byte secret");
             }
         }
-        const std::vector<std::uint32_t> lagrange = lagrange_at_zero(xs);
+        LagrangeCache local;
+        LagrangeCache& lagrange_cache = cache != nullptr ? *cache : local;
+        if (lagrange_cache.xs != xs) {
+            lagrange_cache.coefficients = lagrange_at_zero(xs);
+            lagrange_cache.xs = xs;
+        }
+        const std::vector<std::uint32_t>& lagrange = lagrange_cache.coefficients;
         std::vector<std::uint32_t> pieces(piece_count, 0);
         for (std::size_t p = 0; p < piece_count; ++p) {
             std::uint64_t sum = 0;
@@ -115,8 +129,9 @@ public:
     }
 
     /// reconstruct() of a 32-byte secret.
-    static Secret32 reconstruct_secret(std::span<const ShamirShare> shares, std::size_t threshold) {
-        std::vector<std::uint8_t> bytes = reconstruct(shares, threshold, key_size);
+    static Secret32 reconstruct_secret(std::span<const ShamirShare> shares, std::size_t threshold,
+                                       LagrangeCache* cache = nullptr) {
+        std::vector<std::uint8_t> bytes = reconstruct(shares, threshold, key_size, cache);
         Secret32 secret(std::span<const std::uint8_t, key_size>(bytes.data(), key_size));
         OPENSSL_cleanse(bytes.data(), bytes.size());
         return secret;
