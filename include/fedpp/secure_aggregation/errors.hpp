@@ -29,10 +29,8 @@ enum class Failure {
     /// With a sparse (SecAgg+) graph, the surviving clients do not form one
     /// connected group, so unmasking would reveal partial sums.
     disconnected_survivors,
-    /// A message broke the protocol (this side aborted).
+    /// A message broke the protocol, or a call came out of turn.
     protocol_violation,
-    /// The other side sent an Abort.
-    aborted_by_peer,
 };
 
 inline std::string_view to_string(Failure failure) noexcept {
@@ -42,7 +40,6 @@ inline std::string_view to_string(Failure failure) noexcept {
     case Failure::inconsistent_shares: return "inconsistent shares";
     case Failure::disconnected_survivors: return "disconnected survivors";
     case Failure::protocol_violation: return "protocol violation";
-    case Failure::aborted_by_peer: return "aborted by peer";
     }
     return "unknown failure";
 }
