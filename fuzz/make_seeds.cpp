@@ -5,6 +5,9 @@
 
 #include <fedpp/io/checkpoint.hpp>
 #include <fedpp/federated.hpp>
+#if FEDPP_FUZZ_SECURE_AGGREGATION
+#include "secure_aggregation_session.hpp"
+#endif
 
 #include <cstdio>
 #include <cstring>
@@ -49,6 +52,24 @@ fedpp::Bytes with_selector(std::uint8_t selector, const fedpp::Bytes& bytes) {
     out.insert(out.end(), bytes.begin(), bytes.end());
     return out;
 }
+#if FEDPP_FUZZ_SECURE_AGGREGATION
+/// Secure aggregation: the real messages of each round of a small session.
+void write_secure_aggregation_seeds(const std::filesystem::path& dir) {
+    for (int round = 0; round < 4; ++round) {
+        fuzzing::SecureAggregationSession session(round);
+        const auto answer = fedpp::to_bytes(session.client0_answer);
+        write(dir / ("client_message_" + std::to_string(round)), with_selector(0, answer));
+        write(dir / ("to_server_round_" + std::to_string(round)),
+              with_selector(static_cast<std::uint8_t>(5 + round), answer));
+        if (session.to_client0) {
+            const auto request = fedpp::to_bytes(*session.to_client0);
+            write(dir / ("server_message_" + std::to_string(round)), with_selector(1, request));
+            write(dir / ("to_client_round_" + std::to_string(round)),
+                  with_selector(static_cast<std::uint8_t>(1 + round), request));
+        }
+    }
+}
+#endif
 } // namespace
 
 int main(int argc, char** argv) {
@@ -103,5 +124,9 @@ int main(int argc, char** argv) {
     };
     write_u8(root / "fuzz_mnist" / "three_images_plain", mnist_input(1, labels, images));
     write_u8(root / "fuzz_mnist" / "three_images_gzip", mnist_input(0, fuzzing::gzip(labels), fuzzing::gzip(images)));
+
+#if FEDPP_FUZZ_SECURE_AGGREGATION
+    write_secure_aggregation_seeds(root / "fuzz_secure_aggregation");
+#endif
     return 0;
 }

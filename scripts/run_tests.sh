@@ -10,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
 # zlib1g-dev: gzip data sets and checkpoint checksums.
-require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev python3 python3-clang-14
+# libssl-dev: OpenSSL 3 for secure aggregation (fedpp::secure_aggregation, optional);
+# python3-clang-14: the header-limit check (tests/layout).
+require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev libssl-dev python3 python3-clang-14
 
 if [ "${1:-}" = "--sanitize" ]; then
     cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_TESTS=ON \

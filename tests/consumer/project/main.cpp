@@ -2,6 +2,25 @@
 #include <fedpp/fedpp.hpp>
 
 #include <cstdio>
+#if FEDPP_CONSUMER_SECURE_AGGREGATION
+#include <fedpp/secure_aggregation.hpp>
+
+#include <memory>
+
+/// A session of 3 clients (fedpp::secure_aggregation, OpenSSL): the sum of 1, 2 and 3.
+static bool secure_sum_ok() {
+    fedpp::secagg::Config config;
+    config.clients = 3;
+    config.degree = 2;
+    config.threshold = 2;
+    config.vector_length = 1;
+    fedpp::secagg::LocalSession session(config, fedpp::secagg::NeighbourGraph::complete(3), [](auto) {
+        return std::make_unique<fedpp::secagg::OsRandom>();
+    });
+    const auto report = session.run([](fedpp::secagg::ClientId c) { return std::vector<std::uint32_t>{c + 1}; });
+    return report.sum && report.sum->words == std::vector<std::uint32_t>{6};
+}
+#endif
 
 using Bob = fedpp::DataOwner<"bob">;
 using Secure = fedpp::TrustedAggregator<"secure">;
@@ -29,5 +48,12 @@ int main(int argc, char** argv) {
     std::printf("consumer ok: %f %f; digits: %lld train, %lld test, %zu clients\n", static_cast<double>(out),
                 static_cast<double>(average.get().bias().value()(0, 0)), static_cast<long long>(split.train.size()),
                 static_cast<long long>(split.test.size()), clients.size());
+#if FEDPP_CONSUMER_SECURE_AGGREGATION
+    if (!secure_sum_ok()) {
+        std::fprintf(stderr, "consumer: the secure sum is wrong\n");
+        return 1;
+    }
+    std::printf("consumer: secure aggregation ok\n");
+#endif
     return 0;
 }
