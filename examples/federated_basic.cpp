@@ -51,7 +51,7 @@ int main() {
         const T loss = worker.run(local_step, remote_model, worker_data, worker_target).get();
         // Why declassify: in this workflow the model owner trains the one
         // model sequentially, so it must take each data owner's update back.
-        model = declassify(std::move(remote_model), "federated_basic: sequential training needs each update back");
+        model = declassify<"federated_basic: sequential training needs each update back">(std::move(remote_model));
         std::printf("%s: %.6f\n", worker.name().c_str(), static_cast<double>(loss));
     };
 

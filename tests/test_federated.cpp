@@ -94,14 +94,16 @@ TEST_CASE("federated averaging learns, and reports every round", "[federated]") 
     CHECK(run.client(0).object_count() == 1);
 }
 
-TEST_CASE("clients selected in a round are distinct, sorted, and never empty", "[federated]") {
+TEST_CASE("clients selected in a round are distinct, sorted, and at least min_clients", "[federated]") {
     auto config = small_config();
-    config.client_fraction = 0.01; // rounds to zero: still one client
+    config.client_fraction = 0.01; // rounds to zero: still min_clients (2) clients
     FederatedAveraging<Model> run(small_mlp(), client_sets(20, 1), blobs(10, 99), config);
     for (std::size_t round = 1; round <= 50; ++round) {
         const auto chosen = run.select_clients(round);
-        REQUIRE(chosen.size() == 1);
+        REQUIRE(chosen.size() == 2);
+        CHECK(chosen[0] < chosen[1]);
         CHECK(run.client_sizes()[chosen[0]] > 0);
+        CHECK(run.client_sizes()[chosen[1]] > 0);
     }
     config.client_fraction = 1.0;
     FederatedAveraging<Model> all(small_mlp(), client_sets(20, 1), blobs(10, 99), config);
@@ -217,6 +219,7 @@ TEST_CASE("the model owner receives only the averages and public scalars", "[fed
     FederatedAveraging<Model> run(small_mlp(), client_sets(10, 4), blobs(50, 96), config);
     run.run();
     const std::string model = fedpp::Codec<Model>::type_name();
+    const std::string average = fedpp::Codec<fedpp::Aggregate<Model>>::type_name();
     const std::string data = fedpp::Codec<Dataset>::type_name();
     std::map<std::string, std::size_t> kinds;
     for (const auto& t : run.federation().transfers().entries()) {
@@ -228,7 +231,10 @@ TEST_CASE("the model owner receives only the averages and public scalars", "[fed
                 CHECK((t.type == "f64" || t.type == "i64")); // losses and example counts only
             } else {
                 CHECK(t.from == "aggregator");
-                CHECK(t.type == model); // the averages
+                CHECK(t.type == average); // the averages ...
+                // ... each of at least the aggregator's minimum of clients
+                CHECK(t.contributions >= fedpp::min_contributions_v<fedpp::federated::Aggregator>);
+                CHECK(t.contributions == run.select_clients(1).size());
             }
         }
         if (from_client) {
@@ -241,7 +247,8 @@ TEST_CASE("the model owner receives only the averages and public scalars", "[fed
         kinds[std::string(fedpp::to_string(t.kind)) + " " + t.type] += 1;
     }
     CHECK(kinds["send " + data] == 10);
-    CHECK(kinds["get " + model] == 3); // one average per round
+    CHECK(kinds["get " + average] == 3); // one average per round
+    CHECK(kinds["get " + model] == 0);   // never a client's model
     CHECK(kinds["move " + model] == 3 * run.select_clients(1).size());
 }
 

@@ -119,18 +119,21 @@ TEST_CASE("digits: the peak memory of a round does not grow with the number of c
 #endif
 }
 
+namespace {
+// Which clients fail, and how, is decided by a hash of (round, client):
+// known in advance, so every failure can be accounted for.
+enum class Fault { none, throws, nan, infinity, wrong_shape };
+Fault fault_of(std::size_t round, std::size_t client) {
+    const std::uint64_t h = fedpp::detail::derive_seed(12345, round, client);
+    if (h % 5 != 0) {
+        return Fault::none; // 80% of the time
+    }
+    return static_cast<Fault>(1 + (h / 5) % 4);
+}
+} // namespace
+
 TEST_CASE("digits: 1,000 rounds with 20% of clients failing at random", "[digits][faults][federated]") {
-    // Which clients fail, and how, is decided by a hash of (round, client):
-    // known in advance, so every failure can be accounted for.
-    enum class Fault { none, throws, nan, infinity, wrong_shape };
-    auto fault_of = [](std::size_t round, std::size_t client) {
-        const std::uint64_t h = fedpp::detail::derive_seed(12345, round, client);
-        if (h % 5 != 0) {
-            return Fault::none; // 80% of the time
-        }
-        return static_cast<Fault>(1 + (h / 5) % 4);
-    };
-    auto faulty_update = [&](Model& model, const Dataset& data, const fedpp::training::LocalTraining& local,
+    auto faulty_update = [](Model& model, const Dataset& data, const fedpp::training::LocalTraining& local,
                              fedpp::Generator& generator, std::size_t client, std::size_t round) -> double {
         const double loss = fedpp::training::train_locally(model, data, local, generator);
         switch (fault_of(round, client)) {

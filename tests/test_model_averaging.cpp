@@ -76,6 +76,7 @@ TEST_CASE("model averaging: the model owner receives only the averages and the l
     CHECK(secure_worker.object_count() == 0);
 
     const std::string linear = Codec<nn::Linear<double>>::type_name();
+    const std::string average = Codec<Aggregate<nn::Linear<double>>>::type_name();
     const std::string tensor = Codec<Tensor<double>>::type_name();
     std::map<std::string, int> counts; // "kind from->to type" -> how many
     for (const Transfer& t : hook.transfers().entries()) {
@@ -84,9 +85,15 @@ TEST_CASE("model averaging: the model owner receives only the averages and the l
             // What reached the model owner: scalar losses from the data
             // owners, and models only from the trusted aggregator.
             const bool loss = t.type == "f64" && (t.from == "bob" || t.from == "alice");
-            const bool average = t.type == linear && t.from == "secure_worker";
-            CHECK((loss || average));
+            const bool aggregate = t.type == average && t.from == "secure_worker";
+            CHECK((loss || aggregate));
             CHECK(t.kind == TransferKind::get); // never a declassification
+            if (t.from == "secure_worker") {
+                // Every value from the trusted location: an aggregate of
+                // at least its min_contributions data owners (Bob and Alice).
+                CHECK(t.contributions >= min_contributions_v<tutorial::Secure>);
+                CHECK(t.contributions == 2);
+            }
         }
     }
     const std::map<std::string, int> expected{
@@ -98,7 +105,7 @@ TEST_CASE("model averaging: the model owner receives only the averages and the l
         {"get alice->me f64", 50},
         {"move bob->secure_worker " + linear, 10},              // trained models, directly
         {"move alice->secure_worker " + linear, 10},
-        {"get secure_worker->me " + linear, 10},                // only the average comes back
+        {"get secure_worker->me " + average, 10},               // only the average comes back
     };
     CHECK(counts == expected);
 }

@@ -67,6 +67,22 @@ public:
     using Error::Error;
 };
 
+/// An aggregate that would combine fewer data owners' contributions (with a
+/// positive weight) than its trusted location requires: releasing it would
+/// release one data owner's values, or almost.
+class InsufficientContributionsError : public AggregationError {
+public:
+    using AggregationError::AggregationError;
+};
+
+/// A computation run at a worker threw an exception that is not one of
+/// fedpp's: what() is the computation's own message. (Over a network, a data
+/// owner's policy may withhold it.)
+class ComputationError : public Error {
+public:
+    using Error::Error;
+};
+
 /// A data file that cannot be read as what it claims to be: missing or
 /// unreadable, not gzip or a corrupt gzip stream, truncated, a wrong magic
 /// number or dimensions, a malformed or out-of-range value. The message names

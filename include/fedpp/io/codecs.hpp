@@ -7,6 +7,7 @@
 #include "fedpp/nn/linear.hpp"
 #include "fedpp/nn/sequential.hpp"
 #include "fedpp/tensor/tensor.hpp"
+#include "fedpp/training/local_training.hpp"
 
 #include <cstdint>
 #include <string>
@@ -123,6 +124,33 @@ struct Codec<data::Dataset<T>> {
         } catch (const Error& e) {
             in.fail(std::string("not a valid data set: ") + e.what(), at);
         }
+    }
+};
+
+template <>
+struct Codec<training::LocalTraining> {
+    static std::string type_name() { return "fedpp::training::LocalTraining"; }
+    static void encode(const training::LocalTraining& local, ByteWriter& out) {
+        out.write<std::uint64_t>(local.epochs);
+        out.write<std::uint64_t>(local.batch_size);
+        out.write(local.learning_rate);
+        out.write(local.momentum);
+        out.write(local.weight_decay);
+    }
+    static training::LocalTraining decode(ByteReader& in) {
+        const std::size_t at = in.position();
+        training::LocalTraining local;
+        local.epochs = static_cast<std::size_t>(in.read<std::uint64_t>());
+        local.batch_size = static_cast<std::size_t>(in.read<std::uint64_t>());
+        local.learning_rate = in.read<double>();
+        local.momentum = in.read<double>();
+        local.weight_decay = in.read<double>();
+        try {
+            local.validate();
+        } catch (const ArgumentError& e) {
+            in.fail(std::string("not valid local training settings: ") + e.what(), at);
+        }
+        return local;
     }
 };
 

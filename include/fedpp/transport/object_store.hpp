@@ -7,6 +7,7 @@
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/function_ref.hpp"
+#include "fedpp/transport/computation.hpp"
 #include "fedpp/transport/request.hpp"
 #include "fedpp/transport/value_type.hpp"
 
@@ -14,6 +15,7 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -34,26 +36,32 @@ namespace fedpp {
 /// by one thread at a time and possibly one of thousands, has one shard.
 class ObjectStore {
 public:
-    ObjectStore(std::string name, std::size_t shard_count)
-        : name_(std::move(name)), shard_count_(std::max<std::size_t>(shard_count, 1)),
+    /// The store of worker `name`; a trusted worker's (an aggregator's) is
+    /// split into shards, for the many threads that send to it at once.
+    ObjectStore(std::string name, bool trusted, std::size_t shard_count = 1)
+        : name_(std::move(name)), trusted_(trusted), shard_count_(std::max<std::size_t>(shard_count, 1)),
           shards_(std::make_unique<Shard[]>(shard_count_)) {}
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] bool trusted() const noexcept { return trusted_; }
 
     /// Serves `request` (any operation but forward). `sender` names who sent
-    /// a stored value, for the message if it does not decode.
-    Reply handle(const Request& request, detail::LazyText sender);
+    /// a stored value, for the message if it does not decode; `contributor`
+    /// is the data owner a stored value comes from, if any.
+    Reply handle(const Request& request, detail::LazyText sender, ContributorId contributor = no_contributor);
 
     /// The encoding of object `id`, which must hold an `expected` (if given):
     /// what a transport forwarding it sends on.
     [[nodiscard]] Bytes encode(ObjectId id, const ValueType* expected) {
-        const detail::RemoteObject& object = find(id, expected);
+        const detail::RemoteObject& object = *find(id, expected).object;
         return object.type().encode(object);
     }
 
-    /// Stores a value decoded from `bytes` as `type`; returns its id.
-    ObjectId store(const ValueType& type, std::span<const std::byte> bytes, detail::LazyText what) {
-        return insert(type.decode(bytes, what));
+    /// Stores a value decoded from `bytes` as `type`, contributed by
+    /// `contributor`; returns its id.
+    ObjectId store(const ValueType& type, std::span<const std::byte> bytes, detail::LazyText what,
+                   ContributorId contributor = no_contributor) {
+        return insert(type.decode(bytes, what), contributor);
     }
 
     /// Deletes object `id`, if it is here (also after close()).
@@ -66,7 +74,11 @@ public:
     void close() noexcept { closed_.store(true, std::memory_order_release); }
 
 private:
-    using Objects = std::unordered_map<ObjectId, std::unique_ptr<detail::RemoteObject>>;
+    struct Entry {
+        std::unique_ptr<detail::RemoteObject> object;
+        ContributorId contributor = no_contributor;
+    };
+    using Objects = std::unordered_map<ObjectId, Entry>;
 
     struct alignas(64) Shard { // one cache line apart: shards are locked by different threads
         std::mutex mutex;
@@ -97,38 +109,39 @@ private:
         }
     }
 
-    ObjectId insert(std::unique_ptr<detail::RemoteObject> object);
-    detail::RemoteObject& find(ObjectId id, const ValueType* expected);
-    Reply execute(const detail::Task& task);
+    ObjectId insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor);
+    Entry& find(ObjectId id, const ValueType* expected);
+    Reply execute(const Request& request);
     std::size_t count();
     std::vector<ObjectInfo> list();
 
     std::string name_;
+    bool trusted_;
     std::size_t shard_count_;
     std::unique_ptr<Shard[]> shards_;
     std::atomic<bool> closed_{false};
 };
 
-inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object) {
+inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor) {
     const std::size_t index = shard_of_this_thread();
     Shard& shard = shards_[index];
     const std::lock_guard lock(shard.mutex);
     require_open();
     const ObjectId id = shard.next_serial++ * shard_count_ + index;
     if (shard.spare_nodes.empty()) {
-        shard.objects.emplace(id, std::move(object));
+        shard.objects.emplace(id, Entry{std::move(object), contributor});
     } else {
         auto node = std::move(shard.spare_nodes.back());
         shard.spare_nodes.pop_back();
         node.key() = id;
-        node.mapped() = std::move(object);
+        node.mapped() = Entry{std::move(object), contributor};
         shard.objects.insert(std::move(node));
     }
     return id;
 }
 
-/// The object with `id`; it stays owned by the store.
-inline detail::RemoteObject& ObjectStore::find(ObjectId id, const ValueType* expected) {
+/// The object with `id` and who contributed it; it stays owned by the store.
+inline ObjectStore::Entry& ObjectStore::find(ObjectId id, const ValueType* expected) {
     Shard& shard = shard_of(id);
     const std::lock_guard lock(shard.mutex);
     require_open();
@@ -136,11 +149,12 @@ inline detail::RemoteObject& ObjectStore::find(ObjectId id, const ValueType* exp
     if (it == shard.objects.end()) {
         throw RemoteObjectError("worker '" + name_ + "' holds no object " + std::to_string(id));
     }
-    if (expected != nullptr && !it->second->type().same_as(*expected)) {
-        throw RemoteObjectError("object " + std::to_string(id) + " at worker '" + name_ + "' holds a '" +
-                                it->second->type().name + "', not a '" + expected->name + "'");
+    const ValueType& held = it->second.object->type();
+    if (expected != nullptr && !held.same_as(*expected)) {
+        throw RemoteObjectError("object " + std::to_string(id) + " at worker '" + name_ + "' holds a '" + held.name +
+                                "', not a '" + expected->name + "'");
     }
-    return *it->second;
+    return it->second;
 }
 
 inline void ObjectStore::erase(ObjectId id) {
@@ -150,7 +164,7 @@ inline void ObjectStore::erase(ObjectId id) {
     const auto it = shard.objects.find(id);
     if (it != shard.objects.end()) {
         auto node = shard.objects.extract(it);
-        doomed = std::move(node.mapped());
+        doomed = std::move(node.mapped().object);
         if (shard.spare_nodes.size() < max_spare_nodes) {
             shard.spare_nodes.push_back(std::move(node));
         }
@@ -170,41 +184,61 @@ inline std::vector<ObjectInfo> ObjectStore::list() {
     std::vector<ObjectInfo> objects;
     for (Shard& shard : shards()) {
         const std::lock_guard lock(shard.mutex);
-        for (const auto& [id, object] : shard.objects) {
-            objects.push_back({id, object->type().name});
+        for (const auto& [id, entry] : shard.objects) {
+            objects.push_back({id, entry.object->type().name});
         }
     }
     std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.id < b.id; });
     return objects;
 }
 
-inline Reply ObjectStore::execute(const detail::Task& task) {
-    // Most tasks take a few inputs (a model and its data); fedavg may take
-    // hundreds.
+/// Runs a computation on the objects a request names. An exception that is
+/// not one of fedpp's becomes a ComputationError with the same message: what
+/// crosses back to the caller is always a fedpp::Error.
+inline Reply ObjectStore::execute(const Request& request) {
+    // Most computations take a few inputs (a model and its data); fedavg may
+    // take hundreds.
     constexpr std::size_t usual_inputs = 8;
-    std::array<detail::RemoteObject*, usual_inputs> usual;
-    std::vector<detail::RemoteObject*> many;
-    const std::size_t count = task.inputs.size();
+    std::array<detail::RemoteObject*, usual_inputs> usual_objects;
+    std::array<ContributorId, usual_inputs> usual_contributors;
+    std::vector<detail::RemoteObject*> many_objects;
+    std::vector<ContributorId> many_contributors;
+    const std::size_t count = request.inputs.size();
     if (count > usual_inputs) {
-        many.resize(count);
+        many_objects.resize(count);
+        many_contributors.resize(count);
     }
-    const std::span<detail::RemoteObject*> inputs(count > usual_inputs ? many.data() : usual.data(), count);
+    const std::span objects(count > usual_inputs ? many_objects.data() : usual_objects.data(), count);
+    const std::span contributors(count > usual_inputs ? many_contributors.data() : usual_contributors.data(), count);
     for (std::size_t i = 0; i < count; ++i) {
-        inputs[i] = &find(task.inputs[i].first, task.inputs[i].second);
+        Entry& entry = find(request.inputs[i].id, request.inputs[i].type);
+        objects[i] = entry.object.get();
+        contributors[i] = entry.contributor;
+    }
+    std::unique_ptr<detail::RemoteObject> result;
+    try {
+        result = request.computation->invoke(Invocation{objects, contributors, request.payload});
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw ComputationError(e.what());
+    } catch (...) {
+        throw ComputationError("a computation at '" + name_ + "' threw an exception that is not a std::exception");
     }
     Reply reply;
-    if (auto result = task.body(inputs)) {
-        reply.object = insert(std::move(result));
+    if (result) {
+        reply.object = insert(std::move(result), no_contributor);
     }
     return reply;
 }
 
-inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender) {
+inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender, ContributorId contributor) {
     Reply reply;
     switch (request.operation) {
     case Operation::store:
-        reply.object = store(*request.type, request.payload,
-                             [&] { return "value sent from " + sender() + " to '" + name_ + "'"; });
+        reply.object = store(
+            *request.type, request.payload, [&] { return "value sent from " + sender() + " to '" + name_ + "'"; },
+            contributor);
         break;
     case Operation::fetch:
         reply.payload = encode(request.object, request.type);
@@ -212,12 +246,13 @@ inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender
         break;
     case Operation::erase: erase(request.object); break;
     case Operation::copy: {
-        const detail::RemoteObject& object = find(request.object, request.type);
-        const Bytes bytes = object.type().encode(object);
-        reply.object = store(object.type(), bytes, [&] { return "copy at '" + name_ + "'"; });
+        const Entry& entry = find(request.object, request.type);
+        const Bytes bytes = entry.object->type().encode(*entry.object);
+        reply.object =
+            store(entry.object->type(), bytes, [&] { return "copy at '" + name_ + "'"; }, entry.contributor);
         break;
     }
-    case Operation::execute: reply = execute(*request.task); break;
+    case Operation::execute: reply = execute(request); break;
     case Operation::count: reply.count = count(); break;
     case Operation::list: reply.objects = list(); break;
     case Operation::forward:

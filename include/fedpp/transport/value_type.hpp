@@ -33,6 +33,9 @@ struct ValueType {
     /// `what` names the bytes for error messages; built only on an error.
     std::unique_ptr<detail::RemoteObject> (*decode)(std::span<const std::byte> bytes, detail::LazyText what);
     Bytes (*encode)(const detail::RemoteObject& object);
+    /// For aggregates (fedpp::Aggregate<M>): how many contributions the
+    /// encoded value combines, read from its bytes; nullptr for other types.
+    std::size_t (*contributions)(std::span<const std::byte> bytes) = nullptr;
 
     [[nodiscard]] bool same_as(const ValueType& other) const noexcept {
         return this == &other || name == other.name;
@@ -64,6 +67,22 @@ public:
 template <class T>
 class RemoteValue;
 
+/// How many contributions an encoded aggregate combines (T's Codec
+/// declares it with `static std::size_t contributions(ByteReader&)`, reading
+/// the start of the encoding); nullptr for other types.
+template <class T>
+constexpr auto contributions_reader() {
+    if constexpr (requires(ByteReader& in) { Codec<T>::contributions(in); }) {
+        return +[](std::span<const std::byte> bytes) -> std::size_t {
+            ByteReader in(bytes, "an aggregate");
+            in.read_string_view(); // the type tag
+            return Codec<T>::contributions(in);
+        };
+    } else {
+        return static_cast<std::size_t (*)(std::span<const std::byte>)>(nullptr);
+    }
+}
+
 /// The ValueType of T.
 template <Serializable T>
 const ValueType& value_type() {
@@ -73,6 +92,7 @@ const ValueType& value_type() {
             return std::make_unique<RemoteValue<T>>(from_bytes<T>(bytes, what));
         },
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
+        contributions_reader<T>(),
     };
     return type;
 }
