@@ -94,6 +94,10 @@ inline nlohmann::json parse_safetensors_json(std::string_view text, const std::s
     } catch (const nlohmann::json::parse_error& e) {
         const std::size_t at = e.byte > 0 ? e.byte - 1 : 0;
         throw HeaderError(where, safetensors_prefix + at, std::string("the header is not valid JSON: ") + e.what());
+    } catch (const nlohmann::json::exception& e) {
+        // A number too large for a double (out_of_range 406), which comes
+        // without a position.
+        throw HeaderError(where, safetensors_prefix, std::string("the header is not valid JSON: ") + e.what());
     }
     if (repeated) {
         throw HeaderError(where, safetensors_prefix, "the header names '" + *repeated + "' twice");
