@@ -112,6 +112,14 @@ TEST_CASE("io: a safetensors header length beyond the file", "[io][malformed]") 
     }
 }
 
+TEST_CASE("io: a safetensors header beyond the reference implementation's 100 MB", "[io][malformed]") {
+    Bytes file(8 + 100'000'001, std::byte{' '});
+    put_le(file, 0, 8, 100'000'001);
+    const auto e = safetensors_error<io::HeaderError>(file);
+    CHECK(e.position() == 0);
+    CHECK_THAT(e.what(), Catch::Contains("exceeds the limit of 100000000 bytes"));
+}
+
 TEST_CASE("io: bad JSON in a safetensors header", "[io][malformed]") {
     const std::string cut_list = R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},})";
     CHECK(safetensors_error<io::HeaderError>(safetensors_file(cut_list, Bytes(4))).position() ==

@@ -3,15 +3,18 @@
 // read_safetensors checks, in this order, and throws the first failure
 // with its byte position in the file:
 //   TruncatedError         fewer than 8 bytes; a header length beyond the file
-//   HeaderError            the header is not JSON, not an object, does not
-//                          start with '{', repeats a name, or an entry lacks
-//                          or mistypes dtype / shape / data_offsets (or has
-//                          other fields); __metadata__ not strings to strings
+//   HeaderError            the header is longer than 100 MB (the reference
+//                          implementation's limit), does not start with '{',
+//                          is not JSON or not an object, repeats a name, or
+//                          an entry lacks or mistypes dtype / shape /
+//                          data_offsets (or has other fields); __metadata__
+//                          is not strings to strings
 //   UnsupportedDtypeError  a dtype other than F32 and F64
 //   OffsetError            data_offsets reversed, past the end of the data,
 //                          overlapping, or leaving bytes no tensor owns
 //   SizeMismatchError      a shape whose elements do not fill data_offsets
-// Memory: nothing is allocated beyond a copy of the bytes present.
+// Memory: the parsed header and a copy of the data, both in proportion to
+// the bytes present (the header at most 100 MB).
 #pragma once
 
 #include "fedpp/io/array.hpp"
@@ -42,6 +45,9 @@ struct SafetensorsContents {
 namespace detail {
 
 inline constexpr std::size_t safetensors_prefix = 8; // the header length, u64 little-endian
+/// The reference implementation's limit on the header, which also bounds
+/// the memory the parsed JSON takes.
+inline constexpr std::uint64_t safetensors_max_header = 100'000'000;
 
 /// One tensor's header entry; offsets are relative to the data area.
 struct SafetensorsEntry {
@@ -68,6 +74,10 @@ inline std::string_view safetensors_header_text(std::span<const std::byte> file,
         throw TruncatedError(where, 0,
                              "the header length " + std::to_string(length) + " runs past the end of the file (" +
                                  std::to_string(available) + " bytes follow the length)");
+    }
+    if (length > safetensors_max_header) {
+        throw HeaderError(where, 0, "the header length " + std::to_string(length) + " exceeds the limit of " +
+                                        std::to_string(safetensors_max_header) + " bytes");
     }
     const std::string_view text(reinterpret_cast<const char*>(file.data()) + safetensors_prefix,
                                 static_cast<std::size_t>(length));
