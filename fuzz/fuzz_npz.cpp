@@ -38,13 +38,13 @@ void try_npz(std::span<const std::byte> file) {
     }
 }
 
-/// What zlib itself inflates `data` to (raw deflate, at most 1 MiB), if it can.
+/// What zlib itself inflates `data` to (raw deflate, at most 64 KiB), if it can.
 std::optional<fedpp::Bytes> zlib_inflate(std::span<const std::byte> data) {
     z_stream stream{};
     if (inflateInit2(&stream, -MAX_WBITS) != Z_OK) {
         return std::nullopt;
     }
-    fedpp::Bytes out(1 << 20);
+    fedpp::Bytes out(1 << 16);
     stream.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(data.data()));
     stream.avail_in = static_cast<uInt>(data.size());
     stream.next_out = reinterpret_cast<Bytef*>(out.data());
