@@ -296,7 +296,7 @@ TEST_CASE("io: compressed npz members, intact and damaged", "[io][malformed]") {
     const std::size_t data_at = 30 + io_test::get_le(good, 26, 2);
     CHECK_THAT(bad(data_at, 1, 0xFF).what(), Catch::Contains("corrupt deflate data"));
     CHECK_THAT(bad(directory + 20, 4, compressed / 2).what(), Catch::Contains("cut short"));
-    CHECK_THAT(bad(directory + 24, 4, size + 1).what(), Catch::Contains("the zip directory announces " + std::to_string(size + 1)));
+    CHECK_THAT(bad(directory + 24, 4, size + 1).what(), Catch::Contains(std::string("the zip directory announces ") + std::to_string(size + 1)));
     CHECK_THAT(bad(directory + 24, 4, size - 1).what(),
                Catch::Contains("inflates to ") && Catch::Contains(std::to_string(size - 1)) &&
                    Catch::Contains("announces"));
@@ -389,7 +389,7 @@ TEST_CASE("io: npy shapes that do not match their bytes", "[io][malformed]") {
     for (const std::size_t data : {std::size_t{8}, std::size_t{16}, std::size_t{0}}) {
         const auto header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }";
         CHECK_THAT(npz_error<io::SizeMismatchError>(npz_with(npy_with(header, data))).what(),
-                   Catch::Contains("needs 12 bytes of data, the array has " + std::to_string(data)));
+                   Catch::Contains(std::string("needs 12 bytes of data, the array has ") + std::to_string(data)));
     }
     const auto huge = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
     CHECK_THAT(npz_error<io::SizeMismatchError>(npz_with(npy_with(huge, 8))).what(),

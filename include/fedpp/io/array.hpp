@@ -69,7 +69,8 @@ inline std::optional<Dtype> dtype_from_npy(std::string_view descr) noexcept {
 inline std::string shape_text(const Shape& shape) {
     std::string text = "[";
     for (std::size_t i = 0; i < shape.size(); ++i) {
-        text += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
+        text += i == 0 ? "" : ", ";
+        text += std::to_string(shape[i]);
     }
     return text + "]";
 }

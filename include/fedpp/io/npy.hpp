@@ -41,10 +41,12 @@ inline constexpr std::array<unsigned char, 6> npy_magic{0x93, 'N', 'U', 'M', 'P'
 inline std::string npy_header_text(const ArrayRecord& array) {
     std::string shape = "(";
     for (std::size_t i = 0; i < array.shape.size(); ++i) {
-        shape += (i == 0 ? "" : ", ") + std::to_string(array.shape[i]);
+        shape += i == 0 ? "" : ", ";
+        shape += std::to_string(array.shape[i]);
     }
     shape += array.shape.size() == 1 ? ",)" : ")";
-    return "{'descr': '" + std::string(npy_descr(array.dtype)) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    return std::string("{'descr': '") + std::string(npy_descr(array.dtype)) +
+           "', 'fortran_order': False, 'shape': " + shape + ", }";
 }
 
 /// The .npy file of `array`: version 1.0, or 2.0 if the header needs more
@@ -89,13 +91,13 @@ inline std::string_view npy_header_of(std::span<const std::byte> file, const std
     }
     if (file.size() < 8) {
         throw TruncatedError(where, file.size(),
-                             "truncated: " + std::to_string(file.size()) +
+                             std::string("truncated: ") + std::to_string(file.size()) +
                                  " bytes, shorter than the .npy magic and version");
     }
     const auto major = std::to_integer<unsigned>(file[6]);
     if (major < 1 || major > 3) {
         throw HeaderError(where, 6,
-                          ".npy format version " + std::to_string(major) + "." +
+                          std::string(".npy format version ") + std::to_string(major) + "." +
                               std::to_string(std::to_integer<unsigned>(file[7])) +
                               " is not supported (1.0 to 3.0 are)");
     }
@@ -109,7 +111,7 @@ inline std::string_view npy_header_of(std::span<const std::byte> file, const std
     }
     if (length > file.size() - prefix) {
         throw TruncatedError(where, 8,
-                             "truncated: the header length " + std::to_string(length) +
+                             std::string("truncated: the header length ") + std::to_string(length) +
                                  " runs past the end of the array (" + std::to_string(file.size() - prefix) +
                                  " bytes follow it)");
     }

@@ -62,7 +62,7 @@ struct SafetensorsEntry {
 inline std::string_view safetensors_header_text(std::span<const std::byte> file, const std::string& where) {
     if (file.size() < safetensors_prefix) {
         throw TruncatedError(where, file.size(),
-                             "truncated: the file has " + std::to_string(file.size()) +
+                             std::string("truncated: the file has ") + std::to_string(file.size()) +
                                  " bytes, fewer than the 8 of the header length");
     }
     std::uint64_t length = 0;
@@ -72,12 +72,14 @@ inline std::string_view safetensors_header_text(std::span<const std::byte> file,
     const std::size_t available = file.size() - safetensors_prefix;
     if (length > available) {
         throw TruncatedError(where, 0,
-                             "the header length " + std::to_string(length) + " runs past the end of the file (" +
-                                 std::to_string(available) + " bytes follow the length)");
+                             std::string("the header length ") + std::to_string(length) +
+                                 " runs past the end of the file (" + std::to_string(available) +
+                                 " bytes follow the length)");
     }
     if (length > safetensors_max_header) {
-        throw HeaderError(where, 0, "the header length " + std::to_string(length) + " exceeds the limit of " +
-                                        std::to_string(safetensors_max_header) + " bytes");
+        throw HeaderError(where, 0,
+                          std::string("the header length ") + std::to_string(length) + " exceeds the limit of " +
+                              std::to_string(safetensors_max_header) + " bytes");
     }
     const std::string_view text(reinterpret_cast<const char*>(file.data()) + safetensors_prefix,
                                 static_cast<std::size_t>(length));
@@ -189,7 +191,7 @@ inline void check_safetensors_layout(std::vector<SafetensorsEntry>& entries, std
                                      const std::string& where) {
     for (const auto& e : entries) {
         const std::string tensor = "tensor '" + e.name + "': ";
-        const std::string range = "[" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
+        const std::string range = std::string("[") + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
         if (e.begin > e.end || e.end > size) {
             throw OffsetError(where, data_at + static_cast<std::size_t>(std::min(e.begin, size)),
                               tensor + "data_offsets " + range + " are out of range (the data has " +
@@ -214,7 +216,7 @@ inline void check_safetensors_layout(std::vector<SafetensorsEntry>& entries, std
         }
         if (e.begin > next) {
             throw OffsetError(where, data_at + static_cast<std::size_t>(next),
-                              "data bytes [" + std::to_string(next) + ", " + std::to_string(e.begin) +
+                              std::string("data bytes [") + std::to_string(next) + ", " + std::to_string(e.begin) +
                                   ") belong to no tensor");
         }
         next = e.end;
@@ -222,7 +224,7 @@ inline void check_safetensors_layout(std::vector<SafetensorsEntry>& entries, std
     }
     if (next != size) {
         throw OffsetError(where, data_at + static_cast<std::size_t>(next),
-                          "data bytes [" + std::to_string(next) + ", " + std::to_string(size) +
+                          std::string("data bytes [") + std::to_string(next) + ", " + std::to_string(size) +
                               ") belong to no tensor");
     }
 }

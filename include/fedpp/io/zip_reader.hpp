@@ -156,7 +156,7 @@ inline ZipDirectory read_zip_end(const ZipBytes& zip, std::uint64_t end) {
         zip.fail(end, "archives on several disks are not supported");
     }
     if (directory.offset > directory_end || directory.size > directory_end - directory.offset) {
-        zip.fail(end, "the central directory [" + std::to_string(directory.offset) + ", +" +
+        zip.fail(end, std::string("the central directory [") + std::to_string(directory.offset) + ", +" +
                           std::to_string(directory.size) + ") runs past its end record at byte " +
                           std::to_string(directory_end));
     }
