@@ -72,7 +72,7 @@ fedpp::Bytes deflated_member(std::span<const std::byte> data) {
     const std::size_t directory = file.size() - 22 - 46 - 12;
     for (const std::size_t header : {std::size_t{0}, directory}) {
         const std::size_t shift = header == 0 ? 0 : 2; // the directory record has "version made by" first
-        file[header + shift + 8] = std::byte{8}; // method: deflate
+        file[header + shift + 8] = std::byte{8};       // method: deflate
         put_u32(file, header + shift + 14, crc);
         put_u32(file, header + shift + 22, size);
     }

@@ -1,5 +1,5 @@
 // Helpers for the weights-file tests (test_io_formats.cpp,
-// test_io_malformed.cpp, test_io_pytorch.cpp): small models, bitwise
+// test_io_*_malformed.cpp, test_io_pytorch.cpp): small models, bitwise
 // comparison of parameters, and little-endian patching of file bytes.
 #pragma once
 

@@ -1,7 +1,7 @@
 // Models in and out as safetensors and .npz files: PyTorch's names and
 // shapes, bitwise round trips, the documented byte layouts, files written
 // by NumPy and plain Python (tests/io_fixtures/), and loading that checks
-// every name, dtype and shape. Malformed files: test_io_malformed.cpp.
+// every name, dtype and shape. Malformed files: test_io_*_malformed.cpp.
 #include "data_files.hpp"
 #include "io_support.hpp"
 
@@ -174,12 +174,14 @@ TEST_CASE("io: the npz file has the documented layout", "[io]") {
     const std::string header = io_test::text_of(file, npy + 10, header_length);
     CHECK(header.rfind("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 3), }", 0) == 0);
     CHECK(header.back() == '\n');
-    CHECK(io_test::get_le(file, 14, 4) == fedpp::io::detail::zip_crc32(std::span(file).subspan(npy, 10 + header_length + 48)));
+    CHECK(io_test::get_le(file, 14, 4) ==
+          fedpp::io::detail::zip_crc32(std::span(file).subspan(npy, 10 + header_length + 48)));
 
     const auto members = fedpp::io::detail::read_zip(file, "npz");
     REQUIRE(members.size() == 4);
     CHECK(members[1].name == "0.bias.npy");
-    const std::string bias_header = io_test::text_of(members[1].contents, 10, io_test::get_le(members[1].contents, 8, 2));
+    const std::string bias_header =
+        io_test::text_of(members[1].contents, 10, io_test::get_le(members[1].contents, 8, 2));
     CHECK(bias_header.rfind("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", 0) == 0);
 }
 
@@ -293,7 +295,8 @@ TEST_CASE("io: files, extensions and arguments", "[io]") {
     CHECK_THROWS_AS(io::safetensors_bytes({a}, {{"key", std::string("\xff", 1)}}), fedpp::ArgumentError);
 
     // Empty and scalar arrays are valid in both formats.
-    const std::vector<io::ArrayRecord> odd{{"empty", io::Dtype::f64, {0, 3}, {}}, {"scalar", io::Dtype::f32, {}, fedpp::Bytes(4)}};
+    const std::vector<io::ArrayRecord> odd{{"empty", io::Dtype::f64, {0, 3}, {}},
+                                           {"scalar", io::Dtype::f32, {}, fedpp::Bytes(4)}};
     const auto from_safetensors = io::read_safetensors(io::safetensors_bytes(odd), "odd").arrays;
     const auto from_npz = io::read_npz(io::npz_bytes(odd), "odd");
     for (const auto* arrays : {&from_safetensors, &from_npz}) {

@@ -1,52 +1,26 @@
-// Malformed weights files: every class of damage gives its typed
-// fedpp::io error with the byte position, and no input crashes a reader.
-// (Both readers are also fuzzed: fuzz/fuzz_safetensors.cpp, fuzz_npz.cpp.)
+// Malformed .npz files (zip structures, deflate data, .npy members): every
+// class of damage gives its typed fedpp::io error with the byte position,
+// and no input crashes the reader. (It is also fuzzed: fuzz/fuzz_npz.cpp.)
+#include "io_malformed.hpp"
 #include "io_support.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 namespace io = fedpp::io;
 using fedpp::Bytes;
 using io_test::bytes_of;
+using io_test::corrupt_every_byte;
 using io_test::put_le;
-using io_test::safetensors_file;
+using io_test::thrown;
 
 namespace {
-/// The exception of type E that `action` throws; the test fails if it
-/// throws nothing or something else.
-template <class E, class Action>
-E thrown(Action&& action) {
-    try {
-        action();
-    } catch (const E& e) {
-        return e;
-    } catch (const std::exception& e) {
-        FAIL("expected " << typeid(E).name() << ", got " << typeid(e).name() << ": " << e.what());
-    }
-    FAIL("expected " << typeid(E).name() << ", nothing was thrown");
-    throw std::logic_error("unreachable");
-}
-
-template <class E>
-E safetensors_error(const Bytes& file) {
-    return thrown<E>([&] { (void)io::read_safetensors(file, "t.safetensors"); });
-}
-
 template <class E>
 E npz_error(const Bytes& file) {
     return thrown<E>([&] { (void)io::read_npz(file, "t.npz"); });
-}
-
-/// A safetensors file with one F32 tensor "a" per {shape, offsets} entry
-/// text, and `data_size` data bytes.
-Bytes one_entry(const std::string& entry, std::size_t data_size) {
-    return safetensors_file(R"({"a": )" + entry + "}", Bytes(data_size));
 }
 
 /// An .npz whose only member "0.weight.npy" holds `member`.
@@ -67,155 +41,7 @@ Bytes npy_with(const std::string& header, std::size_t data_size) {
     member.resize(member.size() + data_size);
     return member;
 }
-
-/// Loads `file` (safetensors if `npz` is false) into a small model after
-/// every single-byte change to each of a few values: no crash, and only
-/// fedpp::io errors.
-void corrupt_every_byte(const Bytes& good, bool npz) {
-    auto model = io_test::small_model(1);
-    for (std::size_t at = 0; at < good.size(); ++at) {
-        for (const unsigned value : {0x00u, 0xFFu, 0x01u, unsigned('"'), unsigned('9'), unsigned('{')}) {
-            Bytes bad = good;
-            bad[at] = static_cast<std::byte>(value);
-            try {
-                npz ? io::load_npz_bytes(bad, model, "bad") : io::load_safetensors_bytes(bad, model, "bad");
-            } catch (const io::WeightsFileError&) {
-            }
-        }
-    }
-}
 } // namespace
-
-TEST_CASE("io: truncated safetensors files", "[io][malformed]") {
-    const Bytes good = io::safetensors_to_bytes(io_test::small_model(1));
-    const std::size_t data_at = 8 + io_test::get_le(good, 0, 8);
-    for (std::size_t length = 0; length < good.size(); ++length) {
-        INFO("truncated to " << length << " bytes");
-        const Bytes cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(length));
-        if (length < 8) {
-            CHECK(safetensors_error<io::TruncatedError>(cut).position() == length);
-        } else if (length < data_at) {
-            CHECK(safetensors_error<io::TruncatedError>(cut).position() == 0);
-        } else {
-            CHECK_THAT(safetensors_error<io::OffsetError>(cut).what(), Catch::Contains("out of range"));
-        }
-    }
-}
-
-TEST_CASE("io: a safetensors header length beyond the file", "[io][malformed]") {
-    Bytes file = io::safetensors_to_bytes(io_test::small_model(1));
-    for (const std::uint64_t length : {std::uint64_t{file.size() - 7}, std::uint64_t{1} << 40, ~std::uint64_t{0}}) {
-        put_le(file, 0, 8, length);
-        const auto e = safetensors_error<io::TruncatedError>(file);
-        CHECK(e.position() == 0);
-        CHECK_THAT(e.what(), Catch::Contains("runs past the end of the file"));
-    }
-}
-
-TEST_CASE("io: a safetensors header beyond the reference implementation's 100 MB", "[io][malformed]") {
-    Bytes file(8 + 100'000'001, std::byte{' '});
-    put_le(file, 0, 8, 100'000'001);
-    const auto e = safetensors_error<io::HeaderError>(file);
-    CHECK(e.position() == 0);
-    CHECK_THAT(e.what(), Catch::Contains("exceeds the limit of 100000000 bytes"));
-}
-
-TEST_CASE("io: bad JSON in a safetensors header", "[io][malformed]") {
-    const std::string cut_list = R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},})";
-    CHECK(safetensors_error<io::HeaderError>(safetensors_file(cut_list, Bytes(4))).position() ==
-          8 + cut_list.size() - 1);
-    // (1e999: a number no double holds, found by fuzz_safetensors.)
-    for (const std::string json : {"{", R"({"a": tru})", "{} x", "{\"\xff\": 1}", "{\"a\" 1}", "{'a': 1}",
-                                   R"({"a": {"dtype": "F32", "shape": 1e999}})"}) {
-        INFO(json);
-        CHECK_THAT(safetensors_error<io::HeaderError>(safetensors_file(json, {})).what(),
-                   Catch::Contains("not valid JSON"));
-    }
-    for (const std::string json : {"", "[]", " {}", "\"{}\""}) {
-        INFO(json);
-        const auto e = safetensors_error<io::HeaderError>(safetensors_file(json, {}));
-        CHECK(e.position() == 8);
-        CHECK_THAT(e.what(), Catch::Contains("does not start with '{'"));
-    }
-}
-
-TEST_CASE("io: safetensors headers of the wrong structure", "[io][malformed]") {
-    const std::vector<std::pair<std::string, std::string>> cases{
-        {R"(5)", "not a JSON object"},
-        {R"({"shape": [1], "data_offsets": [0, 4]})", "no \"dtype\" string"},
-        {R"({"dtype": 32, "shape": [1], "data_offsets": [0, 4]})", "no \"dtype\" string"},
-        {R"({"dtype": "F32", "shape": "1", "data_offsets": [0, 4]})", "\"shape\""},
-        {R"({"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]})", "\"shape\""},
-        {R"({"dtype": "F32", "shape": [1.0], "data_offsets": [0, 4]})", "\"shape\""},
-        {R"({"dtype": "F32", "shape": [1], "data_offsets": [4]})", "\"data_offsets\""},
-        {R"({"dtype": "F32", "shape": [1], "data_offsets": [0, 4, 8]})", "\"data_offsets\""},
-        {R"({"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "extra": 1})", "unknown field 'extra'"},
-    };
-    for (const auto& [entry, message] : cases) {
-        INFO(entry);
-        const auto e = safetensors_error<io::HeaderError>(one_entry(entry, 4));
-        CHECK_THAT(e.what(), Catch::Contains("tensor 'a': ") && Catch::Contains(message));
-        CHECK(e.position() == 8);
-    }
-    const std::string entry = R"({"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})";
-    CHECK_THAT(safetensors_error<io::HeaderError>(safetensors_file(R"({"a": )" + entry + R"(, "a": )" + entry + "}",
-                                                                   Bytes(8)))
-                   .what(),
-               Catch::Contains("names 'a' twice"));
-    CHECK_THAT(safetensors_error<io::HeaderError>(safetensors_file(R"({"__metadata__": [1]})", {})).what(),
-               Catch::Contains("__metadata__ is not a JSON object"));
-    CHECK_THAT(safetensors_error<io::HeaderError>(safetensors_file(R"({"__metadata__": {"k": 1}})", {})).what(),
-               Catch::Contains("__metadata__ value 'k' is not a string"));
-}
-
-TEST_CASE("io: safetensors offsets out of range, overlapping or leaving holes", "[io][malformed]") {
-    const auto two = [](const std::string& a, const std::string& b, std::size_t data) {
-        return safetensors_file(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": )" + a +
-                                    R"(}, "b": {"dtype": "F32", "shape": [2], "data_offsets": )" + b + "}}",
-                                Bytes(data));
-    };
-    const auto data_at = [](const Bytes& file) { return 8 + io_test::get_le(file, 0, 8); };
-    const Bytes beyond = one_entry(R"({"dtype": "F32", "shape": [2], "data_offsets": [4, 12]})", 8);
-    CHECK_THAT(safetensors_error<io::OffsetError>(beyond).what(), Catch::Contains("out of range"));
-    const Bytes reversed = one_entry(R"({"dtype": "F32", "shape": [2], "data_offsets": [8, 0]})", 8);
-    CHECK_THAT(safetensors_error<io::OffsetError>(reversed).what(), Catch::Contains("out of range"));
-    const Bytes overlapping = two("[0, 8]", "[4, 12]", 12);
-    const auto overlap = safetensors_error<io::OffsetError>(overlapping);
-    CHECK_THAT(overlap.what(), Catch::Contains("tensor 'b' overlaps tensor 'a'"));
-    CHECK(overlap.position() == data_at(overlapping) + 4);
-    const Bytes hole = two("[0, 8]", "[12, 20]", 20);
-    const auto gap = safetensors_error<io::OffsetError>(hole);
-    CHECK_THAT(gap.what(), Catch::Contains("data bytes [8, 12) belong to no tensor"));
-    CHECK(gap.position() == data_at(hole) + 8);
-    const Bytes tail = one_entry(R"({"dtype": "F32", "shape": [2], "data_offsets": [0, 8]})", 12);
-    CHECK_THAT(safetensors_error<io::OffsetError>(tail).what(), Catch::Contains("[8, 12) belong to no tensor"));
-    // In any order of the header, touching ranges are fine.
-    CHECK(io::read_safetensors(two("[8, 16]", "[0, 8]", 16), "ok").arrays.front().name == "b");
-}
-
-TEST_CASE("io: safetensors dtypes other than F32 and F64", "[io][malformed]") {
-    for (const std::string dtype : {"BF16", "F16", "I64", "U8", "BOOL", "float32", ""}) {
-        INFO(dtype);
-        const auto e = safetensors_error<io::UnsupportedDtypeError>(
-            one_entry(R"({"dtype": ")" + dtype + R"(", "shape": [1], "data_offsets": [0, 4]})", 4));
-        CHECK_THAT(e.what(), Catch::Contains("dtype \"" + dtype + "\" is not supported"));
-    }
-}
-
-TEST_CASE("io: safetensors shapes that do not match their bytes", "[io][malformed]") {
-    for (const std::string entry : {R"({"dtype": "F32", "shape": [3], "data_offsets": [0, 8]})",
-                                    R"({"dtype": "F64", "shape": [2], "data_offsets": [0, 8]})",
-                                    R"({"dtype": "F32", "shape": [], "data_offsets": [0, 8]})",
-                                    R"({"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]})"}) {
-        INFO(entry);
-        CHECK_THAT(safetensors_error<io::SizeMismatchError>(one_entry(entry, 8)).what(),
-                   Catch::Contains("does not fill data_offsets [0, 8]"));
-    }
-}
-
-TEST_CASE("io: no single-byte change of a safetensors file crashes the reader", "[io][malformed]") {
-    corrupt_every_byte(io::safetensors_to_bytes(io_test::small_model(1), {{"format", "pt"}}), false);
-}
 
 TEST_CASE("io: truncated npz files", "[io][malformed]") {
     const Bytes good = io::npz_to_bytes(io_test::small_model(1));
@@ -296,10 +122,11 @@ TEST_CASE("io: compressed npz members, intact and damaged", "[io][malformed]") {
     const std::size_t data_at = 30 + io_test::get_le(good, 26, 2);
     CHECK_THAT(bad(data_at, 1, 0xFF).what(), Catch::Contains("corrupt deflate data"));
     CHECK_THAT(bad(directory + 20, 4, compressed / 2).what(), Catch::Contains("cut short"));
-    CHECK_THAT(bad(directory + 24, 4, size + 1).what(), Catch::Contains(std::string("the zip directory announces ") + std::to_string(size + 1)));
-    CHECK_THAT(bad(directory + 24, 4, size - 1).what(),
-               Catch::Contains("inflates to ") && Catch::Contains(std::to_string(size - 1)) &&
-                   Catch::Contains("announces"));
+    CHECK_THAT(bad(directory + 24, 4, size + 1).what(),
+               Catch::Contains(std::string("the zip directory announces ") + std::to_string(size + 1)));
+    CHECK_THAT(bad(directory + 24, 4, size - 1).what(), Catch::Contains("inflates to ") &&
+                                                            Catch::Contains(std::to_string(size - 1)) &&
+                                                            Catch::Contains("announces"));
     CHECK_THAT(bad(directory + 24, 4, 0xFFFFFFF0).what(), Catch::Contains("more than deflate can produce"));
 }
 
@@ -392,8 +219,7 @@ TEST_CASE("io: npy shapes that do not match their bytes", "[io][malformed]") {
                    Catch::Contains(std::string("needs 12 bytes of data, the array has ") + std::to_string(data)));
     }
     const auto huge = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
-    CHECK_THAT(npz_error<io::SizeMismatchError>(npz_with(npy_with(huge, 8))).what(),
-               Catch::Contains("more than 2^64"));
+    CHECK_THAT(npz_error<io::SizeMismatchError>(npz_with(npy_with(huge, 8))).what(), Catch::Contains("more than 2^64"));
 }
 
 TEST_CASE("io: no single-byte change of an npz file crashes the reader", "[io][malformed]") {
