@@ -9,8 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
-# zlib1g-dev: gzip data sets and checkpoint checksums.
-require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev
+# zlib1g-dev: gzip data sets and checkpoint checksums. nlohmann-json3-dev:
+# fedpp::formats (safetensors headers). python3-torch, python3-numpy: the
+# PyTorch round-trip test (reported as skipped without them).
+require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev nlohmann-json3-dev python3-torch python3-numpy
 
 if [ "${1:-}" = "--sanitize" ]; then
     cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_TESTS=ON \
