@@ -86,7 +86,12 @@ inline std::string safetensors_header(const std::vector<ArrayRecord>& arrays, co
     std::string header = detail::safetensors_header(arrays, metadata);
     // Spaces after the JSON, so that the data starts 8-byte aligned.
     header.append((8 - header.size() % 8) % 8, ' ');
+    std::size_t size = detail::safetensors_prefix + header.size();
+    for (const auto& array : arrays) {
+        size += array.data.size();
+    }
     Bytes file;
+    file.reserve(size);
     ByteWriter out(file);
     out.write<std::uint64_t>(header.size());
     out.write_bytes(std::as_bytes(std::span(header.data(), header.size())));
