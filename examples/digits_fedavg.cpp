@@ -6,9 +6,11 @@
 //     ./digits_fedavg --partition dirichlet --alpha 0.5 --clients 100 --fraction 0.1 --rounds 300
 //     ./digits_fedavg --partition centralised --rounds 30   # plain minibatch SGD, 30 epochs
 //     ./digits_fedavg --csv metrics.csv                 # also write per-round metrics
+//     ./digits_fedavg --init-weights torch.safetensors --save-weights fedavg.npz   # to and from PyTorch
 //
 // Test set: the rows whose index % 5 == 0; the rest are training data.
 #include "federated_cli.hpp"
+#include "weights_cli.hpp"
 
 #include <fedpp/data/digits.hpp>
 #include <fedpp/data/partition.hpp>
@@ -38,7 +40,9 @@ int main(int argc, char** argv) {
          {"threads", "client threads, 0 = all cores (default 0)"},
          {"seed", "seed (default 1)"},
          {"target", "stop at this test accuracy, e.g. 0.95 (default: run all rounds)"},
-         {"csv", "write per-round metrics to this CSV file"}});
+         {"csv", "write per-round metrics to this CSV file"},
+         {"init-weights", examples::init_weights_help},
+         {"save-weights", examples::save_weights_help}});
 
     const auto all = data::load_digits<float>(cli.text("data", FEDPP_DATA_DIR "/digits/digits.csv.gz"));
     const auto split = data::split_every(all, 5);
@@ -48,6 +52,7 @@ int main(int argc, char** argv) {
     Generator generator(config.seed);
     nn::Sequential<float> model(nn::Linear<float>(64, 64, generator), nn::ReLU{},
                                 nn::Linear<float>(64, 10, generator));
+    examples::load_init_weights(cli, model);
 
     if (const double target = cli.number("target", -1); target >= 0) {
         config.target_accuracy = target;
@@ -68,6 +73,7 @@ int main(int argc, char** argv) {
                 break;
             }
         }
+        examples::save_final_weights(cli, model);
         return 0;
     }
 
@@ -92,5 +98,6 @@ int main(int argc, char** argv) {
     const auto& last = metrics.back();
     std::printf("final test accuracy %.2f%% after %zu rounds (%.1f s)\n", 100 * last.test_accuracy, last.round,
                 last.elapsed_seconds);
+    examples::save_final_weights(cli, run.global_model());
     return 0;
 }

@@ -7,7 +7,9 @@
 //
 //     ./mnist_fedavg --partition iid    --fraction 0.1 --epochs 1 --batch 10 --lr 0.1
 //     ./mnist_fedavg --partition noniid --fraction 0.1 --epochs 1 --batch 10 --lr 0.1
+//     ./mnist_fedavg --init-weights torch.safetensors --save-weights fedavg.npz   # to and from PyTorch
 #include "federated_cli.hpp"
+#include "weights_cli.hpp"
 
 #include <fedpp/data/mnist.hpp>
 #include <fedpp/data/partition.hpp>
@@ -37,7 +39,9 @@ int main(int argc, char** argv) {
          {"rounds", "maximum number of rounds (default 2000)"},
          {"threads", "client threads, 0 = all cores (default 0)"},
          {"seed", "seed (default 1)"},
-         {"csv", "write per-round metrics to this CSV file"}});
+         {"csv", "write per-round metrics to this CSV file"},
+         {"init-weights", examples::init_weights_help},
+         {"save-weights", examples::save_weights_help}});
 
     const std::string dir = cli.text("data", FEDPP_DATA_DIR "/mnist");
     const auto train = data::load_mnist<float>(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz");
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
     nn::Sequential<float> model(nn::Linear<float>(784, 200, generator), nn::ReLU{},
                                 nn::Linear<float>(200, 200, generator), nn::ReLU{},
                                 nn::Linear<float>(200, 10, generator));
+    examples::load_init_weights(cli, model);
 
     std::printf("MNIST 2NN (%s, %lld parameters), %zu clients (%s), C = %g, E = %zu, B = %zu, lr = %g, target %.2f%%\n",
                 model.describe().c_str(), static_cast<long long>(nn::parameter_count(model)), clients,
@@ -72,6 +77,7 @@ int main(int argc, char** argv) {
 
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, test, config);
     const auto metrics = examples::run_with_progress(run, cli);
+    examples::save_final_weights(cli, run.global_model());
     const auto& last = metrics.back();
     const double mean_round = last.elapsed_seconds / static_cast<double>(metrics.size());
     if (last.test_accuracy >= *config.target_accuracy) {

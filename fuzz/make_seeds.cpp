@@ -5,6 +5,7 @@
 
 #include <fedpp/io/checkpoint.hpp>
 #include <fedpp/federated.hpp>
+#include <fedpp/io/weights.hpp>
 #if FEDPP_FUZZ_SECURE_AGGREGATION
 #include "secure_aggregation_session.hpp"
 #endif
@@ -124,6 +125,26 @@ int main(int argc, char** argv) {
     };
     write_u8(root / "fuzz_mnist" / "three_images_plain", mnist_input(1, labels, images));
     write_u8(root / "fuzz_mnist" / "three_images_gzip", mnist_input(0, fuzzing::gzip(labels), fuzzing::gzip(images)));
+
+    // Weights files: the fuzz targets load into Linear(3, 4), ReLU, Linear(4, 2).
+    fedpp::Generator weights_generator(3);
+    const Model small(fedpp::nn::Linear<float>(3, 4, weights_generator), fedpp::nn::ReLU{},
+                      fedpp::nn::Linear<float>(4, 2, weights_generator));
+    write(root / "fuzz_safetensors" / "sequential_f32", fedpp::io::safetensors_to_bytes(small, {{"format", "pt"}}));
+    write(root / "fuzz_safetensors" / "linear_f64",
+          fedpp::io::safetensors_to_bytes(fedpp::nn::Linear<double>(2, 1, weights_generator)));
+    write(root / "fuzz_npz" / "sequential_stored", fedpp::io::npz_to_bytes(small));
+    write(root / "fuzz_npz" / "sequential_deflated", fedpp::io::npz_to_bytes(small, /*compress=*/true));
+    const auto arrays = fedpp::io::to_arrays(small);
+    const fedpp::Bytes npy = fedpp::io::detail::npy_bytes(arrays.front());
+    write(root / "fuzz_npz" / "npy_member", npy);          // for the stored-member path
+    write(root / "fuzz_npz" / "npy_deflate_stream", fedpp::io::detail::deflate_raw(npy)); // the deflated-member path
+    // Files written by NumPy (zip64 extra fields) and by plain Python (an indented header).
+    const std::filesystem::path fixtures = FEDPP_IO_FIXTURES_DIR;
+    for (const char* name : {"numpy_savez_f32.npz", "numpy_savez_compressed_f64.npz"}) {
+        std::filesystem::copy_file(fixtures / name, root / "fuzz_npz" / name);
+    }
+    std::filesystem::copy_file(fixtures / "stdlib_f32.safetensors", root / "fuzz_safetensors" / "stdlib_f32");
 
 #if FEDPP_FUZZ_SECURE_AGGREGATION
     write_secure_aggregation_seeds(root / "fuzz_secure_aggregation");
