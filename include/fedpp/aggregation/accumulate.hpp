@@ -19,12 +19,14 @@
 #include "fedpp/located/trust.hpp"
 #include "fedpp/transport/computation.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace fedpp {
 
@@ -39,7 +41,9 @@ WeightedSum<M>& sum_in(const Invocation& invocation, std::size_t i) {
 /// counted as a contributor.
 template <class M>
 struct AccumulateComputation {
+    static constexpr bool aggregation = true;
     static std::string name() { return "fedpp.accumulate(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         ByteReader arguments(invocation.arguments, "accumulate");
         const auto weight = arguments.read<double>();
@@ -54,10 +58,13 @@ struct AccumulateComputation {
 /// The Aggregate of a sum (object 0), if enough data owners are in it.
 template <class M>
 struct AverageOfComputation {
+    static constexpr bool aggregation = true;
     static std::string name() { return "fedpp.average_of(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         ByteReader arguments(invocation.arguments, "average_of");
-        const auto required = static_cast<std::size_t>(arguments.read<std::uint64_t>());
+        const auto required =
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
         arguments.expect_end();
         const WeightedSum<M>& sum = sum_in<M>(invocation, 0);
         require_contributions("average_of", sum.contributions(), required);
@@ -69,7 +76,11 @@ struct AverageOfComputation {
 /// it can be counted twice.
 template <class M>
 struct MergeComputation {
+    static constexpr bool aggregation = true;
     static std::string name() { return "fedpp.merge(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() {
+        return {&value_type<WeightedSum<M>>(), &value_type<WeightedSum<M>>()};
+    }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         WeightedSum<M>& part = sum_in<M>(invocation, 1);
         sum_in<M>(invocation, 0).merge(part);
@@ -81,7 +92,9 @@ struct MergeComputation {
 /// Empties a sum (object 0), keeping its memory.
 template <class M>
 struct ResetComputation {
+    static constexpr bool aggregation = true;
     static std::string name() { return "fedpp.reset(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         sum_in<M>(invocation, 0).reset();
         return nullptr;

@@ -61,11 +61,15 @@ auto collect_pointers(const R& pointers) {
 /// `combine(std::span<M* const>, const Parameters&)`.
 template <class M, class Kind>
 struct AggregationComputation {
+    static constexpr bool variadic = true;
+    static constexpr bool aggregation = true;
     static std::string name() { return std::string("fedpp.") + Kind::name + "(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<M>()}; }
 
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         ByteReader arguments(invocation.arguments, Kind::name);
-        const auto required = static_cast<std::size_t>(arguments.read<std::uint64_t>());
+        const auto required =
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
         const typename Kind::Parameters parameters = Kind::read(arguments);
         arguments.expect_end();
         std::vector<M*> models;

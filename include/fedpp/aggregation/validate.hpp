@@ -20,7 +20,9 @@ namespace detail {
 /// check_update of object 0 against the shapes in the arguments.
 template <class M>
 struct ValidateComputation {
+    static constexpr bool aggregation = true;
     static std::string name() { return "fedpp.validate(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<M>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         ByteReader arguments(invocation.arguments, "validate");
         const auto extents = Codec<std::vector<std::int64_t>>::decode(arguments);

@@ -25,6 +25,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace fedpp::detail {
 
@@ -73,6 +74,17 @@ struct RunComputation {
     static std::string name() {
         const std::string given = FunctionOf<F>::name();
         return given.empty() ? given : given + "(" + parameter_names() + ")";
+    }
+
+    static std::vector<const ValueType*> inputs() {
+        std::vector<const ValueType*> types;
+        const auto add = [&types]<class A>(std::type_identity<A>) {
+            if constexpr (PointerArgument<A>::value) {
+                types.push_back(&value_type<typename PointerArgument<A>::value_type>());
+            }
+        };
+        (add(std::type_identity<Args>{}), ...);
+        return types;
     }
 
     static std::string parameter_names() {

@@ -14,6 +14,7 @@
 #include "fedpp/base/errors.hpp"
 #include "fedpp/transport/value_type.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -22,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fedpp {
 
@@ -38,14 +40,43 @@ struct Invocation {
     std::span<detail::RemoteObject* const> objects;
     std::span<const ContributorId> contributors;
     std::span<const std::byte> arguments;
+    /// The least number of data owners an aggregate made here must combine,
+    /// by the policy of the worker that runs it (0: the caller's location
+    /// type decides alone).
+    std::size_t min_contributions = 0;
 };
 
 /// What a worker can run. `name` identifies it across processes (empty: an
 /// unnamed computation, which runs only in the caller's process).
 struct Computation {
     std::string name;
-    /// Runs it; returns the result to store (nullptr for none).
+    /// Runs it; returns the result to store (nullptr for none). The objects
+    /// must be of the types `inputs` lists (checked by accepts()).
     std::unique_ptr<detail::RemoteObject> (*invoke)(const Invocation& invocation);
+    /// The types of the objects it takes, in order; with `variadic`, the
+    /// last one repeated any number (at least once) of times.
+    std::vector<const ValueType*> inputs;
+    bool variadic = false;
+    /// One of fedpp's aggregations: it releases only aggregates of enough
+    /// data owners, and may take what data owners sent to a trusted worker.
+    bool aggregation = false;
+
+    /// True when objects of `types`, in order, are what it takes.
+    [[nodiscard]] bool accepts(std::span<const ValueType* const> types) const {
+        if (inputs.empty()) {
+            return types.empty();
+        }
+        if (types.size() < inputs.size() || (!variadic && types.size() != inputs.size())) {
+            return false;
+        }
+        for (std::size_t i = 0; i < types.size(); ++i) {
+            const ValueType& wanted = *inputs[std::min(i, inputs.size() - 1)];
+            if (!types[i]->same_as(wanted)) {
+                return false;
+            }
+        }
+        return true;
+    }
 };
 
 namespace detail {
@@ -87,15 +118,32 @@ private:
 };
 
 /// The static Computation described by `Description` (a type with
-/// `static std::string name()` and `static std::unique_ptr<RemoteObject>
-/// invoke(const Invocation&)`), registered by name before main() runs when
-/// the name is not empty: any use of computation_of<Description>() in a
-/// program makes it findable in every process of that program.
+/// `static std::string name()`, `static std::unique_ptr<RemoteObject>
+/// invoke(const Invocation&)` and `static std::vector<const ValueType*>
+/// inputs()`, and optionally `static constexpr bool variadic` and
+/// `aggregation`), registered by name before main() runs when the name is
+/// not empty: any use of computation_of<Description>() in a program makes it
+/// findable in every process of that program.
 template <class Description>
 struct RegisteredComputation {
     static const Computation& get() {
-        static const Computation computation{Description::name(), &Description::invoke};
+        static const Computation computation{Description::name(), &Description::invoke, Description::inputs(),
+                                             variadic(), aggregation()};
         return computation;
+    }
+    static constexpr bool variadic() {
+        if constexpr (requires { Description::variadic; }) {
+            return Description::variadic;
+        } else {
+            return false;
+        }
+    }
+    static constexpr bool aggregation() {
+        if constexpr (requires { Description::aggregation; }) {
+            return Description::aggregation;
+        } else {
+            return false;
+        }
     }
     static inline const bool registered = [] {
         if (!get().name.empty()) {

@@ -45,6 +45,10 @@ public:
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] bool trusted() const noexcept { return trusted_; }
 
+    /// The least number of data owners any aggregate made here combines,
+    /// whatever a caller asks (a worker's own policy).
+    void require_contributions(std::size_t count) noexcept { min_contributions_ = count; }
+
     /// Serves `request` (any operation but forward). `sender` names who sent
     /// a stored value, for the message if it does not decode; `contributor`
     /// is the data owner a stored value comes from, if any.
@@ -117,6 +121,7 @@ private:
 
     std::string name_;
     bool trusted_;
+    std::size_t min_contributions_ = 0;
     std::size_t shard_count_;
     std::unique_ptr<Shard[]> shards_;
     std::atomic<bool> closed_{false};
@@ -198,26 +203,31 @@ inline std::vector<ObjectInfo> ObjectStore::list() {
 inline Reply ObjectStore::execute(const Request& request) {
     // Most computations take a few inputs (a model and its data); fedavg may
     // take hundreds.
-    constexpr std::size_t usual_inputs = 8;
-    std::array<detail::RemoteObject*, usual_inputs> usual_objects;
-    std::array<ContributorId, usual_inputs> usual_contributors;
-    std::vector<detail::RemoteObject*> many_objects;
-    std::vector<ContributorId> many_contributors;
+    constexpr std::size_t usual = 8;
     const std::size_t count = request.inputs.size();
-    if (count > usual_inputs) {
-        many_objects.resize(count);
-        many_contributors.resize(count);
-    }
-    const std::span objects(count > usual_inputs ? many_objects.data() : usual_objects.data(), count);
-    const std::span contributors(count > usual_inputs ? many_contributors.data() : usual_contributors.data(), count);
+    std::array<detail::RemoteObject*, usual> usual_objects;
+    std::array<ContributorId, usual> usual_contributors;
+    std::array<const ValueType*, usual> usual_types;
+    std::vector<detail::RemoteObject*> many_objects(count > usual ? count : 0);
+    std::vector<ContributorId> many_contributors(count > usual ? count : 0);
+    std::vector<const ValueType*> many_types(count > usual ? count : 0);
+    const bool few = count <= usual;
+    const std::span objects(few ? usual_objects.data() : many_objects.data(), count);
+    const std::span contributors(few ? usual_contributors.data() : many_contributors.data(), count);
+    const std::span types(few ? usual_types.data() : many_types.data(), count);
     for (std::size_t i = 0; i < count; ++i) {
         Entry& entry = find(request.inputs[i].id, request.inputs[i].type);
         objects[i] = entry.object.get();
         contributors[i] = entry.contributor;
+        types[i] = &entry.object->type();
+    }
+    if (!request.computation->accepts(std::span<const ValueType* const>(types))) {
+        throw RemoteObjectError("worker '" + name_ + "': computation '" + request.computation->name +
+                                "' does not take objects of these types");
     }
     std::unique_ptr<detail::RemoteObject> result;
     try {
-        result = request.computation->invoke(Invocation{objects, contributors, request.payload});
+        result = request.computation->invoke(Invocation{objects, contributors, request.payload, min_contributions_});
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {

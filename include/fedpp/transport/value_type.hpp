@@ -12,10 +12,14 @@
 #include "fedpp/io/codec.hpp"
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace fedpp {
@@ -83,9 +87,44 @@ constexpr auto contributions_reader() {
     }
 }
 
+/// Every value type this program can store, by name: what a worker process
+/// decodes the bytes it is sent with. A type is registered before main()
+/// runs if the program uses value_type<T>() anywhere.
+class ValueTypeRegistry {
+public:
+    static ValueTypeRegistry& instance() {
+        static ValueTypeRegistry registry;
+        return registry;
+    }
+    void add(const ValueType& type) {
+        const std::lock_guard lock(mutex_);
+        by_name_.emplace(type.name, &type);
+    }
+    /// The type named `name`, or nullptr.
+    [[nodiscard]] const ValueType* find(std::string_view name) const {
+        const std::lock_guard lock(mutex_);
+        const auto it = by_name_.find(name);
+        return it == by_name_.end() ? nullptr : it->second;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, const ValueType*, std::less<>> by_name_;
+};
+
+template <class T>
+const ValueType& value_type();
+
+template <class T>
+struct RegisteredValueType {
+    static inline const bool registered = (ValueTypeRegistry::instance().add(value_type<T>()), true);
+};
+
 /// The ValueType of T.
-template <Serializable T>
+template <class T>
 const ValueType& value_type() {
+    static_assert(Serializable<T>, "fedpp: values stored at a worker need a fedpp::Codec");
+    (void)RegisteredValueType<T>::registered; // registers T by name before main() runs
     static const ValueType type{
         type_name_of<T>(),
         [](std::span<const std::byte> bytes, LazyText what) -> std::unique_ptr<RemoteObject> {
