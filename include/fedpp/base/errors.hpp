@@ -83,6 +83,22 @@ public:
     using Error::Error;
 };
 
+/// A request that a party's own policy refuses (over a network: gRPC's
+/// PERMISSION_DENIED): reading a data owner's model, sending its values to
+/// anyone but a trusted aggregator, running a computation it does not have,
+/// touching another party's objects, ...
+class PermissionDeniedError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A party could not be reached, or did not answer in time: the message
+/// names the peer and the operation.
+class NetworkError : public Error {
+public:
+    using Error::Error;
+};
+
 /// A data file that cannot be read as what it claims to be: missing or
 /// unreadable, not gzip or a corrupt gzip stream, truncated, a wrong magic
 /// number or dimensions, a malformed or out-of-range value. The message names

@@ -16,11 +16,13 @@
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/remote_call.hpp"
 #include "fedpp/located/trust.hpp"
+#include "fedpp/transport/in_process_transport.hpp"
 #include "fedpp/transport/request.hpp"
 
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -59,6 +61,15 @@ public:
     [[nodiscard]] std::size_t object_count() const { return seam_->call(Request::count(id_)).count; }
     /// What the worker holds (id and type of each object), by id.
     [[nodiscard]] std::vector<ObjectInfo> objects() const { return seam_->call(Request::list(id_)).objects; }
+
+    /// A pointer to the data this worker published under `tag` (PySyft's
+    /// search): the data stays where it is, and is used only by
+    /// computations run here; the pointer never deletes it.
+    template <class T>
+    [[nodiscard]] Pointer<T, L> find(std::string_view tag) const {
+        const ObjectId id = seam_->call(Request::find(id_, tag, detail::value_type<T>())).object;
+        return detail::PointerAccess::make<T, L>(seam_, id_, id);
+    }
 
     /// Runs `function` here and returns a Pointer<Result, L> to its result,
     /// stored here (nothing when it returns void). Each Pointer argument
@@ -120,6 +131,21 @@ Pointer<T, L> send_encoded(const Bytes& bytes, Worker<L>& worker) {
 }
 
 } // namespace detail
+
+/// The data of a data owner's own, published under `tag` at `worker`, for
+/// a simulation in one process: in a networked run each data owner
+/// publishes its own data in its own process (party::Host::publish), and
+/// nothing crosses. ArgumentError for a federation whose workers are not in
+/// this process.
+template <class T, Location L>
+void publish(Worker<L>& worker, std::string_view tag, const T& value) {
+    auto* in_process = dynamic_cast<InProcessTransport*>(&detail::SeamAccess::of(worker)->transport());
+    if (in_process == nullptr) {
+        throw ArgumentError("fedpp::publish: the workers are other processes; each publishes its own data there");
+    }
+    const Bytes bytes = to_bytes(value);
+    in_process->publish(worker.id(), tag, detail::value_type<T>(), bytes);
+}
 
 /// Places a copy of `value` at `worker` (sent as bytes through the
 /// federation's transport, and logged) and returns the only pointer to it.

@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -57,6 +59,12 @@ public:
         if (ObjectStore* store = find_store(id)) {
             store->close();
         }
+    }
+
+    /// The data of worker `id`'s own, published under `tag` (a data owner
+    /// loading its files, simulated in this process).
+    ObjectId publish(WorkerId id, std::string_view tag, const ValueType& type, std::span<const std::byte> bytes) {
+        return store_of(id).publish(tag, type, bytes);
     }
 
     Reply deliver(const Request& request) override {

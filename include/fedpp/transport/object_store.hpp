@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <functional>
+#include <map>
 #include <cstddef>
 #include <exception>
 #include <memory>
@@ -68,8 +70,45 @@ public:
         return insert(type.decode(bytes, what), contributor);
     }
 
-    /// Deletes object `id`, if it is here (also after close()).
+    /// Deletes object `id`, if it is here (also after close()); published
+    /// data stays.
     void erase(ObjectId id);
+
+    /// This worker's own data, published under `tag`: requests may use it in
+    /// computations (find it by its tag), never delete it.
+    ObjectId publish(std::string_view tag, const ValueType& type, std::span<const std::byte> bytes) {
+        const ObjectId id = store(type, bytes, [&] { return "data published as '" + std::string(tag) + "'"; });
+        const std::lock_guard lock(published_mutex_);
+        published_[std::string(tag)] = id;
+        any_published_.store(true, std::memory_order_release);
+        return id;
+    }
+
+    /// The object published under `tag`, which must hold a `type`.
+    ObjectId published(std::string_view tag, const ValueType& type) {
+        ObjectId id = 0;
+        {
+            const std::lock_guard lock(published_mutex_);
+            const auto it = published_.find(tag);
+            if (it == published_.end()) {
+                throw RemoteObjectError("worker '" + name_ + "' publishes nothing under '" + std::string(tag) + "'");
+            }
+            id = it->second;
+        }
+        (void)find(id, &type); // RemoteObjectError if it holds another type
+        return id;
+    }
+
+    /// What object `id` holds and who contributed it (RemoteObjectError if
+    /// there is none).
+    struct Description {
+        const ValueType* type;
+        ContributorId contributor;
+    };
+    [[nodiscard]] Description describe(ObjectId id) {
+        const Entry& entry = find(id, nullptr);
+        return {&entry.object->type(), entry.contributor};
+    }
 
     /// The worker left: every later request but erase fails with
     /// RemoteObjectError. The objects stay until their pointers delete them
@@ -119,8 +158,24 @@ private:
     std::size_t count();
     std::vector<ObjectInfo> list();
 
+    [[nodiscard]] bool is_published(ObjectId id) const {
+        if (!any_published_.load(std::memory_order_acquire)) {
+            return false; // the usual case, without a lock
+        }
+        const std::lock_guard lock(published_mutex_);
+        for (const auto& [tag, published] : published_) {
+            if (published == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     std::string name_;
     bool trusted_;
+    mutable std::mutex published_mutex_;
+    std::map<std::string, ObjectId, std::less<>> published_; // a worker publishes a handful
+    std::atomic<bool> any_published_{false};
     std::size_t min_contributions_ = 0;
     std::size_t shard_count_;
     std::unique_ptr<Shard[]> shards_;
@@ -163,6 +218,9 @@ inline ObjectStore::Entry& ObjectStore::find(ObjectId id, const ValueType* expec
 }
 
 inline void ObjectStore::erase(ObjectId id) {
+    if (is_published(id)) {
+        return;
+    }
     Shard& shard = shard_of(id);
     std::unique_ptr<detail::RemoteObject> doomed; // destroyed after the lock is released
     const std::lock_guard lock(shard.mutex);
@@ -263,6 +321,7 @@ inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender
         break;
     }
     case Operation::execute: reply = execute(request); break;
+    case Operation::find: reply.object = published(request.tag, *request.type); break;
     case Operation::count: reply.count = count(); break;
     case Operation::list: reply.objects = list(); break;
     case Operation::forward:

@@ -57,7 +57,7 @@ struct ObjectRef {
     const ValueType* type = nullptr;
 };
 
-enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list };
+enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list, find };
 
 /// One request to worker `to`. Read its fields; build it with a named
 /// constructor.
@@ -66,6 +66,7 @@ struct Request {
     WorkerId from = model_owner_id;  ///< who asks (the model owner or a worker)
     WorkerId to = model_owner_id;    ///< the worker that handles the request
     ObjectId object = 0;             ///< fetch, erase, copy, forward
+    std::string_view tag;            ///< find: the tag the worker published its data under
     WorkerId destination = 0;        ///< forward: where the object goes
     const ValueType* type = nullptr; ///< store: how to decode; fetch, copy, forward: the expected type
     /// store: the value's bytes; execute: the by-value arguments. Owned by
@@ -133,6 +134,16 @@ struct Request {
     }
     static Request execute(WorkerId, const Computation&, std::span<const ObjectRef>, Bytes&&) = delete;
 
+    /// The data worker `to` published under `tag`, a value of `type`: a
+    /// reference to it, which computations may use (it is never read,
+    /// moved or deleted through it).
+    static Request find(WorkerId to, std::string_view tag, const ValueType& type) noexcept {
+        Request r(Operation::find, to);
+        r.tag = tag;
+        r.type = &type;
+        return r;
+    }
+
     static Request count(WorkerId to) noexcept { return Request(Operation::count, to); }
     static Request list(WorkerId to) noexcept { return Request(Operation::list, to); }
 
@@ -141,7 +152,7 @@ private:
 };
 
 struct Reply {
-    ObjectId object = 0;             ///< store, copy, forward, execute: the new object (0 if none)
+    ObjectId object = 0;             ///< store, copy, forward, execute, find: the object (0 if none)
     Bytes payload;                   ///< fetch: the value's bytes
     std::size_t moved_bytes = 0;     ///< forward: the bytes that crossed
     std::size_t count = 0;           ///< count

@@ -82,6 +82,7 @@ public:
     }
 
     [[nodiscard]] TransferLog& log() noexcept { return log_; }
+    [[nodiscard]] Transport& transport() noexcept { return *transport_; }
 
 private:
     /// Records a transfer by worker number and value type: the log has
