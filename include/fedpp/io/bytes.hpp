@@ -21,6 +21,15 @@ namespace fedpp {
 
 using Bytes = std::vector<std::byte>;
 
+namespace detail {
+/// The arithmetic types with an exact little-endian encoding: bool, the
+/// integer types of up to 8 bytes, float and double. Not __int128 or long
+/// double (under GNU extensions arithmetic too): no silent truncation.
+template <class U>
+concept ExactlyEncodable = std::is_same_v<U, bool> || std::is_same_v<U, float> || std::is_same_v<U, double> ||
+                           (std::is_integral_v<U> && sizeof(U) <= sizeof(std::uint64_t));
+} // namespace detail
+
 /// Appends little-endian values to a byte buffer.
 class ByteWriter {
 public:
@@ -33,7 +42,7 @@ public:
     explicit ByteWriter(MeasureOnly) noexcept : out_(nullptr) {}
 
     template <class U>
-        requires std::is_arithmetic_v<U>
+        requires detail::ExactlyEncodable<U>
     void write(U value) {
         if constexpr (std::is_same_v<U, bool>) {
             write<std::uint8_t>(value ? 1 : 0);
@@ -54,7 +63,7 @@ public:
 
     /// A run of arithmetic values, bulk-copied when the host is little-endian.
     template <class U>
-        requires std::is_arithmetic_v<U> && (!std::is_same_v<U, bool>)
+        requires detail::ExactlyEncodable<U> && (!std::is_same_v<U, bool>)
     void write_array(const U* values, std::size_t count) {
         if constexpr (std::endian::native == std::endian::little) {
             append(values, count * sizeof(U));
@@ -103,7 +112,7 @@ public:
         : bytes_(bytes), lazy_what_(what) {}
 
     template <class U>
-        requires std::is_arithmetic_v<U>
+        requires detail::ExactlyEncodable<U>
     U read() {
         if constexpr (std::is_same_v<U, bool>) {
             const auto byte = read<std::uint8_t>();
@@ -126,7 +135,7 @@ public:
     }
 
     template <class U>
-        requires std::is_arithmetic_v<U> && (!std::is_same_v<U, bool>)
+        requires detail::ExactlyEncodable<U> && (!std::is_same_v<U, bool>)
     void read_array(U* values, std::size_t count) {
         if (count > remaining() / sizeof(U)) {
             fail("needs " + std::to_string(count) + " values of " + std::to_string(sizeof(U)) + " bytes but only " +
