@@ -14,6 +14,8 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -237,4 +239,21 @@ TEST_CASE("a federated run stopped and resumed from its checkpoint file ends bit
         Model(fedpp::nn::Linear<float>(3, 4, g), fedpp::nn::Tanh{}, fedpp::nn::Linear<float>(4, 2, g)), clients,
         test_set, with_checkpoints);
     CHECK_THROWS_AS(other.resume_from(dir.file("run.ckpt")), fedpp::CheckpointShapeError);
+}
+
+TEST_CASE("a checkpoint with forged sizes and a valid checksum is refused, never a value", "[checkpoint]") {
+    // Issue 9, item 3: rows 2^63 and cols 0 decoded, through a checkpoint
+    // whose checksum was right, into a tensor with negative rows().
+    for (const auto& [rows, cols] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+             {std::uint64_t{1} << 63, 0}, {0, std::uint64_t{1} << 63}, {~std::uint64_t{0}, 0}, {1u << 20, 1u << 20}}) {
+        Bytes payload;
+        fedpp::ByteWriter out(payload);
+        out.write_string(fedpp::Codec<Tensor<float>>::type_name());
+        out.write(false);
+        out.write(rows);
+        out.write(cols);
+        INFO(rows << " x " << cols);
+        const Bytes file = fedpp::detail::checkpoint_file_bytes(payload);
+        CHECK_THROWS_AS(fedpp::checkpoint_from_bytes<Tensor<float>>(file, "forged"), fedpp::CheckpointFormatError);
+    }
 }

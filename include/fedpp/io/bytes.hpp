@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -154,12 +155,25 @@ public:
         }
     }
 
-    /// A count read from the input that sizes an allocation: rejected if
-    /// even `min_bytes_each` bytes per element cannot remain, so corrupt
-    /// input cannot ask for gigabytes.
+    /// A size (a u64) read from the input: rejected unless it fits
+    /// std::ptrdiff_t (fedpp::Index), so that no forged size turns negative.
+    std::size_t read_size(const char* what) {
+        const std::size_t at = position_;
+        const auto size = read<std::uint64_t>();
+        if (size > static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max())) {
+            fail(std::string(what) + " is " + std::to_string(size) + ", more than any size can be (" +
+                     std::to_string(std::numeric_limits<std::ptrdiff_t>::max()) + ")",
+                 at);
+        }
+        return static_cast<std::size_t>(size);
+    }
+
+    /// A count read from the input that sizes an allocation: a size
+    /// (read_size), rejected if even `min_bytes_each` bytes per element
+    /// cannot remain, so corrupt input cannot ask for gigabytes.
     std::size_t read_count(std::size_t min_bytes_each, const char* what) {
         const std::size_t at = position_;
-        const auto count = read<std::uint64_t>();
+        const auto count = read_size(what);
         if (min_bytes_each > 0 && count > remaining() / min_bytes_each) {
             fail(std::string(what) + " is " + std::to_string(count) + " but only " + std::to_string(remaining()) +
                      " bytes remain",
