@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -256,4 +257,132 @@ TEST_CASE("a checkpoint with forged sizes and a valid checksum is refused, never
         const Bytes file = fedpp::detail::checkpoint_file_bytes(payload);
         CHECK_THROWS_AS(fedpp::checkpoint_from_bytes<Tensor<float>>(file, "forged"), fedpp::CheckpointFormatError);
     }
+}
+
+TEST_CASE("what is not a regular file is refused with CheckpointIoError, before any allocation", "[checkpoint]") {
+    // Issue 9, item 4: a directory's size was taken as 2^63-1 and ended in
+    // std::bad_alloc. Property: every kind of file that is not a regular
+    // file gives CheckpointIoError naming it, from load_checkpoint and
+    // resume_from alike.
+    const TempDir dir;
+    fs::create_directory(dir.file("a-directory"));
+    fs::create_directory_symlink(dir.file("a-directory"), dir.file("link-to-directory"));
+    fs::create_symlink(dir.file("nowhere"), dir.file("dangling-link"));
+    REQUIRE(::mkfifo(dir.file("a-pipe").c_str(), 0600) == 0); // opened without blocking
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {dir.file("a-directory"), "directory"},
+        {dir.file("link-to-directory"), "directory"},
+        {dir.path().string(), "directory"},
+        {"/", "directory"},
+        {"/dev/null", "character device"},
+        {"/dev/zero", "character device"},
+        {dir.file("a-pipe"), "pipe"},
+        {dir.file("dangling-link"), "No such file"},
+    };
+    for (const auto& [path, kind] : cases) {
+        INFO(path);
+        CHECK_THROWS_MATCHES(fedpp::load_checkpoint<Model>(path), fedpp::CheckpointIoError, MessageContains(kind));
+    }
+    fedpp::federated::Config config;
+    config.rounds = 1;
+    const std::vector<fedpp::data::Dataset<float>> clients(
+        1, fedpp::data::Dataset<float>(fedpp::Matrix<float>::Zero(2, 3), {0, 1}, 2));
+    fedpp::federated::FederatedAveraging<Model> run(small_model(1), clients, clients[0], config);
+    CHECK_THROWS_MATCHES(run.resume_from(dir.file("a-directory")), fedpp::CheckpointIoError,
+                         MessageContains("directory"));
+    CHECK(run.rounds_done() == 0);
+}
+
+namespace {
+/// The child's end: save `value` to `path` with writes allowed up to
+/// `limit` bytes; a write beyond kills it with SIGXFSZ, mid-save.
+int save_with_file_size_limit(const std::string& path, const Tensor<float>& value, std::size_t limit) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::signal(SIGXFSZ, SIG_DFL);
+        const struct rlimit cap{static_cast<rlim_t>(limit), static_cast<rlim_t>(limit)};
+        ::setrlimit(RLIMIT_FSIZE, &cap);
+        try {
+            fedpp::save_checkpoint(path, value);
+        } catch (...) {
+            ::_exit(3);
+        }
+        ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return status;
+}
+} // namespace
+
+TEST_CASE("a save killed at any byte leaves the previous checkpoint, and its temporary file is never one",
+          "[checkpoint][crash]") {
+    // Issue 9, item 10: a killed writer leaves "<path>.tmp"; the next save
+    // must clean it up, and a reader must never take it for a checkpoint.
+    // The writer is killed (SIGXFSZ, from a file-size limit) after each
+    // possible number of bytes.
+    const TempDir dir;
+    const std::string path = dir.file("run.ckpt");
+    const std::string temporary = path + ".tmp";
+    const Tensor<float> previous = Tensor<float>::full(2, 3, 1.5f);
+    const Tensor<float> next = Tensor<float>::full(2, 3, -7.0f);
+    fedpp::save_checkpoint(path, previous);
+    const std::size_t size = fedpp::checkpoint_to_bytes(next).size();
+    for (std::size_t limit = 0; limit < size; ++limit) {
+        INFO("killed after " << limit << " of " << size << " bytes");
+        const int status = save_with_file_size_limit(path, next, limit);
+        REQUIRE(WIFSIGNALED(status));
+        REQUIRE(WTERMSIG(status) == SIGXFSZ);
+        CHECK(fedpp::load_checkpoint<Tensor<float>>(path).value() == previous.value());
+        REQUIRE(fs::exists(temporary));
+        CHECK(fs::file_size(temporary) == limit);
+        CHECK_THROWS_AS(fedpp::load_checkpoint<Tensor<float>>(temporary), fedpp::CheckpointFormatError);
+        if (limit >= 8) {
+            CHECK_THROWS_WITH(fedpp::load_checkpoint<Tensor<float>>(temporary),
+                              Catch::Contains("a save that did not finish") && Catch::Contains("load '" + path + "'"));
+        }
+    }
+    // A checkpoint that was never completed: the reader says why.
+    fs::rename(temporary, dir.file("fresh.ckpt.tmp"));
+    CHECK_THROWS_WITH(fedpp::load_checkpoint<Tensor<float>>(dir.file("fresh.ckpt")),
+                      Catch::Contains("the temporary file of a save that did not finish"));
+    // The next save replaces the stale temporary file and leaves none.
+    fs::rename(dir.file("fresh.ckpt.tmp"), temporary);
+    fedpp::save_checkpoint(path, next);
+    CHECK_FALSE(fs::exists(temporary));
+    CHECK(fedpp::load_checkpoint<Tensor<float>>(path).value() == next.value());
+}
+
+TEST_CASE("a stale temporary file is removed by the next save, never written through", "[checkpoint]") {
+    const TempDir dir;
+    const std::string path = dir.file("model.ckpt");
+    const std::string temporary = path + ".tmp";
+
+    // A stale temporary file that is a symbolic link: the save must not
+    // write through it into the file it names.
+    const std::string victim = dir.file("precious.txt");
+    std::ofstream(victim) << "precious";
+    fs::create_symlink(victim, temporary);
+    fedpp::save_checkpoint(path, small_model(1));
+    CHECK_FALSE(fs::exists(fs::symlink_status(temporary)));
+    CHECK(fs::is_regular_file(fs::symlink_status(path)));
+    CHECK(fedpp::to_bytes(fedpp::load_checkpoint<Model>(path)) == fedpp::to_bytes(small_model(1)));
+    std::ifstream in(victim);
+    std::string content;
+    std::getline(in, content);
+    CHECK(content == "precious");
+
+    // A stale temporary file that is a whole checkpoint (a copy, say).
+    write_bytes(temporary, fedpp::checkpoint_to_bytes(small_model(3)));
+    fedpp::save_checkpoint(path, small_model(2));
+    CHECK_FALSE(fs::exists(temporary));
+    CHECK(fedpp::to_bytes(fedpp::load_checkpoint<Model>(path)) == fedpp::to_bytes(small_model(2)));
+
+    // Something in the way that cannot be removed: the save fails, saying
+    // so, and the previous checkpoint stays.
+    fs::create_directory(temporary);
+    fs::create_directory(temporary + "/inside");
+    CHECK_THROWS_MATCHES(fedpp::save_checkpoint(path, small_model(4)), fedpp::CheckpointIoError,
+                         MessageContains("stale '" + temporary + "' is in the way"));
+    CHECK(fedpp::to_bytes(fedpp::load_checkpoint<Model>(path)) == fedpp::to_bytes(small_model(2)));
 }
