@@ -82,7 +82,10 @@ int main(int argc, char** argv) {
     using Model = fedpp::nn::Sequential<float>;
     Model model(fedpp::nn::Linear<float>(3, 4, generator), fedpp::nn::ReLU{}, fedpp::nn::Linear<float>(4, 2, generator),
                 fedpp::nn::Tanh{}, fedpp::nn::Sigmoid{});
-    const fedpp::federated::TrainingState<Model> state{7, 42, model.copy()};
+    fedpp::federated::Config config;
+    config.seed = 42;
+    const fedpp::federated::TrainingState<Model> state{7, 42, model.copy(),
+                                                       fedpp::detail::run_setup(config, {10, 12, 0, 9})};
     write(root / "fuzz_checkpoint" / "training_state", fedpp::checkpoint_to_bytes(state));
     write(root / "fuzz_checkpoint" / "linear_f64",
           fedpp::checkpoint_to_bytes(fedpp::nn::Linear<double>(2, 1, generator)));

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -385,4 +386,131 @@ TEST_CASE("a stale temporary file is removed by the next save, never written thr
     CHECK_THROWS_MATCHES(fedpp::save_checkpoint(path, small_model(4)), fedpp::CheckpointIoError,
                          MessageContains("stale '" + temporary + "' is in the way"));
     CHECK(fedpp::to_bytes(fedpp::load_checkpoint<Model>(path)) == fedpp::to_bytes(small_model(2)));
+}
+
+namespace {
+/// `count` tiny client data sets of 3 features, `sizes[k]` points each
+/// (labelled by the sign of their sum), from one seed.
+std::vector<fedpp::data::Dataset<float>> tiny_clients(const std::vector<int>& sizes) {
+    std::vector<fedpp::data::Dataset<float>> clients;
+    fedpp::Generator generator(5);
+    for (const int n : sizes) {
+        fedpp::Matrix<float> x(n, 3);
+        std::vector<std::int32_t> y(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) {
+            for (int j = 0; j < 3; ++j) {
+                x(i, j) = static_cast<float>(generator.uniform(-1, 1));
+            }
+            y[static_cast<std::size_t>(i)] = x.row(i).sum() > 0 ? 1 : 0;
+        }
+        clients.emplace_back(std::move(x), std::move(y), 2);
+    }
+    return clients;
+}
+
+fedpp::federated::Config tiny_config() {
+    fedpp::federated::Config config;
+    config.rounds = 4;
+    config.client_fraction = 0.5;
+    config.local.batch_size = 4;
+    config.local.learning_rate = 0.05;
+    config.seed = 77;
+    config.threads = 2;
+    return config;
+}
+} // namespace
+
+TEST_CASE("resuming a checkpoint with another set-up is refused, naming what differs", "[checkpoint][federated]") {
+    // Issue 9, item 8: a checkpoint of a run with 100 clients resumed with
+    // 50, another fraction, partition or aggregation, ran to the end and
+    // returned a model no uninterrupted run produces. Property: each field
+    // the result depends on, changed alone, is refused by name; the fields
+    // it does not depend on are not.
+    const TempDir dir;
+    const std::vector<int> sizes{12, 12, 9, 15, 12, 12};
+    const auto test_set = tiny_clients({20})[0];
+    auto saved_config = tiny_config();
+    saved_config.checkpoint_path = dir.file("run.ckpt");
+    saved_config.rounds = 2;
+    {
+        fedpp::federated::FederatedAveraging<Model> first(small_model(9), tiny_clients(sizes), test_set, saved_config);
+        first.run();
+    }
+    struct Change {
+        std::string field; // what the error must name
+        std::function<void(fedpp::federated::Config&)> config;
+        std::vector<int> sizes;
+    };
+    using Config = fedpp::federated::Config;
+    const std::vector<Change> refused{
+        {"config.seed", [](Config& c) { c.seed = 78; }, sizes},
+        {"config.client_fraction", [](Config& c) { c.client_fraction = 0.25; }, sizes},
+        {"config.local.epochs", [](Config& c) { c.local.epochs = 2; }, sizes},
+        {"config.local.batch_size", [](Config& c) { c.local.batch_size = 5; }, sizes},
+        {"config.local.learning_rate", [](Config& c) { c.local.learning_rate = 0.05000000000000001; }, sizes},
+        {"config.local.momentum", [](Config& c) { c.local.momentum = 0.9; }, sizes},
+        {"config.local.weight_decay", [](Config& c) { c.local.weight_decay = 1e-4; }, sizes},
+        {"config.min_clients", [](Config& c) { c.min_clients = 2; }, sizes},
+        {"config.aggregation", [](Config& c) { c.aggregation = fedpp::federated::Aggregation::coordinate_median; },
+         sizes},
+        {"config.aggregation is trimmed_mean",
+         [](Config& c) { c.aggregation = fedpp::federated::Aggregation::trimmed_mean; }, sizes},
+        {"this run has 5 clients, the run that saved it 6", [](Config&) {}, {12, 12, 9, 15, 12}},
+        {"this run has 7 clients, the run that saved it 6", [](Config&) {}, {12, 12, 9, 15, 12, 12, 1}},
+        {"client sizes", [](Config&) {}, {12, 12, 10, 14, 12, 12}}, // same count, same total: another partition
+        {"2 rounds done, more than this run's config.rounds (1)", [](Config& c) { c.rounds = 1; }, sizes},
+    };
+    for (const auto& change : refused) {
+        INFO(change.field);
+        auto config = tiny_config();
+        change.config(config);
+        fedpp::federated::FederatedAveraging<Model> run(small_model(9), tiny_clients(change.sizes), test_set, config);
+        CHECK_THROWS_MATCHES(run.resume_from(dir.file("run.ckpt")), fedpp::CheckpointMismatchError,
+                             MessageContains(change.field));
+        CHECK(run.rounds_done() == 0);
+    }
+
+    // Not part of the result: threads, checkpoints, evaluation.
+    fedpp::federated::FederatedAveraging<Model> straight(small_model(9), tiny_clients(sizes), test_set, tiny_config());
+    straight.run();
+    auto other = tiny_config();
+    other.threads = 1;
+    other.checkpoint_every = 3;
+    other.eval_batch = 7;
+    fedpp::federated::FederatedAveraging<Model> resumed(small_model(1), tiny_clients(sizes), test_set, other);
+    resumed.resume_from(dir.file("run.ckpt"));
+    CHECK(resumed.rounds_done() == 2);
+    resumed.run();
+    CHECK(fedpp::to_bytes(resumed.global_model()) == fedpp::to_bytes(straight.global_model()));
+
+    // The same through restore(), from the state in memory.
+    auto fewer = tiny_config();
+    fewer.client_fraction = 1;
+    fedpp::federated::FederatedAveraging<Model> wrong(small_model(9), tiny_clients(sizes), test_set, fewer);
+    CHECK_THROWS_MATCHES(wrong.restore(straight.state()), fedpp::CheckpointMismatchError,
+                         MessageContains("config.client_fraction is 1 in this run but 0.5 in the run that saved it"));
+}
+
+TEST_CASE("a training state checkpoint of format 1, without its set-up, gives a clear typed error",
+          "[checkpoint][federated]") {
+    const TempDir dir;
+    // What fedpp wrote before the set-up was recorded: rounds, seed, model.
+    Bytes payload;
+    fedpp::ByteWriter out(payload);
+    out.write_string("fedpp::federated::TrainingState<" + fedpp::Codec<Model>::type_name() + ">");
+    out.write<std::uint64_t>(2);
+    out.write<std::uint64_t>(77);
+    fedpp::Codec<Model>::encode(small_model(9), out);
+    write_bytes(dir.file("old.ckpt"), fedpp::detail::checkpoint_file_bytes(payload));
+
+    const std::vector<int> sizes{12, 12, 9, 15, 12, 12};
+    fedpp::federated::FederatedAveraging<Model> run(small_model(9), tiny_clients(sizes), tiny_clients({20})[0],
+                                                    tiny_config());
+    CHECK_THROWS_MATCHES(run.resume_from(dir.file("old.ckpt")), fedpp::CheckpointVersionError,
+                         MessageContains("format 1, which does not record the run's set-up"));
+    CHECK_THROWS_AS(fedpp::load_checkpoint<fedpp::federated::TrainingState<Model>>(dir.file("old.ckpt")),
+                    fedpp::CheckpointTypeError);
+    // A state that records no set-up is refused too.
+    fedpp::federated::TrainingState<Model> bare{1, 77, small_model(9), {}};
+    CHECK_THROWS_MATCHES(run.restore(bare), fedpp::CheckpointMismatchError, MessageContains("records no run set-up"));
 }

@@ -207,7 +207,8 @@ TEST_CASE("a run resumed from its state ends bitwise identical to an uninterrupt
     auto other_seed = config;
     other_seed.seed = 1;
     FederatedAveraging<Model> wrong(small_mlp(), client_sets(12, 3), blobs(50, 97), other_seed);
-    CHECK_THROWS_AS(wrong.restore(first.state()), fedpp::ArgumentError);
+    CHECK_THROWS_AS(wrong.restore(first.state()), fedpp::CheckpointMismatchError);
+    CHECK_THROWS_WITH(wrong.restore(first.state()), Catch::Contains("config.seed is 1 in this run but 2024"));
 }
 
 TEST_CASE("the model owner receives only the averages and public scalars", "[federated][privacy]") {

@@ -41,4 +41,14 @@ class CheckpointShapeError : public CheckpointError {
 public:
     using CheckpointError::CheckpointError;
 };
+/// A checkpoint of a run whose set-up differs from the run resuming it
+/// (another seed, client fraction, local training, aggregation, client
+/// count or client sizes), or that has done more rounds than the run is to
+/// do: resuming would not end as the run that saved it would have. The
+/// message names the field.
+class CheckpointMismatchError : public CheckpointError {
+public:
+    using CheckpointError::CheckpointError;
+};
+
 } // namespace fedpp
