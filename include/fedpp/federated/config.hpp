@@ -49,7 +49,8 @@ struct Config {
             throw ArgumentError("federated::Config: min_clients must be at least 1");
         }
         if (target_accuracy && !(*target_accuracy >= 0 && *target_accuracy <= 1)) {
-            throw ArgumentError("federated::Config: the target accuracy is a fraction in [0, 1]");
+            throw ArgumentError("federated::Config: the target accuracy is a fraction in [0, 1], got " +
+                                std::to_string(*target_accuracy));
         }
         local.validate();
     }
