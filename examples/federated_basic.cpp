@@ -37,7 +37,7 @@ int main() {
     nn::Linear<T> model(2, 1, generator);
 
     auto local_step = [](nn::Linear<T>& m, Tensor<T>& x, Tensor<T>& y) {
-        optim::SGD<T> opt(m.parameters(), 0.1f);
+        optim::SGD<T> opt(m.parameters(), 0.1);
         opt.zero_grad();
         auto loss = (m(x) - y).pow(2).sum();
         loss.backward();

@@ -24,42 +24,23 @@
 #define FEDPP_DATA_DIR "data"
 #endif
 
-int main(int argc, char** argv) {
+namespace {
+int mnist_fedavg(const examples::CommandLine& cli) {
     using namespace fedpp;
-    const examples::CommandLine cli(
-        argc, argv,
-        {{"data", "directory with the four MNIST .gz files (default: the repository's data/mnist)"},
-         {"partition", "iid | noniid (default iid)"},
-         {"clients", "number of clients (default 100)"},
-         {"fraction", "client fraction C (default 0.1)"},
-         {"epochs", "local epochs E (default 1)"},
-         {"batch", "local batch size B, 0 = all local data (default 10)"},
-         {"lr", "learning rate (default 0.1)"},
-         {"target", "target test accuracy (default 0.97)"},
-         {"rounds", "maximum number of rounds (default 2000)"},
-         {"threads", "client threads, 0 = all cores (default 0)"},
-         {"seed", "seed (default 1)"},
-         {"csv", "write per-round metrics to this CSV file"},
-         {"init-weights", examples::init_weights_help},
-         {"save-weights", examples::save_weights_help}});
+    const std::string partition = cli.text("partition", "iid");
+    if (partition != "iid" && partition != "noniid") {
+        cli.fail("unknown partition '" + partition + "' (iid or noniid)");
+    }
+    const federated::Config config = examples::federated_config(cli, 2000, 0.1, 0.97);
+    const std::size_t clients = examples::client_count(cli, 100);
 
     const std::string dir = cli.text("data", FEDPP_DATA_DIR "/mnist");
     const auto train = data::load_mnist<float>(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz");
     const auto test = data::load_mnist<float>(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
-    const std::string partition = cli.text("partition", "iid");
-    const std::size_t clients = cli.count("clients", 100);
-    federated::Config config = examples::federated_config(cli, 2000, 0.1);
-    config.target_accuracy = cli.number("target", 0.97);
-
     Generator generator(config.seed);
-    std::vector<std::vector<Index>> parts;
-    if (partition == "iid") {
-        parts = data::partition_iid(static_cast<std::size_t>(train.size()), clients, generator);
-    } else if (partition == "noniid") {
-        parts = data::partition_shards(train.labels(), clients, 2, generator);
-    } else {
-        cli.fail("unknown partition '" + partition + "' (iid or noniid)");
-    }
+    const auto parts = partition == "iid"
+                           ? data::partition_iid(train.size(), static_cast<Index>(clients), generator)
+                           : data::partition_shards(train.labels(), static_cast<Index>(clients), 2, generator);
     std::vector<data::Dataset<float>> client_data;
     for (const auto& rows : parts) {
         client_data.push_back(train.subset(rows));
@@ -78,6 +59,12 @@ int main(int argc, char** argv) {
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, test, config);
     const auto metrics = examples::run_with_progress(run, cli);
     examples::save_final_weights(cli, run.global_model());
+    if (metrics.empty()) {
+        const double accuracy = training::evaluate(run.global_model(), test).accuracy;
+        std::printf("0 rounds: nothing trained; the initial model's test accuracy is %.2f%% (target %.2f%%)\n",
+                    100 * accuracy, 100 * *config.target_accuracy);
+        return accuracy >= *config.target_accuracy ? 0 : 1;
+    }
     const auto& last = metrics.back();
     const double mean_round = last.elapsed_seconds / static_cast<double>(metrics.size());
     if (last.test_accuracy >= *config.target_accuracy) {
@@ -91,4 +78,25 @@ int main(int argc, char** argv) {
                                       [](double best, const auto& m) { return std::max(best, m.test_accuracy); }),
                 mean_round);
     return 1;
+}
+} // namespace
+
+int main(int argc, char** argv) {
+    return examples::run_program(
+        argc, argv,
+        {{"data", "directory with the four MNIST .gz files (default: the repository's data/mnist)"},
+         {"partition", "iid | noniid (default iid)"},
+         {"clients", "number of clients (default 100)"},
+         {"fraction", "client fraction C (default 0.1)"},
+         {"epochs", "local epochs E (default 1)"},
+         {"batch", "local batch size B, 0 = all local data (default 10)"},
+         {"lr", "learning rate (default 0.1)"},
+         {"target", "target test accuracy (default 0.97)"},
+         {"rounds", "maximum number of rounds (default 2000)"},
+         {"threads", "client threads, 0 = all cores (default 0)"},
+         {"seed", "seed (default 1)"},
+         {"csv", "write per-round metrics to this CSV file"},
+         {"init-weights", examples::init_weights_help},
+         {"save-weights", examples::save_weights_help}},
+        mnist_fedavg);
 }

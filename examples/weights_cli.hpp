@@ -10,7 +10,6 @@
 #include <fedpp/io/weights.hpp>
 
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 
 namespace examples {
@@ -33,12 +32,7 @@ void load_init_weights(const CommandLine& cli, M& model) {
         }
     }
     if (const std::string path = cli.text("init-weights", ""); !path.empty()) {
-        try {
-            fedpp::io::load_weights(path, model);
-        } catch (const fedpp::Error& e) {
-            std::fprintf(stderr, "--init-weights: %s\n", e.what());
-            std::exit(1);
-        }
+        fedpp::io::load_weights(path, model); // a failure ends the program with its message (run_program)
         std::printf("initial weights: %s\n", path.c_str());
     }
 }
@@ -47,12 +41,7 @@ void load_init_weights(const CommandLine& cli, M& model) {
 template <class M>
 void save_final_weights(const CommandLine& cli, const M& model) {
     if (const std::string path = cli.text("save-weights", ""); !path.empty()) {
-        try {
-            fedpp::io::save_weights(path, model);
-        } catch (const fedpp::Error& e) {
-            std::fprintf(stderr, "--save-weights: %s\n", e.what());
-            std::exit(1);
-        }
+        fedpp::io::save_weights(path, model); // a failure ends the program with its message (run_program)
         std::printf("final weights saved to %s\n", path.c_str());
     }
 }

@@ -83,12 +83,24 @@ int main(int argc, char** argv) {
     using Model = fedpp::nn::Sequential<float>;
     Model model(fedpp::nn::Linear<float>(3, 4, generator), fedpp::nn::ReLU{}, fedpp::nn::Linear<float>(4, 2, generator),
                 fedpp::nn::Tanh{}, fedpp::nn::Sigmoid{});
-    const fedpp::federated::TrainingState<Model> state{7, 42, model.copy()};
+    fedpp::federated::Config config;
+    config.seed = 42;
+    const fedpp::federated::TrainingState<Model> state{7, 42, model.copy(),
+                                                       fedpp::detail::run_setup(config, {10, 12, 0, 9})};
     write(root / "fuzz_checkpoint" / "training_state", fedpp::checkpoint_to_bytes(state));
     write(root / "fuzz_checkpoint" / "linear_f64",
           fedpp::checkpoint_to_bytes(fedpp::nn::Linear<double>(2, 1, generator)));
 
     write(root / "fuzz_codecs" / "tensor", with_selector(0, fedpp::to_bytes(fedpp::Tensor<float>{{1, 2}, {3, 4}})));
+    // Issue 9, item 3: a forged size with an empty other dimension (rows
+    // 2^63, cols 0) once decoded into a tensor with negative rows().
+    fedpp::Bytes forged;
+    fedpp::ByteWriter forger(forged);
+    forger.write_string(fedpp::Codec<fedpp::Tensor<float>>::type_name());
+    forger.write(false);
+    forger.write<std::uint64_t>(std::uint64_t{1} << 63);
+    forger.write<std::uint64_t>(0);
+    write(root / "fuzz_codecs" / "tensor_forged_rows", with_selector(0, forged));
     write(root / "fuzz_codecs" / "linear", with_selector(1, fedpp::to_bytes(fedpp::nn::Linear<float>(2, 3, generator))));
     fedpp::nn::Sequential<double> doubles(fedpp::nn::Linear<double>(2, 2, generator), fedpp::nn::ReLU{});
     write(root / "fuzz_codecs" / "sequential", with_selector(2, fedpp::to_bytes(doubles)));

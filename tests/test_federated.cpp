@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -15,6 +16,10 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using fedpp::federated::Config;
 using fedpp::federated::FederatedAveraging;
@@ -209,7 +214,8 @@ TEST_CASE("a run resumed from its state ends bitwise identical to an uninterrupt
     auto other_seed = config;
     other_seed.seed = 1;
     FederatedAveraging<Model> wrong(small_mlp(), client_sets(12, 3), blobs(50, 97), other_seed);
-    CHECK_THROWS_AS(wrong.restore(first.state()), fedpp::ArgumentError);
+    CHECK_THROWS_AS(wrong.restore(first.state()), fedpp::CheckpointMismatchError);
+    CHECK_THROWS_WITH(wrong.restore(first.state()), Catch::Contains("config.seed is 1 in this run but 2024"));
 }
 
 TEST_CASE("the model owner receives only the averages and public scalars", "[federated][privacy]") {
@@ -358,6 +364,60 @@ TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {
     CHECK_THAT(row, Catch::EndsWith(",1,\"client 4: said \"\"no\"\", then left\""));
     std::remove(path.c_str());
     CHECK_THROWS_AS(fedpp::federated::CsvMetricsWriter("/nonexistent-dir/metrics.csv"), fedpp::ArgumentError);
+}
+
+namespace {
+/// In a child process whose files may grow to `limit` bytes (SIGXFSZ
+/// ignored, so writes past it fail with EFBIG): writes rows to a
+/// CsvMetricsWriter at `path` until it throws. The exit status says what
+/// happened: 0 IoError naming the cause, 1 no error after 1,000 rows,
+/// 2 another exception.
+int write_csv_under_file_size_limit(const std::string& path, std::size_t limit) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        const struct rlimit cap{static_cast<rlim_t>(limit), static_cast<rlim_t>(limit)};
+        ::setrlimit(RLIMIT_FSIZE, &cap);
+        try {
+            const fedpp::federated::CsvMetricsWriter csv(path);
+            fedpp::federated::RoundMetrics m;
+            m.failures.push_back({3, "a reason long enough to fill the file quickly"});
+            for (m.round = 1; m.round <= 1000; ++m.round) {
+                csv(m);
+            }
+            csv.close();
+            ::_exit(1);
+        } catch (const fedpp::IoError& e) {
+            ::_exit(std::string(e.what()).find("File too large") != std::string::npos ? 0 : 2);
+        } catch (...) {
+            ::_exit(2);
+        }
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+} // namespace
+
+TEST_CASE("the CSV metrics writer fails loudly when a write fails", "[federated][metrics]") {
+    // Issue 9, item 9: on /dev/full, or under a file-size limit, the writer
+    // ignored the errors: the run ended 0 with nothing, or half a row.
+    CHECK_THROWS_MATCHES(fedpp::federated::CsvMetricsWriter("/dev/full"), fedpp::IoError,
+                         Catch::Matchers::Predicate<std::exception>(
+                             [](const std::exception& e) {
+                                 return std::string(e.what()).find("No space left on device") != std::string::npos;
+                             },
+                             "names the cause"));
+    const std::string path = "federated_metrics_limit_test.csv";
+    CHECK(write_csv_under_file_size_limit(path, 600) == 0);
+    std::remove(path.c_str());
+
+    // close() reports, and a closed writer refuses to write.
+    const std::string closed_path = "federated_metrics_closed_test.csv";
+    const fedpp::federated::CsvMetricsWriter csv(closed_path);
+    csv.close();
+    CHECK_THROWS_AS(csv(fedpp::federated::RoundMetrics{}), fedpp::IoError);
+    std::remove(closed_path.c_str());
 }
 
 TEST_CASE("bad configurations are rejected up front", "[federated]") {

@@ -174,11 +174,11 @@ struct Codec<WeightedSum<M>> {
     static WeightedSum<M> decode(ByteReader& in) {
         const std::size_t at = in.position();
         const auto total = in.read<double>();
-        const auto count = in.read<std::uint64_t>();
+        const std::size_t count = in.read_size("a weighted sum's count");
         if (!std::isfinite(total) || total < 0) {
             in.fail("a weighted sum's total weight is " + std::to_string(total), at);
         }
-        return WeightedSum<M>(Codec<M>::decode(in), total, static_cast<std::size_t>(count));
+        return WeightedSum<M>(Codec<M>::decode(in), total, count);
     }
 };
 

@@ -109,6 +109,14 @@ public:
     using Error::Error;
 };
 
+/// A file that could not be written (or read) through: a full disk, a
+/// file-size limit, an I/O error. The message names the file and the
+/// reason. (Checkpoints have their own CheckpointIoError.)
+class IoError : public Error {
+public:
+    using Error::Error;
+};
+
 /// An invalid argument that is not a shape problem (a negative learning
 /// rate, a label out of range, ...).
 class ArgumentError : public Error {

@@ -54,7 +54,8 @@ struct Config {
                                 ": the trusted aggregator releases only aggregates of at least two clients");
         }
         if (target_accuracy && !(*target_accuracy >= 0 && *target_accuracy <= 1)) {
-            throw ArgumentError("federated::Config: the target accuracy is a fraction in [0, 1]");
+            throw ArgumentError("federated::Config: the target accuracy is a fraction in [0, 1], got " +
+                                std::to_string(*target_accuracy));
         }
         local.validate();
     }

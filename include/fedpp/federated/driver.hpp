@@ -152,28 +152,27 @@ public:
     [[nodiscard]] const Worker<Aggregator>& aggregator() const noexcept { return aggregator_; }
     [[nodiscard]] const Worker<Client>& client(std::size_t k) const { return *parties_.clients.at(k); }
 
-    /// Everything needed to continue this run later.
-    [[nodiscard]] TrainingState<M> state() const { return {rounds_done_, config_.seed, global_.copy()}; }
+    /// Everything needed to continue this run later, with its set-up.
+    [[nodiscard]] TrainingState<M> state() const {
+        return {rounds_done_, config_.seed, global_.copy(), fedpp::detail::run_setup(config_, client_sizes())};
+    }
 
-    /// Continues from `state` (saved by a run with the same seed, clients and
-    /// config). ArgumentError if the seed differs or the model's layout does.
+    /// Continues from `state`. CheckpointMismatchError naming what differs if
+    /// it was saved with another set-up (RunSetup: seed, settings, clients)
+    /// or has more rounds done than config.rounds; ShapeError for the layout.
     void restore(const TrainingState<M>& state) {
-        if (state.seed != config_.seed) {
-            throw ArgumentError("FederatedAveraging::restore: the state was saved by a run with seed " +
-                                std::to_string(state.seed) + ", this run has seed " + std::to_string(config_.seed));
-        }
-        nn::load_parameters(global_, state.global_model); // ShapeError if the layouts differ
-        rounds_done_ = state.rounds_done;
+        rounds_done_ = fedpp::detail::restore_state(state, global_, config_, client_sizes(), "the state");
     }
 
     /// restore() from a checkpoint file written by save_checkpoint(path,
-    /// state()) (or by run() with config.checkpoint_path). Checkpoint errors
-    /// as load_checkpoint; CheckpointShapeError if the saved model's layout
-    /// differs from this run's.
+    /// state()) or by run(): errors as load_checkpoint (CheckpointVersionError
+    /// if its fedpp did not record the set-up) and restore() (the layout:
+    /// CheckpointShapeError).
     void resume_from(const std::string& path) {
-        const auto saved = load_checkpoint<TrainingState<M>>(path);
+        const auto saved = fedpp::detail::load_training_state<M>(path);
         try {
-            restore(saved);
+            rounds_done_ =
+                fedpp::detail::restore_state(saved, global_, config_, client_sizes(), "checkpoint '" + path + "'");
         } catch (const ShapeError& e) {
             throw CheckpointShapeError("checkpoint '" + path + "': " + e.what());
         }
