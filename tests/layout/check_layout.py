@@ -22,7 +22,7 @@ MAX_FUNCTION_LINES = 60
 # The layers, bottom up (README, "Architecture"): a header may include
 # headers of its own layer and of the layers below it, never above. The
 # umbrella headers at include/fedpp/ may include anything.
-LAYERS = ['base', 'autograd', 'tensor', 'nn', 'optim', 'data', 'training', 'io', 'privacy', 'secure_aggregation', 'transport', 'located',
+LAYERS = ['base', 'autograd', 'tensor', 'nn', 'optim', 'data', 'training', 'io', 'privacy', 'secure_aggregation', 'transport', 'party', 'grpc', 'located',
           'aggregation', 'federated']
 
 FUNCTION_KINDS = None  # set after importing clang
