@@ -4,7 +4,9 @@
 
 #include <fedpp/grpc/transport.hpp>
 
+#include <cstdio>
 #include <map>
+#include <random>
 #include <mutex>
 #include <shared_mutex>
 
@@ -17,6 +19,7 @@ struct GrpcTransport::Impl {
     };
 
     std::string own_name;
+    std::string session = new_session(); // this model owner's run, to the parties
     Credentials credentials;
     Peers peers;
     ConnectionOptions options;
@@ -44,7 +47,7 @@ struct GrpcTransport::Impl {
 
     Reply store(const Request& request, const std::string& name, wire::Party::Stub& stub) {
         ::grpc::ClientContext context;
-        detail::set_deadline(context, options.transfer_timeout);
+        detail::set_deadline(context, options.transfer_timeout, session);
         wire::ObjectReply reply;
         auto writer = stub.Store(&context, &reply);
         detail::write_value(*writer, request.type->name, {}, request.payload, options.chunk_bytes);
@@ -55,7 +58,7 @@ struct GrpcTransport::Impl {
 
     Reply fetch(const Request& request, const std::string& name, wire::Party::Stub& stub) {
         ::grpc::ClientContext context;
-        detail::set_deadline(context, options.transfer_timeout);
+        detail::set_deadline(context, options.transfer_timeout, session);
         wire::ObjectRequest message;
         message.set_object(request.object);
         message.set_type(request.type->name);
@@ -73,7 +76,7 @@ struct GrpcTransport::Impl {
     Reply forward(const Request& request, const std::string& name, wire::Party::Stub& stub) {
         const std::string destination = endpoint(request.destination).first;
         ::grpc::ClientContext context;
-        detail::set_deadline(context, options.transfer_timeout);
+        detail::set_deadline(context, options.transfer_timeout, session);
         wire::ForwardRequest message;
         message.set_object(request.object);
         message.set_type(request.type->name);
@@ -91,7 +94,7 @@ struct GrpcTransport::Impl {
                                 "' cannot run it: give it one with fedpp::computation<\"name\">(...)");
         }
         ::grpc::ClientContext context;
-        detail::set_deadline(context, options.execute_timeout);
+        detail::set_deadline(context, options.execute_timeout, session);
         wire::ExecuteRequest message;
         message.set_computation(request.computation->name);
         for (const ObjectRef& input : request.inputs) {
@@ -108,7 +111,7 @@ struct GrpcTransport::Impl {
 
     Reply small(const Request& request, const std::string& name, wire::Party::Stub& stub) {
         ::grpc::ClientContext context;
-        detail::set_deadline(context, options.call_timeout);
+        detail::set_deadline(context, options.call_timeout, session);
         Reply reply;
         if (request.operation == Operation::erase || request.operation == Operation::copy) {
             wire::ObjectRequest message;
@@ -136,6 +139,17 @@ struct GrpcTransport::Impl {
             reply.count = reply.objects.size();
         }
         return reply;
+    }
+
+    static std::string new_session() {
+        std::random_device random;
+        std::string text;
+        for (int i = 0; i < 4; ++i) {
+            char word[9];
+            std::snprintf(word, sizeof word, "%08x", static_cast<unsigned>(random()));
+            text += word;
+        }
+        return text;
     }
 
     static Reply object_reply(ObjectId id) {
@@ -188,7 +202,7 @@ Reply GrpcTransport::deliver(const Request& request) {
 std::vector<party::TrafficLine> GrpcTransport::traffic_of(const std::string& name) {
     auto stub = impl_->stub_for(name);
     ::grpc::ClientContext context;
-    detail::set_deadline(context, impl_->options.call_timeout);
+    detail::set_deadline(context, impl_->options.call_timeout, impl_->session);
     wire::TrafficReply reply;
     Impl::check(stub->Traffic(&context, wire::Empty(), &reply), context, name, "traffic");
     std::vector<party::TrafficLine> lines;

@@ -60,7 +60,20 @@ std::string peer_name(const ::grpc::ServerContext& context) {
         return {};
     }
     const auto identity = auth->GetPeerIdentity();
-    return identity.empty() ? std::string() : std::string(identity.front().data(), identity.front().size());
+    if (identity.empty()) {
+        return {};
+    }
+    std::string name(identity.front().data(), identity.front().size());
+    if (name.find('#') != std::string::npos) {
+        return {}; // a name with the session separator is not a party's name
+    }
+    const auto& metadata = context.client_metadata();
+    const auto session = metadata.find("fedpp-session");
+    if (session != metadata.end() && session->second.size() <= 64) {
+        name.push_back('#');
+        name.append(session->second.data(), session->second.size());
+    }
+    return name;
 }
 
 namespace {
@@ -124,8 +137,11 @@ void throw_status(const ::grpc::Status& status, const ::grpc::ClientContext& con
                        std::to_string(static_cast<int>(status.error_code())) + "): " + message);
 }
 
-void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout) {
+void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout, const std::string& session) {
     context.set_deadline(std::chrono::system_clock::now() + timeout);
+    if (!session.empty()) {
+        context.AddMetadata("fedpp-session", session);
+    }
 }
 
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,

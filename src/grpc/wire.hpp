@@ -30,7 +30,8 @@ std::shared_ptr<::grpc::Channel> secure_channel(const std::string& address, cons
 /// federation's authority.
 std::shared_ptr<::grpc::ServerCredentials> server_credentials(const Credentials& credentials);
 
-/// The name in the certificate of the peer of a call ("" if none).
+/// Who makes a call: the name in the peer's certificate ("" if none), and
+/// its session, if it sent one ("me#3f9a...").
 std::string peer_name(const ::grpc::ServerContext& context);
 
 /// The status for the exception being handled (call inside a catch): fedpp's
@@ -42,8 +43,9 @@ std::string peer_name(const ::grpc::ServerContext& context);
 [[noreturn]] void throw_status(const ::grpc::Status& status, const ::grpc::ClientContext& context,
                                const std::string& peer, const char* operation);
 
-/// A context with a deadline `timeout` from now.
-void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout);
+/// A context with a deadline `timeout` from now, for `session` (a model
+/// owner's; empty for a party moving a value on).
+void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout, const std::string& session = {});
 
 /// Writes `bytes` to a client-side Store stream in chunks, the first
 /// carrying the header.

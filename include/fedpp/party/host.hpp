@@ -45,6 +45,13 @@ struct NamedObject {
     std::string type;
 };
 
+/// Who asks: a requester is the name in its certificate, and, when it sent
+/// one, its session ("bob", "me#3f9a..."): a model owner that restarts is a
+/// new session, and what the old one left behind expires with its lease.
+inline std::string_view name_of(std::string_view requester) noexcept {
+    return requester.substr(0, requester.find('#'));
+}
+
 class Host {
 public:
     using Log = std::function<void(const std::string&)>;
@@ -65,8 +72,7 @@ public:
     template <Serializable T>
     void publish(const std::string& tag, const T& value) {
         const Bytes bytes = to_bytes(value);
-        const ObjectId id = store_.store(detail::value_type<T>(), bytes, [&] { return "published " + tag; });
-        ledger_.publish(tag, id);
+        ledger_.publish(tag, store_.publish(tag, detail::value_type<T>(), bytes));
     }
 
     /// A value of type `type_name` sent by `peer` (for itself, or, moved
@@ -79,11 +85,11 @@ public:
                            std::to_string(policy_.max_value_bytes) + ")");
         }
         const ValueType& type = known_type(type_name);
-        const bool given = !on_behalf_of.empty() && on_behalf_of != peer;
+        const bool given = !on_behalf_of.empty() && name_of(on_behalf_of) != name_of(peer);
         const ContributorId contributor = given ? contributor_of(peer) : no_contributor;
         const ObjectId id = store_.store(type, bytes, [&] { return "value sent by '" + peer + "'"; }, contributor);
         ledger_.add(id, given ? on_behalf_of : peer);
-        traffic_.record("in", peer, type.name, bytes.size());
+        traffic_.record("in", std::string(name_of(peer)), type.name, bytes.size());
         return id;
     }
 
@@ -95,7 +101,7 @@ public:
         }
         Bytes bytes = store_.encode(id, held.type);
         erase_object(id);
-        traffic_.record("out", peer, held.type->name, bytes.size());
+        traffic_.record("out", std::string(name_of(peer)), held.type->name, bytes.size());
         return bytes;
     }
 
@@ -209,7 +215,7 @@ private:
     }
 
     void admit(const std::string& peer, const char* operation) {
-        if (!policy_.requesters.empty() && policy_.requesters.count(peer) == 0) {
+        if (!policy_.requesters.empty() && policy_.requesters.count(std::string(name_of(peer))) == 0) {
             deny(peer, std::string(operation) + ": not one of this party's requesters");
         }
         ledger_.heard_from(peer);
@@ -273,13 +279,16 @@ private:
         return *type;
     }
 
+    /// The contributor a value from `peer` is: by its certificate's name, so
+    /// that a data owner counts once whatever its sessions.
     ContributorId contributor_of(const std::string& peer) {
+        const std::string name(name_of(peer));
         if (policy_.role != Role::aggregator ||
-            (!policy_.contributors.empty() && policy_.contributors.count(peer) == 0)) {
+            (!policy_.contributors.empty() && policy_.contributors.count(name) == 0)) {
             return no_contributor;
         }
         const std::lock_guard lock(contributors_mutex_);
-        return contributor_ids_.emplace(peer, static_cast<ContributorId>(contributor_ids_.size())).first->second;
+        return contributor_ids_.emplace(name, static_cast<ContributorId>(contributor_ids_.size())).first->second;
     }
 
     void erase_object(ObjectId id) {

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -75,9 +76,16 @@ public:
     void erase(ObjectId id);
 
     /// This worker's own data, published under `tag`: requests may use it in
-    /// computations (find it by its tag), never delete it.
+    /// computations (find it by its tag), never delete it. Its id depends on
+    /// the tag alone, so that it is the same after the worker restarts.
     ObjectId publish(std::string_view tag, const ValueType& type, std::span<const std::byte> bytes) {
-        const ObjectId id = store(type, bytes, [&] { return "data published as '" + std::string(tag) + "'"; });
+        const ObjectId id = published_id(tag);
+        auto object = type.decode(bytes, [&] { return "data published as '" + std::string(tag) + "'"; });
+        {
+            Shard& shard = shard_of(id);
+            const std::lock_guard lock(shard.mutex);
+            shard.objects[id] = Entry{std::move(object), no_contributor};
+        }
         const std::lock_guard lock(published_mutex_);
         published_[std::string(tag)] = id;
         any_published_.store(true, std::memory_order_release);
@@ -157,6 +165,16 @@ private:
     Reply execute(const Request& request);
     std::size_t count();
     std::vector<ObjectInfo> list();
+
+    /// The id of data published under `tag`: the top bit set (objects made
+    /// by requests count up from 1), the rest a hash of the tag (FNV-1a).
+    static ObjectId published_id(std::string_view tag) noexcept {
+        std::uint64_t hash = 0xcbf29ce484222325ull;
+        for (const char c : tag) {
+            hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+        }
+        return (ObjectId{1} << 63) | (hash >> 1);
+    }
 
     [[nodiscard]] bool is_published(ObjectId id) const {
         if (!any_published_.load(std::memory_order_acquire)) {
