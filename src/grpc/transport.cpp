@@ -4,11 +4,14 @@
 
 #include <fedpp/grpc/transport.hpp>
 
+#include <condition_variable>
 #include <cstdio>
 #include <map>
-#include <random>
 #include <mutex>
+#include <random>
+#include <set>
 #include <shared_mutex>
+#include <thread>
 
 namespace fedpp::grpc {
 
@@ -25,7 +28,44 @@ struct GrpcTransport::Impl {
     ConnectionOptions options;
     std::shared_mutex mutex; // endpoints: written by attach and detach
     std::map<WorkerId, Endpoint> endpoints;
-    std::map<std::string, std::unique_ptr<wire::Party::Stub>> by_name; // for traffic_of
+    // Lease renewal: a thread that lists this session's objects at every
+    // party it reaches, every options.renew_every.
+    std::mutex renewal_mutex;
+    std::condition_variable renewal_wake;
+    bool stopping = false;
+    std::thread renewer;
+
+    void renew_leases() {
+        std::unique_lock lock(renewal_mutex);
+        while (!renewal_wake.wait_for(lock, options.renew_every, [this] { return stopping; })) {
+            lock.unlock();
+            std::map<std::string, wire::Party::Stub*> parties;
+            {
+                const std::shared_lock endpoints_lock(mutex);
+                for (const auto& [id, endpoint] : endpoints) {
+                    parties.emplace(endpoint.name, endpoint.stub.get()); // stubs live as long as the transport
+                }
+            }
+            for (const auto& [name, stub] : parties) {
+                ::grpc::ClientContext context;
+                detail::set_deadline(context, options.call_timeout, session);
+                wire::ListReply ignored;
+                (void)stub->List(&context, wire::Empty(), &ignored); // a party that is down: tried again later
+            }
+            lock.lock();
+        }
+    }
+
+    void stop_renewing() {
+        {
+            const std::lock_guard lock(renewal_mutex);
+            stopping = true;
+        }
+        renewal_wake.notify_all();
+        if (renewer.joinable()) {
+            renewer.join();
+        }
+    }
 
     std::unique_ptr<wire::Party::Stub> stub_for(const std::string& name) {
         const auto address = peers.find(name);
@@ -172,9 +212,12 @@ GrpcTransport::GrpcTransport(std::string own_name, Credentials credentials, Peer
     impl_->credentials = std::move(credentials);
     impl_->peers = std::move(peers);
     impl_->options = options;
+    if (options.renew_every.count() > 0) {
+        impl_->renewer = std::thread([impl = impl_.get()] { impl->renew_leases(); });
+    }
 }
 
-GrpcTransport::~GrpcTransport() = default;
+GrpcTransport::~GrpcTransport() { impl_->stop_renewing(); }
 
 void GrpcTransport::attach(WorkerId id, std::string name, bool /*trusted: each party decides for itself*/) {
     auto stub = impl_->stub_for(name);

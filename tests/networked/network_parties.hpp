@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #ifndef FEDPP_TEST_CERTIFICATES
@@ -34,13 +35,20 @@ inline fedpp::grpc::ConnectionOptions quick() {
     return options;
 }
 
+/// A party that went away is tried again within a second (the transport's
+/// reconnection backoff): a party that is back is reached after this.
+inline void wait_for_reconnection() { std::this_thread::sleep_for(std::chrono::milliseconds(1200)); }
+
 /// A party served in this process.
 struct Party {
-    Party(fedpp::party::Policy policy, fedpp::grpc::Peers peers = {})
+    /// Listens on `listen` (port 0: one of the system's choosing).
+    explicit Party(fedpp::party::Policy policy, fedpp::grpc::Peers peers = {}, const std::string& listen = "127.0.0.1:0")
         : host(std::move(policy), [this](const std::string& line) { log.push_back(line); }),
-          server(host, {"127.0.0.1:0", credentials_of(host.policy().name), std::move(peers), quick()}) {}
+          server(host, {listen, credentials_of(host.policy().name), std::move(peers), quick(), reclaim_every}) {}
 
     [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(server.port()); }
+
+    static constexpr std::chrono::milliseconds reclaim_every{50};
 
     std::vector<std::string> log; // the party's refusals
     fedpp::party::Host host;

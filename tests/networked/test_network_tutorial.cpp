@@ -75,3 +75,39 @@ TEST_CASE("the tutorial over the network equals the tutorial in one process, bit
         }
     }
 }
+
+TEST_CASE("1,000 rounds of the tutorial over the network leave every party with nothing but its data", "[network]") {
+    using T = double;
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    network::Party alice(network::data_owner("alice"), {{"secure_worker", secure.address()}});
+    const auto data = tutorial::toy_data<T>();
+    const auto target = tutorial::toy_target<T>();
+    bob.host.publish("toy.data", data.slice_rows(0, 2));
+    bob.host.publish("toy.target", target.slice_rows(0, 2));
+    alice.host.publish("toy.data", data.slice_rows(2, 4));
+    alice.host.publish("toy.target", target.slice_rows(2, 4));
+
+    fedpp::Generator generator(2019);
+    fedpp::nn::Linear<T> model(2, 1, generator);
+    tutorial::Settings<T> settings;
+    settings.iterations = 100;
+    settings.worker_iters = 1;
+    for (int session = 0; session < 10; ++session) { // ten model-owner sessions of 100 rounds
+        fedpp::Federation hook("me", network::transport("me", {{"bob", &bob}, {"alice", &alice}, {"secure_worker", &secure}}));
+        fedpp::Worker<tutorial::Bob> bob_worker(hook);
+        fedpp::Worker<tutorial::Alice> alice_worker(hook);
+        fedpp::Worker<tutorial::Secure> secure_worker(hook);
+        model = tutorial::train<T>(bob_worker, alice_worker, secure_worker, bob_worker.find<fedpp::Tensor<T>>("toy.data"),
+                                   bob_worker.find<fedpp::Tensor<T>>("toy.target"),
+                                   alice_worker.find<fedpp::Tensor<T>>("toy.data"),
+                                   alice_worker.find<fedpp::Tensor<T>>("toy.target"), std::move(model), settings)
+                    .model;
+        CHECK(secure.host.object_count() == 0);
+        CHECK(bob.host.object_count() == 2);
+        CHECK(alice.host.object_count() == 2);
+    }
+    CHECK(bob.log.empty());
+    CHECK(alice.log.empty());
+    CHECK(secure.log.empty());
+}

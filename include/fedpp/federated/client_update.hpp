@@ -12,7 +12,10 @@
 
 #include "fedpp/base/random.hpp"
 #include "fedpp/data/dataset.hpp"
+#include "fedpp/federated/parties.hpp"
 #include "fedpp/located/computation.hpp"
+#include "fedpp/located/pointer.hpp"
+#include "fedpp/located/worker.hpp"
 #include "fedpp/training/local_training.hpp"
 
 #include <concepts>
@@ -71,5 +74,20 @@ struct ClientTraining {
         }
     }
 };
+
+/// Trains a client's model where it is: the driver's client update, by type.
+template <class M>
+using TrainClient = double (*)(Worker<federated::Client>&, const Pointer<M, federated::Client>&,
+                               const Pointer<data::Dataset<typename M::scalar_type>, federated::Client>&,
+                               const training::LocalTraining&, std::uint64_t, std::uint64_t, std::uint64_t);
+
+/// Client training with update `Update`, run at the client's worker.
+template <class M, class Update>
+double train_client_with(Worker<federated::Client>& worker, const Pointer<M, federated::Client>& model,
+                         const Pointer<data::Dataset<typename M::scalar_type>, federated::Client>& data,
+                         const training::LocalTraining& local, std::uint64_t seed, std::uint64_t client,
+                         std::uint64_t round) {
+    return worker.run(ClientTraining<M, Update>{}, model, data, local, seed, client, round).get();
+}
 
 } // namespace fedpp::detail

@@ -8,9 +8,10 @@
 //     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, test_set, config);
 //     run.run(federated::progress_printer(stdout, config.rounds));
 //
-// Each client is a Worker<Client> of its own: its data is sent there once and
-// is only ever used there, by its local training. Each round the model owner
-// samples max(min_clients, round(C * K)) clients, sends each the global
+// Each client is a Worker<Client> of its own, holding its data (sent there
+// once, or, for RemoteParties, loaded and published by the client itself),
+// only ever used there, by its local training. Each round the model owner
+// samples max(min_clients, round(C * K)) clients and sends each the global
 // model; they train concurrently; each trained model moves directly to the
 // trusted aggregator, into a running weighted sum (weight: the client's
 // example count); only the average, an Aggregate of the round's clients,
@@ -20,15 +21,12 @@
 // the order of the sum from the selection only (round_collector.hpp), never
 // from the threads: results are bitwise identical for any thread count, and
 // a run resumed from a saved state continues exactly as if never stopped.
+// Memory grows with the model, not with the clients.
 //
-// Memory grows with the model, not with the clients: the sum, one group
-// sum and one update in flight per thread, and a bounded number of group
-// sums waiting for their turn.
-//
-// Faults: a failing client (its training throws, or its update is
-// mis-shaped or not finite) is left out with the reason in the round's
-// metrics; fewer than config.min_clients valid updates leave the model as
-// it was.
+// Faults: a failing client (its training throws, its process is gone, or
+// its update is mis-shaped or not finite) is left out with the reason in the
+// round's metrics; fewer than config.min_clients valid updates leave the
+// model as it was.
 #pragma once
 
 #include "fedpp/aggregation/accumulate.hpp"
@@ -78,19 +76,18 @@ public:
         requires ClientUpdate<Update, M>
     FederatedAveraging(M initial_model, const std::vector<Dataset>& client_data, Dataset test_set, Config config,
                        Update /*client_update: its type is the code*/ = {})
-        : config_(std::move(config)), train_client_(&train_client_with<Update>), test_set_(std::move(test_set)),
-          global_(std::move(initial_model)), parties_((config_.validate(), client_data), config_.keep_transfer_log),
-          aggregator_(parties_.aggregator), sizes_(parties_.sizes) {
-        if (parties_.eligible.size() < config_.min_clients) {
-            throw ArgumentError("FederatedAveraging: " + std::to_string(parties_.eligible.size()) +
-                                " clients have data, fewer than min_clients (" +
-                                std::to_string(config_.min_clients) + "): no round could be aggregated");
-        }
-        shapes_ = fedpp::detail::shapes_of(global_.parameters());
-        sum_ = send(WeightedSum<M>(global_), aggregator_);
-        // No more threads than a round has groups of clients to give them.
-        team_ = std::make_unique<fedpp::detail::ThreadTeam>(std::min(worker_count(), max_groups_per_round));
-    }
+        : FederatedAveraging(Setup{}, std::move(initial_model), client_data, std::move(test_set), std::move(config),
+                             &fedpp::detail::train_client_with<M, Update>) {}
+
+    /// Clients that are parties of their own (RemoteParties): the same run,
+    /// bitwise, as in one process. An unreachable client is left out of the
+    /// round (the reason in its metrics); an unreachable aggregator fails
+    /// the round with NetworkError.
+    template <class Update = TrainLocally>
+        requires ClientUpdate<Update, M>
+    FederatedAveraging(M initial_model, RemoteParties parties, Dataset test_set, Config config, Update = {})
+        : FederatedAveraging(Setup{}, std::move(initial_model), std::move(parties), std::move(test_set),
+                             std::move(config), &fedpp::detail::train_client_with<M, Update>) {}
 
     /// One round; see the file comment.
     RoundMetrics run_round() {
@@ -104,10 +101,8 @@ public:
         metrics.round = round;
         const auto selected = select_clients(round);
         metrics.clients_selected = selected.size();
-        // The sum starts empty: whatever an earlier round left in it (the
-        // last round's sum, or part of one that threw) is not this round's.
-        reset(sum_);
-        const std::size_t threads = std::min(team_->size(), group_count(selected.size()));
+        start_sum();
+        const std::size_t threads = std::min(team_->size(), fedpp::detail::group_count(selected.size()));
         Collector collector(aggregator_, streaming() ? &sum_ : nullptr, global_, sizes_, threads);
         train_round(selected, round, collector, threads);
         aggregate_round(collector, metrics);
@@ -169,13 +164,7 @@ public:
     /// if its fedpp did not record the set-up) and restore() (the layout:
     /// CheckpointShapeError).
     void resume_from(const std::string& path) {
-        const auto saved = fedpp::detail::load_training_state<M>(path);
-        try {
-            rounds_done_ =
-                fedpp::detail::restore_state(saved, global_, config_, client_sizes(), "checkpoint '" + path + "'");
-        } catch (const ShapeError& e) {
-            throw CheckpointShapeError("checkpoint '" + path + "': " + e.what());
-        }
+        rounds_done_ = fedpp::detail::resume_state(path, global_, config_, client_sizes());
     }
 
     /// The clients of round `round` (1-based), in increasing order.
@@ -185,21 +174,43 @@ public:
     }
 
 private:
+    using TrainClient = fedpp::detail::TrainClient<M>;
+    struct Setup {};
+
+    template <class Clients>
+    FederatedAveraging(Setup, M initial_model, Clients&& clients, Dataset test_set, Config config, TrainClient train)
+        : config_(std::move(config)), train_client_(train), test_set_(std::move(test_set)),
+          global_(std::move(initial_model)),
+          parties_((config_.validate(), std::forward<Clients>(clients)), config_.keep_transfer_log),
+          aggregator_(parties_.aggregator), sizes_(parties_.sizes) {
+        if (parties_.eligible.size() < config_.min_clients) {
+            throw ArgumentError("FederatedAveraging: " + std::to_string(parties_.eligible.size()) +
+                                " clients have data, fewer than min_clients (" +
+                                std::to_string(config_.min_clients) + "): no round could be aggregated");
+        }
+        shapes_ = fedpp::detail::shapes_of(global_.parameters());
+        sum_ = send(WeightedSum<M>(global_), aggregator_);
+        // No more threads than a round has groups of clients to give them.
+        team_ = std::make_unique<fedpp::detail::ThreadTeam>(
+            std::min(worker_count(), fedpp::detail::max_groups_per_round));
+    }
+
     using Collector = fedpp::detail::RoundCollector<M>;
     using Group = fedpp::detail::GroupResult<M>;
     using Outcome = fedpp::detail::ClientOutcome;
 
-    /// Groups of consecutive clients per round, at most: the order in which
-    /// updates are summed depends on it (and on the selection), never on the
-    /// thread count.
-    static constexpr std::size_t max_groups_per_round = 64;
-
-    static std::size_t group_size(std::size_t selected) noexcept {
-        return std::max<std::size_t>(1, (selected + max_groups_per_round - 1) / max_groups_per_round);
-    }
-    static std::size_t group_count(std::size_t selected) noexcept {
-        const std::size_t group = group_size(selected);
-        return (selected + group - 1) / group;
+    /// The sum starts empty: whatever an earlier round left in it (the last
+    /// round's sum, or part of one that threw) is not this round's. An
+    /// aggregator that restarted since no longer holds it (and says so):
+    /// a new one. An aggregator that cannot be reached: NetworkError.
+    void start_sum() {
+        try {
+            reset(sum_);
+            return;
+        } catch (const RemoteObjectError&) {
+        } catch (const PermissionDeniedError&) {
+        }
+        sum_ = send(WeightedSum<M>(global_), aggregator_);
     }
 
     [[nodiscard]] bool streaming() const noexcept { return config_.aggregation == Aggregation::weighted_mean; }
@@ -208,8 +219,8 @@ private:
     /// handing each group to the collector.
     void train_round(const std::vector<std::size_t>& selected, std::size_t round, Collector& collector,
                      std::size_t threads) {
-        const std::size_t group = group_size(selected.size());
-        const std::size_t groups = group_count(selected.size());
+        const std::size_t group = fedpp::detail::group_size(selected.size());
+        const std::size_t groups = fedpp::detail::group_count(selected.size());
         const Bytes global_bytes = to_bytes(global_); // sent to every selected client
         std::atomic<std::size_t> next{0};
         team_->run(threads, [&](std::size_t thread) {
@@ -233,8 +244,7 @@ private:
         });
     }
 
-    /// The round's metrics from the collector, and the new global model if
-    /// enough valid updates arrived.
+    /// The round's metrics, and the new global model if enough updates came.
     void aggregate_round(Collector& collector, RoundMetrics& metrics) {
         metrics.failures = std::move(collector.failures);
         metrics.clients_aggregated = collector.aggregated;
@@ -242,6 +252,8 @@ private:
         metrics.train_loss = collector.examples > 0 ? collector.weighted_loss / double(collector.examples) : 0.0;
         metrics.aggregated = collector.aggregated >= config_.min_clients;
         if (!metrics.aggregated) {
+            // If it was the aggregator that failed: NetworkError, no round.
+            (void)aggregator_.object_count();
             metrics.round_error = "only " + std::to_string(collector.aggregated) + " valid updates, min_clients is " +
                                   std::to_string(config_.min_clients) + "; the global model is unchanged";
             return;
@@ -313,17 +325,6 @@ private:
             outcome.failure = "the client's training threw an exception that is not a std::exception";
         }
         return std::nullopt;
-    }
-
-    using TrainClient = double (*)(Worker<Client>&, const Pointer<M, Client>&, const Pointer<Dataset, Client>&,
-                                   const training::LocalTraining&, std::uint64_t, std::uint64_t, std::uint64_t);
-
-    /// Client training with update `Update`, run at the client's worker.
-    template <class Update>
-    static double train_client_with(Worker<Client>& worker, const Pointer<M, Client>& model,
-                                    const Pointer<Dataset, Client>& data, const training::LocalTraining& local,
-                                    std::uint64_t seed, std::uint64_t client, std::uint64_t round) {
-        return worker.run(fedpp::detail::ClientTraining<M, Update>{}, model, data, local, seed, client, round).get();
     }
 
     [[nodiscard]] std::size_t worker_count() const {

@@ -1,10 +1,16 @@
 // fedpp: the parties of a federated run: the model owner's federation, the
 // trusted aggregator, and one worker per client holding that client's data.
+//
+// In one process the driver sends each client its data set once. When the
+// clients are processes of their own (RemoteParties), each has loaded and
+// published its own data under a tag, and the driver finds it there: it
+// never sends or receives a byte of it.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/data/dataset.hpp"
 #include "fedpp/io/codecs.hpp"
+#include "fedpp/located/computation.hpp"
 #include "fedpp/located/federation.hpp"
 #include "fedpp/located/location.hpp"
 #include "fedpp/located/pointer.hpp"
@@ -14,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fedpp::federated {
@@ -24,9 +31,26 @@ using Client = DataOwner<"client">;
 /// The trusted party that aggregates.
 using Aggregator = TrustedAggregator<"aggregator">;
 
+/// The parties of a run whose clients and aggregator are reached through
+/// `transport` (fedpp::grpc::GrpcTransport: processes of their own). Each
+/// client has published its training data under `data_tag` (a
+/// data::Dataset of the model's scalar type).
+struct RemoteParties {
+    std::unique_ptr<Transport> transport;
+    std::vector<std::string> clients;     ///< the clients' party names
+    std::string aggregator = "aggregator"; ///< the trusted aggregator's party name
+    std::string data_tag = "train";
+    std::string own_name = "me";           ///< the model owner's party name
+};
+
 } // namespace fedpp::federated
 
 namespace fedpp::detail {
+
+/// A client's example count, which it makes public: FedAvg weighs by it.
+template <class T>
+inline constexpr auto example_count =
+    computation<"fedpp.federated.example_count">([](data::Dataset<T>& d) { return std::int64_t{d.size()}; });
 
 /// The workers of a run. Client k's data is sent to worker "client-k" once
 /// and is only ever used there; its example count is public (FedAvg weighs
@@ -36,23 +60,35 @@ class RunParties {
 public:
     using Dataset = data::Dataset<T>;
 
+    /// Client k is worker "client-k" of this process's federation, sent
+    /// client_data[k].
     RunParties(const std::vector<Dataset>& client_data, bool keep_transfer_log) : aggregator(federation) {
         federation.keep_transfer_entries(keep_transfer_log);
         clients.reserve(client_data.size());
         data.reserve(client_data.size());
         for (std::size_t k = 0; k < client_data.size(); ++k) {
-            clients.push_back(
-                std::make_unique<Worker<federated::Client>>(federation, "client-" + std::to_string(k)));
-            data.push_back(send(client_data[k], *clients.back()));
-            sizes.push_back(static_cast<std::size_t>(
-                clients.back()->run([](Dataset& d) { return std::int64_t{d.size()}; }, data.back()).get()));
-            if (sizes.back() > 0) {
-                eligible.push_back(k);
-            }
+            add_client("client-" + std::to_string(k), [&](Worker<federated::Client>& worker) {
+                return send(client_data[k], worker);
+            });
         }
-        if (eligible.empty()) {
-            throw ArgumentError("FederatedAveraging: no client has any data");
+        check_eligible();
+    }
+
+    /// Client k is party remote.clients[k], which published its data under
+    /// remote.data_tag. NetworkError (naming the party) if one cannot be
+    /// reached, RemoteObjectError if it published no such data.
+    RunParties(federated::RemoteParties remote, bool keep_transfer_log)
+        : federation(std::move(remote.own_name), std::move(remote.transport)),
+          aggregator(federation, std::move(remote.aggregator)) {
+        federation.keep_transfer_entries(keep_transfer_log);
+        clients.reserve(remote.clients.size());
+        data.reserve(remote.clients.size());
+        for (auto& name : remote.clients) {
+            add_client(std::move(name), [&](Worker<federated::Client>& worker) {
+                return worker.template find<Dataset>(remote.data_tag);
+            });
         }
+        check_eligible();
     }
 
     Federation federation;
@@ -61,6 +97,25 @@ public:
     std::vector<Pointer<Dataset, federated::Client>> data;
     std::vector<std::size_t> sizes;    ///< every client's example count
     std::vector<std::size_t> eligible; ///< the clients with data
+
+private:
+    /// A client's worker, with the pointer to its data that `place` gives
+    /// and its example count (public: FedAvg weighs by it).
+    template <class Place>
+    void add_client(std::string name, const Place& place) {
+        clients.push_back(std::make_unique<Worker<federated::Client>>(federation, std::move(name)));
+        data.push_back(place(*clients.back()));
+        sizes.push_back(static_cast<std::size_t>(clients.back()->run(example_count<T>, data.back()).get()));
+        if (sizes.back() > 0) {
+            eligible.push_back(clients.size() - 1);
+        }
+    }
+
+    void check_eligible() const {
+        if (eligible.empty()) {
+            throw ArgumentError("FederatedAveraging: no client has any data");
+        }
+    }
 };
 
 } // namespace fedpp::detail

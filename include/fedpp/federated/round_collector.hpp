@@ -15,6 +15,7 @@
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <map>
@@ -26,6 +27,21 @@
 #include <vector>
 
 namespace fedpp::detail {
+
+/// Groups of consecutive clients per round, at most: the order in which
+/// updates are summed depends on it (and on the selection), never on the
+/// thread count.
+inline constexpr std::size_t max_groups_per_round = 64;
+
+/// How many consecutive selected clients a group has, and how many groups
+/// a round of `selected` clients has.
+inline std::size_t group_size(std::size_t selected) noexcept {
+    return std::max<std::size_t>(1, (selected + max_groups_per_round - 1) / max_groups_per_round);
+}
+inline std::size_t group_count(std::size_t selected) noexcept {
+    const std::size_t group = group_size(selected);
+    return (selected + group - 1) / group;
+}
 
 /// What became of one client of a group.
 struct ClientOutcome {

@@ -207,4 +207,16 @@ federated::TrainingState<M> load_training_state(const std::string& path) {
     }
     return decode_checkpoint_payload<federated::TrainingState<M>>(payload, path);
 }
+
+/// restore_state from the checkpoint file `path`; the rounds it has done.
+template <class M>
+std::size_t resume_state(const std::string& path, M& model, const federated::Config& config,
+                         const std::vector<std::size_t>& sizes) {
+    const auto saved = load_training_state<M>(path);
+    try {
+        return restore_state(saved, model, config, sizes, "checkpoint '" + path + "'");
+    } catch (const ShapeError& e) {
+        throw CheckpointShapeError("checkpoint '" + path + "': " + e.what());
+    }
+}
 } // namespace fedpp::detail

@@ -44,6 +44,10 @@ struct ConnectionOptions {
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);  ///< reaching a party
     std::chrono::milliseconds keepalive = std::chrono::seconds(20);        ///< a ping this often when idle
     std::size_t chunk_bytes = std::size_t{1} << 20;                        ///< a value streams in chunks this big
+    /// A model owner's transport tells every party it reaches that it is
+    /// still there this often (a party deletes the objects of a requester
+    /// silent for longer than its lease: party::Policy::lease); 0: never.
+    std::chrono::milliseconds renew_every = std::chrono::minutes(1);
 };
 
 } // namespace fedpp::grpc

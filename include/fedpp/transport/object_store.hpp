@@ -166,8 +166,7 @@ private:
     std::size_t count();
     std::vector<ObjectInfo> list();
 
-    /// The id of data published under `tag`: the top bit set (objects made
-    /// by requests count up from 1), the rest a hash of the tag (FNV-1a).
+    /// Data published under `tag`: the top bit, then FNV-1a of the tag.
     static ObjectId published_id(std::string_view tag) noexcept {
         std::uint64_t hash = 0xcbf29ce484222325ull;
         for (const char c : tag) {

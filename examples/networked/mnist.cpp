@@ -1,0 +1,154 @@
+// The FedAvg paper's MNIST 2NN with every party a process of its own: ten
+// (or --clients) client processes, each loading its own shard of the
+// training set and publishing it; an aggregator process; and the model
+// owner, which runs the same FederatedAveraging driver as mnist_fedavg,
+// given the parties' addresses instead of their data.
+//
+//     bash examples/networked/run_mnist.sh            # all of them, on 127.0.0.1
+//
+// or by hand (see README, "Running on several machines"):
+//     networked_mnist --party aggregator --certificates DIR --listen 0.0.0.0:7100
+//     networked_mnist --party client-3 --clients 10 --certificates DIR --listen 0.0.0.0:7103 --trust aggregator --peers aggregator=HOST:7100
+//     networked_mnist --party me --clients 10 --certificates DIR --peers aggregator=HOST:7100,client-0=HOST:7101,...
+//
+// A client's shard: the partition mnist_fedavg makes (IID or sorted-label
+// shards) from --seed, the same in every process, of which client k keeps
+// part k. In a real deployment each data owner simply has its own files.
+#include "../federated_cli.hpp"
+#include "../weights_cli.hpp"
+#include "party_cli.hpp"
+
+#include <fedpp/data/mnist.hpp>
+#include <fedpp/data/partition.hpp>
+#include <fedpp/federated.hpp>
+#include <fedpp/grpc/transport.hpp>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#ifndef FEDPP_DATA_DIR
+#define FEDPP_DATA_DIR "data"
+#endif
+
+namespace {
+
+using namespace fedpp;
+
+std::string client_name(std::size_t k) { return "client-" + std::to_string(k); }
+
+/// Client `k` of `clients`: its own shard of the training set.
+data::Dataset<float> shard_of(const examples::CommandLine& cli, std::size_t k, std::size_t clients) {
+    const std::string dir = cli.text("data", FEDPP_DATA_DIR "/mnist");
+    const auto train = data::load_mnist<float>(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz");
+    Generator generator(cli.count("seed", 1, std::numeric_limits<std::uint64_t>::max()));
+    const std::string partition = cli.text("partition", "iid");
+    if (partition != "iid" && partition != "noniid") {
+        cli.fail("unknown partition '" + partition + "' (iid or noniid)");
+    }
+    const auto parts = partition == "iid"
+                           ? data::partition_iid(train.size(), static_cast<Index>(clients), generator)
+                           : data::partition_shards(train.labels(), static_cast<Index>(clients), 2, generator);
+    return train.subset(parts.at(k));
+}
+
+int serve_client(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
+    std::size_t k = clients;
+    if (name.rfind("client-", 0) == 0 && name.size() > 7 && name.find_first_not_of("0123456789", 7) == std::string::npos) {
+        k = std::stoul(name.substr(7));
+    }
+    if (k >= clients) {
+        cli.fail("party '" + name + "' is not one of the " + std::to_string(clients) + " clients (client-0 ...)");
+    }
+    party::Policy policy;
+    policy.name = name;
+    policy.trusted_aggregators = examples::networked::names_in(cli.text("trust", "aggregator"));
+    party::Host host(policy);
+    host.publish("train", shard_of(cli, k, clients));
+    return examples::networked::serve(host, cli);
+}
+
+int serve_aggregator(const examples::CommandLine& cli, const std::string& name) {
+    party::Policy policy;
+    policy.name = name;
+    policy.role = party::Role::aggregator;
+    party::Host host(policy);
+    return examples::networked::serve(host, cli);
+}
+
+int run_model_owner(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
+    federated::Config config = examples::federated_config(cli, 2000, 1.0, 0.97);
+    if (!cli.has("threads")) {
+        config.threads = clients; // the clients train in their own processes, all at once
+    }
+    const std::string dir = cli.text("data", FEDPP_DATA_DIR "/mnist");
+    const auto test = data::load_mnist<float>(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
+    federated::RemoteParties parties;
+    parties.own_name = name;
+    parties.aggregator = "aggregator";
+    for (std::size_t k = 0; k < clients; ++k) {
+        parties.clients.push_back(client_name(k));
+    }
+    parties.transport = std::make_unique<grpc::GrpcTransport>(name, examples::networked::credentials(cli, name),
+                                                              examples::networked::peers(cli));
+    Generator generator(config.seed + 1); // the model's own seed
+    nn::Sequential<float> model(nn::Linear<float>(784, 200, generator), nn::ReLU{},
+                                nn::Linear<float>(200, 200, generator), nn::ReLU{},
+                                nn::Linear<float>(200, 10, generator));
+    std::printf("MNIST 2NN, %zu client processes, C = %g, E = %zu, B = %zu, lr = %g, target %.2f%%\n", clients,
+                config.client_fraction, config.local.epochs, config.local.batch_size, config.local.learning_rate,
+                100 * *config.target_accuracy);
+    if (cli.has("checkpoint")) {
+        config.checkpoint_path = cli.text("checkpoint", "");
+    }
+    federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(parties), test, config);
+    if (!config.checkpoint_path.empty() && std::filesystem::exists(config.checkpoint_path)) {
+        run.resume_from(config.checkpoint_path);
+        std::printf("resumed from '%s' after round %zu\n", config.checkpoint_path.c_str(), run.rounds_done());
+    }
+    const auto metrics = examples::run_with_progress(run, cli);
+    examples::save_final_weights(cli, run.global_model());
+    if (metrics.empty()) {
+        return 0;
+    }
+    const auto& last = metrics.back();
+    std::printf("%s %.2f%% test accuracy at round %zu (%.3f s per round)\n",
+                last.test_accuracy >= *config.target_accuracy ? "reached" : "ended at", 100 * last.test_accuracy,
+                last.round, last.elapsed_seconds / static_cast<double>(metrics.size()));
+    return 0;
+}
+
+int networked_mnist(const examples::CommandLine& cli) {
+    const std::string name = examples::networked::party_name(cli);
+    const std::size_t clients = examples::client_count(cli, 10);
+    if (name == "aggregator") {
+        return serve_aggregator(cli, name);
+    }
+    if (name == "me") {
+        return run_model_owner(cli, name, clients);
+    }
+    return serve_client(cli, name, clients);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    return examples::run_program(
+        argc, argv,
+        examples::networked::party_options(
+            {{"data", "directory with the MNIST .gz files (default: the repository's data/mnist)"},
+             {"partition", "iid | noniid (default iid; clients)"},
+             {"clients", "number of client processes (default 10)"},
+             {"fraction", "client fraction C (default 1: every client, every round)"},
+             {"epochs", "local epochs E (default 1)"},
+             {"batch", "local batch size B (default 10)"},
+             {"lr", "learning rate (default 0.1)"},
+             {"target", "target test accuracy (default 0.97)"},
+             {"rounds", "maximum number of rounds (default 2000)"},
+             {"threads", "clients trained at once (default: all)"},
+             {"seed", "seed (default 1)"},
+             {"csv", "write per-round metrics to this CSV file"},
+             {"save-weights", examples::save_weights_help},
+             {"checkpoint", "the model owner saves its state here each round, and resumes from it if it exists"}}),
+        networked_mnist);
+}

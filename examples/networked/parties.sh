@@ -1,0 +1,67 @@
+# Sourced by the networked examples' scripts: starting parties on
+# 127.0.0.1, each on a free port it reports in a file, and stopping them all
+# when the script ends.
+#
+#     start_party NAME PROGRAM ARGS...   # in the background; PORT_OF[NAME] once it listens
+#     launch_party NAME PROGRAM ARGS...; await_party NAME   # the same, in two steps
+#     stop_party NAME [SIGNAL]
+
+declare -A PID_OF=()
+declare -A PORT_OF=()
+PARTIES_DIR="$(mktemp -d)"
+
+stop_all_parties() {
+    local name
+    for name in "${!PID_OF[@]}"; do
+        kill "${PID_OF[$name]}" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+    rm -rf "$PARTIES_DIR"
+}
+trap stop_all_parties EXIT
+
+# launch_party NAME PROGRAM ARGS...: starts it in the background.
+launch_party() {
+    local name="$1" program="$2"
+    shift 2
+    rm -f "$PARTIES_DIR/$name.port"
+    "$program" --party "$name" --port-file "$PARTIES_DIR/$name.port" "$@" 2>>"$PARTIES_DIR/$name.log" &
+    PID_OF[$name]=$!
+}
+
+# start_party NAME PROGRAM ARGS...: launches it and waits until it listens.
+start_party() {
+    launch_party "$@"
+    await_party "$1"
+}
+
+# await_party NAME: waits (up to 60 s) until it listens; PORT_OF[NAME].
+await_party() {
+    local name="$1"
+    local tries=0
+    until [ -s "$PARTIES_DIR/$name.port" ]; do
+        if ! kill -0 "${PID_OF[$name]}" 2>/dev/null; then
+            echo "party '$name' did not start:" >&2
+            cat "$PARTIES_DIR/$name.log" >&2
+            return 1
+        fi
+        tries=$((tries + 1))
+        if [ "$tries" -gt 600 ]; then
+            echo "party '$name' did not listen within 60 s" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    PORT_OF[$name]="$(cat "$PARTIES_DIR/$name.port")"
+}
+
+# stop_party NAME [SIGNAL]: SIGTERM by default; SIGKILL to make it crash.
+stop_party() {
+    local name="$1" signal="${2:-TERM}"
+    kill "-$signal" "${PID_OF[$name]}" 2>/dev/null || true
+    wait "${PID_OF[$name]}" 2>/dev/null || true
+    unset "PID_OF[$name]"
+}
+
+# The log of what party NAME refused (and its start-up lines).
+party_log() { cat "$PARTIES_DIR/$1.log"; }

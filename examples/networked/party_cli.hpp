@@ -1,0 +1,113 @@
+// What the networked examples share: a party's identity, credentials and
+// peers from the command line, and serving a party until it is told to
+// stop (SIGINT or SIGTERM).
+//
+//     --party NAME           this party's name: the name in its certificate
+//     --certificates DIR     DIR/NAME.pem, DIR/NAME.key and DIR/ca.pem (or:)
+//     --cert F --key F --ca F
+//     --peers a=HOST:PORT,b=HOST:PORT   where the other parties are
+//     --listen HOST:PORT     where a worker party serves (port 0: any free one)
+//     --port-file F          a worker party writes the port it got there
+//     --trust a,b            a data owner's trusted aggregators
+#pragma once
+
+#include "../command_line.hpp"
+
+#include <fedpp/grpc/server.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+
+#include <pthread.h>
+
+namespace examples::networked {
+
+/// The options every party of a networked example takes.
+inline std::map<std::string, std::string> party_options(std::map<std::string, std::string> more) {
+    more.insert({{"party", "this party's name, the name in its certificate"},
+                 {"certificates", "directory with NAME.pem, NAME.key and ca.pem (scripts/make_certificates.sh)"},
+                 {"cert", "this party's certificate (PEM; default: from --certificates)"},
+                 {"key", "this party's private key (PEM; default: from --certificates)"},
+                 {"ca", "the federation's certificate authority (PEM; default: from --certificates)"},
+                 {"peers", "where the other parties are: name=host:port,name=host:port"},
+                 {"listen", "where a worker party serves, host:port (default 127.0.0.1:0, any free port)"},
+                 {"port-file", "a worker party writes the port it listens on to this file"},
+                 {"trust", "a data owner's trusted aggregators, by certificate name: a,b"}});
+    return more;
+}
+
+/// "a,b,c" -> {a, b, c}
+inline std::set<std::string> names_in(const std::string& list) {
+    std::set<std::string> names;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        if (comma > start) {
+            names.insert(list.substr(start, comma - start));
+        }
+        start = comma + 1;
+    }
+    return names;
+}
+
+inline std::string party_name(const CommandLine& cli) {
+    const std::string name = cli.text("party", "");
+    if (name.empty()) {
+        cli.fail("option '--party' is needed: which party this process is");
+    }
+    return name;
+}
+
+inline fedpp::grpc::Credentials credentials(const CommandLine& cli, const std::string& party) {
+    const std::filesystem::path dir = cli.text("certificates", "");
+    const auto file = [&](const char* option, const std::string& default_name) {
+        if (cli.has(option)) {
+            return std::filesystem::path(cli.text(option, ""));
+        }
+        if (dir.empty()) {
+            cli.fail(std::string("option '--") + option + "' (or '--certificates') is needed");
+        }
+        return dir / default_name;
+    };
+    return {file("cert", party + ".pem"), file("key", party + ".key"), file("ca", "ca.pem")};
+}
+
+inline fedpp::grpc::Peers peers(const CommandLine& cli) {
+    fedpp::grpc::Peers peers;
+    for (const std::string& peer : names_in(cli.text("peers", ""))) {
+        peers.insert(fedpp::grpc::parse_peer(peer));
+    }
+    return peers;
+}
+
+/// Serves `host` on --listen until SIGINT or SIGTERM; the port goes to
+/// --port-file (written whole, then renamed, so a reader never sees part).
+inline int serve(fedpp::party::Host& host, const CommandLine& cli) {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr); // the server's threads inherit it
+    fedpp::grpc::ServerOptions options;
+    options.listen = cli.text("listen", "127.0.0.1:0");
+    options.credentials = credentials(cli, host.policy().name);
+    options.peers = peers(cli);
+    fedpp::grpc::PartyServer server(host, options);
+    if (const std::string path = cli.text("port-file", ""); !path.empty()) {
+        const std::string partial = path + ".partial";
+        std::ofstream(partial) << server.port() << "\n";
+        std::filesystem::rename(partial, path);
+    }
+    std::fprintf(stderr, "%s: serving on port %d\n", host.policy().name.c_str(), server.port());
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    server.shutdown();
+    return 0;
+}
+
+} // namespace examples::networked

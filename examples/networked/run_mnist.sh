@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The FedAvg paper's MNIST 2NN with 10 client processes (each loading its own
+# shard), an aggregator process and the model owner, on 127.0.0.1. Options
+# after the program go to the model owner (and --clients, --partition,
+# --seed to the clients too).
+#
+#     bash examples/networked/run_mnist.sh                      # builds, then runs to 97%
+#     bash examples/networked/run_mnist.sh PROGRAM --rounds 5   # an already built networked_mnist
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+program=""
+if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then
+    program="$1"
+    shift
+fi
+if [ -z "$program" ]; then
+    source "$root/scripts/dependencies.sh"
+    require_debian_packages cmake g++ make libeigen3-dev zlib1g-dev nlohmann-json3-dev libssl-dev \
+                            libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler openssl
+    cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_EXAMPLES=ON -DFEDPP_GRPC=ON >/dev/null
+    cmake --build "$root/build" --target networked_mnist -j "$(nproc)"
+    program="$root/build/examples/networked/networked_mnist"
+fi
+clients=10
+shared=()
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+    case "${args[$i]}" in
+        --clients) clients="${args[$((i + 1))]}"; shared+=(--clients "$clients") ;;
+        --partition|--seed|--data) shared+=("${args[$i]}" "${args[$((i + 1))]}") ;;
+    esac
+done
+source "$root/examples/networked/parties.sh"
+certificates="$PARTIES_DIR/certificates"
+names=(me aggregator)
+for ((k = 0; k < clients; k++)); do names+=("client-$k"); done
+bash "$root/scripts/make_certificates.sh" "$certificates" "${names[@]}"
+
+start_party aggregator "$program" --certificates "$certificates"
+peers="aggregator=127.0.0.1:${PORT_OF[aggregator]}"
+for ((k = 0; k < clients; k++)); do # each loads its shard: all at once
+    launch_party "client-$k" "$program" --certificates "$certificates" --trust aggregator \
+        --peers "aggregator=127.0.0.1:${PORT_OF[aggregator]}" "${shared[@]}"
+done
+for ((k = 0; k < clients; k++)); do
+    await_party "client-$k"
+    peers="$peers,client-$k=127.0.0.1:${PORT_OF[client-$k]}"
+done
+"$program" --party me --certificates "$certificates" --peers "$peers" "$@"

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Faults of a networked run, injected into real processes (networked_mnist:
+# an aggregator, three clients and the model owner on 127.0.0.1), none of
+# which may hang the run or lose its checkpoint:
+#   1. a client SIGKILLed mid-run: the rounds go on without it, the reason in
+#      the metrics; restarted, it is back in a later round;
+#   2. the aggregator SIGKILLed: the model owner stops with a typed error
+#      naming it, its checkpoint intact; both restarted, the run resumes;
+#   3. the model owner SIGKILLed: restarted, it resumes from its checkpoint
+#      and ends bitwise identical to an uninterrupted run.
+#
+#     bash tests/networked/faults.sh PATH/TO/networked_mnist
+set -euo pipefail
+program="$1"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$root/examples/networked/parties.sh"
+work="$PARTIES_DIR"
+bash "$root/scripts/make_certificates.sh" "$work/certificates" me aggregator client-0 client-1 client-2
+common=(--certificates "$work/certificates" --clients 3)
+run=(--rounds 6 --fraction 1 --epochs 1 --batch 20 --target 1 --threads 3)
+
+fail() { echo "FAILED: $*" >&2; for name in aggregator client-0 client-1 client-2; do echo "--- $name" >&2; party_log "$name" >&2 || true; done; exit 1; }
+
+start_aggregator() { # [PORT]
+    start_party aggregator "$program" "${common[@]}" --listen "127.0.0.1:${1:-0}"
+}
+start_client() { # K [PORT]
+    start_party "client-$1" "$program" "${common[@]}" --trust aggregator \
+        --peers "aggregator=127.0.0.1:${PORT_OF[aggregator]}" --listen "127.0.0.1:${2:-0}"
+}
+peers() {
+    echo "aggregator=127.0.0.1:${PORT_OF[aggregator]},client-0=127.0.0.1:${PORT_OF[client-0]},client-1=127.0.0.1:${PORT_OF[client-1]},client-2=127.0.0.1:${PORT_OF[client-2]}"
+}
+model_owner() { # OUTPUT ARGS...
+    local output="$1"
+    shift
+    timeout 600 "$program" --party me "${common[@]}" "${run[@]}" --peers "$(peers)" "$@" >"$output" 2>&1
+}
+# rows CSV: the number of rounds it records.
+rows() { if [ -f "$1" ]; then echo $(($(wc -l <"$1") - 1)); else echo 0; fi; }
+wait_rows() { # CSV N PID: until CSV has N rounds (or the process ended)
+    local tries=0
+    while [ "$(rows "$1")" -lt "$2" ]; do
+        kill -0 "$3" 2>/dev/null || return 0
+        tries=$((tries + 1))
+        [ "$tries" -lt 3000 ] || fail "no round $2 within 300 s"
+        sleep 0.1
+    done
+}
+
+start_aggregator
+for k in 0 1 2; do start_client "$k"; done
+
+echo "== an uninterrupted run"
+model_owner "$work/plain.out" --save-weights "$work/plain.safetensors" || fail "the uninterrupted run: $(cat "$work/plain.out")"
+
+echo "== 1. a client killed mid-run, then restarted"
+model_owner "$work/client.out" --csv "$work/client.csv" &
+owner=$!
+wait_rows "$work/client.csv" 1 "$owner"
+port="${PORT_OF[client-1]}"
+stop_party client-1 KILL
+wait_rows "$work/client.csv" 3 "$owner"
+start_client 1 "$port"
+wait "$owner" || fail "the model owner failed after a client was killed: $(cat "$work/client.out")"
+awk -F, 'NR > 1 && $3 == 2 && $11 == 1 && $0 ~ /client-1/ { left_out = 1 }
+         NR > 1 && left_out && $3 == 3 { back = 1 }
+         NR > 1 && $5 != 1 { not_aggregated = 1 }
+         END { exit !(left_out && back && !not_aggregated) }' "$work/client.csv" ||
+    fail "expected a round without client-1 (the reason naming it), then rounds with it again: $(cat "$work/client.csv")"
+echo "ok: left out with the reason, every round aggregated, back after its restart"
+
+echo "== 2. the aggregator killed, then restarted"
+model_owner "$work/aggregator.out" --csv "$work/aggregator.csv" --checkpoint "$work/aggregator.ckpt" &
+owner=$!
+wait_rows "$work/aggregator.csv" 2 "$owner"
+port="${PORT_OF[aggregator]}"
+stop_party aggregator KILL
+status=0
+wait "$owner" || status=$?
+[ "$status" -eq 1 ] || fail "the model owner should stop with status 1, got $status: $(cat "$work/aggregator.out")"
+grep -q "party 'aggregator'" "$work/aggregator.out" || fail "the error should name the aggregator: $(cat "$work/aggregator.out")"
+[ -f "$work/aggregator.ckpt" ] || fail "the checkpoint is gone"
+start_aggregator "$port"
+sleep 1.5 # the clients' reconnection backoff
+model_owner "$work/aggregator2.out" --checkpoint "$work/aggregator.ckpt" --save-weights "$work/aggregator.safetensors" ||
+    fail "the resumed run: $(cat "$work/aggregator2.out")"
+grep -q "resumed from" "$work/aggregator2.out" || fail "it did not resume: $(cat "$work/aggregator2.out")"
+cmp -s "$work/plain.safetensors" "$work/aggregator.safetensors" || fail "the resumed run differs from the uninterrupted one"
+echo "ok: a typed error naming the aggregator, the checkpoint kept, resumed bitwise"
+
+echo "== 3. the model owner killed, then restarted"
+model_owner "$work/owner.out" --csv "$work/owner.csv" --checkpoint "$work/owner.ckpt" &
+owner=$!
+wait_rows "$work/owner.csv" 3 "$owner"
+kill -KILL "$owner" 2>/dev/null || true
+wait "$owner" 2>/dev/null || true
+model_owner "$work/owner2.out" --checkpoint "$work/owner.ckpt" --save-weights "$work/owner.safetensors" ||
+    fail "the restarted model owner: $(cat "$work/owner2.out")"
+grep -q "resumed from" "$work/owner2.out" || fail "it did not resume: $(cat "$work/owner2.out")"
+cmp -s "$work/plain.safetensors" "$work/owner.safetensors" || fail "the resumed run differs from the uninterrupted one"
+echo "ok: resumed from its checkpoint, bitwise identical to the uninterrupted run"

@@ -1,0 +1,237 @@
+// The federated driver with clients and an aggregator that are parties of
+// their own (gRPC servers on 127.0.0.1): the same run, bitwise, as in one
+// process; clients that go away are left out and rejoin; an aggregator that
+// goes away fails the round cleanly; a model owner that restarts resumes
+// exactly; what a vanished model owner left behind is reclaimed.
+#include "network_parties.hpp"
+
+#include <fedpp/federated.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Model = fedpp::nn::Sequential<double>;
+using Dataset = fedpp::data::Dataset<double>;
+using fedpp::federated::FederatedAveraging;
+
+constexpr std::size_t client_count = 5;
+
+/// n points around one of three centres in 3-D, labelled by centre.
+Dataset blobs(std::size_t n, std::uint64_t seed) {
+    fedpp::Generator generator(seed);
+    fedpp::Matrix<double> x(static_cast<fedpp::Index>(n), 3);
+    std::vector<std::int32_t> y(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto label = static_cast<std::int32_t>(generator.below(3));
+        y[i] = label;
+        for (int j = 0; j < 3; ++j) {
+            x(static_cast<fedpp::Index>(i), j) = (j == label ? 2.0 : 0.0) + 0.7 * generator.normal();
+        }
+    }
+    return Dataset(std::move(x), std::move(y), 3);
+}
+
+std::vector<Dataset> client_sets() {
+    std::vector<Dataset> sets;
+    for (std::size_t k = 0; k < client_count; ++k) {
+        sets.push_back(blobs(8 + 5 * k, 100 + k));
+    }
+    return sets;
+}
+
+Model small_mlp() {
+    fedpp::Generator generator(7);
+    return Model(fedpp::nn::Linear<double>(3, 8, generator), fedpp::nn::ReLU{},
+                 fedpp::nn::Linear<double>(8, 3, generator));
+}
+
+fedpp::federated::Config config_of(std::size_t rounds) {
+    fedpp::federated::Config config;
+    config.rounds = rounds;
+    config.client_fraction = 0.6;
+    config.local.epochs = 2;
+    config.local.batch_size = 4;
+    config.local.learning_rate = 0.05;
+    config.seed = 31;
+    config.threads = 2;
+    return config;
+}
+
+std::string client_name(std::size_t k) { return "client-" + std::to_string(k); }
+
+/// The aggregator and the clients, each a server with its own data.
+struct Federation {
+    Federation() : aggregator(std::in_place, network::aggregator("aggregator")) {
+        const auto sets = client_sets();
+        for (std::size_t k = 0; k < client_count; ++k) {
+            clients.emplace_back(std::in_place, network::data_owner(client_name(k), {"aggregator"}),
+                                 fedpp::grpc::Peers{{"aggregator", aggregator->address()}});
+            clients.back()->host.publish("train", sets[k]);
+        }
+    }
+
+    /// What the model owner needs: a transport to every party.
+    fedpp::federated::RemoteParties remote() const {
+        std::map<std::string, const network::Party*> parties{{"aggregator", &*aggregator}};
+        fedpp::federated::RemoteParties remote;
+        for (std::size_t k = 0; k < client_count; ++k) {
+            parties[client_name(k)] = &*clients[k];
+            remote.clients.push_back(client_name(k));
+        }
+        remote.transport = network::transport("me", parties);
+        return remote;
+    }
+
+    /// Party `party` goes away, and comes back at the same address (with
+    /// its data, loaded again).
+    static void stop(std::optional<network::Party>& party) { party.reset(); }
+    void restart_client(std::size_t k, const std::string& address) {
+        clients[k].emplace(network::data_owner(client_name(k), {"aggregator"}),
+                           fedpp::grpc::Peers{{"aggregator", aggregator->address()}}, address);
+        clients[k]->host.publish("train", client_sets()[k]);
+    }
+
+    std::optional<network::Party> aggregator;
+    std::deque<std::optional<network::Party>> clients; // parties do not move
+};
+
+fedpp::Bytes bytes_of(const Model& model) { return fedpp::to_bytes(model); }
+
+} // namespace
+
+TEST_CASE("the driver over the network equals the driver in one process, bitwise", "[network]") {
+    Federation parties;
+    FederatedAveraging<Model> in_process(small_mlp(), client_sets(), blobs(60, 9), config_of(4));
+    FederatedAveraging<Model> networked(small_mlp(), parties.remote(), blobs(60, 9), config_of(4));
+    CHECK(networked.client_sizes() == in_process.client_sizes());
+    const auto expected = in_process.run();
+    const auto metrics = networked.run();
+    REQUIRE(metrics.size() == expected.size());
+    for (std::size_t r = 0; r < metrics.size(); ++r) {
+        CHECK(metrics[r].failures.empty());
+        CHECK(metrics[r].train_loss == expected[r].train_loss);
+        CHECK(metrics[r].test_accuracy == expected[r].test_accuracy);
+    }
+    CHECK(bytes_of(networked.global_model()) == bytes_of(in_process.global_model()));
+    // Every party's own account: the clients sent the model owner scalars
+    // only (losses, counts), and their models to the aggregator only; the
+    // aggregator sent the model owner aggregates and scalars only.
+    for (const auto& client : parties.clients) {
+        CHECK(client->log.empty());
+        for (const auto& line : client->host.traffic().lines()) {
+            if (line.direction == "out") {
+                CHECK((line.peer == "aggregator" || line.type == "f64" || line.type == "i64"));
+            }
+        }
+    }
+    CHECK(parties.aggregator->log.empty());
+    for (const auto& line : parties.aggregator->host.traffic().lines()) {
+        if (line.direction == "out") {
+            CHECK(line.peer == "me");
+            CHECK(line.type == fedpp::Codec<fedpp::Aggregate<Model>>::type_name());
+        }
+    }
+}
+
+TEST_CASE("a client that goes away mid-run is left out with the reason, and rejoins when it is back",
+          "[network]") {
+    Federation parties;
+    auto config = config_of(6);
+    config.client_fraction = 1.0; // every client, every round
+    FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config);
+    CHECK(run.run_round().failures.empty());
+
+    const std::string address = parties.clients[2]->address();
+    Federation::stop(parties.clients[2]);
+    const auto without = run.run_round();
+    CHECK(without.aggregated);
+    CHECK(without.clients_aggregated == client_count - 1);
+    REQUIRE(without.failures.size() == 1);
+    CHECK(without.failures.front().client == 2);
+    CHECK_THAT(without.failures.front().reason, Catch::Contains("client-2"));
+
+    parties.restart_client(2, address);
+    network::wait_for_reconnection();
+    const auto back = run.run_round();
+    CHECK(back.failures.empty());
+    CHECK(back.clients_aggregated == client_count);
+}
+
+TEST_CASE("an aggregator that goes away fails the round with a NetworkError, the model unchanged; back, the next "
+          "round succeeds",
+          "[network]") {
+    Federation parties;
+    FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config_of(5));
+    CHECK(run.run_round().aggregated);
+    const auto before = bytes_of(run.global_model());
+
+    const std::string address = parties.aggregator->address();
+    Federation::stop(parties.aggregator);
+    CHECK_THROWS_AS(run.run_round(), fedpp::NetworkError);
+    CHECK(bytes_of(run.global_model()) == before);
+    CHECK(run.rounds_done() == 1);
+
+    parties.aggregator.emplace(network::aggregator("aggregator"), fedpp::grpc::Peers{}, address);
+    network::wait_for_reconnection();
+    const auto next = run.run_round();
+    CHECK(next.aggregated);
+    CHECK(run.rounds_done() == 2);
+    CHECK(bytes_of(run.global_model()) != before);
+}
+
+TEST_CASE("a model owner that restarts resumes from its checkpoint and ends bitwise as an uninterrupted run; what "
+          "it left behind is reclaimed",
+          "[network]") {
+    Federation parties;
+    const auto checkpoint = std::filesystem::temp_directory_path() / "fedpp_network_resume.ckpt";
+    std::filesystem::remove(checkpoint);
+    FederatedAveraging<Model> uninterrupted(small_mlp(), client_sets(), blobs(60, 9), config_of(6));
+    uninterrupted.run();
+
+    auto config = config_of(6);
+    config.checkpoint_path = checkpoint.string();
+    {
+        FederatedAveraging<Model> first(small_mlp(), parties.remote(), blobs(60, 9), config);
+        first.run_round();
+        first.run_round();
+        fedpp::save_checkpoint(config.checkpoint_path, first.state());
+        first.run_round(); // lost: the model owner "dies" before saving it
+    }
+    FederatedAveraging<Model> second(small_mlp(), parties.remote(), blobs(60, 9), config);
+    second.resume_from(config.checkpoint_path);
+    CHECK(second.rounds_done() == 2);
+    second.run();
+    CHECK(bytes_of(second.global_model()) == bytes_of(uninterrupted.global_model()));
+    std::filesystem::remove(checkpoint);
+}
+
+TEST_CASE("what a vanished model owner left at a party is reclaimed when its lease expires; a live one renews "
+          "its lease",
+          "[network]") {
+    auto policy = network::aggregator("aggregator");
+    policy.lease = std::chrono::milliseconds(400);
+    network::Party aggregator(policy);
+    const fedpp::Bytes bytes = fedpp::to_bytes(fedpp::WeightedSum<Model>(small_mlp()));
+    {
+        auto options = network::quick();
+        options.renew_every = std::chrono::milliseconds(100);
+        fedpp::grpc::GrpcTransport transport("me", network::credentials_of("me"),
+                                             fedpp::grpc::Peers{{"aggregator", aggregator.address()}}, options);
+        transport.attach(1, "aggregator", true);
+        const auto& type = fedpp::detail::value_type<fedpp::WeightedSum<Model>>();
+        CHECK(transport.deliver(fedpp::Request::store(fedpp::model_owner_id, 1, type, bytes)).object != 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000)); // idle, longer than the lease
+        CHECK(aggregator.host.object_count() == 1);                   // kept: the transport renewed it
+    } // gone without deleting its object, as a killed process
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    CHECK(aggregator.host.object_count() == 0);
+}
