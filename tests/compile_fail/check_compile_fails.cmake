@@ -1,7 +1,8 @@
 # Builds TARGET (compiled with FEDPP_SHOULD_FAIL_TO_BUILD) in BUILD_DIR and
 # passes only if the compiler rejects it with an error matching EXPECTED (a
 # regex). Invoked by ctest:
-#     cmake -DBUILD_DIR=... -DTARGET=... -DEXPECTED=... -P check_compile_fails.cmake
+#     cmake -DBUILD_DIR=... -DTARGET=... -DEXPECTED=... [-DFIRST=FIRST] -P check_compile_fails.cmake
+# With FIRST, EXPECTED must match the first error line the compiler prints.
 execute_process(
   COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${TARGET}
   RESULT_VARIABLE result
@@ -12,5 +13,12 @@ if(result EQUAL 0)
 endif()
 if(NOT output MATCHES "${EXPECTED}")
   message(FATAL_ERROR "${TARGET} failed to build, but not with the expected error '${EXPECTED}':\n${output}")
+endif()
+if(FIRST)
+  # The first diagnostic that is an error (GCC: "file:line:col: error: ...").
+  string(REGEX MATCH "[^\n]*error:[^\n]*" first_error "${output}")
+  if(NOT first_error MATCHES "${EXPECTED}")
+    message(FATAL_ERROR "${TARGET}: '${EXPECTED}' is not the first error; the first is:\n${first_error}\n\n${output}")
+  endif()
 endif()
 message(STATUS "rejected as expected: '${EXPECTED}'")

@@ -79,8 +79,9 @@ M average(std::span<M* const> models, std::span<const double> weights) {
     if (models.empty()) {
         throw AggregationError("fedavg: no models to aggregate");
     }
-    const double total =
-        weights.empty() ? double(models.size()) : checked_total_weight("fedavg", weights, models.size());
+    // Weights normalised in double (checked_weights): none overflows a float.
+    const ScaledWeights scaled = weights.empty() ? ScaledWeights{{}, double(models.size())}
+                                                 : checked_weights("fedavg", weights, models.size());
     using T = scalar_of<M>;
     std::vector<std::vector<Tensor<T>>> params; // handles, not copies
     params.reserve(models.size());
@@ -93,12 +94,13 @@ M average(std::span<M* const> models, std::span<const double> weights) {
     M result = independent_copy(*models[0]);
     auto sums = parameters_of(result);
     for (std::size_t k = 0; k < sums.size(); ++k) {
-        if (!average_parameter(sums[k].value().data(), sums[k].size(), params, k, weights, total)) {
+        if (!average_parameter(sums[k].value().data(), sums[k].size(), params, k, scaled.weights, scaled.total)) {
             for (std::size_t i = 0; i < models.size(); ++i) {
                 check_update("fedavg", shapes, *models[i], "model " + std::to_string(i));
             }
-            throw AggregationError("fedavg: the average of parameter " + std::to_string(k) +
-                                   " overflows to infinity");
+            throw AggregationError("fedavg: the weighted sum of parameter " + std::to_string(k) +
+                                   " overflows to infinity: the models' values are too close to the largest "
+                                   "finite value of their scalar type");
         }
     }
     return result;

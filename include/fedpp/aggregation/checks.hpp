@@ -6,11 +6,13 @@
 #include "fedpp/base/errors.hpp"
 #include "fedpp/nn/parameter_checks.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace fedpp::detail {
 
@@ -23,24 +25,45 @@ inline void check_weight(std::string_view operation, double weight, std::string_
     }
 }
 
+/// The exponent e with 2^e <= `largest` < 2^(e+1) (0 when it is not
+/// positive). Weights divided by 2^e lie in [0, 2): dividing by a power of
+/// two keeps every bit, so a weight of any finite magnitude (1e39, 1e-50)
+/// is normalised in double before it meets a float, and the result is the
+/// same, bit for bit, as with the weights themselves wherever those fit.
+inline int weight_exponent(double largest) noexcept { return largest > 0 ? std::ilogb(largest) : 0; }
+
+/// Weights scaled by 2^-weight_exponent(their largest), and their total.
+struct ScaledWeights {
+    std::vector<double> weights;
+    double total = 0;
+};
+
 /// Checks the weights of a weighted average: as many as models, each finite
-/// and >= 0, with a positive total. Returns the total.
-inline double checked_total_weight(std::string_view operation, std::span<const double> weights,
-                                   std::size_t model_count) {
+/// and >= 0, with a positive total. Returns them scaled (weight_exponent),
+/// so that their total cannot overflow, whatever their magnitudes.
+inline ScaledWeights checked_weights(std::string_view operation, std::span<const double> weights,
+                                     std::size_t model_count) {
     if (weights.size() != model_count) {
         throw AggregationError(std::string(operation) + ": " + std::to_string(weights.size()) + " weights for " +
                                std::to_string(model_count) + " models");
     }
-    double total = 0;
+    double largest = 0;
     for (std::size_t i = 0; i < weights.size(); ++i) {
         check_weight(operation, weights[i], "model " + std::to_string(i));
-        total += weights[i];
+        largest = std::max(largest, weights[i]);
     }
-    if (!(total > 0)) {
+    if (!(largest > 0)) {
         throw AggregationError(std::string(operation) +
                                ": the weights add up to zero; at least one model needs a positive weight");
     }
-    return total;
+    const int exponent = weight_exponent(largest);
+    ScaledWeights scaled;
+    scaled.weights.reserve(weights.size());
+    for (const double weight : weights) {
+        scaled.weights.push_back(std::ldexp(weight, -exponent));
+        scaled.total += scaled.weights.back();
+    }
+    return scaled;
 }
 
 /// ShapeError unless `model`'s parameters have `shapes`; AggregationError if

@@ -94,7 +94,7 @@ template <detail::PointerRange R, std::ranges::input_range W>
     if (collected.empty()) {
         throw AggregationError("fedavg: no models to aggregate");
     }
-    detail::checked_total_weight("fedavg", as_double, collected.size());
+    (void)detail::checked_weights("fedavg", as_double, collected.size());
     return detail::fedavg_at<typename P::value_type, typename P::location_type>(collected, as_double);
 }
 

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,7 +48,10 @@ private:
 template <class T>
 struct Codec;
 
-/// sum_k w_k m_k and sum_k w_k over the models added so far.
+/// sum_k w_k m_k and sum_k w_k over the models added so far, both kept
+/// divided by 2^e, e the weight_exponent of the largest weight added (a
+/// power of two divides exactly): a weight of any finite magnitude is
+/// normalised in double before it meets the model's scalar type.
 template <Averageable M>
 class WeightedSum {
 public:
@@ -55,7 +59,9 @@ public:
 
     /// An empty sum for models laid out as `reference` (its values are not
     /// used).
-    explicit WeightedSum(const M& reference) : WeightedSum(detail::independent_copy(reference), 0.0, 0) { reset(); }
+    explicit WeightedSum(const M& reference) : WeightedSum(detail::independent_copy(reference), 0.0, 0, 0) {
+        reset();
+    }
 
     WeightedSum(WeightedSum&&) noexcept = default;
     WeightedSum& operator=(WeightedSum&&) noexcept = default;
@@ -81,11 +87,13 @@ public:
     /// the update came from (see contributions()).
     void add(CheckedUpdate<M> update, double weight, ContributorId contributor = no_contributor) {
         detail::check_weight("WeightedSum::add", weight, "the update");
+        rescale_to(weight);
+        const double scaled = std::ldexp(weight, -exponent_);
         const auto params = detail::parameters_of(update.model());
         for (std::size_t k = 0; k < params.size(); ++k) {
-            sums_[k].value() += static_cast<Scalar>(weight) * params[k].value();
+            sums_[k].value() += static_cast<Scalar>(scaled) * params[k].value();
         }
-        total_weight_ += weight;
+        total_weight_ += scaled;
         ++count_;
         if (weight > 0 && contributor != no_contributor) {
             const auto at = std::lower_bound(contributors_.begin(), contributors_.end(), contributor);
@@ -101,10 +109,14 @@ public:
         if (other.shapes_ != shapes_) {
             throw ShapeError("WeightedSum::merge: the two sums are of models with different parameter shapes");
         }
-        for (std::size_t k = 0; k < sums_.size(); ++k) {
-            sums_[k].value() += other.sums_[k].value();
+        if (other.total_weight_ > 0) { // otherwise its sum is zero
+            rescale_to(std::ldexp(1.0, other.exponent_));
+            const double factor = std::ldexp(1.0, other.exponent_ - exponent_); // <= 1
+            for (std::size_t k = 0; k < sums_.size(); ++k) {
+                sums_[k].value() += static_cast<Scalar>(factor) * other.sums_[k].value();
+            }
+            total_weight_ += other.total_weight_ * factor;
         }
-        total_weight_ += other.total_weight_;
         count_ += other.count_;
         std::vector<ContributorId> both;
         both.reserve(contributors_.size() + other.contributors_.size());
@@ -133,17 +145,22 @@ public:
             p.value().setZero();
         }
         total_weight_ = 0;
+        exponent_ = 0;
         count_ = 0;
         contributors_.clear();
     }
 
-    [[nodiscard]] double total_weight() const noexcept { return total_weight_; }
+    /// The sum of the weights added (infinity if it overflows a double).
+    [[nodiscard]] double total_weight() const noexcept { return std::ldexp(total_weight_, exponent_); }
     [[nodiscard]] std::size_t count() const noexcept { return count_; }
     /// How many different data owners (known to the store that holds the
     /// sum) added an update with a positive weight. Not part of the sum's
     /// bytes: a sum sent or copied somewhere has none.
     [[nodiscard]] std::size_t contributions() const noexcept { return contributors_.size(); }
+    /// sum_k w_k m_k / 2^scale_exponent().
     [[nodiscard]] const M& sum() const noexcept { return sum_; }
+    /// The weights added are kept divided by 2^scale_exponent().
+    [[nodiscard]] int scale_exponent() const noexcept { return exponent_; }
     /// The parameter shapes an update must have.
     [[nodiscard]] const detail::ParameterShapes& shapes() const noexcept { return shapes_; }
 
@@ -151,14 +168,33 @@ private:
     friend struct Codec<WeightedSum>;
     using Scalar = detail::scalar_of<M>;
 
-    WeightedSum(M sum, double total_weight, std::size_t count)
+    WeightedSum(M sum, double scaled_total, int exponent, std::size_t count)
         : sum_(std::move(sum)), sums_(detail::parameters_of(sum_)), shapes_(detail::shapes_of(sums_)),
-          total_weight_(total_weight), count_(count) {}
+          total_weight_(scaled_total), exponent_(exponent), count_(count) {}
+
+    /// Makes room for `weight` (>= 0): if it is above what the scale allows,
+    /// the sum and the total are divided by the power of two that brings it
+    /// into [0, 2) (contributions too small to matter then round to zero).
+    void rescale_to(double weight) {
+        const int wanted = detail::weight_exponent(weight);
+        if (!(weight > 0) || (total_weight_ > 0 && wanted <= exponent_)) {
+            return;
+        }
+        if (total_weight_ > 0) {
+            const auto factor = static_cast<Scalar>(std::ldexp(1.0, exponent_ - wanted));
+            for (auto& p : sums_) {
+                p.value() *= factor;
+            }
+            total_weight_ = std::ldexp(total_weight_, exponent_ - wanted);
+        }
+        exponent_ = wanted;
+    }
 
     M sum_;
     std::vector<Tensor<Scalar>> sums_; // handles to sum_'s parameters, taken once
     detail::ParameterShapes shapes_;
-    double total_weight_ = 0;
+    double total_weight_ = 0; // sum_k w_k / 2^exponent_
+    int exponent_ = 0;
     std::size_t count_ = 0;
     std::vector<ContributorId> contributors_; // sorted, distinct
 };
@@ -167,18 +203,24 @@ template <class M>
 struct Codec<WeightedSum<M>> {
     static std::string type_name() { return "fedpp::WeightedSum<" + Codec<M>::type_name() + ">"; }
     static void encode(const WeightedSum<M>& sum, ByteWriter& out) {
-        out.write(sum.total_weight());
+        out.write(sum.total_weight_); // divided by 2^scale_exponent()
         out.write<std::uint64_t>(sum.count());
+        out.write<std::int32_t>(sum.scale_exponent());
         Codec<M>::encode(sum.sum(), out);
     }
     static WeightedSum<M> decode(ByteReader& in) {
         const std::size_t at = in.position();
         const auto total = in.read<double>();
         const std::size_t count = in.read_size("a weighted sum's count");
+        const auto exponent = in.read<std::int32_t>();
         if (!std::isfinite(total) || total < 0) {
             in.fail("a weighted sum's total weight is " + std::to_string(total), at);
         }
-        return WeightedSum<M>(Codec<M>::decode(in), total, count);
+        if (exponent < std::numeric_limits<double>::min_exponent - std::numeric_limits<double>::digits ||
+            exponent >= std::numeric_limits<double>::max_exponent) {
+            in.fail("a weighted sum's scale is 2^" + std::to_string(exponent), at);
+        }
+        return WeightedSum<M>(Codec<M>::decode(in), total, exponent, count);
     }
 };
 

@@ -43,6 +43,10 @@ template <class T, Location L>
 class Pointer;
 
 namespace detail {
+/// false, for a static_assert that fires only when its template is used.
+template <class>
+inline constexpr bool never = false;
+
 struct PointerAccess;
 
 /// The seam behind a federation or a worker, for the rest of fedpp (users
@@ -84,8 +88,21 @@ public:
         return *this;
     }
 
-    Pointer(const Pointer&) = delete; // fedpp::Pointer is move-only: std::move() it, or call copy() for a second remote object
-    Pointer& operator=(const Pointer&) = delete; // fedpp::Pointer is move-only: std::move() it, or call copy()
+    // Pointers are move-only. The copy operations are declared, not
+    // deleted, so that copying a Pointer, or a container of them (a
+    // std::vector<Pointer>), fails on fedpp's message and on it first: with
+    // deleted ones, the standard library reports its own errors before it.
+    // So std::is_copy_constructible_v<Pointer> holds, though no copy compiles
+    // (tests/compile_fail: copy_pointer, copy_assign_pointer, copy_pointer_vector).
+    Pointer(const Pointer&) : Pointer() {
+        static_assert(detail::never<T>, "fedpp::Pointer is move-only (each remote object has one owner): "
+                                        "std::move() it, or call copy() for a second remote object");
+    }
+    Pointer& operator=(const Pointer&) {
+        static_assert(detail::never<T>, "fedpp::Pointer is move-only (each remote object has one owner): "
+                                        "std::move() it, or call copy() for a second remote object");
+        return *this;
+    }
 
     /// Deletes the object at the worker (if this pointer still owns it).
     ~Pointer() { release(); }

@@ -174,15 +174,10 @@ Bytes encode_arguments(const Args&... args) {
     return bytes;
 }
 
-/// Runs F (stateless, or a named computation) at worker `worker` with run's
-/// arguments: every pointer must be live and at that worker.
-template <Location L, class F, class... Args>
-auto run_at(const std::shared_ptr<Seam>& seam, WorkerId worker, const char* operation, const Args&... args) {
-    using Description = RunComputation<F, ParameterKind<Args>...>;
+/// run_at once its result is known to have a Codec.
+template <Location L, class Description, class... Args>
+auto run_checked(const std::shared_ptr<Seam>& seam, WorkerId worker, const char* operation, const Args&... args) {
     using Result = typename Description::Result;
-    static_assert(std::is_void_v<Result> || Serializable<Result>,
-                  "fedpp: the result of a function run at a worker stays there, so its type needs a "
-                  "fedpp::Codec specialisation (or return void)");
     std::array<ObjectRef, (std::size_t{PointerArgument<Args>::value} + ... + 0)> inputs{};
     std::size_t next = 0;
     const auto add_input = [&](const auto& arg) {
@@ -195,6 +190,20 @@ auto run_at(const std::shared_ptr<Seam>& seam, WorkerId worker, const char* oper
     (add_input(args), ...);
     const Bytes arguments = encode_arguments(args...);
     return execute_at<Result, L>(seam, worker, computation_of<Description>(), inputs, arguments);
+}
+
+/// Runs F (stateless, or a named computation) at worker `worker` with run's
+/// arguments: every pointer must be live and at that worker.
+template <Location L, class F, class... Args>
+auto run_at(const std::shared_ptr<Seam>& seam, WorkerId worker, const char* operation, const Args&... args) {
+    using Description = RunComputation<F, ParameterKind<Args>...>;
+    using Result = typename Description::Result;
+    static_assert(std::is_void_v<Result> || Serializable<Result>,
+                  "fedpp: the result of a function run at a worker stays there, so its type needs a "
+                  "fedpp::Codec specialisation (or return void)");
+    if constexpr (std::is_void_v<Result> || Serializable<Result>) { // else the message above is the only error
+        return run_checked<L, Description>(seam, worker, operation, args...);
+    }
 }
 
 } // namespace fedpp::detail

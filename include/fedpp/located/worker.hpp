@@ -155,8 +155,12 @@ template <class T, Location L>
     using Value = std::remove_cvref_t<T>;
     static_assert(Serializable<Value>, "fedpp::send: values travel as bytes, so the type needs a fedpp::Codec "
                                        "specialisation (see fedpp/io/codec.hpp)");
-    const Bytes bytes = to_bytes(value);
-    return detail::send_encoded<Value>(bytes, worker);
+    if constexpr (Serializable<Value>) {
+        const Bytes bytes = to_bytes(value);
+        return detail::send_encoded<Value>(bytes, worker);
+    } else {
+        return {}; // not compiled: the message above is the error
+    }
 }
 
 } // namespace fedpp
