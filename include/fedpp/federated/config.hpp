@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/federated/dp_config.hpp"
 #include "fedpp/training/local_training.hpp"
 
 #include <cstddef>
@@ -35,6 +36,9 @@ struct Config {
     bool keep_transfer_log = false; ///< keep every transfer (memory grows); counts are always kept
     std::string checkpoint_path;    ///< if set, run() saves state() there (atomically) ...
     std::size_t checkpoint_every = 1; ///< ... every this many rounds, and after the last
+    /// If set, a differentially private run (DP-FedAvg, dp_config.hpp):
+    /// Poisson sampling with q = client_fraction, clipping, noise, accounting.
+    std::optional<DpConfig> dp;
 
     void validate() const {
         if (!(client_fraction > 0 && client_fraction <= 1)) {
@@ -56,6 +60,13 @@ struct Config {
         if (target_accuracy && !(*target_accuracy >= 0 && *target_accuracy <= 1)) {
             throw ArgumentError("federated::Config: the target accuracy is a fraction in [0, 1], got " +
                                 std::to_string(*target_accuracy));
+        }
+        if (dp) {
+            if (aggregation != Aggregation::weighted_mean) {
+                throw ArgumentError("federated::Config: differential privacy (dp) needs Aggregation::weighted_mean; "
+                                    "the robust aggregations have no noised sum");
+            }
+            dp->validate();
         }
         local.validate();
     }

@@ -36,6 +36,7 @@
 #include "fedpp/federated/client_selection.hpp"
 #include "fedpp/federated/client_update.hpp"
 #include "fedpp/federated/config.hpp"
+#include "fedpp/federated/dp_round.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/round_collector.hpp"
@@ -77,7 +78,8 @@ public:
     FederatedAveraging(M initial_model, const std::vector<Dataset>& client_data, Dataset test_set, Config config,
                        Update /*client_update: its type is the code*/ = {})
         : FederatedAveraging(Setup{}, std::move(initial_model), client_data, std::move(test_set), std::move(config),
-                             &fedpp::detail::train_client_with<M, Update>) {}
+                             Trainers{&fedpp::detail::train_client_with<M, Update>,
+                                      &fedpp::detail::dp_train_client_with<M, Update>}) {}
 
     /// Clients that are parties of their own (RemoteParties): the same run,
     /// bitwise, as in one process. An unreachable client is left out of the
@@ -87,7 +89,8 @@ public:
         requires ClientUpdate<Update, M>
     FederatedAveraging(M initial_model, RemoteParties parties, Dataset test_set, Config config, Update = {})
         : FederatedAveraging(Setup{}, std::move(initial_model), std::move(parties), std::move(test_set),
-                             std::move(config), &fedpp::detail::train_client_with<M, Update>) {}
+                             std::move(config), Trainers{&fedpp::detail::train_client_with<M, Update>,
+                                                         &fedpp::detail::dp_train_client_with<M, Update>}) {}
 
     /// One round; see the file comment.
     RoundMetrics run_round() {
@@ -101,12 +104,16 @@ public:
         metrics.round = round;
         const auto selected = select_clients(round);
         metrics.clients_selected = selected.size();
-        start_sum();
+        metrics.clip_norm = dp_ ? dp_->clip_norm() : 0.0;
+        fedpp::detail::restart_sum(sum_, global_, aggregator_);
         const std::size_t threads = std::min(team_->size(), fedpp::detail::group_count(selected.size()));
         Collector collector(aggregator_, streaming() ? &sum_ : nullptr, global_, sizes_, threads);
         train_round(selected, round, collector, threads);
-        aggregate_round(collector, metrics);
+        aggregate_round(collector, metrics, round);
         rounds_done_ = round;
+        if (dp_) {
+            fedpp::detail::close_dp_round(*dp_, metrics);
+        }
 
         const training::Evaluation evaluation = training::evaluate(global_, test_set_, config_.eval_batch);
         metrics.test_loss = evaluation.loss;
@@ -117,11 +124,13 @@ public:
         return metrics;
     }
 
-    /// Rounds until config.rounds are done or the target accuracy is reached;
+    /// Rounds until config.rounds are done, the target accuracy is reached,
+    /// or (DP) the next round would exceed the epsilon budget (the last
+    /// round's metrics say budget_reached; budget_reached() too);
     /// `on_round` sees each round's metrics as it ends.
     std::vector<RoundMetrics> run(const std::function<void(const RoundMetrics&)>& on_round = {}) {
         std::vector<RoundMetrics> all;
-        while (rounds_done_ < config_.rounds) {
+        while (rounds_done_ < config_.rounds && !budget_reached()) {
             all.push_back(run_round());
             const bool reached = config_.target_accuracy && all.back().test_accuracy >= *config_.target_accuracy;
             const bool last = reached || rounds_done_ == config_.rounds;
@@ -139,6 +148,10 @@ public:
     }
 
     [[nodiscard]] const M& global_model() const noexcept { return global_; }
+    /// DP runs: epsilon spent so far (at DpConfig::delta); whether the
+    /// budget forbids another round.
+    [[nodiscard]] std::optional<double> epsilon() const { return dp_ ? std::optional(dp_->epsilon()) : std::nullopt; }
+    [[nodiscard]] bool budget_reached() const { return dp_ && !dp_->next_round_affordable(); }
     [[nodiscard]] std::size_t rounds_done() const noexcept { return rounds_done_; }
     [[nodiscard]] std::size_t client_count() const noexcept { return parties_.clients.size(); }
     [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return sizes_; }
@@ -149,14 +162,16 @@ public:
 
     /// Everything needed to continue this run later, with its set-up.
     [[nodiscard]] TrainingState<M> state() const {
-        return {rounds_done_, config_.seed, global_.copy(), fedpp::detail::run_setup(config_, client_sizes())};
+        return {rounds_done_, config_.seed, global_.copy(), fedpp::detail::run_setup(config_, client_sizes()),
+                dp_ ? std::optional(dp_->state()) : std::nullopt};
     }
 
     /// Continues from `state`. CheckpointMismatchError naming what differs if
     /// it was saved with another set-up (RunSetup: seed, settings, clients)
     /// or has more rounds done than config.rounds; ShapeError for the layout.
     void restore(const TrainingState<M>& state) {
-        rounds_done_ = fedpp::detail::restore_state(state, global_, config_, client_sizes(), "the state");
+        rounds_done_ = fedpp::detail::continue_from(
+            dp_, fedpp::detail::restore_state(state, global_, config_, client_sizes(), "the state"));
     }
 
     /// restore() from a checkpoint file written by save_checkpoint(path,
@@ -164,21 +179,23 @@ public:
     /// if its fedpp did not record the set-up) and restore() (the layout:
     /// CheckpointShapeError).
     void resume_from(const std::string& path) {
-        rounds_done_ = fedpp::detail::resume_state(path, global_, config_, client_sizes());
+        rounds_done_ =
+            fedpp::detail::continue_from(dp_, fedpp::detail::resume_state(path, global_, config_, client_sizes()));
     }
 
-    /// The clients of round `round` (1-based), in increasing order.
+    /// The clients of round `round` (1-based), in increasing order (DP:
+    /// each with probability client_fraction, Poisson sampling).
     [[nodiscard]] std::vector<std::size_t> select_clients(std::size_t round) const {
-        return fedpp::detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round,
+        return dp_ ? dp_->select(parties_.eligible, config_.seed, round) : fedpp::detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round,
                                              config_.min_clients);
     }
 
 private:
-    using TrainClient = fedpp::detail::TrainClient<M>;
+    using Trainers = fedpp::detail::ClientTrainers<M>; // the client update's code, by type
     struct Setup {};
 
     template <class Clients>
-    FederatedAveraging(Setup, M initial_model, Clients&& clients, Dataset test_set, Config config, TrainClient train)
+    FederatedAveraging(Setup, M initial_model, Clients&& clients, Dataset test_set, Config config, Trainers train)
         : config_(std::move(config)), train_client_(train), test_set_(std::move(test_set)),
           global_(std::move(initial_model)),
           parties_((config_.validate(), std::forward<Clients>(clients)), config_.keep_transfer_log),
@@ -188,30 +205,19 @@ private:
                                 " clients have data, fewer than min_clients (" +
                                 std::to_string(config_.min_clients) + "): no round could be aggregated");
         }
+        if (config_.dp) {
+            dp_.emplace(*config_.dp, config_.client_fraction, sizes_, parties_.eligible);
+        }
         shapes_ = fedpp::detail::shapes_of(global_.parameters());
         sum_ = send(WeightedSum<M>(global_), aggregator_);
         // No more threads than a round has groups of clients to give them.
         team_ = std::make_unique<fedpp::detail::ThreadTeam>(
-            std::min(worker_count(), fedpp::detail::max_groups_per_round));
+            std::min(fedpp::detail::worker_count(config_.threads), fedpp::detail::max_groups_per_round));
     }
 
     using Collector = fedpp::detail::RoundCollector<M>;
     using Group = fedpp::detail::GroupResult<M>;
     using Outcome = fedpp::detail::ClientOutcome;
-
-    /// The sum starts empty: whatever an earlier round left in it (the last
-    /// round's sum, or part of one that threw) is not this round's. An
-    /// aggregator that restarted since no longer holds it (and says so):
-    /// a new one. An aggregator that cannot be reached: NetworkError.
-    void start_sum() {
-        try {
-            reset(sum_);
-            return;
-        } catch (const RemoteObjectError&) {
-        } catch (const PermissionDeniedError&) {
-        }
-        sum_ = send(WeightedSum<M>(global_), aggregator_);
-    }
 
     [[nodiscard]] bool streaming() const noexcept { return config_.aggregation == Aggregation::weighted_mean; }
 
@@ -219,37 +225,15 @@ private:
     /// handing each group to the collector.
     void train_round(const std::vector<std::size_t>& selected, std::size_t round, Collector& collector,
                      std::size_t threads) {
-        const std::size_t group = fedpp::detail::group_size(selected.size());
-        const std::size_t groups = fedpp::detail::group_count(selected.size());
         const Bytes global_bytes = to_bytes(global_); // sent to every selected client
-        std::atomic<std::size_t> next{0};
-        team_->run(threads, [&](std::size_t thread) {
-            try {
-                for (std::size_t g = next.fetch_add(1); g < groups && !collector.aborted(); g = next.fetch_add(1)) {
-                    const std::size_t first = g * group;
-                    const std::size_t last = std::min(first + group, selected.size());
-                    const auto members = std::span(selected).subspan(first, last - first);
-                    collector.complete(g, thread, train_group(members, round, global_bytes, collector, thread));
-                }
-            } catch (...) {
-                // Client failures are results, not exceptions; this is the
-                // aggregator failing (out of memory, say). The threads
-                // waiting for this group's turn must not wait forever: the
-                // round is abandoned, and run() rethrows the error.
-                collector.abort();
-                collector.release(thread);
-                throw;
-            }
-            collector.release(thread);
+        fedpp::detail::train_groups(*team_, threads, selected, collector, [&](auto members, std::size_t thread) {
+            return train_group(members, round, global_bytes, collector, thread);
         });
     }
 
     /// The round's metrics, and the new global model if enough updates came.
-    void aggregate_round(Collector& collector, RoundMetrics& metrics) {
-        metrics.failures = std::move(collector.failures);
-        metrics.clients_aggregated = collector.aggregated;
-        metrics.examples = collector.examples;
-        metrics.train_loss = collector.examples > 0 ? collector.weighted_loss / double(collector.examples) : 0.0;
+    void aggregate_round(Collector& collector, RoundMetrics& metrics, std::size_t round) {
+        collector.report(metrics);
         metrics.aggregated = collector.aggregated >= config_.min_clients;
         if (!metrics.aggregated) {
             // If it was the aggregator that failed: NetworkError, no round.
@@ -259,7 +243,11 @@ private:
             return;
         }
         switch (config_.aggregation) {
-        case Aggregation::weighted_mean: global_ = average_of(sum_).get(); break;
+        case Aggregation::weighted_mean:
+            global_ = dp_ ? fedpp::detail::dp_release_round(*dp_, sum_, global_, aggregator_, collector.indicators,
+                                                            config_.seed, round)
+                          : average_of(sum_).get();
+            break;
         case Aggregation::coordinate_median: global_ = coordinate_median(collector.kept).get(); break;
         case Aggregation::trimmed_mean: global_ = trimmed_mean(collector.kept, config_.trim_fraction).get(); break;
         }
@@ -286,7 +274,7 @@ private:
             outcome.client = k;
             if (auto update = train_client(k, round, global_bytes, outcome)) {
                 try {
-                    add_update(group, std::move(*update), double(sizes_[k]));
+                    add_update(group, std::move(*update), k);
                 } catch (const std::exception& e) {
                     outcome.failure = std::string("rejected at the aggregator: ") + e.what();
                 }
@@ -299,26 +287,38 @@ private:
     /// Checks an update at the aggregator (here, in parallel, so that adding
     /// the group sums in order is all that remains serial) and adds it to
     /// the group's sum, or keeps it for a robust aggregation.
-    void add_update(Group& group, Pointer<M, Aggregator> update, double weight) {
-        if (streaming()) {
-            accumulate(*group.partial, std::move(update), weight);
+    void add_update(Group& group, fedpp::detail::TrainedUpdate<M> update, std::size_t k) {
+        if (dp_) {
+            dp::accumulate_clipped(*group.partial, std::move(update.model), dp_->weight(k), dp_->clip_norm());
+            if (update.unclipped) {
+                group.indicators.push_back(std::move(*update.unclipped));
+            }
+        } else if (streaming()) {
+            accumulate(*group.partial, std::move(update.model), double(sizes_[k]));
         } else {
-            validate(update, shapes_);
-            group.updates.push_back(std::move(update));
+            validate(update.model, shapes_);
+            group.updates.push_back(std::move(update.model));
         }
     }
 
     /// Client `k`'s part of round `round`: receive the global model, train
     /// it where the data is, and move the result to the aggregator. Empty,
     /// with the reason in outcome.failure, if the client failed.
-    std::optional<Pointer<M, Aggregator>> train_client(std::size_t k, std::size_t round, const Bytes& global_bytes,
-                                                       Outcome& outcome) {
+    std::optional<fedpp::detail::TrainedUpdate<M>> train_client(std::size_t k, std::size_t round,
+                                                                const Bytes& global_bytes, Outcome& outcome) {
         try {
             Worker<Client>& worker = *parties_.clients[k];
             auto model = fedpp::detail::send_encoded<M>(global_bytes, worker);
             const std::uint64_t seed = fedpp::detail::derive_seed(config_.seed, round, k + 1);
-            outcome.loss = train_client_(worker, model, parties_.data[k], config_.local, seed, k, round);
-            return model.move(aggregator_);
+            if (dp_) { // the clipped update moves; the loss stays at the client
+                auto unclipped = train_client_.dp(worker, model, parties_.data[k], config_.local, seed, k, round,
+                                                  dp_->clip_norm());
+                return fedpp::detail::TrainedUpdate<M>{
+                    model.move(aggregator_),
+                    dp_->adaptive() ? std::optional(unclipped.move(aggregator_)) : std::nullopt};
+            }
+            outcome.loss = train_client_.plain(worker, model, parties_.data[k], config_.local, seed, k, round);
+            return fedpp::detail::TrainedUpdate<M>{model.move(aggregator_), std::nullopt};
         } catch (const std::exception& e) {
             outcome.failure = e.what();
         } catch (...) {
@@ -327,13 +327,8 @@ private:
         return std::nullopt;
     }
 
-    [[nodiscard]] std::size_t worker_count() const {
-        const std::size_t hardware = std::max(1u, std::thread::hardware_concurrency());
-        return config_.threads == 0 ? hardware : config_.threads;
-    }
-
     Config config_;
-    TrainClient train_client_; // the client update's code, by type
+    Trainers train_client_;
     Dataset test_set_;
     M global_;
     fedpp::detail::RunParties<T> parties_;
@@ -341,6 +336,7 @@ private:
     const std::vector<std::size_t>& sizes_;
     fedpp::detail::ParameterShapes shapes_; // what every update must match (public: the model's layout)
     Pointer<WeightedSum<M>, Aggregator> sum_;
+    std::optional<fedpp::detail::DpRun> dp_; // Config::dp: sampling, clip norm, noise, accountant
     std::unique_ptr<fedpp::detail::ThreadTeam> team_; // the threads clients train on, for the run's life
     std::size_t rounds_done_ = 0;
     bool clock_started_ = false;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ struct RoundMetrics {
     double elapsed_seconds = 0;         ///< since the first round of this run() (or construction)
     std::vector<ClientFailure> failures; ///< clients left out, and why
     std::string round_error;             ///< why the round was not aggregated (empty if it was)
+    /// Differentially private runs (Config::dp) only: epsilon spent after
+    /// this round, at DpConfig::delta; the clip norm the round used; and
+    /// whether the budget stops the run here (the next round would exceed it).
+    std::optional<double> epsilon;
+    double clip_norm = 0;
+    bool budget_reached = false;
 };
 
 } // namespace fedpp::federated

@@ -12,10 +12,12 @@
 #include "fedpp/aggregation/weighted_sum.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
+#include "fedpp/federated/thread_team.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <map>
@@ -58,6 +60,7 @@ struct GroupResult {
     std::size_t thread = 0; ///< the thread that trained it
     std::optional<Pointer<WeightedSum<M>, federated::Aggregator>> partial;
     std::vector<Pointer<M, federated::Aggregator>> updates;
+    std::vector<Pointer<double, federated::Aggregator>> indicators; ///< DP adaptive clipping's, in client order
     std::vector<ClientOutcome> clients;
 };
 
@@ -140,12 +143,22 @@ public:
         mine.swap(returned_[thread]);
     }
 
+    /// The round's failures, clients, examples and mean training loss.
+    void report(federated::RoundMetrics& metrics) {
+        metrics.failures = std::move(failures);
+        metrics.clients_aggregated = aggregated;
+        metrics.examples = examples;
+        metrics.train_loss = examples > 0 ? weighted_loss / double(examples) : 0.0;
+    }
+
     std::vector<federated::ClientFailure> failures;
     std::size_t aggregated = 0;
     std::size_t examples = 0;
     double weighted_loss = 0;
     /// The valid updates, in client order, for the non-streaming aggregations.
     std::vector<Pointer<M, federated::Aggregator>> kept;
+    /// DP adaptive clipping: the valid updates' indicators, in client order.
+    std::vector<Pointer<double, federated::Aggregator>> indicators;
 
 private:
     /// Adds the waiting groups that are next in order, with `lock` held on
@@ -187,6 +200,9 @@ private:
         if (!any) {
             return;
         }
+        for (auto& indicator : result.indicators) {
+            indicators.push_back(std::move(indicator));
+        }
         if (sum_ != nullptr) {
             merge(*sum_, *result.partial);
         } else {
@@ -209,5 +225,50 @@ private:
     bool draining_ = false;
     bool aborted_ = false;
 };
+
+/// The round's sum starts empty: whatever an earlier round left in it (the
+/// last round's sum, or part of one that threw) is not this round's. An
+/// aggregator that restarted since no longer holds it (and says so): a new
+/// one. An aggregator that cannot be reached: NetworkError.
+template <class M>
+void restart_sum(Pointer<WeightedSum<M>, federated::Aggregator>& sum, const M& reference,
+                 Worker<federated::Aggregator>& aggregator) {
+    try {
+        reset(sum);
+        return;
+    } catch (const RemoteObjectError&) {
+    } catch (const PermissionDeniedError&) {
+    }
+    sum = send(WeightedSum<M>(reference), aggregator);
+}
+
+/// Runs `train_group(members, thread)` for each group of `selected` on
+/// `threads` threads of `team`, handing each result to the collector.
+template <class M, class TrainGroup>
+void train_groups(ThreadTeam& team, std::size_t threads, const std::vector<std::size_t>& selected,
+                  RoundCollector<M>& collector, TrainGroup train_group) {
+    const std::size_t group = group_size(selected.size());
+    const std::size_t groups = group_count(selected.size());
+    std::atomic<std::size_t> next{0};
+    team.run(threads, [&](std::size_t thread) {
+        try {
+            for (std::size_t g = next.fetch_add(1); g < groups && !collector.aborted(); g = next.fetch_add(1)) {
+                const std::size_t first = g * group;
+                const std::size_t last = std::min(first + group, selected.size());
+                const auto members = std::span(selected).subspan(first, last - first);
+                collector.complete(g, thread, train_group(members, thread));
+            }
+        } catch (...) {
+            // Client failures are results, not exceptions; this is the
+            // aggregator failing (out of memory, say). The threads waiting
+            // for this group's turn must not wait forever: the round is
+            // abandoned, and run() rethrows the error.
+            collector.abort();
+            collector.release(thread);
+            throw;
+        }
+        collector.release(thread);
+    });
+}
 
 } // namespace fedpp::detail

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fedpp/federated/config.hpp"
+#include "fedpp/federated/dp_state.hpp"
 #include "fedpp/federated/seeds.hpp"
 #include "fedpp/io/checkpoint.hpp"
 #include "fedpp/io/codec.hpp"
@@ -11,6 +12,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +40,7 @@ struct TrainingState {
     std::uint64_t seed = 0;
     M global_model;
     RunSetup setup; ///< filled by FederatedAveraging::state(); resuming must match it
+    std::optional<DpState> dp; ///< a DP run's accountant and clip norm
 };
 
 } // namespace fedpp::federated
@@ -60,6 +63,25 @@ inline const char* aggregation_name(federated::Aggregation aggregation) noexcept
     return "unknown";
 }
 
+/// A DP run's settings, by name (not the budget: a run may be continued
+/// with a larger one).
+template <class Add>
+void add_dp_settings(const federated::DpConfig& dp, Add& add) {
+    if (dp.adaptive) {
+        add("dp.adaptive.initial_norm", exact_text(dp.adaptive->initial_norm));
+        add("dp.adaptive.target_quantile", exact_text(dp.adaptive->target_quantile));
+        add("dp.adaptive.learning_rate", exact_text(dp.adaptive->learning_rate));
+        add("dp.adaptive.count_stddev",
+            dp.adaptive->count_stddev ? exact_text(*dp.adaptive->count_stddev) : std::string("default"));
+    } else {
+        add("dp.clip_norm", exact_text(dp.clip_norm));
+    }
+    add("dp.noise_multiplier", exact_text(dp.noise_multiplier));
+    add("dp.estimator", dp.estimator == privacy::Estimator::weighted ? "weighted" : "unweighted");
+    add("dp.weight_cap", exact_text(dp.weight_cap));
+    add("dp.delta", exact_text(dp.delta));
+}
+
 /// The set-up of a run with `config` over clients of `sizes` examples.
 inline federated::RunSetup run_setup(const federated::Config& config, const std::vector<std::size_t>& sizes) {
     federated::RunSetup setup;
@@ -75,6 +97,9 @@ inline federated::RunSetup run_setup(const federated::Config& config, const std:
     add("aggregation", aggregation_name(config.aggregation));
     if (config.aggregation == federated::Aggregation::trimmed_mean) {
         add("trim_fraction", exact_text(config.trim_fraction));
+    }
+    if (config.dp) {
+        add_dp_settings(*config.dp, add);
     }
     setup.client_count = sizes.size();
     std::uint64_t fingerprint = mix64(sizes.size());
@@ -134,15 +159,25 @@ inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds
     }
 }
 
+/// What a restored state continues from, besides its model.
+struct Resumed {
+    std::size_t rounds_done = 0;
+    std::optional<federated::DpState> dp;
+};
+
 /// Loads `state` into `model` if it may be resumed by a run with `config`
 /// over clients of `sizes` examples (check_resumable; ShapeError if the
-/// layouts differ); returns its rounds done.
+/// layouts differ); returns its rounds done and DP state.
 template <class M>
-std::size_t restore_state(const federated::TrainingState<M>& state, M& model, const federated::Config& config,
-                          const std::vector<std::size_t>& sizes, const std::string& what) {
+Resumed restore_state(const federated::TrainingState<M>& state, M& model, const federated::Config& config,
+                      const std::vector<std::size_t>& sizes, const std::string& what) {
     check_resumable(state.setup, state.rounds_done, config, sizes, what);
+    if (config.dp.has_value() != state.dp.has_value()) {
+        refuse_resume(what, config.dp ? "it holds no DP state (accountant), and this run is differentially private"
+                                      : "it holds a DP state, and this run is not differentially private");
+    }
     nn::load_parameters(model, state.global_model);
-    return state.rounds_done;
+    return {state.rounds_done, state.dp};
 }
 
 /// The type name of a training state in checkpoints before format 2, which
@@ -154,63 +189,117 @@ std::string training_state_format_1_name() {
 
 } // namespace fedpp::detail
 
+namespace fedpp::detail {
+/// A training state of format 2 (no DP state), still read.
+template <class M>
+struct TrainingStateFormat2 {
+    federated::TrainingState<M> state;
+};
+
+/// Rounds done, seed and set-up: what formats 2 and 3 begin with.
+template <class M>
+void encode_state_head(const federated::TrainingState<M>& state, ByteWriter& out) {
+    out.write<std::uint64_t>(state.rounds_done);
+    out.write<std::uint64_t>(state.seed);
+    out.write<std::uint64_t>(state.setup.settings.size());
+    for (const auto& [name, value] : state.setup.settings) {
+        out.write_string(name);
+        out.write_string(value);
+    }
+    out.write<std::uint64_t>(state.setup.client_count);
+    out.write<std::uint64_t>(state.setup.client_sizes_fingerprint);
+}
+
+/// Reads what encode_state_head wrote into `setup`; the rounds done and seed.
+inline std::pair<std::size_t, std::uint64_t> decode_state_head(ByteReader& in, federated::RunSetup& setup) {
+    const std::size_t rounds_done = in.read_size("the rounds done");
+    const auto seed = in.read<std::uint64_t>();
+    const std::size_t settings = in.read_count(16, "the setting count");
+    for (std::size_t i = 0; i < settings; ++i) {
+        std::string name = in.read_string();
+        setup.settings.emplace_back(std::move(name), in.read_string());
+    }
+    setup.client_count = in.read_size("the client count");
+    setup.client_sizes_fingerprint = in.read<std::uint64_t>();
+    return {rounds_done, seed};
+}
+} // namespace fedpp::detail
+
 namespace fedpp {
-/// Format 2: rounds done, seed, the run's set-up, then the model.
+/// Format 3: rounds done, seed, the run's set-up, u8 1 and the DP state (or
+/// u8 0), then the model. Format 2 had no DP byte and state.
 template <class M>
 struct Codec<federated::TrainingState<M>> {
-    static std::string type_name() { return detail::training_state_format_1_name<M>() + ", format 2"; }
+    static std::string type_name() { return detail::training_state_format_1_name<M>() + ", format 3"; }
     static void encode(const federated::TrainingState<M>& state, ByteWriter& out) {
-        out.write<std::uint64_t>(state.rounds_done);
-        out.write<std::uint64_t>(state.seed);
-        out.write<std::uint64_t>(state.setup.settings.size());
-        for (const auto& [name, value] : state.setup.settings) {
-            out.write_string(name);
-            out.write_string(value);
+        detail::encode_state_head(state, out);
+        out.write<std::uint8_t>(state.dp ? 1 : 0);
+        if (state.dp) {
+            Codec<federated::DpState>::encode(*state.dp, out);
         }
-        out.write<std::uint64_t>(state.setup.client_count);
-        out.write<std::uint64_t>(state.setup.client_sizes_fingerprint);
         Codec<M>::encode(state.global_model, out);
     }
     static federated::TrainingState<M> decode(ByteReader& in) {
-        const std::size_t rounds_done = in.read_size("the rounds done");
-        const auto seed = in.read<std::uint64_t>();
         federated::RunSetup setup;
-        const std::size_t settings = in.read_count(16, "the setting count");
-        for (std::size_t i = 0; i < settings; ++i) {
-            std::string name = in.read_string();
-            setup.settings.emplace_back(std::move(name), in.read_string());
+        const auto [rounds_done, seed] = detail::decode_state_head(in, setup);
+        const std::size_t at = in.position();
+        const auto has_dp = in.read<std::uint8_t>();
+        if (has_dp > 1) {
+            in.fail("not a valid training state: the DP flag is " + std::to_string(has_dp), at);
         }
-        setup.client_count = in.read_size("the client count");
-        setup.client_sizes_fingerprint = in.read<std::uint64_t>();
-        return {rounds_done, seed, Codec<M>::decode(in), std::move(setup)};
+        std::optional<federated::DpState> dp;
+        if (has_dp == 1) {
+            dp.emplace(Codec<federated::DpState>::decode(in));
+        }
+        return {rounds_done, seed, Codec<M>::decode(in), std::move(setup), std::move(dp)};
+    }
+};
+
+template <class M>
+struct Codec<detail::TrainingStateFormat2<M>> {
+    static std::string type_name() { return detail::training_state_format_1_name<M>() + ", format 2"; }
+    static void encode(const detail::TrainingStateFormat2<M>& old, ByteWriter& out) {
+        detail::encode_state_head(old.state, out);
+        Codec<M>::encode(old.state.global_model, out);
+    }
+    static detail::TrainingStateFormat2<M> decode(ByteReader& in) {
+        federated::RunSetup setup;
+        const auto [rounds_done, seed] = detail::decode_state_head(in, setup);
+        return {{rounds_done, seed, Codec<M>::decode(in), std::move(setup), std::nullopt}};
     }
 };
 } // namespace fedpp
 
 namespace fedpp::detail {
-/// load_checkpoint<TrainingState<M>>, with a checkpoint of format 1 refused
-/// by CheckpointVersionError saying why.
+/// load_checkpoint<TrainingState<M>>: format 3, or format 2 (which has no
+/// DP state) as before; a checkpoint of format 1 refused by
+/// CheckpointVersionError saying why.
 template <class M>
 federated::TrainingState<M> load_training_state(const std::string& path) {
     const Bytes file = read_file_bytes(path);
     const auto payload = checkpoint_payload(file, path);
-    ByteReader probe(payload, path);
+    std::string name;
     try {
-        if (probe.read_string_view() == training_state_format_1_name<M>()) {
-            throw CheckpointVersionError("checkpoint '" + path + "': a training state of format 1, which does not "
-                                         "record the run's set-up, so resuming it cannot be checked; this fedpp "
-                                         "reads format 2: start the run afresh, or finish it with the fedpp that "
-                                         "saved it");
-        }
+        ByteReader probe(payload, path);
+        name = probe.read_string_view();
     } catch (const SerializationError&) {
         // Not even a type name: decode_checkpoint_payload says so.
+    }
+    if (name == training_state_format_1_name<M>()) {
+        throw CheckpointVersionError("checkpoint '" + path + "': a training state of format 1, which does not "
+                                     "record the run's set-up, so resuming it cannot be checked; this fedpp "
+                                     "reads formats 2 and 3: start the run afresh, or finish it with the fedpp "
+                                     "that saved it");
+    }
+    if (name == Codec<TrainingStateFormat2<M>>::type_name()) {
+        return decode_checkpoint_payload<TrainingStateFormat2<M>>(payload, path).state;
     }
     return decode_checkpoint_payload<federated::TrainingState<M>>(payload, path);
 }
 
-/// restore_state from the checkpoint file `path`; the rounds it has done.
+/// restore_state from the checkpoint file `path`.
 template <class M>
-std::size_t resume_state(const std::string& path, M& model, const federated::Config& config,
+Resumed resume_state(const std::string& path, M& model, const federated::Config& config,
                          const std::vector<std::size_t>& sizes) {
     const auto saved = load_training_state<M>(path);
     try {

@@ -21,6 +21,12 @@
 
 namespace fedpp::detail {
 
+/// Threads to train on: `configured`, or one per hardware thread if 0.
+inline std::size_t worker_count(std::size_t configured) {
+    const std::size_t hardware = std::max(1u, std::thread::hardware_concurrency());
+    return configured == 0 ? hardware : configured;
+}
+
 class ThreadTeam {
 public:
     /// A team of `size` threads (at least one): the caller of run() and

@@ -1,0 +1,192 @@
+// fedpp: the aggregator's part of a DP-FedAvg round (see dp_config.hpp).
+//
+// Three computations of fedpp's own, run at the trusted aggregator:
+//  - dp_accumulate: checks that a clipped update's L2 norm is within the
+//    round's clip norm (an update that is not is rejected: the noise is
+//    calibrated to that bound) and adds it, with its weight w_k, to a sum;
+//  - dp_release: global + (sum + N(0, stddev^2) per value) / denominator,
+//    released as an Aggregate: the model owner never sees the noise-free
+//    sum;
+//  - dp_count: adaptive clipping's noised count of the clients whose update
+//    was within the clip norm, released as the clipping state of the next
+//    round (the new clip norm), an Aggregate too.
+// The noise's generator is seeded by the caller (derive_seed(seed, round,
+// dp_noise_stream)): runs are reproducible and resumable, but whoever knows
+// the run's seed can recompute the noise (privacy/gaussian_noise.hpp says
+// what that means: simulation and research, not protection of real users).
+#pragma once
+
+#include "fedpp/aggregation/accumulate.hpp"
+#include "fedpp/aggregation/contributions.hpp"
+#include "fedpp/aggregation/weighted_sum.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/base/random.hpp"
+#include "fedpp/io/bytes.hpp"
+#include "fedpp/io/codec.hpp"
+#include "fedpp/located/aggregate.hpp"
+#include "fedpp/located/pointer.hpp"
+#include "fedpp/located/remote_call.hpp"
+#include "fedpp/privacy/adaptive_clipping.hpp"
+#include "fedpp/privacy/clipping.hpp"
+#include "fedpp/privacy/dp_estimator.hpp"
+#include "fedpp/transport/computation.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace fedpp::detail {
+
+/// sum (object 0) += weight * update (object 1), if the update's L2 norm is
+/// at most the bound; arguments: weight, bound (f64).
+template <class M>
+struct DpAccumulateComputation {
+    static constexpr bool aggregation = true;
+    static std::string name() { return "fedpp.dp_accumulate(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader arguments(invocation.arguments, "dp_accumulate");
+        const auto weight = arguments.read<double>();
+        const auto bound = arguments.read<double>();
+        arguments.expect_end();
+        WeightedSum<M>& sum = sum_in<M>(invocation, 0);
+        const M& update = static_cast<RemoteValue<M>&>(*invocation.objects[1]).value;
+        auto checked = sum.check(update); // layout, NaN and infinities first
+        if (const double norm = privacy::l2_norm(update); !(norm <= bound)) {
+            throw AggregationError("dp_accumulate: the update's L2 norm " + std::to_string(norm) +
+                                   " exceeds the clip norm " + std::to_string(bound) +
+                                   " that the noise is calibrated to");
+        }
+        sum.add(std::move(checked), weight, invocation.contributors[1]);
+        return nullptr;
+    }
+};
+
+/// The Aggregate global (object 1) + (sum (object 0) + noise) / denominator;
+/// arguments: required contributions (u64), stddev, denominator (f64), the
+/// noise's seed (u64).
+template <class M>
+struct DpReleaseComputation {
+    static constexpr bool aggregation = true;
+    static std::string name() { return "fedpp.dp_release(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader arguments(invocation.arguments, "dp_release");
+        const auto required =
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
+        const auto stddev = arguments.read<double>();
+        const auto denominator = arguments.read<double>();
+        const auto seed = arguments.read<std::uint64_t>();
+        arguments.expect_end();
+        const WeightedSum<M>& sum = sum_in<M>(invocation, 0);
+        const M& global = static_cast<RemoteValue<M>&>(*invocation.objects[1]).value;
+        require_contributions("dp_release", sum.contributions(), required);
+        M total = independent_copy(sum.sum());
+        scale_parameters(total, std::ldexp(1.0, sum.scale_exponent())); // exact: a power of two
+        Generator generator(seed);
+        const M estimate = privacy::noised_estimate(total, stddev, denominator, generator);
+        M next = independent_copy(global);
+        auto to = next.parameters();
+        const auto from = estimate.parameters();
+        for (std::size_t k = 0; k < to.size(); ++k) {
+            to[k].value() += from[k].value();
+        }
+        return std::make_unique<RemoteValue<Aggregate<M>>>(AggregateAccess::make(std::move(next),
+                                                                                 sum.contributions()));
+    }
+};
+
+/// Adaptive clipping's step: the indicators (objects, 1 if the client's
+/// update was within the clip norm) counted, noised, and the clipping state
+/// moved on; arguments: required contributions (u64), the clipping state
+/// (its Codec), the noise's seed (u64).
+struct DpCountComputation {
+    static constexpr bool variadic = true;
+    static constexpr bool aggregation = true;
+    static std::string name() { return "fedpp.dp_count"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<double>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader arguments(invocation.arguments, "dp_count");
+        const auto required =
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
+        privacy::AdaptiveClipping clipping = Codec<privacy::AdaptiveClipping>::decode(arguments);
+        const auto seed = arguments.read<std::uint64_t>();
+        arguments.expect_end();
+        const std::size_t contributors = contributors_with_weight(invocation.contributors, {}).size();
+        require_contributions("dp_count", contributors, required);
+        std::size_t unclipped = 0;
+        for (RemoteObject* object : invocation.objects) {
+            unclipped += static_cast<RemoteValue<double>&>(*object).value == 1.0 ? 1 : 0;
+        }
+        Generator generator(seed);
+        clipping.update(unclipped, invocation.objects.size(), generator);
+        return std::make_unique<RemoteValue<Aggregate<privacy::AdaptiveClipping>>>(
+            AggregateAccess::make(std::move(clipping), contributors));
+    }
+};
+
+} // namespace fedpp::detail
+
+namespace fedpp::federated::dp {
+
+/// dp_accumulate (see the file comment); deletes the update there, also
+/// when it is rejected (AggregationError, ShapeError say why).
+template <class M, Location L>
+void accumulate_clipped(Pointer<WeightedSum<M>, L>& sum, Pointer<M, L>&& update, double weight, double bound) {
+    fedpp::detail::check_streaming_rules<L>();
+    Pointer<M, L> consumed = std::move(update);
+    Bytes arguments;
+    ByteWriter out(arguments);
+    out.write(weight);
+    out.write(bound);
+    fedpp::detail::execute_on<fedpp::detail::DpAccumulateComputation<M>, void, L>("dp::accumulate_clipped",
+                                                                                   arguments, sum, consumed);
+}
+
+/// dp_release (see the file comment).
+template <class M, Location L>
+[[nodiscard]] Pointer<Aggregate<M>, L> release_noised(const Pointer<WeightedSum<M>, L>& sum,
+                                                      const Pointer<M, L>& global, double stddev,
+                                                      double denominator, std::uint64_t seed) {
+    fedpp::detail::check_streaming_rules<L>();
+    Bytes arguments;
+    ByteWriter out(arguments);
+    out.write<std::uint64_t>(min_contributions_v<L>);
+    out.write(stddev);
+    out.write(denominator);
+    out.write<std::uint64_t>(seed);
+    return fedpp::detail::execute_on<fedpp::detail::DpReleaseComputation<M>, Aggregate<M>, L>(
+        "dp::release_noised", arguments, sum, global);
+}
+
+/// dp_count (see the file comment) over the round's indicators.
+template <Location L>
+[[nodiscard]] Pointer<Aggregate<privacy::AdaptiveClipping>, L>
+count_unclipped(std::span<const Pointer<double, L>> indicators, const privacy::AdaptiveClipping& clipping,
+                std::uint64_t seed) {
+    fedpp::detail::check_streaming_rules<L>();
+    if (indicators.empty()) {
+        throw AggregationError("dp::count_unclipped: no indicators");
+    }
+    Bytes arguments;
+    ByteWriter out(arguments);
+    out.write<std::uint64_t>(min_contributions_v<L>);
+    Codec<privacy::AdaptiveClipping>::encode(clipping, out);
+    out.write<std::uint64_t>(seed);
+    const auto& first = indicators.front();
+    fedpp::detail::PointerAccess::require_live(first, "dp::count_unclipped");
+    const auto& seam = fedpp::detail::PointerAccess::seam(first);
+    std::vector<ObjectRef> inputs;
+    for (const auto& indicator : indicators) {
+        fedpp::detail::PointerAccess::require_at(indicator, seam, first.worker_id(), "dp::count_unclipped");
+        inputs.push_back(ObjectRef{indicator.id(), &fedpp::detail::value_type<double>()});
+    }
+    const auto& count = fedpp::detail::computation_of<fedpp::detail::DpCountComputation>();
+    return fedpp::detail::execute_at<Aggregate<privacy::AdaptiveClipping>, L>(seam, first.worker_id(), count, inputs,
+                                                                             arguments);
+}
+
+} // namespace fedpp::federated::dp

@@ -1,0 +1,92 @@
+// fedpp: the settings of a differentially private federated run
+// (client-level DP-FedAvg: McMahan, Ramage, Talwar and Zhang 2018,
+// "Learning Differentially Private Recurrent Language Models").
+//
+//     federated::Config config;
+//     config.client_fraction = 0.05;          // q: with dp, each client is taken with probability q
+//     config.dp = federated::DpConfig{};
+//     config.dp->clip_norm = 1.0;             // S (or config.dp->adaptive = privacy::AdaptiveClippingConfig{})
+//     config.dp->noise_multiplier = 1.0;      // z
+//     config.dp->epsilon_budget = 8.0;        // optional: stop before exceeding (epsilon, delta)
+//
+// With Config::dp set, a round is: every client with data is taken
+// independently with probability q = Config::client_fraction (Poisson
+// sampling, which the accountant assumes; the round's number of clients is
+// random, and fewer than min_clients leaves the model as it was); each
+// trains where its data is, and there its update (trained - global) is
+// clipped to L2 norm S; the clipped update moves to the aggregator, which
+// checks its norm, adds it with weight w_k (privacy::client_weights) to the
+// round's sum, adds N(0, (z S)^2) per value, and releases
+// global + noised sum / (q W) (privacy::noised_estimate). An RDP accountant
+// counts one step of the Poisson-subsampled Gaussian mechanism per round.
+#pragma once
+
+#include "fedpp/base/errors.hpp"
+#include "fedpp/privacy/adaptive_clipping.hpp"
+#include "fedpp/privacy/dp_estimator.hpp"
+
+#include <cmath>
+#include <optional>
+#include <string>
+
+namespace fedpp::federated {
+
+struct DpConfig {
+    /// S, the fixed clip norm of every client's update (> 0); not used with
+    /// adaptive clipping.
+    double clip_norm = 1.0;
+    /// If set, the clip norm follows a target quantile of the update norms
+    /// (Andrew et al. 2021): initial norm 0.1, quantile 0.5, learning rate
+    /// 0.2, and a noised count of unclipped updates (privacy::AdaptiveClipping;
+    /// the expected clients per round, m, is q times the clients with data).
+    std::optional<privacy::AdaptiveClippingConfig> adaptive;
+    /// z: the noise on the sum has standard deviation z * S (> 0: a run with
+    /// z = 0 has no privacy to account for; leave Config::dp empty instead).
+    double noise_multiplier = 1.0;
+    /// Weighted: w_k = min(n_k / weight_cap, 1); unweighted: w_k = 1.
+    privacy::Estimator estimator = privacy::Estimator::weighted;
+    /// McMahan et al.'s w-hat, for the weighted estimator; 0: the largest
+    /// client's example count (so w_k = n_k / max n, weighted FedAvg's
+    /// proportions).
+    double weight_cap = 0;
+    double delta = 1e-5; ///< the delta of the (epsilon, delta) reported
+    /// If set, run() stops before a round that would take epsilon above it.
+    std::optional<double> epsilon_budget;
+
+    void validate() const {
+        const auto fail = [](const std::string& what) { throw ArgumentError("federated::DpConfig: " + what); };
+        if (!adaptive && !(clip_norm > 0 && std::isfinite(clip_norm))) {
+            fail("the clip norm must be finite and > 0, got " + std::to_string(clip_norm));
+        }
+        if (!(noise_multiplier > 0 && std::isfinite(noise_multiplier))) {
+            fail("the noise multiplier z must be finite and > 0, got " + std::to_string(noise_multiplier));
+        }
+        if (!(weight_cap >= 0 && std::isfinite(weight_cap))) {
+            fail("the weight cap must be finite and >= 0 (0: the largest client's example count), got " +
+                 std::to_string(weight_cap));
+        }
+        if (!(delta > 0 && delta < 1)) {
+            fail("delta must be in (0, 1), got " + std::to_string(delta));
+        }
+        if (epsilon_budget && !(*epsilon_budget > 0 && std::isfinite(*epsilon_budget))) {
+            fail("the epsilon budget must be finite and > 0, got " + std::to_string(*epsilon_budget));
+        }
+        if (adaptive) {
+            const privacy::AdaptiveClippingConfig& a = *adaptive;
+            if (!(a.initial_norm > 0 && std::isfinite(a.initial_norm))) {
+                fail("the adaptive clipping's initial norm must be finite and > 0, got " +
+                     std::to_string(a.initial_norm));
+            }
+            if (!(a.target_quantile >= 0 && a.target_quantile <= 1)) {
+                fail("the adaptive clipping's target quantile must be in [0, 1], got " +
+                     std::to_string(a.target_quantile));
+            }
+            if (!(a.learning_rate >= 0 && std::isfinite(a.learning_rate))) {
+                fail("the adaptive clipping's learning rate must be finite and >= 0, got " +
+                     std::to_string(a.learning_rate));
+            }
+        }
+    }
+};
+
+} // namespace fedpp::federated

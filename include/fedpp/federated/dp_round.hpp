@@ -1,0 +1,228 @@
+// fedpp: a DP-FedAvg round's parts at the client and at the model owner
+// (see dp_config.hpp; the aggregator's are in dp_aggregation.hpp).
+//
+// At the client (DpClientTraining): the client update trains a copy of the
+// global model; the update trained - global is clipped to the round's clip
+// norm, replaces the model (it is what moves to the aggregator), and the
+// computation's result, left at the client's worker, is 1 if the update
+// was within the clip norm, else 0. With adaptive clipping that indicator
+// moves to the aggregator, which counts them with noise; the model owner
+// reads neither it nor the client's training loss (a DP run's metrics have
+// train_loss 0: a client's loss is not covered by the accountant).
+//
+// At the model owner (DpRun): Poisson sampling of the clients, each
+// client's weight and the fixed denominator, the clip norm and the noise
+// of the round, and the accountant.
+#pragma once
+
+#include "fedpp/base/random.hpp"
+#include "fedpp/data/dataset.hpp"
+#include "fedpp/federated/client_update.hpp"
+#include "fedpp/federated/dp_aggregation.hpp"
+#include "fedpp/federated/dp_config.hpp"
+#include "fedpp/federated/dp_state.hpp"
+#include "fedpp/federated/metrics.hpp"
+#include "fedpp/federated/parties.hpp"
+#include "fedpp/federated/seeds.hpp"
+#include "fedpp/federated/state.hpp"
+#include "fedpp/located/pointer.hpp"
+#include "fedpp/located/worker.hpp"
+#include "fedpp/nn/module.hpp"
+#include "fedpp/privacy/clipping.hpp"
+#include "fedpp/privacy/dp_estimator.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fedpp::detail {
+
+/// The generator streams of a DP round's noise (stream 0 is the selection,
+/// c + 1 client c's: no run has 2^63 clients).
+inline constexpr std::uint64_t dp_noise_stream = std::uint64_t{1} << 63;
+inline constexpr std::uint64_t dp_count_stream = dp_noise_stream + 1;
+
+/// Client `client`'s DP training in round `round`, run at its worker (see
+/// the file comment).
+template <class M, class F>
+struct DpClientTraining {
+    using Dataset = data::Dataset<typename M::scalar_type>;
+
+    double operator()(M& model, Dataset& data, const training::LocalTraining& local, const std::uint64_t& seed,
+                      const std::uint64_t& client, const std::uint64_t& round, const double& clip_norm) const {
+        const M global = model.copy();
+        (void)ClientTraining<M, F>{}(model, data, local, seed, client, round);
+        M update = privacy::model_update(model, global);
+        const privacy::ClipResult clip = privacy::clip_l2(update, clip_norm);
+        nn::load_parameters(model, update);
+        return clip.clipped ? 0.0 : 1.0;
+    }
+
+    static std::string computation_name() {
+        const std::string name = ClientTraining<M, F>::computation_name();
+        return name.empty() ? name : "fedpp.federated.dp:" + name;
+    }
+};
+
+/// DP client training, by type: leaves the clipped update in `model` and
+/// returns the indicator, at the client.
+template <class M>
+using DpTrainClient = Pointer<double, federated::Client> (*)(
+    Worker<federated::Client>&, const Pointer<M, federated::Client>&,
+    const Pointer<data::Dataset<typename M::scalar_type>, federated::Client>&, const training::LocalTraining&,
+    std::uint64_t, std::uint64_t, std::uint64_t, double);
+
+template <class M, class Update>
+Pointer<double, federated::Client>
+dp_train_client_with(Worker<federated::Client>& worker, const Pointer<M, federated::Client>& model,
+                     const Pointer<data::Dataset<typename M::scalar_type>, federated::Client>& data,
+                     const training::LocalTraining& local, std::uint64_t seed, std::uint64_t client,
+                     std::uint64_t round, double clip_norm) {
+    return worker.run(DpClientTraining<M, Update>{}, model, data, local, seed, client, round, clip_norm);
+}
+
+/// A client update's code, by type: plain, and with DP clipping.
+template <class M>
+struct ClientTrainers {
+    TrainClient<M> plain;
+    DpTrainClient<M> dp;
+};
+
+/// A client's update at the aggregator, and (adaptive clipping) its
+/// indicator there.
+template <class M>
+struct TrainedUpdate {
+    Pointer<M, federated::Aggregator> model;
+    std::optional<Pointer<double, federated::Aggregator>> unclipped;
+};
+
+/// The model owner's side of a DP run (see the file comment).
+class DpRun {
+public:
+    /// q: the sampling rate; sizes: every client's example count; eligible:
+    /// the clients with data.
+    DpRun(const federated::DpConfig& config, double q, const std::vector<std::size_t>& sizes,
+          const std::vector<std::size_t>& eligible)
+        : config_(config), q_(q) {
+        double cap = config.weight_cap;
+        if (cap == 0) {
+            cap = static_cast<double>(*std::max_element(sizes.begin(), sizes.end()));
+        }
+        weights_ = privacy::client_weights(config.estimator, sizes, cap);
+        for (std::size_t k = 0; k < sizes.size(); ++k) {
+            if (sizes[k] == 0) {
+                weights_[k] = 0; // never selected
+            }
+        }
+        denominator_ = privacy::fixed_denominator(q, weights_);
+        if (config.adaptive) {
+            state_.adaptive.emplace(config.noise_multiplier, q * static_cast<double>(eligible.size()),
+                                    *config.adaptive);
+        }
+    }
+
+    /// Each eligible client independently with probability q, for round
+    /// `round`, from `seed` alone; in increasing order.
+    [[nodiscard]] std::vector<std::size_t> select(const std::vector<std::size_t>& eligible, std::uint64_t seed,
+                                                  std::size_t round) const {
+        Generator generator(derive_seed(seed, round, 0));
+        std::vector<std::size_t> chosen;
+        for (const std::size_t k : eligible) {
+            if (generator.uniform01() < q_) {
+                chosen.push_back(k);
+            }
+        }
+        return chosen;
+    }
+
+    [[nodiscard]] double clip_norm() const noexcept {
+        return state_.adaptive ? state_.adaptive->norm() : config_.clip_norm;
+    }
+    /// The standard deviation of the noise on this round's sum.
+    [[nodiscard]] double noise_stddev() const noexcept {
+        return state_.adaptive ? state_.adaptive->sum_stddev() : config_.noise_multiplier * config_.clip_norm;
+    }
+    [[nodiscard]] double weight(std::size_t client) const { return weights_.at(client); }
+    [[nodiscard]] double denominator() const noexcept { return denominator_; }
+    [[nodiscard]] bool adaptive() const noexcept { return state_.adaptive.has_value(); }
+    [[nodiscard]] const privacy::AdaptiveClipping& clipping() const { return *state_.adaptive; }
+    void set_clipping(privacy::AdaptiveClipping next) { state_.adaptive = std::move(next); }
+
+    /// epsilon spent so far, at the configured delta.
+    [[nodiscard]] double epsilon() const { return state_.accountant.epsilon(config_.delta); }
+    /// epsilon after one more round.
+    [[nodiscard]] double epsilon_after_next() const {
+        return state_.accountant.spent_after(q_, config_.noise_multiplier, 1, config_.delta).epsilon;
+    }
+    /// Whether the budget (if any) allows one more round.
+    [[nodiscard]] bool next_round_affordable() const {
+        return !config_.epsilon_budget || epsilon_after_next() <= *config_.epsilon_budget;
+    }
+    /// A round ran: one more step of the mechanism, whatever was released.
+    void record_round() { state_.accountant.add_steps(q_, config_.noise_multiplier); }
+
+    [[nodiscard]] const federated::DpState& state() const noexcept { return state_; }
+    /// Continues from a saved state; ArgumentError if it does not fit this
+    /// run's settings (adaptive or fixed clipping).
+    void restore(const federated::DpState& saved, std::size_t rounds_done) {
+        if (saved.adaptive.has_value() != state_.adaptive.has_value() || saved.accountant.steps() != rounds_done) {
+            throw CheckpointMismatchError("the saved DP state does not fit this run: " +
+                                          std::to_string(saved.accountant.steps()) + " accounted rounds of " +
+                                          std::to_string(rounds_done) + ", " +
+                                          (saved.adaptive ? "adaptive" : "fixed") + " clipping");
+        }
+        state_ = saved;
+    }
+
+private:
+    federated::DpConfig config_;
+    double q_;
+    std::vector<double> weights_;
+    double denominator_ = 0;
+    federated::DpState state_;
+};
+
+/// The aggregator's part of DP round `round` of a run seeded `seed`: the
+/// noised estimate added to `global` there, released; the adaptive clip
+/// norm moved on by the noised count of `indicators`.
+template <class M>
+M dp_release_round(DpRun& run, const Pointer<WeightedSum<M>, federated::Aggregator>& sum, const M& global,
+                   Worker<federated::Aggregator>& aggregator,
+                   std::span<const Pointer<double, federated::Aggregator>> indicators, std::uint64_t seed,
+                   std::size_t round) {
+    const auto global_there = send(global.copy(), aggregator);
+    M next = federated::dp::release_noised(sum, global_there, run.noise_stddev(), run.denominator(),
+                                           derive_seed(seed, round, dp_noise_stream))
+                 .get();
+    if (run.adaptive()) {
+        run.set_clipping(federated::dp::count_unclipped(indicators, run.clipping(),
+                                                        derive_seed(seed, round, dp_count_stream))
+                             .get()
+                             .release());
+    }
+    return next;
+}
+
+/// A DP round ran (released or not): one more step accounted, and the
+/// metrics say what has been spent.
+inline void close_dp_round(DpRun& run, federated::RoundMetrics& metrics) {
+    run.record_round();
+    metrics.epsilon = run.epsilon();
+    metrics.budget_reached = !run.next_round_affordable();
+}
+
+/// The rounds done of a restored state, its DP state given to `run`.
+inline std::size_t continue_from(std::optional<DpRun>& run, Resumed resumed) {
+    if (run) {
+        run->restore(*resumed.dp, resumed.rounds_done);
+    }
+    return resumed.rounds_done;
+}
+
+} // namespace fedpp::detail

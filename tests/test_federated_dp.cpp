@@ -1,0 +1,245 @@
+// Differentially private federated averaging (Config::dp): clipping at the
+// client, checked at the aggregator; noise; accounting; budgets; bitwise
+// reproducibility across threads and checkpoints.
+#include "data_files.hpp"
+
+#include <fedpp/federated.hpp>
+#include <fedpp/privacy/rdp_accountant.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+using fedpp::federated::Config;
+using fedpp::federated::FederatedAveraging;
+using Model = fedpp::nn::Sequential<float>;
+using Dataset = fedpp::data::Dataset<float>;
+
+namespace {
+Dataset blobs(std::size_t n, std::uint64_t seed) {
+    fedpp::Generator generator(seed);
+    fedpp::Matrix<float> x(static_cast<fedpp::Index>(n), 4);
+    std::vector<std::int32_t> y(n);
+    const float centres[3][4] = {{2, 0, 0, 1}, {0, 2, 0, -1}, {0, 0, 2, 0}};
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto label = static_cast<std::int32_t>(generator.below(3));
+        y[i] = label;
+        for (int j = 0; j < 4; ++j) {
+            x(static_cast<fedpp::Index>(i), j) = centres[label][j] + 0.8f * static_cast<float>(generator.normal());
+        }
+    }
+    return Dataset(std::move(x), std::move(y), 3);
+}
+
+std::vector<Dataset> client_sets(std::size_t clients, std::uint64_t seed) {
+    std::vector<Dataset> sets;
+    for (std::size_t k = 0; k < clients; ++k) {
+        sets.push_back(blobs(k % 7 == 3 ? 0 : 10 + 13 * (k % 5), seed + k));
+    }
+    return sets;
+}
+
+Model small_mlp(std::uint64_t seed = 11) {
+    fedpp::Generator generator(seed);
+    return Model(fedpp::nn::Linear<float>(4, 16, generator), fedpp::nn::ReLU{},
+                 fedpp::nn::Linear<float>(16, 3, generator));
+}
+
+Config dp_config(bool adaptive = false) {
+    Config config;
+    config.rounds = 6;
+    config.client_fraction = 0.3; // q
+    config.local.epochs = 1;
+    config.local.batch_size = 8;
+    config.local.learning_rate = 0.1;
+    config.seed = 77;
+    config.threads = 1;
+    config.dp = fedpp::federated::DpConfig{};
+    config.dp->clip_norm = 0.5;
+    config.dp->noise_multiplier = 0.8;
+    if (adaptive) {
+        config.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+    }
+    return config;
+}
+
+fedpp::Bytes bytes_of(const Model& model) { return fedpp::to_bytes(model); }
+} // namespace
+
+TEST_CASE("a DP run samples clients by Poisson sampling and reports epsilon as privacy::epsilon",
+          "[federated][dp]") {
+    const auto config = dp_config();
+    FederatedAveraging<Model> run(small_mlp(), client_sets(40, 1), blobs(200, 99), config);
+    std::set<std::size_t> sizes;
+    for (std::size_t round = 1; round <= 30; ++round) {
+        sizes.insert(run.select_clients(round).size());
+    }
+    CHECK(sizes.size() > 3); // the round's number of clients is random
+    const auto all = run.run();
+    REQUIRE(all.size() == config.rounds);
+    for (const auto& m : all) {
+        REQUIRE(m.epsilon.has_value());
+        CHECK(*m.epsilon == fedpp::privacy::epsilon(0.3, 0.8, m.round, 1e-5));
+        CHECK(m.clip_norm == 0.5);
+        CHECK(m.train_loss == 0); // a client's loss is not released in a DP run
+    }
+    CHECK(*run.epsilon() == *all.back().epsilon);
+}
+
+TEST_CASE("every update a DP run adds at the aggregator is within the clip norm", "[federated][dp]") {
+    auto config = dp_config();
+    config.rounds = 2;
+    // A client update that returns a huge model: its update is clipped where
+    // the client is, and the aggregator, which checks every update's norm
+    // against the clip norm, accepts them all.
+    auto huge = [](Model& model, const Dataset& d, const fedpp::training::LocalTraining& local,
+                   fedpp::Generator& generator, std::size_t, std::size_t) -> double {
+        const double loss = fedpp::training::train_locally(model, d, local, generator);
+        for (auto& p : model.parameters()) {
+            p.value() *= 1000.0f;
+        }
+        return loss;
+    };
+    FederatedAveraging<Model> run(small_mlp(), client_sets(30, 2), blobs(100, 98), config, huge);
+    for (const auto& m : run.run()) {
+        CHECK(m.failures.empty());
+        CHECK(m.clients_aggregated == m.clients_selected);
+    }
+
+    // The aggregator's check: an update beyond the bound is refused there.
+    fedpp::Federation federation;
+    fedpp::Worker<fedpp::federated::Aggregator> aggregator(federation);
+    fedpp::Worker<fedpp::federated::Client> client(federation, "client-0");
+    Model update = small_mlp(3);
+    const double norm = fedpp::privacy::l2_norm(update);
+    auto sum = fedpp::send(fedpp::WeightedSum<Model>(update), aggregator);
+    CHECK_THROWS_MATCHES(fedpp::federated::dp::accumulate_clipped(sum, fedpp::send(update.copy(), client)
+                                                                           .move(aggregator),
+                                                                  1.0, norm * 0.99),
+                         fedpp::AggregationError, MessageContains("exceeds the clip norm"));
+    fedpp::federated::dp::accumulate_clipped(sum, fedpp::send(update.copy(), client).move(aggregator), 1.0, norm);
+}
+
+TEST_CASE("a DP run is bitwise identical for 1 and 2 threads", "[federated][dp][threads]") {
+    for (const bool adaptive : {false, true}) {
+        auto config = dp_config(adaptive);
+        config.rounds = 4;
+        const auto sets = client_sets(150, 3); // more than 64 clients in some rounds: groups
+        FederatedAveraging<Model> one(small_mlp(), sets, blobs(100, 97), config);
+        config.threads = 2;
+        FederatedAveraging<Model> two(small_mlp(), sets, blobs(100, 97), config);
+        const auto a = one.run();
+        const auto b = two.run();
+        CHECK(bytes_of(one.global_model()) == bytes_of(two.global_model()));
+        for (std::size_t r = 0; r < a.size(); ++r) {
+            CHECK(a[r].clip_norm == b[r].clip_norm);
+            CHECK(a[r].epsilon == b[r].epsilon);
+        }
+        if (adaptive) {
+            CHECK(a.front().clip_norm == 0.1);
+            CHECK(a.back().clip_norm != 0.1); // the clip norm moves
+        }
+    }
+}
+
+TEST_CASE("a DP run resumed from its checkpoint ends bitwise identical, with the same epsilon",
+          "[federated][dp][checkpoint]") {
+    for (const bool adaptive : {false, true}) {
+        const TempDir dir;
+        auto config = dp_config(adaptive);
+        const auto sets = client_sets(40, 4);
+        FederatedAveraging<Model> straight(small_mlp(), sets, blobs(100, 96), config);
+        const auto all = straight.run();
+
+        auto first_part = config;
+        first_part.rounds = 3;
+        first_part.checkpoint_path = dir.file("dp.ckpt");
+        FederatedAveraging<Model> stopped(small_mlp(), sets, blobs(100, 96), first_part);
+        stopped.run();
+
+        FederatedAveraging<Model> resumed(small_mlp(5), sets, blobs(100, 96), config);
+        resumed.resume_from(dir.file("dp.ckpt"));
+        CHECK(resumed.rounds_done() == 3);
+        CHECK(*resumed.epsilon() == *all[2].epsilon);
+        const auto rest = resumed.run();
+        REQUIRE(rest.size() == 3);
+        CHECK(bytes_of(resumed.global_model()) == bytes_of(straight.global_model()));
+        CHECK(*rest.back().epsilon == *all.back().epsilon);
+        CHECK(rest.back().clip_norm == all.back().clip_norm);
+
+        // Not with other DP settings, nor without DP.
+        auto other = config;
+        other.dp->noise_multiplier = 1.0;
+        FederatedAveraging<Model> differs(small_mlp(), sets, blobs(100, 96), other);
+        CHECK_THROWS_MATCHES(differs.resume_from(dir.file("dp.ckpt")), fedpp::CheckpointMismatchError,
+                             MessageContains("dp.noise_multiplier"));
+        auto plain = config;
+        plain.dp.reset();
+        FederatedAveraging<Model> not_private(small_mlp(), sets, blobs(100, 96), plain);
+        CHECK_THROWS_AS(not_private.resume_from(dir.file("dp.ckpt")), fedpp::CheckpointMismatchError);
+    }
+}
+
+TEST_CASE("a training state of format 2 (before DP) still loads and resumes as before", "[federated][checkpoint]") {
+    const TempDir dir;
+    auto config = dp_config();
+    config.dp.reset();
+    config.rounds = 4;
+    const auto sets = client_sets(20, 5);
+    FederatedAveraging<Model> straight(small_mlp(), sets, blobs(50, 95), config);
+    straight.run();
+    auto first_part = config;
+    first_part.rounds = 2;
+    FederatedAveraging<Model> stopped(small_mlp(), sets, blobs(50, 95), first_part);
+    stopped.run();
+    auto state = stopped.state();
+    state.setup = fedpp::detail::run_setup(config, stopped.client_sizes());
+    fedpp::save_checkpoint(dir.file("old.ckpt"), fedpp::detail::TrainingStateFormat2<Model>{std::move(state)});
+
+    FederatedAveraging<Model> resumed(small_mlp(5), sets, blobs(50, 95), config);
+    resumed.resume_from(dir.file("old.ckpt"));
+    CHECK(resumed.rounds_done() == 2);
+    resumed.run();
+    CHECK(bytes_of(resumed.global_model()) == bytes_of(straight.global_model()));
+}
+
+TEST_CASE("a DP run with a budget stops before the round that would exceed it", "[federated][dp]") {
+    auto config = dp_config();
+    config.rounds = 100;
+    const double budget = fedpp::privacy::epsilon(0.3, 0.8, 4, 1e-5) * 1.0001; // 4 rounds fit, 5 do not
+    config.dp->epsilon_budget = budget;
+    FederatedAveraging<Model> run(small_mlp(), client_sets(30, 6), blobs(50, 94), config);
+    const auto all = run.run();
+    REQUIRE(all.size() == 4);
+    CHECK(*all.back().epsilon <= budget);
+    CHECK(all.back().budget_reached);
+    CHECK_FALSE(all[2].budget_reached);
+    CHECK(run.budget_reached());
+    CHECK(run.run().empty()); // nothing more is spent
+
+    config.dp->epsilon_budget = fedpp::privacy::epsilon(0.3, 0.8, 1, 1e-5) / 2; // not even one round
+    FederatedAveraging<Model> none(small_mlp(), client_sets(30, 6), blobs(50, 94), config);
+    CHECK(none.run().empty());
+    CHECK(none.rounds_done() == 0);
+}
+
+TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {
+    const auto sets = client_sets(10, 7);
+    auto check_bad = [&](auto change, const std::string& message) {
+        auto config = dp_config();
+        change(config);
+        CHECK_THROWS_MATCHES(FederatedAveraging<Model>(small_mlp(), sets, blobs(10, 93), config),
+                             fedpp::ArgumentError, MessageContains(message));
+    };
+    check_bad([](Config& c) { c.dp->clip_norm = 0; }, "clip norm");
+    check_bad([](Config& c) { c.dp->noise_multiplier = -1; }, "noise multiplier");
+    check_bad([](Config& c) { c.dp->delta = 1; }, "delta");
+    check_bad([](Config& c) { c.dp->epsilon_budget = 0; }, "budget");
+    check_bad([](Config& c) { c.aggregation = fedpp::federated::Aggregation::coordinate_median; }, "weighted_mean");
+    check_bad([](Config& c) { c.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{}; c.dp->adaptive->target_quantile = 2; },
+              "quantile");
+}
