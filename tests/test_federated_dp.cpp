@@ -10,6 +10,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -242,4 +244,42 @@ TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {
     check_bad([](Config& c) { c.aggregation = fedpp::federated::Aggregation::coordinate_median; }, "weighted_mean");
     check_bad([](Config& c) { c.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{}; c.dp->adaptive->target_quantile = 2; },
               "quantile");
+}
+
+TEST_CASE("a DP run's progress line and CSV metrics show epsilon, the clip norm and the budget", "[federated][dp]") {
+    fedpp::federated::RoundMetrics m;
+    m.round = 7;
+    m.aggregated = true;
+    m.epsilon = 1.25;
+    m.clip_norm = 0.5;
+    m.budget_reached = true;
+    std::FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    fedpp::federated::progress_printer(out, 10)(m);
+    std::rewind(out);
+    char line[512] = {};
+    REQUIRE(std::fgets(line, sizeof line, out) != nullptr);
+    std::fclose(out);
+    CHECK_THAT(std::string(line), Catch::Contains("eps 1.25 clip 0.5"));
+    CHECK_THAT(std::string(line), Catch::Contains("privacy budget reached"));
+
+    const TempDir dir;
+    {
+        const fedpp::federated::CsvMetricsWriter csv(dir.file("m.csv"));
+        csv(m);
+        m.epsilon.reset();
+        m.clip_norm = 0;
+        m.budget_reached = false;
+        csv(m);
+    }
+    std::ifstream in(dir.file("m.csv"));
+    std::string header;
+    std::string dp_row;
+    std::string plain_row;
+    std::getline(in, header);
+    std::getline(in, dp_row);
+    std::getline(in, plain_row);
+    CHECK_THAT(header, Catch::Contains(",elapsed_seconds,epsilon,clip_norm,budget_reached,failures,"));
+    CHECK_THAT(dp_row, Catch::EndsWith(",1.25,0.5,1,0,\"\""));
+    CHECK_THAT(plain_row, Catch::EndsWith(",,0,0,0,\"\""));
 }

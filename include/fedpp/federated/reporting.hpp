@@ -17,7 +17,8 @@ namespace fedpp::federated {
 
 /// One line per round on `out`, e.g.
 ///   round   12/100  clients 10/10  train loss 0.2345  test acc 95.12%  round 0.31 s  elapsed 3.9 s
-/// (with the number of clients left out, and why the round failed, if so).
+/// (with the number of clients left out, and why the round failed, if so;
+/// a DP run adds "eps 1.234 clip 0.5000", and says when its budget stops it).
 inline std::function<void(const RoundMetrics&)> progress_printer(std::FILE* out, std::size_t total_rounds) {
     return [out, total_rounds](const RoundMetrics& m) {
         std::fprintf(out, "round %5zu/%zu  clients %zu/%zu  train loss %.4f  test acc %6.2f%%  round %.2f s  elapsed %.1f s",
@@ -26,15 +27,22 @@ inline std::function<void(const RoundMetrics&)> progress_printer(std::FILE* out,
         if (!m.failures.empty()) {
             std::fprintf(out, "  (%zu clients left out)", m.failures.size());
         }
+        if (m.epsilon) {
+            std::fprintf(out, "  eps %.4g clip %.4g", *m.epsilon, m.clip_norm);
+        }
         if (!m.aggregated) {
             std::fprintf(out, "  NOT AGGREGATED: %s", m.round_error.c_str());
+        }
+        if (m.budget_reached) {
+            std::fprintf(out, "  privacy budget reached: no more rounds");
         }
         std::fprintf(out, "\n");
         std::fflush(out);
     };
 }
 
-/// Writes one CSV row per round (and the header first), flushed after each
+/// Writes one CSV row per round (and the header first; epsilon is empty and
+/// clip_norm 0 for a run without DP), flushed after each
 /// row so a crashed run keeps what it did. Every write and flush is checked:
 /// one that fails (a full disk, a file-size limit) throws IoError, so a run
 /// never ends as if its metrics were written when they were not.
@@ -44,7 +52,8 @@ public:
     /// header cannot be written.
     explicit CsvMetricsWriter(const std::string& path) : file_(std::make_shared<File>(path)) {
         file_->write("round,clients_selected,clients_aggregated,examples,aggregated,train_loss,test_loss,"
-                     "test_accuracy,round_seconds,elapsed_seconds,failures,failure_reasons\n",
+                     "test_accuracy,round_seconds,elapsed_seconds,epsilon,clip_norm,budget_reached,failures,"
+                     "failure_reasons\n",
                      "the header");
     }
 
@@ -61,8 +70,12 @@ public:
         std::ostringstream row;
         row << m.round << ',' << m.clients_selected << ',' << m.clients_aggregated << ',' << m.examples << ','
             << (m.aggregated ? 1 : 0) << ',' << m.train_loss << ',' << m.test_loss << ',' << m.test_accuracy << ','
-            << m.round_seconds << ',' << m.elapsed_seconds << ',' << m.failures.size() << ',' << quoted(reasons)
-            << '\n';
+            << m.round_seconds << ',' << m.elapsed_seconds << ',';
+        if (m.epsilon) {
+            row << *m.epsilon;
+        }
+        row << ',' << m.clip_norm << ',' << (m.budget_reached ? 1 : 0) << ',' << m.failures.size() << ','
+            << quoted(reasons) << '\n';
         file_->write(row.str(), "the row of round " + std::to_string(m.round));
     }
 
