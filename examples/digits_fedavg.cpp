@@ -53,6 +53,9 @@ int digits_fedavg(const examples::CommandLine& cli) {
                 static_cast<long long>(split.test.size()), model.describe().c_str());
 
     if (partition == "centralised") {
+        if (config.dp) {
+            cli.fail("the --dp-* options are for federated runs, not --partition centralised");
+        }
         // Plain minibatch SGD on all the training data, one epoch per "round".
         training::LocalTraining one_epoch = config.local;
         one_epoch.epochs = 1;
@@ -81,9 +84,11 @@ int digits_fedavg(const examples::CommandLine& cli) {
     }
     std::printf("%zu clients (%s), C = %g, E = %zu, B = %zu, lr = %g\n", clients, partition.c_str(),
                 config.client_fraction, config.local.epochs, config.local.batch_size, config.local.learning_rate);
+    examples::print_dp_settings(config);
 
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, split.test, config);
     const auto metrics = examples::run_with_progress(run, cli);
+    examples::print_dp_spent(run);
     examples::save_final_weights(cli, run.global_model());
     if (metrics.empty()) {
         report_untrained(run.global_model(), split.test);
@@ -99,20 +104,21 @@ int digits_fedavg(const examples::CommandLine& cli) {
 int main(int argc, char** argv) {
     return examples::run_program(
         argc, argv,
-        {{"data", "path of digits.csv.gz (default: the repository's data/digits/digits.csv.gz)"},
-         {"partition", "iid | dirichlet | centralised (default iid)"},
-         {"clients", "number of clients K (default 10)"},
-         {"alpha", "Dirichlet concentration (default 0.5)"},
-         {"fraction", "client fraction C per round (default 1)"},
-         {"epochs", "local epochs E (default 1)"},
-         {"batch", "local batch size B, 0 = all (default 10)"},
-         {"lr", "learning rate (default 0.1)"},
-         {"rounds", "rounds (epochs when centralised; default 100)"},
-         {"threads", "client threads, 0 = all cores (default 0)"},
-         {"seed", "seed (default 1)"},
-         {"target", "stop at this test accuracy, e.g. 0.95 (default: run all rounds)"},
-         {"csv", "write per-round metrics to this CSV file"},
-         {"init-weights", examples::init_weights_help},
-         {"save-weights", examples::save_weights_help}},
+        examples::with_dp_options(
+            {{"data", "path of digits.csv.gz (default: the repository's data/digits/digits.csv.gz)"},
+             {"partition", "iid | dirichlet | centralised (default iid)"},
+             {"clients", "number of clients K (default 10)"},
+             {"alpha", "Dirichlet concentration (default 0.5)"},
+             {"fraction", "client fraction C per round (default 1)"},
+             {"epochs", "local epochs E (default 1)"},
+             {"batch", "local batch size B, 0 = all (default 10)"},
+             {"lr", "learning rate (default 0.1)"},
+             {"rounds", "rounds (epochs when centralised; default 100)"},
+             {"threads", "client threads, 0 = all cores (default 0)"},
+             {"seed", "seed (default 1)"},
+             {"target", "stop at this test accuracy, e.g. 0.95 (default: run all rounds)"},
+             {"csv", "write per-round metrics to this CSV file"},
+             {"init-weights", examples::init_weights_help},
+             {"save-weights", examples::save_weights_help}}),
         digits_fedavg);
 }

@@ -21,9 +21,92 @@
 
 namespace examples {
 
-/// --rounds, --fraction, --epochs, --batch, --lr, --threads, --seed and
-/// --target, with each example's own defaults for --rounds, --fraction and
-/// --target; checked (Config::validate) before any data is loaded.
+/// `options` and those of differential privacy (DP-FedAvg), for
+/// run_program.
+inline std::map<std::string, std::string> with_dp_options(std::map<std::string, std::string> options) {
+    options.insert({
+        {"dp-noise", "differential privacy: noise multiplier z (> 0); turns DP-FedAvg on, with each client taken "
+                     "with probability --fraction (Poisson sampling)"},
+        {"dp-clip", "DP: clip norm S of each client's update (default 1), or the initial one with --dp-adaptive "
+                    "(default 0.1)"},
+        {"dp-adaptive", "DP: adaptive clipping to this target quantile of the update norms, e.g. 0.5 (Andrew et "
+                        "al. 2021; learning rate 0.2, noised count)"},
+        {"dp-estimator", "DP: weighted | unweighted (default weighted: w_k = min(n_k / cap, 1))"},
+        {"dp-weight-cap", "DP: the weighted estimator's cap (default: the largest client's example count)"},
+        {"dp-delta", "DP: the delta of (epsilon, delta) (default 1e-5)"},
+        {"dp-budget", "DP: stop before the round that would take epsilon above this"},
+    });
+    return options;
+}
+
+/// Config::dp from the --dp-* options (none if --dp-noise is not given);
+/// UsageError for a DP option without --dp-noise or an unknown estimator.
+inline std::optional<fedpp::federated::DpConfig> dp_config(const CommandLine& cli) {
+    const char* dp_options[] = {"dp-clip", "dp-adaptive", "dp-estimator", "dp-weight-cap", "dp-delta", "dp-budget"};
+    if (!cli.has("dp-noise")) {
+        for (const char* option : dp_options) {
+            if (cli.has(option)) {
+                cli.fail(std::string("option '--") + option + "' needs '--dp-noise' (which turns DP on)");
+            }
+        }
+        return std::nullopt;
+    }
+    fedpp::federated::DpConfig dp;
+    dp.noise_multiplier = cli.number("dp-noise", 1);
+    if (cli.has("dp-adaptive")) {
+        fedpp::privacy::AdaptiveClippingConfig adaptive;
+        adaptive.target_quantile = cli.number("dp-adaptive", 0.5);
+        adaptive.initial_norm = cli.number("dp-clip", 0.1);
+        dp.adaptive = adaptive;
+    } else {
+        dp.clip_norm = cli.number("dp-clip", 1.0);
+    }
+    const std::string estimator = cli.text("dp-estimator", "weighted");
+    if (estimator != "weighted" && estimator != "unweighted") {
+        cli.fail("unknown estimator '" + estimator + "' (weighted or unweighted)");
+    }
+    dp.estimator = estimator == "weighted" ? fedpp::privacy::Estimator::weighted : fedpp::privacy::Estimator::unweighted;
+    dp.weight_cap = cli.number("dp-weight-cap", 0);
+    dp.delta = cli.number("dp-delta", 1e-5);
+    if (cli.has("dp-budget")) {
+        dp.epsilon_budget = cli.number("dp-budget", 0);
+    }
+    return dp;
+}
+
+/// A line describing a DP run's settings (nothing without DP).
+inline void print_dp_settings(const fedpp::federated::Config& config) {
+    if (!config.dp) {
+        return;
+    }
+    const auto& dp = *config.dp;
+    std::printf("DP-FedAvg: Poisson sampling q = %g, z = %g, %s, %s estimator, delta = %g", config.client_fraction,
+                dp.noise_multiplier,
+                dp.adaptive ? ("adaptive clipping from " + std::to_string(dp.adaptive->initial_norm) + " to quantile " +
+                               std::to_string(dp.adaptive->target_quantile))
+                                  .c_str()
+                            : ("clip norm " + std::to_string(dp.clip_norm)).c_str(),
+                dp.estimator == fedpp::privacy::Estimator::weighted ? "weighted" : "unweighted", dp.delta);
+    if (dp.epsilon_budget) {
+        std::printf(", budget epsilon <= %g", *dp.epsilon_budget);
+    }
+    std::printf("\n");
+}
+
+/// What a DP run spent, after it (nothing without DP).
+template <class M>
+void print_dp_spent(const fedpp::federated::FederatedAveraging<M>& run) {
+    if (const auto epsilon = run.epsilon()) {
+        std::printf("privacy spent: (epsilon, delta) = (%.4g, %g) after %zu rounds%s\n", *epsilon,
+                    run.config().dp->delta, run.rounds_done(),
+                    run.budget_reached() ? "; stopped: the next round would exceed the budget" : "");
+    }
+}
+
+/// --rounds, --fraction, --epochs, --batch, --lr, --threads, --seed,
+/// --target and the --dp-* options, with each example's own defaults for
+/// --rounds, --fraction and --target; checked (Config::validate) before any
+/// data is loaded.
 inline fedpp::federated::Config federated_config(const CommandLine& cli, std::size_t default_rounds,
                                                  double default_fraction,
                                                  std::optional<double> default_target = std::nullopt) {
@@ -39,6 +122,7 @@ inline fedpp::federated::Config federated_config(const CommandLine& cli, std::si
     if (cli.has("target")) {
         config.target_accuracy = cli.number("target", 0); // -0.5 or nan: refused by validate()
     }
+    config.dp = dp_config(cli);
     config.validate();
     return config;
 }

@@ -55,9 +55,11 @@ int mnist_fedavg(const examples::CommandLine& cli) {
                 model.describe().c_str(), static_cast<long long>(nn::parameter_count(model)), clients,
                 partition.c_str(), config.client_fraction, config.local.epochs, config.local.batch_size,
                 config.local.learning_rate, 100 * *config.target_accuracy);
+    examples::print_dp_settings(config);
 
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, test, config);
     const auto metrics = examples::run_with_progress(run, cli);
+    examples::print_dp_spent(run);
     examples::save_final_weights(cli, run.global_model());
     if (metrics.empty()) {
         const double accuracy = training::evaluate(run.global_model(), test).accuracy;
@@ -84,19 +86,20 @@ int mnist_fedavg(const examples::CommandLine& cli) {
 int main(int argc, char** argv) {
     return examples::run_program(
         argc, argv,
-        {{"data", "directory with the four MNIST .gz files (default: the repository's data/mnist)"},
-         {"partition", "iid | noniid (default iid)"},
-         {"clients", "number of clients (default 100)"},
-         {"fraction", "client fraction C (default 0.1)"},
-         {"epochs", "local epochs E (default 1)"},
-         {"batch", "local batch size B, 0 = all local data (default 10)"},
-         {"lr", "learning rate (default 0.1)"},
-         {"target", "target test accuracy (default 0.97)"},
-         {"rounds", "maximum number of rounds (default 2000)"},
-         {"threads", "client threads, 0 = all cores (default 0)"},
-         {"seed", "seed (default 1)"},
-         {"csv", "write per-round metrics to this CSV file"},
-         {"init-weights", examples::init_weights_help},
-         {"save-weights", examples::save_weights_help}},
+        examples::with_dp_options(
+            {{"data", "directory with the four MNIST .gz files (default: the repository's data/mnist)"},
+             {"partition", "iid | noniid (default iid)"},
+             {"clients", "number of clients (default 100)"},
+             {"fraction", "client fraction C (default 0.1)"},
+             {"epochs", "local epochs E (default 1)"},
+             {"batch", "local batch size B, 0 = all local data (default 10)"},
+             {"lr", "learning rate (default 0.1)"},
+             {"target", "target test accuracy (default 0.97)"},
+             {"rounds", "maximum number of rounds (default 2000)"},
+             {"threads", "client threads, 0 = all cores (default 0)"},
+             {"seed", "seed (default 1)"},
+             {"csv", "write per-round metrics to this CSV file"},
+             {"init-weights", examples::init_weights_help},
+             {"save-weights", examples::save_weights_help}}),
         mnist_fedavg);
 }

@@ -38,6 +38,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -85,6 +86,16 @@ dp_train_client_with(Worker<federated::Client>& worker, const Pointer<M, federat
                      const training::LocalTraining& local, std::uint64_t seed, std::uint64_t client,
                      std::uint64_t round, double clip_norm) {
     return worker.run(DpClientTraining<M, Update>{}, model, data, local, seed, client, round, clip_norm);
+}
+
+/// ArgumentError for DP with clients in processes of their own: their
+/// programs do not yet run the DP client computation.
+template <class Clients>
+void check_dp_parties() {
+    if constexpr (std::is_same_v<Clients, federated::RemoteParties>) {
+        throw ArgumentError("FederatedAveraging: differential privacy (Config::dp) is not yet available with "
+                            "RemoteParties: run the clients in this process");
+    }
 }
 
 /// A client update's code, by type: plain, and with DP clipping.
