@@ -88,6 +88,12 @@ int main(int argc, char** argv) {
     const fedpp::federated::TrainingState<Model> state{7, 42, model.copy(),
                                                        fedpp::detail::run_setup(config, {10, 12, 0, 9})};
     write(root / "fuzz_checkpoint" / "training_state", fedpp::checkpoint_to_bytes(state));
+    // A DP run's state: the accountant's history and an adaptive clip norm.
+    fedpp::federated::DpState dp{fedpp::privacy::RdpAccountant{}, fedpp::privacy::AdaptiveClipping(1.0, 50)};
+    dp.accountant.add_steps(0.1, 1.0, 7);
+    const fedpp::federated::TrainingState<Model> dp_state{7, 42, model.copy(),
+                                                          fedpp::detail::run_setup(config, {10, 12, 0, 9}), dp};
+    write(root / "fuzz_checkpoint" / "training_state_dp", fedpp::checkpoint_to_bytes(dp_state));
     write(root / "fuzz_checkpoint" / "linear_f64",
           fedpp::checkpoint_to_bytes(fedpp::nn::Linear<double>(2, 1, generator)));
 

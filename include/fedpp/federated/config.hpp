@@ -38,7 +38,7 @@ struct Config {
     std::size_t checkpoint_every = 1; ///< ... every this many rounds, and after the last
     /// If set, a differentially private run (DP-FedAvg, dp_config.hpp):
     /// Poisson sampling with q = client_fraction, clipping, noise, accounting.
-    std::optional<DpConfig> dp;
+    std::optional<DpConfig> dp = std::nullopt;
 
     void validate() const {
         if (!(client_fraction > 0 && client_fraction <= 1)) {

@@ -39,7 +39,7 @@ struct DpConfig {
     /// (Andrew et al. 2021): initial norm 0.1, quantile 0.5, learning rate
     /// 0.2, and a noised count of unclipped updates (privacy::AdaptiveClipping;
     /// the expected clients per round, m, is q times the clients with data).
-    std::optional<privacy::AdaptiveClippingConfig> adaptive;
+    std::optional<privacy::AdaptiveClippingConfig> adaptive = std::nullopt;
     /// z: the noise on the sum has standard deviation z * S (> 0: a run with
     /// z = 0 has no privacy to account for; leave Config::dp empty instead).
     double noise_multiplier = 1.0;
@@ -51,7 +51,7 @@ struct DpConfig {
     double weight_cap = 0;
     double delta = 1e-5; ///< the delta of the (epsilon, delta) reported
     /// If set, run() stops before a round that would take epsilon above it.
-    std::optional<double> epsilon_budget;
+    std::optional<double> epsilon_budget = std::nullopt;
 
     void validate() const {
         const auto fail = [](const std::string& what) { throw ArgumentError("federated::DpConfig: " + what); };

@@ -16,7 +16,7 @@ struct DpState {
     /// One step of the Poisson-subsampled Gaussian mechanism per round run.
     privacy::RdpAccountant accountant;
     /// The adaptive clipping's state (its current clip norm), if adaptive.
-    std::optional<privacy::AdaptiveClipping> adaptive;
+    std::optional<privacy::AdaptiveClipping> adaptive = std::nullopt;
 
     friend bool operator==(const DpState&, const DpState&) = default;
 };

@@ -31,7 +31,7 @@ struct RoundMetrics {
     /// Differentially private runs (Config::dp) only: epsilon spent after
     /// this round, at DpConfig::delta; the clip norm the round used; and
     /// whether the budget stops the run here (the next round would exceed it).
-    std::optional<double> epsilon;
+    std::optional<double> epsilon = std::nullopt;
     double clip_norm = 0;
     bool budget_reached = false;
 };

@@ -40,7 +40,7 @@ struct TrainingState {
     std::uint64_t seed = 0;
     M global_model;
     RunSetup setup; ///< filled by FederatedAveraging::state(); resuming must match it
-    std::optional<DpState> dp; ///< a DP run's accountant and clip norm
+    std::optional<DpState> dp = std::nullopt; ///< a DP run's accountant and clip norm
 };
 
 } // namespace fedpp::federated
