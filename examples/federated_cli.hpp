@@ -80,12 +80,14 @@ inline void print_dp_settings(const fedpp::federated::Config& config) {
         return;
     }
     const auto& dp = *config.dp;
-    std::printf("DP-FedAvg: Poisson sampling q = %g, z = %g, %s, %s estimator, delta = %g", config.client_fraction,
-                dp.noise_multiplier,
-                dp.adaptive ? ("adaptive clipping from " + std::to_string(dp.adaptive->initial_norm) + " to quantile " +
-                               std::to_string(dp.adaptive->target_quantile))
-                                  .c_str()
-                            : ("clip norm " + std::to_string(dp.clip_norm)).c_str(),
+    std::printf("DP-FedAvg: Poisson sampling q = %g, z = %g, ", config.client_fraction, dp.noise_multiplier);
+    if (dp.adaptive) {
+        std::printf("adaptive clipping from %g to quantile %g", dp.adaptive->initial_norm,
+                    dp.adaptive->target_quantile);
+    } else {
+        std::printf("clip norm %g", dp.clip_norm);
+    }
+    std::printf(", %s estimator, delta = %g",
                 dp.estimator == fedpp::privacy::Estimator::weighted ? "weighted" : "unweighted", dp.delta);
     if (dp.epsilon_budget) {
         std::printf(", budget epsilon <= %g", *dp.epsilon_budget);
