@@ -65,7 +65,8 @@ inline std::optional<fedpp::federated::DpConfig> dp_config(const CommandLine& cl
     if (estimator != "weighted" && estimator != "unweighted") {
         cli.fail("unknown estimator '" + estimator + "' (weighted or unweighted)");
     }
-    dp.estimator = estimator == "weighted" ? fedpp::privacy::Estimator::weighted : fedpp::privacy::Estimator::unweighted;
+    using fedpp::privacy::Estimator;
+    dp.estimator = estimator == "weighted" ? Estimator::weighted : Estimator::unweighted;
     dp.weight_cap = cli.number("dp-weight-cap", 0);
     dp.delta = cli.number("dp-delta", 1e-5);
     if (cli.has("dp-budget")) {

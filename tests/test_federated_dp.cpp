@@ -242,8 +242,12 @@ TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {
     check_bad([](Config& c) { c.dp->delta = 1; }, "delta");
     check_bad([](Config& c) { c.dp->epsilon_budget = 0; }, "budget");
     check_bad([](Config& c) { c.aggregation = fedpp::federated::Aggregation::coordinate_median; }, "weighted_mean");
-    check_bad([](Config& c) { c.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{}; c.dp->adaptive->target_quantile = 2; },
-              "quantile");
+    check_bad(
+        [](Config& c) {
+            c.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+            c.dp->adaptive->target_quantile = 2;
+        },
+        "quantile");
 }
 
 TEST_CASE("a DP run's progress line and CSV metrics show epsilon, the clip norm and the budget", "[federated][dp]") {

@@ -48,7 +48,6 @@
 #include "fedpp/training/evaluation.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -187,7 +186,10 @@ public:
     /// The clients of round `round` (1-based), in increasing order (DP:
     /// each with probability client_fraction, Poisson sampling).
     [[nodiscard]] std::vector<std::size_t> select_clients(std::size_t round) const {
-        return dp_ ? dp_->select(parties_.eligible, config_.seed, round) : fedpp::detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round,
+        if (dp_) {
+            return dp_->select(parties_.eligible, config_.seed, round);
+        }
+        return fedpp::detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round,
                                              config_.min_clients);
     }
 
