@@ -287,3 +287,40 @@ TEST_CASE("a DP run's progress line and CSV metrics show epsilon, the clip norm 
     CHECK_THAT(dp_row, Catch::EndsWith(",1.25,0.5,1,0,\"\""));
     CHECK_THAT(plain_row, Catch::EndsWith(",,0,0,0,\"\""));
 }
+
+TEST_CASE("the aggregator releases global + (sum + noise of standard deviation z S) / (q W), nothing less noisy",
+          "[federated][dp]") {
+    using Linear = fedpp::nn::Linear<float>;
+    fedpp::Federation federation;
+    fedpp::Worker<fedpp::federated::Aggregator> aggregator(federation);
+    fedpp::Worker<fedpp::federated::Client> alice(federation, "client-0");
+    fedpp::Worker<fedpp::federated::Client> bob(federation, "client-1");
+    fedpp::Generator generator(5);
+    const Linear global(100, 50, generator);
+    Linear zero = global.copy();
+    for (auto& p : zero.parameters()) {
+        p.value().setZero();
+    }
+    auto sum = fedpp::send(fedpp::WeightedSum<Linear>(zero), aggregator);
+    fedpp::federated::dp::accumulate_clipped(sum, fedpp::send(zero.copy(), alice).move(aggregator), 1.0, 1.0);
+    fedpp::federated::dp::accumulate_clipped(sum, fedpp::send(zero.copy(), bob).move(aggregator), 1.0, 1.0);
+    const auto global_there = fedpp::send(global.copy(), aggregator);
+    const Linear released = fedpp::federated::dp::release_noised(sum, global_there, 2.0, 4.0, 99).get();
+    // The updates are zero: what was released minus the global model is the
+    // noise over the denominator, of standard deviation 2 / 4.
+    double squares = 0;
+    double count = 0;
+    const auto from = global.parameters();
+    const auto to = released.parameters();
+    for (std::size_t k = 0; k < to.size(); ++k) {
+        const auto difference = (to[k].value() - from[k].value()).cast<double>();
+        squares += difference.squaredNorm();
+        count += static_cast<double>(difference.size());
+    }
+    CHECK(std::sqrt(squares / count) == Approx(0.5).epsilon(0.05));
+    // Only one data owner in the sum: nothing is released.
+    auto lonely = fedpp::send(fedpp::WeightedSum<Linear>(zero), aggregator);
+    fedpp::federated::dp::accumulate_clipped(lonely, fedpp::send(zero.copy(), alice).move(aggregator), 1.0, 1.0);
+    CHECK_THROWS_AS(fedpp::federated::dp::release_noised(lonely, global_there, 2.0, 4.0, 99),
+                    fedpp::InsufficientContributionsError);
+}
