@@ -8,10 +8,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
@@ -323,4 +325,35 @@ TEST_CASE("the aggregator releases global + (sum + noise of standard deviation z
     fedpp::federated::dp::accumulate_clipped(lonely, fedpp::send(zero.copy(), alice).move(aggregator), 1.0, 1.0);
     CHECK_THROWS_AS(fedpp::federated::dp::release_noised(lonely, global_there, 2.0, 4.0, 99),
                     fedpp::InsufficientContributionsError);
+}
+
+TEST_CASE("DP-FedAvg's weights, fixed denominator and Poisson sampling rate", "[federated][dp]") {
+    fedpp::federated::DpConfig config;
+    const std::vector<std::size_t> sizes{10, 40, 0, 20, 40};
+    const std::vector<std::size_t> eligible{0, 1, 3, 4};
+    const fedpp::detail::DpRun weighted(config, 0.25, sizes, eligible);
+    // w_k = n_k / max n (the default cap), clients without data 0.
+    CHECK(weighted.weight(0) == 0.25);
+    CHECK(weighted.weight(1) == 1.0);
+    CHECK(weighted.weight(2) == 0.0);
+    CHECK(weighted.weight(3) == 0.5);
+    CHECK(weighted.denominator() == 0.25 * (0.25 + 1 + 0.5 + 1));
+    CHECK(weighted.noise_stddev() == config.noise_multiplier * config.clip_norm);
+
+    config.estimator = fedpp::privacy::Estimator::unweighted;
+    const fedpp::detail::DpRun unweighted(config, 0.25, sizes, eligible);
+    CHECK(unweighted.weight(0) == 1.0);
+    CHECK(unweighted.weight(2) == 0.0);
+    CHECK(unweighted.denominator() == 0.25 * 4);
+
+    std::vector<std::size_t> many(4000);
+    std::iota(many.begin(), many.end(), std::size_t{0});
+    std::size_t taken = 0;
+    for (std::size_t round = 1; round <= 10; ++round) {
+        const auto chosen = weighted.select(many, 3, round);
+        CHECK(std::is_sorted(chosen.begin(), chosen.end()));
+        CHECK(chosen == weighted.select(many, 3, round)); // from the seed and round alone
+        taken += chosen.size();
+    }
+    CHECK(static_cast<double>(taken) / 40000.0 == Approx(0.25).epsilon(0.03));
 }

@@ -27,6 +27,8 @@
 // its update is mis-shaped or not finite) is left out with the reason in the
 // round's metrics; fewer than config.min_clients valid updates leave the
 // model as it was.
+//
+// Differential privacy (config.dp, DP-FedAvg): see dp_config.hpp.
 #pragma once
 
 #include "fedpp/aggregation/accumulate.hpp"
@@ -125,8 +127,7 @@ public:
     }
 
     /// Rounds until config.rounds are done, the target accuracy is reached,
-    /// or (DP) the next round would exceed the epsilon budget (the last
-    /// round's metrics say budget_reached; budget_reached() too);
+    /// or (DP) the next round would exceed the budget (budget_reached());
     /// `on_round` sees each round's metrics as it ends.
     std::vector<RoundMetrics> run(const std::function<void(const RoundMetrics&)>& on_round = {}) {
         std::vector<RoundMetrics> all;
@@ -148,8 +149,7 @@ public:
     }
 
     [[nodiscard]] const M& global_model() const noexcept { return global_; }
-    /// DP runs: epsilon spent so far (at DpConfig::delta); whether the
-    /// budget forbids another round.
+    /// DP: epsilon spent (at DpConfig::delta); whether the budget forbids another round.
     [[nodiscard]] std::optional<double> epsilon() const { return dp_ ? std::optional(dp_->epsilon()) : std::nullopt; }
     [[nodiscard]] bool budget_reached() const { return dp_ && !dp_->next_round_affordable(); }
     [[nodiscard]] std::size_t rounds_done() const noexcept { return rounds_done_; }
