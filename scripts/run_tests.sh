@@ -21,9 +21,12 @@ if [ "${1:-}" = "--sanitize" ]; then
     cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_TESTS=ON \
           -DFEDPP_SANITIZERS=address,undefined >/dev/null
     cmake --build build-sanitize -j "$(build_jobs)"
-    # Compile-time and packaging tests run no code of ours; the plain run has them.
+    # Compile-time and packaging tests run no code of ours, and the networked
+    # examples and fault scripts run the same server and transport code as
+    # network.tests, in processes of their own: the plain run has them.
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    ctest --test-dir build-sanitize --output-on-failure -j "$(build_jobs)" -E '^(compile_fail|consumer)\.'
+    ctest --test-dir build-sanitize --output-on-failure -j "$(build_jobs)" \
+          -E '^(compile_fail|consumer)\.|^network\.(example_|faults)'
 elif [ "${1:-}" = "--blas" ]; then
     require_debian_packages libopenblas-dev
     cmake -S . -B build-blas -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_TESTS=ON -DFEDPP_USE_BLAS=ON >/dev/null
