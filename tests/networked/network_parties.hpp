@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -34,15 +35,33 @@ inline fedpp::grpc::ConnectionOptions quick() {
     return options;
 }
 
+/// A party's log of refusals, written by its server's threads.
+class Log {
+public:
+    void add(const std::string& line) {
+        const std::lock_guard lock(mutex_);
+        lines_.push_back(line);
+    }
+    [[nodiscard]] std::vector<std::string> lines() const {
+        const std::lock_guard lock(mutex_);
+        return lines_;
+    }
+    [[nodiscard]] bool empty() const { return lines().empty(); }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
+
 /// A party served in this process.
 struct Party {
     Party(fedpp::party::Policy policy, fedpp::grpc::Peers peers = {})
-        : host(std::move(policy), [this](const std::string& line) { log.push_back(line); }),
+        : host(std::move(policy), [this](const std::string& line) { log.add(line); }),
           server(host, {"127.0.0.1:0", credentials_of(host.policy().name), std::move(peers), quick()}) {}
 
     [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(server.port()); }
 
-    std::vector<std::string> log; // the party's refusals
+    Log log; // the party's refusals
     fedpp::party::Host host;
     fedpp::grpc::PartyServer server;
 };
