@@ -85,7 +85,7 @@ Model a_model(std::uint64_t seed = 7) {
 class Peer {
 public:
     Peer(const network::Party& party, const std::string& name, const std::string& session = "s1",
-         const std::filesystem::path& authority_dir = network::certificates())
+         const std::filesystem::path& authority_dir = network::certificates(), std::string expected = {})
         : session_(session) {
         ::grpc::SslCredentialsOptions tls;
         tls.pem_root_certs = read_file(network::certificates() / "ca.pem"); // the server is the real one
@@ -94,7 +94,9 @@ public:
             tls.pem_cert_chain = read_file(authority_dir / (name + ".pem"));
         }
         ::grpc::ChannelArguments arguments;
-        arguments.SetSslTargetNameOverride(party.host.policy().name);
+        // The party must present a certificate of this name (its own, unless
+        // the test expects another).
+        arguments.SetSslTargetNameOverride(expected.empty() ? party.host.policy().name : expected);
         stub_ = fedpp::wire::Party::NewStub(
             ::grpc::CreateCustomChannel(party.address(), ::grpc::SslCredentials(tls), arguments));
     }
@@ -270,6 +272,10 @@ TEST_CASE("hostile: a peer without a valid certificate of the federation cannot 
     }
     SECTION("a certificate named 'bob' of another authority, to bob") {
         CHECK(Peer(bob, "bob", "s1", network::certificates() / "rogue").list().status.error_code() ==
+              Code::UNAVAILABLE);
+    }
+    SECTION("a party reached as another: bob's server is not alice") {
+        CHECK(Peer(bob, "me", "s1", network::certificates(), "alice").list().status.error_code() ==
               Code::UNAVAILABLE);
     }
     SECTION("the legal twin: me's certificate of the federation") {
@@ -508,14 +514,32 @@ TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners
     require_ok(own);
     require_refused(me.execute(fedavg_name(), {{bobs, M}, {own.object, M}}, fedavg_arguments(0)),
                     Code::FAILED_PRECONDITION, secure, lines, "data owner");
-    // Nor does a value another party gives the model owner on its own
-    // behalf, if the aggregator names its contributors (eve is not one).
-    // (Without a contributors list, any party of the federation counts.)
 
     // The legal twin: an aggregate of two data owners leaves.
     const auto aggregate = me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2));
     require_ok(aggregate);
     require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<Model>>()));
+}
+
+TEST_CASE("hostile: an aggregator that names its contributors counts no one else", "[network][hostile]") {
+    // Without a contributors list, a value any party of the federation moves
+    // to the aggregator on the model owner's behalf counts as a data owner's
+    // (see the policy): eve, colluding with the model owner, would make
+    // bob's model plus a model of theirs "an aggregate of two".
+    auto policy = network::aggregator("secure_worker");
+    policy.contributors = {"bob", "alice"};
+    network::Party secure(policy);
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    const std::string M = type_of<Model>();
+    Peer me_at_bob(bob, "me");
+    Peer me(secure, "me");
+    const auto bobs = me_at_bob.forward(me_at_bob.store(a_model(1)).object, M, "secure_worker").object;
+    // eve gives the model owner (me#s1) a model of its own, as bob's server would.
+    const auto eves = Peer(secure, "eve", "").store(M, fedpp::to_bytes(a_model(4)), "me#s1");
+    require_ok(eves);
+    std::size_t lines = 0;
+    require_refused(me.execute(fedavg_name(), {{bobs, M}, {eves.object, M}}, fedavg_arguments(2)),
+                    Code::FAILED_PRECONDITION, secure, lines, "1 data owner");
 }
 
 TEST_CASE("hostile: the messages of a data owner's failing computations are withheld", "[network][hostile]") {
