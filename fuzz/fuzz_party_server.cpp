@@ -16,6 +16,7 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <set>
@@ -54,7 +55,7 @@ struct Run {
 
     void apply(std::uint8_t kind, std::uint8_t who, const std::uint8_t* data, std::size_t size) {
         namespace d = fedpp::grpc::detail;
-        const std::string& peer = fuzzing::peers()[who % fuzzing::peers().size()];
+        const std::string& peer = fuzzing::peers()[(who & 0x7f) % fuzzing::peers().size()];
         const bool at_bob = (who & 0x80) == 0;
         fedpp::party::Host& host = at_bob ? parties.bob : parties.secure;
         switch (kind % fuzzing::kinds) {
@@ -166,7 +167,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const std::size_t length = std::min<std::size_t>(data[at + 2] | (std::size_t{data[at + 3]} << 8), size - at - 4);
         try {
             run.apply(kind, who, data + at + 4, length);
-        } catch (const fedpp::Error&) { // a refusal, or a malformed request: the server answers with a status
+        } catch (const fedpp::Error& e) { // a refusal, or a malformed request: the server answers with a status
+#ifdef FEDPP_FUZZ_TRACE // what an input does, request by request
+            std::fprintf(stderr, "request at byte %zu (kind %d): %s\n", at, kind % fuzzing::kinds, e.what());
+#else
+            (void)e;
+#endif
             if (kind % fuzzing::kinds <= fuzzing::end_of_store) {
                 run.store.reset(); // the stream ends with the error
             }

@@ -10,7 +10,7 @@
 // kind % 9 picks the message: 0 a StoreChunk of the current Store stream, 1
 // the end of that stream, 2 Fetch, 3 Erase, 4 Copy (ObjectRequest), 5
 // Forward (ForwardRequest), 6 Execute (ExecuteRequest), 7 Find (FindRequest),
-// 8 List (no message). who % 6 picks the peer, its top bit the party.
+// 8 List (no message). (who & 0x7f) % 6 picks the peer, its top bit the party.
 #pragma once
 
 #include "party.pb.h"
