@@ -164,7 +164,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (size - at >= 4) {
         const std::uint8_t kind = data[at];
         const std::uint8_t who = data[at + 1];
-        const std::size_t length = std::min<std::size_t>(data[at + 2] | (std::size_t{data[at + 3]} << 8), size - at - 4);
+        const std::size_t announced = data[at + 2] | (std::size_t{data[at + 3]} << 8);
+        const std::size_t length = std::min(announced, size - at - 4);
         try {
             run.apply(kind, who, data + at + 4, length);
         } catch (const fedpp::Error& e) { // a refusal, or a malformed request: the server answers with a status
