@@ -9,9 +9,10 @@
 //   dX_n = col2im(W^T G_n)
 //
 // so the work is done by Eigen's matrix-product kernels (or OpenBLAS under
-// FEDPP_USE_BLAS). The unfolded image is a scratch buffer the size of one
-// image's patches, rebuilt in backward rather than kept for the batch: the
-// memory of a forward pass does not grow with the batch beyond its output.
+// FEDPP_USE_BLAS). The unfolded image is a per-thread scratch buffer the
+// size of one image's patches, rebuilt in backward rather than kept for the
+// batch: the memory of a forward pass does not grow with the batch beyond
+// its output, and a training step allocates no scratch once warm.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
@@ -46,30 +47,33 @@ struct Conv2dNode final : Node<T> {
         Node<T>& weight = *this->inputs[1];
         Node<T>& bias = *this->inputs[2];
         const WindowGeometry& g = geometry;
-        Matrix<T> columns(g.patch_size(), g.positions());
+        Unfolder<T> unfolder(g);
+        auto columns = unfolder.columns();
         Matrix<T> weight_grad;
-        Matrix<T> input_grad;
+        Matrix<T> bias_grad;
+        Matrix<T> input_grad(x.requires_grad ? x.value.rows() : 0, x.value.cols()); // every row is written
         if (weight.requires_grad) {
             weight_grad.setZero(weight.value.rows(), weight.value.cols());
         }
-        if (x.requires_grad) {
-            input_grad.setZero(x.value.rows(), x.value.cols());
+        if (bias.requires_grad) {
+            bias_grad.setZero(1, g.output.channels);
         }
         for (Index n = 0; n < x.value.rows(); ++n) {
             const auto out_grad = image_block(std::as_const(this->grad), n, g.output);
             if (weight.requires_grad) {
-                im2col(g, x.value.data() + n * x.value.cols(), columns.data());
+                unfolder.unfold(x.value.data() + n * x.value.cols());
                 weight_grad.noalias() += out_grad * columns.transpose();
+            }
+            if (bias.requires_grad) {
+                bias_grad += out_grad.rowwise().sum().transpose();
             }
             if (x.requires_grad) {
                 columns.noalias() = weight.value.transpose() * out_grad;
-                col2im_add(g, columns.data(), input_grad.data() + n * input_grad.cols());
+                unfolder.fold(input_grad.data() + n * input_grad.cols());
             }
         }
         if (bias.requires_grad) {
-            // Summed over the batch, then over each channel's positions.
-            const Matrix<T> batch_sum = this->grad.colwise().sum();
-            bias.accumulate(Matrix<T>(image_block(batch_sum, 0, g.output).rowwise().sum().transpose()));
+            bias.accumulate(std::move(bias_grad));
         }
         if (weight.requires_grad) {
             weight.accumulate(std::move(weight_grad));
@@ -123,9 +127,10 @@ Tensor<T> conv2d(const Tensor<T>& x, const ImageShape& input, const Tensor<T>& w
     const detail::WindowGeometry g = detail::conv_geometry("conv2d", input, weight.rows(), window);
     detail::check_conv_operands(x, weight, bias, g);
     Matrix<T> out(x.rows(), g.output.size());
-    Matrix<T> columns(g.patch_size(), g.positions());
+    detail::Unfolder<T> unfolder(g);
+    auto columns = unfolder.columns();
     for (Index n = 0; n < x.rows(); ++n) {
-        detail::im2col(g, x.value().data() + n * x.cols(), columns.data());
+        unfolder.unfold(x.value().data() + n * x.cols());
         auto y = detail::image_block(out, n, g.output);
         y.colwise() = bias.value().row(0).transpose();
         y.noalias() += weight.value() * columns;

@@ -9,7 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
+#include <cstddef>
+#include <vector>
 
 namespace fedpp::detail {
 
@@ -28,133 +29,249 @@ struct WindowGeometry {
     [[nodiscard]] Index positions() const noexcept { return output.height * output.width; }
 };
 
-/// The output positions [first, last) along one axis whose input position
-/// o * stride - padding + offset lies in [0, extent): the positions where a
-/// kernel tap at `offset` reads the image rather than the border.
-struct ValidRange {
-    Index first;
-    Index last;
-};
+/// The scratch buffers' slots: a caller holds a slot's buffer only until it
+/// returns, and never two callers the same slot at once.
+enum ScratchSlot : int { padded_image_slot, unfolded_image_slot, pooling_slot };
 
-inline ValidRange valid_outputs(Index extent, Index outputs, Index stride, Index padding, Index offset) noexcept {
-    const Index shift = padding - offset; // the input position is o * stride - shift
-    const Index first = shift <= 0 ? 0 : std::min(outputs, (shift + stride - 1) / stride);
-    const Index bound = extent + shift; // o * stride < bound
-    const Index last = bound <= 0 ? 0 : std::min(outputs, (bound + stride - 1) / stride);
-    return {first, std::max(first, last)};
+/// A per-thread scratch buffer of at least `size` values, one per `slot`.
+/// It is kept between calls, so that training steps do not allocate (and
+/// the kernel does not fault in) the same blocks again and again.
+template <class T, int slot>
+T* scratch(Index size) {
+    thread_local std::vector<T> buffer;
+    if (static_cast<Index>(buffer.size()) < size) {
+        buffer.resize(static_cast<std::size_t>(size));
+    }
+    return buffer.data();
 }
 
-/// What one row of the unfolded image (input channel c, kernel tap ki, kj)
-/// touches: the output rows ys and columns xs that read the image rather
-/// than the border, and the input column read by output column ox,
-/// ox * stride - padding + kj = ox * stride + shift_x.
-struct TapRange {
-    ValidRange ys;
-    ValidRange xs;
-    Index shift_x;
-};
-
-inline TapRange tap_range(const WindowGeometry& g, Index ki, Index kj) noexcept {
-    const Window2d& w = g.window;
-    return {valid_outputs(g.input.height, g.output.height, w.stride.height, w.padding.height, ki),
-            valid_outputs(g.input.width, g.output.width, w.stride.width, w.padding.width, kj), kj - w.padding.width};
+/// The extents of an input channel with its padding.
+inline Index padded_height(const WindowGeometry& g) noexcept {
+    return g.input.height + 2 * g.window.padding.height;
+}
+inline Index padded_width(const WindowGeometry& g) noexcept { return g.input.width + 2 * g.window.padding.width; }
+inline bool has_padding(const WindowGeometry& g) noexcept {
+    return g.window.padding.height != 0 || g.window.padding.width != 0;
 }
 
-/// The first column of the input row read by output row oy for tap ki.
-inline Index input_line(const WindowGeometry& g, Index c, Index ki, Index oy) noexcept {
-    const Index iy = oy * g.window.stride.height - g.window.padding.height + ki;
-    return (c * g.input.height + iy) * g.input.width;
-}
-
-/// Row (c, ki, kj) of the unfolded image: row[oy * Wo + ox] is
-/// image(c, oy*sh - ph + ki, ox*sw - pw + kj), or 0 in the border.
+/// Channel c's interior (its unpadded pixels) in a padded image.
 template <class T>
-void unfold_row(const WindowGeometry& g, Index c, Index ki, Index kj, const T* image, T* row) {
-    const Index out_width = g.output.width;
-    const Index stride_x = g.window.stride.width;
-    const TapRange r = tap_range(g, ki, kj);
-    std::fill(row, row + r.ys.first * out_width, T(0));
-    std::fill(row + r.ys.last * out_width, row + g.positions(), T(0));
-    for (Index oy = r.ys.first; oy < r.ys.last; ++oy) {
-        T* to = row + oy * out_width;
-        const Index base = input_line(g, c, ki, oy) + r.shift_x; // + ox * stride_x: the input column
-        std::fill(to, to + r.xs.first, T(0));
-        std::fill(to + r.xs.last, to + out_width, T(0));
-        if (stride_x == 1) {
-            std::copy(image + (base + r.xs.first), image + (base + r.xs.last), to + r.xs.first);
+Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>> interior(const WindowGeometry& g, T* padded, Index c) {
+    const Index wp = padded_width(g);
+    T* first = padded + (c * padded_height(g) + g.window.padding.height) * wp + g.window.padding.width;
+    return {first, g.input.height, g.input.width, Eigen::OuterStride<>(wp)};
+}
+
+/// Copies an image (C*H*W values) into `padded`, C x (H + 2ph) x (W + 2pw)
+/// with a zero border.
+template <class T>
+void pad_image(const WindowGeometry& g, const T* image, T* padded) {
+    const Index plane = g.input.height * g.input.width;
+    std::fill(padded, padded + g.input.channels * padded_height(g) * padded_width(g), T(0));
+    for (Index c = 0; c < g.input.channels; ++c) {
+        interior(g, padded, c) = Eigen::Map<const Matrix<T>>(image + c * plane, g.input.height, g.input.width);
+    }
+}
+
+/// The inverse of pad_image: the interior of `padded`, copied to `image`.
+template <class T>
+void unpad(const WindowGeometry& g, T* padded, T* image) {
+    const Index plane = g.input.height * g.input.width;
+    for (Index c = 0; c < g.input.channels; ++c) {
+        Eigen::Map<Matrix<T>>(image + c * plane, g.input.height, g.input.width) = interior(g, padded, c);
+    }
+}
+
+/// Row (c, ki, kj) of the unfolded image and the pixels it holds: output
+/// position (oy, ox) reads padded pixel (c, oy*sh + ki, ox*sw + kj). im2col
+/// fills the row from those pixels; col2im adds the row into them. Plain
+/// loops: the runs are short (an output row), and the compiler vectorises
+/// them far better than a generic strided copy.
+template <class T>
+void unfold_tap(const WindowGeometry& g, const T* padded, Index c, Index ki, Index kj, T* row) {
+    const Index wp = padded_width(g);
+    const Index width = g.output.width;
+    const Index sx = g.window.stride.width;
+    const T* first = padded + (c * padded_height(g) + ki) * wp + kj;
+    for (Index oy = 0; oy < g.output.height; ++oy) {
+        const T* from = first + oy * g.window.stride.height * wp;
+        T* to = row + oy * width;
+        if (sx == 1) {
+            for (Index ox = 0; ox < width; ++ox) {
+                to[ox] = from[ox];
+            }
         } else {
-            for (Index ox = r.xs.first; ox < r.xs.last; ++ox) {
-                to[ox] = image[base + ox * stride_x];
+            for (Index ox = 0; ox < width; ++ox) {
+                to[ox] = from[ox * sx];
             }
         }
     }
 }
 
-/// The adjoint of unfold_row: adds row (c, ki, kj) back into the image
-/// positions it was read from.
 template <class T>
-void fold_row_add(const WindowGeometry& g, Index c, Index ki, Index kj, const T* row, T* image) {
-    const Index out_width = g.output.width;
-    const Index stride_x = g.window.stride.width;
-    const TapRange r = tap_range(g, ki, kj);
-    for (Index oy = r.ys.first; oy < r.ys.last; ++oy) {
-        const T* from = row + oy * out_width;
-        const Index base = input_line(g, c, ki, oy) + r.shift_x;
-        if (stride_x == 1) {
-            T* to = image + (base + r.xs.first);
-            for (Index ox = r.xs.first; ox < r.xs.last; ++ox) {
-                *to++ += from[ox];
+void fold_tap(const WindowGeometry& g, T* padded, Index c, Index ki, Index kj, const T* row) {
+    const Index wp = padded_width(g);
+    const Index width = g.output.width;
+    const Index sx = g.window.stride.width;
+    T* first = padded + (c * padded_height(g) + ki) * wp + kj;
+    for (Index oy = 0; oy < g.output.height; ++oy) {
+        T* to = first + oy * g.window.stride.height * wp;
+        const T* from = row + oy * width;
+        if (sx == 1) {
+            for (Index ox = 0; ox < width; ++ox) {
+                to[ox] += from[ox];
             }
         } else {
-            for (Index ox = r.xs.first; ox < r.xs.last; ++ox) {
-                image[base + ox * stride_x] += from[ox];
+            for (Index ox = 0; ox < width; ++ox) {
+                to[ox * sx] += from[ox];
             }
         }
     }
 }
 
-/// Unfolds one image (C*H*W values) into `columns`, a row-major
-/// patch_size() x positions() block: column p holds the input patch under
-/// output position p, in the order of the weight's columns (c, ki, kj).
+/// Unfolds an image, already padded (pad_image, or the image itself when
+/// the window has no padding), into `columns`, a row-major patch_size() x
+/// positions() block: column p holds the patch under output position p, in
+/// the order of the weight's columns (c, ki, kj).
 template <class T>
-void im2col(const WindowGeometry& g, const T* image, T* columns) {
+void im2col(const WindowGeometry& g, const T* padded, T* columns) {
     const Index kh = g.window.kernel.height;
     const Index kw = g.window.kernel.width;
     for (Index c = 0; c < g.input.channels; ++c) {
         for (Index ki = 0; ki < kh; ++ki) {
             for (Index kj = 0; kj < kw; ++kj) {
-                T* row = columns + ((c * kh + ki) * kw + kj) * g.positions();
-                unfold_row(g, c, ki, kj, image, row);
+                unfold_tap(g, padded, c, ki, kj, columns + ((c * kh + ki) * kw + kj) * g.positions());
             }
         }
     }
 }
 
-/// The adjoint of im2col: adds each column's values back into the image
-/// positions they were read from (the input's gradient).
+/// The adjoint of im2col: adds each column's values into the padded
+/// pixels they were read from.
 template <class T>
-void col2im_add(const WindowGeometry& g, const T* columns, T* image) {
+void col2im_add(const WindowGeometry& g, const T* columns, T* padded) {
     const Index kh = g.window.kernel.height;
     const Index kw = g.window.kernel.width;
     for (Index c = 0; c < g.input.channels; ++c) {
         for (Index ki = 0; ki < kh; ++ki) {
             for (Index kj = 0; kj < kw; ++kj) {
-                const T* row = columns + ((c * kh + ki) * kw + kj) * g.positions();
-                fold_row_add(g, c, ki, kj, row, image);
+                fold_tap(g, padded, c, ki, kj, columns + ((c * kh + ki) * kw + kj) * g.positions());
             }
+        }
+    }
+}
+
+/// im2col and col2im for the images of one batch, with per-thread scratch
+/// buffers for the padded image and the unfolded one.
+template <class T>
+class Unfolder {
+public:
+    explicit Unfolder(const WindowGeometry& g)
+        : g_(g), padded_(scratch<T, padded_image_slot>(g.input.channels * padded_height(g) * padded_width(g))),
+          columns_(scratch<T, unfolded_image_slot>(g.patch_size() * g.positions())) {}
+
+    /// The unfolded image: patch_size() x positions().
+    [[nodiscard]] Eigen::Map<Matrix<T>> columns() const { return {columns_, g_.patch_size(), g_.positions()}; }
+
+    /// columns() = im2col(image).
+    void unfold(const T* image) {
+        const T* source = image;
+        if (has_padding(g_)) {
+            pad_image(g_, image, padded_);
+            source = padded_;
+        }
+        im2col(g_, source, columns_);
+    }
+
+    /// image_grad = col2im(columns()), the padding's share dropped.
+    void fold(T* image_grad) {
+        if (!has_padding(g_)) {
+            std::fill(image_grad, image_grad + g_.input.size(), T(0));
+            col2im_add(g_, columns_, image_grad);
+            return;
+        }
+        std::fill(padded_, padded_ + g_.input.channels * padded_height(g_) * padded_width(g_), T(0));
+        col2im_add(g_, columns_, padded_);
+        unpad(g_, padded_, image_grad);
+    }
+
+private:
+    const WindowGeometry& g_;
+    T* padded_;
+    T* columns_;
+};
+
+/// The largest value of one window (rows [y0, y1), columns [x0, x1) of
+/// channel c) and its column in the image: the first in scan order among
+/// equals, a NaN if there is one (PyTorch's rule: take v if v > best or v is
+/// NaN). Written without branches on the values, which are unpredictable.
+template <class T>
+void window_max(const T* image, Index line_width, Index first, Index rows, Index cols, T& best, Index& best_at) {
+    best = image[first];
+    best_at = first;
+    for (Index y = 0; y < rows; ++y) {
+        const Index line = first + y * line_width;
+        for (Index x = (y == 0 ? 1 : 0); x < cols; ++x) {
+            const T v = image[line + x];
+            const bool take = (v > best) | (v != v);
+            best = take ? v : best;
+            best_at = take ? line + x : best_at;
+        }
+    }
+}
+
+/// One output row of 2x2 pooling with stride 2 and no padding, the usual
+/// case, written so that the compiler vectorises it: rows r0 and r1 of the
+/// image start at column `line` (of the image); same rule as window_max.
+template <bool keep_argmax, class T>
+void max_pool_2x2_row(const T* image, Index line, Index width, Index outputs, T* out, Index* argmax) {
+    const T* r0 = image + line;
+    const T* r1 = r0 + width;
+    for (Index ox = 0; ox < outputs; ++ox) {
+        const Index x = 2 * ox;
+        T best = r0[x];
+        Index at = x;
+        T v = r0[x + 1];
+        bool take = (v > best) | (v != v); // PyTorch's rule, without branches
+        best = take ? v : best;
+        at = take ? x + 1 : at;
+        v = r1[x];
+        take = (v > best) | (v != v);
+        best = take ? v : best;
+        at = take ? width + x : at;
+        v = r1[x + 1];
+        take = (v > best) | (v != v);
+        best = take ? v : best;
+        at = take ? width + x + 1 : at;
+        out[ox] = best;
+        if constexpr (keep_argmax) {
+            argmax[ox] = line + at;
         }
     }
 }
 
 /// Max pooling of one image: out[c, oy, ox] is the largest value in its
-/// window (NaN if the window holds one), and, if `argmax` is not null,
-/// argmax[c, oy, ox] is its column in the image. Ties and all-minus-infinity
-/// windows go to the first position in scan order, as in PyTorch.
+/// window (see window_max) and, if `argmax` is not null, argmax[c, oy, ox]
+/// is its column in the image. Padded positions are never read.
 template <class T>
 void max_pool_image(const WindowGeometry& g, const T* image, T* out, Index* argmax) {
     const Index height = g.input.height;
     const Index width = g.input.width;
     const Window2d& w = g.window;
+    if (w.kernel == Size2(2) && w.stride == Size2(2) && w.padding == Size2(0)) {
+        for (Index c = 0; c < g.input.channels; ++c) {
+            for (Index oy = 0; oy < g.output.height; ++oy) {
+                const Index o = (c * g.output.height + oy) * g.output.width;
+                const Index line = (c * height + 2 * oy) * width;
+                if (argmax != nullptr) {
+                    max_pool_2x2_row<true>(image, line, width, g.output.width, out + o, argmax + o);
+                } else {
+                    max_pool_2x2_row<false>(image, line, width, g.output.width, out + o, argmax);
+                }
+            }
+        }
+        return;
+    }
     Index o = 0;
     for (Index c = 0; c < g.input.channels; ++c) {
         for (Index oy = 0; oy < g.output.height; ++oy) {
@@ -163,20 +280,10 @@ void max_pool_image(const WindowGeometry& g, const T* image, T* out, Index* argm
             for (Index ox = 0; ox < g.output.width; ++ox, ++o) {
                 const Index x0 = std::max<Index>(0, ox * w.stride.width - w.padding.width);
                 const Index x1 = std::min(width, ox * w.stride.width - w.padding.width + w.kernel.width);
-                Index best_at = (c * height + y0) * width + x0;
-                T best = -std::numeric_limits<T>::infinity();
-                for (Index y = y0; y < y1; ++y) {
-                    for (Index x = x0; x < x1; ++x) {
-                        const Index at = (c * height + y) * width + x;
-                        if (image[at] > best || std::isnan(image[at])) {
-                            best = image[at];
-                            best_at = at;
-                        }
-                    }
-                }
-                out[o] = best;
+                Index at = 0;
+                window_max(image, width, (c * height + y0) * width + x0, y1 - y0, x1 - x0, out[o], at);
                 if (argmax != nullptr) {
-                    argmax[o] = best_at;
+                    argmax[o] = at;
                 }
             }
         }

@@ -1,6 +1,6 @@
 // fedpp: max_pool2d, the max over windows of a batch of images (the building
-// block of nn::MaxPool2d), one node: forward keeps, per output value, the
-// input column it came from, and backward sends each output's gradient there.
+// block of nn::MaxPool2d), one node: backward sends each output's gradient to
+// the input position its maximum came from.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
@@ -8,9 +8,9 @@
 #include "fedpp/tensor/ops/im2col.hpp"
 #include "fedpp/tensor/ops/record.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
-#include <vector>
 
 namespace fedpp {
 
@@ -18,19 +18,27 @@ namespace detail {
 
 template <class T>
 struct MaxPool2dNode final : Node<T> {
-    explicit MaxPool2dNode(std::vector<Index>&& from) : argmax(std::move(from)) {}
-    std::vector<Index> argmax; // per output value (row-major over the output), its column in the input row
+    explicit MaxPool2dNode(const WindowGeometry& g) : geometry(g) {}
+    WindowGeometry geometry;
     std::string_view op_name() const noexcept override { return "max_pool2d"; }
+    // Where each maximum was is found again, image by image, by the same
+    // kernel as forward's (so ties and NaNs resolve the same way), rather
+    // than kept for the whole batch: the input's values are in the graph
+    // anyway, and a scan is cheap next to the memory a batch of indices takes.
     void backward() override {
         Node<T>& x = *this->inputs[0];
-        Matrix<T> input_grad = Matrix<T>::Zero(x.value.rows(), x.value.cols());
+        const WindowGeometry& g = geometry;
+        Matrix<T> input_grad(x.value.rows(), x.value.cols()); // each row zeroed when its turn comes
         const Index outputs = this->grad.cols();
+        T* maxima = scratch<T, pooling_slot>(outputs);
+        Index* argmax = scratch<Index, pooling_slot>(outputs);
         for (Index n = 0; n < this->grad.rows(); ++n) {
+            max_pool_image(g, x.value.data() + n * x.value.cols(), maxima, argmax);
             const T* from = this->grad.data() + n * outputs;
-            const Index* at = argmax.data() + n * outputs;
             T* to = input_grad.data() + n * input_grad.cols();
+            std::fill(to, to + input_grad.cols(), T(0));
             for (Index o = 0; o < outputs; ++o) {
-                to[at[o]] += from[o];
+                to[argmax[o]] += from[o];
             }
         }
         x.accumulate(std::move(input_grad));
@@ -66,13 +74,10 @@ Tensor<T> max_pool2d(const Tensor<T>& x, const ImageShape& input, const Window2d
                          " columns (a batch of N images is N x (C*H*W), channel-major rows)");
     }
     Matrix<T> out(x.rows(), g.output.size());
-    const bool keep = is_grad_enabled() && x.requires_grad();
-    std::vector<Index> argmax(keep ? static_cast<std::size_t>(out.size()) : 0);
     for (Index n = 0; n < x.rows(); ++n) {
-        detail::max_pool_image(g, x.value().data() + n * x.cols(), out.data() + n * out.cols(),
-                               keep ? argmax.data() + n * out.cols() : nullptr);
+        detail::max_pool_image<T>(g, x.value().data() + n * x.cols(), out.data() + n * out.cols(), nullptr);
     }
-    return detail::record<detail::MaxPool2dNode<T>>(std::move(out), {&x}, std::move(argmax));
+    return detail::record<detail::MaxPool2dNode<T>>(std::move(out), {&x}, g);
 }
 
 /// The shape of max_pool2d's output images: C x Ho x Wo.
