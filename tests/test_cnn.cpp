@@ -96,9 +96,10 @@ nn::Sequential<T> paper_cnn(fedpp::Generator& generator) {
     nn::MaxPool2d pool1(conv1.output_shape(), 2);
     nn::Conv2d<T> conv2(pool1.output_shape(), 64, 5, generator, {.padding = 2});
     nn::MaxPool2d pool2(conv2.output_shape(), 2);
-    const Index flat = pool2.output_shape().size();
+    nn::Linear<T> fc1(pool2.output_shape().size(), 512, generator); // named: the draws are in layer order
+    nn::Linear<T> fc2(512, 10, generator);
     return nn::Sequential<T>(std::move(conv1), nn::ReLU{}, pool1, std::move(conv2), nn::ReLU{}, pool2, nn::Flatten{},
-                             nn::Linear<T>(flat, 512, generator), nn::ReLU{}, nn::Linear<T>(512, 10, generator));
+                             std::move(fc1), nn::ReLU{}, std::move(fc2));
 }
 
 /// A small CNN for 8x8 digits with every layer kind: conv, pool, flatten,
