@@ -91,7 +91,12 @@ inline WindowGeometry conv_geometry(const std::string& op, const ImageShape& inp
         throw ShapeError(op + ": the number of output channels must be positive, got " +
                          std::to_string(out_channels));
     }
-    return {input, windowed_shape(op, input, out_channels, window), window};
+    const WindowGeometry g{input, windowed_shape(op, input, out_channels, window), window};
+    // The scratch buffers: the unfolded image, and the image with its padding.
+    (void)checked_product(op, g.patch_size(), g.positions());
+    (void)checked_product(op, checked_product(op, input.channels, input.height + 2 * window.padding.height),
+                          input.width + 2 * window.padding.width);
+    return g;
 }
 
 template <class T>

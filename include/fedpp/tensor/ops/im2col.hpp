@@ -50,6 +50,9 @@ inline Index padded_height(const WindowGeometry& g) noexcept {
     return g.input.height + 2 * g.window.padding.height;
 }
 inline Index padded_width(const WindowGeometry& g) noexcept { return g.input.width + 2 * g.window.padding.width; }
+inline Index padded_size(const WindowGeometry& g) noexcept {
+    return g.input.channels * padded_height(g) * padded_width(g);
+}
 inline bool has_padding(const WindowGeometry& g) noexcept {
     return g.window.padding.height != 0 || g.window.padding.width != 0;
 }
@@ -67,7 +70,7 @@ Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>> interior(const WindowGeometry& g,
 template <class T>
 void pad_image(const WindowGeometry& g, const T* image, T* padded) {
     const Index plane = g.input.height * g.input.width;
-    std::fill(padded, padded + g.input.channels * padded_height(g) * padded_width(g), T(0));
+    std::fill(padded, padded + padded_size(g), T(0));
     for (Index c = 0; c < g.input.channels; ++c) {
         interior(g, padded, c) = Eigen::Map<const Matrix<T>>(image + c * plane, g.input.height, g.input.width);
     }
@@ -167,7 +170,7 @@ template <class T>
 class Unfolder {
 public:
     explicit Unfolder(const WindowGeometry& g)
-        : g_(g), padded_(scratch<T, padded_image_slot>(g.input.channels * padded_height(g) * padded_width(g))),
+        : g_(g), padded_(scratch<T, padded_image_slot>(has_padding(g) ? padded_size(g) : 0)),
           columns_(scratch<T, unfolded_image_slot>(g.patch_size() * g.positions())) {}
 
     /// The unfolded image: patch_size() x positions().
@@ -190,7 +193,7 @@ public:
             col2im_add(g_, columns_, image_grad);
             return;
         }
-        std::fill(padded_, padded_ + g_.input.channels * padded_height(g_) * padded_width(g_), T(0));
+        std::fill(padded_, padded_ + padded_size(g_), T(0));
         col2im_add(g_, columns_, padded_);
         unpad(g_, padded_, image_grad);
     }
