@@ -19,6 +19,7 @@
 // and then nothing: the case that costs the server most, as every dropped
 // client's pairwise masks must be rebuilt and removed.
 #include <fedpp/aggregation/weighted_sum.hpp>
+#include <fedpp/io/codecs.hpp>
 #include <fedpp/secure_aggregation.hpp>
 
 #include <benchmark/benchmark.h>

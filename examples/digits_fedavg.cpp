@@ -6,9 +6,11 @@
 //     ./digits_fedavg --partition dirichlet --alpha 0.5 --clients 100 --fraction 0.1 --rounds 300
 //     ./digits_fedavg --partition centralised --rounds 30   # plain minibatch SGD, 30 epochs
 //     ./digits_fedavg --csv metrics.csv                 # also write per-round metrics
+//     ./digits_fedavg --init-weights torch.safetensors --save-weights fedavg.npz   # to and from PyTorch
 //
 // Test set: the rows whose index % 5 == 0; the rest are training data.
 #include "federated_cli.hpp"
+#include "weights_cli.hpp"
 
 #include <fedpp/data/digits.hpp>
 #include <fedpp/data/partition.hpp>
@@ -22,9 +24,80 @@
 #define FEDPP_DATA_DIR "data"
 #endif
 
-int main(int argc, char** argv) {
+namespace {
+/// What a run that trained nothing (--rounds 0) reports: the initial model.
+void report_untrained(const fedpp::nn::Sequential<float>& model, const fedpp::data::Dataset<float>& test) {
+    const auto evaluation = fedpp::training::evaluate(model, test);
+    std::printf("0 rounds: nothing trained; test accuracy of the initial model %.2f%%\n", 100 * evaluation.accuracy);
+}
+
+int digits_fedavg(const examples::CommandLine& cli) {
     using namespace fedpp;
-    const examples::CommandLine cli(
+    const std::string partition = cli.text("partition", "iid");
+    if (partition != "iid" && partition != "dirichlet" && partition != "centralised") {
+        cli.fail("unknown partition '" + partition + "' (iid, dirichlet or centralised)");
+    }
+    federated::Config config = examples::federated_config(cli, 100, 1.0);
+    const std::size_t clients = examples::client_count(cli, 10);
+    const double alpha = cli.number("alpha", 0.5);
+
+    const auto all = data::load_digits<float>(cli.text("data", FEDPP_DATA_DIR "/digits/digits.csv.gz"));
+    const auto split = data::split_every(all, 5);
+
+    Generator generator(config.seed);
+    nn::Sequential<float> model(nn::Linear<float>(64, 64, generator), nn::ReLU{},
+                                nn::Linear<float>(64, 10, generator));
+    examples::load_init_weights(cli, model);
+
+    std::printf("digits: %lld training and %lld test examples; model %s\n", static_cast<long long>(split.train.size()),
+                static_cast<long long>(split.test.size()), model.describe().c_str());
+
+    if (partition == "centralised") {
+        // Plain minibatch SGD on all the training data, one epoch per "round".
+        training::LocalTraining one_epoch = config.local;
+        one_epoch.epochs = 1;
+        if (config.rounds == 0) {
+            report_untrained(model, split.test);
+        }
+        for (std::size_t epoch = 1; epoch <= config.rounds; ++epoch) {
+            const double loss = training::train_locally(model, split.train, one_epoch, generator);
+            const auto test = training::evaluate(model, split.test);
+            std::printf("epoch %3zu  train loss %.4f  test acc %6.2f%%\n", epoch, loss, 100 * test.accuracy);
+            if (config.target_accuracy && test.accuracy >= *config.target_accuracy) {
+                break;
+            }
+        }
+        examples::save_final_weights(cli, model);
+        return 0;
+    }
+
+    const auto parts = partition == "iid"
+                           ? data::partition_iid(split.train.size(), static_cast<Index>(clients), generator)
+                           : data::partition_dirichlet(split.train.labels(), 10, static_cast<Index>(clients), alpha,
+                                                       generator);
+    std::vector<data::Dataset<float>> client_data;
+    for (const auto& rows : parts) {
+        client_data.push_back(split.train.subset(rows));
+    }
+    std::printf("%zu clients (%s), C = %g, E = %zu, B = %zu, lr = %g\n", clients, partition.c_str(),
+                config.client_fraction, config.local.epochs, config.local.batch_size, config.local.learning_rate);
+
+    federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, split.test, config);
+    const auto metrics = examples::run_with_progress(run, cli);
+    examples::save_final_weights(cli, run.global_model());
+    if (metrics.empty()) {
+        report_untrained(run.global_model(), split.test);
+        return 0;
+    }
+    const auto& last = metrics.back();
+    std::printf("final test accuracy %.2f%% after %zu rounds (%.1f s)\n", 100 * last.test_accuracy, last.round,
+                last.elapsed_seconds);
+    return 0;
+}
+} // namespace
+
+int main(int argc, char** argv) {
+    return examples::run_program(
         argc, argv,
         {{"data", "path of digits.csv.gz (default: the repository's data/digits/digits.csv.gz)"},
          {"partition", "iid | dirichlet | centralised (default iid)"},
@@ -38,59 +111,8 @@ int main(int argc, char** argv) {
          {"threads", "client threads, 0 = all cores (default 0)"},
          {"seed", "seed (default 1)"},
          {"target", "stop at this test accuracy, e.g. 0.95 (default: run all rounds)"},
-         {"csv", "write per-round metrics to this CSV file"}});
-
-    const auto all = data::load_digits<float>(cli.text("data", FEDPP_DATA_DIR "/digits/digits.csv.gz"));
-    const auto split = data::split_every(all, 5);
-    const std::string partition = cli.text("partition", "iid");
-    federated::Config config = examples::federated_config(cli, 100, 1.0);
-
-    Generator generator(config.seed);
-    nn::Sequential<float> model(nn::Linear<float>(64, 64, generator), nn::ReLU{},
-                                nn::Linear<float>(64, 10, generator));
-
-    if (const double target = cli.number("target", -1); target >= 0) {
-        config.target_accuracy = target;
-    }
-
-    std::printf("digits: %lld training and %lld test examples; model %s\n", static_cast<long long>(split.train.size()),
-                static_cast<long long>(split.test.size()), model.describe().c_str());
-
-    if (partition == "centralised") {
-        // Plain minibatch SGD on all the training data, one epoch per "round".
-        training::LocalTraining one_epoch = config.local;
-        one_epoch.epochs = 1;
-        for (std::size_t epoch = 1; epoch <= config.rounds; ++epoch) {
-            const double loss = training::train_locally(model, split.train, one_epoch, generator);
-            const auto test = training::evaluate(model, split.test);
-            std::printf("epoch %3zu  train loss %.4f  test acc %6.2f%%\n", epoch, loss, 100 * test.accuracy);
-            if (config.target_accuracy && test.accuracy >= *config.target_accuracy) {
-                break;
-            }
-        }
-        return 0;
-    }
-
-    const std::size_t clients = cli.count("clients", 10);
-    std::vector<std::vector<Index>> parts;
-    if (partition == "iid") {
-        parts = data::partition_iid(static_cast<std::size_t>(split.train.size()), clients, generator);
-    } else if (partition == "dirichlet") {
-        parts = data::partition_dirichlet(split.train.labels(), 10, clients, cli.number("alpha", 0.5), generator);
-    } else {
-        cli.fail("unknown partition '" + partition + "'");
-    }
-    std::vector<data::Dataset<float>> client_data;
-    for (const auto& rows : parts) {
-        client_data.push_back(split.train.subset(rows));
-    }
-    std::printf("%zu clients (%s), C = %g, E = %zu, B = %zu, lr = %g\n", clients, partition.c_str(),
-                config.client_fraction, config.local.epochs, config.local.batch_size, config.local.learning_rate);
-
-    federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, split.test, config);
-    const auto metrics = examples::run_with_progress(run, cli);
-    const auto& last = metrics.back();
-    std::printf("final test accuracy %.2f%% after %zu rounds (%.1f s)\n", 100 * last.test_accuracy, last.round,
-                last.elapsed_seconds);
-    return 0;
+         {"csv", "write per-round metrics to this CSV file"},
+         {"init-weights", examples::init_weights_help},
+         {"save-weights", examples::save_weights_help}},
+        digits_fedavg);
 }

@@ -37,7 +37,7 @@ int main() {
     nn::Linear<T> model(2, 1, generator);
 
     auto local_step = [](nn::Linear<T>& m, Tensor<T>& x, Tensor<T>& y) {
-        optim::SGD<T> opt(m.parameters(), 0.1f);
+        optim::SGD<T> opt(m.parameters(), 0.1);
         opt.zero_grad();
         auto loss = (m(x) - y).pow(2).sum();
         loss.backward();
@@ -51,7 +51,7 @@ int main() {
         const T loss = worker.run(local_step, remote_model, worker_data, worker_target).get();
         // Why declassify: in this workflow the model owner trains the one
         // model sequentially, so it must take each data owner's update back.
-        model = declassify(std::move(remote_model), "federated_basic: sequential training needs each update back");
+        model = declassify<"federated_basic: sequential training needs each update back">(std::move(remote_model));
         std::printf("%s: %.6f\n", worker.name().c_str(), static_cast<double>(loss));
     };
 

@@ -1,23 +1,32 @@
 // What the federated examples (digits_fedavg, mnist_fedavg) share: a
-// federated::Config from the command line, and a run that prints one
-// progress line per round and, with --csv, writes the metrics too.
+// federated::Config from the command line, a run that prints one progress
+// line per round and, with --csv, writes the metrics too, and a main that
+// turns every error into a message and an exit status.
 #pragma once
 
 #include "command_line.hpp"
 
 #include <fedpp/federated.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <map>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace examples {
 
-/// --rounds, --fraction, --epochs, --batch, --lr, --threads and --seed, with
-/// each example's own defaults for the first two.
+/// --rounds, --fraction, --epochs, --batch, --lr, --threads, --seed and
+/// --target, with each example's own defaults for --rounds, --fraction and
+/// --target; checked (Config::validate) before any data is loaded.
 inline fedpp::federated::Config federated_config(const CommandLine& cli, std::size_t default_rounds,
-                                                 double default_fraction) {
+                                                 double default_fraction,
+                                                 std::optional<double> default_target = std::nullopt) {
     fedpp::federated::Config config;
     config.rounds = cli.count("rounds", default_rounds);
     config.client_fraction = cli.number("fraction", default_fraction);
@@ -25,12 +34,26 @@ inline fedpp::federated::Config federated_config(const CommandLine& cli, std::si
     config.local.batch_size = cli.count("batch", 10);
     config.local.learning_rate = cli.number("lr", 0.1);
     config.threads = cli.count("threads", 0);
-    config.seed = cli.count("seed", 1);
+    config.seed = cli.count("seed", 1, std::numeric_limits<std::uint64_t>::max());
+    config.target_accuracy = default_target;
+    if (cli.has("target")) {
+        config.target_accuracy = cli.number("target", 0); // -0.5 or nan: refused by validate()
+    }
+    config.validate();
     return config;
 }
 
+/// --clients, at least 1.
+inline std::size_t client_count(const CommandLine& cli, std::size_t fallback) {
+    const std::size_t clients = cli.count("clients", fallback);
+    if (clients == 0) {
+        cli.fail("option '--clients' needs at least 1 client");
+    }
+    return clients;
+}
+
 /// run.run(), printing a progress line per round to stdout and, if --csv
-/// names a file, writing each round's metrics there.
+/// names a file, writing each round's metrics there (IoError if that fails).
 template <class M>
 std::vector<fedpp::federated::RoundMetrics> run_with_progress(fedpp::federated::FederatedAveraging<M>& run,
                                                               const CommandLine& cli) {
@@ -39,12 +62,62 @@ std::vector<fedpp::federated::RoundMetrics> run_with_progress(fedpp::federated::
     if (const std::string path = cli.text("csv", ""); !path.empty()) {
         csv.emplace(path);
     }
-    return run.run([&](const fedpp::federated::RoundMetrics& m) {
+    auto metrics = run.run([&](const fedpp::federated::RoundMetrics& m) {
         progress(m);
         if (csv) {
             (*csv)(m);
         }
     });
+    if (csv) {
+        csv->close();
+    }
+    return metrics;
+}
+
+namespace detail {
+inline int report(const char* program, const std::string& message, int status) {
+    std::fprintf(stderr, "%s: %s\n", program, message.c_str());
+    if (status == 2) {
+        std::fprintf(stderr, "run '%s --help' for the options\n", program);
+    }
+    return status;
+}
+} // namespace detail
+
+/// main() of an example: parses the command line with `options`, runs
+/// `program(cli)`, and turns what goes wrong into a message on stderr and
+/// an exit status: 2 for a bad command line (an unknown option, a malformed
+/// value, or one fedpp refuses as an argument: ArgumentError, ShapeError),
+/// 1 for a failure while running (a missing or corrupt data file, a write
+/// that fails, out of memory). Never std::terminate.
+inline int run_program(int argc, char** argv, std::map<std::string, std::string> options,
+                       const std::function<int(const CommandLine&)>& program) {
+    const char* name = argc > 0 ? argv[0] : "example";
+    int status = 0;
+    try {
+        const CommandLine cli(argc, argv, std::move(options));
+        status = program(cli);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "%s: %s\n%s", name, e.what(), e.usage().c_str());
+        return 2;
+    } catch (const fedpp::ArgumentError& e) {
+        return detail::report(name, e.what(), 2);
+    } catch (const fedpp::ShapeError& e) {
+        return detail::report(name, e.what(), 2);
+    } catch (const std::bad_alloc&) {
+        return detail::report(name, "out of memory (try fewer clients or threads, or a smaller batch)", 1);
+    } catch (const std::exception& e) {
+        return detail::report(name, e.what(), 1);
+    }
+    // The progress lines were written to stdout: a write that failed there
+    // (a full disk) is a failure too.
+    errno = 0;
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+        const int error = errno;
+        return detail::report(name, std::string("cannot write to standard output: ") +
+                                        (error != 0 ? std::strerror(error) : "a write failed"), 1);
+    }
+    return status;
 }
 
 } // namespace examples

@@ -11,7 +11,9 @@
 //     ./mnist_fedavg --partition iid    --fraction 0.1 --epochs 1 --batch 10 --lr 0.1
 //     ./mnist_fedavg --partition noniid --fraction 0.1 --epochs 1 --batch 10 --lr 0.1
 //     ./mnist_fedavg --model cnn --partition iid --fraction 0.1 --epochs 5 --batch 10 --lr 0.05
+//     ./mnist_fedavg --init-weights torch.safetensors --save-weights fedavg.npz   # to and from PyTorch
 #include "federated_cli.hpp"
+#include "weights_cli.hpp"
 
 #include <fedpp/data/mnist.hpp>
 #include <fedpp/data/partition.hpp>
@@ -66,58 +68,38 @@ void keep_freed_memory() {
 #endif
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
+int mnist_fedavg(const examples::CommandLine& cli) {
     using namespace fedpp;
-    const examples::CommandLine cli(
-        argc, argv,
-        {{"data", "directory with the four MNIST .gz files (default: the repository's data/mnist)"},
-         {"model", "2nn | cnn (default 2nn)"},
-         {"partition", "iid | noniid (default iid)"},
-         {"clients", "number of clients (default 100)"},
-         {"fraction", "client fraction C (default 0.1)"},
-         {"epochs", "local epochs E (default 1)"},
-         {"batch", "local batch size B, 0 = all local data (default 10)"},
-         {"lr", "learning rate (default 0.1)"},
-         {"target", "target test accuracy (default 0.97 for the 2nn, 0.99 for the cnn)"},
-         {"rounds", "maximum number of rounds (default 2000)"},
-         {"threads", "client threads, 0 = all cores (default 0)"},
-         {"seed", "seed (default 1)"},
-         {"csv", "write per-round metrics to this CSV file"}});
-
-    const std::string dir = cli.text("data", FEDPP_DATA_DIR "/mnist");
-    const auto train = data::load_mnist<float>(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz");
-    const auto test = data::load_mnist<float>(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
     const std::string partition = cli.text("partition", "iid");
+    if (partition != "iid" && partition != "noniid") {
+        cli.fail("unknown partition '" + partition + "' (iid or noniid)");
+    }
     const std::string kind = cli.text("model", "2nn");
     if (kind != "2nn" && kind != "cnn") {
         cli.fail("unknown model '" + kind + "' (2nn or cnn)");
     }
     const bool cnn = kind == "cnn";
-    const std::size_t clients = cli.count("clients", 100);
-    federated::Config config = examples::federated_config(cli, 2000, 0.1);
-    config.target_accuracy = cli.number("target", cnn ? 0.99 : 0.97);
+    federated::Config config = examples::federated_config(cli, 2000, 0.1, cnn ? 0.99 : 0.97);
+    const std::size_t clients = examples::client_count(cli, 100);
     if (cnn) {
         config.eval_batch = 100; // 1,000 test images at once would hold ~250 MB of activations
         keep_freed_memory();
     }
 
+    const std::string dir = cli.text("data", FEDPP_DATA_DIR "/mnist");
+    const auto train = data::load_mnist<float>(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz");
+    const auto test = data::load_mnist<float>(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
     Generator generator(config.seed);
-    std::vector<std::vector<Index>> parts;
-    if (partition == "iid") {
-        parts = data::partition_iid(static_cast<std::size_t>(train.size()), clients, generator);
-    } else if (partition == "noniid") {
-        parts = data::partition_shards(train.labels(), clients, 2, generator);
-    } else {
-        cli.fail("unknown partition '" + partition + "' (iid or noniid)");
-    }
+    const auto parts = partition == "iid"
+                           ? data::partition_iid(train.size(), static_cast<Index>(clients), generator)
+                           : data::partition_shards(train.labels(), static_cast<Index>(clients), 2, generator);
     std::vector<data::Dataset<float>> client_data;
     for (const auto& rows : parts) {
         client_data.push_back(train.subset(rows));
     }
 
     nn::Sequential<float> model = cnn ? paper_cnn(train.image_shape(), generator) : two_nn(generator);
+    examples::load_init_weights(cli, model);
 
     std::printf("MNIST %s (%s, %lld parameters), %zu clients (%s), C = %g, E = %zu, B = %zu, lr = %g, target %.2f%%\n",
                 cnn ? "CNN" : "2NN", model.describe().c_str(), static_cast<long long>(nn::parameter_count(model)), clients,
@@ -126,6 +108,13 @@ int main(int argc, char** argv) {
 
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, test, config);
     const auto metrics = examples::run_with_progress(run, cli);
+    examples::save_final_weights(cli, run.global_model());
+    if (metrics.empty()) {
+        const double accuracy = training::evaluate(run.global_model(), test).accuracy;
+        std::printf("0 rounds: nothing trained; the initial model's test accuracy is %.2f%% (target %.2f%%)\n",
+                    100 * accuracy, 100 * *config.target_accuracy);
+        return accuracy >= *config.target_accuracy ? 0 : 1;
+    }
     const auto& last = metrics.back();
     const double mean_round = last.elapsed_seconds / static_cast<double>(metrics.size());
     if (last.test_accuracy >= *config.target_accuracy) {
@@ -139,4 +128,26 @@ int main(int argc, char** argv) {
                                       [](double best, const auto& m) { return std::max(best, m.test_accuracy); }),
                 mean_round);
     return 1;
+}
+} // namespace
+
+int main(int argc, char** argv) {
+    return examples::run_program(
+        argc, argv,
+        {{"data", "directory with the four MNIST .gz files (default: the repository's data/mnist)"},
+         {"model", "2nn | cnn (default 2nn)"},
+         {"partition", "iid | noniid (default iid)"},
+         {"clients", "number of clients (default 100)"},
+         {"fraction", "client fraction C (default 0.1)"},
+         {"epochs", "local epochs E (default 1)"},
+         {"batch", "local batch size B, 0 = all local data (default 10)"},
+         {"lr", "learning rate (default 0.1)"},
+         {"target", "target test accuracy (default 0.97 for the 2nn, 0.99 for the cnn)"},
+         {"rounds", "maximum number of rounds (default 2000)"},
+         {"threads", "client threads, 0 = all cores (default 0)"},
+         {"seed", "seed (default 1)"},
+         {"csv", "write per-round metrics to this CSV file"},
+         {"init-weights", examples::init_weights_help},
+         {"save-weights", examples::save_weights_help}},
+        mnist_fedavg);
 }

@@ -49,18 +49,22 @@ Result<T> train(fedpp::Worker<Bob>& bob, fedpp::Worker<Alice>& alice, fedpp::Wor
                 const fedpp::Pointer<fedpp::Tensor<T>, Alice>& alices_target, fedpp::nn::Linear<T> model,
                 const Settings<T>& settings, const std::function<void(int, T, T)>& on_round = {}) {
     using namespace fedpp;
-    // One local step, run where the model and the data are. SGD without
-    // momentum keeps no state, so a fresh optimiser per step is the same as
-    // the tutorial's one optimiser per round.
-    auto local_step = [lr = settings.learning_rate](nn::Linear<T>& m, Tensor<T>& data, Tensor<T>& target) {
-        optim::SGD<T> opt(m.parameters(), lr);
-        opt.zero_grad();
-        auto pred = m(data);
-        auto loss = (pred - target).pow(2).sum();
-        loss.backward();
-        opt.step();
-        return loss.item();
-    };
+    // One local step, run where the model and the data are, with the
+    // learning rate as an argument (a computation captures nothing). SGD
+    // without momentum keeps no state, so a fresh optimiser per step is the
+    // same as the tutorial's one optimiser per round. Named, so that a
+    // worker in another process of this program can run it.
+    constexpr auto local_step = computation<"tutorial.local_step">(
+        [](nn::Linear<T>& m, Tensor<T>& data, Tensor<T>& target, T lr) {
+            optim::SGD<T> opt(m.parameters(), lr);
+            opt.zero_grad();
+            auto pred = m(data);
+            auto loss = (pred - target).pow(2).sum();
+            loss.backward();
+            opt.step();
+            return loss.item();
+        });
+    const T lr = settings.learning_rate;
 
     Result<T> result{{}, {}, std::move(model)};
     for (int a_iter = 0; a_iter < settings.iterations; ++a_iter) {
@@ -69,8 +73,8 @@ Result<T> train(fedpp::Worker<Bob>& bob, fedpp::Worker<Alice>& alice, fedpp::Wor
         T bobs_loss = 0;
         T alices_loss = 0;
         for (int wi = 0; wi < settings.worker_iters; ++wi) {
-            bobs_loss = bob.run(local_step, bobs_model, bobs_data, bobs_target).get();
-            alices_loss = alice.run(local_step, alices_model, alices_data, alices_target).get();
+            bobs_loss = bob.run(local_step, bobs_model, bobs_data, bobs_target, lr).get();
+            alices_loss = alice.run(local_step, alices_model, alices_data, alices_target, lr).get();
         }
         auto alices_at_secure = alices_model.move(secure_worker);
         auto bobs_at_secure = bobs_model.move(secure_worker);

@@ -1,6 +1,8 @@
 // libFuzzer target: the checkpoint reader. Any input must either decode or
 // throw a fedpp::Error; crashes, hangs, leaks and undefined behaviour are
 // findings.
+#include "invariants.hpp"
+
 #include <fedpp/io/checkpoint.hpp>
 #include <fedpp/federated.hpp>
 
@@ -14,11 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // The richest checkpoint type: a training state with a Sequential model.
         const auto state =
             fedpp::checkpoint_from_bytes<fedpp::federated::TrainingState<fedpp::nn::Sequential<float>>>(bytes, "fuzz");
-        (void)state.global_model.parameters();
+        fuzzing::require_valid_model(state.global_model);
     } catch (const fedpp::Error&) {
     }
     try {
-        (void)fedpp::checkpoint_from_bytes<fedpp::nn::Linear<double>>(bytes, "fuzz");
+        fuzzing::require_valid_model(fedpp::checkpoint_from_bytes<fedpp::nn::Linear<double>>(bytes, "fuzz"));
     } catch (const fedpp::Error&) {
     }
     // The checksum stops almost every mutation at the framing; also take the
@@ -26,8 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // behind it are explored too.
     try {
         const fedpp::Bytes framed = fedpp::detail::checkpoint_file_bytes(bytes);
-        (void)fedpp::checkpoint_from_bytes<fedpp::federated::TrainingState<fedpp::nn::Sequential<float>>>(framed,
-                                                                                                         "fuzz");
+        fuzzing::require_valid_model(
+            fedpp::checkpoint_from_bytes<fedpp::federated::TrainingState<fedpp::nn::Sequential<float>>>(framed, "fuzz")
+                .global_model);
     } catch (const fedpp::Error&) {
     }
     return 0;

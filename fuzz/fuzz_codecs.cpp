@@ -2,6 +2,8 @@
 // (fedpp::from_bytes). The first byte picks the type; the rest is the input.
 // The checksum of a checkpoint does not protect these bytes, so the decoders
 // themselves must reject anything malformed with a fedpp::Error.
+#include "invariants.hpp"
+
 #include <fedpp/fedpp.hpp>
 
 #include <cstddef>
@@ -13,13 +15,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const auto bytes = std::as_bytes(std::span(data + 1, size - 1));
+    // What decodes must be a valid value: shapes that are sizes (a forged
+    // size once decoded into negative rows()).
     try {
         switch (data[0] % 5) {
-        case 0: (void)fedpp::from_bytes<fedpp::Tensor<float>>(bytes, "fuzz"); break;
-        case 1: (void)fedpp::from_bytes<fedpp::nn::Linear<float>>(bytes, "fuzz"); break;
-        case 2: (void)fedpp::from_bytes<fedpp::nn::Sequential<double>>(bytes, "fuzz"); break;
-        case 3: (void)fedpp::from_bytes<fedpp::data::Dataset<float>>(bytes, "fuzz"); break;
-        default: (void)fedpp::from_bytes<fedpp::WeightedSum<fedpp::nn::Sequential<float>>>(bytes, "fuzz"); break;
+        case 0: fuzzing::require_valid(fedpp::from_bytes<fedpp::Tensor<float>>(bytes, "fuzz")); break;
+        case 1: fuzzing::require_valid_model(fedpp::from_bytes<fedpp::nn::Linear<float>>(bytes, "fuzz")); break;
+        case 2: fuzzing::require_valid_model(fedpp::from_bytes<fedpp::nn::Sequential<double>>(bytes, "fuzz")); break;
+        case 3: fuzzing::require_valid(fedpp::from_bytes<fedpp::data::Dataset<float>>(bytes, "fuzz").features()); break;
+        default:
+            fuzzing::require_valid_model(
+                fedpp::from_bytes<fedpp::WeightedSum<fedpp::nn::Sequential<float>>>(bytes, "fuzz").sum());
+            break;
         }
     } catch (const fedpp::Error&) {
     }

@@ -5,6 +5,7 @@
 
 #include <fedpp/io/checkpoint.hpp>
 #include <fedpp/federated.hpp>
+#include <fedpp/io/weights.hpp>
 #if FEDPP_FUZZ_SECURE_AGGREGATION
 #include "secure_aggregation_session.hpp"
 #endif
@@ -82,12 +83,24 @@ int main(int argc, char** argv) {
     using Model = fedpp::nn::Sequential<float>;
     Model model(fedpp::nn::Linear<float>(3, 4, generator), fedpp::nn::ReLU{}, fedpp::nn::Linear<float>(4, 2, generator),
                 fedpp::nn::Tanh{}, fedpp::nn::Sigmoid{});
-    const fedpp::federated::TrainingState<Model> state{7, 42, model.copy()};
+    fedpp::federated::Config config;
+    config.seed = 42;
+    const fedpp::federated::TrainingState<Model> state{7, 42, model.copy(),
+                                                       fedpp::detail::run_setup(config, {10, 12, 0, 9})};
     write(root / "fuzz_checkpoint" / "training_state", fedpp::checkpoint_to_bytes(state));
     write(root / "fuzz_checkpoint" / "linear_f64",
           fedpp::checkpoint_to_bytes(fedpp::nn::Linear<double>(2, 1, generator)));
 
     write(root / "fuzz_codecs" / "tensor", with_selector(0, fedpp::to_bytes(fedpp::Tensor<float>{{1, 2}, {3, 4}})));
+    // Issue 9, item 3: a forged size with an empty other dimension (rows
+    // 2^63, cols 0) once decoded into a tensor with negative rows().
+    fedpp::Bytes forged;
+    fedpp::ByteWriter forger(forged);
+    forger.write_string(fedpp::Codec<fedpp::Tensor<float>>::type_name());
+    forger.write(false);
+    forger.write<std::uint64_t>(std::uint64_t{1} << 63);
+    forger.write<std::uint64_t>(0);
+    write(root / "fuzz_codecs" / "tensor_forged_rows", with_selector(0, forged));
     write(root / "fuzz_codecs" / "linear", with_selector(1, fedpp::to_bytes(fedpp::nn::Linear<float>(2, 3, generator))));
     fedpp::nn::Sequential<double> doubles(fedpp::nn::Linear<double>(2, 2, generator), fedpp::nn::ReLU{});
     write(root / "fuzz_codecs" / "sequential", with_selector(2, fedpp::to_bytes(doubles)));
@@ -132,6 +145,26 @@ int main(int argc, char** argv) {
     };
     write_u8(root / "fuzz_mnist" / "three_images_plain", mnist_input(1, labels, images));
     write_u8(root / "fuzz_mnist" / "three_images_gzip", mnist_input(0, fuzzing::gzip(labels), fuzzing::gzip(images)));
+
+    // Weights files: the fuzz targets load into Linear(3, 4), ReLU, Linear(4, 2).
+    fedpp::Generator weights_generator(3);
+    const Model small(fedpp::nn::Linear<float>(3, 4, weights_generator), fedpp::nn::ReLU{},
+                      fedpp::nn::Linear<float>(4, 2, weights_generator));
+    write(root / "fuzz_safetensors" / "sequential_f32", fedpp::io::safetensors_to_bytes(small, {{"format", "pt"}}));
+    write(root / "fuzz_safetensors" / "linear_f64",
+          fedpp::io::safetensors_to_bytes(fedpp::nn::Linear<double>(2, 1, weights_generator)));
+    write(root / "fuzz_npz" / "sequential_stored", fedpp::io::npz_to_bytes(small));
+    write(root / "fuzz_npz" / "sequential_deflated", fedpp::io::npz_to_bytes(small, /*compress=*/true));
+    const auto arrays = fedpp::io::to_arrays(small);
+    const fedpp::Bytes npy = fedpp::io::detail::npy_bytes(arrays.front());
+    write(root / "fuzz_npz" / "npy_member", npy);          // for the stored-member path
+    write(root / "fuzz_npz" / "npy_deflate_stream", fedpp::io::detail::deflate_raw(npy)); // the deflated-member path
+    // Files written by NumPy (zip64 extra fields) and by plain Python (an indented header).
+    const std::filesystem::path fixtures = FEDPP_IO_FIXTURES_DIR;
+    for (const char* name : {"numpy_savez_f32.npz", "numpy_savez_compressed_f64.npz"}) {
+        std::filesystem::copy_file(fixtures / name, root / "fuzz_npz" / name);
+    }
+    std::filesystem::copy_file(fixtures / "stdlib_f32.safetensors", root / "fuzz_safetensors" / "stdlib_f32");
 
 #if FEDPP_FUZZ_SECURE_AGGREGATION
     write_secure_aggregation_seeds(root / "fuzz_secure_aggregation");

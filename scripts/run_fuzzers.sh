@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
-require_debian_packages cmake make clang libclang-rt-14-dev libeigen3-dev zlib1g-dev libssl-dev
+require_debian_packages cmake make clang libclang-rt-14-dev libeigen3-dev zlib1g-dev libssl-dev nlohmann-json3-dev
 
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_FUZZERS=ON \
       -DFEDPP_BUILD_TESTS=OFF -DFEDPP_BUILD_EXAMPLES=OFF >/dev/null

@@ -9,10 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
-# zlib1g-dev: gzip data sets and checkpoint checksums.
-# libssl-dev: OpenSSL 3 for secure aggregation (fedpp::secure_aggregation, optional);
-# python3-clang-14: the header-limit check (tests/layout).
-require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev libssl-dev python3 python3-clang-14
+# zlib1g-dev: gzip data sets and checkpoint checksums. nlohmann-json3-dev:
+# fedpp::formats (safetensors headers). libssl-dev: OpenSSL 3 for secure
+# aggregation (fedpp::secure_aggregation). python3-clang-14: the header-limit
+# check (tests/layout). python3-torch, python3-numpy: the PyTorch round-trip
+# test (reported as skipped without them).
+require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev nlohmann-json3-dev libssl-dev python3 \
+                        python3-clang-14 python3-torch python3-numpy
 
 if [ "${1:-}" = "--sanitize" ]; then
     cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_TESTS=ON \

@@ -12,9 +12,13 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -237,4 +241,276 @@ TEST_CASE("a federated run stopped and resumed from its checkpoint file ends bit
         Model(fedpp::nn::Linear<float>(3, 4, g), fedpp::nn::Tanh{}, fedpp::nn::Linear<float>(4, 2, g)), clients,
         test_set, with_checkpoints);
     CHECK_THROWS_AS(other.resume_from(dir.file("run.ckpt")), fedpp::CheckpointShapeError);
+}
+
+TEST_CASE("a checkpoint with forged sizes and a valid checksum is refused, never a value", "[checkpoint]") {
+    // Issue 9, item 3: rows 2^63 and cols 0 decoded, through a checkpoint
+    // whose checksum was right, into a tensor with negative rows().
+    for (const auto& [rows, cols] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+             {std::uint64_t{1} << 63, 0}, {0, std::uint64_t{1} << 63}, {~std::uint64_t{0}, 0}, {1u << 20, 1u << 20}}) {
+        Bytes payload;
+        fedpp::ByteWriter out(payload);
+        out.write_string(fedpp::Codec<Tensor<float>>::type_name());
+        out.write(false);
+        out.write(rows);
+        out.write(cols);
+        INFO(rows << " x " << cols);
+        const Bytes file = fedpp::detail::checkpoint_file_bytes(payload);
+        CHECK_THROWS_AS(fedpp::checkpoint_from_bytes<Tensor<float>>(file, "forged"), fedpp::CheckpointFormatError);
+    }
+}
+
+TEST_CASE("what is not a regular file is refused with CheckpointIoError, before any allocation", "[checkpoint]") {
+    // Issue 9, item 4: a directory's size was taken as 2^63-1 and ended in
+    // std::bad_alloc. Property: every kind of file that is not a regular
+    // file gives CheckpointIoError naming it, from load_checkpoint and
+    // resume_from alike.
+    const TempDir dir;
+    fs::create_directory(dir.file("a-directory"));
+    fs::create_directory_symlink(dir.file("a-directory"), dir.file("link-to-directory"));
+    fs::create_symlink(dir.file("nowhere"), dir.file("dangling-link"));
+    REQUIRE(::mkfifo(dir.file("a-pipe").c_str(), 0600) == 0); // opened without blocking
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {dir.file("a-directory"), "directory"},
+        {dir.file("link-to-directory"), "directory"},
+        {dir.path().string(), "directory"},
+        {"/", "directory"},
+        {"/dev/null", "character device"},
+        {"/dev/zero", "character device"},
+        {dir.file("a-pipe"), "pipe"},
+        {dir.file("dangling-link"), "No such file"},
+    };
+    for (const auto& [path, kind] : cases) {
+        INFO(path);
+        CHECK_THROWS_MATCHES(fedpp::load_checkpoint<Model>(path), fedpp::CheckpointIoError, MessageContains(kind));
+    }
+    fedpp::federated::Config config;
+    config.rounds = 1;
+    const std::vector<fedpp::data::Dataset<float>> clients(
+        2, fedpp::data::Dataset<float>(fedpp::Matrix<float>::Zero(2, 3), {0, 1}, 2));
+    fedpp::federated::FederatedAveraging<Model> run(small_model(1), clients, clients[0], config);
+    CHECK_THROWS_MATCHES(run.resume_from(dir.file("a-directory")), fedpp::CheckpointIoError,
+                         MessageContains("directory"));
+    CHECK(run.rounds_done() == 0);
+}
+
+namespace {
+/// The child's end: save `value` to `path` with writes allowed up to
+/// `limit` bytes; a write beyond kills it with SIGXFSZ, mid-save.
+int save_with_file_size_limit(const std::string& path, const Tensor<float>& value, std::size_t limit) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::signal(SIGXFSZ, SIG_DFL);
+        const struct rlimit cap{static_cast<rlim_t>(limit), static_cast<rlim_t>(limit)};
+        ::setrlimit(RLIMIT_FSIZE, &cap);
+        try {
+            fedpp::save_checkpoint(path, value);
+        } catch (...) {
+            ::_exit(3);
+        }
+        ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return status;
+}
+} // namespace
+
+TEST_CASE("a save killed at any byte leaves the previous checkpoint, and its temporary file is never one",
+          "[checkpoint][crash]") {
+    // Issue 9, item 10: a killed writer leaves "<path>.tmp"; the next save
+    // must clean it up, and a reader must never take it for a checkpoint.
+    // The writer is killed (SIGXFSZ, from a file-size limit) after each
+    // possible number of bytes.
+    const TempDir dir;
+    const std::string path = dir.file("run.ckpt");
+    const std::string temporary = path + ".tmp";
+    const Tensor<float> previous = Tensor<float>::full(2, 3, 1.5f);
+    const Tensor<float> next = Tensor<float>::full(2, 3, -7.0f);
+    fedpp::save_checkpoint(path, previous);
+    const std::size_t size = fedpp::checkpoint_to_bytes(next).size();
+    for (std::size_t limit = 0; limit < size; ++limit) {
+        INFO("killed after " << limit << " of " << size << " bytes");
+        const int status = save_with_file_size_limit(path, next, limit);
+        REQUIRE(WIFSIGNALED(status));
+        REQUIRE(WTERMSIG(status) == SIGXFSZ);
+        CHECK(fedpp::load_checkpoint<Tensor<float>>(path).value() == previous.value());
+        REQUIRE(fs::exists(temporary));
+        CHECK(fs::file_size(temporary) == limit);
+        CHECK_THROWS_AS(fedpp::load_checkpoint<Tensor<float>>(temporary), fedpp::CheckpointFormatError);
+        if (limit >= 8) {
+            CHECK_THROWS_WITH(fedpp::load_checkpoint<Tensor<float>>(temporary),
+                              Catch::Contains("a save that did not finish") && Catch::Contains("load '" + path + "'"));
+        }
+    }
+    // A checkpoint that was never completed: the reader says why.
+    fs::rename(temporary, dir.file("fresh.ckpt.tmp"));
+    CHECK_THROWS_WITH(fedpp::load_checkpoint<Tensor<float>>(dir.file("fresh.ckpt")),
+                      Catch::Contains("the temporary file of a save that did not finish"));
+    // The next save replaces the stale temporary file and leaves none.
+    fs::rename(dir.file("fresh.ckpt.tmp"), temporary);
+    fedpp::save_checkpoint(path, next);
+    CHECK_FALSE(fs::exists(temporary));
+    CHECK(fedpp::load_checkpoint<Tensor<float>>(path).value() == next.value());
+}
+
+TEST_CASE("a stale temporary file is removed by the next save, never written through", "[checkpoint]") {
+    const TempDir dir;
+    const std::string path = dir.file("model.ckpt");
+    const std::string temporary = path + ".tmp";
+
+    // A stale temporary file that is a symbolic link: the save must not
+    // write through it into the file it names.
+    const std::string victim = dir.file("precious.txt");
+    std::ofstream(victim) << "precious";
+    fs::create_symlink(victim, temporary);
+    fedpp::save_checkpoint(path, small_model(1));
+    CHECK_FALSE(fs::exists(fs::symlink_status(temporary)));
+    CHECK(fs::is_regular_file(fs::symlink_status(path)));
+    CHECK(fedpp::to_bytes(fedpp::load_checkpoint<Model>(path)) == fedpp::to_bytes(small_model(1)));
+    std::ifstream in(victim);
+    std::string content;
+    std::getline(in, content);
+    CHECK(content == "precious");
+
+    // A stale temporary file that is a whole checkpoint (a copy, say).
+    write_bytes(temporary, fedpp::checkpoint_to_bytes(small_model(3)));
+    fedpp::save_checkpoint(path, small_model(2));
+    CHECK_FALSE(fs::exists(temporary));
+    CHECK(fedpp::to_bytes(fedpp::load_checkpoint<Model>(path)) == fedpp::to_bytes(small_model(2)));
+
+    // Something in the way that cannot be removed: the save fails, saying
+    // so, and the previous checkpoint stays.
+    fs::create_directory(temporary);
+    fs::create_directory(temporary + "/inside");
+    CHECK_THROWS_MATCHES(fedpp::save_checkpoint(path, small_model(4)), fedpp::CheckpointIoError,
+                         MessageContains("stale '" + temporary + "' is in the way"));
+    CHECK(fedpp::to_bytes(fedpp::load_checkpoint<Model>(path)) == fedpp::to_bytes(small_model(2)));
+}
+
+namespace {
+/// `count` tiny client data sets of 3 features, `sizes[k]` points each
+/// (labelled by the sign of their sum), from one seed.
+std::vector<fedpp::data::Dataset<float>> tiny_clients(const std::vector<int>& sizes) {
+    std::vector<fedpp::data::Dataset<float>> clients;
+    fedpp::Generator generator(5);
+    for (const int n : sizes) {
+        fedpp::Matrix<float> x(n, 3);
+        std::vector<std::int32_t> y(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) {
+            for (int j = 0; j < 3; ++j) {
+                x(i, j) = static_cast<float>(generator.uniform(-1, 1));
+            }
+            y[static_cast<std::size_t>(i)] = x.row(i).sum() > 0 ? 1 : 0;
+        }
+        clients.emplace_back(std::move(x), std::move(y), 2);
+    }
+    return clients;
+}
+
+fedpp::federated::Config tiny_config() {
+    fedpp::federated::Config config;
+    config.rounds = 4;
+    config.client_fraction = 0.5;
+    config.local.batch_size = 4;
+    config.local.learning_rate = 0.05;
+    config.seed = 77;
+    config.threads = 2;
+    return config;
+}
+} // namespace
+
+TEST_CASE("resuming a checkpoint with another set-up is refused, naming what differs", "[checkpoint][federated]") {
+    // Issue 9, item 8: a checkpoint of a run with 100 clients resumed with
+    // 50, another fraction, partition or aggregation, ran to the end and
+    // returned a model no uninterrupted run produces. Property: each field
+    // the result depends on, changed alone, is refused by name; the fields
+    // it does not depend on are not.
+    const TempDir dir;
+    const std::vector<int> sizes{12, 12, 9, 15, 12, 12};
+    const auto test_set = tiny_clients({20})[0];
+    auto saved_config = tiny_config();
+    saved_config.checkpoint_path = dir.file("run.ckpt");
+    saved_config.rounds = 2;
+    {
+        fedpp::federated::FederatedAveraging<Model> first(small_model(9), tiny_clients(sizes), test_set, saved_config);
+        first.run();
+    }
+    struct Change {
+        std::string field; // what the error must name
+        std::function<void(fedpp::federated::Config&)> config;
+        std::vector<int> sizes;
+    };
+    using Config = fedpp::federated::Config;
+    const std::vector<Change> refused{
+        {"config.seed", [](Config& c) { c.seed = 78; }, sizes},
+        {"config.client_fraction", [](Config& c) { c.client_fraction = 0.25; }, sizes},
+        {"config.local.epochs", [](Config& c) { c.local.epochs = 2; }, sizes},
+        {"config.local.batch_size", [](Config& c) { c.local.batch_size = 5; }, sizes},
+        {"config.local.learning_rate", [](Config& c) { c.local.learning_rate = 0.05000000000000001; }, sizes},
+        {"config.local.momentum", [](Config& c) { c.local.momentum = 0.9; }, sizes},
+        {"config.local.weight_decay", [](Config& c) { c.local.weight_decay = 1e-4; }, sizes},
+        {"config.min_clients", [](Config& c) { c.min_clients = 3; }, sizes},
+        {"config.aggregation", [](Config& c) { c.aggregation = fedpp::federated::Aggregation::coordinate_median; },
+         sizes},
+        {"config.aggregation is trimmed_mean",
+         [](Config& c) { c.aggregation = fedpp::federated::Aggregation::trimmed_mean; }, sizes},
+        {"this run has 5 clients, the run that saved it 6", [](Config&) {}, {12, 12, 9, 15, 12}},
+        {"this run has 7 clients, the run that saved it 6", [](Config&) {}, {12, 12, 9, 15, 12, 12, 1}},
+        {"client sizes", [](Config&) {}, {12, 12, 10, 14, 12, 12}}, // same count, same total: another partition
+        {"2 rounds done, more than this run's config.rounds (1)", [](Config& c) { c.rounds = 1; }, sizes},
+    };
+    for (const auto& change : refused) {
+        INFO(change.field);
+        auto config = tiny_config();
+        change.config(config);
+        fedpp::federated::FederatedAveraging<Model> run(small_model(9), tiny_clients(change.sizes), test_set, config);
+        CHECK_THROWS_MATCHES(run.resume_from(dir.file("run.ckpt")), fedpp::CheckpointMismatchError,
+                             MessageContains(change.field));
+        CHECK(run.rounds_done() == 0);
+    }
+
+    // Not part of the result: threads, checkpoints, evaluation.
+    fedpp::federated::FederatedAveraging<Model> straight(small_model(9), tiny_clients(sizes), test_set, tiny_config());
+    straight.run();
+    auto other = tiny_config();
+    other.threads = 1;
+    other.checkpoint_every = 3;
+    other.eval_batch = 7;
+    fedpp::federated::FederatedAveraging<Model> resumed(small_model(1), tiny_clients(sizes), test_set, other);
+    resumed.resume_from(dir.file("run.ckpt"));
+    CHECK(resumed.rounds_done() == 2);
+    resumed.run();
+    CHECK(fedpp::to_bytes(resumed.global_model()) == fedpp::to_bytes(straight.global_model()));
+
+    // The same through restore(), from the state in memory.
+    auto fewer = tiny_config();
+    fewer.client_fraction = 1;
+    fedpp::federated::FederatedAveraging<Model> wrong(small_model(9), tiny_clients(sizes), test_set, fewer);
+    CHECK_THROWS_MATCHES(wrong.restore(straight.state()), fedpp::CheckpointMismatchError,
+                         MessageContains("config.client_fraction is 1 in this run but 0.5 in the run that saved it"));
+}
+
+TEST_CASE("a training state checkpoint of format 1, without its set-up, gives a clear typed error",
+          "[checkpoint][federated]") {
+    const TempDir dir;
+    // What fedpp wrote before the set-up was recorded: rounds, seed, model.
+    Bytes payload;
+    fedpp::ByteWriter out(payload);
+    out.write_string("fedpp::federated::TrainingState<" + fedpp::Codec<Model>::type_name() + ">");
+    out.write<std::uint64_t>(2);
+    out.write<std::uint64_t>(77);
+    fedpp::Codec<Model>::encode(small_model(9), out);
+    write_bytes(dir.file("old.ckpt"), fedpp::detail::checkpoint_file_bytes(payload));
+
+    const std::vector<int> sizes{12, 12, 9, 15, 12, 12};
+    fedpp::federated::FederatedAveraging<Model> run(small_model(9), tiny_clients(sizes), tiny_clients({20})[0],
+                                                    tiny_config());
+    CHECK_THROWS_MATCHES(run.resume_from(dir.file("old.ckpt")), fedpp::CheckpointVersionError,
+                         MessageContains("format 1, which does not record the run's set-up"));
+    CHECK_THROWS_AS(fedpp::load_checkpoint<fedpp::federated::TrainingState<Model>>(dir.file("old.ckpt")),
+                    fedpp::CheckpointTypeError);
+    // A state that records no set-up is refused too.
+    fedpp::federated::TrainingState<Model> bare{1, 77, small_model(9), {}};
+    CHECK_THROWS_MATCHES(run.restore(bare), fedpp::CheckpointMismatchError, MessageContains("records no run set-up"));
 }

@@ -1,6 +1,7 @@
 // fedavg: values, weights, errors, inputs left untouched, memory.
 #include "heap.hpp"
 #include "parties.hpp"
+#include "skip.hpp"
 
 #include <fedpp/fedpp.hpp>
 
@@ -21,18 +22,22 @@ Linear layer(double w0, double w1, double b) { return Linear(Matrix{{w0, w1}}, M
 TEST_CASE("fedavg of a pack: the plain average, at the trusted worker, inputs untouched", "[fedavg]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
-    auto a = fedpp::send(layer(1, 2, 3), secure);
-    auto b = fedpp::send(layer(3, 4, 5), secure);
-    auto c = fedpp::send(layer(5, 0, -2), secure);
-    const auto a_before = fedpp::to_bytes(a.copy().get());
+    Contributors owners(hook);
+    auto a = owners.contribute(layer(1, 2, 3), secure);
+    auto b = owners.contribute(layer(3, 4, 5), secure);
+    auto c = owners.contribute(layer(5, 0, -2), secure);
+    const auto a_before = fedpp::to_bytes(layer(1, 2, 3));
 
     auto average = fedpp::fedavg(a, b, c);
-    static_assert(std::is_same_v<decltype(average), fedpp::Pointer<Linear, Secure>>);
+    static_assert(std::is_same_v<decltype(average), fedpp::Pointer<fedpp::Aggregate<Linear>, Secure>>);
     CHECK(average.worker_name() == "secure_worker");
     CHECK(secure.object_count() == 4); // the inputs stay, plus the average
-    CHECK(fedpp::to_bytes(a.copy().get()) == a_before);
+    // The input is as it was (taken back here with the explicit escape hatch).
+    CHECK(fedpp::to_bytes(fedpp::declassify<"test: fedavg leaves its inputs untouched">(a)) == a_before);
 
-    const auto result = average.get();
+    const fedpp::Aggregate<Linear> aggregate = average.get();
+    CHECK(aggregate.contributions() == 3);
+    const Linear& result = aggregate.model();
     CHECK(result.weight().value()(0, 0) == 3);
     CHECK(result.weight().value()(0, 1) == 2);
     CHECK(result.bias().value()(0, 0) == 2);
@@ -42,26 +47,29 @@ TEST_CASE("fedavg of a pack: the plain average, at the trusted worker, inputs un
 TEST_CASE("fedavg of a range, unweighted and weighted by example counts", "[fedavg]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
+    Contributors owners(hook);
     std::vector<fedpp::Pointer<Linear, Secure>> models;
-    models.push_back(fedpp::send(layer(0, 0, 0), secure));
-    models.push_back(fedpp::send(layer(4, 8, 12), secure));
+    models.push_back(owners.contribute(layer(0, 0, 0), secure));
+    models.push_back(owners.contribute(layer(4, 8, 12), secure));
+    models.push_back(owners.contribute(layer(8, 16, 24), secure));
 
-    CHECK(fedpp::fedavg(models).get().weight().value()(0, 1) == 4);
-    const std::vector<int> counts{3, 1};
-    const auto weighted = fedpp::fedavg(models, counts).get();
+    CHECK(fedpp::fedavg(models).get().model().weight().value()(0, 1) == 8);
+    const std::vector<int> counts{3, 1, 0};
+    const Linear weighted = fedpp::fedavg(models, counts).get();
     CHECK(weighted.weight().value()(0, 0) == 1);
     CHECK(weighted.bias().value()(0, 0) == 3);
-    const std::vector<double> only_second{0.0, 2.5};
-    CHECK(fedpp::fedavg(models, only_second).get().weight().value()(0, 1) == 8);
-    CHECK(secure.object_count() == 2);
+    const std::vector<double> not_first{0.0, 2.5, 2.5};
+    CHECK(fedpp::fedavg(models, not_first).get().model().weight().value()(0, 1) == 12);
+    CHECK(secure.object_count() == 3);
 }
 
 TEST_CASE("fedavg averages tensors and Sequential models too", "[fedavg]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
-    auto x = fedpp::send(Tensor<float>{{1, 2}}, secure);
-    auto y = fedpp::send(Tensor<float>{{3, 6}}, secure);
-    CHECK(fedpp::fedavg(x, y).get().value()(0, 1) == 4.0f);
+    Contributors owners(hook);
+    auto x = owners.contribute(Tensor<float>{{1, 2}}, secure);
+    auto y = owners.contribute(Tensor<float>{{3, 6}}, secure);
+    CHECK(fedpp::fedavg(x, y).get().model().value()(0, 1) == 4.0f);
 
     fedpp::Generator g1(1);
     fedpp::Generator g2(2);
@@ -69,9 +77,50 @@ TEST_CASE("fedavg averages tensors and Sequential models too", "[fedavg]") {
     fedpp::nn::Sequential<float> m2(fedpp::nn::Linear<float>(3, 2, g2), fedpp::nn::ReLU{});
     const fedpp::Matrix<float> expected =
         (m1.parameters()[0].value() + m2.parameters()[0].value()) / 2.0f;
-    auto p1 = fedpp::send(m1, secure);
-    auto p2 = fedpp::send(m2, secure);
-    CHECK(fedpp::fedavg(p1, p2).get().parameters()[0].value() == expected);
+    auto p1 = owners.contribute(m1, secure);
+    auto p2 = owners.contribute(m2, secure);
+    CHECK(fedpp::fedavg(p1, p2).get().model().parameters()[0].value() == expected);
+}
+
+TEST_CASE("an aggregate combines at least two data owners with a positive weight", "[fedavg][privacy]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    Contributors owners(hook);
+    std::vector<fedpp::Pointer<Linear, Secure>> one;
+    one.push_back(owners.contribute(layer(1, 2, 3), secure));
+    // One model is no average: it would be that data owner's model.
+    CHECK_THROWS_AS(fedpp::fedavg(one), fedpp::InsufficientContributionsError);
+    CHECK_THROWS_AS(fedpp::fedavg(one[0]), fedpp::InsufficientContributionsError);
+    CHECK_THROWS_WITH(fedpp::fedavg(one), Catch::Contains("1 data owner contributed with a positive weight"));
+
+    std::vector<fedpp::Pointer<Linear, Secure>> both;
+    both.push_back(owners.contribute(layer(1, 2, 3), secure));
+    both.push_back(owners.contribute(layer(5, 6, 7), secure));
+    // A weight of zero does not count.
+    CHECK_THROWS_AS(fedpp::fedavg(both, std::vector<double>{1, 0}), fedpp::InsufficientContributionsError);
+    CHECK_THROWS_AS(fedpp::fedavg(both, std::vector<double>{0, 3}), fedpp::InsufficientContributionsError);
+    // The same model twice is not two contributions.
+    CHECK_THROWS_WITH(fedpp::fedavg(both[0], both[0]), Catch::Contains("the same model is given twice"));
+    // The model owner's own values next to one data owner's do not count.
+    auto mine = fedpp::send(layer(0, 0, 0), secure);
+    CHECK_THROWS_AS(fedpp::fedavg(both[0], mine), fedpp::InsufficientContributionsError);
+    // Two copies made at one data owner are still one data owner.
+    fedpp::Worker<Client> carol(hook, "carol");
+    auto at_carol = fedpp::send(layer(9, 9, 9), carol);
+    auto second_copy = at_carol.copy();
+    auto first_at_secure = at_carol.move(secure);
+    auto second_at_secure = second_copy.move(secure);
+    CHECK_THROWS_AS(fedpp::fedavg(first_at_secure, second_at_secure), fedpp::InsufficientContributionsError);
+    // Two data owners with positive weights: an aggregate of two.
+    CHECK(fedpp::fedavg(both, std::vector<double>{1, 3}).get().contributions() == 2);
+    // A location can ask for more.
+    using Strict = fedpp::TrustedAggregator<"strict", 3>;
+    fedpp::Worker<Strict> strict(hook);
+    auto s1 = owners.contribute(layer(1, 1, 1), strict);
+    auto s2 = owners.contribute(layer(2, 2, 2), strict);
+    CHECK_THROWS_AS(fedpp::fedavg(s1, s2), fedpp::InsufficientContributionsError);
+    auto s3 = owners.contribute(layer(3, 3, 3), strict);
+    CHECK(fedpp::fedavg(s1, s2, s3).get().contributions() == 3);
 }
 
 TEST_CASE("fedavg rejects bad input with clear errors", "[fedavg]") {
@@ -81,9 +130,10 @@ TEST_CASE("fedavg rejects bad input with clear errors", "[fedavg]") {
     CHECK_THROWS_WITH(fedpp::fedavg(none), Catch::Contains("no models to aggregate"));
     CHECK_THROWS_AS(fedpp::fedavg(none, std::vector<double>{}), fedpp::AggregationError);
 
+    Contributors owners(hook);
     std::vector<fedpp::Pointer<Linear, Secure>> models;
-    models.push_back(fedpp::send(layer(1, 1, 1), secure));
-    models.push_back(fedpp::send(layer(2, 2, 2), secure));
+    models.push_back(owners.contribute(layer(1, 1, 1), secure));
+    models.push_back(owners.contribute(layer(2, 2, 2), secure));
     fedpp::Pointer<Linear, Secure> spent;
 
     SECTION("weights") {
@@ -95,24 +145,25 @@ TEST_CASE("fedavg rejects bad input with clear errors", "[fedavg]") {
                         fedpp::AggregationError);
     }
     SECTION("shapes") {
-        models.push_back(fedpp::send(Linear(Matrix{{1, 2, 3}}, Matrix{{1}}), secure));
+        models.push_back(owners.contribute(Linear(Matrix{{1, 2, 3}}, Matrix{{1}}), secure));
         CHECK_THROWS_WITH(fedpp::fedavg(models),
                           Catch::Contains("parameter 0 of model 2 is 1x3, expected 1x2"));
     }
     SECTION("different layer counts") {
         fedpp::Federation other;
         fedpp::Worker<Secure> agg(other);
+        Contributors others(other);
         fedpp::Generator g(1);
-        auto a = fedpp::send(fedpp::nn::Sequential<float>(fedpp::nn::Linear<float>(2, 2, g)), agg);
-        auto b = fedpp::send(fedpp::nn::Sequential<float>(fedpp::nn::Linear<float>(2, 2, g), fedpp::nn::ReLU{},
-                                                          fedpp::nn::Linear<float>(2, 2, g)),
-                             agg);
+        auto a = others.contribute(fedpp::nn::Sequential<float>(fedpp::nn::Linear<float>(2, 2, g)), agg);
+        auto b = others.contribute(fedpp::nn::Sequential<float>(fedpp::nn::Linear<float>(2, 2, g), fedpp::nn::ReLU{},
+                                                                fedpp::nn::Linear<float>(2, 2, g)),
+                                   agg);
         CHECK_THROWS_WITH(fedpp::fedavg(a, b), Catch::Contains("model 1 has 4 parameter tensors, expected 2"));
     }
     SECTION("non-finite values") {
-        models.push_back(fedpp::send(layer(1, std::nan(""), 1), secure));
+        models.push_back(owners.contribute(layer(1, std::nan(""), 1), secure));
         CHECK_THROWS_WITH(fedpp::fedavg(models), Catch::Contains("parameter 0 of model 2 holds NaN or infinite"));
-        models.back() = fedpp::send(layer(1, 1, std::numeric_limits<double>::infinity()), secure);
+        models.back() = owners.contribute(layer(1, 1, std::numeric_limits<double>::infinity()), secure);
         CHECK_THROWS_WITH(fedpp::fedavg(models), Catch::Contains("parameter 1 of model 2 holds NaN or infinite"));
         // A zero weight does not excuse an infinite value.
         CHECK_THROWS_AS(fedpp::fedavg(models, std::vector<double>{1, 1, 0}), fedpp::AggregationError);
@@ -137,13 +188,13 @@ TEST_CASE("fedavg needs memory for one model beyond its inputs, whatever their n
     constexpr std::size_t model_bytes = elements * sizeof(float);
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
+    Contributors owners(hook);
     std::vector<fedpp::Pointer<Tensor<float>, Secure>> models;
     for (int i = 0; i < 8; ++i) {
-        models.push_back(fedpp::send(Tensor<float>::full(1, elements, float(i)), secure));
+        models.push_back(owners.contribute(Tensor<float>::full(1, elements, float(i)), secure));
     }
     if (!reset_peak_rss()) {
-        WARN("cannot reset the peak RSS here; skipping the measurement");
-        return;
+        FEDPP_SKIP("cannot reset the peak RSS here (/proc/self/clear_refs), so the peak cannot be measured");
     }
     const std::size_t before = proc_status_bytes("VmRSS");
     auto average = fedpp::fedavg(models);
@@ -151,5 +202,5 @@ TEST_CASE("fedavg needs memory for one model beyond its inputs, whatever their n
     INFO("resident before " << before << " bytes, peak during fedavg " << peak);
     CHECK(peak - before < 2 * model_bytes);
     CHECK(fedpp::fedavg(models, std::vector<int>(8, 1)).valid());
-    CHECK(average.get().value()(0, 12345) == 3.5f);
+    CHECK(average.get().model().value()(0, 12345) == 3.5f);
 }

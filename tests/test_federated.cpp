@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -15,6 +16,10 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using fedpp::federated::Config;
 using fedpp::federated::FederatedAveraging;
@@ -94,14 +99,16 @@ TEST_CASE("federated averaging learns, and reports every round", "[federated]") 
     CHECK(run.client(0).object_count() == 1);
 }
 
-TEST_CASE("clients selected in a round are distinct, sorted, and never empty", "[federated]") {
+TEST_CASE("clients selected in a round are distinct, sorted, and at least min_clients", "[federated]") {
     auto config = small_config();
-    config.client_fraction = 0.01; // rounds to zero: still one client
+    config.client_fraction = 0.01; // rounds to zero: still min_clients (2) clients
     FederatedAveraging<Model> run(small_mlp(), client_sets(20, 1), blobs(10, 99), config);
     for (std::size_t round = 1; round <= 50; ++round) {
         const auto chosen = run.select_clients(round);
-        REQUIRE(chosen.size() == 1);
+        REQUIRE(chosen.size() == 2);
+        CHECK(chosen[0] < chosen[1]);
         CHECK(run.client_sizes()[chosen[0]] > 0);
+        CHECK(run.client_sizes()[chosen[1]] > 0);
     }
     config.client_fraction = 1.0;
     FederatedAveraging<Model> all(small_mlp(), client_sets(20, 1), blobs(10, 99), config);
@@ -207,7 +214,8 @@ TEST_CASE("a run resumed from its state ends bitwise identical to an uninterrupt
     auto other_seed = config;
     other_seed.seed = 1;
     FederatedAveraging<Model> wrong(small_mlp(), client_sets(12, 3), blobs(50, 97), other_seed);
-    CHECK_THROWS_AS(wrong.restore(first.state()), fedpp::ArgumentError);
+    CHECK_THROWS_AS(wrong.restore(first.state()), fedpp::CheckpointMismatchError);
+    CHECK_THROWS_WITH(wrong.restore(first.state()), Catch::Contains("config.seed is 1 in this run but 2024"));
 }
 
 TEST_CASE("the model owner receives only the averages and public scalars", "[federated][privacy]") {
@@ -217,6 +225,7 @@ TEST_CASE("the model owner receives only the averages and public scalars", "[fed
     FederatedAveraging<Model> run(small_mlp(), client_sets(10, 4), blobs(50, 96), config);
     run.run();
     const std::string model = fedpp::Codec<Model>::type_name();
+    const std::string average = fedpp::Codec<fedpp::Aggregate<Model>>::type_name();
     const std::string data = fedpp::Codec<Dataset>::type_name();
     std::map<std::string, std::size_t> kinds;
     for (const auto& t : run.federation().transfers().entries()) {
@@ -228,7 +237,10 @@ TEST_CASE("the model owner receives only the averages and public scalars", "[fed
                 CHECK((t.type == "f64" || t.type == "i64")); // losses and example counts only
             } else {
                 CHECK(t.from == "aggregator");
-                CHECK(t.type == model); // the averages
+                CHECK(t.type == average); // the averages ...
+                // ... each of at least the aggregator's minimum of clients
+                CHECK(t.contributions >= fedpp::min_contributions_v<fedpp::federated::Aggregator>);
+                CHECK(t.contributions == run.select_clients(1).size());
             }
         }
         if (from_client) {
@@ -241,7 +253,8 @@ TEST_CASE("the model owner receives only the averages and public scalars", "[fed
         kinds[std::string(fedpp::to_string(t.kind)) + " " + t.type] += 1;
     }
     CHECK(kinds["send " + data] == 10);
-    CHECK(kinds["get " + model] == 3); // one average per round
+    CHECK(kinds["get " + average] == 3); // one average per round
+    CHECK(kinds["get " + model] == 0);   // never a client's model
     CHECK(kinds["move " + model] == 3 * run.select_clients(1).size());
 }
 
@@ -351,6 +364,60 @@ TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {
     CHECK_THAT(row, Catch::EndsWith(",1,\"client 4: said \"\"no\"\", then left\""));
     std::remove(path.c_str());
     CHECK_THROWS_AS(fedpp::federated::CsvMetricsWriter("/nonexistent-dir/metrics.csv"), fedpp::ArgumentError);
+}
+
+namespace {
+/// In a child process whose files may grow to `limit` bytes (SIGXFSZ
+/// ignored, so writes past it fail with EFBIG): writes rows to a
+/// CsvMetricsWriter at `path` until it throws. The exit status says what
+/// happened: 0 IoError naming the cause, 1 no error after 1,000 rows,
+/// 2 another exception.
+int write_csv_under_file_size_limit(const std::string& path, std::size_t limit) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        const struct rlimit cap{static_cast<rlim_t>(limit), static_cast<rlim_t>(limit)};
+        ::setrlimit(RLIMIT_FSIZE, &cap);
+        try {
+            const fedpp::federated::CsvMetricsWriter csv(path);
+            fedpp::federated::RoundMetrics m;
+            m.failures.push_back({3, "a reason long enough to fill the file quickly"});
+            for (m.round = 1; m.round <= 1000; ++m.round) {
+                csv(m);
+            }
+            csv.close();
+            ::_exit(1);
+        } catch (const fedpp::IoError& e) {
+            ::_exit(std::string(e.what()).find("File too large") != std::string::npos ? 0 : 2);
+        } catch (...) {
+            ::_exit(2);
+        }
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+} // namespace
+
+TEST_CASE("the CSV metrics writer fails loudly when a write fails", "[federated][metrics]") {
+    // Issue 9, item 9: on /dev/full, or under a file-size limit, the writer
+    // ignored the errors: the run ended 0 with nothing, or half a row.
+    CHECK_THROWS_MATCHES(fedpp::federated::CsvMetricsWriter("/dev/full"), fedpp::IoError,
+                         Catch::Matchers::Predicate<std::exception>(
+                             [](const std::exception& e) {
+                                 return std::string(e.what()).find("No space left on device") != std::string::npos;
+                             },
+                             "names the cause"));
+    const std::string path = "federated_metrics_limit_test.csv";
+    CHECK(write_csv_under_file_size_limit(path, 600) == 0);
+    std::remove(path.c_str());
+
+    // close() reports, and a closed writer refuses to write.
+    const std::string closed_path = "federated_metrics_closed_test.csv";
+    const fedpp::federated::CsvMetricsWriter csv(closed_path);
+    csv.close();
+    CHECK_THROWS_AS(csv(fedpp::federated::RoundMetrics{}), fedpp::IoError);
+    std::remove(closed_path.c_str());
 }
 
 TEST_CASE("bad configurations are rejected up front", "[federated]") {

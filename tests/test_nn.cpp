@@ -86,6 +86,36 @@ TEST_CASE("Linear with explicit weights, parameters that share storage, and an i
     CHECK_THROWS_AS(fedpp::nn::load_parameters(wrong, layer), fedpp::ShapeError);
 }
 
+TEST_CASE("Linear from what a user has at hand: tensors, matrices, nested lists", "[nn]") {
+    // Issue 9, item 14: "from explicit weights" took only Eigen matrices.
+    const Tensor<double> x{{1, 1}, {2, 0}};
+    Tensor<double> weight{{1, 2}, {3, -1}}; // 2 outputs x 2 inputs
+    const Tensor<double> bias{{0.5, -0.5}};
+    const fedpp::nn::Linear<double> from_tensors(weight, bias);
+    const fedpp::nn::Linear<double> from_matrices(Matrix{{1, 2}, {3, -1}}, Matrix{{0.5, -0.5}});
+    const fedpp::nn::Linear<double> from_lists({{1, 2}, {3, -1}}, {0.5, -0.5});
+    const fedpp::nn::Linear<float> from_float_lists({{0.25f, -0.5f}}, {0.125f});
+    for (const auto* layer : {&from_tensors, &from_matrices, &from_lists}) {
+        CHECK(layer->in_features() == 2);
+        CHECK(layer->out_features() == 2);
+        CHECK(layer->weight().value() == Matrix{{1, 2}, {3, -1}});
+        CHECK(layer->bias().value() == Matrix{{0.5, -0.5}});
+        CHECK((*layer)(x).value() == Matrix{{3.5, 1.5}, {2.5, 5.5}});
+        CHECK(layer->weight().requires_grad());
+    }
+    CHECK(from_float_lists.weight().value()(0, 1) == -0.5f);
+    CHECK(from_float_lists.bias().value()(0, 0) == 0.125f);
+    // The tensors' values are copied, not shared.
+    CHECK_FALSE(from_tensors.weight().same_as(weight));
+    weight.value()(0, 0) = 100;
+    CHECK(from_tensors.weight().value()(0, 0) == 1);
+    // The shapes are checked as for matrices.
+    CHECK_THROWS_AS(fedpp::nn::Linear<double>({{1, 2}, {3}}, {0, 0}), fedpp::ShapeError);          // ragged
+    CHECK_THROWS_WITH(fedpp::nn::Linear<double>({{1, 2}, {3, 4}}, {0}), Catch::Contains("1x2"));   // bias length
+    CHECK_THROWS_AS(fedpp::nn::Linear<double>(Tensor<double>{{1, 2}}, Tensor<double>{{1}, {2}}), fedpp::ShapeError);
+    CHECK_THROWS_AS(fedpp::nn::Linear<double>(Tensor<double>(), Tensor<double>()), fedpp::ShapeError);
+}
+
 TEST_CASE("Sequential chains layers and collects their parameters", "[nn]") {
     fedpp::Generator generator(1);
     fedpp::nn::Sequential model(fedpp::nn::Linear<double>(3, 4, generator), fedpp::nn::ReLU{},

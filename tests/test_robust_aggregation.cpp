@@ -14,7 +14,8 @@ using Matrix = fedpp::Matrix<double>;
 using Linear = fedpp::nn::Linear<double>;
 
 namespace {
-std::vector<fedpp::Pointer<Tensor<double>, Secure>> send_all(fedpp::Worker<Secure>& secure,
+/// Each row contributed to `secure` by a data owner of its own.
+std::vector<fedpp::Pointer<Tensor<double>, Secure>> send_all(Contributors& owners, fedpp::Worker<Secure>& secure,
                                                               const std::vector<std::vector<double>>& rows) {
     std::vector<fedpp::Pointer<Tensor<double>, Secure>> out;
     for (const auto& row : rows) {
@@ -22,7 +23,7 @@ std::vector<fedpp::Pointer<Tensor<double>, Secure>> send_all(fedpp::Worker<Secur
         for (std::size_t j = 0; j < row.size(); ++j) {
             m(0, static_cast<fedpp::Index>(j)) = row[j];
         }
-        out.push_back(fedpp::send(Tensor<double>(m), secure));
+        out.push_back(owners.contribute(Tensor<double>(m), secure));
     }
     return out;
 }
@@ -31,12 +32,13 @@ std::vector<fedpp::Pointer<Tensor<double>, Secure>> send_all(fedpp::Worker<Secur
 TEST_CASE("coordinate-wise median, odd and even counts, robust to outliers", "[aggregation]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
-    auto odd = send_all(secure, {{1, 10}, {3, -5}, {2, 1e30}});
-    const auto median = fedpp::coordinate_median(odd).get();
+    Contributors owners(hook);
+    auto odd = send_all(owners, secure, {{1, 10}, {3, -5}, {2, 1e30}});
+    const Tensor<double> median = fedpp::coordinate_median(odd).get();
     CHECK(median.value()(0, 0) == 2);
     CHECK(median.value()(0, 1) == 10); // 1e30 from one client does not move it
-    auto even = send_all(secure, {{1, 0}, {4, 0}, {2, 0}, {100, 8}});
-    const auto even_median = fedpp::coordinate_median(even).get();
+    auto even = send_all(owners, secure, {{1, 0}, {4, 0}, {2, 0}, {100, 8}});
+    const Tensor<double> even_median = fedpp::coordinate_median(even).get();
     CHECK(even_median.value()(0, 0) == 3); // midpoint of 2 and 4
     CHECK(even_median.value()(0, 1) == 0);
     CHECK(secure.object_count() == 7); // inputs untouched and still there
@@ -45,12 +47,14 @@ TEST_CASE("coordinate-wise median, odd and even counts, robust to outliers", "[a
 TEST_CASE("trimmed mean drops the extremes of each coordinate", "[aggregation]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
-    auto models = send_all(secure, {{1, -1000}, {2, 1}, {3, 2}, {4, 3}, {1000, 4}});
+    Contributors owners(hook);
+    auto models = send_all(owners, secure, {{1, -1000}, {2, 1}, {3, 2}, {4, 3}, {1000, 4}});
     const auto trimmed = fedpp::trimmed_mean(models, 0.2).get(); // floor(0.2 * 5) = 1 from each end
-    CHECK(trimmed.value()(0, 0) == 3);
-    CHECK(trimmed.value()(0, 1) == 2);
-    const auto untrimmed = fedpp::trimmed_mean(models, 0.0).get();
-    CHECK(untrimmed.value()(0, 0) == fedpp::fedavg(models).get().value()(0, 0));
+    CHECK(trimmed.contributions() == 5);
+    CHECK(trimmed.model().value()(0, 0) == 3);
+    CHECK(trimmed.model().value()(0, 1) == 2);
+    const Tensor<double> untrimmed = fedpp::trimmed_mean(models, 0.0).get();
+    CHECK(untrimmed.value()(0, 0) == fedpp::fedavg(models).get().model().value()(0, 0));
     CHECK_THROWS_AS(fedpp::trimmed_mean(models, 0.5), fedpp::AggregationError);
     CHECK_THROWS_AS(fedpp::trimmed_mean(models, -0.1), fedpp::AggregationError);
 }
@@ -58,17 +62,19 @@ TEST_CASE("trimmed mean drops the extremes of each coordinate", "[aggregation]")
 TEST_CASE("robust aggregation of models, and bad input rejected", "[aggregation]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
+    Contributors owners(hook);
     std::vector<fedpp::Pointer<Linear, Secure>> models;
-    models.push_back(fedpp::send(Linear(Matrix{{1, 2}}, Matrix{{0}}), secure));
-    models.push_back(fedpp::send(Linear(Matrix{{3, 2}}, Matrix{{1}}), secure));
-    models.push_back(fedpp::send(Linear(Matrix{{2, 9}}, Matrix{{5}}), secure));
-    const auto median = fedpp::coordinate_median(models).get();
+    models.push_back(owners.contribute(Linear(Matrix{{1, 2}}, Matrix{{0}}), secure));
+    models.push_back(owners.contribute(Linear(Matrix{{3, 2}}, Matrix{{1}}), secure));
+    models.push_back(owners.contribute(Linear(Matrix{{2, 9}}, Matrix{{5}}), secure));
+    const Linear median = fedpp::coordinate_median(models).get();
     CHECK(median.weight().value() == Matrix{{2, 2}});
     CHECK(median.bias().value() == Matrix{{1}});
 
-    models.push_back(fedpp::send(Linear(Matrix{{std::numeric_limits<double>::quiet_NaN(), 2}}, Matrix{{0}}), secure));
+    models.push_back(
+        owners.contribute(Linear(Matrix{{std::numeric_limits<double>::quiet_NaN(), 2}}, Matrix{{0}}), secure));
     CHECK_THROWS_WITH(fedpp::coordinate_median(models), Catch::Contains("parameter 0 of model 3 holds NaN"));
-    models.back() = fedpp::send(Linear(Matrix{{1, 2, 3}}, Matrix{{0}}), secure);
+    models.back() = owners.contribute(Linear(Matrix{{1, 2, 3}}, Matrix{{0}}), secure);
     CHECK_THROWS_AS(fedpp::trimmed_mean(models, 0.1), fedpp::ShapeError);
     std::vector<fedpp::Pointer<Linear, Secure>> none;
     CHECK_THROWS_AS(fedpp::coordinate_median(none), fedpp::AggregationError);
@@ -77,33 +83,70 @@ TEST_CASE("robust aggregation of models, and bad input rejected", "[aggregation]
 TEST_CASE("WeightedSum adds all-or-nothing and averages by weight", "[aggregation]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
+    Contributors owners(hook);
     const Linear reference(Matrix{{0, 0}}, Matrix{{0}});
     auto sum = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
-    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{1, 1}}, Matrix{{1}}), secure), 1.0);
-    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{5, 9}}, Matrix{{3}}), secure), 3.0);
+    fedpp::accumulate(sum, owners.contribute(Linear(Matrix{{1, 1}}, Matrix{{1}}), secure), 1.0);
+    // One data owner's update is not yet an aggregate.
+    CHECK_THROWS_AS(fedpp::average_of(sum), fedpp::InsufficientContributionsError);
+    fedpp::accumulate(sum, owners.contribute(Linear(Matrix{{5, 9}}, Matrix{{3}}), secure), 3.0);
     CHECK(secure.object_count() == 1); // updates are deleted once added
-    CHECK_THROWS_AS(fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{1, 2, 3}}, Matrix{{1}}), secure), 1.0),
+    CHECK_THROWS_AS(fedpp::accumulate(sum, owners.contribute(Linear(Matrix{{1, 2, 3}}, Matrix{{1}}), secure), 1.0),
                     fedpp::ShapeError);
     CHECK_THROWS_AS(fedpp::accumulate(sum,
-                                      fedpp::send(Linear(Matrix{{std::numeric_limits<double>::infinity(), 0}},
-                                                         Matrix{{0}}),
-                                                  secure),
+                                      owners.contribute(Linear(Matrix{{std::numeric_limits<double>::infinity(), 0}},
+                                                               Matrix{{0}}),
+                                                        secure),
                                       1.0),
                     fedpp::AggregationError);
-    CHECK_THROWS_AS(fedpp::accumulate(sum, fedpp::send(reference.copy(), secure), -1.0), fedpp::AggregationError);
+    CHECK_THROWS_AS(fedpp::accumulate(sum, owners.contribute(reference.copy(), secure), -1.0),
+                    fedpp::AggregationError);
     CHECK(secure.object_count() == 1); // rejected updates are deleted too
-    const auto average = fedpp::average_of(sum).get();
+    const Linear average = fedpp::average_of(sum).get();
     CHECK(average.weight().value() == Matrix{{4, 7}}); // (1 + 15) / 4, (1 + 27) / 4
     CHECK(average.bias().value() == Matrix{{2.5}});
 
     auto empty = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
-    CHECK_THROWS_WITH(fedpp::average_of(empty), Catch::Contains("nothing to average"));
+    CHECK_THROWS_AS(fedpp::average_of(empty), fedpp::InsufficientContributionsError);
+    CHECK_THROWS_WITH(fedpp::WeightedSum<Linear>(reference).average(), Catch::Contains("nothing to average"));
     fedpp::WeightedSum<Linear> one(reference);
     one.add(Linear(Matrix{{1, 2}}, Matrix{{3}}), 2.0);
     const auto round_trip = fedpp::from_bytes<fedpp::WeightedSum<Linear>>(fedpp::to_bytes(one));
     CHECK(round_trip.count() == 1);
     CHECK(round_trip.total_weight() == 2.0);
     CHECK(round_trip.average().weight().value() == Matrix{{1, 2}});
+}
+
+TEST_CASE("a streaming sum counts each data owner once, and only with a positive weight", "[aggregation][privacy]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    const Linear reference(Matrix{{0, 0}}, Matrix{{0}});
+    fedpp::Worker<Client> carol(hook, "carol");
+    fedpp::Worker<Client> dave(hook, "dave");
+    auto sum = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
+    // Carol twice (two models of hers), Dave with a weight of zero.
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{1, 1}}, Matrix{{1}}), carol).move(secure), 1.0);
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{3, 3}}, Matrix{{3}}), carol).move(secure), 1.0);
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{5, 5}}, Matrix{{5}}), dave).move(secure), 0.0);
+    // The model owner's own model does not count either.
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{7, 7}}, Matrix{{7}}), secure), 1.0);
+    CHECK_THROWS_AS(fedpp::average_of(sum), fedpp::InsufficientContributionsError);
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{2, 2}}, Matrix{{2}}), dave).move(secure), 1.0);
+    const auto average = fedpp::average_of(sum).get();
+    CHECK(average.contributions() == 2);
+    CHECK(average.model().weight().value() == Matrix{{13.0 / 4, 13.0 / 4}}); // (1 + 3 + 0 + 7 + 2) / 4
+
+    // Merging moves a part's contributions into the sum and empties the part,
+    // so that they cannot be counted twice.
+    auto total = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
+    auto part = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
+    fedpp::accumulate(part, fedpp::send(Linear(Matrix{{1, 1}}, Matrix{{1}}), carol).move(secure), 1.0);
+    fedpp::merge(total, part);
+    fedpp::merge(total, part);
+    CHECK_THROWS_AS(fedpp::average_of(total), fedpp::InsufficientContributionsError);
+    fedpp::accumulate(part, fedpp::send(Linear(Matrix{{3, 3}}, Matrix{{3}}), dave).move(secure), 1.0);
+    fedpp::merge(total, part);
+    CHECK(fedpp::average_of(total).get().model().bias().value() == Matrix{{2}});
 }
 
 TEST_CASE("WeightedSum::merge adds another sum, weights and counts included", "[aggregation]") {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <limits>
 #include <vector>
 
 using fedpp::Bytes;
@@ -143,4 +144,79 @@ TEST_CASE("bad bytes give SerializationError naming the input and the byte", "[s
         CHECK_THROWS_WITH(fedpp::from_bytes<fedpp::data::Dataset<float>>(bytes),
                           Catch::Contains("not a valid data set"));
     }
+}
+
+namespace {
+/// The bytes of a Tensor<float> whose rows and cols fields say `rows` and
+/// `cols`, followed by `values` floats.
+Bytes forged_tensor(std::uint64_t rows, std::uint64_t cols, std::size_t values) {
+    Bytes bytes;
+    fedpp::ByteWriter out(bytes);
+    out.write_string(fedpp::Codec<Tensor<float>>::type_name());
+    out.write(false);
+    out.write(rows);
+    out.write(cols);
+    for (std::size_t i = 0; i < values; ++i) {
+        out.write(static_cast<float>(i));
+    }
+    return bytes;
+}
+} // namespace
+
+TEST_CASE("every forged matrix size is checked as a size, whatever the other dimension", "[serialization]") {
+    // Issue 9, item 3: rows 2^63 and cols 0 decoded into a tensor with
+    // negative rows(). Property: over sizes at every power of two and its
+    // neighbours, crossed with each other, a decode either throws
+    // SerializationError or gives exactly the announced, non-negative
+    // shape, with its values present in the bytes.
+    std::vector<std::uint64_t> sizes{0, 1, 2, 3, 5, 7};
+    for (int bit = 2; bit < 64; ++bit) {
+        const std::uint64_t power = std::uint64_t{1} << bit;
+        sizes.insert(sizes.end(), {power - 1, power, power + 1});
+    }
+    sizes.push_back(~std::uint64_t{0});
+    const auto index_max = static_cast<std::uint64_t>(std::numeric_limits<fedpp::Index>::max());
+    std::size_t decoded = 0;
+    for (const std::uint64_t rows : sizes) {
+        for (const std::uint64_t cols : sizes) {
+            // The shapes of at most 64 elements fit in Index and get their
+            // values; any other gets 64 values, not enough.
+            const bool fits = rows <= index_max && cols <= index_max && (rows == 0 || cols == 0 || rows <= 64 / cols);
+            const Bytes bytes = forged_tensor(rows, cols, fits ? static_cast<std::size_t>(rows * cols) : 64);
+            INFO("rows " << rows << ", cols " << cols);
+            if (fits) {
+                const auto t = fedpp::from_bytes<Tensor<float>>(bytes);
+                CHECK(static_cast<std::uint64_t>(t.rows()) == rows);
+                CHECK(static_cast<std::uint64_t>(t.cols()) == cols);
+                ++decoded;
+            } else {
+                CHECK_THROWS_AS(fedpp::from_bytes<Tensor<float>>(bytes), fedpp::SerializationError);
+            }
+        }
+    }
+    CHECK(decoded > 0);
+    // And the message says which size was wrong.
+    CHECK_THROWS_WITH(fedpp::from_bytes<Tensor<float>>(forged_tensor(std::uint64_t{1} << 63, 0, 0)),
+                      Catch::Contains("rows") && Catch::Contains("9223372036854775808"));
+    CHECK_THROWS_WITH(fedpp::from_bytes<Tensor<float>>(forged_tensor(0, ~std::uint64_t{0}, 0)),
+                      Catch::Contains("cols") && Catch::Contains("18446744073709551615"));
+    // An empty shape with a valid size still decodes (an empty client's data).
+    CHECK(fedpp::from_bytes<Tensor<float>>(forged_tensor(0, 64, 0)).cols() == 64);
+}
+
+TEST_CASE("every count read from bytes fits fedpp::Index", "[serialization]") {
+    // A vector's length, a model's layer count and a weighted sum's count
+    // are sizes too: above Index's range they are refused, never wrapped.
+    for (const std::uint64_t count : {std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+        Bytes bytes;
+        fedpp::ByteWriter out(bytes);
+        out.write_string(fedpp::Codec<fedpp::WeightedSum<Tensor<float>>>::type_name());
+        out.write(1.0);
+        out.write(count);
+        fedpp::Codec<Tensor<float>>::encode(Tensor<float>{{1}}, out);
+        CHECK_THROWS_AS(fedpp::from_bytes<fedpp::WeightedSum<Tensor<float>>>(bytes), fedpp::SerializationError);
+    }
+    fedpp::WeightedSum<Tensor<float>> sum(Tensor<float>{{0}});
+    sum.add(Tensor<float>{{1}}, 2.0);
+    CHECK(fedpp::from_bytes<fedpp::WeightedSum<Tensor<float>>>(fedpp::to_bytes(sum)).count() == 1);
 }

@@ -203,3 +203,37 @@ TEST_CASE("memory does not grow from training step to training step", "[autograd
     INFO("heap before " << before << " bytes, after " << after);
     CHECK(after <= before + 4096);
 }
+
+TEST_CASE("broadcasting against an empty extent gives an empty result and empty-sum gradients", "[tensor][autograd]") {
+    // Issue 9, item 2: ones(0, 3) + ones(1, 3) divided by zero in the
+    // broadcast (SIGFPE at -O0, a UBSan report at -O2).
+    struct Case {
+        fedpp::Index a_rows, a_cols, b_rows, b_cols, rows, cols;
+    };
+    const std::vector<Case> cases{
+        {0, 3, 1, 3, 0, 3}, {1, 3, 0, 3, 0, 3}, {3, 0, 3, 1, 3, 0}, {3, 1, 3, 0, 3, 0},
+        {0, 0, 1, 1, 0, 0}, {1, 1, 0, 0, 0, 0}, {0, 1, 1, 4, 0, 4}, {1, 4, 0, 1, 0, 4},
+        {0, 3, 0, 3, 0, 3}, {0, 3, 0, 1, 0, 3},
+    };
+    for (const auto& c : cases) {
+        INFO(c.a_rows << "x" << c.a_cols << " with " << c.b_rows << "x" << c.b_cols);
+        for (int op = 0; op < 3; ++op) {
+            const Tensor<float> a = Tensor<float>::ones(c.a_rows, c.a_cols, true);
+            const Tensor<float> b = Tensor<float>::ones(c.b_rows, c.b_cols, true);
+            const Tensor<float> out = op == 0 ? a + b : op == 1 ? a - b : a * b;
+            CHECK(out.rows() == c.rows);
+            CHECK(out.cols() == c.cols);
+            out.sum().backward();
+            // Nothing flowed through an empty result: every gradient is zero,
+            // in its operand's shape.
+            for (const auto& input : {a, b}) {
+                REQUIRE(input.has_grad());
+                CHECK(input.grad().rows() == input.rows());
+                CHECK(input.grad().cols() == input.cols());
+                CHECK(input.grad().isZero());
+            }
+        }
+    }
+    // Extents that neither match nor are 1 still do not broadcast.
+    CHECK_THROWS_AS(Tensor<float>::ones(0, 3) + Tensor<float>::ones(2, 3), fedpp::ShapeError);
+}

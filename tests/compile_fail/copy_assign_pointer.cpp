@@ -5,8 +5,8 @@
 
 int main() {
     Parties p;
-    auto original = fedpp::send(fedpp::Tensor<float>{{1}}, p.secure);
-    fedpp::Pointer<fedpp::Tensor<float>, Secure> second;
+    auto original = fedpp::send(fedpp::Tensor<float>{{1}}, p.bob);
+    fedpp::Pointer<fedpp::Tensor<float>, Bob> second;
 #ifdef FEDPP_SHOULD_FAIL_TO_BUILD
     second = original;
 #else

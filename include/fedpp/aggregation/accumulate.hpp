@@ -3,38 +3,161 @@
 //     auto sum = fedpp::send(fedpp::WeightedSum<Model>(reference_model), aggregator);
 //     fedpp::accumulate(sum, std::move(update_at_aggregator), examples);   // for each client
 //     Model average = fedpp::average_of(sum).get();
+//
+// Each operation is a computation of fedpp's own at the trusted worker: a
+// sum there is never read or run on by the model owner's code, and its
+// average is released only as an Aggregate of enough data owners.
 #pragma once
 
+#include "fedpp/aggregation/contributions.hpp"
 #include "fedpp/aggregation/weighted_sum.hpp"
+#include "fedpp/io/bytes.hpp"
+#include "fedpp/located/aggregate.hpp"
 #include "fedpp/located/location.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/remote_call.hpp"
 #include "fedpp/located/trust.hpp"
+#include "fedpp/transport/computation.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 namespace fedpp {
 
-/// Adds the model `update` points to, with `weight`, to the sum `sum` points
-/// to, at their trusted worker, and deletes the update there (also when it
-/// is rejected; the exception then says why).
-template <class M, Location L>
-void accumulate(Pointer<WeightedSum<M>, L>& sum, Pointer<M, L>&& update, double weight) {
-    static_assert(may_aggregate_at_v<L>, "fedpp::accumulate: aggregation must run at a trusted location; move the "
-                                         "update to a TrustedAggregator first");
-    Pointer<M, L> consumed = std::move(update); // deleted at the worker when this returns or throws
-    detail::run_at<L>(detail::PointerAccess::seam(sum), sum.worker_id(), "fedpp::accumulate",
-                      [weight](WeightedSum<M>& s, M& model) { s.add(model, weight); }, sum, consumed);
+namespace detail {
+
+template <class M>
+WeightedSum<M>& sum_in(const Invocation& invocation, std::size_t i) {
+    return static_cast<RemoteValue<WeightedSum<M>>&>(*invocation.objects[i]).value;
 }
 
-/// A pointer to the average of what `sum` holds, computed at its trusted
-/// worker.
+/// sum (object 0) += weight * update (object 1), the update's data owner
+/// counted as a contributor.
+template <class M>
+struct AccumulateComputation {
+    static constexpr bool aggregation = true;
+    static std::string name() { return "fedpp.accumulate(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader arguments(invocation.arguments, "accumulate");
+        const auto weight = arguments.read<double>();
+        arguments.expect_end();
+        WeightedSum<M>& sum = sum_in<M>(invocation, 0);
+        const M& update = static_cast<RemoteValue<M>&>(*invocation.objects[1]).value;
+        sum.add(sum.check(update), weight, invocation.contributors[1]);
+        return nullptr;
+    }
+};
+
+/// The Aggregate of a sum (object 0), if enough data owners are in it.
+template <class M>
+struct AverageOfComputation {
+    static constexpr bool aggregation = true;
+    static std::string name() { return "fedpp.average_of(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader arguments(invocation.arguments, "average_of");
+        const auto required =
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
+        arguments.expect_end();
+        const WeightedSum<M>& sum = sum_in<M>(invocation, 0);
+        require_contributions("average_of", sum.contributions(), required);
+        return std::make_unique<RemoteValue<Aggregate<M>>>(AggregateAccess::make(sum.average(), sum.contributions()));
+    }
+};
+
+/// sum (object 0) += part (object 1); part is emptied, so that nothing in
+/// it can be counted twice.
+template <class M>
+struct MergeComputation {
+    static constexpr bool aggregation = true;
+    static std::string name() { return "fedpp.merge(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() {
+        return {&value_type<WeightedSum<M>>(), &value_type<WeightedSum<M>>()};
+    }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        WeightedSum<M>& part = sum_in<M>(invocation, 1);
+        sum_in<M>(invocation, 0).merge(part);
+        part.reset();
+        return nullptr;
+    }
+};
+
+/// Empties a sum (object 0), keeping its memory.
+template <class M>
+struct ResetComputation {
+    static constexpr bool aggregation = true;
+    static std::string name() { return "fedpp.reset(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        sum_in<M>(invocation, 0).reset();
+        return nullptr;
+    }
+};
+
+template <class Computed, class Result, Location L, class... Pointers>
+auto execute_on(const char* operation, const Bytes& arguments, const Pointers&... pointers) {
+    const auto& first = std::get<0>(std::tie(pointers...));
+    PointerAccess::require_live(first, operation);
+    const auto& seam = PointerAccess::seam(first);
+    (PointerAccess::require_at(pointers, seam, first.worker_id(), operation), ...);
+    const std::array<ObjectRef, sizeof...(Pointers)> inputs{
+        ObjectRef{pointers.id(), &value_type<typename Pointers::value_type>()}...};
+    return execute_at<Result, L>(seam, first.worker_id(), computation_of<Computed>(), inputs, arguments);
+}
+
+template <class L>
+constexpr void check_streaming_rules() {
+    static_assert(AggregationLocation<L>, "fedpp::accumulate: aggregation must run at a trusted location; move the "
+                                         "update to a TrustedAggregator first");
+}
+
+} // namespace detail
+
+/// Adds the model `update` points to, with `weight`, to the sum `sum` points
+/// to, at their trusted worker, and deletes the update there (also when it
+/// is rejected: ShapeError, AggregationError say why).
 template <class M, Location L>
-[[nodiscard]] Pointer<M, L> average_of(const Pointer<WeightedSum<M>, L>& sum) {
-    static_assert(may_aggregate_at_v<L>, "fedpp::average_of: aggregation must run at a trusted location");
-    detail::PointerAccess::require_live(sum, "fedpp::average_of");
-    return detail::run_at<L>(detail::PointerAccess::seam(sum), sum.worker_id(), "fedpp::average_of",
-                             [](WeightedSum<M>& s) { return s.average(); }, sum);
+void accumulate(Pointer<WeightedSum<M>, L>& sum, Pointer<M, L>&& update, double weight) {
+    detail::check_streaming_rules<L>();
+    Pointer<M, L> consumed = std::move(update); // deleted at the worker when this returns or throws
+    Bytes arguments;
+    ByteWriter out(arguments);
+    out.write(weight);
+    detail::execute_on<detail::AccumulateComputation<M>, void, L>("fedpp::accumulate", arguments, sum, consumed);
+}
+
+/// A pointer to the average of what `sum` holds, an Aggregate at its trusted
+/// worker. InsufficientContributionsError if fewer than the location's
+/// min_contributions data owners are in it; AggregationError if its total
+/// weight is zero.
+template <class M, Location L>
+[[nodiscard]] Pointer<Aggregate<M>, L> average_of(const Pointer<WeightedSum<M>, L>& sum) {
+    detail::check_streaming_rules<L>();
+    Bytes arguments;
+    ByteWriter out(arguments);
+    out.write<std::uint64_t>(min_contributions_v<L>);
+    return detail::execute_on<detail::AverageOfComputation<M>, Aggregate<M>, L>("fedpp::average_of", arguments, sum);
+}
+
+/// Adds the sum `part` to `sum` (at one trusted worker) and empties `part`.
+template <class M, Location L>
+void merge(Pointer<WeightedSum<M>, L>& sum, Pointer<WeightedSum<M>, L>& part) {
+    detail::check_streaming_rules<L>();
+    detail::execute_on<detail::MergeComputation<M>, void, L>("fedpp::merge", Bytes{}, sum, part);
+}
+
+/// Empties `sum`, keeping its memory.
+template <class M, Location L>
+void reset(Pointer<WeightedSum<M>, L>& sum) {
+    detail::check_streaming_rules<L>();
+    detail::execute_on<detail::ResetComputation<M>, void, L>("fedpp::reset", Bytes{}, sum);
 }
 
 } // namespace fedpp

@@ -1,13 +1,24 @@
 // fedpp: running an aggregation at the trusted worker that holds its inputs.
+//
+// An aggregation is a computation over any number of models at one trusted
+// worker that returns an Aggregate<M>: it checks that enough different data
+// owners contributed (contributions.hpp) and combines the models.
 #pragma once
 
 #include "fedpp/aggregation/averageable.hpp"
+#include "fedpp/aggregation/contributions.hpp"
 #include "fedpp/base/errors.hpp"
+#include "fedpp/io/bytes.hpp"
+#include "fedpp/io/codec.hpp"
+#include "fedpp/located/aggregate.hpp"
 #include "fedpp/located/location.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/remote_call.hpp"
 #include "fedpp/located/trust.hpp"
+#include "fedpp/transport/computation.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <iterator> // std::ranges::input_range and range_value_t (not all of <ranges>)
 #include <memory>
 #include <span>
@@ -21,7 +32,7 @@ namespace fedpp::detail {
 /// accumulate) checks at compile time.
 template <class M, class L>
 void check_aggregation_rules() {
-    static_assert(may_aggregate_at_v<L>,
+    static_assert(AggregationLocation<L>,
                   "fedpp: aggregation (fedavg, coordinate_median, trimmed_mean) must run at a trusted location; "
                   "the models are at a location that is not trusted. Move them to a TrustedAggregator first.");
     static_assert(Averageable<M>, "fedpp: can aggregate models (nn::Model: parameters() and copy()) and "
@@ -44,13 +55,45 @@ auto collect_pointers(const R& pointers) {
     return out;
 }
 
-/// Runs `aggregate(std::span<M* const>)` at the (single, trusted) worker the
-/// pointers refer to and returns a pointer to its result there.
-/// AggregationError for no pointers, InvalidPointerError for a spent one,
-/// LocationError for pointers at two workers of the location type.
-template <class M, Location L, class Aggregate>
-Pointer<M, L> aggregate_at(const char* operation, std::span<const Pointer<M, L>* const> pointers,
-                           const Aggregate& aggregate) {
+/// The Computation of aggregation `Kind` over models M. Kind provides
+/// `name`, `Parameters`, `read(ByteReader&)` (the by-value arguments),
+/// `weights(parameters, n)` (empty: all equal) and
+/// `combine(std::span<M* const>, const Parameters&)`.
+template <class M, class Kind>
+struct AggregationComputation {
+    static constexpr bool variadic = true;
+    static constexpr bool aggregation = true;
+    static std::string name() { return std::string("fedpp.") + Kind::name + "(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<M>()}; }
+
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader arguments(invocation.arguments, Kind::name);
+        const auto required =
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
+        const typename Kind::Parameters parameters = Kind::read(arguments);
+        arguments.expect_end();
+        std::vector<M*> models;
+        models.reserve(invocation.objects.size());
+        for (RemoteObject* object : invocation.objects) {
+            models.push_back(&static_cast<RemoteValue<M>&>(*object).value);
+        }
+        const std::vector<double> weights = Kind::weights(parameters, models.size());
+        const std::size_t count = contributors_with_weight(invocation.contributors, weights).size();
+        require_contributions(Kind::name, count, required);
+        return std::make_unique<RemoteValue<Aggregate<M>>>(
+            AggregateAccess::make(Kind::combine(std::span<M* const>(models), parameters), count));
+    }
+};
+
+/// Runs aggregation `Kind` at the (single, trusted) worker the pointers
+/// refer to, with its encoded `parameters`, and returns a pointer to the
+/// Aggregate there. AggregationError for no pointers or the same object
+/// twice, InvalidPointerError for a spent one, LocationError for pointers at
+/// two workers of the location type, InsufficientContributionsError (at the
+/// worker) for too few data owners.
+template <class Kind, class M, Location L>
+Pointer<Aggregate<M>, L> aggregate_at(std::span<const Pointer<M, L>* const> pointers, const Bytes& parameters) {
+    const char* operation = Kind::name;
     if (pointers.empty()) {
         throw AggregationError(std::string(operation) + ": no models to aggregate");
     }
@@ -58,21 +101,24 @@ Pointer<M, L> aggregate_at(const char* operation, std::span<const Pointer<M, L>*
     PointerAccess::require_live(first, operation);
     const auto& seam = PointerAccess::seam(first);
     const WorkerId worker = first.worker_id();
-    std::vector<std::pair<ObjectId, const ValueType*>> inputs;
+    std::vector<ObjectRef> inputs;
     inputs.reserve(pointers.size());
     for (const Pointer<M, L>* pointer : pointers) {
         PointerAccess::require_at(*pointer, seam, worker, operation);
-        inputs.emplace_back(pointer->id(), &value_type<M>());
+        inputs.push_back(ObjectRef{pointer->id(), &value_type<M>()});
     }
-    const auto body = [&aggregate](std::span<RemoteObject* const> objects) -> std::unique_ptr<RemoteObject> {
-        std::vector<M*> models;
-        models.reserve(objects.size());
-        for (RemoteObject* object : objects) {
-            models.push_back(&static_cast<RemoteValue<M>&>(*object).value);
-        }
-        return std::make_unique<RemoteValue<M>>(aggregate(std::span<M* const>(models)));
-    };
-    return execute_at<M, L>(seam, worker, inputs, body);
+    std::vector<ObjectId> ids(pointers.size());
+    std::transform(inputs.begin(), inputs.end(), ids.begin(), [](const ObjectRef& ref) { return ref.id; });
+    std::sort(ids.begin(), ids.end());
+    if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
+        throw AggregationError(std::string(operation) + ": the same model is given twice");
+    }
+    Bytes arguments;
+    ByteWriter out(arguments);
+    out.write<std::uint64_t>(min_contributions_v<L>);
+    out.write_bytes(parameters);
+    return execute_at<Aggregate<M>, L>(seam, worker, computation_of<AggregationComputation<M, Kind>>(), inputs,
+                                      arguments);
 }
 
 } // namespace fedpp::detail

@@ -5,19 +5,26 @@
 //     auto average = fedpp::fedavg(models, example_counts);    // weighted
 //
 // The average is computed where the models are and stays there: the result
-// is a Pointer at the same trusted location. Compile-time rules: all models
-// must be at one location, and that location must be trusted.
+// is a Pointer to an Aggregate<M> at the same trusted location, which the
+// model owner may read. Compile-time rules: all models must be at one
+// location, and that location must be trusted. Run-time rule: at least the
+// location's min_contributions data owners contribute with a positive
+// weight (InsufficientContributionsError otherwise).
 #pragma once
 
 #include "fedpp/aggregation/aggregate_at.hpp"
 #include "fedpp/aggregation/average.hpp"
 #include "fedpp/aggregation/checks.hpp"
 #include "fedpp/base/errors.hpp"
+#include "fedpp/io/bytes.hpp"
+#include "fedpp/io/codec.hpp"
+#include "fedpp/located/aggregate.hpp"
 #include "fedpp/located/location.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/trust.hpp"
 
 #include <array>
+#include <cstdint>
 #include <iterator>
 #include <span>
 #include <type_traits>
@@ -26,10 +33,25 @@
 namespace fedpp {
 
 namespace detail {
+/// fedavg as an aggregation: the weights (none: all equal) as its argument.
+struct FedAvg {
+    static constexpr const char* name = "fedavg";
+    using Parameters = std::vector<double>;
+    static Parameters read(ByteReader& in) { return Codec<std::vector<double>>::decode(in); }
+    static std::vector<double> weights(const Parameters& weights, std::size_t) { return weights; }
+    template <class M>
+    static M combine(std::span<M* const> models, const Parameters& weights) {
+        return average<M>(models, weights);
+    }
+};
+
 template <class M, Location L>
-Pointer<M, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, std::span<const double> weights) {
-    return aggregate_at<M, L>("fedavg", pointers,
-                              [weights](std::span<M* const> models) { return average<M>(models, weights); });
+Pointer<Aggregate<M>, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, const std::vector<double>& weights) {
+    Bytes parameters;
+    parameters.reserve(sizeof(std::uint64_t) + weights.size() * sizeof(double));
+    ByteWriter out(parameters);
+    Codec<std::vector<double>>::encode(weights, out);
+    return aggregate_at<FedAvg, M, L>(pointers, parameters);
 }
 } // namespace detail
 
@@ -37,8 +59,8 @@ Pointer<M, L> fedavg_at(std::span<const Pointer<M, L>* const> pointers, std::spa
 /// fedavg(bobs_model, alices_model). Inputs are left untouched; the result
 /// is a new object at the same worker.
 template <class M, Location L, class... Ms, class... Ls>
-[[nodiscard]] Pointer<M, L> fedavg(const Pointer<M, L>& first, const Pointer<Ms, Ls>&... rest) {
-    static_assert((same_location_v<Ls, L> && ...),
+[[nodiscard]] Pointer<Aggregate<M>, L> fedavg(const Pointer<M, L>& first, const Pointer<Ms, Ls>&... rest) {
+    static_assert((SameLocation<Ls, L> && ...),
                   "fedpp::fedavg: the models live at different locations; move them all to one "
                   "TrustedAggregator first");
     static_assert((std::is_same_v<Ms, M> && ...), "fedpp::fedavg: all models must have the same type");

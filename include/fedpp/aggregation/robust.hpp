@@ -16,6 +16,7 @@
 #include "fedpp/aggregation/averageable.hpp"
 #include "fedpp/aggregation/checks.hpp"
 #include "fedpp/base/errors.hpp"
+#include "fedpp/io/bytes.hpp"
 #include "fedpp/located/location.hpp"
 #include "fedpp/located/pointer.hpp"
 
@@ -84,21 +85,43 @@ T trimmed_mean_of(std::vector<T>& values, std::size_t trim) {
     return sum / static_cast<T>(values.size() - 2 * trim);
 }
 
+/// The coordinate-wise median as an aggregation (no arguments).
+struct CoordinateMedian {
+    static constexpr const char* name = "coordinate_median";
+    struct Parameters {};
+    static Parameters read(ByteReader&) { return {}; }
+    static std::vector<double> weights(const Parameters&, std::size_t) { return {}; }
+    template <class M>
+    static M combine(std::span<M* const> models, const Parameters&) {
+        return coordinate_wise("coordinate_median", models, [](auto& values) { return median_of(values); });
+    }
+};
+
+/// The coordinate-wise trimmed mean as an aggregation (the trim fraction).
+struct TrimmedMean {
+    static constexpr const char* name = "trimmed_mean";
+    using Parameters = double;
+    static Parameters read(ByteReader& in) { return in.read<double>(); }
+    static std::vector<double> weights(const Parameters&, std::size_t) { return {}; }
+    template <class M>
+    static M combine(std::span<M* const> models, const Parameters& fraction) {
+        const auto trim = static_cast<std::size_t>(std::floor(fraction * double(models.size())));
+        return coordinate_wise("trimmed_mean", models, [trim](auto& values) { return trimmed_mean_of(values, trim); });
+    }
+};
+
 } // namespace detail
 
 /// The coordinate-wise median of models (or tensors) at one trusted worker:
-/// for an even count, the midpoint of the two middle values.
+/// for an even count, the midpoint of the two middle values. An aggregate
+/// of every data owner among the inputs (each counts once).
 template <detail::PointerRange R>
 [[nodiscard]] auto coordinate_median(const R& pointers) {
     using P = std::ranges::range_value_t<R>;
-    using M = typename P::value_type;
-    detail::check_aggregation_rules<M, typename P::location_type>();
-    const auto median = [](std::span<M* const> models) {
-        return detail::coordinate_wise("coordinate_median", models,
-                                       [](auto& values) { return detail::median_of(values); });
-    };
-    return detail::aggregate_at<M, typename P::location_type>("coordinate_median", detail::collect_pointers(pointers),
-                                                              median);
+    detail::check_aggregation_rules<typename P::value_type, typename P::location_type>();
+    const auto collected = detail::collect_pointers(pointers);
+    return detail::aggregate_at<detail::CoordinateMedian, typename P::value_type, typename P::location_type>(
+        collected, Bytes{});
 }
 
 /// The coordinate-wise trimmed mean: per coordinate, drop the
@@ -107,19 +130,17 @@ template <detail::PointerRange R>
 template <detail::PointerRange R>
 [[nodiscard]] auto trimmed_mean(const R& pointers, double trim_fraction) {
     using P = std::ranges::range_value_t<R>;
-    using M = typename P::value_type;
-    detail::check_aggregation_rules<M, typename P::location_type>();
+    detail::check_aggregation_rules<typename P::value_type, typename P::location_type>();
     if (!(trim_fraction >= 0 && trim_fraction < 0.5)) {
         throw AggregationError("trimmed_mean: the trim fraction must be in [0, 0.5), got " +
                                std::to_string(trim_fraction));
     }
+    Bytes parameters;
+    ByteWriter out(parameters);
+    out.write(trim_fraction);
     const auto collected = detail::collect_pointers(pointers);
-    const auto trim = static_cast<std::size_t>(std::floor(trim_fraction * double(collected.size())));
-    const auto mean = [trim](std::span<M* const> models) {
-        return detail::coordinate_wise("trimmed_mean", models,
-                                       [trim](auto& values) { return detail::trimmed_mean_of(values, trim); });
-    };
-    return detail::aggregate_at<M, typename P::location_type>("trimmed_mean", collected, mean);
+    return detail::aggregate_at<detail::TrimmedMean, typename P::value_type, typename P::location_type>(collected,
+                                                                                                       parameters);
 }
 
 } // namespace fedpp

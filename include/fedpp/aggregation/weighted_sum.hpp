@@ -15,12 +15,16 @@
 #include "fedpp/aggregation/checks.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/io/codec.hpp"
+#include "fedpp/transport/computation.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace fedpp {
 
@@ -73,8 +77,9 @@ public:
     /// finite.
     void add(const M& model, double weight) { add(check(model), weight); }
 
-    /// add() for an update already checked.
-    void add(CheckedUpdate<M> update, double weight) {
+    /// add() for an update already checked. `contributor` is the data owner
+    /// the update came from (see contributions()).
+    void add(CheckedUpdate<M> update, double weight, ContributorId contributor = no_contributor) {
         detail::check_weight("WeightedSum::add", weight, "the update");
         const auto params = detail::parameters_of(update.model());
         for (std::size_t k = 0; k < params.size(); ++k) {
@@ -82,6 +87,12 @@ public:
         }
         total_weight_ += weight;
         ++count_;
+        if (weight > 0 && contributor != no_contributor) {
+            const auto at = std::lower_bound(contributors_.begin(), contributors_.end(), contributor);
+            if (at == contributors_.end() || *at != contributor) {
+                contributors_.insert(at, contributor);
+            }
+        }
     }
 
     /// Adds another sum's models and weights, as if they had been added
@@ -95,6 +106,11 @@ public:
         }
         total_weight_ += other.total_weight_;
         count_ += other.count_;
+        std::vector<ContributorId> both;
+        both.reserve(contributors_.size() + other.contributors_.size());
+        std::set_union(contributors_.begin(), contributors_.end(), other.contributors_.begin(),
+                       other.contributors_.end(), std::back_inserter(both));
+        contributors_.swap(both);
     }
 
     /// The weighted average. AggregationError if nothing (or only zero
@@ -118,10 +134,15 @@ public:
         }
         total_weight_ = 0;
         count_ = 0;
+        contributors_.clear();
     }
 
     [[nodiscard]] double total_weight() const noexcept { return total_weight_; }
     [[nodiscard]] std::size_t count() const noexcept { return count_; }
+    /// How many different data owners (known to the store that holds the
+    /// sum) added an update with a positive weight. Not part of the sum's
+    /// bytes: a sum sent or copied somewhere has none.
+    [[nodiscard]] std::size_t contributions() const noexcept { return contributors_.size(); }
     [[nodiscard]] const M& sum() const noexcept { return sum_; }
     /// The parameter shapes an update must have.
     [[nodiscard]] const detail::ParameterShapes& shapes() const noexcept { return shapes_; }
@@ -139,6 +160,7 @@ private:
     detail::ParameterShapes shapes_;
     double total_weight_ = 0;
     std::size_t count_ = 0;
+    std::vector<ContributorId> contributors_; // sorted, distinct
 };
 
 template <class M>
@@ -152,11 +174,11 @@ struct Codec<WeightedSum<M>> {
     static WeightedSum<M> decode(ByteReader& in) {
         const std::size_t at = in.position();
         const auto total = in.read<double>();
-        const auto count = in.read<std::uint64_t>();
+        const std::size_t count = in.read_size("a weighted sum's count");
         if (!std::isfinite(total) || total < 0) {
             in.fail("a weighted sum's total weight is " + std::to_string(total), at);
         }
-        return WeightedSum<M>(Codec<M>::decode(in), total, static_cast<std::size_t>(count));
+        return WeightedSum<M>(Codec<M>::decode(in), total, count);
     }
 };
 

@@ -67,12 +67,52 @@ public:
     using Error::Error;
 };
 
+/// An aggregate that would combine fewer data owners' contributions (with a
+/// positive weight) than its trusted location requires: releasing it would
+/// release one data owner's values, or almost.
+class InsufficientContributionsError : public AggregationError {
+public:
+    using AggregationError::AggregationError;
+};
+
+/// A computation run at a worker threw an exception that is not one of
+/// fedpp's: what() is the computation's own message. (Over a network, a data
+/// owner's policy may withhold it.)
+class ComputationError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A request that a party's own policy refuses (over a network: gRPC's
+/// PERMISSION_DENIED): reading a data owner's model, sending its values to
+/// anyone but a trusted aggregator, running a computation it does not have,
+/// touching another party's objects, ...
+class PermissionDeniedError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A party could not be reached, or did not answer in time: the message
+/// names the peer and the operation.
+class NetworkError : public Error {
+public:
+    using Error::Error;
+};
+
 /// A data file that cannot be read as what it claims to be: missing or
 /// unreadable, not gzip or a corrupt gzip stream, truncated, a wrong magic
 /// number or dimensions, a malformed or out-of-range value. The message names
 /// the file and the position (line and field of a CSV file, byte offset of a
 /// binary one).
 class DataFormatError : public Error {
+public:
+    using Error::Error;
+};
+
+/// A file that could not be written (or read) through: a full disk, a
+/// file-size limit, an I/O error. The message names the file and the
+/// reason. (Checkpoints have their own CheckpointIoError.)
+class IoError : public Error {
 public:
     using Error::Error;
 };

@@ -12,14 +12,14 @@
 
 namespace fedpp::detail {
 
-/// max(1, round(fraction * |eligible|)) clients of `eligible`, drawn for
-/// round `round` from `seed` alone (a partial Fisher-Yates shuffle), in
-/// increasing order.
+/// max(at_least, round(fraction * |eligible|)) clients of `eligible` (all
+/// of them if there are fewer), drawn for round `round` from `seed` alone (a
+/// partial Fisher-Yates shuffle), in increasing order.
 inline std::vector<std::size_t> select_clients(const std::vector<std::size_t>& eligible, double fraction,
-                                               std::uint64_t seed, std::size_t round) {
+                                               std::uint64_t seed, std::size_t round, std::size_t at_least) {
     const std::size_t pool = eligible.size();
     const auto wanted = static_cast<std::size_t>(std::llround(fraction * double(pool)));
-    const std::size_t count = std::clamp<std::size_t>(wanted, 1, pool);
+    const std::size_t count = std::min(std::max(wanted, at_least), pool);
     Generator generator(derive_seed(seed, round, 0));
     std::vector<std::size_t> chosen = eligible;
     for (std::size_t i = 0; i < count; ++i) {

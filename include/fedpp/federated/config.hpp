@@ -24,7 +24,10 @@ struct Config {
     training::LocalTraining local;  ///< E, B, learning rate, ...
     std::uint64_t seed = 0;
     std::size_t threads = 0;        ///< clients trained at once; 0 = one per hardware thread
-    std::size_t min_clients = 1;    ///< a round needs this many valid updates to be aggregated
+    /// A round needs this many valid updates to be aggregated, and selects
+    /// at least this many clients; at least 2, the number of clients the
+    /// aggregator must combine before it releases an average.
+    std::size_t min_clients = 2;
     Aggregation aggregation = Aggregation::weighted_mean;
     double trim_fraction = 0.1;     ///< for Aggregation::trimmed_mean, in [0, 0.5)
     std::optional<double> target_accuracy; ///< run() stops at the first round reaching it
@@ -45,11 +48,14 @@ struct Config {
         if (checkpoint_every == 0) {
             throw ArgumentError("federated::Config: checkpoint_every must be at least 1");
         }
-        if (min_clients == 0) {
-            throw ArgumentError("federated::Config: min_clients must be at least 1");
+        if (min_clients < 2) {
+            throw ArgumentError("federated::Config: min_clients must be at least 2, got " +
+                                std::to_string(min_clients) +
+                                ": the trusted aggregator releases only aggregates of at least two clients");
         }
         if (target_accuracy && !(*target_accuracy >= 0 && *target_accuracy <= 1)) {
-            throw ArgumentError("federated::Config: the target accuracy is a fraction in [0, 1]");
+            throw ArgumentError("federated::Config: the target accuracy is a fraction in [0, 1], got " +
+                                std::to_string(*target_accuracy));
         }
         local.validate();
     }

@@ -10,52 +10,40 @@
 //
 // Each client is a Worker<Client> of its own: its data is sent there once and
 // is only ever used there, by its local training. Each round the model owner
-// samples max(1, round(C * K)) clients, sends each a copy of the global model,
-// the clients train concurrently (one thread per core by default), each
-// trained model moves directly to the trusted aggregator, where it is added
-// to a running weighted sum (weight: the client's example count) and deleted;
-// the average comes back to the model owner, which evaluates it on its
-// held-out test set. Clients and the aggregator get the compile-time rules of
-// located values like any worker: the model owner cannot read a client's
-// model, and averaging only compiles at the aggregator.
+// samples max(min_clients, round(C * K)) clients, sends each the global
+// model; they train concurrently; each trained model moves directly to the
+// trusted aggregator, into a running weighted sum (weight: the client's
+// example count); only the average, an Aggregate of the round's clients,
+// comes back to the model owner, which evaluates it on its test set.
 //
-// Determinism: all randomness of round r (which clients, each client's batch
-// order) derives from (seed, r, client), and the order of the sum depends on
-// the selection only (at most 64 groups of consecutive clients, summed in
-// order: round_collector.hpp), never on which thread trained what, so the result is
-// bitwise identical for any thread count, and a run resumed from a saved
-// state continues exactly as if never stopped.
+// Determinism: all randomness of round r derives from (seed, r, client), and
+// the order of the sum from the selection only (round_collector.hpp), never
+// from the threads: results are bitwise identical for any thread count, and
+// a run resumed from a saved state continues exactly as if never stopped.
 //
-// Memory: the sum, one group sum and one update in flight per thread (a run
-// keeps its threads from its first round to its end), and a bounded number
-// of group sums waiting for their turn: it grows with the model, not with
-// the clients.
+// Memory grows with the model, not with the clients: the sum, one group
+// sum and one update in flight per thread, and a bounded number of group
+// sums waiting for their turn.
 //
-// Faults: a client whose training throws, or whose update has another
-// layout or NaN/infinite values, is left out of the round, with the reason in
-// the round's metrics. The round is aggregated if at least
-// `config.min_clients` updates arrived; otherwise it fails and the global
-// model stays as it was.
+// Faults: a failing client (its training throws, or its update is
+// mis-shaped or not finite) is left out with the reason in the round's
+// metrics; fewer than config.min_clients valid updates leave the model as
+// it was.
 #pragma once
 
 #include "fedpp/aggregation/accumulate.hpp"
 #include "fedpp/aggregation/robust.hpp"
-#include "fedpp/aggregation/weighted_sum.hpp"
+#include "fedpp/aggregation/validate.hpp"
 #include "fedpp/base/errors.hpp"
-#include "fedpp/base/random.hpp"
-#include "fedpp/data/dataset.hpp"
 #include "fedpp/federated/client_selection.hpp"
 #include "fedpp/federated/client_update.hpp"
 #include "fedpp/federated/config.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/round_collector.hpp"
-#include "fedpp/federated/seeds.hpp"
 #include "fedpp/federated/state.hpp"
 #include "fedpp/federated/thread_team.hpp"
 #include "fedpp/io/checkpoint.hpp"
-#include "fedpp/io/codecs.hpp"
-#include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
 #include "fedpp/nn/module.hpp"
 #include "fedpp/training/evaluation.hpp"
@@ -64,6 +52,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -85,11 +74,18 @@ public:
     /// Places client k's data on worker "client-k" (client data sets may be
     /// empty: such clients are never selected). ArgumentError for a bad
     /// config or no client with data.
+    template <class Update = TrainLocally>
+        requires ClientUpdate<Update, M>
     FederatedAveraging(M initial_model, const std::vector<Dataset>& client_data, Dataset test_set, Config config,
-                       ClientUpdate<M> client_update = default_client_update<M>())
-        : config_(std::move(config)), client_update_(std::move(client_update)), test_set_(std::move(test_set)),
+                       Update /*client_update: its type is the code*/ = {})
+        : config_(std::move(config)), train_client_(&train_client_with<Update>), test_set_(std::move(test_set)),
           global_(std::move(initial_model)), parties_((config_.validate(), client_data), config_.keep_transfer_log),
           aggregator_(parties_.aggregator), sizes_(parties_.sizes) {
+        if (parties_.eligible.size() < config_.min_clients) {
+            throw ArgumentError("FederatedAveraging: " + std::to_string(parties_.eligible.size()) +
+                                " clients have data, fewer than min_clients (" +
+                                std::to_string(config_.min_clients) + "): no round could be aggregated");
+        }
         shapes_ = fedpp::detail::shapes_of(global_.parameters());
         sum_ = send(WeightedSum<M>(global_), aggregator_);
         // No more threads than a round has groups of clients to give them.
@@ -110,7 +106,7 @@ public:
         metrics.clients_selected = selected.size();
         // The sum starts empty: whatever an earlier round left in it (the
         // last round's sum, or part of one that threw) is not this round's.
-        aggregator_.run([](WeightedSum<M>& s) { s.reset(); }, sum_);
+        reset(sum_);
         const std::size_t threads = std::min(team_->size(), group_count(selected.size()));
         Collector collector(aggregator_, streaming() ? &sum_ : nullptr, global_, sizes_, threads);
         train_round(selected, round, collector, threads);
@@ -156,28 +152,27 @@ public:
     [[nodiscard]] const Worker<Aggregator>& aggregator() const noexcept { return aggregator_; }
     [[nodiscard]] const Worker<Client>& client(std::size_t k) const { return *parties_.clients.at(k); }
 
-    /// Everything needed to continue this run later.
-    [[nodiscard]] TrainingState<M> state() const { return {rounds_done_, config_.seed, global_.copy()}; }
+    /// Everything needed to continue this run later, with its set-up.
+    [[nodiscard]] TrainingState<M> state() const {
+        return {rounds_done_, config_.seed, global_.copy(), fedpp::detail::run_setup(config_, client_sizes())};
+    }
 
-    /// Continues from `state` (saved by a run with the same seed, clients and
-    /// config). ArgumentError if the seed differs or the model's layout does.
+    /// Continues from `state`. CheckpointMismatchError naming what differs if
+    /// it was saved with another set-up (RunSetup: seed, settings, clients)
+    /// or has more rounds done than config.rounds; ShapeError for the layout.
     void restore(const TrainingState<M>& state) {
-        if (state.seed != config_.seed) {
-            throw ArgumentError("FederatedAveraging::restore: the state was saved by a run with seed " +
-                                std::to_string(state.seed) + ", this run has seed " + std::to_string(config_.seed));
-        }
-        nn::load_parameters(global_, state.global_model); // ShapeError if the layouts differ
-        rounds_done_ = state.rounds_done;
+        rounds_done_ = fedpp::detail::restore_state(state, global_, config_, client_sizes(), "the state");
     }
 
     /// restore() from a checkpoint file written by save_checkpoint(path,
-    /// state()) (or by run() with config.checkpoint_path). Checkpoint errors
-    /// as load_checkpoint; CheckpointShapeError if the saved model's layout
-    /// differs from this run's.
+    /// state()) or by run(): errors as load_checkpoint (CheckpointVersionError
+    /// if its fedpp did not record the set-up) and restore() (the layout:
+    /// CheckpointShapeError).
     void resume_from(const std::string& path) {
-        const auto saved = load_checkpoint<TrainingState<M>>(path);
+        const auto saved = fedpp::detail::load_training_state<M>(path);
         try {
-            restore(saved);
+            rounds_done_ =
+                fedpp::detail::restore_state(saved, global_, config_, client_sizes(), "checkpoint '" + path + "'");
         } catch (const ShapeError& e) {
             throw CheckpointShapeError("checkpoint '" + path + "': " + e.what());
         }
@@ -185,7 +180,8 @@ public:
 
     /// The clients of round `round` (1-based), in increasing order.
     [[nodiscard]] std::vector<std::size_t> select_clients(std::size_t round) const {
-        return fedpp::detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round);
+        return fedpp::detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round,
+                                             config_.min_clients);
     }
 
 private:
@@ -293,13 +289,9 @@ private:
     /// the group's sum, or keeps it for a robust aggregation.
     void add_update(Group& group, Pointer<M, Aggregator> update, double weight) {
         if (streaming()) {
-            aggregator_.run(
-                [weight](WeightedSum<M>& sum, const M& candidate) { sum.add(sum.check(candidate), weight); },
-                *group.partial, update);
+            accumulate(*group.partial, std::move(update), weight);
         } else {
-            aggregator_.run(
-                [this](const M& candidate) { fedpp::detail::check_update("federated round", shapes_, candidate); },
-                update);
+            validate(update, shapes_);
             group.updates.push_back(std::move(update));
         }
     }
@@ -312,11 +304,8 @@ private:
         try {
             Worker<Client>& worker = *parties_.clients[k];
             auto model = fedpp::detail::send_encoded<M>(global_bytes, worker);
-            auto update = [this, k, round](M& m, Dataset& d) {
-                Generator generator(fedpp::detail::derive_seed(config_.seed, round, k + 1));
-                return client_update_(m, d, config_.local, generator, k, round);
-            };
-            outcome.loss = worker.run(update, model, parties_.data[k]).get();
+            const std::uint64_t seed = fedpp::detail::derive_seed(config_.seed, round, k + 1);
+            outcome.loss = train_client_(worker, model, parties_.data[k], config_.local, seed, k, round);
             return model.move(aggregator_);
         } catch (const std::exception& e) {
             outcome.failure = e.what();
@@ -326,13 +315,24 @@ private:
         return std::nullopt;
     }
 
+    using TrainClient = double (*)(Worker<Client>&, const Pointer<M, Client>&, const Pointer<Dataset, Client>&,
+                                   const training::LocalTraining&, std::uint64_t, std::uint64_t, std::uint64_t);
+
+    /// Client training with update `Update`, run at the client's worker.
+    template <class Update>
+    static double train_client_with(Worker<Client>& worker, const Pointer<M, Client>& model,
+                                    const Pointer<Dataset, Client>& data, const training::LocalTraining& local,
+                                    std::uint64_t seed, std::uint64_t client, std::uint64_t round) {
+        return worker.run(fedpp::detail::ClientTraining<M, Update>{}, model, data, local, seed, client, round).get();
+    }
+
     [[nodiscard]] std::size_t worker_count() const {
         const std::size_t hardware = std::max(1u, std::thread::hardware_concurrency());
         return config_.threads == 0 ? hardware : config_.threads;
     }
 
     Config config_;
-    ClientUpdate<M> client_update_;
+    TrainClient train_client_; // the client update's code, by type
     Dataset test_set_;
     M global_;
     fedpp::detail::RunParties<T> parties_;

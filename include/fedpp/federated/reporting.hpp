@@ -5,10 +5,12 @@
 #include "fedpp/base/errors.hpp"
 #include "fedpp/federated/metrics.hpp"
 
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 
 namespace fedpp::federated {
@@ -33,19 +35,20 @@ inline std::function<void(const RoundMetrics&)> progress_printer(std::FILE* out,
 }
 
 /// Writes one CSV row per round (and the header first), flushed after each
-/// row so a crashed run keeps what it did.
+/// row so a crashed run keeps what it did. Every write and flush is checked:
+/// one that fails (a full disk, a file-size limit) throws IoError, so a run
+/// never ends as if its metrics were written when they were not.
 class CsvMetricsWriter {
 public:
-    /// ArgumentError if `path` cannot be opened for writing.
-    explicit CsvMetricsWriter(const std::string& path) : out_(std::make_shared<std::ofstream>(path)) {
-        if (!*out_) {
-            throw ArgumentError("CsvMetricsWriter: cannot open '" + path + "' for writing");
-        }
-        *out_ << "round,clients_selected,clients_aggregated,examples,aggregated,train_loss,test_loss,"
-                 "test_accuracy,round_seconds,elapsed_seconds,failures,failure_reasons\n";
-        out_->flush();
+    /// ArgumentError if `path` cannot be opened for writing; IoError if the
+    /// header cannot be written.
+    explicit CsvMetricsWriter(const std::string& path) : file_(std::make_shared<File>(path)) {
+        file_->write("round,clients_selected,clients_aggregated,examples,aggregated,train_loss,test_loss,"
+                     "test_accuracy,round_seconds,elapsed_seconds,failures,failure_reasons\n",
+                     "the header");
     }
 
+    /// Writes and flushes the row of `m`; IoError if that fails.
     void operator()(const RoundMetrics& m) const {
         std::string reasons;
         for (const auto& failure : m.failures) {
@@ -55,14 +58,72 @@ public:
         if (!m.round_error.empty()) {
             reasons += (reasons.empty() ? "" : "; ") + m.round_error;
         }
-        *out_ << m.round << ',' << m.clients_selected << ',' << m.clients_aggregated << ',' << m.examples << ','
-              << (m.aggregated ? 1 : 0) << ',' << m.train_loss << ',' << m.test_loss << ',' << m.test_accuracy << ','
-              << m.round_seconds << ',' << m.elapsed_seconds << ',' << m.failures.size() << ',' << quoted(reasons)
-              << '\n';
-        out_->flush();
+        std::ostringstream row;
+        row << m.round << ',' << m.clients_selected << ',' << m.clients_aggregated << ',' << m.examples << ','
+            << (m.aggregated ? 1 : 0) << ',' << m.train_loss << ',' << m.test_loss << ',' << m.test_accuracy << ','
+            << m.round_seconds << ',' << m.elapsed_seconds << ',' << m.failures.size() << ',' << quoted(reasons)
+            << '\n';
+        file_->write(row.str(), "the row of round " + std::to_string(m.round));
     }
 
+    /// Closes the file (all copies of this writer share it); IoError if the
+    /// last of it cannot be written. Without close() the file is closed
+    /// when the last copy goes, and every row was already checked.
+    void close() const { file_->close(); }
+
 private:
+    /// The file, shared: the writer is copied into std::function callbacks.
+    class File {
+    public:
+        explicit File(const std::string& path) : path_(path), out_(std::fopen(path.c_str(), "w")) {
+            if (out_ == nullptr) {
+                throw ArgumentError("CsvMetricsWriter: cannot open '" + path + "' for writing: " +
+                                    std::strerror(errno));
+            }
+        }
+        File(const File&) = delete;
+        File& operator=(const File&) = delete;
+        ~File() {
+            if (out_ != nullptr) {
+                std::fclose(out_);
+            }
+        }
+
+        void write(const std::string& text, const std::string& what) {
+            if (out_ == nullptr) {
+                throw IoError("CsvMetricsWriter: '" + path_ + "' is closed; cannot write " + what);
+            }
+            errno = 0;
+            if (std::fwrite(text.data(), 1, text.size(), out_) != text.size() || std::fflush(out_) != 0) {
+                fail("writing " + what);
+            }
+        }
+
+        void close() {
+            if (out_ == nullptr) {
+                return;
+            }
+            errno = 0;
+            const bool flushed = std::fflush(out_) == 0 && std::ferror(out_) == 0;
+            const bool closed = std::fclose(out_) == 0;
+            out_ = nullptr;
+            if (!flushed || !closed) {
+                fail("closing the file");
+            }
+        }
+
+    private:
+        [[noreturn]] void fail(const std::string& what) const {
+            const int error = errno;
+            throw IoError("CsvMetricsWriter: " + what + " to '" + path_ + "' failed: " +
+                          (error != 0 ? std::strerror(error) : "an I/O error") +
+                          "; the metrics file is incomplete (free space, or raise the file-size limit)");
+        }
+
+        std::string path_;
+        std::FILE* out_;
+    };
+
     /// A CSV field in double quotes, inner quotes doubled.
     static std::string quoted(const std::string& text) {
         std::string field = "\"";
@@ -72,7 +133,7 @@ private:
         return field + "\"";
     }
 
-    std::shared_ptr<std::ofstream> out_; // shared: the writer is copied into std::function callbacks
+    std::shared_ptr<File> file_;
 };
 
 } // namespace fedpp::federated

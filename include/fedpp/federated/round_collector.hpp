@@ -79,8 +79,7 @@ public:
             }
         }
         if (reused) {
-            aggregator_.run([](WeightedSum<M>& sum) { sum.reset(); }, *reused);
-            return std::move(*reused);
+            return std::move(*reused); // emptied by merge()
         }
         return send(WeightedSum<M>(reference_), aggregator_);
     }
@@ -173,8 +172,7 @@ private:
             return;
         }
         if (sum_ != nullptr) {
-            aggregator_.run([](WeightedSum<M>& sum, const WeightedSum<M>& group) { sum.merge(group); }, *sum_,
-                            *result.partial);
+            merge(*sum_, *result.partial);
         } else {
             for (auto& update : result.updates) {
                 kept.push_back(std::move(update));

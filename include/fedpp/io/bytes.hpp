@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,15 @@
 namespace fedpp {
 
 using Bytes = std::vector<std::byte>;
+
+namespace detail {
+/// The arithmetic types with an exact little-endian encoding: bool, the
+/// integer types of up to 8 bytes, float and double. Not __int128 or long
+/// double (under GNU extensions arithmetic too): no silent truncation.
+template <class U>
+concept ExactlyEncodable = std::is_same_v<U, bool> || std::is_same_v<U, float> || std::is_same_v<U, double> ||
+                           (std::is_integral_v<U> && sizeof(U) <= sizeof(std::uint64_t));
+} // namespace detail
 
 /// Appends little-endian values to a byte buffer.
 class ByteWriter {
@@ -33,7 +43,7 @@ public:
     explicit ByteWriter(MeasureOnly) noexcept : out_(nullptr) {}
 
     template <class U>
-        requires std::is_arithmetic_v<U>
+        requires detail::ExactlyEncodable<U>
     void write(U value) {
         if constexpr (std::is_same_v<U, bool>) {
             write<std::uint8_t>(value ? 1 : 0);
@@ -54,7 +64,7 @@ public:
 
     /// A run of arithmetic values, bulk-copied when the host is little-endian.
     template <class U>
-        requires std::is_arithmetic_v<U> && (!std::is_same_v<U, bool>)
+        requires detail::ExactlyEncodable<U> && (!std::is_same_v<U, bool>)
     void write_array(const U* values, std::size_t count) {
         if constexpr (std::endian::native == std::endian::little) {
             append(values, count * sizeof(U));
@@ -103,7 +113,7 @@ public:
         : bytes_(bytes), lazy_what_(what) {}
 
     template <class U>
-        requires std::is_arithmetic_v<U>
+        requires detail::ExactlyEncodable<U>
     U read() {
         if constexpr (std::is_same_v<U, bool>) {
             const auto byte = read<std::uint8_t>();
@@ -126,7 +136,7 @@ public:
     }
 
     template <class U>
-        requires std::is_arithmetic_v<U> && (!std::is_same_v<U, bool>)
+        requires detail::ExactlyEncodable<U> && (!std::is_same_v<U, bool>)
     void read_array(U* values, std::size_t count) {
         if (count > remaining() / sizeof(U)) {
             fail("needs " + std::to_string(count) + " values of " + std::to_string(sizeof(U)) + " bytes but only " +
@@ -145,12 +155,25 @@ public:
         }
     }
 
-    /// A count read from the input that sizes an allocation: rejected if
-    /// even `min_bytes_each` bytes per element cannot remain, so corrupt
-    /// input cannot ask for gigabytes.
+    /// A size (a u64) read from the input: rejected unless it fits
+    /// std::ptrdiff_t (fedpp::Index), so that no forged size turns negative.
+    std::size_t read_size(const char* what) {
+        const std::size_t at = position_;
+        const auto size = read<std::uint64_t>();
+        if (size > static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max())) {
+            fail(std::string(what) + " is " + std::to_string(size) + ", more than any size can be (" +
+                     std::to_string(std::numeric_limits<std::ptrdiff_t>::max()) + ")",
+                 at);
+        }
+        return static_cast<std::size_t>(size);
+    }
+
+    /// A count read from the input that sizes an allocation: a size
+    /// (read_size), rejected if even `min_bytes_each` bytes per element
+    /// cannot remain, so corrupt input cannot ask for gigabytes.
     std::size_t read_count(std::size_t min_bytes_each, const char* what) {
         const std::size_t at = position_;
-        const auto count = read<std::uint64_t>();
+        const auto count = read_size(what);
         if (min_bytes_each > 0 && count > remaining() / min_bytes_each) {
             fail(std::string(what) + " is " + std::to_string(count) + " but only " + std::to_string(remaining()) +
                      " bytes remain",

@@ -13,82 +13,47 @@
 //                   (its type name, then its encoding)
 //     20+n    4     CRC-32 (zlib's) of bytes [0, 20+n)
 //
-// Writes are atomic: the bytes go to "<path>.tmp", are flushed and fsync'ed,
-// and the file is renamed over <path> (then the directory is fsync'ed), so a
-// crash at any moment leaves either the previous checkpoint or the new one,
-// never a mixture. One writer per path at a time.
+// Writes are atomic: the bytes go to "<path>.tmp" (a stale one, left by a
+// killed writer, is removed first), are flushed and fsync'ed, and the file is
+// renamed over <path> (then the directory is fsync'ed), so a crash at any
+// moment leaves either the previous checkpoint or the new one, never a
+// mixture. Until its last write the temporary file starts with the magic
+// "FEDPPTMP" instead: a reader handed it says it is an unfinished save, not a
+// checkpoint. One writer per path at a time.
 //
 // Reading checks everything before decoding and throws a typed error:
-// CheckpointIoError (cannot read), CheckpointFormatError (not a checkpoint,
-// truncated, or bytes after the end), CheckpointVersionError,
-// CheckpointChecksumError (bit rot), CheckpointTypeError (a checkpoint of
-// another type), CheckpointShapeError (load_parameters_checkpoint into a model
-// of another layout). Never undefined behaviour.
+// CheckpointIoError (cannot read, or not a regular file), CheckpointFormatError
+// (not a checkpoint, an unfinished save, truncated, or bytes after the end),
+// CheckpointVersionError, CheckpointChecksumError (bit rot),
+// CheckpointTypeError (a checkpoint of another type), CheckpointShapeError
+// (load_parameters_checkpoint into a model of another layout). Never
+// undefined behaviour.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/io/checkpoint_errors.hpp"
+#include "fedpp/io/checkpoint_file.hpp"
 #include "fedpp/io/codec.hpp"
 #include "fedpp/nn/module.hpp"
 
 #include <zlib.h>
 
 #include <array>
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
-#include <system_error>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace fedpp {
-
-class CheckpointError : public Error {
-public:
-    using Error::Error;
-};
-/// The file cannot be opened, read, written or renamed.
-class CheckpointIoError : public CheckpointError {
-public:
-    using CheckpointError::CheckpointError;
-};
-/// Not a fedpp checkpoint, or truncated, or longer than it says.
-class CheckpointFormatError : public CheckpointError {
-public:
-    using CheckpointError::CheckpointError;
-};
-/// Written by a format version this fedpp does not read.
-class CheckpointVersionError : public CheckpointError {
-public:
-    using CheckpointError::CheckpointError;
-};
-/// The bytes changed since they were written.
-class CheckpointChecksumError : public CheckpointError {
-public:
-    using CheckpointError::CheckpointError;
-};
-/// A checkpoint of another type than the one asked for.
-class CheckpointTypeError : public CheckpointError {
-public:
-    using CheckpointError::CheckpointError;
-};
-/// A model checkpoint whose layout differs from the model loaded into.
-class CheckpointShapeError : public CheckpointError {
-public:
-    using CheckpointError::CheckpointError;
-};
 
 inline constexpr std::uint32_t checkpoint_format_version = 1;
 
 namespace detail {
 
 inline constexpr std::array<char, 8> checkpoint_magic{'F', 'E', 'D', 'P', 'P', 'C', 'K', 'P'};
+/// What a checkpoint file starts with while it is being written.
+inline constexpr std::array<char, 8> unfinished_checkpoint_magic{'F', 'E', 'D', 'P', 'P', 'T', 'M', 'P'};
 inline constexpr std::size_t checkpoint_header_size = 8 + 4 + 8;
 inline constexpr std::size_t checkpoint_trailer_size = 4;
 
@@ -101,25 +66,6 @@ inline std::uint32_t crc32_of(std::span<const std::byte> bytes) {
         crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(n));
     }
     return static_cast<std::uint32_t>(crc);
-}
-
-[[noreturn]] inline void throw_io_error(const std::string& what, const std::string& path) {
-    throw CheckpointIoError("checkpoint '" + path + "': " + what + ": " + std::strerror(errno));
-}
-
-/// Writes all of `bytes` to `fd`, retrying short writes.
-inline void write_all(int fd, std::span<const std::byte> bytes, const std::string& path) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw_io_error("write failed", path);
-        }
-        done += static_cast<std::size_t>(n);
-    }
 }
 
 /// The whole checkpoint file for `payload` (header, payload, CRC).
@@ -138,6 +84,14 @@ inline Bytes checkpoint_file_bytes(std::span<const std::byte> payload) {
 /// Checks a checkpoint file's framing and checksum; returns its payload.
 inline std::span<const std::byte> checkpoint_payload(std::span<const std::byte> file, const std::string& path) {
     const auto name = "checkpoint '" + path + "'";
+    if (file.size() >= unfinished_checkpoint_magic.size() &&
+        std::memcmp(file.data(), unfinished_checkpoint_magic.data(), unfinished_checkpoint_magic.size()) == 0) {
+        const bool temporary = path.size() > 4 && path.ends_with(".tmp");
+        throw CheckpointFormatError(
+            name + ": the temporary file of a save that did not finish (its writer stopped before renaming it over "
+                   "the checkpoint); it is not a checkpoint" +
+            (temporary ? ": load '" + path.substr(0, path.size() - 4) + "'" : std::string()));
+    }
     if (file.size() < checkpoint_magic.size() ||
         std::memcmp(file.data(), checkpoint_magic.data(), checkpoint_magic.size()) != 0) {
         throw CheckpointFormatError(name + ": not a fedpp checkpoint (no FEDPPCKP magic at byte 0)");
@@ -196,33 +150,6 @@ T decode_checkpoint_payload(std::span<const std::byte> payload, const std::strin
     }
 }
 
-inline Bytes read_file_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw_io_error("cannot open for reading", path);
-    }
-    in.seekg(0, std::ios::end);
-    const std::streamoff length = in.tellg();
-    if (length < 0) {
-        throw_io_error("cannot determine its size", path);
-    }
-    in.seekg(0, std::ios::beg);
-    Bytes bytes(static_cast<std::size_t>(length));
-    if (length > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), length)) {
-        throw_io_error("read failed", path);
-    }
-    return bytes;
-}
-
-/// The directory part of `path` ("." if none), for fsync after rename.
-inline std::string directory_of(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    if (slash == std::string::npos) {
-        return ".";
-    }
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 } // namespace detail
 
 /// The bytes of a checkpoint file holding `value` (what save_checkpoint
@@ -236,35 +163,7 @@ template <Serializable T>
 template <Serializable T>
 void save_checkpoint(const std::string& path, const T& value) {
     const Bytes file = checkpoint_to_bytes(value);
-    const std::string temporary = path + ".tmp";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        detail::throw_io_error("cannot create '" + temporary + "'", path);
-    }
-    try {
-        detail::write_all(fd, file, path);
-        if (::fsync(fd) != 0) {
-            detail::throw_io_error("fsync failed", path);
-        }
-    } catch (...) {
-        ::close(fd);
-        ::unlink(temporary.c_str());
-        throw;
-    }
-    if (::close(fd) != 0) {
-        ::unlink(temporary.c_str());
-        detail::throw_io_error("close failed", path);
-    }
-    if (::rename(temporary.c_str(), path.c_str()) != 0) {
-        ::unlink(temporary.c_str());
-        detail::throw_io_error("cannot rename '" + temporary + "' over it", path);
-    }
-    // Make the rename itself durable.
-    const int directory = ::open(detail::directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (directory >= 0) {
-        ::fsync(directory);
-        ::close(directory);
-    }
+    detail::write_file_atomically(path, file, std::as_bytes(std::span(detail::unfinished_checkpoint_magic)));
 }
 
 /// The value in the bytes of a checkpoint file; `name` names them in error

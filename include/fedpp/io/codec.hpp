@@ -75,15 +75,27 @@ constexpr std::string_view arithmetic_name() {
 } // namespace detail
 
 template <class U>
-    requires std::is_arithmetic_v<U> && (!std::is_same_v<U, long double>)
+    requires detail::ExactlyEncodable<U>
 struct Codec<U> {
     static std::string type_name() { return std::string(detail::arithmetic_name<U>()); }
     static void encode(const U& value, ByteWriter& out) { out.write(value); }
     static U decode(ByteReader& in) { return in.read<U>(); }
 };
 
+/// Arithmetic types without an exact encoding (__int128 under GNU
+/// extensions, long double) are refused where they are first used, rather
+/// than truncated to 8 bytes.
 template <class U>
-    requires std::is_arithmetic_v<U> && (!std::is_same_v<U, bool>)
+    requires std::is_arithmetic_v<U> && (!detail::ExactlyEncodable<U>)
+struct Codec<U> {
+    static_assert(!std::is_arithmetic_v<U>,
+                  "fedpp::Codec: this arithmetic type (__int128, long double, ...) has no exact byte encoding, so "
+                  "it cannot be sent, fetched or checkpointed: convert it to std::int64_t, std::uint64_t or double "
+                  "first, or encode it yourself in a type with its own fedpp::Codec");
+};
+
+template <class U>
+    requires detail::ExactlyEncodable<U> && (!std::is_same_v<U, bool>)
 struct Codec<std::vector<U>> {
     static std::string type_name() { return "vector<" + Codec<U>::type_name() + ">"; }
     static void encode(const std::vector<U>& values, ByteWriter& out) {

@@ -11,6 +11,7 @@
 #include "fedpp/nn/sequential.hpp"
 #include "fedpp/tensor/image_shape.hpp"
 #include "fedpp/tensor/tensor.hpp"
+#include "fedpp/training/local_training.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -30,13 +31,16 @@ void encode_matrix(const Matrix<T>& m, ByteWriter& out) {
     out.write_array(m.data(), static_cast<std::size_t>(m.size()));
 }
 
+/// Each size must fit Index (whatever the other is: 2^63 x 0 is refused
+/// too), and their product must be bounded by the bytes present.
 template <class T>
 Matrix<T> decode_matrix(ByteReader& in) {
+    static_assert(sizeof(Index) == sizeof(std::ptrdiff_t), "ByteReader::read_size bounds sizes by ptrdiff_t");
     const std::size_t at = in.position();
-    const auto rows = in.read<std::uint64_t>();
-    const auto cols = in.read<std::uint64_t>();
-    const std::uint64_t limit = in.remaining() / sizeof(T);
-    if ((cols != 0 && rows > limit / cols) || rows * cols > limit) {
+    const std::size_t rows = in.read_size("a matrix's rows");
+    const std::size_t cols = in.read_size("a matrix's cols");
+    const std::size_t limit = in.remaining() / sizeof(T);
+    if (cols != 0 && rows > limit / cols) {
         in.fail("a " + std::to_string(rows) + "x" + std::to_string(cols) + " matrix needs more bytes than the " +
                     std::to_string(in.remaining()) + " that remain",
                 at);
@@ -256,6 +260,33 @@ struct Codec<data::Dataset<T>> {
             }
         }
         return set;
+    }
+};
+
+template <>
+struct Codec<training::LocalTraining> {
+    static std::string type_name() { return "fedpp::training::LocalTraining"; }
+    static void encode(const training::LocalTraining& local, ByteWriter& out) {
+        out.write<std::uint64_t>(local.epochs);
+        out.write<std::uint64_t>(local.batch_size);
+        out.write(local.learning_rate);
+        out.write(local.momentum);
+        out.write(local.weight_decay);
+    }
+    static training::LocalTraining decode(ByteReader& in) {
+        const std::size_t at = in.position();
+        training::LocalTraining local;
+        local.epochs = static_cast<std::size_t>(in.read<std::uint64_t>());
+        local.batch_size = static_cast<std::size_t>(in.read<std::uint64_t>());
+        local.learning_rate = in.read<double>();
+        local.momentum = in.read<double>();
+        local.weight_decay = in.read<double>();
+        try {
+            local.validate();
+        } catch (const ArgumentError& e) {
+            in.fail(std::string("not valid local training settings: ") + e.what(), at);
+        }
+        return local;
     }
 };
 

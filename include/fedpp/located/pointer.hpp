@@ -36,7 +36,7 @@
 
 namespace fedpp {
 
-template <Location L>
+template <class L>
 class Worker;
 
 template <class T, Location L>
@@ -91,14 +91,18 @@ public:
     ~Pointer() { release(); }
 
     /// Brings the value back to the model owner and deletes it at the
-    /// worker; the pointer is spent. Compiles for any value at a trusted
-    /// location and for scalars (a loss, a count) anywhere.
+    /// worker; the pointer is spent. Compiles for scalars (a loss, a count)
+    /// anywhere, and for aggregates at a trusted location.
     [[nodiscard]] T get() {
-        static_assert(may_read_v<T, L>,
+        static_assert(!UntrustedLocation<L> || ReadableAt<T, L>,
                       "fedpp: get() would copy a model or tensor out of an untrusted data-owner location. "
                       "To aggregate it, move() it to a TrustedAggregator and call fedpp::fedavg there; "
-                      "to take it anyway, write fedpp::declassify(std::move(pointer), \"reason\") so that "
+                      "to take it anyway, write fedpp::declassify<\"reason\">(std::move(pointer)) so that "
                       "reviewers can find it.");
+        static_assert(!TrustedLocation<L> || ReadableAt<T, L>,
+                      "fedpp: get() at a trusted location releases only aggregates (what fedavg, average_of, "
+                      "coordinate_median and trimmed_mean return) and scalars: a model or tensor a data owner "
+                      "sent there may only be aggregated, never read.");
         return fetch(TransferKind::get, {});
     }
 
@@ -108,17 +112,21 @@ public:
     /// over the pointer.
     template <Location Destination>
     [[nodiscard]] Pointer<T, Destination> move(Worker<Destination>& destination) {
-        static_assert(may_move_v<T, L, Destination>,
+        static_assert(!UntrustedLocation<L> || MovableBetween<T, L, Destination>,
                       "fedpp: move() would hand a value held by an untrusted data owner to another untrusted "
                       "location, showing that party this one's data. Values leave a data owner only for a "
                       "TrustedAggregator (or explicitly, with fedpp::declassify).");
+        static_assert(!TrustedLocation<L> || MovableBetween<T, L, Destination>,
+                      "fedpp: move() from a trusted location sends on only aggregates (what fedavg, average_of, "
+                      "coordinate_median and trimmed_mean return) and scalars: a model or tensor a data owner "
+                      "sent there may only be aggregated, not passed on to anyone.");
         require_live("move()");
         require_same_federation(detail::SeamAccess::of(destination), "move()");
         if (destination.id() == worker_) {
             state_ = State::moved_away;
             return Pointer<T, Destination>(seam_, worker_, object_);
         }
-        if constexpr (same_location_v<L, Destination> && !TrustedLocation<L> && !is_public_scalar_v<T>) {
+        if constexpr (SameLocation<L, Destination> && !TrustedLocation<L> && !PublicScalar<T>) {
             detail::throw_move_between_data_owners(*seam_, worker_, destination.id());
         }
         const auto request = Request::forward(worker_, object_, detail::value_type<T>(), destination.id());
@@ -129,6 +137,9 @@ public:
 
     /// A second, independent object with the same value at the same worker.
     [[nodiscard]] Pointer copy() const {
+        static_assert(CopyableAt<T, L>,
+                      "fedpp: copy() of a model or tensor at a trusted location: what a data owner sent there may "
+                      "only be aggregated, and two copies of it would count as two contributions.");
         require_live("copy()");
         return Pointer(seam_, worker_, seam_->call(Request::copy(worker_, object_, detail::value_type<T>())).object);
     }

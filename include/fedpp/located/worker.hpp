@@ -10,24 +10,32 @@
 #pragma once
 
 #include "fedpp/io/codec.hpp"
+#include "fedpp/located/computation.hpp"
 #include "fedpp/located/federation.hpp"
 #include "fedpp/located/location.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/remote_call.hpp"
 #include "fedpp/located/trust.hpp"
+#include "fedpp/transport/in_process_transport.hpp"
 #include "fedpp/transport/request.hpp"
 
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace fedpp {
 
-template <Location L>
+template <class L>
 class Worker {
+    static_assert(Location<L>,
+                  "fedpp::Worker<L>: L is not a location. Locations are fedpp::DataOwner<\"name\"> and "
+                  "fedpp::TrustedAggregator<\"name\"> (or types derived from them): a type of one's own with a "
+                  "`trusted` member is not trusted, trust is not declared.");
+
 public:
     using location_type = L;
 
@@ -54,23 +62,57 @@ public:
     /// What the worker holds (id and type of each object), by id.
     [[nodiscard]] std::vector<ObjectInfo> objects() const { return seam_->call(Request::list(id_)).objects; }
 
-    /// Runs `function(T&...)` here, on the values the pointers refer to, and
-    /// returns a Pointer<Result, L> to its result, stored here (nothing when
-    /// it returns void). The values may be modified in place, as training
-    /// does. Every pointer must be located here: values at different
-    /// locations cannot be combined. A scalar result (a loss) can then be
-    /// read with get().
-    template <class F, class... Ts, class... Ls>
-    auto run(F&& function, const Pointer<Ts, Ls>&... args) {
-        static_assert((same_location_v<Ls, L> && ...),
-                      "fedpp: Worker::run: every Pointer must be located at this worker's location; the values "
-                      "live on different workers and cannot be combined: move one first (a data owner's "
-                      "values only to a TrustedAggregator)");
-        return detail::run_at<L>(seam_, id_, "Worker::run", std::forward<F>(function), args...);
+    /// A pointer to the data this worker published under `tag` (PySyft's
+    /// search): the data stays where it is, and is used only by
+    /// computations run here; the pointer never deletes it.
+    template <class T>
+    [[nodiscard]] Pointer<T, L> find(std::string_view tag) const {
+        const ObjectId id = seam_->call(Request::find(id_, tag, detail::value_type<T>())).object;
+        return detail::PointerAccess::make<T, L>(seam_, id_, id);
+    }
+
+    /// Runs `function` here and returns a Pointer<Result, L> to its result,
+    /// stored here (nothing when it returns void). Each Pointer argument
+    /// gives the function the value it refers to (T&, which it may modify
+    /// in place, as training does); every other argument is copied there
+    /// and given as const V&. `function` must capture nothing (see
+    /// fedpp/located/computation.hpp): pass what it needs as arguments.
+    /// Every pointer must be located here: values at different locations
+    /// cannot be combined. A scalar result (a loss) can then be read with
+    /// get().
+    template <class F, class... Args>
+    auto run(const F& function, const Args&... args) {
+        (void)function; // its type is the code; it has no state to send
+        static_assert(Runnable<F>,
+                      "fedpp: Worker::run: the function must capture nothing (a lambda with an empty []), so that "
+                      "what runs at the worker cannot reach this program's memory: pass the values it needs as "
+                      "arguments, run(f, pointer, value, ...), and they are copied there");
+        static_assert((check_argument<Args>() && ...));
+        return detail::run_at<L, F>(seam_, id_, "Worker::run", args...);
     }
 
 private:
     friend struct detail::SeamAccess;
+
+    /// The rules for one argument of run(); true when it passes.
+    template <class A>
+    static constexpr bool check_argument() {
+        if constexpr (detail::PointerArgument<A>::value) {
+            using T = typename detail::PointerArgument<A>::value_type;
+            static_assert(SameLocation<typename A::location_type, L>,
+                          "fedpp: Worker::run: every Pointer must be located at this worker's location; the values "
+                          "live on different workers and cannot be combined: move one first (a data owner's "
+                          "values only to a TrustedAggregator)");
+            static_assert(ComputableAt<T, L>,
+                          "fedpp: Worker::run at a trusted location takes only values the model owner may read "
+                          "(aggregates and scalars): what data owners sent there may only be aggregated "
+                          "(fedpp::fedavg, fedpp::accumulate, ...)");
+        } else {
+            static_assert(Serializable<A>, "fedpp: Worker::run: an argument that is not a Pointer is copied to the "
+                                           "worker as bytes, so its type needs a fedpp::Codec specialisation");
+        }
+        return true;
+    }
 
     std::shared_ptr<detail::Seam> seam_;
     std::string name_;
@@ -89,6 +131,21 @@ Pointer<T, L> send_encoded(const Bytes& bytes, Worker<L>& worker) {
 }
 
 } // namespace detail
+
+/// The data of a data owner's own, published under `tag` at `worker`, for
+/// a simulation in one process: in a networked run each data owner
+/// publishes its own data in its own process (party::Host::publish), and
+/// nothing crosses. ArgumentError for a federation whose workers are not in
+/// this process.
+template <class T, Location L>
+void publish(Worker<L>& worker, std::string_view tag, const T& value) {
+    auto* in_process = dynamic_cast<InProcessTransport*>(&detail::SeamAccess::of(worker)->transport());
+    if (in_process == nullptr) {
+        throw ArgumentError("fedpp::publish: the workers are other processes; each publishes its own data there");
+    }
+    const Bytes bytes = to_bytes(value);
+    in_process->publish(worker.id(), tag, detail::value_type<T>(), bytes);
+}
 
 /// Places a copy of `value` at `worker` (sent as bytes through the
 /// federation's transport, and logged) and returns the only pointer to it.

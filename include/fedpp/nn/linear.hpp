@@ -6,6 +6,7 @@
 #include "fedpp/tensor/tensor.hpp"
 
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -34,6 +35,15 @@ public:
     // layers are built at every send, move and copy of a model.
     Linear(matrix_type weight, matrix_type bias)
         : weight_(checked_weight(std::move(weight), bias), true), bias_(std::move(bias), true) {}
+
+    /// The same from tensors: their values are copied, not shared.
+    Linear(const Tensor<T>& weight, const Tensor<T>& bias) : Linear(weight.value(), bias.value()) {}
+
+    /// The same from nested lists, the weight's rows first (one per output),
+    /// then the bias: nn::Linear<double>({{0.5, -0.25}}, {0.1}) has 2 inputs
+    /// and 1 output. ShapeError for ragged rows or a bias of another length.
+    Linear(std::initializer_list<std::initializer_list<T>> weight, std::initializer_list<T> bias)
+        : Linear(Tensor<T>(weight).value(), Tensor<T>({bias}).value()) {}
 
     Linear(Linear&&) noexcept = default;
     Linear& operator=(Linear&&) noexcept = default;

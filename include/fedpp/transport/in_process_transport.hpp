@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,7 +48,8 @@ public:
             slots = owned_segments_.back().get();
             segments_[segment].store(slots, std::memory_order_release);
         }
-        owned_stores_.push_back(std::make_unique<ObjectStore>(std::move(name), trusted ? trusted_store_shards : 1));
+        owned_stores_.push_back(
+            std::make_unique<ObjectStore>(std::move(name), trusted, trusted ? trusted_store_shards : 1));
         slots[offset].store(owned_stores_.back().get(), std::memory_order_release);
     }
 
@@ -56,6 +59,12 @@ public:
         if (ObjectStore* store = find_store(id)) {
             store->close();
         }
+    }
+
+    /// The data of worker `id`'s own, published under `tag` (a data owner
+    /// loading its files, simulated in this process).
+    ObjectId publish(WorkerId id, std::string_view tag, const ValueType& type, std::span<const std::byte> bytes) {
+        return store_of(id).publish(tag, type, bytes);
     }
 
     Reply deliver(const Request& request) override {
@@ -109,14 +118,16 @@ private:
     }
 
     /// Encodes at the source, stores at the destination, and only then lets
-    /// go of the original: a failed transfer loses nothing.
+    /// go of the original: a failed transfer loses nothing. What a data
+    /// owner forwards is its contribution at the destination.
     Reply forward(ObjectStore& source, const Request& request) {
         ObjectStore& destination = store_of(request.destination);
         const Bytes bytes = source.encode(request.object, request.type);
+        const ContributorId contributor = source.trusted() ? no_contributor : ContributorId{request.to};
         Reply reply;
-        reply.object = destination.store(*request.type, bytes, [&] {
-            return "value moved from '" + source.name() + "' to '" + destination.name() + "'";
-        });
+        reply.object = destination.store(
+            *request.type, bytes,
+            [&] { return "value moved from '" + source.name() + "' to '" + destination.name() + "'"; }, contributor);
         reply.moved_bytes = bytes.size();
         source.erase(request.object);
         return reply;

@@ -7,13 +7,18 @@
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/function_ref.hpp"
+#include "fedpp/transport/computation.hpp"
 #include "fedpp/transport/request.hpp"
 #include "fedpp/transport/value_type.hpp"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <functional>
+#include <map>
 #include <cstddef>
+#include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -34,30 +39,84 @@ namespace fedpp {
 /// by one thread at a time and possibly one of thousands, has one shard.
 class ObjectStore {
 public:
-    ObjectStore(std::string name, std::size_t shard_count)
-        : name_(std::move(name)), shard_count_(std::max<std::size_t>(shard_count, 1)),
+    /// The store of worker `name`; a trusted worker's (an aggregator's) is
+    /// split into shards, for the many threads that send to it at once.
+    ObjectStore(std::string name, bool trusted, std::size_t shard_count = 1)
+        : name_(std::move(name)), trusted_(trusted), shard_count_(std::max<std::size_t>(shard_count, 1)),
           shards_(std::make_unique<Shard[]>(shard_count_)) {}
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] bool trusted() const noexcept { return trusted_; }
+
+    /// The least number of data owners any aggregate made here combines,
+    /// whatever a caller asks (a worker's own policy).
+    void require_contributions(std::size_t count) noexcept { min_contributions_ = count; }
 
     /// Serves `request` (any operation but forward). `sender` names who sent
-    /// a stored value, for the message if it does not decode.
-    Reply handle(const Request& request, detail::LazyText sender);
+    /// a stored value, for the message if it does not decode; `contributor`
+    /// is the data owner a stored value comes from, if any.
+    Reply handle(const Request& request, detail::LazyText sender, ContributorId contributor = no_contributor);
 
     /// The encoding of object `id`, which must hold an `expected` (if given):
     /// what a transport forwarding it sends on.
     [[nodiscard]] Bytes encode(ObjectId id, const ValueType* expected) {
-        const detail::RemoteObject& object = find(id, expected);
+        const detail::RemoteObject& object = *find(id, expected).object;
         return object.type().encode(object);
     }
 
-    /// Stores a value decoded from `bytes` as `type`; returns its id.
-    ObjectId store(const ValueType& type, std::span<const std::byte> bytes, detail::LazyText what) {
-        return insert(type.decode(bytes, what));
+    /// Stores a value decoded from `bytes` as `type`, contributed by
+    /// `contributor`; returns its id.
+    ObjectId store(const ValueType& type, std::span<const std::byte> bytes, detail::LazyText what,
+                   ContributorId contributor = no_contributor) {
+        return insert(type.decode(bytes, what), contributor);
     }
 
-    /// Deletes object `id`, if it is here (also after close()).
+    /// Deletes object `id`, if it is here (also after close()); published
+    /// data stays.
     void erase(ObjectId id);
+
+    /// This worker's own data, published under `tag`: requests may use it in
+    /// computations (find it by its tag), never delete it. Its id depends on
+    /// the tag alone, so that it is the same after the worker restarts.
+    ObjectId publish(std::string_view tag, const ValueType& type, std::span<const std::byte> bytes) {
+        const ObjectId id = published_id(tag);
+        auto object = type.decode(bytes, [&] { return "data published as '" + std::string(tag) + "'"; });
+        {
+            Shard& shard = shard_of(id);
+            const std::lock_guard lock(shard.mutex);
+            shard.objects[id] = Entry{std::move(object), no_contributor};
+        }
+        const std::lock_guard lock(published_mutex_);
+        published_[std::string(tag)] = id;
+        any_published_.store(true, std::memory_order_release);
+        return id;
+    }
+
+    /// The object published under `tag`, which must hold a `type`.
+    ObjectId published(std::string_view tag, const ValueType& type) {
+        ObjectId id = 0;
+        {
+            const std::lock_guard lock(published_mutex_);
+            const auto it = published_.find(tag);
+            if (it == published_.end()) {
+                throw RemoteObjectError("worker '" + name_ + "' publishes nothing under '" + std::string(tag) + "'");
+            }
+            id = it->second;
+        }
+        (void)find(id, &type); // RemoteObjectError if it holds another type
+        return id;
+    }
+
+    /// What object `id` holds and who contributed it (RemoteObjectError if
+    /// there is none).
+    struct Description {
+        const ValueType* type;
+        ContributorId contributor;
+    };
+    [[nodiscard]] Description describe(ObjectId id) {
+        const Entry& entry = find(id, nullptr);
+        return {&entry.object->type(), entry.contributor};
+    }
 
     /// The worker left: every later request but erase fails with
     /// RemoteObjectError. The objects stay until their pointers delete them
@@ -66,7 +125,11 @@ public:
     void close() noexcept { closed_.store(true, std::memory_order_release); }
 
 private:
-    using Objects = std::unordered_map<ObjectId, std::unique_ptr<detail::RemoteObject>>;
+    struct Entry {
+        std::unique_ptr<detail::RemoteObject> object;
+        ContributorId contributor = no_contributor;
+    };
+    using Objects = std::unordered_map<ObjectId, Entry>;
 
     struct alignas(64) Shard { // one cache line apart: shards are locked by different threads
         std::mutex mutex;
@@ -97,38 +160,66 @@ private:
         }
     }
 
-    ObjectId insert(std::unique_ptr<detail::RemoteObject> object);
-    detail::RemoteObject& find(ObjectId id, const ValueType* expected);
-    Reply execute(const detail::Task& task);
+    ObjectId insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor);
+    Entry& find(ObjectId id, const ValueType* expected);
+    Reply execute(const Request& request);
     std::size_t count();
     std::vector<ObjectInfo> list();
 
+    /// The id of data published under `tag`: the top bit set (objects made
+    /// by requests count up from 1), the rest a hash of the tag (FNV-1a).
+    static ObjectId published_id(std::string_view tag) noexcept {
+        std::uint64_t hash = 0xcbf29ce484222325ull;
+        for (const char c : tag) {
+            hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+        }
+        return (ObjectId{1} << 63) | (hash >> 1);
+    }
+
+    [[nodiscard]] bool is_published(ObjectId id) const {
+        if (!any_published_.load(std::memory_order_acquire)) {
+            return false; // the usual case, without a lock
+        }
+        const std::lock_guard lock(published_mutex_);
+        for (const auto& [tag, published] : published_) {
+            if (published == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     std::string name_;
+    bool trusted_;
+    mutable std::mutex published_mutex_;
+    std::map<std::string, ObjectId, std::less<>> published_; // a worker publishes a handful
+    std::atomic<bool> any_published_{false};
+    std::size_t min_contributions_ = 0;
     std::size_t shard_count_;
     std::unique_ptr<Shard[]> shards_;
     std::atomic<bool> closed_{false};
 };
 
-inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object) {
+inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor) {
     const std::size_t index = shard_of_this_thread();
     Shard& shard = shards_[index];
     const std::lock_guard lock(shard.mutex);
     require_open();
     const ObjectId id = shard.next_serial++ * shard_count_ + index;
     if (shard.spare_nodes.empty()) {
-        shard.objects.emplace(id, std::move(object));
+        shard.objects.emplace(id, Entry{std::move(object), contributor});
     } else {
         auto node = std::move(shard.spare_nodes.back());
         shard.spare_nodes.pop_back();
         node.key() = id;
-        node.mapped() = std::move(object);
+        node.mapped() = Entry{std::move(object), contributor};
         shard.objects.insert(std::move(node));
     }
     return id;
 }
 
-/// The object with `id`; it stays owned by the store.
-inline detail::RemoteObject& ObjectStore::find(ObjectId id, const ValueType* expected) {
+/// The object with `id` and who contributed it; it stays owned by the store.
+inline ObjectStore::Entry& ObjectStore::find(ObjectId id, const ValueType* expected) {
     Shard& shard = shard_of(id);
     const std::lock_guard lock(shard.mutex);
     require_open();
@@ -136,21 +227,25 @@ inline detail::RemoteObject& ObjectStore::find(ObjectId id, const ValueType* exp
     if (it == shard.objects.end()) {
         throw RemoteObjectError("worker '" + name_ + "' holds no object " + std::to_string(id));
     }
-    if (expected != nullptr && !it->second->type().same_as(*expected)) {
-        throw RemoteObjectError("object " + std::to_string(id) + " at worker '" + name_ + "' holds a '" +
-                                it->second->type().name + "', not a '" + expected->name + "'");
+    const ValueType& held = it->second.object->type();
+    if (expected != nullptr && !held.same_as(*expected)) {
+        throw RemoteObjectError("object " + std::to_string(id) + " at worker '" + name_ + "' holds a '" + held.name +
+                                "', not a '" + expected->name + "'");
     }
-    return *it->second;
+    return it->second;
 }
 
 inline void ObjectStore::erase(ObjectId id) {
+    if (is_published(id)) {
+        return;
+    }
     Shard& shard = shard_of(id);
     std::unique_ptr<detail::RemoteObject> doomed; // destroyed after the lock is released
     const std::lock_guard lock(shard.mutex);
     const auto it = shard.objects.find(id);
     if (it != shard.objects.end()) {
         auto node = shard.objects.extract(it);
-        doomed = std::move(node.mapped());
+        doomed = std::move(node.mapped().object);
         if (shard.spare_nodes.size() < max_spare_nodes) {
             shard.spare_nodes.push_back(std::move(node));
         }
@@ -170,41 +265,66 @@ inline std::vector<ObjectInfo> ObjectStore::list() {
     std::vector<ObjectInfo> objects;
     for (Shard& shard : shards()) {
         const std::lock_guard lock(shard.mutex);
-        for (const auto& [id, object] : shard.objects) {
-            objects.push_back({id, object->type().name});
+        for (const auto& [id, entry] : shard.objects) {
+            objects.push_back({id, entry.object->type().name});
         }
     }
     std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.id < b.id; });
     return objects;
 }
 
-inline Reply ObjectStore::execute(const detail::Task& task) {
-    // Most tasks take a few inputs (a model and its data); fedavg may take
-    // hundreds.
-    constexpr std::size_t usual_inputs = 8;
-    std::array<detail::RemoteObject*, usual_inputs> usual;
-    std::vector<detail::RemoteObject*> many;
-    const std::size_t count = task.inputs.size();
-    if (count > usual_inputs) {
-        many.resize(count);
-    }
-    const std::span<detail::RemoteObject*> inputs(count > usual_inputs ? many.data() : usual.data(), count);
+/// Runs a computation on the objects a request names. An exception that is
+/// not one of fedpp's becomes a ComputationError with the same message: what
+/// crosses back to the caller is always a fedpp::Error.
+inline Reply ObjectStore::execute(const Request& request) {
+    // Most computations take a few inputs (a model and its data); fedavg may
+    // take hundreds.
+    constexpr std::size_t usual = 8;
+    const std::size_t count = request.inputs.size();
+    std::array<detail::RemoteObject*, usual> usual_objects;
+    std::array<ContributorId, usual> usual_contributors;
+    std::array<const ValueType*, usual> usual_types;
+    std::vector<detail::RemoteObject*> many_objects(count > usual ? count : 0);
+    std::vector<ContributorId> many_contributors(count > usual ? count : 0);
+    std::vector<const ValueType*> many_types(count > usual ? count : 0);
+    const bool few = count <= usual;
+    const std::span objects(few ? usual_objects.data() : many_objects.data(), count);
+    const std::span contributors(few ? usual_contributors.data() : many_contributors.data(), count);
+    const std::span types(few ? usual_types.data() : many_types.data(), count);
     for (std::size_t i = 0; i < count; ++i) {
-        inputs[i] = &find(task.inputs[i].first, task.inputs[i].second);
+        Entry& entry = find(request.inputs[i].id, request.inputs[i].type);
+        objects[i] = entry.object.get();
+        contributors[i] = entry.contributor;
+        types[i] = &entry.object->type();
+    }
+    if (!request.computation->accepts(std::span<const ValueType* const>(types))) {
+        throw RemoteObjectError("worker '" + name_ + "': computation '" + request.computation->name +
+                                "' does not take objects of these types");
+    }
+    std::unique_ptr<detail::RemoteObject> result;
+    try {
+        result = request.computation->invoke(Invocation{objects, contributors, request.payload, min_contributions_});
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw ComputationError(e.what());
+    } catch (...) {
+        throw ComputationError("a computation at '" + name_ + "' threw an exception that is not a std::exception");
     }
     Reply reply;
-    if (auto result = task.body(inputs)) {
-        reply.object = insert(std::move(result));
+    if (result) {
+        reply.object = insert(std::move(result), no_contributor);
     }
     return reply;
 }
 
-inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender) {
+inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender, ContributorId contributor) {
     Reply reply;
     switch (request.operation) {
     case Operation::store:
-        reply.object = store(*request.type, request.payload,
-                             [&] { return "value sent from " + sender() + " to '" + name_ + "'"; });
+        reply.object = store(
+            *request.type, request.payload, [&] { return "value sent from " + sender() + " to '" + name_ + "'"; },
+            contributor);
         break;
     case Operation::fetch:
         reply.payload = encode(request.object, request.type);
@@ -212,12 +332,14 @@ inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender
         break;
     case Operation::erase: erase(request.object); break;
     case Operation::copy: {
-        const detail::RemoteObject& object = find(request.object, request.type);
-        const Bytes bytes = object.type().encode(object);
-        reply.object = store(object.type(), bytes, [&] { return "copy at '" + name_ + "'"; });
+        const Entry& entry = find(request.object, request.type);
+        const Bytes bytes = entry.object->type().encode(*entry.object);
+        reply.object =
+            store(entry.object->type(), bytes, [&] { return "copy at '" + name_ + "'"; }, entry.contributor);
         break;
     }
-    case Operation::execute: reply = execute(*request.task); break;
+    case Operation::execute: reply = execute(request); break;
+    case Operation::find: reply.object = published(request.tag, *request.type); break;
     case Operation::count: reply.count = count(); break;
     case Operation::list: reply.objects = list(); break;
     case Operation::forward:

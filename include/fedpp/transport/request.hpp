@@ -8,8 +8,8 @@
 // fills exactly the fields it needs.
 #pragma once
 
-#include "fedpp/base/function_ref.hpp"
 #include "fedpp/io/bytes.hpp"
+#include "fedpp/transport/computation.hpp"
 #include "fedpp/transport/transfer_log.hpp"
 #include "fedpp/transport/value_type.hpp"
 
@@ -51,19 +51,13 @@ private:
     std::span<const std::byte> view_;
 };
 
-namespace detail {
-/// A computation to run at a worker, on objects it holds. `body` receives
-/// the objects named by `inputs`, in order (after their types are checked),
-/// and returns the result to store there, or nullptr for none. A Task lives
-/// for one execute request, inside its caller's frame, so it refers to the
-/// caller's inputs and callable rather than owning copies of them.
-struct Task {
-    std::span<const std::pair<ObjectId, const ValueType*>> inputs;
-    FunctionRef<std::unique_ptr<RemoteObject>(std::span<RemoteObject* const>)> body;
+/// An object a request names, and the type it must hold.
+struct ObjectRef {
+    ObjectId id = 0;
+    const ValueType* type = nullptr;
 };
-} // namespace detail
 
-enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list };
+enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list, find };
 
 /// One request to worker `to`. Read its fields; build it with a named
 /// constructor.
@@ -72,14 +66,17 @@ struct Request {
     WorkerId from = model_owner_id;  ///< who asks (the model owner or a worker)
     WorkerId to = model_owner_id;    ///< the worker that handles the request
     ObjectId object = 0;             ///< fetch, erase, copy, forward
+    std::string_view tag;            ///< find: the tag the worker published its data under
     WorkerId destination = 0;        ///< forward: where the object goes
     const ValueType* type = nullptr; ///< store: how to decode; fetch, copy, forward: the expected type
-    /// store: the value's bytes, owned by the sender for the duration of the
-    /// (synchronous) call, so that one encoding can be sent to many workers.
+    /// store: the value's bytes; execute: the by-value arguments. Owned by
+    /// the sender for the duration of the (synchronous) call, so that one
+    /// encoding can be sent to many workers.
     BorrowedBytes payload;
     TransferKind fetch_kind = TransferKind::get; ///< fetch: get or declassify (for the log)
     std::string_view reason;                    ///< declassify: why (a literal: see fedpp::declassify)
-    const detail::Task* task = nullptr;         ///< execute
+    const Computation* computation = nullptr;   ///< execute: what to run ...
+    std::span<const ObjectRef> inputs;          ///< ... on which objects (in the caller's frame)
 
     /// A value of `type`, encoded in `payload`, sent by `from` to worker `to`.
     static Request store(WorkerId from, WorkerId to, const ValueType& type, const Bytes& payload) noexcept {
@@ -125,9 +122,25 @@ struct Request {
         return r;
     }
 
-    static Request execute(WorkerId to, const detail::Task& task) noexcept {
+    /// `computation` on objects `inputs`, with the encoded by-value
+    /// `arguments`.
+    static Request execute(WorkerId to, const Computation& computation, std::span<const ObjectRef> inputs,
+                           const Bytes& arguments) noexcept {
         Request r(Operation::execute, to);
-        r.task = &task;
+        r.computation = &computation;
+        r.inputs = inputs;
+        r.payload = arguments;
+        return r;
+    }
+    static Request execute(WorkerId, const Computation&, std::span<const ObjectRef>, Bytes&&) = delete;
+
+    /// The data worker `to` published under `tag`, a value of `type`: a
+    /// reference to it, which computations may use (it is never read,
+    /// moved or deleted through it).
+    static Request find(WorkerId to, std::string_view tag, const ValueType& type) noexcept {
+        Request r(Operation::find, to);
+        r.tag = tag;
+        r.type = &type;
         return r;
     }
 
@@ -139,7 +152,7 @@ private:
 };
 
 struct Reply {
-    ObjectId object = 0;             ///< store, copy, forward, execute: the new object (0 if none)
+    ObjectId object = 0;             ///< store, copy, forward, execute, find: the object (0 if none)
     Bytes payload;                   ///< fetch: the value's bytes
     std::size_t moved_bytes = 0;     ///< forward: the bytes that crossed
     std::size_t count = 0;           ///< count

@@ -40,7 +40,8 @@ public:
             break;
         case Operation::fetch:
             log_transfer(request.fetch_kind, *request.type, reply.payload.size(), request.to, model_owner_id,
-                         request.reason);
+                         request.reason,
+                         request.type->contributions != nullptr ? request.type->contributions(reply.payload) : 0);
             break;
         default: break;
         }
@@ -81,13 +82,14 @@ public:
     }
 
     [[nodiscard]] TransferLog& log() noexcept { return log_; }
+    [[nodiscard]] Transport& transport() noexcept { return *transport_; }
 
 private:
     /// Records a transfer by worker number and value type: the log has
     /// numbered the names when the workers joined.
     void log_transfer(TransferKind kind, const ValueType& type, std::size_t bytes, WorkerId from, WorkerId to,
-                      std::string_view reason) {
-        log_.record_transfer(kind, &type, type.name, bytes, from, to, reason);
+                      std::string_view reason, std::size_t contributions = 0) {
+        log_.record_transfer(kind, &type, type.name, bytes, from, to, reason, contributions);
     }
 
     std::unique_ptr<Transport> transport_;

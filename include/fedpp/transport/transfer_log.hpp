@@ -42,6 +42,9 @@ struct Transfer {
     std::string from;   ///< worker name, or the model owner's name
     std::string to;
     std::string reason; ///< for declassify: the reason given
+    /// For an aggregate fetched from a trusted location: how many data
+    /// owners contributed to it (0 for anything else).
+    std::size_t contributions = 0;
 };
 
 class Federation;
@@ -76,7 +79,7 @@ public:
         for (auto it = entries_.begin() + static_cast<std::ptrdiff_t>(first); it != entries_.end(); ++it) {
             const Entry& entry = *it;
             out.push_back({entry.kind, texts_[entry.type], entry.bytes, texts_[entry.from], texts_[entry.to],
-                           entry.reason == no_reason ? std::string() : reasons_[entry.reason]});
+                           entry.reason == no_reason ? std::string() : reasons_[entry.reason], entry.contributions});
         }
         return out;
     }
@@ -135,6 +138,7 @@ private:
         TextId to;
         std::uint32_t reason; // index into reasons_, or no_reason
         std::size_t bytes;
+        std::size_t contributions;
     };
 
     // For the seam, which numbers workers densely (0 is the model owner) and
@@ -156,13 +160,15 @@ private:
     /// without hashing a name. The totals are atomic, so when entries are
     /// not kept (long multi-threaded runs) no lock is taken at all.
     void record_transfer(TransferKind kind, const void* type_key, std::string_view type_name, std::size_t bytes,
-                         std::uint32_t from, std::uint32_t to, std::string_view reason) {
+                         std::uint32_t from, std::uint32_t to, std::string_view reason,
+                         std::size_t contributions = 0) {
         if (!keep_entries_.load(std::memory_order_relaxed)) {
             count_transfer(bytes);
             return;
         }
         const std::lock_guard lock(mutex_);
-        append(kind, type_text(type_key, type_name), bytes, worker_text(from), worker_text(to), reason);
+        append(kind, type_text(type_key, type_name), bytes, worker_text(from), worker_text(to), reason,
+               contributions);
     }
 
     /// Adds to the totals in this thread's shard: threads transferring at
@@ -216,7 +222,8 @@ private:
     }
 
     /// Called with mutex_ held.
-    void append(TransferKind kind, TextId type, std::size_t bytes, TextId from, TextId to, std::string_view reason) {
+    void append(TransferKind kind, TextId type, std::size_t bytes, TextId from, TextId to, std::string_view reason,
+                std::size_t contributions) {
         count_transfer(bytes);
         if (!keep_entries_.load(std::memory_order_relaxed)) {
             return;
@@ -229,7 +236,7 @@ private:
         if (entries_.empty()) {
             entries_.reserve(64); // a round's transfers, without a reallocation per doubling
         }
-        entries_.push_back({kind, type, from, to, reason_index, bytes});
+        entries_.push_back({kind, type, from, to, reason_index, bytes, contributions});
     }
 
     mutable std::mutex mutex_;

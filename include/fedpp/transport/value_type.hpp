@@ -12,10 +12,14 @@
 #include "fedpp/io/codec.hpp"
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace fedpp {
@@ -33,6 +37,9 @@ struct ValueType {
     /// `what` names the bytes for error messages; built only on an error.
     std::unique_ptr<detail::RemoteObject> (*decode)(std::span<const std::byte> bytes, detail::LazyText what);
     Bytes (*encode)(const detail::RemoteObject& object);
+    /// For aggregates (fedpp::Aggregate<M>): how many contributions the
+    /// encoded value combines, read from its bytes; nullptr for other types.
+    std::size_t (*contributions)(std::span<const std::byte> bytes) = nullptr;
 
     [[nodiscard]] bool same_as(const ValueType& other) const noexcept {
         return this == &other || name == other.name;
@@ -64,15 +71,67 @@ public:
 template <class T>
 class RemoteValue;
 
+/// How many contributions an encoded aggregate combines (T's Codec
+/// declares it with `static std::size_t contributions(ByteReader&)`, reading
+/// the start of the encoding); nullptr for other types.
+template <class T>
+constexpr auto contributions_reader() {
+    if constexpr (requires(ByteReader& in) { Codec<T>::contributions(in); }) {
+        return +[](std::span<const std::byte> bytes) -> std::size_t {
+            ByteReader in(bytes, "an aggregate");
+            in.read_string_view(); // the type tag
+            return Codec<T>::contributions(in);
+        };
+    } else {
+        return static_cast<std::size_t (*)(std::span<const std::byte>)>(nullptr);
+    }
+}
+
+/// Every value type this program can store, by name: what a worker process
+/// decodes the bytes it is sent with. A type is registered before main()
+/// runs if the program uses value_type<T>() anywhere.
+class ValueTypeRegistry {
+public:
+    static ValueTypeRegistry& instance() {
+        static ValueTypeRegistry registry;
+        return registry;
+    }
+    void add(const ValueType& type) {
+        const std::lock_guard lock(mutex_);
+        by_name_.emplace(type.name, &type);
+    }
+    /// The type named `name`, or nullptr.
+    [[nodiscard]] const ValueType* find(std::string_view name) const {
+        const std::lock_guard lock(mutex_);
+        const auto it = by_name_.find(name);
+        return it == by_name_.end() ? nullptr : it->second;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, const ValueType*, std::less<>> by_name_;
+};
+
+template <class T>
+const ValueType& value_type();
+
+template <class T>
+struct RegisteredValueType {
+    static inline const bool registered = (ValueTypeRegistry::instance().add(value_type<T>()), true);
+};
+
 /// The ValueType of T.
-template <Serializable T>
+template <class T>
 const ValueType& value_type() {
+    static_assert(Serializable<T>, "fedpp: values stored at a worker need a fedpp::Codec");
+    (void)RegisteredValueType<T>::registered; // registers T by name before main() runs
     static const ValueType type{
         type_name_of<T>(),
         [](std::span<const std::byte> bytes, LazyText what) -> std::unique_ptr<RemoteObject> {
             return std::make_unique<RemoteValue<T>>(from_bytes<T>(bytes, what));
         },
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
+        contributions_reader<T>(),
     };
     return type;
 }

@@ -23,6 +23,7 @@ static bool secure_sum_ok() {
 #endif
 
 using Bob = fedpp::DataOwner<"bob">;
+using Alice = fedpp::DataOwner<"alice">;
 using Secure = fedpp::TrustedAggregator<"secure">;
 
 int main(int argc, char** argv) {
@@ -32,21 +33,23 @@ int main(int argc, char** argv) {
     }
     fedpp::Federation hook;
     fedpp::Worker<Bob> bob(hook);
+    fedpp::Worker<Alice> alice(hook);
     fedpp::Worker<Secure> secure(hook);
     fedpp::Generator generator(1);
     auto model = fedpp::send(fedpp::nn::Linear<float>(2, 1, generator), bob);
     auto data = fedpp::send(fedpp::Tensor<float>{{1, 0}}, bob);
     const float out = bob.run([](fedpp::nn::Linear<float>& m, fedpp::Tensor<float>& x) { return m(x).item(); },
                               model, data).get();
-    auto at_secure = model.move(secure);
-    auto average = fedpp::fedavg(at_secure, at_secure);
+    auto alices = fedpp::send(fedpp::nn::Linear<float>(2, 1, generator), alice).move(secure);
+    auto bobs = model.move(secure);
+    const fedpp::nn::Linear<float> average = fedpp::fedavg(bobs, alices).get();
 
     // A data set loader (gzip, through zlib), a split and a partitioner.
     const auto digits = fedpp::data::load_digits(argv[1]);
     const auto split = fedpp::data::split_every(digits, 5);
     const auto clients = fedpp::data::partition_iid(split.train.size(), 4, generator);
     std::printf("consumer ok: %f %f; digits: %lld train, %lld test, %zu clients\n", static_cast<double>(out),
-                static_cast<double>(average.get().bias().value()(0, 0)), static_cast<long long>(split.train.size()),
+                static_cast<double>(average.bias().value()(0, 0)), static_cast<long long>(split.train.size()),
                 static_cast<long long>(split.test.size()), clients.size());
 #if FEDPP_CONSUMER_SECURE_AGGREGATION
     if (!secure_sum_ok()) {

@@ -30,10 +30,11 @@ inline std::pair<Index, Index> broadcast_shape(const char* op, Index a_rows, Ind
     return {extent(a_rows, b_rows), extent(a_cols, b_cols)};
 }
 
-/// `m` repeated to rows x cols (m's extents divide them: they are 1 or equal).
+/// `m` repeated to rows x cols: each of m's extents equals the target's or
+/// is 1 (broadcast_shape). Compared, not divided: an extent may be 0.
 template <class T>
 auto expand(const Matrix<T>& m, Index rows, Index cols) {
-    return m.replicate(rows / m.rows(), cols / m.cols());
+    return m.replicate(m.rows() == rows ? 1 : rows, m.cols() == cols ? 1 : cols);
 }
 
 /// node.grad += gradient, summed over the extents along which node's value

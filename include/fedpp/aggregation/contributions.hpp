@@ -1,0 +1,52 @@
+// fedpp: counting the data owners an aggregate combines.
+//
+// A trusted aggregator releases an aggregate only if at least
+// `min_contributions` different data owners contributed to it with a
+// positive weight. Each object in a worker's store knows the data owner it
+// came from (its ContributorId, given by the store when a data owner moved
+// it there); values the model owner sent, or that computations made there,
+// contribute nothing. So one model averaged with itself, a weight of zero,
+// or the model owner's own values next to one data owner's cannot make an
+// aggregate of one data owner's values.
+#pragma once
+
+#include "fedpp/base/errors.hpp"
+#include "fedpp/transport/computation.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fedpp::detail {
+
+/// The different data owners among `contributors` whose weight is positive
+/// (every weight is 1 when `weights` is empty), sorted.
+inline std::vector<ContributorId> contributors_with_weight(std::span<const ContributorId> contributors,
+                                                           std::span<const double> weights) {
+    std::vector<ContributorId> found;
+    for (std::size_t i = 0; i < contributors.size(); ++i) {
+        if (contributors[i] != no_contributor && (weights.empty() || weights[i] > 0)) {
+            found.push_back(contributors[i]);
+        }
+    }
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    return found;
+}
+
+/// InsufficientContributionsError unless `count` >= `required`.
+inline void require_contributions(std::string_view operation, std::size_t count, std::size_t required) {
+    if (count < required) {
+        throw InsufficientContributionsError(
+            std::string(operation) + ": " + std::to_string(count) + " data owner" + (count == 1 ? "" : "s") +
+            " contributed with a positive weight; an aggregate released by this trusted location must combine at "
+            "least " +
+            std::to_string(required) +
+            " (values the model owner sent, or that were computed there, do not count; a value counts once)");
+    }
+}
+
+} // namespace fedpp::detail

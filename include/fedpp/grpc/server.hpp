@@ -1,0 +1,50 @@
+// fedpp::grpc: PartyServer, a party as a process of its own.
+//
+//     fedpp::party::Host host(policy);               // its rules, from its own configuration
+//     host.publish("train", my_data);                 // its data, loaded from its own files
+//     fedpp::grpc::PartyServer server(host, options); // mutual TLS on options.listen
+//     server.wait();
+//
+// Every peer must present a certificate of the federation's authority; its
+// name is who it is to the host's policy. A move from this party goes
+// straight to the destination party, which must present the destination's
+// certificate.
+#pragma once
+
+#include "fedpp/grpc/options.hpp"
+#include "fedpp/party/host.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace fedpp::grpc {
+
+struct ServerOptions {
+    std::string listen = "127.0.0.1:0"; ///< "host:port"; port 0 picks a free one (see port())
+    Credentials credentials;            ///< this party's: its certificate names host.policy().name
+    Peers peers;                        ///< where the parties it may move values to are
+    ConnectionOptions connection;
+    std::chrono::milliseconds reclaim_every = std::chrono::seconds(1); ///< how often expired leases are checked
+};
+
+class PartyServer {
+public:
+    /// Starts serving `host` (which must outlive the server).
+    PartyServer(party::Host& host, ServerOptions options);
+    ~PartyServer();
+    PartyServer(const PartyServer&) = delete;
+    PartyServer& operator=(const PartyServer&) = delete;
+
+    /// The port it listens on.
+    [[nodiscard]] int port() const noexcept;
+    /// Blocks until shutdown() is called (from another thread).
+    void wait();
+    void shutdown();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace fedpp::grpc

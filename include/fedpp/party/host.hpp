@@ -1,0 +1,308 @@
+// fedpp: Host, a party's objects and the rules it enforces on every request.
+//
+// A worker process serves requests from other processes through a Host: the
+// transport (fedpp::grpc's server) authenticates the peer (its certificate's
+// name) and hands the request here, which checks it against the party's
+// Policy, carries it out on the party's ObjectStore, and records what crossed.
+// A refusal is a PermissionDeniedError and a line in the party's log.
+//
+// What a data owner enforces: requests only from its requesters; a peer
+// touches only objects it created or was given (or data published here);
+// nothing leaves but public scalars (a loss, a count); values move only to
+// its trusted aggregators; only computations compiled into this program run,
+// by name, on objects of the types they take; no value over the size limit.
+// What an aggregator adds: values moved here by data owners are their
+// contributions, which only fedpp's aggregations may take and nothing may
+// release; what leaves is an aggregate of at least min_contributions of them.
+#pragma once
+
+#include "fedpp/base/errors.hpp"
+#include "fedpp/io/codec.hpp"
+#include "fedpp/party/ledger.hpp"
+#include "fedpp/party/policy.hpp"
+#include "fedpp/party/traffic.hpp"
+#include "fedpp/transport/computation.hpp"
+#include "fedpp/transport/object_store.hpp"
+#include "fedpp/transport/request.hpp"
+#include "fedpp/transport/value_type.hpp"
+
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace fedpp::party {
+
+/// An object a request names: its id, and the type the requester expects.
+struct NamedObject {
+    ObjectId id = 0;
+    std::string type;
+};
+
+/// Who asks: a requester is the name in its certificate, and, when it sent
+/// one, its session ("bob", "me#3f9a..."): a model owner that restarts is a
+/// new session, and what the old one left behind expires with its lease.
+inline std::string_view name_of(std::string_view requester) noexcept {
+    return requester.substr(0, requester.find('#'));
+}
+
+class Host {
+public:
+    using Log = std::function<void(const std::string&)>;
+
+    explicit Host(Policy policy, Log log = default_log())
+        : policy_(std::move(policy)), log_(std::move(log)),
+          store_(policy_.name, policy_.role == Role::aggregator, policy_.role == Role::aggregator ? 8 : 1) {
+        if (policy_.role == Role::aggregator) {
+            store_.require_contributions(policy_.min_contributions);
+        }
+    }
+
+    [[nodiscard]] const Policy& policy() const noexcept { return policy_; }
+    [[nodiscard]] const Traffic& traffic() const noexcept { return traffic_; }
+
+    /// This party's own data, under `tag`: requesters may use it in
+    /// computations (find()), never read it, move it or delete it.
+    template <Serializable T>
+    void publish(const std::string& tag, const T& value) {
+        const Bytes bytes = to_bytes(value);
+        ledger_.publish(tag, store_.publish(tag, detail::value_type<T>(), bytes));
+    }
+
+    /// A value of type `type_name` sent by `peer` (for itself, or, moved
+    /// here by a data owner, on behalf of `on_behalf_of`).
+    ObjectId store(const std::string& peer, std::string_view type_name, std::span<const std::byte> bytes,
+                   const std::string& on_behalf_of = {}) {
+        admit(peer, "store");
+        if (bytes.size() > policy_.max_value_bytes) {
+            deny(peer, "a value of " + std::to_string(bytes.size()) + " bytes (the limit is " +
+                           std::to_string(policy_.max_value_bytes) + ")");
+        }
+        const ValueType& type = known_type(type_name);
+        const bool given = !on_behalf_of.empty() && name_of(on_behalf_of) != name_of(peer);
+        const ContributorId contributor = given ? contributor_of(peer) : no_contributor;
+        const ObjectId id = store_.store(type, bytes, [&] { return "value sent by '" + peer + "'"; }, contributor);
+        ledger_.add(id, given ? on_behalf_of : peer);
+        traffic_.record("in", std::string(name_of(peer)), type.name, bytes.size());
+        return id;
+    }
+
+    /// The value of object `id`, deleted here: only what may leave.
+    Bytes fetch(const std::string& peer, ObjectId id, std::string_view type_name) {
+        const ObjectStore::Description held = own(peer, id, type_name, "fetch");
+        if (!releasable(held)) {
+            deny(peer, "reading a '" + held.type->name + "' (" + release_rule() + ")");
+        }
+        Bytes bytes = store_.encode(id, held.type);
+        erase_object(id);
+        traffic_.record("out", std::string(name_of(peer)), held.type->name, bytes.size());
+        return bytes;
+    }
+
+    void erase(const std::string& peer, ObjectId id) {
+        admit(peer, "erase");
+        if (ledger_.owns(peer, id)) { // anything else: not the peer's to delete, and no error to learn from
+            erase_object(id);
+        }
+    }
+
+    ObjectId copy(const std::string& peer, ObjectId id, std::string_view type_name) {
+        const ObjectStore::Description held = own(peer, id, type_name, "copy");
+        if (held.contributor != no_contributor) {
+            deny(peer, "copying a data owner's contribution (two copies would count as two)");
+        }
+        const Reply reply = store_.handle(Request::copy(0, id, *held.type), [] { return std::string(); });
+        ledger_.add(reply.object, peer);
+        return reply.object;
+    }
+
+    /// The bytes of object `id`, which may move to `destination`; the
+    /// transport stores them there, then calls finish_forward.
+    Bytes prepare_forward(const std::string& peer, ObjectId id, std::string_view type_name,
+                          const std::string& destination) {
+        const ObjectStore::Description held = own(peer, id, type_name, "forward");
+        const bool movable = policy_.role == Role::data_owner ? policy_.trusted_aggregators.count(destination) != 0
+                                                              : releasable(held);
+        if (!movable) {
+            deny(peer, "moving a '" + held.type->name + "' to '" + destination + "' (" +
+                           (policy_.role == Role::data_owner ? "not one of this party's trusted aggregators"
+                                                             : release_rule()) +
+                           ")");
+        }
+        Bytes bytes = store_.encode(id, held.type);
+        traffic_.record("out", destination, held.type->name, bytes.size());
+        return bytes;
+    }
+
+    void finish_forward(ObjectId id) { erase_object(id); }
+
+    /// Runs the computation named `name` (compiled into this program) on the
+    /// objects `inputs` (the requester's, or published here).
+    ObjectId execute(const std::string& peer, std::string_view name, std::span<const NamedObject> inputs,
+                     const Bytes& arguments) {
+        admit(peer, "execute");
+        const Computation* computation = detail::ComputationRegistry::instance().find(name);
+        if (computation == nullptr) {
+            deny(peer, "running '" + std::string(name) + "', a computation this party's program does not have");
+        }
+        const std::vector<ObjectRef> refs = usable_inputs(peer, *computation, inputs);
+        Reply reply;
+        try {
+            reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); });
+        } catch (const ComputationError& e) {
+            throw ComputationError(policy_.reveal_errors ? e.what()
+                                                         : "a computation at '" + policy_.name +
+                                                               "' failed (its message is withheld by its policy)");
+        }
+        if (reply.object != 0) {
+            ledger_.add(reply.object, peer);
+        }
+        return reply.object;
+    }
+
+    /// The object published under `tag`, for use in computations.
+    ObjectId find(const std::string& peer, const std::string& tag, std::string_view type_name) {
+        admit(peer, "find");
+        const auto id = ledger_.published(tag);
+        if (!id || store_.describe(*id).type->name != type_name) {
+            throw RemoteObjectError("'" + policy_.name + "' publishes no '" + std::string(type_name) + "' under '" +
+                                    tag + "'");
+        }
+        return *id;
+    }
+
+    /// How many objects `peer` holds here, and which.
+    std::vector<ObjectInfo> list(const std::string& peer) {
+        admit(peer, "list");
+        std::vector<ObjectInfo> objects;
+        for (const ObjectId id : ledger_.owned_by(peer)) {
+            objects.push_back({id, store_.describe(id).type->name});
+        }
+        return objects;
+    }
+
+    /// Deletes the objects of requesters silent for longer than the lease;
+    /// returns how many.
+    std::size_t reclaim() {
+        const auto expired = ledger_.expire(policy_.lease);
+        for (const ObjectId id : expired) {
+            store_.erase(id);
+        }
+        return expired.size();
+    }
+
+    /// Every object here, the published ones included.
+    [[nodiscard]] std::size_t object_count() {
+        return store_.handle(Request::count(0), [] { return std::string(); }).count;
+    }
+
+private:
+    static Log default_log() {
+        return [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    }
+
+    /// PermissionDeniedError, and a line in the log.
+    [[noreturn]] void deny(const std::string& peer, const std::string& what) const {
+        const std::string line = "fedpp party '" + policy_.name + "': refused " + what + ", asked by '" + peer + "'";
+        log_(line);
+        throw PermissionDeniedError(line);
+    }
+
+    void admit(const std::string& peer, const char* operation) {
+        if (!policy_.requesters.empty() && policy_.requesters.count(std::string(name_of(peer))) == 0) {
+            deny(peer, std::string(operation) + ": not one of this party's requesters");
+        }
+        ledger_.heard_from(peer);
+    }
+
+    /// The object `id`, which `peer` must own and which must hold a
+    /// `type_name`.
+    ObjectStore::Description own(const std::string& peer, ObjectId id, std::string_view type_name, const char* op) {
+        admit(peer, op);
+        if (!ledger_.owns(peer, id)) {
+            deny(peer, std::string(op) + " of object " + std::to_string(id) + ", which is not the requester's");
+        }
+        const ObjectStore::Description held = store_.describe(id);
+        if (held.type->name != type_name) {
+            throw RemoteObjectError("object " + std::to_string(id) + " at '" + policy_.name + "' holds a '" +
+                                    held.type->name + "', not a '" + std::string(type_name) + "'");
+        }
+        return held;
+    }
+
+    /// May this object leave this party (to its requester, or moved on)?
+    [[nodiscard]] bool releasable(const ObjectStore::Description& held) const {
+        static const std::set<std::string, std::less<>> scalars{"bool", "f32", "f64", "i8",  "i16", "i32",
+                                                               "i64",  "u8",  "u16", "u32", "u64"};
+        if (scalars.count(held.type->name) != 0) {
+            return true;
+        }
+        return policy_.role == Role::aggregator && held.contributor == no_contributor &&
+               held.type->contributions != nullptr; // an aggregate made here
+    }
+
+    [[nodiscard]] std::string release_rule() const {
+        return policy_.role == Role::data_owner ? "a data owner releases only scalars such as a loss"
+                                                : "an aggregator releases only aggregates and scalars";
+    }
+
+    /// The requester's objects (or published ones) for a computation, which
+    /// must take them; at an aggregator only aggregations take contributions.
+    std::vector<ObjectRef> usable_inputs(const std::string& peer, const Computation& computation,
+                                         std::span<const NamedObject> inputs) {
+        std::vector<ObjectRef> refs;
+        for (const NamedObject& input : inputs) {
+            if (!ledger_.owns(peer, input.id) && !ledger_.is_published(input.id)) {
+                deny(peer, "using object " + std::to_string(input.id) + ", which is not the requester's");
+            }
+            const ObjectStore::Description held = store_.describe(input.id);
+            if (held.contributor != no_contributor && !computation.aggregation) {
+                deny(peer,
+                     "running '" + computation.name + "' on a data owner's contribution (only aggregations may)");
+            }
+            refs.push_back({input.id, &known_type(input.type)});
+        }
+        return refs;
+    }
+
+    const ValueType& known_type(std::string_view name) const {
+        const ValueType* type = detail::ValueTypeRegistry::instance().find(name);
+        if (type == nullptr) {
+            throw RemoteObjectError("'" + policy_.name + "' knows no value type '" + std::string(name) + "'");
+        }
+        return *type;
+    }
+
+    /// The contributor a value from `peer` is: by its certificate's name, so
+    /// that a data owner counts once whatever its sessions.
+    ContributorId contributor_of(const std::string& peer) {
+        const std::string name(name_of(peer));
+        if (policy_.role != Role::aggregator ||
+            (!policy_.contributors.empty() && policy_.contributors.count(name) == 0)) {
+            return no_contributor;
+        }
+        const std::lock_guard lock(contributors_mutex_);
+        return contributor_ids_.emplace(name, static_cast<ContributorId>(contributor_ids_.size())).first->second;
+    }
+
+    void erase_object(ObjectId id) {
+        ledger_.remove(id);
+        store_.erase(id);
+    }
+
+    Policy policy_;
+    Log log_;
+    ObjectStore store_;
+    Ledger ledger_;
+    Traffic traffic_;
+    std::mutex contributors_mutex_;
+    std::map<std::string, ContributorId> contributor_ids_;
+};
+
+} // namespace fedpp::party

@@ -1,0 +1,113 @@
+// fedpp: who owns what at a party: each object's owner (the requester that
+// created it or was given it), the data published under a tag, and when each
+// requester was last heard from (its lease).
+#pragma once
+
+#include "fedpp/transport/request.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace fedpp::party {
+
+class Ledger {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    /// Records that `owner` owns object `id` (and has just been heard from).
+    void add(ObjectId id, const std::string& owner) {
+        const std::lock_guard lock(mutex_);
+        owners_[id] = owner;
+        last_heard_[owner] = Clock::now();
+    }
+
+    /// Records data this party published under `tag`.
+    void publish(const std::string& tag, ObjectId id) {
+        const std::lock_guard lock(mutex_);
+        published_[tag] = id;
+        published_ids_.emplace(id, tag);
+    }
+
+    /// The published object under `tag`, if any.
+    [[nodiscard]] std::optional<ObjectId> published(const std::string& tag) const {
+        const std::lock_guard lock(mutex_);
+        const auto it = published_.find(tag);
+        return it == published_.end() ? std::nullopt : std::optional<ObjectId>(it->second);
+    }
+
+    [[nodiscard]] bool is_published(ObjectId id) const {
+        const std::lock_guard lock(mutex_);
+        return published_ids_.count(id) != 0;
+    }
+
+    /// True when `requester` owns `id`.
+    [[nodiscard]] bool owns(const std::string& requester, ObjectId id) const {
+        const std::lock_guard lock(mutex_);
+        const auto it = owners_.find(id);
+        return it != owners_.end() && it->second == requester;
+    }
+
+    /// Forgets object `id` (deleted).
+    void remove(ObjectId id) {
+        const std::lock_guard lock(mutex_);
+        owners_.erase(id);
+    }
+
+    /// `requester` was heard from now: its objects' lease starts again.
+    void heard_from(const std::string& requester) {
+        const std::lock_guard lock(mutex_);
+        last_heard_[requester] = Clock::now();
+    }
+
+    /// The objects `requester` owns.
+    [[nodiscard]] std::vector<ObjectId> owned_by(const std::string& requester) const {
+        const std::lock_guard lock(mutex_);
+        std::vector<ObjectId> ids;
+        for (const auto& [id, owner] : owners_) {
+            if (owner == requester) {
+                ids.push_back(id);
+            }
+        }
+        return ids;
+    }
+
+    /// Removes and returns the objects of every owner not heard from for
+    /// longer than `lease`: the caller deletes them.
+    std::vector<ObjectId> expire(std::chrono::milliseconds lease, Clock::time_point now = Clock::now()) {
+        const std::lock_guard lock(mutex_);
+        std::vector<ObjectId> expired;
+        for (auto it = owners_.begin(); it != owners_.end();) {
+            const auto heard = last_heard_.find(it->second);
+            if (heard == last_heard_.end() || now - heard->second > lease) {
+                expired.push_back(it->first);
+                it = owners_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = last_heard_.begin(); it != last_heard_.end();) {
+            it = now - it->second > lease ? last_heard_.erase(it) : std::next(it);
+        }
+        return expired;
+    }
+
+    [[nodiscard]] std::size_t size() const {
+        const std::lock_guard lock(mutex_);
+        return owners_.size();
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::unordered_map<ObjectId, std::string> owners_;
+    std::map<std::string, Clock::time_point> last_heard_;
+    std::map<std::string, ObjectId> published_;
+    std::map<ObjectId, std::string> published_ids_;
+};
+
+} // namespace fedpp::party

@@ -1,0 +1,50 @@
+// fedpp: what a party allows, decided by the party itself.
+//
+// When every party is a process of its own, the model owner's compiler no
+// longer protects a data owner: whoever connects may send any request. Each
+// party therefore enforces, at run time, the rules fedpp's types enforce on
+// an honest model owner, from its own configuration: who it trusts to
+// aggregate (by certificate name), who may make requests at all, and what
+// may leave it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+
+namespace fedpp::party {
+
+enum class Role {
+    data_owner, ///< keeps its data: releases only public scalars, sends values only to trusted aggregators
+    aggregator, ///< aggregates what data owners send it: releases only aggregates of enough of them
+};
+
+struct Policy {
+    std::string name;         ///< this party's name: the name in its certificate
+    Role role = Role::data_owner;
+    /// A data owner's values may move only to these parties (certificate
+    /// names): its own list, whatever the model owner's types say.
+    std::set<std::string> trusted_aggregators;
+    /// Who may make requests (certificate names); empty: every peer with a
+    /// certificate of the federation's authority.
+    std::set<std::string> requesters;
+    /// An aggregator counts as contributions only values from these data
+    /// owners (certificate names); empty: from every requester that moves a
+    /// value here on another's behalf.
+    std::set<std::string> contributors;
+    /// An aggregator releases only aggregates of at least this many data
+    /// owners (and more if a request asks).
+    std::size_t min_contributions = 2;
+    /// The largest value a request may carry or store, in bytes.
+    std::uint64_t max_value_bytes = std::uint64_t{8} << 30;
+    /// Whether the message of a computation that throws goes back to the
+    /// requester (false: withheld, the requester learns only that it failed).
+    bool reveal_errors = false;
+    /// Objects of a requester that has sent nothing for this long are
+    /// deleted (a model owner that vanished leaves nothing behind for long).
+    std::chrono::milliseconds lease = std::chrono::minutes(10);
+};
+
+} // namespace fedpp::party

@@ -1,0 +1,164 @@
+// fedpp: computations, the code a worker runs on what it holds.
+//
+// A Computation takes objects from the worker's store and by-value
+// arguments (sent as bytes with the request) and returns at most one new
+// object. It carries no state of the caller's: its code is a static
+// function, so a computation cannot reach the memory of the program that
+// asked for it, and a transport that crosses processes can send its name
+// instead of its code. Named computations (fedpp's own, and those made
+// with fedpp::computation<"name">) are registered when the program starts,
+// so that a worker process can find every computation its program contains
+// by name: a worker runs only code it was compiled with.
+#pragma once
+
+#include "fedpp/base/errors.hpp"
+#include "fedpp/transport/value_type.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fedpp {
+
+/// The data owner an object came from, in the store that holds it (a number
+/// of that store's choosing), or no_contributor: sent by the model owner,
+/// made there by a computation, or moved there from a trusted location.
+/// Aggregations count an aggregate's contributions by these.
+using ContributorId = std::uint32_t;
+inline constexpr ContributorId no_contributor = ~ContributorId{0};
+
+/// What a computation receives: the objects named by the request (types
+/// checked), who contributed each, and the encoded by-value arguments.
+struct Invocation {
+    std::span<detail::RemoteObject* const> objects;
+    std::span<const ContributorId> contributors;
+    std::span<const std::byte> arguments;
+    /// The least number of data owners an aggregate made here must combine,
+    /// by the policy of the worker that runs it (0: the caller's location
+    /// type decides alone).
+    std::size_t min_contributions = 0;
+};
+
+/// What a worker can run. `name` identifies it across processes (empty: an
+/// unnamed computation, which runs only in the caller's process).
+struct Computation {
+    std::string name;
+    /// Runs it; returns the result to store (nullptr for none). The objects
+    /// must be of the types `inputs` lists (checked by accepts()).
+    std::unique_ptr<detail::RemoteObject> (*invoke)(const Invocation& invocation);
+    /// The types of the objects it takes, in order; with `variadic`, the
+    /// last one repeated any number (at least once) of times.
+    std::vector<const ValueType*> inputs;
+    bool variadic = false;
+    /// One of fedpp's aggregations: it releases only aggregates of enough
+    /// data owners, and may take what data owners sent to a trusted worker.
+    bool aggregation = false;
+
+    /// True when objects of `types`, in order, are what it takes.
+    [[nodiscard]] bool accepts(std::span<const ValueType* const> types) const {
+        if (inputs.empty()) {
+            return types.empty();
+        }
+        if (types.size() < inputs.size() || (!variadic && types.size() != inputs.size())) {
+            return false;
+        }
+        for (std::size_t i = 0; i < types.size(); ++i) {
+            const ValueType& wanted = *inputs[std::min(i, inputs.size() - 1)];
+            if (!types[i]->same_as(wanted)) {
+                return false;
+            }
+        }
+        return true;
+    }
+};
+
+namespace detail {
+
+/// Every named computation of this program, by name.
+class ComputationRegistry {
+public:
+    static ComputationRegistry& instance() {
+        static ComputationRegistry registry;
+        return registry;
+    }
+
+    /// Registers `computation` (a static object). A second computation of
+    /// the same name would make remote calls ambiguous: a logic error.
+    const Computation& add(const Computation& computation) {
+        const std::lock_guard lock(mutex_);
+        const auto [it, inserted] = by_name_.emplace(computation.name, &computation);
+        if (!inserted && it->second->invoke != computation.invoke) {
+            throw ArgumentError("fedpp: two different computations are named '" + computation.name + "'");
+        }
+        return computation;
+    }
+
+    /// The computation named `name`, or nullptr.
+    [[nodiscard]] const Computation* find(std::string_view name) const {
+        const std::lock_guard lock(mutex_);
+        const auto it = by_name_.find(std::string(name));
+        return it == by_name_.end() ? nullptr : it->second;
+    }
+
+    [[nodiscard]] std::size_t size() const {
+        const std::lock_guard lock(mutex_);
+        return by_name_.size();
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, const Computation*, std::less<>> by_name_;
+};
+
+/// The static Computation described by `Description` (a type with
+/// `static std::string name()`, `static std::unique_ptr<RemoteObject>
+/// invoke(const Invocation&)` and `static std::vector<const ValueType*>
+/// inputs()`, and optionally `static constexpr bool variadic` and
+/// `aggregation`), registered by name before main() runs when the name is
+/// not empty: any use of computation_of<Description>() in a program makes it
+/// findable in every process of that program.
+template <class Description>
+struct RegisteredComputation {
+    static const Computation& get() {
+        static const Computation computation{Description::name(), &Description::invoke, Description::inputs(),
+                                             variadic(), aggregation()};
+        return computation;
+    }
+    static constexpr bool variadic() {
+        if constexpr (requires { Description::variadic; }) {
+            return Description::variadic;
+        } else {
+            return false;
+        }
+    }
+    static constexpr bool aggregation() {
+        if constexpr (requires { Description::aggregation; }) {
+            return Description::aggregation;
+        } else {
+            return false;
+        }
+    }
+    static inline const bool registered = [] {
+        if (!get().name.empty()) {
+            ComputationRegistry::instance().add(get());
+        }
+        return true;
+    }();
+};
+
+template <class Description>
+const Computation& computation_of() {
+    (void)RegisteredComputation<Description>::registered; // instantiates the registration
+    return RegisteredComputation<Description>::get();
+}
+
+} // namespace detail
+
+} // namespace fedpp

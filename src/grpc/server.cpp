@@ -1,0 +1,233 @@
+// fedpp::grpc: PartyServer, a Host served over gRPC with mutual TLS.
+#include "wire.hpp"
+
+#include <fedpp/grpc/server.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace fedpp::grpc {
+
+namespace {
+
+/// Runs `handler` for the peer of `context`; fedpp's errors become statuses.
+template <class Handler>
+::grpc::Status serve(::grpc::ServerContext* context, const Handler& handler) {
+    try {
+        const std::string peer = detail::peer_name(*context);
+        if (peer.empty()) {
+            throw PermissionDeniedError("fedpp::grpc: a peer without a certificate");
+        }
+        handler(peer);
+        return ::grpc::Status::OK;
+    } catch (...) {
+        return detail::status_of_current_exception(*context);
+    }
+}
+
+class PartyService final : public wire::Party::Service {
+public:
+    PartyService(party::Host& host, const ServerOptions& options) : host_(host), options_(options) {}
+
+    ::grpc::Status Store(::grpc::ServerContext* context, ::grpc::ServerReader<wire::StoreChunk>* reader,
+                         wire::ObjectReply* reply) override {
+        return serve(context, [&](const std::string& peer) {
+            const auto value = detail::read_value(*reader, host_.policy().max_value_bytes);
+            reply->set_object(host_.store(peer, value.type, value.bytes, value.on_behalf_of));
+        });
+    }
+
+    ::grpc::Status Fetch(::grpc::ServerContext* context, const wire::ObjectRequest* request,
+                         ::grpc::ServerWriter<wire::Chunk>* writer) override {
+        return serve(context, [&](const std::string& peer) {
+            const Bytes bytes = host_.fetch(peer, request->object(), request->type());
+            std::size_t at = 0;
+            do {
+                wire::Chunk chunk;
+                if (at == 0) {
+                    chunk.set_total_bytes(bytes.size());
+                }
+                const std::size_t n = std::min(options_.connection.chunk_bytes, bytes.size() - at);
+                chunk.set_data(reinterpret_cast<const char*>(bytes.data() + at), n);
+                at += n;
+                if (!writer->Write(chunk)) {
+                    throw NetworkError("fedpp::grpc: the requester went away during a fetch");
+                }
+            } while (at < bytes.size());
+        });
+    }
+
+    ::grpc::Status Erase(::grpc::ServerContext* context, const wire::ObjectRequest* request, wire::Empty*) override {
+        return serve(context, [&](const std::string& peer) { host_.erase(peer, request->object()); });
+    }
+
+    ::grpc::Status Copy(::grpc::ServerContext* context, const wire::ObjectRequest* request,
+                        wire::ObjectReply* reply) override {
+        return serve(context, [&](const std::string& peer) {
+            reply->set_object(host_.copy(peer, request->object(), request->type()));
+        });
+    }
+
+    ::grpc::Status Forward(::grpc::ServerContext* context, const wire::ForwardRequest* request,
+                           wire::ForwardReply* reply) override {
+        return serve(context, [&](const std::string& peer) {
+            const Bytes bytes = host_.prepare_forward(peer, request->object(), request->type(), request->destination());
+            reply->set_object(store_at(request->destination(), request->type(), bytes, peer));
+            reply->set_moved_bytes(bytes.size());
+            host_.finish_forward(request->object());
+        });
+    }
+
+    ::grpc::Status Execute(::grpc::ServerContext* context, const wire::ExecuteRequest* request,
+                           wire::ObjectReply* reply) override {
+        return serve(context, [&](const std::string& peer) {
+            std::vector<party::NamedObject> inputs;
+            for (const auto& input : request->inputs()) {
+                inputs.push_back({input.object(), input.type()});
+            }
+            const auto* first = reinterpret_cast<const std::byte*>(request->arguments().data());
+            const Bytes arguments(first, first + request->arguments().size());
+            reply->set_object(host_.execute(peer, request->computation(), inputs, arguments));
+        });
+    }
+
+    ::grpc::Status Find(::grpc::ServerContext* context, const wire::FindRequest* request,
+                        wire::ObjectReply* reply) override {
+        return serve(context, [&](const std::string& peer) {
+            reply->set_object(host_.find(peer, request->tag(), request->type()));
+        });
+    }
+
+    ::grpc::Status List(::grpc::ServerContext* context, const wire::Empty*, wire::ListReply* reply) override {
+        return serve(context, [&](const std::string& peer) {
+            for (const ObjectInfo& info : host_.list(peer)) {
+                auto* added = reply->add_objects();
+                added->set_object(info.id);
+                added->set_type(info.type);
+            }
+        });
+    }
+
+    ::grpc::Status Traffic(::grpc::ServerContext* context, const wire::Empty*, wire::TrafficReply* reply) override {
+        return serve(context, [&](const std::string&) {
+            for (const party::TrafficLine& line : host_.traffic().lines()) {
+                auto* added = reply->add_lines();
+                added->set_direction(line.direction);
+                added->set_peer(line.peer);
+                added->set_type(line.type);
+                added->set_count(line.count);
+                added->set_bytes(line.bytes);
+            }
+        });
+    }
+
+private:
+    /// Stores `bytes` at party `destination`, for `requester`: the value moves
+    /// straight there, from this process to that one.
+    ObjectId store_at(const std::string& destination, const std::string& type, const Bytes& bytes,
+                      const std::string& requester) {
+        wire::Party::Stub& stub = stub_for(destination);
+        ::grpc::ClientContext context;
+        detail::set_deadline(context, options_.connection.transfer_timeout);
+        wire::ObjectReply reply;
+        auto writer = stub.Store(&context, &reply);
+        detail::write_value(*writer, type, requester, bytes, options_.connection.chunk_bytes);
+        writer->WritesDone();
+        const ::grpc::Status status = writer->Finish();
+        if (!status.ok()) {
+            detail::throw_status(status, context, destination, "store (forwarded)");
+        }
+        return reply.object();
+    }
+
+    wire::Party::Stub& stub_for(const std::string& destination) {
+        const std::lock_guard lock(stubs_mutex_);
+        auto& stub = stubs_[destination];
+        if (!stub) {
+            const auto address = options_.peers.find(destination);
+            if (address == options_.peers.end()) {
+                throw NetworkError("fedpp::grpc: '" + host_.policy().name + "' knows no address for '" +
+                                   destination + "'");
+            }
+            stub = wire::Party::NewStub(
+                detail::secure_channel(address->second, destination, options_.credentials, options_.connection));
+        }
+        return *stub;
+    }
+
+    party::Host& host_;
+    const ServerOptions& options_;
+    std::mutex stubs_mutex_;
+    std::map<std::string, std::unique_ptr<wire::Party::Stub>> stubs_;
+};
+
+} // namespace
+
+struct PartyServer::Impl {
+    ServerOptions options;
+    std::unique_ptr<PartyService> service;
+    std::unique_ptr<::grpc::Server> server;
+    int port = 0;
+    std::mutex mutex;
+    std::condition_variable stopped;
+    bool stopping = false;
+    std::thread reclaimer;
+};
+
+PartyServer::PartyServer(party::Host& host, ServerOptions options) : impl_(std::make_unique<Impl>()) {
+    impl_->options = std::move(options);
+    impl_->service = std::make_unique<PartyService>(host, impl_->options);
+    ::grpc::ServerBuilder builder;
+    builder.AddListeningPort(impl_->options.listen, detail::server_credentials(impl_->options.credentials),
+                             &impl_->port);
+    builder.RegisterService(impl_->service.get());
+    builder.SetMaxReceiveMessageSize(64 << 20);
+    builder.SetMaxSendMessageSize(64 << 20);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+    impl_->server = builder.BuildAndStart();
+    if (!impl_->server || impl_->port == 0) {
+        throw NetworkError("fedpp::grpc: party '" + host.policy().name + "' cannot listen on " +
+                           impl_->options.listen);
+    }
+    impl_->reclaimer = std::thread([this, &host] {
+        std::unique_lock lock(impl_->mutex);
+        while (!impl_->stopped.wait_for(lock, impl_->options.reclaim_every, [this] { return impl_->stopping; })) {
+            lock.unlock();
+            host.reclaim();
+            lock.lock();
+        }
+    });
+}
+
+PartyServer::~PartyServer() {
+    shutdown();
+    if (impl_->reclaimer.joinable()) {
+        impl_->reclaimer.join();
+    }
+}
+
+int PartyServer::port() const noexcept { return impl_->port; }
+
+void PartyServer::wait() {
+    std::unique_lock lock(impl_->mutex);
+    impl_->stopped.wait(lock, [this] { return impl_->stopping; });
+}
+
+void PartyServer::shutdown() {
+    {
+        const std::lock_guard lock(impl_->mutex);
+        if (impl_->stopping) {
+            return;
+        }
+        impl_->stopping = true;
+    }
+    impl_->stopped.notify_all();
+    impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+}
+
+} // namespace fedpp::grpc

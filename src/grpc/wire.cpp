@@ -1,0 +1,198 @@
+#include "wire.hpp"
+
+#include <fedpp/base/errors.hpp>
+
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string_view>
+
+namespace fedpp::grpc::detail {
+
+std::string read_pem(const std::filesystem::path& path, const char* what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ArgumentError(std::string("fedpp::grpc: cannot read the ") + what + " '" + path.string() + "'");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::shared_ptr<::grpc::Channel> secure_channel(const std::string& address, const std::string& peer,
+                                                const Credentials& credentials, const ConnectionOptions& options) {
+    ::grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = read_pem(credentials.authority, "certificate authority");
+    tls.pem_private_key = read_pem(credentials.key, "private key");
+    tls.pem_cert_chain = read_pem(credentials.certificate, "certificate");
+    ::grpc::ChannelArguments arguments;
+    // The party must present a certificate for its own name, whatever the
+    // address it is reached at.
+    arguments.SetSslTargetNameOverride(peer);
+    arguments.SetMaxReceiveMessageSize(64 << 20);
+    arguments.SetMaxSendMessageSize(64 << 20);
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive.count()));
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    // Reconnect soon after a party restarts.
+    arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    return ::grpc::CreateCustomChannel(address, ::grpc::SslCredentials(tls), arguments);
+}
+
+std::shared_ptr<::grpc::ServerCredentials> server_credentials(const Credentials& credentials) {
+    ::grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = read_pem(credentials.authority, "certificate authority");
+    tls.pem_key_cert_pairs.push_back(
+        {read_pem(credentials.key, "private key"), read_pem(credentials.certificate, "certificate")});
+    return ::grpc::SslServerCredentials(tls);
+}
+
+std::string peer_name(const ::grpc::ServerContext& context) {
+    const auto auth = context.auth_context();
+    if (!auth || !auth->IsPeerAuthenticated()) {
+        return {};
+    }
+    const auto identity = auth->GetPeerIdentity();
+    if (identity.empty()) {
+        return {};
+    }
+    std::string name(identity.front().data(), identity.front().size());
+    if (name.find('#') != std::string::npos) {
+        return {}; // a name with the session separator is not a party's name
+    }
+    const auto& metadata = context.client_metadata();
+    const auto session = metadata.find("fedpp-session");
+    if (session != metadata.end() && session->second.size() <= 64) {
+        name.push_back('#');
+        name.append(session->second.data(), session->second.size());
+    }
+    return name;
+}
+
+namespace {
+struct ErrorKind {
+    const char* name;
+    ::grpc::StatusCode code;
+};
+
+template <class E>
+bool is(const std::exception& e) {
+    return dynamic_cast<const E*>(&e) != nullptr;
+}
+
+ErrorKind kind_of(const std::exception& e) {
+    using ::grpc::StatusCode;
+    if (is<PermissionDeniedError>(e)) return {"PermissionDeniedError", StatusCode::PERMISSION_DENIED};
+    if (is<RemoteObjectError>(e)) return {"RemoteObjectError", StatusCode::NOT_FOUND};
+    if (is<SerializationError>(e)) return {"SerializationError", StatusCode::INVALID_ARGUMENT};
+    if (is<InsufficientContributionsError>(e)) return {"InsufficientContributionsError", StatusCode::FAILED_PRECONDITION};
+    if (is<AggregationError>(e)) return {"AggregationError", StatusCode::FAILED_PRECONDITION};
+    if (is<ShapeError>(e)) return {"ShapeError", StatusCode::INVALID_ARGUMENT};
+    if (is<ArgumentError>(e)) return {"ArgumentError", StatusCode::INVALID_ARGUMENT};
+    if (is<ComputationError>(e)) return {"ComputationError", StatusCode::ABORTED};
+    if (is<NetworkError>(e)) return {"NetworkError", StatusCode::UNAVAILABLE};
+    if (is<Error>(e)) return {"Error", StatusCode::INTERNAL};
+    if (is<std::bad_alloc>(e)) return {"Error", StatusCode::RESOURCE_EXHAUSTED};
+    return {"ComputationError", StatusCode::INTERNAL};
+}
+} // namespace
+
+::grpc::Status status_of_current_exception(::grpc::ServerContext& context) {
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        const ErrorKind kind = kind_of(e);
+        context.AddTrailingMetadata("fedpp-error", kind.name);
+        return {kind.code, e.what()};
+    } catch (...) {
+        context.AddTrailingMetadata("fedpp-error", "Error");
+        return {::grpc::StatusCode::INTERNAL, "an exception that is not a std::exception"};
+    }
+}
+
+void throw_status(const ::grpc::Status& status, const ::grpc::ClientContext& context, const std::string& peer,
+                  const char* operation) {
+    const auto& trailers = context.GetServerTrailingMetadata();
+    const auto found = trailers.find("fedpp-error");
+    const std::string kind = found == trailers.end() ? "" : std::string(found->second.data(), found->second.size());
+    const std::string& message = status.error_message();
+    if (kind == "PermissionDeniedError") throw PermissionDeniedError(message);
+    if (kind == "RemoteObjectError") throw RemoteObjectError(message);
+    if (kind == "SerializationError") throw SerializationError(message);
+    if (kind == "InsufficientContributionsError") throw InsufficientContributionsError(message);
+    if (kind == "AggregationError") throw AggregationError(message);
+    if (kind == "ShapeError") throw ShapeError(message);
+    if (kind == "ArgumentError") throw ArgumentError(message);
+    if (kind == "ComputationError") throw ComputationError(message);
+    if (kind == "NetworkError") throw NetworkError(message);
+    if (status.error_code() == ::grpc::StatusCode::PERMISSION_DENIED) throw PermissionDeniedError(message);
+    throw NetworkError("fedpp::grpc: party '" + peer + "': " + operation + " failed (gRPC status " +
+                       std::to_string(static_cast<int>(status.error_code())) + "): " + message);
+}
+
+void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout, const std::string& session) {
+    context.set_deadline(std::chrono::system_clock::now() + timeout);
+    if (!session.empty()) {
+        context.AddMetadata("fedpp-session", session);
+    }
+}
+
+bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
+                 const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes) {
+    std::size_t at = 0;
+    bool first = true;
+    while (first || at < bytes.size()) {
+        wire::StoreChunk chunk;
+        if (first) {
+            chunk.set_type(type);
+            chunk.set_on_behalf_of(on_behalf_of);
+            chunk.set_total_bytes(bytes.size());
+        }
+        const std::size_t n = std::min(chunk_bytes, bytes.size() - at);
+        chunk.set_data(reinterpret_cast<const char*>(bytes.data() + at), n);
+        at += n;
+        first = false;
+        if (!writer.Write(chunk)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+StoredValue read_value(::grpc::ServerReader<wire::StoreChunk>& reader, std::uint64_t limit) {
+    StoredValue value;
+    wire::StoreChunk chunk;
+    if (!reader.Read(&chunk)) {
+        throw SerializationError("fedpp::grpc: a store without a value");
+    }
+    value.type = chunk.type();
+    value.on_behalf_of = chunk.on_behalf_of();
+    const std::uint64_t total = chunk.total_bytes();
+    if (total > limit) {
+        throw PermissionDeniedError("fedpp::grpc: a value of " + std::to_string(total) +
+                                    " bytes, over this party's limit of " + std::to_string(limit));
+    }
+    value.bytes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total, std::uint64_t{64} << 20)));
+    do {
+        if (chunk.data().size() > total - value.bytes.size()) {
+            throw SerializationError("fedpp::grpc: a value longer than its announced " + std::to_string(total) +
+                                     " bytes");
+        }
+        const auto* first = reinterpret_cast<const std::byte*>(chunk.data().data());
+        value.bytes.insert(value.bytes.end(), first, first + chunk.data().size());
+    } while (reader.Read(&chunk));
+    if (value.bytes.size() != total) {
+        throw SerializationError("fedpp::grpc: a value of " + std::to_string(value.bytes.size()) +
+                                 " bytes, shorter than its announced " + std::to_string(total));
+    }
+    return value;
+}
+
+} // namespace fedpp::grpc::detail

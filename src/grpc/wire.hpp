@@ -1,0 +1,64 @@
+// fedpp::grpc internals shared by the transport and the server: channels
+// with mutual TLS, fedpp's errors as gRPC statuses and back, and values
+// streamed in chunks.
+#pragma once
+
+#include "party.grpc.pb.h"
+
+#include <fedpp/grpc/options.hpp>
+#include <fedpp/io/bytes.hpp>
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace fedpp::grpc::detail {
+
+/// The contents of a PEM file; ArgumentError naming it if it cannot be read.
+std::string read_pem(const std::filesystem::path& path, const char* what);
+
+/// A channel to `address` that must present the certificate of `peer`,
+/// with this party's credentials, keepalive and message limits.
+std::shared_ptr<::grpc::Channel> secure_channel(const std::string& address, const std::string& peer,
+                                                const Credentials& credentials, const ConnectionOptions& options);
+
+/// Server credentials that require and verify a client certificate of the
+/// federation's authority.
+std::shared_ptr<::grpc::ServerCredentials> server_credentials(const Credentials& credentials);
+
+/// Who makes a call: the name in the peer's certificate ("" if none), and
+/// its session, if it sent one ("me#3f9a...").
+std::string peer_name(const ::grpc::ServerContext& context);
+
+/// The status for the exception being handled (call inside a catch): fedpp's
+/// errors keep their kind (in the "fedpp-error" trailer) and message.
+::grpc::Status status_of_current_exception(::grpc::ServerContext& context);
+
+/// Throws the fedpp error a failed call's status stands for; `peer` and
+/// `operation` name what failed for NetworkError.
+[[noreturn]] void throw_status(const ::grpc::Status& status, const ::grpc::ClientContext& context,
+                               const std::string& peer, const char* operation);
+
+/// A context with a deadline `timeout` from now, for `session` (a model
+/// owner's; empty for a party moving a value on).
+void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout, const std::string& session = {});
+
+/// Writes `bytes` to a client-side Store stream in chunks, the first
+/// carrying the header.
+bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
+                 const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes);
+
+/// Reads a value from a server-side Store stream: its type, on whose
+/// behalf, and bytes (at most `limit`, or PermissionDeniedError).
+struct StoredValue {
+    std::string type;
+    std::string on_behalf_of;
+    Bytes bytes;
+};
+StoredValue read_value(::grpc::ServerReader<wire::StoreChunk>& reader, std::uint64_t limit);
+
+} // namespace fedpp::grpc::detail

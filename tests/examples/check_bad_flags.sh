@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Runs each federated example (digits_fedavg, mnist_fedavg) with a table of
+# bad flags and checks, for each, the exit status (2 for a bad command line,
+# 1 for a failure while running, 0 where the flag is legal) and the message.
+# No run may end in a signal or std::terminate ("terminate called ...").
+#
+#     bash tests/examples/check_bad_flags.sh <directory with the examples>
+set -uo pipefail
+bin="${1:?usage: check_bad_flags.sh <directory with digits_fedavg and mnist_fedavg>}"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+mkdir "$scratch/not-a-dir-file" && : > "$scratch/empty.gz" && echo "not gzip" > "$scratch/plain.csv.gz"
+
+# example | expected status | message (extended regex, stdout and stderr) | flags
+cases=(
+  "digits_fedavg|0|0 rounds: nothing trained|--rounds 0"
+  "digits_fedavg|0|0 rounds: nothing trained|--partition centralised --rounds 0"
+  "digits_fedavg|2|'--rounds' needs a whole number|--rounds -1"
+  "digits_fedavg|2|'--rounds' needs a whole number|--rounds nan"
+  "digits_fedavg|2|'--rounds' needs a whole number|--rounds inf"
+  "digits_fedavg|2|'--rounds' needs a whole number|--rounds 2.5"
+  "digits_fedavg|2|'--rounds' needs a whole number|--rounds 1e30"
+  "digits_fedavg|2|'--rounds' needs a whole number|--rounds 99999999999999999999"
+  "digits_fedavg|2|'--rounds' needs a number, got 'ten'|--rounds ten"
+  "digits_fedavg|2|'--rounds' needs a value|--rounds"
+  "digits_fedavg|2|unknown option '--round'|--round 3"
+  "digits_fedavg|2|unknown option 'rounds'|rounds 3"
+  "digits_fedavg|2|client fraction C must be in \(0, 1\], got 0|--fraction 0"
+  "digits_fedavg|2|client fraction C must be in \(0, 1\], got 1.5|--fraction 1.5"
+  "digits_fedavg|2|client fraction C must be in \(0, 1\], got nan|--fraction nan"
+  "digits_fedavg|2|client fraction C must be in \(0, 1\], got -inf|--fraction -inf"
+  "digits_fedavg|2|learning rate must be finite and > 0, got nan|--lr nan"
+  "digits_fedavg|2|learning rate must be finite and > 0, got -1|--lr -1"
+  "digits_fedavg|2|learning rate must be finite and > 0, got inf|--lr inf"
+  "digits_fedavg|2|learning rate must be finite and > 0|--partition centralised --lr 0"
+  "digits_fedavg|2|epochs \(E\) must be at least 1|--epochs 0"
+  "digits_fedavg|2|'--clients' needs at least 1 client|--clients 0"
+  "digits_fedavg|2|'--clients' needs a whole number from 0 to 9223372036854775807, got '1e19'|--clients 1e19"
+  "digits_fedavg|2|'--clients' needs a whole number|--clients -3"
+  "digits_fedavg|2|alpha must be positive and finite, got 0|--partition dirichlet --alpha 0"
+  "digits_fedavg|2|alpha must be positive and finite, got nan|--partition dirichlet --alpha nan"
+  "digits_fedavg|2|target accuracy is a fraction in \[0, 1\], got -0.5|--target -0.5"
+  "digits_fedavg|2|target accuracy is a fraction in \[0, 1\], got nan|--target nan"
+  "digits_fedavg|2|target accuracy is a fraction in \[0, 1\], got 1.5|--target 1.5"
+  "digits_fedavg|2|unknown partition 'shards'|--partition shards"
+  "digits_fedavg|2|'--threads' needs a whole number|--threads 1e30"
+  "digits_fedavg|2|'--seed' needs a whole number from 0 to 18446744073709551615|--seed -1"
+  "digits_fedavg|2|'--batch' needs a whole number|--batch 0.5"
+  "digits_fedavg|1|/nonexistent: cannot open the file|--data /nonexistent"
+  "digits_fedavg|1|Is a directory|--data $scratch/not-a-dir-file"
+  "digits_fedavg|1|not a gzip file|--data $scratch/plain.csv.gz"
+  "digits_fedavg|1|$scratch/empty.gz|--data $scratch/empty.gz"
+  "digits_fedavg|1|writing the header to '/dev/full' failed: No space left on device|--rounds 2 --csv /dev/full"
+  "digits_fedavg|2|cannot open '/nonexistent/metrics.csv' for writing|--rounds 2 --csv /nonexistent/metrics.csv"
+  "digits_fedavg|0|final test accuracy|--rounds 2 --csv $scratch/metrics.csv"
+  "mnist_fedavg|1|0 rounds: nothing trained|--rounds 0"
+  "mnist_fedavg|2|client fraction C must be in \(0, 1\], got 0|--fraction 0"
+  "mnist_fedavg|2|learning rate must be finite and > 0, got nan|--lr nan"
+  "mnist_fedavg|2|'--clients' needs at least 1 client|--clients 0"
+  "mnist_fedavg|2|'--clients' needs a whole number from 0 to 9223372036854775807, got '1e19'|--clients 1e19"
+  "mnist_fedavg|2|target accuracy is a fraction in \[0, 1\], got -0.5|--target -0.5"
+  "mnist_fedavg|2|target accuracy is a fraction in \[0, 1\], got nan|--target nan"
+  "mnist_fedavg|2|'--rounds' needs a whole number|--rounds nan"
+  "mnist_fedavg|2|unknown partition 'dirichlet'|--partition dirichlet"
+  "mnist_fedavg|2|60000 examples cannot make 40000 x 2 non-empty shards|--partition noniid --clients 40000"
+  "mnist_fedavg|1|/nonexistent/train-[a-z]+-idx[13]-ubyte.gz: cannot open the file|--data /nonexistent"
+)
+
+failures=0
+run_case() { # example status pattern flags... ; extra environment set by the caller
+    local example="$1" expected="$2" pattern="$3"
+    shift 3
+    local output status
+    # FSIZE_LIMIT (KiB), if set, limits the files the example writes, with
+    # SIGXFSZ ignored: writes past it fail with EFBIG.
+    output="$(
+        if [ -n "${FSIZE_LIMIT:-}" ]; then
+            trap '' XFSZ
+            ulimit -f "$FSIZE_LIMIT"
+        fi
+        timeout 300 "$bin/$example" "$@" 2>&1
+    )"
+    status=$?
+    local problem=""
+    if [ "$status" -ge 124 ]; then
+        problem="ended with status $status (a signal, a timeout or std::terminate)"
+    elif [ "$status" -ne "$expected" ]; then
+        problem="exit status $status, expected $expected"
+    elif grep -q "terminate called" <<<"$output"; then
+        problem="std::terminate"
+    elif ! grep -Eq -- "$pattern" <<<"$output"; then
+        problem="no message matching '$pattern'"
+    fi
+    if [ -n "$problem" ]; then
+        failures=$((failures + 1))
+        echo "FAIL: $example $*: $problem"
+        sed 's/^/    | /' <<<"$output" | tail -n 8
+    else
+        echo "ok:   $example $* -> $status"
+    fi
+}
+
+for case in "${cases[@]}"; do
+    IFS='|' read -r example expected pattern flags <<<"$case"
+    # shellcheck disable=SC2086 # the flags are words
+    run_case "$example" "$expected" "$pattern" $flags
+done
+
+# A file-size limit while writing the metrics: with SIGXFSZ ignored (as a
+# shell or Python may leave it), writes past the limit fail with EFBIG, and
+# the run must say so and fail, not end 0 with half a file.
+FSIZE_LIMIT=1 run_case digits_fedavg 1 "CsvMetricsWriter: writing the row of round [0-9]+ to .* failed: File too large" \
+    --rounds 60 --csv "$scratch/limited.csv"
+
+# Standard output on a full disk: the progress lines are lost, so the run fails.
+output="$(timeout 300 "$bin/digits_fedavg" --rounds 2 2>&1 >/dev/full)"
+status=$?
+if [ "$status" -ne 1 ] || ! grep -q "cannot write to standard output: No space left on device" <<<"$output"; then
+    failures=$((failures + 1))
+    echo "FAIL: digits_fedavg --rounds 2 >/dev/full: status $status: $output"
+else
+    echo "ok:   digits_fedavg --rounds 2 >/dev/full -> 1"
+fi
+
+echo "$failures failure(s) in $(( ${#cases[@]} + 2 )) runs"
+[ "$failures" -eq 0 ]

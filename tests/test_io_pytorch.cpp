@@ -1,0 +1,205 @@
+// Round trips through PyTorch (tests/pytorch_weights.py): a model trained by
+// fedpp and saved as safetensors and .npz predicts the same in
+// torch.nn.Sequential, and weights written by PyTorch (safetensors by the
+// standard library, numpy.savez, numpy.savez_compressed) predict the same
+// in fedpp, to float tolerance, in float32 and float64.
+//
+// Its own executable (ctest: unit.io_pytorch_round_trip): without a Python
+// 3 that imports torch and numpy it prints why and exits with 77, which
+// ctest reports as skipped, never as passed. The interpreter: $FEDPP_PYTHON
+// if set, otherwise the first of FEDPP_PYTHON_CANDIDATES (CMake's
+// FEDPP_PYTHON, or python3 on the PATH, then /usr/bin/python3) with both.
+#define CATCH_CONFIG_RUNNER
+#include "data_files.hpp"
+#include "io_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef FEDPP_TESTS_DIR
+#error "FEDPP_TESTS_DIR must name tests/ (tests/CMakeLists.txt defines it)"
+#endif
+#ifndef FEDPP_PYTHON_CANDIDATES
+#define FEDPP_PYTHON_CANDIDATES "python3:/usr/bin/python3"
+#endif
+
+namespace io = fedpp::io;
+
+namespace {
+std::string python; // the interpreter, chosen by main()
+
+/// Runs `arguments` (argv[0] looked up on the PATH) and returns its exit
+/// status; with `quiet`, its output goes to /dev/null.
+int run(const std::vector<std::string>& arguments, bool quiet = false) {
+    std::vector<char*> argv;
+    for (const auto& argument : arguments) {
+        argv.push_back(const_cast<char*>(argument.c_str()));
+    }
+    argv.push_back(nullptr);
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        if (quiet) {
+            const int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, 1);
+            ::dup2(null, 2);
+        }
+        ::execvp(argv[0], argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    if (child < 0 || ::waitpid(child, &status, 0) != child) {
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::optional<std::string> find_python() {
+    std::string candidates = FEDPP_PYTHON_CANDIDATES;
+    if (const char* chosen = std::getenv("FEDPP_PYTHON"); chosen != nullptr && *chosen != '\0') {
+        candidates = chosen;
+    }
+    std::stringstream list(candidates);
+    for (std::string candidate; std::getline(list, candidate, ':');) {
+        if (!candidate.empty() && run({candidate, "-c", "import torch, numpy"}, true) == 0) {
+            return candidate;
+        }
+    }
+    return std::nullopt;
+}
+
+void run_script(const std::vector<std::string>& arguments) {
+    std::vector<std::string> command{python, std::string(FEDPP_TESTS_DIR) + "/pytorch_weights.py"};
+    command.insert(command.end(), arguments.begin(), arguments.end());
+    INFO("python3 pytorch_weights.py " << arguments.front());
+    REQUIRE(run(command) == 0);
+}
+
+nlohmann::json read_json(const std::string& path) {
+    std::ifstream in(path);
+    REQUIRE(in);
+    return nlohmann::json::parse(in);
+}
+
+/// Linear(5, 8), ReLU, Linear(8, 8), Tanh, Linear(8, 3): the script's model.
+template <class T>
+io_test::Sequential<T> script_model(std::uint64_t seed) {
+    fedpp::Generator generator(seed);
+    return io_test::Sequential<T>(fedpp::nn::Linear<T>(5, 8, generator), fedpp::nn::ReLU{},
+                                  fedpp::nn::Linear<T>(8, 8, generator), fedpp::nn::Tanh{},
+                                  fedpp::nn::Linear<T>(8, 3, generator));
+}
+
+template <class T>
+fedpp::Tensor<T> tensor_from(const nlohmann::json& rows) {
+    fedpp::Matrix<T> values(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows[0].size()));
+    for (Eigen::Index r = 0; r < values.rows(); ++r) {
+        for (Eigen::Index c = 0; c < values.cols(); ++c) {
+            values(r, c) = rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)].get<T>();
+        }
+    }
+    return fedpp::Tensor<T>(std::move(values));
+}
+
+template <class T>
+void check_close(const fedpp::Tensor<T>& fedpp_predictions, const nlohmann::json& torch_predictions) {
+    const double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+    const auto expected = tensor_from<T>(torch_predictions);
+    REQUIRE(fedpp_predictions.rows() == expected.rows());
+    REQUIRE(fedpp_predictions.cols() == expected.cols());
+    for (Eigen::Index r = 0; r < expected.rows(); ++r) {
+        for (Eigen::Index c = 0; c < expected.cols(); ++c) {
+            const double a = fedpp_predictions.value()(r, c);
+            const double b = expected.value()(r, c);
+            INFO("prediction (" << r << ", " << c << "): fedpp " << a << ", PyTorch " << b);
+            CHECK(std::abs(a - b) <= tolerance * std::max(1.0, std::abs(b)));
+        }
+    }
+}
+
+template <class T>
+void fedpp_to_pytorch(const char* dtype) {
+    const TempDir dir;
+    auto model = script_model<T>(11);
+    fedpp::Generator generator(12);
+    fedpp::Matrix<T> values(20, 5);
+    for (Eigen::Index r = 0; r < values.rows(); ++r) {
+        for (Eigen::Index c = 0; c < values.cols(); ++c) {
+            values(r, c) = static_cast<T>(generator.uniform(-2.0, 2.0));
+        }
+    }
+    const fedpp::Tensor<T> inputs(std::move(values));
+    const std::vector<std::int32_t> labels{0, 1, 2, 1, 0, 2, 2, 1, 0, 0, 1, 2, 0, 1, 2, 1, 0, 2, 2, 1};
+    fedpp::optim::SGD<T> sgd(model.parameters(), T(0.1));
+    for (int step = 0; step < 30; ++step) {
+        sgd.zero_grad();
+        auto loss = fedpp::nn::cross_entropy(model(inputs), labels);
+        loss.backward();
+        sgd.step();
+    }
+    const auto predictions = model(inputs);
+    nlohmann::json request;
+    request["inputs"] = nlohmann::json::array();
+    for (Eigen::Index r = 0; r < inputs.rows(); ++r) {
+        std::vector<T> row(inputs.value().row(r).begin(), inputs.value().row(r).end());
+        request["inputs"].push_back(row);
+    }
+    std::ofstream(dir.file("inputs.json")) << request.dump();
+    for (const std::string name : {"fedpp.safetensors", "fedpp.npz"}) {
+        INFO(name << ", " << dtype);
+        io::save_weights(dir.file(name), model);
+        run_script({"predict", dir.file(name), dtype, dir.file("inputs.json"), dir.file(name + ".json")});
+        check_close(predictions, read_json(dir.file(name + ".json"))["predictions"]);
+    }
+}
+
+template <class T>
+void pytorch_to_fedpp(const char* dtype) {
+    const TempDir dir;
+    run_script({"write", dir.file("torch"), dtype, "5"});
+    const auto written = read_json(dir.file("torch.json"));
+    const auto inputs = tensor_from<T>(written["inputs"]);
+    for (const std::string name : {"torch.safetensors", "torch.npz", "torch_compressed.npz"}) {
+        INFO(name << ", " << dtype);
+        auto model = script_model<T>(99);
+        io::load_weights(dir.file(name), model);
+        check_close(model(inputs), written["predictions"]);
+    }
+}
+} // namespace
+
+TEST_CASE("pytorch: a model trained by fedpp predicts the same in PyTorch", "[io][pytorch]") {
+    fedpp_to_pytorch<float>("float32");
+    fedpp_to_pytorch<double>("float64");
+}
+
+TEST_CASE("pytorch: weights written by PyTorch predict the same in fedpp", "[io][pytorch]") {
+    pytorch_to_fedpp<float>("float32");
+    pytorch_to_fedpp<double>("float64");
+}
+
+int main(int argc, char** argv) {
+    const auto found = find_python();
+    if (!found) {
+        std::printf("SKIPPED: no Python 3 that imports torch and numpy (tried %s; set FEDPP_PYTHON, or install "
+                    "Debian's python3-torch python3-numpy)\n",
+                    std::getenv("FEDPP_PYTHON") != nullptr ? std::getenv("FEDPP_PYTHON") : FEDPP_PYTHON_CANDIDATES);
+        return 77; // ctest: SKIP_RETURN_CODE
+    }
+    python = *found;
+    std::printf("PyTorch round trips with %s\n", python.c_str());
+    return Catch::Session().run(argc, argv);
+}
