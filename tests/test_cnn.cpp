@@ -329,7 +329,7 @@ TEST_CASE("every layer kind round-trips through bytes, and bad layer bytes are r
 TEST_CASE("CNNs go through checkpoints and fedavg unchanged", "[checkpoint][fedavg][conv]") {
     const auto model = digits_cnn(7);
     const std::string path = (std::filesystem::temp_directory_path() / "fedpp_test_cnn.ckpt").string();
-    fedpp::save_checkpoint(path, fedpp::federated::TrainingState<nn::Sequential<float>>{3, 11, model.copy()});
+    fedpp::save_checkpoint(path, fedpp::federated::TrainingState<nn::Sequential<float>>{3, 11, model.copy(), {}});
     const auto state = fedpp::load_checkpoint<fedpp::federated::TrainingState<nn::Sequential<float>>>(path);
     std::filesystem::remove(path);
     CHECK(state.rounds_done == 3);
@@ -338,7 +338,9 @@ TEST_CASE("CNNs go through checkpoints and fedavg unchanged", "[checkpoint][feda
     fedpp::Federation hook;
     fedpp::Worker<fedpp::TrustedAggregator<"secure">> secure(hook);
     const auto other = digits_cnn(8);
-    auto average = fedpp::fedavg(fedpp::send(model.copy(), secure), fedpp::send(other.copy(), secure)).get();
+    const auto aggregate = fedpp::fedavg(fedpp::send(model.copy(), secure), fedpp::send(other.copy(), secure)).get();
+    CHECK(aggregate.contributions() == 2);
+    const auto& average = aggregate.model();
     CHECK(average.describe() == model.describe());
     const auto p = model.parameters();
     const auto q = other.parameters();
