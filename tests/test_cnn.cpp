@@ -2,6 +2,7 @@
 // in nn::Sequential; the FedAvg paper's MNIST CNN against PyTorch float64
 // (tests/reference/make_cnn_reference.py); codecs, checkpoints, fedavg,
 // local training and the federated driver on them; image-shaped data sets.
+#include "parties.hpp"
 #include "reference/cnn_reference.hpp"
 
 #include <fedpp/federated.hpp>
@@ -336,9 +337,10 @@ TEST_CASE("CNNs go through checkpoints and fedavg unchanged", "[checkpoint][feda
     CHECK(fedpp::to_bytes(state.global_model) == fedpp::to_bytes(model));
 
     fedpp::Federation hook;
-    fedpp::Worker<fedpp::TrustedAggregator<"secure">> secure(hook);
+    fedpp::Worker<Secure> secure(hook);
+    Contributors owners(hook); // two data owners' models: what an aggregate may combine
     const auto other = digits_cnn(8);
-    const auto aggregate = fedpp::fedavg(fedpp::send(model.copy(), secure), fedpp::send(other.copy(), secure)).get();
+    const auto aggregate = fedpp::fedavg(owners.contribute(model, secure), owners.contribute(other, secure)).get();
     CHECK(aggregate.contributions() == 2);
     const auto& average = aggregate.model();
     CHECK(average.describe() == model.describe());
@@ -411,7 +413,7 @@ TEST_CASE("the driver trains a CNN with dropout bitwise identically on 1 and 2 t
     CHECK(fedpp::to_bytes(without_dropout.global_model()) != results[0]); // the clients' masks made a difference
 }
 
-TEST_CASE("data sets of images: MNIST is N x 1 x 28 x 28 without a copy; shapes survive subsets and bytes",
+TEST_CASE("data sets of images: MNIST is N x 1 x 28 x 28 without a copy, shapes survive subsets and bytes",
           "[data][conv]") {
     const auto dir = std::filesystem::path(FEDPP_DATA_DIR) / "mnist";
     const auto test = fedpp::data::load_mnist(dir / "t10k-images-idx3-ubyte.gz", dir / "t10k-labels-idx1-ubyte.gz");
