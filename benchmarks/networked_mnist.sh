@@ -3,9 +3,11 @@
 # B = 10, lr 0.1, IID) with every client a process of its own on 127.0.0.1
 # (examples/networked/run_mnist.sh: 10 client processes, an aggregator
 # process, the model owner; gRPC with mutual TLS) against the same round in
-# one process (mnist_fedavg --clients 10 --fraction 1). Both use all cores
-# (in process: one client thread per core; networked: the 10 client
-# processes train at once). The two alternate, PAIRS times each, ROUNDS
+# one process (mnist_fedavg --clients 10 --fraction 1 --threads 10). Both
+# train the 10 clients at once: 10 processes against 10 threads of one
+# process, so that a machine shared with other work (whose scheduler shares
+# the cores out by thread) gives both sides the same share; on an idle
+# machine 10 threads on 2 cores cost about what 2 do. The two alternate, PAIRS times each, ROUNDS
 # rounds a run; the per-round times of all runs of a kind give its median.
 #
 #     bash benchmarks/networked_mnist.sh BUILD_DIR OUTPUT_JSON [PAIRS] [ROUNDS]
@@ -19,7 +21,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 common=(--epochs 1 --batch 10 --lr 0.1 --rounds "$rounds" --target 1 --partition iid --seed 1)
 for ((p = 0; p < pairs; p++)); do
-    "$build/examples/mnist_fedavg" --clients 10 --fraction 1 "${common[@]}" --csv "$work/in_process_$p.csv" >/dev/null || true
+    "$build/examples/mnist_fedavg" --clients 10 --fraction 1 --threads 10 "${common[@]}" --csv "$work/in_process_$p.csv" >/dev/null || true
     bash "$root/examples/networked/run_mnist.sh" "$build/examples/networked/networked_mnist" --clients 10 \
         --fraction 1 "${common[@]}" --csv "$work/networked_$p.csv" >/dev/null || true
 done
