@@ -1,4 +1,4 @@
-// Workload 8 (issue 9, item 12): a cross-device population. Set-up of
+// Workload 9 (issue 9, item 12): a cross-device population. Set-up of
 // 1,000,000 clients on the MNIST training set, and one round that selects
 // 100 of them against a round of a federation of 100 clients in total.
 //

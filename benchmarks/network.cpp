@@ -1,13 +1,13 @@
-// Workloads 9 and 10 (issue 12): fedpp over gRPC between processes on
+// Workloads 10 and 11 (issue 12): fedpp over gRPC between processes on
 // 127.0.0.1, each against a baseline measured in the same run, alternately.
 //
-//  9. The model-averaging tutorial's loop with bob, alice and secure_worker
+// 10. The model-averaging tutorial's loop with bob, alice and secure_worker
 //     as processes of their own (examples/networked/networked_tutorial,
 //     started by benchmarks/network.sh) against the same loop in this
 //     process (tutorial::run: a Federation, three in-process workers, the
 //     data sent); plain PyTorch is timed by pytorch_tutorial.py from the
 //     context this program writes.
-// 10. Moving a model of 1.66 M and of 100 M float32 parameters to another
+// 11. Moving a model of 1.66 M and of 100 M float32 parameters to another
 //     process: fedpp's send() of a Tensor to bob (to_bytes, then gRPC's Store
 //     stream with mutual TLS in fedpp's 1 MiB chunks, bob's policy checks and
 //     decode) against (a) a bare gRPC Store stream of the same bytes, chunked
@@ -271,9 +271,14 @@ struct Peers {
 std::string transfer_json(const Peers& peers, fedpp::Index parameters, int repetitions) {
     const auto tensor = fedpp::Tensor<T>::full(parameters, 1, T(0.5));
     const fedpp::Bytes bytes = fedpp::to_bytes(tensor);
-    std::vector<double> fedpp_s, bare_s, tcp_s;
+    std::vector<double> fedpp_s, bare_s, tcp_s, encode_s;
     for (int r = 0; r < repetitions; ++r) {
         auto start = Clock::now();
+        {
+            const fedpp::Bytes encoded = fedpp::to_bytes(tensor); // what send() does first, alone
+            encode_s.push_back(seconds_since(start));
+        }
+        start = Clock::now();
         {
             auto at_bob = fedpp::send(tensor, *peers.bob);
             fedpp_s.push_back(seconds_since(start));
@@ -295,11 +300,13 @@ std::string transfer_json(const Peers& peers, fedpp::Index parameters, int repet
         }
         return text + "]";
     };
-    std::printf("%lld parameters (%zu bytes): fedpp %.4f s, bare gRPC %.4f s, plain TCP %.4f s (medians)\n",
-                static_cast<long long>(parameters), bytes.size(), median(fedpp_s), median(bare_s), median(tcp_s));
+    std::printf("%lld parameters (%zu bytes): fedpp %.4f s, bare gRPC %.4f s, plain TCP %.4f s, to_bytes alone %.4f s "
+                "(medians)\n",
+                static_cast<long long>(parameters), bytes.size(), median(fedpp_s), median(bare_s), median(tcp_s),
+                median(encode_s));
     return "{\"parameters\": " + std::to_string(parameters) + ", \"bytes\": " + std::to_string(bytes.size()) +
            ", \"fedpp_seconds\": " + list(fedpp_s) + ", \"bare_grpc_seconds\": " + list(bare_s) +
-           ", \"tcp_seconds\": " + list(tcp_s) + "}";
+           ", \"tcp_seconds\": " + list(tcp_s) + ", \"to_bytes_seconds\": " + list(encode_s) + "}";
 }
 
 std::string hex_list(const std::vector<double>& values) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Workloads 9 and 10 (issue 12) on 127.0.0.1: starts the tutorial's parties
+# Workloads 10 and 11 (issue 12) on 127.0.0.1: starts the tutorial's parties
 # (networked_tutorial as bob, alice and secure_worker, each its own process,
 # gRPC with mutual TLS), a bare gRPC server and a plain TCP server (both
 # fedpp_network_benchmarks), runs fedpp_network_benchmarks as the model

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Workload 11 (issue 12): one MNIST 2NN round (10 clients, C = 1, E = 1,
+# Workload 12 (issue 12): one MNIST 2NN round (10 clients, C = 1, E = 1,
 # B = 10, lr 0.1, IID) with every client a process of its own on 127.0.0.1
 # (examples/networked/run_mnist.sh: 10 client processes, an aggregator
 # process, the model owner; gRPC with mutual TLS) against the same round in

@@ -251,10 +251,10 @@ def row(title, fedpp, python_cell, goal, met, notes):
 
 
 def million_rows(m):
-    """Workload 8: set-up of a million clients, and a round among them."""
+    """Workload 9: set-up of a million clients, and a round among them."""
     gib = m["setup_peak_rss_growth_bytes"] / 2**30
     setup_met = m["setup_seconds"] < 5 and gib < 1
-    rows = [row(f"8a. Set-up of {m['clients']:,} clients on the MNIST training set (partition, client data sets, "
+    rows = [row(f"9a. Set-up of {m['clients']:,} clients on the MNIST training set (partition, client data sets, "
                 "driver: a worker per client, its data sent once)",
                 f"{m['setup_seconds']:.1f} s, +{gib:.2f} GiB", "", "< 5 s and < 1 GiB peak memory",
                 "yes" if setup_met else "no",
@@ -264,7 +264,7 @@ def million_rows(m):
     large = statistics.median(m["large_round_seconds"])
     small = statistics.median(m["small_round_seconds"])
     ratio = large / small
-    rows.append(row(f"8b. One round selecting 100 of the {m['clients']:,} clients (C = 0.0001, min_clients = 100) "
+    rows.append(row(f"9b. One round selecting 100 of the {m['clients']:,} clients (C = 0.0001, min_clients = 100) "
                     "against a federation of 100 clients in total, the same one-example data, E = 1, B = 10, 2NN",
                     format_time(large * 1e9), "", "≤ 1.1× the 100-client round", "yes" if ratio <= 1.1 else "no",
                     [f"100-client federation {format_time(small * 1e9)}; ratio {ratio:.2f}× "
@@ -274,21 +274,21 @@ def million_rows(m):
 
 
 def network_rows(n, pytorch):
-    """Workloads 9 and 10: the tutorial over gRPC, and moving models."""
+    """Workloads 10 and 11: the tutorial over gRPC, and moving models."""
     t = n["tutorial"]
     python_cell = ""
     if pytorch:
         python_cell = "skipped: " + pytorch["error"] if "error" in pytorch else \
             f"{format_ratio(pytorch['real_time_ns'] / (t['networked_seconds'] * 1e9))} " \
             f"({format_time(pytorch['real_time_ns'])})"
-    rows = [row("9. The tutorial loop (1.) over the network: bob, alice, secure_worker as processes on 127.0.0.1, "
+    rows = [row("10. The tutorial loop (1.) over the network: bob, alice, secure_worker as processes on 127.0.0.1, "
                 "gRPC with mutual TLS", format_time(t["networked_seconds"] * 1e9), python_cell,
                 "none set (issue 12: measure)", "—",
                 [f"the same loop in process {format_time(t['in_process_seconds'] * 1e9)} "
                  f"({t['networked_seconds'] / t['in_process_seconds']:.0f}× faster)",
                  f"medians of {t['runs']} alternating runs",
                  "bitwise identical to in process: " + ("yes" if t["bitwise_identical"] else "NO")])]
-    for transfer, label in zip(n["transfers"], ("10a", "10b")):
+    for transfer, label in zip(n["transfers"], ("11a", "11b")):
         size = transfer["bytes"]
         fedpp, bare, tcp = (statistics.median(transfer[k]) for k in ("fedpp_seconds", "bare_grpc_seconds",
                                                                        "tcp_seconds"))
@@ -300,13 +300,15 @@ def network_rows(n, pytorch):
                         [f"fedpp / bare gRPC throughput {ratio:.2f}×",
                          f"bare gRPC stream of the same bytes {format_time(bare * 1e9)} ({size / bare / 1e6:,.0f} MB/s)",
                          f"plain loopback TCP {format_time(tcp * 1e9)} ({size / tcp / 1e6:,.0f} MB/s)",
+                         *([f"to_bytes alone {format_time(statistics.median(transfer['to_bytes_seconds']) * 1e9)}"]
+                           if "to_bytes_seconds" in transfer else []),
                          f"medians of {len(transfer['fedpp_seconds'])} alternating transfers"]))
     return rows
 
 
 def networked_mnist_row(m):
-    """Workload 11: an MNIST round with client processes against in process."""
-    title = "11. One MNIST 2NN round, 10 clients as processes on 127.0.0.1 (C = 1, E = 1, B = 10) against in process"
+    """Workload 12: an MNIST round with client processes against in process."""
+    title = "12. One MNIST 2NN round, 10 clients as processes on 127.0.0.1 (C = 1, E = 1, B = 10) against in process"
     if "error" in m:
         return row(title, "skipped: " + m["error"], "", "≤ 1.15× the in-process round", "—", [])
     networked = statistics.median(m["networked_round_seconds"])
@@ -335,10 +337,10 @@ def scale_and_network_rows(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--benchmarks", help="fedpp_benchmarks --benchmark_out JSON (workloads 1-6)")
-    parser.add_argument("--million-clients", help="fedpp_million_clients --out JSON (workload 8)")
-    parser.add_argument("--network", help="fedpp_network_benchmarks --out JSON (workloads 9, 10)")
+    parser.add_argument("--million-clients", help="fedpp_million_clients --out JSON (workload 9)")
+    parser.add_argument("--network", help="fedpp_network_benchmarks --out JSON (workloads 10, 11)")
     parser.add_argument("--network-pytorch", help="pytorch_tutorial.py output for workload 9's context")
-    parser.add_argument("--networked-mnist", help="benchmarks/networked_mnist.sh output JSON (workload 11)")
+    parser.add_argument("--networked-mnist", help="benchmarks/networked_mnist.sh output JSON (workload 12)")
     parser.add_argument("--blas-benchmarks", help="the same benchmarks built with FEDPP_USE_BLAS=ON")
     parser.add_argument("--pytorch", help="pytorch_tutorial.py output JSON")
     parser.add_argument("--build-time", help="hyperfine --export-json output for the example's compile")

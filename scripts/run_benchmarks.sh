@@ -73,10 +73,10 @@ EOF
 )
 hyperfine --warmup 1 --runs 5 --style basic --export-json "$results/build_time.json" "$compile_command"
 
-# Workloads 8-11, each its own program (memory, processes), skipped when
-# Google Benchmark flags were given: 8, set-up of a million clients and a
-# round among them; 9 and 10, the tutorial over gRPC and moving models
-# between processes (against bare gRPC and plain TCP); 11, an MNIST round
+# Workloads 9-12, each its own program (memory, processes), skipped when
+# Google Benchmark flags were given: 9, set-up of a million clients and a
+# round among them; 10 and 11, the tutorial over gRPC and moving models
+# between processes (against bare gRPC and plain TCP); 12, an MNIST round
 # with client processes against the same round in one process.
 more_results=()
 if [ $# -eq 0 ]; then
