@@ -258,7 +258,8 @@ def million_rows(m):
                 "driver: a worker per client, its data sent once)",
                 f"{m['setup_seconds']:.1f} s, +{gib:.2f} GiB", "", "< 5 s and < 1 GiB peak memory",
                 "yes" if setup_met else "no",
-                [f"peak RSS +{gib:.2f} GiB over the loaded data set (process peak "
+                [*([f"CPU time {m['setup_cpu_seconds']:.2f} s"] if "setup_cpu_seconds" in m else []),
+                 f"peak RSS +{gib:.2f} GiB over the loaded data set (process peak "
                  f"{m['process_peak_rss_bytes'] / 2**30:.2f} GiB)",
                  f"{m['eligible']:,} clients hold one example, the others none"])]
     large = statistics.median(m["large_round_seconds"])
