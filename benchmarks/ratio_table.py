@@ -4,7 +4,15 @@ plain-PyTorch tutorial timing and the build timing of the same script run,
 into a Markdown table of libtorch/fedpp ratios against each workload's goal.
 
     /usr/bin/python3 benchmarks/ratio_table.py --benchmarks RESULTS.json \\
-        [--blas-benchmarks RESULTS_BLAS.json] [--pytorch PYTORCH.json] [--build-time HYPERFINE.json]
+        [--blas-benchmarks RESULTS_BLAS.json] [--pytorch PYTORCH.json] [--build-time HYPERFINE.json] \\
+        [--million-clients MILLION.json] [--network NETWORK.json --network-pytorch PYTORCH.json] \\
+        [--networked-mnist NETWORKED_MNIST.json]
+
+The last four are workloads 9-12, each from a program of its own
+(fedpp_million_clients, benchmarks/network.sh, benchmarks/networked_mnist.sh);
+their baselines are fedpp in process, bare gRPC and plain TCP, not libtorch,
+and each ratio is between runs alternated in the same process or script.
+Without --benchmarks only their rows are printed.
 
 RESULTS_BLAS.json is a run of the same binary built with FEDPP_USE_BLAS=ON
 (workloads 2-4); its ratios fill their own column.
