@@ -4,7 +4,15 @@ plain-PyTorch tutorial timing and the build timing of the same script run,
 into a Markdown table of libtorch/fedpp ratios against each workload's goal.
 
     /usr/bin/python3 benchmarks/ratio_table.py --benchmarks RESULTS.json \\
-        [--blas-benchmarks RESULTS_BLAS.json] [--pytorch PYTORCH.json] [--build-time HYPERFINE.json]
+        [--blas-benchmarks RESULTS_BLAS.json] [--pytorch PYTORCH.json] [--build-time HYPERFINE.json] \\
+        [--million-clients MILLION.json] [--network NETWORK.json --network-pytorch PYTORCH.json] \\
+        [--networked-mnist NETWORKED_MNIST.json]
+
+The last four are workloads 9-12, each from a program of its own
+(fedpp_million_clients, benchmarks/network.sh, benchmarks/networked_mnist.sh);
+their baselines are fedpp in process, bare gRPC and plain TCP, not libtorch,
+and each ratio is between runs alternated in the same process or script.
+Without --benchmarks only their rows are printed.
 
 RESULTS_BLAS.json is a run of the same binary built with FEDPP_USE_BLAS=ON
 (workloads 2-4); its ratios fill their own column.
@@ -247,15 +255,115 @@ def build_row(goal, build_time):
             f"median of {len(times)} compiles, min {min(times):.1f} s, max {max(times):.1f} s"]
 
 
+def load_json(path):
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def row(title, fedpp, python_cell, goal, met, notes):
+    return [title, fedpp, "—", "—", "", python_cell, goal, met, "; ".join(notes)]
+
+
+def million_rows(m):
+    """Workload 9: set-up of a million clients, and a round among them."""
+    gib = m["setup_peak_rss_growth_bytes"] / 2**30
+    setup_met = m["setup_seconds"] < 5 and gib < 1
+    rows = [row(f"9a. Set-up of {m['clients']:,} clients on the MNIST training set (partition, client data sets, "
+                "driver: a worker per client, its data sent once)",
+                f"{m['setup_seconds']:.1f} s, +{gib:.2f} GiB", "", "< 5 s and < 1 GiB peak memory",
+                "yes" if setup_met else "no",
+                [*([f"CPU time {m['setup_cpu_seconds']:.2f} s"] if "setup_cpu_seconds" in m else []),
+                 f"peak RSS +{gib:.2f} GiB over the loaded data set (process peak "
+                 f"{m['process_peak_rss_bytes'] / 2**30:.2f} GiB)",
+                 f"{m['eligible']:,} clients hold one example, the others none"])]
+    large = statistics.median(m["large_round_seconds"])
+    small = statistics.median(m["small_round_seconds"])
+    ratio = large / small
+    rows.append(row(f"9b. One round selecting 100 of the {m['clients']:,} clients (C = 0.0001, min_clients = 100) "
+                    "against a federation of 100 clients in total, the same one-example data, E = 1, B = 10, 2NN",
+                    format_time(large * 1e9), "", "≤ 1.1× the 100-client round", "yes" if ratio <= 1.1 else "no",
+                    [f"100-client federation {format_time(small * 1e9)}; ratio {ratio:.2f}× "
+                     f"(medians of {len(m['large_round_seconds'])} alternating rounds, 1 thread, "
+                     "1,000-example test set)"]))
+    return rows
+
+
+def network_rows(n, pytorch):
+    """Workloads 10 and 11: the tutorial over gRPC, and moving models."""
+    t = n["tutorial"]
+    python_cell = ""
+    if pytorch:
+        python_cell = "skipped: " + pytorch["error"] if "error" in pytorch else \
+            f"{format_ratio(pytorch['real_time_ns'] / (t['networked_seconds'] * 1e9))} " \
+            f"({format_time(pytorch['real_time_ns'])})"
+    rows = [row("10. The tutorial loop (1.) over the network: bob, alice, secure_worker as processes on 127.0.0.1, "
+                "gRPC with mutual TLS", format_time(t["networked_seconds"] * 1e9), python_cell,
+                "none set (issue 12: measure)", "—",
+                [f"the same loop in process {format_time(t['in_process_seconds'] * 1e9)} "
+                 f"({t['networked_seconds'] / t['in_process_seconds']:.0f}× faster)",
+                 f"medians of {t['runs']} alternating runs",
+                 "bitwise identical to in process: " + ("yes" if t["bitwise_identical"] else "NO")])]
+    for transfer, label in zip(n["transfers"], ("11a", "11b")):
+        size = transfer["bytes"]
+        fedpp, bare, tcp = (statistics.median(transfer[k]) for k in ("fedpp_seconds", "bare_grpc_seconds",
+                                                                       "tcp_seconds"))
+        ratio = bare / fedpp
+        rows.append(row(f"{label}. Moving a model of {transfer['parameters'] / 1e6:.3g} M float32 parameters to "
+                        "another process (send to a party: gRPC, mutual TLS, 1 MiB chunks)",
+                        f"{format_time(fedpp * 1e9)} ({size / fedpp / 1e6:,.0f} MB/s)", "",
+                        "≥ 0.9× bare gRPC's throughput", "yes" if ratio >= 0.9 else "no",
+                        [f"fedpp / bare gRPC throughput {ratio:.2f}×",
+                         f"bare gRPC stream of the same bytes {format_time(bare * 1e9)} ({size / bare / 1e6:,.0f} MB/s)",
+                         f"plain loopback TCP {format_time(tcp * 1e9)} ({size / tcp / 1e6:,.0f} MB/s)",
+                         *([f"to_bytes alone {format_time(statistics.median(transfer['to_bytes_seconds']) * 1e9)}"]
+                           if "to_bytes_seconds" in transfer else []),
+                         f"medians of {len(transfer['fedpp_seconds'])} alternating transfers"]))
+    return rows
+
+
+def networked_mnist_row(m):
+    """Workload 12: an MNIST round with client processes against in process."""
+    title = "12. One MNIST 2NN round, 10 clients as processes on 127.0.0.1 (C = 1, E = 1, B = 10) against in process"
+    if "error" in m:
+        return row(title, "skipped: " + m["error"], "", "≤ 1.15× the in-process round", "—", [])
+    networked = statistics.median(m["networked_round_seconds"])
+    in_process = statistics.median(m["in_process_round_seconds"])
+    ratio = networked / in_process
+    return row(title, format_time(networked * 1e9), "", "≤ 1.15× the in-process round",
+               "yes" if ratio <= 1.15 else "no",
+               [f"in process {format_time(in_process * 1e9)}; ratio {ratio:.2f}×",
+                f"medians of {len(m['networked_round_seconds'])} rounds each, {m['pairs']} alternating runs"])
+
+
+def scale_and_network_rows(args):
+    rows = []
+    million = load_json(args.million_clients)
+    if million:
+        rows += million_rows(million)
+    network = load_json(args.network)
+    if network:
+        rows += network_rows(network, load_json(args.network_pytorch))
+    networked_mnist = load_json(args.networked_mnist)
+    if networked_mnist:
+        rows.append(networked_mnist_row(networked_mnist))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--benchmarks", required=True, help="fedpp_benchmarks --benchmark_out JSON")
+    parser.add_argument("--benchmarks", help="fedpp_benchmarks --benchmark_out JSON (workloads 1-6)")
+    parser.add_argument("--million-clients", help="fedpp_million_clients --out JSON (workload 9)")
+    parser.add_argument("--network", help="fedpp_network_benchmarks --out JSON (workloads 10, 11)")
+    parser.add_argument("--network-pytorch", help="pytorch_tutorial.py output for workload 9's context")
+    parser.add_argument("--networked-mnist", help="benchmarks/networked_mnist.sh output JSON (workload 12)")
     parser.add_argument("--blas-benchmarks", help="the same benchmarks built with FEDPP_USE_BLAS=ON")
     parser.add_argument("--pytorch", help="pytorch_tutorial.py output JSON")
     parser.add_argument("--build-time", help="hyperfine --export-json output for the example's compile")
     args = parser.parse_args()
 
-    context, results = load_results(args.benchmarks)
+    context, results = load_results(args.benchmarks) if args.benchmarks else ({}, {})
     blas_results = load_results(args.blas_benchmarks)[1] if args.blas_benchmarks else None
     pytorch = None
     if args.pytorch:
@@ -274,7 +382,7 @@ def main():
     header = ["Workload", "fedpp", "libtorch", "libtorch / fedpp", "with FEDPP_USE_BLAS: libtorch / fedpp",
               "PyTorch (Python) / fedpp", "Goal", "Met", "Notes"]
     rows = []
-    for goal in GOALS:
+    for goal in GOALS if args.benchmarks else []:
         if goal.kind == "speedup":
             rows.append(speedup_row(goal, results))
         elif goal.kind == "build_time":
@@ -282,11 +390,14 @@ def main():
         else:
             rows.append(ratio_row(goal, results, pytorch, peaks, blas_results))
 
+    rows += scale_and_network_rows(args)
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(" --- " for _ in header) + "|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print()
+    if not args.benchmarks:
+        return 0
     load = ", ".join(f"{x:.2f}" for x in context.get("load_avg", []))
     print(f"Machine: {context.get('cpu_model', '?')}, {context.get('num_cpus', '?')} logical CPUs; "
           f"{context.get('compiler', '?')} ({context.get('compile_flags', '?')}); {context.get('fedpp', '')}; "

@@ -173,11 +173,19 @@ void ValueAssembler::add(const wire::StoreChunk& chunk) {
         value_.type = chunk.type();
         value_.on_behalf_of = chunk.on_behalf_of();
         total_ = chunk.total_bytes();
+        // At first no more than 64 MiB for what the peer announced (an
+        // announcement costs the peer nothing); once that much has arrived,
+        // the whole announced size (within the limit admit_ checked) at once:
+        // growing by doubling would copy a large value some three times over
+        // and fault in twice its size in fresh pages.
         value_.bytes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total_, std::uint64_t{64} << 20)));
     }
     if (chunk.data().size() > total_ - value_.bytes.size()) {
         throw SerializationError("fedpp::grpc: a value longer than its announced " + std::to_string(total_) +
                                  " bytes");
+    }
+    if (value_.bytes.size() + chunk.data().size() > value_.bytes.capacity()) {
+        value_.bytes.reserve(static_cast<std::size_t>(total_));
     }
     const auto* first = reinterpret_cast<const std::byte*>(chunk.data().data());
     value_.bytes.insert(value_.bytes.end(), first, first + chunk.data().size());
