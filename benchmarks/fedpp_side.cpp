@@ -52,7 +52,7 @@ std::function<void()> tutorial_iteration() {
 }
 
 // ---------------------------------------------------------------------------
-// 2-4. One SGD step of an MLP classifier on one batch.
+// 2-4, 9. One SGD step of a classifier (an MLP, or the CNN) on one batch.
 
 fedpp::nn::Sequential<T> make_mlp(const std::vector<LayerValues>& layers) {
     fedpp::nn::Sequential<T> model;
@@ -67,12 +67,31 @@ fedpp::nn::Sequential<T> make_mlp(const std::vector<LayerValues>& layers) {
     return model;
 }
 
+/// 9. The FedAvg paper's CNN from its values (workloads.hpp).
+fedpp::nn::Sequential<T> make_cnn(const std::vector<LayerValues>& layers) {
+    using namespace fedpp::nn;
+    const auto weight = [](const LayerValues& v) { return Matrix(Eigen::Map<const Matrix>(v.weight.data(), v.out, v.in)); };
+    const auto bias = [](const LayerValues& v) { return Matrix(Eigen::Map<const Matrix>(v.bias.data(), 1, v.out)); };
+    Conv2d<T> conv1(fedpp::ImageShape{1, 28, 28}, 5, {.padding = 2}, weight(layers[0]), bias(layers[0]));
+    MaxPool2d pool1(conv1.output_shape(), 2);
+    Conv2d<T> conv2(pool1.output_shape(), 5, {.padding = 2}, weight(layers[1]), bias(layers[1]));
+    MaxPool2d pool2(conv2.output_shape(), 2);
+    return Sequential<T>(std::move(conv1), ReLU{}, pool1, std::move(conv2), ReLU{}, pool2, Flatten{},
+                         Linear<T>(weight(layers[2]), bias(layers[2])), ReLU{},
+                         Linear<T>(weight(layers[3]), bias(layers[3])));
+}
+
 /// What a training loop keeps from step to step.
 class MlpTraining {
 public:
     explicit MlpTraining(const MlpProblem& problem)
         : model_(make_mlp(problem.layers)),
           features_(Matrix(Eigen::Map<const Matrix>(problem.features.data(), problem.batch, problem.widths.front()))),
+          labels_(problem.labels), optimizer_(model_.parameters(), problem.learning_rate) {}
+
+    explicit MlpTraining(const CnnProblem& problem)
+        : model_(make_cnn(problem.layers)),
+          features_(Matrix(Eigen::Map<const Matrix>(problem.features.data(), problem.batch, 784))),
           labels_(problem.labels), optimizer_(model_.parameters(), problem.learning_rate) {}
 
     /// zero_grad, forward, loss, backward, update; returns the loss before
@@ -94,7 +113,8 @@ private:
     fedpp::optim::SGD<T> optimizer_;
 };
 
-Trace mlp_trace(const MlpProblem& problem) {
+template <class Problem>
+Trace mlp_trace(const Problem& problem) {
     MlpTraining training(problem);
     Trace trace;
     for (int step = 0; step < mlp_check_steps; ++step) {
@@ -107,7 +127,8 @@ Trace mlp_trace(const MlpProblem& problem) {
     return trace;
 }
 
-std::function<void()> mlp_iteration(const MlpProblem& problem) {
+template <class Problem>
+std::function<void()> mlp_iteration(const Problem& problem) {
     return [training = std::make_shared<MlpTraining>(problem)] {
         auto loss = training->step();
         benchmark::DoNotOptimize(loss.value().data());
@@ -181,6 +202,8 @@ std::function<void()> iteration(Workload workload) {
     switch (workload) {
     case Workload::tutorial: return tutorial_iteration();
     case Workload::fedavg_100x1m: return fedavg_iteration();
+    case Workload::mnist_cnn_b10:
+    case Workload::mnist_cnn_b64: return mlp_iteration(cnn_problem(workload));
     default: return mlp_iteration(mlp_problem(workload));
     }
 }
@@ -189,6 +212,8 @@ Trace trace(Workload workload) {
     switch (workload) {
     case Workload::tutorial: return tutorial_trace();
     case Workload::fedavg_100x1m: return fedavg_trace();
+    case Workload::mnist_cnn_b10:
+    case Workload::mnist_cnn_b64: return mlp_trace(cnn_problem(workload));
     default: return mlp_trace(mlp_problem(workload));
     }
 }

@@ -111,7 +111,7 @@ std::function<void()> tutorial_iteration() {
 }
 
 // ---------------------------------------------------------------------------
-// 2-4. One SGD step of an MLP classifier on one batch.
+// 2-4, 9. One SGD step of a classifier (an MLP, or the CNN) on one batch.
 
 torch::nn::Sequential make_mlp(const std::vector<LayerValues>& layers) {
     torch::nn::Sequential model;
@@ -131,11 +131,39 @@ torch::nn::Sequential make_mlp(const std::vector<LayerValues>& layers) {
     return model;
 }
 
+/// 9. The FedAvg paper's CNN, as a libtorch user writes it, from the same
+/// values (a convolution's O x (C*5*5) rows are its O x C x 5 x 5 weight).
+torch::nn::Sequential make_cnn(const std::vector<LayerValues>& layers) {
+    using namespace torch::nn;
+    Conv2d conv1(Conv2dOptions(1, 32, 5).padding(2));
+    Conv2d conv2(Conv2dOptions(32, 64, 5).padding(2));
+    Linear fc1(3136, 512);
+    Linear fc2(512, 10);
+    {
+        const torch::NoGradGuard no_grad;
+        conv1->weight.copy_(float_tensor(layers[0].weight, {32, 1, 5, 5}));
+        conv1->bias.copy_(float_tensor(layers[0].bias, {32}));
+        conv2->weight.copy_(float_tensor(layers[1].weight, {64, 32, 5, 5}));
+        conv2->bias.copy_(float_tensor(layers[1].bias, {64}));
+        fc1->weight.copy_(float_tensor(layers[2].weight, {512, 3136}));
+        fc1->bias.copy_(float_tensor(layers[2].bias, {512}));
+        fc2->weight.copy_(float_tensor(layers[3].weight, {10, 512}));
+        fc2->bias.copy_(float_tensor(layers[3].bias, {10}));
+    }
+    return Sequential(conv1, ReLU(), MaxPool2d(MaxPool2dOptions(2)), conv2, ReLU(), MaxPool2d(MaxPool2dOptions(2)),
+                      Flatten(), fc1, ReLU(), fc2);
+}
+
 class MlpTraining {
 public:
     explicit MlpTraining(const MlpProblem& problem)
         : model_(make_mlp(problem.layers)),
           features_(float_tensor(problem.features, {problem.batch, problem.widths.front()})),
+          labels_(torch::tensor(torch::ArrayRef<std::int32_t>(problem.labels)).to(torch::kLong)),
+          optimizer_(model_->parameters(), torch::optim::SGDOptions(problem.learning_rate)) {}
+
+    explicit MlpTraining(const CnnProblem& problem)
+        : model_(make_cnn(problem.layers)), features_(float_tensor(problem.features, {problem.batch, 1, 28, 28})),
           labels_(torch::tensor(torch::ArrayRef<std::int32_t>(problem.labels)).to(torch::kLong)),
           optimizer_(model_->parameters(), torch::optim::SGDOptions(problem.learning_rate)) {}
 
@@ -156,7 +184,8 @@ private:
     torch::optim::SGD optimizer_;
 };
 
-Trace mlp_trace(const MlpProblem& problem) {
+template <class Problem>
+Trace mlp_trace(const Problem& problem) {
     MlpTraining training(problem);
     Trace trace;
     for (int step = 0; step < mlp_check_steps; ++step) {
@@ -168,7 +197,8 @@ Trace mlp_trace(const MlpProblem& problem) {
     return trace;
 }
 
-std::function<void()> mlp_iteration(const MlpProblem& problem) {
+template <class Problem>
+std::function<void()> mlp_iteration(const Problem& problem) {
     return [training = std::make_shared<MlpTraining>(problem)] {
         auto loss = training->step();
         benchmark::DoNotOptimize(loss.data_ptr());
@@ -258,6 +288,8 @@ std::function<void()> iteration(Workload workload) {
     switch (workload) {
     case Workload::tutorial: return tutorial_iteration();
     case Workload::fedavg_100x1m: return fedavg_iteration();
+    case Workload::mnist_cnn_b10:
+    case Workload::mnist_cnn_b64: return mlp_iteration(cnn_problem(workload));
     default: return mlp_iteration(mlp_problem(workload));
     }
 }
@@ -266,6 +298,8 @@ Trace trace(Workload workload) {
     switch (workload) {
     case Workload::tutorial: return tutorial_trace();
     case Workload::fedavg_100x1m: return fedavg_trace();
+    case Workload::mnist_cnn_b10:
+    case Workload::mnist_cnn_b64: return mlp_trace(cnn_problem(workload));
     default: return mlp_trace(mlp_problem(workload));
     }
 }

@@ -28,7 +28,7 @@ using bench::Workload;
 using Iteration = std::function<void()> (*)(Workload);
 
 /// Counters that put a workload's time in context: GFLOP/s of the matrix
-/// products for the MLP steps; for FedAvg the bytes it must move at least
+/// products for the MLP and CNN steps; for FedAvg the bytes it must move at least
 /// (every input read once, the result written once) and by how much one
 /// average raises the peak resident memory.
 void add_counters(Workload workload, benchmark::State& state, const std::function<void()>& iteration) {
@@ -43,7 +43,9 @@ void add_counters(Workload workload, benchmark::State& state, const std::functio
                                 static_cast<std::int64_t>(model_bytes * (bench::fedavg_model_count + 1)));
         return;
     }
-    state.counters["FLOPS"] = benchmark::Counter(bench::mlp_problem(workload).matmul_flops_per_step(),
+    const double flops = bench::is_cnn(workload) ? bench::cnn_problem(workload).matmul_flops_per_step()
+                                                 : bench::mlp_problem(workload).matmul_flops_per_step();
+    state.counters["FLOPS"] = benchmark::Counter(flops,
                                                  benchmark::Counter::kIsIterationInvariantRate,
                                                  benchmark::Counter::kIs1000);
 }
@@ -141,6 +143,7 @@ int main(int argc, char** argv) {
         register_workload(workload);
     }
     bench::register_federated_round(); // 6: fedpp on 1 and 2 threads
+    bench::register_cnn_round();       // 10: the CNN's round, fedpp on 1 and 2 threads
 
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) {

@@ -4,7 +4,15 @@ plain-PyTorch tutorial timing and the build timing of the same script run,
 into a Markdown table of libtorch/fedpp ratios against each workload's goal.
 
     /usr/bin/python3 benchmarks/ratio_table.py --benchmarks RESULTS.json \\
-        [--blas-benchmarks RESULTS_BLAS.json] [--pytorch PYTORCH.json] [--build-time HYPERFINE.json]
+        [--blas-benchmarks RESULTS_BLAS.json] [--pytorch PYTORCH.json] [--build-time HYPERFINE.json] \\
+        [--million-clients MILLION.json] [--network NETWORK.json --network-pytorch PYTORCH.json] \\
+        [--networked-mnist NETWORKED_MNIST.json]
+
+The last four are workloads 9-12, each from a program of its own
+(fedpp_million_clients, benchmarks/network.sh, benchmarks/networked_mnist.sh);
+their baselines are fedpp in process, bare gRPC and plain TCP, not libtorch,
+and each ratio is between runs alternated in the same process or script.
+Without --benchmarks only their rows are printed.
 
 RESULTS_BLAS.json is a run of the same binary built with FEDPP_USE_BLAS=ON
 (workloads 2-4); its ratios fill their own column.
@@ -32,8 +40,9 @@ class Goal:
     key: str          # the benchmark name prefix: "<key>/fedpp", "<key>/libtorch"
     title: str
     kind: str         # "ratio", "bandwidth", "speedup" or "build_time"
-    threshold: float  # ratio >= threshold; bandwidth >= threshold x triad; 2-thread speed-up >= threshold;
-                      # build time < threshold s
+    threshold: Optional[float]  # ratio >= threshold; bandwidth >= threshold x triad; 2-thread speed-up >=
+                                # threshold (None: reported, no goal); build time < threshold s
+    flops_notes: bool = False   # GFLOP/s of both twins and the FMA peak in the notes
 
 
 # The goals of the benchmark issue, one per workload (see benchmarks/NOTES.md).
@@ -42,14 +51,19 @@ GOALS = [
          "with sending, moving and averaging", "ratio", 50),
     Goal("mlp_64_64_10_b10", "2. One SGD step, MLP 64-64-10 (ReLU), batch 10, cross-entropy", "ratio", 5),
     Goal("mnist_2nn_b10", "3. One SGD step, MNIST 2NN 784-200-200-10, batch 10", "ratio", 1.5),
-    Goal("mnist_2nn_b256", "4a. One SGD step, MNIST 2NN 784-200-200-10, batch 256", "ratio", 0.95),
-    Goal("mlp_1024_1024_10_b256", "4b. One SGD step, MLP 1024-1024-10, batch 256", "ratio", 0.95),
+    Goal("mnist_2nn_b256", "4a. One SGD step, MNIST 2NN 784-200-200-10, batch 256", "ratio", 0.95, True),
+    Goal("mlp_1024_1024_10_b256", "4b. One SGD step, MLP 1024-1024-10, batch 256", "ratio", 0.95, True),
     Goal("fedavg_100x1m", "5. Weighted FedAvg of 100 models x 1.01M float parameters at a trusted worker",
          "bandwidth", 0.8),
     Goal("federated_round", "6. One federated round, digits, 1,000 clients, C = 1, E = 1, B = 10, MLP 64-64-10 "
          "(fedpp, 1 vs 2 threads)", "speedup", 1.8),
     Goal("build", "7. Build of examples/model_averaging.cpp from scratch (CMake's compile command)",
          "build_time", 15),
+    Goal("mnist_cnn_b10", "9a. One SGD step, the FedAvg paper's MNIST CNN (2 conv 5x5, 1,663,370 parameters), "
+         "batch 10", "ratio", 1.0, True),
+    Goal("mnist_cnn_b64", "9b. One SGD step, the FedAvg paper's MNIST CNN, batch 64", "ratio", 0.9, True),
+    Goal("cnn_round", "10. One federated round, MNIST CNN, 10 clients x 600 images, E = 5, B = 10, then the "
+         "10,000 test images (fedpp, 1 vs 2 threads)", "speedup", None),
 ]
 
 
@@ -171,7 +185,7 @@ def ratio_row(goal, results, pytorch, peaks, blas_results):
         if blas_ratio is not None:
             met += f" ({'yes' if blas_ratio >= goal.threshold else 'no'} with BLAS)"
         for side, result in (("fedpp", fedpp), ("libtorch", libtorch)):
-            if result and result.counters and "FLOPS" in result.counters and goal.threshold < 1:
+            if result and result.counters and "FLOPS" in result.counters and goal.flops_notes:
                 notes.append(f"{side} {result.counters['FLOPS'] / 1e9:.1f} GFLOP/s")
         if notes and peaks.get("fma_peak"):
             notes.append(f"FMA peak {peaks['fma_peak'] / 1e9:.1f} GFLOP/s")
@@ -196,7 +210,7 @@ def ratio_row(goal, results, pytorch, peaks, blas_results):
     if fedpp and fedpp.counters and "twin_tolerance_used" in fedpp.counters:
         notes.append(f"largest twin difference {fedpp.counters['twin_tolerance_used']:.1%} of the tolerance")
     blas_fedpp = (blas_results or {}).get(goal.key + "/fedpp")
-    if blas_fedpp and blas_fedpp.counters and "FLOPS" in blas_fedpp.counters and goal.threshold < 1:
+    if blas_fedpp and blas_fedpp.counters and "FLOPS" in blas_fedpp.counters and goal.flops_notes:
         notes.append(f"fedpp with BLAS {blas_fedpp.counters['FLOPS'] / 1e9:.1f} GFLOP/s")
     return [goal.title, cell(fedpp), cell(libtorch), format_ratio(ratio) if ratio is not None else "—",
             blas_cell(goal, blas_results), python_cell, goal_text, met, "; ".join(notes)]
@@ -206,7 +220,7 @@ def speedup_row(goal, results):
     """Workload 6: fedpp against itself, one thread against two."""
     one = results.get(goal.key + "/fedpp/threads:1")
     two = results.get(goal.key + "/fedpp/threads:2")
-    goal_text = f"≥ {goal.threshold:g}× from the 2nd thread"
+    goal_text = f"≥ {goal.threshold:g}× from the 2nd thread" if goal.threshold else "— (reported)"
     if one is None or two is None:
         return [goal.title, "not run", "", "", "", "", goal_text, "—", ""]
     if one.error or two.error:
@@ -224,9 +238,11 @@ def speedup_row(goal, results):
         notes.append(f"yardstick: the same clients' local training alone (no workers, transfers or aggregation) "
                      f"speeds up {bare_one.nanoseconds / bare_two.nanoseconds:.2f}× "
                      f"({format_time(bare_one.nanoseconds)} → {format_time(bare_two.nanoseconds)})")
-    notes.append("1- and 2-thread rounds checked bitwise identical; no libtorch twin (the goal is the speed-up)")
-    return [goal.title, f"{format_time(one.nanoseconds)} (1 thread)", "—", "—", "", "", goal_text,
-            "yes" if speedup >= goal.threshold else "no", "; ".join(notes)]
+    notes.append("1- and 2-thread rounds checked bitwise identical; no libtorch twin (libtorch has no federated "
+                 "driver)")
+    met = "—" if goal.threshold is None else "yes" if speedup >= goal.threshold else "no"
+    return [goal.title, f"{format_time(one.nanoseconds)} (1 thread)", "—", "—", "", "", goal_text, met,
+            "; ".join(notes)]
 
 
 def build_row(goal, build_time):
@@ -239,15 +255,115 @@ def build_row(goal, build_time):
             f"median of {len(times)} compiles, min {min(times):.1f} s, max {max(times):.1f} s"]
 
 
+def load_json(path):
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def row(title, fedpp, python_cell, goal, met, notes):
+    return [title, fedpp, "—", "—", "", python_cell, goal, met, "; ".join(notes)]
+
+
+def million_rows(m):
+    """Workload 9: set-up of a million clients, and a round among them."""
+    gib = m["setup_peak_rss_growth_bytes"] / 2**30
+    setup_met = m["setup_seconds"] < 5 and gib < 1
+    rows = [row(f"9a. Set-up of {m['clients']:,} clients on the MNIST training set (partition, client data sets, "
+                "driver: a worker per client, its data sent once)",
+                f"{m['setup_seconds']:.1f} s, +{gib:.2f} GiB", "", "< 5 s and < 1 GiB peak memory",
+                "yes" if setup_met else "no",
+                [*([f"CPU time {m['setup_cpu_seconds']:.2f} s"] if "setup_cpu_seconds" in m else []),
+                 f"peak RSS +{gib:.2f} GiB over the loaded data set (process peak "
+                 f"{m['process_peak_rss_bytes'] / 2**30:.2f} GiB)",
+                 f"{m['eligible']:,} clients hold one example, the others none"])]
+    large = statistics.median(m["large_round_seconds"])
+    small = statistics.median(m["small_round_seconds"])
+    ratio = large / small
+    rows.append(row(f"9b. One round selecting 100 of the {m['clients']:,} clients (C = 0.0001, min_clients = 100) "
+                    "against a federation of 100 clients in total, the same one-example data, E = 1, B = 10, 2NN",
+                    format_time(large * 1e9), "", "≤ 1.1× the 100-client round", "yes" if ratio <= 1.1 else "no",
+                    [f"100-client federation {format_time(small * 1e9)}; ratio {ratio:.2f}× "
+                     f"(medians of {len(m['large_round_seconds'])} alternating rounds, 1 thread, "
+                     "1,000-example test set)"]))
+    return rows
+
+
+def network_rows(n, pytorch):
+    """Workloads 10 and 11: the tutorial over gRPC, and moving models."""
+    t = n["tutorial"]
+    python_cell = ""
+    if pytorch:
+        python_cell = "skipped: " + pytorch["error"] if "error" in pytorch else \
+            f"{format_ratio(pytorch['real_time_ns'] / (t['networked_seconds'] * 1e9))} " \
+            f"({format_time(pytorch['real_time_ns'])})"
+    rows = [row("10. The tutorial loop (1.) over the network: bob, alice, secure_worker as processes on 127.0.0.1, "
+                "gRPC with mutual TLS", format_time(t["networked_seconds"] * 1e9), python_cell,
+                "none set (issue 12: measure)", "—",
+                [f"the same loop in process {format_time(t['in_process_seconds'] * 1e9)} "
+                 f"({t['networked_seconds'] / t['in_process_seconds']:.0f}× faster)",
+                 f"medians of {t['runs']} alternating runs",
+                 "bitwise identical to in process: " + ("yes" if t["bitwise_identical"] else "NO")])]
+    for transfer, label in zip(n["transfers"], ("11a", "11b")):
+        size = transfer["bytes"]
+        fedpp, bare, tcp = (statistics.median(transfer[k]) for k in ("fedpp_seconds", "bare_grpc_seconds",
+                                                                       "tcp_seconds"))
+        ratio = bare / fedpp
+        rows.append(row(f"{label}. Moving a model of {transfer['parameters'] / 1e6:.3g} M float32 parameters to "
+                        "another process (send to a party: gRPC, mutual TLS, 1 MiB chunks)",
+                        f"{format_time(fedpp * 1e9)} ({size / fedpp / 1e6:,.0f} MB/s)", "",
+                        "≥ 0.9× bare gRPC's throughput", "yes" if ratio >= 0.9 else "no",
+                        [f"fedpp / bare gRPC throughput {ratio:.2f}×",
+                         f"bare gRPC stream of the same bytes {format_time(bare * 1e9)} ({size / bare / 1e6:,.0f} MB/s)",
+                         f"plain loopback TCP {format_time(tcp * 1e9)} ({size / tcp / 1e6:,.0f} MB/s)",
+                         *([f"to_bytes alone {format_time(statistics.median(transfer['to_bytes_seconds']) * 1e9)}"]
+                           if "to_bytes_seconds" in transfer else []),
+                         f"medians of {len(transfer['fedpp_seconds'])} alternating transfers"]))
+    return rows
+
+
+def networked_mnist_row(m):
+    """Workload 12: an MNIST round with client processes against in process."""
+    title = "12. One MNIST 2NN round, 10 clients as processes on 127.0.0.1 (C = 1, E = 1, B = 10) against in process"
+    if "error" in m:
+        return row(title, "skipped: " + m["error"], "", "≤ 1.15× the in-process round", "—", [])
+    networked = statistics.median(m["networked_round_seconds"])
+    in_process = statistics.median(m["in_process_round_seconds"])
+    ratio = networked / in_process
+    return row(title, format_time(networked * 1e9), "", "≤ 1.15× the in-process round",
+               "yes" if ratio <= 1.15 else "no",
+               [f"in process {format_time(in_process * 1e9)}; ratio {ratio:.2f}×",
+                f"medians of {len(m['networked_round_seconds'])} rounds each, {m['pairs']} alternating runs"])
+
+
+def scale_and_network_rows(args):
+    rows = []
+    million = load_json(args.million_clients)
+    if million:
+        rows += million_rows(million)
+    network = load_json(args.network)
+    if network:
+        rows += network_rows(network, load_json(args.network_pytorch))
+    networked_mnist = load_json(args.networked_mnist)
+    if networked_mnist:
+        rows.append(networked_mnist_row(networked_mnist))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--benchmarks", required=True, help="fedpp_benchmarks --benchmark_out JSON")
+    parser.add_argument("--benchmarks", help="fedpp_benchmarks --benchmark_out JSON (workloads 1-6)")
+    parser.add_argument("--million-clients", help="fedpp_million_clients --out JSON (workload 9)")
+    parser.add_argument("--network", help="fedpp_network_benchmarks --out JSON (workloads 10, 11)")
+    parser.add_argument("--network-pytorch", help="pytorch_tutorial.py output for workload 9's context")
+    parser.add_argument("--networked-mnist", help="benchmarks/networked_mnist.sh output JSON (workload 12)")
     parser.add_argument("--blas-benchmarks", help="the same benchmarks built with FEDPP_USE_BLAS=ON")
     parser.add_argument("--pytorch", help="pytorch_tutorial.py output JSON")
     parser.add_argument("--build-time", help="hyperfine --export-json output for the example's compile")
     args = parser.parse_args()
 
-    context, results = load_results(args.benchmarks)
+    context, results = load_results(args.benchmarks) if args.benchmarks else ({}, {})
     blas_results = load_results(args.blas_benchmarks)[1] if args.blas_benchmarks else None
     pytorch = None
     if args.pytorch:
@@ -266,7 +382,7 @@ def main():
     header = ["Workload", "fedpp", "libtorch", "libtorch / fedpp", "with FEDPP_USE_BLAS: libtorch / fedpp",
               "PyTorch (Python) / fedpp", "Goal", "Met", "Notes"]
     rows = []
-    for goal in GOALS:
+    for goal in GOALS if args.benchmarks else []:
         if goal.kind == "speedup":
             rows.append(speedup_row(goal, results))
         elif goal.kind == "build_time":
@@ -274,11 +390,14 @@ def main():
         else:
             rows.append(ratio_row(goal, results, pytorch, peaks, blas_results))
 
+    rows += scale_and_network_rows(args)
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join(" --- " for _ in header) + "|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print()
+    if not args.benchmarks:
+        return 0
     load = ", ".join(f"{x:.2f}" for x in context.get("load_avg", []))
     print(f"Machine: {context.get('cpu_model', '?')}, {context.get('num_cpus', '?')} logical CPUs; "
           f"{context.get('compiler', '?')} ({context.get('compile_flags', '?')}); {context.get('fedpp', '')}; "

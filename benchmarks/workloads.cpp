@@ -3,8 +3,9 @@
 
 #include "twins.hpp"
 
-#include <fedpp/nn/linear.hpp>
 #include <fedpp/base/random.hpp>
+#include <fedpp/nn/conv2d.hpp>
+#include <fedpp/nn/linear.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -24,6 +25,8 @@ std::string_view key(Workload workload) noexcept {
     case Workload::mnist_2nn_b256: return "mnist_2nn_b256";
     case Workload::mlp_1024_b256: return "mlp_1024_1024_10_b256";
     case Workload::fedavg_100x1m: return "fedavg_100x1m";
+    case Workload::mnist_cnn_b10: return "mnist_cnn_b10";
+    case Workload::mnist_cnn_b64: return "mnist_cnn_b64";
     }
     return "unknown";
 }
@@ -61,6 +64,36 @@ MlpProblem make_mlp_problem(std::vector<int> widths, int batch, std::uint64_t se
     return problem;
 }
 
+/// The values of a fedpp::nn::Conv2d over `input` images (PyTorch's
+/// initialisation), from `generator`.
+LayerValues initial_conv(fedpp::ImageShape input, int out, fedpp::Generator& generator) {
+    const fedpp::nn::Conv2d<float> layer(input, out, 5, generator, {.padding = 2});
+    const auto& weight = layer.weight().value();
+    const auto& bias = layer.bias().value();
+    return {static_cast<int>(weight.cols()), out, std::vector<float>(weight.data(), weight.data() + weight.size()),
+            std::vector<float>(bias.data(), bias.data() + bias.size())};
+}
+
+CnnProblem make_cnn_problem(int batch, std::uint64_t seed) {
+    CnnProblem problem;
+    problem.batch = batch;
+    problem.learning_rate = 0.05f;
+    fedpp::Generator generator(seed);
+    problem.layers.push_back(initial_conv({1, 28, 28}, 32, generator));
+    problem.layers.push_back(initial_conv({32, 14, 14}, 64, generator));
+    problem.layers.push_back(initial_layer(3136, 512, generator));
+    problem.layers.push_back(initial_layer(512, 10, generator));
+    problem.features.resize(static_cast<std::size_t>(batch) * 784);
+    for (float& pixel : problem.features) {
+        pixel = static_cast<float>(generator.uniform01());
+    }
+    problem.labels.resize(static_cast<std::size_t>(batch));
+    for (auto& label : problem.labels) {
+        label = static_cast<std::int32_t>(generator.below(10));
+    }
+    return problem;
+}
+
 /// splitmix64: a counter-based generator, so any parameter of any model can
 /// be computed independently (and identically on both sides).
 std::uint64_t splitmix64(std::uint64_t x) noexcept {
@@ -79,6 +112,31 @@ double MlpProblem::matmul_flops_per_step() const {
         flops += (l == 0 ? 2.0 : 3.0) * product;
     }
     return flops;
+}
+
+double CnnProblem::matmul_flops_per_step() const {
+    // Output values per image of each layer: 32x28x28, 64x14x14, 512, 10.
+    const double outputs[] = {32.0 * 28 * 28, 64.0 * 14 * 14, 512, 10};
+    double flops = 0;
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        const double product = 2.0 * batch * (outputs[l] * layers[l].in);
+        flops += (l == 0 ? 2.0 : 3.0) * product;
+    }
+    return flops;
+}
+
+const CnnProblem& cnn_problem(Workload workload) {
+    static std::mutex mutex;
+    static std::map<Workload, CnnProblem> problems;
+    const std::lock_guard lock(mutex);
+    if (const auto it = problems.find(workload); it != problems.end()) {
+        return it->second;
+    }
+    switch (workload) {
+    case Workload::mnist_cnn_b10: return problems[workload] = make_cnn_problem(10, 8);
+    case Workload::mnist_cnn_b64: return problems[workload] = make_cnn_problem(64, 9);
+    default: throw std::logic_error("cnn_problem: " + std::string(key(workload)) + " is not a CNN workload");
+    }
 }
 
 const TutorialInit& tutorial_init() {

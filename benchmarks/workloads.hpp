@@ -25,11 +25,20 @@ enum class Workload : std::uint8_t {
     mlp_1024_b256,  ///< 4b. one SGD step, MLP 1024-1024-10, batch 256 (GEMM-bound)
     fedavg_100x1m,  ///< 5. weighted FedAvg of 100 models of ~1M parameters
     // 6. the federated driver's round: fedpp only, 1 vs 2 threads (federated_round.hpp)
+    mnist_cnn_b10,  ///< 9a. one SGD step, the FedAvg paper's MNIST CNN, batch 10
+    mnist_cnn_b64,  ///< 9b. the same on a batch of 64
+    // 10. a federated round of the CNN: fedpp only, 1 vs 2 threads (federated_round.hpp)
 };
 
 inline constexpr std::array all_workloads{Workload::tutorial,       Workload::digits_mlp_b10,
                                           Workload::mnist_2nn_b10,  Workload::mnist_2nn_b256,
-                                          Workload::mlp_1024_b256,  Workload::fedavg_100x1m};
+                                          Workload::mlp_1024_b256,  Workload::fedavg_100x1m,
+                                          Workload::mnist_cnn_b10,  Workload::mnist_cnn_b64};
+
+/// True for the CNN workloads (9a, 9b).
+[[nodiscard]] constexpr bool is_cnn(Workload workload) noexcept {
+    return workload == Workload::mnist_cnn_b10 || workload == Workload::mnist_cnn_b64;
+}
 
 /// The benchmark name prefix, "<key>/fedpp" and "<key>/libtorch"; the table
 /// script matches its goals on these keys.
@@ -77,6 +86,32 @@ struct MlpProblem {
 
 /// How many SGD steps the twins take before their results are compared.
 inline constexpr int mlp_check_steps = 5;
+
+// ---------------------------------------------------------------------------
+// 9. The FedAvg paper's MNIST CNN (McMahan et al. 2017, Table 2; 1,663,370
+// parameters): Conv2d(1, 32, 5, padding 2) -> ReLU -> MaxPool2d(2) ->
+// Conv2d(32, 64, 5, padding 2) -> ReLU -> MaxPool2d(2) -> Flatten ->
+// Linear(3136, 512) -> ReLU -> Linear(512, 10); a batch of 1x28x28 images,
+// mean cross-entropy, plain SGD.
+
+struct CnnProblem {
+    int batch = 0;
+    float learning_rate = 0;
+    /// conv1, conv2, fc1, fc2; a convolution's `in` is C * 5 * 5 and its
+    /// weight out x (C*5*5), the rows of PyTorch's O x C x 5 x 5 weight.
+    std::vector<LayerValues> layers;
+    std::vector<float> features;      ///< batch x 784, row-major (N x 1 x 28 x 28)
+    std::vector<std::int32_t> labels; ///< batch, in [0, 10)
+
+    /// Matrix-product flops of one training step: per layer 2 * (output
+    /// values) * (inputs per output) for the forward product, as much for
+    /// the weight gradient, and as much for the input gradient of every
+    /// layer but the first.
+    [[nodiscard]] double matmul_flops_per_step() const;
+};
+
+/// The problem of a CNN workload (9a, 9b); built once, on first use.
+[[nodiscard]] const CnnProblem& cnn_problem(Workload workload);
 
 // ---------------------------------------------------------------------------
 // 5. FedAvg: model_count models of the MLP `fedavg_widths`, weighted by

@@ -110,7 +110,15 @@ int main(int argc, char** argv) {
     write(root / "fuzz_codecs" / "linear", with_selector(1, fedpp::to_bytes(fedpp::nn::Linear<float>(2, 3, generator))));
     fedpp::nn::Sequential<double> doubles(fedpp::nn::Linear<double>(2, 2, generator), fedpp::nn::ReLU{});
     write(root / "fuzz_codecs" / "sequential", with_selector(2, fedpp::to_bytes(doubles)));
-    const fedpp::data::Dataset<float> set(fedpp::Matrix<float>{{0, 1}, {2, 3}, {4, 5}}, {0, 1, 1}, 2);
+    // Every image layer kind: conv (padded, strided), pool, flatten, dropout.
+    fedpp::nn::Conv2d<double> conv(fedpp::ImageShape{1, 5, 4}, 2, {3, 2}, generator, {.stride = {1, 2}, .padding = 1});
+    const fedpp::nn::MaxPool2d pool(conv.output_shape(), 2, 1, 1);
+    const fedpp::Index flat = pool.output_shape().size();
+    fedpp::nn::Sequential<double> cnn(std::move(conv), fedpp::nn::ReLU{}, pool, fedpp::nn::Flatten{},
+                                      fedpp::nn::Dropout(0.25), fedpp::nn::Linear<double>(flat, 2, generator));
+    write(root / "fuzz_codecs" / "sequential_cnn", with_selector(2, fedpp::to_bytes(cnn)));
+    const fedpp::data::Dataset<float> set(fedpp::Matrix<float>{{0, 1}, {2, 3}, {4, 5}}, {0, 1, 1}, 2,
+                                          fedpp::ImageShape{1, 1, 2});
     write(root / "fuzz_codecs" / "dataset", with_selector(3, fedpp::to_bytes(set)));
     write(root / "fuzz_codecs" / "weighted_sum", with_selector(4, fedpp::to_bytes(fedpp::WeightedSum<Model>(model))));
 

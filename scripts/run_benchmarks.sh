@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds fedpp's benchmarks with their libtorch twins, runs them, times the
-# plain-PyTorch tutorial and the build of examples/model_averaging.cpp, and
-# prints the ratio table (also written to build-bench/results/table.md).
+# plain-PyTorch tutorial and the build of examples/model_averaging.cpp, runs
+# workloads 9-12 (a million clients; fedpp over gRPC between processes on
+# 127.0.0.1), and prints the ratio table (also written to build-bench/results/table.md).
 #
 #     bash scripts/run_benchmarks.sh
 #     bash scripts/run_benchmarks.sh --benchmark_filter=tutorial   # extra Google Benchmark flags
@@ -12,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
 require_debian_packages cmake g++ make libeigen3-dev libbenchmark-dev libtorch-dev libopenblas-dev \
-                        python3 python3-torch hyperfine
+                        python3 python3-torch hyperfine zlib1g-dev libssl-dev openssl \
+                        libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
 
 build=build-bench
 results="$build/results"
@@ -20,7 +22,8 @@ mkdir -p "$results"
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_BENCHMARKS=ON -DFEDPP_BUILD_TESTS=OFF \
       -DFEDPP_BUILD_EXAMPLES=ON -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
-cmake --build "$build" --target fedpp_benchmarks model_averaging -j "$(build_jobs)"
+cmake --build "$build" --target fedpp_benchmarks model_averaging fedpp_million_clients mnist_fedavg \
+      fedpp_network_benchmarks networked_tutorial networked_mnist -j "$(build_jobs)"
 
 # One thread everywhere. The benchmark binary also sets libtorch's and
 # OpenBLAS's thread counts itself; these cover OpenMP and BLAS libraries
@@ -71,5 +74,20 @@ EOF
 )
 hyperfine --warmup 1 --runs 5 --style basic --export-json "$results/build_time.json" "$compile_command"
 
+# Workloads 9-12, each its own program (memory, processes), skipped when
+# Google Benchmark flags were given: 9, set-up of a million clients and a
+# round among them; 10 and 11, the tutorial over gRPC and moving models
+# between processes (against bare gRPC and plain TCP); 12, an MNIST round
+# with client processes against the same round in one process.
+more_results=()
+if [ $# -eq 0 ]; then
+    "$build/benchmarks/fedpp_million_clients" --out "$results/million_clients.json"
+    bash benchmarks/network.sh "$build" "$results"
+    bash benchmarks/networked_mnist.sh "$build" "$results/networked_mnist.json"
+    more_results=(--million-clients "$results/million_clients.json" --network "$results/network.json"
+                  --network-pytorch "$results/network_pytorch_tutorial.json"
+                  --networked-mnist "$results/networked_mnist.json")
+fi
+
 /usr/bin/python3 benchmarks/ratio_table.py --benchmarks "$results/benchmarks.json" \
-    "${blas_results[@]}" --pytorch "$results/pytorch_tutorial.json" --build-time "$results/build_time.json" | tee "$results/table.md"
+    "${blas_results[@]}" "${more_results[@]}" --pytorch "$results/pytorch_tutorial.json" --build-time "$results/build_time.json" | tee "$results/table.md"

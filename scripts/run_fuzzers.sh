@@ -10,15 +10,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
-require_debian_packages cmake make clang libclang-rt-14-dev libeigen3-dev zlib1g-dev libssl-dev nlohmann-json3-dev
+# libgrpc++-dev, protobuf-compiler-grpc, libprotobuf-dev, protobuf-compiler:
+# fedpp::grpc, whose server fuzz_party_server fuzzes.
+require_debian_packages cmake make clang libclang-rt-14-dev libeigen3-dev zlib1g-dev libssl-dev nlohmann-json3-dev \
+                        libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
 
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_FUZZERS=ON \
-      -DFEDPP_BUILD_TESTS=OFF -DFEDPP_BUILD_EXAMPLES=OFF >/dev/null
+      -DFEDPP_BUILD_TESTS=OFF -DFEDPP_BUILD_EXAMPLES=OFF -DFEDPP_GRPC=ON >/dev/null
 cmake --build build-fuzz -j "$(build_jobs)"
 
 if [ "${1:-}" = "--make-seeds" ]; then
     rm -rf fuzz/corpus
     ./build-fuzz/fuzz/make_seeds fuzz/corpus
+    FEDPP_FUZZ_WRITE_SEEDS=fuzz/corpus ./build-fuzz/fuzz/fuzz_party_server
     echo "fuzz/corpus rewritten"
     exit 0
 fi

@@ -6,18 +6,21 @@ else: safetensors files are read and written with the standard library
 (struct and json; the `safetensors` package is not used), .npz files with
 numpy.load and numpy.savez / numpy.savez_compressed.
 
-    pytorch_weights.py predict WEIGHTS DTYPE INPUTS_JSON OUTPUT_JSON
+    pytorch_weights.py predict WEIGHTS DTYPE INPUTS_JSON OUTPUT_JSON [MODEL]
         Loads WEIGHTS (.safetensors or .npz) into the model below with
         load_state_dict(strict=True), checks every tensor's dtype, and
-        writes the model's predictions for the inputs.
-    pytorch_weights.py write PREFIX DTYPE SEED
+        writes the model's predictions (in eval mode) for the inputs.
+    pytorch_weights.py write PREFIX DTYPE SEED [MODEL]
         Writes a seeded PyTorch model's state_dict() to PREFIX.safetensors,
         PREFIX.npz (numpy.savez) and PREFIX_compressed.npz
         (numpy.savez_compressed), and inputs with its predictions to
         PREFIX.json.
 
-The model, as the C++ test builds it with fedpp:
-nn.Sequential(Linear(5, 8), ReLU(), Linear(8, 8), Tanh(), Linear(8, 3)).
+The models, as the C++ test builds them with fedpp (MODEL, default mlp):
+mlp: nn.Sequential(Linear(5, 8), ReLU(), Linear(8, 8), Tanh(), Linear(8, 3));
+cnn: nn.Sequential(Conv2d(1, 3, 3, padding=1), ReLU(), MaxPool2d(2),
+     Conv2d(3, 4, (2, 3), stride=(2, 1)), Flatten(), Dropout(0.25),
+     Linear(8, 5)) on 1x6x8 images, given as rows of 48 values (NCHW order).
 """
 import json
 import struct
@@ -29,9 +32,20 @@ import torch
 DTYPES = {"float32": (torch.float32, "F32", "f"), "float64": (torch.float64, "F64", "d")}
 
 
-def make_model(dtype):
-    return torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8), torch.nn.Tanh(),
-                               torch.nn.Linear(8, 3)).to(dtype)
+def make_model(dtype, kind="mlp"):
+    nn = torch.nn
+    if kind == "cnn":
+        return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(3, 4, (2, 3), stride=(2, 1)), nn.Flatten(), nn.Dropout(0.25),
+                             nn.Linear(8, 5)).to(dtype)
+    if kind != "mlp":
+        sys.exit("unknown model %r (mlp or cnn)" % kind)
+    return nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 3)).to(dtype)
+
+
+def model_inputs(rows, kind):
+    """Rows of features as the model takes them: images for the CNN."""
+    return rows.reshape(-1, 1, 6, 8) if kind == "cnn" else rows
 
 
 def read_safetensors(path):
@@ -72,29 +86,29 @@ def read_weights(path):
     return read_safetensors(path)
 
 
-def predict(weights, dtype_name, inputs_path, output_path):
+def predict(weights, dtype_name, inputs_path, output_path, kind="mlp"):
     dtype = DTYPES[dtype_name][0]
     state = read_weights(weights)
     wrong = {name: str(t.dtype) for name, t in state.items() if t.dtype != dtype}
     if wrong:
         sys.exit("tensors of another dtype than %s: %s" % (dtype_name, wrong))
-    model = make_model(dtype)
+    model = make_model(dtype, kind).eval()
     model.load_state_dict(state, strict=True)
     with open(inputs_path) as f:
         inputs = torch.tensor(json.load(f)["inputs"], dtype=dtype)
     with torch.no_grad():
-        predictions = model(inputs)
+        predictions = model(model_inputs(inputs, kind))
     with open(output_path, "w") as f:
         json.dump({"predictions": predictions.tolist()}, f)
 
 
-def write(prefix, dtype_name, seed):
+def write(prefix, dtype_name, seed, kind="mlp"):
     dtype = DTYPES[dtype_name][0]
     torch.manual_seed(seed)
-    model = make_model(dtype)
-    inputs = torch.randn(6, 5, dtype=dtype)
+    model = make_model(dtype, kind).eval()
+    inputs = torch.randn(6, 48 if kind == "cnn" else 5, dtype=dtype)
     with torch.no_grad():
-        predictions = model(inputs)
+        predictions = model(model_inputs(inputs, kind))
     state = model.state_dict()
     write_safetensors(prefix + ".safetensors", state, dtype_name)
     arrays = {name: tensor.numpy() for name, tensor in state.items()}
@@ -105,10 +119,10 @@ def write(prefix, dtype_name, seed):
 
 
 def main(argv):
-    if len(argv) == 6 and argv[1] == "predict":
-        predict(argv[2], argv[3], argv[4], argv[5])
-    elif len(argv) == 5 and argv[1] == "write":
-        write(argv[2], argv[3], int(argv[4]))
+    if len(argv) in (6, 7) and argv[1] == "predict":
+        predict(*argv[2:])
+    elif len(argv) in (5, 6) and argv[1] == "write":
+        write(argv[2], argv[3], int(argv[4]), *argv[5:])
     else:
         sys.exit(__doc__)
 

@@ -124,3 +124,92 @@ TEST_CASE("gradcheck: composite graphs reuse inputs and accumulate", "[autograd]
     check("diamond", [](const Inputs& x) { return (x[0] * x[0] + x[0].relu() * 3.0 - x[0].pow(3)).mean(); },
           {random_matrix(2, 2, 105, 0.2, 1.0)});
 }
+
+namespace {
+/// conv2d of x (N x C*H*W) with a random O x C*kh*kw weight and 1 x O bias.
+struct ConvCase {
+    fedpp::Index batch;
+    fedpp::ImageShape image;
+    fedpp::Index out_channels;
+    fedpp::Window2d window;
+};
+} // namespace
+
+TEST_CASE("gradcheck: conv2d with strides, padding, odd and non-square sizes", "[autograd][gradcheck][conv]") {
+    const std::vector<ConvCase> cases{
+        {2, {1, 5, 5}, 2, {3}},                     // plain: 3x3, stride 1, no padding
+        {3, {2, 7, 5}, 3, {{3, 2}, {2, 1}, {1, 0}}}, // odd, non-square; rectangular kernel, stride and padding
+        {1, {3, 6, 7}, 2, {5, 2, 2}},                // stride 2 with "same"-style padding, even/odd extents
+        {2, {2, 4, 3}, 2, {1}},                     // 1x1 kernel
+        {1, {1, 3, 3}, 2, {2, 1, 3}},               // padding beyond the kernel: whole rows in the border
+        {2, {1, 9, 8}, 1, {{4, 3}, {3, 2}, {2, 1}}}, // a stride that leaves the last input rows unread
+    };
+    std::uint64_t seed = 200;
+    for (const auto& c : cases) {
+        const fedpp::Index patch = c.image.channels * c.window.kernel.height * c.window.kernel.width;
+        INFO("image " << c.image.to_string() << ", kernel " << c.window.kernel.to_string() << ", stride "
+                      << c.window.stride.to_string() << ", padding " << c.window.padding.to_string());
+        check("conv2d",
+              [&](const Inputs& x) { return fedpp::conv2d(x[0], c.image, x[1], x[2], c.window); },
+              {random_matrix(c.batch, c.image.size(), seed), random_matrix(c.out_channels, patch, seed + 1),
+               random_matrix(1, c.out_channels, seed + 2)});
+        seed += 3;
+    }
+}
+
+TEST_CASE("gradcheck: max_pool2d with strides, padding and odd sizes", "[autograd][gradcheck][conv]") {
+    // Inputs are distinct and at least 1e-3 apart in every window (a random
+    // permutation of a grid), so a step of 1e-6 never changes which value is
+    // the largest: the function is smooth where it is checked.
+    const auto distinct = [](fedpp::Index rows, fedpp::Index cols, std::uint64_t seed) {
+        fedpp::Generator generator(seed);
+        gradcheck::Matrix m(rows, cols);
+        for (fedpp::Index i = 0; i < m.size(); ++i) {
+            m.data()[i] = -1 + 2e-3 * static_cast<double>(i);
+        }
+        for (fedpp::Index i = m.size() - 1; i > 0; --i) {
+            std::swap(m.data()[i], m.data()[generator.below(static_cast<std::uint64_t>(i) + 1)]);
+        }
+        return m;
+    };
+    const std::vector<std::pair<fedpp::ImageShape, fedpp::Window2d>> cases{
+        {{2, 4, 6}, {2, 2, 0}},                  // the CNN's 2x2, stride 2
+        {{1, 7, 5}, {3, 2, 1}},                  // overlapping windows, padding, odd sizes
+        {{3, 5, 8}, {{2, 3}, {1, 2}, {1, 1}}},   // rectangular everything
+        {{1, 5, 5}, {2, 2, 0}},                  // the last row and column are never read
+    };
+    std::uint64_t seed = 300;
+    for (const auto& [image, window] : cases) {
+        INFO("image " << image.to_string() << ", kernel " << window.kernel.to_string());
+        check("max_pool2d", [&](const Inputs& x) { return fedpp::max_pool2d(x[0], image, window); },
+              {distinct(3, image.size(), seed++)});
+    }
+}
+
+TEST_CASE("gradcheck: dropout, with the same mask at every evaluation", "[autograd][gradcheck]") {
+    for (const double p : {0.2, 0.5, 0.9}) {
+        check("dropout",
+              [p](const Inputs& x) {
+                  fedpp::Generator generator(17); // same seed, same mask
+                  return fedpp::dropout(x[0], p, generator);
+              },
+              {random_matrix(4, 7, 400)});
+    }
+}
+
+TEST_CASE("gradcheck: a small CNN end to end", "[autograd][gradcheck][conv]") {
+    // conv -> relu -> pool -> linear -> cross_entropy, every parameter at once.
+    const fedpp::ImageShape image{2, 6, 5};
+    const fedpp::Window2d conv{3, 1, 1};
+    const fedpp::ImageShape conv_out = fedpp::conv2d_output_shape(image, 3, conv);
+    const fedpp::Window2d pool{2, 2, 0};
+    const fedpp::ImageShape pooled = fedpp::max_pool2d_output_shape(conv_out, pool);
+    const std::vector<std::int32_t> labels{1, 0, 3};
+    check("cnn",
+          [&](const Inputs& x) {
+              auto h = fedpp::max_pool2d(fedpp::conv2d(x[0], image, x[1], x[2], conv).relu(), conv_out, pool);
+              return fedpp::nn::cross_entropy(fedpp::linear(h, x[3], x[4]), labels);
+          },
+          {random_matrix(3, image.size(), 500), random_matrix(3, 18, 501), random_matrix(1, 3, 502),
+           random_matrix(4, pooled.size(), 503), random_matrix(1, 4, 504)});
+}

@@ -1,6 +1,6 @@
-// Round trips through PyTorch (tests/pytorch_weights.py): a model trained by
-// fedpp and saved as safetensors and .npz predicts the same in
-// torch.nn.Sequential, and weights written by PyTorch (safetensors by the
+// Round trips through PyTorch (tests/pytorch_weights.py): a model (an MLP,
+// and a small CNN with every image layer kind) trained by fedpp and saved as
+// safetensors and .npz predicts the same in torch.nn.Sequential, and weights written by PyTorch (safetensors by the
 // standard library, numpy.savez, numpy.savez_compressed) predict the same
 // in fedpp, to float tolerance, in float32 and float64.
 //
@@ -94,14 +94,28 @@ nlohmann::json read_json(const std::string& path) {
     return nlohmann::json::parse(in);
 }
 
-/// Linear(5, 8), ReLU, Linear(8, 8), Tanh, Linear(8, 3): the script's model.
+/// The script's models (pytorch_weights.py): "mlp" is Linear(5, 8), ReLU,
+/// Linear(8, 8), Tanh, Linear(8, 3); "cnn" is Conv2d(1, 3, 3, padding 1),
+/// ReLU, MaxPool2d(2), Conv2d(3, 4, 2x3, stride 2x1), Flatten, Dropout(0.25),
+/// Linear(8, 5) on 1x6x8 images.
 template <class T>
-io_test::Sequential<T> script_model(std::uint64_t seed) {
+io_test::Sequential<T> script_model(const std::string& kind, std::uint64_t seed) {
+    namespace nn = fedpp::nn;
     fedpp::Generator generator(seed);
-    return io_test::Sequential<T>(fedpp::nn::Linear<T>(5, 8, generator), fedpp::nn::ReLU{},
-                                  fedpp::nn::Linear<T>(8, 8, generator), fedpp::nn::Tanh{},
-                                  fedpp::nn::Linear<T>(8, 3, generator));
+    if (kind == "cnn") {
+        nn::Conv2d<T> conv1(fedpp::ImageShape{1, 6, 8}, 3, 3, generator, {.padding = 1});
+        nn::MaxPool2d pool(conv1.output_shape(), 2);
+        nn::Conv2d<T> conv2(pool.output_shape(), 4, fedpp::Size2(2, 3), generator, {.stride = fedpp::Size2(2, 1)});
+        nn::Linear<T> fc(conv2.output_shape().size(), 5, generator);
+        return io_test::Sequential<T>(std::move(conv1), nn::ReLU{}, pool, std::move(conv2), nn::Flatten{},
+                                      nn::Dropout(0.25), std::move(fc));
+    }
+    return io_test::Sequential<T>(nn::Linear<T>(5, 8, generator), nn::ReLU{}, nn::Linear<T>(8, 8, generator),
+                                  nn::Tanh{}, nn::Linear<T>(8, 3, generator));
 }
+
+/// The width of the script model's input rows.
+fedpp::Index input_width(const std::string& kind) { return kind == "cnn" ? 48 : 5; }
 
 template <class T>
 fedpp::Tensor<T> tensor_from(const nlohmann::json& rows) {
@@ -130,12 +144,14 @@ void check_close(const fedpp::Tensor<T>& fedpp_predictions, const nlohmann::json
     }
 }
 
+/// Trains the model with fedpp (the training forward: Dropout drops), saves
+/// it, and compares PyTorch's predictions (eval mode) with fedpp's.
 template <class T>
-void fedpp_to_pytorch(const char* dtype) {
+void fedpp_to_pytorch(const char* dtype, const std::string& kind = "mlp") {
     const TempDir dir;
-    auto model = script_model<T>(11);
+    auto model = script_model<T>(kind, 11);
     fedpp::Generator generator(12);
-    fedpp::Matrix<T> values(20, 5);
+    fedpp::Matrix<T> values(20, input_width(kind));
     for (Eigen::Index r = 0; r < values.rows(); ++r) {
         for (Eigen::Index c = 0; c < values.cols(); ++c) {
             values(r, c) = static_cast<T>(generator.uniform(-2.0, 2.0));
@@ -146,7 +162,7 @@ void fedpp_to_pytorch(const char* dtype) {
     fedpp::optim::SGD<T> sgd(model.parameters(), T(0.1));
     for (int step = 0; step < 30; ++step) {
         sgd.zero_grad();
-        auto loss = fedpp::nn::cross_entropy(model(inputs), labels);
+        auto loss = fedpp::nn::cross_entropy(model(inputs, fedpp::nn::TrainingMode{generator}), labels);
         loss.backward();
         sgd.step();
     }
@@ -159,22 +175,22 @@ void fedpp_to_pytorch(const char* dtype) {
     }
     std::ofstream(dir.file("inputs.json")) << request.dump();
     for (const std::string name : {"fedpp.safetensors", "fedpp.npz"}) {
-        INFO(name << ", " << dtype);
+        INFO(name << ", " << dtype << ", " << kind);
         io::save_weights(dir.file(name), model);
-        run_script({"predict", dir.file(name), dtype, dir.file("inputs.json"), dir.file(name + ".json")});
+        run_script({"predict", dir.file(name), dtype, dir.file("inputs.json"), dir.file(name + ".json"), kind});
         check_close(predictions, read_json(dir.file(name + ".json"))["predictions"]);
     }
 }
 
 template <class T>
-void pytorch_to_fedpp(const char* dtype) {
+void pytorch_to_fedpp(const char* dtype, const std::string& kind = "mlp") {
     const TempDir dir;
-    run_script({"write", dir.file("torch"), dtype, "5"});
+    run_script({"write", dir.file("torch"), dtype, "5", kind});
     const auto written = read_json(dir.file("torch.json"));
     const auto inputs = tensor_from<T>(written["inputs"]);
     for (const std::string name : {"torch.safetensors", "torch.npz", "torch_compressed.npz"}) {
-        INFO(name << ", " << dtype);
-        auto model = script_model<T>(99);
+        INFO(name << ", " << dtype << ", " << kind);
+        auto model = script_model<T>(kind, 99);
         io::load_weights(dir.file(name), model);
         check_close(model(inputs), written["predictions"]);
     }
@@ -189,6 +205,16 @@ TEST_CASE("pytorch: a model trained by fedpp predicts the same in PyTorch", "[io
 TEST_CASE("pytorch: weights written by PyTorch predict the same in fedpp", "[io][pytorch]") {
     pytorch_to_fedpp<float>("float32");
     pytorch_to_fedpp<double>("float64");
+}
+
+TEST_CASE("pytorch: a CNN trained by fedpp, with dropout, predicts the same in PyTorch", "[io][pytorch][conv]") {
+    fedpp_to_pytorch<float>("float32", "cnn");
+    fedpp_to_pytorch<double>("float64", "cnn");
+}
+
+TEST_CASE("pytorch: CNN weights written by PyTorch predict the same in fedpp", "[io][pytorch][conv]") {
+    pytorch_to_fedpp<float>("float32", "cnn");
+    pytorch_to_fedpp<double>("float64", "cnn");
 }
 
 int main(int argc, char** argv) {

@@ -68,10 +68,15 @@ int serve_client(const examples::CommandLine& cli, const std::string& name, std:
     return examples::networked::serve(host, cli);
 }
 
-int serve_aggregator(const examples::CommandLine& cli, const std::string& name) {
+int serve_aggregator(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
     party::Policy policy;
     policy.name = name;
     policy.role = party::Role::aggregator;
+    // Only the clients' values count as contributions: a value the model
+    // owner sent itself can never make an "average" of one client.
+    for (std::size_t k = 0; k < clients; ++k) {
+        policy.contributors.insert(client_name(k));
+    }
     party::Host host(policy);
     return examples::networked::serve(host, cli);
 }
@@ -122,7 +127,7 @@ int networked_mnist(const examples::CommandLine& cli) {
     const std::string name = examples::networked::party_name(cli);
     const std::size_t clients = examples::client_count(cli, 10);
     if (name == "aggregator") {
-        return serve_aggregator(cli, name);
+        return serve_aggregator(cli, name, clients);
     }
     if (name == "me") {
         return run_model_owner(cli, name, clients);

@@ -36,7 +36,7 @@ names=(me aggregator)
 for ((k = 0; k < clients; k++)); do names+=("client-$k"); done
 bash "$root/scripts/make_certificates.sh" "$certificates" "${names[@]}"
 
-start_party aggregator "$program" --certificates "$certificates"
+start_party aggregator "$program" --certificates "$certificates" "${shared[@]}"
 peers="aggregator=127.0.0.1:${PORT_OF[aggregator]}"
 for ((k = 0; k < clients; k++)); do # each loads its shard: all at once
     launch_party "client-$k" "$program" --certificates "$certificates" --trust aggregator \

@@ -46,6 +46,9 @@ int serve_aggregator(const examples::CommandLine& cli, const std::string& name) 
     fedpp::party::Policy policy;
     policy.name = name;
     policy.role = fedpp::party::Role::aggregator;
+    // Only Bob's and Alice's values count as contributions: a value the
+    // model owner sent itself can never make an "average" of one model.
+    policy.contributors = {"bob", "alice"};
     fedpp::party::Host host(policy);
     return examples::networked::serve(host, cli);
 }

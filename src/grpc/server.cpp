@@ -1,4 +1,5 @@
 // fedpp::grpc: PartyServer, a Host served over gRPC with mutual TLS.
+#include "handlers.hpp"
 #include "wire.hpp"
 
 #include <fedpp/grpc/server.hpp>
@@ -35,15 +36,16 @@ public:
     ::grpc::Status Store(::grpc::ServerContext* context, ::grpc::ServerReader<wire::StoreChunk>* reader,
                          wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            const auto value = detail::read_value(*reader, host_.policy().max_value_bytes);
-            reply->set_object(host_.store(peer, value.type, value.bytes, value.on_behalf_of));
+            const auto value =
+                detail::read_value(*reader, [&](std::uint64_t size) { host_.admit_value(peer, size); });
+            reply->set_object(detail::store(host_, peer, value));
         });
     }
 
     ::grpc::Status Fetch(::grpc::ServerContext* context, const wire::ObjectRequest* request,
                          ::grpc::ServerWriter<wire::Chunk>* writer) override {
         return serve(context, [&](const std::string& peer) {
-            const Bytes bytes = host_.fetch(peer, request->object(), request->type());
+            const Bytes bytes = detail::fetch(host_, peer, *request);
             std::size_t at = 0;
             do {
                 wire::Chunk chunk;
@@ -61,43 +63,38 @@ public:
     }
 
     ::grpc::Status Erase(::grpc::ServerContext* context, const wire::ObjectRequest* request, wire::Empty*) override {
-        return serve(context, [&](const std::string& peer) { host_.erase(peer, request->object()); });
+        return serve(context, [&](const std::string& peer) { detail::erase(host_, peer, *request); });
     }
 
     ::grpc::Status Copy(::grpc::ServerContext* context, const wire::ObjectRequest* request,
                         wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            reply->set_object(host_.copy(peer, request->object(), request->type()));
+            reply->set_object(detail::copy(host_, peer, *request));
         });
     }
 
     ::grpc::Status Forward(::grpc::ServerContext* context, const wire::ForwardRequest* request,
                            wire::ForwardReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            const Bytes bytes = host_.prepare_forward(peer, request->object(), request->type(), request->destination());
-            reply->set_object(store_at(request->destination(), request->type(), bytes, peer));
-            reply->set_moved_bytes(bytes.size());
-            host_.finish_forward(request->object());
+            *reply = detail::forward(host_, peer, *request,
+                                     [this](const std::string& destination, const std::string& type,
+                                            const Bytes& bytes, const std::string& requester) {
+                                         return store_at(destination, type, bytes, requester);
+                                     });
         });
     }
 
     ::grpc::Status Execute(::grpc::ServerContext* context, const wire::ExecuteRequest* request,
                            wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            std::vector<party::NamedObject> inputs;
-            for (const auto& input : request->inputs()) {
-                inputs.push_back({input.object(), input.type()});
-            }
-            const auto* first = reinterpret_cast<const std::byte*>(request->arguments().data());
-            const Bytes arguments(first, first + request->arguments().size());
-            reply->set_object(host_.execute(peer, request->computation(), inputs, arguments));
+            reply->set_object(detail::execute(host_, peer, *request));
         });
     }
 
     ::grpc::Status Find(::grpc::ServerContext* context, const wire::FindRequest* request,
                         wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            reply->set_object(host_.find(peer, request->tag(), request->type()));
+            reply->set_object(detail::find(host_, peer, *request));
         });
     }
 

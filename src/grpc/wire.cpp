@@ -166,33 +166,49 @@ bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::stri
     return true;
 }
 
-StoredValue read_value(::grpc::ServerReader<wire::StoreChunk>& reader, std::uint64_t limit) {
-    StoredValue value;
-    wire::StoreChunk chunk;
-    if (!reader.Read(&chunk)) {
+void ValueAssembler::add(const wire::StoreChunk& chunk) {
+    if (!started_) {
+        started_ = true;
+        admit_(chunk.total_bytes());
+        value_.type = chunk.type();
+        value_.on_behalf_of = chunk.on_behalf_of();
+        total_ = chunk.total_bytes();
+        // At first no more than 64 MiB for what the peer announced (an
+        // announcement costs the peer nothing); once that much has arrived,
+        // the whole announced size (within the limit admit_ checked) at once:
+        // growing by doubling would copy a large value some three times over
+        // and fault in twice its size in fresh pages.
+        value_.bytes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total_, std::uint64_t{64} << 20)));
+    }
+    if (chunk.data().size() > total_ - value_.bytes.size()) {
+        throw SerializationError("fedpp::grpc: a value longer than its announced " + std::to_string(total_) +
+                                 " bytes");
+    }
+    if (value_.bytes.size() + chunk.data().size() > value_.bytes.capacity()) {
+        value_.bytes.reserve(static_cast<std::size_t>(total_));
+    }
+    const auto* first = reinterpret_cast<const std::byte*>(chunk.data().data());
+    value_.bytes.insert(value_.bytes.end(), first, first + chunk.data().size());
+}
+
+StoredValue ValueAssembler::finish() && {
+    if (!started_) {
         throw SerializationError("fedpp::grpc: a store without a value");
     }
-    value.type = chunk.type();
-    value.on_behalf_of = chunk.on_behalf_of();
-    const std::uint64_t total = chunk.total_bytes();
-    if (total > limit) {
-        throw PermissionDeniedError("fedpp::grpc: a value of " + std::to_string(total) +
-                                    " bytes, over this party's limit of " + std::to_string(limit));
+    if (value_.bytes.size() != total_) {
+        throw SerializationError("fedpp::grpc: a value of " + std::to_string(value_.bytes.size()) +
+                                 " bytes, shorter than its announced " + std::to_string(total_));
     }
-    value.bytes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total, std::uint64_t{64} << 20)));
-    do {
-        if (chunk.data().size() > total - value.bytes.size()) {
-            throw SerializationError("fedpp::grpc: a value longer than its announced " + std::to_string(total) +
-                                     " bytes");
-        }
-        const auto* first = reinterpret_cast<const std::byte*>(chunk.data().data());
-        value.bytes.insert(value.bytes.end(), first, first + chunk.data().size());
-    } while (reader.Read(&chunk));
-    if (value.bytes.size() != total) {
-        throw SerializationError("fedpp::grpc: a value of " + std::to_string(value.bytes.size()) +
-                                 " bytes, shorter than its announced " + std::to_string(total));
+    return std::move(value_);
+}
+
+StoredValue read_value(::grpc::ServerReader<wire::StoreChunk>& reader, std::function<void(std::uint64_t)> admit) {
+    ValueAssembler value(std::move(admit));
+    wire::StoreChunk chunk;
+    while (reader.Read(&chunk)) {
+        value.add(chunk);
     }
-    return value;
+    return std::move(value).finish();
 }
 
 } // namespace fedpp::grpc::detail

@@ -11,7 +11,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -52,13 +54,31 @@ void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds time
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
                  const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes);
 
-/// Reads a value from a server-side Store stream: its type, on whose
-/// behalf, and bytes (at most `limit`, or PermissionDeniedError).
+/// A value from a Store stream: its type, on whose behalf, and bytes.
 struct StoredValue {
     std::string type;
     std::string on_behalf_of;
     Bytes bytes;
 };
-StoredValue read_value(::grpc::ServerReader<wire::StoreChunk>& reader, std::uint64_t limit);
+
+/// Assembles a StoredValue from a Store stream's chunks, the first carrying
+/// the header; `admit(announced size)` vets the size before any byte is kept
+/// (and throws to refuse it). SerializationError for a value that is longer
+/// or shorter than announced, or no chunk at all.
+class ValueAssembler {
+public:
+    explicit ValueAssembler(std::function<void(std::uint64_t)> admit) : admit_(std::move(admit)) {}
+    void add(const wire::StoreChunk& chunk);
+    StoredValue finish() &&;
+
+private:
+    std::function<void(std::uint64_t)> admit_;
+    bool started_ = false;
+    std::uint64_t total_ = 0;
+    StoredValue value_;
+};
+
+/// Reads a value from a server-side Store stream (see ValueAssembler).
+StoredValue read_value(::grpc::ServerReader<wire::StoreChunk>& reader, std::function<void(std::uint64_t)> admit);
 
 } // namespace fedpp::grpc::detail

@@ -83,6 +83,8 @@ cases=(
   "mnist_fedavg|2|target accuracy is a fraction in \[0, 1\], got nan|--target nan"
   "mnist_fedavg|2|'--rounds' needs a whole number|--rounds nan"
   "mnist_fedavg|2|unknown partition 'dirichlet'|--partition dirichlet"
+  "mnist_fedavg|2|unknown model 'resnet' \(2nn or cnn\)|--model resnet"
+  "mnist_fedavg|1|0 rounds: nothing trained; the initial model's test accuracy is [0-9.]+% \(target 99.00%\)|--model cnn --rounds 0"
   "mnist_fedavg|2|60000 examples cannot make 40000 x 2 non-empty shards|--partition noniid --clients 40000"
   "mnist_fedavg|1|/nonexistent/train-[a-z]+-idx[13]-ubyte.gz: cannot open the file|--data /nonexistent"
 )

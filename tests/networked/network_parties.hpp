@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,18 +40,37 @@ inline fedpp::grpc::ConnectionOptions quick() {
 /// reconnection backoff): a party that is back is reached after this.
 inline void wait_for_reconnection() { std::this_thread::sleep_for(std::chrono::milliseconds(1200)); }
 
+/// A party's log of refusals, written by its server's threads.
+class Log {
+public:
+    void add(const std::string& line) {
+        const std::lock_guard lock(mutex_);
+        lines_.push_back(line);
+    }
+    [[nodiscard]] std::vector<std::string> lines() const {
+        const std::lock_guard lock(mutex_);
+        return lines_;
+    }
+    [[nodiscard]] bool empty() const { return lines().empty(); }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
+
 /// A party served in this process.
 struct Party {
     /// Listens on `listen` (port 0: one of the system's choosing).
-    explicit Party(fedpp::party::Policy policy, fedpp::grpc::Peers peers = {}, const std::string& listen = "127.0.0.1:0")
-        : host(std::move(policy), [this](const std::string& line) { log.push_back(line); }),
+    explicit Party(fedpp::party::Policy policy, fedpp::grpc::Peers peers = {},
+                   const std::string& listen = "127.0.0.1:0")
+        : host(std::move(policy), [this](const std::string& line) { log.add(line); }),
           server(host, {listen, credentials_of(host.policy().name), std::move(peers), quick(), reclaim_every}) {}
 
     [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(server.port()); }
 
     static constexpr std::chrono::milliseconds reclaim_every{50};
 
-    std::vector<std::string> log; // the party's refusals
+    Log log; // the party's refusals
     fedpp::party::Host host;
     fedpp::grpc::PartyServer server;
 };

@@ -122,7 +122,8 @@ public:
         }
         Matrix<T> features(static_cast<Index>(labels_.size()), data::digits_pixel_count);
         std::copy(pixels_.begin(), pixels_.end(), features.data()); // both row-major
-        return data::Dataset<T>(std::move(features), std::move(labels_), data::digits_class_count);
+        return data::Dataset<T>(std::move(features), std::move(labels_), data::digits_class_count,
+                                ImageShape{1, 8, 8});
     }
 
 private:
@@ -175,7 +176,7 @@ namespace fedpp::data {
 /// repository ships the 1,797-example file as data/digits/digits.csv.gz.
 ///
 /// Features are the pixel values divided by 16, so in [0, 1] (0 and 1
-/// exactly for 0 and 16); 64 columns; 10 classes. Rows keep the file's order.
+/// exactly for 0 and 16); 64 columns, image shape 1x8x8; 10 classes. Rows keep the file's order.
 ///
 /// DataFormatError, naming the file and the line and field (1-based), for
 /// a file that cannot be read or decompressed (see detail::GzipStream),

@@ -186,7 +186,9 @@ namespace fedpp::data {
 ///
 /// Features are the pixel bytes divided by 255, so in [0, 1]; one row per
 /// image, rows x columns features in the file's row-major order (784 for
-/// MNIST's 28x28); 10 classes. Examples keep the files' order.
+/// MNIST's 28x28), with the image shape 1 x rows x columns, so the features
+/// are the N x 1 x 28 x 28 batch a convolution takes, uncopied
+/// (Dataset::image_shape()); 10 classes. Examples keep the files' order.
 ///
 /// DataFormatError, naming the file and the byte offset (in the
 /// decompressed data, or in the compressed file for gzip problems), for a
@@ -230,7 +232,8 @@ Dataset<T> load_mnist(const std::filesystem::path& images_path, const std::files
     for (Index i = 0; i < features.size(); ++i) {
         out[i] = static_cast<T>(image_file.data[static_cast<std::size_t>(i)]) / static_cast<T>(255);
     }
-    return Dataset<T>(std::move(features), std::move(labels), mnist_class_count);
+    const ImageShape shape{1, static_cast<Index>(image_file.sizes[1]), static_cast<Index>(image_file.sizes[2])};
+    return Dataset<T>(std::move(features), std::move(labels), mnist_class_count, shape);
 }
 
 } // namespace fedpp::data

@@ -4,13 +4,19 @@
 
 #include "fedpp/data/dataset.hpp"
 #include "fedpp/io/codec.hpp"
+#include "fedpp/nn/conv2d.hpp"
+#include "fedpp/nn/dropout.hpp"
 #include "fedpp/nn/linear.hpp"
+#include "fedpp/nn/pooling.hpp"
 #include "fedpp/nn/sequential.hpp"
+#include "fedpp/tensor/image_shape.hpp"
 #include "fedpp/tensor/tensor.hpp"
 #include "fedpp/training/local_training.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 namespace fedpp {
@@ -42,6 +48,45 @@ Matrix<T> decode_matrix(ByteReader& in) {
     Matrix<T> m(static_cast<Index>(rows), static_cast<Index>(cols));
     in.read_array(m.data(), static_cast<std::size_t>(m.size()));
     return m;
+}
+
+/// An extent (u64); fails if it does not fit an Index (the layers check the rest).
+inline Index read_extent(ByteReader& in) {
+    const std::size_t at = in.position();
+    const auto value = in.read<std::uint64_t>();
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<Index>::max())) {
+        in.fail("the extent " + std::to_string(value) + " is too large", at);
+    }
+    return static_cast<Index>(value);
+}
+
+/// channels, height, width (u64 each).
+inline void encode_image_shape(const ImageShape& shape, ByteWriter& out) {
+    for (const Index extent : {shape.channels, shape.height, shape.width}) {
+        out.write<std::uint64_t>(static_cast<std::uint64_t>(extent));
+    }
+}
+inline ImageShape decode_image_shape(ByteReader& in) {
+    const Index channels = read_extent(in);
+    const Index height = read_extent(in);
+    return {channels, height, read_extent(in)};
+}
+
+/// kernel, stride, padding: height and width of each (u64).
+inline void encode_window(const Window2d& window, ByteWriter& out) {
+    for (const Size2& size : {window.kernel, window.stride, window.padding}) {
+        out.write<std::uint64_t>(static_cast<std::uint64_t>(size.height));
+        out.write<std::uint64_t>(static_cast<std::uint64_t>(size.width));
+    }
+}
+inline Window2d decode_window(ByteReader& in) {
+    const auto size = [&in] {
+        const Index height = read_extent(in);
+        return Size2(height, read_extent(in));
+    };
+    const Size2 kernel = size();
+    const Size2 stride = size();
+    return {kernel, stride, size()};
 }
 
 } // namespace detail
@@ -78,6 +123,69 @@ struct Codec<nn::Linear<T>> {
     }
 };
 
+/// The input shape, the window, then weight and bias as matrices.
+template <class T>
+struct Codec<nn::Conv2d<T>> {
+    static std::string type_name() { return "fedpp::nn::Conv2d<" + Codec<T>::type_name() + ">"; }
+    static void encode(const nn::Conv2d<T>& layer, ByteWriter& out) {
+        detail::encode_image_shape(layer.input_shape(), out);
+        detail::encode_window(layer.window(), out);
+        detail::encode_matrix(layer.weight().value(), out);
+        detail::encode_matrix(layer.bias().value(), out);
+    }
+    static nn::Conv2d<T> decode(ByteReader& in) {
+        const std::size_t at = in.position();
+        const ImageShape input = detail::decode_image_shape(in);
+        const Window2d window = detail::decode_window(in);
+        auto weight = detail::decode_matrix<T>(in);
+        auto bias = detail::decode_matrix<T>(in);
+        try {
+            return nn::Conv2d<T>(input, window.kernel, {window.stride, window.padding}, std::move(weight),
+                                 std::move(bias));
+        } catch (const Error& e) {
+            in.fail(std::string("not a valid Conv2d layer: ") + e.what(), at);
+        }
+    }
+};
+
+/// The input shape, then the window.
+template <>
+struct Codec<nn::MaxPool2d> {
+    static std::string type_name() { return "fedpp::nn::MaxPool2d"; }
+    static void encode(const nn::MaxPool2d& layer, ByteWriter& out) {
+        detail::encode_image_shape(layer.input_shape(), out);
+        detail::encode_window(layer.window(), out);
+    }
+    static nn::MaxPool2d decode(ByteReader& in) {
+        const std::size_t at = in.position();
+        const ImageShape input = detail::decode_image_shape(in);
+        const Window2d window = detail::decode_window(in);
+        try {
+            return nn::MaxPool2d(input, window.kernel, window.stride, window.padding);
+        } catch (const Error& e) {
+            in.fail(std::string("not a valid MaxPool2d layer: ") + e.what(), at);
+        }
+    }
+};
+
+/// p (f64).
+template <>
+struct Codec<nn::Dropout> {
+    static std::string type_name() { return "fedpp::nn::Dropout"; }
+    static void encode(const nn::Dropout& layer, ByteWriter& out) { out.write<double>(layer.p()); }
+    static nn::Dropout decode(ByteReader& in) {
+        const std::size_t at = in.position();
+        const auto p = in.read<double>();
+        try {
+            return nn::Dropout(p);
+        } catch (const Error& e) {
+            in.fail(std::string("not a valid Dropout layer: ") + e.what(), at);
+        }
+    }
+};
+
+/// The layer count (u64), then per layer its kind (u8, its index in
+/// Sequential::Layer) and, for kinds with settings or parameters, their codec.
 template <class T>
 struct Codec<nn::Sequential<T>> {
     static std::string type_name() { return "fedpp::nn::Sequential<" + Codec<T>::type_name() + ">"; }
@@ -85,9 +193,14 @@ struct Codec<nn::Sequential<T>> {
         out.write<std::uint64_t>(model.size());
         for (const auto& layer : model) {
             out.write<std::uint8_t>(static_cast<std::uint8_t>(layer.index()));
-            if (const auto* fc = std::get_if<nn::Linear<T>>(&layer)) {
-                Codec<nn::Linear<T>>::encode(*fc, out);
-            }
+            std::visit(
+                [&out](const auto& l) {
+                    using L = std::decay_t<decltype(l)>;
+                    if constexpr (!std::is_empty_v<L>) { // ReLU, Sigmoid, Tanh, Flatten: the kind says it all
+                        Codec<L>::encode(l, out);
+                    }
+                },
+                layer);
         }
     }
     static nn::Sequential<T> decode(ByteReader& in) {
@@ -100,12 +213,16 @@ struct Codec<nn::Sequential<T>> {
             case 1: model.push_back(nn::ReLU{}); break;
             case 2: model.push_back(nn::Sigmoid{}); break;
             case 3: model.push_back(nn::Tanh{}); break;
+            case 4: model.push_back(Codec<nn::Conv2d<T>>::decode(in)); break;
+            case 5: model.push_back(Codec<nn::MaxPool2d>::decode(in)); break;
+            case 6: model.push_back(nn::Flatten{}); break;
+            case 7: model.push_back(Codec<nn::Dropout>::decode(in)); break;
             default: in.fail("unknown layer kind for layer " + std::to_string(i), at);
             }
         }
         return model;
     }
-    static_assert(std::variant_size_v<typename nn::Sequential<T>::Layer> == 4,
+    static_assert(std::variant_size_v<typename nn::Sequential<T>::Layer> == 8,
                   "fedpp: a layer kind was added to nn::Sequential; give it a case in Codec<Sequential>");
 };
 
@@ -116,17 +233,33 @@ struct Codec<data::Dataset<T>> {
         out.write<std::int32_t>(set.class_count());
         detail::encode_matrix(set.features(), out);
         Codec<std::vector<std::int32_t>>::encode(set.labels(), out);
+        out.write(set.has_image_shape());
+        if (set.has_image_shape()) {
+            detail::encode_image_shape(set.image_shape(), out);
+        }
     }
     static data::Dataset<T> decode(ByteReader& in) {
         const std::size_t at = in.position();
         const auto classes = in.read<std::int32_t>();
         auto features = detail::decode_matrix<T>(in);
         auto labels = Codec<std::vector<std::int32_t>>::decode(in);
-        try {
-            return data::Dataset<T>(std::move(features), std::move(labels), classes);
-        } catch (const Error& e) {
-            in.fail(std::string("not a valid data set: ") + e.what(), at);
+        auto set = [&] {
+            try {
+                return data::Dataset<T>(std::move(features), std::move(labels), classes);
+            } catch (const Error& e) {
+                in.fail(std::string("not a valid data set: ") + e.what(), at);
+            }
+        }();
+        if (in.read<bool>()) {
+            const std::size_t shape_at = in.position();
+            const ImageShape shape = detail::decode_image_shape(in);
+            try {
+                set.set_image_shape(shape);
+            } catch (const Error& e) {
+                in.fail(std::string("not a valid data set: ") + e.what(), shape_at);
+            }
         }
+        return set;
     }
 };
 

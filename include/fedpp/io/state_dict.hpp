@@ -2,13 +2,17 @@
 // them.
 //
 //     nn::Linear<T>       weight [out, in], bias [out]
-//     nn::Sequential<T>   "<i>.weight", "<i>.bias" for the Linear layer at
-//                         index i; parameter-free layers (ReLU, Sigmoid,
-//                         Tanh) take an index but no names, as in PyTorch:
+//     nn::Conv2d<T>       weight [out, in, kh, kw], bias [out]
+//     nn::Sequential<T>   "<i>.weight", "<i>.bias" for the Linear or Conv2d
+//                         layer at index i; parameter-free layers (ReLU,
+//                         Sigmoid, Tanh, MaxPool2d, Flatten, Dropout) take an
+//                         index but no names, as in PyTorch:
 //                         Linear, ReLU, Linear -> 0.weight 0.bias 2.weight 2.bias
 //
 // Layout. fedpp's Linear weight is out x in, like torch.nn.Linear.weight,
-// and both are row-major: the values are stored as they are. fedpp's bias is
+// and both are row-major: the values are stored as they are. fedpp's Conv2d
+// weight is out x (in*kh*kw), each row PyTorch's in x kh x kw filter in its
+// row-major order: stored as it is, with PyTorch's 4-d shape. fedpp's bias is
 // a 1 x out row; PyTorch's is 1-D, shape [out]: the files hold shape [out]
 // (what model.load_state_dict expects) and loading turns it back into the
 // 1 x out row. A file with bias shape [1, out] is a shape mismatch.
@@ -21,6 +25,7 @@
 #include "fedpp/base/errors.hpp"
 #include "fedpp/io/array.hpp"
 #include "fedpp/io/errors.hpp"
+#include "fedpp/nn/conv2d.hpp"
 #include "fedpp/nn/linear.hpp"
 #include "fedpp/nn/module.hpp"
 #include "fedpp/nn/sequential.hpp"
@@ -58,14 +63,30 @@ template <class T>
 }
 
 template <class T>
+[[nodiscard]] std::vector<StateEntry<T>> state_dict(const nn::Conv2d<T>& layer, const std::string& prefix = "") {
+    const auto out = static_cast<std::uint64_t>(layer.out_channels());
+    const auto in = static_cast<std::uint64_t>(layer.in_channels());
+    const auto kh = static_cast<std::uint64_t>(layer.window().kernel.height);
+    const auto kw = static_cast<std::uint64_t>(layer.window().kernel.width);
+    std::vector<StateEntry<T>> entries;
+    entries.push_back({prefix + "weight", {out, in, kh, kw}, layer.weight()});
+    entries.push_back({prefix + "bias", {out}, layer.bias()});
+    return entries;
+}
+
+template <class T>
 [[nodiscard]] std::vector<StateEntry<T>> state_dict(const nn::Sequential<T>& model) {
     std::vector<StateEntry<T>> entries;
     for (std::size_t i = 0; i < model.size(); ++i) {
-        if (const auto* linear = std::get_if<nn::Linear<T>>(&model[i])) {
-            for (auto& entry : state_dict(*linear, std::to_string(i) + ".")) {
-                entries.push_back(std::move(entry));
-            }
-        }
+        std::visit(
+            [&](const auto& layer) {
+                if constexpr (requires { state_dict(layer, std::string()); }) {
+                    for (auto& entry : state_dict(layer, std::to_string(i) + ".")) {
+                        entries.push_back(std::move(entry));
+                    }
+                }
+            },
+            model[i]);
     }
     return entries;
 }

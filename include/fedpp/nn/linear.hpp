@@ -68,6 +68,11 @@ public:
     /// An independent layer with the same values (and no gradients).
     [[nodiscard]] Linear copy() const { return Linear(weight_.value(), bias_.value()); }
 
+    /// "Linear(784, 200)".
+    [[nodiscard]] std::string describe() const {
+        return "Linear(" + std::to_string(in_features()) + ", " + std::to_string(out_features()) + ")";
+    }
+
 private:
     explicit Linear(std::pair<matrix_type, matrix_type> weight_and_bias)
         : Linear(std::move(weight_and_bias.first), std::move(weight_and_bias.second)) {}

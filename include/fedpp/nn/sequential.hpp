@@ -1,8 +1,13 @@
 // fedpp: nn::Sequential, layers applied one after another.
 #pragma once
 
+#include "fedpp/base/errors.hpp"
 #include "fedpp/nn/activation.hpp"
+#include "fedpp/nn/conv2d.hpp"
+#include "fedpp/nn/dropout.hpp"
 #include "fedpp/nn/linear.hpp"
+#include "fedpp/nn/mode.hpp"
+#include "fedpp/nn/pooling.hpp"
 #include "fedpp/tensor/tensor.hpp"
 
 #include <concepts>
@@ -20,13 +25,24 @@ namespace fedpp::nn {
 ///     nn::Sequential model(nn::Linear<>(784, 200, gen), nn::ReLU{},
 ///                          nn::Linear<>(200, 10, gen));
 ///
-/// The layer kinds are a closed set (Layer below), which is what lets a
-/// Sequential be serialised, sent to a worker and rebuilt there.
+/// or, for images (see nn::Conv2d; the MNIST CNN of examples/mnist_fedavg.cpp):
+///
+///     nn::Conv2d<> conv(ImageShape{1, 28, 28}, 32, 5, gen, {.padding = 2});
+///     nn::MaxPool2d pool(conv.output_shape(), 2);
+///     nn::Sequential model(std::move(conv), nn::ReLU{}, pool, nn::Flatten{},
+///                          nn::Linear<>(pool.output_shape().size(), 10, gen));
+///
+/// model(x) evaluates; model(x, nn::TrainingMode{generator}) runs the
+/// layers that train differently (nn::Dropout) in training mode (mode.hpp).
+/// A ShapeError from a layer names the layer. The layer kinds are a closed
+/// set (Layer below), which is what lets a Sequential be serialised, sent
+/// to a worker and rebuilt there.
 template <class T = float>
 class Sequential {
 public:
     using scalar_type = T;
-    using Layer = std::variant<Linear<T>, ReLU, Sigmoid, Tanh>;
+    /// New kinds go at the end: a layer's index is its tag in the byte format.
+    using Layer = std::variant<Linear<T>, ReLU, Sigmoid, Tanh, Conv2d<T>, MaxPool2d, Flatten, Dropout>;
 
     Sequential() = default;
 
@@ -49,13 +65,10 @@ public:
         return *this;
     }
 
-    [[nodiscard]] Tensor<T> operator()(const Tensor<T>& x) const {
-        Tensor<T> out = x;
-        for (const Layer& layer : layers_) {
-            out = std::visit([&](const auto& l) { return l(out); }, layer);
-        }
-        return out;
-    }
+    /// The evaluation forward.
+    [[nodiscard]] Tensor<T> operator()(const Tensor<T>& x) const { return run(x, nullptr); }
+    /// The training forward: Dropout layers draw from mode.generator.
+    [[nodiscard]] Tensor<T> operator()(const Tensor<T>& x, TrainingMode mode) const { return run(x, &mode); }
     [[nodiscard]] Tensor<T> forward(const Tensor<T>& x) const { return (*this)(x); }
 
     [[nodiscard]] std::size_t size() const noexcept { return layers_.size(); }
@@ -64,14 +77,20 @@ public:
     [[nodiscard]] auto begin() const noexcept { return layers_.begin(); }
     [[nodiscard]] auto end() const noexcept { return layers_.end(); }
 
-    /// Every layer's parameters, in layer order.
+    /// Every layer's parameters, in layer order (each layer's in its own
+    /// order: weight, then bias).
     [[nodiscard]] std::vector<Tensor<T>> parameters() const {
         std::vector<Tensor<T>> all;
         for (const Layer& layer : layers_) {
-            if (const auto* fc = std::get_if<Linear<T>>(&layer)) {
-                all.push_back(fc->weight());
-                all.push_back(fc->bias());
-            }
+            std::visit(
+                [&](const auto& l) {
+                    if constexpr (requires { l.parameters(); }) {
+                        for (auto& p : l.parameters()) {
+                            all.push_back(std::move(p));
+                        }
+                    }
+                },
+                layer);
         }
         return all;
     }
@@ -82,7 +101,7 @@ public:
         for (const Layer& layer : layers_) {
             out.layers_.push_back(std::visit(
                 [](const auto& l) -> Layer {
-                    if constexpr (std::is_same_v<std::decay_t<decltype(l)>, Linear<T>>) {
+                    if constexpr (requires { l.copy(); }) {
                         return l.copy();
                     } else {
                         return l;
@@ -100,25 +119,53 @@ public:
             if (!text.empty()) {
                 text += " -> ";
             }
-            std::visit(
-                [&](const auto& l) {
-                    if constexpr (std::is_same_v<std::decay_t<decltype(l)>, Linear<T>>) {
-                        text += "Linear(" + std::to_string(l.in_features()) + ", " +
-                                std::to_string(l.out_features()) + ")";
-                    } else {
-                        text += l.name;
-                    }
-                },
-                layer);
+            text += describe(layer);
         }
         return text;
     }
 
+    /// One layer's description: "Linear(64, 10)", "ReLU", ...
+    [[nodiscard]] static std::string describe(const Layer& layer) {
+        return std::visit(
+            [](const auto& l) -> std::string {
+                if constexpr (requires { l.describe(); }) {
+                    return l.describe();
+                } else {
+                    return std::string(l.name);
+                }
+            },
+            layer);
+    }
+
 private:
+    Tensor<T> run(const Tensor<T>& x, const TrainingMode* mode) const {
+        Tensor<T> out = x;
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            try {
+                out = std::visit(
+                    [&](const auto& l) {
+                        if constexpr (requires { l(out, *mode); }) {
+                            return mode != nullptr ? l(out, *mode) : l(out);
+                        } else {
+                            return l(out);
+                        }
+                    },
+                    layers_[i]);
+            } catch (const ShapeError& e) {
+                throw ShapeError("nn::Sequential: layer " + std::to_string(i) + ", " + describe(layers_[i]) +
+                                 ": " + e.what());
+            }
+        }
+        return out;
+    }
+
     std::vector<Layer> layers_;
 };
 
 template <class T, class... Rest>
 Sequential(Linear<T>, Rest...) -> Sequential<T>;
+
+template <class T, class... Rest>
+Sequential(Conv2d<T>, Rest...) -> Sequential<T>;
 
 } // namespace fedpp::nn

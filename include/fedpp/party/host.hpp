@@ -26,6 +26,7 @@
 #include "fedpp/transport/request.hpp"
 #include "fedpp/transport/value_type.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -79,11 +80,7 @@ public:
     /// here by a data owner, on behalf of `on_behalf_of`).
     ObjectId store(const std::string& peer, std::string_view type_name, std::span<const std::byte> bytes,
                    const std::string& on_behalf_of = {}) {
-        admit(peer, "store");
-        if (bytes.size() > policy_.max_value_bytes) {
-            deny(peer, "a value of " + std::to_string(bytes.size()) + " bytes (the limit is " +
-                           std::to_string(policy_.max_value_bytes) + ")");
-        }
+        admit_value(peer, bytes.size());
         const ValueType& type = known_type(type_name);
         const bool given = !on_behalf_of.empty() && name_of(on_behalf_of) != name_of(peer);
         const ContributorId contributor = given ? contributor_of(peer) : no_contributor;
@@ -91,6 +88,16 @@ public:
         ledger_.add(id, given ? on_behalf_of : peer);
         traffic_.record("in", std::string(name_of(peer)), type.name, bytes.size());
         return id;
+    }
+
+    /// Refuses (and logs) a value of `size` bytes over the size limit, before
+    /// the transport reads more than its header.
+    void admit_value(const std::string& peer, std::uint64_t size) {
+        admit(peer, "store");
+        if (size > policy_.max_value_bytes) {
+            deny(peer, "a value of " + std::to_string(size) + " bytes (the limit is " +
+                           std::to_string(policy_.max_value_bytes) + ")");
+        }
     }
 
     /// The value of object `id`, deleted here: only what may leave.
@@ -107,9 +114,13 @@ public:
 
     void erase(const std::string& peer, ObjectId id) {
         admit(peer, "erase");
-        if (ledger_.owns(peer, id)) { // anything else: not the peer's to delete, and no error to learn from
-            erase_object(id);
+        if (ledger_.is_published(id)) {
+            return; // a Pointer from find() erases it when it goes: published data stays
         }
+        if (!ledger_.owns(peer, id)) { // whether it exists or not: nothing to learn from
+            deny(peer, "erase of object " + std::to_string(id) + ", which is not the requester's");
+        }
+        erase_object(id);
     }
 
     ObjectId copy(const std::string& peer, ObjectId id, std::string_view type_name) {
@@ -155,10 +166,15 @@ public:
         Reply reply;
         try {
             reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); });
-        } catch (const ComputationError& e) {
-            throw ComputationError(policy_.reveal_errors ? e.what()
-                                                         : "a computation at '" + policy_.name +
-                                                               "' failed (its message is withheld by its policy)");
+        } catch (const InsufficientContributionsError& e) {
+            log_(refusal(peer, std::string("an aggregate: ") + e.what()));
+            throw;
+        } catch (const Error&) { // the inputs were checked: the computation's own error, of any kind
+            if (policy_.reveal_errors) {
+                throw;
+            }
+            throw ComputationError("a computation at '" + policy_.name +
+                                   "' failed (its message is withheld by its policy)");
         }
         if (reply.object != 0) {
             ledger_.add(reply.object, peer);
@@ -209,9 +225,13 @@ private:
 
     /// PermissionDeniedError, and a line in the log.
     [[noreturn]] void deny(const std::string& peer, const std::string& what) const {
-        const std::string line = "fedpp party '" + policy_.name + "': refused " + what + ", asked by '" + peer + "'";
+        const std::string line = refusal(peer, what);
         log_(line);
         throw PermissionDeniedError(line);
+    }
+
+    [[nodiscard]] std::string refusal(const std::string& peer, const std::string& what) const {
+        return "fedpp party '" + policy_.name + "': refused " + what + ", asked by '" + peer + "'";
     }
 
     void admit(const std::string& peer, const char* operation) {
@@ -253,10 +273,12 @@ private:
     }
 
     /// The requester's objects (or published ones) for a computation, which
-    /// must take them; at an aggregator only aggregations take contributions.
+    /// must take them (RemoteObjectError otherwise, before it runs); at an
+    /// aggregator only aggregations take contributions.
     std::vector<ObjectRef> usable_inputs(const std::string& peer, const Computation& computation,
                                          std::span<const NamedObject> inputs) {
         std::vector<ObjectRef> refs;
+        std::vector<const ValueType*> types;
         for (const NamedObject& input : inputs) {
             if (!ledger_.owns(peer, input.id) && !ledger_.is_published(input.id)) {
                 deny(peer, "using object " + std::to_string(input.id) + ", which is not the requester's");
@@ -266,7 +288,16 @@ private:
                 deny(peer,
                      "running '" + computation.name + "' on a data owner's contribution (only aggregations may)");
             }
-            refs.push_back({input.id, &known_type(input.type)});
+            if (held.type->name != input.type) {
+                throw RemoteObjectError("object " + std::to_string(input.id) + " at '" + policy_.name +
+                                        "' holds a '" + held.type->name + "', not a '" + input.type + "'");
+            }
+            refs.push_back({input.id, held.type});
+            types.push_back(held.type);
+        }
+        if (!computation.accepts(types)) {
+            throw RemoteObjectError("'" + policy_.name + "': computation '" + computation.name +
+                                    "' does not take objects of these types");
         }
         return refs;
     }

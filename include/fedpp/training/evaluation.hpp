@@ -22,7 +22,8 @@ struct Evaluation {
 };
 
 /// The model's mean cross-entropy and accuracy on `data`, computed in
-/// batches without recording a graph.
+/// batches without recording a graph, with the evaluation forward model(x)
+/// (nn::Dropout passes its input through; see nn/mode.hpp).
 template <nn::Model M>
 Evaluation evaluate(const M& model, const data::Dataset<typename M::scalar_type>& data, std::size_t batch = 1000) {
     using T = typename M::scalar_type;

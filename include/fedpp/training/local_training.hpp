@@ -8,6 +8,7 @@
 #include "fedpp/base/random.hpp"
 #include "fedpp/data/dataset.hpp"
 #include "fedpp/nn/loss.hpp"
+#include "fedpp/nn/mode.hpp"
 #include "fedpp/nn/module.hpp"
 #include "fedpp/optim/sgd.hpp"
 #include "fedpp/tensor/tensor.hpp"
@@ -66,7 +67,9 @@ namespace fedpp::training {
 
 /// Trains `model` on `data` with `config.epochs` passes of minibatch SGD on
 /// the cross-entropy loss, reshuffling the examples (with `generator`) before
-/// each pass. Returns the mean loss over every example seen (each batch's
+/// each pass. The forward is a training one (nn::forward_training): layers
+/// such as nn::Dropout draw from `generator` too, after each pass's shuffle,
+/// so the result depends on the generator's seed alone. Returns the mean loss over every example seen (each batch's
 /// loss is computed before its step). An empty data set trains nothing and
 /// returns 0.
 template <nn::Model M>
@@ -97,7 +100,7 @@ double train_locally(M& model, const data::Dataset<typename M::scalar_type>& dat
             const std::size_t count = std::min(batch, n - first);
             detail::gather_batch(data, std::span<const Index>(order).subspan(first, count), features, labels);
             optimiser.zero_grad();
-            auto loss = nn::cross_entropy(model(Tensor<T>(features)), labels);
+            auto loss = nn::cross_entropy(nn::forward_training(model, Tensor<T>(features), generator), labels);
             loss.backward();
             optimiser.step();
             loss_sum += static_cast<double>(loss.item()) * static_cast<double>(count);

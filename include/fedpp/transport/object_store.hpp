@@ -71,8 +71,7 @@ public:
         return insert(type.decode(bytes, what), contributor);
     }
 
-    /// Deletes object `id`, if it is here (also after close()); published
-    /// data stays.
+    /// Deletes object `id`, if it is here (also after close()); published data stays.
     void erase(ObjectId id);
 
     /// This worker's own data, published under `tag`: requests may use it in

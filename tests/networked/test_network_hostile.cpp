@@ -1,0 +1,623 @@
+// A hostile peer: a client that speaks fedpp's wire protocol directly (a raw
+// gRPC stub of party.proto, its own credentials, none of fedpp's types), and
+// tries every act a data owner or an aggregator must refuse at run time
+// (issue 12, item 6). Each refusal must be the right status to the caller
+// and, where the request reached the party, a line in the party's own log;
+// each legal twin must still work.
+#include "network_parties.hpp"
+
+#include "party.grpc.pb.h"
+
+#include <catch2/catch.hpp>
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Model = fedpp::nn::Linear<double>;
+using Data = fedpp::Tensor<double>;
+using fedpp::ObjectId;
+using Code = ::grpc::StatusCode;
+
+// Computations compiled into this program (so into every party's).
+constexpr auto loss_of = fedpp::computation<"hostile.loss">(
+    [](Model& m, Data& data, Data& target) { return (m(data) - target).pow(2).sum().item(); });
+constexpr auto copy_of = fedpp::computation<"hostile.copy">([](Data& data) { return data.detach(); });
+constexpr auto scale = fedpp::computation<"hostile.scale">([](Model& m) { return m.copy(); });
+constexpr auto fail_typed = fedpp::computation<"hostile.fail_typed">([](Data& data) -> double {
+    throw fedpp::ArgumentError("secret " + std::to_string(data.value()(0, 0)));
+});
+constexpr auto fail_std = fedpp::computation<"hostile.fail_std">([](Data& data) -> double {
+    throw std::runtime_error("secret " + std::to_string(data.value()(0, 0)));
+});
+
+/// The wire name of a named computation over objects of types Objects.
+template <auto F, class... Objects>
+std::string computation_name() {
+    using Named = std::remove_cvref_t<decltype(F)>;
+    return fedpp::detail::computation_of<fedpp::detail::RunComputation<Named, fedpp::detail::Object<Objects>...>>()
+        .name;
+}
+
+std::string fedavg_name() {
+    return fedpp::detail::computation_of<fedpp::detail::AggregationComputation<Model, fedpp::detail::FedAvg>>().name;
+}
+
+/// fedavg's arguments: the contributions the caller asks for, and weights.
+fedpp::Bytes fedavg_arguments(std::uint64_t required, const std::vector<double>& weights = {}) {
+    fedpp::Bytes bytes;
+    bytes.reserve(2 * sizeof(std::uint64_t) + weights.size() * sizeof(double)); // (and GCC 12 sees no overflow)
+    fedpp::ByteWriter out(bytes);
+    out.write<std::uint64_t>(required);
+    fedpp::Codec<std::vector<double>>::encode(weights, out);
+    return bytes;
+}
+
+template <class T>
+std::string type_of() {
+    return fedpp::detail::value_type<T>().name;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE(in);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+Model a_model(std::uint64_t seed = 7) {
+    fedpp::Generator generator(seed);
+    return Model(2, 1, generator);
+}
+
+/// The hostile peer: a raw stub to one party, with the certificate `name`
+/// of the authority in `authority_dir` (none if `name` is empty), as session
+/// `session`.
+class Peer {
+public:
+    Peer(const network::Party& party, const std::string& name, const std::string& session = "s1",
+         const std::filesystem::path& authority_dir = network::certificates(), std::string expected = {})
+        : session_(session) {
+        ::grpc::SslCredentialsOptions tls;
+        tls.pem_root_certs = read_file(network::certificates() / "ca.pem"); // the server is the real one
+        if (!name.empty()) {
+            tls.pem_private_key = read_file(authority_dir / (name + ".key"));
+            tls.pem_cert_chain = read_file(authority_dir / (name + ".pem"));
+        }
+        ::grpc::ChannelArguments arguments;
+        // The party must present a certificate of this name (its own, unless
+        // the test expects another).
+        arguments.SetSslTargetNameOverride(expected.empty() ? party.host.policy().name : expected);
+        stub_ = fedpp::wire::Party::NewStub(
+            ::grpc::CreateCustomChannel(party.address(), ::grpc::SslCredentials(tls), arguments));
+    }
+
+    struct Result {
+        ::grpc::Status status;
+        ObjectId object = 0;
+        std::string bytes; // a fetch's
+    };
+
+    /// Stores `bytes` as a `type`, announcing `announced` bytes (default: the
+    /// true size), in chunks of `chunk` bytes.
+    Result store(const std::string& type, const fedpp::Bytes& bytes, const std::string& on_behalf_of = {},
+                 std::optional<std::uint64_t> announced = {}, std::size_t chunk = 1 << 16) {
+        ::grpc::ClientContext context;
+        prepare(context);
+        fedpp::wire::ObjectReply reply;
+        auto writer = stub_->Store(&context, &reply);
+        std::size_t at = 0;
+        do {
+            fedpp::wire::StoreChunk message;
+            if (at == 0) {
+                message.set_type(type);
+                message.set_on_behalf_of(on_behalf_of);
+                message.set_total_bytes(announced.value_or(bytes.size()));
+            }
+            const std::size_t n = std::min(chunk, bytes.size() - at);
+            message.set_data(reinterpret_cast<const char*>(bytes.data() + at), n);
+            at += n;
+            if (!writer->Write(message)) {
+                break;
+            }
+        } while (at < bytes.size());
+        writer->WritesDone();
+        Result result{writer->Finish(), reply.object(), {}};
+        return result;
+    }
+
+    template <class T>
+    Result store(const T& value) {
+        return store(type_of<T>(), fedpp::to_bytes(value));
+    }
+
+    Result fetch(ObjectId object, const std::string& type) {
+        ::grpc::ClientContext context;
+        prepare(context);
+        auto reader = stub_->Fetch(&context, request(object, type));
+        Result result;
+        fedpp::wire::Chunk chunk;
+        while (reader->Read(&chunk)) {
+            result.bytes += chunk.data();
+        }
+        result.status = reader->Finish();
+        return result;
+    }
+
+    Result erase(ObjectId object) {
+        ::grpc::ClientContext context;
+        prepare(context);
+        fedpp::wire::Empty none;
+        return {stub_->Erase(&context, request(object, ""), &none), 0, {}};
+    }
+
+    Result copy(ObjectId object, const std::string& type) {
+        ::grpc::ClientContext context;
+        prepare(context);
+        fedpp::wire::ObjectReply reply;
+        const auto status = stub_->Copy(&context, request(object, type), &reply);
+        return {status, reply.object(), {}};
+    }
+
+    Result forward(ObjectId object, const std::string& type, const std::string& destination) {
+        ::grpc::ClientContext context;
+        prepare(context);
+        fedpp::wire::ForwardRequest message;
+        message.set_object(object);
+        message.set_type(type);
+        message.set_destination(destination);
+        fedpp::wire::ForwardReply reply;
+        const auto status = stub_->Forward(&context, message, &reply);
+        return {status, reply.object(), {}};
+    }
+
+    Result execute(const std::string& computation, const std::vector<std::pair<ObjectId, std::string>>& inputs,
+                   const fedpp::Bytes& arguments = {}) {
+        ::grpc::ClientContext context;
+        prepare(context);
+        fedpp::wire::ExecuteRequest message;
+        message.set_computation(computation);
+        for (const auto& [object, type] : inputs) {
+            auto* input = message.add_inputs();
+            input->set_object(object);
+            input->set_type(type);
+        }
+        message.set_arguments(reinterpret_cast<const char*>(arguments.data()), arguments.size());
+        fedpp::wire::ObjectReply reply;
+        const auto status = stub_->Execute(&context, message, &reply);
+        return {status, reply.object(), {}};
+    }
+
+    Result find(const std::string& tag, const std::string& type) {
+        ::grpc::ClientContext context;
+        prepare(context);
+        fedpp::wire::FindRequest message;
+        message.set_tag(tag);
+        message.set_type(type);
+        fedpp::wire::ObjectReply reply;
+        const auto status = stub_->Find(&context, message, &reply);
+        return {status, reply.object(), {}};
+    }
+
+    Result list() {
+        ::grpc::ClientContext context;
+        prepare(context);
+        fedpp::wire::Empty none;
+        fedpp::wire::ListReply reply;
+        return {stub_->List(&context, none, &reply), static_cast<ObjectId>(reply.objects_size()), {}};
+    }
+
+private:
+    void prepare(::grpc::ClientContext& context) const {
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        if (!session_.empty()) {
+            context.AddMetadata("fedpp-session", session_);
+        }
+    }
+
+    static fedpp::wire::ObjectRequest request(ObjectId object, const std::string& type) {
+        fedpp::wire::ObjectRequest message;
+        message.set_object(object);
+        message.set_type(type);
+        return message;
+    }
+
+    std::string session_;
+    std::unique_ptr<fedpp::wire::Party::Stub> stub_;
+};
+
+/// `result` is a refusal `code`, and `party` logged one line more than
+/// `before` lines, naming `what`.
+void require_refused(const Peer::Result& result, Code code, const network::Party& party, std::size_t& before,
+                     const std::string& what) {
+    INFO("status " << result.status.error_code() << ": " << result.status.error_message());
+    CHECK(result.status.error_code() == code);
+    const auto lines = party.log.lines();
+    REQUIRE(lines.size() == before + 1);
+    INFO("log: " << lines.back());
+    CHECK(lines.back().find(what) != std::string::npos);
+    before = lines.size();
+}
+
+void require_ok(const Peer::Result& result) {
+    INFO("status " << result.status.error_code() << ": " << result.status.error_message());
+    REQUIRE(result.status.ok());
+}
+
+/// A data owner with its data published: "toy.data" (2x2), "toy.target".
+void publish_toy_data(network::Party& party) {
+    party.host.publish("toy.data", Data{{0, 0}, {0, 1}});
+    party.host.publish("toy.target", Data{{0}, {0}});
+}
+
+} // namespace
+
+TEST_CASE("hostile: a peer without a valid certificate of the federation cannot connect", "[network][hostile]") {
+    network::Party bob(network::data_owner("bob"));
+    SECTION("no client certificate at all") {
+        CHECK(Peer(bob, "").list().status.error_code() == Code::UNAVAILABLE);
+    }
+    SECTION("a certificate named 'me' of another authority") {
+        CHECK(Peer(bob, "me", "s1", network::certificates() / "rogue").list().status.error_code() ==
+              Code::UNAVAILABLE);
+    }
+    SECTION("a certificate named 'bob' of another authority, to bob") {
+        CHECK(Peer(bob, "bob", "s1", network::certificates() / "rogue").list().status.error_code() ==
+              Code::UNAVAILABLE);
+    }
+    SECTION("a party reached as another: bob's server is not alice") {
+        CHECK(Peer(bob, "me", "s1", network::certificates(), "alice").list().status.error_code() ==
+              Code::UNAVAILABLE);
+    }
+    SECTION("the legal twin: me's certificate of the federation") {
+        require_ok(Peer(bob, "me").list());
+    }
+    // The handshake fails before a request exists: nothing reaches the Host.
+    CHECK(bob.log.empty());
+    CHECK(bob.host.object_count() == 0);
+}
+
+TEST_CASE("hostile: a peer touches only the objects it created or was given", "[network][hostile]") {
+    network::Party bob(network::data_owner("bob"));
+    publish_toy_data(bob);
+    Peer me(bob, "me", "s1");
+    const auto stored = me.store(a_model());
+    require_ok(stored);
+    const ObjectId id = stored.object;
+    const std::string model = type_of<Model>();
+    const auto data = me.find("toy.data", type_of<Data>()).object;
+    const auto target = me.find("toy.target", type_of<Data>()).object;
+    const std::string loss = computation_name<loss_of, Model, Data, Data>();
+    const std::vector<std::pair<ObjectId, std::string>> inputs{{id, model}, {data, type_of<Data>()},
+                                                               {target, type_of<Data>()}};
+    std::size_t lines = 0;
+
+    for (const auto& [who, session] : {std::pair<std::string, std::string>{"eve", "s1"}, {"me", "s2"}, {"me", ""}}) {
+        INFO(who << "#" << session << " on me#s1's model");
+        Peer other(bob, who, session);
+        require_refused(other.fetch(id, model), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+        require_refused(other.copy(id, model), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+        require_refused(other.forward(id, model, "secure_worker"), Code::PERMISSION_DENIED, bob, lines,
+                        "not the requester's");
+        require_refused(other.execute(loss, inputs), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+        require_refused(other.erase(id), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+    }
+    // The owner's object is untouched: the legal twin.
+    const auto twin = me.execute(loss, inputs);
+    require_ok(twin);
+    require_ok(me.erase(twin.object));
+
+    // Forged ids: none, ids never given, one with the published bit.
+    for (const ObjectId forged : {ObjectId{0}, id + 1000, ObjectId{123456789}, (ObjectId{1} << 63) | 42}) {
+        INFO("forged id " << forged);
+        require_refused(me.fetch(forged, model), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+        require_refused(me.execute(loss, {{forged, model}, inputs[1], inputs[2]}), Code::PERMISSION_DENIED, bob,
+                        lines, "not the requester's");
+        require_refused(me.erase(forged), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+    }
+
+    // Replayed after erase: the id is nobody's any more.
+    require_ok(me.erase(id));
+    require_refused(me.erase(id), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+    require_refused(me.execute(loss, inputs), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+    require_refused(me.copy(id, model), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+    CHECK(bob.host.object_count() == 2); // the published data only
+
+    SECTION("a data owner that lists its requesters refuses anyone else at the door") {
+        auto policy = network::data_owner("alice");
+        policy.requesters = {"me"};
+        network::Party alice(policy);
+        publish_toy_data(alice);
+        Peer eve(alice, "eve");
+        std::size_t alice_lines = 0;
+        require_refused(eve.list(), Code::PERMISSION_DENIED, alice, alice_lines, "not one of this party's requesters");
+        require_refused(eve.find("toy.data", type_of<Data>()), Code::PERMISSION_DENIED, alice, alice_lines,
+                        "not one of this party's requesters");
+        require_refused(eve.store(a_model()), Code::PERMISSION_DENIED, alice, alice_lines,
+                        "not one of this party's requesters");
+        require_ok(Peer(alice, "me").find("toy.data", type_of<Data>()));
+    }
+}
+
+TEST_CASE("hostile: nothing leaves a data owner but public scalars", "[network][hostile]") {
+    network::Party bob(network::data_owner("bob"));
+    publish_toy_data(bob);
+    Peer me(bob, "me");
+    std::size_t lines = 0;
+    const auto model = me.store(a_model()).object;
+    const auto data = me.find("toy.data", type_of<Data>()).object;
+    const auto target = me.find("toy.target", type_of<Data>()).object;
+
+    require_refused(me.fetch(model, type_of<Model>()), Code::PERMISSION_DENIED, bob, lines, "reading a");
+    // A tensor computed from its data (a copy of it).
+    const auto copied = me.execute(computation_name<copy_of, Data>(), {{data, type_of<Data>()}});
+    require_ok(copied);
+    require_refused(me.fetch(copied.object, type_of<Data>()), Code::PERMISSION_DENIED, bob, lines, "reading a");
+    // The data set itself.
+    require_refused(me.fetch(data, type_of<Data>()), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+    // Asking for a model as if it were a scalar: the type is checked.
+    const auto lie = me.fetch(model, "f64");
+    CHECK(lie.status.error_code() == Code::NOT_FOUND);
+    CHECK(lie.bytes.empty());
+
+    // The legal twin: a loss, computed there, may leave.
+    const auto loss = me.execute(computation_name<loss_of, Model, Data, Data>(),
+                                 {{model, type_of<Model>()}, {data, type_of<Data>()}, {target, type_of<Data>()}});
+    require_ok(loss);
+    const auto fetched = me.fetch(loss.object, "f64");
+    require_ok(fetched);
+    CHECK(fetched.bytes.size() >= sizeof(double));
+    // A count (u64) too.
+    const auto count = me.store(std::uint64_t{3});
+    require_ok(count);
+    require_ok(me.fetch(count.object, type_of<std::uint64_t>()));
+    CHECK(bob.log.lines().size() == lines);
+}
+
+TEST_CASE("hostile: a data owner's values move only to its own trusted aggregators", "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party other(network::aggregator("other_aggregator"));
+    network::Party bob(network::data_owner("bob"),
+                       {{"secure_worker", secure.address()}, {"other_aggregator", other.address()}});
+    Peer me(bob, "me");
+    std::size_t lines = 0;
+    const auto model = me.store(a_model()).object;
+    // other_aggregator is an aggregator (its certificate is of the
+    // federation), but not one bob trusts.
+    for (const std::string destination : {"eve", "other_aggregator", "me", "bob", "secure_worker#x", ""}) {
+        INFO("to '" << destination << "'");
+        require_refused(me.forward(model, type_of<Model>(), destination), Code::PERMISSION_DENIED, bob, lines,
+                        "not one of this party's trusted aggregators");
+    }
+    CHECK(other.host.object_count() == 0);
+    // The legal twin.
+    const auto moved = me.forward(model, type_of<Model>(), "secure_worker");
+    require_ok(moved);
+    CHECK(secure.host.object_count() == 1);
+    CHECK(bob.host.object_count() == 0);
+    // It is the model owner's at the aggregator, not bob's.
+    CHECK(Peer(secure, "me").list().object == 1);
+    CHECK(Peer(secure, "bob", "").list().object == 0);
+}
+
+TEST_CASE("hostile: only registered computations run, on objects of the types they take", "[network][hostile]") {
+    network::Party bob(network::data_owner("bob"));
+    publish_toy_data(bob);
+    Peer me(bob, "me");
+    std::size_t lines = 0;
+    const auto model = me.store(a_model()).object;
+    const auto data = me.find("toy.data", type_of<Data>()).object;
+    const auto target = me.find("toy.target", type_of<Data>()).object;
+    const std::string loss = computation_name<loss_of, Model, Data, Data>();
+
+    for (const std::string name : {"hostile.unknown", "hostile.loss", "", "system(\"rm -rf /\")"}) {
+        require_refused(me.execute(name, {{model, type_of<Model>()}}), Code::PERMISSION_DENIED, bob, lines,
+                        "a computation this party's program does not have");
+    }
+    // Objects of the wrong types, in the wrong order, too few, too many.
+    const std::string M = type_of<Model>();
+    const std::string D = type_of<Data>();
+    for (const auto& inputs : std::vector<std::vector<std::pair<ObjectId, std::string>>>{
+             {{data, D}, {model, M}, {target, D}},
+             {{model, M}, {data, D}},
+             {{model, M}, {data, D}, {target, D}, {target, D}},
+             {{model, D}, {data, D}, {target, D}},           // a model claimed to be a tensor
+             {{model, M}, {data, M}, {target, D}},           // a tensor claimed to be a model
+             {{model, "no.such.type"}, {data, D}, {target, D}}}) {
+        const auto result = me.execute(loss, inputs);
+        INFO(result.status.error_message());
+        CHECK(result.status.error_code() == Code::NOT_FOUND);
+    }
+    CHECK(bob.log.lines().size() == lines);
+    // Arguments it does not take: the computation fails (its message
+    // withheld, as any of its errors).
+    CHECK(me.execute(loss, {{model, M}, {data, D}, {target, D}}, fedpp::Bytes(3)).status.error_code() ==
+          Code::ABORTED);
+    // The legal twin.
+    require_ok(me.execute(loss, {{model, M}, {data, D}, {target, D}}));
+}
+
+TEST_CASE("hostile: no value over the party's size limit", "[network][hostile]") {
+    auto policy = network::data_owner("bob");
+    policy.max_value_bytes = 4096;
+    network::Party bob(policy);
+    Peer me(bob, "me");
+    std::size_t lines = 0;
+    const Data big = Data(Eigen::MatrixXd::Zero(32, 32)); // 8 KiB and a header
+    const fedpp::Bytes bytes = fedpp::to_bytes(big);
+    REQUIRE(bytes.size() > 4096);
+
+    SECTION("announced honestly") {
+        require_refused(me.store(type_of<Data>(), bytes), Code::PERMISSION_DENIED, bob, lines, "bytes");
+    }
+    SECTION("announced small, sent big") {
+        const auto result = me.store(type_of<Data>(), bytes, {}, std::uint64_t{100}, 64);
+        CHECK(result.status.error_code() == Code::INVALID_ARGUMENT);
+    }
+    SECTION("announced at the limit, sent big") {
+        const auto result = me.store(type_of<Data>(), bytes, {}, std::uint64_t{4096}, 1024);
+        CHECK(result.status.error_code() == Code::INVALID_ARGUMENT);
+    }
+    SECTION("announced beyond any memory") {
+        require_refused(me.store(type_of<Data>(), bytes, {}, ~std::uint64_t{0}), Code::PERMISSION_DENIED, bob,
+                        lines, "bytes");
+    }
+    CHECK(bob.host.object_count() == 0);
+    // The legal twin.
+    require_ok(me.store(Data{{1, 2}, {3, 4}}));
+}
+
+TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    network::Party alice(network::data_owner("alice"), {{"secure_worker", secure.address()}});
+    const std::string M = type_of<Model>();
+    Peer me_at_bob(bob, "me");
+    Peer me_at_alice(alice, "me");
+    Peer me(secure, "me");
+    const auto bobs = me_at_bob.forward(me_at_bob.store(a_model(1)).object, M, "secure_worker").object;
+    const auto alices = me_at_alice.forward(me_at_alice.store(a_model(2)).object, M, "secure_worker").object;
+    REQUIRE(bobs != 0);
+    REQUIRE(alices != 0);
+    std::size_t lines = 0;
+
+    // A single contribution may not leave, be copied or move on.
+    require_refused(me.fetch(bobs, M), Code::PERMISSION_DENIED, secure, lines, "reading a");
+    require_refused(me.copy(bobs, M), Code::PERMISSION_DENIED, secure, lines, "contribution");
+    require_refused(me.forward(bobs, M, "me"), Code::PERMISSION_DENIED, secure, lines, "releases only aggregates");
+    // Nor pass through a computation that is not an aggregation.
+    require_refused(me.execute(computation_name<scale, Model>(), {{bobs, M}}), Code::PERMISSION_DENIED, secure,
+                    lines, "only aggregations may");
+    // An "aggregate" of one data owner, even when the caller asks for one,
+    // or of one data owner twice.
+    for (const auto& inputs : std::vector<std::vector<std::pair<ObjectId, std::string>>>{
+             {{bobs, M}}, {{bobs, M}, {bobs, M}}}) {
+        for (const std::uint64_t asked : {0, 1, 2}) {
+            require_refused(me.execute(fedavg_name(), inputs, fedavg_arguments(asked)), Code::FAILED_PRECONDITION,
+                            secure, lines, "data owner");
+        }
+    }
+    // Two data owners, one with a zero weight.
+    require_refused(me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(0, {1.0, 0.0})),
+                    Code::FAILED_PRECONDITION, secure, lines, "data owner");
+    // A model of the model owner's own does not count.
+    const auto own = me.store(a_model(3));
+    require_ok(own);
+    require_refused(me.execute(fedavg_name(), {{bobs, M}, {own.object, M}}, fedavg_arguments(0)),
+                    Code::FAILED_PRECONDITION, secure, lines, "data owner");
+
+    // The legal twin: an aggregate of two data owners leaves.
+    const auto aggregate = me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2));
+    require_ok(aggregate);
+    require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<Model>>()));
+}
+
+TEST_CASE("hostile: an aggregator that names its contributors counts no one else", "[network][hostile]") {
+    // Without a contributors list, a value any party of the federation moves
+    // to the aggregator on the model owner's behalf counts as a data owner's
+    // (see the policy): eve, colluding with the model owner, would make
+    // bob's model plus a model of theirs "an aggregate of two".
+    auto policy = network::aggregator("secure_worker");
+    policy.contributors = {"bob", "alice"};
+    network::Party secure(policy);
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    const std::string M = type_of<Model>();
+    Peer me_at_bob(bob, "me");
+    Peer me(secure, "me");
+    const auto bobs = me_at_bob.forward(me_at_bob.store(a_model(1)).object, M, "secure_worker").object;
+    // eve gives the model owner (me#s1) a model of its own, as bob's server would.
+    const auto eves = Peer(secure, "eve", "").store(M, fedpp::to_bytes(a_model(4)), "me#s1");
+    require_ok(eves);
+    std::size_t lines = 0;
+    require_refused(me.execute(fedavg_name(), {{bobs, M}, {eves.object, M}}, fedavg_arguments(2)),
+                    Code::FAILED_PRECONDITION, secure, lines, "1 data owner");
+}
+
+TEST_CASE("hostile: the messages of a data owner's failing computations are withheld", "[network][hostile]") {
+    auto revealing = network::data_owner("alice");
+    revealing.reveal_errors = true;
+    network::Party bob(network::data_owner("bob"));
+    network::Party alice(revealing);
+    bob.host.publish("secret", Data{{42.5}});
+    alice.host.publish("secret", Data{{42.5}});
+    for (const std::string& name : {computation_name<fail_typed, Data>(), computation_name<fail_std, Data>()}) {
+        INFO(name);
+        Peer me(bob, "me");
+        const auto withheld = me.execute(name, {{me.find("secret", type_of<Data>()).object, type_of<Data>()}});
+        CHECK_FALSE(withheld.status.ok());
+        CHECK(withheld.status.error_message().find("42") == std::string::npos);
+        CHECK(withheld.status.error_message().find("withheld") != std::string::npos);
+        // The legal twin: a data owner whose policy reveals them.
+        Peer me_at_alice(alice, "me");
+        const auto revealed = me_at_alice.execute(
+            name, {{me_at_alice.find("secret", type_of<Data>()).object, type_of<Data>()}});
+        CHECK_FALSE(revealed.status.ok());
+        CHECK(revealed.status.error_message().find("secret 42.5") != std::string::npos);
+    }
+}
+
+TEST_CASE("hostile: published data is used in computations, never fetched, erased or moved", "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    publish_toy_data(bob);
+    const std::string D = type_of<Data>();
+    std::size_t lines = 0;
+    for (const auto& [who, session] : {std::pair<std::string, std::string>{"me", "s1"}, {"eve", "s1"}}) {
+        INFO(who);
+        Peer peer(bob, who, session);
+        const auto data = peer.find("toy.data", D);
+        require_ok(data);
+        require_refused(peer.fetch(data.object, D), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+        require_refused(peer.copy(data.object, D), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+        require_refused(peer.forward(data.object, D, "secure_worker"), Code::PERMISSION_DENIED, bob, lines,
+                        "not the requester's");
+        // An erase is a no-op: a Pointer from find() erases when it goes.
+        require_ok(peer.erase(data.object));
+        CHECK(bob.host.object_count() == 2);
+        // The legal twin: used in a computation.
+        const auto copied = peer.execute(computation_name<copy_of, Data>(), {{data.object, D}});
+        require_ok(copied);
+        require_ok(peer.erase(copied.object));
+        // A type it is not published as, a tag it is not published under.
+        CHECK(peer.find("toy.data", type_of<Model>()).status.error_code() == Code::NOT_FOUND);
+        CHECK(peer.find("toy.nothing", D).status.error_code() == Code::NOT_FOUND);
+    }
+    CHECK(secure.host.object_count() == 0);
+    CHECK(bob.host.object_count() == 2);
+}
+
+// A known weakness, not fixed here (the weights are the model owner's, and
+// the aggregation code is shared with the in-process path): fedavg counts a
+// data owner whose weight is positive, however small, so weights {1, 1e-300}
+// make an "aggregate of two" that is exactly one data owner's model. The
+// test states the property the aggregator should have; [!shouldfail] keeps
+// CI green until it does, and turns red when it is fixed.
+TEST_CASE("hostile: KNOWN WEAKNESS: a vanishing weight makes an aggregate of one data owner",
+          "[network][hostile][!shouldfail]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    network::Party alice(network::data_owner("alice"), {{"secure_worker", secure.address()}});
+    const std::string M = type_of<Model>();
+    Peer me_at_bob(bob, "me");
+    Peer me_at_alice(alice, "me");
+    Peer me(secure, "me");
+    const auto bobs = me_at_bob.forward(me_at_bob.store(a_model(1)).object, M, "secure_worker").object;
+    const auto alices = me_at_alice.forward(me_at_alice.store(a_model(2)).object, M, "secure_worker").object;
+    const auto aggregate = me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2, {1.0, 1e-300}));
+    if (aggregate.status.ok()) {
+        const auto fetched = me.fetch(aggregate.object, type_of<fedpp::Aggregate<Model>>());
+        require_ok(fetched);
+        const auto released = fedpp::from_bytes<fedpp::Aggregate<Model>>(
+            std::as_bytes(std::span(fetched.bytes.data(), fetched.bytes.size())), "the aggregate");
+        CHECK(fedpp::to_bytes(released.model()) != fedpp::to_bytes(a_model(1)));
+    }
+}

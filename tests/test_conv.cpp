@@ -1,0 +1,237 @@
+// The image operations (conv2d, max_pool2d) against their definitions,
+// written out as loops over every index, and dropout's statistics; their
+// gradients are checked in test_gradcheck.cpp.
+#include <fedpp/fedpp.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+using fedpp::ImageShape;
+using fedpp::Index;
+using fedpp::Tensor;
+using fedpp::Window2d;
+
+namespace {
+
+template <class T>
+fedpp::Matrix<T> uniform_matrix(Index rows, Index cols, std::uint64_t seed) {
+    fedpp::Generator generator(seed);
+    fedpp::Matrix<T> m(rows, cols);
+    for (Index i = 0; i < m.size(); ++i) {
+        m.data()[i] = static_cast<T>(generator.uniform(-1, 1));
+    }
+    return m;
+}
+
+/// Pixel (c, y, x) of image n, or 0 outside the image.
+template <class T>
+double pixel(const fedpp::Matrix<T>& x, const ImageShape& s, Index n, Index c, Index y, Index xx) {
+    if (y < 0 || y >= s.height || xx < 0 || xx >= s.width) {
+        return 0;
+    }
+    return static_cast<double>(x(n, (c * s.height + y) * s.width + xx));
+}
+
+/// The definition of conv2d (cross-correlation with zero padding), in double.
+template <class T>
+fedpp::Matrix<double> conv_by_definition(const fedpp::Matrix<T>& x, const ImageShape& in, const fedpp::Matrix<T>& w,
+                                         const fedpp::Matrix<T>& b, const Window2d& win) {
+    const ImageShape out = fedpp::conv2d_output_shape(in, w.rows(), win);
+    const Index kh = win.kernel.height;
+    const Index kw = win.kernel.width;
+    fedpp::Matrix<double> y(x.rows(), out.size());
+    for (Index n = 0; n < x.rows(); ++n) {
+        for (Index o = 0; o < out.channels; ++o) {
+            for (Index oy = 0; oy < out.height; ++oy) {
+                for (Index ox = 0; ox < out.width; ++ox) {
+                    double sum = static_cast<double>(b(0, o));
+                    for (Index c = 0; c < in.channels; ++c) {
+                        for (Index i = 0; i < kh; ++i) {
+                            for (Index j = 0; j < kw; ++j) {
+                                sum += static_cast<double>(w(o, (c * kh + i) * kw + j)) *
+                                       pixel(x, in, n, c, oy * win.stride.height - win.padding.height + i,
+                                             ox * win.stride.width - win.padding.width + j);
+                            }
+                        }
+                    }
+                    y(n, (o * out.height + oy) * out.width + ox) = sum;
+                }
+            }
+        }
+    }
+    return y;
+}
+
+/// The definition of max pooling: the max over the window's positions
+/// inside the image.
+fedpp::Matrix<double> pool_by_definition(const fedpp::Matrix<double>& x, const ImageShape& in, const Window2d& win) {
+    const ImageShape out = fedpp::max_pool2d_output_shape(in, win);
+    fedpp::Matrix<double> y(x.rows(), out.size());
+    for (Index n = 0; n < x.rows(); ++n) {
+        for (Index c = 0; c < in.channels; ++c) {
+            for (Index oy = 0; oy < out.height; ++oy) {
+                for (Index ox = 0; ox < out.width; ++ox) {
+                    double best = -std::numeric_limits<double>::infinity();
+                    for (Index i = 0; i < win.kernel.height; ++i) {
+                        for (Index j = 0; j < win.kernel.width; ++j) {
+                            const Index y0 = oy * win.stride.height - win.padding.height + i;
+                            const Index x0 = ox * win.stride.width - win.padding.width + j;
+                            if (y0 >= 0 && y0 < in.height && x0 >= 0 && x0 < in.width) {
+                                best = std::max(best, x(n, (c * in.height + y0) * in.width + x0));
+                            }
+                        }
+                    }
+                    y(n, (c * out.height + oy) * out.width + ox) = best;
+                }
+            }
+        }
+    }
+    return y;
+}
+
+struct ConvCase {
+    Index batch;
+    ImageShape image;
+    Index out_channels;
+    Window2d window;
+};
+
+const std::vector<ConvCase>& conv_cases() {
+    static const std::vector<ConvCase> cases{
+        {2, {1, 28, 28}, 4, {5, 1, 2}},              // the MNIST CNN's first layer, fewer channels
+        {3, {3, 7, 5}, 2, {{3, 2}, {2, 1}, {1, 0}}},  // odd, non-square, rectangular window
+        {1, {2, 9, 8}, 3, {{4, 3}, {3, 2}, {2, 1}}},  // stride leaving rows unread
+        {2, {1, 3, 3}, 2, {2, 1, 3}},                // padding beyond the kernel
+        {1, {4, 5, 6}, 5, {1}},                     // 1x1 kernel
+        {2, {2, 6, 6}, 3, {6}},                     // kernel the size of the image
+    };
+    return cases;
+}
+
+} // namespace
+
+TEST_CASE("conv2d equals its definition, in double and in float", "[tensor][conv]") {
+    std::uint64_t seed = 1;
+    for (const auto& c : conv_cases()) {
+        INFO("image " << c.image.to_string() << ", kernel " << c.window.kernel.to_string() << ", stride "
+                      << c.window.stride.to_string() << ", padding " << c.window.padding.to_string());
+        const Index patch = c.image.channels * c.window.kernel.height * c.window.kernel.width;
+        const auto x = uniform_matrix<double>(c.batch, c.image.size(), seed++);
+        const auto w = uniform_matrix<double>(c.out_channels, patch, seed++);
+        const auto b = uniform_matrix<double>(1, c.out_channels, seed++);
+        const auto expected = conv_by_definition(x, c.image, w, b, c.window);
+        const auto y = fedpp::conv2d(Tensor<double>(x), c.image, Tensor<double>(w), Tensor<double>(b), c.window);
+        REQUIRE(y.rows() == expected.rows());
+        REQUIRE(y.cols() == expected.cols());
+        CHECK((y.value() - expected).cwiseAbs().maxCoeff() <= 1e-13);
+
+        const fedpp::Matrix<float> xf = x.cast<float>();
+        const fedpp::Matrix<float> wf = w.cast<float>();
+        const fedpp::Matrix<float> bf = b.cast<float>();
+        const auto yf = fedpp::conv2d(Tensor<float>(xf), c.image, Tensor<float>(wf), Tensor<float>(bf), c.window);
+        const auto expected_f = conv_by_definition(xf, c.image, wf, bf, c.window);
+        CHECK((yf.value().cast<double>() - expected_f).cwiseAbs().maxCoeff() <= 1e-5 * static_cast<double>(patch));
+    }
+}
+
+TEST_CASE("max_pool2d equals its definition, and treats ties, NaN and -inf as PyTorch does", "[tensor][conv]") {
+    const std::vector<std::pair<ImageShape, Window2d>> cases{
+        {{2, 28, 28}, {2, 2, 0}}, {{1, 7, 5}, {3, 2, 1}}, {{3, 5, 8}, {{2, 3}, {1, 2}, {1, 1}}}, {{1, 5, 5}, {2, 2, 0}}};
+    std::uint64_t seed = 50;
+    for (const auto& [image, window] : cases) {
+        const auto x = uniform_matrix<double>(3, image.size(), seed++);
+        const auto y = fedpp::max_pool2d(Tensor<double>(x), image, window);
+        CHECK(y.value() == pool_by_definition(x, image, window));
+    }
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    // One 1x2x4 image, 2x2 windows: {5, 5 | 1, 2} and {-inf, -inf | nan, 3}.
+    Tensor<double> x({{5, 5, -inf, -inf, 1, 2, nan, 3}}, true);
+    const auto y = fedpp::max_pool2d(x, ImageShape{1, 2, 4}, Window2d{2, 2, 0});
+    CHECK(y.value()(0, 0) == 5);
+    CHECK(std::isnan(y.value()(0, 1)));
+    y.backward(fedpp::Matrix<double>{{10, 20}});
+    // The tie goes to the first 5; the NaN takes the second window's gradient.
+    CHECK(x.grad() == fedpp::Matrix<double>{{10, 0, 0, 0, 0, 0, 20, 0}});
+
+    Tensor<double> all_minus_inf({{-inf, -inf, -inf, -inf}}, true);
+    const auto z = fedpp::max_pool2d(all_minus_inf, ImageShape{1, 2, 2}, Window2d{2});
+    CHECK(z.value()(0, 0) == -inf);
+    z.sum().backward();
+    CHECK(all_minus_inf.grad() == fedpp::Matrix<double>{{1, 0, 0, 0}}); // the first position, as PyTorch
+}
+
+TEST_CASE("conv2d and max_pool2d say what shape they expected", "[tensor][conv]") {
+    const Tensor<float> x = Tensor<float>::zeros(2, 700);
+    const Tensor<float> w = Tensor<float>::zeros(4, 25);
+    const Tensor<float> b = Tensor<float>::zeros(1, 4);
+    const ImageShape mnist{1, 28, 28};
+    CHECK_THROWS_WITH(fedpp::conv2d(x, mnist, w, b, Window2d{5}),
+                      Catch::Contains("the input is 2x700 but images of 1x28x28 need 784 columns"));
+    const Tensor<float> images = Tensor<float>::zeros(2, 784);
+    CHECK_THROWS_WITH(fedpp::conv2d(images, mnist, Tensor<float>::zeros(4, 24), b, Window2d{5}),
+                      Catch::Contains("the weight is 4x24, expected 4x25"));
+    CHECK_THROWS_WITH(fedpp::conv2d(images, mnist, w, Tensor<float>::zeros(1, 3), Window2d{5}),
+                      Catch::Contains("the bias is 1x3, expected 1x4"));
+    CHECK_THROWS_WITH(fedpp::conv2d(images, mnist, Tensor<float>::zeros(4, 29 * 29), b, Window2d{29}),
+                      Catch::Contains("larger than the height of the padded input"));
+    CHECK_THROWS_AS(fedpp::conv2d(images, mnist, w, b, Window2d{5, 0}), fedpp::ShapeError);
+    CHECK_THROWS_AS(fedpp::conv2d(images, mnist, w, b, Window2d{5, 1, -1}), fedpp::ShapeError);
+    CHECK_THROWS_AS(fedpp::conv2d(images, ImageShape{0, 28, 28}, w, b, Window2d{5}), fedpp::ShapeError);
+    CHECK_THROWS_WITH(fedpp::max_pool2d(x, mnist, Window2d{2, 2}),
+                      Catch::Contains("the input is 2x700 but images of 1x28x28 need 784 columns"));
+    CHECK_THROWS_WITH(fedpp::max_pool2d(images, mnist, Window2d{2, 2, 2}),
+                      Catch::Contains("at most half the kernel"));
+    CHECK_THROWS_AS(fedpp::conv2d_output_shape(ImageShape{1 << 30, 1 << 30, 1 << 30}, 1, Window2d{1}),
+                    fedpp::ShapeError); // C*H*W does not fit
+}
+
+TEST_CASE("conv2d and max_pool2d record nothing under NoGradGuard, and the same values", "[tensor][conv]") {
+    const ImageShape image{2, 6, 6};
+    const Tensor<double> x(uniform_matrix<double>(2, image.size(), 7), true);
+    const Tensor<double> w(uniform_matrix<double>(3, 18, 8), true);
+    const Tensor<double> b(uniform_matrix<double>(1, 3, 9), true);
+    const auto recorded = fedpp::max_pool2d(fedpp::conv2d(x, image, w, b, Window2d{3, 1, 1}), {3, 6, 6}, {2});
+    CHECK(recorded.op_name() == "max_pool2d");
+    const fedpp::NoGradGuard values_only;
+    const auto plain = fedpp::max_pool2d(fedpp::conv2d(x, image, w, b, Window2d{3, 1, 1}), {3, 6, 6}, {2});
+    CHECK(plain.is_leaf());
+    CHECK_FALSE(plain.requires_grad());
+    CHECK(plain.value() == recorded.value());
+}
+
+TEST_CASE("dropout drops a fraction p, scales the rest by 1/(1-p), and its mask is the generator's", "[tensor][dropout]") {
+    Tensor<double> x(fedpp::Matrix<double>::Constant(200, 500, 3.0), true);
+    for (const double p : {0.1, 0.5, 0.8}) {
+        fedpp::Generator generator(42);
+        const auto y = fedpp::dropout(x, p, generator);
+        const auto dropped = (y.value().array() == 0).count();
+        const auto kept = (y.value().array() == 3.0 * (1.0 / (1 - p))).count();
+        CHECK(dropped + kept == x.size()); // every value is 0 or scaled
+        const double rate = static_cast<double>(dropped) / static_cast<double>(x.size());
+        CHECK(std::abs(rate - p) < 0.01); // 100,000 draws: the standard deviation is below 0.0016
+        // The mask is one uniform01() draw per value, in row-major order.
+        fedpp::Generator replay(42);
+        bool same = true;
+        for (Index i = 0; i < x.size(); ++i) {
+            same = same && ((replay.uniform01() < p) == (y.value().data()[i] == 0));
+        }
+        CHECK(same);
+        CHECK(generator == replay); // and nothing else was drawn
+        y.sum().backward();
+        CHECK(x.grad() == (y.value().array() / 3.0).matrix()); // the gradient is the mask
+        x.zero_grad();
+    }
+    fedpp::Generator generator(1);
+    const fedpp::Generator untouched = generator;
+    CHECK(fedpp::dropout(x, 0.0, generator).same_as(x)); // p = 0: the input itself, no draws
+    CHECK((fedpp::dropout(x, 1.0, generator).value().array() == 0).all());
+    CHECK(generator == untouched);
+    CHECK_THROWS_AS(fedpp::dropout(x, 1.5, generator), fedpp::ArgumentError);
+    CHECK_THROWS_AS(fedpp::dropout(x, -0.1, generator), fedpp::ArgumentError);
+    CHECK_THROWS_AS(fedpp::dropout(x, std::nan(""), generator), fedpp::ArgumentError);
+}
