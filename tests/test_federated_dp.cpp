@@ -3,6 +3,8 @@
 // reproducibility across threads and checkpoints.
 #include "data_files.hpp"
 
+#include "blobs.hpp"
+
 #include <fedpp/federated.hpp>
 #include <fedpp/privacy/rdp_accountant.hpp>
 
@@ -24,34 +26,9 @@ using Model = fedpp::nn::Sequential<float>;
 using Dataset = fedpp::data::Dataset<float>;
 
 namespace {
-Dataset blobs(std::size_t n, std::uint64_t seed) {
-    fedpp::Generator generator(seed);
-    fedpp::Matrix<float> x(static_cast<fedpp::Index>(n), 4);
-    std::vector<std::int32_t> y(n);
-    const float centres[3][4] = {{2, 0, 0, 1}, {0, 2, 0, -1}, {0, 0, 2, 0}};
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto label = static_cast<std::int32_t>(generator.below(3));
-        y[i] = label;
-        for (int j = 0; j < 4; ++j) {
-            x(static_cast<fedpp::Index>(i), j) = centres[label][j] + 0.8f * static_cast<float>(generator.normal());
-        }
-    }
-    return Dataset(std::move(x), std::move(y), 3);
-}
-
-std::vector<Dataset> client_sets(std::size_t clients, std::uint64_t seed) {
-    std::vector<Dataset> sets;
-    for (std::size_t k = 0; k < clients; ++k) {
-        sets.push_back(blobs(k % 7 == 3 ? 0 : 10 + 13 * (k % 5), seed + k));
-    }
-    return sets;
-}
-
-Model small_mlp(std::uint64_t seed = 11) {
-    fedpp::Generator generator(seed);
-    return Model(fedpp::nn::Linear<float>(4, 16, generator), fedpp::nn::ReLU{},
-                 fedpp::nn::Linear<float>(16, 3, generator));
-}
+Dataset blobs(std::size_t n, std::uint64_t seed) { return synthetic::points(n, seed); }
+std::vector<Dataset> client_sets(std::size_t clients, std::uint64_t seed) { return synthetic::client_sets(clients, seed); }
+Model small_mlp(std::uint64_t seed = 11) { return synthetic::small_mlp(seed); }
 
 Config dp_config(bool adaptive = false) {
     Config config;

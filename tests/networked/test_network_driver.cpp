@@ -5,6 +5,8 @@
 // exactly; what a vanished model owner left behind is reclaimed.
 #include "network_parties.hpp"
 
+#include "blobs.hpp"
+
 #include <fedpp/federated.hpp>
 
 #include <catch2/catch.hpp>
@@ -25,20 +27,7 @@ using fedpp::federated::FederatedAveraging;
 
 constexpr std::size_t client_count = 5;
 
-/// n points around one of three centres in 3-D, labelled by centre.
-Dataset blobs(std::size_t n, std::uint64_t seed) {
-    fedpp::Generator generator(seed);
-    fedpp::Matrix<double> x(static_cast<fedpp::Index>(n), 3);
-    std::vector<std::int32_t> y(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto label = static_cast<std::int32_t>(generator.below(3));
-        y[i] = label;
-        for (int j = 0; j < 3; ++j) {
-            x(static_cast<fedpp::Index>(i), j) = (j == label ? 2.0 : 0.0) + 0.7 * generator.normal();
-        }
-    }
-    return Dataset(std::move(x), std::move(y), 3);
-}
+Dataset blobs(std::size_t n, std::uint64_t seed) { return synthetic::points<double>(n, seed); }
 
 std::vector<Dataset> client_sets() {
     std::vector<Dataset> sets;
@@ -48,11 +37,7 @@ std::vector<Dataset> client_sets() {
     return sets;
 }
 
-Model small_mlp() {
-    fedpp::Generator generator(7);
-    return Model(fedpp::nn::Linear<double>(3, 8, generator), fedpp::nn::ReLU{},
-                 fedpp::nn::Linear<double>(8, 3, generator));
-}
+Model small_mlp() { return synthetic::small_mlp<double>(7); }
 
 fedpp::federated::Config config_of(std::size_t rounds) {
     fedpp::federated::Config config;

@@ -17,26 +17,41 @@ fedpp::Bytes bytes_of(const fedpp::nn::Linear<T>& model) {
     return fedpp::to_bytes(model);
 }
 
+/// The tutorial's three parties, as servers, Bob and Alice each with its own
+/// half of the toy data, published (nothing of it is ever sent).
+struct TutorialParties {
+    TutorialParties() {
+        using T = double;
+        const auto data = tutorial::toy_data<T>();
+        const auto target = tutorial::toy_target<T>();
+        bob.host.publish("toy.data", data.slice_rows(0, 2));
+        bob.host.publish("toy.target", target.slice_rows(0, 2));
+        alice.host.publish("toy.data", data.slice_rows(2, 4));
+        alice.host.publish("toy.target", target.slice_rows(2, 4));
+    }
+
+    /// The model owner's transport to them.
+    [[nodiscard]] std::unique_ptr<fedpp::grpc::GrpcTransport> transport() const {
+        return network::transport("me", {{"bob", &bob}, {"alice", &alice}, {"secure_worker", &secure}});
+    }
+
+    network::Party secure{network::aggregator("secure_worker")};
+    network::Party bob{network::data_owner("bob"), {{"secure_worker", secure.address()}}};
+    network::Party alice{network::data_owner("alice"), {{"secure_worker", secure.address()}}};
+};
+
 } // namespace
 
 TEST_CASE("the tutorial over the network equals the tutorial in one process, bitwise", "[network]") {
     using T = double;
-    network::Party secure(network::aggregator("secure_worker"));
-    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
-    network::Party alice(network::data_owner("alice"), {{"secure_worker", secure.address()}});
-    // Each data owner loads its own data; nothing of it is ever sent.
-    const auto data = tutorial::toy_data<T>();
-    const auto target = tutorial::toy_target<T>();
-    bob.host.publish("toy.data", data.slice_rows(0, 2));
-    bob.host.publish("toy.target", target.slice_rows(0, 2));
-    alice.host.publish("toy.data", data.slice_rows(2, 4));
-    alice.host.publish("toy.target", target.slice_rows(2, 4));
+    TutorialParties parties;
+    auto& [secure, bob, alice] = parties;
 
     fedpp::Generator generator(2019);
     const fedpp::nn::Linear<T> initial(2, 1, generator);
     const auto in_process = tutorial::run<T>(initial.copy());
 
-    fedpp::Federation hook("me", network::transport("me", {{"bob", &bob}, {"alice", &alice}, {"secure_worker", &secure}}));
+    fedpp::Federation hook("me", parties.transport());
     fedpp::Worker<tutorial::Bob> bob_worker(hook);
     fedpp::Worker<tutorial::Alice> alice_worker(hook);
     fedpp::Worker<tutorial::Secure> secure_worker(hook);
@@ -78,15 +93,8 @@ TEST_CASE("the tutorial over the network equals the tutorial in one process, bit
 
 TEST_CASE("1,000 rounds of the tutorial over the network leave every party with nothing but its data", "[network]") {
     using T = double;
-    network::Party secure(network::aggregator("secure_worker"));
-    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
-    network::Party alice(network::data_owner("alice"), {{"secure_worker", secure.address()}});
-    const auto data = tutorial::toy_data<T>();
-    const auto target = tutorial::toy_target<T>();
-    bob.host.publish("toy.data", data.slice_rows(0, 2));
-    bob.host.publish("toy.target", target.slice_rows(0, 2));
-    alice.host.publish("toy.data", data.slice_rows(2, 4));
-    alice.host.publish("toy.target", target.slice_rows(2, 4));
+    TutorialParties parties;
+    auto& [secure, bob, alice] = parties;
 
     fedpp::Generator generator(2019);
     fedpp::nn::Linear<T> model(2, 1, generator);
@@ -94,7 +102,7 @@ TEST_CASE("1,000 rounds of the tutorial over the network leave every party with 
     settings.iterations = 100;
     settings.worker_iters = 1;
     for (int session = 0; session < 10; ++session) { // ten model-owner sessions of 100 rounds
-        fedpp::Federation hook("me", network::transport("me", {{"bob", &bob}, {"alice", &alice}, {"secure_worker", &secure}}));
+        fedpp::Federation hook("me", parties.transport());
         fedpp::Worker<tutorial::Bob> bob_worker(hook);
         fedpp::Worker<tutorial::Alice> alice_worker(hook);
         fedpp::Worker<tutorial::Secure> secure_worker(hook);
