@@ -60,18 +60,17 @@ int serve_client(const examples::CommandLine& cli, const std::string& name, std:
     if (k >= clients) {
         cli.fail("party '" + name + "' is not one of the " + std::to_string(clients) + " clients (client-0 ...)");
     }
-    party::Policy policy;
-    policy.name = name;
-    policy.trusted_aggregators = examples::networked::names_in(cli.text("trust", "aggregator"));
+    auto policy = examples::networked::policy_of(cli, name, party::Role::data_owner);
+    if (!cli.has("trust")) {
+        policy.trusted_aggregators = {"aggregator"};
+    }
     party::Host host(policy);
     host.publish("train", shard_of(cli, k, clients));
     return examples::networked::serve(host, cli);
 }
 
 int serve_aggregator(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
-    party::Policy policy;
-    policy.name = name;
-    policy.role = party::Role::aggregator;
+    auto policy = examples::networked::policy_of(cli, name, party::Role::aggregator);
     // Only the clients' values count as contributions: a value the model
     // owner sent itself can never make an "average" of one client.
     for (std::size_t k = 0; k < clients; ++k) {

@@ -15,6 +15,7 @@
 
 #include <fedpp/grpc/server.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -37,7 +38,9 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                  {"peers", "where the other parties are: name=host:port,name=host:port"},
                  {"listen", "where a worker party serves, host:port (default 127.0.0.1:0, any free port)"},
                  {"port-file", "a worker party writes the port it listens on to this file"},
-                 {"trust", "a data owner's trusted aggregators, by certificate name: a,b"}});
+                 {"trust", "a data owner's trusted aggregators, by certificate name: a,b"},
+                 {"requesters", "who may make requests, by certificate name: a,b (default: any party of the "
+                                "federation)"}});
     return more;
 }
 
@@ -79,10 +82,29 @@ inline fedpp::grpc::Credentials credentials(const CommandLine& cli, const std::s
 
 inline fedpp::grpc::Peers peers(const CommandLine& cli) {
     fedpp::grpc::Peers peers;
-    for (const std::string& peer : names_in(cli.text("peers", ""))) {
-        peers.insert(fedpp::grpc::parse_peer(peer));
+    const std::string list = cli.text("peers", "");
+    for (std::size_t start = 0; start < list.size();) {
+        const std::size_t comma = std::min(list.find(',', start), list.size());
+        const auto [name, address] = fedpp::grpc::parse_peer(list.substr(start, comma - start));
+        if (!peers.emplace(name, address).second) {
+            cli.fail("party '" + name + "' is given twice in --peers");
+        }
+        start = comma + 1;
     }
     return peers;
+}
+
+/// The party's policy as the command line sets it: its name, role and
+/// requesters (--requesters).
+inline fedpp::party::Policy policy_of(const CommandLine& cli, const std::string& name, fedpp::party::Role role) {
+    fedpp::party::Policy policy;
+    policy.name = name;
+    policy.role = role;
+    policy.requesters = names_in(cli.text("requesters", ""));
+    if (role == fedpp::party::Role::data_owner) {
+        policy.trusted_aggregators = names_in(cli.text("trust", ""));
+    }
+    return policy;
 }
 
 /// Serves `host` on --listen until SIGINT or SIGTERM; the port goes to

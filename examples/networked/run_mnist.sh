@@ -26,6 +26,13 @@ shared=()
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
     case "${args[$i]}" in
+        --clients|--partition|--seed|--data)
+            if ((i + 1 >= ${#args[@]})); then
+                echo "$0: ${args[$i]} needs a value" >&2
+                exit 2
+            fi ;;
+    esac
+    case "${args[$i]}" in
         --clients) clients="${args[$((i + 1))]}"; shared+=(--clients "$clients") ;;
         --partition|--seed|--data) shared+=("${args[$i]}" "${args[$((i + 1))]}") ;;
     esac

@@ -31,10 +31,10 @@ using T = float;
 /// Bob's or Alice's half of the tutorial's toy data, which they hold
 /// (here built in; a real data owner loads its own files).
 int serve_data_owner(const examples::CommandLine& cli, const std::string& name) {
-    fedpp::party::Policy policy;
-    policy.name = name;
-    policy.role = fedpp::party::Role::data_owner;
-    policy.trusted_aggregators = examples::networked::names_in(cli.text("trust", "secure_worker"));
+    auto policy = examples::networked::policy_of(cli, name, fedpp::party::Role::data_owner);
+    if (!cli.has("trust")) {
+        policy.trusted_aggregators = {"secure_worker"};
+    }
     fedpp::party::Host host(policy);
     const fedpp::Index first = name == "bob" ? 0 : 2;
     host.publish("toy.data", tutorial::toy_data<T>().slice_rows(first, first + 2));
@@ -43,9 +43,7 @@ int serve_data_owner(const examples::CommandLine& cli, const std::string& name) 
 }
 
 int serve_aggregator(const examples::CommandLine& cli, const std::string& name) {
-    fedpp::party::Policy policy;
-    policy.name = name;
-    policy.role = fedpp::party::Role::aggregator;
+    auto policy = examples::networked::policy_of(cli, name, fedpp::party::Role::aggregator);
     // Only Bob's and Alice's values count as contributions: a value the
     // model owner sent itself can never make an "average" of one model.
     policy.contributors = {"bob", "alice"};

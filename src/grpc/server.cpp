@@ -109,8 +109,8 @@ public:
     }
 
     ::grpc::Status Traffic(::grpc::ServerContext* context, const wire::Empty*, wire::TrafficReply* reply) override {
-        return serve(context, [&](const std::string&) {
-            for (const party::TrafficLine& line : host_.traffic().lines()) {
+        return serve(context, [&](const std::string& peer) {
+            for (const party::TrafficLine& line : host_.traffic_for(peer).lines()) {
                 auto* added = reply->add_lines();
                 added->set_direction(line.direction);
                 added->set_peer(line.peer);
@@ -178,6 +178,9 @@ PartyServer::PartyServer(party::Host& host, ServerOptions options) : impl_(std::
     impl_->options = std::move(options);
     impl_->service = std::make_unique<PartyService>(host, impl_->options);
     ::grpc::ServerBuilder builder;
+    // One party per port: a second process started on a port in use fails,
+    // instead of sharing its connections (gRPC sets SO_REUSEPORT otherwise).
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.AddListeningPort(impl_->options.listen, detail::server_credentials(impl_->options.credentials),
                              &impl_->port);
     builder.RegisterService(impl_->service.get());

@@ -105,11 +105,32 @@ struct GrpcTransport::Impl {
         auto reader = stub.Fetch(&context, message);
         Reply reply;
         wire::Chunk chunk;
-        while (reader->Read(&chunk)) {
+        std::uint64_t total = 0;
+        for (bool first_chunk = true; reader->Read(&chunk); first_chunk = false) {
+            if (first_chunk) {
+                total = chunk.total_bytes();
+                if (total > options.max_value_bytes) {
+                    context.TryCancel();
+                    throw SerializationError("fedpp::grpc: party '" + name + "' sends a value of " +
+                                             std::to_string(total) + " bytes, over the limit of " +
+                                             std::to_string(options.max_value_bytes));
+                }
+                reply.payload.reserve(static_cast<std::size_t>(total));
+            }
+            if (chunk.data().size() > total - reply.payload.size()) {
+                context.TryCancel();
+                throw SerializationError("fedpp::grpc: party '" + name + "' sends more than the " +
+                                         std::to_string(total) + " bytes it announced");
+            }
             const auto* first = reinterpret_cast<const std::byte*>(chunk.data().data());
             reply.payload.insert(reply.payload.end(), first, first + chunk.data().size());
         }
         check(reader->Finish(), context, name, "fetch");
+        if (reply.payload.size() != total) {
+            throw SerializationError("fedpp::grpc: party '" + name + "' sent " +
+                                     std::to_string(reply.payload.size()) + " of the " + std::to_string(total) +
+                                     " bytes it announced");
+        }
         return reply;
     }
 

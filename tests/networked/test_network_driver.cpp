@@ -203,7 +203,7 @@ TEST_CASE("what a vanished model owner left at a party is reclaimed when its lea
           "its lease",
           "[network]") {
     auto policy = network::aggregator("aggregator");
-    policy.lease = std::chrono::milliseconds(400);
+    policy.lease = std::chrono::milliseconds(1500);
     network::Party aggregator(policy);
     const fedpp::Bytes bytes = fedpp::to_bytes(fedpp::WeightedSum<Model>(small_mlp()));
     {
@@ -214,9 +214,15 @@ TEST_CASE("what a vanished model owner left at a party is reclaimed when its lea
         transport.attach(1, "aggregator", true);
         const auto& type = fedpp::detail::value_type<fedpp::WeightedSum<Model>>();
         CHECK(transport.deliver(fedpp::Request::store(fedpp::model_owner_id, 1, type, bytes)).object != 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1000)); // idle, longer than the lease
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500)); // idle, longer than the lease
         CHECK(aggregator.host.object_count() == 1);                   // kept: the transport renewed it
     } // gone without deleting its object, as a killed process
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    // Reclaimed once the lease has expired (checked every 50 ms; a loaded
+    // machine may be late, so up to 20 s).
+    const auto gone = std::chrono::steady_clock::now();
+    while (aggregator.host.object_count() != 0 && std::chrono::steady_clock::now() - gone < std::chrono::seconds(20)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     CHECK(aggregator.host.object_count() == 0);
+    CHECK(std::chrono::steady_clock::now() - gone >= std::chrono::milliseconds(1400)); // not before the lease
 }

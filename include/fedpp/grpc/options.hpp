@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -26,11 +27,19 @@ struct Credentials {
 /// Where the other parties are: name (in their certificate) -> "host:port".
 using Peers = std::map<std::string, std::string>;
 
-/// "name=host:port" -> {name, address}; ArgumentError otherwise.
+/// "name=host:port" -> {name, "host:port"}, the port a number from 1 to
+/// 65535; ArgumentError otherwise.
 inline std::pair<std::string, std::string> parse_peer(std::string_view text) {
     const auto equals = text.find('=');
-    if (equals == 0 || equals == std::string_view::npos || equals + 1 == text.size()) {
-        throw ArgumentError("fedpp::grpc: a peer is written name=host:port, got '" + std::string(text) + "'");
+    const auto colon = text.rfind(':');
+    const bool shaped = equals != 0 && equals != std::string_view::npos && colon != std::string_view::npos &&
+                        colon > equals + 1 && colon + 1 < text.size() && text.size() - colon - 1 <= 5;
+    const std::string_view port = shaped ? text.substr(colon + 1) : std::string_view();
+    const bool digits = !port.empty() && port.find_first_not_of("0123456789") == std::string_view::npos;
+    const long number = digits ? std::stol(std::string(port)) : 0;
+    if (!digits || number < 1 || number > 65535) {
+        throw ArgumentError("fedpp::grpc: a peer is written name=host:port, with a port from 1 to 65535, got '" +
+                            std::string(text) + "'");
     }
     return {std::string(text.substr(0, equals)), std::string(text.substr(equals + 1))};
 }
@@ -44,6 +53,7 @@ struct ConnectionOptions {
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);  ///< reaching a party
     std::chrono::milliseconds keepalive = std::chrono::seconds(20);        ///< a ping this often when idle
     std::size_t chunk_bytes = std::size_t{1} << 20;                        ///< a value streams in chunks this big
+    std::uint64_t max_value_bytes = std::uint64_t{8} << 30;                ///< the largest value accepted from a party
     /// A model owner's transport tells every party it reaches that it is
     /// still there this often (a party deletes the objects of a requester
     /// silent for longer than its lease: party::Policy::lease); 0: never.

@@ -67,6 +67,11 @@ public:
 
     [[nodiscard]] const Policy& policy() const noexcept { return policy_; }
     [[nodiscard]] const Traffic& traffic() const noexcept { return traffic_; }
+    /// This party's traffic account, for `peer`, who must be one of its requesters.
+    const Traffic& traffic_for(const std::string& peer) {
+        admit(peer, "traffic");
+        return traffic_;
+    }
 
     /// This party's own data, under `tag`: requesters may use it in
     /// computations (find()), never read it, move it or delete it.
