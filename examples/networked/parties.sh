@@ -63,5 +63,18 @@ stop_party() {
     unset "PID_OF[$name]"
 }
 
+# build_example ROOT TARGET: builds the networked example TARGET in ROOT/build
+# (installing the Debian packages it needs, as root) and prints its path.
+build_example() {
+    local root="$1" target="$2"
+    source "$root/scripts/dependencies.sh"
+    require_debian_packages cmake g++ make libeigen3-dev zlib1g-dev nlohmann-json3-dev libssl-dev \
+                            libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler openssl >&2 || return 1
+    cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_EXAMPLES=ON -DFEDPP_GRPC=ON >/dev/null ||
+        return 1
+    cmake --build "$root/build" --target "$target" -j "$(nproc)" >&2 || return 1
+    echo "$root/build/examples/networked/$target"
+}
+
 # The log of what party NAME refused (and its start-up lines).
 party_log() { cat "$PARTIES_DIR/$1.log"; }

@@ -13,14 +13,8 @@ if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then
     program="$1"
     shift
 fi
-if [ -z "$program" ]; then
-    source "$root/scripts/dependencies.sh"
-    require_debian_packages cmake g++ make libeigen3-dev zlib1g-dev nlohmann-json3-dev libssl-dev \
-                            libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler openssl
-    cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_EXAMPLES=ON -DFEDPP_GRPC=ON >/dev/null
-    cmake --build "$root/build" --target networked_mnist -j "$(nproc)"
-    program="$root/build/examples/networked/networked_mnist"
-fi
+source "$root/examples/networked/parties.sh"
+[ -n "$program" ] || program="$(build_example "$root" networked_mnist)"
 clients=10
 shared=()
 args=("$@")
@@ -37,7 +31,6 @@ for ((i = 0; i < ${#args[@]}; i++)); do
         --partition|--seed|--data) shared+=("${args[$i]}" "${args[$((i + 1))]}") ;;
     esac
 done
-source "$root/examples/networked/parties.sh"
 certificates="$PARTIES_DIR/certificates"
 names=(me aggregator)
 for ((k = 0; k < clients; k++)); do names+=("client-$k"); done

@@ -10,15 +10,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 program="${1:-}"
-if [ -z "$program" ]; then
-    source "$root/scripts/dependencies.sh"
-    require_debian_packages cmake g++ make libeigen3-dev zlib1g-dev nlohmann-json3-dev libssl-dev \
-                            libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler openssl
-    cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_EXAMPLES=ON -DFEDPP_GRPC=ON >/dev/null
-    cmake --build "$root/build" --target networked_tutorial -j "$(nproc)"
-    program="$root/build/examples/networked/networked_tutorial"
-fi
 source "$root/examples/networked/parties.sh"
+[ -n "$program" ] || program="$(build_example "$root" networked_tutorial)"
 certificates="$PARTIES_DIR/certificates"
 bash "$root/scripts/make_certificates.sh" "$certificates" me bob alice secure_worker
 
