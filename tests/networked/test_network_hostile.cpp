@@ -259,6 +259,20 @@ void publish_toy_data(network::Party& party) {
     party.host.publish("toy.target", Data{{0}, {0}});
 }
 
+/// The secure worker holding one model from Bob and one from Alice, each
+/// stored there by the model owner ("me") and moved on by its data owner.
+struct TwoContributions {
+    network::Party secure{network::aggregator("secure_worker")};
+    network::Party bob{network::data_owner("bob"), {{"secure_worker", secure.address()}}};
+    network::Party alice{network::data_owner("alice"), {{"secure_worker", secure.address()}}};
+    const std::string M = type_of<Model>();
+    Peer me_at_bob{bob, "me"};
+    Peer me_at_alice{alice, "me"};
+    Peer me{secure, "me"};
+    ObjectId bobs = me_at_bob.forward(me_at_bob.store(a_model(1)).object, M, "secure_worker").object;
+    ObjectId alices = me_at_alice.forward(me_at_alice.store(a_model(2)).object, M, "secure_worker").object;
+};
+
 } // namespace
 
 TEST_CASE("hostile: a peer without a valid certificate of the federation cannot connect", "[network][hostile]") {
@@ -477,15 +491,12 @@ TEST_CASE("hostile: no value over the party's size limit", "[network][hostile]")
 }
 
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {
-    network::Party secure(network::aggregator("secure_worker"));
-    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
-    network::Party alice(network::data_owner("alice"), {{"secure_worker", secure.address()}});
-    const std::string M = type_of<Model>();
-    Peer me_at_bob(bob, "me");
-    Peer me_at_alice(alice, "me");
-    Peer me(secure, "me");
-    const auto bobs = me_at_bob.forward(me_at_bob.store(a_model(1)).object, M, "secure_worker").object;
-    const auto alices = me_at_alice.forward(me_at_alice.store(a_model(2)).object, M, "secure_worker").object;
+    TwoContributions parties;
+    network::Party& secure = parties.secure;
+    const std::string& M = parties.M;
+    Peer& me = parties.me;
+    const auto bobs = parties.bobs;
+    const auto alices = parties.alices;
     REQUIRE(bobs != 0);
     REQUIRE(alices != 0);
     std::size_t lines = 0;
@@ -603,15 +614,11 @@ TEST_CASE("hostile: published data is used in computations, never fetched, erase
 // CI green until it does, and turns red when it is fixed.
 TEST_CASE("hostile: KNOWN WEAKNESS: a vanishing weight makes an aggregate of one data owner",
           "[network][hostile][!shouldfail]") {
-    network::Party secure(network::aggregator("secure_worker"));
-    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
-    network::Party alice(network::data_owner("alice"), {{"secure_worker", secure.address()}});
-    const std::string M = type_of<Model>();
-    Peer me_at_bob(bob, "me");
-    Peer me_at_alice(alice, "me");
-    Peer me(secure, "me");
-    const auto bobs = me_at_bob.forward(me_at_bob.store(a_model(1)).object, M, "secure_worker").object;
-    const auto alices = me_at_alice.forward(me_at_alice.store(a_model(2)).object, M, "secure_worker").object;
+    TwoContributions parties;
+    const std::string& M = parties.M;
+    Peer& me = parties.me;
+    const auto bobs = parties.bobs;
+    const auto alices = parties.alices;
     const auto aggregate = me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2, {1.0, 1e-300}));
     if (aggregate.status.ok()) {
         const auto fetched = me.fetch(aggregate.object, type_of<fedpp::Aggregate<Model>>());
