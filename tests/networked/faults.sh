@@ -36,6 +36,12 @@ model_owner() { # OUTPUT ARGS...
     shift
     timeout 600 "$program" --party me "${common[@]}" "${run[@]}" --peers "$(peers)" "$@" >"$output" 2>&1
 }
+# innermost PID: its deepest descendant (the program a model_owner job runs under `timeout`).
+innermost() {
+    local pid="$1" child
+    while child="$(pgrep -P "$pid" | head -n 1)" && [ -n "$child" ]; do pid="$child"; done
+    echo "$pid"
+}
 # rows CSV: the number of rounds it records.
 rows() { if [ -f "$1" ]; then echo $(($(wc -l <"$1") - 1)); else echo 0; fi; }
 wait_rows() { # CSV N PID: until CSV has N rounds (or the process ended)
@@ -55,13 +61,19 @@ echo "== an uninterrupted run"
 model_owner "$work/plain.out" --save-weights "$work/plain.safetensors" || fail "the uninterrupted run: $(cat "$work/plain.out")"
 
 echo "== 1. a client killed mid-run, then restarted"
-model_owner "$work/client.out" --csv "$work/client.csv" &
+# Ten rounds, and the model owner paused while client-1 starts again (its
+# start-up, loading its data, may take longer than a round on a loaded
+# machine): rounds are left after its return whatever the machine's speed.
+model_owner "$work/client.out" --csv "$work/client.csv" --rounds 10 &
 owner=$!
 wait_rows "$work/client.csv" 1 "$owner"
 port="${PORT_OF[client-1]}"
 stop_party client-1 KILL
 wait_rows "$work/client.csv" 3 "$owner"
+owner_process="$(innermost "$owner")"
+kill -STOP "$owner_process"
 start_client 1 "$port"
+kill -CONT "$owner_process"
 wait "$owner" || fail "the model owner failed after a client was killed: $(cat "$work/client.out")"
 # The columns by their names in the header (the reasons, last, may hold commas).
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) column[$i] = i; next }
