@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -231,4 +232,52 @@ TEST_CASE("workers serve several threads at once", "[pointer][threads]") {
     }
     CHECK(secure.object_count() == 0);
     CHECK(hook.transfers().count() == 4 * 200 * 2);
+}
+
+TEST_CASE("an object store keeps its objects by id, published data among them, with one shard or several",
+          "[pointer][store]") {
+    const auto& scalar = fedpp::detail::value_type<double>();
+    for (const std::size_t shards : {std::size_t{1}, std::size_t{8}}) {
+        INFO(shards << " shard(s)");
+        fedpp::ObjectStore store("bob", shards > 1, shards);
+        const auto bytes_of = [](double x) { return fedpp::to_bytes(x); };
+        const auto stored = [&](double x) {
+            const fedpp::Bytes bytes = bytes_of(x);
+            return store.store(scalar, bytes, [] { return std::string("test"); });
+        };
+        const auto value_of = [&](fedpp::ObjectId id) {
+            return fedpp::from_bytes<double>(store.encode(id, &scalar));
+        };
+        const fedpp::ObjectId first = stored(1);
+        const fedpp::Bytes data = bytes_of(42);
+        const fedpp::ObjectId published = store.publish("data", scalar, data);
+        std::vector<fedpp::ObjectId> ids{first};
+        for (int i = 2; i <= 5; ++i) { // stored after the published data, whose id is larger than any
+            ids.push_back(stored(i));
+        }
+        CHECK(published > ids.back());
+        CHECK(store.published("data", scalar) == published);
+        store.erase(ids[2]);
+        store.erase(ids[2]); // twice: nothing there
+        store.erase(published); // published data stays
+        CHECK(value_of(published) == 42);
+        CHECK(value_of(ids[3]) == 4);
+        CHECK(value_of(first) == 1);
+        CHECK_THROWS_WITH(value_of(ids[2]), Catch::Contains("holds no object"));
+
+        const fedpp::Reply listed = store.handle(fedpp::Request::list(0), [] { return std::string(); });
+        std::vector<fedpp::ObjectId> listed_ids;
+        for (const auto& info : listed.objects) {
+            listed_ids.push_back(info.id);
+        }
+        CHECK(listed_ids == std::vector<fedpp::ObjectId>{ids[0], ids[1], ids[3], ids[4], published});
+        CHECK(store.handle(fedpp::Request::count(0), [] { return std::string(); }).count == 5);
+
+        const fedpp::Bytes other = bytes_of(43);
+        CHECK(store.publish("data", scalar, other) == published); // published again: replaced
+        CHECK(value_of(published) == 43);
+        CHECK_THROWS_WITH(store.published("other", scalar), Catch::Contains("publishes nothing under 'other'"));
+        store.close();
+        CHECK_THROWS_WITH(value_of(first), Catch::Contains("no longer exists"));
+    }
 }

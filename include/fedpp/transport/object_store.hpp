@@ -8,22 +8,22 @@
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/function_ref.hpp"
 #include "fedpp/transport/computation.hpp"
+#include "fedpp/transport/object_shard.hpp"
 #include "fedpp/transport/request.hpp"
 #include "fedpp/transport/value_type.hpp"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <functional>
-#include <map>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -36,14 +36,18 @@ namespace fedpp {
 /// into the shard its process-wide thread number picks (an object's id says
 /// which), so a few threads usually have one each, and threads working on
 /// different objects rarely wait for one another. A data owner's store, used
-/// by one thread at a time and possibly one of thousands, has one shard.
+/// by one thread at a time and possibly one of a million, has one shard,
+/// inside the store: a shard is a lock and a vector of its objects sorted by
+/// id, and a data owner's store is 176 bytes and one allocation before its
+/// objects.
 class ObjectStore {
 public:
     /// The store of worker `name`; a trusted worker's (an aggregator's) is
     /// split into shards, for the many threads that send to it at once.
     ObjectStore(std::string name, bool trusted, std::size_t shard_count = 1)
         : name_(std::move(name)), trusted_(trusted), shard_count_(std::max<std::size_t>(shard_count, 1)),
-          shards_(std::make_unique<Shard[]>(shard_count_)) {}
+          more_shards_(shard_count_ > 1 ? std::make_unique<detail::SeparateObjectShard[]>(shard_count_ - 1)
+                                        : nullptr) {}
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] bool trusted() const noexcept { return trusted_; }
@@ -83,10 +87,14 @@ public:
         {
             Shard& shard = shard_of(id);
             const std::lock_guard lock(shard.mutex);
-            shard.objects[id] = Entry{std::move(object), no_contributor};
+            shard.put({id, std::move(object), no_contributor});
         }
-        const std::lock_guard lock(published_mutex_);
-        published_[std::string(tag)] = id;
+        const std::lock_guard lock(first_shard_.mutex);
+        if (const auto it = find_tag(tag); it != published_.end()) {
+            it->second = id;
+        } else {
+            published_.emplace_back(tag, id);
+        }
         any_published_.store(true, std::memory_order_release);
         return id;
     }
@@ -95,8 +103,8 @@ public:
     ObjectId published(std::string_view tag, const ValueType& type) {
         ObjectId id = 0;
         {
-            const std::lock_guard lock(published_mutex_);
-            const auto it = published_.find(tag);
+            const std::lock_guard lock(first_shard_.mutex);
+            const auto it = find_tag(tag);
             if (it == published_.end()) {
                 throw RemoteObjectError("worker '" + name_ + "' publishes nothing under '" + std::string(tag) + "'");
             }
@@ -113,8 +121,8 @@ public:
         ContributorId contributor;
     };
     [[nodiscard]] Description describe(ObjectId id) {
-        const Entry& entry = find(id, nullptr);
-        return {&entry.object->type(), entry.contributor};
+        const Held held = find(id, nullptr);
+        return {&held.object->type(), held.contributor};
     }
 
     /// The worker left: every later request but erase fails with
@@ -124,23 +132,14 @@ public:
     void close() noexcept { closed_.store(true, std::memory_order_release); }
 
 private:
-    struct Entry {
-        std::unique_ptr<detail::RemoteObject> object;
-        ContributorId contributor = no_contributor;
-    };
-    using Objects = std::unordered_map<ObjectId, Entry>;
-
-    struct alignas(64) Shard { // one cache line apart: shards are locked by different threads
-        std::mutex mutex;
-        Objects objects;
-        std::vector<Objects::node_type> spare_nodes;
-        ObjectId next_serial = 1;
+    /// An object as find() saw it under its shard's lock: the object stays
+    /// where it is until it is erased, its entry may move.
+    struct Held {
+        detail::RemoteObject* object;
+        ContributorId contributor;
     };
 
-    // Objects come and go at every request (a model sent, a loss stored
-    // then fetched), so the maps' nodes are recycled rather than allocated
-    // and freed each time; a few spares per shard cover a round's traffic.
-    static constexpr std::size_t max_spare_nodes = 16;
+    using Shard = detail::ObjectShard;
 
     /// The shard this thread stores into.
     std::size_t shard_of_this_thread() const noexcept {
@@ -149,8 +148,8 @@ private:
         return thread_number % shard_count_;
     }
 
-    Shard& shard_of(ObjectId id) noexcept { return shards_[id % shard_count_]; }
-    std::span<Shard> shards() noexcept { return {shards_.get(), shard_count_}; }
+    Shard& shard(std::size_t index) noexcept { return index == 0 ? first_shard_ : more_shards_[index - 1]; }
+    Shard& shard_of(ObjectId id) noexcept { return shard(id % shard_count_); }
 
     void require_open() const {
         if (closed_.load(std::memory_order_acquire)) {
@@ -160,7 +159,7 @@ private:
     }
 
     ObjectId insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor);
-    Entry& find(ObjectId id, const ValueType* expected);
+    Held find(ObjectId id, const ValueType* expected);
     Reply execute(const Request& request);
     std::size_t count();
     std::vector<ObjectInfo> list();
@@ -174,11 +173,18 @@ private:
         return (ObjectId{1} << 63) | (hash >> 1);
     }
 
-    [[nodiscard]] bool is_published(ObjectId id) const {
+    using Tags = std::vector<std::pair<std::string, ObjectId>>;
+    /// The entry of `tag` in published_ (under the first shard's lock).
+    Tags::iterator find_tag(std::string_view tag) {
+        return std::find_if(published_.begin(), published_.end(),
+                            [&](const auto& entry) { return entry.first == tag; });
+    }
+
+    [[nodiscard]] bool is_published(ObjectId id) {
         if (!any_published_.load(std::memory_order_acquire)) {
             return false; // the usual case, without a lock
         }
-        const std::lock_guard lock(published_mutex_);
+        const std::lock_guard lock(first_shard_.mutex);
         for (const auto& [tag, published] : published_) {
             if (published == id) {
                 return true;
@@ -189,82 +195,67 @@ private:
 
     std::string name_;
     bool trusted_;
-    mutable std::mutex published_mutex_;
-    std::map<std::string, ObjectId, std::less<>> published_; // a worker publishes a handful
+    Tags published_; // a worker publishes a handful; guarded by the first shard's lock
     std::atomic<bool> any_published_{false};
     std::size_t min_contributions_ = 0;
     std::size_t shard_count_;
-    std::unique_ptr<Shard[]> shards_;
+    Shard first_shard_;
+    std::unique_ptr<detail::SeparateObjectShard[]> more_shards_; // a trusted store's other shards
     std::atomic<bool> closed_{false};
 };
 
 inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor) {
     const std::size_t index = shard_of_this_thread();
-    Shard& shard = shards_[index];
-    const std::lock_guard lock(shard.mutex);
+    Shard& target = shard(index);
+    const std::lock_guard lock(target.mutex);
     require_open();
-    const ObjectId id = shard.next_serial++ * shard_count_ + index;
-    if (shard.spare_nodes.empty()) {
-        shard.objects.emplace(id, Entry{std::move(object), contributor});
-    } else {
-        auto node = std::move(shard.spare_nodes.back());
-        shard.spare_nodes.pop_back();
-        node.key() = id;
-        node.mapped() = Entry{std::move(object), contributor};
-        shard.objects.insert(std::move(node));
-    }
+    const ObjectId id = target.next_serial++ * shard_count_ + index;
+    target.put({id, std::move(object), contributor});
     return id;
 }
 
 /// The object with `id` and who contributed it; it stays owned by the store.
-inline ObjectStore::Entry& ObjectStore::find(ObjectId id, const ValueType* expected) {
-    Shard& shard = shard_of(id);
-    const std::lock_guard lock(shard.mutex);
+inline ObjectStore::Held ObjectStore::find(ObjectId id, const ValueType* expected) {
+    Shard& holder = shard_of(id);
+    const std::lock_guard lock(holder.mutex);
     require_open();
-    const auto it = shard.objects.find(id);
-    if (it == shard.objects.end()) {
+    const detail::StoredObject* entry = holder.find(id);
+    if (entry == nullptr) {
         throw RemoteObjectError("worker '" + name_ + "' holds no object " + std::to_string(id));
     }
-    const ValueType& held = it->second.object->type();
+    const ValueType& held = entry->object->type();
     if (expected != nullptr && !held.same_as(*expected)) {
         throw RemoteObjectError("object " + std::to_string(id) + " at worker '" + name_ + "' holds a '" + held.name +
                                 "', not a '" + expected->name + "'");
     }
-    return it->second;
+    return {entry->object.get(), entry->contributor};
 }
 
 inline void ObjectStore::erase(ObjectId id) {
     if (is_published(id)) {
         return;
     }
-    Shard& shard = shard_of(id);
+    Shard& holder = shard_of(id);
     std::unique_ptr<detail::RemoteObject> doomed; // destroyed after the lock is released
-    const std::lock_guard lock(shard.mutex);
-    const auto it = shard.objects.find(id);
-    if (it != shard.objects.end()) {
-        auto node = shard.objects.extract(it);
-        doomed = std::move(node.mapped().object);
-        if (shard.spare_nodes.size() < max_spare_nodes) {
-            shard.spare_nodes.push_back(std::move(node));
-        }
-    }
+    const std::lock_guard lock(holder.mutex);
+    doomed = holder.take(id);
 }
 
 inline std::size_t ObjectStore::count() {
     std::size_t total = 0;
-    for (Shard& shard : shards()) {
-        const std::lock_guard lock(shard.mutex);
-        total += shard.objects.size();
+    for (std::size_t i = 0; i < shard_count_; ++i) {
+        const std::lock_guard lock(shard(i).mutex);
+        total += shard(i).objects.size();
     }
     return total;
 }
 
 inline std::vector<ObjectInfo> ObjectStore::list() {
     std::vector<ObjectInfo> objects;
-    for (Shard& shard : shards()) {
-        const std::lock_guard lock(shard.mutex);
-        for (const auto& [id, entry] : shard.objects) {
-            objects.push_back({id, entry.object->type().name});
+    for (std::size_t i = 0; i < shard_count_; ++i) {
+        const std::lock_guard lock(shard(i).mutex);
+        for (const detail::StoredObject& entry : shard(i).objects) {
+            objects.push_back({entry.id, entry.object->type().name});
         }
     }
     std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.id < b.id; });
@@ -290,10 +281,10 @@ inline Reply ObjectStore::execute(const Request& request) {
     const std::span contributors(few ? usual_contributors.data() : many_contributors.data(), count);
     const std::span types(few ? usual_types.data() : many_types.data(), count);
     for (std::size_t i = 0; i < count; ++i) {
-        Entry& entry = find(request.inputs[i].id, request.inputs[i].type);
-        objects[i] = entry.object.get();
-        contributors[i] = entry.contributor;
-        types[i] = &entry.object->type();
+        const Held held = find(request.inputs[i].id, request.inputs[i].type);
+        objects[i] = held.object;
+        contributors[i] = held.contributor;
+        types[i] = &held.object->type();
     }
     if (!request.computation->accepts(std::span<const ValueType* const>(types))) {
         throw RemoteObjectError("worker '" + name_ + "': computation '" + request.computation->name +
@@ -330,10 +321,9 @@ inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender
         break;
     case Operation::erase: erase(request.object); break;
     case Operation::copy: {
-        const Entry& entry = find(request.object, request.type);
-        const Bytes bytes = entry.object->type().encode(*entry.object);
-        reply.object =
-            store(entry.object->type(), bytes, [&] { return "copy at '" + name_ + "'"; }, entry.contributor);
+        const Held held = find(request.object, request.type);
+        const Bytes bytes = held.object->type().encode(*held.object);
+        reply.object = store(held.object->type(), bytes, [&] { return "copy at '" + name_ + "'"; }, held.contributor);
         break;
     }
     case Operation::execute: reply = execute(request); break;
