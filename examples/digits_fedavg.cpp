@@ -86,7 +86,7 @@ int digits_fedavg(const examples::CommandLine& cli) {
                 config.client_fraction, config.local.epochs, config.local.batch_size, config.local.learning_rate);
     examples::print_dp_settings(config);
 
-    federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, split.test, config);
+    federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(client_data), split.test, config);
     const auto metrics = examples::run_with_progress(run, cli);
     examples::print_dp_spent(run);
     examples::save_final_weights(cli, run.global_model());

@@ -107,7 +107,7 @@ int mnist_fedavg(const examples::CommandLine& cli) {
                 config.local.learning_rate, 100 * *config.target_accuracy);
     examples::print_dp_settings(config);
 
-    federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, test, config);
+    federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(client_data), test, config);
     const auto metrics = examples::run_with_progress(run, cli);
     examples::print_dp_spent(run);
     examples::save_final_weights(cli, run.global_model());

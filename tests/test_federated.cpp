@@ -105,6 +105,20 @@ TEST_CASE("the result is bitwise identical whatever the thread count", "[federat
     }
 }
 
+TEST_CASE("client data moved in gives the run lent data gives, and is let go of once sent", "[federated]") {
+    const auto config = small_config();
+    const std::vector<Dataset> lent = client_sets(6, 5);
+    std::vector<Dataset> moved = lent;
+    FederatedAveraging<Model> with_lent(small_mlp(), lent, blobs(100, 98), config);
+    FederatedAveraging<Model> with_moved(small_mlp(), std::move(moved), blobs(100, 98), config);
+    CHECK(moved.empty()); // the run took the data sets, and has sent and released each
+    CHECK(lent.size() == 6);
+    CHECK(with_moved.client_sizes() == with_lent.client_sizes());
+    with_lent.run();
+    with_moved.run();
+    CHECK(model_bytes(with_moved.global_model()) == model_bytes(with_lent.global_model()));
+}
+
 TEST_CASE("with more than 64 clients a round sums them in groups, in a fixed order", "[federated][threads]") {
     // 200 clients with data, all selected: groups of ceil(200 / 64) = 4
     // consecutive clients. The result must not depend on the threads, and

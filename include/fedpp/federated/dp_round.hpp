@@ -105,6 +105,10 @@ struct ClientTrainers {
     DpTrainClient<M> dp;
 };
 
+/// The code of client update `Update` for models `M`.
+template <class M, class Update>
+inline constexpr ClientTrainers<M> client_trainers{&train_client_with<M, Update>, &dp_train_client_with<M, Update>};
+
 /// A client's update at the aggregator, and (adaptive clipping) its
 /// indicator there.
 template <class M>

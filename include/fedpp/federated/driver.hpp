@@ -51,6 +51,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -72,16 +73,15 @@ public:
     using T = typename M::scalar_type;
     using Dataset = data::Dataset<T>;
 
-    /// Places client k's data on worker "client-k" (client data sets may be
-    /// empty: such clients are never selected). ArgumentError for a bad
-    /// config or no client with data.
-    template <class Update = TrainLocally>
-        requires ClientUpdate<Update, M>
-    FederatedAveraging(M initial_model, const std::vector<Dataset>& client_data, Dataset test_set, Config config,
+    /// Places client k's data on worker "client-k" (data sets may be empty:
+    /// such clients are never selected); a moved-in client_data lets go of
+    /// each data set once sent. ArgumentError: a bad config, no client data.
+    template <class ClientData, class Update = TrainLocally>
+        requires std::same_as<std::remove_cvref_t<ClientData>, std::vector<Dataset>> && ClientUpdate<Update, M>
+    FederatedAveraging(M initial_model, ClientData&& client_data, Dataset test_set, Config config,
                        Update /*client_update: its type is the code*/ = {})
-        : FederatedAveraging(Setup{}, std::move(initial_model), client_data, std::move(test_set), std::move(config),
-                             Trainers{&fedpp::detail::train_client_with<M, Update>,
-                                      &fedpp::detail::dp_train_client_with<M, Update>}) {}
+        : FederatedAveraging(Setup{}, std::move(initial_model), std::forward<ClientData>(client_data),
+                             std::move(test_set), std::move(config), fedpp::detail::client_trainers<M, Update>) {}
 
     /// Clients that are parties of their own (RemoteParties): the same run,
     /// bitwise, as in one process. An unreachable client is left out of the
@@ -91,8 +91,7 @@ public:
         requires ClientUpdate<Update, M>
     FederatedAveraging(M initial_model, RemoteParties parties, Dataset test_set, Config config, Update = {})
         : FederatedAveraging(Setup{}, std::move(initial_model), std::move(parties), std::move(test_set),
-                             std::move(config), Trainers{&fedpp::detail::train_client_with<M, Update>,
-                                                         &fedpp::detail::dp_train_client_with<M, Update>}) {}
+                             std::move(config), fedpp::detail::client_trainers<M, Update>) {}
 
     /// One round; see the file comment.
     RoundMetrics run_round() {

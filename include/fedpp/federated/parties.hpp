@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -63,15 +64,15 @@ public:
     /// Client k is worker "client-k" of this process's federation, sent
     /// client_data[k].
     RunParties(const std::vector<Dataset>& client_data, bool keep_transfer_log) : aggregator(federation) {
-        federation.keep_transfer_entries(keep_transfer_log);
-        clients.reserve(client_data.size());
-        data.reserve(client_data.size());
-        for (std::size_t k = 0; k < client_data.size(); ++k) {
-            add_client("client-" + std::to_string(k), [&](Worker<federated::Client>& worker) {
-                return send(client_data[k], worker);
-            });
-        }
-        check_eligible();
+        add_local_clients(client_data, keep_transfer_log);
+    }
+
+    /// The same, letting go of each client's data once it is sent: no data
+    /// set is held twice (by the caller and its worker) for longer than it
+    /// takes to send it.
+    RunParties(std::vector<Dataset>&& client_data, bool keep_transfer_log) : aggregator(federation) {
+        std::vector<Dataset> owned = std::move(client_data);
+        add_local_clients(owned, keep_transfer_log);
     }
 
     /// Client k is party remote.clients[k], which published its data under
@@ -99,6 +100,24 @@ public:
     std::vector<std::size_t> eligible; ///< the clients with data
 
 private:
+    /// Sends client_data[k] to worker "client-k"; a `ClientData` that is not
+    /// const is the run's own, and each data set is emptied once sent.
+    template <class ClientData>
+    void add_local_clients(ClientData& client_data, bool keep_transfer_log) {
+        federation.keep_transfer_entries(keep_transfer_log);
+        clients.reserve(client_data.size());
+        data.reserve(client_data.size());
+        for (std::size_t k = 0; k < client_data.size(); ++k) {
+            add_client("client-" + std::to_string(k), [&](Worker<federated::Client>& worker) {
+                return send(client_data[k], worker);
+            });
+            if constexpr (!std::is_const_v<ClientData>) {
+                client_data[k] = Dataset();
+            }
+        }
+        check_eligible();
+    }
+
     /// A client's worker, with the pointer to its data that `place` gives
     /// and its example count (public: FedAvg weighs by it).
     template <class Place>
