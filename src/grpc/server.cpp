@@ -1,5 +1,6 @@
 // fedpp::grpc: PartyServer, a Host served over gRPC with mutual TLS.
 #include "handlers.hpp"
+#include "identity.hpp"
 #include "wire.hpp"
 
 #include <fedpp/grpc/server.hpp>
@@ -175,6 +176,7 @@ struct PartyServer::Impl {
 };
 
 PartyServer::PartyServer(party::Host& host, ServerOptions options) : impl_(std::make_unique<Impl>()) {
+    detail::check_own_credentials(options.credentials, host.policy().name);
     impl_->options = std::move(options);
     impl_->service = std::make_unique<PartyService>(host, impl_->options);
     ::grpc::ServerBuilder builder;

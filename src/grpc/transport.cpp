@@ -1,5 +1,6 @@
 // fedpp::grpc: GrpcTransport, every request of the seam as a call to the
 // party it is for.
+#include "identity.hpp"
 #include "wire.hpp"
 
 #include <fedpp/grpc/transport.hpp>
@@ -229,6 +230,7 @@ struct GrpcTransport::Impl {
 
 GrpcTransport::GrpcTransport(std::string own_name, Credentials credentials, Peers peers, ConnectionOptions options)
     : impl_(std::make_unique<Impl>()) {
+    detail::check_own_credentials(credentials, own_name);
     impl_->own_name = std::move(own_name);
     impl_->credentials = std::move(credentials);
     impl_->peers = std::move(peers);

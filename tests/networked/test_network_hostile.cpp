@@ -300,6 +300,39 @@ TEST_CASE("hostile: a peer without a valid certificate of the federation cannot 
     CHECK(bob.host.object_count() == 0);
 }
 
+TEST_CASE("a party with another's certificate or key refuses to start, naming what is wrong", "[network][identity]") {
+    using fedpp::grpc::Credentials;
+    const auto serve_bob = [](Credentials credentials) {
+        fedpp::party::Host host(network::data_owner("bob"));
+        fedpp::grpc::PartyServer server(host, {"127.0.0.1:0", std::move(credentials), {}, network::quick()});
+        return server.port();
+    };
+    const auto files = network::certificates();
+    SECTION("alice's certificate and key, for bob") {
+        const std::string certificate = (files / "alice.pem").string();
+        CHECK_THROWS_MATCHES(serve_bob(network::credentials_of("alice")), fedpp::ArgumentError,
+                             Catch::Message("fedpp::grpc: party 'bob': its certificate '" + certificate +
+                                            "' names 'alice', so peers would take it for 'alice'"));
+    }
+    SECTION("bob's certificate with alice's key") {
+        CHECK_THROWS_WITH(serve_bob({files / "bob.pem", files / "alice.key", files / "ca.pem"}),
+                          Catch::Contains("the key '" + (files / "alice.key").string() +
+                                          "' is not the key of its certificate"));
+    }
+    SECTION("a certificate file that is not a certificate") {
+        CHECK_THROWS_WITH(serve_bob({files / "bob.key", files / "bob.key", files / "ca.pem"}),
+                          Catch::Contains("is not a PEM X.509 certificate"));
+    }
+    SECTION("the model owner's transport with bob's certificate") {
+        CHECK_THROWS_WITH(fedpp::grpc::GrpcTransport("me", network::credentials_of("bob"), {}, network::quick()),
+                          Catch::Contains("names 'bob', so peers would take it for 'bob'"));
+    }
+    SECTION("the legal twins: bob's own files, me's own files") {
+        CHECK(serve_bob(network::credentials_of("bob")) > 0);
+        CHECK_NOTHROW(fedpp::grpc::GrpcTransport("me", network::credentials_of("me"), {}, network::quick()));
+    }
+}
+
 TEST_CASE("hostile: a peer touches only the objects it created or was given", "[network][hostile]") {
     network::Party bob(network::data_owner("bob"));
     publish_toy_data(bob);

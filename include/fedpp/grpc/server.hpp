@@ -30,7 +30,11 @@ struct ServerOptions {
 
 class PartyServer {
 public:
-    /// Starts serving `host` (which must outlive the server).
+    /// Starts serving `host` (which must outlive the server). ArgumentError
+    /// if the certificate in `options` does not name host's party (the name
+    /// peers would see: its first subject alternative name, or its common
+    /// name) or the key is not the certificate's; NetworkError if it cannot
+    /// listen.
     PartyServer(party::Host& host, ServerOptions options);
     ~PartyServer();
     PartyServer(const PartyServer&) = delete;

@@ -28,6 +28,8 @@ class GrpcTransport final : public Transport {
 public:
     /// The transport of party `own_name` (the name in `credentials`'
     /// certificate), which reaches the parties named in `peers`.
+    /// ArgumentError if the certificate names another party or the key is
+    /// not the certificate's.
     GrpcTransport(std::string own_name, Credentials credentials, Peers peers, ConnectionOptions options = {});
     ~GrpcTransport() override;
     GrpcTransport(const GrpcTransport&) = delete;
