@@ -8,6 +8,7 @@
 // from the same inputs (twin_check); if they do not, both benchmarks are
 // skipped with the difference as the error, and no ratio is reported.
 #include "federated_round.hpp"
+#include "hex_floats.hpp"
 #include "kernels.hpp"
 #include "memory.hpp"
 #include "twins.hpp"
@@ -94,29 +95,15 @@ std::string cpu_model() {
     return "unknown";
 }
 
-/// Space-separated hexadecimal floats: exact, and read by Python's
-/// float.fromhex.
-std::string hex_list(const std::vector<double>& values) {
-    std::string text;
-    for (const double value : values) {
-        char buffer[40];
-        std::snprintf(buffer, sizeof buffer, "%a", value);
-        if (!text.empty()) {
-            text += ' ';
-        }
-        text += buffer;
-    }
-    return text;
-}
-
 /// What the plain-PyTorch tutorial script (pytorch_tutorial.py) needs to
 /// start from the same model and to check it computes what fedpp computes.
 void add_tutorial_context() {
     const bench::TutorialInit& init = bench::tutorial_init();
-    benchmark::AddCustomContext("tutorial_initial_parameters", hex_list({init.weight[0], init.weight[1], init.bias}));
+    benchmark::AddCustomContext("tutorial_initial_parameters",
+                                bench::hex_list({init.weight[0], init.weight[1], init.bias}));
     const bench::Trace trace = bench::fedpp_side::trace(Workload::tutorial);
-    benchmark::AddCustomContext("tutorial_fedpp_losses", hex_list(trace.losses));
-    benchmark::AddCustomContext("tutorial_fedpp_parameters", hex_list(trace.parameters));
+    benchmark::AddCustomContext("tutorial_fedpp_losses", bench::hex_list(trace.losses));
+    benchmark::AddCustomContext("tutorial_fedpp_parameters", bench::hex_list(trace.parameters));
 }
 
 } // namespace

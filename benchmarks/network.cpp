@@ -21,6 +21,7 @@
 //     fedpp_network_benchmarks --serve-tcp --port-file F
 //     fedpp_network_benchmarks --certificates DIR --peers bob=...,alice=...,secure_worker=...
 //         --bare 127.0.0.1:P --tcp 127.0.0.1:Q --out RESULTS.json [--tutorial-runs N]
+#include "hex_floats.hpp"
 #include "model_averaging.hpp"
 
 #include "party.grpc.pb.h"
@@ -309,19 +310,6 @@ std::string transfer_json(const Peers& peers, fedpp::Index parameters, int repet
            ", \"tcp_seconds\": " + list(tcp_s) + ", \"to_bytes_seconds\": " + list(encode_s) + "}";
 }
 
-std::string hex_list(const std::vector<double>& values) {
-    std::string text;
-    for (const double value : values) {
-        char buffer[40];
-        std::snprintf(buffer, sizeof buffer, "%a", value);
-        if (!text.empty()) {
-            text += ' ';
-        }
-        text += buffer;
-    }
-    return text;
-}
-
 /// The tutorial loop over the network and in process, alternately; writes
 /// the context pytorch_tutorial.py starts from and checks against.
 std::string tutorial_json(fedpp::Federation&, fedpp::Worker<tutorial::Bob>& bob, fedpp::Worker<tutorial::Alice>& alice,
@@ -356,9 +344,9 @@ std::string tutorial_json(fedpp::Federation&, fedpp::Worker<tutorial::Bob>& bob,
     const auto& weight = initial.weight().value();
     const auto& bias = initial.bias().value();
     std::ofstream(context_path) << "{\"context\": {\"tutorial_initial_parameters\": \""
-                                << hex_list({weight(0, 0), weight(0, 1), bias(0, 0)})
-                                << "\", \"tutorial_fedpp_losses\": \"" << hex_list(losses)
-                                << "\", \"tutorial_fedpp_parameters\": \"" << hex_list(parameters) << "\"}}\n";
+                                << bench::hex_list({weight(0, 0), weight(0, 1), bias(0, 0)})
+                                << "\", \"tutorial_fedpp_losses\": \"" << bench::hex_list(losses)
+                                << "\", \"tutorial_fedpp_parameters\": \"" << bench::hex_list(parameters) << "\"}}\n";
     std::printf("tutorial: networked %.3f ms, in process %.3f ms (medians of %d), bitwise identical: %s\n",
                 median(networked) * 1e3, median(in_process) * 1e3, runs, identical ? "yes" : "NO");
     return "{\"runs\": " + std::to_string(runs) + ", \"networked_seconds\": " + std::to_string(median(networked)) +
