@@ -114,9 +114,14 @@ TEST_CASE("client data moved in gives the run lent data gives, and is let go of 
     CHECK(moved.empty()); // the run took the data sets, and has sent and released each
     CHECK(lent.size() == 6);
     CHECK(with_moved.client_sizes() == with_lent.client_sizes());
+    // A braced list is client data too.
+    FederatedAveraging<Model> with_list(small_mlp(), {lent[0], lent[1], lent[2], lent[3], lent[4], lent[5]},
+                                        blobs(100, 98), config);
     with_lent.run();
     with_moved.run();
+    with_list.run();
     CHECK(model_bytes(with_moved.global_model()) == model_bytes(with_lent.global_model()));
+    CHECK(model_bytes(with_list.global_model()) == model_bytes(with_lent.global_model()));
 }
 
 TEST_CASE("with more than 64 clients a round sums them in groups, in a fixed order", "[federated][threads]") {

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -280,4 +281,49 @@ TEST_CASE("an object store keeps its objects by id, published data among them, w
         store.close();
         CHECK_THROWS_WITH(value_of(first), Catch::Contains("no longer exists"));
     }
+}
+
+TEST_CASE("an object store erases its objects in any order and keeps the others", "[pointer][store]") {
+    const auto& scalar = fedpp::detail::value_type<double>();
+    fedpp::ObjectStore store("bob", false);
+    const auto count = [&] { return store.handle(fedpp::Request::count(0), [] { return std::string(); }).count; };
+    std::vector<fedpp::ObjectId> ids;
+    for (int i = 0; i < 200; ++i) {
+        const fedpp::Bytes bytes = fedpp::to_bytes(double(i));
+        ids.push_back(store.store(scalar, bytes, [] { return std::string("test"); }));
+    }
+    // Erase every other one from the back, then every third of the rest
+    // from the front: the empty entries are swept as they pile up.
+    std::vector<bool> erased(ids.size(), false);
+    std::size_t erased_count = 0;
+    const auto erase = [&](std::size_t i) {
+        store.erase(ids[i]);
+        erased_count += erased[i] ? 0 : 1;
+        erased[i] = true;
+    };
+    for (std::size_t i = ids.size(); i-- > 0;) {
+        if (i % 2 == 1) {
+            erase(i);
+        }
+    }
+    for (std::size_t i = 0; i < ids.size(); i += 3) {
+        erase(i);
+    }
+    erase(10); // again: nothing there
+    CHECK(count() == ids.size() - erased_count);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (erased[i]) {
+            CHECK_THROWS_WITH(store.encode(ids[i], &scalar), Catch::Contains("holds no object"));
+        } else {
+            CHECK(fedpp::from_bytes<double>(store.encode(ids[i], &scalar)) == double(i));
+        }
+    }
+    const fedpp::Bytes next = fedpp::to_bytes(1000.0);
+    const fedpp::ObjectId later = store.store(scalar, next, [] { return std::string("test"); });
+    CHECK(later > ids.back());
+    const auto listed = store.handle(fedpp::Request::list(0), [] { return std::string(); }).objects;
+    REQUIRE(listed.size() == ids.size() - erased_count + 1);
+    CHECK(std::is_sorted(listed.begin(), listed.end(),
+                         [](const fedpp::ObjectInfo& a, const fedpp::ObjectInfo& b) { return a.id < b.id; }));
+    CHECK(listed.back().id == later);
 }

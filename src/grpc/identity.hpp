@@ -8,10 +8,11 @@
 
 namespace fedpp::grpc::detail {
 
-/// The name peers see in a certificate (PEM): its first subject alternative
-/// name if it has any (as gRPC reports a peer's identity), its common name
-/// otherwise. ArgumentError naming `path` if it is not a certificate, or
-/// its identity is neither.
+/// The name peers see in a certificate (PEM), as gRPC reports a peer's
+/// identity and fedpp's servers take it: its first subject alternative name
+/// of a kind gRPC reads (DNS, URI, e-mail, IP address), its common name if
+/// it has none. ArgumentError naming `path` if it is not a certificate or
+/// names nobody.
 std::string certificate_identity(const std::string& pem, const std::string& path);
 
 /// ArgumentError unless `credentials` are those of party `name`: the

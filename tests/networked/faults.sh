@@ -64,6 +64,8 @@ echo "== 1. a client killed mid-run, then restarted"
 # Ten rounds, and the model owner paused while client-1 starts again (its
 # start-up, loading its data, may take longer than a round on a loaded
 # machine): rounds are left after its return whatever the machine's speed.
+# (The pause must stay shorter than the model owner's call timeout, 30 s:
+# the calls it had under way keep their deadlines.)
 model_owner "$work/client.out" --csv "$work/client.csv" --rounds 10 &
 owner=$!
 wait_rows "$work/client.csv" 1 "$owner"
@@ -71,9 +73,11 @@ port="${PORT_OF[client-1]}"
 stop_party client-1 KILL
 wait_rows "$work/client.csv" 3 "$owner"
 owner_process="$(innermost "$owner")"
-kill -STOP "$owner_process"
-start_client 1 "$port"
-kill -CONT "$owner_process"
+kill -STOP "$owner_process" 2>/dev/null || true # (if it already ended, `wait` below says how)
+restarted=no
+start_client 1 "$port" && restarted=yes
+kill -CONT "$owner_process" 2>/dev/null || true
+[ "$restarted" = yes ] || fail "client-1 did not start again"
 wait "$owner" || fail "the model owner failed after a client was killed: $(cat "$work/client.out")"
 # The columns by their names in the header (the reasons, last, may hold commas).
 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) column[$i] = i; next }

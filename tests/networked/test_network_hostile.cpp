@@ -319,6 +319,10 @@ TEST_CASE("a party with another's certificate or key refuses to start, naming wh
                           Catch::Contains("the key '" + (files / "alice.key").string() +
                                           "' is not the key of its certificate"));
     }
+    SECTION("bob's certificate with its key encrypted: refused, not asked for") {
+        CHECK_THROWS_WITH(serve_bob({files / "bob.pem", files / "bob-encrypted.key", files / "ca.pem"}),
+                          Catch::Contains("is not an unencrypted PEM private key"));
+    }
     SECTION("a certificate file that is not a certificate") {
         CHECK_THROWS_WITH(serve_bob({files / "bob.key", files / "bob.key", files / "ca.pem"}),
                           Catch::Contains("is not a PEM X.509 certificate"));

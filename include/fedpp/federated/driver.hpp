@@ -74,10 +74,11 @@ public:
     using Dataset = data::Dataset<T>;
 
     /// Places client k's data on worker "client-k" (data sets may be empty:
-    /// such clients are never selected); a moved-in client_data lets go of
-    /// each data set once sent. ArgumentError: a bad config, no client data.
-    template <class ClientData, class Update = TrainLocally>
-        requires std::same_as<std::remove_cvref_t<ClientData>, std::vector<Dataset>> && ClientUpdate<Update, M>
+    /// such clients are never selected); moved-in client_data is let go of
+    /// as each data set is sent (and is gone if this throws). ArgumentError:
+    /// a bad config, no client data.
+    template <class ClientData = std::vector<Dataset>, class Update = TrainLocally>
+        requires std::derived_from<std::remove_cvref_t<ClientData>, std::vector<Dataset>> && ClientUpdate<Update, M>
     FederatedAveraging(M initial_model, ClientData&& client_data, Dataset test_set, Config config,
                        Update /*client_update: its type is the code*/ = {})
         : FederatedAveraging(Setup{}, std::move(initial_model), std::forward<ClientData>(client_data),

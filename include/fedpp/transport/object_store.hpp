@@ -81,13 +81,16 @@ public:
     /// This worker's own data, published under `tag`: requests may use it in
     /// computations (find it by its tag), never delete it. Its id depends on
     /// the tag alone, so that it is the same after the worker restarts.
+    /// Published again, the tag's data is replaced: do that only while no
+    /// computation is using it.
     ObjectId publish(std::string_view tag, const ValueType& type, std::span<const std::byte> bytes) {
         const ObjectId id = published_id(tag);
         auto object = type.decode(bytes, [&] { return "data published as '" + std::string(tag) + "'"; });
         {
             Shard& shard = shard_of(id);
+            std::unique_ptr<detail::RemoteObject> replaced; // destroyed after the lock is released
             const std::lock_guard lock(shard.mutex);
-            shard.put({id, std::move(object), no_contributor});
+            replaced = shard.put({id, std::move(object), no_contributor});
         }
         const std::lock_guard lock(first_shard_.mutex);
         if (const auto it = find_tag(tag); it != published_.end()) {
@@ -133,7 +136,8 @@ public:
 
 private:
     /// An object as find() saw it under its shard's lock: the object stays
-    /// where it is until it is erased, its entry may move.
+    /// where it is until it is erased (or, published data, published
+    /// again), its entry may move.
     struct Held {
         detail::RemoteObject* object;
         ContributorId contributor;
@@ -210,7 +214,7 @@ inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object
     const std::lock_guard lock(target.mutex);
     require_open();
     const ObjectId id = target.next_serial++ * shard_count_ + index;
-    target.put({id, std::move(object), contributor});
+    (void)target.put({id, std::move(object), contributor}); // a new id: nothing replaced
     return id;
 }
 
@@ -245,7 +249,7 @@ inline std::size_t ObjectStore::count() {
     std::size_t total = 0;
     for (std::size_t i = 0; i < shard_count_; ++i) {
         const std::lock_guard lock(shard(i).mutex);
-        total += shard(i).objects.size();
+        total += shard(i).size();
     }
     return total;
 }
@@ -254,9 +258,8 @@ inline std::vector<ObjectInfo> ObjectStore::list() {
     std::vector<ObjectInfo> objects;
     for (std::size_t i = 0; i < shard_count_; ++i) {
         const std::lock_guard lock(shard(i).mutex);
-        for (const detail::StoredObject& entry : shard(i).objects) {
-            objects.push_back({entry.id, entry.object->type().name});
-        }
+        shard(i).for_each(
+            [&](const detail::StoredObject& entry) { objects.push_back({entry.id, entry.object->type().name}); });
     }
     std::sort(objects.begin(), objects.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.id < b.id; });
     return objects;
