@@ -73,8 +73,10 @@ struct Parties {
     }
 
     Parties()
-        : bob(policy("bob", fedpp::party::Role::data_owner), [](const std::string&) {}),
-          secure(policy("secure_worker", fedpp::party::Role::aggregator), [](const std::string&) {}) {
+        : bob(policy("bob", fedpp::party::Role::data_owner), [](const std::string&) {}, 1),
+          secure(policy("secure_worker", fedpp::party::Role::aggregator), [](const std::string&) {}, 1) {
+        // Object ids from 1 (not a random start): the same ids every run, as
+        // the seed corpus has them.
         bob.publish("toy.data", Data{{0, 0}, {0, 1}});
         bob.publish("toy.target", Data{{0}, {1}});
         fedpp::Generator generator(7);

@@ -7,7 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -326,4 +329,45 @@ TEST_CASE("an object store erases its objects in any order and keeps the others"
     CHECK(std::is_sorted(listed.begin(), listed.end(),
                          [](const fedpp::ObjectInfo& a, const fedpp::ObjectInfo& b) { return a.id < b.id; }));
     CHECK(listed.back().id == later);
+}
+
+namespace {
+// A computation that reads its input only once the test has erased it.
+std::atomic<bool> computation_started{false};
+std::atomic<bool> input_erased{false};
+std::atomic<double> sum_read{0};
+std::unique_ptr<fedpp::detail::RemoteObject> sum_once_erased(const fedpp::Invocation& invocation) {
+    computation_started = true;
+    while (!input_erased) {
+        std::this_thread::yield();
+    }
+    const auto& input = static_cast<fedpp::detail::RemoteValue<Tensor<double>>&>(*invocation.objects[0]).value;
+    sum_read = input.value().sum();
+    return nullptr;
+}
+} // namespace
+
+TEST_CASE("an object erased while a computation uses it lives until the computation is done",
+          "[pointer][store][threads]") {
+    // A peer may erase what a computation of its own, or of another peer,
+    // is using; the party must not free it under the computation.
+    const auto& tensor = fedpp::detail::value_type<Tensor<double>>();
+    fedpp::ObjectStore store("bob", false);
+    const fedpp::Bytes bytes = fedpp::to_bytes(Tensor<double>{{1, 2, 3, 4}});
+    const fedpp::ObjectId id = store.store(tensor, bytes, [] { return std::string("test"); });
+    const fedpp::Computation computation{"", &sum_once_erased, {&tensor}};
+    const fedpp::ObjectRef input{id, &tensor};
+    const fedpp::Bytes no_arguments;
+    std::thread running([&] {
+        (void)store.handle(fedpp::Request::execute(0, computation, std::span(&input, 1), no_arguments),
+                           [] { return std::string(); });
+    });
+    while (!computation_started) {
+        std::this_thread::yield();
+    }
+    store.erase(id);
+    CHECK(store.handle(fedpp::Request::count(0), [] { return std::string(); }).count == 0);
+    input_erased = true;
+    running.join();
+    CHECK(sum_read == 10.0);
 }

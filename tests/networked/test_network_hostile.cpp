@@ -300,6 +300,21 @@ TEST_CASE("hostile: a peer without a valid certificate of the federation cannot 
     CHECK(bob.host.object_count() == 0);
 }
 
+TEST_CASE("a restarted party numbers its objects anew: an id held from before names nothing", "[network][identity]") {
+    const fedpp::Bytes model = fedpp::to_bytes(a_model(1));
+    const std::string type = fedpp::detail::value_type<Model>().name;
+    fedpp::ObjectId before = 0;
+    {
+        fedpp::party::Host aggregator(network::aggregator("secure_worker"));
+        before = aggregator.store("me#s1", type, model);
+    }
+    fedpp::party::Host restarted(network::aggregator("secure_worker"));
+    const fedpp::ObjectId after = restarted.store("me#s1", type, model);
+    CHECK(after != before);
+    CHECK_THROWS_AS(restarted.erase("me#s1", before), fedpp::PermissionDeniedError);
+    CHECK(restarted.object_count() == 1);
+}
+
 TEST_CASE("a party with another's certificate or key refuses to start, naming what is wrong", "[network][identity]") {
     using fedpp::grpc::Credentials;
     const auto serve_bob = [](Credentials credentials) {

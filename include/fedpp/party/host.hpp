@@ -57,9 +57,13 @@ class Host {
 public:
     using Log = std::function<void(const std::string&)>;
 
-    explicit Host(Policy policy, Log log = default_log())
+    /// `first_serial`: where its object ids start (random by default, so that
+    /// ids held from before the party restarted name nothing; fixed for
+    /// reproducible tests and fuzzing).
+    explicit Host(Policy policy, Log log = default_log(), ObjectId first_serial = fedpp::detail::random_first_serial())
         : policy_(std::move(policy)), log_(std::move(log)),
-          store_(policy_.name, policy_.role == Role::aggregator, policy_.role == Role::aggregator ? 8 : 1) {
+          store_(policy_.name, policy_.role == Role::aggregator, policy_.role == Role::aggregator ? 8 : 1,
+                 first_serial) {
         if (policy_.role == Role::aggregator) {
             store_.require_contributions(policy_.min_contributions);
         }

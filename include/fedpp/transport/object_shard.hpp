@@ -6,20 +6,65 @@
 #include "fedpp/transport/value_type.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <utility>
 #include <vector>
 
 namespace fedpp::detail {
 
+/// A stored object, shared by its store and the requests using it: the last
+/// of them destroys it. So an object erased (or data published again) while
+/// a computation or an encoding uses it lives until that is done, whatever
+/// a peer erases when. An intrusive count (RemoteObject::holders_) rather
+/// than std::shared_ptr: no second allocation for every value stored.
+class ObjectHandle {
+public:
+    ObjectHandle() noexcept = default;
+    /// Takes over `object`: its only holder.
+    explicit ObjectHandle(std::unique_ptr<RemoteObject> object) noexcept : object_(object.release()) {}
+    ObjectHandle(const ObjectHandle& other) noexcept : object_(other.object_) {
+        if (object_ != nullptr) {
+            object_->holders_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    ObjectHandle(ObjectHandle&& other) noexcept : object_(std::exchange(other.object_, nullptr)) {}
+    ObjectHandle& operator=(ObjectHandle other) noexcept {
+        std::swap(object_, other.object_);
+        return *this;
+    }
+    ~ObjectHandle() {
+        if (object_ != nullptr && object_->holders_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            delete object_;
+        }
+    }
+
+    [[nodiscard]] RemoteObject* get() const noexcept { return object_; }
+    RemoteObject& operator*() const noexcept { return *object_; }
+    RemoteObject* operator->() const noexcept { return object_; }
+    explicit operator bool() const noexcept { return object_ != nullptr; }
+
+private:
+    RemoteObject* object_ = nullptr;
+};
+
 /// An object a store holds, and the data owner who contributed it.
 struct StoredObject {
     ObjectId id;
-    std::unique_ptr<RemoteObject> object;
+    ObjectHandle object;
     ContributorId contributor = no_contributor;
+};
+
+/// An object as a store found it under its shard's lock, held: it lives at
+/// least as long as this, erased or not.
+struct HeldObject {
+    ObjectHandle object;
+    ContributorId contributor;
 };
 
 /// Objects under one lock; the caller holds `mutex` to use the rest.
@@ -45,9 +90,9 @@ public:
     }
 
     /// Adds `entry`, or replaces the object with its id (data published
-    /// again); returns the object replaced, if any, to be destroyed once the
+    /// again); returns the object replaced, if any, to be let go of once the
     /// lock is released.
-    std::unique_ptr<RemoteObject> put(StoredObject entry) {
+    ObjectHandle put(StoredObject entry) {
         auto position = entries_.end();
         while (position != entries_.begin() && std::prev(position)->id >= entry.id) {
             --position; // from the end: a new serial id passes only published data
@@ -56,22 +101,22 @@ public:
             if (!position->object) {
                 --empty_;
             }
-            std::unique_ptr<RemoteObject> replaced = std::move(position->object);
+            ObjectHandle replaced = std::move(position->object);
             *position = std::move(entry);
             return replaced;
         }
         entries_.insert(position, std::move(entry));
-        return nullptr;
+        return {};
     }
 
-    /// Removes object `id` and hands it over (null if it is not here), to be
-    /// destroyed once the lock is released.
-    std::unique_ptr<RemoteObject> take(ObjectId id) {
+    /// Removes object `id` and hands it over (empty if it is not here), to
+    /// be let go of once the lock is released.
+    ObjectHandle take(ObjectId id) {
         StoredObject* entry = find(id);
         if (entry == nullptr) {
-            return nullptr;
+            return {};
         }
-        std::unique_ptr<RemoteObject> object = std::move(entry->object);
+        ObjectHandle object = std::move(entry->object);
         if (++empty_ > entries_.size() / 2) {
             std::erase_if(entries_, [](const StoredObject& e) { return !e.object; });
             empty_ = 0;
@@ -101,6 +146,15 @@ private:
     std::vector<StoredObject> entries_; // sorted by id; an erased object's entry is empty until swept
     std::size_t empty_ = 0;
 };
+
+/// Where a party's object ids start: a random serial number up to 2^40, so
+/// that the ids a model owner still holds from before the party restarted do
+/// not name (and erase) the new party's objects.
+inline ObjectId random_first_serial() {
+    std::random_device entropy;
+    const std::uint64_t bits = (std::uint64_t{entropy()} << 32) ^ entropy();
+    return 1 + bits % (ObjectId{1} << 40);
+}
 
 /// A shard of a store with several, one cache line from the next: different
 /// threads lock them.

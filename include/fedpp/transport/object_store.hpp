@@ -38,16 +38,27 @@ namespace fedpp {
 /// different objects rarely wait for one another. A data owner's store, used
 /// by one thread at a time and possibly one of a million, has one shard,
 /// inside the store: a shard is a lock and a vector of its objects sorted by
-/// id, and a data owner's store is 176 bytes and one allocation before its
+/// id, and a data owner's store is 184 bytes and one allocation before its
 /// objects.
 class ObjectStore {
 public:
     /// The store of worker `name`; a trusted worker's (an aggregator's) is
-    /// split into shards, for the many threads that send to it at once.
-    ObjectStore(std::string name, bool trusted, std::size_t shard_count = 1)
+    /// split into shards, for the many threads that send to it at once. Its
+    /// objects are numbered from `first_serial` on (1 to 2^40; a party
+    /// starts at a random one, so that ids held from before it restarted do
+    /// not name its new objects).
+    ObjectStore(std::string name, bool trusted, std::size_t shard_count = 1, ObjectId first_serial = 1)
         : name_(std::move(name)), trusted_(trusted), shard_count_(std::max<std::size_t>(shard_count, 1)),
           more_shards_(shard_count_ > 1 ? std::make_unique<detail::SeparateObjectShard[]>(shard_count_ - 1)
-                                        : nullptr) {}
+                                        : nullptr) {
+        const ObjectId first = std::clamp<ObjectId>(first_serial, 1, max_first_serial);
+        for (std::size_t i = 0; i < shard_count_; ++i) {
+            shard(i).next_serial = first;
+        }
+    }
+
+    /// The largest first serial number: ids stay far below published data's.
+    static constexpr ObjectId max_first_serial = ObjectId{1} << 40;
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] bool trusted() const noexcept { return trusted_; }
@@ -64,8 +75,8 @@ public:
     /// The encoding of object `id`, which must hold an `expected` (if given):
     /// what a transport forwarding it sends on.
     [[nodiscard]] Bytes encode(ObjectId id, const ValueType* expected) {
-        const detail::RemoteObject& object = *find(id, expected).object;
-        return object.type().encode(object);
+        const Held held = find(id, expected); // held while it is encoded
+        return held.object->type().encode(*held.object);
     }
 
     /// Stores a value decoded from `bytes` as `type`, contributed by
@@ -81,21 +92,19 @@ public:
     /// This worker's own data, published under `tag`: requests may use it in
     /// computations (find it by its tag), never delete it. Its id depends on
     /// the tag alone, so that it is the same after the worker restarts.
-    /// Published again, the tag's data is replaced: do that only while no
-    /// computation is using it.
+    /// Published again, the tag's data is replaced (computations already
+    /// running on the old data finish with it).
     ObjectId publish(std::string_view tag, const ValueType& type, std::span<const std::byte> bytes) {
         const ObjectId id = published_id(tag);
         auto object = type.decode(bytes, [&] { return "data published as '" + std::string(tag) + "'"; });
         {
             Shard& shard = shard_of(id);
-            std::unique_ptr<detail::RemoteObject> replaced; // destroyed after the lock is released
+            detail::ObjectHandle replaced; // let go of after the lock is released
             const std::lock_guard lock(shard.mutex);
-            replaced = shard.put({id, std::move(object), no_contributor});
+            replaced = shard.put({id, detail::ObjectHandle(std::move(object)), no_contributor});
         }
         const std::lock_guard lock(first_shard_.mutex);
-        if (const auto it = find_tag(tag); it != published_.end()) {
-            it->second = id;
-        } else {
+        if (find_tag(tag) == published_.end()) { // (a tag published again keeps its id)
             published_.emplace_back(tag, id);
         }
         any_published_.store(true, std::memory_order_release);
@@ -135,14 +144,7 @@ public:
     void close() noexcept { closed_.store(true, std::memory_order_release); }
 
 private:
-    /// An object as find() saw it under its shard's lock: the object stays
-    /// where it is until it is erased (or, published data, published
-    /// again), its entry may move.
-    struct Held {
-        detail::RemoteObject* object;
-        ContributorId contributor;
-    };
-
+    using Held = detail::HeldObject;
     using Shard = detail::ObjectShard;
 
     /// The shard this thread stores into.
@@ -214,7 +216,7 @@ inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object
     const std::lock_guard lock(target.mutex);
     require_open();
     const ObjectId id = target.next_serial++ * shard_count_ + index;
-    (void)target.put({id, std::move(object), contributor}); // a new id: nothing replaced
+    (void)target.put({id, detail::ObjectHandle(std::move(object)), contributor}); // a new id: nothing replaced
     return id;
 }
 
@@ -232,7 +234,7 @@ inline ObjectStore::Held ObjectStore::find(ObjectId id, const ValueType* expecte
         throw RemoteObjectError("object " + std::to_string(id) + " at worker '" + name_ + "' holds a '" + held.name +
                                 "', not a '" + expected->name + "'");
     }
-    return {entry->object.get(), entry->contributor};
+    return {entry->object, entry->contributor};
 }
 
 inline void ObjectStore::erase(ObjectId id) {
@@ -240,7 +242,7 @@ inline void ObjectStore::erase(ObjectId id) {
         return;
     }
     Shard& holder = shard_of(id);
-    std::unique_ptr<detail::RemoteObject> doomed; // destroyed after the lock is released
+    detail::ObjectHandle doomed; // let go of after the lock is released
     const std::lock_guard lock(holder.mutex);
     doomed = holder.take(id);
 }
@@ -273,21 +275,27 @@ inline Reply ObjectStore::execute(const Request& request) {
     // take hundreds.
     constexpr std::size_t usual = 8;
     const std::size_t count = request.inputs.size();
+    // The inputs are held until the computation is done: a peer erasing one
+    // meanwhile does not pull it from under the computation.
+    std::array<detail::ObjectHandle, usual> usual_held;
     std::array<detail::RemoteObject*, usual> usual_objects;
     std::array<ContributorId, usual> usual_contributors;
     std::array<const ValueType*, usual> usual_types;
+    std::vector<detail::ObjectHandle> many_held(count > usual ? count : 0);
     std::vector<detail::RemoteObject*> many_objects(count > usual ? count : 0);
     std::vector<ContributorId> many_contributors(count > usual ? count : 0);
     std::vector<const ValueType*> many_types(count > usual ? count : 0);
     const bool few = count <= usual;
+    const std::span held(few ? usual_held.data() : many_held.data(), count);
     const std::span objects(few ? usual_objects.data() : many_objects.data(), count);
     const std::span contributors(few ? usual_contributors.data() : many_contributors.data(), count);
     const std::span types(few ? usual_types.data() : many_types.data(), count);
     for (std::size_t i = 0; i < count; ++i) {
-        const Held held = find(request.inputs[i].id, request.inputs[i].type);
-        objects[i] = held.object;
-        contributors[i] = held.contributor;
-        types[i] = &held.object->type();
+        Held input = find(request.inputs[i].id, request.inputs[i].type);
+        held[i] = std::move(input.object);
+        objects[i] = held[i].get();
+        contributors[i] = input.contributor;
+        types[i] = &objects[i]->type();
     }
     if (!request.computation->accepts(std::span<const ValueType* const>(types))) {
         throw RemoteObjectError("worker '" + name_ + "': computation '" + request.computation->name +

@@ -11,7 +11,9 @@
 #include "fedpp/base/function_ref.hpp"
 #include "fedpp/io/codec.hpp"
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,9 +50,14 @@ struct ValueType {
 
 namespace detail {
 
+class ObjectHandle;
+
 /// A value in a worker's store.
 class RemoteObject {
 public:
+    RemoteObject() = default;
+    RemoteObject(const RemoteObject&) = delete;
+    RemoteObject& operator=(const RemoteObject&) = delete;
     virtual ~RemoteObject() = default;
     [[nodiscard]] virtual const ValueType& type() const noexcept = 0;
 
@@ -66,6 +73,10 @@ public:
     static void operator delete(void* block, std::align_val_t alignment) noexcept {
         ::operator delete(block, alignment);
     }
+
+private:
+    friend class ObjectHandle;
+    mutable std::atomic<std::uint32_t> holders_{1}; // ObjectHandles sharing it (object_shard.hpp)
 };
 
 template <class T>
