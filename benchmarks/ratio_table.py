@@ -26,6 +26,7 @@ Times are the median of the run's repetitions when it has them
 (--benchmark_repetitions), otherwise the single result; wall-clock time.
 """
 import argparse
+import re
 import json
 import statistics
 import sys
@@ -59,10 +60,10 @@ GOALS = [
          "(fedpp, 1 vs 2 threads)", "speedup", 1.8),
     Goal("build", "7. Build of examples/model_averaging.cpp from scratch (CMake's compile command)",
          "build_time", 15),
-    Goal("mnist_cnn_b10", "9a. One SGD step, the FedAvg paper's MNIST CNN (2 conv 5x5, 1,663,370 parameters), "
+    Goal("mnist_cnn_b10", "14a. One SGD step, the FedAvg paper's MNIST CNN (2 conv 5x5, 1,663,370 parameters), "
          "batch 10", "ratio", 1.0, True),
-    Goal("mnist_cnn_b64", "9b. One SGD step, the FedAvg paper's MNIST CNN, batch 64", "ratio", 0.9, True),
-    Goal("cnn_round", "10. One federated round, MNIST CNN, 10 clients x 600 images, E = 5, B = 10, then the "
+    Goal("mnist_cnn_b64", "14b. One SGD step, the FedAvg paper's MNIST CNN, batch 64", "ratio", 0.9, True),
+    Goal("cnn_round", "15. One federated round, MNIST CNN, 10 clients x 600 images, E = 5, B = 10, then the "
          "10,000 test images (fedpp, 1 vs 2 threads)", "speedup", None),
 ]
 
@@ -80,7 +81,10 @@ def load_results(path):
         document = json.load(f)
     runs = {}
     for entry in document["benchmarks"]:
-        name = entry["run_name"].removesuffix("/real_time")
+        # "<key>/fedpp/threads:2/iterations:1/repeats:3/real_time": the
+        # fixed iteration and repetition counts a workload may set are not
+        # part of its name here.
+        name = re.sub(r"/(iterations|repeats):\d+", "", entry["run_name"].removesuffix("/real_time"))
         if entry.get("error_occurred"):
             runs.setdefault(name, {"error": entry.get("error_message", "error")})
             continue
@@ -230,8 +234,10 @@ def speedup_row(goal, results):
     notes = [f"2 threads: {format_time(two.nanoseconds)} per round",
              f"speed-up {speedup:.2f}×"]
     if clients:
-        notes.append(f"client updates/s: {clients / one.nanoseconds * 1e9:,.0f} (1 thread), "
-                     f"{clients / two.nanoseconds * 1e9:,.0f} (2 threads)")
+        def rate(nanoseconds):
+            per_second = clients / nanoseconds * 1e9
+            return f"{per_second:,.0f}" if per_second >= 100 else f"{per_second:.2g}"
+        notes.append(f"client updates/s: {rate(one.nanoseconds)} (1 thread), {rate(two.nanoseconds)} (2 threads)")
     bare_one = results.get(goal.key + "/bare_training/threads:1")
     bare_two = results.get(goal.key + "/bare_training/threads:2")
     if bare_one and bare_two and not bare_one.error and not bare_two.error:
