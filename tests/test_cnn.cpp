@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 using fedpp::ImageShape;
@@ -374,6 +375,43 @@ TEST_CASE("local training: dropout draws from the client's generator, so a seed 
     CHECK(fedpp::training::evaluate(model, data).loss == first.loss);
 }
 
+TEST_CASE("evaluation in parallel: the same loss and accuracy, bitwise, for any number of workers",
+          "[training][threads][conv]") {
+    const auto data = digits().subset(std::vector<Index>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+    const auto model = digits_cnn(4, 0.5);
+    const auto on_threads = [](std::size_t workers, const auto& job) {
+        std::vector<std::thread> threads;
+        for (std::size_t t = 1; t < workers; ++t) {
+            threads.emplace_back([&job, t] { job(t); });
+        }
+        job(0);
+        for (std::thread& thread : threads) {
+            thread.join();
+        }
+    };
+    for (const std::size_t batch : {1u, 4u, 5u, 17u, 100u}) {
+        const auto alone = fedpp::training::evaluate(model, data, batch);
+        CHECK(alone.examples == 17);
+        for (const std::size_t workers : {1u, 2u, 3u, 8u}) {
+            INFO("batch " << batch << ", " << workers << " workers");
+            const auto shared = fedpp::training::evaluate_in_parallel(model, data, batch, workers, on_threads);
+            CHECK(shared.loss == alone.loss);
+            CHECK(shared.accuracy == alone.accuracy);
+            CHECK(shared.examples == alone.examples);
+        }
+    }
+    // Each batch is scored once: a batch of 5 over 17 examples is 4 batches,
+    // and more workers than that are not started.
+    std::size_t started = 0;
+    fedpp::training::evaluate_in_parallel(model, data, 5, 8, [&](std::size_t workers, const auto& job) {
+        started = workers;
+        on_threads(workers, job);
+    });
+    CHECK(started == 4);
+    const fedpp::data::Dataset<float> none(fedpp::Matrix<float>::Zero(0, 64), {}, 10);
+    CHECK(fedpp::training::evaluate_in_parallel(model, none, 5, 2, on_threads).examples == 0);
+}
+
 TEST_CASE("the driver trains a CNN with dropout bitwise identically on 1 and 2 threads, and resumes exactly",
           "[federated][threads][conv][dropout]") {
     const auto split = fedpp::data::split_every(digits(), 5);
@@ -388,16 +426,23 @@ TEST_CASE("the driver trains a CNN with dropout bitwise identically on 1 and 2 t
     config.local.epochs = 3;
     config.local.batch_size = 10;
     config.seed = 5;
+    config.eval_batch = 37; // several test batches, scored on both threads
     std::vector<fedpp::Bytes> results;
     std::vector<double> accuracies;
+    std::vector<std::vector<double>> test_losses;
     for (const std::size_t threads : {1u, 2u}) {
         config.threads = threads;
         fedpp::federated::FederatedAveraging run(digits_cnn(9), clients, split.test, config);
         const auto metrics = run.run();
         accuracies.push_back(metrics.back().test_accuracy);
         results.push_back(fedpp::to_bytes(run.global_model()));
+        test_losses.emplace_back();
+        for (const auto& m : metrics) {
+            test_losses.back().push_back(m.test_loss);
+        }
     }
     CHECK(results[0] == results[1]);
+    CHECK(test_losses[0] == test_losses[1]);
     CHECK(accuracies[0] > 0.7); // it learns: 10 classes, chance is 0.1
 
     config.threads = 2;

@@ -24,7 +24,7 @@ struct Config {
     double client_fraction = 0.1;   ///< C, in (0, 1]; at least one client per round
     training::LocalTraining local;  ///< E, B, learning rate, ...
     std::uint64_t seed = 0;
-    std::size_t threads = 0;        ///< clients trained at once; 0 = one per hardware thread
+    std::size_t threads = 0;        ///< clients trained (and test batches scored) at once; 0 = one per hardware thread
     /// A round needs this many valid updates to be aggregated, and selects
     /// at least this many clients; at least 2, the number of clients the
     /// aggregator must combine before it releases an average.
