@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -375,11 +376,14 @@ TEST_CASE("local training: dropout draws from the client's generator, so a seed 
     CHECK(fedpp::training::evaluate(model, data).loss == first.loss);
 }
 
-TEST_CASE("evaluation in parallel: the same loss and accuracy, bitwise, for any number of workers",
-          "[training][threads][conv]") {
-    const auto data = digits().subset(std::vector<Index>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
-    const auto model = digits_cnn(4, 0.5);
-    const auto on_threads = [](std::size_t workers, const auto& job) {
+namespace {
+
+/// evaluate_in_parallel's threads: a std::thread for each worker but the first.
+struct OnThreads {
+    std::size_t started = 0; // the workers asked for
+    template <class Job>
+    void run(std::size_t workers, const Job& job) {
+        started = workers;
         std::vector<std::thread> threads;
         for (std::size_t t = 1; t < workers; ++t) {
             threads.emplace_back([&job, t] { job(t); });
@@ -388,8 +392,18 @@ TEST_CASE("evaluation in parallel: the same loss and accuracy, bitwise, for any 
         for (std::thread& thread : threads) {
             thread.join();
         }
-    };
-    for (const std::size_t batch : {1u, 4u, 5u, 17u, 100u}) {
+    }
+};
+
+} // namespace
+
+TEST_CASE("evaluation in parallel: the same loss and accuracy, bitwise, for any number of workers",
+          "[training][threads][conv]") {
+    const auto data = digits().subset(std::vector<Index>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+    const auto model = digits_cnn(4, 0.5);
+    OnThreads on_threads;
+    for (const std::size_t batch : {std::size_t{1}, std::size_t{4}, std::size_t{5}, std::size_t{17}, std::size_t{100},
+                                    std::numeric_limits<std::size_t>::max()}) {
         const auto alone = fedpp::training::evaluate(model, data, batch);
         CHECK(alone.examples == 17);
         for (const std::size_t workers : {1u, 2u, 3u, 8u}) {
@@ -400,14 +414,16 @@ TEST_CASE("evaluation in parallel: the same loss and accuracy, bitwise, for any 
             CHECK(shared.examples == alone.examples);
         }
     }
+    // A batch larger than the data set is one batch, however large.
+    const auto one_batch = fedpp::training::evaluate(model, data, 100);
+    const auto unbounded = fedpp::training::evaluate(model, data, std::numeric_limits<std::size_t>::max());
+    CHECK(unbounded.loss == one_batch.loss);
+    CHECK(unbounded.accuracy == one_batch.accuracy);
+    CHECK(one_batch.loss > 0);
     // Each batch is scored once: a batch of 5 over 17 examples is 4 batches,
     // and more workers than that are not started.
-    std::size_t started = 0;
-    fedpp::training::evaluate_in_parallel(model, data, 5, 8, [&](std::size_t workers, const auto& job) {
-        started = workers;
-        on_threads(workers, job);
-    });
-    CHECK(started == 4);
+    fedpp::training::evaluate_in_parallel(model, data, 5, 8, on_threads);
+    CHECK(on_threads.started == 4);
     const fedpp::data::Dataset<float> none(fedpp::Matrix<float>::Zero(0, 64), {}, 10);
     CHECK(fedpp::training::evaluate_in_parallel(model, none, 5, 2, on_threads).examples == 0);
 }

@@ -116,13 +116,8 @@ public:
         if (dp_) {
             fedpp::detail::close_dp_round(*dp_, metrics);
         }
-
-        // The test set's batches are scored on the client threads too (a
-        // CNN's evaluation is seconds of a round); the result does not
-        // depend on how many.
-        const training::Evaluation evaluation = training::evaluate_in_parallel(
-            global_, test_set_, config_.eval_batch, team_->size(),
-            [this](std::size_t workers, auto&& job) { team_->run(workers, job); });
+        const auto evaluation = training::evaluate_in_parallel(global_, test_set_, config_.eval_batch, team_->size(),
+                                                               *team_); // bitwise the same for any number of threads
         metrics.test_loss = evaluation.loss;
         metrics.test_accuracy = evaluation.accuracy;
         const auto end = std::chrono::steady_clock::now();

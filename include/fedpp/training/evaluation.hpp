@@ -50,21 +50,29 @@ BatchScore score_batch(const M& model, const data::Dataset<typename M::scalar_ty
     return score;
 }
 
+/// evaluate_in_parallel's threads for one worker: the calling thread.
+struct CallingThread {
+    template <class Job>
+    void run(std::size_t, const Job& job) const {
+        job(0);
+    }
+};
+
 } // namespace detail
 
 /// The model's mean cross-entropy and accuracy on `data`, computed in
 /// batches of `batch` examples without recording a graph, with the
 /// evaluation forward model(x) (nn::Dropout passes its input through; see
 /// nn/mode.hpp), the batches shared out among `workers` threads.
-/// `parallel(workers, job)` must call job(t) for every t in [0, workers),
+/// `threads.run(workers, job)` must call job(t) for every t in [0, workers),
 /// at once or in turn, and return when all have returned (rethrowing what
-/// one threw); worker 0 scores with `model` itself, the others each with a
-/// copy of it. Batch b goes to worker b % workers, and the batches' scores
+/// one threw), as federated::detail::ThreadTeam does; worker 0 scores with
+/// `model` itself, the others each with a copy of it. Batch b goes to worker b % workers, and the batches' scores
 /// are added in batch order, so the result is bitwise the same for any
 /// number of workers.
-template <nn::Model M, class Parallel>
+template <nn::Model M, class Threads>
 Evaluation evaluate_in_parallel(const M& model, const data::Dataset<typename M::scalar_type>& data, std::size_t batch,
-                                std::size_t workers, Parallel&& parallel) {
+                                std::size_t workers, Threads& threads) {
     Evaluation result;
     result.examples = data.size();
     if (data.empty()) {
@@ -72,10 +80,10 @@ Evaluation evaluate_in_parallel(const M& model, const data::Dataset<typename M::
     }
     const auto n = static_cast<std::size_t>(data.size());
     batch = std::max<std::size_t>(batch, 1);
-    const std::size_t batches = (n + batch - 1) / batch;
+    const std::size_t batches = n / batch + (n % batch != 0 ? 1 : 0); // no overflow for any batch
     workers = std::clamp<std::size_t>(workers, 1, batches);
     std::vector<detail::BatchScore> scores(batches);
-    parallel(workers, [&](std::size_t worker) {
+    threads.run(workers, [&](std::size_t worker) {
         const NoGradGuard values_only; // per thread
         std::optional<M> copy;
         if (worker != 0) {
@@ -103,7 +111,8 @@ Evaluation evaluate_in_parallel(const M& model, const data::Dataset<typename M::
 /// thread.
 template <nn::Model M>
 Evaluation evaluate(const M& model, const data::Dataset<typename M::scalar_type>& data, std::size_t batch = 1000) {
-    return evaluate_in_parallel(model, data, batch, 1, [](std::size_t, auto&& job) { job(0); });
+    detail::CallingThread calling_thread;
+    return evaluate_in_parallel(model, data, batch, 1, calling_thread);
 }
 
 } // namespace fedpp::training
