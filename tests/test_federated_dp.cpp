@@ -102,6 +102,13 @@ TEST_CASE("every update a DP run adds at the aggregator is within the clip norm"
                                                                            .move(aggregator),
                                                                   1.0, norm * 0.99),
                          fedpp::AggregationError, MessageContains("exceeds the clip norm"));
+    // Nor a weight outside [0, 1]: twice a clipped update is twice the bound.
+    for (const double weight : {2.0, -1.0, std::nan("")}) {
+        CHECK_THROWS_MATCHES(fedpp::federated::dp::accumulate_clipped(sum, fedpp::send(update.copy(), client)
+                                                                               .move(aggregator),
+                                                                      weight, norm),
+                             fedpp::AggregationError, MessageContains("weight must be in [0, 1]"));
+    }
     fedpp::federated::dp::accumulate_clipped(sum, fedpp::send(update.copy(), client).move(aggregator), 1.0, norm);
 }
 

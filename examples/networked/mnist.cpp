@@ -102,6 +102,7 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
     std::printf("MNIST 2NN, %zu client processes, C = %g, E = %zu, B = %zu, lr = %g, target %.2f%%\n", clients,
                 config.client_fraction, config.local.epochs, config.local.batch_size, config.local.learning_rate,
                 100 * *config.target_accuracy);
+    examples::print_dp_settings(config);
     if (cli.has("checkpoint")) {
         config.checkpoint_path = cli.text("checkpoint", "");
     }
@@ -111,6 +112,7 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
         std::printf("resumed from '%s' after round %zu\n", config.checkpoint_path.c_str(), run.rounds_done());
     }
     const auto metrics = examples::run_with_progress(run, cli);
+    examples::print_dp_spent(run);
     examples::save_final_weights(cli, run.global_model());
     if (metrics.empty()) {
         return 0;
@@ -139,7 +141,7 @@ int networked_mnist(const examples::CommandLine& cli) {
 int main(int argc, char** argv) {
     return examples::run_program(
         argc, argv,
-        examples::networked::party_options(
+        examples::networked::party_options(examples::with_dp_options(
             {{"data", "directory with the MNIST .gz files (default: the repository's data/mnist)"},
              {"partition", "iid | noniid (default iid; clients)"},
              {"clients", "number of client processes (default 10)"},
@@ -153,6 +155,6 @@ int main(int argc, char** argv) {
              {"seed", "seed (default 1)"},
              {"csv", "write per-round metrics to this CSV file"},
              {"save-weights", examples::save_weights_help},
-             {"checkpoint", "the model owner saves its state here each round, and resumes from it if it exists"}}),
+             {"checkpoint", "the model owner saves its state here each round, and resumes from it if it exists"}})),
         networked_mnist);
 }

@@ -1,6 +1,6 @@
 // The federated driver with clients and an aggregator that are parties of
 // their own (gRPC servers on 127.0.0.1): the same run, bitwise, as in one
-// process; clients that go away are left out and rejoin; an aggregator that
+// process (plain, and DP-FedAvg); clients that go away are left out and rejoin; an aggregator that
 // goes away fails the round cleanly; a model owner that restarts resumes
 // exactly; what a vanished model owner left behind is reclaimed.
 #include "network_parties.hpp"
@@ -55,13 +55,21 @@ std::string client_name(std::size_t k) { return "client-" + std::to_string(k); }
 
 /// The aggregator and the clients, each a server with its own data.
 struct Federation {
-    Federation() : aggregator(std::in_place, network::aggregator("aggregator")) {
+    /// private_noise: the aggregator's Policy::private_noise.
+    explicit Federation(bool private_noise = true)
+        : aggregator(std::in_place, aggregator_policy(private_noise)) {
         const auto sets = client_sets();
         for (std::size_t k = 0; k < client_count; ++k) {
             clients.emplace_back(std::in_place, network::data_owner(client_name(k), {"aggregator"}),
                                  fedpp::grpc::Peers{{"aggregator", aggregator->address()}});
             clients.back()->host.publish("train", sets[k]);
         }
+    }
+
+    static fedpp::party::Policy aggregator_policy(bool private_noise) {
+        auto policy = network::aggregator("aggregator");
+        policy.private_noise = private_noise;
+        return policy;
     }
 
     /// What the model owner needs: a transport to every party.
@@ -125,6 +133,85 @@ TEST_CASE("the driver over the network equals the driver in one process, bitwise
             CHECK(line.type == fedpp::Codec<fedpp::Aggregate<Model>>::type_name());
         }
     }
+}
+
+TEST_CASE("DP-FedAvg over the network equals DP-FedAvg in one process, bitwise, and no client's loss or "
+          "clipping indicator reaches the model owner",
+          "[network][dp]") {
+    const bool adaptive = GENERATE(false, true);
+    CAPTURE(adaptive);
+    auto config = config_of(4);
+    config.dp = fedpp::federated::DpConfig{};
+    config.dp->clip_norm = 0.5;
+    config.dp->noise_multiplier = 0.2; // adaptive: under twice the count's noise (3 clients a round expected)
+    if (adaptive) {
+        config.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+    }
+    Federation parties(/*private_noise=*/false); // the noise from the run's seed alone, to compare
+    FederatedAveraging<Model> in_process(small_mlp(), client_sets(), blobs(60, 9), config);
+    FederatedAveraging<Model> networked(small_mlp(), parties.remote(), blobs(60, 9), config);
+    const auto expected = in_process.run();
+    const auto metrics = networked.run();
+    REQUIRE(metrics.size() == expected.size());
+    std::size_t aggregated = 0;
+    for (std::size_t r = 0; r < metrics.size(); ++r) {
+        CHECK(metrics[r].failures.empty());
+        CHECK(metrics[r].clients_selected == expected[r].clients_selected);
+        CHECK(metrics[r].aggregated == expected[r].aggregated);
+        CHECK(metrics[r].clip_norm == expected[r].clip_norm);
+        CHECK(metrics[r].test_loss == expected[r].test_loss);
+        CHECK(metrics[r].epsilon == expected[r].epsilon);
+        aggregated += metrics[r].aggregated ? 1 : 0;
+    }
+    CHECK(aggregated > 0); // a run that released nothing would compare nothing
+    CHECK(networked.epsilon() == in_process.epsilon());
+    CHECK(bytes_of(networked.global_model()) == bytes_of(in_process.global_model()));
+    // The clients sent the model owner their example counts only (a DP
+    // client's loss is not covered by the accountant, and its clipping
+    // indicator goes to the aggregator); the aggregator sent aggregates only.
+    for (const auto& client : parties.clients) {
+        CHECK(client->log.empty());
+        for (const auto& line : client->host.traffic().lines()) {
+            if (line.direction == "out") {
+                CAPTURE(line.peer, line.type);
+                CHECK((line.peer == "aggregator" || line.type == "i64"));
+            }
+        }
+    }
+    CHECK(parties.aggregator->log.empty());
+    for (const auto& line : parties.aggregator->host.traffic().lines()) {
+        if (line.direction == "out") {
+            CAPTURE(line.type);
+            CHECK(line.peer == "me");
+            CHECK((line.type == fedpp::Codec<fedpp::Aggregate<Model>>::type_name() ||
+                   line.type == fedpp::Codec<fedpp::Aggregate<fedpp::privacy::AdaptiveClipping>>::type_name()));
+        }
+    }
+}
+
+TEST_CASE("an aggregator draws DP noise with a secret of its own: the model owner, who knows the run's seed, "
+          "cannot recompute it",
+          "[network][dp]") {
+    auto config = config_of(3);
+    config.client_fraction = 1.0; // every client, every round: each round is released
+    config.dp = fedpp::federated::DpConfig{};
+    config.dp->clip_norm = 0.5;
+    config.dp->noise_multiplier = 0.5;
+    FederatedAveraging<Model> in_process(small_mlp(), client_sets(), blobs(60, 9), config);
+    in_process.run(); // what the model owner can compute from the seed
+    std::vector<fedpp::Bytes> models;
+    for (int start = 0; start < 2; ++start) { // two aggregator processes, each with its secret
+        Federation parties;
+        FederatedAveraging<Model> networked(small_mlp(), parties.remote(), blobs(60, 9), config);
+        const auto metrics = networked.run();
+        for (const auto& m : metrics) {
+            CHECK(m.aggregated);
+        }
+        CHECK(networked.epsilon() == in_process.epsilon()); // the same mechanism, accounted the same
+        models.push_back(bytes_of(networked.global_model()));
+        CHECK(models.back() != bytes_of(in_process.global_model()));
+    }
+    CHECK(models[0] != models[1]);
 }
 
 TEST_CASE("a client that goes away mid-run is left out with the reason, and rejoins when it is back",

@@ -11,9 +11,14 @@
 //    was within the clip norm, released as the clipping state of the next
 //    round (the new clip norm), an Aggregate too.
 // The noise's generator is seeded by the caller (derive_seed(seed, round,
-// dp_noise_stream)): runs are reproducible and resumable, but whoever knows
-// the run's seed can recompute the noise (privacy/gaussian_noise.hpp says
-// what that means: simulation and research, not protection of real users).
+// dp_noise_stream)), mixed with the aggregator's own secret where it has one
+// (Invocation::noise_secret: an aggregator party's Policy::private_noise, on
+// by default). In one process there is none: runs are reproducible and
+// resumable, but whoever knows the run's seed can recompute the noise
+// (privacy/gaussian_noise.hpp says what that means: simulation and
+// research, not protection of real users). dp_accumulate takes weights in
+// [0, 1] only (McMahan et al.'s w_k): a larger weight would scale one
+// client's update past the bound the noise is calibrated to.
 #pragma once
 
 #include "fedpp/aggregation/accumulate.hpp"
@@ -21,6 +26,7 @@
 #include "fedpp/aggregation/weighted_sum.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/random.hpp"
+#include "fedpp/federated/seeds.hpp"
 #include "fedpp/io/bytes.hpp"
 #include "fedpp/io/codec.hpp"
 #include "fedpp/located/aggregate.hpp"
@@ -40,6 +46,12 @@
 
 namespace fedpp::detail {
 
+/// The seed of a DP computation's noise: the caller's, mixed with the
+/// worker's secret if it has one.
+inline std::uint64_t noise_seed(std::uint64_t seed, const Invocation& invocation) noexcept {
+    return invocation.noise_secret == 0 ? seed : mix64(mix64(seed) ^ invocation.noise_secret);
+}
+
 /// sum (object 0) += weight * update (object 1), if the update's L2 norm is
 /// at most the bound; arguments: weight, bound (f64).
 template <class M>
@@ -52,6 +64,11 @@ struct DpAccumulateComputation {
         const auto weight = arguments.read<double>();
         const auto bound = arguments.read<double>();
         arguments.expect_end();
+        if (!(weight >= 0 && weight <= 1)) {
+            throw AggregationError("dp_accumulate: a client's weight must be in [0, 1], got " +
+                                   std::to_string(weight) + ": a larger one would scale its update past the "
+                                   "clip norm the noise is calibrated to");
+        }
         WeightedSum<M>& sum = sum_in<M>(invocation, 0);
         const M& update = static_cast<RemoteValue<M>&>(*invocation.objects[1]).value;
         auto checked = sum.check(update); // layout, NaN and infinities first
@@ -86,7 +103,7 @@ struct DpReleaseComputation {
         require_contributions("dp_release", sum.contributions(), required);
         M total = independent_copy(sum.sum());
         scale_parameters(total, std::ldexp(1.0, sum.scale_exponent())); // exact: a power of two
-        Generator generator(seed);
+        Generator generator(noise_seed(seed, invocation));
         const M estimate = privacy::noised_estimate(total, stddev, denominator, generator);
         M next = independent_copy(global);
         auto to = next.parameters();
@@ -121,7 +138,7 @@ struct DpCountComputation {
         for (RemoteObject* object : invocation.objects) {
             unclipped += static_cast<RemoteValue<double>&>(*object).value == 1.0 ? 1 : 0;
         }
-        Generator generator(seed);
+        Generator generator(noise_seed(seed, invocation));
         clipping.update(unclipped, invocation.objects.size(), generator);
         return std::make_unique<RemoteValue<Aggregate<privacy::AdaptiveClipping>>>(
             AggregateAccess::make(std::move(clipping), contributors));

@@ -88,16 +88,6 @@ dp_train_client_with(Worker<federated::Client>& worker, const Pointer<M, federat
     return worker.run(DpClientTraining<M, Update>{}, model, data, local, seed, client, round, clip_norm);
 }
 
-/// ArgumentError for DP with clients in processes of their own: their
-/// programs do not yet run the DP client computation.
-template <class Clients>
-void check_dp_parties() {
-    if constexpr (std::is_same_v<Clients, federated::RemoteParties>) {
-        throw ArgumentError("FederatedAveraging: differential privacy (Config::dp) is not yet available with "
-                            "RemoteParties: run the clients in this process");
-    }
-}
-
 /// A client update's code, by type: plain, and with DP clipping.
 template <class M>
 struct ClientTrainers {

@@ -209,7 +209,6 @@ private:
                                 std::to_string(config_.min_clients) + "): no round could be aggregated");
         }
         if (config_.dp) {
-            fedpp::detail::check_dp_parties<std::remove_cvref_t<Clients>>();
             dp_.emplace(*config_.dp, config_.client_fraction, sizes_, parties_.eligible);
         }
         shapes_ = fedpp::detail::shapes_of(global_.parameters());

@@ -22,6 +22,7 @@
 #include "fedpp/party/policy.hpp"
 #include "fedpp/party/traffic.hpp"
 #include "fedpp/transport/computation.hpp"
+#include "fedpp/transport/object_shard.hpp"
 #include "fedpp/transport/object_store.hpp"
 #include "fedpp/transport/request.hpp"
 #include "fedpp/transport/value_type.hpp"
@@ -65,7 +66,8 @@ public:
           store_(policy_.name, policy_.role == Role::aggregator, policy_.role == Role::aggregator ? 8 : 1,
                  first_serial) {
         if (policy_.role == Role::aggregator) {
-            store_.require_contributions(policy_.min_contributions);
+            store_.set_rules(policy_.min_contributions,
+                             policy_.private_noise ? fedpp::detail::random_noise_secret() : 0);
         }
     }
 

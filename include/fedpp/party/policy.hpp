@@ -37,6 +37,14 @@ struct Policy {
     /// An aggregator releases only aggregates of at least this many data
     /// owners (and more if a request asks).
     std::size_t min_contributions = 2;
+    /// An aggregator draws the noise of differential privacy (DP-FedAvg's
+    /// noise on the sum, adaptive clipping's on the count) from the seed
+    /// the requester gives mixed with a 64-bit secret of its own, drawn from
+    /// the system's random device when the party starts: the model owner,
+    /// who knows its run's seed, cannot recompute the noise and take it off
+    /// the released model. false: the requester's seed alone (a run that
+    /// can be replayed, bitwise the same as in one process).
+    bool private_noise = true;
     /// The largest value a request may carry or store, in bytes.
     std::uint64_t max_value_bytes = std::uint64_t{8} << 30;
     /// Whether the message of a computation that throws goes back to the

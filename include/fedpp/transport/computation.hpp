@@ -44,6 +44,10 @@ struct Invocation {
     /// by the policy of the worker that runs it (0: the caller's location
     /// type decides alone).
     std::size_t min_contributions = 0;
+    /// A secret of the worker's own that computations drawing noise for
+    /// differential privacy mix into the seed the caller gives, so that the
+    /// caller cannot recompute the noise (0: none; the caller's seed alone).
+    std::uint64_t noise_secret = 0;
 };
 
 /// What a worker can run. `name` identifies it across processes (empty: an

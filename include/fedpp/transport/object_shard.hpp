@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -154,6 +155,26 @@ inline ObjectId random_first_serial() {
     std::random_device entropy;
     const std::uint64_t bits = (std::uint64_t{entropy()} << 32) ^ entropy();
     return 1 + bits % (ObjectId{1} << 40);
+}
+
+/// The id of data published under `tag`: the top bit, then FNV-1a of the tag.
+inline ObjectId published_id(std::string_view tag) noexcept {
+    std::uint64_t hash = 0xcbf29ce484222325ull;
+    for (const char c : tag) {
+        hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    }
+    return (ObjectId{1} << 63) | (hash >> 1);
+}
+
+/// A secret for the seeds of DP noise (Invocation::noise_secret): 64 bits
+/// from the system's random device, never 0 (which means none).
+inline std::uint64_t random_noise_secret() {
+    std::random_device entropy;
+    std::uint64_t secret = 0;
+    while (secret == 0) {
+        secret = (std::uint64_t{entropy()} << 32) ^ entropy();
+    }
+    return secret;
 }
 
 /// A shard of a store with several, one cache line from the next: different

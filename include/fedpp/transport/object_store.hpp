@@ -20,6 +20,7 @@
 #include <exception>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -63,9 +64,14 @@ public:
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] bool trusted() const noexcept { return trusted_; }
 
-    /// The least number of data owners any aggregate made here combines,
-    /// whatever a caller asks (a worker's own policy).
-    void require_contributions(std::size_t count) noexcept { min_contributions_ = count; }
+    /// A worker's own policy, in what its computations make (Invocation):
+    /// the least number of data owners any aggregate made here combines,
+    /// whatever a caller asks, and the secret DP noise is drawn with (0: none).
+    void set_rules(std::size_t min_contributions, std::uint64_t noise_secret) noexcept {
+        min_contributions_ = static_cast<std::uint32_t>(
+            std::min<std::size_t>(min_contributions, std::numeric_limits<std::uint32_t>::max()));
+        noise_secret_ = noise_secret;
+    }
 
     /// Serves `request` (any operation but forward). `sender` names who sent
     /// a stored value, for the message if it does not decode; `contributor`
@@ -95,7 +101,7 @@ public:
     /// Published again, the tag's data is replaced (computations already
     /// running on the old data finish with it).
     ObjectId publish(std::string_view tag, const ValueType& type, std::span<const std::byte> bytes) {
-        const ObjectId id = published_id(tag);
+        const ObjectId id = detail::published_id(tag);
         auto object = type.decode(bytes, [&] { return "data published as '" + std::string(tag) + "'"; });
         {
             Shard& shard = shard_of(id);
@@ -170,15 +176,6 @@ private:
     std::size_t count();
     std::vector<ObjectInfo> list();
 
-    /// Data published under `tag`: the top bit, then FNV-1a of the tag.
-    static ObjectId published_id(std::string_view tag) noexcept {
-        std::uint64_t hash = 0xcbf29ce484222325ull;
-        for (const char c : tag) {
-            hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-        }
-        return (ObjectId{1} << 63) | (hash >> 1);
-    }
-
     using Tags = std::vector<std::pair<std::string, ObjectId>>;
     /// The entry of `tag` in published_ (under the first shard's lock).
     Tags::iterator find_tag(std::string_view tag) {
@@ -201,9 +198,10 @@ private:
 
     std::string name_;
     bool trusted_;
+    std::uint32_t min_contributions_ = 0; // (beside trusted_: a data owner's store stays 184 bytes)
     Tags published_; // a worker publishes a handful; guarded by the first shard's lock
     std::atomic<bool> any_published_{false};
-    std::size_t min_contributions_ = 0;
+    std::uint64_t noise_secret_ = 0;
     std::size_t shard_count_;
     Shard first_shard_;
     std::unique_ptr<detail::SeparateObjectShard[]> more_shards_; // a trusted store's other shards
@@ -303,7 +301,8 @@ inline Reply ObjectStore::execute(const Request& request) {
     }
     std::unique_ptr<detail::RemoteObject> result;
     try {
-        result = request.computation->invoke(Invocation{objects, contributors, request.payload, min_contributions_});
+        result = request.computation->invoke(
+            Invocation{objects, contributors, request.payload, min_contributions_, noise_secret_});
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {
