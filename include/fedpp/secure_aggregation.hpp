@@ -70,3 +70,5 @@
 #include "fedpp/secure_aggregation/message_codecs.hpp"
 #include "fedpp/secure_aggregation/messages.hpp"
 #include "fedpp/secure_aggregation/server.hpp"
+// Between located parties: a SumOnlyAggregator and its data owners.
+#include "fedpp/aggregation/secure_round.hpp"

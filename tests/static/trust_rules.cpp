@@ -99,6 +99,34 @@ static_assert(fedpp::ComputableAt<Average, Secure>);
 static_assert(fedpp::AggregationLocation<Secure>);
 static_assert(!fedpp::AggregationLocation<Bob>);
 
+// A sum-only aggregator (secure aggregation): trusted with no single update.
+// Data owners send it masked updates and protocol messages only; it sends
+// data owners protocol messages, and releases only aggregates (the sum).
+using Summer = fedpp::SumOnlyAggregator<"summer">;
+using MaskedModel = fedpp::Masked<Model>;
+using Message = fedpp::ProtocolMessage;
+static_assert(fedpp::Location<Summer> && fedpp::SumOnlyLocation<Summer>);
+static_assert(!fedpp::TrustedLocation<Summer> && !fedpp::UntrustedLocation<Summer>);
+static_assert(!fedpp::SumOnlyLocation<Secure> && !fedpp::SumOnlyLocation<Bob>);
+static_assert(fedpp::min_contributions_v<Summer> == 2);
+static_assert(fedpp::MovableBetween<MaskedModel, Bob, Summer>);
+static_assert(fedpp::MovableBetween<Message, Bob, Summer>);
+static_assert(fedpp::MovableBetween<Message, Summer, Bob>);
+static_assert(!fedpp::MovableBetween<Model, Bob, Summer>);       // never a plain model
+static_assert(!fedpp::MovableBetween<Tensor, Bob, Summer>);
+static_assert(!fedpp::MovableBetween<MaskedModel, Summer, Bob>); // a masked update goes nowhere but the sum
+static_assert(!fedpp::MovableBetween<MaskedModel, Summer, Secure>);
+static_assert(!fedpp::MovableBetween<MaskedModel, Bob, Alice>);
+static_assert(!fedpp::MovableBetween<Message, Bob, Alice>);     // messages go through the aggregator
+static_assert(!fedpp::MovableBetween<Message, Summer, Secure>);
+static_assert(fedpp::MovableBetween<Average, Summer, Bob>);
+static_assert(!fedpp::ReadableAt<MaskedModel, Summer> && !fedpp::ReadableAt<MaskedModel, Bob>);
+static_assert(!fedpp::ReadableAt<Message, Summer> && !fedpp::ReadableAt<Message, Bob>);
+static_assert(fedpp::ReadableAt<Average, Summer>);
+static_assert(!fedpp::CopyableAt<MaskedModel, Summer> && fedpp::CopyableAt<Average, Summer>);
+static_assert(!fedpp::ComputableAt<MaskedModel, Summer> && !fedpp::ComputableAt<Message, Summer>);
+static_assert(!fedpp::AggregationLocation<Summer>); // fedavg: no models are there to average
+
 // Stateless: what Worker::run accepts captures nothing.
 constexpr auto captures_nothing = [](Model&) {};
 static_assert(fedpp::Stateless<std::remove_const_t<decltype(captures_nothing)>>);

@@ -120,6 +120,9 @@ public:
                       "fedpp: get() at a trusted location releases only aggregates (what fedavg, average_of, "
                       "coordinate_median and trimmed_mean return) and scalars: a model or tensor a data owner "
                       "sent there may only be aggregated, never read.");
+        static_assert(!SumOnlyLocation<L> || ReadableAt<T, L>,
+                      "fedpp: get() at a sum-only aggregator releases only the unmasked sum (the Aggregate that "
+                      "secagg::SecureRound::sum returns) and scalars: a masked update is read by no one.");
         return fetch(TransferKind::get, {});
     }
 
@@ -129,7 +132,10 @@ public:
     /// over the pointer.
     template <Location Destination>
     [[nodiscard]] Pointer<T, Destination> move(Worker<Destination>& destination) {
-        static_assert(!UntrustedLocation<L> || MovableBetween<T, L, Destination>,
+        static_assert(!UntrustedLocation<L> || !SumOnlyLocation<Destination> || MovableBetween<T, L, Destination>,
+                      "fedpp: move() to a sum-only aggregator takes only masked updates (secagg::SecureRound::"
+                      "mask) and protocol messages: it is trusted with no single data owner's model.");
+        static_assert(!UntrustedLocation<L> || SumOnlyLocation<Destination> || MovableBetween<T, L, Destination>,
                       "fedpp: move() would hand a value held by an untrusted data owner to another untrusted "
                       "location, showing that party this one's data. Values leave a data owner only for a "
                       "TrustedAggregator (or explicitly, with fedpp::declassify).");
@@ -137,6 +143,9 @@ public:
                       "fedpp: move() from a trusted location sends on only aggregates (what fedavg, average_of, "
                       "coordinate_median and trimmed_mean return) and scalars: a model or tensor a data owner "
                       "sent there may only be aggregated, not passed on to anyone.");
+        static_assert(!SumOnlyLocation<L> || MovableBetween<T, L, Destination>,
+                      "fedpp: move() from a sum-only aggregator sends on only the unmasked sum (an Aggregate) "
+                      "and scalars: a masked update may only go into the secure sum.");
         require_live("move()");
         require_same_federation(detail::SeamAccess::of(destination), "move()");
         if (destination.id() == worker_) {
@@ -155,8 +164,8 @@ public:
     /// A second, independent object with the same value at the same worker.
     [[nodiscard]] Pointer copy() const {
         static_assert(CopyableAt<T, L>,
-                      "fedpp: copy() of a model or tensor at a trusted location: what a data owner sent there may "
-                      "only be aggregated, and two copies of it would count as two contributions.");
+                      "fedpp: copy() of a model, tensor or masked update at an aggregator: what a data owner sent "
+                      "there may only be aggregated, and two copies of it would count as two contributions.");
         require_live("copy()");
         return Pointer(seam_, worker_, seam_->call(Request::copy(worker_, object_, detail::value_type<T>())).object);
     }
@@ -250,6 +259,18 @@ struct PointerAccess {
     template <class T, Location L>
     static T fetch(Pointer<T, L>& pointer, TransferKind kind, std::string_view reason) {
         return pointer.fetch(kind, reason);
+    }
+
+    /// move() to worker `to` of the same federation, for fedpp's own
+    /// protocols, which hold no Worker of its location: the rules are theirs
+    /// to keep. `pointer` is spent.
+    template <class T, Location To, Location L>
+    static Pointer<T, To> forward(Pointer<T, L>& pointer, WorkerId to) {
+        pointer.require_live("move()");
+        const ObjectId moved =
+            pointer.seam_->call(Request::forward(pointer.worker_, pointer.object_, value_type<T>(), to)).object;
+        pointer.state_ = PointerState::moved_away;
+        return Pointer<T, To>(pointer.seam_, to, moved);
     }
 };
 

@@ -12,6 +12,7 @@
 
 #include "fedpp/located/aggregate.hpp"
 #include "fedpp/located/location.hpp"
+#include "fedpp/located/masked.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +33,13 @@ concept PublicScalar =
 template <class T>
 concept AggregateValue = requires { typename T::model_type; } && std::is_same_v<T, Aggregate<typename T::model_type>>;
 
+/// What secure aggregation moves between a data owner and a sum-only
+/// aggregator: a masked update (to the aggregator only) or a protocol message.
+template <class T>
+concept MaskedValue = requires { typename T::model_type; } && std::is_same_v<T, Masked<typename T::model_type>>;
+template <class T>
+concept SecureAggregationMessage = std::is_same_v<T, ProtocolMessage>;
+
 template <class T>
 inline constexpr bool is_public_scalar_v = PublicScalar<T>;
 
@@ -41,27 +49,34 @@ template <class A, class B>
 concept SameLocation = Location<A> && Location<B> && std::is_same_v<A, B>;
 
 /// May the model owner read (get()) a value of type T held at location L?
-/// Public scalars anywhere; at a trusted location, aggregates too.
+/// Public scalars anywhere; at an aggregator (trusted or sum-only),
+/// aggregates too.
 template <class T, class L>
-concept ReadableAt = Location<L> && (PublicScalar<T> || (TrustedLocation<L> && AggregateValue<T>));
+concept ReadableAt =
+    Location<L> && (PublicScalar<T> || ((TrustedLocation<L> || SumOnlyLocation<L>) && AggregateValue<T>));
 
 /// May a value of type T held at From move straight to To (never through
 /// the model owner)? A data owner's values leave it only for a trusted
-/// location; a trusted location sends on only aggregates (and scalars).
+/// location, or, as masked updates and protocol messages only, for a
+/// sum-only aggregator; an aggregator sends on only aggregates (and scalars), and a
+/// sum-only one protocol messages to data owners.
 template <class T, class From, class To>
-concept MovableBetween = Location<From> && Location<To> &&
-                         (PublicScalar<T> || (UntrustedLocation<From> && (TrustedLocation<To> || SameLocation<From, To>)) ||
-                          (TrustedLocation<From> && AggregateValue<T>));
+concept MovableBetween =
+    Location<From> && Location<To> &&
+    (PublicScalar<T> || (UntrustedLocation<From> && (TrustedLocation<To> || SameLocation<From, To>)) ||
+     (UntrustedLocation<From> && SumOnlyLocation<To> && (MaskedValue<T> || SecureAggregationMessage<T>)) ||
+     (SumOnlyLocation<From> && UntrustedLocation<To> && SecureAggregationMessage<T>) ||
+     ((TrustedLocation<From> || SumOnlyLocation<From>) && AggregateValue<T>));
 
 /// May a value of type T at L be duplicated there (Pointer::copy)? Not a
-/// contribution at a trusted location: two copies would count as two.
+/// contribution at an aggregator: two copies would count as two.
 template <class T, class L>
 concept CopyableAt = UntrustedLocation<L> || (Location<L> && (PublicScalar<T> || AggregateValue<T>));
 
 /// May a computation of the model owner's (Worker::run, remote arithmetic)
 /// take a value of type T held at L? At a data owner, anything it holds; at
-/// a trusted location only what the model owner may read anyway: there,
-/// everything else may only be aggregated.
+/// an aggregator only what the model owner may read anyway: there,
+/// everything else may only be aggregated (or, sum-only, securely summed).
 template <class T, class L>
 concept ComputableAt = UntrustedLocation<L> || ReadableAt<T, L>;
 
@@ -71,7 +86,8 @@ template <class L>
 concept AggregationLocation = TrustedLocation<L>;
 
 /// How many different data owners an aggregate at L must combine.
-template <TrustedLocation L>
+template <class L>
+    requires TrustedLocation<L> || SumOnlyLocation<L>
 inline constexpr std::size_t min_contributions_v = L::min_contributions;
 
 } // namespace fedpp

@@ -103,7 +103,10 @@ private:
                           "fedpp: Worker::run: every Pointer must be located at this worker's location; the values "
                           "live on different workers and cannot be combined: move one first (a data owner's "
                           "values only to a TrustedAggregator)");
-            static_assert(ComputableAt<T, L>,
+            static_assert(ComputableAt<T, L> || !SumOnlyLocation<L>,
+                          "fedpp: Worker::run at a sum-only aggregator takes only values the model owner may read "
+                          "(the unmasked sum, scalars): a masked update may only go into the secure sum");
+            static_assert(ComputableAt<T, L> || SumOnlyLocation<L>,
                           "fedpp: Worker::run at a trusted location takes only values the model owner may read "
                           "(aggregates and scalars): what data owners sent there may only be aggregated "
                           "(fedpp::fedavg, fedpp::accumulate, ...)");

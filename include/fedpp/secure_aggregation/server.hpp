@@ -178,7 +178,9 @@ private:
         std::vector<Addressed<ServerMessage>> out;
         for (ClientId c = 0; c < config_.clients; ++c) {
             if (!banned_[c] && still_in(c)) {
-                out.push_back({c, Abort{error.what()}});
+                auto& message = out.emplace_back(); // (in place: GCC 12 misreads a moved variant as uninitialised)
+                message.to = c;
+                message.message.emplace<Abort>(Abort{error.what()});
             }
         }
         state_.emplace<SecureAggregationError>(error);

@@ -1,0 +1,220 @@
+// fedpp: the parties' side of a SecureRound (secure_round.hpp): the state
+// each keeps, and the computations fedpp runs at them through the seam.
+//
+// A data owner keeps a ClientParty (its secagg::Client, its secrets and the
+// fixed-point encoding); the sum-only aggregator keeps a ServerParty (its
+// secagg::Server). Neither ever leaves its party: their codecs refuse. Each
+// protocol message is a ProtocolMessage object that moves between a data
+// owner and the aggregator, and the aggregator tells who sent one by the
+// contributor the transport recorded when it arrived, never by the message.
+// Needs OpenSSL 3 (CMake target fedpp::secure_aggregation).
+#pragma once
+
+#include "fedpp/aggregation/contributions.hpp"
+#include "fedpp/base/errors.hpp"
+#include "fedpp/io/bytes.hpp"
+#include "fedpp/io/codec.hpp"
+#include "fedpp/located/aggregate.hpp"
+#include "fedpp/located/masked.hpp"
+#include "fedpp/nn/module.hpp"
+#include "fedpp/secure_aggregation/client.hpp"
+#include "fedpp/secure_aggregation/fixed_point.hpp"
+#include "fedpp/secure_aggregation/graph.hpp"
+#include "fedpp/secure_aggregation/message_codecs.hpp"
+#include "fedpp/secure_aggregation/random_source.hpp"
+#include "fedpp/secure_aggregation/server.hpp"
+#include "fedpp/transport/computation.hpp"
+#include "fedpp/transport/value_type.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fedpp::detail::secagg {
+
+namespace sa = fedpp::secagg;
+
+/// What every party of a session is told: the protocol's settings, the
+/// encoding, and (tests, simulations) a seed for its secrets.
+struct Settings {
+    sa::Config config;
+    sa::FixedPointConfig encoding;
+    std::optional<std::uint64_t> seed; ///< empty: OpenSSL's DRBG
+
+    void write(ByteWriter& out) const {
+        out.write<std::uint32_t>(config.clients);
+        out.write<std::uint32_t>(config.degree);
+        out.write<std::uint32_t>(config.threshold);
+        out.write<std::uint32_t>(config.min_clients);
+        out.write<std::uint64_t>(config.vector_length);
+        out.write_array(config.session_id.data(), config.session_id.size());
+        out.write(encoding.clipping_range);
+        out.write<std::int32_t>(encoding.fraction_bits);
+        out.write(encoding.max_weight);
+        out.write<std::uint8_t>(seed ? 1 : 0);
+        out.write<std::uint64_t>(seed.value_or(0));
+    }
+    static Settings read(ByteReader& in) {
+        Settings s;
+        s.config.clients = in.read<std::uint32_t>();
+        s.config.degree = in.read<std::uint32_t>();
+        s.config.threshold = in.read<std::uint32_t>();
+        s.config.min_clients = in.read<std::uint32_t>();
+        s.config.vector_length = static_cast<std::size_t>(in.read<std::uint64_t>());
+        in.read_array(s.config.session_id.data(), s.config.session_id.size());
+        s.encoding.clipping_range = in.read<double>();
+        s.encoding.fraction_bits = in.read<std::int32_t>();
+        s.encoding.max_weight = in.read<double>();
+        const bool seeded = in.read<std::uint8_t>() != 0;
+        const auto seed = in.read<std::uint64_t>();
+        s.seed = seeded ? std::optional(seed) : std::nullopt;
+        return s;
+    }
+};
+
+/// The values of a model's parameters, in order, and back.
+template <nn::Model M>
+std::vector<double> values_of(const M& model) {
+    std::vector<double> values;
+    for (const auto& p : model.parameters()) {
+        const auto& v = p.value();
+        values.insert(values.end(), v.data(), v.data() + v.size());
+    }
+    return values;
+}
+
+template <nn::Model M>
+std::size_t value_count(const M& model) {
+    std::size_t count = 0;
+    for (const auto& p : model.parameters()) {
+        count += static_cast<std::size_t>(p.value().size());
+    }
+    return count;
+}
+
+template <nn::Model M>
+void load_values(M& model, const std::vector<double>& values) {
+    using T = typename M::scalar_type;
+    std::size_t at = 0;
+    for (auto& p : model.parameters()) {
+        auto& v = p.value();
+        for (Index i = 0; i < v.size(); ++i) {
+            v.data()[i] = static_cast<T>(values.at(at++));
+        }
+    }
+}
+
+inline std::vector<std::uint8_t> bytes_of(const Bytes& bytes) {
+    const auto* first = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    return {first, first + bytes.size()};
+}
+
+template <class Message>
+ProtocolMessage message_of(const Message& message) {
+    return SecureAggregationAccess::message(bytes_of(to_bytes(message)));
+}
+
+template <class Message>
+Message decode(const ProtocolMessage& message, const char* what) {
+    const auto bytes = message.bytes();
+    return from_bytes<Message>(std::as_bytes(bytes), what);
+}
+
+/// A data owner's part of the session, kept at the data owner.
+class ClientParty {
+public:
+    ClientParty(const Settings& settings, sa::ClientId id)
+        : random_(settings.seed ? std::unique_ptr<sa::RandomSource>(std::make_unique<sa::SeededRandom>(
+                                      seed_of(*settings.seed, id)))
+                                : std::make_unique<sa::OsRandom>()),
+          client_(std::make_unique<sa::Client>(settings.config, id, *random_)), encoding_(settings.encoding) {}
+
+    [[nodiscard]] sa::Client& client() noexcept { return *client_; }
+    [[nodiscard]] const sa::FixedPointEncoding& encoding() const noexcept { return encoding_; }
+    /// The server's request for the masked input, kept until the input is given.
+    std::optional<sa::ServerMessage> pending;
+
+private:
+    /// Client `id`'s stream of a seeded session: the seed, then the id.
+    static sa::Secret32 seed_of(std::uint64_t seed, sa::ClientId id) {
+        sa::Secret32 secret;
+        for (std::size_t i = 0; i < 8; ++i) {
+            secret.mutable_bytes()[i] = static_cast<std::uint8_t>(seed >> (8 * i));
+        }
+        for (std::size_t i = 0; i < 4; ++i) {
+            secret.mutable_bytes()[8 + i] = static_cast<std::uint8_t>(id >> (8 * i));
+        }
+        return secret;
+    }
+
+    std::unique_ptr<sa::RandomSource> random_; // (on the heap: the client keeps its address)
+    std::unique_ptr<sa::Client> client_;
+    sa::FixedPointEncoding encoding_;
+};
+
+/// The sum-only aggregator's part of the session.
+class ServerParty {
+public:
+    /// contributors[c]: how the transport marks what client c moves here.
+    ServerParty(const Settings& settings, std::vector<ContributorId> contributors)
+        : server_(settings.config, sa::NeighbourGraph::complete(settings.config.clients)),
+          encoding_(settings.encoding), contributors_(std::move(contributors)),
+          outbox_(settings.config.clients) {}
+
+    [[nodiscard]] sa::Server& server() noexcept { return server_; }
+    [[nodiscard]] const sa::FixedPointEncoding& encoding() const noexcept { return encoding_; }
+
+    /// The client that moved an object here, or AggregationError.
+    [[nodiscard]] sa::ClientId client_of(ContributorId contributor) const {
+        const auto it = std::find(contributors_.begin(), contributors_.end(), contributor);
+        if (contributor == no_contributor || it == contributors_.end()) {
+            throw AggregationError("secure aggregation: a message or masked update that no participant of the "
+                                   "session moved here");
+        }
+        return static_cast<sa::ClientId>(it - contributors_.begin());
+    }
+
+    void close_round() {
+        for (auto& [to, message] : server_.close_round()) {
+            outbox_.at(to) = std::move(message);
+        }
+    }
+    /// The message of the round for client c, if any (then taken).
+    std::optional<sa::ServerMessage> take(sa::ClientId c) { return std::exchange(outbox_.at(c), std::nullopt); }
+
+private:
+    sa::Server server_;
+    sa::FixedPointEncoding encoding_;
+    std::vector<ContributorId> contributors_;
+    std::vector<std::optional<sa::ServerMessage>> outbox_;
+};
+
+/// The codec of a party's state: there is none, it never leaves its party.
+template <class Party>
+struct StaysAtItsParty {
+    [[noreturn]] static void refuse() {
+        throw SerializationError("a secure aggregation party's state never leaves the party that keeps it");
+    }
+    static void encode(const Party&, ByteWriter&) { refuse(); }
+    static Party decode(ByteReader&) { refuse(); }
+};
+
+} // namespace fedpp::detail::secagg
+
+namespace fedpp {
+
+template <>
+struct Codec<detail::secagg::ClientParty> : detail::secagg::StaysAtItsParty<detail::secagg::ClientParty> {
+    static std::string type_name() { return "fedpp::secagg::ClientParty"; }
+};
+template <>
+struct Codec<detail::secagg::ServerParty> : detail::secagg::StaysAtItsParty<detail::secagg::ServerParty> {
+    static std::string type_name() { return "fedpp::secagg::ServerParty"; }
+};
+
+} // namespace fedpp

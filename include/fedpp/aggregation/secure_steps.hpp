@@ -1,0 +1,211 @@
+// fedpp: the computations of a SecureRound (secure_round.hpp), fedpp's own,
+// each one step of a party's side of the protocol (secure_parties.hpp):
+//
+//   at a data owner          client_join, client_start, client_handle, client_mask
+//   at the sum-only server   server_create, server_receive, server_receive_masked,
+//                            server_close, server_outbox, server_result
+//
+// Every step takes the party's state (an object at that party) and at most
+// one message, and returns at most one message or, at the end, the
+// Aggregate. What a client sends is an object it made; what the server
+// receives is an object a participant moved to it, whose sender the
+// transport recorded (Invocation::contributors).
+#pragma once
+
+#include "fedpp/aggregation/secure_parties.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fedpp::detail::secagg {
+
+/// Objects of `invocation`, by type.
+template <class T>
+T& object(const Invocation& invocation, std::size_t k) {
+    return static_cast<RemoteValue<T>&>(*invocation.objects[k]).value;
+}
+
+template <class T>
+std::unique_ptr<RemoteObject> made(T value) {
+    return std::make_unique<RemoteValue<T>>(std::move(value));
+}
+
+/// A client joins: its state, made at its data owner. Arguments: the
+/// session's Settings, the client's id (u32).
+struct ClientJoin {
+    static std::string name() { return "fedpp.secagg.client_join"; }
+    static std::vector<const ValueType*> inputs() { return {}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader in(invocation.arguments, "client_join");
+        const Settings settings = Settings::read(in);
+        const auto id = in.read<std::uint32_t>();
+        in.expect_end();
+        return made(ClientParty(settings, id));
+    }
+};
+
+/// Round 0 at a client: its public keys.
+struct ClientStart {
+    static std::string name() { return "fedpp.secagg.client_start"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<ClientParty>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        return made(message_of(object<ClientParty>(invocation, 0).client().start()));
+    }
+};
+
+/// A server message at a client: its reply (empty: none). The request for
+/// the masked input is kept until client_mask gives the input.
+struct ClientHandle {
+    static std::string name() { return "fedpp.secagg.client_handle"; }
+    static std::vector<const ValueType*> inputs() {
+        return {&value_type<ClientParty>(), &value_type<ProtocolMessage>()};
+    }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        auto& party = object<ClientParty>(invocation, 0);
+        const auto& message = object<ProtocolMessage>(invocation, 1);
+        if (message.empty()) {
+            return made(SecureAggregationAccess::message({}));
+        }
+        auto request = decode<sa::ServerMessage>(message, "a message from the sum-only aggregator");
+        if (std::holds_alternative<sa::MaskedInputRequest>(request) && !party.client().finished()) {
+            party.pending = std::move(request);
+            return made(SecureAggregationAccess::message({}));
+        }
+        const auto reply = party.client().handle(request);
+        return made(reply ? message_of(*reply) : SecureAggregationAccess::message({}));
+    }
+};
+
+/// Round 2 at a client: its update to M (object 1), weighted (argument:
+/// f64), encoded and masked. SecureAggregationError if the server has not
+/// asked for it (the client dropped out, or the session failed).
+template <class M>
+struct ClientMask {
+    static std::string name() { return "fedpp.secagg.client_mask(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<ClientParty>(), &value_type<M>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader in(invocation.arguments, "client_mask");
+        const auto weight = in.read<double>();
+        in.expect_end();
+        auto& party = object<ClientParty>(invocation, 0);
+        if (!party.pending) {
+            throw sa::SecureAggregationError(sa::Failure::protocol_violation,
+                                             "the sum-only aggregator has not asked this client for its masked "
+                                             "update (it dropped out, or the session failed)");
+        }
+        party.client().set_input(party.encoding().encode(std::span<const double>(values_of(object<M>(invocation, 1))),
+                                                         weight));
+        const auto reply = party.client().handle(*std::exchange(party.pending, std::nullopt));
+        const auto* masked = reply ? std::get_if<sa::MaskedInput>(&*reply) : nullptr;
+        if (masked == nullptr) {
+            throw sa::SecureAggregationError(sa::Failure::protocol_violation,
+                                             "the client aborted: " + party.client().abort_reason());
+        }
+        return made(SecureAggregationAccess::masked<M>(masked->words));
+    }
+};
+
+/// The server's state, made at the sum-only aggregator. Arguments: the
+/// Settings, then how the transport marks each client's objects (u32 each).
+struct ServerCreate {
+    static std::string name() { return "fedpp.secagg.server_create"; }
+    static std::vector<const ValueType*> inputs() { return {}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader in(invocation.arguments, "server_create");
+        const Settings settings = Settings::read(in);
+        std::vector<ContributorId> contributors(settings.config.clients);
+        for (auto& contributor : contributors) {
+            contributor = in.read<std::uint32_t>();
+        }
+        in.expect_end();
+        return made(ServerParty(settings, std::move(contributors)));
+    }
+};
+
+/// A client's message (object 1), from whoever moved it here.
+struct ServerReceive {
+    static std::string name() { return "fedpp.secagg.server_receive"; }
+    static std::vector<const ValueType*> inputs() {
+        return {&value_type<ServerParty>(), &value_type<ProtocolMessage>()};
+    }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        auto& party = object<ServerParty>(invocation, 0);
+        const sa::ClientId from = party.client_of(invocation.contributors[1]);
+        const auto& message = object<ProtocolMessage>(invocation, 1);
+        if (message.empty()) {
+            return nullptr;
+        }
+        sa::ClientMessage decoded;
+        try {
+            decoded = decode<sa::ClientMessage>(message, "a message from a client");
+        } catch (const SerializationError& e) {
+            decoded = sa::Abort{std::string("its message did not decode: ") + e.what()};
+        }
+        party.server().receive(from, decoded);
+        return nullptr;
+    }
+};
+
+/// A client's masked update (object 1), from the client that moved it here.
+template <class M>
+struct ServerReceiveMasked {
+    static std::string name() { return "fedpp.secagg.server_receive_masked(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>(), &value_type<Masked<M>>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        auto& party = object<ServerParty>(invocation, 0);
+        const sa::ClientId from = party.client_of(invocation.contributors[1]);
+        const auto words = object<Masked<M>>(invocation, 1).words();
+        party.server().receive(from, sa::MaskedInput{{words.begin(), words.end()}});
+        return nullptr;
+    }
+};
+
+/// The server closes its round: whoever has not answered has dropped out.
+struct ServerClose {
+    static std::string name() { return "fedpp.secagg.server_close"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        object<ServerParty>(invocation, 0).close_round();
+        return nullptr;
+    }
+};
+
+/// The server's message of the round for one client (argument: its id,
+/// u32), empty if none.
+struct ServerOutbox {
+    static std::string name() { return "fedpp.secagg.server_outbox"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader in(invocation.arguments, "server_outbox");
+        const auto client = in.read<std::uint32_t>();
+        in.expect_end();
+        const auto message = object<ServerParty>(invocation, 0).take(client);
+        return made(message ? message_of(*message) : SecureAggregationAccess::message({}));
+    }
+};
+
+/// The unmasked weighted mean, in a model of the layout of object 1: an
+/// Aggregate of the clients in the sum. Argument: the contributions the
+/// location requires (u64). SecureAggregationError if the session failed.
+template <class M>
+struct ServerResult {
+    static constexpr bool aggregation = true;
+    static std::string name() { return "fedpp.secagg.server_result(" + type_name_of<M>() + ")"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>(), &value_type<M>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader in(invocation.arguments, "server_result");
+        const auto required = std::max(static_cast<std::size_t>(in.read<std::uint64_t>()), invocation.min_contributions);
+        in.expect_end();
+        auto& party = object<ServerParty>(invocation, 0);
+        const sa::AggregateSum& sum = party.server().result();
+        require_contributions("secure aggregation", sum.contributors.size(), required);
+        const sa::WeightedMean mean = party.encoding().decode(sum.words, sum.contributors.size());
+        M model = object<M>(invocation, 1).copy();
+        load_values(model, mean.values);
+        return made(AggregateAccess::make(std::move(model), sum.contributors.size()));
+    }
+};
+
+} // namespace fedpp::detail::secagg

@@ -1,0 +1,168 @@
+// Secure aggregation between located parties (fedpp/aggregation/secure_round.hpp):
+// the tutorial with a sum-only aggregator, every protocol message through
+// the seam, dropouts, and what the aggregator and the model owner see.
+#include <fedpp/fedpp.hpp>
+#include <fedpp/secure_aggregation.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <utility>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Bob = fedpp::DataOwner<"bob">;
+using Alice = fedpp::DataOwner<"alice">;
+using Carol = fedpp::DataOwner<"carol">;
+using Summer = fedpp::SumOnlyAggregator<"secure_worker">;
+using Model = fedpp::nn::Linear<double>;
+using fedpp::secagg::SecureRound;
+using fedpp::secagg::SecureRoundOptions;
+
+Model model_with(std::uint64_t seed) {
+    fedpp::Generator generator(seed);
+    return Model(3, 2, generator);
+}
+
+std::vector<double> values(const Model& model) { return fedpp::detail::secagg::values_of(model); }
+
+/// The plaintext weighted mean of the quantised updates: what the secure
+/// sum must equal exactly.
+fedpp::secagg::WeightedMean plaintext_mean(const fedpp::secagg::FixedPointConfig& config,
+                                           const std::vector<std::pair<const Model*, double>>& updates) {
+    const fedpp::secagg::FixedPointEncoding encoding(config);
+    std::vector<std::uint32_t> sum;
+    for (const auto& [model, weight] : updates) {
+        const auto v = values(*model);
+        const auto words = encoding.encode(std::span<const double>(v), weight);
+        sum.resize(words.size(), 0);
+        for (std::size_t j = 0; j < words.size(); ++j) {
+            sum[j] += words[j]; // modulo 2^32
+        }
+    }
+    return encoding.decode(sum, updates.size());
+}
+
+struct Parties {
+    fedpp::Federation hook;
+    fedpp::Worker<Bob> bob{hook};
+    fedpp::Worker<Alice> alice{hook};
+    fedpp::Worker<Carol> carol{hook};
+    fedpp::Worker<Summer> summer{hook};
+};
+
+SecureRoundOptions seeded(std::uint64_t seed) {
+    SecureRoundOptions options;
+    options.seed = seed;
+    options.encoding.max_weight = 10;
+    return options;
+}
+
+} // namespace
+
+TEST_CASE("secure round: the sum-only aggregator releases the weighted mean of the masked updates, exactly that "
+          "of the quantised updates, and the real-valued mean within the encoding's bound",
+          "[secure_round]") {
+    Parties p;
+    const Model b = model_with(2);
+    const Model a = model_with(3);
+    const Model c = model_with(4);
+    const auto options = seeded(7);
+    SecureRound<Model, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, p.carol);
+    auto bobs = fedpp::send(b.copy(), p.bob);
+    auto alices = fedpp::send(a.copy(), p.alice);
+    auto carols = fedpp::send(c.copy(), p.carol);
+    auto bobs_masked = secure.mask(bobs, 1.0).move(p.summer);
+    auto alices_masked = secure.mask(alices, 3.0).move(p.summer);
+    auto carols_masked = secure.mask(carols, 4.0).move(p.summer);
+    const fedpp::Aggregate<Model> mean =
+        secure.sum(std::move(bobs_masked), std::move(alices_masked), std::move(carols_masked)).get();
+    CHECK(mean.contributions() == 3);
+    CHECK(secure.dropouts().empty());
+    const auto plain = plaintext_mean(options.encoding, {{&b, 1.0}, {&a, 3.0}, {&c, 4.0}});
+    const auto got = values(mean.model());
+    REQUIRE(got.size() == plain.values.size());
+    const auto vb = values(b);
+    const auto va = values(a);
+    const auto vc = values(c);
+    for (std::size_t j = 0; j < got.size(); ++j) {
+        CHECK(got[j] == plain.values[j]);
+        CHECK(std::abs(got[j] - (1 * vb[j] + 3 * va[j] + 4 * vc[j]) / 8) <= plain.error_bound);
+    }
+    // Every message crossed through the seam, between a data owner and the
+    // aggregator only, as a ProtocolMessage or a masked update; the model
+    // owner fetched the mean and nothing else.
+    const std::string message = fedpp::Codec<fedpp::ProtocolMessage>::type_name();
+    const std::string masked = fedpp::Codec<fedpp::Masked<Model>>::type_name();
+    std::size_t messages = 0;
+    for (const auto& t : p.hook.transfers().entries()) {
+        CAPTURE(t.type, t.from, t.to);
+        if (t.kind == fedpp::TransferKind::move) {
+            CHECK((t.type == message || t.type == masked));
+            CHECK(((t.from == "secure_worker") != (t.to == "secure_worker")));
+            messages += t.type == message ? 1 : 0;
+        } else if (t.kind == fedpp::TransferKind::get) {
+            CHECK(t.type == fedpp::Codec<fedpp::Aggregate<Model>>::type_name());
+        } else {
+            CHECK(t.kind == fedpp::TransferKind::send);
+            CHECK(t.from == "me");
+        }
+    }
+    CHECK(messages == 3 * 7); // keys, shares, their reply, the request, the survivors, the shares revealed: and back
+}
+
+TEST_CASE("secure round: a participant that drops out after the shares are out is left out of the sum, whose "
+          "survivors' mean comes out, and with fewer than t survivors the round fails and reveals nothing",
+          "[secure_round]") {
+    Parties p;
+    const Model b = model_with(2);
+    const Model a = model_with(3);
+    const auto options = seeded(11);
+    SECTION("two of three survive: the mean of the two") {
+        SecureRound<Model, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, p.carol);
+        auto bobs = fedpp::send(b.copy(), p.bob);
+        auto alices = fedpp::send(a.copy(), p.alice);
+        auto bobs_masked = secure.mask(bobs, 2.0).move(p.summer);
+        auto alices_masked = secure.mask(alices, 2.0).move(p.summer);
+        // Carol never sends her masked update: the others reveal the shares
+        // of her masking key, and her pairwise masks come off the sum.
+        const fedpp::Aggregate<Model> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
+        CHECK(mean.contributions() == 2);
+        const auto plain = plaintext_mean(options.encoding, {{&b, 2.0}, {&a, 2.0}});
+        CHECK(values(mean.model()) == plain.values);
+    }
+    SECTION("one of three: fewer than t = 2, no sum") {
+        SecureRound<Model, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, p.carol);
+        auto bobs = fedpp::send(b.copy(), p.bob);
+        auto bobs_masked = secure.mask(bobs, 2.0).move(p.summer);
+        CHECK_THROWS_AS(secure.sum(std::move(bobs_masked)), fedpp::secagg::SecureAggregationError);
+    }
+    SECTION("a participant whose worker is gone before the masked-input round drops out") {
+        std::optional<fedpp::Worker<fedpp::DataOwner<"dave">>> dave(std::in_place, p.hook);
+        SecureRound<Model, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, *dave);
+        dave.reset(); // gone before the masked-input round
+        auto bobs = fedpp::send(b.copy(), p.bob);
+        auto alices = fedpp::send(a.copy(), p.alice);
+        auto bobs_masked = secure.mask(bobs, 1.0).move(p.summer);
+        auto alices_masked = secure.mask(alices, 1.0).move(p.summer);
+        const fedpp::Aggregate<Model> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
+        CHECK(mean.contributions() == 2);
+        REQUIRE(secure.dropouts().size() == 1);
+        CHECK(secure.dropouts().front().first == 2);
+    }
+}
+
+TEST_CASE("secure round: refused set-ups and strangers", "[secure_round]") {
+    Parties p;
+    CHECK_THROWS_AS((SecureRound<Model, Summer>(model_with(1), p.summer, seeded(1), p.bob)), fedpp::ArgumentError);
+    SecureRound<Model, Summer> secure(model_with(1), p.summer, seeded(1), p.bob, p.alice);
+    auto carols = fedpp::send(model_with(2), p.carol);
+    CHECK_THROWS_AS(secure.mask(carols, 1.0), fedpp::LocationError); // not a participant
+    auto bobs = fedpp::send(model_with(2), p.bob);
+    CHECK_THROWS_AS(secure.mask(bobs, 11.0), fedpp::AggregationError); // above the largest weight
+}
