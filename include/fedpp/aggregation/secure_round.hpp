@@ -112,12 +112,23 @@ public:
         const auto layout = send(layout_.copy(), *aggregator_);
         Bytes arguments;
         ByteWriter(arguments).write<std::uint64_t>(min_contributions_v<Aggregator>);
-        return fedpp::detail::execute_on<fedpp::detail::secagg::ServerResult<M>, Aggregate<M>, Aggregator>(
+        auto mean = fedpp::detail::execute_on<fedpp::detail::secagg::ServerResult<M>, Aggregate<M>, Aggregator>(
             "SecureRound::sum", arguments, *server_, layout);
+        for (std::uint32_t c = 0; c < clients_.size(); ++c) {
+            Bytes client;
+            ByteWriter(client).write<std::uint32_t>(c);
+            in_sum_.push_back(server_step<fedpp::detail::secagg::ServerInSum, bool>(client).get());
+        }
+        return mean;
     }
 
-    /// The participants that dropped out so far, and why (their index in the
-    /// constructor's order).
+    /// After sum(): whether each participant's update is in it (in the
+    /// constructor's order). One that dropped out after its masked update
+    /// arrived is in it.
+    [[nodiscard]] const std::vector<bool>& in_sum() const noexcept { return in_sum_; }
+
+    /// The participants that failed so far, and why (their index in the
+    /// constructor's order): their worker was gone or unreachable.
     [[nodiscard]] const std::vector<std::pair<std::size_t, std::string>>& dropouts() const noexcept {
         return dropouts_;
     }
@@ -267,6 +278,7 @@ private:
     std::optional<Pointer<fedpp::detail::secagg::ServerParty, Aggregator>> server_;
     std::vector<Client> clients_;
     std::vector<std::pair<std::size_t, std::string>> dropouts_;
+    std::vector<bool> in_sum_;
 };
 
 } // namespace fedpp::secagg

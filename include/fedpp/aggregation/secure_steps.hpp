@@ -3,7 +3,7 @@
 //
 //   at a data owner          client_join, client_start, client_handle, client_mask
 //   at the sum-only server   server_create, server_receive, server_receive_masked,
-//                            server_close, server_outbox, server_result
+//                            server_close, server_outbox, server_result, server_in_sum
 //
 // Every step takes the party's state (an object at that party) and at most
 // one message, and returns at most one message or, at the end, the
@@ -14,6 +14,7 @@
 
 #include "fedpp/aggregation/secure_parties.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -183,6 +184,20 @@ struct ServerOutbox {
         in.expect_end();
         const auto message = object<ServerParty>(invocation, 0).take(client);
         return made(message ? message_of(*message) : SecureAggregationAccess::message({}));
+    }
+};
+
+/// Whether client c (argument: u32) is in the unmasked sum: public, as the
+/// list of survivors the server sends the clients.
+struct ServerInSum {
+    static std::string name() { return "fedpp.secagg.server_in_sum"; }
+    static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>()}; }
+    static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        ByteReader in(invocation.arguments, "server_in_sum");
+        const auto client = in.read<std::uint32_t>();
+        in.expect_end();
+        const auto& contributors = object<ServerParty>(invocation, 0).server().result().contributors;
+        return made(std::find(contributors.begin(), contributors.end(), client) != contributors.end());
     }
 };
 

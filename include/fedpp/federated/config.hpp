@@ -17,6 +17,9 @@ enum class Aggregation {
     weighted_mean,     ///< FedAvg: weighted by example counts; streaming (memory: one model)
     coordinate_median, ///< robust; unweighted; holds the round's updates at the aggregator
     trimmed_mean,      ///< robust; unweighted; drops trim_fraction of each end per coordinate
+    /// FedAvg with secure aggregation: the aggregator learns only the weighted
+    /// mean (federated::SecureFederatedAveraging, fedpp/federated/secure_driver.hpp)
+    secure,
 };
 
 struct Config {
@@ -62,7 +65,7 @@ struct Config {
                                 std::to_string(*target_accuracy));
         }
         if (dp) {
-            if (aggregation != Aggregation::weighted_mean) {
+            if (aggregation != Aggregation::weighted_mean) { // (secure with dp: distributed noise, not yet)
                 throw ArgumentError("federated::Config: differential privacy (dp) needs Aggregation::weighted_mean; "
                                     "the robust aggregations have no noised sum");
             }

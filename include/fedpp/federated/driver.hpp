@@ -42,6 +42,7 @@
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/round_collector.hpp"
+#include "fedpp/federated/run_loop.hpp"
 #include "fedpp/federated/state.hpp"
 #include "fedpp/federated/thread_team.hpp"
 #include "fedpp/io/checkpoint.hpp"
@@ -130,22 +131,7 @@ public:
     /// or (DP) the next round would exceed the budget (budget_reached());
     /// `on_round` sees each round's metrics as it ends.
     std::vector<RoundMetrics> run(const std::function<void(const RoundMetrics&)>& on_round = {}) {
-        std::vector<RoundMetrics> all;
-        while (rounds_done_ < config_.rounds && !budget_reached()) {
-            all.push_back(run_round());
-            const bool reached = config_.target_accuracy && all.back().test_accuracy >= *config_.target_accuracy;
-            const bool last = reached || rounds_done_ == config_.rounds;
-            if (!config_.checkpoint_path.empty() && (last || rounds_done_ % config_.checkpoint_every == 0)) {
-                save_checkpoint(config_.checkpoint_path, state());
-            }
-            if (on_round) {
-                on_round(all.back());
-            }
-            if (reached) {
-                break;
-            }
-        }
-        return all;
+        return fedpp::detail::run_rounds(*this, on_round);
     }
 
     [[nodiscard]] const M& global_model() const noexcept { return global_; }
@@ -201,7 +187,7 @@ private:
     FederatedAveraging(Setup, M initial_model, Clients&& clients, Dataset test_set, Config config, Trainers train)
         : config_(std::move(config)), train_client_(train), test_set_(std::move(test_set)),
           global_(std::move(initial_model)),
-          parties_((config_.validate(), std::forward<Clients>(clients)), config_.keep_transfer_log),
+          parties_((check(config_), std::forward<Clients>(clients)), config_.keep_transfer_log),
           aggregator_(parties_.aggregator), sizes_(parties_.sizes) {
         if (parties_.eligible.size() < config_.min_clients) {
             throw ArgumentError("FederatedAveraging: " + std::to_string(parties_.eligible.size()) +
@@ -216,6 +202,15 @@ private:
         // No more threads than a round has groups of clients to give them.
         team_ = std::make_unique<fedpp::detail::ThreadTeam>(
             std::min(fedpp::detail::worker_count(config_.threads), fedpp::detail::max_groups_per_round));
+    }
+
+    /// Config::validate(), and not Aggregation::secure: that is another driver's.
+    static void check(const Config& config) {
+        config.validate();
+        if (config.aggregation == Aggregation::secure) {
+            throw ArgumentError("FederatedAveraging: Aggregation::secure is run by federated::SecureFederatedAveraging "
+                                "(fedpp/federated/secure_driver.hpp, CMake target fedpp::secure_aggregation)");
+        }
     }
 
     using Collector = fedpp::detail::RoundCollector<M>;
@@ -253,6 +248,7 @@ private:
             break;
         case Aggregation::coordinate_median: global_ = coordinate_median(collector.kept).get(); break;
         case Aggregation::trimmed_mean: global_ = trimmed_mean(collector.kept, config_.trim_fraction).get(); break;
+        case Aggregation::secure: break; // refused by the constructor
         }
     }
 

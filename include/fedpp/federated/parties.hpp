@@ -53,10 +53,12 @@ template <class T>
 inline constexpr auto example_count =
     computation<"fedpp.federated.example_count">([](data::Dataset<T>& d) { return std::int64_t{d.size()}; });
 
-/// The workers of a run. Client k's data is sent to worker "client-k" once
-/// and is only ever used there; its example count is public (FedAvg weighs
-/// by it), its data is not. Clients without data are never eligible.
-template <class T>
+/// The workers of a run, its aggregator at location `Aggregator` (trusted,
+/// or sum-only for secure aggregation). Client k's data is sent to worker
+/// "client-k" once and is only ever used there; its example count is public
+/// (FedAvg weighs by it), its data is not. Clients without data are never
+/// eligible.
+template <class T, Location Aggregator = federated::Aggregator>
 class RunParties {
 public:
     using Dataset = data::Dataset<T>;
@@ -93,7 +95,7 @@ public:
     }
 
     Federation federation;
-    Worker<federated::Aggregator> aggregator;
+    Worker<Aggregator> aggregator;
     std::vector<std::unique_ptr<Worker<federated::Client>>> clients;
     std::vector<Pointer<Dataset, federated::Client>> data;
     std::vector<std::size_t> sizes;    ///< every client's example count

@@ -59,6 +59,7 @@ inline const char* aggregation_name(federated::Aggregation aggregation) noexcept
     case federated::Aggregation::weighted_mean: return "weighted_mean";
     case federated::Aggregation::coordinate_median: return "coordinate_median";
     case federated::Aggregation::trimmed_mean: return "trimmed_mean";
+    case federated::Aggregation::secure: return "secure";
     }
     return "unknown";
 }
