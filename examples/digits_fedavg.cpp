@@ -5,6 +5,7 @@
 //     ./digits_fedavg                                   # 10 IID clients, all each round, 100 rounds
 //     ./digits_fedavg --partition dirichlet --alpha 0.5 --clients 100 --fraction 0.1 --rounds 300
 //     ./digits_fedavg --partition centralised --rounds 30   # plain minibatch SGD, 30 epochs
+//     ./digits_fedavg --aggregation secure              # secure aggregation: the aggregator learns only the mean
 //     ./digits_fedavg --csv metrics.csv                 # also write per-round metrics
 //     ./digits_fedavg --init-weights torch.safetensors --save-weights fedavg.npz   # to and from PyTorch
 //
@@ -15,6 +16,9 @@
 #include <fedpp/data/digits.hpp>
 #include <fedpp/data/partition.hpp>
 #include <fedpp/federated.hpp>
+#ifdef FEDPP_EXAMPLES_SECURE_AGGREGATION
+#include <fedpp/federated/secure_driver.hpp>
+#endif
 
 #include <cstdio>
 #include <string>
@@ -31,6 +35,21 @@ void report_untrained(const fedpp::nn::Sequential<float>& model, const fedpp::da
     std::printf("0 rounds: nothing trained; test accuracy of the initial model %.2f%%\n", 100 * evaluation.accuracy);
 }
 
+/// The final weights saved (--save-weights) and the final accuracy.
+template <class Run>
+int finish(const examples::CommandLine& cli, const Run& run, const std::vector<fedpp::federated::RoundMetrics>& metrics,
+           const fedpp::data::Dataset<float>& test) {
+    examples::save_final_weights(cli, run.global_model());
+    if (metrics.empty()) {
+        report_untrained(run.global_model(), test);
+        return 0;
+    }
+    const auto& last = metrics.back();
+    std::printf("final test accuracy %.2f%% after %zu rounds (%.1f s)\n", 100 * last.test_accuracy, last.round,
+                last.elapsed_seconds);
+    return 0;
+}
+
 int digits_fedavg(const examples::CommandLine& cli) {
     using namespace fedpp;
     const std::string partition = cli.text("partition", "iid");
@@ -38,6 +57,16 @@ int digits_fedavg(const examples::CommandLine& cli) {
         cli.fail("unknown partition '" + partition + "' (iid, dirichlet or centralised)");
     }
     federated::Config config = examples::federated_config(cli, 100, 1.0);
+    const std::string aggregation = cli.text("aggregation", "mean");
+    if (aggregation != "mean" && aggregation != "secure") {
+        cli.fail("unknown aggregation '" + aggregation + "' (mean or secure)");
+    }
+    if (aggregation == "secure") {
+        if (config.dp || partition == "centralised") {
+            cli.fail("--aggregation secure is for federated runs without the --dp-* options");
+        }
+        config.aggregation = federated::Aggregation::secure;
+    }
     const std::size_t clients = examples::client_count(cli, 10);
     const double alpha = cli.number("alpha", 0.5);
 
@@ -86,18 +115,20 @@ int digits_fedavg(const examples::CommandLine& cli) {
                 config.client_fraction, config.local.epochs, config.local.batch_size, config.local.learning_rate);
     examples::print_dp_settings(config);
 
+    if (config.aggregation == federated::Aggregation::secure) {
+#ifdef FEDPP_EXAMPLES_SECURE_AGGREGATION
+        std::printf("secure aggregation: the aggregator learns only the weighted mean of each round's models\n");
+        federated::SecureFederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(client_data),
+                                                                       split.test, config);
+        return finish(cli, run, examples::run_with_progress(run, cli), split.test);
+#else
+        cli.fail("this digits_fedavg was built without secure aggregation (OpenSSL 3, fedpp::secure_aggregation)");
+#endif
+    }
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(client_data), split.test, config);
     const auto metrics = examples::run_with_progress(run, cli);
     examples::print_dp_spent(run);
-    examples::save_final_weights(cli, run.global_model());
-    if (metrics.empty()) {
-        report_untrained(run.global_model(), split.test);
-        return 0;
-    }
-    const auto& last = metrics.back();
-    std::printf("final test accuracy %.2f%% after %zu rounds (%.1f s)\n", 100 * last.test_accuracy, last.round,
-                last.elapsed_seconds);
-    return 0;
+    return finish(cli, run, metrics, split.test);
 }
 } // namespace
 
@@ -109,6 +140,8 @@ int main(int argc, char** argv) {
              {"partition", "iid | dirichlet | centralised (default iid)"},
              {"clients", "number of clients K (default 10)"},
              {"alpha", "Dirichlet concentration (default 0.5)"},
+             {"aggregation", "mean | secure (default mean; secure: secure aggregation, the aggregator learns only "
+                             "the weighted mean)"},
              {"fraction", "client fraction C per round (default 1)"},
              {"epochs", "local epochs E (default 1)"},
              {"batch", "local batch size B, 0 = all (default 10)"},

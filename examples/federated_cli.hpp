@@ -141,9 +141,8 @@ inline std::size_t client_count(const CommandLine& cli, std::size_t fallback) {
 
 /// run.run(), printing a progress line per round to stdout and, if --csv
 /// names a file, writing each round's metrics there (IoError if that fails).
-template <class M>
-std::vector<fedpp::federated::RoundMetrics> run_with_progress(fedpp::federated::FederatedAveraging<M>& run,
-                                                              const CommandLine& cli) {
+template <class Run>
+std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const CommandLine& cli) {
     const auto progress = fedpp::federated::progress_printer(stdout, run.config().rounds);
     std::optional<fedpp::federated::CsvMetricsWriter> csv;
     if (const std::string path = cli.text("csv", ""); !path.empty()) {

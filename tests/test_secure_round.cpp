@@ -96,7 +96,8 @@ TEST_CASE("secure round: the sum-only aggregator releases the weighted mean of t
     }
     // Every message crossed through the seam, between a data owner and the
     // aggregator only, as a ProtocolMessage or a masked update; the model
-    // owner fetched the mean and nothing else.
+    // owner fetched the mean and, per participant, whether it is in the sum
+    // (public, as the survivors' list), nothing else.
     const std::string message = fedpp::Codec<fedpp::ProtocolMessage>::type_name();
     const std::string masked = fedpp::Codec<fedpp::Masked<Model>>::type_name();
     std::size_t messages = 0;
@@ -107,13 +108,15 @@ TEST_CASE("secure round: the sum-only aggregator releases the weighted mean of t
             CHECK(((t.from == "secure_worker") != (t.to == "secure_worker")));
             messages += t.type == message ? 1 : 0;
         } else if (t.kind == fedpp::TransferKind::get) {
-            CHECK(t.type == fedpp::Codec<fedpp::Aggregate<Model>>::type_name());
+            CHECK((t.type == fedpp::Codec<fedpp::Aggregate<Model>>::type_name() || t.type == "bool"));
+            CHECK(t.from == "secure_worker");
         } else {
             CHECK(t.kind == fedpp::TransferKind::send);
             CHECK(t.from == "me");
         }
     }
-    CHECK(messages == 3 * 7); // keys, shares, their reply, the request, the survivors, the shares revealed: and back
+    CHECK(messages == 3 * 7);
+    REQUIRE(secure.in_sum() == std::vector<bool>{true, true, true}); // keys, shares, their reply, the request, the survivors, the shares revealed: and back
 }
 
 TEST_CASE("secure round: a participant that drops out after the shares are out is left out of the sum, whose "
@@ -133,6 +136,7 @@ TEST_CASE("secure round: a participant that drops out after the shares are out i
         // of her masking key, and her pairwise masks come off the sum.
         const fedpp::Aggregate<Model> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
         CHECK(mean.contributions() == 2);
+        CHECK(secure.in_sum() == std::vector<bool>{true, true, false});
         const auto plain = plaintext_mean(options.encoding, {{&b, 2.0}, {&a, 2.0}});
         CHECK(values(mean.model()) == plain.values);
     }
