@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -158,17 +159,23 @@ TEST_CASE("secure FedAvg leaves a failing client out with the reason, and each d
             if (client == 1) {
                 throw std::runtime_error("client 1 has no battery");
             }
-            return fedpp::training::train_locally(model, data, local, generator);
+            const double loss = fedpp::training::train_locally(model, data, local, generator);
+            if (client == 2) {
+                model.parameters()[0].value()(0, 0) = std::numeric_limits<float>::quiet_NaN();
+            }
+            return loss;
         });
     auto config = config_of(2, Aggregation::secure);
     config.client_fraction = 1.0;
-    SecureFederatedAveraging<Model> run(mlp(3), clients(4), digits().test, config, {}, flaky);
+    SecureFederatedAveraging<Model> run(mlp(3), clients(5), digits().test, config, {}, flaky);
     const auto m = run.run_round();
     CHECK(m.aggregated);
     CHECK(m.clients_aggregated == 3);
-    REQUIRE(m.failures.size() == 1);
-    CHECK(m.failures.front().client == 1);
-    CHECK_THAT(m.failures.front().reason, Catch::Contains("no battery"));
+    REQUIRE(m.failures.size() == 2);
+    CHECK(m.failures[0].client == 1);
+    CHECK_THAT(m.failures[0].reason, Catch::Contains("no battery"));
+    CHECK(m.failures[1].client == 2); // its model cannot be encoded: it drops out of the secure round
+    CHECK_THAT(m.failures[1].reason, Catch::Contains("NaN"));
 
     CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(3), clients(4), digits().test,
                                                          config_of(2, Aggregation::weighted_mean)),

@@ -23,6 +23,7 @@ using Summer = fedpp::SumOnlyAggregator<"secure_worker">;
 using Model = fedpp::nn::Linear<double>;
 using fedpp::secagg::SecureRound;
 using fedpp::secagg::SecureRoundOptions;
+using fedpp::Pointer;
 
 Model model_with(std::uint64_t seed) {
     fedpp::Generator generator(seed);
@@ -161,12 +162,40 @@ TEST_CASE("secure round: a participant that drops out after the shares are out i
     }
 }
 
-TEST_CASE("secure round: refused set-ups and strangers", "[secure_round]") {
+TEST_CASE("secure round: refused set-ups, strangers, second tries and updates of another session",
+          "[secure_round]") {
     Parties p;
+    using Strict = fedpp::SumOnlyAggregator<"strict", 3>;
+    fedpp::Worker<Strict> strict(p.hook);
     CHECK_THROWS_AS((SecureRound<Model, Summer>(model_with(1), p.summer, seeded(1), p.bob)), fedpp::ArgumentError);
+    CHECK_THROWS_MATCHES((SecureRound<Model, Summer>(model_with(1), p.summer, seeded(1), p.bob, p.bob, p.alice)),
+                         fedpp::ArgumentError, Catch::Matchers::Message(
+                             "SecureRound: worker 'bob' is listed twice among the participants"));
+    CHECK_THROWS_AS((SecureRound<Model, Strict>(model_with(1), strict, seeded(1), p.bob, p.alice)),
+                    fedpp::ArgumentError); // fewer than the 3 its sums must combine
+
     SecureRound<Model, Summer> secure(model_with(1), p.summer, seeded(1), p.bob, p.alice);
     auto carols = fedpp::send(model_with(2), p.carol);
     CHECK_THROWS_AS(secure.mask(carols, 1.0), fedpp::LocationError); // not a participant
     auto bobs = fedpp::send(model_with(2), p.bob);
     CHECK_THROWS_AS(secure.mask(bobs, 11.0), fedpp::AggregationError); // above the largest weight
+    CHECK_THROWS_AS(secure.mask(bobs, 1e-9), fedpp::AggregationError); // below its resolution: weight 0
+    auto alices = fedpp::send(model_with(3), p.alice);
+    auto bobs_masked = secure.mask(bobs, 1.0).move(p.summer);
+    CHECK_THROWS_AS(secure.mask(bobs, 1.0), fedpp::ArgumentError); // twice
+
+    // Alice's update masked for another session (the same participants) is
+    // refused, and the refusal changes nothing: the right one then sums.
+    SecureRound<Model, Summer> other(model_with(1), p.summer, seeded(2), p.bob, p.alice);
+    auto stale = other.mask(alices, 1.0).move(p.summer);
+    auto alices_masked = secure.mask(alices, 1.0).move(p.summer);
+    std::vector<Pointer<fedpp::Masked<Model>, Summer>> wrong;
+    wrong.push_back(std::move(stale));
+    CHECK_THROWS_MATCHES(secure.sum(std::move(wrong)), fedpp::AggregationError,
+                         Catch::Matchers::Message("secure aggregation: a masked update of another session, or of "
+                                                  "another client, is not taken into this sum"));
+    const fedpp::Aggregate<Model> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
+    CHECK(mean.contributions() == 2);
+    CHECK_THROWS_AS(secure.sum(), fedpp::ArgumentError);             // a session sums once
+    CHECK_THROWS_AS(secure.mask(bobs, 1.0), fedpp::ArgumentError);   // and masks nothing after
 }

@@ -3,12 +3,14 @@
 // update. The twin makes one the way secure aggregation does.
 #include "parties.hpp"
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
 int main() {
 #ifdef FEDPP_SHOULD_FAIL_TO_BUILD
-    fedpp::Masked<fedpp::nn::Linear<float>> forged(std::vector<std::uint32_t>{1, 2, 3, 4});
+    fedpp::Masked<fedpp::nn::Linear<float>> forged(std::vector<std::uint32_t>{1, 2, 3, 4},
+                                                  std::array<std::uint8_t, 32>{}, 0);
 #else
     auto forged = masked_update();
 #endif

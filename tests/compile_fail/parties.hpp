@@ -25,7 +25,7 @@ inline fedpp::nn::Linear<float> small_model() {
 /// A masked update, as secure aggregation makes it (secagg::SecureRound::mask;
 /// its constructor is not public), and the unmasked sum it releases.
 inline fedpp::Masked<fedpp::nn::Linear<float>> masked_update() {
-    return fedpp::detail::SecureAggregationAccess::masked<fedpp::nn::Linear<float>>({1, 2, 3, 4});
+    return fedpp::detail::SecureAggregationAccess::masked<fedpp::nn::Linear<float>>({1, 2, 3, 4}, {}, 0);
 }
 inline fedpp::Aggregate<fedpp::nn::Linear<float>> unmasked_sum() {
     return fedpp::detail::AggregateAccess::make(small_model(), 2);

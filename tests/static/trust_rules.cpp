@@ -119,6 +119,8 @@ static_assert(!fedpp::MovableBetween<MaskedModel, Summer, Secure>);
 static_assert(!fedpp::MovableBetween<MaskedModel, Bob, Alice>);
 static_assert(!fedpp::MovableBetween<Message, Bob, Alice>);     // messages go through the aggregator
 static_assert(!fedpp::MovableBetween<Message, Summer, Secure>);
+static_assert(!fedpp::MovableBetween<MaskedModel, Bob, Secure>); // to the sum-only aggregator only
+static_assert(!fedpp::MovableBetween<Message, Bob, Secure>);
 static_assert(fedpp::MovableBetween<Average, Summer, Bob>);
 static_assert(!fedpp::ReadableAt<MaskedModel, Summer> && !fedpp::ReadableAt<MaskedModel, Bob>);
 static_assert(!fedpp::ReadableAt<Message, Summer> && !fedpp::ReadableAt<Message, Bob>);

@@ -42,7 +42,7 @@ inline void require_contributions(std::string_view operation, std::size_t count,
     if (count < required) {
         throw InsufficientContributionsError(
             std::string(operation) + ": " + std::to_string(count) + " data owner" + (count == 1 ? "" : "s") +
-            " contributed with a positive weight; an aggregate released by this trusted location must combine at "
+            " contributed with a positive weight; an aggregate released by this aggregator must combine at "
             "least " +
             std::to_string(required) +
             " (values the model owner sent, or that were computed there, do not count; a value counts once)");

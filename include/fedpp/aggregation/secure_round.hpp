@@ -85,11 +85,17 @@ public:
     template <Location Owner>
         requires UntrustedLocation<Owner>
     [[nodiscard]] Pointer<Masked<M>, Owner> mask(const Pointer<M, Owner>& model, double weight) {
+        require_not_summed("mask");
         Client& client = client_at(model.worker_id());
+        if (client.masked) {
+            throw ArgumentError("SecureRound::mask: this participant has already masked its update in this round");
+        }
         Bytes arguments;
         ByteWriter(arguments).write(weight);
-        return fedpp::detail::execute_on<fedpp::detail::secagg::ClientMask<M>, Masked<M>, Owner>(
+        auto masked = fedpp::detail::execute_on<fedpp::detail::secagg::ClientMask<M>, Masked<M>, Owner>(
             "SecureRound::mask", arguments, *client.state, model);
+        client.masked = true;
+        return masked;
     }
 
     /// Rounds 2 and 3 at the aggregator: the masked updates received, the
@@ -102,9 +108,9 @@ public:
         return sum(std::move(all));
     }
     [[nodiscard]] Pointer<Aggregate<M>, Aggregator> sum(std::vector<Pointer<Masked<M>, Aggregator>>&& masked) {
-        for (auto& update : masked) {
-            server_step<fedpp::detail::secagg::ServerReceiveMasked<M>>(Bytes{}, update);
-        }
+        require_not_summed("sum");
+        receive_masked(masked); // all or none (AggregationError: a stranger's, another session's, twice)
+        summed_ = true;
         masked.clear();
         server_step<fedpp::detail::secagg::ServerClose>(Bytes{});
         exchange_round(); // the survivors named, the shares of their self masks (and the dropped ones' keys) back
@@ -140,11 +146,35 @@ private:
         std::shared_ptr<fedpp::detail::Seam> seam;
         WorkerId id;
     };
+    using ServerParty = fedpp::detail::secagg::ServerParty;
     struct Client {
         WorkerRef worker;
         std::optional<Pointer<fedpp::detail::secagg::ClientParty, Participant>> state;
         bool dropped = false;
+        bool masked = false;
     };
+
+    void require_not_summed(const char* operation) const {
+        if (summed_) {
+            throw ArgumentError(std::string("SecureRound::") + operation +
+                                ": this round has been summed; a session sums once (make a new SecureRound)");
+        }
+    }
+
+    /// The masked updates into the server, in one step: checked, then taken.
+    void receive_masked(const std::vector<Pointer<Masked<M>, Aggregator>>& masked) {
+        if (masked.empty()) {
+            return;
+        }
+        std::vector<ObjectRef> inputs{ObjectRef{server_->id(), &fedpp::detail::value_type<ServerParty>()}};
+        for (const auto& update : masked) {
+            fedpp::detail::PointerAccess::require_at(update, seam_, aggregator_->id(), "SecureRound::sum");
+            inputs.push_back(ObjectRef{update.id(), &fedpp::detail::value_type<Masked<M>>()});
+        }
+        fedpp::detail::execute_at<void, Aggregator>(
+            seam_, aggregator_->id(), fedpp::detail::computation_of<fedpp::detail::secagg::ServerReceiveMasked<M>>(),
+            inputs, Bytes{});
+    }
 
     template <Location Owner>
     static std::vector<WorkerRef> refs_of(const std::vector<Worker<Owner>*>& owners) {
@@ -159,9 +189,18 @@ private:
                 std::vector<WorkerRef> owners)
         : layout_(layout.copy()), aggregator_(&aggregator), seam_(fedpp::detail::SeamAccess::of(aggregator)) {
         const auto n = static_cast<std::uint32_t>(owners.size());
-        if (n < 2) {
-            throw ArgumentError("SecureRound: secure aggregation needs at least 2 data owners, not " +
-                                std::to_string(n));
+        if (n < std::max<std::size_t>(2, min_contributions_v<Aggregator>)) {
+            throw ArgumentError("SecureRound: " + std::to_string(n) + " participants, fewer than the " +
+                                std::to_string(min_contributions_v<Aggregator>) +
+                                " data owners the aggregator's sum must combine");
+        }
+        for (std::uint32_t c = 0; c < n; ++c) {
+            for (std::uint32_t d = 0; d < c; ++d) {
+                if (owners[c].id == owners[d].id) {
+                    throw ArgumentError("SecureRound: worker '" + seam_->name_of(owners[c].id) +
+                                        "' is listed twice among the participants");
+                }
+            }
         }
         settings_.config.clients = n;
         settings_.config.degree = n - 1;
@@ -181,7 +220,7 @@ private:
             }
             out.write<std::uint32_t>(owner.id); // what the transport records of what it moves here
         }
-        server_.emplace(fedpp::detail::execute_at<fedpp::detail::secagg::ServerParty, Aggregator>(
+        server_.emplace(fedpp::detail::execute_at<ServerParty, Aggregator>(
             seam_, aggregator.id(), fedpp::detail::computation_of<fedpp::detail::secagg::ServerCreate>(), {},
             arguments));
         for (std::uint32_t c = 0; c < n; ++c) {
@@ -275,10 +314,11 @@ private:
     Worker<Aggregator>* aggregator_;
     std::shared_ptr<fedpp::detail::Seam> seam_;
     fedpp::detail::secagg::Settings settings_;
-    std::optional<Pointer<fedpp::detail::secagg::ServerParty, Aggregator>> server_;
+    std::optional<Pointer<ServerParty, Aggregator>> server_;
     std::vector<Client> clients_;
     std::vector<std::pair<std::size_t, std::string>> dropouts_;
     std::vector<bool> in_sum_;
+    bool summed_ = false;
 };
 
 } // namespace fedpp::secagg

@@ -96,15 +96,21 @@ struct ClientMask {
                                              "the sum-only aggregator has not asked this client for its masked "
                                              "update (it dropped out, or the session failed)");
         }
-        party.client().set_input(party.encoding().encode(std::span<const double>(values_of(object<M>(invocation, 1))),
-                                                         weight));
+        auto words = party.encoding().encode(std::span<const double>(values_of(object<M>(invocation, 1))), weight);
+        if (words[0] == 0) {
+            throw AggregationError("SecureRound::mask: the weight " + std::to_string(weight) +
+                                   " is below the encoding's resolution (max_weight / 2^fraction_bits): it would "
+                                   "count as a contribution of weight 0");
+        }
+        party.client().set_input(std::move(words));
         const auto reply = party.client().handle(*std::exchange(party.pending, std::nullopt));
         const auto* masked = reply ? std::get_if<sa::MaskedInput>(&*reply) : nullptr;
         if (masked == nullptr) {
             throw sa::SecureAggregationError(sa::Failure::protocol_violation,
                                              "the client aborted: " + party.client().abort_reason());
         }
-        return made(SecureAggregationAccess::masked<M>(masked->words));
+        return made(SecureAggregationAccess::masked<M>(masked->words, party.client().config().session_id,
+                                                       party.client().id()));
     }
 };
 
@@ -149,16 +155,33 @@ struct ServerReceive {
     }
 };
 
-/// A client's masked update (object 1), from the client that moved it here.
+/// The clients' masked updates (objects 1, 2, ...), each from the client
+/// that moved it here, for this session: all checked before any is taken,
+/// so a refused call changes nothing.
 template <class M>
 struct ServerReceiveMasked {
+    static constexpr bool variadic = true;
     static std::string name() { return "fedpp.secagg.server_receive_masked(" + type_name_of<M>() + ")"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>(), &value_type<Masked<M>>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         auto& party = object<ServerParty>(invocation, 0);
-        const sa::ClientId from = party.client_of(invocation.contributors[1]);
-        const auto words = object<Masked<M>>(invocation, 1).words();
-        party.server().receive(from, sa::MaskedInput{{words.begin(), words.end()}});
+        std::vector<sa::ClientId> from;
+        for (std::size_t k = 1; k < invocation.objects.size(); ++k) {
+            const auto& masked = object<Masked<M>>(invocation, k);
+            const sa::ClientId client = party.client_of(invocation.contributors[k]);
+            if (masked.session() != party.server().config().session_id || masked.client() != client) {
+                throw AggregationError("secure aggregation: a masked update of another session, or of another "
+                                       "client, is not taken into this sum");
+            }
+            if (std::find(from.begin(), from.end(), client) != from.end()) {
+                throw AggregationError("secure aggregation: two masked updates of client " + std::to_string(client));
+            }
+            from.push_back(client);
+        }
+        for (std::size_t k = 1; k < invocation.objects.size(); ++k) {
+            const auto words = object<Masked<M>>(invocation, k).words();
+            party.server().receive(from[k - 1], sa::MaskedInput{{words.begin(), words.end()}});
+        }
         return nullptr;
     }
 };

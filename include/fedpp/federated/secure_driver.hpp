@@ -212,11 +212,19 @@ private:
             for (const std::size_t i : in) {
                 workers.push_back(parties_.clients[selected[i]].get());
             }
-            secagg::SecureRound<M, SecureAggregator> secure(global_, parties_.aggregator, options_, workers);
+            auto options = options_;
+            if (options.seed) { // (tests: fresh secrets each round all the same)
+                options.seed = fedpp::detail::derive_seed(*options.seed, rounds_done_ + 1, 0);
+            }
+            secagg::SecureRound<M, SecureAggregator> secure(global_, parties_.aggregator, options, workers);
             std::vector<Pointer<Masked<M>, SecureAggregator>> masked;
             for (const std::size_t i : in) {
-                const auto weight = static_cast<double>(parties_.sizes[selected[i]]);
-                masked.push_back(secure.mask(*trained[i].model, weight).move(parties_.aggregator));
+                try { // a model that cannot be encoded (NaN, infinite) drops its client out
+                    const auto weight = static_cast<double>(parties_.sizes[selected[i]]);
+                    masked.push_back(secure.mask(*trained[i].model, weight).move(parties_.aggregator));
+                } catch (const Error& e) {
+                    trained[i].failure = e.what();
+                }
             }
             global_ = secure.sum(std::move(masked)).get();
             report(selected, trained, in, secure, metrics);
@@ -233,7 +241,8 @@ private:
         double weighted_loss = 0;
         for (std::size_t p = 0; p < in.size(); ++p) {
             if (!secure.in_sum()[p]) {
-                std::string why = "its masked model did not reach the aggregator";
+                std::string why = trained[in[p]].failure.empty() ? "its masked model did not reach the aggregator"
+                                                                  : trained[in[p]].failure;
                 for (const auto& [participant, reason] : secure.dropouts()) {
                     why = participant == p ? reason : why;
                 }

@@ -15,12 +15,17 @@
 // but the party state it is for.
 //
 // Only fedpp's secure aggregation makes either (their constructors are not
-// public); these are the types the location rules (trust.hpp) name.
+// public); these are the types the location rules (trust.hpp) name. Like
+// any value, their bytes could be forged (a codec decodes any bytes); a
+// forged masked update only spoils the sum (its masks do not cancel), and
+// the aggregator takes a masked update only into the session it names, from
+// the worker of the client it names.
 #pragma once
 
 #include "fedpp/io/bytes.hpp"
 #include "fedpp/io/codec.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -41,12 +46,19 @@ public:
 
     /// The masked words: the weight, then each parameter value.
     [[nodiscard]] std::span<const std::uint32_t> words() const noexcept { return words_; }
+    /// The session it was masked for, and the client's index in it: the
+    /// aggregator takes it into that session's sum only, from that client.
+    [[nodiscard]] const std::array<std::uint8_t, 32>& session() const noexcept { return session_; }
+    [[nodiscard]] std::uint32_t client() const noexcept { return client_; }
 
 private:
     friend struct detail::SecureAggregationAccess;
-    explicit Masked(std::vector<std::uint32_t> words) noexcept : words_(std::move(words)) {}
+    Masked(std::vector<std::uint32_t> words, const std::array<std::uint8_t, 32>& session, std::uint32_t client) noexcept
+        : words_(std::move(words)), session_(session), client_(client) {}
 
     std::vector<std::uint32_t> words_;
+    std::array<std::uint8_t, 32> session_{};
+    std::uint32_t client_ = 0;
 };
 
 class ProtocolMessage {
@@ -67,8 +79,9 @@ namespace detail {
 /// and the codecs.
 struct SecureAggregationAccess {
     template <class M>
-    static Masked<M> masked(std::vector<std::uint32_t> words) noexcept {
-        return Masked<M>(std::move(words));
+    static Masked<M> masked(std::vector<std::uint32_t> words, const std::array<std::uint8_t, 32>& session,
+                            std::uint32_t client) noexcept {
+        return Masked<M>(std::move(words), session, client);
     }
     static ProtocolMessage message(std::vector<std::uint8_t> bytes) noexcept {
         return ProtocolMessage(std::move(bytes));
@@ -80,14 +93,19 @@ template <class M>
 struct Codec<Masked<M>> {
     static std::string type_name() { return "fedpp::Masked<" + Codec<M>::type_name() + ">"; }
     static void encode(const Masked<M>& masked, ByteWriter& out) {
+        out.write_array(masked.session().data(), masked.session().size());
+        out.write<std::uint32_t>(masked.client());
         const auto words = masked.words();
         out.write<std::uint64_t>(words.size());
         out.write_array(words.data(), words.size());
     }
     static Masked<M> decode(ByteReader& in) {
+        std::array<std::uint8_t, 32> session{};
+        in.read_array(session.data(), session.size());
+        const auto client = in.read<std::uint32_t>();
         std::vector<std::uint32_t> words(in.read_count(sizeof(std::uint32_t), "the masked words"));
         in.read_array(words.data(), words.size());
-        return detail::SecureAggregationAccess::masked<M>(std::move(words));
+        return detail::SecureAggregationAccess::masked<M>(std::move(words), session, client);
     }
 };
 

@@ -63,7 +63,9 @@ concept ReadableAt =
 template <class T, class From, class To>
 concept MovableBetween =
     Location<From> && Location<To> &&
-    (PublicScalar<T> || (UntrustedLocation<From> && (TrustedLocation<To> || SameLocation<From, To>)) ||
+    (PublicScalar<T> ||
+     (UntrustedLocation<From> && (TrustedLocation<To> || SameLocation<From, To>) && !MaskedValue<T> &&
+      !SecureAggregationMessage<T>) ||
      (UntrustedLocation<From> && SumOnlyLocation<To> && (MaskedValue<T> || SecureAggregationMessage<T>)) ||
      (SumOnlyLocation<From> && UntrustedLocation<To> && SecureAggregationMessage<T>) ||
      ((TrustedLocation<From> || SumOnlyLocation<From>) && AggregateValue<T>));

@@ -32,8 +32,9 @@ namespace fedpp {
 template <class L>
 class Worker {
     static_assert(Location<L>,
-                  "fedpp::Worker<L>: L is not a location. Locations are fedpp::DataOwner<\"name\"> and "
-                  "fedpp::TrustedAggregator<\"name\"> (or types derived from them): a type of one's own with a "
+                  "fedpp::Worker<L>: L is not a location. Locations are fedpp::DataOwner<\"name\">, "
+                  "fedpp::TrustedAggregator<\"name\"> and fedpp::SumOnlyAggregator<\"name\"> (or types derived "
+                  "from them): a type of one's own with a "
                   "`trusted` member is not trusted, trust is not declared.");
 
 public:
