@@ -10,6 +10,7 @@
 #include "secure_aggregation_session.hpp"
 #endif
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -121,6 +122,13 @@ int main(int argc, char** argv) {
                                           fedpp::ImageShape{1, 1, 2});
     write(root / "fuzz_codecs" / "dataset", with_selector(3, fedpp::to_bytes(set)));
     write(root / "fuzz_codecs" / "weighted_sum", with_selector(4, fedpp::to_bytes(fedpp::WeightedSum<Model>(model))));
+    std::array<std::uint8_t, 32> session{};
+    session.fill(7);
+    write(root / "fuzz_codecs" / "masked",
+          with_selector(5, fedpp::to_bytes(fedpp::detail::SecureAggregationAccess::masked<fedpp::nn::Linear<float>>(
+                               {1, 2, 3, 4}, session, 1))));
+    write(root / "fuzz_codecs" / "protocol_message",
+          with_selector(6, fedpp::to_bytes(fedpp::detail::SecureAggregationAccess::message({0, 1, 2, 3, 4}))));
 
     // Digits: two well-formed rows (64 pixels 0..16, then a label).
     std::string csv;
