@@ -62,10 +62,10 @@ int digits_fedavg(const examples::CommandLine& cli) {
         cli.fail("unknown aggregation '" + aggregation + "' (mean or secure)");
     }
     if (aggregation == "secure") {
-        if (config.dp || partition == "centralised") {
-            cli.fail("--aggregation secure is for federated runs without the --dp-* options");
+        if (partition == "centralised") {
+            cli.fail("--aggregation secure is for federated runs, not --partition centralised");
         }
-        config.aggregation = federated::Aggregation::secure;
+        config.aggregation = federated::Aggregation::secure; // with --dp-*: the clients add the noise in shares
     }
     const std::size_t clients = examples::client_count(cli, 10);
     const double alpha = cli.number("alpha", 0.5);
@@ -117,10 +117,14 @@ int digits_fedavg(const examples::CommandLine& cli) {
 
     if (config.aggregation == federated::Aggregation::secure) {
 #ifdef FEDPP_EXAMPLES_SECURE_AGGREGATION
-        std::printf("secure aggregation: the aggregator learns only the weighted mean of each round's models\n");
+        std::printf("secure aggregation: the aggregator learns only %s\n",
+                    config.dp ? "the noised sum of each round's updates (the clients add the noise in shares)"
+                              : "the weighted mean of each round's models");
         federated::SecureFederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(client_data),
                                                                        split.test, config);
-        return finish(cli, run, examples::run_with_progress(run, cli), split.test);
+        const auto metrics = examples::run_with_progress(run, cli);
+        examples::print_dp_spent(run);
+        return finish(cli, run, metrics, split.test);
 #else
         cli.fail("this digits_fedavg was built without secure aggregation (OpenSSL 3, fedpp::secure_aggregation)");
 #endif

@@ -97,8 +97,8 @@ inline void print_dp_settings(const fedpp::federated::Config& config) {
 }
 
 /// What a DP run spent, after it (nothing without DP).
-template <class M>
-void print_dp_spent(const fedpp::federated::FederatedAveraging<M>& run) {
+template <class Run>
+void print_dp_spent(const Run& run) {
     if (const auto epsilon = run.epsilon()) {
         std::printf("privacy spent: (epsilon, delta) = (%.4g, %g) after %zu rounds%s\n", *epsilon,
                     run.config().dp->delta, run.rounds_done(),

@@ -180,11 +180,91 @@ TEST_CASE("secure FedAvg leaves a failing client out with the reason, and each d
     CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(3), clients(4), digits().test,
                                                          config_of(2, Aggregation::weighted_mean)),
                          fedpp::ArgumentError, MessageContains("Aggregation::secure"));
-    auto with_dp = config_of(2, Aggregation::secure);
-    with_dp.dp = fedpp::federated::DpConfig{};
-    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(3), clients(4), digits().test, with_dp),
-                         fedpp::ArgumentError, MessageContains("differential privacy"));
     CHECK_THROWS_MATCHES(fedpp::federated::FederatedAveraging<Model>(mlp(3), clients(4), digits().test,
                                                                      config_of(2, Aggregation::secure)),
                          fedpp::ArgumentError, MessageContains("SecureFederatedAveraging"));
+}
+
+namespace {
+fedpp::federated::Config dp_config_of(std::size_t rounds, Aggregation aggregation) {
+    auto config = config_of(rounds, aggregation);
+    config.dp = fedpp::federated::DpConfig{};
+    config.dp->clip_norm = 0.5;
+    config.dp->noise_multiplier = 1.0;
+    return config;
+}
+} // namespace
+
+TEST_CASE("secure DP-FedAvg (noise added by the clients in shares) spends what central DP-FedAvg spends, and its "
+          "released sum carries at least the noise the accountant assumes",
+          "[secure_driver][dp]") {
+    // The same Poisson samples and the same accountant as central DP.
+    fedpp::federated::FederatedAveraging<Model> central(mlp(4), clients(10), digits().test,
+                                                        dp_config_of(3, Aggregation::weighted_mean));
+    SecureFederatedAveraging<Model> secure(mlp(4), clients(10), digits().test, dp_config_of(3, Aggregation::secure));
+    const auto expected = central.run();
+    const auto metrics = secure.run();
+    REQUIRE(metrics.size() == expected.size());
+    for (std::size_t r = 0; r < metrics.size(); ++r) {
+        CHECK(metrics[r].clients_selected == expected[r].clients_selected);
+        CHECK(metrics[r].epsilon == expected[r].epsilon);
+        CHECK(metrics[r].train_loss == 0); // a DP client's loss is not released
+    }
+    CHECK(secure.epsilon() == central.epsilon());
+
+    // With a learning rate that moves nothing, a round moves the model by
+    // its noise alone: the noise shares of the c clients in the sum, each
+    // N(0, (z S)^2 / t), over q W: standard deviation z S sqrt(c / t) / (q W).
+    auto still = dp_config_of(1, Aggregation::secure);
+    still.local.learning_rate = 1e-30;
+    SecureFederatedAveraging<Model> run(mlp(4), clients(10), digits().test, still);
+    const Model before = run.global_model().copy();
+    const auto m = run.run_round();
+    REQUIRE(m.aggregated);
+    const auto c = static_cast<double>(m.clients_aggregated);
+    const double t = std::floor(double(m.clients_selected) / 2) + 1;
+    const auto& sizes = run.client_sizes();
+    const double cap = double(*std::max_element(sizes.begin(), sizes.end()));
+    const auto weights = fedpp::privacy::client_weights(fedpp::privacy::Estimator::weighted, sizes, cap);
+    const double denominator = fedpp::privacy::fixed_denominator(still.client_fraction, weights);
+    const double expected_stddev = 0.5 * 1.0 * std::sqrt(c / t) / denominator;
+    double squares = 0;
+    double count = 0;
+    const auto after = run.global_model().parameters();
+    const auto start = before.parameters();
+    for (std::size_t k = 0; k < after.size(); ++k) {
+        const auto moved = (after[k].value() - start[k].value()).template cast<double>();
+        squares += moved.squaredNorm();
+        count += double(moved.size());
+    }
+    CHECK(std::sqrt(squares / count) == Approx(expected_stddev).epsilon(0.1)); // 2,410 values: within 10%
+}
+
+TEST_CASE("secure DP-FedAvg resumes bitwise with the same epsilon, and refuses what it cannot do",
+          "[secure_driver][dp]") {
+    const auto path = std::filesystem::temp_directory_path() / "fedpp_secure_dp.ckpt";
+    SecureFederatedAveraging<Model> whole(mlp(5), clients(6), digits().test, dp_config_of(4, Aggregation::secure));
+    whole.run();
+    auto config = dp_config_of(4, Aggregation::secure);
+    config.checkpoint_path = path.string();
+    SecureFederatedAveraging<Model> first(mlp(5), clients(6), digits().test, config);
+    first.run_round();
+    first.run_round();
+    fedpp::save_checkpoint(config.checkpoint_path, first.state());
+    SecureFederatedAveraging<Model> resumed(mlp(5), clients(6), digits().test, config);
+    resumed.resume_from(config.checkpoint_path);
+    resumed.run();
+    CHECK(fedpp::to_bytes(resumed.global_model()) == fedpp::to_bytes(whole.global_model()));
+    CHECK(resumed.epsilon() == whole.epsilon());
+    std::filesystem::remove(path);
+
+    auto adaptive = dp_config_of(1, Aggregation::secure);
+    adaptive.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+    adaptive.dp->noise_multiplier = 0.1;
+    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(5), clients(6), digits().test, adaptive),
+                         fedpp::ArgumentError, MessageContains("adaptive clipping"));
+    auto loud = dp_config_of(1, Aggregation::secure);
+    loud.dp->noise_multiplier = 4; // S (1 + 6 z) = 12.5 > 8
+    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(5), clients(6), digits().test, loud),
+                         fedpp::ArgumentError, MessageContains("clipping range"));
 }

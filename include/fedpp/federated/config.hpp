@@ -65,9 +65,9 @@ struct Config {
                                 std::to_string(*target_accuracy));
         }
         if (dp) {
-            if (aggregation != Aggregation::weighted_mean) { // (secure with dp: distributed noise, not yet)
-                throw ArgumentError("federated::Config: differential privacy (dp) needs Aggregation::weighted_mean; "
-                                    "the robust aggregations have no noised sum");
+            if (aggregation != Aggregation::weighted_mean && aggregation != Aggregation::secure) {
+                throw ArgumentError("federated::Config: differential privacy (dp) needs Aggregation::weighted_mean "
+                                    "or secure; the robust aggregations have no noised sum");
             }
             dp->validate();
         }

@@ -24,10 +24,17 @@
 // The masked values are the trained models' parameters, each clipped to
 // the encoding's range (SecureRoundOptions::encoding: [-8, 8] in steps of
 // 2^-18 by default; the driver sets the largest weight to the largest
-// client's example count). What this does not yet cover: DP (Config::dp),
-// clients in processes of their own (RemoteParties), a malicious server
-// (see fedpp/secure_aggregation.hpp). Needs OpenSSL 3 (CMake target
-// fedpp::secure_aggregation).
+// client's example count).
+//
+// With Config::dp (fixed clipping), DP-FedAvg with distributed noise
+// (secure_dp.hpp): Poisson sampling, each client clips its update, weights
+// it and adds its share of the noise before masking; the round is released
+// only with at least its threshold t of shares in it, and the model owner
+// adds the noised sum / (q W); the accountant as for central DP.
+//
+// What this does not yet cover: clients in processes of their own
+// (RemoteParties), a malicious server (see fedpp/secure_aggregation.hpp).
+// Needs OpenSSL 3 (CMake target fedpp::secure_aggregation).
 #pragma once
 
 #include "fedpp/aggregation/secure_round.hpp"
@@ -37,6 +44,7 @@
 #include "fedpp/federated/config.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
+#include "fedpp/federated/secure_dp.hpp"
 #include "fedpp/federated/run_loop.hpp"
 #include "fedpp/federated/seeds.hpp"
 #include "fedpp/federated/state.hpp"
@@ -69,21 +77,28 @@ public:
     using Dataset = data::Dataset<T>;
 
     /// Client k's data is placed on worker "client-k" (sent once). ArgumentError:
-    /// a bad config, one whose aggregation is not Aggregation::secure, DP.
+    /// a bad config, one whose aggregation is not Aggregation::secure, DP
+    /// with adaptive clipping or with noise the encoding's range cannot hold.
     template <class Update = TrainLocally>
         requires ClientUpdate<Update, M>
     SecureFederatedAveraging(M initial_model, std::vector<Dataset> client_data, Dataset test_set, Config config,
                              secagg::SecureRoundOptions options = {}, Update = {})
-        : config_(checked(std::move(config))), train_client_(fedpp::detail::client_trainers<M, Update>.plain),
-          test_set_(std::move(test_set)), global_(std::move(initial_model)),
-          parties_(std::move(client_data), config_.keep_transfer_log), options_(std::move(options)) {
+        : config_(checked(std::move(config), options)),
+          train_client_(fedpp::detail::client_trainers<M, Update>.plain),
+          train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), test_set_(std::move(test_set)),
+          global_(std::move(initial_model)), parties_(std::move(client_data), config_.keep_transfer_log),
+          options_(std::move(options)) {
         if (parties_.eligible.size() < config_.min_clients) {
             throw ArgumentError("SecureFederatedAveraging: " + std::to_string(parties_.eligible.size()) +
                                 " clients have data, fewer than min_clients (" + std::to_string(config_.min_clients) +
                                 ")");
         }
-        options_.encoding.max_weight = static_cast<double>(
-            *std::max_element(parties_.sizes.begin(), parties_.sizes.end())); // weights: example counts
+        // Weights: example counts; with DP, w_k (at most 1) is applied by the client itself.
+        options_.encoding.max_weight =
+            config_.dp ? 1.0 : static_cast<double>(*std::max_element(parties_.sizes.begin(), parties_.sizes.end()));
+        if (config_.dp) {
+            dp_.emplace(*config_.dp, config_.client_fraction, parties_.sizes, parties_.eligible);
+        }
         team_ = std::make_unique<fedpp::detail::ThreadTeam>(fedpp::detail::worker_count(config_.threads));
     }
 
@@ -99,9 +114,13 @@ public:
         metrics.round = round;
         const auto selected = select_clients(round);
         metrics.clients_selected = selected.size();
+        metrics.clip_norm = dp_ ? dp_->clip_norm() : 0.0;
         auto trained = train_round(selected, round);
         aggregate_round(selected, trained, metrics);
         rounds_done_ = round;
+        if (dp_) {
+            fedpp::detail::close_dp_round(*dp_, metrics);
+        }
         const auto evaluation =
             training::evaluate_in_parallel(global_, test_set_, config_.eval_batch, team_->size(), *team_);
         metrics.test_loss = evaluation.loss;
@@ -119,7 +138,9 @@ public:
     }
 
     [[nodiscard]] const M& global_model() const noexcept { return global_; }
-    [[nodiscard]] bool budget_reached() const noexcept { return false; } // (no DP)
+    /// DP: epsilon spent (at DpConfig::delta); whether the budget forbids another round.
+    [[nodiscard]] std::optional<double> epsilon() const { return dp_ ? std::optional(dp_->epsilon()) : std::nullopt; }
+    [[nodiscard]] bool budget_reached() const { return dp_ && !dp_->next_round_affordable(); }
     [[nodiscard]] std::size_t rounds_done() const noexcept { return rounds_done_; }
     [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return parties_.sizes; }
     [[nodiscard]] const Config& config() const noexcept { return config_; }
@@ -128,19 +149,25 @@ public:
     /// Everything needed to continue this run later, with its set-up.
     [[nodiscard]] TrainingState<M> state() const {
         return {rounds_done_, config_.seed, global_.copy(), fedpp::detail::run_setup(config_, client_sizes()),
-                std::nullopt};
+                dp_ ? std::optional(dp_->state()) : std::nullopt};
     }
     /// Continues from `state` (errors as FederatedAveraging::restore).
     void restore(const TrainingState<M>& state) {
-        rounds_done_ = fedpp::detail::restore_state(state, global_, config_, client_sizes(), "the state").rounds_done;
+        rounds_done_ = fedpp::detail::continue_from(
+            dp_, fedpp::detail::restore_state(state, global_, config_, client_sizes(), "the state"));
     }
     /// restore() from a checkpoint file (errors as FederatedAveraging::resume_from).
     void resume_from(const std::string& path) {
-        rounds_done_ = fedpp::detail::resume_state(path, global_, config_, client_sizes()).rounds_done;
+        rounds_done_ =
+            fedpp::detail::continue_from(dp_, fedpp::detail::resume_state(path, global_, config_, client_sizes()));
     }
 
-    /// The clients of round `round` (1-based), in increasing order.
+    /// The clients of round `round` (1-based), in increasing order (DP:
+    /// each with probability client_fraction, Poisson sampling).
     [[nodiscard]] std::vector<std::size_t> select_clients(std::size_t round) const {
+        if (dp_) {
+            return dp_->select(parties_.eligible, config_.seed, round);
+        }
         return fedpp::detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round,
                                              config_.min_clients);
     }
@@ -153,15 +180,22 @@ private:
         std::string failure;
     };
 
-    static Config checked(Config config) {
+    static Config checked(Config config, const secagg::SecureRoundOptions& options) {
         config.validate();
         if (config.aggregation != Aggregation::secure) {
             throw ArgumentError("SecureFederatedAveraging: set config.aggregation = Aggregation::secure (the other "
                                 "aggregations are FederatedAveraging's)");
         }
-        if (config.dp) {
-            throw ArgumentError("SecureFederatedAveraging: differential privacy with secure aggregation (noise "
-                                "added by the clients in shares) is not available yet");
+        if (config.dp && config.dp->adaptive) {
+            throw ArgumentError("SecureFederatedAveraging: adaptive clipping with secure aggregation is not "
+                                "available (its count would need a secure sum of its own): use a fixed clip norm");
+        }
+        if (config.dp && options.encoding.clipping_range < config.dp->clip_norm * (1 + 6 * config.dp->noise_multiplier)) {
+            throw ArgumentError("SecureFederatedAveraging: the encoding's clipping range " +
+                                std::to_string(options.encoding.clipping_range) + " cannot hold clipped updates and " +
+                                "their noise (S (1 + 6 z) = " +
+                                std::to_string(config.dp->clip_norm * (1 + 6 * config.dp->noise_multiplier)) +
+                                "): raise SecureRoundOptions::encoding.clipping_range, or lower z or the clip norm");
         }
         return config;
     }
@@ -179,8 +213,16 @@ private:
                 try {
                     Worker<Client>& worker = *parties_.clients[k];
                     auto model = fedpp::detail::send_encoded<M>(global_bytes, worker);
-                    trained[i].loss = train_client_(worker, model, parties_.data[k], config_.local,
-                                                    fedpp::detail::derive_seed(config_.seed, round, k + 1), k, round);
+                    const std::uint64_t seed = fedpp::detail::derive_seed(config_.seed, round, k + 1);
+                    if (dp_) { // the update, clipped, weighted and noised, stays there to be masked; its loss too
+                        (void)train_dp_client_(worker, model, parties_.data[k], config_.local, seed, k, round,
+                                               dp_->clip_norm(), dp_->weight(k),
+                                               fedpp::detail::noise_share_stddev(dp_->noise_stddev(),
+                                                                                 threshold_of(selected.size())));
+                    } else {
+                        trained[i].loss =
+                            train_client_(worker, model, parties_.data[k], config_.local, seed, k, round);
+                    }
                     trained[i].model.emplace(std::move(model));
                 } catch (const std::exception& e) {
                     trained[i].failure = e.what();
@@ -202,9 +244,12 @@ private:
                 metrics.failures.push_back({selected[i], trained[i].failure});
             }
         }
-        if (in.size() < config_.min_clients) {
-            metrics.round_error = "only " + std::to_string(in.size()) + " clients trained, min_clients is " +
-                                  std::to_string(config_.min_clients) + "; the global model is unchanged";
+        const std::size_t needed = std::max<std::size_t>(config_.min_clients, dp_ ? threshold_of(selected.size()) : 0);
+        if (in.size() < needed) {
+            metrics.round_error = "only " + std::to_string(in.size()) + " clients trained, " +
+                                  std::to_string(needed) + " are needed (min_clients" +
+                                  (dp_ ? ", and the t whose noise shares make the round's noise" : "") +
+                                  "); the global model is unchanged";
             return;
         }
         try {
@@ -216,20 +261,44 @@ private:
             if (options.seed) { // (tests: fresh secrets each round all the same)
                 options.seed = fedpp::detail::derive_seed(*options.seed, rounds_done_ + 1, 0);
             }
+            if (dp_) { // released only with as many noise shares as the clients were told
+                options.threshold = threshold_of(selected.size());
+            }
             secagg::SecureRound<M, SecureAggregator> secure(global_, parties_.aggregator, options, workers);
             std::vector<Pointer<Masked<M>, SecureAggregator>> masked;
             for (const std::size_t i : in) {
                 try { // a model that cannot be encoded (NaN, infinite) drops its client out
-                    const auto weight = static_cast<double>(parties_.sizes[selected[i]]);
+                    const auto weight = dp_ ? 1.0 : static_cast<double>(parties_.sizes[selected[i]]);
                     masked.push_back(secure.mask(*trained[i].model, weight).move(parties_.aggregator));
                 } catch (const Error& e) {
                     trained[i].failure = e.what();
                 }
             }
-            global_ = secure.sum(std::move(masked)).get();
+            Aggregate<M> mean = secure.sum(std::move(masked)).get();
+            if (dp_) { // global + noised sum / (q W)
+                const double factor = static_cast<double>(mean.contributions()) / dp_->denominator();
+                add_scaled(global_, mean.model(), factor);
+            } else {
+                global_ = std::move(mean).release();
+            }
             report(selected, trained, in, secure, metrics);
         } catch (const Error& e) {
             metrics.round_error = std::string("secure aggregation failed: ") + e.what() + "; the global model is unchanged";
+        }
+    }
+
+    /// The round's threshold t: the strict majority of its selected clients.
+    static std::uint32_t threshold_of(std::size_t selected) noexcept {
+        return selected < 2 ? 2 : secagg::majority_threshold(static_cast<std::uint32_t>(selected - 1));
+    }
+
+    /// model += factor * values, in double precision, rounded once.
+    static void add_scaled(M& model, const M& values, double factor) {
+        auto to = model.parameters();
+        const auto from = values.parameters();
+        for (std::size_t k = 0; k < to.size(); ++k) {
+            to[k].value() = (to[k].value().template cast<double>() +
+                             from[k].value().template cast<double>() * factor).template cast<T>();
         }
     }
 
@@ -260,10 +329,12 @@ private:
 
     Config config_;
     fedpp::detail::TrainClient<M> train_client_;
+    fedpp::detail::SecureDpTrainClient<M> train_dp_client_; // DP: clipping, weighting, the noise share
     Dataset test_set_;
     M global_;
     fedpp::detail::RunParties<T, SecureAggregator> parties_;
     secagg::SecureRoundOptions options_;
+    std::optional<fedpp::detail::DpRun> dp_; // Config::dp: sampling, clip norm, noise, accountant
     std::unique_ptr<fedpp::detail::ThreadTeam> team_;
     std::size_t rounds_done_ = 0;
     bool clock_started_ = false;

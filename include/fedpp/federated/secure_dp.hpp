@@ -1,0 +1,78 @@
+// fedpp: DP-FedAvg with secure aggregation (distributed DP): each client
+// adds its share of the noise before it masks, so that neither the
+// aggregator nor the model owner ever sees a noise-free sum.
+//
+// At client k (SecureDpClientTraining): train, clip the update (trained -
+// global) to the clip norm S, scale it by its weight w_k, and add
+// N(0, (z S)^2 / t) per value, where t is the round's threshold (the fewest
+// survivors the secure sum is released for): the released sum of any t or
+// more clients then carries noise of variance at least (z S)^2, what the
+// accountant assumes. The model owner adds sum / (q W) to the global model
+// (privacy/dp_estimator.hpp). Fixed clipping only: adaptive clipping's
+// count would need a secure sum of its own.
+#pragma once
+
+#include "fedpp/base/random.hpp"
+#include "fedpp/federated/client_update.hpp"
+#include "fedpp/federated/dp_round.hpp"
+#include "fedpp/federated/seeds.hpp"
+#include "fedpp/located/pointer.hpp"
+#include "fedpp/located/worker.hpp"
+#include "fedpp/privacy/clipping.hpp"
+#include "fedpp/privacy/gaussian_noise.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace fedpp::detail {
+
+/// Client `client`'s DP training in round `round` of a secure run, at its
+/// worker (see the file comment): the model then holds w_k clip(update) +
+/// its noise share, what it masks; the result, left there, is 1 if the
+/// update was within the clip norm.
+template <class M, class F>
+struct SecureDpClientTraining {
+    using Dataset = data::Dataset<typename M::scalar_type>;
+
+    double operator()(M& model, Dataset& data, const training::LocalTraining& local, const std::uint64_t& seed,
+                      const std::uint64_t& client, const std::uint64_t& round, const double& clip_norm,
+                      const double& weight, const double& share_stddev) const {
+        const double within = DpClientTraining<M, F>{}(model, data, local, seed, client, round, clip_norm);
+        scale_parameters(model, weight);
+        Generator noise(derive_seed(seed, round, dp_noise_stream)); // a stream apart from the training's
+        privacy::add_gaussian_noise(model, share_stddev, noise);
+        return within;
+    }
+
+    static std::string computation_name() {
+        const std::string name = ClientTraining<M, F>::computation_name();
+        return name.empty() ? name : "fedpp.federated.secure_dp:" + name;
+    }
+};
+
+/// Secure DP client training, by type.
+template <class M>
+using SecureDpTrainClient = Pointer<double, federated::Client> (*)(
+    Worker<federated::Client>&, const Pointer<M, federated::Client>&,
+    const Pointer<data::Dataset<typename M::scalar_type>, federated::Client>&, const training::LocalTraining&,
+    std::uint64_t, std::uint64_t, std::uint64_t, double, double, double);
+
+template <class M, class Update>
+Pointer<double, federated::Client>
+secure_dp_train_client_with(Worker<federated::Client>& worker, const Pointer<M, federated::Client>& model,
+                            const Pointer<data::Dataset<typename M::scalar_type>, federated::Client>& data,
+                            const training::LocalTraining& local, std::uint64_t seed, std::uint64_t client,
+                            std::uint64_t round, double clip_norm, double weight, double share_stddev) {
+    return worker.run(SecureDpClientTraining<M, Update>{}, model, data, local, seed, client, round, clip_norm, weight,
+                      share_stddev);
+}
+
+/// The standard deviation of each client's noise share when at least `t`
+/// clients' shares are in a released sum whose noise must have standard
+/// deviation `stddev`.
+inline double noise_share_stddev(double stddev, std::uint32_t t) noexcept {
+    return stddev / std::sqrt(static_cast<double>(t));
+}
+
+} // namespace fedpp::detail
