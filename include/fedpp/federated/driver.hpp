@@ -35,33 +35,24 @@
 #include "fedpp/aggregation/robust.hpp"
 #include "fedpp/aggregation/validate.hpp"
 #include "fedpp/base/errors.hpp"
-#include "fedpp/federated/client_selection.hpp"
 #include "fedpp/federated/client_update.hpp"
 #include "fedpp/federated/config.hpp"
 #include "fedpp/federated/dp_round.hpp"
+#include "fedpp/federated/federated_run.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/round_collector.hpp"
-#include "fedpp/federated/run_loop.hpp"
-#include "fedpp/federated/state.hpp"
-#include "fedpp/federated/thread_team.hpp"
-#include "fedpp/io/checkpoint.hpp"
 #include "fedpp/located/worker.hpp"
 #include "fedpp/nn/module.hpp"
-#include "fedpp/training/evaluation.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -69,10 +60,12 @@
 namespace fedpp::federated {
 
 template <nn::Model M>
-class FederatedAveraging {
+class FederatedAveraging : public fedpp::detail::FederatedRun<FederatedAveraging<M>, M, Aggregator> {
+    using Run = fedpp::detail::FederatedRun<FederatedAveraging<M>, M, Aggregator>;
+
 public:
-    using T = typename M::scalar_type;
-    using Dataset = data::Dataset<T>;
+    using typename Run::Dataset;
+    using typename Run::T;
 
     /// Places client k's data on worker "client-k" (data sets may be empty:
     /// such clients are never selected); moved-in client_data is let go of
@@ -97,86 +90,13 @@ public:
 
     /// One round; see the file comment.
     RoundMetrics run_round() {
-        const auto start = std::chrono::steady_clock::now();
-        if (!clock_started_) {
-            first_start_ = start;
-            clock_started_ = true;
-        }
-        const std::size_t round = rounds_done_ + 1;
-        RoundMetrics metrics;
-        metrics.round = round;
-        const auto selected = select_clients(round);
-        metrics.clients_selected = selected.size();
-        metrics.clip_norm = dp_ ? dp_->clip_norm() : 0.0;
-        fedpp::detail::restart_sum(sum_, global_, aggregator_);
-        const std::size_t threads = std::min(team_->size(), fedpp::detail::group_count(selected.size()));
-        Collector collector(aggregator_, streaming() ? &sum_ : nullptr, global_, sizes_, threads);
-        train_round(selected, round, collector, threads);
-        aggregate_round(collector, metrics, round);
-        rounds_done_ = round;
-        if (dp_) {
-            fedpp::detail::close_dp_round(*dp_, metrics);
-        }
-        const auto evaluation = training::evaluate_in_parallel(global_, test_set_, config_.eval_batch, team_->size(),
-                                                               *team_); // bitwise the same for any number of threads
-        metrics.test_loss = evaluation.loss;
-        metrics.test_accuracy = evaluation.accuracy;
-        const auto end = std::chrono::steady_clock::now();
-        metrics.round_seconds = std::chrono::duration<double>(end - start).count();
-        metrics.elapsed_seconds = std::chrono::duration<double>(end - first_start_).count();
-        return metrics;
-    }
-
-    /// Rounds until config.rounds are done, the target accuracy is reached,
-    /// or (DP) the next round would exceed the budget (budget_reached());
-    /// `on_round` sees each round's metrics as it ends.
-    std::vector<RoundMetrics> run(const std::function<void(const RoundMetrics&)>& on_round = {}) {
-        return fedpp::detail::run_rounds(*this, on_round);
-    }
-
-    [[nodiscard]] const M& global_model() const noexcept { return global_; }
-    /// DP: epsilon spent (at DpConfig::delta); whether the budget forbids another round.
-    [[nodiscard]] std::optional<double> epsilon() const { return dp_ ? std::optional(dp_->epsilon()) : std::nullopt; }
-    [[nodiscard]] bool budget_reached() const { return dp_ && !dp_->next_round_affordable(); }
-    [[nodiscard]] std::size_t rounds_done() const noexcept { return rounds_done_; }
-    [[nodiscard]] std::size_t client_count() const noexcept { return parties_.clients.size(); }
-    [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return sizes_; }
-    [[nodiscard]] const Config& config() const noexcept { return config_; }
-    [[nodiscard]] Federation& federation() noexcept { return parties_.federation; }
-    [[nodiscard]] const Worker<Aggregator>& aggregator() const noexcept { return aggregator_; }
-    [[nodiscard]] const Worker<Client>& client(std::size_t k) const { return *parties_.clients.at(k); }
-
-    /// Everything needed to continue this run later, with its set-up.
-    [[nodiscard]] TrainingState<M> state() const {
-        return {rounds_done_, config_.seed, global_.copy(), fedpp::detail::run_setup(config_, client_sizes()),
-                dp_ ? std::optional(dp_->state()) : std::nullopt};
-    }
-
-    /// Continues from `state`. CheckpointMismatchError naming what differs if
-    /// it was saved with another set-up (RunSetup: seed, settings, clients)
-    /// or has more rounds done than config.rounds; ShapeError for the layout.
-    void restore(const TrainingState<M>& state) {
-        rounds_done_ = fedpp::detail::continue_from(
-            dp_, fedpp::detail::restore_state(state, global_, config_, client_sizes(), "the state"));
-    }
-
-    /// restore() from a checkpoint file written by save_checkpoint(path,
-    /// state()) or by run(): errors as load_checkpoint (CheckpointVersionError
-    /// if its fedpp did not record the set-up) and restore() (the layout:
-    /// CheckpointShapeError).
-    void resume_from(const std::string& path) {
-        rounds_done_ =
-            fedpp::detail::continue_from(dp_, fedpp::detail::resume_state(path, global_, config_, client_sizes()));
-    }
-
-    /// The clients of round `round` (1-based), in increasing order (DP:
-    /// each with probability client_fraction, Poisson sampling).
-    [[nodiscard]] std::vector<std::size_t> select_clients(std::size_t round) const {
-        if (dp_) {
-            return dp_->select(parties_.eligible, config_.seed, round);
-        }
-        return fedpp::detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round,
-                                             config_.min_clients);
+        return this->timed_round([&](const std::vector<std::size_t>& selected, std::size_t round, RoundMetrics& metrics) {
+            fedpp::detail::restart_sum(sum_, global_, aggregator_);
+            const std::size_t threads = std::min(team_->size(), fedpp::detail::group_count(selected.size()));
+            Collector collector(aggregator_, streaming() ? &sum_ : nullptr, global_, sizes_, threads);
+            train_round(selected, round, collector, threads);
+            aggregate_round(collector, metrics, round);
+        });
     }
 
 private:
@@ -185,34 +105,27 @@ private:
 
     template <class Clients>
     FederatedAveraging(Setup, M initial_model, Clients&& clients, Dataset test_set, Config config, Trainers train)
-        : config_(std::move(config)), train_client_(train), test_set_(std::move(test_set)),
-          global_(std::move(initial_model)),
-          parties_((check(config_), std::forward<Clients>(clients)), config_.keep_transfer_log),
-          aggregator_(parties_.aggregator), sizes_(parties_.sizes) {
-        if (parties_.eligible.size() < config_.min_clients) {
-            throw ArgumentError("FederatedAveraging: " + std::to_string(parties_.eligible.size()) +
-                                " clients have data, fewer than min_clients (" +
-                                std::to_string(config_.min_clients) + "): no round could be aggregated");
-        }
-        if (config_.dp) {
-            dp_.emplace(*config_.dp, config_.client_fraction, sizes_, parties_.eligible);
-        }
-        shapes_ = fedpp::detail::shapes_of(global_.parameters());
-        sum_ = send(WeightedSum<M>(global_), aggregator_);
         // No more threads than a round has groups of clients to give them.
-        team_ = std::make_unique<fedpp::detail::ThreadTeam>(
-            std::min(fedpp::detail::worker_count(config_.threads), fedpp::detail::max_groups_per_round));
-    }
+        : Run("FederatedAveraging", check(std::move(config)), std::move(initial_model), std::forward<Clients>(clients),
+              std::move(test_set), fedpp::detail::max_groups_per_round),
+          train_client_(train), aggregator_(parties_.aggregator), sizes_(parties_.sizes),
+          shapes_(fedpp::detail::shapes_of(global_.parameters())), sum_(send(WeightedSum<M>(global_), aggregator_)) {}
 
     /// Config::validate(), and not Aggregation::secure: that is another driver's.
-    static void check(const Config& config) {
+    static Config check(Config config) {
         config.validate();
         if (config.aggregation == Aggregation::secure) {
             throw ArgumentError("FederatedAveraging: Aggregation::secure is run by federated::SecureFederatedAveraging "
                                 "(fedpp/federated/secure_driver.hpp, CMake target fedpp::secure_aggregation)");
         }
+        return config;
     }
 
+    using Run::config_;
+    using Run::dp_;
+    using Run::global_;
+    using Run::parties_;
+    using Run::team_;
     using Collector = fedpp::detail::RoundCollector<M>;
     using Group = fedpp::detail::GroupResult<M>;
     using Outcome = fedpp::detail::ClientOutcome;
@@ -326,20 +239,11 @@ private:
         return std::nullopt;
     }
 
-    Config config_;
     Trainers train_client_;
-    Dataset test_set_;
-    M global_;
-    fedpp::detail::RunParties<T> parties_;
     Worker<Aggregator>& aggregator_;
     const std::vector<std::size_t>& sizes_;
     fedpp::detail::ParameterShapes shapes_; // what every update must match (public: the model's layout)
     Pointer<WeightedSum<M>, Aggregator> sum_;
-    std::optional<fedpp::detail::DpRun> dp_; // Config::dp: sampling, clip norm, noise, accountant
-    std::unique_ptr<fedpp::detail::ThreadTeam> team_; // the threads clients train on, for the run's life
-    std::size_t rounds_done_ = 0;
-    bool clock_started_ = false;
-    std::chrono::steady_clock::time_point first_start_;
 };
 
 } // namespace fedpp::federated

@@ -39,26 +39,20 @@
 
 #include "fedpp/aggregation/secure_round.hpp"
 #include "fedpp/base/errors.hpp"
-#include "fedpp/federated/client_selection.hpp"
 #include "fedpp/federated/client_update.hpp"
 #include "fedpp/federated/config.hpp"
+#include "fedpp/federated/federated_run.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/secure_dp.hpp"
-#include "fedpp/federated/run_loop.hpp"
 #include "fedpp/federated/seeds.hpp"
-#include "fedpp/federated/state.hpp"
-#include "fedpp/federated/thread_team.hpp"
 #include "fedpp/located/worker.hpp"
-#include "fedpp/training/evaluation.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
-#include <memory>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -71,10 +65,13 @@ namespace fedpp::federated {
 using SecureAggregator = SumOnlyAggregator<"aggregator">;
 
 template <nn::Model M>
-class SecureFederatedAveraging {
+class SecureFederatedAveraging
+    : public fedpp::detail::FederatedRun<SecureFederatedAveraging<M>, M, SecureAggregator> {
+    using Run = fedpp::detail::FederatedRun<SecureFederatedAveraging<M>, M, SecureAggregator>;
+
 public:
-    using T = typename M::scalar_type;
-    using Dataset = data::Dataset<T>;
+    using typename Run::Dataset;
+    using typename Run::T;
 
     /// Client k's data is placed on worker "client-k" (sent once). ArgumentError:
     /// a bad config, one whose aggregation is not Aggregation::secure, DP
@@ -83,93 +80,21 @@ public:
         requires ClientUpdate<Update, M>
     SecureFederatedAveraging(M initial_model, std::vector<Dataset> client_data, Dataset test_set, Config config,
                              secagg::SecureRoundOptions options = {}, Update = {})
-        : config_(checked(std::move(config), options)),
+        : Run("SecureFederatedAveraging", checked(std::move(config), options), std::move(initial_model),
+              std::move(client_data), std::move(test_set), std::numeric_limits<std::size_t>::max()),
           train_client_(fedpp::detail::client_trainers<M, Update>.plain),
-          train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), test_set_(std::move(test_set)),
-          global_(std::move(initial_model)), parties_(std::move(client_data), config_.keep_transfer_log),
-          options_(std::move(options)) {
-        if (parties_.eligible.size() < config_.min_clients) {
-            throw ArgumentError("SecureFederatedAveraging: " + std::to_string(parties_.eligible.size()) +
-                                " clients have data, fewer than min_clients (" + std::to_string(config_.min_clients) +
-                                ")");
-        }
+          train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
         // Weights: example counts; with DP, w_k (at most 1) is applied by the client itself.
         options_.encoding.max_weight =
             config_.dp ? 1.0 : static_cast<double>(*std::max_element(parties_.sizes.begin(), parties_.sizes.end()));
-        if (config_.dp) {
-            dp_.emplace(*config_.dp, config_.client_fraction, parties_.sizes, parties_.eligible);
-        }
-        team_ = std::make_unique<fedpp::detail::ThreadTeam>(fedpp::detail::worker_count(config_.threads));
     }
 
     /// One round; see the file comment.
     RoundMetrics run_round() {
-        const auto start = std::chrono::steady_clock::now();
-        if (!clock_started_) {
-            first_start_ = start;
-            clock_started_ = true;
-        }
-        const std::size_t round = rounds_done_ + 1;
-        RoundMetrics metrics;
-        metrics.round = round;
-        const auto selected = select_clients(round);
-        metrics.clients_selected = selected.size();
-        metrics.clip_norm = dp_ ? dp_->clip_norm() : 0.0;
-        auto trained = train_round(selected, round);
-        aggregate_round(selected, trained, metrics);
-        rounds_done_ = round;
-        if (dp_) {
-            fedpp::detail::close_dp_round(*dp_, metrics);
-        }
-        const auto evaluation =
-            training::evaluate_in_parallel(global_, test_set_, config_.eval_batch, team_->size(), *team_);
-        metrics.test_loss = evaluation.loss;
-        metrics.test_accuracy = evaluation.accuracy;
-        const auto end = std::chrono::steady_clock::now();
-        metrics.round_seconds = std::chrono::duration<double>(end - start).count();
-        metrics.elapsed_seconds = std::chrono::duration<double>(end - first_start_).count();
-        return metrics;
-    }
-
-    /// Rounds until config.rounds are done or the target accuracy is reached
-    /// (run_loop.hpp); `on_round` sees each round's metrics as it ends.
-    std::vector<RoundMetrics> run(const std::function<void(const RoundMetrics&)>& on_round = {}) {
-        return fedpp::detail::run_rounds(*this, on_round);
-    }
-
-    [[nodiscard]] const M& global_model() const noexcept { return global_; }
-    /// DP: epsilon spent (at DpConfig::delta); whether the budget forbids another round.
-    [[nodiscard]] std::optional<double> epsilon() const { return dp_ ? std::optional(dp_->epsilon()) : std::nullopt; }
-    [[nodiscard]] bool budget_reached() const { return dp_ && !dp_->next_round_affordable(); }
-    [[nodiscard]] std::size_t rounds_done() const noexcept { return rounds_done_; }
-    [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return parties_.sizes; }
-    [[nodiscard]] const Config& config() const noexcept { return config_; }
-    [[nodiscard]] Federation& federation() noexcept { return parties_.federation; }
-
-    /// Everything needed to continue this run later, with its set-up.
-    [[nodiscard]] TrainingState<M> state() const {
-        return {rounds_done_, config_.seed, global_.copy(), fedpp::detail::run_setup(config_, client_sizes()),
-                dp_ ? std::optional(dp_->state()) : std::nullopt};
-    }
-    /// Continues from `state` (errors as FederatedAveraging::restore).
-    void restore(const TrainingState<M>& state) {
-        rounds_done_ = fedpp::detail::continue_from(
-            dp_, fedpp::detail::restore_state(state, global_, config_, client_sizes(), "the state"));
-    }
-    /// restore() from a checkpoint file (errors as FederatedAveraging::resume_from).
-    void resume_from(const std::string& path) {
-        rounds_done_ =
-            fedpp::detail::continue_from(dp_, fedpp::detail::resume_state(path, global_, config_, client_sizes()));
-    }
-
-    /// The clients of round `round` (1-based), in increasing order (DP:
-    /// each with probability client_fraction, Poisson sampling).
-    [[nodiscard]] std::vector<std::size_t> select_clients(std::size_t round) const {
-        if (dp_) {
-            return dp_->select(parties_.eligible, config_.seed, round);
-        }
-        return fedpp::detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round,
-                                             config_.min_clients);
+        return this->timed_round([&](const std::vector<std::size_t>& selected, std::size_t round, RoundMetrics& metrics) {
+            auto trained = train_round(selected, round);
+            aggregate_round(selected, trained, round, metrics);
+        });
     }
 
 private:
@@ -179,6 +104,12 @@ private:
         double loss = 0;
         std::string failure;
     };
+
+    using Run::config_;
+    using Run::dp_;
+    using Run::global_;
+    using Run::parties_;
+    using Run::team_;
 
     static Config checked(Config config, const secagg::SecureRoundOptions& options) {
         config.validate();
@@ -234,7 +165,7 @@ private:
 
     /// The secure round among the clients that trained; the new global model
     /// if enough of them survive it.
-    void aggregate_round(const std::vector<std::size_t>& selected, std::vector<Trained>& trained,
+    void aggregate_round(const std::vector<std::size_t>& selected, std::vector<Trained>& trained, std::size_t round,
                          RoundMetrics& metrics) {
         std::vector<std::size_t> in; // indices into selected
         for (std::size_t i = 0; i < selected.size(); ++i) {
@@ -259,7 +190,7 @@ private:
             }
             auto options = options_;
             if (options.seed) { // (tests: fresh secrets each round all the same)
-                options.seed = fedpp::detail::derive_seed(*options.seed, rounds_done_ + 1, 0);
+                options.seed = fedpp::detail::derive_seed(*options.seed, round, 0);
             }
             if (dp_) { // released only with as many noise shares as the clients were told
                 options.threshold = threshold_of(selected.size());
@@ -327,18 +258,9 @@ private:
         metrics.aggregated = true;
     }
 
-    Config config_;
     fedpp::detail::TrainClient<M> train_client_;
     fedpp::detail::SecureDpTrainClient<M> train_dp_client_; // DP: clipping, weighting, the noise share
-    Dataset test_set_;
-    M global_;
-    fedpp::detail::RunParties<T, SecureAggregator> parties_;
     secagg::SecureRoundOptions options_;
-    std::optional<fedpp::detail::DpRun> dp_; // Config::dp: sampling, clip norm, noise, accountant
-    std::unique_ptr<fedpp::detail::ThreadTeam> team_;
-    std::size_t rounds_done_ = 0;
-    bool clock_started_ = false;
-    std::chrono::steady_clock::time_point first_start_;
 };
 
 } // namespace fedpp::federated

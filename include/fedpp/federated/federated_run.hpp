@@ -1,0 +1,173 @@
+// fedpp: what every FedAvg driver shares (FederatedAveraging, driver.hpp;
+// SecureFederatedAveraging, secure_driver.hpp): the run's parties, global
+// model, test set, DP state and threads; which clients a round selects; a
+// round's clock, its DP bookkeeping and the evaluation that ends it; the
+// state a checkpoint holds and how a run continues from one; and the loop
+// of rounds: until config.rounds are done, the target accuracy is reached,
+// or (DP) the budget forbids another round, with a checkpoint every
+// config.checkpoint_every rounds and after the last.
+#pragma once
+
+#include "fedpp/base/errors.hpp"
+#include "fedpp/federated/client_selection.hpp"
+#include "fedpp/federated/config.hpp"
+#include "fedpp/federated/dp_round.hpp"
+#include "fedpp/federated/metrics.hpp"
+#include "fedpp/federated/parties.hpp"
+#include "fedpp/federated/state.hpp"
+#include "fedpp/federated/thread_team.hpp"
+#include "fedpp/io/checkpoint.hpp"
+#include "fedpp/nn/module.hpp"
+#include "fedpp/training/evaluation.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fedpp::detail {
+
+/// The part of a FedAvg driver that does not depend on how it aggregates.
+/// `Driver` (CRTP) provides run_round(), built on timed_round().
+template <class Driver, nn::Model M, Location AggregatorLocation>
+class FederatedRun {
+public:
+    using T = typename M::scalar_type;
+    using Dataset = data::Dataset<T>;
+
+    /// Rounds until config.rounds are done, the target accuracy is reached,
+    /// or (DP) the next round would exceed the budget (budget_reached());
+    /// `on_round` sees each round's metrics as it ends.
+    std::vector<federated::RoundMetrics> run(const std::function<void(const federated::RoundMetrics&)>& on_round = {}) {
+        auto& driver = static_cast<Driver&>(*this);
+        std::vector<federated::RoundMetrics> all;
+        while (rounds_done_ < config_.rounds && !budget_reached()) {
+            all.push_back(driver.run_round());
+            const bool reached = config_.target_accuracy && all.back().test_accuracy >= *config_.target_accuracy;
+            const bool last = reached || rounds_done_ == config_.rounds;
+            if (!config_.checkpoint_path.empty() && (last || rounds_done_ % config_.checkpoint_every == 0)) {
+                save_checkpoint(config_.checkpoint_path, state());
+            }
+            if (on_round) {
+                on_round(all.back());
+            }
+            if (reached) {
+                break;
+            }
+        }
+        return all;
+    }
+
+    [[nodiscard]] const M& global_model() const noexcept { return global_; }
+    /// DP: epsilon spent (at DpConfig::delta); whether the budget forbids another round.
+    [[nodiscard]] std::optional<double> epsilon() const { return dp_ ? std::optional(dp_->epsilon()) : std::nullopt; }
+    [[nodiscard]] bool budget_reached() const { return dp_ && !dp_->next_round_affordable(); }
+    [[nodiscard]] std::size_t rounds_done() const noexcept { return rounds_done_; }
+    [[nodiscard]] std::size_t client_count() const noexcept { return parties_.clients.size(); }
+    [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return parties_.sizes; }
+    [[nodiscard]] const federated::Config& config() const noexcept { return config_; }
+    [[nodiscard]] Federation& federation() noexcept { return parties_.federation; }
+    [[nodiscard]] const Worker<AggregatorLocation>& aggregator() const noexcept { return parties_.aggregator; }
+    [[nodiscard]] const Worker<federated::Client>& client(std::size_t k) const { return *parties_.clients.at(k); }
+
+    /// Everything needed to continue this run later, with its set-up.
+    [[nodiscard]] federated::TrainingState<M> state() const {
+        return {rounds_done_, config_.seed, global_.copy(), run_setup(config_, client_sizes()),
+                dp_ ? std::optional(dp_->state()) : std::nullopt};
+    }
+
+    /// Continues from `state`. CheckpointMismatchError naming what differs if
+    /// it was saved with another set-up (RunSetup: seed, settings, clients)
+    /// or has more rounds done than config.rounds; ShapeError for the layout.
+    void restore(const federated::TrainingState<M>& state) {
+        rounds_done_ = continue_from(dp_, restore_state(state, global_, config_, client_sizes(), "the state"));
+    }
+
+    /// restore() from a checkpoint file written by save_checkpoint(path,
+    /// state()) or by run(): errors as load_checkpoint (CheckpointVersionError
+    /// if its fedpp did not record the set-up) and restore() (the layout:
+    /// CheckpointShapeError).
+    void resume_from(const std::string& path) {
+        rounds_done_ = continue_from(dp_, resume_state(path, global_, config_, client_sizes()));
+    }
+
+    /// The clients of round `round` (1-based), in increasing order (DP:
+    /// each with probability client_fraction, Poisson sampling).
+    [[nodiscard]] std::vector<std::size_t> select_clients(std::size_t round) const {
+        if (dp_) {
+            return dp_->select(parties_.eligible, config_.seed, round);
+        }
+        return detail::select_clients(parties_.eligible, config_.client_fraction, config_.seed, round,
+                                      config_.min_clients);
+    }
+
+protected:
+    /// `config` already validated by the driver; at most `max_threads`
+    /// threads. ArgumentError: fewer clients with data than min_clients.
+    template <class Clients>
+    FederatedRun(const char* driver, federated::Config config, M initial_model, Clients&& clients, Dataset test_set,
+                 std::size_t max_threads)
+        : config_(std::move(config)), test_set_(std::move(test_set)), global_(std::move(initial_model)),
+          parties_(std::forward<Clients>(clients), config_.keep_transfer_log) {
+        if (parties_.eligible.size() < config_.min_clients) {
+            throw ArgumentError(std::string(driver) + ": " + std::to_string(parties_.eligible.size()) +
+                                " clients have data, fewer than min_clients (" + std::to_string(config_.min_clients) +
+                                "): no round could be aggregated");
+        }
+        if (config_.dp) {
+            dp_.emplace(*config_.dp, config_.client_fraction, parties_.sizes, parties_.eligible);
+        }
+        team_ = std::make_unique<ThreadTeam>(std::min(worker_count(config_.threads), max_threads));
+    }
+
+    /// The next round: its selection, then `aggregate(selected, round,
+    /// metrics)` (training and aggregation, the driver's own), then the DP
+    /// accounting, the evaluation of the new global model and the clocks.
+    template <class Aggregate>
+    federated::RoundMetrics timed_round(Aggregate&& aggregate) {
+        const auto start = std::chrono::steady_clock::now();
+        if (!clock_started_) {
+            first_start_ = start;
+            clock_started_ = true;
+        }
+        const std::size_t round = rounds_done_ + 1;
+        federated::RoundMetrics metrics;
+        metrics.round = round;
+        const auto selected = select_clients(round);
+        metrics.clients_selected = selected.size();
+        metrics.clip_norm = dp_ ? dp_->clip_norm() : 0.0;
+        aggregate(selected, round, metrics);
+        rounds_done_ = round;
+        if (dp_) {
+            close_dp_round(*dp_, metrics);
+        }
+        // Bitwise the same for any number of threads.
+        const auto evaluation =
+            training::evaluate_in_parallel(global_, test_set_, config_.eval_batch, team_->size(), *team_);
+        metrics.test_loss = evaluation.loss;
+        metrics.test_accuracy = evaluation.accuracy;
+        const auto end = std::chrono::steady_clock::now();
+        metrics.round_seconds = std::chrono::duration<double>(end - start).count();
+        metrics.elapsed_seconds = std::chrono::duration<double>(end - first_start_).count();
+        return metrics;
+    }
+
+    federated::Config config_;
+    Dataset test_set_;
+    M global_;
+    RunParties<T, AggregatorLocation> parties_;
+    std::optional<DpRun> dp_;          // Config::dp: sampling, clip norm, noise, accountant
+    std::unique_ptr<ThreadTeam> team_; // the threads clients train on, for the run's life
+
+private:
+    std::size_t rounds_done_ = 0;
+    bool clock_started_ = false;
+    std::chrono::steady_clock::time_point first_start_;
+};
+
+} // namespace fedpp::detail
