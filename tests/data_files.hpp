@@ -7,6 +7,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -38,6 +40,19 @@ public:
 private:
     std::string part_;
 };
+
+/// The IDX magic numbers of MNIST's image and label files.
+constexpr std::uint32_t images_magic = 2051;
+constexpr std::uint32_t labels_magic = 2049;
+
+/// How many of `labels` are 0, 1, ..., 9.
+inline std::array<int, 10> label_histogram(const std::vector<std::int32_t>& labels) {
+    std::array<int, 10> counts{};
+    for (const std::int32_t label : labels) {
+        ++counts.at(static_cast<std::size_t>(label));
+    }
+    return counts;
+}
 
 /// The repository's data directory (data/).
 inline std::filesystem::path data_dir() { return std::filesystem::path(FEDPP_DATA_DIR); }

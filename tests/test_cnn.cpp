@@ -4,6 +4,7 @@
 // local training and the federated driver on them; image-shaped data sets.
 #include "parties.hpp"
 #include "reference/cnn_reference.hpp"
+#include "relative_error.hpp"
 
 #include <fedpp/federated.hpp>
 #include <fedpp/loaders.hpp>
@@ -35,10 +36,6 @@ fedpp::Matrix<double> exact_values(Index rows, Index cols, std::uint64_t stream,
         m.data()[i] = scale * (2.0 * static_cast<double>(bits) / 16777216.0 - 1.0);
     }
     return m;
-}
-
-double relative_error(double actual, double expected) {
-    return std::abs(actual - expected) / std::max(std::abs(expected), 1e-300);
 }
 
 template <std::size_t N>

@@ -93,15 +93,15 @@ fedpp::Matrix<double> pool_by_definition(const fedpp::Matrix<double>& x, const I
     return y;
 }
 
-struct ConvCase {
+struct ConvLayerCase {
     Index batch;
     ImageShape image;
     Index out_channels;
     Window2d window;
 };
 
-const std::vector<ConvCase>& conv_cases() {
-    static const std::vector<ConvCase> cases{
+const std::vector<ConvLayerCase>& conv_cases() {
+    static const std::vector<ConvLayerCase> cases{
         {2, {1, 28, 28}, 4, {5, 1, 2}},              // the MNIST CNN's first layer, fewer channels
         {3, {3, 7, 5}, 2, {{3, 2}, {2, 1}, {1, 0}}},  // odd, non-square, rectangular window
         {1, {2, 9, 8}, 3, {{4, 3}, {3, 2}, {2, 1}}},  // stride leaving rows unread

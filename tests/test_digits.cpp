@@ -22,14 +22,6 @@ namespace {
 
 std::filesystem::path digits_path() { return data_dir() / "digits" / "digits.csv.gz"; }
 
-std::array<int, 10> label_histogram(const std::vector<std::int32_t>& labels) {
-    std::array<int, 10> counts{};
-    for (const std::int32_t label : labels) {
-        ++counts.at(static_cast<std::size_t>(label));
-    }
-    return counts;
-}
-
 /// A well-formed row: pixel i is (i + shift) % 17, then the label.
 std::string row(int label, int shift = 0) {
     std::string text;

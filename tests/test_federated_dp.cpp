@@ -48,7 +48,7 @@ Config dp_config(bool adaptive = false) {
     return config;
 }
 
-fedpp::Bytes bytes_of(const Model& model) { return fedpp::to_bytes(model); }
+fedpp::Bytes model_bytes(const Model& model) { return fedpp::to_bytes(model); }
 } // namespace
 
 TEST_CASE("a DP run samples clients by Poisson sampling and reports epsilon as privacy::epsilon",
@@ -122,7 +122,7 @@ TEST_CASE("a DP run is bitwise identical for 1 and 2 threads", "[federated][dp][
         FederatedAveraging<Model> two(small_mlp(), sets, blobs(100, 97), config);
         const auto a = one.run();
         const auto b = two.run();
-        CHECK(bytes_of(one.global_model()) == bytes_of(two.global_model()));
+        CHECK(model_bytes(one.global_model()) == model_bytes(two.global_model()));
         for (std::size_t r = 0; r < a.size(); ++r) {
             CHECK(a[r].clip_norm == b[r].clip_norm);
             CHECK(a[r].epsilon == b[r].epsilon);
@@ -155,7 +155,7 @@ TEST_CASE("a DP run resumed from its checkpoint ends bitwise identical, with the
         CHECK(*resumed.epsilon() == *all[2].epsilon);
         const auto rest = resumed.run();
         REQUIRE(rest.size() == 3);
-        CHECK(bytes_of(resumed.global_model()) == bytes_of(straight.global_model()));
+        CHECK(model_bytes(resumed.global_model()) == model_bytes(straight.global_model()));
         CHECK(*rest.back().epsilon == *all.back().epsilon);
         CHECK(rest.back().clip_norm == all.back().clip_norm);
 
@@ -192,7 +192,7 @@ TEST_CASE("a training state of format 2 (before DP) still loads and resumes as b
     resumed.resume_from(dir.file("old.ckpt"));
     CHECK(resumed.rounds_done() == 2);
     resumed.run();
-    CHECK(bytes_of(resumed.global_model()) == bytes_of(straight.global_model()));
+    CHECK(model_bytes(resumed.global_model()) == model_bytes(straight.global_model()));
 }
 
 TEST_CASE("a DP run with a budget stops before the round that would exceed it", "[federated][dp]") {

@@ -101,9 +101,6 @@ void check_rejected_cheaply(Load load, const std::string& message) {
 #endif
 }
 
-constexpr std::uint32_t images_magic = 2051;
-constexpr std::uint32_t labels_magic = 2049;
-
 } // namespace
 
 TEST_CASE("an IDX file with a wrong magic and 1 GiB of zeros is rejected at byte 0, cheaply",

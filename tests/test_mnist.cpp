@@ -21,17 +21,6 @@ namespace {
 
 std::filesystem::path mnist_file(const std::string& name) { return data_dir() / "mnist" / name; }
 
-std::array<int, 10> label_histogram(const std::vector<std::int32_t>& labels) {
-    std::array<int, 10> counts{};
-    for (const std::int32_t label : labels) {
-        ++counts.at(static_cast<std::size_t>(label));
-    }
-    return counts;
-}
-
-constexpr std::uint32_t images_magic = 2051;
-constexpr std::uint32_t labels_magic = 2049;
-
 /// Three 2x2 images with pixels 0, 1, ..., 11, scaled by 20 (0..220).
 ByteVector small_pixels() {
     ByteVector pixels;

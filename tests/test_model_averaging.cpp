@@ -2,6 +2,7 @@
 // numerics against PyTorch, who saw what, nothing left behind, flat memory.
 #include "heap.hpp"
 #include "reference/pytorch_reference.hpp"
+#include "relative_error.hpp"
 
 #include "model_averaging.hpp"
 
@@ -21,10 +22,6 @@ namespace {
 fedpp::nn::Linear<double> reference_initial_model() {
     return fedpp::nn::Linear<double>(Matrix{{reference::initial_weight[0], reference::initial_weight[1]}},
                                      Matrix{{reference::initial_bias[0]}});
-}
-
-double relative_error(double actual, double expected) {
-    return std::abs(actual - expected) / std::abs(expected);
 }
 } // namespace
 

@@ -1,6 +1,7 @@
 // nn::Linear, nn::Sequential, losses and optim::SGD, including a PyTorch
 // float64 reference run (tests/reference/make_reference.py).
 #include "reference/pytorch_reference.hpp"
+#include "relative_error.hpp"
 
 #include <fedpp/fedpp.hpp>
 
@@ -21,10 +22,6 @@ Matrix matrix_from(const std::array<double, N>& values, fedpp::Index rows, fedpp
         m.data()[i] = values[static_cast<std::size_t>(i)];
     }
     return m;
-}
-
-double relative_error(double actual, double expected) {
-    return std::abs(actual - expected) / std::max(std::abs(expected), 1e-300);
 }
 
 template <std::size_t N>

@@ -20,22 +20,22 @@ using Bob = fedpp::DataOwner<"bob">;
 using Alice = fedpp::DataOwner<"alice">;
 using Carol = fedpp::DataOwner<"carol">;
 using Summer = fedpp::SumOnlyAggregator<"secure_worker">;
-using Model = fedpp::nn::Linear<double>;
+using LinearModel = fedpp::nn::Linear<double>;
 using fedpp::secagg::SecureRound;
 using fedpp::secagg::SecureRoundOptions;
 using fedpp::Pointer;
 
-Model model_with(std::uint64_t seed) {
+LinearModel model_with(std::uint64_t seed) {
     fedpp::Generator generator(seed);
-    return Model(3, 2, generator);
+    return LinearModel(3, 2, generator);
 }
 
-std::vector<double> values(const Model& model) { return fedpp::detail::secagg::values_of(model); }
+std::vector<double> values(const LinearModel& model) { return fedpp::detail::secagg::values_of(model); }
 
 /// The plaintext weighted mean of the quantised updates: what the secure
 /// sum must equal exactly.
 fedpp::secagg::WeightedMean plaintext_mean(const fedpp::secagg::FixedPointConfig& config,
-                                           const std::vector<std::pair<const Model*, double>>& updates) {
+                                           const std::vector<std::pair<const LinearModel*, double>>& updates) {
     const fedpp::secagg::FixedPointEncoding encoding(config);
     std::vector<std::uint32_t> sum;
     for (const auto& [model, weight] : updates) {
@@ -70,18 +70,18 @@ TEST_CASE("secure round: the sum-only aggregator releases the weighted mean of t
           "of the quantised updates, and the real-valued mean within the encoding's bound",
           "[secure_round]") {
     Parties p;
-    const Model b = model_with(2);
-    const Model a = model_with(3);
-    const Model c = model_with(4);
+    const LinearModel b = model_with(2);
+    const LinearModel a = model_with(3);
+    const LinearModel c = model_with(4);
     const auto options = seeded(7);
-    SecureRound<Model, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, p.carol);
+    SecureRound<LinearModel, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, p.carol);
     auto bobs = fedpp::send(b.copy(), p.bob);
     auto alices = fedpp::send(a.copy(), p.alice);
     auto carols = fedpp::send(c.copy(), p.carol);
     auto bobs_masked = secure.mask(bobs, 1.0).move(p.summer);
     auto alices_masked = secure.mask(alices, 3.0).move(p.summer);
     auto carols_masked = secure.mask(carols, 4.0).move(p.summer);
-    const fedpp::Aggregate<Model> mean =
+    const fedpp::Aggregate<LinearModel> mean =
         secure.sum(std::move(bobs_masked), std::move(alices_masked), std::move(carols_masked)).get();
     CHECK(mean.contributions() == 3);
     CHECK(secure.dropouts().empty());
@@ -100,7 +100,7 @@ TEST_CASE("secure round: the sum-only aggregator releases the weighted mean of t
     // owner fetched the mean and, per participant, whether it is in the sum
     // (public, as the survivors' list), nothing else.
     const std::string message = fedpp::Codec<fedpp::ProtocolMessage>::type_name();
-    const std::string masked = fedpp::Codec<fedpp::Masked<Model>>::type_name();
+    const std::string masked = fedpp::Codec<fedpp::Masked<LinearModel>>::type_name();
     std::size_t messages = 0;
     for (const auto& t : p.hook.transfers().entries()) {
         CAPTURE(t.type, t.from, t.to);
@@ -109,7 +109,7 @@ TEST_CASE("secure round: the sum-only aggregator releases the weighted mean of t
             CHECK(((t.from == "secure_worker") != (t.to == "secure_worker")));
             messages += t.type == message ? 1 : 0;
         } else if (t.kind == fedpp::TransferKind::get) {
-            CHECK((t.type == fedpp::Codec<fedpp::Aggregate<Model>>::type_name() || t.type == "bool"));
+            CHECK((t.type == fedpp::Codec<fedpp::Aggregate<LinearModel>>::type_name() || t.type == "bool"));
             CHECK(t.from == "secure_worker");
         } else {
             CHECK(t.kind == fedpp::TransferKind::send);
@@ -124,38 +124,38 @@ TEST_CASE("secure round: a participant that drops out after the shares are out i
           "survivors' mean comes out, and with fewer than t survivors the round fails and reveals nothing",
           "[secure_round]") {
     Parties p;
-    const Model b = model_with(2);
-    const Model a = model_with(3);
+    const LinearModel b = model_with(2);
+    const LinearModel a = model_with(3);
     const auto options = seeded(11);
     SECTION("two of three survive: the mean of the two") {
-        SecureRound<Model, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, p.carol);
+        SecureRound<LinearModel, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, p.carol);
         auto bobs = fedpp::send(b.copy(), p.bob);
         auto alices = fedpp::send(a.copy(), p.alice);
         auto bobs_masked = secure.mask(bobs, 2.0).move(p.summer);
         auto alices_masked = secure.mask(alices, 2.0).move(p.summer);
         // Carol never sends her masked update: the others reveal the shares
         // of her masking key, and her pairwise masks come off the sum.
-        const fedpp::Aggregate<Model> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
+        const fedpp::Aggregate<LinearModel> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
         CHECK(mean.contributions() == 2);
         CHECK(secure.in_sum() == std::vector<bool>{true, true, false});
         const auto plain = plaintext_mean(options.encoding, {{&b, 2.0}, {&a, 2.0}});
         CHECK(values(mean.model()) == plain.values);
     }
     SECTION("one of three: fewer than t = 2, no sum") {
-        SecureRound<Model, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, p.carol);
+        SecureRound<LinearModel, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, p.carol);
         auto bobs = fedpp::send(b.copy(), p.bob);
         auto bobs_masked = secure.mask(bobs, 2.0).move(p.summer);
         CHECK_THROWS_AS(secure.sum(std::move(bobs_masked)), fedpp::secagg::SecureAggregationError);
     }
     SECTION("a participant whose worker is gone before the masked-input round drops out") {
         std::optional<fedpp::Worker<fedpp::DataOwner<"dave">>> dave(std::in_place, p.hook);
-        SecureRound<Model, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, *dave);
+        SecureRound<LinearModel, Summer> secure(model_with(1), p.summer, options, p.bob, p.alice, *dave);
         dave.reset(); // gone before the masked-input round
         auto bobs = fedpp::send(b.copy(), p.bob);
         auto alices = fedpp::send(a.copy(), p.alice);
         auto bobs_masked = secure.mask(bobs, 1.0).move(p.summer);
         auto alices_masked = secure.mask(alices, 1.0).move(p.summer);
-        const fedpp::Aggregate<Model> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
+        const fedpp::Aggregate<LinearModel> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
         CHECK(mean.contributions() == 2);
         REQUIRE(secure.dropouts().size() == 1);
         CHECK(secure.dropouts().front().first == 2);
@@ -167,14 +167,14 @@ TEST_CASE("secure round: refused set-ups, strangers, second tries and updates of
     Parties p;
     using Strict = fedpp::SumOnlyAggregator<"strict", 3>;
     fedpp::Worker<Strict> strict(p.hook);
-    CHECK_THROWS_AS((SecureRound<Model, Summer>(model_with(1), p.summer, seeded(1), p.bob)), fedpp::ArgumentError);
-    CHECK_THROWS_MATCHES((SecureRound<Model, Summer>(model_with(1), p.summer, seeded(1), p.bob, p.bob, p.alice)),
+    CHECK_THROWS_AS((SecureRound<LinearModel, Summer>(model_with(1), p.summer, seeded(1), p.bob)), fedpp::ArgumentError);
+    CHECK_THROWS_MATCHES((SecureRound<LinearModel, Summer>(model_with(1), p.summer, seeded(1), p.bob, p.bob, p.alice)),
                          fedpp::ArgumentError, Catch::Matchers::Message(
                              "SecureRound: worker 'bob' is listed twice among the participants"));
-    CHECK_THROWS_AS((SecureRound<Model, Strict>(model_with(1), strict, seeded(1), p.bob, p.alice)),
+    CHECK_THROWS_AS((SecureRound<LinearModel, Strict>(model_with(1), strict, seeded(1), p.bob, p.alice)),
                     fedpp::ArgumentError); // fewer than the 3 its sums must combine
 
-    SecureRound<Model, Summer> secure(model_with(1), p.summer, seeded(1), p.bob, p.alice);
+    SecureRound<LinearModel, Summer> secure(model_with(1), p.summer, seeded(1), p.bob, p.alice);
     auto carols = fedpp::send(model_with(2), p.carol);
     CHECK_THROWS_AS(secure.mask(carols, 1.0), fedpp::LocationError); // not a participant
     auto bobs = fedpp::send(model_with(2), p.bob);
@@ -186,15 +186,15 @@ TEST_CASE("secure round: refused set-ups, strangers, second tries and updates of
 
     // Alice's update masked for another session (the same participants) is
     // refused, and the refusal changes nothing: the right one then sums.
-    SecureRound<Model, Summer> other(model_with(1), p.summer, seeded(2), p.bob, p.alice);
+    SecureRound<LinearModel, Summer> other(model_with(1), p.summer, seeded(2), p.bob, p.alice);
     auto stale = other.mask(alices, 1.0).move(p.summer);
     auto alices_masked = secure.mask(alices, 1.0).move(p.summer);
-    std::vector<Pointer<fedpp::Masked<Model>, Summer>> wrong;
+    std::vector<Pointer<fedpp::Masked<LinearModel>, Summer>> wrong;
     wrong.push_back(std::move(stale));
     CHECK_THROWS_MATCHES(secure.sum(std::move(wrong)), fedpp::AggregationError,
                          Catch::Matchers::Message("secure aggregation: a masked update of another session, or of "
                                                   "another client, is not taken into this sum"));
-    const fedpp::Aggregate<Model> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
+    const fedpp::Aggregate<LinearModel> mean = secure.sum(std::move(bobs_masked), std::move(alices_masked)).get();
     CHECK(mean.contributions() == 2);
     CHECK_THROWS_AS(secure.sum(), fedpp::ArgumentError);             // a session sums once
     CHECK_THROWS_AS(secure.mask(bobs, 1.0), fedpp::ArgumentError);   // and masks nothing after

@@ -22,16 +22,16 @@
 
 namespace {
 
-using Model = fedpp::nn::Linear<double>;
+using LinearModel = fedpp::nn::Linear<double>;
 using Data = fedpp::Tensor<double>;
 using fedpp::ObjectId;
 using Code = ::grpc::StatusCode;
 
 // Computations compiled into this program (so into every party's).
 constexpr auto loss_of = fedpp::computation<"hostile.loss">(
-    [](Model& m, Data& data, Data& target) { return (m(data) - target).pow(2).sum().item(); });
+    [](LinearModel& m, Data& data, Data& target) { return (m(data) - target).pow(2).sum().item(); });
 constexpr auto copy_of = fedpp::computation<"hostile.copy">([](Data& data) { return data.detach(); });
-constexpr auto scale = fedpp::computation<"hostile.scale">([](Model& m) { return m.copy(); });
+constexpr auto scale = fedpp::computation<"hostile.scale">([](LinearModel& m) { return m.copy(); });
 constexpr auto fail_typed = fedpp::computation<"hostile.fail_typed">([](Data& data) -> double {
     throw fedpp::ArgumentError("secret " + std::to_string(data.value()(0, 0)));
 });
@@ -48,7 +48,7 @@ std::string computation_name() {
 }
 
 std::string fedavg_name() {
-    return fedpp::detail::computation_of<fedpp::detail::AggregationComputation<Model, fedpp::detail::FedAvg>>().name;
+    return fedpp::detail::computation_of<fedpp::detail::AggregationComputation<LinearModel, fedpp::detail::FedAvg>>().name;
 }
 
 /// fedavg's arguments: the contributions the caller asks for, and weights.
@@ -74,9 +74,9 @@ std::string read_file(const std::filesystem::path& path) {
     return text.str();
 }
 
-Model a_model(std::uint64_t seed = 7) {
+LinearModel a_model(std::uint64_t seed = 7) {
     fedpp::Generator generator(seed);
-    return Model(2, 1, generator);
+    return LinearModel(2, 1, generator);
 }
 
 /// The hostile peer: a raw stub to one party, with the certificate `name`
@@ -265,7 +265,7 @@ struct TwoContributions {
     network::Party secure{network::aggregator("secure_worker")};
     network::Party bob{network::data_owner("bob"), {{"secure_worker", secure.address()}}};
     network::Party alice{network::data_owner("alice"), {{"secure_worker", secure.address()}}};
-    const std::string M = type_of<Model>();
+    const std::string M = type_of<LinearModel>();
     Peer me_at_bob{bob, "me"};
     Peer me_at_alice{alice, "me"};
     Peer me{secure, "me"};
@@ -302,7 +302,7 @@ TEST_CASE("hostile: a peer without a valid certificate of the federation cannot 
 
 TEST_CASE("a restarted party numbers its objects anew: an id held from before names nothing", "[network][identity]") {
     const fedpp::Bytes model = fedpp::to_bytes(a_model(1));
-    const std::string type = fedpp::detail::value_type<Model>().name;
+    const std::string type = fedpp::detail::value_type<LinearModel>().name;
     fedpp::ObjectId before = 0;
     {
         fedpp::party::Host aggregator(network::aggregator("secure_worker"));
@@ -359,10 +359,10 @@ TEST_CASE("hostile: a peer touches only the objects it created or was given", "[
     const auto stored = me.store(a_model());
     require_ok(stored);
     const ObjectId id = stored.object;
-    const std::string model = type_of<Model>();
+    const std::string model = type_of<LinearModel>();
     const auto data = me.find("toy.data", type_of<Data>()).object;
     const auto target = me.find("toy.target", type_of<Data>()).object;
-    const std::string loss = computation_name<loss_of, Model, Data, Data>();
+    const std::string loss = computation_name<loss_of, LinearModel, Data, Data>();
     const std::vector<std::pair<ObjectId, std::string>> inputs{{id, model}, {data, type_of<Data>()},
                                                                {target, type_of<Data>()}};
     std::size_t lines = 0;
@@ -423,7 +423,7 @@ TEST_CASE("hostile: nothing leaves a data owner but public scalars", "[network][
     const auto data = me.find("toy.data", type_of<Data>()).object;
     const auto target = me.find("toy.target", type_of<Data>()).object;
 
-    require_refused(me.fetch(model, type_of<Model>()), Code::PERMISSION_DENIED, bob, lines, "reading a");
+    require_refused(me.fetch(model, type_of<LinearModel>()), Code::PERMISSION_DENIED, bob, lines, "reading a");
     // A tensor computed from its data (a copy of it).
     const auto copied = me.execute(computation_name<copy_of, Data>(), {{data, type_of<Data>()}});
     require_ok(copied);
@@ -436,8 +436,8 @@ TEST_CASE("hostile: nothing leaves a data owner but public scalars", "[network][
     CHECK(lie.bytes.empty());
 
     // The legal twin: a loss, computed there, may leave.
-    const auto loss = me.execute(computation_name<loss_of, Model, Data, Data>(),
-                                 {{model, type_of<Model>()}, {data, type_of<Data>()}, {target, type_of<Data>()}});
+    const auto loss = me.execute(computation_name<loss_of, LinearModel, Data, Data>(),
+                                 {{model, type_of<LinearModel>()}, {data, type_of<Data>()}, {target, type_of<Data>()}});
     require_ok(loss);
     const auto fetched = me.fetch(loss.object, "f64");
     require_ok(fetched);
@@ -461,12 +461,12 @@ TEST_CASE("hostile: a data owner's values move only to its own trusted aggregato
     // federation), but not one bob trusts.
     for (const std::string destination : {"eve", "other_aggregator", "me", "bob", "secure_worker#x", ""}) {
         INFO("to '" << destination << "'");
-        require_refused(me.forward(model, type_of<Model>(), destination), Code::PERMISSION_DENIED, bob, lines,
+        require_refused(me.forward(model, type_of<LinearModel>(), destination), Code::PERMISSION_DENIED, bob, lines,
                         "not one of this party's trusted aggregators");
     }
     CHECK(other.host.object_count() == 0);
     // The legal twin.
-    const auto moved = me.forward(model, type_of<Model>(), "secure_worker");
+    const auto moved = me.forward(model, type_of<LinearModel>(), "secure_worker");
     require_ok(moved);
     CHECK(secure.host.object_count() == 1);
     CHECK(bob.host.object_count() == 0);
@@ -483,14 +483,14 @@ TEST_CASE("hostile: only registered computations run, on objects of the types th
     const auto model = me.store(a_model()).object;
     const auto data = me.find("toy.data", type_of<Data>()).object;
     const auto target = me.find("toy.target", type_of<Data>()).object;
-    const std::string loss = computation_name<loss_of, Model, Data, Data>();
+    const std::string loss = computation_name<loss_of, LinearModel, Data, Data>();
 
     for (const std::string name : {"hostile.unknown", "hostile.loss", "", "system(\"rm -rf /\")"}) {
-        require_refused(me.execute(name, {{model, type_of<Model>()}}), Code::PERMISSION_DENIED, bob, lines,
+        require_refused(me.execute(name, {{model, type_of<LinearModel>()}}), Code::PERMISSION_DENIED, bob, lines,
                         "a computation this party's program does not have");
     }
     // Objects of the wrong types, in the wrong order, too few, too many.
-    const std::string M = type_of<Model>();
+    const std::string M = type_of<LinearModel>();
     const std::string D = type_of<Data>();
     for (const auto& inputs : std::vector<std::vector<std::pair<ObjectId, std::string>>>{
              {{data, D}, {model, M}, {target, D}},
@@ -558,7 +558,7 @@ TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners
     require_refused(me.copy(bobs, M), Code::PERMISSION_DENIED, secure, lines, "contribution");
     require_refused(me.forward(bobs, M, "me"), Code::PERMISSION_DENIED, secure, lines, "releases only aggregates");
     // Nor pass through a computation that is not an aggregation.
-    require_refused(me.execute(computation_name<scale, Model>(), {{bobs, M}}), Code::PERMISSION_DENIED, secure,
+    require_refused(me.execute(computation_name<scale, LinearModel>(), {{bobs, M}}), Code::PERMISSION_DENIED, secure,
                     lines, "only aggregations may");
     // An "aggregate" of one data owner, even when the caller asks for one,
     // or of one data owner twice.
@@ -581,7 +581,7 @@ TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners
     // The legal twin: an aggregate of two data owners leaves.
     const auto aggregate = me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2));
     require_ok(aggregate);
-    require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<Model>>()));
+    require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>()));
 }
 
 TEST_CASE("hostile: an aggregator that names its contributors counts no one else", "[network][hostile]") {
@@ -593,7 +593,7 @@ TEST_CASE("hostile: an aggregator that names its contributors counts no one else
     policy.contributors = {"bob", "alice"};
     network::Party secure(policy);
     network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
-    const std::string M = type_of<Model>();
+    const std::string M = type_of<LinearModel>();
     Peer me_at_bob(bob, "me");
     Peer me(secure, "me");
     const auto bobs = me_at_bob.forward(me_at_bob.store(a_model(1)).object, M, "secure_worker").object;
@@ -651,7 +651,7 @@ TEST_CASE("hostile: published data is used in computations, never fetched, erase
         require_ok(copied);
         require_ok(peer.erase(copied.object));
         // A type it is not published as, a tag it is not published under.
-        CHECK(peer.find("toy.data", type_of<Model>()).status.error_code() == Code::NOT_FOUND);
+        CHECK(peer.find("toy.data", type_of<LinearModel>()).status.error_code() == Code::NOT_FOUND);
         CHECK(peer.find("toy.nothing", D).status.error_code() == Code::NOT_FOUND);
     }
     CHECK(secure.host.object_count() == 0);
@@ -673,9 +673,9 @@ TEST_CASE("hostile: KNOWN WEAKNESS: a vanishing weight makes an aggregate of one
     const auto alices = parties.alices;
     const auto aggregate = me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2, {1.0, 1e-300}));
     if (aggregate.status.ok()) {
-        const auto fetched = me.fetch(aggregate.object, type_of<fedpp::Aggregate<Model>>());
+        const auto fetched = me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>());
         require_ok(fetched);
-        const auto released = fedpp::from_bytes<fedpp::Aggregate<Model>>(
+        const auto released = fedpp::from_bytes<fedpp::Aggregate<LinearModel>>(
             std::as_bytes(std::span(fetched.bytes.data(), fetched.bytes.size())), "the aggregate");
         CHECK(fedpp::to_bytes(released.model()) != fedpp::to_bytes(a_model(1)));
     }
