@@ -22,9 +22,8 @@
 //       q = C = 1, the accountant): the whole round's overhead is the ratio
 //       of this row to the plaintext one.
 //
-// Two shapes with the same 6,000 training examples a round: 10 clients of
-// 600 (McMahan et al. 2017's MNIST, C = 0.1 of 100) and 100 clients of 60
-// (DP wants many clients: the per-client work grows with N).
+// Two shapes with the same 6,000 training examples a round (two_nn_rounds.hpp;
+// DP wants many clients: the per-client work grows with N).
 // The plaintext round already sums the updates with their weights, so the
 // weighted addition is counted in both (a slight overstatement of DP's
 // share). clip_and_noise over plaintext_round is the overhead of the DP
@@ -33,41 +32,19 @@
 // A standalone program, not part of scripts/run_benchmarks.sh:
 //     cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_BENCHMARKS=ON -DFEDPP_BUILD_TESTS=OFF
 //     cmake --build build-bench --target fedpp_dp_overhead && ./build-bench/benchmarks/fedpp_dp_overhead
-#include <fedpp/federated.hpp>
+#include "two_nn_rounds.hpp"
+
 #include <fedpp/privacy/clipping.hpp>
 #include <fedpp/privacy/dp_estimator.hpp>
 
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
-#include <cstdint>
-#include <utility>
 #include <vector>
 
 namespace {
 
-using T = float;
-using Model = fedpp::nn::Sequential<T>;
-using Dataset = fedpp::data::Dataset<T>;
-constexpr std::uint64_t seed = 14;
-
-Model two_nn(fedpp::Generator& generator) {
-    return Model(fedpp::nn::Linear<T>(784, 200, generator), fedpp::nn::ReLU{},
-                 fedpp::nn::Linear<T>(200, 200, generator), fedpp::nn::ReLU{},
-                 fedpp::nn::Linear<T>(200, 10, generator));
-}
-
-Dataset synthetic(fedpp::Index examples, fedpp::Generator& generator) {
-    fedpp::Matrix<T> features(examples, 784);
-    for (fedpp::Index i = 0; i < features.size(); ++i) {
-        features.data()[i] = static_cast<T>(generator.uniform01());
-    }
-    std::vector<std::int32_t> labels(static_cast<std::size_t>(examples));
-    for (auto& label : labels) {
-        label = static_cast<std::int32_t>(generator.below(10));
-    }
-    return Dataset(std::move(features), std::move(labels), 10);
-}
+using namespace two_nn_rounds;
 
 void clip_and_noise(benchmark::State& state) {
     const auto clients = static_cast<std::size_t>(state.range(0));
@@ -110,41 +87,17 @@ void clip_and_noise(benchmark::State& state) {
 /// without; everything else the same.
 void federated_round(benchmark::State& state, bool dp) {
     const auto clients = static_cast<std::size_t>(state.range(0));
-    const auto examples = static_cast<fedpp::Index>(state.range(1));
     fedpp::Generator generator(seed);
-    std::vector<Dataset> client_data;
-    for (std::size_t k = 0; k < clients; ++k) {
-        client_data.push_back(synthetic(examples, generator));
-    }
-    fedpp::federated::Config config;
-    config.rounds = 1'000'000; // run_round() is called directly
-    config.client_fraction = 1.0;
-    config.threads = 1;
-    config.seed = seed;
-    config.local.epochs = 1;
-    config.local.batch_size = 10;
-    config.local.learning_rate = 0.1;
+    auto data = client_data(clients, state.range(1), generator);
+    auto config = round_config();
     if (dp) {
         config.dp = fedpp::federated::DpConfig{};
         config.dp->clip_norm = 0.5;
         config.dp->noise_multiplier = 1.0;
     }
-    fedpp::federated::FederatedAveraging<Model> run(two_nn(generator), std::move(client_data),
-                                                     synthetic(10'000, generator), config);
-    run.run_round(); // warm-up: the first round allocates the clients' stores
-    for (auto _ : state) {
-        const fedpp::federated::RoundMetrics metrics = run.run_round();
-        if (metrics.clients_aggregated != clients) {
-            state.SkipWithError("a round did not aggregate every client");
-            break;
-        }
-        benchmark::DoNotOptimize(metrics.test_accuracy);
-    }
-}
-
-void shapes(benchmark::internal::Benchmark* benchmark) {
-    benchmark->ArgNames({"clients", "examples"})->Args({10, 600})->Args({100, 60});
-    benchmark->Unit(benchmark::kMillisecond)->UseRealTime();
+    fedpp::federated::FederatedAveraging<Model> run(two_nn(generator), std::move(data), synthetic(10'000, generator),
+                                                     config);
+    time_rounds(state, run, clients);
 }
 
 } // namespace
