@@ -15,6 +15,10 @@
 //   secure_overhead/secure_round_10pct_dropout/...  the same, with a tenth
 //       of the clients failing their training (they are selected, then
 //       drop out before masking: the protocol recovers their masks).
+//   secure_overhead/secagg_plus_round[_10pct_dropout]/...  the same two
+//       over SecAgg+'s sparse graph, of the degree
+//       NeighbourGraph::degree_for(N, 0.1, 1e-6) (the counter "degree";
+//       N - 1 is the complete graph).
 //
 // secure_round over plaintext_round is the overhead; the protocol's own
 // costs at larger scale are fedpp_secure_aggregation_benchmark's (row 8).
@@ -29,6 +33,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <utility>
 
@@ -56,25 +61,36 @@ constexpr auto train_unless_tenth = fedpp::computation<"benchmarks.train_unless_
     });
 
 template <class Update>
-void secure_round(benchmark::State& state, Update update, std::size_t dropped_per_ten) {
+void secure_round(benchmark::State& state, Update update, std::size_t dropped_per_ten, bool sparse) {
     const auto clients = static_cast<std::size_t>(state.range(0));
     fedpp::Generator generator(seed);
     auto data = client_data(clients, state.range(1), generator);
     auto config = round_config();
     config.aggregation = fedpp::federated::Aggregation::secure;
+    fedpp::secagg::SecureRoundOptions options;
+    if (sparse) { // the smallest degree that survives 10% dropouts but once in a million rounds
+        options.degree = fedpp::secagg::NeighbourGraph::degree_for(static_cast<std::uint32_t>(clients), 0.1, 1e-6);
+        state.counters["degree"] = options.degree;
+    }
     fedpp::federated::SecureFederatedAveraging<Model> run(two_nn(generator), std::move(data),
-                                                           synthetic(10'000, generator), config, {}, update);
+                                                           synthetic(10'000, generator), config, options, update);
     time_rounds(state, run, clients - clients / 10 * dropped_per_ten);
 }
 
 } // namespace
 
 BENCHMARK(plaintext_round)->Name("secure_overhead/plaintext_round")->Apply(shapes);
-BENCHMARK_CAPTURE(secure_round, all, fedpp::federated::TrainLocally{}, 0)
+BENCHMARK_CAPTURE(secure_round, all, fedpp::federated::TrainLocally{}, 0, false)
     ->Name("secure_overhead/secure_round")
     ->Apply(shapes);
-BENCHMARK_CAPTURE(secure_round, dropouts, train_unless_tenth, 1)
+BENCHMARK_CAPTURE(secure_round, dropouts, train_unless_tenth, 1, false)
     ->Name("secure_overhead/secure_round_10pct_dropout")
+    ->Apply(shapes);
+BENCHMARK_CAPTURE(secure_round, sparse, fedpp::federated::TrainLocally{}, 0, true)
+    ->Name("secure_overhead/secagg_plus_round")
+    ->Apply(shapes);
+BENCHMARK_CAPTURE(secure_round, sparse_dropouts, train_unless_tenth, 1, true)
+    ->Name("secure_overhead/secagg_plus_round_10pct_dropout")
     ->Apply(shapes);
 
 BENCHMARK_MAIN();

@@ -150,6 +150,41 @@ TEST_CASE("secure FedAvg is bitwise the same for 1 and 2 threads, and resumed fr
     std::filesystem::remove(path);
 }
 
+TEST_CASE("secure FedAvg over a sparse graph (SecAgg+) ends bitwise as over the complete graph, with fewer bytes",
+          "[secure_driver]") {
+    auto config = config_of(3, Aggregation::secure);
+    config.client_fraction = 1.0;
+    config.keep_transfer_log = true;
+    SecureFederatedAveraging<Model> complete(mlp(4), clients(12), digits().test, config);
+    fedpp::secagg::SecureRoundOptions sparse_options;
+    sparse_options.degree = 4; // each of the 12 clients masks with 4 neighbours; t = 3 of 5 holders
+    SecureFederatedAveraging<Model> sparse(mlp(4), clients(12), digits().test, config, sparse_options);
+    for (std::size_t round = 0; round < 3; ++round) {
+        CHECK(complete.run_round().clients_aggregated == 12);
+        CHECK(sparse.run_round().clients_aggregated == 12);
+    }
+    // The unmasked sum is exact: which pairs masked does not change it.
+    CHECK(fedpp::to_bytes(sparse.global_model()) == fedpp::to_bytes(complete.global_model()));
+    const auto protocol_bytes = [](fedpp::Federation& federation) {
+        std::size_t bytes = 0;
+        for (const auto& transfer : federation.transfers().entries()) {
+            bytes += transfer.type == fedpp::Codec<fedpp::ProtocolMessage>::type_name() ? transfer.bytes : 0;
+        }
+        return bytes;
+    };
+    CHECK(protocol_bytes(sparse.federation()) < protocol_bytes(complete.federation()) / 2);
+
+    sparse_options.degree = 3; // a sparse graph's degree is even
+    SecureFederatedAveraging<Model> odd(mlp(4), clients(12), digits().test, config, sparse_options);
+    const auto refused = odd.run_round();
+    CHECK_FALSE(refused.aggregated);
+    CHECK_THAT(refused.round_error, Catch::Contains("even"));
+    CHECK(fedpp::to_bytes(odd.global_model()) == fedpp::to_bytes(mlp(4)));
+    sparse_options.degree = 11; // odd, but the complete graph of 12: allowed
+    SecureFederatedAveraging<Model> whole(mlp(4), clients(12), digits().test, config, sparse_options);
+    CHECK(whole.run_round().clients_aggregated == 12);
+}
+
 TEST_CASE("secure FedAvg leaves a failing client out with the reason, and each driver refuses the other's "
           "aggregation",
           "[secure_driver]") {
@@ -263,6 +298,11 @@ TEST_CASE("secure DP-FedAvg resumes bitwise with the same epsilon, and refuses w
     adaptive.dp->noise_multiplier = 0.1;
     CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(5), clients(6), digits().test, adaptive),
                          fedpp::ArgumentError, MessageContains("adaptive clipping"));
+    fedpp::secagg::SecureRoundOptions sparse;
+    sparse.degree = 2;
+    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(5), clients(6), digits().test,
+                                                         dp_config_of(1, Aggregation::secure), sparse),
+                         fedpp::ArgumentError, MessageContains("complete graph"));
     auto loud = dp_config_of(1, Aggregation::secure);
     loud.dp->noise_multiplier = 4; // S (1 + 6 z) = 12.5 > 8
     CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(5), clients(6), digits().test, loud),

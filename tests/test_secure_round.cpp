@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <utility>
@@ -160,6 +161,41 @@ TEST_CASE("secure round: a participant that drops out after the shares are out i
         REQUIRE(secure.dropouts().size() == 1);
         CHECK(secure.dropouts().front().first == 2);
     }
+}
+
+TEST_CASE("secure round over a sparse graph (SecAgg+): eight participants of degree 4, two dropping out, give "
+          "the survivors' mean exactly",
+          "[secure_round]") {
+    using Client = fedpp::DataOwner<"client">;
+    fedpp::Federation hook;
+    fedpp::Worker<Summer> summer(hook);
+    std::vector<std::unique_ptr<fedpp::Worker<Client>>> owners;
+    std::vector<fedpp::Worker<Client>*> workers;
+    for (int k = 0; k < 8; ++k) {
+        owners.push_back(std::make_unique<fedpp::Worker<Client>>(hook, "client-" + std::to_string(k)));
+        workers.push_back(owners.back().get());
+    }
+    auto options = seeded(13);
+    options.degree = 4; // t = 3 of each participant's 5 share holders: any two may drop out
+    std::vector<LinearModel> models;
+    for (std::uint64_t k = 0; k < 8; ++k) {
+        models.push_back(model_with(20 + k));
+    }
+    SecureRound<LinearModel, Summer> secure(model_with(1), summer, options, workers);
+    std::vector<Pointer<fedpp::Masked<LinearModel>, Summer>> masked;
+    std::vector<std::pair<const LinearModel*, double>> survivors;
+    for (std::size_t k = 0; k < 8; ++k) {
+        if (k == 2 || k == 5) {
+            continue; // they never send their masked updates
+        }
+        auto model = fedpp::send(models[k].copy(), *workers[k]);
+        masked.push_back(secure.mask(model, double(k + 1)).move(summer));
+        survivors.emplace_back(&models[k], double(k + 1));
+    }
+    const fedpp::Aggregate<LinearModel> mean = secure.sum(std::move(masked)).get();
+    CHECK(mean.contributions() == 6);
+    CHECK(secure.in_sum() == std::vector<bool>{true, true, false, true, true, false, true, true});
+    CHECK(values(mean.model()) == plaintext_mean(options.encoding, survivors).values);
 }
 
 TEST_CASE("secure round: refused set-ups, strangers, second tries and updates of another session",

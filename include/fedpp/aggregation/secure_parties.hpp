@@ -139,8 +139,8 @@ public:
     /// The server's request for the masked input, kept until the input is given.
     std::optional<sa::ServerMessage> pending;
 
-private:
-    /// Client `id`'s stream of a seeded session: the seed, then the id.
+    /// Client `id`'s stream of a seeded session: the seed, then the id (the
+    /// server's graph: id n).
     static sa::Secret32 seed_of(std::uint64_t seed, sa::ClientId id) {
         sa::Secret32 secret;
         for (std::size_t i = 0; i < 8; ++i) {
@@ -152,6 +152,7 @@ private:
         return secret;
     }
 
+private:
     std::unique_ptr<sa::RandomSource> random_; // (on the heap: the client keeps its address)
     std::unique_ptr<sa::Client> client_;
     sa::FixedPointEncoding encoding_;
@@ -162,7 +163,7 @@ class ServerParty {
 public:
     /// contributors[c]: how the transport marks what client c moves here.
     ServerParty(const Settings& settings, std::vector<ContributorId> contributors)
-        : server_(settings.config, sa::NeighbourGraph::complete(settings.config.clients)),
+        : server_(settings.config, graph_of(settings)),
           encoding_(settings.encoding), contributors_(std::move(contributors)),
           outbox_(settings.config.clients) {}
 
@@ -188,6 +189,22 @@ public:
     std::optional<sa::ServerMessage> take(sa::ClientId c) { return std::exchange(outbox_.at(c), std::nullopt); }
 
 private:
+    /// The complete graph, or a random Harary graph of the settings' degree
+    /// (its randomness: the session's seed, after the clients' streams, or
+    /// OpenSSL's DRBG).
+    static sa::NeighbourGraph graph_of(const Settings& settings) {
+        const sa::Config& config = settings.config;
+        if (config.degree >= config.clients - 1) {
+            return sa::NeighbourGraph::complete(config.clients);
+        }
+        if (settings.seed) {
+            sa::SeededRandom random(ClientParty::seed_of(*settings.seed, config.clients));
+            return sa::NeighbourGraph::random_harary(config.clients, config.degree, random);
+        }
+        sa::OsRandom random;
+        return sa::NeighbourGraph::random_harary(config.clients, config.degree, random);
+    }
+
     sa::Server server_;
     sa::FixedPointEncoding encoding_;
     std::vector<ContributorId> contributors_;

@@ -52,7 +52,17 @@ namespace fedpp::secagg {
 
 struct SecureRoundOptions {
     FixedPointConfig encoding;
-    /// t, the survivors needed; 0: the smallest majority of the participants.
+    /// k, each participant's neighbours: 0, or n - 1 or more, the complete
+    /// graph (Bonawitz et al.: every pair of participants masks); an even k
+    /// below n - 1, a random Harary graph of degree k drawn by the
+    /// aggregator (SecAgg+, Bell et al. 2020: the participants' and the
+    /// server's work grows with k rather than n); an odd k below n - 1 is
+    /// refused (ArgumentError).
+    /// NeighbourGraph::degree_for(n, dropout rate, failure probability)
+    /// gives the smallest k that survives a dropout rate.
+    std::uint32_t degree = 0;
+    /// t, the survivors among each participant's k + 1 share holders needed
+    /// to unmask it; 0: the smallest majority of them.
     std::uint32_t threshold = 0;
     /// Reproducible secrets (tests and simulations only: whoever knows the
     /// seed knows every secret); empty: OpenSSL's DRBG.
@@ -203,8 +213,12 @@ private:
             }
         }
         settings_.config.clients = n;
-        settings_.config.degree = n - 1;
-        settings_.config.threshold = options.threshold != 0 ? options.threshold : majority_threshold(n - 1);
+        if (options.degree % 2 != 0 && options.degree < n - 1) {
+            throw ArgumentError("SecureRound: a sparse graph's degree is even, not " + std::to_string(options.degree));
+        }
+        settings_.config.degree = options.degree == 0 || options.degree >= n - 1 ? n - 1 : options.degree;
+        settings_.config.threshold =
+            options.threshold != 0 ? options.threshold : majority_threshold(settings_.config.degree);
         settings_.config.vector_length = FixedPointEncoding::words_for(fedpp::detail::secagg::value_count(layout));
         OsRandom().fill(settings_.config.session_id);
         settings_.config.validate();

@@ -21,6 +21,10 @@
 // its checkpoint exactly: the unmasked sum is exact modular arithmetic,
 // whatever the protocol's randomness.
 //
+// SecureRoundOptions::degree below the round's participants - 1 runs
+// SecAgg+ (a random graph of that degree; not with DP), whose cost grows
+// with the degree rather than with the clients: the same mean, bitwise.
+//
 // The masked values are the trained models' parameters, each clipped to
 // the encoding's range (SecureRoundOptions::encoding: [-8, 8] in steps of
 // 2^-18 by default; the driver sets the largest weight to the largest
@@ -120,6 +124,11 @@ private:
         if (config.dp && config.dp->adaptive) {
             throw ArgumentError("SecureFederatedAveraging: adaptive clipping with secure aggregation is not "
                                 "available (its count would need a secure sum of its own): use a fixed clip norm");
+        }
+        if (config.dp && options.degree != 0) {
+            throw ArgumentError("SecureFederatedAveraging: distributed DP needs the complete graph (degree 0): its "
+                                "round is released only with a threshold of the selected clients' noise shares in "
+                                "the sum, which a sparse graph's thresholds, one per neighbourhood, do not ensure");
         }
         if (config.dp && options.encoding.clipping_range < config.dp->clip_norm * (1 + 6 * config.dp->noise_multiplier)) {
             throw ArgumentError("SecureFederatedAveraging: the encoding's clipping range " +
