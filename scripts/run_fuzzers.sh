@@ -2,7 +2,8 @@
 # Builds fedpp's libFuzzer targets with clang (ASan + UBSan) and runs each
 # for a bounded time, starting from the committed seed corpus in
 # fuzz/corpus/<target>. Fails on any crash, leak, sanitizer report or
-# timeout. New inputs go to a scratch copy, not into the repository.
+# timeout. New inputs go to a scratch copy, not into the repository. The
+# fuzzers run one per core at a time.
 #
 #     bash scripts/run_fuzzers.sh            # 60 s per target
 #     bash scripts/run_fuzzers.sh 600        # 10 minutes per target
@@ -32,15 +33,33 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 artifacts="build-fuzz/artifacts"
 mkdir -p "$artifacts"
-for target in $(ls fuzz/corpus); do
+# One fuzzer per core at a time (each is one process), each for the full time.
+fuzz() {
+    local target="$1"
     mkdir -p "$scratch/$target"
     cp fuzz/corpus/"$target"/* "$scratch/$target/"
-    echo "fuzzing $target for $seconds s"
     ./build-fuzz/fuzz/"$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$artifacts/$target-" -print_final_stats=1 "$scratch/$target" 2>"$scratch/$target.log" || {
-        tail -n 60 "$scratch/$target.log"
-        echo "fuzzer $target found a problem; the failing input is in $artifacts/" >&2
-        exit 1
-    }
-    grep -E "^stat::number_of_executed_units|^Done" "$scratch/$target.log" || true
+        -artifact_prefix="$artifacts/$target-" -print_final_stats=1 "$scratch/$target" 2>"$scratch/$target.log"
+}
+targets=($(ls fuzz/corpus))
+jobs="$(build_jobs)"
+for ((first = 0; first < ${#targets[@]}; first += jobs)); do
+    batch=("${targets[@]:first:jobs}")
+    pids=()
+    for target in "${batch[@]}"; do
+        echo "fuzzing $target for $seconds s"
+        fuzz "$target" &
+        pids+=($!)
+    done
+    for i in "${!batch[@]}"; do
+        target="${batch[$i]}"
+        if ! wait "${pids[$i]}"; then
+            kill "${pids[@]}" 2>/dev/null || true
+            tail -n 60 "$scratch/$target.log"
+            echo "fuzzer $target found a problem; the failing input is in $artifacts/" >&2
+            exit 1
+        fi
+        echo "$target:"
+        grep -E "^stat::number_of_executed_units|^Done" "$scratch/$target.log" || true
+    done
 done
