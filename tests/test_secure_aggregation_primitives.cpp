@@ -323,4 +323,11 @@ TEST_CASE("secagg graphs: the degree that survives a dropout rate", "[secagg]") 
     CHECK(NeighbourGraph::degree_for(500, 0.05, 1e-6) == 24);
     CHECK(NeighbourGraph::degree_for(20, 0.30, 1e-6) == 19);
     CHECK(NeighbourGraph::degree_for(500, 0.0, 1e-6) == 2);
+    // The floor of a sparse graph's degree for security: 4 ceil(log2 n), or
+    // the complete graph.
+    CHECK(NeighbourGraph::minimum_degree(100) == 28);
+    CHECK(NeighbourGraph::minimum_degree(500) == 36);
+    CHECK(NeighbourGraph::minimum_degree(1000) == 40);
+    CHECK(NeighbourGraph::minimum_degree(12) == 11);
+    CHECK(NeighbourGraph::minimum_degree(2) == 1);
 }

@@ -150,18 +150,19 @@ TEST_CASE("secure FedAvg is bitwise the same for 1 and 2 threads, and resumed fr
     std::filesystem::remove(path);
 }
 
-TEST_CASE("secure FedAvg over a sparse graph (SecAgg+) ends bitwise as over the complete graph, with fewer bytes",
+TEST_CASE("secure FedAvg over a sparse graph (SecAgg+) ends bitwise as over the complete graph, with fewer bytes; "
+          "odd degrees, and degrees below the floor, refused",
           "[secure_driver]") {
-    auto config = config_of(3, Aggregation::secure);
+    auto config = config_of(2, Aggregation::secure);
     config.client_fraction = 1.0;
     config.keep_transfer_log = true;
-    SecureFederatedAveraging<Model> complete(mlp(4), clients(12), digits().test, config);
+    SecureFederatedAveraging<Model> complete(mlp(4), clients(40), digits().test, config);
     fedpp::secagg::SecureRoundOptions sparse_options;
-    sparse_options.degree = 4; // each of the 12 clients masks with 4 neighbours; t = 3 of 5 holders
-    SecureFederatedAveraging<Model> sparse(mlp(4), clients(12), digits().test, config, sparse_options);
-    for (std::size_t round = 0; round < 3; ++round) {
-        CHECK(complete.run_round().clients_aggregated == 12);
-        CHECK(sparse.run_round().clients_aggregated == 12);
+    sparse_options.degree = 24; // the floor for 40: 4 ceil(log2 40) = 24; t = 13 of 25 holders
+    SecureFederatedAveraging<Model> sparse(mlp(4), clients(40), digits().test, config, sparse_options);
+    for (std::size_t round = 0; round < 2; ++round) {
+        CHECK(complete.run_round().clients_aggregated == 40);
+        CHECK(sparse.run_round().clients_aggregated == 40);
     }
     // The unmasked sum is exact: which pairs masked does not change it.
     CHECK(fedpp::to_bytes(sparse.global_model()) == fedpp::to_bytes(complete.global_model()));
@@ -172,17 +173,17 @@ TEST_CASE("secure FedAvg over a sparse graph (SecAgg+) ends bitwise as over the 
         }
         return bytes;
     };
-    CHECK(protocol_bytes(sparse.federation()) < protocol_bytes(complete.federation()) / 2);
+    CHECK(protocol_bytes(sparse.federation()) < protocol_bytes(complete.federation()) * 3 / 4);
 
-    sparse_options.degree = 3; // a sparse graph's degree is even
-    SecureFederatedAveraging<Model> odd(mlp(4), clients(12), digits().test, config, sparse_options);
-    const auto refused = odd.run_round();
+    sparse_options.degree = 22; // below the floor: the round fails, the model stays
+    SecureFederatedAveraging<Model> thin(mlp(4), clients(40), digits().test, config, sparse_options);
+    const auto refused = thin.run_round();
     CHECK_FALSE(refused.aggregated);
-    CHECK_THAT(refused.round_error, Catch::Contains("even"));
-    CHECK(fedpp::to_bytes(odd.global_model()) == fedpp::to_bytes(mlp(4)));
-    sparse_options.degree = 11; // odd, but the complete graph of 12: allowed
-    SecureFederatedAveraging<Model> whole(mlp(4), clients(12), digits().test, config, sparse_options);
-    CHECK(whole.run_round().clients_aggregated == 12);
+    CHECK_THAT(refused.round_error, Catch::Contains("below the least"));
+    CHECK(fedpp::to_bytes(thin.global_model()) == fedpp::to_bytes(mlp(4)));
+    sparse_options.degree = 25;
+    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(4), clients(40), digits().test, config, sparse_options),
+                         fedpp::ArgumentError, MessageContains("even"));
 }
 
 TEST_CASE("secure FedAvg leaves a failing client out with the reason, and each driver refuses the other's "

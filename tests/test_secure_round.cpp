@@ -163,7 +163,7 @@ TEST_CASE("secure round: a participant that drops out after the shares are out i
     }
 }
 
-TEST_CASE("secure round over a sparse graph (SecAgg+): eight participants of degree 4, two dropping out, give "
+TEST_CASE("secure round over a sparse graph (SecAgg+): forty participants of degree 24, two dropping out, give "
           "the survivors' mean exactly",
           "[secure_round]") {
     using Client = fedpp::DataOwner<"client">;
@@ -171,31 +171,39 @@ TEST_CASE("secure round over a sparse graph (SecAgg+): eight participants of deg
     fedpp::Worker<Summer> summer(hook);
     std::vector<std::unique_ptr<fedpp::Worker<Client>>> owners;
     std::vector<fedpp::Worker<Client>*> workers;
-    for (int k = 0; k < 8; ++k) {
+    for (int k = 0; k < 40; ++k) {
         owners.push_back(std::make_unique<fedpp::Worker<Client>>(hook, "client-" + std::to_string(k)));
         workers.push_back(owners.back().get());
     }
     auto options = seeded(13);
-    options.degree = 4; // t = 3 of each participant's 5 share holders: any two may drop out
+    options.degree = 24; // t = 13 of each participant's 25 share holders: any two may drop out
     std::vector<LinearModel> models;
-    for (std::uint64_t k = 0; k < 8; ++k) {
+    for (std::uint64_t k = 0; k < 40; ++k) {
         models.push_back(model_with(20 + k));
     }
     SecureRound<LinearModel, Summer> secure(model_with(1), summer, options, workers);
     std::vector<Pointer<fedpp::Masked<LinearModel>, Summer>> masked;
     std::vector<std::pair<const LinearModel*, double>> survivors;
-    for (std::size_t k = 0; k < 8; ++k) {
+    for (std::size_t k = 0; k < 40; ++k) {
         if (k == 2 || k == 5) {
             continue; // they never send their masked updates
         }
         auto model = fedpp::send(models[k].copy(), *workers[k]);
-        masked.push_back(secure.mask(model, double(k + 1)).move(summer));
-        survivors.emplace_back(&models[k], double(k + 1));
+        masked.push_back(secure.mask(model, double(k % 10 + 1)).move(summer));
+        survivors.emplace_back(&models[k], double(k % 10 + 1));
     }
     const fedpp::Aggregate<LinearModel> mean = secure.sum(std::move(masked)).get();
-    CHECK(mean.contributions() == 6);
-    CHECK(secure.in_sum() == std::vector<bool>{true, true, false, true, true, false, true, true});
+    CHECK(mean.contributions() == 38);
+    std::vector<bool> expected(40, true);
+    expected[2] = expected[5] = false;
+    CHECK(secure.in_sum() == expected);
     CHECK(values(mean.model()) == plaintext_mean(options.encoding, survivors).values);
+    // Odd degrees, and degrees below the floor for 40 (24), are refused.
+    for (const std::uint32_t degree : {3u, 22u, 25u}) {
+        options.degree = degree;
+        CHECK_THROWS_AS((SecureRound<LinearModel, Summer>(model_with(1), summer, options, workers)),
+                        fedpp::ArgumentError);
+    }
 }
 
 TEST_CASE("secure round: refused set-ups, strangers, second tries and updates of another session",

@@ -32,8 +32,10 @@
 #include "fedpp/located/remote_call.hpp"
 #include "fedpp/located/trust.hpp"
 #include "fedpp/located/worker.hpp"
+#include "fedpp/secure_aggregation/graph.hpp"
 #include "fedpp/secure_aggregation/random_source.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -56,8 +58,10 @@ struct SecureRoundOptions {
     /// graph (Bonawitz et al.: every pair of participants masks); an even k
     /// below n - 1, a random Harary graph of degree k drawn by the
     /// aggregator (SecAgg+, Bell et al. 2020: the participants' and the
-    /// server's work grows with k rather than n); an odd k below n - 1 is
-    /// refused (ArgumentError).
+    /// server's work grows with k rather than n), at least
+    /// NeighbourGraph::minimum_degree(n); the sum is still released only
+    /// with a strict majority of the n participants in it. ArgumentError:
+    /// an odd k, or a k below that floor.
     /// NeighbourGraph::degree_for(n, dropout rate, failure probability)
     /// gives the smallest k that survives a dropout rate.
     std::uint32_t degree = 0;
@@ -186,6 +190,25 @@ private:
             inputs, Bytes{});
     }
 
+    /// The session's degree: n - 1 for 0 (or more than n - 1); ArgumentError
+    /// for an odd one, or one below NeighbourGraph::minimum_degree(n).
+    static std::uint32_t degree_of(std::uint32_t degree, std::uint32_t n) {
+        if (degree % 2 != 0) {
+            throw ArgumentError("SecureRound: a sparse graph's degree is even, not " + std::to_string(degree) +
+                                " (0: the complete graph)");
+        }
+        if (degree == 0 || degree >= n - 1) {
+            return n - 1;
+        }
+        if (degree < NeighbourGraph::minimum_degree(n)) {
+            throw ArgumentError("SecureRound: degree " + std::to_string(degree) + " is below the least fedpp accepts "
+                                "for " + std::to_string(n) + " participants (" +
+                                std::to_string(NeighbourGraph::minimum_degree(n)) +
+                                ", NeighbourGraph::minimum_degree): too few colluding neighbours would unmask one");
+        }
+        return degree;
+    }
+
     template <Location Owner>
     static std::vector<WorkerRef> refs_of(const std::vector<Worker<Owner>*>& owners) {
         std::vector<WorkerRef> refs;
@@ -213,12 +236,12 @@ private:
             }
         }
         settings_.config.clients = n;
-        if (options.degree % 2 != 0 && options.degree < n - 1) {
-            throw ArgumentError("SecureRound: a sparse graph's degree is even, not " + std::to_string(options.degree));
-        }
-        settings_.config.degree = options.degree == 0 || options.degree >= n - 1 ? n - 1 : options.degree;
+        settings_.config.degree = degree_of(options.degree, n);
         settings_.config.threshold =
             options.threshold != 0 ? options.threshold : majority_threshold(settings_.config.degree);
+        if (settings_.config.degree < n - 1) { // released only with a majority of all, as the complete graph's
+            settings_.config.min_clients = std::max(settings_.config.threshold, majority_threshold(n - 1));
+        }
         settings_.config.vector_length = FixedPointEncoding::words_for(fedpp::detail::secagg::value_count(layout));
         OsRandom().fill(settings_.config.session_id);
         settings_.config.validate();

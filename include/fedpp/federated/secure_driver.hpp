@@ -23,7 +23,10 @@
 //
 // SecureRoundOptions::degree below the round's participants - 1 runs
 // SecAgg+ (a random graph of that degree; not with DP), whose cost grows
-// with the degree rather than with the clients: the same mean, bitwise.
+// with the degree rather than with the clients: the same mean, bitwise. A
+// round whose participants are too few for that degree to be sparse runs
+// the complete graph; one with so many that the degree is below
+// NeighbourGraph::minimum_degree fails (its round_error says so).
 //
 // The masked values are the trained models' parameters, each clipped to
 // the encoding's range (SecureRoundOptions::encoding: [-8, 8] in steps of
@@ -124,6 +127,10 @@ private:
         if (config.dp && config.dp->adaptive) {
             throw ArgumentError("SecureFederatedAveraging: adaptive clipping with secure aggregation is not "
                                 "available (its count would need a secure sum of its own): use a fixed clip norm");
+        }
+        if (options.degree % 2 != 0) {
+            throw ArgumentError("SecureFederatedAveraging: a sparse graph's degree is even, not " +
+                                std::to_string(options.degree) + " (SecureRoundOptions::degree; 0: the complete graph)");
         }
         if (config.dp && options.degree != 0) {
             throw ArgumentError("SecureFederatedAveraging: distributed DP needs the complete graph (degree 0): its "

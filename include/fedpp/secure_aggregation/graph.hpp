@@ -114,6 +114,21 @@ public:
         return count == static_cast<std::size_t>(std::count(members.begin(), members.end(), true));
     }
 
+    /// The least degree fedpp accepts for a sparse graph of `clients`:
+    /// 4 ceil(log2 n) (28 at n = 100, 40 at n = 1,000), or n - 1 (the
+    /// complete graph) if that is less. A floor, not a proof: Bell et al.
+    /// need k = O(log n), its constant set by the fraction of corrupt
+    /// clients tolerated and the security parameter; below it, a client's
+    /// k / 2 + 1 colluding neighbours, rather than half of all clients, would
+    /// unmask it.
+    static std::uint32_t minimum_degree(std::uint32_t clients) noexcept {
+        std::uint32_t bits = 0;
+        while (bits < 32 && (std::uint64_t{1} << bits) < clients) {
+            ++bits;
+        }
+        return std::min(clients == 0 ? 0 : clients - 1, 4 * bits);
+    }
+
     /// The smallest even degree k (with the majority threshold k / 2 + 1)
     /// for which, if each client drops out independently with probability
     /// `dropout_rate`, the chance that some client is left with fewer than
@@ -121,7 +136,8 @@ public:
     /// bound over the clients); clients - 1 (the complete graph) if no
     /// smaller degree will do. This is about robustness only: the security
     /// of a sparse graph also needs k = O(log n) large enough that no
-    /// client's neighbourhood is mostly corrupt (Bell et al.).
+    /// client's neighbourhood is mostly corrupt (Bell et al.), and fedpp's
+    /// secure rounds refuse degrees below minimum_degree(clients).
     static std::uint32_t degree_for(std::uint32_t clients, double dropout_rate, double failure_probability) {
         check_clients(clients);
         for (std::uint32_t k = 2; k < clients - 1; k += 2) {
