@@ -90,6 +90,22 @@ inline fedpp::party::Policy aggregator(const std::string& name) {
     return policy;
 }
 
+/// Secure aggregation's server, trusted with no single update.
+inline fedpp::party::Policy sum_only_aggregator(const std::string& name) {
+    fedpp::party::Policy policy;
+    policy.name = name;
+    policy.role = fedpp::party::Role::sum_only_aggregator;
+    return policy;
+}
+
+/// A data owner whose masked updates and protocol messages go to
+/// `sum_only`, and whose models go nowhere.
+inline fedpp::party::Policy secure_data_owner(const std::string& name, std::set<std::string> sum_only) {
+    fedpp::party::Policy policy = data_owner(name, {});
+    policy.sum_only_aggregators = std::move(sum_only);
+    return policy;
+}
+
 /// The model owner's transport, to the given parties.
 inline std::unique_ptr<fedpp::grpc::GrpcTransport> transport(const std::string& me,
                                                                const std::map<std::string, const Party*>& parties) {

@@ -584,6 +584,65 @@ TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners
     require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>()));
 }
 
+TEST_CASE("hostile: masked updates and secure aggregation's messages go only to a sum-only aggregator, which "
+          "takes nothing else from data owners and releases none of them",
+          "[network][hostile][secure]") {
+    network::Party summer(network::sum_only_aggregator("secure_worker"));
+    network::Party other(network::aggregator("other_aggregator"));
+    network::Party bob(network::secure_data_owner("bob", {"secure_worker"}),
+                       {{"secure_worker", summer.address()}, {"other_aggregator", other.address()}});
+    auto naive = network::data_owner("alice", {"secure_worker"}); // trusts it as if it aggregated models
+    network::Party alice(naive, {{"secure_worker", summer.address()}});
+    Peer me(bob, "me");
+    std::size_t bob_lines = 0;
+    std::size_t summer_lines = 0;
+    const std::string masked_type = type_of<fedpp::Masked<LinearModel>>();
+    const std::string message_type = type_of<fedpp::ProtocolMessage>();
+    const auto masked = fedpp::detail::SecureAggregationAccess::masked<LinearModel>({1, 2, 3, 4}, {}, 0);
+    const auto message = fedpp::detail::SecureAggregationAccess::message({7, 7, 7});
+
+    // bob's model goes to no one: he trusts no aggregator with models.
+    const auto model = me.store(a_model()).object;
+    require_refused(me.forward(model, type_of<LinearModel>(), "secure_worker"), Code::PERMISSION_DENIED, bob,
+                    bob_lines, "not one of this party's trusted aggregators");
+    // His masked updates and messages go to his sum-only aggregator only.
+    const auto his_masked = me.store(masked).object;
+    const auto his_message = me.store(message).object;
+    for (const auto& [id, type] : {std::pair{his_masked, masked_type}, std::pair{his_message, message_type}}) {
+        INFO(type);
+        for (const std::string destination : {"other_aggregator", "me", "eve"}) {
+            require_refused(me.forward(id, type, destination), Code::PERMISSION_DENIED, bob, bob_lines,
+                            "sum-only aggregators");
+        }
+        require_refused(me.fetch(id, type), Code::PERMISSION_DENIED, bob, bob_lines, "reading a");
+    }
+    CHECK(other.host.object_count() == 0);
+    // The legal twins: both move to secure_worker, where they are bob's
+    // contributions, which nobody reads, copies or moves on.
+    Peer me_there(summer, "me");
+    const auto moved_masked = me.forward(his_masked, masked_type, "secure_worker");
+    const auto moved_message = me.forward(his_message, message_type, "secure_worker");
+    require_ok(moved_masked);
+    require_ok(moved_message);
+    REQUIRE(summer.host.object_count() == 2);
+    for (const auto& [id, type] :
+         {std::pair{moved_masked.object, masked_type}, std::pair{moved_message.object, message_type}}) {
+        INFO(type);
+        require_refused(me_there.fetch(id, type), Code::PERMISSION_DENIED, summer, summer_lines, "reading a");
+        require_refused(me_there.copy(id, type), Code::PERMISSION_DENIED, summer, summer_lines, "contribution");
+        require_refused(me_there.forward(id, type, "bob"), Code::PERMISSION_DENIED, summer, summer_lines,
+                        "releases only aggregates");
+    }
+    // alice, misconfigured, sends her model: secure_worker refuses it.
+    Peer me_at_alice(alice, "me");
+    const auto hers = me_at_alice.store(a_model(5)).object;
+    const auto refused = me_at_alice.forward(hers, type_of<LinearModel>(), "secure_worker");
+    CHECK_FALSE(refused.status.ok());
+    REQUIRE(summer.log.lines().size() == summer_lines + 1);
+    CHECK_THAT(summer.log.lines().back(), Catch::Contains("a sum-only aggregator takes only masked updates"));
+    CHECK(summer.host.object_count() == 2);
+}
+
 TEST_CASE("hostile: an aggregator that names its contributors counts no one else", "[network][hostile]") {
     // Without a contributors list, a value any party of the federation moves
     // to the aggregator on the model owner's behalf counts as a data owner's

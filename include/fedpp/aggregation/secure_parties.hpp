@@ -161,23 +161,35 @@ private:
 /// The sum-only aggregator's part of the session.
 class ServerParty {
 public:
-    /// contributors[c]: how the transport marks what client c moves here.
-    ServerParty(const Settings& settings, std::vector<ContributorId> contributors)
-        : server_(settings.config, graph_of(settings)),
-          encoding_(settings.encoding), contributors_(std::move(contributors)),
-          outbox_(settings.config.clients) {}
+    /// participants[c]: client c's name, by which the store that holds this
+    /// state knows its contributions (ContributorNames). ArgumentError: a
+    /// name given twice, or empty.
+    ServerParty(const Settings& settings, std::vector<std::string> participants)
+        : server_(settings.config, graph_of(settings)), encoding_(settings.encoding),
+          participants_(std::move(participants)), outbox_(settings.config.clients) {
+        for (std::size_t c = 0; c < participants_.size(); ++c) {
+            if (participants_[c].empty() ||
+                std::find(participants_.begin(), participants_.begin() + static_cast<std::ptrdiff_t>(c),
+                          participants_[c]) != participants_.begin() + static_cast<std::ptrdiff_t>(c)) {
+                throw ArgumentError("secure aggregation: the participants' names must be different and not empty");
+            }
+        }
+    }
 
     [[nodiscard]] sa::Server& server() noexcept { return server_; }
     [[nodiscard]] const sa::FixedPointEncoding& encoding() const noexcept { return encoding_; }
 
-    /// The client that moved an object here, or AggregationError.
-    [[nodiscard]] sa::ClientId client_of(ContributorId contributor) const {
-        const auto it = std::find(contributors_.begin(), contributors_.end(), contributor);
-        if (contributor == no_contributor || it == contributors_.end()) {
+    /// The client that moved an object here (`contributor`, named by
+    /// `names`), or AggregationError.
+    [[nodiscard]] sa::ClientId client_of(ContributorId contributor, const ContributorNames* names) const {
+        const std::string name =
+            contributor == no_contributor || names == nullptr ? std::string() : names->name_of(contributor);
+        const auto it = std::find(participants_.begin(), participants_.end(), name);
+        if (name.empty() || it == participants_.end()) {
             throw AggregationError("secure aggregation: a message or masked update that no participant of the "
                                    "session moved here");
         }
-        return static_cast<sa::ClientId>(it - contributors_.begin());
+        return static_cast<sa::ClientId>(it - participants_.begin());
     }
 
     void close_round() {
@@ -207,7 +219,7 @@ private:
 
     sa::Server server_;
     sa::FixedPointEncoding encoding_;
-    std::vector<ContributorId> contributors_;
+    std::vector<std::string> participants_;
     std::vector<std::optional<sa::ServerMessage>> outbox_;
 };
 

@@ -229,7 +229,7 @@ private:
         }
         for (std::uint32_t c = 0; c < n; ++c) {
             for (std::uint32_t d = 0; d < c; ++d) {
-                if (owners[c].id == owners[d].id) {
+                if (owners[c].id == owners[d].id) { // (live workers' names differ too: the aggregator's key)
                     throw ArgumentError("SecureRound: worker '" + seam_->name_of(owners[c].id) +
                                         "' is listed twice among the participants");
                 }
@@ -255,7 +255,7 @@ private:
             if (owner.seam != seam_) {
                 throw LocationError("SecureRound: the data owners and the aggregator are of different federations");
             }
-            out.write<std::uint32_t>(owner.id); // what the transport records of what it moves here
+            out.write_string(seam_->name_of(owner.id)); // whom the aggregator takes its messages from
         }
         server_.emplace(fedpp::detail::execute_at<ServerParty, Aggregator>(
             seam_, aggregator.id(), fedpp::detail::computation_of<fedpp::detail::secagg::ServerCreate>(), {},

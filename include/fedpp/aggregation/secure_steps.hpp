@@ -33,6 +33,27 @@ std::unique_ptr<RemoteObject> made(T value) {
     return std::make_unique<RemoteValue<T>>(std::move(value));
 }
 
+/// What a party checks of the session it is asked to join, whoever asks:
+/// secrets from the caller's seed only where its policy allows them; a
+/// sparse graph of at least NeighbourGraph::minimum_degree, whose sum is
+/// released only with a strict majority of all participants in it.
+/// PermissionDeniedError otherwise.
+inline void check_session(const Settings& settings, const Invocation& invocation, const char* party) {
+    const sa::Config& config = settings.config;
+    if (settings.seed && !invocation.seeded_secrets_allowed) {
+        throw PermissionDeniedError(std::string("secure aggregation: ") + party +
+                                    " refuses a session whose secrets come from the caller's seed (its policy's "
+                                    "allow_seeded_secrets)");
+    }
+    if (config.clients >= 2 && config.degree < config.clients - 1 &&
+        (config.degree < sa::NeighbourGraph::minimum_degree(config.clients) ||
+         config.minimum_clients() < sa::majority_threshold(config.clients - 1))) {
+        throw PermissionDeniedError(std::string("secure aggregation: ") + party + " refuses a sparse graph of degree " +
+                                    std::to_string(config.degree) + " for " + std::to_string(config.clients) +
+                                    " clients, or one whose sum may be released with fewer than a majority of them");
+    }
+}
+
 /// A client joins: its state, made at its data owner. Arguments: the
 /// session's Settings, the client's id (u32).
 struct ClientJoin {
@@ -43,6 +64,7 @@ struct ClientJoin {
         const Settings settings = Settings::read(in);
         const auto id = in.read<std::uint32_t>();
         in.expect_end();
+        check_session(settings, invocation, "a data owner");
         return made(ClientParty(settings, id));
     }
 };
@@ -115,31 +137,35 @@ struct ClientMask {
 };
 
 /// The server's state, made at the sum-only aggregator. Arguments: the
-/// Settings, then how the transport marks each client's objects (u32 each).
+/// Settings, then each client's name (the name the transport knows its
+/// contributions by: its worker's, or its certificate's).
 struct ServerCreate {
     static std::string name() { return "fedpp.secagg.server_create"; }
     static std::vector<const ValueType*> inputs() { return {}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         ByteReader in(invocation.arguments, "server_create");
         const Settings settings = Settings::read(in);
-        std::vector<ContributorId> contributors(settings.config.clients);
-        for (auto& contributor : contributors) {
-            contributor = in.read<std::uint32_t>();
+        check_session(settings, invocation, "the aggregator");
+        std::vector<std::string> participants(settings.config.clients);
+        for (auto& participant : participants) {
+            participant = in.read_string();
         }
         in.expect_end();
-        return made(ServerParty(settings, std::move(contributors)));
+        return made(ServerParty(settings, std::move(participants)));
     }
 };
 
-/// A client's message (object 1), from whoever moved it here.
+/// A client's message (object 1), from whoever moved it here (it takes a
+/// data owner's contribution: an aggregation, to a party's policy).
 struct ServerReceive {
+    static constexpr bool aggregation = true;
     static std::string name() { return "fedpp.secagg.server_receive"; }
     static std::vector<const ValueType*> inputs() {
         return {&value_type<ServerParty>(), &value_type<ProtocolMessage>()};
     }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         auto& party = object<ServerParty>(invocation, 0);
-        const sa::ClientId from = party.client_of(invocation.contributors[1]);
+        const sa::ClientId from = party.client_of(invocation.contributors[1], invocation.contributor_names);
         const auto& message = object<ProtocolMessage>(invocation, 1);
         if (message.empty()) {
             return nullptr;
@@ -160,6 +186,7 @@ struct ServerReceive {
 /// so a refused call changes nothing.
 template <class M>
 struct ServerReceiveMasked {
+    static constexpr bool aggregation = true;
     static constexpr bool variadic = true;
     static std::string name() { return "fedpp.secagg.server_receive_masked(" + type_name_of<M>() + ")"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>(), &value_type<Masked<M>>()}; }
@@ -168,7 +195,7 @@ struct ServerReceiveMasked {
         std::vector<sa::ClientId> from;
         for (std::size_t k = 1; k < invocation.objects.size(); ++k) {
             const auto& masked = object<Masked<M>>(invocation, k);
-            const sa::ClientId client = party.client_of(invocation.contributors[k]);
+            const sa::ClientId client = party.client_of(invocation.contributors[k], invocation.contributor_names);
             if (masked.session() != party.server().config().session_id || masked.client() != client) {
                 throw AggregationError("secure aggregation: a masked update of another session, or of another "
                                        "client, is not taken into this sum");

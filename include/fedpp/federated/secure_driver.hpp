@@ -39,8 +39,12 @@
 // only with at least its threshold t of shares in it, and the model owner
 // adds the noised sum / (q W); the accountant as for central DP.
 //
-// What this does not yet cover: clients in processes of their own
-// (RemoteParties), a malicious server (see fedpp/secure_aggregation.hpp).
+// Clients and the aggregator may be parties of their own (RemoteParties,
+// over fedpp::grpc): each data owner then moves its masked model and its
+// messages only to the sum-only aggregators its own Policy lists, and the
+// aggregator (Role::sum_only_aggregator) takes nothing else from them and
+// releases only the mean. Not covered: a malicious server (see
+// fedpp/secure_aggregation.hpp).
 // Needs OpenSSL 3 (CMake target fedpp::secure_aggregation).
 #pragma once
 
@@ -91,9 +95,23 @@ public:
               std::move(client_data), std::move(test_set), std::numeric_limits<std::size_t>::max()),
           train_client_(fedpp::detail::client_trainers<M, Update>.plain),
           train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
-        // Weights: example counts; with DP, w_k (at most 1) is applied by the client itself.
-        options_.encoding.max_weight =
-            config_.dp ? 1.0 : static_cast<double>(*std::max_element(parties_.sizes.begin(), parties_.sizes.end()));
+        set_largest_weight();
+    }
+
+    /// Clients and a sum-only aggregator that are parties of their own
+    /// (RemoteParties; the aggregator's Policy::role is
+    /// party::Role::sum_only_aggregator, and each client lists it among its
+    /// Policy::sum_only_aggregators): the same run, bitwise, as in one
+    /// process. The aggregator knows each client by its certificate's name.
+    template <class Update = TrainLocally>
+        requires ClientUpdate<Update, M>
+    SecureFederatedAveraging(M initial_model, RemoteParties parties, Dataset test_set, Config config,
+                             secagg::SecureRoundOptions options = {}, Update = {})
+        : Run("SecureFederatedAveraging", checked(std::move(config), options), std::move(initial_model),
+              std::move(parties), std::move(test_set), std::numeric_limits<std::size_t>::max()),
+          train_client_(fedpp::detail::client_trainers<M, Update>.plain),
+          train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
+        set_largest_weight();
     }
 
     /// One round; see the file comment.
@@ -117,6 +135,12 @@ private:
     using Run::global_;
     using Run::parties_;
     using Run::team_;
+
+    /// Weights: example counts; with DP, w_k (at most 1) is applied by the client itself.
+    void set_largest_weight() {
+        options_.encoding.max_weight =
+            config_.dp ? 1.0 : static_cast<double>(*std::max_element(parties_.sizes.begin(), parties_.sizes.end()));
+    }
 
     static Config checked(Config config, const secagg::SecureRoundOptions& options) {
         config.validate();

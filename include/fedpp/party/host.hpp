@@ -14,6 +14,11 @@
 // What an aggregator adds: values moved here by data owners are their
 // contributions, which only fedpp's aggregations may take and nothing may
 // release; what leaves is an aggregate of at least min_contributions of them.
+// A sum-only aggregator (secure aggregation's server) takes from data
+// owners only masked updates and the protocol's messages, knows each
+// contributor by its certificate's name, and sends on only the protocol's
+// messages it made; a data owner moves those only to its sum-only
+// aggregators, and its models only to its trusted ones.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
@@ -63,12 +68,13 @@ public:
     /// reproducible tests and fuzzing).
     explicit Host(Policy policy, Log log = default_log(), ObjectId first_serial = fedpp::detail::random_first_serial())
         : policy_(std::move(policy)), log_(std::move(log)),
-          store_(policy_.name, policy_.role == Role::aggregator, policy_.role == Role::aggregator ? 8 : 1,
-                 first_serial) {
-        if (policy_.role == Role::aggregator) {
+          store_(policy_.name, aggregates(), aggregates() ? 8 : 1, first_serial) {
+        if (aggregates()) {
             store_.set_rules(policy_.min_contributions,
                              policy_.private_noise ? fedpp::detail::random_noise_secret() : 0);
         }
+        store_.set_contributor_names(&contributors_);
+        store_.allow_seeded_secrets(policy_.allow_seeded_secrets);
     }
 
     [[nodiscard]] const Policy& policy() const noexcept { return policy_; }
@@ -94,6 +100,10 @@ public:
         admit_value(peer, bytes.size());
         const ValueType& type = known_type(type_name);
         const bool given = !on_behalf_of.empty() && name_of(on_behalf_of) != name_of(peer);
+        if (given && policy_.role == Role::sum_only_aggregator && !is_secure_aggregation_type(type)) {
+            deny(peer, "a '" + type.name + "' from a data owner (a sum-only aggregator takes only masked updates "
+                                           "and secure aggregation's messages)");
+        }
         const ContributorId contributor = given ? contributor_of(peer) : no_contributor;
         const ObjectId id = store_.store(type, bytes, [&] { return "value sent by '" + peer + "'"; }, contributor);
         ledger_.add(id, given ? on_behalf_of : peer);
@@ -149,13 +159,8 @@ public:
     Bytes prepare_forward(const std::string& peer, ObjectId id, std::string_view type_name,
                           const std::string& destination) {
         const ObjectStore::Description held = own(peer, id, type_name, "forward");
-        const bool movable = policy_.role == Role::data_owner ? policy_.trusted_aggregators.count(destination) != 0
-                                                              : releasable(held);
-        if (!movable) {
-            deny(peer, "moving a '" + held.type->name + "' to '" + destination + "' (" +
-                           (policy_.role == Role::data_owner ? "not one of this party's trusted aggregators"
-                                                             : release_rule()) +
-                           ")");
+        if (const char* rule = forward_rule(held, destination)) {
+            deny(peer, "moving a '" + held.type->name + "' to '" + destination + "' (" + rule + ")");
         }
         Bytes bytes = store_.encode(id, held.type);
         traffic_.record("out", destination, held.type->name, bytes.size());
@@ -179,6 +184,9 @@ public:
             reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); });
         } catch (const InsufficientContributionsError& e) {
             log_(refusal(peer, std::string("an aggregate: ") + e.what()));
+            throw;
+        } catch (const PermissionDeniedError& e) { // the computation's own refusal (of a session's settings, say)
+            log_(refusal(peer, "running '" + std::string(name) + "': " + e.what()));
             throw;
         } catch (const Error&) { // the inputs were checked: the computation's own error, of any kind
             if (policy_.reveal_errors) {
@@ -267,6 +275,40 @@ private:
         return held;
     }
 
+    /// Why this object may not move to `destination`, or nullptr if it may.
+    [[nodiscard]] const char* forward_rule(const ObjectStore::Description& held, const std::string& destination) const {
+        const bool secure = is_secure_aggregation_type(*held.type);
+        switch (policy_.role) {
+        case Role::data_owner:
+            if (secure) {
+                return policy_.sum_only_aggregators.count(destination) != 0
+                           ? nullptr
+                           : "masked updates and secure aggregation's messages go only to this party's sum-only "
+                             "aggregators";
+            }
+            return policy_.trusted_aggregators.count(destination) != 0
+                       ? nullptr
+                       : "not one of this party's trusted aggregators";
+        case Role::sum_only_aggregator:
+            if (secure && held.contributor == no_contributor && held.type->name == protocol_message_type) {
+                return nullptr; // the server's message to a participant, made here
+            }
+            break;
+        case Role::aggregator: break;
+        }
+        return releasable(held) ? nullptr : "an aggregator releases only aggregates and scalars";
+    }
+
+    static constexpr std::string_view protocol_message_type = "fedpp::ProtocolMessage";
+
+    /// Secure aggregation's values (Codec names fedpp gives them): masked
+    /// updates and the protocol's messages.
+    [[nodiscard]] static bool is_secure_aggregation_type(const ValueType& type) {
+        return type.name == protocol_message_type || std::string_view(type.name).starts_with("fedpp::Masked<");
+    }
+
+    [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
+
     /// May this object leave this party (to its requester, or moved on)?
     [[nodiscard]] bool releasable(const ObjectStore::Description& held) const {
         static const std::set<std::string, std::less<>> scalars{"bool", "f32", "f64", "i8",  "i16", "i32",
@@ -274,7 +316,7 @@ private:
         if (scalars.count(held.type->name) != 0) {
             return true;
         }
-        return policy_.role == Role::aggregator && held.contributor == no_contributor &&
+        return aggregates() && held.contributor == no_contributor &&
                held.type->contributions != nullptr; // an aggregate made here
     }
 
@@ -325,13 +367,33 @@ private:
     /// that a data owner counts once whatever its sessions.
     ContributorId contributor_of(const std::string& peer) {
         const std::string name(name_of(peer));
-        if (policy_.role != Role::aggregator ||
-            (!policy_.contributors.empty() && policy_.contributors.count(name) == 0)) {
+        if (!aggregates() || (!policy_.contributors.empty() && policy_.contributors.count(name) == 0)) {
             return no_contributor;
         }
-        const std::lock_guard lock(contributors_mutex_);
-        return contributor_ids_.emplace(name, static_cast<ContributorId>(contributor_ids_.size())).first->second;
+        return contributors_.id_of(name);
     }
+
+    /// The contributors by certificate name: ids in order of first arrival.
+    class Contributors final : public ContributorNames {
+    public:
+        ContributorId id_of(const std::string& name) {
+            const std::lock_guard lock(mutex_);
+            const auto [it, added] = ids_.emplace(name, static_cast<ContributorId>(names_.size()));
+            if (added) {
+                names_.push_back(name);
+            }
+            return it->second;
+        }
+        [[nodiscard]] std::string name_of(ContributorId contributor) const override {
+            const std::lock_guard lock(mutex_);
+            return contributor < names_.size() ? names_[contributor] : std::string();
+        }
+
+    private:
+        mutable std::mutex mutex_;
+        std::map<std::string, ContributorId> ids_;
+        std::vector<std::string> names_;
+    };
 
     void erase_object(ObjectId id) {
         ledger_.remove(id);
@@ -343,8 +405,7 @@ private:
     ObjectStore store_;
     Ledger ledger_;
     Traffic traffic_;
-    std::mutex contributors_mutex_;
-    std::map<std::string, ContributorId> contributor_ids_;
+    Contributors contributors_;
 };
 
 } // namespace fedpp::party

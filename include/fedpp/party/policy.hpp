@@ -19,6 +19,11 @@ namespace fedpp::party {
 enum class Role {
     data_owner, ///< keeps its data: releases only public scalars, sends values only to trusted aggregators
     aggregator, ///< aggregates what data owners send it: releases only aggregates of enough of them
+    /// Secure aggregation's server, trusted with no single update: takes from
+    /// data owners only masked updates and the protocol's messages, releases
+    /// only the unmasked aggregate (of enough of them) and scalars, and sends
+    /// on only the protocol's messages it made (to the participants).
+    sum_only_aggregator,
 };
 
 struct Policy {
@@ -27,10 +32,13 @@ struct Policy {
     /// A data owner's values may move only to these parties (certificate
     /// names): its own list, whatever the model owner's types say.
     std::set<std::string> trusted_aggregators;
+    /// A data owner's masked updates and secure aggregation's messages may
+    /// move only to these parties (certificate names), and nothing else may.
+    std::set<std::string> sum_only_aggregators;
     /// Who may make requests (certificate names); empty: every peer with a
     /// certificate of the federation's authority.
     std::set<std::string> requesters;
-    /// An aggregator counts as contributions only values from these data
+    /// An aggregator (of either kind) counts as contributions only values from these data
     /// owners (certificate names); empty: from every requester that moves a
     /// value here on another's behalf.
     std::set<std::string> contributors;
@@ -45,6 +53,11 @@ struct Policy {
     /// the released model. false: the requester's seed alone (a run that
     /// can be replayed, bitwise the same as in one process).
     bool private_noise = true;
+    /// Whether a requester may fix this party's secrets with a seed of its
+    /// own (secure aggregation's SecureRoundOptions::seed: reproducible
+    /// sessions, for tests and simulations only, as whoever knows the seed
+    /// knows every secret). false: such a session is refused.
+    bool allow_seeded_secrets = false;
     /// The largest value a request may carry or store, in bytes.
     std::uint64_t max_value_bytes = std::uint64_t{8} << 30;
     /// Whether the message of a computation that throws goes back to the

@@ -34,6 +34,19 @@ namespace fedpp {
 using ContributorId = std::uint32_t;
 inline constexpr ContributorId no_contributor = ~ContributorId{0};
 
+/// Who a store's contributors are, by name: the name of the data owner whose
+/// values a store marks with a ContributorId (in one process, its worker's
+/// name; at a party, its certificate's name); empty if unknown. Secure
+/// aggregation's server takes the messages of the participants it was
+/// told the names of, from those names only.
+class ContributorNames {
+public:
+    [[nodiscard]] virtual std::string name_of(ContributorId contributor) const = 0;
+
+protected:
+    ~ContributorNames() = default;
+};
+
 /// What a computation receives: the objects named by the request (types
 /// checked), who contributed each, and the encoded by-value arguments.
 struct Invocation {
@@ -48,6 +61,13 @@ struct Invocation {
     /// differential privacy mix into the seed the caller gives, so that the
     /// caller cannot recompute the noise (0: none; the caller's seed alone).
     std::uint64_t noise_secret = 0;
+    /// Who the contributors are, by name (nullptr: not known here).
+    const ContributorNames* contributor_names = nullptr;
+    /// Whether the worker's policy lets a caller fix the secrets a
+    /// computation draws with a seed of its own (secure aggregation's
+    /// reproducible sessions, for tests and simulations): always in one
+    /// process, where the caller is the model owner anyway.
+    bool seeded_secrets_allowed = true;
 };
 
 /// What a worker can run. `name` identifies it across processes (empty: an

@@ -34,7 +34,7 @@ namespace fedpp {
 /// worker meets a closed store and a clear error, never freed memory, and
 /// pointers that outlive their worker can still delete their objects. That
 /// keeps one small object per departed worker.
-class InProcessTransport final : public Transport {
+class InProcessTransport final : public Transport, private ContributorNames {
 public:
     /// Shards of a trusted worker's store (see ObjectStore).
     static constexpr std::size_t trusted_store_shards = 8;
@@ -50,6 +50,7 @@ public:
         }
         owned_stores_.push_back(
             std::make_unique<ObjectStore>(std::move(name), trusted, trusted ? trusted_store_shards : 1));
+        owned_stores_.back()->set_contributor_names(this);
         slots[offset].store(owned_stores_.back().get(), std::memory_order_release);
     }
 
@@ -107,6 +108,12 @@ private:
                                     " no longer exists (was its Worker object destroyed before its pointers?)");
         }
         return *store;
+    }
+
+    /// A contributor here is the worker that moved the value: its name.
+    [[nodiscard]] std::string name_of(ContributorId contributor) const override {
+        const ObjectStore* store = find_store(WorkerId{contributor});
+        return store != nullptr ? store->name() : std::string();
     }
 
     std::string sender_name(WorkerId id) const {

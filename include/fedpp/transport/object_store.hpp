@@ -62,6 +62,15 @@ public:
     static constexpr ObjectId max_first_serial = ObjectId{1} << 40;
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+    /// Who this store's contributors are, by name, for its computations
+    /// (Invocation::contributor_names): the transport's or party's own
+    /// account, which must outlive the store.
+    void set_contributor_names(const ContributorNames* names) noexcept { contributor_names_ = names; }
+
+    /// Whether callers may fix the secrets its computations draw
+    /// (Invocation::seeded_secrets_allowed; true unless a party's policy says no).
+    void allow_seeded_secrets(bool allowed) noexcept { seeded_secrets_allowed_ = allowed; }
     [[nodiscard]] bool trusted() const noexcept { return trusted_; }
 
     /// A worker's own policy, in what its computations make (Invocation):
@@ -198,14 +207,16 @@ private:
 
     std::string name_;
     bool trusted_;
-    std::uint32_t min_contributions_ = 0; // (beside trusted_: a data owner's store stays 184 bytes)
+    bool seeded_secrets_allowed_ = true;
+    std::uint32_t min_contributions_ = 0; // (beside the flags: a data owner's store stays 184 bytes)
     Tags published_; // a worker publishes a handful; guarded by the first shard's lock
     std::atomic<bool> any_published_{false};
+    std::atomic<bool> closed_{false}; // (beside any_published_: a data owner's store stays 184 bytes)
     std::uint64_t noise_secret_ = 0;
+    const ContributorNames* contributor_names_ = nullptr;
     std::size_t shard_count_;
     Shard first_shard_;
     std::unique_ptr<detail::SeparateObjectShard[]> more_shards_; // a trusted store's other shards
-    std::atomic<bool> closed_{false};
 };
 
 inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor) {
@@ -302,7 +313,8 @@ inline Reply ObjectStore::execute(const Request& request) {
     std::unique_ptr<detail::RemoteObject> result;
     try {
         result = request.computation->invoke(
-            Invocation{objects, contributors, request.payload, min_contributions_, noise_secret_});
+            Invocation{objects, contributors, request.payload, min_contributions_, noise_secret_, contributor_names_,
+                       seeded_secrets_allowed_});
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {

@@ -1,0 +1,208 @@
+// Secure aggregation with every party a process of its own (gRPC servers on
+// 127.0.0.1): SecureFederatedAveraging over RemoteParties ends bitwise as in
+// one process, each party's own account shows that only masked models and
+// the protocol's messages reached the sum-only aggregator and only means and
+// scalars left it; and, spoken to directly by a hostile model owner, the
+// data owners and the aggregator refuse what their policies forbid.
+#include "network_parties.hpp"
+
+#include "blobs.hpp"
+
+#include <fedpp/federated.hpp>
+#include <fedpp/federated/secure_driver.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Model = fedpp::nn::Sequential<double>;
+using Dataset = fedpp::data::Dataset<double>;
+using fedpp::federated::Aggregation;
+using fedpp::federated::SecureFederatedAveraging;
+
+constexpr std::size_t secure_clients = 5;
+
+std::vector<Dataset> secure_client_sets() {
+    std::vector<Dataset> sets;
+    for (std::size_t k = 0; k < secure_clients; ++k) {
+        sets.push_back(synthetic::points<double>(8 + 5 * k, 100 + k));
+    }
+    return sets;
+}
+
+fedpp::federated::Config secure_config(std::size_t rounds) {
+    fedpp::federated::Config config;
+    config.rounds = rounds;
+    config.client_fraction = 0.8;
+    config.local.epochs = 2;
+    config.local.batch_size = 4;
+    config.local.learning_rate = 0.05;
+    config.seed = 37;
+    config.threads = 2;
+    config.aggregation = Aggregation::secure;
+    return config;
+}
+
+std::string secure_client_name(std::size_t k) { return "client-" + std::to_string(k); }
+
+/// A sum-only aggregator and the clients, each a server with its own data.
+/// The aggregator sends the protocol's messages to the clients, so it is
+/// started again, at the same address, once it knows theirs.
+/// `seeded_aggregator`, `seeded_clients`: their Policy::allow_seeded_secrets.
+struct SecureFederation {
+    explicit SecureFederation(bool seeded_aggregator = false, bool seeded_clients = false)
+        : aggregator(std::in_place, network::sum_only_aggregator("aggregator")) {
+        const auto sets = secure_client_sets();
+        fedpp::grpc::Peers client_addresses;
+        for (std::size_t k = 0; k < secure_clients; ++k) {
+            auto policy = network::secure_data_owner(secure_client_name(k), {"aggregator"});
+            policy.allow_seeded_secrets = seeded_clients;
+            clients.emplace_back(std::in_place, policy, fedpp::grpc::Peers{{"aggregator", aggregator->address()}});
+            clients.back()->host.publish("train", sets[k]);
+            client_addresses[secure_client_name(k)] = clients.back()->address();
+        }
+        const std::string address = aggregator->address();
+        aggregator.reset();
+        auto policy = network::sum_only_aggregator("aggregator");
+        policy.allow_seeded_secrets = seeded_aggregator;
+        aggregator.emplace(policy, client_addresses, address);
+    }
+
+    fedpp::federated::RemoteParties remote() const {
+        std::map<std::string, const network::Party*> parties{{"aggregator", &*aggregator}};
+        fedpp::federated::RemoteParties remote;
+        for (std::size_t k = 0; k < secure_clients; ++k) {
+            parties[secure_client_name(k)] = &*clients[k];
+            remote.clients.push_back(secure_client_name(k));
+        }
+        remote.transport = network::transport("me", parties);
+        return remote;
+    }
+
+    std::optional<network::Party> aggregator;
+    std::deque<std::optional<network::Party>> clients; // parties do not move
+};
+
+} // namespace
+
+TEST_CASE("secure FedAvg over the network equals secure FedAvg in one process, bitwise, and only masked models "
+          "reach the aggregator",
+          "[network][secure]") {
+    SecureFederation parties;
+    const Model initial = synthetic::small_mlp<double>(7);
+    SecureFederatedAveraging<Model> in_process(initial.copy(), secure_client_sets(),
+                                               synthetic::points<double>(60, 9), secure_config(3));
+    SecureFederatedAveraging<Model> networked(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                              secure_config(3));
+    CHECK(networked.client_sizes() == in_process.client_sizes());
+    const auto expected = in_process.run();
+    const auto metrics = networked.run();
+    REQUIRE(metrics.size() == expected.size());
+    for (std::size_t r = 0; r < metrics.size(); ++r) {
+        CAPTURE(r, metrics[r].round_error);
+        CHECK(metrics[r].aggregated);
+        CHECK(metrics[r].failures.empty());
+        CHECK(metrics[r].clients_aggregated == expected[r].clients_aggregated);
+        CHECK(metrics[r].test_accuracy == expected[r].test_accuracy);
+    }
+    // The unmasked sum is exact: the secrets differ between the runs, the model does not.
+    CHECK(fedpp::to_bytes(networked.global_model()) == fedpp::to_bytes(in_process.global_model()));
+    CHECK(fedpp::to_bytes(networked.global_model()) != fedpp::to_bytes(initial));
+
+    // Every party's own account. The clients sent the aggregator masked
+    // models and protocol messages only, and the model owner scalars only.
+    const std::string message = fedpp::Codec<fedpp::ProtocolMessage>::type_name();
+    const std::string masked = fedpp::Codec<fedpp::Masked<Model>>::type_name();
+    const std::set<std::string> scalars{"bool", "f64", "i64"};
+    std::size_t masked_models = 0;
+    for (std::size_t k = 0; k < secure_clients; ++k) {
+        for (const auto& entry : parties.clients[k]->host.traffic().lines()) {
+            if (entry.direction != "out") {
+                continue;
+            }
+            CAPTURE(k, entry.peer, entry.type);
+            if (entry.peer == "aggregator") {
+                CHECK((entry.type == message || entry.type == masked));
+                masked_models += entry.type == masked ? entry.count : 0;
+            } else {
+                CHECK(entry.peer == "me");
+                CHECK(scalars.count(entry.type) == 1);
+            }
+        }
+    }
+    std::size_t aggregated = 0;
+    for (const auto& m : metrics) {
+        aggregated += m.clients_aggregated;
+    }
+    CHECK(masked_models == aggregated);
+    // The aggregator sent the clients protocol messages only, and the model
+    // owner the means and scalars only (whether each client is in the sum).
+    for (const auto& entry : parties.aggregator->host.traffic().lines()) {
+        if (entry.direction != "out") {
+            continue;
+        }
+        CAPTURE(entry.peer, entry.type);
+        if (entry.peer == "me") {
+            CHECK((entry.type == fedpp::Codec<fedpp::Aggregate<Model>>::type_name() || scalars.count(entry.type) == 1));
+        } else {
+            CHECK(entry.type == message);
+        }
+    }
+    CHECK(parties.aggregator->log.empty());
+    for (const auto& client : parties.clients) {
+        CHECK(client->log.empty());
+    }
+}
+
+TEST_CASE("hostile: a party refuses a secure session whose secrets come from the model owner's seed, unless its "
+          "policy allows it",
+          "[network][secure][hostile]") {
+    fedpp::secagg::SecureRoundOptions seeded;
+    seeded.seed = 99; // whoever knows it knows every secret of the session
+    const Model initial = synthetic::small_mlp<double>(7);
+    const auto round_error = [&](SecureFederation& parties) {
+        SecureFederatedAveraging<Model> run(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                            secure_config(1), seeded);
+        const auto metrics = run.run_round();
+        CHECK_FALSE(metrics.aggregated);
+        CHECK(fedpp::to_bytes(run.global_model()) == fedpp::to_bytes(initial));
+        return metrics.round_error;
+    };
+    SECTION("the aggregator refuses") {
+        SecureFederation parties;
+        CHECK_THAT(round_error(parties), Catch::Contains("seed"));
+        REQUIRE(parties.aggregator->log.lines().size() == 1);
+        CHECK_THAT(parties.aggregator->log.lines()[0], Catch::Contains("the caller's seed"));
+    }
+    SECTION("a data owner refuses") {
+        SecureFederation parties(true, false);
+        CHECK_THAT(round_error(parties), Catch::Contains("seed"));
+        std::size_t refusals = 0;
+        for (const auto& client : parties.clients) {
+            for (const auto& line : client->log.lines()) {
+                CHECK_THAT(line, Catch::Contains("the caller's seed"));
+                ++refusals;
+            }
+        }
+        CHECK(refusals >= 1);
+    }
+    SECTION("the legal twin: every party allows it (tests, simulations), and the run is the in-process one") {
+        SecureFederation parties(true, true);
+        SecureFederatedAveraging<Model> networked(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                                  secure_config(2), seeded);
+        SecureFederatedAveraging<Model> in_process(initial.copy(), secure_client_sets(),
+                                                   synthetic::points<double>(60, 9), secure_config(2), seeded);
+        networked.run();
+        in_process.run();
+        CHECK(fedpp::to_bytes(networked.global_model()) == fedpp::to_bytes(in_process.global_model()));
+        CHECK(parties.aggregator->log.empty());
+    }
+}
