@@ -125,6 +125,25 @@ Message decode(const ProtocolMessage& message, const char* what) {
     return from_bytes<Message>(std::as_bytes(bytes), what);
 }
 
+/// A session's degree: n - 1 for 0 (or more than n - 1); ArgumentError
+/// for an odd one, or one below sa::NeighbourGraph::minimum_degree(n).
+inline std::uint32_t session_degree(std::uint32_t degree, std::uint32_t n) {
+    if (degree % 2 != 0) {
+        throw ArgumentError("SecureRound: a sparse graph's degree is even, not " + std::to_string(degree) +
+                            " (0: the complete graph)");
+    }
+    if (degree == 0 || degree >= n - 1) {
+        return n - 1;
+    }
+    if (degree < sa::NeighbourGraph::minimum_degree(n)) {
+        throw ArgumentError("SecureRound: degree " + std::to_string(degree) + " is below the least fedpp accepts "
+                            "for " + std::to_string(n) + " participants (" +
+                            std::to_string(sa::NeighbourGraph::minimum_degree(n)) +
+                            ", NeighbourGraph::minimum_degree): too few colluding neighbours would unmask one");
+    }
+    return degree;
+}
+
 /// A data owner's part of the session, kept at the data owner.
 class ClientParty {
 public:

@@ -190,25 +190,6 @@ private:
             inputs, Bytes{});
     }
 
-    /// The session's degree: n - 1 for 0 (or more than n - 1); ArgumentError
-    /// for an odd one, or one below NeighbourGraph::minimum_degree(n).
-    static std::uint32_t degree_of(std::uint32_t degree, std::uint32_t n) {
-        if (degree % 2 != 0) {
-            throw ArgumentError("SecureRound: a sparse graph's degree is even, not " + std::to_string(degree) +
-                                " (0: the complete graph)");
-        }
-        if (degree == 0 || degree >= n - 1) {
-            return n - 1;
-        }
-        if (degree < NeighbourGraph::minimum_degree(n)) {
-            throw ArgumentError("SecureRound: degree " + std::to_string(degree) + " is below the least fedpp accepts "
-                                "for " + std::to_string(n) + " participants (" +
-                                std::to_string(NeighbourGraph::minimum_degree(n)) +
-                                ", NeighbourGraph::minimum_degree): too few colluding neighbours would unmask one");
-        }
-        return degree;
-    }
-
     template <Location Owner>
     static std::vector<WorkerRef> refs_of(const std::vector<Worker<Owner>*>& owners) {
         std::vector<WorkerRef> refs;
@@ -236,7 +217,7 @@ private:
             }
         }
         settings_.config.clients = n;
-        settings_.config.degree = degree_of(options.degree, n);
+        settings_.config.degree = fedpp::detail::secagg::session_degree(options.degree, n);
         settings_.config.threshold =
             options.threshold != 0 ? options.threshold : majority_threshold(settings_.config.degree);
         if (settings_.config.degree < n - 1) { // released only with a majority of all, as the complete graph's

@@ -40,7 +40,7 @@ std::unique_ptr<RemoteObject> made(T value) {
 /// PermissionDeniedError otherwise.
 inline void check_session(const Settings& settings, const Invocation& invocation, const char* party) {
     const sa::Config& config = settings.config;
-    if (settings.seed && !invocation.seeded_secrets_allowed) {
+    if (settings.seed && !invocation.context.seeded_secrets_allowed) {
         throw PermissionDeniedError(std::string("secure aggregation: ") + party +
                                     " refuses a session whose secrets come from the caller's seed (its policy's "
                                     "allow_seeded_secrets)");
@@ -165,7 +165,7 @@ struct ServerReceive {
     }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         auto& party = object<ServerParty>(invocation, 0);
-        const sa::ClientId from = party.client_of(invocation.contributors[1], invocation.contributor_names);
+        const sa::ClientId from = party.client_of(invocation.contributors[1], invocation.context.contributor_names);
         const auto& message = object<ProtocolMessage>(invocation, 1);
         if (message.empty()) {
             return nullptr;
@@ -195,7 +195,7 @@ struct ServerReceiveMasked {
         std::vector<sa::ClientId> from;
         for (std::size_t k = 1; k < invocation.objects.size(); ++k) {
             const auto& masked = object<Masked<M>>(invocation, k);
-            const sa::ClientId client = party.client_of(invocation.contributors[k], invocation.contributor_names);
+            const sa::ClientId client = party.client_of(invocation.contributors[k], invocation.context.contributor_names);
             if (masked.session() != party.server().config().session_id || masked.client() != client) {
                 throw AggregationError("secure aggregation: a masked update of another session, or of another "
                                        "client, is not taken into this sum");

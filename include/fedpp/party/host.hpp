@@ -23,8 +23,10 @@
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/io/codec.hpp"
+#include "fedpp/party/contributors.hpp"
 #include "fedpp/party/ledger.hpp"
 #include "fedpp/party/policy.hpp"
+#include "fedpp/party/release_rules.hpp"
 #include "fedpp/party/traffic.hpp"
 #include "fedpp/transport/computation.hpp"
 #include "fedpp/transport/object_shard.hpp"
@@ -73,8 +75,6 @@ public:
             store_.set_rules(policy_.min_contributions,
                              policy_.private_noise ? fedpp::detail::random_noise_secret() : 0);
         }
-        store_.set_contributor_names(&contributors_);
-        store_.allow_seeded_secrets(policy_.allow_seeded_secrets);
     }
 
     [[nodiscard]] const Policy& policy() const noexcept { return policy_; }
@@ -100,7 +100,8 @@ public:
         admit_value(peer, bytes.size());
         const ValueType& type = known_type(type_name);
         const bool given = !on_behalf_of.empty() && name_of(on_behalf_of) != name_of(peer);
-        if (given && policy_.role == Role::sum_only_aggregator && !is_secure_aggregation_type(type)) {
+        if (given && policy_.role == Role::sum_only_aggregator &&
+            !fedpp::detail::is_secure_aggregation_type_name(type.name)) {
             deny(peer, "a '" + type.name + "' from a data owner (a sum-only aggregator takes only masked updates "
                                            "and secure aggregation's messages)");
         }
@@ -124,8 +125,8 @@ public:
     /// The value of object `id`, deleted here: only what may leave.
     Bytes fetch(const std::string& peer, ObjectId id, std::string_view type_name) {
         const ObjectStore::Description held = own(peer, id, type_name, "fetch");
-        if (!releasable(held)) {
-            deny(peer, "reading a '" + held.type->name + "' (" + release_rule() + ")");
+        if (!fedpp::detail::releasable_by(policy_, held)) {
+            deny(peer, "reading a '" + held.type->name + "' (" + fedpp::detail::release_rule_of(policy_) + ")");
         }
         Bytes bytes = store_.encode(id, held.type);
         erase_object(id);
@@ -159,7 +160,7 @@ public:
     Bytes prepare_forward(const std::string& peer, ObjectId id, std::string_view type_name,
                           const std::string& destination) {
         const ObjectStore::Description held = own(peer, id, type_name, "forward");
-        if (const char* rule = forward_rule(held, destination)) {
+        if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
             deny(peer, "moving a '" + held.type->name + "' to '" + destination + "' (" + rule + ")");
         }
         Bytes bytes = store_.encode(id, held.type);
@@ -181,7 +182,8 @@ public:
         const std::vector<ObjectRef> refs = usable_inputs(peer, *computation, inputs);
         Reply reply;
         try {
-            reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); });
+            reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); },
+                                  no_contributor, {&contributors_, policy_.allow_seeded_secrets});
         } catch (const InsufficientContributionsError& e) {
             log_(refusal(peer, std::string("an aggregate: ") + e.what()));
             throw;
@@ -275,55 +277,7 @@ private:
         return held;
     }
 
-    /// Why this object may not move to `destination`, or nullptr if it may.
-    [[nodiscard]] const char* forward_rule(const ObjectStore::Description& held, const std::string& destination) const {
-        const bool secure = is_secure_aggregation_type(*held.type);
-        switch (policy_.role) {
-        case Role::data_owner:
-            if (secure) {
-                return policy_.sum_only_aggregators.count(destination) != 0
-                           ? nullptr
-                           : "masked updates and secure aggregation's messages go only to this party's sum-only "
-                             "aggregators";
-            }
-            return policy_.trusted_aggregators.count(destination) != 0
-                       ? nullptr
-                       : "not one of this party's trusted aggregators";
-        case Role::sum_only_aggregator:
-            if (secure && held.contributor == no_contributor && held.type->name == protocol_message_type) {
-                return nullptr; // the server's message to a participant, made here
-            }
-            break;
-        case Role::aggregator: break;
-        }
-        return releasable(held) ? nullptr : "an aggregator releases only aggregates and scalars";
-    }
-
-    static constexpr std::string_view protocol_message_type = "fedpp::ProtocolMessage";
-
-    /// Secure aggregation's values (Codec names fedpp gives them): masked
-    /// updates and the protocol's messages.
-    [[nodiscard]] static bool is_secure_aggregation_type(const ValueType& type) {
-        return type.name == protocol_message_type || std::string_view(type.name).starts_with("fedpp::Masked<");
-    }
-
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
-
-    /// May this object leave this party (to its requester, or moved on)?
-    [[nodiscard]] bool releasable(const ObjectStore::Description& held) const {
-        static const std::set<std::string, std::less<>> scalars{"bool", "f32", "f64", "i8",  "i16", "i32",
-                                                               "i64",  "u8",  "u16", "u32", "u64"};
-        if (scalars.count(held.type->name) != 0) {
-            return true;
-        }
-        return aggregates() && held.contributor == no_contributor &&
-               held.type->contributions != nullptr; // an aggregate made here
-    }
-
-    [[nodiscard]] std::string release_rule() const {
-        return policy_.role == Role::data_owner ? "a data owner releases only scalars such as a loss"
-                                                : "an aggregator releases only aggregates and scalars";
-    }
 
     /// The requester's objects (or published ones) for a computation, which
     /// must take them (RemoteObjectError otherwise, before it runs); at an
@@ -373,28 +327,6 @@ private:
         return contributors_.id_of(name);
     }
 
-    /// The contributors by certificate name: ids in order of first arrival.
-    class Contributors final : public ContributorNames {
-    public:
-        ContributorId id_of(const std::string& name) {
-            const std::lock_guard lock(mutex_);
-            const auto [it, added] = ids_.emplace(name, static_cast<ContributorId>(names_.size()));
-            if (added) {
-                names_.push_back(name);
-            }
-            return it->second;
-        }
-        [[nodiscard]] std::string name_of(ContributorId contributor) const override {
-            const std::lock_guard lock(mutex_);
-            return contributor < names_.size() ? names_[contributor] : std::string();
-        }
-
-    private:
-        mutable std::mutex mutex_;
-        std::map<std::string, ContributorId> ids_;
-        std::vector<std::string> names_;
-    };
-
     void erase_object(ObjectId id) {
         ledger_.remove(id);
         store_.erase(id);
@@ -405,7 +337,7 @@ private:
     ObjectStore store_;
     Ledger ledger_;
     Traffic traffic_;
-    Contributors contributors_;
+    Contributors contributors_; // by certificate name
 };
 
 } // namespace fedpp::party

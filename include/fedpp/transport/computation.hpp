@@ -47,6 +47,17 @@ protected:
     ~ContributorNames() = default;
 };
 
+/// What the transport or party that runs a computation tells it of itself.
+struct ExecutionContext {
+    /// Who the contributors are, by name (nullptr: not known here).
+    const ContributorNames* contributor_names = nullptr;
+    /// Whether a caller may fix the secrets a computation draws with a seed
+    /// of its own (secure aggregation's reproducible sessions, for tests
+    /// and simulations): always in one process, where the caller is the
+    /// model owner anyway; at a party, as its policy says.
+    bool seeded_secrets_allowed = true;
+};
+
 /// What a computation receives: the objects named by the request (types
 /// checked), who contributed each, and the encoded by-value arguments.
 struct Invocation {
@@ -61,13 +72,7 @@ struct Invocation {
     /// differential privacy mix into the seed the caller gives, so that the
     /// caller cannot recompute the noise (0: none; the caller's seed alone).
     std::uint64_t noise_secret = 0;
-    /// Who the contributors are, by name (nullptr: not known here).
-    const ContributorNames* contributor_names = nullptr;
-    /// Whether the worker's policy lets a caller fix the secrets a
-    /// computation draws with a seed of its own (secure aggregation's
-    /// reproducible sessions, for tests and simulations): always in one
-    /// process, where the caller is the model owner anyway.
-    bool seeded_secrets_allowed = true;
+    ExecutionContext context;
 };
 
 /// What a worker can run. `name` identifies it across processes (empty: an

@@ -50,7 +50,6 @@ public:
         }
         owned_stores_.push_back(
             std::make_unique<ObjectStore>(std::move(name), trusted, trusted ? trusted_store_shards : 1));
-        owned_stores_.back()->set_contributor_names(this);
         slots[offset].store(owned_stores_.back().get(), std::memory_order_release);
     }
 
@@ -73,7 +72,7 @@ public:
         if (request.operation == Operation::forward) {
             return forward(store, request);
         }
-        return store.handle(request, [&] { return sender_name(request.from); });
+        return store.handle(request, [&] { return sender_name(request.from); }, no_contributor, {this, true});
     }
 
 private:

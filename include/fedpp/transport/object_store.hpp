@@ -63,14 +63,6 @@ public:
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
-    /// Who this store's contributors are, by name, for its computations
-    /// (Invocation::contributor_names): the transport's or party's own
-    /// account, which must outlive the store.
-    void set_contributor_names(const ContributorNames* names) noexcept { contributor_names_ = names; }
-
-    /// Whether callers may fix the secrets its computations draw
-    /// (Invocation::seeded_secrets_allowed; true unless a party's policy says no).
-    void allow_seeded_secrets(bool allowed) noexcept { seeded_secrets_allowed_ = allowed; }
     [[nodiscard]] bool trusted() const noexcept { return trusted_; }
 
     /// A worker's own policy, in what its computations make (Invocation):
@@ -82,10 +74,11 @@ public:
         noise_secret_ = noise_secret;
     }
 
-    /// Serves `request` (any operation but forward). `sender` names who sent
-    /// a stored value, for the message if it does not decode; `contributor`
-    /// is the data owner a stored value comes from, if any.
-    Reply handle(const Request& request, detail::LazyText sender, ContributorId contributor = no_contributor);
+    /// Serves `request` (any operation but forward; a computation in
+    /// `context`). `sender` names who sent a stored value, for the message if
+    /// it does not decode; `contributor`: the data owner it comes from.
+    Reply handle(const Request& request, detail::LazyText sender, ContributorId contributor = no_contributor,
+                 const ExecutionContext& context = {});
 
     /// The encoding of object `id`, which must hold an `expected` (if given):
     /// what a transport forwarding it sends on.
@@ -181,7 +174,7 @@ private:
 
     ObjectId insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor);
     Held find(ObjectId id, const ValueType* expected);
-    Reply execute(const Request& request);
+    Reply execute(const Request& request, const ExecutionContext& context);
     std::size_t count();
     std::vector<ObjectInfo> list();
 
@@ -207,16 +200,14 @@ private:
 
     std::string name_;
     bool trusted_;
-    bool seeded_secrets_allowed_ = true;
-    std::uint32_t min_contributions_ = 0; // (beside the flags: a data owner's store stays 184 bytes)
+    std::uint32_t min_contributions_ = 0; // (beside trusted_: a data owner's store stays 184 bytes)
     Tags published_; // a worker publishes a handful; guarded by the first shard's lock
     std::atomic<bool> any_published_{false};
-    std::atomic<bool> closed_{false}; // (beside any_published_: a data owner's store stays 184 bytes)
     std::uint64_t noise_secret_ = 0;
-    const ContributorNames* contributor_names_ = nullptr;
     std::size_t shard_count_;
     Shard first_shard_;
     std::unique_ptr<detail::SeparateObjectShard[]> more_shards_; // a trusted store's other shards
+    std::atomic<bool> closed_{false};
 };
 
 inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor) {
@@ -276,12 +267,10 @@ inline std::vector<ObjectInfo> ObjectStore::list() {
     return objects;
 }
 
-/// Runs a computation on the objects a request names. An exception that is
-/// not one of fedpp's becomes a ComputationError with the same message: what
-/// crosses back to the caller is always a fedpp::Error.
-inline Reply ObjectStore::execute(const Request& request) {
-    // Most computations take a few inputs (a model and its data); fedavg may
-    // take hundreds.
+/// Runs a computation on the objects a request names. An exception that is not
+/// one of fedpp's becomes a ComputationError with the same message.
+inline Reply ObjectStore::execute(const Request& request, const ExecutionContext& context) {
+    // Most computations take a few inputs (a model, its data); fedavg, hundreds.
     constexpr std::size_t usual = 8;
     const std::size_t count = request.inputs.size();
     // The inputs are held until the computation is done: a peer erasing one
@@ -313,8 +302,7 @@ inline Reply ObjectStore::execute(const Request& request) {
     std::unique_ptr<detail::RemoteObject> result;
     try {
         result = request.computation->invoke(
-            Invocation{objects, contributors, request.payload, min_contributions_, noise_secret_, contributor_names_,
-                       seeded_secrets_allowed_});
+            Invocation{objects, contributors, request.payload, min_contributions_, noise_secret_, context});
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {
@@ -329,7 +317,8 @@ inline Reply ObjectStore::execute(const Request& request) {
     return reply;
 }
 
-inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender, ContributorId contributor) {
+inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender, ContributorId contributor,
+                                 const ExecutionContext& context) {
     Reply reply;
     switch (request.operation) {
     case Operation::store:
@@ -348,7 +337,7 @@ inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender
         reply.object = store(held.object->type(), bytes, [&] { return "copy at '" + name_ + "'"; }, held.contributor);
         break;
     }
-    case Operation::execute: reply = execute(request); break;
+    case Operation::execute: reply = execute(request, context); break;
     case Operation::find: reply.object = published(request.tag, *request.type); break;
     case Operation::count: reply.count = count(); break;
     case Operation::list: reply.objects = list(); break;

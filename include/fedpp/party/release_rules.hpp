@@ -1,0 +1,68 @@
+// fedpp: what may leave a party, and where to (Host::fetch and
+// Host::prepare_forward): from a data owner, public scalars to anyone, its
+// models only to its trusted aggregators, its masked updates and secure
+// aggregation's messages only to its sum-only aggregators; from an
+// aggregator, scalars and aggregates made there (never a contribution); from
+// a sum-only aggregator also the protocol's messages it made, to the
+// participants.
+#pragma once
+
+#include "fedpp/party/policy.hpp"
+#include "fedpp/transport/computation.hpp"
+#include "fedpp/transport/object_store.hpp"
+
+#include <functional>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace fedpp::detail {
+
+/// Whether a value type is one of secure aggregation's (a masked update or a
+/// protocol message), by the Codec names located/masked.hpp gives them (the
+/// hostile tests move both kinds, so a renamed one fails them).
+inline bool is_secure_aggregation_type_name(std::string_view name) {
+    return name == "fedpp::ProtocolMessage" || name.starts_with("fedpp::Masked<");
+}
+
+/// May this object leave its party (to its requester, or moved on)?
+inline bool releasable_by(const party::Policy& policy, const ObjectStore::Description& held) {
+    static const std::set<std::string, std::less<>> scalars{"bool", "f32", "f64", "i8",  "i16", "i32",
+                                                           "i64",  "u8",  "u16", "u32", "u64"};
+    if (scalars.count(held.type->name) != 0) {
+        return true;
+    }
+    return policy.role != party::Role::data_owner && held.contributor == no_contributor &&
+           held.type->contributions != nullptr; // an aggregate made there
+}
+
+inline const char* release_rule_of(const party::Policy& policy) {
+    return policy.role == party::Role::data_owner ? "a data owner releases only scalars such as a loss"
+                                           : "an aggregator releases only aggregates and scalars";
+}
+
+/// Why this object may not move to `destination`, or nullptr if it may.
+inline const char* forward_rule_of(const party::Policy& policy, const ObjectStore::Description& held,
+                                const std::string& destination) {
+    const bool secure = is_secure_aggregation_type_name(held.type->name);
+    switch (policy.role) {
+    case party::Role::data_owner:
+        if (secure) {
+            return policy.sum_only_aggregators.count(destination) != 0
+                       ? nullptr
+                       : "masked updates and secure aggregation's messages go only to this party's sum-only "
+                         "aggregators";
+        }
+        return policy.trusted_aggregators.count(destination) != 0 ? nullptr
+                                                                  : "not one of this party's trusted aggregators";
+    case party::Role::sum_only_aggregator:
+        if (secure && held.contributor == no_contributor && held.type->name == "fedpp::ProtocolMessage") {
+            return nullptr; // the server's message to a participant, made here
+        }
+        break;
+    case party::Role::aggregator: break;
+    }
+    return releasable_by(policy, held) ? nullptr : release_rule_of(policy);
+}
+
+} // namespace fedpp::detail
