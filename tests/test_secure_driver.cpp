@@ -150,7 +150,7 @@ TEST_CASE("secure FedAvg is bitwise the same for 1 and 2 threads, and resumed fr
     std::filesystem::remove(path);
 }
 
-TEST_CASE("secure FedAvg over a sparse graph (SecAgg+) ends bitwise as over the complete graph, with fewer bytes; "
+TEST_CASE("secure FedAvg over a sparse graph (SecAgg+) ends bitwise as over the complete graph, with fewer bytes, "
           "odd degrees, and degrees below the floor, refused",
           "[secure_driver]") {
     auto config = config_of(2, Aggregation::secure);

@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -153,6 +154,8 @@ public:
                                 : std::make_unique<sa::OsRandom>()),
           client_(std::make_unique<sa::Client>(settings.config, id, *random_)), encoding_(settings.encoding) {}
 
+    /// Held by each step: a hostile caller may send two at once.
+    [[nodiscard]] std::unique_lock<std::mutex> lock() const { return std::unique_lock(*mutex_); }
     [[nodiscard]] sa::Client& client() noexcept { return *client_; }
     [[nodiscard]] const sa::FixedPointEncoding& encoding() const noexcept { return encoding_; }
     /// The server's request for the masked input, kept until the input is given.
@@ -172,6 +175,7 @@ public:
     }
 
 private:
+    std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();
     std::unique_ptr<sa::RandomSource> random_; // (on the heap: the client keeps its address)
     std::unique_ptr<sa::Client> client_;
     sa::FixedPointEncoding encoding_;
@@ -195,6 +199,8 @@ public:
         }
     }
 
+    /// Held by each step: a hostile caller may send two at once.
+    [[nodiscard]] std::unique_lock<std::mutex> lock() const { return std::unique_lock(*mutex_); }
     [[nodiscard]] sa::Server& server() noexcept { return server_; }
     [[nodiscard]] const sa::FixedPointEncoding& encoding() const noexcept { return encoding_; }
 
@@ -236,6 +242,7 @@ private:
         return sa::NeighbourGraph::random_harary(config.clients, config.degree, random);
     }
 
+    std::unique_ptr<std::mutex> mutex_ = std::make_unique<std::mutex>();
     sa::Server server_;
     sa::FixedPointEncoding encoding_;
     std::vector<std::string> participants_;

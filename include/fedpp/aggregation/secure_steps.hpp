@@ -40,6 +40,7 @@ std::unique_ptr<RemoteObject> made(T value) {
 /// PermissionDeniedError otherwise.
 inline void check_session(const Settings& settings, const Invocation& invocation, const char* party) {
     const sa::Config& config = settings.config;
+    config.validate(); // before anything is allocated for it
     if (settings.seed && !invocation.context.seeded_secrets_allowed) {
         throw PermissionDeniedError(std::string("secure aggregation: ") + party +
                                     " refuses a session whose secrets come from the caller's seed (its policy's "
@@ -74,7 +75,9 @@ struct ClientStart {
     static std::string name() { return "fedpp.secagg.client_start"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<ClientParty>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
-        return made(message_of(object<ClientParty>(invocation, 0).client().start()));
+        auto& party = object<ClientParty>(invocation, 0);
+        const auto lock = party.lock();
+        return made(message_of(party.client().start()));
     }
 };
 
@@ -87,6 +90,7 @@ struct ClientHandle {
     }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         auto& party = object<ClientParty>(invocation, 0);
+        const auto lock = party.lock();
         const auto& message = object<ProtocolMessage>(invocation, 1);
         if (message.empty()) {
             return made(SecureAggregationAccess::message({}));
@@ -113,6 +117,7 @@ struct ClientMask {
         const auto weight = in.read<double>();
         in.expect_end();
         auto& party = object<ClientParty>(invocation, 0);
+        const auto lock = party.lock();
         if (!party.pending) {
             throw sa::SecureAggregationError(sa::Failure::protocol_violation,
                                              "the sum-only aggregator has not asked this client for its masked "
@@ -165,6 +170,7 @@ struct ServerReceive {
     }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         auto& party = object<ServerParty>(invocation, 0);
+        const auto lock = party.lock();
         const sa::ClientId from = party.client_of(invocation.contributors[1], invocation.context.contributor_names);
         const auto& message = object<ProtocolMessage>(invocation, 1);
         if (message.empty()) {
@@ -192,6 +198,7 @@ struct ServerReceiveMasked {
     static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>(), &value_type<Masked<M>>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         auto& party = object<ServerParty>(invocation, 0);
+        const auto lock = party.lock();
         std::vector<sa::ClientId> from;
         for (std::size_t k = 1; k < invocation.objects.size(); ++k) {
             const auto& masked = object<Masked<M>>(invocation, k);
@@ -218,7 +225,9 @@ struct ServerClose {
     static std::string name() { return "fedpp.secagg.server_close"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
-        object<ServerParty>(invocation, 0).close_round();
+        auto& party = object<ServerParty>(invocation, 0);
+        const auto lock = party.lock();
+        party.close_round();
         return nullptr;
     }
 };
@@ -232,7 +241,9 @@ struct ServerOutbox {
         ByteReader in(invocation.arguments, "server_outbox");
         const auto client = in.read<std::uint32_t>();
         in.expect_end();
-        const auto message = object<ServerParty>(invocation, 0).take(client);
+        auto& party = object<ServerParty>(invocation, 0);
+        const auto lock = party.lock();
+        const auto message = party.take(client);
         return made(message ? message_of(*message) : SecureAggregationAccess::message({}));
     }
 };
@@ -246,7 +257,9 @@ struct ServerInSum {
         ByteReader in(invocation.arguments, "server_in_sum");
         const auto client = in.read<std::uint32_t>();
         in.expect_end();
-        const auto& contributors = object<ServerParty>(invocation, 0).server().result().contributors;
+        auto& party = object<ServerParty>(invocation, 0);
+        const auto lock = party.lock();
+        const auto& contributors = party.server().result().contributors;
         return made(std::find(contributors.begin(), contributors.end(), client) != contributors.end());
     }
 };
@@ -264,6 +277,7 @@ struct ServerResult {
         const auto required = std::max(static_cast<std::size_t>(in.read<std::uint64_t>()), invocation.min_contributions);
         in.expect_end();
         auto& party = object<ServerParty>(invocation, 0);
+        const auto lock = party.lock();
         const sa::AggregateSum& sum = party.server().result();
         require_contributions("secure aggregation", sum.contributors.size(), required);
         const sa::WeightedMean mean = party.encoding().decode(sum.words, sum.contributors.size());

@@ -26,7 +26,7 @@
 #include "fedpp/party/contributors.hpp"
 #include "fedpp/party/ledger.hpp"
 #include "fedpp/party/policy.hpp"
-#include "fedpp/party/release_rules.hpp"
+#include "fedpp/party/crossing_rules.hpp"
 #include "fedpp/party/traffic.hpp"
 #include "fedpp/transport/computation.hpp"
 #include "fedpp/transport/object_shard.hpp"
@@ -100,10 +100,8 @@ public:
         admit_value(peer, bytes.size());
         const ValueType& type = known_type(type_name);
         const bool given = !on_behalf_of.empty() && name_of(on_behalf_of) != name_of(peer);
-        if (given && policy_.role == Role::sum_only_aggregator &&
-            !fedpp::detail::is_secure_aggregation_type_name(type.name)) {
-            deny(peer, "a '" + type.name + "' from a data owner (a sum-only aggregator takes only masked updates "
-                                           "and secure aggregation's messages)");
+        if (const char* rule = fedpp::detail::store_rule_of(policy_, name_of(peer), type.name, given)) {
+            deny(peer, "a '" + type.name + "' (" + rule + ")");
         }
         const ContributorId contributor = given ? contributor_of(peer) : no_contributor;
         const ObjectId id = store_.store(type, bytes, [&] { return "value sent by '" + peer + "'"; }, contributor);

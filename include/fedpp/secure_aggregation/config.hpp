@@ -45,6 +45,10 @@ struct Config {
     /// Fresh for each session; see SessionId.
     SessionId session_id{};
 
+    /// The most clients x (degree + 1) a session may have (the complete graph
+    /// of 4,096 clients): the neighbour lists every party keeps.
+    static constexpr std::uint64_t max_neighbour_entries = std::uint64_t{1} << 24;
+
     /// The number of holders of each client's shares (itself included).
     [[nodiscard]] std::uint32_t holders() const noexcept { return degree + 1; }
 
@@ -69,6 +73,11 @@ struct Config {
         }
         if (min_clients != 0 && (min_clients < threshold || min_clients > clients)) {
             fail("min_clients must be between the threshold and the number of clients");
+        }
+        if (std::uint64_t{clients} * holders() > max_neighbour_entries) {
+            fail("at most " + std::to_string(max_neighbour_entries) + " neighbour entries (clients x (degree + 1)) "
+                 "in a session, not " + std::to_string(std::uint64_t{clients} * holders()) +
+                 ": use a sparse graph, or fewer clients");
         }
         if (vector_length == 0 || vector_length > (std::size_t{1} << 32)) {
             fail("the vector length must be between 1 and 2^32 words");

@@ -55,7 +55,7 @@ struct ExecutionContext {
     /// of its own (secure aggregation's reproducible sessions, for tests
     /// and simulations): always in one process, where the caller is the
     /// model owner anyway; at a party, as its policy says.
-    bool seeded_secrets_allowed = true;
+    bool seeded_secrets_allowed = false;
 };
 
 /// What a computation receives: the objects named by the request (types

@@ -1,10 +1,12 @@
-// fedpp: what may leave a party, and where to (Host::fetch and
-// Host::prepare_forward): from a data owner, public scalars to anyone, its
-// models only to its trusted aggregators, its masked updates and secure
-// aggregation's messages only to its sum-only aggregators; from an
-// aggregator, scalars and aggregates made there (never a contribution); from
-// a sum-only aggregator also the protocol's messages it made, to the
-// participants.
+// fedpp: what may enter a party and what may leave it, and where to
+// (Host::store, Host::fetch, Host::prepare_forward). Out of a data owner:
+// public scalars to anyone, its models only to its trusted aggregators, its
+// masked updates and secure aggregation's messages only to its sum-only
+// aggregators; out of an aggregator: scalars and aggregates made there
+// (never a contribution); out of a sum-only aggregator also the protocol's
+// messages it made. Secure aggregation's values enter a data owner only
+// from its sum-only aggregators, and a sum-only aggregator only from data
+// owners, which send it nothing else.
 #pragma once
 
 #include "fedpp/party/policy.hpp"
@@ -23,6 +25,25 @@ namespace fedpp::detail {
 /// hostile tests move both kinds, so a renamed one fails them).
 inline bool is_secure_aggregation_type_name(std::string_view name) {
     return name == "fedpp::ProtocolMessage" || name.starts_with("fedpp::Masked<");
+}
+
+/// Why a value of type `type` from `peer` (`given`: moved there by a data
+/// owner) may not be stored at a party of `policy`, or nullptr: so that the
+/// model owner can neither relay secure aggregation's messages of its own
+/// making through a data owner nor feed them to the server.
+inline const char* store_rule_of(const party::Policy& policy, std::string_view peer, std::string_view type,
+                                 bool given) {
+    const bool secure = is_secure_aggregation_type_name(type);
+    if (policy.role == party::Role::data_owner && secure &&
+        policy.sum_only_aggregators.count(std::string(peer)) == 0) {
+        return "secure aggregation's values come to a data owner only from its sum-only aggregators";
+    }
+    if (policy.role == party::Role::sum_only_aggregator && secure != given) {
+        return given ? "a sum-only aggregator takes from data owners only masked updates and secure "
+                       "aggregation's messages"
+                     : "secure aggregation's values come to a sum-only aggregator only from data owners";
+    }
+    return nullptr;
 }
 
 /// May this object leave its party (to its requester, or moved on)?
