@@ -39,6 +39,17 @@ std::vector<fedpp::data::Dataset<T>> client_sets(std::size_t clients, std::uint6
     return sets;
 }
 
+/// `clients` data sets of 8, 13, 18, ... points (seeds seed, seed + 1, ...):
+/// the networked tests' clients.
+template <class T = float>
+std::vector<fedpp::data::Dataset<T>> growing_client_sets(std::size_t clients, std::uint64_t seed) {
+    std::vector<fedpp::data::Dataset<T>> sets;
+    for (std::size_t k = 0; k < clients; ++k) {
+        sets.push_back(points<T>(8 + 5 * k, seed + k));
+    }
+    return sets;
+}
+
 /// 4-16-3 with a ReLU.
 template <class T = float>
 fedpp::nn::Sequential<T> small_mlp(std::uint64_t seed = 11) {

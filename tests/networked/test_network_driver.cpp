@@ -29,13 +29,7 @@ constexpr std::size_t client_count = 5;
 
 Dataset blobs(std::size_t n, std::uint64_t seed) { return synthetic::points<double>(n, seed); }
 
-std::vector<Dataset> client_sets() {
-    std::vector<Dataset> sets;
-    for (std::size_t k = 0; k < client_count; ++k) {
-        sets.push_back(blobs(8 + 5 * k, 100 + k));
-    }
-    return sets;
-}
+std::vector<Dataset> client_sets() { return synthetic::growing_client_sets<double>(client_count, 100); }
 
 Model small_mlp() { return synthetic::small_mlp<double>(7); }
 

@@ -30,13 +30,7 @@ using fedpp::federated::SecureFederatedAveraging;
 
 constexpr std::size_t secure_clients = 5;
 
-std::vector<Dataset> secure_client_sets() {
-    std::vector<Dataset> sets;
-    for (std::size_t k = 0; k < secure_clients; ++k) {
-        sets.push_back(synthetic::points<double>(8 + 5 * k, 100 + k));
-    }
-    return sets;
-}
+std::vector<Dataset> secure_client_sets() { return synthetic::growing_client_sets<double>(secure_clients, 100); }
 
 fedpp::federated::Config secure_config(std::size_t rounds) {
     fedpp::federated::Config config;

@@ -90,13 +90,9 @@ public:
     template <class Update = TrainLocally>
         requires ClientUpdate<Update, M>
     SecureFederatedAveraging(M initial_model, std::vector<Dataset> client_data, Dataset test_set, Config config,
-                             secagg::SecureRoundOptions options = {}, Update = {})
-        : Run("SecureFederatedAveraging", checked(std::move(config), options), std::move(initial_model),
-              std::move(client_data), std::move(test_set), std::numeric_limits<std::size_t>::max()),
-          train_client_(fedpp::detail::client_trainers<M, Update>.plain),
-          train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
-        set_largest_weight();
-    }
+                             secagg::SecureRoundOptions options = {}, Update update = {})
+        : SecureFederatedAveraging(Setup{}, std::move(initial_model), std::move(client_data), std::move(test_set),
+                                   std::move(config), std::move(options), update) {}
 
     /// Clients and a sum-only aggregator that are parties of their own
     /// (RemoteParties; the aggregator's Policy::role is
@@ -106,13 +102,9 @@ public:
     template <class Update = TrainLocally>
         requires ClientUpdate<Update, M>
     SecureFederatedAveraging(M initial_model, RemoteParties parties, Dataset test_set, Config config,
-                             secagg::SecureRoundOptions options = {}, Update = {})
-        : Run("SecureFederatedAveraging", checked(std::move(config), options), std::move(initial_model),
-              std::move(parties), std::move(test_set), std::numeric_limits<std::size_t>::max()),
-          train_client_(fedpp::detail::client_trainers<M, Update>.plain),
-          train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
-        set_largest_weight();
-    }
+                             secagg::SecureRoundOptions options = {}, Update update = {})
+        : SecureFederatedAveraging(Setup{}, std::move(initial_model), std::move(parties), std::move(test_set),
+                                   std::move(config), std::move(options), update) {}
 
     /// One round; see the file comment.
     RoundMetrics run_round() {
@@ -136,8 +128,16 @@ private:
     using Run::parties_;
     using Run::team_;
 
-    /// Weights: example counts; with DP, w_k (at most 1) is applied by the client itself.
-    void set_largest_weight() {
+    struct Setup {};
+
+    template <class Clients, class Update>
+    SecureFederatedAveraging(Setup, M initial_model, Clients&& clients, Dataset test_set, Config config,
+                             secagg::SecureRoundOptions options, Update /*its type is the code*/)
+        : Run("SecureFederatedAveraging", checked(std::move(config), options), std::move(initial_model),
+              std::forward<Clients>(clients), std::move(test_set), std::numeric_limits<std::size_t>::max()),
+          train_client_(fedpp::detail::client_trainers<M, Update>.plain),
+          train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
+        // Weights: example counts; with DP, w_k (at most 1) is applied by the client itself.
         options_.encoding.max_weight =
             config_.dp ? 1.0 : static_cast<double>(*std::max_element(parties_.sizes.begin(), parties_.sizes.end()));
     }
