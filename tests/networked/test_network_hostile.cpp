@@ -628,9 +628,11 @@ TEST_CASE("hostile: secure aggregation's values come to a data owner only from i
 
 #ifdef FEDPP_TEST_SECURE_AGGREGATION
 TEST_CASE("hostile: a data owner joins no secure session with secrets from the caller's seed, a graph sparser than "
-          "the floor, or a sum released with fewer than a majority",
+          "the floor, or a sum released with fewer than a majority, and sends what its protocol steps make only to "
+          "its sum-only aggregators",
           "[network][hostile][secure]") {
-    network::Party bob(network::secure_data_owner("bob", {"secure_worker"}));
+    network::Party summer(network::sum_only_aggregator("secure_worker"));
+    network::Party bob(network::secure_data_owner("bob", {"secure_worker"}), {{"secure_worker", summer.address()}});
     Peer me(bob, "me");
     std::size_t lines = 0;
     const auto join = [&](std::uint32_t degree, std::uint32_t threshold, std::uint32_t min_clients,
@@ -652,8 +654,22 @@ TEST_CASE("hostile: a data owner joins no secure session with secrets from the c
     require_refused(join(2, 2, 51, std::nullopt), Code::PERMISSION_DENIED, bob, lines, "sparse graph");
     require_refused(join(28, 15, 0, std::nullopt), Code::PERMISSION_DENIED, bob, lines, "fewer than a majority");
     // The legal twins: the complete graph, and the floor's degree released with a majority.
-    require_ok(join(99, 51, 0, std::nullopt));
+    const auto joined = join(99, 51, 0, std::nullopt);
+    require_ok(joined);
     require_ok(join(28, 15, 51, std::nullopt));
+
+    // bob's keys, made by his protocol step: they leave only for his sum-only aggregator.
+    const auto keys = me.execute(fedpp::detail::computation_of<fedpp::detail::secagg::ClientStart>().name,
+                                 {{joined.object, type_of<fedpp::detail::secagg::ClientParty>()}});
+    require_ok(keys);
+    const std::string message = type_of<fedpp::ProtocolMessage>();
+    for (const std::string destination : {"other_aggregator", "me", "eve"}) {
+        require_refused(me.forward(keys.object, message, destination), Code::PERMISSION_DENIED, bob, lines,
+                        "sum-only aggregators");
+    }
+    require_refused(me.fetch(keys.object, message), Code::PERMISSION_DENIED, bob, lines, "reading a");
+    require_ok(me.forward(keys.object, message, "secure_worker"));
+    CHECK(summer.host.object_count() == 1);
 }
 #endif
 
