@@ -139,10 +139,13 @@ std::function<void()> mlp_iteration(const Problem& problem) {
 // 5. Weighted FedAvg of 100 models at a trusted aggregator.
 
 using Secure = fedpp::TrustedAggregator<"secure_worker">;
+using Owner = fedpp::DataOwner<"owner">;
 using Model = fedpp::nn::Sequential<T>;
 
-/// The models at the aggregator; built once (about 400 MB) and shared by
-/// the consistency check and the timed runs.
+/// The models at the aggregator, each moved there by a data owner of its
+/// own (values the model owner sends count as nobody's contribution); built
+/// once (about 400 MB) and shared by the consistency check and the timed
+/// runs.
 struct FedavgSetup {
     FedavgSetup() {
         weights = fedavg_weights();
@@ -161,12 +164,14 @@ struct FedavgSetup {
                 }
                 layers.push_back(std::move(layer));
             }
-            models.push_back(fedpp::send(make_mlp(layers), secure));
+            owners.push_back(std::make_unique<fedpp::Worker<Owner>>(hook, "owner-" + std::to_string(m)));
+            models.push_back(fedpp::send(make_mlp(layers), *owners.back()).move(secure));
         }
     }
 
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure{hook};
+    std::vector<std::unique_ptr<fedpp::Worker<Owner>>> owners;
     std::vector<fedpp::Pointer<Model, Secure>> models;
     std::vector<double> weights;
 };

@@ -82,6 +82,52 @@ TEST_CASE("fedavg averages tensors and Sequential models too", "[fedavg]") {
     CHECK(fedpp::fedavg(p1, p2).get().model().parameters()[0].value() == expected);
 }
 
+TEST_CASE("fedavg of parameters longer than its block: each element is its weighted average", "[fedavg]") {
+    // fedavg sums a parameter block by block, the block sized from the
+    // machine's L2 cache; a parameter of two and a half blocks (and a
+    // ragged end) checks that every block, and the tail, is summed whole.
+    const fedpp::Index block = fedpp::detail::fedavg_block_elements<float>();
+    REQUIRE(block >= 8 * 1024); // 32 KiB at least
+    REQUIRE(block <= 256 * 1024);
+    REQUIRE(block % 64 == 0);
+    const fedpp::Index size = 2 * block + block / 2 + 7;
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    Contributors owners(hook);
+    const std::vector<double> weights{1.0, 3.0, 0.5};
+    std::vector<fedpp::Pointer<Tensor<float>, Secure>> models;
+    for (int m = 0; m < 3; ++m) {
+        fedpp::Matrix<float> values(size, 1);
+        for (fedpp::Index i = 0; i < size; ++i) {
+            values(i, 0) = static_cast<float>((i * (m + 3)) % 97) - 40.0f;
+        }
+        models.push_back(owners.contribute(Tensor<float>(std::move(values)), secure));
+    }
+    const fedpp::Matrix<float> average = fedpp::fedavg(models, weights).get().model().value();
+    REQUIRE(average.rows() == size);
+    fedpp::Index wrong = 0;
+    for (fedpp::Index i = 0; i < size; ++i) {
+        double expected = 0;
+        for (int m = 0; m < 3; ++m) {
+            expected += weights[m] * (static_cast<double>((i * (m + 3)) % 97) - 40.0);
+        }
+        expected /= 4.5;
+        wrong += std::abs(average(i, 0) - expected) > 1e-5 * (1 + std::abs(expected)) ? 1 : 0;
+    }
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("cache sizes as the system reports them", "[fedavg]") {
+    using fedpp::detail::parse_cache_size;
+    CHECK(parse_cache_size("2048K\n") == 2048u * 1024);
+    CHECK(parse_cache_size("1M") == 1024u * 1024);
+    CHECK(parse_cache_size("32768") == 32768u);
+    CHECK(parse_cache_size("") == 0);
+    CHECK(parse_cache_size("K") == 0);
+    CHECK(parse_cache_size("12Q") == 0);
+    CHECK(parse_cache_size("99999999999999999999999K") == 0);
+}
+
 TEST_CASE("an aggregate combines at least two data owners with a positive weight", "[fedavg][privacy]") {
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);

@@ -4,6 +4,7 @@
 
 #include "fedpp/aggregation/averageable.hpp"
 #include "fedpp/aggregation/checks.hpp"
+#include "fedpp/base/cache_sizes.hpp"
 #include "fedpp/base/errors.hpp"
 
 #include <algorithm>
@@ -14,28 +15,27 @@
 
 namespace fedpp::detail {
 
-/// Elements of a parameter averaged together: the block of the running sum
-/// stays in the L1 cache while the same block of every model streams past
-/// it, so memory sees each input read once and the result written once,
-/// whatever the number of models (adding whole models one after another
-/// reads and writes the sum once per model instead). Each model's block is
-/// a short burst that the hardware prefetcher does not see coming, so the
-/// next model's block is prefetched while the current one is added.
-/// (benchmarks/NOTES.md has the measurements.)
-inline constexpr Index fedavg_block_elements = 512;
-
-/// Asks the cache for `count` values from `first`, ahead of their use.
+/// How many elements of a parameter are averaged together: the block of
+/// the running sum stays in the core's level-2 cache while the same block
+/// of every model streams past it, so memory sees each input read once and
+/// the result written once, whatever the number of models (adding whole
+/// models one after another reads and writes the sum once per model
+/// instead, from L3 or memory). The block is a quarter of the L2 the
+/// machine reports (the rest holds the model blocks passing through), so
+/// each model's block is a run of hundreds of kilobytes that any CPU's
+/// hardware prefetcher follows; no software prefetch, no constant tuned on
+/// one CPU. 256 KiB if the machine reports no L2; within [32 KiB, 1 MiB].
+/// (benchmarks/NOTES.md section 5 has the measurements.)
 template <class T>
-void prefetch(const T* first, Index count) noexcept {
-#if defined(__GNUC__)
-    constexpr Index line = 64 / sizeof(T);
-    for (Index i = 0; i < count; i += line) {
-        __builtin_prefetch(first + i);
-    }
-#else
-    (void)first;
-    (void)count;
-#endif
+Index fedavg_block_elements() noexcept {
+    static const Index elements = [] {
+        constexpr std::size_t fallback = std::size_t{256} << 10;
+        const std::size_t level2 = level2_cache_bytes();
+        const std::size_t bytes =
+            std::clamp(level2 > 0 ? level2 / 4 : fallback, std::size_t{32} << 10, std::size_t{1} << 20);
+        return static_cast<Index>(bytes / sizeof(T) / 64 * 64); // whole cache lines of any vector width
+    }();
+    return elements;
 }
 
 /// sum += w_i * input_i over the models, block by block, for parameter `k`;
@@ -47,15 +47,13 @@ bool average_parameter(T* sum, Index size, const std::vector<std::vector<Tensor<
     using InputBlock = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
     const bool weighted = !weights.empty();
     bool finite = true;
-    for (Index begin = 0; begin < size; begin += fedavg_block_elements) {
-        Block block(sum + begin, std::min(fedavg_block_elements, size - begin));
+    const Index block_elements = fedavg_block_elements<T>();
+    for (Index begin = 0; begin < size; begin += block_elements) {
+        Block block(sum + begin, std::min(block_elements, size - begin));
         if (weighted) {
             block *= static_cast<T>(weights[0]);
         }
         for (std::size_t i = 1; i < params.size(); ++i) {
-            if (i + 1 < params.size()) {
-                prefetch(params[i + 1][k].value().data() + begin, block.size());
-            }
             const InputBlock input(params[i][k].value().data() + begin, block.size());
             if (weighted) {
                 block += static_cast<T>(weights[i]) * input;
