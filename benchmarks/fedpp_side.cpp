@@ -226,8 +226,8 @@ Trace trace(Workload workload) {
 std::string describe() {
     std::string text = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
                        "." + std::to_string(EIGEN_MINOR_VERSION) + ", SIMD: " + Eigen::SimdInstructionSetsInUse();
-#ifdef EIGEN_USE_BLAS
-    text += ", matrix products by BLAS (FEDPP_USE_BLAS)";
+#ifdef FEDPP_HAS_CBLAS
+    text += ", matrix products of at least 4M multiply-adds by BLAS (FEDPP_USE_BLAS)";
 #endif
     return text;
 }

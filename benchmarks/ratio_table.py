@@ -4,7 +4,7 @@ plain-PyTorch tutorial timing and the build timing of the same script run,
 into a Markdown table of libtorch/fedpp ratios against each workload's goal.
 
     /usr/bin/python3 benchmarks/ratio_table.py --benchmarks RESULTS.json \\
-        [--blas-benchmarks RESULTS_BLAS.json] [--pytorch PYTORCH.json] [--build-time HYPERFINE.json] \\
+        [--eigen-only-benchmarks RESULTS_EIGEN.json] [--pytorch PYTORCH.json] [--build-time HYPERFINE.json] \\
         [--million-clients MILLION.json] [--network NETWORK.json --network-pytorch PYTORCH.json] \\
         [--networked-mnist NETWORKED_MNIST.json]
 
@@ -14,8 +14,10 @@ their baselines are fedpp in process, bare gRPC and plain TCP, not libtorch,
 and each ratio is between runs alternated in the same process or script.
 Without --benchmarks only their rows are printed.
 
-RESULTS_BLAS.json is a run of the same binary built with FEDPP_USE_BLAS=ON
-(workloads 2-4); its ratios fill their own column.
+RESULTS_EIGEN.json is a run of the same binary built with FEDPP_USE_BLAS=OFF
+(every matrix product by Eigen's kernel; the default build hands the large
+ones to OpenBLAS), for the SGD-step workloads; its ratios fill their own
+column.
 
 Python 3 standard library only. A ratio is libtorch time / fedpp time, so
 higher is better for fedpp; it is only computed between results of the same
@@ -148,18 +150,18 @@ def same_run_ratio(results, key):
     return None
 
 
-def blas_cell(goal, blas_results):
-    """The FEDPP_USE_BLAS column: fedpp's time and the ratio of that run."""
-    if blas_results is None or goal.key + "/fedpp" not in blas_results:
+def eigen_only_cell(goal, eigen_only_results):
+    """The Eigen-only column (FEDPP_USE_BLAS=OFF): fedpp's time and the ratio of that run."""
+    if eigen_only_results is None or goal.key + "/fedpp" not in eigen_only_results:
         return ""
-    fedpp = blas_results[goal.key + "/fedpp"]
+    fedpp = eigen_only_results[goal.key + "/fedpp"]
     if fedpp.error:
         return cell(fedpp)
-    ratio = same_run_ratio(blas_results, goal.key)
+    ratio = same_run_ratio(eigen_only_results, goal.key)
     return f"{format_ratio(ratio)} ({format_time(fedpp.nanoseconds)})" if ratio is not None else cell(fedpp)
 
 
-def ratio_row(goal, results, pytorch, peaks, blas_results):
+def ratio_row(goal, results, pytorch, peaks, eigen_only_results):
     fedpp = results.get(goal.key + "/fedpp")
     libtorch = results.get(goal.key + "/libtorch")
     ratio = same_run_ratio(results, goal.key)
@@ -185,9 +187,9 @@ def ratio_row(goal, results, pytorch, peaks, blas_results):
         goal_text = f"≥ {goal.threshold:g}×"
         if ratio is not None:
             met = "yes" if ratio >= goal.threshold else "no"
-        blas_ratio = same_run_ratio(blas_results, goal.key)
-        if blas_ratio is not None:
-            met += f" ({'yes' if blas_ratio >= goal.threshold else 'no'} with BLAS)"
+        eigen_only_ratio = same_run_ratio(eigen_only_results, goal.key)
+        if eigen_only_ratio is not None:
+            met += f" ({'yes' if eigen_only_ratio >= goal.threshold else 'no'} Eigen only)"
         for side, result in (("fedpp", fedpp), ("libtorch", libtorch)):
             if result and result.counters and "FLOPS" in result.counters and goal.flops_notes:
                 notes.append(f"{side} {result.counters['FLOPS'] / 1e9:.1f} GFLOP/s")
@@ -213,11 +215,11 @@ def ratio_row(goal, results, pytorch, peaks, blas_results):
                          f"+{libtorch.counters.get('peak_rss_growth_bytes', 0) / 2**20:.1f} MiB")
     if fedpp and fedpp.counters and "twin_tolerance_used" in fedpp.counters:
         notes.append(f"largest twin difference {fedpp.counters['twin_tolerance_used']:.1%} of the tolerance")
-    blas_fedpp = (blas_results or {}).get(goal.key + "/fedpp")
-    if blas_fedpp and blas_fedpp.counters and "FLOPS" in blas_fedpp.counters and goal.flops_notes:
-        notes.append(f"fedpp with BLAS {blas_fedpp.counters['FLOPS'] / 1e9:.1f} GFLOP/s")
+    eigen_only_fedpp = (eigen_only_results or {}).get(goal.key + "/fedpp")
+    if eigen_only_fedpp and eigen_only_fedpp.counters and "FLOPS" in eigen_only_fedpp.counters and goal.flops_notes:
+        notes.append(f"fedpp Eigen only {eigen_only_fedpp.counters['FLOPS'] / 1e9:.1f} GFLOP/s")
     return [goal.title, cell(fedpp), cell(libtorch), format_ratio(ratio) if ratio is not None else "—",
-            blas_cell(goal, blas_results), python_cell, goal_text, met, "; ".join(notes)]
+            eigen_only_cell(goal, eigen_only_results), python_cell, goal_text, met, "; ".join(notes)]
 
 
 def speedup_row(goal, results):
@@ -364,13 +366,13 @@ def main():
     parser.add_argument("--network", help="fedpp_network_benchmarks --out JSON (workloads 10, 11)")
     parser.add_argument("--network-pytorch", help="pytorch_tutorial.py output for workload 9's context")
     parser.add_argument("--networked-mnist", help="benchmarks/networked_mnist.sh output JSON (workload 12)")
-    parser.add_argument("--blas-benchmarks", help="the same benchmarks built with FEDPP_USE_BLAS=ON")
+    parser.add_argument("--eigen-only-benchmarks", help="the same benchmarks built with FEDPP_USE_BLAS=OFF")
     parser.add_argument("--pytorch", help="pytorch_tutorial.py output JSON")
     parser.add_argument("--build-time", help="hyperfine --export-json output for the example's compile")
     args = parser.parse_args()
 
     context, results = load_results(args.benchmarks) if args.benchmarks else ({}, {})
-    blas_results = load_results(args.blas_benchmarks)[1] if args.blas_benchmarks else None
+    eigen_only_results = load_results(args.eigen_only_benchmarks)[1] if args.eigen_only_benchmarks else None
     pytorch = None
     if args.pytorch:
         with open(args.pytorch, encoding="utf-8") as f:
@@ -385,7 +387,7 @@ def main():
     if results.get("stream_triad") and results["stream_triad"].counters:
         peaks["stream_triad"] = results["stream_triad"].counters.get("bytes_per_second")
 
-    header = ["Workload", "fedpp", "libtorch", "libtorch / fedpp", "with FEDPP_USE_BLAS: libtorch / fedpp",
+    header = ["Workload", "fedpp", "libtorch", "libtorch / fedpp", "Eigen only (FEDPP_USE_BLAS=OFF): libtorch / fedpp",
               "PyTorch (Python) / fedpp", "Goal", "Met", "Notes"]
     rows = []
     for goal in GOALS if args.benchmarks else []:
@@ -394,7 +396,7 @@ def main():
         elif goal.kind == "build_time":
             rows.append(build_row(goal, build_time))
         else:
-            rows.append(ratio_row(goal, results, pytorch, peaks, blas_results))
+            rows.append(ratio_row(goal, results, pytorch, peaks, eigen_only_results))
 
     rows += scale_and_network_rows(args)
     print("| " + " | ".join(header) + " |")

@@ -5,7 +5,7 @@
 #     bash scripts/run_tests.sh              # all tests
 #     bash scripts/run_tests.sh --sanitize   # the unit tests under ASan + UBSan
 #     bash scripts/run_tests.sh --tsan       # the multi-threaded tests under ThreadSanitizer
-#     bash scripts/run_tests.sh --blas       # the unit tests with FEDPP_USE_BLAS=ON (OpenBLAS)
+#     bash scripts/run_tests.sh --blas       # the unit tests with large products by OpenBLAS (FEDPP_USE_BLAS=ON)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
@@ -40,8 +40,9 @@ elif [ "${1:-}" = "--blas" ]; then
     # One OpenBLAS thread: the tests that start threads start their own.
     OPENBLAS_NUM_THREADS=1 ./build-blas/tests/fedpp_tests
 elif [ "${1:-}" = "--tsan" ]; then
+    # Eigen's products only: OpenBLAS's own threads are not built with TSan.
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEDPP_BUILD_TESTS=ON \
-          -DFEDPP_SANITIZERS=thread -DFEDPP_GRPC=ON >/dev/null
+          -DFEDPP_SANITIZERS=thread -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF >/dev/null
     # Only the test files with test cases that start threads (tagged [threads]
     # or [federated]; tests/CMakeLists.txt refuses to configure if a file not
     # listed among them has one): fedpp_threaded_tests and, secure FedAvg's

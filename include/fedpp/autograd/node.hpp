@@ -13,6 +13,7 @@
 
 #include "fedpp/base/block_cache.hpp"
 #include "fedpp/base/matrix.hpp"
+#include "fedpp/base/matrix_product.hpp"
 
 #include <array>
 #include <cstddef>
@@ -144,13 +145,11 @@ public:
     /// temporary (Eigen assumes products alias unless told otherwise).
     template <class Lhs, class Rhs>
     void accumulate_product(const Lhs& lhs, const Rhs& rhs) {
-        if (has_grad) {
-            grad.noalias() += lhs * rhs;
-        } else {
+        if (!has_grad) {
             grad.resize(lhs.rows(), rhs.cols());
-            grad.noalias() = lhs * rhs;
-            has_grad = true;
         }
+        multiply_into(grad, lhs, rhs, has_grad);
+        has_grad = true;
     }
 
     /// Frees the gradient (used for intermediate nodes once it has been

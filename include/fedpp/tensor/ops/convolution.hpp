@@ -8,14 +8,15 @@
 //   dW  += G_n X_n^T            db += rowsum G_n
 //   dX_n = col2im(W^T G_n)
 //
-// so the work is done by Eigen's matrix-product kernels (or OpenBLAS under
-// FEDPP_USE_BLAS). The unfolded image is a per-thread scratch buffer the
+// so the work is done by matrix-product kernels (the large ones by the BLAS:
+// base/matrix_product.hpp). The unfolded image is a per-thread scratch buffer the
 // size of one image's patches, rebuilt in backward rather than kept for the
 // batch: the memory of a forward pass does not grow with the batch beyond
 // its output, and a training step allocates no scratch once warm.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/matrix_product.hpp"
 #include "fedpp/tensor/image_shape.hpp"
 #include "fedpp/tensor/ops/im2col.hpp"
 #include "fedpp/tensor/ops/record.hpp"
@@ -62,13 +63,13 @@ struct Conv2dNode final : Node<T> {
             const auto out_grad = image_block(std::as_const(this->grad), n, g.output);
             if (weight.requires_grad) {
                 unfolder.unfold(x.value.data() + n * x.value.cols());
-                weight_grad.noalias() += out_grad * columns.transpose();
+                multiply_into(weight_grad, out_grad, columns.transpose(), true);
             }
             if (bias.requires_grad) {
                 bias_grad += out_grad.rowwise().sum().transpose();
             }
             if (x.requires_grad) {
-                columns.noalias() = weight.value.transpose() * out_grad;
+                multiply_into(columns, weight.value.transpose(), out_grad, false);
                 unfolder.fold(input_grad.data() + n * input_grad.cols());
             }
         }
@@ -138,7 +139,7 @@ Tensor<T> conv2d(const Tensor<T>& x, const ImageShape& input, const Tensor<T>& w
         unfolder.unfold(x.value().data() + n * x.cols());
         auto y = detail::image_block(out, n, g.output);
         y.colwise() = bias.value().row(0).transpose();
-        y.noalias() += weight.value() * columns;
+        detail::multiply_into(y, weight.value(), columns, true);
     }
     return detail::record<detail::Conv2dNode<T>>(std::move(out), {&x, &weight, &bias}, g);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/matrix_product.hpp"
 #include "fedpp/tensor/ops/record.hpp"
 
 #include <string>
@@ -53,7 +54,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
         throw ShapeError("matmul: inner sizes differ: " + a.shape_string() + " @ " + b.shape_string());
     }
     Matrix<T> out(a.rows(), b.cols());
-    out.noalias() = a.value() * b.value();
+    detail::multiply_into(out, a.value(), b.value(), false);
     return detail::record<detail::MatmulNode<T>>(std::move(out), {&a, &b});
 }
 
@@ -71,7 +72,7 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
                          std::to_string(weight.rows()));
     }
     Matrix<T> out(x.rows(), weight.rows());
-    out.noalias() = x.value() * weight.value().transpose();
+    detail::multiply_into(out, x.value(), weight.value().transpose(), false);
     out.rowwise() += bias.value().row(0);
     return detail::record<detail::LinearNode<T>>(std::move(out), {&x, &weight, &bias});
 }

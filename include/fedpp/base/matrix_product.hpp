@@ -1,0 +1,98 @@
+// fedpp: the one place fedpp multiplies matrices (dest = lhs * rhs, or
+// dest += lhs * rhs). Products large enough to profit go to the BLAS
+// library fedpp was built with (cblas_sgemm / cblas_dgemm; CMake's
+// FEDPP_USE_BLAS, on by default when OpenBLAS is found), small ones stay on
+// Eigen's kernel, whose call costs less. Without a BLAS every product is
+// Eigen's.
+#pragma once
+
+#include "fedpp/base/matrix.hpp"
+
+#include <type_traits>
+
+#if defined(FEDPP_HAS_CBLAS)
+#include <cblas.h>
+#endif
+
+namespace fedpp::detail {
+
+/// Products of at least this many multiply-adds (m * n * k) go to the BLAS.
+/// Below it stay a small model's steps (a batch of 10 through a 784 x 200
+/// layer is 1.6 M), where a BLAS call's set-up weighs most: OpenBLAS was 20%
+/// slower than Eigen's kernel there on Intel. Above it (a batch of 256
+/// through that layer is 40 M) OpenBLAS was as fast as Eigen on Intel and up
+/// to 25% faster on AMD (benchmarks/NOTES.md, section 4).
+inline constexpr Index blas_product_threshold = Index{1} << 22;
+
+/// Whether fedpp was built with a BLAS for its large products.
+inline constexpr bool has_blas_products =
+#if defined(FEDPP_HAS_CBLAS)
+    true;
+#else
+    false;
+#endif
+
+/// Whether a product of m x k by k x n, of dense operands, goes to the BLAS.
+template <class T>
+[[nodiscard]] constexpr bool product_uses_blas(Index m, Index n, Index k) noexcept {
+    return has_blas_products && (std::is_same_v<T, float> || std::is_same_v<T, double>) && m > 0 && n > 0 &&
+           k > 0 && m * n >= blas_product_threshold / k;
+}
+
+/// An Eigen expression a BLAS can read in place: contiguous along its inner
+/// dimension (a matrix, a map, a block of rows, or a transpose of one).
+template <class X>
+concept BlasOperand = (std::remove_cvref_t<X>::Flags & Eigen::DirectAccessBit) != 0 &&
+                      std::remove_cvref_t<X>::InnerStrideAtCompileTime == 1;
+
+#if defined(FEDPP_HAS_CBLAS)
+/// dest (+)= lhs * rhs by cblas_?gemm, each operand read in place.
+template <class Dest, class Lhs, class Rhs>
+void blas_product(Dest& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
+    using T = typename Dest::Scalar;
+    const bool row_major = Dest::IsRowMajor;
+    const auto order = row_major ? CblasRowMajor : CblasColMajor;
+    // An operand stored in the other order is the transpose of what it shows.
+    const auto lhs_op = Lhs::IsRowMajor == row_major ? CblasNoTrans : CblasTrans;
+    const auto rhs_op = Rhs::IsRowMajor == row_major ? CblasNoTrans : CblasTrans;
+    const auto m = static_cast<int>(dest.rows());
+    const auto n = static_cast<int>(dest.cols());
+    const auto k = static_cast<int>(lhs.cols());
+    const T beta = accumulate ? T(1) : T(0);
+    const auto ld = [](const auto& x) { return static_cast<int>(x.outerStride()); };
+    if constexpr (std::is_same_v<T, float>) {
+        cblas_sgemm(order, lhs_op, rhs_op, m, n, k, 1.0f, lhs.data(), ld(lhs), rhs.data(), ld(rhs), beta,
+                    dest.data(), ld(dest));
+    } else {
+        cblas_dgemm(order, lhs_op, rhs_op, m, n, k, 1.0, lhs.data(), ld(lhs), rhs.data(), ld(rhs), beta,
+                    dest.data(), ld(dest));
+    }
+}
+#endif
+
+/// dest = lhs * rhs (accumulate: dest += lhs * rhs), dest already sized and
+/// not aliasing either operand.
+template <class Dest, class Lhs, class Rhs>
+void multiply_into(Dest&& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
+#if defined(FEDPP_HAS_CBLAS)
+    using D = std::remove_cvref_t<Dest>;
+    if constexpr (BlasOperand<D> && BlasOperand<Lhs> && BlasOperand<Rhs> &&
+                  std::is_same_v<typename D::Scalar, typename Lhs::Scalar> &&
+                  std::is_same_v<typename D::Scalar, typename Rhs::Scalar>) {
+        // cblas counts in int: larger products stay on Eigen's kernel.
+        constexpr Index int_max = 0x7fffffff;
+        if (product_uses_blas<typename D::Scalar>(dest.rows(), dest.cols(), lhs.cols()) &&
+            dest.outerStride() <= int_max && lhs.outerStride() <= int_max && rhs.outerStride() <= int_max) {
+            blas_product(dest, lhs, rhs, accumulate);
+            return;
+        }
+    }
+#endif
+    if (accumulate) {
+        dest.noalias() += lhs * rhs;
+    } else {
+        dest.noalias() = lhs * rhs;
+    }
+}
+
+} // namespace fedpp::detail

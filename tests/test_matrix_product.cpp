@@ -1,0 +1,101 @@
+// fedpp's matrix products (base/matrix_product.hpp): the large ones go to
+// the BLAS fedpp was built with (FEDPP_USE_BLAS), the small ones stay on
+// Eigen's kernel; both give Eigen's own product, for every operand layout
+// fedpp multiplies (plain, transposed, a block of rows, accumulated).
+#include "skip.hpp"
+
+#include <fedpp/fedpp.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+
+namespace {
+
+template <class T>
+fedpp::Matrix<T> filled(fedpp::Index rows, fedpp::Index cols, std::uint32_t seed) {
+    fedpp::Matrix<T> m(rows, cols);
+    std::uint32_t state = seed;
+    for (fedpp::Index i = 0; i < m.size(); ++i) {
+        state = state * 1664525u + 1013904223u;
+        m.data()[i] = static_cast<T>(static_cast<double>(state >> 8) / double(1u << 24) - 0.5);
+    }
+    return m;
+}
+
+/// The largest difference from Eigen's own (lazy, never BLAS) product.
+template <class T, class Dest, class Lhs, class Rhs>
+double product_error(Dest&& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
+    fedpp::Matrix<T> expected = dest;
+    if (accumulate) {
+        expected += lhs.lazyProduct(rhs);
+    } else {
+        expected = lhs.lazyProduct(rhs);
+    }
+    fedpp::detail::multiply_into(dest, lhs, rhs, accumulate);
+    return (fedpp::Matrix<T>(dest) - expected).cwiseAbs().maxCoeff();
+}
+
+template <class T>
+void check_every_layout(fedpp::Index m, fedpp::Index n, fedpp::Index k) {
+    const double tolerance = (std::is_same_v<T, float> ? 1e-4 : 1e-12) * static_cast<double>(k);
+    const auto a = filled<T>(m, k, 1);
+    const auto at = filled<T>(k, m, 2); // stored transposed
+    const auto b = filled<T>(k, n, 3);
+    const auto bt = filled<T>(n, k, 4);
+    fedpp::Matrix<T> c = filled<T>(m, n, 5);
+    CHECK(product_error<T>(c, a, b, false) < tolerance);
+    CHECK(product_error<T>(c, a, bt.transpose(), true) < tolerance);
+    CHECK(product_error<T>(c, at.transpose(), b, true) < tolerance);
+    CHECK(product_error<T>(c, at.transpose(), bt.transpose(), false) < tolerance);
+    // A block of rows of a wider matrix (outer stride > columns), as the
+    // convolution writes each image's output.
+    fedpp::Matrix<T> wide = filled<T>(m, n + 7, 6);
+    CHECK(product_error<T>(wide.leftCols(n), a, b, true) < tolerance);
+    // Into a column-major destination.
+    Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> column_major = filled<T>(m, n, 7);
+    fedpp::Matrix<T> expected = column_major;
+    expected += a.lazyProduct(b);
+    fedpp::detail::multiply_into(column_major, a, b, true);
+    CHECK((fedpp::Matrix<T>(column_major) - expected).cwiseAbs().maxCoeff() < tolerance);
+}
+
+} // namespace
+
+TEST_CASE("matrix products below the BLAS threshold: Eigen's kernel, Eigen's result", "[tensor][products]") {
+    CHECK_FALSE(fedpp::detail::product_uses_blas<float>(10, 200, 784)); // a 2NN step at batch 10
+    CHECK_FALSE(fedpp::detail::product_uses_blas<float>(0, 4096, 4096));
+    check_every_layout<float>(10, 64, 64);
+    check_every_layout<double>(9, 33, 17);
+}
+
+TEST_CASE("matrix products above the BLAS threshold give Eigen's product, in every layout", "[tensor][products]") {
+    // 256 x 1024 by 1024 x 40: 10 M multiply-adds.
+    CHECK(fedpp::detail::product_uses_blas<float>(256, 40, 1024) == fedpp::detail::has_blas_products);
+    check_every_layout<float>(256, 40, 1024);
+    check_every_layout<double>(256, 40, 1024);
+    if (!fedpp::detail::has_blas_products) {
+        FEDPP_SKIP("built without a BLAS (FEDPP_USE_BLAS=OFF, or none found): the products above were Eigen's own");
+    }
+}
+
+TEST_CASE("a layer's step above the BLAS threshold: the same gradients either way", "[tensor][products]") {
+    // linear's forward (x W^T) and both products of its backward, at a size
+    // that goes to the BLAS when there is one, against Eigen's products.
+    const fedpp::Index batch = 128;
+    const fedpp::Index in = 256;
+    const fedpp::Index out = 200; // 6.5 M multiply-adds per product
+    fedpp::Tensor<double> x(filled<double>(batch, in, 11), true);
+    fedpp::Tensor<double> w(filled<double>(out, in, 12), true);
+    fedpp::Tensor<double> b(filled<double>(1, out, 13), true);
+    auto y = fedpp::linear(x, w, b);
+    fedpp::sum(y * y).backward();
+    const fedpp::Matrix<double> y_expected =
+        (x.value().lazyProduct(w.value().transpose())).rowwise() + b.value().row(0);
+    const fedpp::Matrix<double> g = 2 * y_expected;
+    const fedpp::Matrix<double> dx = g.lazyProduct(w.value());
+    const fedpp::Matrix<double> dw = g.transpose().lazyProduct(x.value());
+    CHECK((y.value() - y_expected).cwiseAbs().maxCoeff() < 1e-9);
+    CHECK((x.grad() - dx).cwiseAbs().maxCoeff() < 1e-8);
+    CHECK((w.grad() - dw).cwiseAbs().maxCoeff() < 1e-8);
+}
