@@ -81,18 +81,34 @@ void register_workload(Workload workload) {
 #endif
 }
 
-/// The CPU's marketing name (Google Benchmark records the caches and the
-/// core count, not the model).
+/// The CPU's marketing name, vendor, family and model numbers (Google
+/// Benchmark records the caches and the core count, not the model; a
+/// virtual machine's name may be as plain as "Intel(R) Xeon(R) Processor",
+/// and the numbers tell Sapphire Rapids from Ice Lake, or Zen 4 from Zen 3).
 std::string cpu_model() {
     std::ifstream cpuinfo("/proc/cpuinfo");
     std::string line;
-    while (std::getline(cpuinfo, line)) {
+    std::string name = "unknown";
+    std::string vendor;
+    std::string family;
+    std::string model;
+    const auto value = [&line] {
+        const auto colon = line.find(':');
+        const auto first = colon == std::string::npos ? std::string::npos : line.find_first_not_of(' ', colon + 1);
+        return first == std::string::npos ? std::string() : line.substr(first);
+    };
+    while (std::getline(cpuinfo, line) && !line.empty()) { // the first processor's lines
         if (line.rfind("model name", 0) == 0) {
-            const auto colon = line.find(':');
-            return colon == std::string::npos ? line : line.substr(line.find_first_not_of(' ', colon + 1));
+            name = value();
+        } else if (line.rfind("vendor_id", 0) == 0) {
+            vendor = value();
+        } else if (line.rfind("cpu family", 0) == 0) {
+            family = value();
+        } else if (line.rfind("model\t", 0) == 0 || line.rfind("model ", 0) == 0) {
+            model = value();
         }
     }
-    return "unknown";
+    return vendor.empty() ? name : name + " (" + vendor + ", family " + family + ", model " + model + ")";
 }
 
 /// What the plain-PyTorch tutorial script (pytorch_tutorial.py) needs to

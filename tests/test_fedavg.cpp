@@ -82,39 +82,71 @@ TEST_CASE("fedavg averages tensors and Sequential models too", "[fedavg]") {
     CHECK(fedpp::fedavg(p1, p2).get().model().parameters()[0].value() == expected);
 }
 
-TEST_CASE("fedavg of parameters longer than its block: each element is its weighted average", "[fedavg]") {
-    // fedavg sums a parameter block by block, the block sized from the
-    // machine's L2 cache; a parameter of two and a half blocks (and a
-    // ragged end) checks that every block, and the tail, is summed whole.
-    const fedpp::Index block = fedpp::detail::fedavg_block_elements<float>();
+namespace {
+/// A value of model m at index i, small integers so that sums are exact.
+float test_value(fedpp::Index i, int m) { return static_cast<float>((i * (m + 3)) % 97) - 40.0f; }
+} // namespace
+
+TEST_CASE("fedavg of parameters longer than its blocks: each element is its weighted average", "[fedavg]") {
+    // fedavg sums a parameter block by block, its blocking measured on the
+    // first parameter of at least 4 level-2 blocks over at least 8 models:
+    // 4.5 blocks and a ragged end, over 8 models, go through that
+    // measurement (or the blocking measured before), every block and the
+    // tail summed whole.
+    const fedpp::Index block = fedpp::detail::level2_block_elements<float>();
     REQUIRE(block >= 8 * 1024); // 32 KiB at least
     REQUIRE(block <= 256 * 1024);
     REQUIRE(block % 64 == 0);
-    const fedpp::Index size = 2 * block + block / 2 + 7;
+    const fedpp::Index size = 4 * block + block / 2 + 7;
     fedpp::Federation hook;
     fedpp::Worker<Secure> secure(hook);
     Contributors owners(hook);
-    const std::vector<double> weights{1.0, 3.0, 0.5};
+    const std::vector<double> weights{1.0, 3.0, 0.5, 2.0, 1.0, 1.0, 4.0, 0.5};
     std::vector<fedpp::Pointer<Tensor<float>, Secure>> models;
-    for (int m = 0; m < 3; ++m) {
+    for (int m = 0; m < 8; ++m) {
         fedpp::Matrix<float> values(size, 1);
         for (fedpp::Index i = 0; i < size; ++i) {
-            values(i, 0) = static_cast<float>((i * (m + 3)) % 97) - 40.0f;
+            values(i, 0) = test_value(i, m);
         }
         models.push_back(owners.contribute(Tensor<float>(std::move(values)), secure));
     }
     const fedpp::Matrix<float> average = fedpp::fedavg(models, weights).get().model().value();
     REQUIRE(average.rows() == size);
+    CHECK(fedpp::detail::measured_blocking<float>().load() >= 0);
     fedpp::Index wrong = 0;
     for (fedpp::Index i = 0; i < size; ++i) {
         double expected = 0;
-        for (int m = 0; m < 3; ++m) {
-            expected += weights[m] * (static_cast<double>((i * (m + 3)) % 97) - 40.0);
+        for (int m = 0; m < 8; ++m) {
+            expected += weights[m] * static_cast<double>(test_value(i, m));
         }
-        expected /= 4.5;
+        expected /= 13.0;
         wrong += std::abs(average(i, 0) - expected) > 1e-5 * (1 + std::abs(expected)) ? 1 : 0;
     }
     CHECK(wrong == 0);
+}
+
+TEST_CASE("fedavg's two blockings give bitwise the same average", "[fedavg]") {
+    // Whichever blocking a process measures as faster, the average is the
+    // same bits: processes that measured differently agree.
+    using fedpp::detail::SumBlocking;
+    const fedpp::Index size = 2 * fedpp::detail::level2_block_elements<double>() + 1001;
+    std::vector<std::vector<Tensor<double>>> params;
+    for (int m = 0; m < 5; ++m) {
+        fedpp::Matrix<double> values(size, 1);
+        for (fedpp::Index i = 0; i < size; ++i) {
+            values(i, 0) = std::sin(0.001 * static_cast<double>(i * (m + 1))) / 3.0;
+        }
+        params.push_back({Tensor<double>(std::move(values))});
+    }
+    const std::vector<double> weights{0.1, 0.7, 0.3, 1.9, 0.25};
+    fedpp::Matrix<double> by_level1 = params[0][0].value();
+    fedpp::Matrix<double> by_level2 = params[0][0].value();
+    const fedpp::detail::ParameterSum<double> level1{by_level1.data(), &params, 0, weights, 3.25};
+    const fedpp::detail::ParameterSum<double> level2{by_level2.data(), &params, 0, weights, 3.25};
+    CHECK(fedpp::detail::sum_range(level1, 0, size, SumBlocking::level1_prefetched));
+    CHECK(fedpp::detail::sum_range(level2, 0, size, SumBlocking::level2));
+    CHECK(by_level1 == by_level2);
+    CHECK(std::abs(by_level1(size - 1, 0)) > 0);
 }
 
 TEST_CASE("cache sizes as the system reports them", "[fedavg]") {

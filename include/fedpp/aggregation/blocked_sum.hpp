@@ -1,0 +1,147 @@
+// fedpp: the kernel behind fedavg: one parameter's weighted average over
+// many models, summed block by block, the blocking chosen by measuring it on
+// the machine it runs on.
+//
+// Adding whole models one after another reads and writes the sum once per
+// model. Summing a block at a time instead keeps the block of the sum in a
+// cache while the same block of every model streams past it, so memory sees
+// each input once and the result once. Which block is fastest depends on
+// the CPU's caches and prefetchers: 512-element blocks that stay in L1, the
+// next model's block prefetched by software, ran at 90% of STREAM triad on
+// an Intel Sapphire Rapids and at 45% on an AMD EPYC, where summing whole
+// models was faster. So there are two blockings, and the first parameter
+// large enough is summed with both, alternately, timed, and the faster one
+// is used from then on (benchmarks/NOTES.md, section 5). Both add the same
+// values in the same order, so they give bitwise the same average.
+#pragma once
+
+#include "fedpp/aggregation/averageable.hpp"
+#include "fedpp/base/cache_sizes.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace fedpp::detail {
+
+/// How a parameter is summed over the models.
+enum class SumBlocking : int {
+    level1_prefetched = 0, ///< 512-element blocks, the next model's block prefetched
+    level2 = 1,            ///< blocks of a quarter of the L2 cache, no software prefetch
+};
+
+inline constexpr Index level1_block_elements = 512;
+
+/// A quarter of the L2 cache the machine reports (the rest holds the model
+/// blocks passing through), 256 KiB if it reports none, within
+/// [32 KiB, 1 MiB]; whole cache lines of any vector width.
+template <class T>
+Index level2_block_elements() noexcept {
+    static const Index elements = [] {
+        constexpr std::size_t fallback = std::size_t{256} << 10;
+        const std::size_t level2 = level2_cache_bytes();
+        const std::size_t bytes =
+            std::clamp(level2 > 0 ? level2 / 4 : fallback, std::size_t{32} << 10, std::size_t{1} << 20);
+        return static_cast<Index>(bytes / sizeof(T) / 64 * 64);
+    }();
+    return elements;
+}
+
+/// Asks the cache for `count` values from `first`, ahead of their use.
+template <class T>
+void prefetch(const T* first, Index count) noexcept {
+#if defined(__GNUC__)
+    constexpr Index line = 64 / sizeof(T);
+    for (Index i = 0; i < count; i += line) {
+        __builtin_prefetch(first + i);
+    }
+#else
+    (void)first;
+    (void)count;
+#endif
+}
+
+/// One parameter's weighted average over the models: `sum` holds model 0's
+/// values and receives the average; params[i][k] is model i's parameter k.
+template <class T>
+struct ParameterSum {
+    T* sum;
+    const std::vector<std::vector<Tensor<T>>>* params;
+    std::size_t k;
+    std::span<const double> weights; ///< empty: all 1
+    double total;
+};
+
+/// sum[begin, end) = sum_i w_i params[i][k][begin, end) / total, in blocks
+/// of `blocking`. Returns whether the result is finite.
+template <class T>
+bool sum_range(const ParameterSum<T>& p, Index begin, Index end, SumBlocking blocking) {
+    using Block = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+    using InputBlock = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+    const std::vector<std::vector<Tensor<T>>>& params = *p.params;
+    const bool weighted = !p.weights.empty();
+    const bool prefetched = blocking == SumBlocking::level1_prefetched;
+    const Index step = prefetched ? level1_block_elements : level2_block_elements<T>();
+    bool finite = true;
+    for (Index at = begin; at < end; at += step) {
+        Block block(p.sum + at, std::min(step, end - at));
+        if (weighted) {
+            block *= static_cast<T>(p.weights[0]);
+        }
+        for (std::size_t i = 1; i < params.size(); ++i) {
+            if (prefetched && i + 1 < params.size()) {
+                prefetch(params[i + 1][p.k].value().data() + at, block.size());
+            }
+            const InputBlock input(params[i][p.k].value().data() + at, block.size());
+            if (weighted) {
+                block += static_cast<T>(p.weights[i]) * input;
+            } else {
+                block += input;
+            }
+        }
+        block /= static_cast<T>(p.total);
+        finite = finite && all_finite(block);
+    }
+    return finite;
+}
+
+/// The blocking this process sums with: -1 until measured, then a
+/// SumBlocking. One per scalar type.
+template <class T>
+std::atomic<int>& measured_blocking() noexcept {
+    static std::atomic<int> blocking{-1};
+    return blocking;
+}
+
+/// The first parameter of at least 4 level-2 blocks, over at least 8
+/// models, measures the two blockings on its first 4 level-2 blocks (in the
+/// order level 1, level 2, level 2, level 1, so that neither gains from
+/// going first); its average is computed all the same, nothing twice. Until
+/// then the level-2 blocking is used. Returns whether the result is finite.
+template <class T>
+bool average_parameter(const ParameterSum<T>& p, Index size) {
+    const Index span = level2_block_elements<T>();
+    int chosen = measured_blocking<T>().load(std::memory_order_relaxed);
+    Index begin = 0;
+    bool finite = true;
+    if (chosen < 0 && size >= 4 * span && p.params->size() >= 8) {
+        using Clock = std::chrono::steady_clock;
+        Clock::duration spent[2] = {};
+        for (const SumBlocking blocking : {SumBlocking::level1_prefetched, SumBlocking::level2, SumBlocking::level2,
+                                           SumBlocking::level1_prefetched}) {
+            const auto start = Clock::now();
+            finite = sum_range(p, begin, begin + span, blocking) && finite;
+            spent[static_cast<int>(blocking)] += Clock::now() - start;
+            begin += span;
+        }
+        chosen = static_cast<int>(spent[1] <= spent[0] ? SumBlocking::level2 : SumBlocking::level1_prefetched);
+        measured_blocking<T>().store(chosen, std::memory_order_relaxed);
+    }
+    const auto blocking = chosen < 0 ? SumBlocking::level2 : static_cast<SumBlocking>(chosen);
+    return sum_range(p, begin, size, blocking) && finite;
+}
+
+} // namespace fedpp::detail
