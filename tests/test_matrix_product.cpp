@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <limits>
 
 namespace {
 
@@ -33,7 +34,11 @@ double product_error(Dest&& dest, const Lhs& lhs, const Rhs& rhs, bool accumulat
         expected = lhs.lazyProduct(rhs);
     }
     fedpp::detail::multiply_into(dest, lhs, rhs, accumulate);
-    return (fedpp::Matrix<T>(dest) - expected).cwiseAbs().maxCoeff();
+    const fedpp::Matrix<T> result = dest;
+    if (!result.allFinite()) {
+        return std::numeric_limits<double>::infinity(); // a NaN the product should have overwritten
+    }
+    return static_cast<double>((result - expected).cwiseAbs().maxCoeff());
 }
 
 template <class T>
@@ -43,13 +48,13 @@ void check_every_layout(fedpp::Index m, fedpp::Index n, fedpp::Index k) {
     const auto at = filled<T>(k, m, 2); // stored transposed
     const auto b = filled<T>(k, n, 3);
     const auto bt = filled<T>(n, k, 4);
-    fedpp::Matrix<T> c = filled<T>(m, n, 5);
+    fedpp::Matrix<T> c(m, n);
+    c.setConstant(std::numeric_limits<T>::quiet_NaN()); // accumulate == false: overwritten, never read
     CHECK(product_error<T>(c, a, b, false) < tolerance);
     CHECK(product_error<T>(c, a, bt.transpose(), true) < tolerance);
     CHECK(product_error<T>(c, at.transpose(), b, true) < tolerance);
     CHECK(product_error<T>(c, at.transpose(), bt.transpose(), false) < tolerance);
-    // A block of rows of a wider matrix (outer stride > columns), as the
-    // convolution writes each image's output.
+    // The left columns of a wider matrix (outer stride > columns).
     fedpp::Matrix<T> wide = filled<T>(m, n + 7, 6);
     CHECK(product_error<T>(wide.leftCols(n), a, b, true) < tolerance);
     // Into a column-major destination.
@@ -61,6 +66,34 @@ void check_every_layout(fedpp::Index m, fedpp::Index n, fedpp::Index k) {
 }
 
 } // namespace
+
+TEST_CASE("matrix products of the convolution's operands: maps, transposed maps, into a map", "[tensor][products]") {
+    // conv2d: y_n (a map into the output) += W columns (a map of the
+    // unfolded image); dW += G_n (a map of const) columns^T; columns = W^T G_n.
+    const fedpp::Index out = 64;
+    const fedpp::Index patch = 800;
+    const fedpp::Index positions = 196; // 10 M multiply-adds each
+    const auto weight = filled<float>(out, patch, 21);
+    fedpp::Matrix<float> unfolded = filled<float>(patch, positions, 22);
+    fedpp::Matrix<float> output = filled<float>(2, out * positions, 23);
+    const Eigen::Map<fedpp::Matrix<float>> columns(unfolded.data(), patch, positions);
+    Eigen::Map<fedpp::Matrix<float>> y(output.data() + out * positions, out, positions);
+    CHECK(product_error<float>(y, weight, columns, true) < 1e-3);
+    const fedpp::Matrix<float> gradient = filled<float>(1, out * positions, 24);
+    const Eigen::Map<const fedpp::Matrix<float>> g(gradient.data(), out, positions);
+    fedpp::Matrix<float> weight_gradient = filled<float>(out, patch, 25);
+    CHECK(product_error<float>(weight_gradient, g, columns.transpose(), true) < 1e-3);
+    fedpp::Matrix<float> scratch(patch, positions);
+    Eigen::Map<fedpp::Matrix<float>> into(scratch.data(), patch, positions);
+    into.setConstant(std::numeric_limits<float>::quiet_NaN()); // overwritten, never read
+    CHECK(product_error<float>(into, weight.transpose(), g, false) < 1e-3);
+}
+
+TEST_CASE("matrix products above the BLAS threshold of one row, one column or k = 1", "[tensor][products]") {
+    check_every_layout<double>(1, 4096, 1200);
+    check_every_layout<double>(4096, 1, 1200);
+    check_every_layout<float>(2048, 2100, 1);
+}
 
 TEST_CASE("matrix products below the BLAS threshold: Eigen's kernel, Eigen's result", "[tensor][products]") {
     CHECK_FALSE(fedpp::detail::product_uses_blas<float>(10, 200, 784)); // a 2NN step at batch 10

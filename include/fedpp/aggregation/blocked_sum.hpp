@@ -12,7 +12,8 @@
 // models was faster. So there are two blockings, and the first parameter
 // large enough is summed with both, alternately, timed, and the faster one
 // is used from then on (benchmarks/NOTES.md, section 5). Both add the same
-// values in the same order, so they give bitwise the same average.
+// values in the same order with the same instructions (see
+// blockings_agree), so they give bitwise the same average.
 #pragma once
 
 #include "fedpp/aggregation/averageable.hpp"
@@ -22,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -108,6 +110,22 @@ bool sum_range(const ParameterSum<T>& p, Index begin, Index end, SumBlocking blo
     return finite;
 }
 
+/// Whether the two blockings compute every element of a sum starting at
+/// `sum` with the same instructions, hence bitwise alike: Eigen's loops take
+/// scalar steps only until the destination reaches a SIMD packet's boundary
+/// and in a block's last partial packet, so when `sum` is on a packet
+/// boundary and every block but a parameter's last is a whole number of
+/// packets (512 and the level-2 size are multiples of 64 elements), the
+/// scalar steps are the same elements in both. fedpp's parameters are
+/// allocated by Eigen, on such a boundary; a sum that is not is always
+/// taken in 512-element blocks.
+template <class T>
+bool blockings_agree(const T* sum) noexcept {
+    constexpr std::size_t packet_bytes = sizeof(T) * Eigen::internal::packet_traits<T>::size;
+    static_assert(level1_block_elements % 64 == 0 && 64 % Eigen::internal::packet_traits<T>::size == 0);
+    return reinterpret_cast<std::uintptr_t>(sum) % packet_bytes == 0;
+}
+
 /// The blocking this process sums with: -1 until measured, then a
 /// SumBlocking. One per scalar type.
 template <class T>
@@ -123,6 +141,9 @@ std::atomic<int>& measured_blocking() noexcept {
 /// then the level-2 blocking is used. Returns whether the result is finite.
 template <class T>
 bool average_parameter(const ParameterSum<T>& p, Index size) {
+    if (!blockings_agree(p.sum)) {
+        return sum_range(p, 0, size, SumBlocking::level1_prefetched);
+    }
     const Index span = level2_block_elements<T>();
     int chosen = measured_blocking<T>().load(std::memory_order_relaxed);
     Index begin = 0;

@@ -39,10 +39,12 @@ template <class T>
            k > 0 && m * n >= blas_product_threshold / k;
 }
 
-/// An Eigen expression a BLAS can read in place: contiguous along its inner
+/// A matrix expression a BLAS can read in place: contiguous along its inner
 /// dimension (a matrix, a map, a block of rows, or a transpose of one).
+/// Arrays are not matrices (their * multiplies element by element).
 template <class X>
-concept BlasOperand = (std::remove_cvref_t<X>::Flags & Eigen::DirectAccessBit) != 0 &&
+concept BlasOperand = std::is_base_of_v<Eigen::MatrixBase<std::remove_cvref_t<X>>, std::remove_cvref_t<X>> &&
+                      (std::remove_cvref_t<X>::Flags & Eigen::DirectAccessBit) != 0 &&
                       std::remove_cvref_t<X>::InnerStrideAtCompileTime == 1;
 
 #if defined(FEDPP_HAS_CBLAS)
@@ -70,10 +72,12 @@ void blas_product(Dest& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
 }
 #endif
 
-/// dest = lhs * rhs (accumulate: dest += lhs * rhs), dest already sized and
-/// not aliasing either operand.
+/// dest = lhs * rhs (accumulate: dest += lhs * rhs), dest already sized
+/// (lhs.rows() x rhs.cols()) and not aliasing either operand.
 template <class Dest, class Lhs, class Rhs>
 void multiply_into(Dest&& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
+    eigen_assert(lhs.cols() == rhs.rows() && dest.rows() == lhs.rows() && dest.cols() == rhs.cols() &&
+                 "fedpp::detail::multiply_into: the operands' sizes do not match");
 #if defined(FEDPP_HAS_CBLAS)
     using D = std::remove_cvref_t<Dest>;
     if constexpr (BlasOperand<D> && BlasOperand<Lhs> && BlasOperand<Rhs> &&
@@ -81,8 +85,9 @@ void multiply_into(Dest&& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate)
                   std::is_same_v<typename D::Scalar, typename Rhs::Scalar>) {
         // cblas counts in int: larger products stay on Eigen's kernel.
         constexpr Index int_max = 0x7fffffff;
-        if (product_uses_blas<typename D::Scalar>(dest.rows(), dest.cols(), lhs.cols()) &&
-            dest.outerStride() <= int_max && lhs.outerStride() <= int_max && rhs.outerStride() <= int_max) {
+        if (product_uses_blas<typename D::Scalar>(dest.rows(), dest.cols(), lhs.cols()) && dest.rows() <= int_max &&
+            dest.cols() <= int_max && lhs.cols() <= int_max && dest.outerStride() <= int_max &&
+            lhs.outerStride() <= int_max && rhs.outerStride() <= int_max) {
             blas_product(dest, lhs, rhs, accumulate);
             return;
         }
