@@ -111,7 +111,9 @@ echo "== 3. the model owner killed, then restarted"
 model_owner "$work/owner.out" --csv "$work/owner.csv" --checkpoint "$work/owner.ckpt" &
 owner=$!
 wait_rows "$work/owner.csv" 3 "$owner"
-kill -KILL "$owner" 2>/dev/null || true
+# The program itself: killing the job's shell would leave it running, to
+# race the restarted one for the checkpoint.
+kill -KILL "$(innermost "$owner")" 2>/dev/null || true
 wait "$owner" 2>/dev/null || true
 model_owner "$work/owner2.out" --checkpoint "$work/owner.ckpt" --save-weights "$work/owner.safetensors" ||
     fail "the restarted model owner: $(cat "$work/owner2.out")"
