@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -34,7 +35,7 @@ bool is_scalar(const std::string& type) {
 
 struct Run {
     fuzzing::Parties parties;
-    std::optional<fedpp::grpc::detail::ValueAssembler> store;
+    std::optional<std::vector<fedpp::wire::StoreChunk>> store; // a Store stream's chunks so far
     std::string store_peer;
     bool store_at_bob = true;
 
@@ -67,19 +68,26 @@ struct Run {
             if (!store) {
                 store_peer = peer;
                 store_at_bob = at_bob;
-                fedpp::party::Host* target = &host;
-                store.emplace([target, this](std::uint64_t bytes) { target->admit_value(store_peer, bytes); });
+                store.emplace();
             }
-            store->add(message);
+            store->push_back(std::move(message));
             return;
         }
         case fuzzing::end_of_store: {
             if (!store) {
                 return;
             }
-            auto value = std::move(*store).finish();
+            const std::vector<fedpp::wire::StoreChunk> chunks = std::move(*store);
             store.reset();
-            (void)d::store(store_at_bob ? parties.bob : parties.secure, store_peer, value);
+            std::size_t next = 0;
+            (void)d::store(store_at_bob ? parties.bob : parties.secure, store_peer,
+                           [&](fedpp::wire::StoreChunk& chunk) {
+                               if (next == chunks.size()) {
+                                   return false;
+                               }
+                               chunk = chunks[next++];
+                               return true;
+                           });
             return;
         }
         case fuzzing::fetch:

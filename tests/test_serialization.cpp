@@ -4,8 +4,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "heap.hpp"
+
+#include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
+#include <span>
+#include <string>
 #include <vector>
 
 using fedpp::Bytes;
@@ -219,4 +225,192 @@ TEST_CASE("every count read from bytes fits fedpp::Index", "[serialization]") {
     fedpp::WeightedSum<Tensor<float>> sum(Tensor<float>{{0}});
     sum.add(Tensor<float>{{1}}, 2.0);
     CHECK(fedpp::from_bytes<fedpp::WeightedSum<Tensor<float>>>(fedpp::to_bytes(sum)).count() == 1);
+}
+
+namespace {
+/// Splits `bytes` into chunks: `sizes` repeated (a size of 0 gives an empty chunk).
+std::vector<std::span<const std::byte>> chunks_of(std::span<const std::byte> bytes,
+                                                  const std::vector<std::size_t>& sizes) {
+    std::vector<std::span<const std::byte>> chunks;
+    std::size_t at = 0;
+    for (std::size_t i = 0; at < bytes.size(); ++i) {
+        const std::size_t n = std::min(sizes[i % sizes.size()], bytes.size() - at);
+        chunks.push_back(bytes.subspan(at, n));
+        at += n;
+    }
+    return chunks;
+}
+
+/// Decodes a T from `chunks`, announced as `total` bytes, as a party decodes
+/// a value from a stream.
+template <class T>
+T from_chunks(const std::vector<std::span<const std::byte>>& chunks, std::uint64_t total) {
+    std::size_t next = 0;
+    const auto source = [&](std::span<const std::byte>& chunk) {
+        if (next == chunks.size()) {
+            return false;
+        }
+        chunk = chunks[next++];
+        return true;
+    };
+    const auto what = [] { return std::string("message"); };
+    fedpp::ByteReader in(total, source, what);
+    return fedpp::detail::read_tagged_value<T>(in);
+}
+
+template <class T>
+void check_every_chunking(const T& value) {
+    const Bytes bytes = fedpp::to_bytes(value);
+    INFO(fedpp::Codec<T>::type_name() << ", " << bytes.size() << " bytes");
+    for (std::size_t size = 1; size <= bytes.size() + 1; ++size) {
+        INFO("chunks of " << size);
+        CHECK(fedpp::to_bytes(from_chunks<T>(chunks_of(bytes, {size}), bytes.size())) == bytes);
+    }
+    // Uneven chunks, with empty ones among them.
+    CHECK(fedpp::to_bytes(from_chunks<T>(chunks_of(bytes, {3, 0, 1, 17, 0, 0, 5}), bytes.size())) == bytes);
+    CHECK(fedpp::to_bytes(from_chunks<T>(chunks_of(bytes, {bytes.size() - 1, 1}), bytes.size())) == bytes);
+}
+} // namespace
+
+TEST_CASE("a value read in chunks, split anywhere, decodes as from its whole bytes", "[serialization]") {
+    fedpp::Generator generator(5);
+    check_every_chunking(std::string("a string across chunks"));
+    check_every_chunking(std::vector<std::int32_t>{3, -1, 7, 1 << 30});
+    check_every_chunking(std::uint64_t{0x0102030405060708});
+    check_every_chunking(true);
+    check_every_chunking(Tensor<double>({{1.0 / 3, -2}, {1e-300, 4}}, true));
+    check_every_chunking(fedpp::nn::Sequential<float>(fedpp::nn::Linear<float>(4, 3, generator), fedpp::nn::ReLU{},
+                                                      fedpp::nn::Linear<float>(3, 2, generator)));
+    check_every_chunking(fedpp::data::Dataset<float>(fedpp::Matrix<float>{{1, 2}, {3, 4}}, {1, 0}, 2));
+}
+
+TEST_CASE("a chunked input that ends early, goes on past its announced size or is malformed is refused as whole "
+          "bytes are",
+          "[serialization]") {
+    const Tensor<float> t{{1, 2, 3}};
+    const Bytes good = fedpp::to_bytes(t);
+
+    SECTION("ends early, at every length") {
+        for (std::size_t length = 0; length < good.size(); ++length) {
+            const auto chunks = chunks_of(std::span(good).first(length), {5});
+            CHECK_THROWS_WITH(from_chunks<Tensor<float>>(chunks, good.size()), Catch::Contains("truncated"));
+        }
+    }
+    SECTION("goes on past its announced size") {
+        Bytes longer = good;
+        longer.push_back(std::byte{0});
+        for (const std::size_t size : {std::size_t{1}, std::size_t{7}, good.size(), good.size() + 1}) {
+            INFO("chunks of " << size);
+            CHECK_THROWS_WITH(from_chunks<Tensor<float>>(chunks_of(longer, {size}), good.size()),
+                              Catch::Contains("goes on past its announced"));
+        }
+        // Announced short: the input may not exceed what was announced, even where the value would end.
+        CHECK_THROWS_AS(from_chunks<Tensor<float>>(chunks_of(good, {4}), good.size() - 4), fedpp::SerializationError);
+        // An extra chunk after the whole value.
+        auto chunks = chunks_of(good, {6});
+        const std::byte extra[1]{};
+        chunks.emplace_back(extra);
+        CHECK_THROWS_WITH(from_chunks<Tensor<float>>(chunks, good.size()),
+                          Catch::Contains("goes on past its announced"));
+    }
+    SECTION("malformed: the same message, naming the same byte") {
+        Bytes bad_flag = good;
+        bad_flag[8 + fedpp::Codec<Tensor<float>>::type_name().size()] = std::byte{7};
+        Bytes huge = good;
+        const std::uint64_t rows = std::uint64_t{1} << 40;
+        std::memcpy(huge.data() + 8 + fedpp::Codec<Tensor<float>>::type_name().size() + 1, &rows, sizeof rows);
+        const Bytes other_type = fedpp::to_bytes(Tensor<double>{{1, 2, 3}});
+        for (const Bytes* forged : std::initializer_list<const Bytes*>{&bad_flag, &huge, &other_type}) {
+            std::string whole;
+            try {
+                (void)fedpp::from_bytes<Tensor<float>>(*forged, "message");
+            } catch (const fedpp::SerializationError& e) {
+                whole = e.what();
+            }
+            REQUIRE_FALSE(whole.empty());
+            for (const std::size_t size : {std::size_t{1}, std::size_t{3}, std::size_t{11}}) {
+                CHECK_THROWS_WITH(from_chunks<Tensor<float>>(chunks_of(*forged, {size}), forged->size()), whole);
+            }
+        }
+    }
+}
+
+TEST_CASE("a sending ByteWriter hands on to_bytes's bytes in chunks of its size, an array's whole chunks from the "
+          "array itself",
+          "[serialization]") {
+    const Tensor<float> t(fedpp::Matrix<float>::Random(50, 41));
+    const Bytes bytes = fedpp::to_bytes(t);
+    const auto* array_first = reinterpret_cast<const std::byte*>(t.value().data());
+    const auto* array_last = array_first + t.value().size() * sizeof(float);
+    for (const std::size_t chunk_bytes : {std::size_t{1}, std::size_t{3}, std::size_t{64}, std::size_t{1000},
+                                          bytes.size() - 1, bytes.size(), bytes.size() + 1}) {
+        INFO("chunks of " << chunk_bytes);
+        Bytes sent;
+        std::vector<std::size_t> sizes;
+        std::size_t uncopied = 0;
+        const auto sink = [&](std::span<const std::byte> chunk) {
+            sent.insert(sent.end(), chunk.begin(), chunk.end());
+            sizes.push_back(chunk.size());
+            uncopied += chunk.data() >= array_first && chunk.data() + chunk.size() <= array_last ? 1 : 0;
+        };
+        fedpp::ByteWriter out(chunk_bytes, sink);
+        fedpp::detail::write_tagged_value(t, out);
+        out.finish();
+        CHECK(sent == bytes);
+        CHECK(out.size() == bytes.size());
+        REQUIRE_FALSE(sizes.empty());
+        for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+            CHECK(sizes[i] == chunk_bytes);
+        }
+        CHECK(sizes.back() > 0);
+        CHECK(sizes.back() <= chunk_bytes);
+        // Every chunk that lies within the array and is whole comes from it.
+        const std::size_t header = bytes.size() - t.value().size() * sizeof(float);
+        const std::size_t within = (bytes.size() - header) / chunk_bytes; // at least this many whole ones fit
+        CHECK(uncopied + 1 >= within);
+    }
+}
+
+TEST_CASE("a store request may carry the value to encode, even to a transport that does not stream",
+          "[serialization]") {
+    fedpp::InProcessTransport transport;
+    transport.attach(1, "bob", false);
+    const Tensor<double> t({{1.5, -2}, {3, 4}});
+    const auto write = [&](fedpp::ByteWriter& out) { fedpp::detail::write_tagged_value(t, out); };
+    const fedpp::ValueEncoding encoding{fedpp::detail::tagged_size(t), write};
+    const auto& type = fedpp::detail::value_type<Tensor<double>>();
+    const fedpp::ObjectId id =
+        transport.deliver(fedpp::Request::store(fedpp::model_owner_id, 1, type, encoding)).object;
+    REQUIRE(id != 0);
+    const auto fetched = transport.deliver(fedpp::Request::fetch(1, id, type, fedpp::TransferKind::get));
+    CHECK(fetched.payload == fedpp::to_bytes(t));
+}
+
+TEST_CASE("a chunked input's forged count allocates no more than its sender sent", "[serialization]") {
+    // A vector announced as 512 MiB of an input announced as 1 GiB, of
+    // which the sender sends a few chunks and then stops.
+    Bytes start;
+    fedpp::ByteWriter out(start);
+    out.write_string(fedpp::Codec<std::vector<std::int32_t>>::type_name());
+    out.write<std::uint64_t>(std::uint64_t{1} << 27);
+    out.write_array(std::vector<std::int32_t>(1000, 7).data(), 1000);
+    const std::size_t baseline = heap_bytes_in_use();
+    std::size_t peak = baseline;
+    std::size_t sent = 0;
+    const auto source = [&](std::span<const std::byte>& chunk) {
+        peak = std::max(peak, heap_bytes_in_use());
+        if (sent == start.size()) {
+            return false;
+        }
+        const std::size_t n = std::min<std::size_t>(100, start.size() - sent);
+        chunk = std::span<const std::byte>(start).subspan(sent, n);
+        sent += n;
+        return true;
+    };
+    const auto what = [] { return std::string("a hostile stream"); };
+    fedpp::ByteReader in(std::uint64_t{1} << 30, source, what);
+    CHECK_THROWS_WITH(fedpp::detail::read_tagged_value<std::vector<std::int32_t>>(in),
+                      Catch::Contains("truncated: the input ended after"));
+    INFO("peak heap growth " << (peak - baseline) << " bytes");
+    CHECK(peak - baseline < (std::size_t{80} << 20)); // far from 512 MiB
 }

@@ -1,11 +1,29 @@
 #include "handlers.hpp"
 
+#include <span>
 #include <vector>
 
 namespace fedpp::grpc::detail {
 
-ObjectId store(party::Host& host, const std::string& peer, const StoredValue& value) {
-    return host.store(peer, value.type, value.bytes, value.on_behalf_of);
+ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next) {
+    wire::StoreChunk chunk;
+    if (!next(chunk)) {
+        throw SerializationError("fedpp::grpc: a store without a value");
+    }
+    const std::string type = chunk.type(); // (chunk is reused for the next ones)
+    const std::string on_behalf_of = chunk.on_behalf_of();
+    bool first = true; // the first chunk's data is the value's start
+    const auto next_bytes = [&](std::span<const std::byte>& bytes) {
+        if (!first && !next(chunk)) {
+            return false;
+        }
+        first = false;
+        bytes = {reinterpret_cast<const std::byte*>(chunk.data().data()), chunk.data().size()};
+        return true;
+    };
+    const auto what = [&] { return party::Host::sent_by(peer); };
+    ByteReader in(chunk.total_bytes(), next_bytes, what);
+    return host.store(peer, type, in, on_behalf_of);
 }
 
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request) {

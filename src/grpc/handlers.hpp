@@ -14,8 +14,16 @@
 
 namespace fedpp::grpc::detail {
 
-/// Stores a value (ValueAssembler's) for `peer`.
-ObjectId store(party::Host& host, const std::string& peer, const StoredValue& value);
+/// Where a Store stream's messages come from: sets its argument to the next
+/// one and returns true, or returns false at the end of the stream.
+using NextStoreChunk = fedpp::detail::FunctionRef<bool(wire::StoreChunk&)>;
+
+/// Stores the value of a Store stream for `peer`, decoded from its chunks
+/// as they arrive (no buffer of its whole encoding): the first chunk's
+/// header (type, announced size, on whose behalf) is vetted by the host
+/// before any more is read. SerializationError for a stream without a
+/// chunk, or a value shorter or longer than announced.
+ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next);
 
 /// The bytes of a fetched object (deleted at the host).
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request);

@@ -37,9 +37,8 @@ public:
     ::grpc::Status Store(::grpc::ServerContext* context, ::grpc::ServerReader<wire::StoreChunk>* reader,
                          wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            const auto value =
-                detail::read_value(*reader, [&](std::uint64_t size) { host_.admit_value(peer, size); });
-            reply->set_object(detail::store(host_, peer, value));
+            const auto next = [&](wire::StoreChunk& chunk) { return reader->Read(&chunk); };
+            reply->set_object(detail::store(host_, peer, next));
         });
     }
 

@@ -91,7 +91,18 @@ struct GrpcTransport::Impl {
         detail::set_deadline(context, options.transfer_timeout, session);
         wire::ObjectReply reply;
         auto writer = stub.Store(&context, &reply);
-        detail::write_value(*writer, request.type->name, {}, request.payload, options.chunk_bytes);
+        try {
+            if (request.encoding != nullptr) { // encoded as it is sent
+                detail::write_value(*writer, request.type->name, {}, request.encoding->size, request.encoding->write,
+                                    options.chunk_bytes);
+            } else {
+                detail::write_value(*writer, request.type->name, {}, request.payload, options.chunk_bytes);
+            }
+        } catch (...) { // the party must not keep a partial value
+            context.TryCancel();
+            (void)writer->Finish();
+            throw;
+        }
         writer->WritesDone();
         check(writer->Finish(), context, name, "store");
         return object_reply(reply.object());
@@ -247,6 +258,8 @@ void GrpcTransport::attach(WorkerId id, std::string name, bool /*trusted: each p
     const std::unique_lock lock(impl_->mutex);
     impl_->endpoints[id] = Impl::Endpoint{std::move(name), std::move(stub)};
 }
+
+bool GrpcTransport::encodes_while_sending() const noexcept { return true; }
 
 void GrpcTransport::detach(WorkerId id) noexcept {
     // The endpoint stays: pointers that outlive their worker still delete

@@ -145,70 +145,42 @@ void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds time
 }
 
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
-                 const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes) {
-    std::size_t at = 0;
-    bool first = true;
-    while (first || at < bytes.size()) {
-        wire::StoreChunk chunk;
-        if (first) {
-            chunk.set_type(type);
-            chunk.set_on_behalf_of(on_behalf_of);
-            chunk.set_total_bytes(bytes.size());
-        }
-        const std::size_t n = std::min(chunk_bytes, bytes.size() - at);
-        chunk.set_data(reinterpret_cast<const char*>(bytes.data() + at), n);
-        at += n;
-        first = false;
-        if (!writer.Write(chunk)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-void ValueAssembler::add(const wire::StoreChunk& chunk) {
-    if (!started_) {
-        started_ = true;
-        admit_(chunk.total_bytes());
-        value_.type = chunk.type();
-        value_.on_behalf_of = chunk.on_behalf_of();
-        total_ = chunk.total_bytes();
-        // At first no more than 64 MiB for what the peer announced (an
-        // announcement costs the peer nothing); once that much has arrived,
-        // the whole announced size (within the limit admit_ checked) at once:
-        // growing by doubling would copy a large value some three times over
-        // and fault in twice its size in fresh pages.
-        value_.bytes.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total_, std::uint64_t{64} << 20)));
-    }
-    if (chunk.data().size() > total_ - value_.bytes.size()) {
-        throw SerializationError("fedpp::grpc: a value longer than its announced " + std::to_string(total_) +
-                                 " bytes");
-    }
-    if (value_.bytes.size() + chunk.data().size() > value_.bytes.capacity()) {
-        value_.bytes.reserve(static_cast<std::size_t>(total_));
-    }
-    const auto* first = reinterpret_cast<const std::byte*>(chunk.data().data());
-    value_.bytes.insert(value_.bytes.end(), first, first + chunk.data().size());
-}
-
-StoredValue ValueAssembler::finish() && {
-    if (!started_) {
-        throw SerializationError("fedpp::grpc: a store without a value");
-    }
-    if (value_.bytes.size() != total_) {
-        throw SerializationError("fedpp::grpc: a value of " + std::to_string(value_.bytes.size()) +
-                                 " bytes, shorter than its announced " + std::to_string(total_));
-    }
-    return std::move(value_);
-}
-
-StoredValue read_value(::grpc::ServerReader<wire::StoreChunk>& reader, std::function<void(std::uint64_t)> admit) {
-    ValueAssembler value(std::move(admit));
+                 const std::string& on_behalf_of, std::size_t size,
+                 fedpp::detail::FunctionRef<void(ByteWriter&)> encode, std::size_t chunk_bytes) {
     wire::StoreChunk chunk;
-    while (reader.Read(&chunk)) {
-        value.add(chunk);
+    chunk.set_type(type);
+    chunk.set_on_behalf_of(on_behalf_of);
+    chunk.set_total_bytes(size);
+    bool first = true;
+    bool broken = false;
+    const auto send = [&](std::span<const std::byte> bytes) {
+        if (broken) {
+            return; // (the encoding goes on to its end; nothing more is sent)
+        }
+        if (!first) {
+            chunk.Clear();
+        }
+        first = false;
+        chunk.set_data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        broken = !writer.Write(chunk);
+    };
+    ByteWriter out(chunk_bytes, send);
+    encode(out);
+    out.finish();
+    if (out.size() != size) {
+        throw SerializationError("fedpp::grpc: a value announced as " + std::to_string(size) +
+                                 " bytes encoded to " + std::to_string(out.size()));
     }
-    return std::move(value).finish();
+    if (first) { // an empty value: the header alone
+        broken = !writer.Write(chunk);
+    }
+    return !broken;
+}
+
+bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
+                 const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes) {
+    return write_value(
+        writer, type, on_behalf_of, bytes.size(), [&](ByteWriter& out) { out.write_bytes(bytes); }, chunk_bytes);
 }
 
 } // namespace fedpp::grpc::detail

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -49,36 +48,16 @@ std::string peer_name(const ::grpc::ServerContext& context);
 /// owner's; empty for a party moving a value on).
 void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds timeout, const std::string& session = {});
 
-/// Writes `bytes` to a client-side Store stream in chunks, the first
-/// carrying the header.
+/// Writes a value of `size` bytes, written by `encode`, to a client-side
+/// Store stream in chunks of `chunk_bytes` as it is encoded, the first
+/// carrying the header. False if the stream broke (Finish() says why).
+/// SerializationError if `encode` writes other than `size` bytes.
+bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
+                 const std::string& on_behalf_of, std::size_t size,
+                 fedpp::detail::FunctionRef<void(ByteWriter&)> encode, std::size_t chunk_bytes);
+
+/// The same, for a value encoded in `bytes`.
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
                  const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes);
-
-/// A value from a Store stream: its type, on whose behalf, and bytes.
-struct StoredValue {
-    std::string type;
-    std::string on_behalf_of;
-    Bytes bytes;
-};
-
-/// Assembles a StoredValue from a Store stream's chunks, the first carrying
-/// the header; `admit(announced size)` vets the size before any byte is kept
-/// (and throws to refuse it). SerializationError for a value that is longer
-/// or shorter than announced, or no chunk at all.
-class ValueAssembler {
-public:
-    explicit ValueAssembler(std::function<void(std::uint64_t)> admit) : admit_(std::move(admit)) {}
-    void add(const wire::StoreChunk& chunk);
-    StoredValue finish() &&;
-
-private:
-    std::function<void(std::uint64_t)> admit_;
-    bool started_ = false;
-    std::uint64_t total_ = 0;
-    StoredValue value_;
-};
-
-/// Reads a value from a server-side Store stream (see ValueAssembler).
-StoredValue read_value(::grpc::ServerReader<wire::StoreChunk>& reader, std::function<void(std::uint64_t)> admit);
 
 } // namespace fedpp::grpc::detail

@@ -38,6 +38,8 @@ public:
     void attach(WorkerId id, std::string name, bool trusted) override;
     void detach(WorkerId id) noexcept override;
     Reply deliver(const Request& request) override;
+    /// True: send() encodes a value straight into the stream's chunks.
+    [[nodiscard]] bool encodes_while_sending() const noexcept override;
 
     /// Party `name`'s own account of what crossed its boundary, as it
     /// reports it.

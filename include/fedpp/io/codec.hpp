@@ -116,19 +116,32 @@ struct Codec<std::string> {
     static std::string decode(ByteReader& in) { return in.read_string(); }
 };
 
+namespace detail {
+/// What to_bytes writes: the type name, then the value's encoding.
+template <Serializable T>
+void write_tagged_value(const T& value, ByteWriter& out) {
+    out.write_string(type_name_of<T>());
+    Codec<T>::encode(value, out);
+}
+
+/// The size of to_bytes(value), measured without writing (a walk over the
+/// value's shape).
+template <Serializable T>
+std::size_t tagged_size(const T& value) {
+    ByteWriter measure(ByteWriter::MeasureOnly{});
+    write_tagged_value(value, measure);
+    return measure.size();
+}
+} // namespace detail
+
 /// The bytes of `value`: its type name, then its encoding.
 template <Serializable T>
 Bytes to_bytes(const T& value) {
-    // Measured first (encoding without copying is a walk over the value's
-    // shape), so that the bytes are allocated and copied once.
-    ByteWriter measure(ByteWriter::MeasureOnly{});
-    measure.write_string(detail::type_name_of<T>());
-    Codec<T>::encode(value, measure);
+    // Measured first, so that the bytes are allocated and copied once.
     Bytes bytes;
-    bytes.reserve(measure.size());
+    bytes.reserve(detail::tagged_size(value));
     ByteWriter out(bytes);
-    out.write_string(detail::type_name_of<T>());
-    Codec<T>::encode(value, out);
+    detail::write_tagged_value(value, out);
     return bytes;
 }
 

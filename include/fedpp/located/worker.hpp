@@ -160,6 +160,14 @@ template <class T, Location L>
     static_assert(Serializable<Value>, "fedpp::send: values travel as bytes, so the type needs a fedpp::Codec "
                                        "specialisation (see fedpp/io/codec.hpp)");
     if constexpr (Serializable<Value>) {
+        const auto& seam = detail::SeamAccess::of(worker);
+        if (seam->transport().encodes_while_sending()) { // no buffer of the whole encoding
+            const auto write = [&](ByteWriter& out) { detail::write_tagged_value(value, out); };
+            const ValueEncoding encoding{detail::tagged_size(value), write};
+            const ObjectId id =
+                seam->call(Request::store(model_owner_id, worker.id(), detail::value_type<Value>(), encoding)).object;
+            return detail::PointerAccess::make<Value, L>(seam, worker.id(), id);
+        }
         const Bytes bytes = to_bytes(value);
         return detail::send_encoded<Value>(bytes, worker);
     } else {

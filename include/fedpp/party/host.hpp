@@ -26,6 +26,7 @@
 #include "fedpp/party/contributors.hpp"
 #include "fedpp/party/ledger.hpp"
 #include "fedpp/party/policy.hpp"
+#include "fedpp/party/requester.hpp"
 #include "fedpp/party/crossing_rules.hpp"
 #include "fedpp/party/traffic.hpp"
 #include "fedpp/transport/computation.hpp"
@@ -47,19 +48,6 @@
 #include <vector>
 
 namespace fedpp::party {
-
-/// An object a request names: its id, and the type the requester expects.
-struct NamedObject {
-    ObjectId id = 0;
-    std::string type;
-};
-
-/// Who asks: a requester is the name in its certificate, and, when it sent
-/// one, its session ("bob", "me#3f9a..."): a model owner that restarts is a
-/// new session, and what the old one left behind expires with its lease.
-inline std::string_view name_of(std::string_view requester) noexcept {
-    return requester.substr(0, requester.find('#'));
-}
 
 class Host {
 public:
@@ -97,21 +85,35 @@ public:
     /// here by a data owner, on behalf of `on_behalf_of`).
     ObjectId store(const std::string& peer, std::string_view type_name, std::span<const std::byte> bytes,
                    const std::string& on_behalf_of = {}) {
-        admit_value(peer, bytes.size());
+        const auto what = [&] { return sent_by(peer); };
+        ByteReader in(bytes, what);
+        return store(peer, type_name, in, on_behalf_of);
+    }
+
+    /// The same, read from `in` to its end: a transport decodes a value from
+    /// its stream's chunks once this party has vetted its announced size,
+    /// type and sender (name `in` with sent_by(peer)).
+    ObjectId store(const std::string& peer, std::string_view type_name, ByteReader& in,
+                   const std::string& on_behalf_of = {}) {
+        const std::size_t size = in.remaining();
+        admit_value(peer, size);
         const ValueType& type = known_type(type_name);
         const bool given = !on_behalf_of.empty() && name_of(on_behalf_of) != name_of(peer);
         if (const char* rule = fedpp::detail::store_rule_of(policy_, name_of(peer), type.name, given)) {
             deny(peer, "a '" + type.name + "' (" + rule + ")");
         }
         const ContributorId contributor = given ? contributor_of(peer) : no_contributor;
-        const ObjectId id = store_.store(type, bytes, [&] { return "value sent by '" + peer + "'"; }, contributor);
+        const ObjectId id = store_.store(type, in, contributor);
         ledger_.add(id, given ? on_behalf_of : peer);
-        traffic_.record("in", std::string(name_of(peer)), type.name, bytes.size());
+        traffic_.record("in", std::string(name_of(peer)), type.name, size);
         return id;
     }
 
-    /// Refuses (and logs) a value of `size` bytes over the size limit, before
-    /// the transport reads more than its header.
+    /// How a value `peer` sent is named in error messages.
+    static std::string sent_by(const std::string& peer) { return "value sent by '" + peer + "'"; }
+
+    /// Refuses (and logs) a value of `size` bytes over the size limit: store()
+    /// asks first, before a chunked value is read past its first chunk.
     void admit_value(const std::string& peer, std::uint64_t size) {
         admit(peer, "store");
         if (size > policy_.max_value_bytes) {

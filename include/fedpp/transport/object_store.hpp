@@ -18,8 +18,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
-#include <iterator>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -30,17 +28,13 @@
 
 namespace fedpp {
 
-/// The objects held by one worker. Thread-safe: requests for one worker may
-/// arrive from several threads. The trusted aggregator of a federated run
+/// The objects held by one worker. Thread-safe. A trusted aggregator
 /// receives every client's update from every training thread at once, so
-/// its store is split into shards, each with its own lock: a thread stores
-/// into the shard its process-wide thread number picks (an object's id says
-/// which), so a few threads usually have one each, and threads working on
-/// different objects rarely wait for one another. A data owner's store, used
-/// by one thread at a time and possibly one of a million, has one shard,
-/// inside the store: a shard is a lock and a vector of its objects sorted by
-/// id, and a data owner's store is 184 bytes and one allocation before its
-/// objects.
+/// its store is split into shards, each a lock and a vector of its objects
+/// sorted by id: a thread stores into the shard its thread number picks (an
+/// object's id says which), so threads rarely wait for one another. A data
+/// owner's store (one of a million, perhaps) has one shard, inside it: 184
+/// bytes and one allocation before its objects.
 class ObjectStore {
 public:
     /// The store of worker `name`; a trusted worker's (an aggregator's) is
@@ -91,7 +85,12 @@ public:
     /// `contributor`; returns its id.
     ObjectId store(const ValueType& type, std::span<const std::byte> bytes, detail::LazyText what,
                    ContributorId contributor = no_contributor) {
-        return insert(type.decode(bytes, what), contributor);
+        return insert(detail::decode_value(type, bytes, what), contributor);
+    }
+
+    /// The same, read to its end from `in` (chunks decoded as they arrive).
+    ObjectId store(const ValueType& type, ByteReader& in, ContributorId contributor = no_contributor) {
+        return insert(type.decode(in), contributor);
     }
 
     /// Deletes object `id`, if it is here (also after close()); published data stays.
@@ -104,7 +103,7 @@ public:
     /// running on the old data finish with it).
     ObjectId publish(std::string_view tag, const ValueType& type, std::span<const std::byte> bytes) {
         const ObjectId id = detail::published_id(tag);
-        auto object = type.decode(bytes, [&] { return "data published as '" + std::string(tag) + "'"; });
+        auto object = detail::decode_value(type, bytes, [&] { return "data published as '" + std::string(tag) + "'"; });
         {
             Shard& shard = shard_of(id);
             detail::ObjectHandle replaced; // let go of after the lock is released
@@ -321,11 +320,12 @@ inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender
                                  const ExecutionContext& context) {
     Reply reply;
     switch (request.operation) {
-    case Operation::store:
-        reply.object = store(
-            *request.type, request.payload, [&] { return "value sent from " + sender() + " to '" + name_ + "'"; },
-            contributor);
+    case Operation::store: {
+        const Bytes encoded = request.encoding != nullptr ? request.encoding->bytes() : Bytes(); // (not streamed)
+        reply.object = store(*request.type, request.encoding != nullptr ? encoded : request.payload,
+                             [&] { return "value sent from " + sender() + " to '" + name_ + "'"; }, contributor);
         break;
+    }
     case Operation::fetch:
         reply.payload = encode(request.object, request.type);
         erase(request.object);

@@ -51,6 +51,24 @@ private:
     std::span<const std::byte> view_;
 };
 
+/// A value a store request encodes while it is sent, for transports that
+/// stream (Transport::encodes_while_sending): no buffer of its whole
+/// encoding is made. `write` writes what to_bytes would return, `size`
+/// bytes of it.
+struct ValueEncoding {
+    std::size_t size = 0;
+    detail::FunctionRef<void(ByteWriter& out)> write;
+
+    /// The whole encoding, for a transport that does not stream.
+    [[nodiscard]] Bytes bytes() const {
+        Bytes encoded;
+        encoded.reserve(size);
+        ByteWriter out(encoded);
+        write(out);
+        return encoded;
+    }
+};
+
 /// An object a request names, and the type it must hold.
 struct ObjectRef {
     ObjectId id = 0;
@@ -73,6 +91,9 @@ struct Request {
     /// the sender for the duration of the (synchronous) call, so that one
     /// encoding can be sent to many workers.
     BorrowedBytes payload;
+    /// store, to a transport that encodes while it sends, instead of
+    /// `payload`: the value to encode (the sender's, for the call).
+    const ValueEncoding* encoding = nullptr;
     TransferKind fetch_kind = TransferKind::get; ///< fetch: get or declassify (for the log)
     std::string_view reason;                    ///< declassify: why (a literal: see fedpp::declassify)
     const Computation* computation = nullptr;   ///< execute: what to run ...
@@ -87,6 +108,22 @@ struct Request {
         return r;
     }
     static Request store(WorkerId, WorkerId, const ValueType&, Bytes&&) = delete; // the bytes would dangle
+
+    /// The same, with the value encoded while it is sent: only for a
+    /// transport whose encodes_while_sending() is true.
+    static Request store(WorkerId from, WorkerId to, const ValueType& type, const ValueEncoding& encoding) noexcept {
+        Request r(Operation::store, to);
+        r.from = from;
+        r.type = &type;
+        r.encoding = &encoding;
+        return r;
+    }
+    static Request store(WorkerId, WorkerId, const ValueType&, ValueEncoding&&) = delete; // it would dangle
+
+    /// The size of the value a store request sends, however it is given.
+    [[nodiscard]] std::size_t value_size() const noexcept {
+        return encoding != nullptr ? encoding->size : payload.size();
+    }
 
     /// Object `object` of `type` back to the model owner, deleted at the worker.
     static Request fetch(WorkerId to, ObjectId object, const ValueType& type, TransferKind kind,

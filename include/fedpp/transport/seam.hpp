@@ -33,7 +33,7 @@ public:
         switch (request.operation) {
         case Operation::store:
             log_transfer(request.from == model_owner_id ? TransferKind::send : TransferKind::move, *request.type,
-                         request.payload.size(), request.from, request.to, {});
+                         request.value_size(), request.from, request.to, {});
             break;
         case Operation::forward:
             log_transfer(TransferKind::move, *request.type, reply.moved_bytes, request.to, request.destination, {});

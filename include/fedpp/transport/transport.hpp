@@ -9,7 +9,9 @@
 // Writing a transport: implement the three functions below. deliver()
 // handles every Operation:
 //   store    decode request.payload as *request.type into worker `to`'s
-//            store; reply.object is the new object's id
+//            store; reply.object is the new object's id. (A transport
+//            whose encodes_while_sending() is true gets, from send(), the
+//            value to encode in request.encoding instead.)
 //   fetch    encode the object into reply.payload and delete it there
 //   erase    delete it (no error if it is already gone)
 //   copy     a second object with the same value; reply.object
@@ -44,6 +46,10 @@ public:
     virtual void detach(WorkerId id) noexcept = 0;
     /// Handles `request` at worker request.to and returns the reply.
     virtual Reply deliver(const Request& request) = 0;
+    /// Whether store requests may carry the value to encode
+    /// (request.encoding) rather than its bytes: true for a transport that
+    /// streams values, encoding straight into what it sends.
+    [[nodiscard]] virtual bool encodes_while_sending() const noexcept { return false; }
 };
 
 } // namespace fedpp

@@ -36,8 +36,9 @@ class RemoteObject;
 /// same name.
 struct ValueType {
     std::string name;
-    /// `what` names the bytes for error messages; built only on an error.
-    std::unique_ptr<detail::RemoteObject> (*decode)(std::span<const std::byte> bytes, detail::LazyText what);
+    /// The value of a to_bytes encoding (its type tag, then the value), read
+    /// to its end from `in` (whole bytes, or chunks as they arrive).
+    std::unique_ptr<detail::RemoteObject> (*decode)(ByteReader& in);
     Bytes (*encode)(const detail::RemoteObject& object);
     /// For aggregates (fedpp::Aggregate<M>): how many contributions the
     /// encoded value combines, read from its bytes; nullptr for other types.
@@ -138,13 +139,20 @@ const ValueType& value_type() {
     (void)RegisteredValueType<T>::registered; // registers T by name before main() runs
     static const ValueType type{
         type_name_of<T>(),
-        [](std::span<const std::byte> bytes, LazyText what) -> std::unique_ptr<RemoteObject> {
-            return std::make_unique<RemoteValue<T>>(from_bytes<T>(bytes, what));
+        [](ByteReader& in) -> std::unique_ptr<RemoteObject> {
+            return std::make_unique<RemoteValue<T>>(read_tagged_value<T>(in));
         },
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
         contributions_reader<T>(),
     };
     return type;
+}
+
+/// The value of `type` encoded in `bytes`; `what` names them in errors.
+inline std::unique_ptr<RemoteObject> decode_value(const ValueType& type, std::span<const std::byte> bytes,
+                                                  LazyText what) {
+    ByteReader in(bytes, what);
+    return type.decode(in);
 }
 
 template <class T>

@@ -1,0 +1,269 @@
+// fedpp: the bounds-checked reader every codec uses, of whole bytes or of
+// chunks as they arrive.
+#pragma once
+
+#include "fedpp/base/errors.hpp"
+#include "fedpp/base/function_ref.hpp"
+#include "fedpp/io/byte_writer.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace fedpp {
+
+/// Reads what ByteWriter wrote. Every read checks that enough bytes remain
+/// and throws SerializationError naming the input and the byte offset
+/// otherwise; nothing is read past the end.
+class ByteReader {
+public:
+    /// `what` names the input in error messages (a file name, "message from bob").
+    ByteReader(std::span<const std::byte> bytes, std::string what) noexcept
+        : bytes_(bytes), total_(bytes.size()), what_(std::move(what)) {}
+
+    /// The same, with the name built only if an error message (or what())
+    /// needs it; `what` refers to a callable that must outlive the reader.
+    ByteReader(std::span<const std::byte> bytes, detail::LazyText what) noexcept
+        : bytes_(bytes), total_(bytes.size()), lazy_what_(what) {}
+
+    /// Where the bytes of a chunked input come from: each call sets `chunk`
+    /// to the next piece and returns true, or returns false at the end of
+    /// the input. A chunk's bytes need to stay valid only until the next call.
+    using ChunkSource = detail::FunctionRef<bool(std::span<const std::byte>& chunk)>;
+
+    /// Reads an input of `total_bytes` (announced by its sender) that
+    /// arrives in chunks from `next_chunk`, as it arrives: a value is decoded
+    /// straight from a network stream, with no buffer of its whole encoding.
+    /// Reads behave as over the whole input at once; an input that ends
+    /// early is truncated, one that goes on past `total_bytes` is refused.
+    /// `next_chunk` and `what` must outlive the reader.
+    ByteReader(std::uint64_t total_bytes, ChunkSource next_chunk, detail::LazyText what) noexcept
+        : total_(static_cast<std::size_t>(total_bytes)), lazy_what_(what), next_chunk_(next_chunk) {}
+
+    template <class U>
+        requires detail::ExactlyEncodable<U>
+    U read() {
+        if constexpr (std::is_same_v<U, bool>) {
+            const auto byte = read<std::uint8_t>();
+            if (byte > 1) {
+                fail("a boolean byte is " + std::to_string(byte) + ", not 0 or 1", position() - 1);
+            }
+            return byte == 1;
+        } else if constexpr (std::is_floating_point_v<U>) {
+            using Bits = std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>;
+            return std::bit_cast<U>(read<Bits>());
+        } else {
+            require(sizeof(U), [] { return "a " + std::to_string(sizeof(U)) + "-byte integer"; });
+            const std::byte* bytes = bytes_.data() + at_;
+            std::byte straddling[sizeof(U)];
+            if (sizeof(U) > bytes_.size() - at_) { // across chunks
+                copy_out(straddling, sizeof(U));
+                bytes = straddling;
+            } else {
+                at_ += sizeof(U);
+            }
+            std::uint64_t bits = 0;
+            for (std::size_t i = 0; i < sizeof(U); ++i) {
+                bits |= std::to_integer<std::uint64_t>(bytes[i]) << (8 * i);
+            }
+            return static_cast<U>(static_cast<std::make_unsigned_t<U>>(bits));
+        }
+    }
+
+    template <class U>
+        requires detail::ExactlyEncodable<U> && (!std::is_same_v<U, bool>)
+    void read_array(U* values, std::size_t count) {
+        if (count > remaining() / sizeof(U)) {
+            fail("needs " + std::to_string(count) + " values of " + std::to_string(sizeof(U)) + " bytes but only " +
+                     std::to_string(remaining()) + " bytes remain",
+                 position());
+        }
+        if constexpr (std::endian::native == std::endian::little) {
+            copy_out(values, count * sizeof(U));
+        } else {
+            for (std::size_t i = 0; i < count; ++i) {
+                values[i] = read<U>();
+            }
+        }
+    }
+
+    /// A size (a u64) read from the input: rejected unless it fits
+    /// std::ptrdiff_t (fedpp::Index), so that no forged size turns negative.
+    std::size_t read_size(const char* what) {
+        const std::size_t at = position();
+        const auto size = read<std::uint64_t>();
+        if (size > static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max())) {
+            fail(std::string(what) + " is " + std::to_string(size) + ", more than any size can be (" +
+                     std::to_string(std::numeric_limits<std::ptrdiff_t>::max()) + ")",
+                 at);
+        }
+        return static_cast<std::size_t>(size);
+    }
+
+    /// A count read from the input that sizes an allocation: a size
+    /// (read_size), rejected if even `min_bytes_each` bytes per element
+    /// cannot remain, so corrupt input cannot ask for gigabytes. Of a
+    /// chunked input, whose remaining size is only announced, those bytes
+    /// are received first: a sender cannot make the reader allocate more
+    /// than it sent.
+    std::size_t read_count(std::size_t min_bytes_each, const char* what) {
+        const std::size_t at = position();
+        const auto count = read_size(what);
+        if (min_bytes_each > 0 && count > remaining() / min_bytes_each) {
+            fail(std::string(what) + " is " + std::to_string(count) + " but only " + std::to_string(remaining()) +
+                     " bytes remain",
+                 at);
+        }
+        receive(count * min_bytes_each);
+        return static_cast<std::size_t>(count);
+    }
+
+    std::string read_string() { return std::string(read_string_view()); }
+
+    /// The next string, as a view of the input bytes (valid as long as they
+    /// are; for a chunked input, until the next read): read_string() without
+    /// the copy.
+    std::string_view read_string_view() {
+        const std::size_t length = read_count(1, "a string length"); // (received: in one window)
+        const std::string_view text(reinterpret_cast<const char*>(bytes_.data()) + at_, length);
+        at_ += length;
+        return text;
+    }
+
+    /// How many bytes were read.
+    [[nodiscard]] std::size_t position() const noexcept { return window_start_ + at_; }
+    /// How many bytes remain of the input (announced ones, for a chunked input).
+    [[nodiscard]] std::size_t remaining() const noexcept { return total_ - position(); }
+    /// The input's name. Should building a lazy name fail (out of memory),
+    /// it is left empty rather than throwing from here.
+    [[nodiscard]] const std::string& what() const noexcept {
+        if (lazy_what_) {
+            try {
+                what_ = (*lazy_what_)();
+            } catch (...) { // NOLINT(bugprone-empty-catch): an empty name is the documented fallback
+            }
+            lazy_what_.reset();
+        }
+        return what_;
+    }
+
+    /// SerializationError unless every byte was read (and, for a chunked
+    /// input, no chunk follows with more).
+    void expect_end() {
+        if (remaining() != 0) {
+            fail(std::to_string(remaining()) + " unexpected bytes after the value", position());
+        }
+        if (next_chunk_ && at_ == bytes_.size()) {
+            next_window(); // fails if the input goes on
+        }
+    }
+
+    [[noreturn]] void fail(const std::string& message, std::size_t at) const {
+        throw SerializationError(what() + ": byte " + std::to_string(at) + ": " + message);
+    }
+
+private:
+    /// `describe_item()` names what was being read; it is called only on
+    /// failure, so that a successful read builds no string.
+    template <class DescribeItem>
+    void require(std::size_t count, const DescribeItem& describe_item) const {
+        if (count > remaining()) {
+            fail("truncated: " + describe_item() + " needs " + std::to_string(count) + " bytes, " +
+                     std::to_string(remaining()) + " remain",
+                 position());
+        }
+    }
+
+    /// Copies the next `count` bytes (which remain: checked by the caller)
+    /// to `destination`, from as many chunks as they span.
+    void copy_out(void* destination, std::size_t count) {
+        auto* out = static_cast<std::byte*>(destination);
+        while (count != 0) {
+            if (at_ == bytes_.size()) {
+                next_window();
+            }
+            const std::size_t n = std::min(count, bytes_.size() - at_);
+            std::memcpy(out, bytes_.data() + at_, n);
+            at_ += n;
+            out += n;
+            count -= n;
+        }
+    }
+
+    /// Moves on to the next non-empty chunk of a chunked input (at the end
+    /// of the current one).
+    void next_window() {
+        const std::size_t consumed = position();
+        std::span<const std::byte> chunk;
+        if (!pull(chunk)) {
+            chunk = {};
+        }
+        bytes_ = chunk;
+        window_start_ = consumed;
+        at_ = 0;
+    }
+
+    /// The next non-empty chunk of a chunked input, or false at its end:
+    /// refuses an input that ends before its announced size, or goes on
+    /// past it.
+    bool pull(std::span<const std::byte>& chunk) {
+        const std::size_t received = window_start_ + bytes_.size();
+        do {
+            if (!next_chunk_ || !(*next_chunk_)(chunk)) {
+                if (received == total_) {
+                    return false;
+                }
+                fail("truncated: the input ended after " + std::to_string(received) + " of its " +
+                         std::to_string(total_) + " bytes",
+                     received);
+            }
+        } while (chunk.empty());
+        if (chunk.size() > total_ - received) {
+            fail("the input goes on past its announced " + std::to_string(total_) + " bytes", received);
+        }
+        return true;
+    }
+
+    /// Makes the next `count` bytes (which remain: checked by the caller)
+    /// one window: of a chunked input, received into a buffer of the
+    /// reader's if they span chunks.
+    void receive(std::size_t count) {
+        if (count <= bytes_.size() - at_) {
+            return;
+        }
+        Bytes gathered; // grows as bytes arrive (at first by no more than 64 MiB)
+        gathered.reserve(std::min(count, std::size_t{64} << 20));
+        gathered.insert(gathered.end(), bytes_.begin() + static_cast<std::ptrdiff_t>(at_), bytes_.end());
+        const std::size_t start = position();
+        std::span<const std::byte> chunk;
+        while (gathered.size() < count && pull(chunk)) {
+            gathered.insert(gathered.end(), chunk.begin(), chunk.end());
+            bytes_ = {}; // (for pull: what was received is now in `gathered`)
+            window_start_ = start + gathered.size();
+        }
+        gathered_.swap(gathered); // (the old buffer may be the window being copied from until here)
+        bytes_ = gathered_;
+        window_start_ = start;
+        at_ = 0;
+    }
+
+    std::span<const std::byte> bytes_; // the input (a chunked input's current chunk)
+    std::size_t window_start_ = 0;     // where bytes_ starts in the input
+    std::size_t at_ = 0;               // the read position in bytes_
+    std::size_t total_ = 0;            // the input's size
+    mutable std::string what_;
+    mutable std::optional<detail::LazyText> lazy_what_; // builds what_ on first use
+    std::optional<ChunkSource> next_chunk_;             // for a chunked input
+    Bytes gathered_;                                    // a chunked input's bytes that receive() joined
+};
+
+} // namespace fedpp
