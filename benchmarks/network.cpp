@@ -276,7 +276,7 @@ std::string transfer_json(const Peers& peers, fedpp::Index parameters, int repet
     for (int r = 0; r < repetitions; ++r) {
         auto start = Clock::now();
         {
-            const fedpp::Bytes encoded = fedpp::to_bytes(tensor); // what send() does first, alone
+            const fedpp::Bytes encoded = fedpp::to_bytes(tensor); // the buffer send() no longer makes, alone
             encode_s.push_back(seconds_since(start));
         }
         start = Clock::now();

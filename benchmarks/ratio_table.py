@@ -344,7 +344,7 @@ def network_rows(n, pytorch):
                         [f"fedpp / bare gRPC throughput {ratio:.2f}×",
                          f"bare gRPC stream of the same bytes {format_time(bare * 1e9)} ({size / bare / 1e6:,.0f} MB/s)",
                          f"plain loopback TCP {format_time(tcp * 1e9)} ({size / tcp / 1e6:,.0f} MB/s)",
-                         *([f"to_bytes alone {format_time(statistics.median(transfer['to_bytes_seconds']) * 1e9)}"]
+                         *([f"to_bytes alone (which send() no longer calls) {format_time(statistics.median(transfer['to_bytes_seconds']) * 1e9)}"]
                            if "to_bytes_seconds" in transfer else []),
                          f"medians of {len(transfer['fedpp_seconds'])} alternating transfers"]))
     return rows
