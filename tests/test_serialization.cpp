@@ -320,7 +320,13 @@ TEST_CASE("a chunked input that ends early, goes on past its announced size or i
         const std::uint64_t rows = std::uint64_t{1} << 40;
         std::memcpy(huge.data() + 8 + fedpp::Codec<Tensor<float>>::type_name().size() + 1, &rows, sizeof rows);
         const Bytes other_type = fedpp::to_bytes(Tensor<double>{{1, 2, 3}});
-        for (const Bytes* forged : std::initializer_list<const Bytes*>{&bad_flag, &huge, &other_type}) {
+        Bytes long_name = good; // a type name of 1 GiB: refused from its length, before its bytes
+        const std::uint64_t name_length = std::uint64_t{1} << 30;
+        std::memcpy(long_name.data(), &name_length, sizeof name_length);
+        CHECK_THROWS_WITH(fedpp::from_bytes<Tensor<float>>(long_name),
+                          Catch::Contains("a string of 1073741824 bytes, longer than the 4096 expected"));
+        for (const Bytes* forged :
+             std::initializer_list<const Bytes*>{&bad_flag, &huge, &other_type, &long_name}) {
             std::string whole;
             try {
                 (void)fedpp::from_bytes<Tensor<float>>(*forged, "message");

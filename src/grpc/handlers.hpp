@@ -7,6 +7,7 @@
 
 #include "wire.hpp"
 
+#include <fedpp/base/function_ref.hpp>
 #include <fedpp/party/host.hpp>
 
 #include <functional>

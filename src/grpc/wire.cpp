@@ -151,30 +151,30 @@ bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::stri
     chunk.set_type(type);
     chunk.set_on_behalf_of(on_behalf_of);
     chunk.set_total_bytes(size);
+    struct Broken {}; // the stream, mid-value: the encoding stops there
     bool first = true;
-    bool broken = false;
     const auto send = [&](std::span<const std::byte> bytes) {
-        if (broken) {
-            return; // (the encoding goes on to its end; nothing more is sent)
-        }
         if (!first) {
             chunk.Clear();
         }
         first = false;
         chunk.set_data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-        broken = !writer.Write(chunk);
+        if (!writer.Write(chunk)) {
+            throw Broken{};
+        }
     };
     ByteWriter out(chunk_bytes, send);
-    encode(out);
-    out.finish();
+    try {
+        encode(out);
+        out.finish();
+    } catch (const Broken&) {
+        return false; // (a party that refused the value early, or went away)
+    }
     if (out.size() != size) {
         throw SerializationError("fedpp::grpc: a value announced as " + std::to_string(size) +
                                  " bytes encoded to " + std::to_string(out.size()));
     }
-    if (first) { // an empty value: the header alone
-        broken = !writer.Write(chunk);
-    }
-    return !broken;
+    return !first || writer.Write(chunk); // (an empty value: the header alone)
 }
 
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,

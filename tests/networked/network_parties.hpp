@@ -108,12 +108,13 @@ inline fedpp::party::Policy secure_data_owner(const std::string& name, std::set<
 
 /// The model owner's transport, to the given parties.
 inline std::unique_ptr<fedpp::grpc::GrpcTransport> transport(const std::string& me,
-                                                               const std::map<std::string, const Party*>& parties) {
+                                                               const std::map<std::string, const Party*>& parties,
+                                                               const fedpp::grpc::ConnectionOptions& options = quick()) {
     fedpp::grpc::Peers peers;
     for (const auto& [name, party] : parties) {
         peers[name] = party->address();
     }
-    return std::make_unique<fedpp::grpc::GrpcTransport>(me, credentials_of(me), peers, quick());
+    return std::make_unique<fedpp::grpc::GrpcTransport>(me, credentials_of(me), peers, options);
 }
 
 } // namespace network

@@ -31,8 +31,9 @@ struct TutorialParties {
     }
 
     /// The model owner's transport to them.
-    [[nodiscard]] std::unique_ptr<fedpp::grpc::GrpcTransport> transport() const {
-        return network::transport("me", {{"bob", &bob}, {"alice", &alice}, {"secure_worker", &secure}});
+    [[nodiscard]] std::unique_ptr<fedpp::grpc::GrpcTransport>
+    transport(const fedpp::grpc::ConnectionOptions& options = network::quick()) const {
+        return network::transport("me", {{"bob", &bob}, {"alice", &alice}, {"secure_worker", &secure}}, options);
     }
 
     network::Party secure{network::aggregator("secure_worker")};
@@ -89,6 +90,45 @@ TEST_CASE("the tutorial over the network equals the tutorial in one process, bit
             CHECK(line.type == fedpp::Codec<fedpp::Aggregate<fedpp::nn::Linear<T>>>::type_name());
         }
     }
+}
+
+TEST_CASE("values sent in chunks of a few bytes arrive exactly, decoded as they come: the tutorial with 7-byte "
+          "chunks equals it in process; a value over a party's limit is refused",
+          "[network]") {
+    using T = double;
+    TutorialParties parties;
+    fedpp::Generator generator(2019);
+    const fedpp::nn::Linear<T> initial(2, 1, generator);
+    const auto in_process = tutorial::run<T>(initial.copy());
+
+    auto options = network::quick();
+    options.chunk_bytes = 7; // every integer, name and matrix of a model across chunk boundaries
+    fedpp::Federation hook("me", parties.transport(options));
+    fedpp::Worker<tutorial::Bob> bob(hook);
+    fedpp::Worker<tutorial::Alice> alice(hook);
+    fedpp::Worker<tutorial::Secure> secure(hook);
+    const auto networked = tutorial::train<T>(
+        bob, alice, secure, bob.find<fedpp::Tensor<T>>("toy.data"), bob.find<fedpp::Tensor<T>>("toy.target"),
+        alice.find<fedpp::Tensor<T>>("toy.data"), alice.find<fedpp::Tensor<T>>("toy.target"), initial.copy(), {});
+    CHECK(bytes_of(networked.model) == bytes_of(in_process.model));
+    CHECK(networked.bob_losses == in_process.bob_losses);
+    CHECK(parties.bob.log.empty());
+
+    // A party with a small limit refuses a larger value from its header
+    // (the model owner stops encoding it), and keeps nothing of it.
+    auto policy = network::data_owner("bob");
+    policy.max_value_bytes = 4096;
+    network::Party small(policy);
+    fedpp::Federation small_hook("me", network::transport("me", {{"bob", &small}}));
+    fedpp::Worker<tutorial::Bob> small_bob(small_hook);
+    const auto large = fedpp::Tensor<T>::full(100'000, 1, T(0.5));
+    CHECK_THROWS_AS(fedpp::send(large, small_bob), fedpp::PermissionDeniedError);
+    CHECK(small.host.object_count() == 0);
+    REQUIRE(small.log.lines().size() == 1);
+    CHECK_THAT(small.log.lines()[0], Catch::Contains("4096"));
+    // The legal twin.
+    const auto fits = fedpp::send(fedpp::Tensor<T>::full(10, 1, T(0.5)), small_bob);
+    CHECK(small.host.object_count() == 1);
 }
 
 TEST_CASE("1,000 rounds of the tutorial over the network leave every party with nothing but its data", "[network]") {

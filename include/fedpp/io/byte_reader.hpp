@@ -47,7 +47,11 @@ public:
     /// early is truncated, one that goes on past `total_bytes` is refused.
     /// `next_chunk` and `what` must outlive the reader.
     ByteReader(std::uint64_t total_bytes, ChunkSource next_chunk, detail::LazyText what) noexcept
-        : total_(static_cast<std::size_t>(total_bytes)), lazy_what_(what), next_chunk_(next_chunk) {}
+        : total_(static_cast<std::size_t>(std::min<std::uint64_t>(total_bytes, SIZE_MAX))), lazy_what_(what),
+          next_chunk_(next_chunk) {}
+
+    ByteReader(const ByteReader&) = delete; // (a copy would read the original's chunks and buffer)
+    ByteReader& operator=(const ByteReader&) = delete;
 
     template <class U>
         requires detail::ExactlyEncodable<U>
@@ -118,11 +122,7 @@ public:
     std::size_t read_count(std::size_t min_bytes_each, const char* what) {
         const std::size_t at = position();
         const auto count = read_size(what);
-        if (min_bytes_each > 0 && count > remaining() / min_bytes_each) {
-            fail(std::string(what) + " is " + std::to_string(count) + " but only " + std::to_string(remaining()) +
-                     " bytes remain",
-                 at);
-        }
+        check_count(count, min_bytes_each, what, at);
         receive(count * min_bytes_each);
         return static_cast<std::size_t>(count);
     }
@@ -131,9 +131,18 @@ public:
 
     /// The next string, as a view of the input bytes (valid as long as they
     /// are; for a chunked input, until the next read): read_string() without
-    /// the copy.
-    std::string_view read_string_view() {
-        const std::size_t length = read_count(1, "a string length"); // (received: in one window)
+    /// the copy. SerializationError for one of more than `max_length` bytes
+    /// (checked before a chunked input's are received).
+    std::string_view read_string_view(std::size_t max_length = std::numeric_limits<std::size_t>::max()) {
+        const std::size_t at = position();
+        const std::size_t length = read_size("a string length");
+        if (length > max_length) {
+            fail("a string of " + std::to_string(length) + " bytes, longer than the " + std::to_string(max_length) +
+                     " expected",
+                 at);
+        }
+        check_count(length, 1, "a string length", at);
+        receive(length); // (in one window)
         const std::string_view text(reinterpret_cast<const char*>(bytes_.data()) + at_, length);
         at_ += length;
         return text;
@@ -172,6 +181,15 @@ public:
     }
 
 private:
+    /// Refuses a count of which not even `min_bytes_each` bytes per element remain.
+    void check_count(std::size_t count, std::size_t min_bytes_each, const char* what, std::size_t at) const {
+        if (min_bytes_each > 0 && count > remaining() / min_bytes_each) {
+            fail(std::string(what) + " is " + std::to_string(count) + " but only " + std::to_string(remaining()) +
+                     " bytes remain",
+                 at);
+        }
+    }
+
     /// `describe_item()` names what was being read; it is called only on
     /// failure, so that a successful read builds no string.
     template <class DescribeItem>
@@ -190,6 +208,9 @@ private:
         while (count != 0) {
             if (at_ == bytes_.size()) {
                 next_window();
+                if (bytes_.empty()) { // (callers check that the bytes remain: never here)
+                    fail("truncated: the input ended", position());
+                }
             }
             const std::size_t n = std::min(count, bytes_.size() - at_);
             std::memcpy(out, bytes_.data() + at_, n);
@@ -202,6 +223,9 @@ private:
     /// Moves on to the next non-empty chunk of a chunked input (at the end
     /// of the current one).
     void next_window() {
+        if (!gathered_.empty()) { // read to its end: let go of it
+            Bytes().swap(gathered_);
+        }
         const std::size_t consumed = position();
         std::span<const std::byte> chunk;
         if (!pull(chunk)) {
@@ -240,12 +264,15 @@ private:
         if (count <= bytes_.size() - at_) {
             return;
         }
-        Bytes gathered; // grows as bytes arrive (at first by no more than 64 MiB)
+        Bytes gathered; // no more than 64 MiB before that much has arrived
         gathered.reserve(std::min(count, std::size_t{64} << 20));
         gathered.insert(gathered.end(), bytes_.begin() + static_cast<std::ptrdiff_t>(at_), bytes_.end());
         const std::size_t start = position();
         std::span<const std::byte> chunk;
         while (gathered.size() < count && pull(chunk)) {
+            if (gathered.size() >= (std::size_t{64} << 20) && gathered.capacity() < count) {
+                gathered.reserve(count); // once 64 MiB have arrived, all at once (no copies as it grows)
+            }
             gathered.insert(gathered.end(), chunk.begin(), chunk.end());
             bytes_ = {}; // (for pull: what was received is now in `gathered`)
             window_start_ = start + gathered.size();

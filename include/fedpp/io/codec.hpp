@@ -146,10 +146,14 @@ Bytes to_bytes(const T& value) {
 }
 
 namespace detail {
+/// The longest type name a value's bytes may give (checked before it is read).
+inline constexpr std::size_t max_type_name_bytes = 4096;
+
+/// A value as to_bytes wrote it, read from `in` to its end.
 template <Serializable T>
 T read_tagged_value(ByteReader& in) {
     const std::string& expected = type_name_of<T>();
-    const std::string_view found = in.read_string_view();
+    const std::string_view found = in.read_string_view(max_type_name_bytes);
     if (found != expected) {
         in.fail("holds a value of type '" + std::string(found) + "', expected '" + expected + "'", 0);
     }

@@ -54,7 +54,8 @@ private:
 /// A value a store request encodes while it is sent, for transports that
 /// stream (Transport::encodes_while_sending): no buffer of its whole
 /// encoding is made. `write` writes what to_bytes would return, `size`
-/// bytes of it.
+/// bytes of it; it refers to a callable that must outlive the request (name
+/// the lambda: a temporary one would be gone when it is called).
 struct ValueEncoding {
     std::size_t size = 0;
     detail::FunctionRef<void(ByteWriter& out)> write;
