@@ -5,12 +5,9 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 
-#include <algorithm>
 #include <fstream>
-#include <iterator>
-#include <map>
+#include <new>
 #include <sstream>
-#include <string_view>
 
 namespace fedpp::grpc::detail {
 
