@@ -29,10 +29,9 @@ if [ "${1:-}" = "--sanitize" ]; then
     cmake -S . -B build-sanitize "${sanitizer_build_flags[@]}" -DFEDPP_BUILD_TESTS=ON \
           -DFEDPP_SANITIZERS=address,undefined >/dev/null
     # Only the programs the tests below run: the unit tests, and the examples
-    # that examples.bad_flags and examples.secure_model_averaging start.
-    cmake --build build-sanitize -j "$(build_jobs)" \
-          --target fedpp_tests fedpp_io_pytorch_tests fedpp_secure_aggregation_tests fedpp_network_tests \
-                   digits_fedavg mnist_fedavg secure_model_averaging
+    # that examples.bad_flags and examples.secure_model_averaging start
+    # (tests/CMakeLists.txt lists them).
+    cmake --build build-sanitize -j "$(build_jobs)" --target fedpp_sanitized_programs
     # Compile-time, layout and packaging tests run no code of ours, and the
     # networked examples and fault scripts run the same server and transport
     # code as network.tests, in processes of their own: the plain run has
@@ -56,10 +55,10 @@ elif [ "${1:-}" = "--tsan" ]; then
           -DFEDPP_SANITIZERS=thread -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF >/dev/null
     # Only the test files with test cases that start threads (tagged [threads]
     # or [federated]; tests/CMakeLists.txt refuses to configure if a file not
-    # listed among them has one): fedpp_threaded_tests and, secure FedAvg's
-    # (its clients train on threads too), fedpp_secure_threaded_tests.
-    cmake --build build-tsan -j "$(build_jobs)" --target fedpp_threaded_tests fedpp_network_tests \
-                                                     fedpp_secure_threaded_tests
+    # listed among them has one): fedpp_threaded_tests, secure FedAvg's
+    # (its clients train on threads too) fedpp_secure_threaded_tests, and
+    # fedpp_network_tests; together fedpp_tsan_programs.
+    cmake --build build-tsan -j "$(build_jobs)" --target fedpp_tsan_programs
     export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
     ./build-tsan/tests/fedpp_threaded_tests "[threads],[federated]"
     ./build-tsan/tests/fedpp_secure_threaded_tests "[threads]"
