@@ -371,3 +371,66 @@ TEST_CASE("an object erased while a computation uses it lives until the computat
     running.join();
     CHECK(sum_read == 10.0);
 }
+
+TEST_CASE("a value is forwarded in place only into an aggregation that reads it, at a trusted worker, otherwise "
+          "nothing leaves its worker",
+          "[pointer][store][privacy]") {
+    // What a model owner's hostile or mistaken request would try: hand a data
+    // owner's model in place to another data owner, or to a computation at
+    // the aggregator that could keep it or pass it on.
+    using Linear = fedpp::nn::Linear<double>;
+    using Sum = fedpp::WeightedSum<Linear>;
+    fedpp::InProcessTransport transport;
+    transport.attach(1, "bob", false);
+    transport.attach(2, "secure_worker", true);
+    transport.attach(3, "eve", false);
+    const auto& model_type = fedpp::detail::value_type<Linear>();
+    const auto& sum_type = fedpp::detail::value_type<Sum>();
+    const Linear model(fedpp::Matrix<double>{{1, 2}}, fedpp::Matrix<double>{{3}});
+    const fedpp::Bytes model_bytes = fedpp::to_bytes(model);
+    const fedpp::Bytes sum_bytes = fedpp::to_bytes(Sum(model));
+    const auto store = [&](fedpp::WorkerId at, const fedpp::ValueType& type, const fedpp::Bytes& bytes) {
+        return transport.deliver(fedpp::Request::store(fedpp::model_owner_id, at, type, bytes)).object;
+    };
+    const auto count = [&](fedpp::WorkerId at) { return transport.deliver(fedpp::Request::count(at)).count; };
+    const fedpp::ObjectId at_bob = store(1, model_type, model_bytes);
+    const fedpp::ObjectRef sum_at_secure{store(2, sum_type, sum_bytes), &sum_type};
+    const fedpp::ObjectRef sum_at_eve{store(3, sum_type, sum_bytes), &sum_type};
+    fedpp::Bytes weight;
+    fedpp::ByteWriter(weight).write(1.0);
+    const auto& accumulate = fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<Linear>>();
+    const auto forward_into = [&](fedpp::WorkerId destination, const fedpp::Computation& computation,
+                                  const fedpp::ObjectRef& input) {
+        return transport.deliver(fedpp::Request::forward_into(1, at_bob, model_type, destination, computation,
+                                                              std::span(&input, 1), weight));
+    };
+
+    SECTION("into another data owner's computation") {
+        CHECK_THROWS_WITH(forward_into(3, accumulate, sum_at_eve), Catch::Contains("only if it is one of fedpp's"));
+    }
+    SECTION("into an aggregation that keeps what it is given (fedavg's)") {
+        const auto& fedavg =
+            fedpp::detail::computation_of<fedpp::detail::AggregationComputation<Linear, fedpp::detail::FedAvg>>();
+        REQUIRE(fedavg.aggregation);
+        CHECK_THROWS_WITH(forward_into(2, fedavg, sum_at_secure), Catch::Contains("keeps nothing of it"));
+    }
+    SECTION("into a computation of the caller's own") {
+        const fedpp::Computation keeps{"", [](const fedpp::Invocation& invocation) {
+                                           const auto& value =
+                                               static_cast<fedpp::detail::RemoteValue<Linear>&>(*invocation.objects[1]);
+                                           return std::unique_ptr<fedpp::detail::RemoteObject>(
+                                               std::make_unique<fedpp::detail::RemoteValue<Linear>>(value.value.copy()));
+                                       },
+                                       {&sum_type, &model_type}};
+        CHECK_THROWS_AS(forward_into(2, keeps, sum_at_secure), fedpp::RemoteObjectError);
+    }
+    SECTION("to a worker that left") {
+        transport.detach(2);
+        CHECK_THROWS_WITH(forward_into(2, accumulate, sum_at_secure), Catch::Contains("no longer exists"));
+    }
+    // Refused before anything crossed: the model is still Bob's, nothing new
+    // is at the others.
+    CHECK(count(1) == 1);
+    CHECK(transport.deliver(fedpp::Request::fetch(1, at_bob, model_type, TransferKind::get)).payload == model_bytes);
+    CHECK(count(3) == 1);
+}

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <limits>
+#include <optional>
 #include <vector>
 
 using fedpp::Tensor;
@@ -147,6 +148,101 @@ TEST_CASE("a streaming sum counts each data owner once, and only with a positive
     fedpp::accumulate(part, fedpp::send(Linear(Matrix{{3, 3}}, Matrix{{3}}), dave).move(secure), 1.0);
     fedpp::merge(total, part);
     CHECK(fedpp::average_of(total).get().model().bias().value() == Matrix{{2}});
+}
+
+TEST_CASE("accumulate straight from a data owner: the same sum as moving first, the update never stored at "
+          "the aggregator, its move logged",
+          "[aggregation][privacy]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    fedpp::Worker<Client> carol(hook, "carol");
+    fedpp::Worker<Client> dave(hook, "dave");
+    const Linear reference(Matrix{{0, 0}}, Matrix{{0}});
+    const Linear carols(Matrix{{0.1, 1.0 / 3}}, Matrix{{-2.5}});
+    const Linear daves(Matrix{{7, 1e-9}}, Matrix{{0.3}});
+
+    auto moved_first = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
+    fedpp::accumulate(moved_first, fedpp::send(carols.copy(), carol).move(secure), 3.0);
+    fedpp::accumulate(moved_first, fedpp::send(daves.copy(), dave).move(secure), 0.7);
+
+    auto straight = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
+    auto at_carol = fedpp::send(carols.copy(), carol);
+    const std::size_t mark = hook.transfers().size();
+    fedpp::accumulate(straight, std::move(at_carol), 3.0);
+    CHECK_FALSE(at_carol.valid()); // spent: the update crossed
+    CHECK(carol.object_count() == 0);
+    CHECK(secure.object_count() == 2); // the two sums: the update was never stored there
+    const auto log = hook.transfers().entries(mark);
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].kind == fedpp::TransferKind::move);
+    CHECK(log[0].from == "carol");
+    CHECK(log[0].to == "secure_worker");
+    CHECK(log[0].type == "fedpp::nn::Linear<f64>");
+    CHECK(log[0].bytes == fedpp::to_bytes(carols).size());
+    fedpp::accumulate(straight, fedpp::send(daves.copy(), dave), 0.7);
+
+    // Bitwise the same average, and the same two data owners counted.
+    const auto expected = fedpp::average_of(moved_first).get();
+    const auto got = fedpp::average_of(straight).get();
+    CHECK(got.contributions() == 2);
+    CHECK(got.model().weight().value() == expected.model().weight().value());
+    CHECK(got.model().bias().value() == expected.model().bias().value());
+}
+
+TEST_CASE("accumulate straight from a data owner: a rejected update has crossed and is gone, one that could "
+          "not cross stays",
+          "[aggregation]") {
+    fedpp::Federation hook;
+    fedpp::Worker<Secure> secure(hook);
+    fedpp::Worker<Client> carol(hook, "carol");
+    const Linear reference(Matrix{{0, 0}}, Matrix{{0}});
+    auto sum = fedpp::send(fedpp::WeightedSum<Linear>(reference), secure);
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{1, 1}}, Matrix{{1}}), carol), 2.0);
+
+    // Refused by the sum (all-or-nothing): the update crossed, so it is spent
+    // and gone from the data owner, its move is logged, and the sum is as it was.
+    const std::size_t mark = hook.transfers().size();
+    auto bad = fedpp::send(Linear(Matrix{{std::numeric_limits<double>::quiet_NaN(), 0}}, Matrix{{0}}), carol);
+    CHECK_THROWS_AS(fedpp::accumulate(sum, std::move(bad), 1.0), fedpp::AggregationError);
+    CHECK_FALSE(bad.valid());
+    auto misshapen = fedpp::send(Linear(Matrix{{1, 2, 3}}, Matrix{{1}}), carol);
+    CHECK_THROWS_AS(fedpp::accumulate(sum, std::move(misshapen), 1.0), fedpp::ShapeError);
+    auto negative = fedpp::send(reference.copy(), carol);
+    CHECK_THROWS_AS(fedpp::accumulate(sum, std::move(negative), -1.0), fedpp::AggregationError);
+    CHECK(carol.object_count() == 0);
+    CHECK(secure.object_count() == 1);
+    std::size_t moves = 0;
+    for (const auto& transfer : hook.transfers().entries(mark)) {
+        moves += transfer.kind == fedpp::TransferKind::move && transfer.from == "carol" ? 1 : 0;
+    }
+    CHECK(moves == 3);
+
+    // A sum in another federation: nothing crosses, the update stays.
+    fedpp::Federation elsewhere;
+    fedpp::Worker<Secure> other_secure(elsewhere);
+    auto other_sum = fedpp::send(fedpp::WeightedSum<Linear>(reference), other_secure);
+    auto kept = fedpp::send(Linear(Matrix{{3, 3}}, Matrix{{3}}), carol);
+    CHECK_THROWS_AS(fedpp::accumulate(other_sum, std::move(kept), 1.0), fedpp::LocationError);
+    CHECK(kept.valid());
+    CHECK(carol.object_count() == 1);
+
+    // The sum's worker is gone: nothing crosses either.
+    std::optional<fedpp::Pointer<fedpp::WeightedSum<Linear>, Secure>> orphan;
+    {
+        fedpp::Worker<Secure> leaving(hook, "leaving");
+        orphan.emplace(fedpp::send(fedpp::WeightedSum<Linear>(reference), leaving));
+    }
+    CHECK_THROWS_AS(fedpp::accumulate(*orphan, std::move(kept), 1.0), fedpp::RemoteObjectError);
+    CHECK(kept.valid());
+    CHECK(carol.object_count() == 1);
+
+    fedpp::accumulate(sum, std::move(kept), 2.0);
+    fedpp::Worker<Client> dave(hook, "dave");
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{2, 2}}, Matrix{{2}}), dave), 4.0);
+    const auto average = fedpp::average_of(sum).get(); // (2 * 1 + 2 * 3 + 4 * 2) / 8
+    CHECK(average.contributions() == 2);
+    CHECK(average.model().weight().value() == Matrix{{2, 2}});
+    CHECK(average.model().bias().value() == Matrix{{2}});
 }
 
 TEST_CASE("WeightedSum::merge adds another sum, weights and counts included", "[aggregation]") {

@@ -274,6 +274,8 @@ Reply GrpcTransport::deliver(const Request& request) {
     case Operation::fetch: return impl_->fetch(request, name, *stub);
     case Operation::forward: return impl_->forward(request, name, *stub);
     case Operation::execute: return impl_->execute(request, name, *stub);
+    case Operation::forward_into: // forwards_into_computations() is false: callers forward, then execute
+        throw ArgumentError("fedpp::grpc::GrpcTransport does not carry out forward_into requests");
     default: return impl_->small(request, name, *stub);
     }
 }

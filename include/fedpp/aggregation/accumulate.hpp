@@ -2,6 +2,7 @@
 //
 //     auto sum = fedpp::send(fedpp::WeightedSum<Model>(reference_model), aggregator);
 //     fedpp::accumulate(sum, std::move(update_at_aggregator), examples);   // for each client
+//     fedpp::accumulate(sum, std::move(update_at_client), examples);       // or straight from its client
 //     Model average = fedpp::average_of(sum).get();
 //
 // Each operation is a computation of fedpp's own at the trusted worker: a
@@ -21,6 +22,7 @@
 
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,6 +44,7 @@ WeightedSum<M>& sum_in(const Invocation& invocation, std::size_t i) {
 template <class M>
 struct AccumulateComputation {
     static constexpr bool aggregation = true;
+    static constexpr bool reads_last_input_only = true; // the update: read, added, never kept
     static std::string name() { return "fedpp.accumulate(" + type_name_of<M>() + ")"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
@@ -131,6 +134,41 @@ void accumulate(Pointer<WeightedSum<M>, L>& sum, Pointer<M, L>&& update, double 
     ByteWriter out(arguments);
     out.write(weight);
     detail::execute_on<detail::AccumulateComputation<M>, void, L>("fedpp::accumulate", arguments, sum, consumed);
+}
+
+/// Moves the model `update` points to, at a data owner, straight into the
+/// sum `sum` points to and adds it there with `weight`: what
+/// `accumulate(sum, update.move(aggregator), weight)` does, without the
+/// update ever being stored at the aggregator. Across processes the update
+/// moves and is then added; in one process (InProcessTransport) the sum
+/// reads it in place, with no copy: this is how a round of many small
+/// clients stays cheap. The update is spent once it has crossed, also when
+/// the sum rejects it (ShapeError, AggregationError say why, and the sum is
+/// unchanged); if it could not cross, it stays where it was.
+template <class M, Location L, Location From>
+    requires(!std::same_as<From, L>)
+void accumulate(Pointer<WeightedSum<M>, L>& sum, Pointer<M, From>&& update, double weight) {
+    detail::check_streaming_rules<L>();
+    static_assert(MovableBetween<M, From, L>,
+                  "fedpp::accumulate: the update's location may not move it to the sum's (the rules of "
+                  "Pointer::move): only a data owner's update goes into a TrustedAggregator's sum");
+    using detail::PointerAccess;
+    PointerAccess::require_live(sum, "fedpp::accumulate");
+    PointerAccess::require_live(update, "fedpp::accumulate");
+    const auto& seam = PointerAccess::seam(sum);
+    if (PointerAccess::seam(update) != seam) {
+        detail::throw_other_federation("fedpp::accumulate");
+    }
+    if (!seam->transport().forwards_into_computations()) {
+        accumulate(sum, PointerAccess::forward<M, L>(update, sum.worker_id()), weight);
+        return;
+    }
+    Bytes arguments;
+    ByteWriter out(arguments);
+    out.write(weight);
+    const std::array<ObjectRef, 1> inputs{ObjectRef{sum.id(), &detail::value_type<WeightedSum<M>>()}};
+    (void)PointerAccess::forward_into(update, sum.worker_id(), detail::computation_of<detail::AccumulateComputation<M>>(),
+                                      inputs, arguments, "fedpp::accumulate");
 }
 
 /// A pointer to the average of what `sum` holds, an Aggregate at its trusted

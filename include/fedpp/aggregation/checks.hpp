@@ -68,15 +68,17 @@ inline ScaledWeights checked_weights(std::string_view operation, std::span<const
 
 /// ShapeError unless `model`'s parameters have `shapes`; AggregationError if
 /// one holds a NaN or an infinity. `which` names the model in messages.
+/// Returns the parameters checked.
 template <Averageable M>
-void check_update(std::string_view operation, const ParameterShapes& shapes, const M& model,
+auto check_update(std::string_view operation, const ParameterShapes& shapes, const M& model,
                   std::string_view which = "the update") {
-    const auto params = parameters_of(model);
+    auto params = parameters_of(model);
     check_layout(operation, shapes, params, which);
     if (const std::size_t k = first_non_finite(params); k != params.size()) {
         throw AggregationError(std::string(operation) + ": parameter " + std::to_string(k) + " of " +
                                std::string(which) + " holds NaN or infinite values");
     }
+    return params;
 }
 
 /// check_update for every model, against model 0's layout; AggregationError

@@ -41,8 +41,11 @@ public:
 
 private:
     friend class WeightedSum<M>;
-    explicit CheckedUpdate(const M& model) noexcept : model_(&model) {}
+    using Parameters = decltype(detail::parameters_of(std::declval<const M&>()));
+    CheckedUpdate(const M& model, Parameters parameters) noexcept
+        : model_(&model), parameters_(std::move(parameters)) {}
     const M* model_;
+    Parameters parameters_; // the model's, as checked: add() reads them without asking the model again
 };
 
 template <class T>
@@ -73,8 +76,7 @@ public:
     /// AggregationError if it holds a NaN or an infinity; otherwise the
     /// proof that it may be added.
     [[nodiscard]] CheckedUpdate<M> check(const M& update) const {
-        detail::check_update("WeightedSum::add", shapes_, update);
-        return CheckedUpdate<M>(update);
+        return CheckedUpdate<M>(update, detail::check_update("WeightedSum::add", shapes_, update));
     }
 
     /// Adds weight * model. Throws (ShapeError, AggregationError) and
@@ -89,7 +91,7 @@ public:
         detail::check_weight("WeightedSum::add", weight, "the update");
         rescale_to(weight);
         const double scaled = std::ldexp(weight, -exponent_);
-        const auto params = detail::parameters_of(update.model());
+        const auto& params = update.parameters_;
         for (std::size_t k = 0; k < params.size(); ++k) {
             sums_[k].value() += static_cast<Scalar>(scaled) * params[k].value();
         }

@@ -184,11 +184,18 @@ private:
         for (const std::size_t k : clients) {
             Outcome outcome;
             outcome.client = k;
-            if (auto update = train_client(k, round, global_bytes, outcome)) {
+            if (auto trained = train_client(k, round, global_bytes, outcome)) {
                 try {
-                    add_update(group, std::move(*update), k);
+                    if (trained->at_client) {
+                        // Straight from the client into the group's sum:
+                        // never stored at the aggregator.
+                        accumulate(*group.partial, std::move(*trained->at_client), double(sizes_[k]));
+                    } else {
+                        add_update(group, std::move(*trained->moved), k);
+                    }
                 } catch (const std::exception& e) {
-                    outcome.failure = std::string("rejected at the aggregator: ") + e.what();
+                    const bool crossed = !trained->at_client || !trained->at_client->valid();
+                    outcome.failure = crossed ? std::string("rejected at the aggregator: ") + e.what() : e.what();
                 }
             }
             group.clients.push_back(std::move(outcome));
@@ -196,17 +203,23 @@ private:
         return group;
     }
 
-    /// Checks an update at the aggregator (here, in parallel, so that adding
-    /// the group sums in order is all that remains serial) and adds it to
-    /// the group's sum, or keeps it for a robust aggregation.
+    /// A client's trained model: still at the client (a plain streaming
+    /// round adds it to the sum straight from there), or moved to the
+    /// aggregator.
+    struct Trained {
+        std::optional<Pointer<M, Client>> at_client;
+        std::optional<fedpp::detail::TrainedUpdate<M>> moved;
+    };
+
+    /// Checks an update moved to the aggregator (here, in parallel, so that
+    /// adding the group sums in order is all that remains serial) and adds
+    /// it to the group's DP sum, or keeps it for a robust aggregation.
     void add_update(Group& group, fedpp::detail::TrainedUpdate<M> update, std::size_t k) {
         if (dp_) {
             dp::accumulate_clipped(*group.partial, std::move(update.model), dp_->weight(k), dp_->clip_norm());
             if (update.unclipped) {
                 group.indicators.push_back(std::move(*update.unclipped));
             }
-        } else if (streaming()) {
-            accumulate(*group.partial, std::move(update.model), double(sizes_[k]));
         } else {
             validate(update.model, shapes_);
             group.updates.push_back(std::move(update.model));
@@ -214,10 +227,12 @@ private:
     }
 
     /// Client `k`'s part of round `round`: receive the global model, train
-    /// it where the data is, and move the result to the aggregator. Empty,
-    /// with the reason in outcome.failure, if the client failed.
-    std::optional<fedpp::detail::TrainedUpdate<M>> train_client(std::size_t k, std::size_t round,
-                                                                const Bytes& global_bytes, Outcome& outcome) {
+    /// it where the data is, and move the result to the aggregator (but in a
+    /// plain streaming round, where train_group adds it to the sum straight
+    /// from the client). Empty, with the reason in outcome.failure, if the
+    /// client failed.
+    std::optional<Trained> train_client(std::size_t k, std::size_t round, const Bytes& global_bytes,
+                                        Outcome& outcome) {
         try {
             Worker<Client>& worker = *parties_.clients[k];
             auto model = fedpp::detail::send_encoded<M>(global_bytes, worker);
@@ -225,12 +240,16 @@ private:
             if (dp_) { // the clipped update moves; the loss stays at the client
                 auto unclipped = train_client_.dp(worker, model, parties_.data[k], config_.local, seed, k, round,
                                                   dp_->clip_norm());
-                return fedpp::detail::TrainedUpdate<M>{
-                    model.move(aggregator_),
-                    dp_->adaptive() ? std::optional(unclipped.move(aggregator_)) : std::nullopt};
+                return Trained{std::nullopt, fedpp::detail::TrainedUpdate<M>{
+                                                 model.move(aggregator_),
+                                                 dp_->adaptive() ? std::optional(unclipped.move(aggregator_))
+                                                                 : std::nullopt}};
             }
             outcome.loss = train_client_.plain(worker, model, parties_.data[k], config_.local, seed, k, round);
-            return fedpp::detail::TrainedUpdate<M>{model.move(aggregator_), std::nullopt};
+            if (streaming()) {
+                return Trained{std::move(model), std::nullopt};
+            }
+            return Trained{std::nullopt, fedpp::detail::TrainedUpdate<M>{model.move(aggregator_), std::nullopt}};
         } catch (const std::exception& e) {
             outcome.failure = e.what();
         } catch (...) {

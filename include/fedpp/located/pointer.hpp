@@ -28,7 +28,9 @@
 #include "fedpp/transport/request.hpp"
 #include "fedpp/transport/seam.hpp"
 
+#include <exception>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -271,6 +273,24 @@ struct PointerAccess {
             pointer.seam_->call(Request::forward(pointer.worker_, pointer.object_, value_type<T>(), to)).object;
         pointer.state_ = PointerState::moved_away;
         return Pointer<T, To>(pointer.seam_, to, moved);
+    }
+
+    /// Forwards `pointer`'s value straight into `computation` at worker `to`
+    /// (Request::forward_into; the transport must carry it out) and returns
+    /// the computation's result there (0 if none). `pointer` is spent once
+    /// the value has crossed, also if the computation refused it (its
+    /// exception is rethrown); it stays live if nothing crossed.
+    template <class T, Location L>
+    static ObjectId forward_into(Pointer<T, L>& pointer, WorkerId to, const Computation& computation,
+                                 std::span<const ObjectRef> inputs, const Bytes& arguments, const char* operation) {
+        pointer.require_live(operation);
+        const Reply reply = pointer.seam_->call(
+            Request::forward_into(pointer.worker_, pointer.object_, value_type<T>(), to, computation, inputs, arguments));
+        pointer.state_ = PointerState::moved_away;
+        if (reply.refused) {
+            std::rethrow_exception(reply.refused);
+        }
+        return reply.object;
     }
 };
 

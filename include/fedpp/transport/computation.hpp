@@ -89,6 +89,11 @@ struct Computation {
     /// One of fedpp's aggregations: it releases only aggregates of enough
     /// data owners, and may take what data owners sent to a trusted worker.
     bool aggregation = false;
+    /// An aggregation that only reads its last input and keeps nothing of it
+    /// (fedpp::accumulate's): a transport may hand it that input in place
+    /// from another worker's store in the same process (Request::forward_into)
+    /// instead of a decoded copy.
+    bool reads_last_input_only = false;
 
     /// True when objects of `types`, in order, are what it takes.
     [[nodiscard]] bool accepts(std::span<const ValueType* const> types) const {
@@ -150,15 +155,23 @@ private:
 /// `static std::string name()`, `static std::unique_ptr<RemoteObject>
 /// invoke(const Invocation&)` and `static std::vector<const ValueType*>
 /// inputs()`, and optionally `static constexpr bool variadic` and
-/// `aggregation`), registered by name before main() runs when the name is
+/// `aggregation` and `reads_last_input_only`), registered by name before main() runs when the name is
 /// not empty: any use of computation_of<Description>() in a program makes it
 /// findable in every process of that program.
 template <class Description>
 struct RegisteredComputation {
     static const Computation& get() {
-        static const Computation computation{Description::name(), &Description::invoke, Description::inputs(),
-                                             variadic(), aggregation()};
+        static const Computation computation{Description::name(),  &Description::invoke,
+                                             Description::inputs(), variadic(),
+                                             aggregation(),         reads_last_input_only()};
         return computation;
+    }
+    static constexpr bool reads_last_input_only() {
+        if constexpr (requires { Description::reads_last_input_only; }) {
+            return aggregation() && Description::reads_last_input_only;
+        } else {
+            return false;
+        }
     }
     static constexpr bool variadic() {
         if constexpr (requires { Description::variadic; }) {

@@ -21,7 +21,9 @@
 namespace fedpp {
 
 /// All workers live in this process, each with its own object store; values
-/// still cross between them only as bytes.
+/// still cross between them only as bytes, but for one hand-over: an update
+/// forwarded into fedpp::accumulate's sum is read in place by that
+/// aggregation, which keeps nothing of it (forward_into below).
 ///
 /// Requests from many threads find their worker's store without a lock and
 /// without touching a shared counter (clients training in parallel would
@@ -67,10 +69,16 @@ public:
         return store_of(id).publish(tag, type, bytes);
     }
 
+    /// An update forwarded into fedpp::accumulate is handed over in place.
+    [[nodiscard]] bool forwards_into_computations() const noexcept override { return true; }
+
     Reply deliver(const Request& request) override {
         ObjectStore& store = store_of(request.to);
         if (request.operation == Operation::forward) {
             return forward(store, request);
+        }
+        if (request.operation == Operation::forward_into) {
+            return forward_into(store, request);
         }
         return store.handle(request, [&] { return sender_name(request.from); }, no_contributor, {this, true});
     }
@@ -135,6 +143,30 @@ private:
             *request.type, bytes,
             [&] { return "value moved from '" + source.name() + "' to '" + destination.name() + "'"; }, contributor);
         reply.moved_bytes = bytes.size();
+        source.erase(request.object);
+        return reply;
+    }
+
+    /// Hands the object to the computation at the destination in place: in
+    /// one process the bytes a network would carry need not be made, and
+    /// the value, read by an aggregation that keeps nothing of it
+    /// (ObjectStore::execute_forwarded), is never copied. Logged as the move
+    /// of its encoding's size, as a network transport's would be. Deleted at
+    /// the source once the computation has run, or refused it (a refusal is
+    /// reply.refused: the value crossed); kept there if the destination is
+    /// gone or does not take forwarded values, or the source does not hold it.
+    Reply forward_into(ObjectStore& source, const Request& request) {
+        ObjectStore& destination = store_of(request.destination);
+        destination.require_forward_target(request); // before anything crosses
+        detail::HeldObject held = source.hold(request.object, request.type);
+        const ContributorId contributor = source.trusted() ? no_contributor : ContributorId{request.to};
+        Reply reply;
+        reply.moved_bytes = held.object->type().encoded_size(*held.object);
+        try {
+            reply.object = destination.execute_forwarded(request, std::move(held), contributor, {this, true}).object;
+        } catch (...) {
+            reply.refused = std::current_exception();
+        }
         source.erase(request.object);
         return reply;
     }

@@ -2,22 +2,21 @@
 //
 // A store decodes what it is sent into objects of its own (no two parties
 // share memory), hands out ids, and serves every request to its worker but
-// forward, which needs two stores and is the transport's to carry out.
+// the forwards, which need two stores and are the transport's to carry out.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/function_ref.hpp"
 #include "fedpp/transport/computation.hpp"
+#include "fedpp/transport/invocation_inputs.hpp"
 #include "fedpp/transport/object_shard.hpp"
 #include "fedpp/transport/request.hpp"
 #include "fedpp/transport/value_type.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -79,6 +78,33 @@ public:
     [[nodiscard]] Bytes encode(ObjectId id, const ValueType* expected) {
         const Held held = find(id, expected); // held while it is encoded
         return held.object->type().encode(*held.object);
+    }
+
+    /// Object `id` (holding an `expected`, if given) and its contributor,
+    /// held: what a transport forwarding it in place (forward_into) reads.
+    [[nodiscard]] detail::HeldObject hold(ObjectId id, const ValueType* expected) { return find(id, expected); }
+
+    /// A forward_into's computation on its inputs here and, last, `moved`,
+    /// handed over in place from another store of this process.
+    /// RemoteObjectError unless require_forward_target(request).
+    Reply execute_forwarded(const Request& request, detail::HeldObject moved, ContributorId contributor,
+                            const ExecutionContext& context) {
+        require_forward_target(request);
+        moved.contributor = contributor;
+        return execute(request, context, &moved);
+    }
+
+    /// RemoteObjectError unless this worker is open and trusted and the
+    /// computation an aggregation that keeps nothing of a forwarded value
+    /// (reads_last_input_only): checked before the value leaves its worker.
+    void require_forward_target(const Request& request) const {
+        require_open();
+        if (!trusted_ || request.computation == nullptr || !request.computation->aggregation ||
+            !request.computation->reads_last_input_only) {
+            throw RemoteObjectError("worker '" + name_ +
+                                    "': a value is forwarded into a computation only if it is one of fedpp's "
+                                    "aggregations that reads it and keeps nothing of it, at a trusted worker");
+        }
     }
 
     /// Stores a value decoded from `bytes` as `type`, contributed by
@@ -171,9 +197,10 @@ private:
         }
     }
 
+
     ObjectId insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor);
     Held find(ObjectId id, const ValueType* expected);
-    Reply execute(const Request& request, const ExecutionContext& context);
+    Reply execute(const Request& request, const ExecutionContext& context, Held* forwarded = nullptr);
     std::size_t count();
     std::vector<ObjectInfo> list();
 
@@ -266,49 +293,18 @@ inline std::vector<ObjectInfo> ObjectStore::list() {
     return objects;
 }
 
-/// Runs a computation on the objects a request names. An exception that is not
-/// one of fedpp's becomes a ComputationError with the same message.
-inline Reply ObjectStore::execute(const Request& request, const ExecutionContext& context) {
-    // Most computations take a few inputs (a model, its data); fedavg, hundreds.
-    constexpr std::size_t usual = 8;
-    const std::size_t count = request.inputs.size();
-    // The inputs are held until the computation is done: a peer erasing one
-    // meanwhile does not pull it from under the computation.
-    std::array<detail::ObjectHandle, usual> usual_held;
-    std::array<detail::RemoteObject*, usual> usual_objects;
-    std::array<ContributorId, usual> usual_contributors;
-    std::array<const ValueType*, usual> usual_types;
-    std::vector<detail::ObjectHandle> many_held(count > usual ? count : 0);
-    std::vector<detail::RemoteObject*> many_objects(count > usual ? count : 0);
-    std::vector<ContributorId> many_contributors(count > usual ? count : 0);
-    std::vector<const ValueType*> many_types(count > usual ? count : 0);
-    const bool few = count <= usual;
-    const std::span held(few ? usual_held.data() : many_held.data(), count);
-    const std::span objects(few ? usual_objects.data() : many_objects.data(), count);
-    const std::span contributors(few ? usual_contributors.data() : many_contributors.data(), count);
-    const std::span types(few ? usual_types.data() : many_types.data(), count);
-    for (std::size_t i = 0; i < count; ++i) {
-        Held input = find(request.inputs[i].id, request.inputs[i].type);
-        held[i] = std::move(input.object);
-        objects[i] = held[i].get();
-        contributors[i] = input.contributor;
-        types[i] = &objects[i]->type();
+/// Runs a computation on the objects a request names (and, last, on a value
+/// `forwarded` from another store).
+inline Reply ObjectStore::execute(const Request& request, const ExecutionContext& context, Held* forwarded) {
+    const std::size_t named = request.inputs.size();
+    detail::InvocationInputs inputs(named + (forwarded != nullptr ? 1 : 0));
+    for (std::size_t i = 0; i < named; ++i) {
+        inputs.set(i, find(request.inputs[i].id, request.inputs[i].type));
     }
-    if (!request.computation->accepts(std::span<const ValueType* const>(types))) {
-        throw RemoteObjectError("worker '" + name_ + "': computation '" + request.computation->name +
-                                "' does not take objects of these types");
+    if (forwarded != nullptr) {
+        inputs.set(named, std::move(*forwarded));
     }
-    std::unique_ptr<detail::RemoteObject> result;
-    try {
-        result = request.computation->invoke(
-            Invocation{objects, contributors, request.payload, min_contributions_, noise_secret_, context});
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw ComputationError(e.what());
-    } catch (...) {
-        throw ComputationError("a computation at '" + name_ + "' threw an exception that is not a std::exception");
-    }
+    auto result = inputs.run(*request.computation, name_, request.payload, min_contributions_, noise_secret_, context);
     Reply reply;
     if (result) {
         reply.object = insert(std::move(result), no_contributor);
@@ -342,7 +338,8 @@ inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender
     case Operation::count: reply.count = count(); break;
     case Operation::list: reply.objects = list(); break;
     case Operation::forward:
-        throw RemoteObjectError("ObjectStore '" + name_ + "': forward is carried out by the transport");
+    case Operation::forward_into:
+        throw RemoteObjectError("ObjectStore '" + name_ + "': a forward is carried out by the transport");
     }
     return reply;
 }

@@ -2,7 +2,8 @@
 //
 // Everything the model owner (or a worker) asks of a worker is one Request:
 // store a value sent to it, fetch one back, forward one to another worker,
-// erase, copy, run a computation there, count or list what it holds. A
+// forward one straight into a computation at another worker, erase, copy,
+// run a computation there, count or list what it holds. A
 // Transport delivers it and returns the Reply. Requests are built only with
 // the named constructors below, one per operation, so that each operation
 // fills exactly the fields it needs.
@@ -15,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <span>
 #include <string>
@@ -76,7 +78,7 @@ struct ObjectRef {
     const ValueType* type = nullptr;
 };
 
-enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list, find };
+enum class Operation : std::uint8_t { store, fetch, erase, copy, forward, execute, count, list, find, forward_into };
 
 /// One request to worker `to`. Read its fields; build it with a named
 /// constructor.
@@ -84,11 +86,12 @@ struct Request {
     Operation operation = Operation::count;
     WorkerId from = model_owner_id;  ///< who asks (the model owner or a worker)
     WorkerId to = model_owner_id;    ///< the worker that handles the request
-    ObjectId object = 0;             ///< fetch, erase, copy, forward
+    ObjectId object = 0;             ///< fetch, erase, copy, forward, forward_into
     std::string_view tag;            ///< find: the tag the worker published its data under
-    WorkerId destination = 0;        ///< forward: where the object goes
-    const ValueType* type = nullptr; ///< store: how to decode; fetch, copy, forward: the expected type
-    /// store: the value's bytes; execute: the by-value arguments. Owned by
+    WorkerId destination = 0;        ///< forward, forward_into: where the object goes
+    /// store: how to decode; fetch, copy, forward, forward_into: the expected type
+    const ValueType* type = nullptr;
+    /// store: the value's bytes; execute, forward_into: the by-value arguments. Owned by
     /// the sender for the duration of the (synchronous) call, so that one
     /// encoding can be sent to many workers.
     BorrowedBytes payload;
@@ -97,7 +100,7 @@ struct Request {
     const ValueEncoding* encoding = nullptr;
     TransferKind fetch_kind = TransferKind::get; ///< fetch: get or declassify (for the log)
     std::string_view reason;                    ///< declassify: why (a literal: see fedpp::declassify)
-    const Computation* computation = nullptr;   ///< execute: what to run ...
+    const Computation* computation = nullptr;   ///< execute, forward_into: what to run ...
     std::span<const ObjectRef> inputs;          ///< ... on which objects (in the caller's frame)
 
     /// A value of `type`, encoded in `payload`, sent by `from` to worker `to`.
@@ -160,6 +163,27 @@ struct Request {
         return r;
     }
 
+    /// Object `object` from worker `to` straight into `computation` at worker
+    /// `destination`: its value is the computation's last input there,
+    /// after the objects `inputs` of `destination`, and is never stored
+    /// there. `computation` must be one of fedpp's aggregations (it may take
+    /// what a data owner sends a trusted worker); what a streaming
+    /// aggregator does with an update as it arrives (fedpp::accumulate).
+    static Request forward_into(WorkerId to, ObjectId object, const ValueType& type, WorkerId destination,
+                                const Computation& computation, std::span<const ObjectRef> inputs,
+                                const Bytes& arguments) noexcept {
+        Request r(Operation::forward_into, to);
+        r.object = object;
+        r.type = &type;
+        r.destination = destination;
+        r.computation = &computation;
+        r.inputs = inputs;
+        r.payload = arguments;
+        return r;
+    }
+    static Request forward_into(WorkerId, ObjectId, const ValueType&, WorkerId, const Computation&,
+                                std::span<const ObjectRef>, Bytes&&) = delete; // the bytes would dangle
+
     /// `computation` on objects `inputs`, with the encoded by-value
     /// `arguments`.
     static Request execute(WorkerId to, const Computation& computation, std::span<const ObjectRef> inputs,
@@ -190,11 +214,15 @@ private:
 };
 
 struct Reply {
-    ObjectId object = 0;             ///< store, copy, forward, execute, find: the object (0 if none)
+    ObjectId object = 0;             ///< store, copy, forward, execute, forward_into, find: the object (0 if none)
     Bytes payload;                   ///< fetch: the value's bytes
-    std::size_t moved_bytes = 0;     ///< forward: the bytes that crossed
+    std::size_t moved_bytes = 0;     ///< forward, forward_into: the bytes that crossed
     std::size_t count = 0;           ///< count
     std::vector<ObjectInfo> objects; ///< list
+    /// forward_into: the computation's failure once the value had crossed
+    /// (it is gone from its worker then, as after a forward), which the
+    /// seam logs as a move before the caller rethrows it; null otherwise.
+    std::exception_ptr refused;
 };
 
 } // namespace fedpp

@@ -1,7 +1,8 @@
 // fedpp: the seam, the one place every request to a worker passes through.
 //
 // It numbers the workers as they join (the model owner is 0), logs every
-// value that crosses between parties (send, move, get, declassify) and hands
+// value that crosses between parties (send, move, get, declassify: a
+// forward_into is a move, also when its computation refused the value) and hands
 // each request to the federation's Transport.
 #pragma once
 
@@ -36,6 +37,7 @@ public:
                          request.value_size(), request.from, request.to, {});
             break;
         case Operation::forward:
+        case Operation::forward_into:
             log_transfer(TransferKind::move, *request.type, reply.moved_bytes, request.to, request.destination, {});
             break;
         case Operation::fetch:

@@ -19,8 +19,15 @@
 //            through the caller), delete it at `to` once it is stored at
 //            the destination; reply.object is its id there, and
 //            reply.moved_bytes the size of its encoding
-//   execute  run request.task on the objects it names; reply.object is the
-//            stored result (0 if none)
+//   execute  run request.computation on the objects it names;
+//            reply.object is the stored result (0 if none)
+//   forward_into  only for a transport whose forwards_into_computations()
+//            is true (callers check): run request.computation at
+//            `destination` on request.inputs there and, last, the object
+//            from `to`, which is never stored at the destination; delete it
+//            at `to` once it has crossed. reply.moved_bytes as for forward;
+//            a refusal by the computation after the value crossed goes in
+//            reply.refused (an exception thrown means nothing crossed)
 //   count, list   what the worker holds
 // Failures are exceptions derived from fedpp::Error (RemoteObjectError for
 // a missing worker or object). ObjectStore (object_store.hpp) implements
@@ -50,6 +57,9 @@ public:
     /// (request.encoding) rather than its bytes: true for a transport that
     /// streams values, encoding straight into what it sends.
     [[nodiscard]] virtual bool encodes_while_sending() const noexcept { return false; }
+    /// Whether deliver() carries out Operation::forward_into; otherwise
+    /// callers forward the value and then execute the computation.
+    [[nodiscard]] virtual bool forwards_into_computations() const noexcept { return false; }
 };
 
 } // namespace fedpp

@@ -40,6 +40,9 @@ struct ValueType {
     /// to its end from `in` (whole bytes, or chunks as they arrive).
     std::unique_ptr<detail::RemoteObject> (*decode)(ByteReader& in);
     Bytes (*encode)(const detail::RemoteObject& object);
+    /// encode(object).size(), measured without writing: the bytes a value
+    /// handed over in place would have taken (Request::forward_into).
+    std::size_t (*encoded_size)(const detail::RemoteObject& object);
     /// For aggregates (fedpp::Aggregate<M>): how many contributions the
     /// encoded value combines, read from its bytes; nullptr for other types.
     std::size_t (*contributions)(std::span<const std::byte> bytes) = nullptr;
@@ -143,6 +146,7 @@ const ValueType& value_type() {
             return std::make_unique<RemoteValue<T>>(read_tagged_value<T>(in));
         },
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
+        [](const RemoteObject& object) { return tagged_size(static_cast<const RemoteValue<T>&>(object).value); },
         contributions_reader<T>(),
     };
     return type;

@@ -1,0 +1,92 @@
+// fedpp: the inputs a store hands one computation, held while it runs, and
+// the run.
+#pragma once
+
+#include "fedpp/base/errors.hpp"
+#include "fedpp/transport/computation.hpp"
+#include "fedpp/transport/object_shard.hpp"
+#include "fedpp/transport/value_type.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fedpp::detail {
+
+/// The objects a computation runs on, who contributed each and their types,
+/// in the arrays an Invocation views. Each input is held until this goes: a
+/// peer erasing one meanwhile does not pull it from under the computation.
+/// Most computations take a few inputs (a model, its data), kept here; fedavg
+/// takes hundreds, kept on the heap.
+class InvocationInputs {
+public:
+    explicit InvocationInputs(std::size_t count)
+        : count_(count), many_held_(count > usual ? count : 0), many_objects_(count > usual ? count : 0),
+          many_contributors_(count > usual ? count : 0), many_types_(count > usual ? count : 0) {}
+    InvocationInputs(const InvocationInputs&) = delete; // (the spans point into it)
+    InvocationInputs& operator=(const InvocationInputs&) = delete;
+
+    /// Input `i` (< the count given).
+    void set(std::size_t i, HeldObject input) {
+        const bool few = count_ <= usual;
+        ObjectHandle& held = few ? usual_held_[i] : many_held_[i];
+        held = std::move(input.object);
+        (few ? usual_objects_[i] : many_objects_[i]) = held.get();
+        (few ? usual_contributors_[i] : many_contributors_[i]) = input.contributor;
+        (few ? usual_types_[i] : many_types_[i]) = &held->type();
+    }
+
+    [[nodiscard]] std::span<RemoteObject* const> objects() const noexcept {
+        return {count_ <= usual ? usual_objects_.data() : many_objects_.data(), count_};
+    }
+    [[nodiscard]] std::span<const ContributorId> contributors() const noexcept {
+        return {count_ <= usual ? usual_contributors_.data() : many_contributors_.data(), count_};
+    }
+    [[nodiscard]] std::span<const ValueType* const> types() const noexcept {
+        return {count_ <= usual ? usual_types_.data() : many_types_.data(), count_};
+    }
+
+    /// Runs `computation` on these inputs at worker `worker`, with the
+    /// request's by-value `arguments` and the worker's rules; returns its
+    /// result. RemoteObjectError if it does not take inputs of these types;
+    /// an exception that is not one of fedpp's becomes a ComputationError
+    /// with the same message.
+    std::unique_ptr<RemoteObject> run(const Computation& computation, const std::string& worker,
+                                      std::span<const std::byte> arguments, std::size_t min_contributions,
+                                      std::uint64_t noise_secret, const ExecutionContext& context) const {
+        if (!computation.accepts(types())) {
+            throw RemoteObjectError("worker '" + worker + "': computation '" + computation.name +
+                                    "' does not take objects of these types");
+        }
+        try {
+            return computation.invoke(
+                Invocation{objects(), contributors(), arguments, min_contributions, noise_secret, context});
+        } catch (const Error&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw ComputationError(e.what());
+        } catch (...) {
+            throw ComputationError("a computation at '" + worker + "' threw an exception that is not a std::exception");
+        }
+    }
+
+private:
+    static constexpr std::size_t usual = 8;
+    std::size_t count_;
+    std::array<ObjectHandle, usual> usual_held_;
+    std::array<RemoteObject*, usual> usual_objects_{};
+    std::array<ContributorId, usual> usual_contributors_{};
+    std::array<const ValueType*, usual> usual_types_{};
+    std::vector<ObjectHandle> many_held_;
+    std::vector<RemoteObject*> many_objects_;
+    std::vector<ContributorId> many_contributors_;
+    std::vector<const ValueType*> many_types_;
+};
+
+} // namespace fedpp::detail
