@@ -376,8 +376,9 @@ TEST_CASE("a value is forwarded in place only into an aggregation that reads it,
           "nothing leaves its worker",
           "[pointer][store][privacy]") {
     // What a model owner's hostile or mistaken request would try: hand a data
-    // owner's model in place to another data owner, or to a computation at
-    // the aggregator that could keep it or pass it on.
+    // owner's model to another data owner, to a computation at the
+    // aggregator that could keep it or pass it on (or one dressed up as
+    // fedpp's), or the worker's published data.
     using Linear = fedpp::nn::Linear<double>;
     using Sum = fedpp::WeightedSum<Linear>;
     fedpp::InProcessTransport transport;
@@ -400,10 +401,19 @@ TEST_CASE("a value is forwarded in place only into an aggregation that reads it,
     fedpp::ByteWriter(weight).write(1.0);
     const auto& accumulate = fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<Linear>>();
     const auto forward_into = [&](fedpp::WorkerId destination, const fedpp::Computation& computation,
-                                  const fedpp::ObjectRef& input) {
-        return transport.deliver(fedpp::Request::forward_into(1, at_bob, model_type, destination, computation,
-                                                              std::span(&input, 1), weight));
+                                  const fedpp::ObjectRef& input, fedpp::ObjectId object = 0,
+                                  fedpp::WorkerId from = 1) {
+        return transport.deliver(fedpp::Request::forward_into(from, object != 0 ? object : at_bob, model_type,
+                                                              destination, computation, std::span(&input, 1),
+                                                              weight));
     };
+    const auto keep_a_copy = [](const fedpp::Invocation& invocation) {
+        const auto& value = static_cast<fedpp::detail::RemoteValue<Linear>&>(*invocation.objects[1]).value;
+        return std::unique_ptr<fedpp::detail::RemoteObject>(
+            std::make_unique<fedpp::detail::RemoteValue<Tensor<double>>>(value.weight())); // the client's tensor
+    };
+    const auto yes = [](const fedpp::detail::RemoteObject&) { return true; };
+    bool secure_left = false;
 
     SECTION("into another data owner's computation") {
         CHECK_THROWS_WITH(forward_into(3, accumulate, sum_at_eve), Catch::Contains("only if it is one of fedpp's"));
@@ -414,23 +424,65 @@ TEST_CASE("a value is forwarded in place only into an aggregation that reads it,
         REQUIRE(fedavg.aggregation);
         CHECK_THROWS_WITH(forward_into(2, fedavg, sum_at_secure), Catch::Contains("keeps nothing of it"));
     }
-    SECTION("into a computation of the caller's own") {
-        const fedpp::Computation keeps{"", [](const fedpp::Invocation& invocation) {
-                                           const auto& value =
-                                               static_cast<fedpp::detail::RemoteValue<Linear>&>(*invocation.objects[1]);
-                                           return std::unique_ptr<fedpp::detail::RemoteObject>(
-                                               std::make_unique<fedpp::detail::RemoteValue<Linear>>(value.value.copy()));
-                                       },
-                                       {&sum_type, &model_type}};
-        CHECK_THROWS_AS(forward_into(2, keeps, sum_at_secure), fedpp::RemoteObjectError);
+    SECTION("into a computation of the caller's own, plain or dressed up as one of fedpp's") {
+        const fedpp::Computation plain{"", keep_a_copy, {&sum_type, &model_type}};
+        CHECK_THROWS_AS(forward_into(2, plain, sum_at_secure), fedpp::RemoteObjectError);
+        const fedpp::Computation flagged{"", keep_a_copy, {&sum_type, &model_type}, false, true, +yes};
+        CHECK_THROWS_AS(forward_into(2, flagged, sum_at_secure), fedpp::RemoteObjectError);
+        const fedpp::Computation named{accumulate.name, keep_a_copy, {&sum_type, &model_type}, false, true, +yes};
+        CHECK_THROWS_AS(forward_into(2, named, sum_at_secure), fedpp::RemoteObjectError);
+    }
+    SECTION("the worker's published data, which stays where it is") {
+        const fedpp::ObjectId published = transport.publish(1, "bobs-model", model_type, model_bytes);
+        CHECK_THROWS_WITH(forward_into(2, accumulate, sum_at_secure, published), Catch::Contains("published"));
+        CHECK(count(1) == 2);
+        transport.deliver(fedpp::Request::erase(1, published)); // (stays: published)
+    }
+    SECTION("from the aggregator itself, to itself") {
+        const fedpp::ObjectId at_secure = store(2, model_type, model_bytes);
+        CHECK_THROWS_WITH(forward_into(2, accumulate, sum_at_secure, at_secure, 2),
+                          Catch::Contains("only a data owner forwards"));
+        CHECK(count(2) == 2);
+        transport.deliver(fedpp::Request::erase(2, at_secure));
+    }
+    SECTION("into a sum that is not there") {
+        const fedpp::ObjectRef missing{sum_at_secure.id + 1000, &sum_type};
+        CHECK_THROWS_AS(forward_into(2, accumulate, missing), fedpp::RemoteObjectError);
     }
     SECTION("to a worker that left") {
         transport.detach(2);
+        secure_left = true;
         CHECK_THROWS_WITH(forward_into(2, accumulate, sum_at_secure), Catch::Contains("no longer exists"));
     }
-    // Refused before anything crossed: the model is still Bob's, nothing new
-    // is at the others.
-    CHECK(count(1) == 1);
-    CHECK(transport.deliver(fedpp::Request::fetch(1, at_bob, model_type, TransferKind::get)).payload == model_bytes);
+    // Refused before anything crossed: the model is still Bob's, and nothing
+    // new is at the others.
+    if (!secure_left) {
+        CHECK(count(2) == 1);
+    }
     CHECK(count(3) == 1);
+    CHECK(transport.deliver(fedpp::Request::fetch(1, at_bob, model_type, TransferKind::get)).payload == model_bytes);
+}
+
+TEST_CASE("an update is read in place only if it alone holds its parameters", "[pointer][store][privacy]") {
+    // Another object sharing its tensors could change them between the
+    // sum's check and its add (a NaN slipping in): such an update is read
+    // from a private copy.
+    using Linear = fedpp::nn::Linear<double>;
+    const auto& accumulate = fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<Linear>>();
+    REQUIRE(accumulate.reads_in_place != nullptr);
+    const fedpp::detail::RemoteValue<Linear> alone(Linear(fedpp::Matrix<double>{{1, 2}}, fedpp::Matrix<double>{{3}}));
+    CHECK(accumulate.reads_in_place(alone));
+    {
+        const auto shared = alone.value.parameters(); // handles on the same tensors
+        CHECK_FALSE(accumulate.reads_in_place(alone));
+        const fedpp::detail::RemoteValue<Linear> copied(alone.value.copy());
+        CHECK(accumulate.reads_in_place(copied));
+    }
+    CHECK(accumulate.reads_in_place(alone));
+    const fedpp::detail::RemoteValue<fedpp::Tensor<double>> tensor(fedpp::Tensor<double>{{1}});
+    CHECK(fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<fedpp::Tensor<double>>>().reads_in_place(
+        tensor));
+    const fedpp::Tensor<double> shared = tensor.value;
+    CHECK_FALSE(fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<fedpp::Tensor<double>>>()
+                    .reads_in_place(tensor));
 }

@@ -44,7 +44,11 @@ WeightedSum<M>& sum_in(const Invocation& invocation, std::size_t i) {
 template <class M>
 struct AccumulateComputation {
     static constexpr bool aggregation = true;
-    static constexpr bool reads_last_input_only = true; // the update: read, added, never kept
+    /// The update is read and added, never kept: read where it is when it
+    /// holds every parameter alone (nothing else can change it meanwhile).
+    static bool reads_in_place(const RemoteObject& forwarded) {
+        return holds_parameters_alone(static_cast<const RemoteValue<M>&>(forwarded).value);
+    }
     static std::string name() { return "fedpp.accumulate(" + type_name_of<M>() + ")"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
@@ -140,9 +144,10 @@ void accumulate(Pointer<WeightedSum<M>, L>& sum, Pointer<M, L>&& update, double 
 /// sum `sum` points to and adds it there with `weight`: what
 /// `accumulate(sum, update.move(aggregator), weight)` does, without the
 /// update ever being stored at the aggregator. Across processes the update
-/// moves and is then added; in one process (InProcessTransport) the sum
-/// reads it in place, with no copy: this is how a round of many small
-/// clients stays cheap. The update is spent once it has crossed, also when
+/// moves and is then added; in one process (InProcessTransport) it is not
+/// encoded, and the sum reads it in place when it alone holds its tensors:
+/// this is how a round of many small clients stays cheap. Published data is
+/// refused (it stays where it is). The update is spent once it has crossed, also when
 /// the sum rejects it (ShapeError, AggregationError say why, and the sum is
 /// unchanged); if it could not cross, it stays where it was.
 template <class M, Location L, Location From>

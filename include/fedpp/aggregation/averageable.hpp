@@ -3,8 +3,10 @@
 #pragma once
 
 #include "fedpp/nn/module.hpp"
+#include "fedpp/tensor/ops/record.hpp"
 #include "fedpp/tensor/tensor.hpp"
 
+#include <algorithm>
 #include <type_traits>
 #include <vector>
 
@@ -33,6 +35,20 @@ std::vector<Tensor<typename M::scalar_type>> parameters_of(const M& model) {
 /// The scalar type of an Averageable.
 template <Averageable M>
 using scalar_of = typename decltype(parameters_of(std::declval<const M&>()))::value_type::scalar_type;
+
+/// Whether `tensor` (a model: its parameters) alone holds its memory: no
+/// other tensor, model or graph shares it, so nothing else can change it
+/// while it is read.
+template <class T>
+bool holds_parameters_alone(const Tensor<T>& tensor) noexcept {
+    return TensorAccess::node(tensor).use_count() == 1;
+}
+template <nn::Model M>
+bool holds_parameters_alone(const M& model) {
+    const auto params = model.parameters(); // a second handle on each
+    return std::all_of(params.begin(), params.end(),
+                       [](const auto& p) { return TensorAccess::node(p).use_count() == 2; });
+}
 
 template <class T>
 Tensor<T> independent_copy(const Tensor<T>& tensor) {

@@ -89,11 +89,13 @@ struct Computation {
     /// One of fedpp's aggregations: it releases only aggregates of enough
     /// data owners, and may take what data owners sent to a trusted worker.
     bool aggregation = false;
-    /// An aggregation that only reads its last input and keeps nothing of it
-    /// (fedpp::accumulate's): a transport may hand it that input in place
-    /// from another worker's store in the same process (Request::forward_into)
-    /// instead of a decoded copy.
-    bool reads_last_input_only = false;
+    /// For an aggregation that takes its last input from another worker
+    /// (Request::forward_into) and keeps nothing of it (fedpp::accumulate's):
+    /// whether it may read that value where it is, in the other store of
+    /// this process, which it may when no other object shares its memory
+    /// (otherwise it gets a decoded copy). Null: it takes no forwarded value.
+    /// Honoured only for a registered computation (forward_target_of).
+    bool (*reads_in_place)(const detail::RemoteObject& forwarded) = nullptr;
 
     /// True when objects of `types`, in order, are what it takes.
     [[nodiscard]] bool accepts(std::span<const ValueType* const> types) const {
@@ -155,7 +157,7 @@ private:
 /// `static std::string name()`, `static std::unique_ptr<RemoteObject>
 /// invoke(const Invocation&)` and `static std::vector<const ValueType*>
 /// inputs()`, and optionally `static constexpr bool variadic` and
-/// `aggregation` and `reads_last_input_only`), registered by name before main() runs when the name is
+/// `aggregation` and `reads_in_place`), registered by name before main() runs when the name is
 /// not empty: any use of computation_of<Description>() in a program makes it
 /// findable in every process of that program.
 template <class Description>
@@ -163,14 +165,15 @@ struct RegisteredComputation {
     static const Computation& get() {
         static const Computation computation{Description::name(),  &Description::invoke,
                                              Description::inputs(), variadic(),
-                                             aggregation(),         reads_last_input_only()};
+                                             aggregation(),         reads_in_place()};
         return computation;
     }
-    static constexpr bool reads_last_input_only() {
-        if constexpr (requires { Description::reads_last_input_only; }) {
-            return aggregation() && Description::reads_last_input_only;
+    static constexpr auto reads_in_place() {
+        using Check = bool (*)(const RemoteObject&);
+        if constexpr (requires(const RemoteObject& forwarded) { Description::reads_in_place(forwarded); }) {
+            return aggregation() ? Check{&Description::reads_in_place} : Check{nullptr};
         } else {
-            return false;
+            return Check{nullptr};
         }
     }
     static constexpr bool variadic() {
@@ -199,6 +202,23 @@ template <class Description>
 const Computation& computation_of() {
     (void)RegisteredComputation<Description>::registered; // instantiates the registration
     return RegisteredComputation<Description>::get();
+}
+
+/// True when `computation` may take a value forwarded from another worker
+/// (Request::forward_into): one of fedpp's registered aggregations that
+/// declares it (Computation::reads_in_place), not a look-alike built by the
+/// caller. The last one checked is remembered per thread.
+inline bool forward_target_of(const Computation& computation) {
+    thread_local const Computation* checked = nullptr;
+    if (&computation == checked) {
+        return true;
+    }
+    if (!computation.aggregation || computation.reads_in_place == nullptr || computation.name.empty() ||
+        ComputationRegistry::instance().find(computation.name) != &computation) {
+        return false;
+    }
+    checked = &computation;
+    return true;
 }
 
 } // namespace detail

@@ -2,8 +2,10 @@
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/transport/object_shard.hpp"
 #include "fedpp/transport/object_store.hpp"
 #include "fedpp/transport/transport.hpp"
+#include "fedpp/transport/value_type.hpp"
 
 #include <array>
 #include <atomic>
@@ -22,7 +24,7 @@ namespace fedpp {
 
 /// All workers live in this process, each with its own object store; values
 /// still cross between them only as bytes, but for one hand-over: an update
-/// forwarded into fedpp::accumulate's sum is read in place by that
+/// forwarded into fedpp::accumulate's sum goes without bytes to that
 /// aggregation, which keeps nothing of it (forward_into below).
 ///
 /// Requests from many threads find their worker's store without a lock and
@@ -147,30 +149,47 @@ private:
         return reply;
     }
 
-    /// Hands the object to the computation at the destination in place: in
-    /// one process the bytes a network would carry need not be made, and
-    /// the value, read by an aggregation that keeps nothing of it
-    /// (ObjectStore::execute_forwarded), is never copied. Logged as the move
-    /// of its encoding's size, as a network transport's would be. Deleted at
-    /// the source once the computation has run, or refused it (a refusal is
-    /// reply.refused: the value crossed); kept there if the destination is
-    /// gone or does not take forwarded values, or the source does not hold it.
+    /// The object goes into the computation at the destination without
+    /// bytes being made, as a network would need: read in place when the
+    /// store held it alone and the computation may read it so (nothing else
+    /// shares its memory: Computation::reads_in_place), else as a private
+    /// copy. It is never stored at the destination, and is logged as the
+    /// move of its encoding's size. It stays at the source if the
+    /// destination or the computation refuses it first, or a source that is
+    /// not a data owner sends it; once it crossed, it is gone from there (a
+    /// refusal by the computation is then reply.refused).
     Reply forward_into(ObjectStore& source, const Request& request) {
-        ObjectStore& destination = store_of(request.destination);
-        destination.require_forward_target(request); // before anything crosses
-        detail::HeldObject held = source.hold(request.object, request.type);
-        const ContributorId contributor = source.trusted() ? no_contributor : ContributorId{request.to};
-        Reply reply;
-        reply.moved_bytes = held.object->type().encoded_size(*held.object);
-        try {
-            reply.object = destination.execute_forwarded(request, std::move(held), contributor, {this, true}).object;
-        } catch (...) {
-            reply.refused = std::current_exception();
+        if (source.trusted() || request.destination == request.to) {
+            throw RemoteObjectError("worker '" + source.name() +
+                                    "': only a data owner forwards a value into another worker's computation");
         }
-        source.erase(request.object);
+        ObjectStore& destination = store_of(request.destination);
+        bool taken = false;
+        std::size_t moved_bytes = 0;
+        Reply reply = destination.execute_forwarded(
+            request,
+            [&] {
+                detail::HeldObject held = source.hand_over(request.object, *request.type, taken);
+                held.contributor = ContributorId{request.to};
+                const ValueType& type = held.object->type();
+                if (taken && request.computation->reads_in_place(*held.object)) {
+                    moved_bytes = type.encoded_size != nullptr ? type.encoded_size(*held.object)
+                                                               : type.encode(*held.object).size();
+                    return held;
+                }
+                const Bytes bytes = type.encode(*held.object);
+                moved_bytes = bytes.size();
+                return detail::HeldObject{
+                    detail::ObjectHandle(detail::decode_value(type, bytes, [] { return std::string("a forward"); })),
+                    held.contributor};
+            },
+            {this, true});
+        if (!taken) {
+            source.erase(request.object);
+        }
+        reply.moved_bytes = moved_bytes;
         return reply;
     }
-
     std::mutex mutex_; // attach only
     std::array<std::atomic<Slot*>, segment_count> segments_{};
     std::vector<std::unique_ptr<Slot[]>> owned_segments_;

@@ -42,6 +42,12 @@ public:
         (few ? usual_types_[i] : many_types_[i]) = &held->type();
     }
 
+    /// Input `i` will hold a `type` (set() it before invoke()): what check()
+    /// needs of an input that is not here yet.
+    void expect(std::size_t i, const ValueType& type) noexcept {
+        (count_ <= usual ? usual_types_[i] : many_types_[i]) = &type;
+    }
+
     [[nodiscard]] std::span<RemoteObject* const> objects() const noexcept {
         return {count_ <= usual ? usual_objects_.data() : many_objects_.data(), count_};
     }
@@ -52,18 +58,22 @@ public:
         return {count_ <= usual ? usual_types_.data() : many_types_.data(), count_};
     }
 
-    /// Runs `computation` on these inputs at worker `worker`, with the
-    /// request's by-value `arguments` and the worker's rules; returns its
-    /// result. RemoteObjectError if it does not take inputs of these types;
-    /// an exception that is not one of fedpp's becomes a ComputationError
-    /// with the same message.
-    std::unique_ptr<RemoteObject> run(const Computation& computation, const std::string& worker,
-                                      std::span<const std::byte> arguments, std::size_t min_contributions,
-                                      std::uint64_t noise_secret, const ExecutionContext& context) const {
+    /// RemoteObjectError unless `computation`, at worker `worker`, takes
+    /// inputs of these types.
+    void check(const Computation& computation, const std::string& worker) const {
         if (!computation.accepts(types())) {
             throw RemoteObjectError("worker '" + worker + "': computation '" + computation.name +
                                     "' does not take objects of these types");
         }
+    }
+
+    /// Runs `computation` (check()ed) on these inputs at worker `worker`,
+    /// with the request's by-value `arguments` and the worker's rules;
+    /// returns its result. An exception that is not one of fedpp's becomes
+    /// a ComputationError with the same message.
+    std::unique_ptr<RemoteObject> invoke(const Computation& computation, const std::string& worker,
+                                         std::span<const std::byte> arguments, std::size_t min_contributions,
+                                         std::uint64_t noise_secret, const ExecutionContext& context) const {
         try {
             return computation.invoke(
                 Invocation{objects(), contributors(), arguments, min_contributions, noise_secret, context});

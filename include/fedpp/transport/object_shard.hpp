@@ -49,6 +49,10 @@ public:
     RemoteObject& operator*() const noexcept { return *object_; }
     RemoteObject* operator->() const noexcept { return object_; }
     explicit operator bool() const noexcept { return object_ != nullptr; }
+    /// How many handles share the object now (0 for none).
+    [[nodiscard]] std::uint32_t holders() const noexcept {
+        return object_ != nullptr ? object_->holders_.load(std::memory_order_acquire) : 0;
+    }
 
 private:
     RemoteObject* object_ = nullptr;

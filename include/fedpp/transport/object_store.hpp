@@ -80,32 +80,25 @@ public:
         return held.object->type().encode(*held.object);
     }
 
-    /// Object `id` (holding an `expected`, if given) and its contributor,
-    /// held: what a transport forwarding it in place (forward_into) reads.
-    [[nodiscard]] detail::HeldObject hold(ObjectId id, const ValueType* expected) { return find(id, expected); }
+    /// Object `id`, which must hold an `expected`, for a forward_into (its
+    /// contributor set): taken out of the store when nothing else holds it
+    /// now (`taken`), else only held (erase it once it crossed).
+    /// RemoteObjectError if it is not here, or is published data, which
+    /// stays where it is.
+    detail::HeldObject hand_over(ObjectId id, const ValueType& expected, bool& taken);
 
-    /// A forward_into's computation on its inputs here and, last, `moved`,
-    /// handed over in place from another store of this process.
+    /// A forward_into's computation here: its inputs here are found and
+    /// checked, and only then does `forwarded()` bring the last one, from
+    /// another store of this process. Errors until then mean nothing
+    /// crossed; the computation's own failure is reply.refused.
     /// RemoteObjectError unless require_forward_target(request).
-    Reply execute_forwarded(const Request& request, detail::HeldObject moved, ContributorId contributor,
-                            const ExecutionContext& context) {
-        require_forward_target(request);
-        moved.contributor = contributor;
-        return execute(request, context, &moved);
-    }
+    Reply execute_forwarded(const Request& request, detail::FunctionRef<detail::HeldObject()> forwarded,
+                            const ExecutionContext& context);
 
     /// RemoteObjectError unless this worker is open and trusted and the
-    /// computation an aggregation that keeps nothing of a forwarded value
-    /// (reads_last_input_only): checked before the value leaves its worker.
-    void require_forward_target(const Request& request) const {
-        require_open();
-        if (!trusted_ || request.computation == nullptr || !request.computation->aggregation ||
-            !request.computation->reads_last_input_only) {
-            throw RemoteObjectError("worker '" + name_ +
-                                    "': a value is forwarded into a computation only if it is one of fedpp's "
-                                    "aggregations that reads it and keeps nothing of it, at a trusted worker");
-        }
-    }
+    /// computation one of fedpp's aggregations that takes forwarded values
+    /// (detail::forward_target_of): checked before the value leaves.
+    void require_forward_target(const Request& request) const;
 
     /// Stores a value decoded from `bytes` as `type`, contributed by
     /// `contributor`; returns its id.
@@ -200,7 +193,7 @@ private:
 
     ObjectId insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor);
     Held find(ObjectId id, const ValueType* expected);
-    Reply execute(const Request& request, const ExecutionContext& context, Held* forwarded = nullptr);
+    Reply execute(const Request& request, const ExecutionContext& context);
     std::size_t count();
     std::vector<ObjectInfo> list();
 
@@ -293,20 +286,16 @@ inline std::vector<ObjectInfo> ObjectStore::list() {
     return objects;
 }
 
-/// Runs a computation on the objects a request names (and, last, on a value
-/// `forwarded` from another store).
-inline Reply ObjectStore::execute(const Request& request, const ExecutionContext& context, Held* forwarded) {
-    const std::size_t named = request.inputs.size();
-    detail::InvocationInputs inputs(named + (forwarded != nullptr ? 1 : 0));
-    for (std::size_t i = 0; i < named; ++i) {
+/// Runs a computation on the objects a request names.
+inline Reply ObjectStore::execute(const Request& request, const ExecutionContext& context) {
+    detail::InvocationInputs inputs(request.inputs.size());
+    for (std::size_t i = 0; i < request.inputs.size(); ++i) {
         inputs.set(i, find(request.inputs[i].id, request.inputs[i].type));
     }
-    if (forwarded != nullptr) {
-        inputs.set(named, std::move(*forwarded));
-    }
-    auto result = inputs.run(*request.computation, name_, request.payload, min_contributions_, noise_secret_, context);
+    inputs.check(*request.computation, name_);
     Reply reply;
-    if (result) {
+    if (auto result = inputs.invoke(*request.computation, name_, request.payload, min_contributions_, noise_secret_,
+                                    context)) {
         reply.object = insert(std::move(result), no_contributor);
     }
     return reply;
@@ -345,3 +334,5 @@ inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender
 }
 
 } // namespace fedpp
+
+#include "fedpp/transport/object_store_forwarding.hpp" // (its forward_into members)
