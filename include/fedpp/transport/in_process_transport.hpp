@@ -71,7 +71,7 @@ public:
         return store_of(id).publish(tag, type, bytes);
     }
 
-    /// An update forwarded into fedpp::accumulate is handed over in place.
+    /// An update forwarded into fedpp::accumulate goes without bytes.
     [[nodiscard]] bool forwards_into_computations() const noexcept override { return true; }
 
     Reply deliver(const Request& request) override {
@@ -190,6 +190,7 @@ private:
         reply.moved_bytes = moved_bytes;
         return reply;
     }
+
     std::mutex mutex_; // attach only
     std::array<std::atomic<Slot*>, segment_count> segments_{};
     std::vector<std::unique_ptr<Slot[]>> owned_segments_;

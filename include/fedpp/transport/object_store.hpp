@@ -80,9 +80,9 @@ public:
         return held.object->type().encode(*held.object);
     }
 
-    /// Object `id`, which must hold an `expected`, for a forward_into (its
-    /// contributor set): taken out of the store when nothing else holds it
-    /// now (`taken`), else only held (erase it once it crossed).
+    /// Object `id`, which must hold an `expected`, for a forward_into:
+    /// taken out of the store when nothing else holds it now (`taken`),
+    /// else only held (erase it once it crossed).
     /// RemoteObjectError if it is not here, or is published data, which
     /// stays where it is.
     detail::HeldObject hand_over(ObjectId id, const ValueType& expected, bool& taken);
