@@ -193,6 +193,8 @@ private:
 
     ObjectId insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor);
     Held find(ObjectId id, const ValueType* expected);
+    /// find() for a caller that holds `holder`'s lock (`holder`: id's shard).
+    Held find_locked(Shard& holder, ObjectId id, const ValueType* expected);
     Reply execute(const Request& request, const ExecutionContext& context);
     std::size_t count();
     std::vector<ObjectInfo> list();
@@ -243,6 +245,10 @@ inline ObjectId ObjectStore::insert(std::unique_ptr<detail::RemoteObject> object
 inline ObjectStore::Held ObjectStore::find(ObjectId id, const ValueType* expected) {
     Shard& holder = shard_of(id);
     const std::lock_guard lock(holder.mutex);
+    return find_locked(holder, id, expected);
+}
+
+inline ObjectStore::Held ObjectStore::find_locked(Shard& holder, ObjectId id, const ValueType* expected) {
     require_open();
     const detail::StoredObject* entry = holder.find(id);
     if (entry == nullptr) {

@@ -58,9 +58,9 @@ inline detail::HeldObject ObjectStore::hand_over(ObjectId id, const ValueType& e
         throw RemoteObjectError("worker '" + name_ + "': object " + std::to_string(id) +
                                 " is data the worker published, which stays where it is");
     }
-    detail::HeldObject held = find(id, &expected);
     detail::ObjectShard& holder = shard_of(id);
     const std::lock_guard lock(holder.mutex);
+    detail::HeldObject held = find_locked(holder, id, &expected);
     // Ours and the store's are the only handles: no request is using it, and
     // none can start once it is out of the store.
     taken = held.object.holders() == 2;
