@@ -103,6 +103,8 @@ struct ConvLayerCase {
 const std::vector<ConvLayerCase>& conv_cases() {
     static const std::vector<ConvLayerCase> cases{
         {2, {1, 28, 28}, 4, {5, 1, 2}},              // the MNIST CNN's first layer, fewer channels
+        {2, {3, 14, 14}, 4, {5, 1, 2}},              // its second layer's 14-wide rows, fewer channels
+        {1, {2, 10, 10}, 2, {3}},                    // rows exactly one copy wide (8)
         {3, {3, 7, 5}, 2, {{3, 2}, {2, 1}, {1, 0}}},  // odd, non-square, rectangular window
         {1, {2, 9, 8}, 3, {{4, 3}, {3, 2}, {2, 1}}},  // stride leaving rows unread
         {2, {1, 3, 3}, 2, {2, 1, 3}},                // padding beyond the kernel
