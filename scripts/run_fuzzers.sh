@@ -21,7 +21,8 @@ require_debian_packages cmake make clang libclang-rt-14-dev libeigen3-dev zlib1g
 # documentation builds its targets, with line tables only (-g1).
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DFEDPP_BUILD_FUZZERS=ON \
-      -DFEDPP_BUILD_TESTS=OFF -DFEDPP_BUILD_EXAMPLES=OFF -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF >/dev/null
+      -DFEDPP_BUILD_TESTS=OFF -DFEDPP_BUILD_EXAMPLES=OFF -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF \
+      -DFEDPP_COMPILED_LIBRARY=OFF >/dev/null
 cmake --build build-fuzz -j "$(build_jobs)"
 
 if [ "${1:-}" = "--make-seeds" ]; then

@@ -32,20 +32,21 @@ if [ "${1:-}" = "--sanitize" ]; then
     # that examples.bad_flags and examples.secure_model_averaging start
     # (tests/CMakeLists.txt lists them).
     cmake --build build-sanitize -j "$(build_jobs)" --target fedpp_sanitized_programs
-    # Compile-time, layout and packaging tests run no code of ours, and the
+    # Compile-time, link-time, layout and packaging tests run no code of ours, and the
     # networked examples and fault scripts run the same server and transport
     # code as network.tests, in processes of their own: the plain run has
     # them. A test whose program was not built above fails as "Not Run".
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ctest --test-dir build-sanitize --output-on-failure -j "$(build_jobs)" \
-          -E '^(compile_fail|consumer)\.|^static\.rules$|^layout\.|^network\.(example_|faults)'
+          -E '^(compile_fail|consumer)\.|^compiled_library\.(kernels|alignment)|^static\.rules$|^layout\.|^network\.(example_|faults)'
 elif [ "${1:-}" = "--blas" ]; then
     require_debian_packages libopenblas-dev
     # Each test file compiled alone here (not as unity builds): the check
     # that every file includes what it uses. At -O1: the products this stage
     # is about run in OpenBLAS, and the plain run has the optimised build.
     cmake -S . -B build-blas -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG" \
-          -DFEDPP_BUILD_TESTS=ON -DFEDPP_USE_BLAS=ON -DFEDPP_UNITY_TESTS=OFF >/dev/null
+          -DFEDPP_BUILD_TESTS=ON -DFEDPP_USE_BLAS=ON -DFEDPP_UNITY_TESTS=OFF \
+          -DFEDPP_COMPILED_LIBRARY=OFF >/dev/null
     cmake --build build-blas -j "$(build_jobs)" --target fedpp_tests
     # One OpenBLAS thread: the tests that start threads start their own.
     OPENBLAS_NUM_THREADS=1 ./build-blas/tests/fedpp_tests

@@ -1,6 +1,6 @@
-# Builds TARGET (compiled with FEDPP_SHOULD_FAIL_TO_BUILD) in BUILD_DIR and
-# passes only if the compiler rejects it with an error matching EXPECTED (a
-# regex). Invoked by ctest:
+# Builds TARGET (compiled with FEDPP_SHOULD_FAIL_TO_BUILD, or a program that
+# must not link) in BUILD_DIR and passes only if the compiler or the linker
+# rejects it with an error matching EXPECTED (a regex). Invoked by ctest:
 #     cmake -DBUILD_DIR=... -DTARGET=... -DEXPECTED=... [-DFIRST=FIRST] -P check_compile_fails.cmake
 # With FIRST, EXPECTED must match the first error line the compiler prints.
 execute_process(
@@ -9,7 +9,7 @@ execute_process(
   OUTPUT_VARIABLE output
   ERROR_VARIABLE output)
 if(result EQUAL 0)
-  message(FATAL_ERROR "${TARGET} compiled with FEDPP_SHOULD_FAIL_TO_BUILD, but it must not")
+  message(FATAL_ERROR "${TARGET} built, but it must be rejected")
 endif()
 if(NOT output MATCHES "${EXPECTED}")
   message(FATAL_ERROR "${TARGET} failed to build, but not with the expected error '${EXPECTED}':\n${output}")

@@ -78,3 +78,8 @@ void run_backward(Node<T>& root, Matrix<T> seed) {
 }
 
 } // namespace fedpp::detail
+
+#if defined(FEDPP_COMPILED) // compiled once in fedpp::compiled (fedpp/base/compiled.hpp)
+extern template void fedpp::detail::run_backward<float>(fedpp::detail::Node<float>&, fedpp::Matrix<float>);
+extern template void fedpp::detail::run_backward<double>(fedpp::detail::Node<double>&, fedpp::Matrix<double>);
+#endif

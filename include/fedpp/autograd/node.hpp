@@ -12,6 +12,7 @@
 #pragma once
 
 #include "fedpp/base/block_cache.hpp"
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/matrix.hpp"
 #include "fedpp/base/matrix_product.hpp"
 
@@ -162,3 +163,6 @@ public:
 };
 
 } // namespace fedpp::detail
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(class fedpp::detail::Node);

@@ -1,6 +1,7 @@
 // fedpp: loss functions, each one graph node with its own backward step.
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/tensor/tensor.hpp"
 
@@ -146,3 +147,8 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, std::span<const std::int32_t> l
 }
 
 } // namespace fedpp::nn
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::MseNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::NllNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::CrossEntropyNode);

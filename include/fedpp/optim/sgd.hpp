@@ -2,6 +2,7 @@
 // Nesterov).
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/tensor/tensor.hpp"
 
@@ -122,3 +123,6 @@ template <class T, class... Rest>
 SGD(std::vector<Tensor<T>>, Rest...) -> SGD<T>;
 
 } // namespace fedpp::optim
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(class fedpp::optim::SGD);

@@ -1,6 +1,7 @@
 // fedpp: activations: relu, sigmoid, tanh, and the row-wise log_softmax.
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/tensor/ops/record.hpp"
 
 #include <cmath>
@@ -83,3 +84,9 @@ Tensor<T> log_softmax(const Tensor<T>& x) {
 }
 
 } // namespace fedpp
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::ReluNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::SigmoidNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::TanhNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::LogSoftmaxNode);

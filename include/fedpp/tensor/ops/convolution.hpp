@@ -15,6 +15,7 @@
 // its output, and a training step allocates no scratch once warm.
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/matrix_product.hpp"
 #include "fedpp/tensor/image_shape.hpp"
@@ -151,3 +152,6 @@ inline ImageShape conv2d_output_shape(const ImageShape& input, Index out_channel
 }
 
 } // namespace fedpp
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::Conv2dNode);

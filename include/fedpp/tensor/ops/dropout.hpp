@@ -3,6 +3,7 @@
 // training), one node that keeps its mask.
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/random.hpp"
 #include "fedpp/tensor/ops/record.hpp"
@@ -56,3 +57,6 @@ Tensor<T> dropout(const Tensor<T>& x, double p, Generator& generator) {
 }
 
 } // namespace fedpp
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::DropoutNode);

@@ -2,6 +2,7 @@
 // add_scalar, square and pow.
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/tensor/ops/broadcast.hpp"
 #include "fedpp/tensor/ops/record.hpp"
 
@@ -144,3 +145,12 @@ Tensor<T> pow(const Tensor<T>& x, std::type_identity_t<T> exponent) {
 }
 
 } // namespace fedpp
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::AddNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::SubNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::MulNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::ScaleNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::AddScalarNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::SquareNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::PowNode);

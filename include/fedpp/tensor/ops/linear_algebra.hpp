@@ -2,6 +2,7 @@
 // nn::Linear), each one node with its backward kernel.
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/matrix_product.hpp"
 #include "fedpp/tensor/ops/record.hpp"
@@ -78,3 +79,15 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
 }
 
 } // namespace fedpp
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::MatmulNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::LinearNode);
+#if defined(FEDPP_COMPILED)
+extern template fedpp::Tensor<float> fedpp::matmul(const fedpp::Tensor<float>&, const fedpp::Tensor<float>&);
+extern template fedpp::Tensor<double> fedpp::matmul(const fedpp::Tensor<double>&, const fedpp::Tensor<double>&);
+extern template fedpp::Tensor<float> fedpp::linear(const fedpp::Tensor<float>&, const fedpp::Tensor<float>&,
+                                                   const fedpp::Tensor<float>&);
+extern template fedpp::Tensor<double> fedpp::linear(const fedpp::Tensor<double>&, const fedpp::Tensor<double>&,
+                                                    const fedpp::Tensor<double>&);
+#endif

@@ -3,6 +3,7 @@
 // the input position its maximum came from.
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/tensor/image_shape.hpp"
 #include "fedpp/tensor/ops/im2col.hpp"
@@ -86,3 +87,6 @@ inline ImageShape max_pool2d_output_shape(const ImageShape& input, const Window2
 }
 
 } // namespace fedpp
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::MaxPool2dNode);

@@ -1,6 +1,7 @@
 // fedpp: reductions to a 1 x 1 tensor: sum and mean.
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/tensor/ops/record.hpp"
 
@@ -45,3 +46,7 @@ Tensor<T> mean(const Tensor<T>& x) {
 }
 
 } // namespace fedpp
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::SumNode);
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::MeanNode);

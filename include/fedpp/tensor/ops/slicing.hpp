@@ -1,6 +1,7 @@
 // fedpp: slice_rows, a range of rows (Python's x[begin:end]).
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/tensor/ops/record.hpp"
 
@@ -39,3 +40,6 @@ Tensor<T> slice_rows(const Tensor<T>& x, Index begin, Index end) {
 }
 
 } // namespace fedpp
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::SliceRowsNode);

@@ -1,0 +1,44 @@
+// fedpp: what the optional compiled library fedpp::compiled holds, and how
+// a program linked to it skips compiling that code again.
+//
+// fedpp is header-only: each program compiles the templates it uses, and
+// most of a small program's compile time is code generation at -O3, a large
+// share of it for the autograd nodes' backward kernels and the matrix
+// products under them (benchmarks/NOTES.md, section 7). A program linked to
+// the CMake target fedpp::compiled (which defines FEDPP_COMPILED for it)
+// sees `extern template` declarations for those templates, for float and
+// double, and takes them from the library, compiled once, as {fmt} offers a
+// compiled library beside its header-only mode. Other element types, and
+// programs that do not link it, compile them as before.
+//
+// The library and the program must be compiled alike: the same fedpp
+// headers, the same FEDPP_USE_BLAS, and the same -march (the library's
+// kernels are the ones the program runs). Eigen's allocations depend on the
+// -march (EIGEN_MAX_ALIGN_BYTES: 16 for SSE, 32 for AVX, 64 for AVX-512),
+// and a matrix allocated on one side and freed on the other must agree: a
+// program whose alignment differs from the library's fails to link, on an
+// undefined fedpp::detail::compiled_library_eigen_max_align_bytes_N (N its
+// own), rather than corrupting its heap at run time.
+#pragma once
+
+#if defined(FEDPP_COMPILED)
+#include "fedpp/base/matrix.hpp"
+
+#define FEDPP_COMPILED_ALIGNMENT_NAME_(bytes) compiled_library_eigen_max_align_bytes_##bytes
+#define FEDPP_COMPILED_ALIGNMENT_NAME(bytes) FEDPP_COMPILED_ALIGNMENT_NAME_(bytes)
+namespace fedpp::detail {
+/// Defined by fedpp::compiled for the alignment it was built with only.
+extern const int FEDPP_COMPILED_ALIGNMENT_NAME(EIGEN_MAX_ALIGN_BYTES);
+/// Makes every translation unit that includes this header refer to it.
+inline const int compiled_library_alignment = FEDPP_COMPILED_ALIGNMENT_NAME(EIGEN_MAX_ALIGN_BYTES);
+} // namespace fedpp::detail
+
+/// At namespace scope after the definition of class template `name`
+/// (written with its class-key: `struct fedpp::detail::ReluNode`): a program
+/// linked to fedpp::compiled takes name<float> and name<double> from it.
+#define FEDPP_EXTERN_FLOAT_AND_DOUBLE(name)                                                                     \
+    extern template name<float>;                                                                               \
+    extern template name<double>
+#else
+#define FEDPP_EXTERN_FLOAT_AND_DOUBLE(name) static_assert(true)
+#endif
