@@ -1,13 +1,24 @@
 // A program that takes fedpp's autograd kernels from fedpp::compiled: a few
-// SGD steps of a small model, in float and in double. Built three ways by
+// SGD steps of a small model, in float and in double, and the type of every
+// node the library lists. Built three ways by
 // tests/compiled_library/CMakeLists.txt: linked to the library (it must
 // build and train), compiled for it but not linked to it (it must fail to
-// link: the kernels are not compiled in the program), and compiled with
-// another Eigen alignment than the library's (it must fail to link, naming
-// the alignment).
+// link on every listed node, for both types: none is compiled in the
+// program), and compiled with another Eigen alignment than the library's
+// (it must fail to link, naming the alignment).
+#include "instantiations.hpp" // src/compiled/: the list of nodes the library holds
+
 #include <fedpp/fedpp.hpp>
 
 #include <cstdio>
+#include <typeinfo>
+
+// Every node the library lists, for float and double: their type
+// information comes from the library, so that this program links only if
+// the library holds each of them and fails to link without it on each.
+#define FEDPP_NODE_TYPE(name, T) &typeid(fedpp::detail::name<T>),
+const std::type_info* const listed_nodes[] = {FEDPP_COMPILED_NODES(FEDPP_NODE_TYPE, float)
+                                                  FEDPP_COMPILED_NODES(FEDPP_NODE_TYPE, double)};
 
 template <class T>
 T train() {
@@ -16,6 +27,7 @@ T train() {
     fedpp::optim::SGD<T> sgd(layer.parameters(), T(0.1));
     const fedpp::Tensor<T> data{{0, 0}, {0, 1}, {1, 0}, {1, 1}};
     const fedpp::Tensor<T> target{{0}, {0}, {1}, {1}};
+    (void)fedpp::matmul(data, fedpp::Tensor<T>{{1}, {1}}); // the library's forward products, too
     T loss{};
     for (int step = 0; step < 20; ++step) {
         sgd.zero_grad();
@@ -27,12 +39,27 @@ T train() {
     return loss;
 }
 
+/// How many of the listed node types differ from one another (all of them:
+/// this reads each one's type information, which the linker must find).
+std::size_t distinct_node_types() {
+    std::size_t distinct = 0;
+    for (std::size_t i = 0; i < std::size(listed_nodes); ++i) {
+        bool seen = false;
+        for (std::size_t j = 0; j < i; ++j) {
+            seen = seen || *listed_nodes[j] == *listed_nodes[i];
+        }
+        distinct += seen ? 0 : 1;
+    }
+    return distinct;
+}
+
 int main() {
     const float single = train<float>();
     const double twice = train<double>();
+    const std::size_t types = distinct_node_types();
     // Both fall well below the untrained loss (about 1) when the gradients are right.
-    const bool ok = single < 0.2F && twice < 0.2;
-    std::printf("compiled library %s: loss %.6f (float), %.6f (double)\n", ok ? "ok" : "FAILED",
-                static_cast<double>(single), twice);
+    const bool ok = single < 0.2F && twice < 0.2 && types == std::size(listed_nodes);
+    std::printf("compiled library %s: loss %.6f (float), %.6f (double); %zu distinct node types\n",
+                ok ? "ok" : "FAILED", static_cast<double>(single), twice, types);
     return ok ? 0 : 1;
 }

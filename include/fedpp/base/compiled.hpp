@@ -28,9 +28,11 @@
 #define FEDPP_COMPILED_ALIGNMENT_NAME(bytes) FEDPP_COMPILED_ALIGNMENT_NAME_(bytes)
 namespace fedpp::detail {
 /// Defined by fedpp::compiled for the alignment it was built with only.
-extern const int FEDPP_COMPILED_ALIGNMENT_NAME(EIGEN_MAX_ALIGN_BYTES);
-/// Makes every translation unit that includes this header refer to it.
-inline const int compiled_library_alignment = FEDPP_COMPILED_ALIGNMENT_NAME(EIGEN_MAX_ALIGN_BYTES);
+bool FEDPP_COMPILED_ALIGNMENT_NAME(EIGEN_MAX_ALIGN_BYTES)() noexcept;
+/// Makes every translation unit that includes this header call it (a call
+/// to a function defined elsewhere, which no compiler or link-time
+/// optimiser may drop, so the reference reaches the linker).
+inline const bool compiled_library_alignment_matches = FEDPP_COMPILED_ALIGNMENT_NAME(EIGEN_MAX_ALIGN_BYTES)();
 } // namespace fedpp::detail
 
 /// At namespace scope after the definition of class template `name`

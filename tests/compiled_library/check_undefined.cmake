@@ -1,0 +1,36 @@
+# Builds TARGET in BUILD_DIR, a program compiled for fedpp::compiled
+# (FEDPP_COMPILED) but not linked to it, and passes only if the link fails
+# on each node that src/compiled/instantiations.hpp lists (LIST), for float
+# and for double: every one of them must come from the library, none be
+# compiled in the program (a header that lost its extern declaration fails
+# this). GNU ld says "undefined reference to `X'", lld "undefined symbol: X".
+#     cmake -DBUILD_DIR=... -DTARGET=... -DLIST=.../instantiations.hpp -P check_undefined.cmake
+execute_process(
+  COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${TARGET}
+  RESULT_VARIABLE result
+  OUTPUT_VARIABLE output
+  ERROR_VARIABLE output)
+if(result EQUAL 0)
+  message(FATAL_ERROR "${TARGET} linked without fedpp::compiled, but it must not")
+endif()
+file(READ ${LIST} list_text)
+string(REGEX MATCH "#define FEDPP_COMPILED_NODES\\(X, T\\)[^#]*" nodes_macro "${list_text}")
+string(REGEX MATCHALL "X\\(([A-Za-z0-9]+), T\\)" node_uses "${nodes_macro}")
+list(LENGTH node_uses count)
+if(count LESS 20)
+  message(FATAL_ERROR "found only ${count} nodes in ${LIST}: has FEDPP_COMPILED_NODES changed its form?")
+endif()
+set(missing "")
+foreach(use ${node_uses})
+  string(REGEX REPLACE "X\\(([A-Za-z0-9]+), T\\)" "\\1" node "${use}")
+  foreach(type float double)
+    if(NOT output MATCHES "undefined (reference to|symbol:) .?(vtable|typeinfo) for fedpp::detail::${node}<${type}>")
+      list(APPEND missing "${node}<${type}>")
+    endif()
+  endforeach()
+endforeach()
+if(missing)
+  message(FATAL_ERROR "${TARGET} failed to link, but not for want of these nodes, which it must take from "
+                      "fedpp::compiled: ${missing}\n${output}")
+endif()
+message(STATUS "the link failed on each of the ${count} nodes, for float and double, as expected")
