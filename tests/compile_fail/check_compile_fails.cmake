@@ -3,14 +3,8 @@
 # rejects it with an error matching EXPECTED (a regex). Invoked by ctest:
 #     cmake -DBUILD_DIR=... -DTARGET=... -DEXPECTED=... [-DFIRST=FIRST] -P check_compile_fails.cmake
 # With FIRST, EXPECTED must match the first error line the compiler prints.
-execute_process(
-  COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${TARGET}
-  RESULT_VARIABLE result
-  OUTPUT_VARIABLE output
-  ERROR_VARIABLE output)
-if(result EQUAL 0)
-  message(FATAL_ERROR "${TARGET} built, but it must be rejected")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/build_must_fail.cmake)
+fedpp_build_must_fail(output "built, but it must be rejected")
 if(NOT output MATCHES "${EXPECTED}")
   message(FATAL_ERROR "${TARGET} failed to build, but not with the expected error '${EXPECTED}':\n${output}")
 endif()

@@ -5,14 +5,8 @@
 # compiled in the program (a header that lost its extern declaration fails
 # this). GNU ld says "undefined reference to `X'", lld "undefined symbol: X".
 #     cmake -DBUILD_DIR=... -DTARGET=... -DLIST=.../instantiations.hpp -P check_undefined.cmake
-execute_process(
-  COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${TARGET}
-  RESULT_VARIABLE result
-  OUTPUT_VARIABLE output
-  ERROR_VARIABLE output)
-if(result EQUAL 0)
-  message(FATAL_ERROR "${TARGET} linked without fedpp::compiled, but it must not")
-endif()
+include(${CMAKE_CURRENT_LIST_DIR}/../compile_fail/build_must_fail.cmake)
+fedpp_build_must_fail(output "linked without fedpp::compiled, but it must not")
 file(READ ${LIST} list_text)
 string(REGEX MATCH "#define FEDPP_COMPILED_NODES\\(X, T\\)[^#]*" nodes_macro "${list_text}")
 string(REGEX MATCHALL "X\\(([A-Za-z0-9]+), T\\)" node_uses "${nodes_macro}")
