@@ -4,14 +4,16 @@
 // standard library, numpy.savez, numpy.savez_compressed) predict the same
 // in fedpp, to float tolerance, in float32 and float64.
 //
-// Its own executable (ctest: unit.io_pytorch_round_trip): without a Python
-// 3 that imports torch and numpy it prints why and exits with 77, which
-// ctest reports as skipped, never as passed. The interpreter: $FEDPP_PYTHON
-// if set, otherwise the first of FEDPP_PYTHON_CANDIDATES (CMake's
-// FEDPP_PYTHON, or python3 on the PATH, then /usr/bin/python3) with both.
-#define CATCH_CONFIG_RUNNER
+// Its own executable (ctest: unit.io_pytorch_round_trip), with the tests'
+// shared main (main.cpp): without a Python 3 that imports torch and numpy
+// each test case says why and is skipped (FEDPP_SKIP), and the run exits
+// with 77, which ctest reports as skipped, never as passed. The interpreter:
+// $FEDPP_PYTHON if set, otherwise the first of FEDPP_PYTHON_CANDIDATES
+// (CMake's FEDPP_PYTHON, or python3 on the PATH, then /usr/bin/python3) with
+// both.
 #include "data_files.hpp"
 #include "io_support.hpp"
+#include "skip.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -39,7 +41,6 @@
 namespace io = fedpp::io;
 
 namespace {
-std::string python; // the interpreter, chosen by main()
 
 /// Runs `arguments` (argv[0] looked up on the PATH) and returns its exit
 /// status; with `quiet`, its output goes to /dev/null.
@@ -81,8 +82,38 @@ std::optional<std::string> find_python() {
     return std::nullopt;
 }
 
+/// The interpreter, looked for once (empty if there is none).
+const std::string& python() {
+    static const std::string found = [] {
+        auto candidate = find_python();
+        if (candidate) {
+            std::printf("PyTorch round trips with %s\n", candidate->c_str());
+        }
+        return candidate.value_or(std::string());
+    }();
+    return found;
+}
+
+/// Why the round trips cannot run here.
+std::string no_python_reason() {
+    const char* chosen = std::getenv("FEDPP_PYTHON");
+    return std::string("no Python 3 that imports torch and numpy (tried ") +
+           (chosen != nullptr && *chosen != '\0' ? chosen : FEDPP_PYTHON_CANDIDATES) +
+           "; set FEDPP_PYTHON, or install Debian's python3-torch python3-numpy)";
+}
+
+/// Runs `round_trips`, or skips the test case where no interpreter has
+/// torch and numpy.
+template <class RoundTrips>
+void with_python(RoundTrips round_trips) {
+    if (python().empty()) {
+        FEDPP_SKIP(no_python_reason());
+    }
+    round_trips();
+}
+
 void run_script(const std::vector<std::string>& arguments) {
-    std::vector<std::string> command{python, std::string(FEDPP_TESTS_DIR) + "/pytorch_weights.py"};
+    std::vector<std::string> command{python(), std::string(FEDPP_TESTS_DIR) + "/pytorch_weights.py"};
     command.insert(command.end(), arguments.begin(), arguments.end());
     INFO("python3 pytorch_weights.py " << arguments.front());
     REQUIRE(run(command) == 0);
@@ -198,34 +229,29 @@ void pytorch_to_fedpp(const char* dtype, const std::string& kind = "mlp") {
 } // namespace
 
 TEST_CASE("pytorch: a model trained by fedpp predicts the same in PyTorch", "[io][pytorch]") {
-    fedpp_to_pytorch<float>("float32");
-    fedpp_to_pytorch<double>("float64");
+    with_python([] {
+        fedpp_to_pytorch<float>("float32");
+        fedpp_to_pytorch<double>("float64");
+    });
 }
 
 TEST_CASE("pytorch: weights written by PyTorch predict the same in fedpp", "[io][pytorch]") {
-    pytorch_to_fedpp<float>("float32");
-    pytorch_to_fedpp<double>("float64");
+    with_python([] {
+        pytorch_to_fedpp<float>("float32");
+        pytorch_to_fedpp<double>("float64");
+    });
 }
 
 TEST_CASE("pytorch: a CNN trained by fedpp, with dropout, predicts the same in PyTorch", "[io][pytorch][conv]") {
-    fedpp_to_pytorch<float>("float32", "cnn");
-    fedpp_to_pytorch<double>("float64", "cnn");
+    with_python([] {
+        fedpp_to_pytorch<float>("float32", "cnn");
+        fedpp_to_pytorch<double>("float64", "cnn");
+    });
 }
 
 TEST_CASE("pytorch: CNN weights written by PyTorch predict the same in fedpp", "[io][pytorch][conv]") {
-    pytorch_to_fedpp<float>("float32", "cnn");
-    pytorch_to_fedpp<double>("float64", "cnn");
-}
-
-int main(int argc, char** argv) {
-    const auto found = find_python();
-    if (!found) {
-        std::printf("SKIPPED: no Python 3 that imports torch and numpy (tried %s; set FEDPP_PYTHON, or install "
-                    "Debian's python3-torch python3-numpy)\n",
-                    std::getenv("FEDPP_PYTHON") != nullptr ? std::getenv("FEDPP_PYTHON") : FEDPP_PYTHON_CANDIDATES);
-        return 77; // ctest: SKIP_RETURN_CODE
-    }
-    python = *found;
-    std::printf("PyTorch round trips with %s\n", python.c_str());
-    return Catch::Session().run(argc, argv);
+    with_python([] {
+        pytorch_to_fedpp<float>("float32", "cnn");
+        pytorch_to_fedpp<double>("float64", "cnn");
+    });
 }
