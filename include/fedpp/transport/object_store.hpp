@@ -190,12 +190,13 @@ private:
         }
     }
 
-
     ObjectId insert(std::unique_ptr<detail::RemoteObject> object, ContributorId contributor);
     Held find(ObjectId id, const ValueType* expected);
     /// find() for a caller that holds `holder`'s lock (`holder`: id's shard).
     Held find_locked(Shard& holder, ObjectId id, const ValueType* expected);
     Reply execute(const Request& request, const ExecutionContext& context);
+    /// Runs `request`'s computation on `inputs`, storing its result (if any) here.
+    Reply run_computation(const Request& request, detail::InvocationInputs& inputs, const ExecutionContext& context);
     std::size_t count();
     std::vector<ObjectInfo> list();
 
@@ -292,6 +293,16 @@ inline std::vector<ObjectInfo> ObjectStore::list() {
     return objects;
 }
 
+inline Reply ObjectStore::run_computation(const Request& request, detail::InvocationInputs& inputs,
+                                          const ExecutionContext& context) {
+    Reply reply;
+    if (auto result = inputs.invoke(*request.computation, name_, request.payload, min_contributions_, noise_secret_,
+                                    context)) {
+        reply.object = insert(std::move(result), no_contributor);
+    }
+    return reply;
+}
+
 /// Runs a computation on the objects a request names.
 inline Reply ObjectStore::execute(const Request& request, const ExecutionContext& context) {
     detail::InvocationInputs inputs(request.inputs.size());
@@ -299,12 +310,7 @@ inline Reply ObjectStore::execute(const Request& request, const ExecutionContext
         inputs.set(i, find(request.inputs[i].id, request.inputs[i].type));
     }
     inputs.check(*request.computation, name_);
-    Reply reply;
-    if (auto result = inputs.invoke(*request.computation, name_, request.payload, min_contributions_, noise_secret_,
-                                    context)) {
-        reply.object = insert(std::move(result), no_contributor);
-    }
-    return reply;
+    return run_computation(request, inputs, context);
 }
 
 inline Reply ObjectStore::handle(const Request& request, detail::LazyText sender, ContributorId contributor,

@@ -41,16 +41,13 @@ inline Reply ObjectStore::execute_forwarded(const Request& request,
     inputs.expect(named, *request.type);
     inputs.check(*request.computation, name_);
     inputs.set(named, forwarded());
-    Reply reply;
     try {
-        if (auto result = inputs.invoke(*request.computation, name_, request.payload, min_contributions_,
-                                        noise_secret_, context)) {
-            reply.object = insert(std::move(result), no_contributor);
-        }
+        return run_computation(request, inputs, context);
     } catch (...) {
+        Reply reply;
         reply.refused = std::current_exception();
+        return reply;
     }
-    return reply;
 }
 
 inline detail::HeldObject ObjectStore::hand_over(ObjectId id, const ValueType& expected, bool& taken) {
