@@ -32,13 +32,15 @@ if [ "${1:-}" = "--sanitize" ]; then
     # that examples.bad_flags and examples.secure_model_averaging start
     # (tests/CMakeLists.txt lists them).
     cmake --build build-sanitize -j "$(build_jobs)" --target fedpp_sanitized_programs
-    # Compile-time, link-time, layout and packaging tests run no code of ours, and the
+    # Compile-time, link-time, layout and packaging tests run no code of ours, the
     # networked examples and fault scripts run the same server and transport
-    # code as network.tests, in processes of their own: the plain run has
-    # them. A test whose program was not built above fails as "Not Run".
+    # code as network.tests, in processes of their own, and the tutorial
+    # examples (examples.model_averaging, .federated_basic, .round_memory) the
+    # code the unit tests run here: the plain run has them. A test whose
+    # program was not built above fails as "Not Run".
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ctest --test-dir build-sanitize --output-on-failure -j "$(build_jobs)" \
-          -E '^(compile_fail|consumer)\.|^compiled_library\.(kernels|alignment)|^static\.rules$|^layout\.|^network\.(example_|faults)'
+          -E '^(compile_fail|consumer)\.|^compiled_library\.(kernels|alignment)|^static\.rules$|^layout\.|^network\.(example_|faults)|^examples\.(model_averaging|federated_basic|round_memory)$'
 elif [ "${1:-}" = "--blas" ]; then
     require_debian_packages libopenblas-dev
     # Each test file compiled alone here (not as unity builds): the check
