@@ -17,6 +17,7 @@
 #include <limits>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 using fedpp::ImageShape;
@@ -260,6 +261,33 @@ TEST_CASE("nn::Sequential: the paper's CNN, its two forwards, and shape errors t
     const auto second = with_dropout(images, nn::TrainingMode{masks});
     CHECK(first.value() != second.value());
     CHECK(first.value() != with_dropout(images).value());
+}
+
+TEST_CASE("Sequential's parameters and for_each_parameter: each layer's weight, then bias, in layer order",
+          "[nn][conv]") {
+    fedpp::Generator generator(1);
+    const auto cnn = paper_cnn<float>(generator);
+    std::vector<const float*> expected; // the storage of each layer's own parameters(), in layer order
+    for (const auto& layer : cnn) {
+        std::visit(
+            [&](const auto& l) {
+                if constexpr (requires { l.parameters(); }) {
+                    for (const auto& p : l.parameters()) {
+                        expected.push_back(p.value().data());
+                    }
+                }
+            },
+            layer);
+    }
+    REQUIRE(expected.size() == 8); // two convolutions and two linear layers
+    std::vector<const float*> listed;
+    for (const auto& p : cnn.parameters()) {
+        listed.push_back(p.value().data());
+    }
+    CHECK(listed == expected);
+    std::vector<const float*> visited;
+    cnn.for_each_parameter([&](const Tensor<float>& p) { visited.push_back(p.value().data()); });
+    CHECK(visited == expected);
 }
 
 TEST_CASE("every layer kind round-trips through bytes, and bad layer bytes are rejected", "[serialization][conv]") {

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 using fedpp::Tensor;
@@ -479,6 +480,19 @@ TEST_CASE("an update is read in place only if it alone holds its parameters", "[
         CHECK(accumulate.reads_in_place(copied));
     }
     CHECK(accumulate.reads_in_place(alone));
+    // A Sequential: any one of its layers' tensors shared is enough.
+    using Sequential = fedpp::nn::Sequential<double>;
+    const auto& accumulate_sequential =
+        fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<Sequential>>();
+    fedpp::Generator generator(4);
+    const fedpp::detail::RemoteValue<Sequential> model(Sequential(
+        fedpp::nn::Linear<double>(3, 2, generator), fedpp::nn::ReLU{}, fedpp::nn::Linear<double>(2, 1, generator)));
+    CHECK(accumulate_sequential.reads_in_place(model));
+    {
+        const fedpp::Tensor<double> last_bias = std::get<Linear>(model.value[2]).bias();
+        CHECK_FALSE(accumulate_sequential.reads_in_place(model));
+    }
+    CHECK(accumulate_sequential.reads_in_place(model));
     const fedpp::detail::RemoteValue<fedpp::Tensor<double>> tensor(fedpp::Tensor<double>{{1}});
     CHECK(fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<fedpp::Tensor<double>>>().reads_in_place(
         tensor));

@@ -45,9 +45,15 @@ bool holds_parameters_alone(const Tensor<T>& tensor) noexcept {
 }
 template <nn::Model M>
 bool holds_parameters_alone(const M& model) {
-    const auto params = model.parameters(); // a second handle on each
-    return std::all_of(params.begin(), params.end(),
-                       [](const auto& p) { return TensorAccess::node(p).use_count() == 2; });
+    if constexpr (requires { model.for_each_parameter([](const auto&) {}); }) {
+        bool alone = true;
+        model.for_each_parameter([&](const auto& p) { alone = alone && holds_parameters_alone(p); });
+        return alone;
+    } else {
+        const auto params = model.parameters(); // a second handle on each
+        return std::all_of(params.begin(), params.end(),
+                           [](const auto& p) { return TensorAccess::node(p).use_count() == 2; });
+    }
 }
 
 template <class T>

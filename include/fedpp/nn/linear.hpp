@@ -65,6 +65,13 @@ public:
     /// {weight, bias}: handles sharing the layer's storage.
     [[nodiscard]] std::vector<Tensor<T>> parameters() const { return {weight_, bias_}; }
 
+    /// f(weight), then f(bias): the parameters in order, without handles.
+    template <class F>
+    void for_each_parameter(F&& f) const {
+        f(weight_);
+        f(bias_);
+    }
+
     /// An independent layer with the same values (and no gradients).
     [[nodiscard]] Linear copy() const { return Linear(weight_.value(), bias_.value()); }
 

@@ -81,18 +81,26 @@ public:
     /// order: weight, then bias).
     [[nodiscard]] std::vector<Tensor<T>> parameters() const {
         std::vector<Tensor<T>> all;
+        all.reserve(2 * layers_.size()); // one allocation: the federated drivers ask often
+        for_each_parameter([&](const Tensor<T>& p) { all.push_back(p); });
+        return all;
+    }
+
+    /// f(p) for each of parameters(), in its order, without handles.
+    template <class F>
+    void for_each_parameter(F&& f) const {
         for (const Layer& layer : layers_) {
             std::visit(
                 [&](const auto& l) {
-                    if constexpr (requires { l.parameters(); }) {
-                        for (auto& p : l.parameters()) {
-                            all.push_back(std::move(p));
-                        }
+                    if constexpr (requires { l.for_each_parameter(f); }) {
+                        l.for_each_parameter(f);
+                    } else {
+                        static_assert(!requires { l.parameters(); },
+                                      "nn::Sequential: a layer with parameters needs for_each_parameter");
                     }
                 },
                 layer);
         }
-        return all;
     }
 
     [[nodiscard]] Sequential copy() const {
