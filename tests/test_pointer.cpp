@@ -464,6 +464,25 @@ TEST_CASE("a value is forwarded in place only into an aggregation that reads it,
     CHECK(transport.deliver(fedpp::Request::fetch(1, at_bob, model_type, TransferKind::get)).payload == model_bytes);
 }
 
+namespace {
+/// A user's model (nn::Model) with a for_each_parameter that skips its
+/// bias: the in-place check must not rely on it, and looks at parameters().
+struct UserModel {
+    using scalar_type = double;
+    fedpp::Tensor<double> weight{{1, 2}};
+    fedpp::Tensor<double> bias{{3}};
+    [[nodiscard]] std::vector<fedpp::Tensor<double>> parameters() const { return {weight, bias}; }
+    [[nodiscard]] UserModel copy() const {
+        return {fedpp::Tensor<double>(weight.value()), fedpp::Tensor<double>(bias.value())};
+    }
+    template <class F>
+    void for_each_parameter(F&& f) const {
+        f(weight); // (not the bias)
+    }
+};
+static_assert(fedpp::nn::Model<UserModel>);
+} // namespace
+
 TEST_CASE("an update is read in place only if it alone holds its parameters", "[pointer][store][privacy]") {
     // Another object sharing its tensors could change them between the
     // sum's check and its add (a NaN slipping in): such an update is read
@@ -493,6 +512,24 @@ TEST_CASE("an update is read in place only if it alone holds its parameters", "[
         CHECK_FALSE(accumulate_sequential.reads_in_place(model));
     }
     CHECK(accumulate_sequential.reads_in_place(model));
+    // ... and a Sequential with a convolution.
+    const fedpp::detail::RemoteValue<Sequential> cnn(Sequential(
+        fedpp::nn::Conv2d<double>(fedpp::ImageShape{1, 4, 4}, 2, {3, 3}, generator), fedpp::nn::Flatten{},
+        fedpp::nn::Linear<double>(2 * 2 * 2, 1, generator)));
+    CHECK(accumulate_sequential.reads_in_place(cnn));
+    {
+        const fedpp::Tensor<double> kernel = std::get<fedpp::nn::Conv2d<double>>(cnn.value[0]).weight();
+        CHECK_FALSE(accumulate_sequential.reads_in_place(cnn));
+    }
+    CHECK(accumulate_sequential.reads_in_place(cnn));
+    // A user's model is judged by its parameters(), whatever else it has.
+    const UserModel user;
+    CHECK(fedpp::detail::holds_parameters_alone(user));
+    {
+        const fedpp::Tensor<double> shared_bias = user.bias;
+        CHECK_FALSE(fedpp::detail::holds_parameters_alone(user));
+    }
+    CHECK(fedpp::detail::holds_parameters_alone(user));
     const fedpp::detail::RemoteValue<fedpp::Tensor<double>> tensor(fedpp::Tensor<double>{{1}});
     CHECK(fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<fedpp::Tensor<double>>>().reads_in_place(
         tensor));

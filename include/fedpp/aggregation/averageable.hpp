@@ -12,6 +12,15 @@
 
 namespace fedpp {
 
+namespace nn {
+template <class T>
+class Linear;
+template <class T>
+class Conv2d;
+template <class T>
+class Sequential;
+} // namespace nn
+
 template <class M>
 struct is_tensor : std::false_type {};
 template <class T>
@@ -36,6 +45,18 @@ std::vector<Tensor<typename M::scalar_type>> parameters_of(const M& model) {
 template <Averageable M>
 using scalar_of = typename decltype(parameters_of(std::declval<const M&>()))::value_type::scalar_type;
 
+/// fedpp's own models, whose for_each_parameter visits every one of
+/// parameters(): holds_parameters_alone trusts it for them alone (a user's
+/// model that skipped a tensor there would let a shared one be read in place).
+template <class M>
+inline constexpr bool visits_every_parameter = false;
+template <class T>
+inline constexpr bool visits_every_parameter<nn::Linear<T>> = true;
+template <class T>
+inline constexpr bool visits_every_parameter<nn::Conv2d<T>> = true;
+template <class T>
+inline constexpr bool visits_every_parameter<nn::Sequential<T>> = true;
+
 /// Whether `tensor` (a model: its parameters) alone holds its memory: no
 /// other tensor, model or graph shares it, so nothing else can change it
 /// while it is read.
@@ -45,7 +66,7 @@ bool holds_parameters_alone(const Tensor<T>& tensor) noexcept {
 }
 template <nn::Model M>
 bool holds_parameters_alone(const M& model) {
-    if constexpr (requires { model.for_each_parameter([](const auto&) {}); }) {
+    if constexpr (visits_every_parameter<M>) {
         bool alone = true;
         model.for_each_parameter([&](const auto& p) { alone = alone && holds_parameters_alone(p); });
         return alone;

@@ -8,8 +8,9 @@
 //   copy() const                     an independent deep copy
 // and may provide
 //   for_each_parameter(f) const      f(p) for each of parameters(), in their
-//                                    order, without making handles (what the
-//                                    aggregations use where they only look)
+//                                    order, without making handles (fedpp's
+//                                    layers and Sequential; the aggregations
+//                                    rely on it for those alone)
 // Models are move-only; copies are explicit (copy()), as in the tutorial's
 // `model.copy()`. nn::Linear and nn::Sequential are models; so is a plain
 // Tensor for the purposes of averaging (see fedavg.hpp).
