@@ -36,12 +36,17 @@ int main(int argc, char** argv) {
         const std::size_t before_setup = examples::proc_status_bytes("VmRSS");
         federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), client_data, split.test, config);
         const std::size_t before_round = examples::proc_status_bytes("VmRSS");
-        examples::reset_peak_rss();
+        const bool peak_reset = examples::reset_peak_rss();
         const auto metrics = run.run_round();
         const std::size_t peak = examples::proc_status_bytes("VmHWM");
         constexpr double mib = 1024.0 * 1024.0;
-        std::printf("%8zu  %14zu  %18.1f  %18.1f\n", clients, metrics.clients_aggregated,
-                    double(before_round - before_setup) / mib, double(peak - before_round) / mib);
+        std::printf("%8zu  %14zu  %18.1f  ", clients, metrics.clients_aggregated,
+                    double(before_round - before_setup) / mib);
+        if (peak_reset) {
+            std::printf("%18.1f\n", double(peak - before_round) / mib);
+        } else { // the process's peak so far, not the round's: not a measurement
+            std::printf("%18s\n", "n/a (no clear_refs)");
+        }
     }
     return 0;
 }
