@@ -35,7 +35,7 @@ if [ "${1:-}" = "--sanitize" ]; then
     # Compile-time, link-time, layout and packaging tests run no code of ours, the
     # networked examples and fault scripts run the same server and transport
     # code as network.tests, in processes of their own, and the tutorial
-    # examples (examples.model_averaging, .federated_basic, .round_memory) the
+    # examples (examples.model_averaging, .federated_basic, .round_memory) run
     # code the unit tests run here: the plain run has them. A test whose
     # program was not built above fails as "Not Run".
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
