@@ -1,7 +1,9 @@
-// fedpp's matrix products (base/matrix_product.hpp): the large ones go to
-// the BLAS fedpp was built with (FEDPP_USE_BLAS), the small ones stay on
-// Eigen's kernel; both give Eigen's own product, for every operand layout
-// fedpp multiplies (plain, transposed, a block of rows, accumulated).
+// fedpp's matrix products (base/matrix_product.hpp): few rows through a
+// large operand take fedpp's own kernels (base/skinny_product.hpp), other
+// large ones go to the BLAS fedpp was built with (FEDPP_USE_BLAS), the small
+// ones stay on Eigen's kernel; all give Eigen's own product, for every
+// operand layout fedpp multiplies (plain, transposed, a block of rows,
+// accumulated).
 #include "skip.hpp"
 
 #include <fedpp/fedpp.hpp>
@@ -112,23 +114,121 @@ TEST_CASE("matrix products above the BLAS threshold give Eigen's product, in eve
     }
 }
 
-TEST_CASE("a layer's step above the BLAS threshold: the same gradients either way", "[tensor][products]") {
-    // linear's forward (x W^T) and both products of its backward, at a size
-    // that goes to the BLAS when there is one, against Eigen's products.
-    const fedpp::Index batch = 128;
-    const fedpp::Index in = 256;
-    const fedpp::Index out = 200; // 6.5 M multiply-adds per product
-    fedpp::Tensor<double> x(filled<double>(batch, in, 11), true);
-    fedpp::Tensor<double> w(filled<double>(out, in, 12), true);
-    fedpp::Tensor<double> b(filled<double>(1, out, 13), true);
+namespace {
+
+/// linear's forward (x W^T) and both products of its backward (dY W and
+/// dY^T x) against Eigen's products.
+void check_linear_step(fedpp::Index batch, fedpp::Index in, fedpp::Index out, std::uint32_t seed) {
+    fedpp::Tensor<double> x(filled<double>(batch, in, seed), true);
+    fedpp::Tensor<double> w(filled<double>(out, in, seed + 1), true);
+    fedpp::Tensor<double> b(filled<double>(1, out, seed + 2), true);
     auto y = fedpp::linear(x, w, b);
     fedpp::sum(y * y).backward();
     const fedpp::Matrix<double> y_expected =
         (x.value().lazyProduct(w.value().transpose())).rowwise() + b.value().row(0);
     const fedpp::Matrix<double> g = 2 * y_expected;
-    const fedpp::Matrix<double> dx = g.lazyProduct(w.value());
-    const fedpp::Matrix<double> dw = g.transpose().lazyProduct(x.value());
     CHECK((y.value() - y_expected).cwiseAbs().maxCoeff() < 1e-9);
-    CHECK((x.grad() - dx).cwiseAbs().maxCoeff() < 1e-8);
-    CHECK((w.grad() - dw).cwiseAbs().maxCoeff() < 1e-8);
+    CHECK((x.grad() - g.lazyProduct(w.value())).cwiseAbs().maxCoeff() < 1e-8);
+    CHECK((w.grad() - g.transpose().lazyProduct(x.value())).cwiseAbs().maxCoeff() < 1e-8);
+}
+
+} // namespace
+
+TEST_CASE("a layer's step above the BLAS threshold: the same gradients either way", "[tensor][products]") {
+    // At a size that goes to the BLAS when there is one.
+    check_linear_step(128, 256, 200, 11); // 6.5 M multiply-adds per product
+}
+
+namespace {
+
+/// skinny_product_nt and _nn against Eigen's product, with blocks of k as
+/// given (so that small operands cross several of them), into a destination
+/// wider than the result (outer stride > columns) filled with NaN when the
+/// product must not read it.
+template <class T>
+void check_skinny_kernels(fedpp::Index m, fedpp::Index n, fedpp::Index k, fedpp::Index block) {
+    CAPTURE(m, n, k, block);
+    const double tolerance = (std::is_same_v<T, float> ? 1e-5 : 1e-13) * static_cast<double>(k + 1);
+    const auto a = filled<T>(m, k + 3, 31); // left operand with outer stride k + 3
+    const auto b = filled<T>(n, k + 1, 32); // nt: n rows of k
+    const auto w = filled<T>(k, n + 2, 33); // nn: k rows of n
+    const auto a_used = a.leftCols(k);
+    const auto b_used = b.leftCols(k);
+    const auto w_used = w.leftCols(n);
+    for (const bool accumulate : {false, true}) {
+        CAPTURE(accumulate);
+        fedpp::Matrix<T> dest = filled<T>(m, n + 5, 34);
+        if (!accumulate) {
+            dest.setConstant(std::numeric_limits<T>::quiet_NaN());
+        }
+        fedpp::Matrix<T> expected = accumulate ? fedpp::Matrix<T>(dest.leftCols(n)) : fedpp::Matrix<T>::Zero(m, n);
+        expected += a_used.lazyProduct(b_used.transpose());
+        fedpp::detail::skinny_product_nt(a.data(), a.cols(), b.data(), b.cols(), dest.data(), dest.cols(), m, n, k,
+                                         accumulate, block);
+        fedpp::Matrix<T> result = dest.leftCols(n);
+        REQUIRE(result.allFinite());
+        CHECK((result - expected).cwiseAbs().maxCoeff() < tolerance);
+        CHECK(dest.rightCols(5).hasNaN() == !accumulate); // nothing written beyond the result
+
+        dest = filled<T>(m, n + 5, 35);
+        if (!accumulate) {
+            dest.setConstant(std::numeric_limits<T>::quiet_NaN());
+        }
+        expected = accumulate ? fedpp::Matrix<T>(dest.leftCols(n)) : fedpp::Matrix<T>::Zero(m, n);
+        expected += a_used.lazyProduct(w_used);
+        fedpp::detail::skinny_product_nn(a.data(), a.cols(), w.data(), w.cols(), dest.data(), dest.cols(), m, n, k,
+                                         accumulate, block);
+        result = dest.leftCols(n);
+        REQUIRE(result.allFinite());
+        CHECK((result - expected).cwiseAbs().maxCoeff() < tolerance);
+        CHECK(dest.rightCols(5).hasNaN() == !accumulate);
+    }
+}
+
+} // namespace
+
+TEST_CASE("few-row products: fedpp's kernels give Eigen's product for every tile, tail and block",
+          "[tensor][products]") {
+    // Rows: one tile of each height, a full tile and a part, two full tiles.
+    // Columns and depth: below, at and across two packets and blocks.
+    for (const fedpp::Index m : {1, 2, 3, 5, 7, 8, 9, 10, 15, 16}) {
+        for (const fedpp::Index n : {1, 2, 3, 17, 40, 67}) {
+            check_skinny_kernels<float>(m, n, 37, 16);
+            check_skinny_kernels<double>(m, n, 37, 5);
+        }
+    }
+    check_skinny_kernels<float>(10, 512, 300, 0); // blocks from the caches
+    check_skinny_kernels<double>(16, 129, 70, 0);
+    check_skinny_kernels<float>(4, 9, 1, 0);
+    check_skinny_kernels<double>(3, 9, 0, 0); // an empty sum: zero, or unchanged when accumulating
+}
+
+TEST_CASE("few-row products with a weight larger than half the level-2 cache take fedpp's kernels",
+          "[tensor][products]") {
+    using fedpp::detail::product_is_skinny;
+    // The CNN's 3136 x 512 layer at batch 10 (6.4 MB of float weights).
+    const bool wide = fedpp::detail::wide_packets<float>;
+    CHECK(product_is_skinny<float>(10, 512, 3136, false));
+    CHECK(product_is_skinny<float>(10, 512, 3136, true) == wide); // beside a BLAS only with AVX or wider
+    CHECK(product_is_skinny<float>(16, 3136, 512, false));
+    CHECK_FALSE(product_is_skinny<float>(17, 3136, 512, false)); // more rows: a general kernel
+    CHECK_FALSE(product_is_skinny<float>(0, 3136, 512, false));
+    CHECK_FALSE(product_is_skinny<float>(10, 64, 64, false)); // a weight in the cache: packing is cheap
+    const auto bytes = fedpp::detail::skinny_product_min_operand_bytes();
+    CHECK(bytes >= 4096);
+    const auto k = static_cast<fedpp::Index>(bytes / sizeof(double) / 64) + 1;
+    CHECK(product_is_skinny<double>(3, 64, k, false));
+    CHECK_FALSE(product_is_skinny<double>(3, 64, k - 2, false));
+    // Through multiply_into, every layout (the ones with a transposed left
+    // operand stay on the general kernels).
+    check_every_layout<float>(10, 512, 3136);
+    check_every_layout<double>(7, 300, 1000);
+}
+
+TEST_CASE("a layer's step at batch 10 through a large weight: the same gradients by the few-row kernels",
+          "[tensor][products]") {
+    // The forward (x W^T: nt) and the input's gradient (dY W: nn) take the
+    // few-row kernels where product_is_skinny says so (without a BLAS, or
+    // with AVX or wider); the weight's gradient (dY^T x) a general kernel.
+    check_linear_step(10, 3136, 96, 41); // 2.4 MB of double weights
 }

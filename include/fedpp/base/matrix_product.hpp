@@ -1,12 +1,15 @@
 // fedpp: the one place fedpp multiplies matrices (dest = lhs * rhs, or
-// dest += lhs * rhs). Products large enough to profit go to the BLAS
-// library fedpp was built with (cblas_sgemm / cblas_dgemm; CMake's
-// FEDPP_USE_BLAS, on by default when OpenBLAS is found), small ones stay on
-// Eigen's kernel, whose call costs less. Without a BLAS every product is
-// Eigen's.
+// dest += lhs * rhs). A result of a few rows with a large operand (a small
+// batch through a large layer) takes fedpp's own kernels, which read that
+// operand once, in place (base/skinny_product.hpp). Other products large
+// enough to profit go to the BLAS library fedpp was built with
+// (cblas_sgemm / cblas_dgemm; CMake's FEDPP_USE_BLAS, on by default when
+// OpenBLAS is found), small ones stay on Eigen's kernel, whose call costs
+// less. Without a BLAS every other product is Eigen's.
 #pragma once
 
 #include "fedpp/base/matrix.hpp"
+#include "fedpp/base/skinny_product.hpp"
 
 #include <type_traits>
 
@@ -78,14 +81,32 @@ template <class Dest, class Lhs, class Rhs>
 void multiply_into(Dest&& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
     eigen_assert(lhs.cols() == rhs.rows() && dest.rows() == lhs.rows() && dest.cols() == rhs.cols() &&
                  "fedpp::detail::multiply_into: the operands' sizes do not match");
-#if defined(FEDPP_HAS_CBLAS)
     using D = std::remove_cvref_t<Dest>;
-    if constexpr (BlasOperand<D> && BlasOperand<Lhs> && BlasOperand<Rhs> &&
-                  std::is_same_v<typename D::Scalar, typename Lhs::Scalar> &&
-                  std::is_same_v<typename D::Scalar, typename Rhs::Scalar>) {
+    constexpr bool in_place_operands = BlasOperand<D> && BlasOperand<Lhs> && BlasOperand<Rhs> &&
+                                       std::is_same_v<typename D::Scalar, typename Lhs::Scalar> &&
+                                       std::is_same_v<typename D::Scalar, typename Rhs::Scalar>;
+    // The few-row kernels read the result and the left operand by rows; the
+    // right operand either way (by rows: dY W; by columns, a transpose of a
+    // row-major matrix: x W^T).
+    using T = typename D::Scalar;
+    if constexpr (in_place_operands && D::IsRowMajor && Lhs::IsRowMajor &&
+                  (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+        if (product_is_skinny<T>(dest.rows(), dest.cols(), lhs.cols(), has_blas_products)) {
+            if constexpr (Rhs::IsRowMajor) {
+                skinny_product_nn(lhs.data(), lhs.outerStride(), rhs.data(), rhs.outerStride(), dest.data(),
+                                  dest.outerStride(), dest.rows(), dest.cols(), lhs.cols(), accumulate);
+            } else {
+                skinny_product_nt(lhs.data(), lhs.outerStride(), rhs.data(), rhs.outerStride(), dest.data(),
+                                  dest.outerStride(), dest.rows(), dest.cols(), lhs.cols(), accumulate);
+            }
+            return;
+        }
+    }
+#if defined(FEDPP_HAS_CBLAS)
+    if constexpr (in_place_operands) {
         // cblas counts in int: larger products stay on Eigen's kernel.
         constexpr Index int_max = 0x7fffffff;
-        if (product_uses_blas<typename D::Scalar>(dest.rows(), dest.cols(), lhs.cols()) && dest.rows() <= int_max &&
+        if (product_uses_blas<T>(dest.rows(), dest.cols(), lhs.cols()) && dest.rows() <= int_max &&
             dest.cols() <= int_max && lhs.cols() <= int_max && dest.outerStride() <= int_max &&
             lhs.outerStride() <= int_max && rhs.outerStride() <= int_max) {
             blas_product(dest, lhs, rhs, accumulate);

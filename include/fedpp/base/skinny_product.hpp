@@ -1,0 +1,243 @@
+// fedpp: matrix products whose result has few rows (a small batch through a
+// large layer: x W^T forward, dY W backward), with the large operand read
+// once, as it is stored.
+//
+// A general GEMM (Eigen's or a BLAS's) first copies ("packs") both operands
+// into blocks laid out for its kernel, and pays for that by reusing each
+// packed block across many rows of the result. With at most 16 rows there
+// is little to reuse: for a weight larger than the level-2 cache the packing
+// is a second pass over memory (and a third, reading the copy back), in a
+// product that is bound by reading the weight once. These kernels read it in
+// place, in blocks sized from the caches the machine reports.
+#pragma once
+
+#include "fedpp/base/cache_sizes.hpp"
+#include "fedpp/base/matrix.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+namespace fedpp::detail {
+
+/// Products with at most this many result rows may take the kernels below.
+inline constexpr Index skinny_product_max_rows = 16;
+
+/// Whether Eigen's packets for T are at least 256 bits (AVX and wider):
+/// narrower ones (SSE2, the x86-64 baseline) lose to a BLAS that picks its
+/// kernel for the CPU it runs on, so with a BLAS they leave it the product.
+template <class T>
+inline constexpr bool wide_packets =
+    Eigen::internal::packet_traits<T>::Vectorizable && Eigen::internal::packet_traits<T>::size * sizeof(T) >= 32;
+
+/// The large operand's size from which packing it costs more than it saves:
+/// half of the level-2 cache (1 MiB assumed where none is reported).
+/// Smaller operands stay in the cache, where packing is cheap and the
+/// general kernels are faster.
+inline std::size_t skinny_product_min_operand_bytes() noexcept {
+    const std::size_t level2 = level2_cache_bytes();
+    return (level2 != 0 ? level2 : std::size_t{1} << 20) / 2;
+}
+
+/// Whether an m x n result with inner dimension k is computed by the
+/// kernels below (`other_kernel_adapts`: the alternative is a BLAS, which
+/// adapts its kernel to the CPU at run time).
+template <class T>
+[[nodiscard]] inline bool product_is_skinny(Index m, Index n, Index k, bool other_kernel_adapts) noexcept {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
+    if ((other_kernel_adapts && !wide_packets<T>) || m <= 0 || m > skinny_product_max_rows || n <= 0 || k <= 0) {
+        return false;
+    }
+    const auto operand_bytes = static_cast<std::size_t>(n) * static_cast<std::size_t>(k) * sizeof(T);
+    return operand_bytes >= skinny_product_min_operand_bytes();
+}
+
+/// The rows of the result computed together (each tile keeps R x 2
+/// packets of sums in registers).
+inline constexpr int skinny_tile_rows = 8;
+
+template <class T>
+using SkinnyPacket = typename Eigen::internal::packet_traits<T>::type;
+template <class T>
+inline constexpr Index skinny_packet_size = Eigen::internal::packet_traits<T>::size;
+
+/// y (R rows) (+)= a (R x k) * b^T, b being n rows of k (row-major, so both
+/// read along k), two rows of b at a time.
+template <int R, class T>
+void skinny_tile_nt(const T* a, Index lda, const T* b, Index ldb, T* y, Index ldy, Index n, Index k, bool add) {
+    using Packet = SkinnyPacket<T>;
+    constexpr Index width = skinny_packet_size<T>;
+    namespace ei = Eigen::internal;
+    Index j = 0;
+    for (; j + 2 <= n; j += 2) {
+        const T* b0 = b + j * ldb;
+        const T* b1 = b0 + ldb;
+        Packet sum0[R];
+        Packet sum1[R];
+        for (int r = 0; r < R; ++r) {
+            sum0[r] = ei::pset1<Packet>(T(0));
+            sum1[r] = ei::pset1<Packet>(T(0));
+        }
+        Index t = 0;
+        for (; t + width <= k; t += width) {
+            const Packet w0 = ei::ploadu<Packet>(b0 + t);
+            const Packet w1 = ei::ploadu<Packet>(b1 + t);
+            for (int r = 0; r < R; ++r) {
+                const Packet x = ei::ploadu<Packet>(a + r * lda + t);
+                sum0[r] = ei::pmadd(x, w0, sum0[r]);
+                sum1[r] = ei::pmadd(x, w1, sum1[r]);
+            }
+        }
+        for (int r = 0; r < R; ++r) {
+            T s0 = ei::predux(sum0[r]);
+            T s1 = ei::predux(sum1[r]);
+            for (Index u = t; u < k; ++u) {
+                s0 += a[r * lda + u] * b0[u];
+                s1 += a[r * lda + u] * b1[u];
+            }
+            T* out = y + r * ldy + j;
+            out[0] = add ? out[0] + s0 : s0;
+            out[1] = add ? out[1] + s1 : s1;
+        }
+    }
+    for (; j < n; ++j) {
+        for (int r = 0; r < R; ++r) {
+            T s = T(0);
+            for (Index u = 0; u < k; ++u) {
+                s += a[r * lda + u] * b[j * ldb + u];
+            }
+            T& out = y[r * ldy + j];
+            out = add ? out + s : s;
+        }
+    }
+}
+
+/// y (R rows) (+)= g (R x k) * w (k x n, row-major), two packets of columns
+/// at a time, reading w's rows along n.
+template <int R, class T>
+void skinny_tile_nn(const T* g, Index ldg, const T* w, Index ldw, T* y, Index ldy, Index n, Index k, bool add) {
+    using Packet = SkinnyPacket<T>;
+    constexpr Index width = skinny_packet_size<T>;
+    namespace ei = Eigen::internal;
+    Index c = 0;
+    for (; c + 2 * width <= n; c += 2 * width) {
+        Packet sum0[R];
+        Packet sum1[R];
+        for (int r = 0; r < R; ++r) {
+            sum0[r] = add ? ei::ploadu<Packet>(y + r * ldy + c) : ei::pset1<Packet>(T(0));
+            sum1[r] = add ? ei::ploadu<Packet>(y + r * ldy + c + width) : ei::pset1<Packet>(T(0));
+        }
+        for (Index j = 0; j < k; ++j) {
+            const Packet w0 = ei::ploadu<Packet>(w + j * ldw + c);
+            const Packet w1 = ei::ploadu<Packet>(w + j * ldw + c + width);
+            for (int r = 0; r < R; ++r) {
+                const Packet factor = ei::pset1<Packet>(g[r * ldg + j]);
+                sum0[r] = ei::pmadd(factor, w0, sum0[r]);
+                sum1[r] = ei::pmadd(factor, w1, sum1[r]);
+            }
+        }
+        for (int r = 0; r < R; ++r) {
+            ei::pstoreu(y + r * ldy + c, sum0[r]);
+            ei::pstoreu(y + r * ldy + c + width, sum1[r]);
+        }
+    }
+    for (; c < n; ++c) {
+        for (int r = 0; r < R; ++r) {
+            T s = add ? y[r * ldy + c] : T(0);
+            for (Index j = 0; j < k; ++j) {
+                s += g[r * ldg + j] * w[j * ldw + c];
+            }
+            y[r * ldy + c] = s;
+        }
+    }
+}
+
+template <class T>
+using SkinnyTileFunction = void (*)(const T*, Index, const T*, Index, T*, Index, Index, Index, bool);
+
+/// The right operand as the kernels read it: b^T (n rows of k: x W^T) or w
+/// (k rows of n: dY W).
+enum class SkinnyRight { transposed, plain };
+
+template <SkinnyRight Right, int R, class T>
+void skinny_tile(const T* left, Index ld_left, const T* right, Index ld_right, T* y, Index ldy, Index n, Index k,
+                 bool add) {
+    if constexpr (Right == SkinnyRight::transposed) {
+        skinny_tile_nt<R>(left, ld_left, right, ld_right, y, ldy, n, k, add);
+    } else {
+        skinny_tile_nn<R>(left, ld_left, right, ld_right, y, ldy, n, k, add);
+    }
+}
+
+/// The tile for `rows` (1 to skinny_tile_rows) rows of the result.
+template <SkinnyRight Right, class T, int... R>
+constexpr SkinnyTileFunction<T> skinny_tile_for(int rows, std::integer_sequence<int, R...>) noexcept {
+    constexpr SkinnyTileFunction<T> tiles[] = {&skinny_tile<Right, R + 1, T>...};
+    return tiles[rows - 1];
+}
+
+/// The kernels' loop: blocks of `block` of k, and in each the tiles of rows.
+template <SkinnyRight Right, class T>
+void skinny_product(const T* left, Index ld_left, const T* right, Index ld_right, T* y, Index ldy, Index m, Index n,
+                    Index k, bool accumulate, Index block) {
+    if (k == 0 && !accumulate) { // an empty sum
+        for (Index r = 0; r < m; ++r) {
+            std::fill(y + r * ldy, y + r * ldy + n, T(0));
+        }
+    }
+    // One of k moves along a row of b^T, or down a row of w.
+    const Index right_step = Right == SkinnyRight::transposed ? 1 : ld_right;
+    for (Index k0 = 0; k0 < k; k0 += block) {
+        const Index depth = std::min(block, k - k0);
+        for (Index r = 0; r < m; r += skinny_tile_rows) {
+            const int rows = static_cast<int>(std::min<Index>(skinny_tile_rows, m - r));
+            const auto tile = skinny_tile_for<Right, T>(rows, std::make_integer_sequence<int, skinny_tile_rows>{});
+            tile(left + r * ld_left + k0, ld_left, right + k0 * right_step, ld_right, y + r * ldy, ldy, n, depth,
+                 accumulate || k0 > 0);
+        }
+    }
+}
+
+/// How many of k the nt kernel takes at a time: a tile's rows of `a` fill
+/// half of the level-1 data cache (32 KiB assumed where none is reported).
+template <class T>
+[[nodiscard]] inline Index skinny_nt_block() noexcept {
+    const std::size_t level1 = level1_data_cache_bytes();
+    const std::size_t bytes = (level1 != 0 ? level1 : std::size_t{32} << 10) / 2;
+    return std::max<Index>(64, static_cast<Index>(bytes / (skinny_tile_rows * sizeof(T))) / 64 * 64);
+}
+
+/// How many rows of w the nn kernel takes at a time: an eighth of the
+/// level-2 cache (1 MiB assumed where none is reported), at least 4 rows.
+template <class T>
+[[nodiscard]] inline Index skinny_nn_block(Index n) noexcept {
+    const std::size_t level2 = level2_cache_bytes();
+    const std::size_t bytes = (level2 != 0 ? level2 : std::size_t{1} << 20) / 8;
+    return std::max<Index>(4, static_cast<Index>(bytes / (static_cast<std::size_t>(n) * sizeof(T))));
+}
+
+/// y (m x n) = a (m x k) * b^T (accumulate: y +=), b being n x k row-major:
+/// forward x W^T. Blocks of k (`block`; skinny_nt_block() by default) keep
+/// a tile's rows of `a` in the level-1 cache; the block of b they meet is
+/// read from memory by the first tile and from the level-2 cache by the
+/// others.
+template <class T>
+void skinny_product_nt(const T* a, Index lda, const T* b, Index ldb, T* y, Index ldy, Index m, Index n, Index k,
+                       bool accumulate, Index block = 0) {
+    skinny_product<SkinnyRight::transposed>(a, lda, b, ldb, y, ldy, m, n, k, accumulate,
+                                            block > 0 ? block : skinny_nt_block<T>());
+}
+
+/// y (m x n) = g (m x k) * w (accumulate: y +=), w being k x n row-major:
+/// backward dY W. Blocks of w's rows (`block`; skinny_nn_block(n) by
+/// default) stay in the level-2 cache while every tile of rows passes over
+/// them.
+template <class T>
+void skinny_product_nn(const T* g, Index ldg, const T* w, Index ldw, T* y, Index ldy, Index m, Index n, Index k,
+                       bool accumulate, Index block = 0) {
+    skinny_product<SkinnyRight::plain>(g, ldg, w, ldw, y, ldy, m, n, k, accumulate,
+                                       block > 0 ? block : skinny_nn_block<T>(n));
+}
+
+} // namespace fedpp::detail
