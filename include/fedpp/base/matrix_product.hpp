@@ -75,6 +75,31 @@ void blas_product(Dest& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
 }
 #endif
 
+/// Operands the few-row kernels read in place: the result and the left
+/// operand by rows, the right operand either way (by rows: dY W; by
+/// columns, as a transpose of a row-major matrix: x W^T).
+template <class Dest, class Lhs, class Rhs>
+concept SkinnyOperands = BlasOperand<Dest> && BlasOperand<Lhs> && BlasOperand<Rhs> &&
+                         std::remove_cvref_t<Dest>::IsRowMajor != 0 && Lhs::IsRowMajor != 0 &&
+                         (std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, float> ||
+                          std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, double>) &&
+                         std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, typename Lhs::Scalar> &&
+                         std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, typename Rhs::Scalar>;
+
+/// dest (+)= lhs * rhs by the few-row kernels (base/skinny_product.hpp),
+/// whatever the sizes; multiply_into calls it where product_is_skinny says so.
+template <class Dest, class Lhs, class Rhs>
+    requires SkinnyOperands<Dest, Lhs, Rhs>
+void skinny_product_into(Dest&& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
+    if constexpr (Rhs::IsRowMajor) {
+        skinny_product_nn(lhs.data(), lhs.outerStride(), rhs.data(), rhs.outerStride(), dest.data(),
+                          dest.outerStride(), dest.rows(), dest.cols(), lhs.cols(), accumulate);
+    } else {
+        skinny_product_nt(lhs.data(), lhs.outerStride(), rhs.data(), rhs.outerStride(), dest.data(),
+                          dest.outerStride(), dest.rows(), dest.cols(), lhs.cols(), accumulate);
+    }
+}
+
 /// dest = lhs * rhs (accumulate: dest += lhs * rhs), dest already sized
 /// (lhs.rows() x rhs.cols()) and not aliasing either operand.
 template <class Dest, class Lhs, class Rhs>
@@ -82,28 +107,18 @@ void multiply_into(Dest&& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate)
     eigen_assert(lhs.cols() == rhs.rows() && dest.rows() == lhs.rows() && dest.cols() == rhs.cols() &&
                  "fedpp::detail::multiply_into: the operands' sizes do not match");
     using D = std::remove_cvref_t<Dest>;
-    constexpr bool in_place_operands = BlasOperand<D> && BlasOperand<Lhs> && BlasOperand<Rhs> &&
-                                       std::is_same_v<typename D::Scalar, typename Lhs::Scalar> &&
-                                       std::is_same_v<typename D::Scalar, typename Rhs::Scalar>;
-    // The few-row kernels read the result and the left operand by rows; the
-    // right operand either way (by rows: dY W; by columns, a transpose of a
-    // row-major matrix: x W^T).
     using T = typename D::Scalar;
-    if constexpr (in_place_operands && D::IsRowMajor && Lhs::IsRowMajor &&
-                  (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
-        if (product_is_skinny<T>(dest.rows(), dest.cols(), lhs.cols(), has_blas_products)) {
-            if constexpr (Rhs::IsRowMajor) {
-                skinny_product_nn(lhs.data(), lhs.outerStride(), rhs.data(), rhs.outerStride(), dest.data(),
-                                  dest.outerStride(), dest.rows(), dest.cols(), lhs.cols(), accumulate);
-            } else {
-                skinny_product_nt(lhs.data(), lhs.outerStride(), rhs.data(), rhs.outerStride(), dest.data(),
-                                  dest.outerStride(), dest.rows(), dest.cols(), lhs.cols(), accumulate);
-            }
+    if constexpr (SkinnyOperands<D, Lhs, Rhs>) {
+        // Beside a BLAS, narrow packets leave it the products it would take.
+        const bool blas_alternative = product_uses_blas<T>(dest.rows(), dest.cols(), lhs.cols());
+        if (product_is_skinny<T>(dest.rows(), dest.cols(), lhs.cols(), blas_alternative)) {
+            skinny_product_into(dest, lhs, rhs, accumulate);
             return;
         }
     }
 #if defined(FEDPP_HAS_CBLAS)
-    if constexpr (in_place_operands) {
+    if constexpr (BlasOperand<D> && BlasOperand<Lhs> && BlasOperand<Rhs> && std::is_same_v<T, typename Lhs::Scalar> &&
+                  std::is_same_v<T, typename Rhs::Scalar>) {
         // cblas counts in int: larger products stay on Eigen's kernel.
         constexpr Index int_max = 0x7fffffff;
         if (product_uses_blas<T>(dest.rows(), dest.cols(), lhs.cols()) && dest.rows() <= int_max &&
