@@ -75,16 +75,20 @@ void blas_product(Dest& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
 }
 #endif
 
+/// A product whose three matrices a kernel can read in place (BlasOperand),
+/// all of one scalar type: what the BLAS and the few-row kernels take.
+template <class Dest, class Lhs, class Rhs>
+concept InPlaceProduct = BlasOperand<Dest> && BlasOperand<Lhs> && BlasOperand<Rhs> &&
+                         std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, typename Lhs::Scalar> &&
+                         std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, typename Rhs::Scalar>;
+
 /// Operands the few-row kernels read in place: the result and the left
 /// operand by rows, the right operand either way (by rows: dY W; by
 /// columns, as a transpose of a row-major matrix: x W^T).
 template <class Dest, class Lhs, class Rhs>
-concept SkinnyOperands = BlasOperand<Dest> && BlasOperand<Lhs> && BlasOperand<Rhs> &&
-                         std::remove_cvref_t<Dest>::IsRowMajor != 0 && Lhs::IsRowMajor != 0 &&
-                         (std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, float> ||
-                          std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, double>) &&
-                         std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, typename Lhs::Scalar> &&
-                         std::is_same_v<typename std::remove_cvref_t<Dest>::Scalar, typename Rhs::Scalar>;
+concept SkinnyOperands = InPlaceProduct<Dest, Lhs, Rhs> && std::remove_cvref_t<Dest>::IsRowMajor != 0 &&
+                         Lhs::IsRowMajor != 0 &&
+                         (std::is_same_v<typename Lhs::Scalar, float> || std::is_same_v<typename Lhs::Scalar, double>);
 
 /// dest (+)= lhs * rhs by the few-row kernels (base/skinny_product.hpp),
 /// whatever the sizes; multiply_into calls it where product_is_skinny says so.
@@ -117,8 +121,7 @@ void multiply_into(Dest&& dest, const Lhs& lhs, const Rhs& rhs, bool accumulate)
         }
     }
 #if defined(FEDPP_HAS_CBLAS)
-    if constexpr (BlasOperand<D> && BlasOperand<Lhs> && BlasOperand<Rhs> && std::is_same_v<T, typename Lhs::Scalar> &&
-                  std::is_same_v<T, typename Rhs::Scalar>) {
+    if constexpr (InPlaceProduct<D, Lhs, Rhs>) {
         // cblas counts in int: larger products stay on Eigen's kernel.
         constexpr Index int_max = 0x7fffffff;
         if (product_uses_blas<T>(dest.rows(), dest.cols(), lhs.cols()) && dest.rows() <= int_max &&
