@@ -1,10 +1,16 @@
 // The image operations (conv2d, max_pool2d) against their definitions,
-// written out as loops over every index, and dropout's statistics; their
-// gradients are checked in test_gradcheck.cpp.
-#include <fedpp/fedpp.hpp>
+// written out as loops over every index, conv2d's gradients against theirs
+// (in float and double, through both of its paths: direct and unfolded),
+// and dropout's statistics; the gradients are also checked against finite
+// differences in test_gradcheck.cpp.
+#include <fedpp/autograd/grad_mode.hpp>
+#include <fedpp/base/errors.hpp>
+#include <fedpp/base/random.hpp>
+#include <fedpp/tensor/tensor.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -110,6 +116,14 @@ const std::vector<ConvLayerCase>& conv_cases() {
         {2, {1, 3, 3}, 2, {2, 1, 3}},                // padding beyond the kernel
         {1, {4, 5, 6}, 5, {1}},                     // 1x1 kernel
         {2, {2, 6, 6}, 3, {6}},                     // kernel the size of the image
+        // Whole SIMD packets of channels (16 floats with AVX-512, 8 with
+        // AVX2, 4 with SSE): the direct path (direct_convolution.hpp).
+        {2, {3, 12, 11}, 16, {5, 1, 2}},             // one packet (AVX-512 floats), input by unfolding
+        {2, {16, 7, 6}, 48, {{3, 2}, 1, {1, 0}}},    // three packets: tiles of 2 and 1; rectangular
+        {1, {32, 6, 5}, 64, {3, 1, 1}},              // four packets, the widest tile
+        {2, {16, 4, 4}, 16, {2, 1, 3}},              // padding beyond the kernel: input by unfolding
+        {1, {16, 5, 5}, 16, {3, 2, 1}},              // stride 2: unfolded throughout
+        {3, {16, 1, 1}, 32, {1}},                    // 1x1 kernel on 1x1 images
     };
     return cases;
 }
@@ -138,6 +152,113 @@ TEST_CASE("conv2d equals its definition, in double and in float", "[tensor][conv
         const auto expected_f = conv_by_definition(xf, c.image, wf, bf, c.window);
         CHECK((yf.value().cast<double>() - expected_f).cwiseAbs().maxCoeff() <= 1e-5 * static_cast<double>(patch));
     }
+}
+
+namespace {
+
+/// The gradients of sum(conv2d(x, w, b) .* g) by their definitions, in
+/// double: dx, dw, db.
+template <class T>
+std::vector<fedpp::Matrix<double>> conv_gradients_by_definition(const fedpp::Matrix<T>& x, const ImageShape& in,
+                                                                const fedpp::Matrix<T>& w,
+                                                                const fedpp::Matrix<T>& g, const Window2d& win) {
+    const ImageShape out = fedpp::conv2d_output_shape(in, w.rows(), win);
+    const Index kh = win.kernel.height;
+    const Index kw = win.kernel.width;
+    fedpp::Matrix<double> dx = fedpp::Matrix<double>::Zero(x.rows(), x.cols());
+    fedpp::Matrix<double> dw = fedpp::Matrix<double>::Zero(w.rows(), w.cols());
+    fedpp::Matrix<double> db = fedpp::Matrix<double>::Zero(1, w.rows());
+    for (Index n = 0; n < x.rows(); ++n) {
+        for (Index o = 0; o < out.channels; ++o) {
+            for (Index p = 0; p < out.height * out.width; ++p) {
+                const double gradient = static_cast<double>(g(n, o * out.height * out.width + p));
+                db(0, o) += gradient;
+                for (Index c = 0; c < in.channels; ++c) {
+                    for (Index i = 0; i < kh; ++i) {
+                        for (Index j = 0; j < kw; ++j) {
+                            const Index y = (p / out.width) * win.stride.height - win.padding.height + i;
+                            const Index xx = (p % out.width) * win.stride.width - win.padding.width + j;
+                            if (y < 0 || y >= in.height || xx < 0 || xx >= in.width) {
+                                continue;
+                            }
+                            const Index at = (c * in.height + y) * in.width + xx;
+                            const Index tap = (c * kh + i) * kw + j;
+                            dw(o, tap) += gradient * static_cast<double>(x(n, at));
+                            dx(n, at) += gradient * static_cast<double>(w(o, tap));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return {dx, dw, db};
+}
+
+template <class T>
+void check_conv_gradients(const ConvLayerCase& c, std::uint64_t seed, double tolerance_per_term) {
+    const Index patch = c.image.channels * c.window.kernel.height * c.window.kernel.width;
+    const ImageShape out = fedpp::conv2d_output_shape(c.image, c.out_channels, c.window);
+    const auto x = uniform_matrix<T>(c.batch, c.image.size(), seed);
+    const auto w = uniform_matrix<T>(c.out_channels, patch, seed + 1);
+    const auto b = uniform_matrix<T>(1, c.out_channels, seed + 2);
+    const auto g = uniform_matrix<T>(c.batch, out.size(), seed + 3);
+    Tensor<T> tx(x);
+    Tensor<T> tw(w);
+    Tensor<T> tb(b);
+    tx.set_requires_grad();
+    tw.set_requires_grad();
+    tb.set_requires_grad();
+    (fedpp::conv2d(tx, c.image, tw, tb, c.window) * Tensor<T>(g)).sum().backward();
+    const auto expected = conv_gradients_by_definition(x, c.image, w, g, c.window);
+    // The most terms any one gradient sums: over batch and positions (dw,
+    // db) or over channels and taps (dx).
+    const auto terms = static_cast<double>(std::max(c.batch * out.height * out.width, c.out_channels * patch));
+    CHECK((tx.grad().template cast<double>() - expected[0]).cwiseAbs().maxCoeff() <= tolerance_per_term * terms);
+    CHECK((tw.grad().template cast<double>() - expected[1]).cwiseAbs().maxCoeff() <= tolerance_per_term * terms);
+    CHECK((tb.grad().template cast<double>() - expected[2]).cwiseAbs().maxCoeff() <= tolerance_per_term * terms);
+}
+
+} // namespace
+
+TEST_CASE("conv2d's gradients equal their definitions, in double and in float, on both paths", "[tensor][conv]") {
+    std::uint64_t seed = 100;
+    for (const auto& c : conv_cases()) {
+        INFO("image " << c.image.to_string() << ", " << c.out_channels << " output channels, kernel "
+                      << c.window.kernel.to_string() << ", stride " << c.window.stride.to_string() << ", padding "
+                      << c.window.padding.to_string());
+        const fedpp::detail::WindowGeometry geometry{
+            c.image, fedpp::conv2d_output_shape(c.image, c.out_channels, c.window), c.window};
+        INFO("direct (float): output " << fedpp::detail::direct_convolution_applies<float>(c.window, c.out_channels)
+                                       << ", input gradient "
+                                       << fedpp::detail::direct_input_gradient_applies<float>(geometry));
+        check_conv_gradients<double>(c, seed, 1e-13);
+        check_conv_gradients<float>(c, seed, 1e-5);
+        seed += 4;
+    }
+}
+
+TEST_CASE("conv2d computes directly with stride 1 and whole packets of channels, otherwise by unfolding",
+          "[tensor][conv]") {
+    using fedpp::detail::direct_convolution_applies;
+    using fedpp::detail::direct_input_gradient_applies;
+    constexpr bool vectorised = Eigen::internal::packet_traits<float>::Vectorizable;
+    // 64 channels are whole packets on every ISA Eigen vectorises for; 3 on none.
+    CHECK(direct_convolution_applies<float>(Window2d{5, 1, 2}, 64) == vectorised);
+    CHECK(direct_convolution_applies<double>(Window2d{5, 1, 2}, 64) ==
+          Eigen::internal::packet_traits<double>::Vectorizable);
+    CHECK_FALSE(direct_convolution_applies<float>(Window2d{5, 2, 2}, 64));
+    CHECK_FALSE(direct_convolution_applies<float>(Window2d{{5, 5}, {1, 2}, 2}, 64));
+    CHECK_FALSE(direct_convolution_applies<float>(Window2d{5, 1, 2}, 3));
+    const ImageShape image{64, 14, 14};
+    const auto geometry = [&](const Window2d& w) {
+        return fedpp::detail::WindowGeometry{image, fedpp::conv2d_output_shape(image, 32, w), w};
+    };
+    CHECK(direct_input_gradient_applies<float>(geometry(Window2d{5, 1, 4})) == vectorised);
+    CHECK_FALSE(direct_input_gradient_applies<float>(geometry(Window2d{5, 1, 5}))); // padding = kernel
+    CHECK_FALSE(direct_input_gradient_applies<float>(geometry(Window2d{5, 2, 2})));
+    const ImageShape three{3, 14, 14};
+    CHECK_FALSE(direct_input_gradient_applies<float>(
+        fedpp::detail::WindowGeometry{three, fedpp::conv2d_output_shape(three, 32, Window2d{5}), Window2d{5}}));
 }
 
 TEST_CASE("max_pool2d equals its definition, and treats ties, NaN and -inf as PyTorch does", "[tensor][conv]") {

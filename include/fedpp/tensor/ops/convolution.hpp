@@ -4,21 +4,25 @@
 // Per image n, with X_n its unfolded input (im2col: C*kh*kw x Ho*Wo) and G_n
 // the gradient of its output seen as an O x Ho*Wo matrix:
 //
-//   Y_n  = W X_n + b            (one matrix product per image, straight into row n)
-//   dW  += G_n X_n^T            db += rowsum G_n
+//   Y_n  = W X_n + b            dW += G_n X_n^T            db += rowsum G_n
 //   dX_n = col2im(W^T G_n)
 //
-// so the work is done by matrix-product kernels (the large ones by the BLAS:
-// base/matrix_product.hpp). The unfolded image is a per-thread scratch buffer the
-// size of one image's patches, rebuilt in backward rather than kept for the
-// batch: the memory of a forward pass does not grow with the batch beyond
-// its output, and a training step allocates no scratch once warm.
+// With stride 1 and whole SIMD packets of output channels (the usual layers:
+// 16, 32, 64 channels) each of these is computed straight from the padded
+// images, vectorised along the channels (direct_convolution.hpp; dX_n so
+// when the input's channels are whole packets too). Otherwise X_n is
+// unfolded (im2col.hpp) and the products go to the matrix-product kernels
+// (the large ones to the BLAS: base/matrix_product.hpp). Either way the
+// scratch buffers are per thread and the size of one image's: the memory of
+// a forward pass does not grow with the batch beyond its output, and a
+// training step allocates no scratch once warm.
 #pragma once
 
 #include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/matrix_product.hpp"
 #include "fedpp/tensor/image_shape.hpp"
+#include "fedpp/tensor/ops/direct_convolution.hpp"
 #include "fedpp/tensor/ops/im2col.hpp"
 #include "fedpp/tensor/ops/record.hpp"
 
@@ -49,32 +53,31 @@ struct Conv2dNode final : Node<T> {
         Node<T>& weight = *this->inputs[1];
         Node<T>& bias = *this->inputs[2];
         const WindowGeometry& g = geometry;
-        Unfolder<T> unfolder(g);
-        auto columns = unfolder.columns();
         Matrix<T> weight_grad;
-        Matrix<T> bias_grad;
         Matrix<T> input_grad(x.requires_grad ? x.value.rows() : 0, x.value.cols()); // every row is written
-        if (weight.requires_grad) {
+        // Stride 1 and whole packets of channels: straight from the images
+        // (direct_convolution.hpp); otherwise through the unfolded images.
+        const bool direct_weight = weight.requires_grad && direct_convolution_applies<T>(g.window, g.output.channels);
+        const bool direct_input = x.requires_grad && direct_input_gradient_applies<T>(g);
+        if (direct_weight) {
+            direct_conv2d_weight_gradient(g, x.value, this->grad, weight_grad);
+        } else if (weight.requires_grad) {
             weight_grad.setZero(weight.value.rows(), weight.value.cols());
         }
-        if (bias.requires_grad) {
-            bias_grad.setZero(1, g.output.channels);
+        if (direct_input) {
+            direct_conv2d_input_gradient(g, this->grad, weight.value, input_grad);
         }
-        for (Index n = 0; n < x.value.rows(); ++n) {
-            const auto out_grad = image_block(std::as_const(this->grad), n, g.output);
-            if (weight.requires_grad) {
-                unfolder.unfold(x.value.data() + n * x.value.cols());
-                multiply_into(weight_grad, out_grad, columns.transpose(), true);
-            }
-            if (bias.requires_grad) {
-                bias_grad += out_grad.rowwise().sum().transpose();
-            }
-            if (x.requires_grad) {
-                multiply_into(columns, weight.value.transpose(), out_grad, false);
-                unfolder.fold(input_grad.data() + n * input_grad.cols());
-            }
+        const bool unfolded_weight = weight.requires_grad && !direct_weight;
+        const bool unfolded_input = x.requires_grad && !direct_input;
+        if (unfolded_weight || unfolded_input) {
+            unfolded_gradients(x.value, weight.value, unfolded_weight ? &weight_grad : nullptr,
+                               unfolded_input ? &input_grad : nullptr);
         }
         if (bias.requires_grad) {
+            Matrix<T> bias_grad = Matrix<T>::Zero(1, g.output.channels);
+            for (Index n = 0; n < x.value.rows(); ++n) {
+                bias_grad += image_block(std::as_const(this->grad), n, g.output).rowwise().sum().transpose();
+            }
             bias.accumulate(std::move(bias_grad));
         }
         if (weight.requires_grad) {
@@ -82,6 +85,26 @@ struct Conv2dNode final : Node<T> {
         }
         if (x.requires_grad) {
             x.accumulate(std::move(input_grad));
+        }
+    }
+
+    /// The general path: *weight_grad += G_n X_n^T and image n of
+    /// *input_grad = col2im(W^T G_n), for each image n (null: not wanted).
+    void unfolded_gradients(const Matrix<T>& x, const Matrix<T>& weight, Matrix<T>* weight_grad,
+                            Matrix<T>* input_grad) const {
+        const WindowGeometry& g = geometry;
+        Unfolder<T> unfolder(g);
+        auto columns = unfolder.columns();
+        for (Index n = 0; n < x.rows(); ++n) {
+            const auto out_grad = image_block(this->grad, n, g.output);
+            if (weight_grad != nullptr) {
+                unfolder.unfold(x.data() + n * x.cols());
+                multiply_into(*weight_grad, out_grad, columns.transpose(), true);
+            }
+            if (input_grad != nullptr) {
+                multiply_into(columns, weight.transpose(), out_grad, false);
+                unfolder.fold(input_grad->data() + n * input_grad->cols());
+            }
         }
     }
 };
@@ -134,6 +157,10 @@ Tensor<T> conv2d(const Tensor<T>& x, const ImageShape& input, const Tensor<T>& w
     const detail::WindowGeometry g = detail::conv_geometry("conv2d", input, weight.rows(), window);
     detail::check_conv_operands(x, weight, bias, g);
     Matrix<T> out(x.rows(), g.output.size());
+    if (detail::direct_convolution_applies<T>(window, weight.rows())) {
+        detail::direct_conv2d(g, x.value(), weight.value(), bias.value(), out);
+        return detail::record<detail::Conv2dNode<T>>(std::move(out), {&x, &weight, &bias}, g);
+    }
     detail::Unfolder<T> unfolder(g);
     auto columns = unfolder.columns();
     for (Index n = 0; n < x.rows(); ++n) {

@@ -32,7 +32,14 @@ struct WindowGeometry {
 
 /// The scratch buffers' slots: a caller holds a slot's buffer only until it
 /// returns, and never two callers the same slot at once.
-enum ScratchSlot : int { padded_image_slot, unfolded_image_slot, pooling_slot };
+enum ScratchSlot : int {
+    padded_image_slot,
+    unfolded_image_slot,
+    pooling_slot,
+    padded_gradient_slot, // direct_convolution.hpp: the output's gradient, padded
+    convolution_weight_slot, // direct_convolution.hpp: the weight, transposed
+    convolution_sums_slot, // direct_convolution.hpp: an output gradient, transposed
+};
 
 /// A per-thread scratch buffer of at least `size` values, one per `slot`.
 /// It is kept between calls, so that training steps do not allocate (and

@@ -1,0 +1,305 @@
+// fedpp: convolutions with stride 1 computed straight from the padded image,
+// vectorised along the output channels, for conv2d's forward pass and its
+// input's gradient.
+//
+// conv2d's general path unfolds each image (im2col: C*kh*kw copies of it)
+// and hands the product to a GEMM, which copies ("packs") both operands
+// again; the input's gradient adds the unfolded gradient back into the image
+// (col2im). Here, for stride 1, output position p = (y, x) of channel o is
+//
+//   out[p][o] = sum over (c, i, j) of image[c][y + i][x + j] * wt[(c, i, j)][o]
+//
+// with `image` padded and `wt` the weight transposed, so that a row of wt
+// holds one tap's weights for every output channel, contiguously: a tile
+// keeps a few positions times a few packets of output channels of sums in
+// registers, and each tap costs one broadcast of a pixel per position and
+// one load per packet of weights; nothing is unfolded or packed. The input's
+// gradient is the same computation on the output's gradient (padded by
+// kernel - 1 - padding) with the weight flipped and its channels swapped:
+// a "full" correlation. Written with Eigen 3.4's packet functions, like
+// base/skinny_product.hpp, so it vectorises for whatever ISA Eigen does.
+//
+// The sums come out position-major (P x O) and are transposed into the
+// channel-major image (O x P, image_shape.hpp) by the caller's assignment.
+#pragma once
+
+#include "fedpp/base/matrix.hpp"
+#include "fedpp/tensor/image_shape.hpp"
+#include "fedpp/tensor/ops/im2col.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+namespace fedpp::detail {
+
+template <class T>
+using ConvPacket = typename Eigen::internal::packet_traits<T>::type;
+template <class T>
+inline constexpr Index conv_packet_size = Eigen::internal::packet_traits<T>::size;
+
+/// Packets of output channels a tile holds: 4 where the ISA has 32 vector
+/// registers (AVX-512, NEON on AArch64), 2 where it has 16.
+inline constexpr int direct_tile_max_packets = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 4 : 2;
+
+/// Positions of a tile with `packets` packets of channels: as many as the
+/// registers left for sums hold (besides the weights' packets and a
+/// broadcast pixel), at most 12.
+constexpr int direct_tile_positions(int packets) {
+    return std::min(12, (static_cast<int>(EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS) - packets - 2) / packets);
+}
+
+/// Whether a window with `out_channels` output channels is computed here:
+/// stride 1 and whole packets of output channels (16 floats with AVX-512,
+/// 8 with AVX2), on a vectorised build.
+template <class T>
+[[nodiscard]] bool direct_convolution_applies(const Window2d& window, Index out_channels) noexcept {
+    return Eigen::internal::packet_traits<T>::Vectorizable && window.stride == Size2(1) && out_channels > 0 &&
+           out_channels % conv_packet_size<T> == 0;
+}
+
+/// The geometry of conv2d's input gradient as a convolution: the output's
+/// gradient (g.output) padded by kernel - 1 - padding, giving images of
+/// g.input's shape. Only for stride 1 and a padding below the kernel.
+inline WindowGeometry input_gradient_geometry(const WindowGeometry& g) noexcept {
+    const Size2 kernel = g.window.kernel;
+    const Size2 padding{kernel.height - 1 - g.window.padding.height, kernel.width - 1 - g.window.padding.width};
+    return {g.output, g.input, Window2d{kernel, Size2(1), padding}};
+}
+
+/// Whether conv2d's input gradient is computed here (see
+/// direct_convolution_applies; the padding must be below the kernel).
+template <class T>
+[[nodiscard]] bool direct_input_gradient_applies(const WindowGeometry& g) noexcept {
+    return g.window.padding.height < g.window.kernel.height && g.window.padding.width < g.window.kernel.width &&
+           direct_convolution_applies<T>(g.window, g.input.channels);
+}
+
+/// One tile of N rows of sums: for n < N and o < P * packet,
+///   sum[n][o] = the sum over t < count of padded[starts[n] + offsets[t]] * wt[t * ld + o],
+/// stored transposed, out[o * ldo + n] (+)= sum[n][o]. With starts the
+/// windows' first pixels and offsets the taps', it is a convolution (row n
+/// is output position n, out the channel-major image); with the two swapped
+/// and wt the output's gradient transposed, the weight's gradient (row n is
+/// tap n). One loop over t, so that the sums stay in registers throughout.
+template <int P, int N, class T>
+void direct_sums_tile(const T* padded, const Index* starts, const Index* offsets, Index count, const T* wt,
+                      Index ld, T* out, Index ldo, bool add) {
+    using Packet = ConvPacket<T>;
+    constexpr Index width = conv_packet_size<T>;
+    namespace ei = Eigen::internal;
+    Packet sum[N][P];
+    for (int n = 0; n < N; ++n) {
+        for (int p = 0; p < P; ++p) {
+            sum[n][p] = ei::pset1<Packet>(T(0));
+        }
+    }
+    const T* window[N];
+    for (int n = 0; n < N; ++n) {
+        window[n] = padded + starts[n];
+    }
+    for (Index t = 0; t < count; ++t, wt += ld) {
+        const Index offset = offsets[t];
+        Packet weights[P];
+        for (int p = 0; p < P; ++p) {
+            weights[p] = ei::ploadu<Packet>(wt + p * width);
+        }
+        for (int n = 0; n < N; ++n) {
+            const Packet pixel = ei::pset1<Packet>(window[n][offset]);
+            for (int p = 0; p < P; ++p) {
+                sum[n][p] = ei::pmadd(pixel, weights[p], sum[n][p]);
+            }
+        }
+    }
+    // N x P * width sums into P * width runs of N values: a few hundred
+    // scalar stores against count * N * P multiply-adds.
+    T values[N][P * width];
+    for (int n = 0; n < N; ++n) {
+        for (int p = 0; p < P; ++p) {
+            ei::pstoreu(values[n] + p * width, sum[n][p]);
+        }
+    }
+    for (Index o = 0; o < P * width; ++o) {
+        T* to = out + o * ldo;
+        for (int n = 0; n < N; ++n) {
+            to[n] = add ? to[n] + values[n][o] : values[n][o];
+        }
+    }
+}
+
+/// direct_sums for P packets of columns, every row, N rows at a time.
+template <int P, class T>
+void direct_sums_columns(const T* padded, const Index* starts, Index rows, const Index* offsets, Index count,
+                         const T* wt, Index ld, T* out, bool add) {
+    constexpr int N = direct_tile_positions(P);
+    Index r = 0;
+    for (; r + N <= rows; r += N) {
+        direct_sums_tile<P, N>(padded, starts + r, offsets, count, wt, ld, out + r, rows, add);
+    }
+    for (; r < rows; ++r) {
+        direct_sums_tile<P, 1>(padded, starts + r, offsets, count, wt, ld, out + r, rows, add);
+    }
+}
+
+/// out (columns x rows, row-major) (+)= the transposed sums of
+/// direct_sums_tile for every row: out[o][r] = the sum over t of
+/// padded[starts[r] + offsets[t]] * wt[t][o], wt being count x columns.
+/// `columns` must be whole packets.
+template <class T>
+void direct_sums(const T* padded, const Index* starts, Index rows, const Index* offsets, Index count, const T* wt,
+                 Index columns, T* out, bool add) {
+    constexpr Index width = conv_packet_size<T>;
+    constexpr int most = direct_tile_max_packets;
+    const Index packets = columns / width;
+    Index packet = 0;
+    for (; packet + most <= packets; packet += most) {
+        direct_sums_columns<most>(padded, starts, rows, offsets, count, wt + packet * width, columns,
+                                  out + packet * width * rows, add);
+    }
+    if constexpr (most > 2) {
+        for (; packet + 2 <= packets; packet += 2) {
+            direct_sums_columns<2>(padded, starts, rows, offsets, count, wt + packet * width, columns,
+                                   out + packet * width * rows, add);
+        }
+    }
+    for (; packet < packets; ++packet) {
+        direct_sums_columns<1>(padded, starts, rows, offsets, count, wt + packet * width, columns,
+                               out + packet * width * rows, add);
+    }
+}
+
+/// Where each output position's window starts in the padded image (its
+/// first pixel, channel 0), in output order; positions() values.
+inline std::vector<Index> window_starts(const WindowGeometry& g) {
+    std::vector<Index> starts;
+    starts.reserve(static_cast<std::size_t>(g.positions()));
+    for (Index y = 0; y < g.output.height; ++y) {
+        for (Index x = 0; x < g.output.width; ++x) {
+            starts.push_back(y * padded_width(g) + x);
+        }
+    }
+    return starts;
+}
+
+/// Where tap (c, i, j) of a window is, from the window's first pixel:
+/// c * plane + i * padded width + j, in the weight's column order;
+/// patch_size() values.
+inline std::vector<Index> window_taps(const WindowGeometry& g) {
+    const Index wp = padded_width(g);
+    const Index plane = padded_height(g) * wp;
+    std::vector<Index> taps;
+    taps.reserve(static_cast<std::size_t>(g.patch_size()));
+    for (Index c = 0; c < g.input.channels; ++c) {
+        for (Index i = 0; i < g.window.kernel.height; ++i) {
+            for (Index j = 0; j < g.window.kernel.width; ++j) {
+                taps.push_back(c * plane + i * wp + j);
+            }
+        }
+    }
+    return taps;
+}
+
+/// to (columns x rows) = from (rows x columns)^T, both row-major, a strip
+/// of 16 columns of `from` at a time (so that its lines stay in the cache).
+template <class T>
+void transpose_into(const T* from, Index rows, Index columns, T* to) {
+    constexpr Index strip = 16;
+    const Eigen::Map<const Matrix<T>> source(from, rows, columns);
+    Eigen::Map<Matrix<T>> target(to, columns, rows);
+    for (Index c = 0; c < columns; c += strip) {
+        const Index n = std::min(strip, columns - c);
+        target.middleRows(c, n) = source.middleCols(c, n).transpose();
+    }
+}
+
+/// The transposed weight of conv2d's input gradient: row (o, i, j), column
+/// c holds weight[o][(c, kh-1-i, kw-1-j)], the kernel flipped and its
+/// channels swapped. `weight` is O x (C*kh*kw).
+template <class T>
+void flipped_weight(const WindowGeometry& g, const Matrix<T>& weight, T* wt) {
+    const Index kh = g.window.kernel.height;
+    const Index kw = g.window.kernel.width;
+    const Index channels = g.input.channels;
+    for (Index o = 0; o < g.output.channels; ++o) {
+        for (Index i = 0; i < kh; ++i) {
+            for (Index j = 0; j < kw; ++j) {
+                T* row = wt + ((o * kh + i) * kw + j) * channels;
+                for (Index c = 0; c < channels; ++c) {
+                    row[c] = weight(o, (c * kh + (kh - 1 - i)) * kw + (kw - 1 - j));
+                }
+            }
+        }
+    }
+}
+
+/// Image n of `batch` padded into `padded` (g.input's shape), or the image
+/// itself if the window has no padding.
+template <class T>
+const T* padded_image(const WindowGeometry& g, const Matrix<T>& batch, Index n, T* padded) {
+    const T* image = batch.data() + n * batch.cols();
+    if (!has_padding(g)) {
+        return image;
+    }
+    pad_image(g, image, padded);
+    return padded;
+}
+
+/// out = conv2d(x, weight, bias), one image (row of x and out) at a time
+/// (direct_convolution_applies must hold).
+template <class T>
+void direct_conv2d(const WindowGeometry& g, const Matrix<T>& x, const Matrix<T>& weight, const Matrix<T>& bias,
+                   Matrix<T>& out) {
+    const Index positions = g.positions();
+    const Index channels = g.output.channels;
+    T* wt = scratch<T, convolution_weight_slot>(weight.size());
+    transpose_into(weight.data(), weight.rows(), weight.cols(), wt);
+    T* padded = scratch<T, padded_image_slot>(has_padding(g) ? padded_size(g) : 0);
+    const std::vector<Index> starts = window_starts(g);
+    const std::vector<Index> taps = window_taps(g);
+    for (Index n = 0; n < x.rows(); ++n) {
+        T* y = out.data() + n * out.cols();
+        direct_sums(padded_image(g, x, n, padded), starts.data(), positions, taps.data(), g.patch_size(), wt,
+                    channels, y, false);
+        Eigen::Map<Matrix<T>>(y, channels, positions).colwise() += bias.row(0).transpose();
+    }
+}
+
+/// input_grad = the gradient of conv2d's input, given its output's
+/// gradient (direct_input_gradient_applies must hold): every row is written.
+template <class T>
+void direct_conv2d_input_gradient(const WindowGeometry& g, const Matrix<T>& out_grad, const Matrix<T>& weight,
+                                  Matrix<T>& input_grad) {
+    const WindowGeometry full = input_gradient_geometry(g);
+    T* wt = scratch<T, convolution_weight_slot>(weight.size());
+    flipped_weight(g, weight, wt);
+    T* padded = scratch<T, padded_gradient_slot>(has_padding(full) ? padded_size(full) : 0);
+    const std::vector<Index> starts = window_starts(full);
+    const std::vector<Index> taps = window_taps(full);
+    for (Index n = 0; n < out_grad.rows(); ++n) {
+        direct_sums(padded_image(full, out_grad, n, padded), starts.data(), full.positions(), taps.data(),
+                    full.patch_size(), wt, full.output.channels, input_grad.data() + n * input_grad.cols(), false);
+    }
+}
+
+/// weight_grad = the gradient of conv2d's weight, given its input and its
+/// output's gradient (direct_convolution_applies must hold): the sum over
+/// images of G_n X_n^T, with the taps as the tiles' rows and the output
+/// positions as the terms of each sum.
+template <class T>
+void direct_conv2d_weight_gradient(const WindowGeometry& g, const Matrix<T>& x, const Matrix<T>& out_grad,
+                                   Matrix<T>& weight_grad) {
+    const Index positions = g.positions();
+    const Index channels = g.output.channels;
+    weight_grad.setZero(channels, g.patch_size());
+    T* grad_t = scratch<T, convolution_sums_slot>(positions * channels);
+    T* padded = scratch<T, padded_image_slot>(has_padding(g) ? padded_size(g) : 0);
+    const std::vector<Index> starts = window_starts(g);
+    const std::vector<Index> taps = window_taps(g);
+    for (Index n = 0; n < x.rows(); ++n) {
+        transpose_into(out_grad.data() + n * out_grad.cols(), channels, positions, grad_t);
+        direct_sums(padded_image(g, x, n, padded), taps.data(), g.patch_size(), starts.data(), positions, grad_t,
+                    channels, weight_grad.data(), true);
+    }
+}
+
+} // namespace fedpp::detail
