@@ -116,14 +116,18 @@ const std::vector<ConvLayerCase>& conv_cases() {
         {2, {1, 3, 3}, 2, {2, 1, 3}},                // padding beyond the kernel
         {1, {4, 5, 6}, 5, {1}},                     // 1x1 kernel
         {2, {2, 6, 6}, 3, {6}},                     // kernel the size of the image
-        // Whole SIMD packets of channels (16 floats with AVX-512, 8 with
-        // AVX2, 4 with SSE): the direct path (direct_convolution.hpp).
-        {2, {3, 12, 11}, 16, {5, 1, 2}},             // one packet (AVX-512 floats), input by unfolding
-        {2, {16, 7, 6}, 48, {{3, 2}, 1, {1, 0}}},    // three packets: tiles of 2 and 1; rectangular
-        {1, {32, 6, 5}, 64, {3, 1, 1}},              // four packets, the widest tile
-        {2, {16, 4, 4}, 16, {2, 1, 3}},              // padding beyond the kernel: input by unfolding
-        {1, {16, 5, 5}, 16, {3, 2, 1}},              // stride 2: unfolded throughout
-        {3, {16, 1, 1}, 32, {1}},                    // 1x1 kernel on 1x1 images
+        // The direct path where vectors are 256 bits or wider (AVX2: 8
+        // floats, 4 doubles; AVX-512: 16 and 8), detail::direct_sums_pay:
+        // whole packets of channels and enough terms (taps C*kh*kw forward,
+        // positions for the weight, O*kh*kw for the input).
+        {2, {3, 12, 11}, 16, {5, 1, 2}},            // input gradient by unfolding (3 channels)
+        {2, {16, 10, 9}, 48, {{3, 2}, 1, {1, 0}}},   // 48 channels: tiles of 2 and 1 packets (AVX-512); rectangular
+        {1, {32, 9, 9}, 64, {3, 1, 1}},             // 64 channels: the widest tile (AVX-512)
+        {2, {12, 9, 9}, 24, {3, 1, 1}},             // 24 and 12 channels: tiles of 2 and 1 packets (AVX2)
+        {2, {16, 8, 8}, 16, {2, 1, 3}},             // padding beyond the kernel: input gradient by unfolding
+        {2, {16, 2, 2}, 16, {3, 1, 1}},             // images smaller than the kernel
+        {1, {16, 5, 5}, 16, {3, 2, 1}},             // stride 2: unfolded throughout
+        {3, {16, 1, 1}, 32, {1}},                   // 1x1 kernel on 1x1 images: too few terms, unfolded
     };
     return cases;
 }
@@ -194,6 +198,25 @@ std::vector<fedpp::Matrix<double>> conv_gradients_by_definition(const fedpp::Mat
     return {dx, dw, db};
 }
 
+/// Which of conv2d's three computations take the direct path.
+struct DirectPaths {
+    bool output;
+    bool weight;
+    bool input;
+};
+
+template <class T>
+DirectPaths direct_paths(const ConvLayerCase& c) {
+    const fedpp::detail::WindowGeometry g{c.image, fedpp::conv2d_output_shape(c.image, c.out_channels, c.window),
+                                          c.window};
+    return {fedpp::detail::direct_convolution_applies<T>(g), fedpp::detail::direct_weight_gradient_applies<T>(g),
+            fedpp::detail::direct_input_gradient_applies<T>(g)};
+}
+
+/// conv2d's gradients against their definitions, each within
+/// tolerance_per_term times the number of terms it sums; also with an input
+/// that needs no gradient (a model's first layer), whose weight and bias
+/// gradients must be the same.
 template <class T>
 void check_conv_gradients(const ConvLayerCase& c, std::uint64_t seed, double tolerance_per_term) {
     const Index patch = c.image.channels * c.window.kernel.height * c.window.kernel.width;
@@ -202,63 +225,90 @@ void check_conv_gradients(const ConvLayerCase& c, std::uint64_t seed, double tol
     const auto w = uniform_matrix<T>(c.out_channels, patch, seed + 1);
     const auto b = uniform_matrix<T>(1, c.out_channels, seed + 2);
     const auto g = uniform_matrix<T>(c.batch, out.size(), seed + 3);
-    Tensor<T> tx(x);
-    Tensor<T> tw(w);
-    Tensor<T> tb(b);
-    tx.set_requires_grad();
-    tw.set_requires_grad();
-    tb.set_requires_grad();
-    (fedpp::conv2d(tx, c.image, tw, tb, c.window) * Tensor<T>(g)).sum().backward();
     const auto expected = conv_gradients_by_definition(x, c.image, w, g, c.window);
-    // The most terms any one gradient sums: over batch and positions (dw,
-    // db) or over channels and taps (dx).
-    const auto terms = static_cast<double>(std::max(c.batch * out.height * out.width, c.out_channels * patch));
-    CHECK((tx.grad().template cast<double>() - expected[0]).cwiseAbs().maxCoeff() <= tolerance_per_term * terms);
-    CHECK((tw.grad().template cast<double>() - expected[1]).cwiseAbs().maxCoeff() <= tolerance_per_term * terms);
-    CHECK((tb.grad().template cast<double>() - expected[2]).cwiseAbs().maxCoeff() <= tolerance_per_term * terms);
+    const double input_terms = static_cast<double>(c.out_channels * c.window.kernel.height * c.window.kernel.width);
+    const double weight_terms = static_cast<double>(c.batch * out.height * out.width);
+    for (const bool input_grad : {true, false}) {
+        INFO("input requires a gradient: " << input_grad);
+        Tensor<T> tx(x);
+        Tensor<T> tw(w);
+        Tensor<T> tb(b);
+        tx.set_requires_grad(input_grad);
+        tw.set_requires_grad();
+        tb.set_requires_grad();
+        (fedpp::conv2d(tx, c.image, tw, tb, c.window) * Tensor<T>(g)).sum().backward();
+        if (input_grad) {
+            CHECK((tx.grad().template cast<double>() - expected[0]).cwiseAbs().maxCoeff() <=
+                  tolerance_per_term * input_terms);
+        }
+        CHECK((tw.grad().template cast<double>() - expected[1]).cwiseAbs().maxCoeff() <=
+              tolerance_per_term * weight_terms);
+        CHECK((tb.grad().template cast<double>() - expected[2]).cwiseAbs().maxCoeff() <=
+              tolerance_per_term * weight_terms);
+    }
+}
+
+/// Checks the gradients for every case, and that each direct path was
+/// taken where the ISA allows.
+template <class T>
+void check_every_case(double tolerance_per_term) {
+    std::uint64_t seed = 100;
+    int output = 0;
+    int weight = 0;
+    int input = 0;
+    for (const auto& c : conv_cases()) {
+        const DirectPaths direct = direct_paths<T>(c);
+        INFO("image " << c.image.to_string() << ", " << c.out_channels << " output channels, kernel "
+                      << c.window.kernel.to_string() << ", stride " << c.window.stride.to_string() << ", padding "
+                      << c.window.padding.to_string() << "; direct: output " << direct.output << ", weight "
+                      << direct.weight << ", input " << direct.input);
+        check_conv_gradients<T>(c, seed, tolerance_per_term);
+        output += direct.output ? 1 : 0;
+        weight += direct.weight ? 1 : 0;
+        input += direct.input ? 1 : 0;
+        seed += 4;
+    }
+    // Each path is taken by several cases where vectors are wide, and by none where not.
+    if (fedpp::detail::wide_packets<T>) {
+        CHECK(output >= 3);
+        CHECK(weight >= 3);
+        CHECK(input >= 2);
+    } else {
+        CHECK(output + weight + input == 0);
+    }
 }
 
 } // namespace
 
 TEST_CASE("conv2d's gradients equal their definitions, in double and in float, on both paths", "[tensor][conv]") {
-    std::uint64_t seed = 100;
-    for (const auto& c : conv_cases()) {
-        INFO("image " << c.image.to_string() << ", " << c.out_channels << " output channels, kernel "
-                      << c.window.kernel.to_string() << ", stride " << c.window.stride.to_string() << ", padding "
-                      << c.window.padding.to_string());
-        const fedpp::detail::WindowGeometry geometry{
-            c.image, fedpp::conv2d_output_shape(c.image, c.out_channels, c.window), c.window};
-        INFO("direct (float): output " << fedpp::detail::direct_convolution_applies<float>(c.window, c.out_channels)
-                                       << ", input gradient "
-                                       << fedpp::detail::direct_input_gradient_applies<float>(geometry));
-        check_conv_gradients<double>(c, seed, 1e-13);
-        check_conv_gradients<float>(c, seed, 1e-5);
-        seed += 4;
-    }
+    check_every_case<double>(1e-13);
+    check_every_case<float>(1e-5);
 }
 
-TEST_CASE("conv2d computes directly with stride 1 and whole packets of channels, otherwise by unfolding",
+TEST_CASE("conv2d computes directly with stride 1, wide vectors and whole packets of channels, otherwise by "
+          "unfolding",
           "[tensor][conv]") {
-    using fedpp::detail::direct_convolution_applies;
-    using fedpp::detail::direct_input_gradient_applies;
-    constexpr bool vectorised = Eigen::internal::packet_traits<float>::Vectorizable;
-    // 64 channels are whole packets on every ISA Eigen vectorises for; 3 on none.
-    CHECK(direct_convolution_applies<float>(Window2d{5, 1, 2}, 64) == vectorised);
-    CHECK(direct_convolution_applies<double>(Window2d{5, 1, 2}, 64) ==
-          Eigen::internal::packet_traits<double>::Vectorizable);
-    CHECK_FALSE(direct_convolution_applies<float>(Window2d{5, 2, 2}, 64));
-    CHECK_FALSE(direct_convolution_applies<float>(Window2d{{5, 5}, {1, 2}, 2}, 64));
-    CHECK_FALSE(direct_convolution_applies<float>(Window2d{5, 1, 2}, 3));
-    const ImageShape image{64, 14, 14};
-    const auto geometry = [&](const Window2d& w) {
-        return fedpp::detail::WindowGeometry{image, fedpp::conv2d_output_shape(image, 32, w), w};
+    using fedpp::detail::WindowGeometry;
+    const auto geometry = [](const ImageShape& image, Index out_channels, const Window2d& w) {
+        return WindowGeometry{image, fedpp::conv2d_output_shape(image, out_channels, w), w};
     };
-    CHECK(direct_input_gradient_applies<float>(geometry(Window2d{5, 1, 4})) == vectorised);
-    CHECK_FALSE(direct_input_gradient_applies<float>(geometry(Window2d{5, 1, 5}))); // padding = kernel
-    CHECK_FALSE(direct_input_gradient_applies<float>(geometry(Window2d{5, 2, 2})));
-    const ImageShape three{3, 14, 14};
-    CHECK_FALSE(direct_input_gradient_applies<float>(
-        fedpp::detail::WindowGeometry{three, fedpp::conv2d_output_shape(three, 32, Window2d{5}), Window2d{5}}));
+    constexpr bool wide = fedpp::detail::wide_packets<float>;
+    // 16 channels to 16, 3x3, on 16x16 images: taken wherever vectors are wide.
+    const auto small = geometry({16, 16, 16}, 16, Window2d{3, 1, 1});
+    CHECK(fedpp::detail::direct_convolution_applies<float>(small) == wide);
+    CHECK(fedpp::detail::direct_weight_gradient_applies<float>(small) == wide);
+    CHECK(fedpp::detail::direct_input_gradient_applies<float>(small) == wide);
+    // Stride 2; a padding as large as the kernel (for the input gradient);
+    // 3 channels; 18,432 taps of 64 channels, 4.7 MB per pass, beyond any
+    // level-2 cache: never.
+    const auto strided = geometry({16, 16, 16}, 16, Window2d{3, 2, 1});
+    CHECK_FALSE(fedpp::detail::direct_convolution_applies<float>(strided));
+    CHECK_FALSE(fedpp::detail::direct_weight_gradient_applies<float>(strided));
+    CHECK_FALSE(fedpp::detail::direct_input_gradient_applies<float>(strided));
+    CHECK_FALSE(fedpp::detail::direct_input_gradient_applies<float>(geometry({16, 16, 16}, 16, Window2d{3, 1, 3})));
+    CHECK_FALSE(fedpp::detail::direct_convolution_applies<float>(geometry({16, 16, 16}, 3, Window2d{3, 1, 1})));
+    CHECK_FALSE(fedpp::detail::direct_input_gradient_applies<float>(geometry({3, 16, 16}, 16, Window2d{3, 1, 1})));
+    CHECK_FALSE(fedpp::detail::direct_convolution_applies<float>(geometry({2048, 3, 3}, 64, Window2d{3, 1, 1})));
 }
 
 TEST_CASE("max_pool2d equals its definition, and treats ties, NaN and -inf as PyTorch does", "[tensor][conv]") {

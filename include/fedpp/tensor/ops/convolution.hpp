@@ -7,15 +7,16 @@
 //   Y_n  = W X_n + b            dW += G_n X_n^T            db += rowsum G_n
 //   dX_n = col2im(W^T G_n)
 //
-// With stride 1 and whole SIMD packets of output channels (the usual layers:
-// 16, 32, 64 channels) each of these is computed straight from the padded
-// images, vectorised along the channels (direct_convolution.hpp; dX_n so
-// when the input's channels are whole packets too). Otherwise X_n is
-// unfolded (im2col.hpp) and the products go to the matrix-product kernels
-// (the large ones to the BLAS: base/matrix_product.hpp). Either way the
-// scratch buffers are per thread and the size of one image's: the memory of
-// a forward pass does not grow with the batch beyond its output, and a
-// training step allocates no scratch once warm.
+// With stride 1, each of these whose sums fit the rule of
+// detail::direct_sums_pay (vectors of 256 bits or wider, whole packets of
+// channels, a weight slice within the level-2 cache: the MNIST CNN's
+// layers) is computed straight from the padded images, vectorised along the
+// channels (direct_convolution.hpp). The others unfold X_n (im2col.hpp) and
+// go to the matrix-product kernels (the large ones to the BLAS:
+// base/matrix_product.hpp). Either way the scratch buffers are per thread
+// and the size of one image's: the memory of a forward pass does not grow
+// with the batch beyond its output, and a training step allocates no
+// scratch once warm.
 #pragma once
 
 #include "fedpp/base/compiled.hpp"
@@ -57,7 +58,7 @@ struct Conv2dNode final : Node<T> {
         Matrix<T> input_grad(x.requires_grad ? x.value.rows() : 0, x.value.cols()); // every row is written
         // Stride 1 and whole packets of channels: straight from the images
         // (direct_convolution.hpp); otherwise through the unfolded images.
-        const bool direct_weight = weight.requires_grad && direct_convolution_applies<T>(g.window, g.output.channels);
+        const bool direct_weight = weight.requires_grad && direct_weight_gradient_applies<T>(g);
         const bool direct_input = x.requires_grad && direct_input_gradient_applies<T>(g);
         if (direct_weight) {
             direct_conv2d_weight_gradient(g, x.value, this->grad, weight_grad);
@@ -157,7 +158,7 @@ Tensor<T> conv2d(const Tensor<T>& x, const ImageShape& input, const Tensor<T>& w
     const detail::WindowGeometry g = detail::conv_geometry("conv2d", input, weight.rows(), window);
     detail::check_conv_operands(x, weight, bias, g);
     Matrix<T> out(x.rows(), g.output.size());
-    if (detail::direct_convolution_applies<T>(window, weight.rows())) {
+    if (detail::direct_convolution_applies<T>(g)) {
         detail::direct_conv2d(g, x.value(), weight.value(), bias.value(), out);
         return detail::record<detail::Conv2dNode<T>>(std::move(out), {&x, &weight, &bias}, g);
     }

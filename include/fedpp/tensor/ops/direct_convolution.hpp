@@ -1,35 +1,36 @@
-// fedpp: convolutions with stride 1 computed straight from the padded image,
-// vectorised along the output channels, for conv2d's forward pass and its
-// input's gradient.
+// fedpp: convolutions with stride 1 computed straight from the padded
+// images, vectorised along the channels: conv2d's forward pass, its weight's
+// gradient and its input's gradient.
 //
 // conv2d's general path unfolds each image (im2col: C*kh*kw copies of it)
 // and hands the product to a GEMM, which copies ("packs") both operands
 // again; the input's gradient adds the unfolded gradient back into the image
 // (col2im). Here, for stride 1, output position p = (y, x) of channel o is
 //
-//   out[p][o] = sum over (c, i, j) of image[c][y + i][x + j] * wt[(c, i, j)][o]
+//   out[o][p] = sum over taps (c, i, j) of image[c][y + i][x + j] * wt[(c, i, j)][o]
 //
 // with `image` padded and `wt` the weight transposed, so that a row of wt
 // holds one tap's weights for every output channel, contiguously: a tile
 // keeps a few positions times a few packets of output channels of sums in
 // registers, and each tap costs one broadcast of a pixel per position and
-// one load per packet of weights; nothing is unfolded or packed. The input's
-// gradient is the same computation on the output's gradient (padded by
-// kernel - 1 - padding) with the weight flipped and its channels swapped:
-// a "full" correlation. Written with Eigen 3.4's packet functions, like
-// base/skinny_product.hpp, so it vectorises for whatever ISA Eigen does.
-//
-// The sums come out position-major (P x O) and are transposed into the
-// channel-major image (O x P, image_shape.hpp) by the caller's assignment.
+// one load per packet of weights; nothing is unfolded or packed. The same
+// kernel, with positions and taps swapped and the output's gradient
+// transposed in place of wt, gives the weight's gradient; the input's
+// gradient is a convolution of the output's gradient (padded by kernel - 1 -
+// padding) with the weight flipped and its channels swapped. The tiles store
+// their sums transposed, straight into the channel-major images
+// (image_shape.hpp). Written with Eigen 3.4's packet functions, like
+// base/skinny_product.hpp, so it vectorises for whatever ISA Eigen does;
+// direct_sums_pay says where it is used.
 #pragma once
 
 #include "fedpp/base/matrix.hpp"
+#include "fedpp/base/skinny_product.hpp" // wide_packets, skinny_level2_bytes
 #include "fedpp/tensor/image_shape.hpp"
 #include "fedpp/tensor/ops/im2col.hpp"
 
 #include <algorithm>
 #include <cstddef>
-#include <vector>
 
 namespace fedpp::detail {
 
@@ -49,13 +50,41 @@ constexpr int direct_tile_positions(int packets) {
     return std::min(12, (static_cast<int>(EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS) - packets - 2) / packets);
 }
 
-/// Whether a window with `out_channels` output channels is computed here:
-/// stride 1 and whole packets of output channels (16 floats with AVX-512,
-/// 8 with AVX2), on a vectorised build.
+/// Whether sums of `count` terms into `columns` columns (output channels)
+/// are computed here rather than by unfolding and a matrix product. A
+/// structural rule, from the ISA and the caches, not tuned on one CPU:
+/// - vectors of 256 bits or wider (AVX and up): with SSE2's, without FMA,
+///   the kernel ran at 30-37 GFLOP/s against 100-160 for OpenBLAS's
+///   run-time kernels, so narrow builds keep unfolding;
+/// - whole packets of columns;
+/// - at least 4 packets' worth of terms, so that the tile's transposed
+///   stores (a scalar per sum) stay a small part of its work;
+/// - the slice of wt one pass over the rows reads (count x the columns of
+///   a tile) in a quarter of the level-2 cache, where it stays while every
+///   tile of rows reads it again (a 3x3 layer of 256 channels, 2.3 MB of
+///   weights, ran 2.4x slower than unfolded without this).
 template <class T>
-[[nodiscard]] bool direct_convolution_applies(const Window2d& window, Index out_channels) noexcept {
-    return Eigen::internal::packet_traits<T>::Vectorizable && window.stride == Size2(1) && out_channels > 0 &&
-           out_channels % conv_packet_size<T> == 0;
+[[nodiscard]] bool direct_sums_pay(Index count, Index columns) noexcept {
+    constexpr Index width = conv_packet_size<T>;
+    if (!wide_packets<T> || columns <= 0 || columns % width != 0 || count < 4 * width) {
+        return false;
+    }
+    const auto pass_columns = static_cast<std::size_t>(std::min<Index>(columns, direct_tile_max_packets * width));
+    return static_cast<std::size_t>(count) * pass_columns * sizeof(T) <= skinny_level2_bytes() / 4;
+}
+
+/// Whether conv2d's output (forward) is computed here: stride 1, and
+/// direct_sums_pay for the window's taps into the output channels.
+template <class T>
+[[nodiscard]] bool direct_convolution_applies(const WindowGeometry& g) noexcept {
+    return g.window.stride == Size2(1) && direct_sums_pay<T>(g.patch_size(), g.output.channels);
+}
+
+/// Whether conv2d's weight gradient is computed here: stride 1, and
+/// direct_sums_pay for the output positions into the output channels.
+template <class T>
+[[nodiscard]] bool direct_weight_gradient_applies(const WindowGeometry& g) noexcept {
+    return g.window.stride == Size2(1) && direct_sums_pay<T>(g.positions(), g.output.channels);
 }
 
 /// The geometry of conv2d's input gradient as a convolution: the output's
@@ -67,12 +96,14 @@ inline WindowGeometry input_gradient_geometry(const WindowGeometry& g) noexcept 
     return {g.output, g.input, Window2d{kernel, Size2(1), padding}};
 }
 
-/// Whether conv2d's input gradient is computed here (see
-/// direct_convolution_applies; the padding must be below the kernel).
+/// Whether conv2d's input gradient is computed here: stride 1, a padding
+/// below the kernel, and direct_sums_pay for the output channels' taps
+/// into the input channels.
 template <class T>
 [[nodiscard]] bool direct_input_gradient_applies(const WindowGeometry& g) noexcept {
-    return g.window.padding.height < g.window.kernel.height && g.window.padding.width < g.window.kernel.width &&
-           direct_convolution_applies<T>(g.window, g.input.channels);
+    return g.window.stride == Size2(1) && g.window.padding.height < g.window.kernel.height &&
+           g.window.padding.width < g.window.kernel.width &&
+           direct_sums_pay<T>(g.output.channels * g.window.kernel.height * g.window.kernel.width, g.input.channels);
 }
 
 /// One tile of N rows of sums: for n < N and o < P * packet,
@@ -136,6 +167,11 @@ void direct_sums_columns(const T* padded, const Index* starts, Index rows, const
     for (; r + N <= rows; r += N) {
         direct_sums_tile<P, N>(padded, starts + r, offsets, count, wt, ld, out + r, rows, add);
     }
+    if constexpr (N > 4) { // what is left, in fewer passes over wt
+        for (; r + 4 <= rows; r += 4) {
+            direct_sums_tile<P, 4>(padded, starts + r, offsets, count, wt, ld, out + r, rows, add);
+        }
+    }
     for (; r < rows; ++r) {
         direct_sums_tile<P, 1>(padded, starts + r, offsets, count, wt, ld, out + r, rows, add);
     }
@@ -169,30 +205,29 @@ void direct_sums(const T* padded, const Index* starts, Index rows, const Index* 
 }
 
 /// Where each output position's window starts in the padded image (its
-/// first pixel, channel 0), in output order; positions() values.
-inline std::vector<Index> window_starts(const WindowGeometry& g) {
-    std::vector<Index> starts;
-    starts.reserve(static_cast<std::size_t>(g.positions()));
+/// first pixel, channel 0), in output order: positions() values, in a
+/// per-thread buffer.
+inline const Index* window_starts(const WindowGeometry& g) {
+    Index* starts = scratch<Index, window_starts_slot>(g.positions());
     for (Index y = 0; y < g.output.height; ++y) {
         for (Index x = 0; x < g.output.width; ++x) {
-            starts.push_back(y * padded_width(g) + x);
+            starts[y * g.output.width + x] = y * padded_width(g) + x;
         }
     }
     return starts;
 }
 
 /// Where tap (c, i, j) of a window is, from the window's first pixel:
-/// c * plane + i * padded width + j, in the weight's column order;
-/// patch_size() values.
-inline std::vector<Index> window_taps(const WindowGeometry& g) {
+/// c * plane + i * padded width + j, in the weight's column order:
+/// patch_size() values, in a per-thread buffer.
+inline const Index* window_taps(const WindowGeometry& g) {
     const Index wp = padded_width(g);
     const Index plane = padded_height(g) * wp;
-    std::vector<Index> taps;
-    taps.reserve(static_cast<std::size_t>(g.patch_size()));
+    Index* taps = scratch<Index, window_taps_slot>(g.patch_size());
     for (Index c = 0; c < g.input.channels; ++c) {
         for (Index i = 0; i < g.window.kernel.height; ++i) {
             for (Index j = 0; j < g.window.kernel.width; ++j) {
-                taps.push_back(c * plane + i * wp + j);
+                taps[(c * g.window.kernel.height + i) * g.window.kernel.width + j] = c * plane + i * wp + j;
             }
         }
     }
@@ -254,11 +289,11 @@ void direct_conv2d(const WindowGeometry& g, const Matrix<T>& x, const Matrix<T>&
     T* wt = scratch<T, convolution_weight_slot>(weight.size());
     transpose_into(weight.data(), weight.rows(), weight.cols(), wt);
     T* padded = scratch<T, padded_image_slot>(has_padding(g) ? padded_size(g) : 0);
-    const std::vector<Index> starts = window_starts(g);
-    const std::vector<Index> taps = window_taps(g);
+    const Index* starts = window_starts(g);
+    const Index* taps = window_taps(g);
     for (Index n = 0; n < x.rows(); ++n) {
         T* y = out.data() + n * out.cols();
-        direct_sums(padded_image(g, x, n, padded), starts.data(), positions, taps.data(), g.patch_size(), wt,
+        direct_sums(padded_image(g, x, n, padded), starts, positions, taps, g.patch_size(), wt,
                     channels, y, false);
         Eigen::Map<Matrix<T>>(y, channels, positions).colwise() += bias.row(0).transpose();
     }
@@ -273,16 +308,16 @@ void direct_conv2d_input_gradient(const WindowGeometry& g, const Matrix<T>& out_
     T* wt = scratch<T, convolution_weight_slot>(weight.size());
     flipped_weight(g, weight, wt);
     T* padded = scratch<T, padded_gradient_slot>(has_padding(full) ? padded_size(full) : 0);
-    const std::vector<Index> starts = window_starts(full);
-    const std::vector<Index> taps = window_taps(full);
+    const Index* starts = window_starts(full);
+    const Index* taps = window_taps(full);
     for (Index n = 0; n < out_grad.rows(); ++n) {
-        direct_sums(padded_image(full, out_grad, n, padded), starts.data(), full.positions(), taps.data(),
+        direct_sums(padded_image(full, out_grad, n, padded), starts, full.positions(), taps,
                     full.patch_size(), wt, full.output.channels, input_grad.data() + n * input_grad.cols(), false);
     }
 }
 
 /// weight_grad = the gradient of conv2d's weight, given its input and its
-/// output's gradient (direct_convolution_applies must hold): the sum over
+/// output's gradient (direct_weight_gradient_applies must hold): the sum over
 /// images of G_n X_n^T, with the taps as the tiles' rows and the output
 /// positions as the terms of each sum.
 template <class T>
@@ -291,13 +326,13 @@ void direct_conv2d_weight_gradient(const WindowGeometry& g, const Matrix<T>& x, 
     const Index positions = g.positions();
     const Index channels = g.output.channels;
     weight_grad.setZero(channels, g.patch_size());
-    T* grad_t = scratch<T, convolution_sums_slot>(positions * channels);
+    T* grad_t = scratch<T, transposed_gradient_slot>(positions * channels);
     T* padded = scratch<T, padded_image_slot>(has_padding(g) ? padded_size(g) : 0);
-    const std::vector<Index> starts = window_starts(g);
-    const std::vector<Index> taps = window_taps(g);
+    const Index* starts = window_starts(g);
+    const Index* taps = window_taps(g);
     for (Index n = 0; n < x.rows(); ++n) {
         transpose_into(out_grad.data() + n * out_grad.cols(), channels, positions, grad_t);
-        direct_sums(padded_image(g, x, n, padded), taps.data(), g.patch_size(), starts.data(), positions, grad_t,
+        direct_sums(padded_image(g, x, n, padded), taps, g.patch_size(), starts, positions, grad_t,
                     channels, weight_grad.data(), true);
     }
 }

@@ -38,15 +38,18 @@ enum ScratchSlot : int {
     pooling_slot,
     padded_gradient_slot, // direct_convolution.hpp: the output's gradient, padded
     convolution_weight_slot, // direct_convolution.hpp: the weight, transposed
-    convolution_sums_slot, // direct_convolution.hpp: an output gradient, transposed
+    transposed_gradient_slot, // direct_convolution.hpp: an image's output gradient, transposed
+    window_starts_slot, // direct_convolution.hpp: where each output position's window starts
+    window_taps_slot, // direct_convolution.hpp: where each tap is in a window
 };
 
-/// A per-thread scratch buffer of at least `size` values, one per `slot`.
-/// It is kept between calls, so that training steps do not allocate (and
-/// the kernel does not fault in) the same blocks again and again.
+/// A per-thread scratch buffer of at least `size` values, one per `slot`,
+/// aligned as Eigen aligns its matrices (a 64-byte line with AVX-512). It is
+/// kept between calls, so that training steps do not allocate (and the
+/// kernel does not fault in) the same blocks again and again.
 template <class T, int slot>
 T* scratch(Index size) {
-    thread_local std::vector<T> buffer;
+    thread_local std::vector<T, Eigen::aligned_allocator<T>> buffer;
     if (static_cast<Index>(buffer.size()) < size) {
         buffer.resize(static_cast<std::size_t>(size));
     }
