@@ -8,11 +8,12 @@
 //   dX_n = col2im(W^T G_n)
 //
 // With stride 1, each of these whose sums fit the rule of
-// detail::direct_sums_pay (vectors of 256 bits or wider, whole packets of
-// channels, a weight slice within the level-2 cache: the MNIST CNN's
-// layers) is computed straight from the padded images, vectorised along the
-// channels (direct_convolution.hpp). The others unfold X_n (im2col.hpp) and
-// go to the matrix-product kernels (the large ones to the BLAS:
+// detail::direct_sums_pay (vectors of 256 bits or wider with FMA, whole
+// packets of channels, enough terms, a weight slice within a quarter of the
+// level-2 cache: in the MNIST CNN, all of the second convolution and the
+// first one's weight gradient) is computed straight from the padded images,
+// vectorised along the channels (direct_convolution.hpp). The others unfold
+// X_n (im2col.hpp) and go to the matrix-product kernels (the large ones to the BLAS:
 // base/matrix_product.hpp). Either way the scratch buffers are per thread
 // and the size of one image's: the memory of a forward pass does not grow
 // with the batch beyond its output, and a training step allocates no

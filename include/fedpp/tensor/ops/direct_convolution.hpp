@@ -18,9 +18,8 @@
 // transposed in place of wt, gives the weight's gradient; the input's
 // gradient is a convolution of the output's gradient (padded by kernel - 1 -
 // padding) with the weight flipped and its channels swapped. The tiles store
-// their sums transposed, straight into the channel-major images
-// (image_shape.hpp). Written with Eigen 3.4's packet functions, like
-// base/skinny_product.hpp, so it vectorises for whatever ISA Eigen does;
+// their sums transposed, into the channel-major images (image_shape.hpp).
+// Written with Eigen 3.4's packet functions, like base/skinny_product.hpp;
 // direct_sums_pay says where it is used.
 #pragma once
 
@@ -50,12 +49,20 @@ constexpr int direct_tile_positions(int packets) {
     return std::min(12, (static_cast<int>(EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS) - packets - 2) / packets);
 }
 
+/// Whether Eigen's ISA has fused multiply-adds (else each pmadd is two instructions).
+#ifdef EIGEN_VECTORIZE_FMA
+inline constexpr bool direct_convolution_fma = true;
+#else
+inline constexpr bool direct_convolution_fma = false;
+#endif
+
 /// Whether sums of `count` terms into `columns` columns (output channels)
 /// are computed here rather than by unfolding and a matrix product. A
 /// structural rule, from the ISA and the caches, not tuned on one CPU:
-/// - vectors of 256 bits or wider (AVX and up): with SSE2's, without FMA,
-///   the kernel ran at 30-37 GFLOP/s against 100-160 for OpenBLAS's
-///   run-time kernels, so narrow builds keep unfolding;
+/// - vectors of 256 bits or wider with fused multiply-adds (x86-64-v3 and
+///   up): with SSE2's, without FMA, the kernel ran at 30-37 GFLOP/s against
+///   100-160 for OpenBLAS's run-time kernels, so other builds keep
+///   unfolding;
 /// - whole packets of columns;
 /// - at least 4 packets' worth of terms, so that the tile's transposed
 ///   stores (a scalar per sum) stay a small part of its work;
@@ -66,7 +73,8 @@ constexpr int direct_tile_positions(int packets) {
 template <class T>
 [[nodiscard]] bool direct_sums_pay(Index count, Index columns) noexcept {
     constexpr Index width = conv_packet_size<T>;
-    if (!wide_packets<T> || columns <= 0 || columns % width != 0 || count < 4 * width) {
+    if (!wide_packets<T> || !direct_convolution_fma || columns <= 0 || columns % width != 0 ||
+        count < 4 * width) {
         return false;
     }
     const auto pass_columns = static_cast<std::size_t>(std::min<Index>(columns, direct_tile_max_packets * width));
