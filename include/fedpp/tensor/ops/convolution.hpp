@@ -57,7 +57,7 @@ struct Conv2dNode final : Node<T> {
         const WindowGeometry& g = geometry;
         Matrix<T> weight_grad;
         Matrix<T> input_grad(x.requires_grad ? x.value.rows() : 0, x.value.cols()); // every row is written
-        // Stride 1 and whole packets of channels: straight from the images
+        // Where detail::direct_sums_pay allows: straight from the images
         // (direct_convolution.hpp); otherwise through the unfolded images.
         const bool direct_weight = weight.requires_grad && direct_weight_gradient_applies<T>(g);
         const bool direct_input = x.requires_grad && direct_input_gradient_applies<T>(g);
