@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
             // The direct kernel needs whole packets of the channels it
             // writes (the input's, for the input gradient) and, for the
             // input gradient, a padding below the kernel.
-            constexpr Index packet = fedpp::detail::conv_packet_size<float>;
+            constexpr Index packet = fedpp::detail::simd_packet_size<float>;
             const bool input = computation == Computation::input_gradient;
             const Index columns = input ? layer.input.channels : layer.out_channels;
             const bool runs = columns % packet == 0 &&

@@ -273,7 +273,7 @@ void check_every_case(double tolerance_per_term) {
     }
     // The rule sends several cases to each path where vectors are wide (with
     // FMA), and none where not.
-    if (fedpp::detail::wide_packets<T> && fedpp::detail::direct_convolution_fma) {
+    if (fedpp::detail::wide_packets<T> && fedpp::detail::simd_fused_multiply_add) {
         CHECK(output >= 3);
         CHECK(weight >= 3);
         CHECK(input >= 2);
@@ -296,7 +296,7 @@ TEST_CASE("conv2d computes directly with stride 1, wide vectors and whole packet
     const auto geometry = [](const ImageShape& image, Index out_channels, const Window2d& w) {
         return WindowGeometry{image, fedpp::conv2d_output_shape(image, out_channels, w), w};
     };
-    constexpr bool wide = fedpp::detail::wide_packets<float> && fedpp::detail::direct_convolution_fma;
+    constexpr bool wide = fedpp::detail::wide_packets<float> && fedpp::detail::simd_fused_multiply_add;
     // 16 channels to 16, 3x3, on 16x16 images: taken wherever vectors are wide.
     const auto small = geometry({16, 16, 16}, 16, Window2d{3, 1, 1});
     CHECK(fedpp::detail::direct_convolution_applies<float>(small) == wide);

@@ -16,6 +16,7 @@
 
 #include "fedpp/base/cache_sizes.hpp"
 #include "fedpp/base/matrix.hpp"
+#include "fedpp/base/simd_packets.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -27,31 +28,17 @@ namespace fedpp::detail {
 /// Products with at most this many result rows may take the kernels below.
 inline constexpr Index skinny_product_max_rows = 16;
 
-/// Whether Eigen's packets for T are at least 256 bits (AVX and wider):
-/// narrower ones (SSE2, the x86-64 baseline) lose to a BLAS that picks its
-/// kernel for the CPU it runs on, so with a BLAS they leave it the product.
-template <class T>
-inline constexpr bool wide_packets =
-    Eigen::internal::packet_traits<T>::Vectorizable && Eigen::internal::packet_traits<T>::size * sizeof(T) >= 32;
-
-/// The level-2 cache the kernels size their blocks for: the one the machine
-/// reports, or 1 MiB where it reports none (or less than 128 KiB, which no
-/// level-2 cache of a machine with wide vectors is).
-inline std::size_t skinny_level2_bytes() noexcept {
-    const std::size_t level2 = level2_cache_bytes();
-    return level2 >= (std::size_t{128} << 10) ? level2 : std::size_t{1} << 20;
-}
-
 /// The large operand's size from which packing it costs more than it saves:
 /// half of the level-2 cache. Smaller operands stay in the cache, where
 /// packing is cheap and the general kernels are faster.
 inline std::size_t skinny_product_min_operand_bytes() noexcept {
-    return skinny_level2_bytes() / 2;
+    return kernel_level2_bytes() / 2;
 }
 
 /// Whether an m x n result with inner dimension k is computed by the
 /// kernels below (`blas_alternative`: the product would otherwise go to a
-/// BLAS, which picks its kernel for the CPU at run time).
+/// BLAS, which picks its kernel for the CPU at run time, and which narrow
+/// packets leave it).
 template <class T>
 [[nodiscard]] inline bool product_is_skinny(Index m, Index n, Index k, bool blas_alternative) noexcept {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
@@ -66,19 +53,14 @@ template <class T>
 /// of sums in registers, with the operands' packets beside them (8 rows
 /// where the ISA has 32 vector registers, as AVX-512 and NEON on AArch64;
 /// 6 where it has 16).
-inline constexpr int skinny_tile_rows = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 8 : 6;
-
-template <class T>
-using SkinnyPacket = typename Eigen::internal::packet_traits<T>::type;
-template <class T>
-inline constexpr Index skinny_packet_size = Eigen::internal::packet_traits<T>::size;
+inline constexpr int skinny_tile_rows = simd_registers >= 32 ? 8 : 6;
 
 /// C columns of R rows of y (+)= the dot products of a's R rows with C rows
 /// of b (all read along k).
 template <int R, int C, class T>
 void skinny_nt_columns(const T* a, Index lda, const T* b, Index ldb, T* y, Index ldy, Index k, bool add) {
-    using Packet = SkinnyPacket<T>;
-    constexpr Index width = skinny_packet_size<T>;
+    using Packet = SimdPacket<T>;
+    constexpr Index width = simd_packet_size<T>;
     namespace ei = Eigen::internal;
     Packet sum[C][R];
     for (int c = 0; c < C; ++c) {
@@ -128,8 +110,8 @@ void skinny_tile_nt(const T* a, Index lda, const T* b, Index ldb, T* y, Index ld
 /// w (k rows, read along them).
 template <int R, int P, class T>
 void skinny_nn_packets(const T* g, Index ldg, const T* w, Index ldw, T* y, Index ldy, Index k, bool add) {
-    using Packet = SkinnyPacket<T>;
-    constexpr Index width = skinny_packet_size<T>;
+    using Packet = SimdPacket<T>;
+    constexpr Index width = simd_packet_size<T>;
     namespace ei = Eigen::internal;
     Packet sum[P][R];
     for (int p = 0; p < P; ++p) {
@@ -161,7 +143,7 @@ void skinny_nn_packets(const T* g, Index ldg, const T* w, Index ldw, T* y, Index
 /// each row of w along them.
 template <int R, class T>
 void skinny_tile_nn(const T* g, Index ldg, const T* w, Index ldw, T* y, Index ldy, Index n, Index k, bool add) {
-    constexpr Index width = skinny_packet_size<T>;
+    constexpr Index width = simd_packet_size<T>;
     Index c = 0;
     for (; c + 2 * width <= n; c += 2 * width) {
         skinny_nn_packets<R, 2>(g, ldg, w + c, ldw, y + c, ldy, k, add);
@@ -260,7 +242,7 @@ template <class T>
 template <class T>
 [[nodiscard]] inline Index skinny_nn_block(Index n) noexcept {
     const std::size_t row_bytes = static_cast<std::size_t>(std::max<Index>(n, 1)) * sizeof(T);
-    return std::max<Index>(4, static_cast<Index>(skinny_level2_bytes() / 8 / row_bytes));
+    return std::max<Index>(4, static_cast<Index>(kernel_level2_bytes() / 8 / row_bytes));
 }
 
 /// y (m x n) = a (m x k) * b^T (accumulate: y +=), b being n x k row-major:

@@ -24,7 +24,7 @@
 #pragma once
 
 #include "fedpp/base/matrix.hpp"
-#include "fedpp/base/skinny_product.hpp" // wide_packets, skinny_level2_bytes
+#include "fedpp/base/simd_packets.hpp"
 #include "fedpp/tensor/image_shape.hpp"
 #include "fedpp/tensor/ops/im2col.hpp"
 
@@ -33,28 +33,16 @@
 
 namespace fedpp::detail {
 
-template <class T>
-using ConvPacket = typename Eigen::internal::packet_traits<T>::type;
-template <class T>
-inline constexpr Index conv_packet_size = Eigen::internal::packet_traits<T>::size;
-
 /// Packets of output channels a tile holds: 4 where the ISA has 32 vector
 /// registers (AVX-512, NEON on AArch64), 2 where it has 16.
-inline constexpr int direct_tile_max_packets = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 4 : 2;
+inline constexpr int direct_tile_max_packets = simd_registers >= 32 ? 4 : 2;
 
 /// Positions of a tile with `packets` packets of channels: as many as the
 /// registers left for sums hold (besides the weights' packets and a
 /// broadcast pixel), at most 12.
 constexpr int direct_tile_positions(int packets) {
-    return std::min(12, (static_cast<int>(EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS) - packets - 2) / packets);
+    return std::min(12, (simd_registers - packets - 2) / packets);
 }
-
-/// Whether Eigen's ISA has fused multiply-adds (else each pmadd is two instructions).
-#ifdef EIGEN_VECTORIZE_FMA
-inline constexpr bool direct_convolution_fma = true;
-#else
-inline constexpr bool direct_convolution_fma = false;
-#endif
 
 /// Whether sums of `count` terms into `columns` columns (output channels)
 /// are computed here rather than by unfolding and a matrix product. A
@@ -72,13 +60,13 @@ inline constexpr bool direct_convolution_fma = false;
 ///   weights, ran 2.4x slower than unfolded without this).
 template <class T>
 [[nodiscard]] bool direct_sums_pay(Index count, Index columns) noexcept {
-    constexpr Index width = conv_packet_size<T>;
-    if (!wide_packets<T> || !direct_convolution_fma || columns <= 0 || columns % width != 0 ||
+    constexpr Index width = simd_packet_size<T>;
+    if (!wide_packets<T> || !simd_fused_multiply_add || columns <= 0 || columns % width != 0 ||
         count < 4 * width) {
         return false;
     }
     const auto pass_columns = static_cast<std::size_t>(std::min<Index>(columns, direct_tile_max_packets * width));
-    return static_cast<std::size_t>(count) * pass_columns * sizeof(T) <= skinny_level2_bytes() / 4;
+    return static_cast<std::size_t>(count) * pass_columns * sizeof(T) <= kernel_level2_bytes() / 4;
 }
 
 /// Whether conv2d's output (forward) is computed here: stride 1, and
@@ -124,8 +112,8 @@ template <class T>
 template <int P, int N, class T>
 void direct_sums_tile(const T* padded, const Index* starts, const Index* offsets, Index count, const T* wt,
                       Index ld, T* out, Index ldo, bool add) {
-    using Packet = ConvPacket<T>;
-    constexpr Index width = conv_packet_size<T>;
+    using Packet = SimdPacket<T>;
+    constexpr Index width = simd_packet_size<T>;
     namespace ei = Eigen::internal;
     Packet sum[N][P];
     for (int n = 0; n < N; ++n) {
@@ -192,7 +180,7 @@ void direct_sums_columns(const T* padded, const Index* starts, Index rows, const
 template <class T>
 void direct_sums(const T* padded, const Index* starts, Index rows, const Index* offsets, Index count, const T* wt,
                  Index columns, T* out, bool add) {
-    constexpr Index width = conv_packet_size<T>;
+    constexpr Index width = simd_packet_size<T>;
     constexpr int most = direct_tile_max_packets;
     const Index packets = columns / width;
     Index packet = 0;
