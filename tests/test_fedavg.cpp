@@ -11,6 +11,7 @@
 #include <cstring>
 #include <utility>
 #include <limits>
+#include <span>
 #include <vector>
 
 using fedpp::Tensor;
@@ -128,28 +129,44 @@ TEST_CASE("fedavg of parameters longer than its blocks: each element is its weig
 }
 
 namespace {
-/// Both blockings over the same five models, weighted: their averages' bytes.
+/// Both blockings over the same seven models (the first, then one pass of
+/// models_per_pass, then two left over), weighted or not: their averages,
+/// each also checked against the average computed in double precision.
 template <class T>
-std::pair<fedpp::Matrix<T>, fedpp::Matrix<T>> both_blockings() {
+std::pair<fedpp::Matrix<T>, fedpp::Matrix<T>> both_blockings(bool weighted) {
     using fedpp::detail::SumBlocking;
+    static_assert(fedpp::detail::models_per_pass == 4);
+    constexpr int model_count = 7;
     const fedpp::Index size = 2 * fedpp::detail::level2_block_elements<T>() + 1001;
     std::vector<std::vector<Tensor<T>>> params;
-    for (int m = 0; m < 5; ++m) {
+    for (int m = 0; m < model_count; ++m) {
         fedpp::Matrix<T> values(size, 1);
         for (fedpp::Index i = 0; i < size; ++i) {
             values(i, 0) = static_cast<T>(std::sin(0.001 * static_cast<double>(i * (m + 1))) / 3.0);
         }
         params.push_back({Tensor<T>(std::move(values))});
     }
-    const std::vector<double> weights{0.1, 0.7, 0.3, 1.9, 0.25};
+    const std::vector<double> all_weights{0.1, 0.7, 0.3, 1.9, 0.25, 1.5, 0.6};
+    const std::span<const double> weights = weighted ? std::span<const double>(all_weights) : std::span<const double>();
+    const double total = weighted ? 5.35 : model_count;
     fedpp::Matrix<T> by_level1 = params[0][0].value();
     fedpp::Matrix<T> by_level2 = params[0][0].value();
     REQUIRE(fedpp::detail::blockings_agree(by_level1.data())); // Eigen's allocation
     REQUIRE(fedpp::detail::blockings_agree(by_level2.data()));
-    const fedpp::detail::ParameterSum<T> level1{by_level1.data(), &params, 0, weights, 3.25};
-    const fedpp::detail::ParameterSum<T> level2{by_level2.data(), &params, 0, weights, 3.25};
+    const fedpp::detail::ParameterSum<T> level1{by_level1.data(), &params, 0, weights, total};
+    const fedpp::detail::ParameterSum<T> level2{by_level2.data(), &params, 0, weights, total};
     CHECK(fedpp::detail::sum_range(level1, 0, size, SumBlocking::level1_prefetched));
     CHECK(fedpp::detail::sum_range(level2, 0, size, SumBlocking::level2));
+    fedpp::Index wrong = 0;
+    for (fedpp::Index i = 0; i < size; ++i) {
+        double expected = 0;
+        for (int m = 0; m < model_count; ++m) {
+            expected += (weighted ? all_weights[m] : 1.0) * static_cast<double>(params[m][0].value()(i, 0));
+        }
+        expected /= total;
+        wrong += std::abs(static_cast<double>(by_level2(i, 0)) - expected) > 1e-5 ? 1 : 0;
+    }
+    CHECK(wrong == 0);
     return {std::move(by_level1), std::move(by_level2)};
 }
 } // namespace
@@ -157,15 +174,18 @@ std::pair<fedpp::Matrix<T>, fedpp::Matrix<T>> both_blockings() {
 TEST_CASE("fedavg's two blockings give bitwise the same average", "[fedavg]") {
     // Whichever blocking a process measures as faster, the average is the
     // same bits: processes that measured differently agree.
-    const auto [float_1, float_2] = both_blockings<float>();
-    CHECK(std::memcmp(float_1.data(), float_2.data(), sizeof(float) * float_1.size()) == 0);
-    CHECK(std::abs(float_1(float_1.rows() - 1, 0)) > 0);
-    const auto [double_1, double_2] = both_blockings<double>();
-    CHECK(std::memcmp(double_1.data(), double_2.data(), sizeof(double) * double_1.size()) == 0);
-    // A sum that is not on a SIMD packet's boundary is never given to the
-    // measured blocking.
-    if (Eigen::internal::packet_traits<float>::size > 1) {
-        CHECK_FALSE(fedpp::detail::blockings_agree(float_1.data() + 1));
+    for (const bool weighted : {true, false}) {
+        CAPTURE(weighted);
+        const auto [float_1, float_2] = both_blockings<float>(weighted);
+        CHECK(std::memcmp(float_1.data(), float_2.data(), sizeof(float) * float_1.size()) == 0);
+        CHECK(std::abs(float_1(float_1.rows() - 1, 0)) > 0);
+        const auto [double_1, double_2] = both_blockings<double>(weighted);
+        CHECK(std::memcmp(double_1.data(), double_2.data(), sizeof(double) * double_1.size()) == 0);
+        // A sum that is not on a SIMD packet's boundary is never given to the
+        // measured blocking.
+        if (Eigen::internal::packet_traits<float>::size > 1) {
+            CHECK_FALSE(fedpp::detail::blockings_agree(float_1.data() + 1));
+        }
     }
 }
 

@@ -9,11 +9,12 @@
 // the CPU's caches and prefetchers: 512-element blocks that stay in L1, the
 // next model's block prefetched by software, ran at 90% of STREAM triad on
 // an Intel Sapphire Rapids and at 45% on an AMD EPYC, where summing whole
-// models was faster. So there are two blockings, and the first parameter
-// large enough is summed with both, alternately, timed, and the faster one
-// is used from then on (benchmarks/NOTES.md, section 5). Both add the same
-// values in the same order with the same instructions (see
-// blockings_agree), so they give bitwise the same average.
+// models was faster. So there are two blockings (both adding 4 models per
+// pass over the block), the first parameter large enough is summed with
+// both, alternately, timed, and the faster one is used from then on
+// (benchmarks/NOTES.md, section 5). Both add the same values in the same
+// order with the same instructions (see blockings_agree), so they give
+// bitwise the same average.
 #pragma once
 
 #include "fedpp/aggregation/averageable.hpp"
@@ -77,31 +78,55 @@ struct ParameterSum {
     double total;
 };
 
+/// Models added to a block of the sum in one pass over it: the sum's block
+/// is read and written once per 4 models instead of once per model. On an
+/// AMD EPYC (Zen 4) one model per pass held the level-2 blocking at 56% of
+/// STREAM triad, bound by the block's loads and stores, and 4 per pass ran
+/// at 85-88% (benchmarks/NOTES.md, section 5).
+inline constexpr std::size_t models_per_pass = 4;
+
 /// sum[begin, end) = sum_i w_i params[i][k][begin, end) / total, in blocks
-/// of `blocking`. Returns whether the result is finite.
+/// of `blocking`, models_per_pass models at a time (pairwise: (a + b) +
+/// (c + d)), the models left over one at a time. Returns whether the
+/// result is finite.
 template <class T>
 bool sum_range(const ParameterSum<T>& p, Index begin, Index end, SumBlocking blocking) {
     using Block = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
     using InputBlock = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
     const std::vector<std::vector<Tensor<T>>>& params = *p.params;
+    const std::size_t models = params.size();
     const bool weighted = !p.weights.empty();
     const bool prefetched = blocking == SumBlocking::level1_prefetched;
     const Index step = prefetched ? level1_block_elements : level2_block_elements<T>();
     bool finite = true;
     for (Index at = begin; at < end; at += step) {
         Block block(p.sum + at, std::min(step, end - at));
+        const auto input = [&](std::size_t i) {
+            return InputBlock(params[i][p.k].value().data() + at, block.size());
+        };
+        const auto weight = [&](std::size_t i) { return static_cast<T>(p.weights[i]); };
         if (weighted) {
-            block *= static_cast<T>(p.weights[0]);
+            block *= weight(0);
         }
-        for (std::size_t i = 1; i < params.size(); ++i) {
-            if (prefetched && i + 1 < params.size()) {
-                prefetch(params[i + 1][p.k].value().data() + at, block.size());
+        std::size_t i = 1;
+        for (; i + models_per_pass <= models; i += models_per_pass) {
+            if (prefetched) {
+                for (std::size_t next = i + models_per_pass; next < std::min(models, i + 2 * models_per_pass); ++next) {
+                    prefetch(params[next][p.k].value().data() + at, block.size());
+                }
             }
-            const InputBlock input(params[i][p.k].value().data() + at, block.size());
             if (weighted) {
-                block += static_cast<T>(p.weights[i]) * input;
+                block += (weight(i) * input(i) + weight(i + 1) * input(i + 1)) +
+                         (weight(i + 2) * input(i + 2) + weight(i + 3) * input(i + 3));
             } else {
-                block += input;
+                block += (input(i) + input(i + 1)) + (input(i + 2) + input(i + 3));
+            }
+        }
+        for (; i < models; ++i) {
+            if (weighted) {
+                block += weight(i) * input(i);
+            } else {
+                block += input(i);
             }
         }
         block /= static_cast<T>(p.total);
