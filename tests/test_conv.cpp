@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -340,6 +341,51 @@ TEST_CASE("max_pool2d equals its definition, and treats ties, NaN and -inf as Py
     CHECK(z.value()(0, 0) == -inf);
     z.sum().backward();
     CHECK(all_minus_inf.grad() == fedpp::Matrix<double>{{1, 0, 0, 0}}); // the first position, as PyTorch
+}
+
+TEST_CASE("max_pool2d's 2x2 windows pick and send the gradient as the scan of the general windows does",
+          "[tensor][conv]") {
+    // Values from a small set, so that most windows hold ties, NaNs or zeros
+    // of both signs: the 2x2 kernels compare as a tree, and must pick what a
+    // scan in window order picks (take v if v > best or v is NaN: the first
+    // of equals, the last NaN), the value's bits and its position both.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::vector<double> set{-0.0, 0.0, 1.0, 1.0, 2.0, nan, -std::numeric_limits<double>::infinity()};
+    // Rows of 14, 7, 4 and 3 windows: the kernels take rows in chunks of 8, 4 or 1, the last one overlapping.
+    const std::vector<ImageShape> images{{1, 4, 28}, {2, 6, 14}, {2, 6, 8}, {1, 5, 7}};
+    for (const ImageShape& image : images) {
+        CAPTURE(image.to_string());
+        const Window2d window{2, 2, 0};
+        const ImageShape out = fedpp::max_pool2d_output_shape(image, window);
+        fedpp::Generator generator(77);
+        fedpp::Matrix<double> x(3, image.size());
+        for (Index i = 0; i < x.size(); ++i) {
+            x.data()[i] = set[generator.below(set.size())];
+        }
+        fedpp::Matrix<double> expected_value(x.rows(), out.size());
+        fedpp::Matrix<double> expected_gradient = fedpp::Matrix<double>::Zero(x.rows(), x.cols());
+        fedpp::Matrix<double> gradient(x.rows(), out.size());
+        for (Index n = 0; n < x.rows(); ++n) {
+            for (Index o = 0; o < out.size(); ++o) {
+                const Index c = o / (out.height * out.width);
+                const Index oy = o / out.width % out.height;
+                const Index ox = o % out.width;
+                Index best_at = (c * image.height + 2 * oy) * image.width + 2 * ox;
+                for (const Index at : {best_at + 1, best_at + image.width, best_at + image.width + 1}) {
+                    const double v = x(n, at);
+                    best_at = v > x(n, best_at) || std::isnan(v) ? at : best_at;
+                }
+                expected_value(n, o) = x(n, best_at);
+                gradient(n, o) = static_cast<double>(1 + n * out.size() + o);
+                expected_gradient(n, best_at) = gradient(n, o);
+            }
+        }
+        Tensor<double> input(x, true);
+        const auto y = fedpp::max_pool2d(input, image, window);
+        CHECK(std::memcmp(y.value().data(), expected_value.data(), sizeof(double) * expected_value.size()) == 0);
+        y.backward(gradient);
+        CHECK(input.grad() == expected_gradient);
+    }
 }
 
 TEST_CASE("conv2d and max_pool2d say what shape they expected", "[tensor][conv]") {

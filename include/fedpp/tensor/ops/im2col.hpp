@@ -1,7 +1,8 @@
-// fedpp: the kernels under conv2d and max_pool2d, one image at a time: the
-// unfolding of an image into the columns a convolution multiplies (im2col),
-// its adjoint (col2im, for the input's gradient), and the max of each
-// pooling window. See fedpp/tensor/image_shape.hpp for the layout.
+// fedpp: the geometry of a window over images and the kernels under conv2d,
+// one image at a time: the unfolding of an image into the columns a
+// convolution multiplies (im2col) and its adjoint (col2im, for the input's
+// gradient), with the per-thread scratch buffers conv2d and max_pool2d use.
+// See fedpp/tensor/image_shape.hpp for the layout.
 #pragma once
 
 #include "fedpp/base/matrix.hpp"
@@ -226,94 +227,5 @@ private:
     T* padded_;
     T* columns_;
 };
-
-/// The largest value of one window (rows [y0, y1), columns [x0, x1) of
-/// channel c) and its column in the image: the first in scan order among
-/// equals, a NaN if there is one (PyTorch's rule: take v if v > best or v is
-/// NaN). Written without branches on the values, which are unpredictable.
-template <class T>
-void window_max(const T* image, Index line_width, Index first, Index rows, Index cols, T& best, Index& best_at) {
-    best = image[first];
-    best_at = first;
-    for (Index y = 0; y < rows; ++y) {
-        const Index line = first + y * line_width;
-        for (Index x = (y == 0 ? 1 : 0); x < cols; ++x) {
-            const T v = image[line + x];
-            const bool take = (v > best) | (v != v);
-            best = take ? v : best;
-            best_at = take ? line + x : best_at;
-        }
-    }
-}
-
-/// One output row of 2x2 pooling with stride 2 and no padding, the usual
-/// case, written so that the compiler vectorises it: rows r0 and r1 of the
-/// image start at column `line` (of the image); same rule as window_max.
-template <bool keep_argmax, class T>
-void max_pool_2x2_row(const T* image, Index line, Index width, Index outputs, T* out, Index* argmax) {
-    const T* r0 = image + line;
-    const T* r1 = r0 + width;
-    for (Index ox = 0; ox < outputs; ++ox) {
-        const Index x = 2 * ox;
-        T best = r0[x];
-        Index at = x;
-        T v = r0[x + 1];
-        bool take = (v > best) | (v != v); // PyTorch's rule, without branches
-        best = take ? v : best;
-        at = take ? x + 1 : at;
-        v = r1[x];
-        take = (v > best) | (v != v);
-        best = take ? v : best;
-        at = take ? width + x : at;
-        v = r1[x + 1];
-        take = (v > best) | (v != v);
-        best = take ? v : best;
-        at = take ? width + x + 1 : at;
-        out[ox] = best;
-        if constexpr (keep_argmax) {
-            argmax[ox] = line + at;
-        }
-    }
-}
-
-/// Max pooling of one image: out[c, oy, ox] is the largest value in its
-/// window (see window_max) and, if `argmax` is not null, argmax[c, oy, ox]
-/// is its column in the image. Padded positions are never read.
-template <class T>
-void max_pool_image(const WindowGeometry& g, const T* image, T* out, Index* argmax) {
-    const Index height = g.input.height;
-    const Index width = g.input.width;
-    const Window2d& w = g.window;
-    if (w.kernel == Size2(2) && w.stride == Size2(2) && w.padding == Size2(0)) {
-        for (Index c = 0; c < g.input.channels; ++c) {
-            for (Index oy = 0; oy < g.output.height; ++oy) {
-                const Index o = (c * g.output.height + oy) * g.output.width;
-                const Index line = (c * height + 2 * oy) * width;
-                if (argmax != nullptr) {
-                    max_pool_2x2_row<true>(image, line, width, g.output.width, out + o, argmax + o);
-                } else {
-                    max_pool_2x2_row<false>(image, line, width, g.output.width, out + o, argmax);
-                }
-            }
-        }
-        return;
-    }
-    Index o = 0;
-    for (Index c = 0; c < g.input.channels; ++c) {
-        for (Index oy = 0; oy < g.output.height; ++oy) {
-            const Index y0 = std::max<Index>(0, oy * w.stride.height - w.padding.height);
-            const Index y1 = std::min(height, oy * w.stride.height - w.padding.height + w.kernel.height);
-            for (Index ox = 0; ox < g.output.width; ++ox, ++o) {
-                const Index x0 = std::max<Index>(0, ox * w.stride.width - w.padding.width);
-                const Index x1 = std::min(width, ox * w.stride.width - w.padding.width + w.kernel.width);
-                Index at = 0;
-                window_max(image, width, (c * height + y0) * width + x0, y1 - y0, x1 - x0, out[o], at);
-                if (argmax != nullptr) {
-                    argmax[o] = at;
-                }
-            }
-        }
-    }
-}
 
 } // namespace fedpp::detail

@@ -7,6 +7,7 @@
 #include "fedpp/base/errors.hpp"
 #include "fedpp/tensor/image_shape.hpp"
 #include "fedpp/tensor/ops/im2col.hpp"
+#include "fedpp/tensor/ops/max_pool_kernels.hpp"
 #include "fedpp/tensor/ops/record.hpp"
 
 #include <algorithm>
@@ -22,15 +23,26 @@ struct MaxPool2dNode final : Node<T> {
     explicit MaxPool2dNode(const WindowGeometry& g) : geometry(g) {}
     WindowGeometry geometry;
     std::string_view op_name() const noexcept override { return "max_pool2d"; }
-    // Where each maximum was is found again, image by image, by the same
-    // kernel as forward's (so ties and NaNs resolve the same way), rather
-    // than kept for the whole batch: the input's values are in the graph
-    // anyway, and a scan is cheap next to the memory a batch of indices takes.
+    // Where each maximum was is found again, image by image, by the rule
+    // forward's kernels follow (so ties and NaNs resolve the same way),
+    // rather than kept for the whole batch: the input's values are in the
+    // graph anyway, and a scan is cheap next to the memory a batch of indices
+    // takes. 2x2 windows with stride 2 do it in the same pass that writes
+    // the gradient; other windows find the positions, then add into them.
     void backward() override {
         Node<T>& x = *this->inputs[0];
         const WindowGeometry& g = geometry;
-        Matrix<T> input_grad(x.value.rows(), x.value.cols()); // each row zeroed when its turn comes
+        Matrix<T> input_grad(x.value.rows(), x.value.cols()); // each row written or zeroed when its turn comes
         const Index outputs = this->grad.cols();
+        if (is_pool_2x2(g.window)) { // windows that do not overlap: one pass per image
+            for (Index n = 0; n < this->grad.rows(); ++n) {
+                max_pool_2x2_gradient_image(g, x.value.data() + n * x.value.cols(),
+                                            this->grad.data() + n * outputs,
+                                            input_grad.data() + n * input_grad.cols());
+            }
+            x.accumulate(std::move(input_grad));
+            return;
+        }
         T* maxima = scratch<T, pooling_slot>(outputs);
         Index* argmax = scratch<Index, pooling_slot>(outputs);
         for (Index n = 0; n < this->grad.rows(); ++n) {
