@@ -343,48 +343,68 @@ TEST_CASE("max_pool2d equals its definition, and treats ties, NaN and -inf as Py
     CHECK(all_minus_inf.grad() == fedpp::Matrix<double>{{1, 0, 0, 0}}); // the first position, as PyTorch
 }
 
-TEST_CASE("max_pool2d's 2x2 windows pick and send the gradient as the scan of the general windows does",
-          "[tensor][conv]") {
-    // Values from a small set, so that most windows hold ties, NaNs or zeros
-    // of both signs: the 2x2 kernels compare as a tree, and must pick what a
-    // scan in window order picks (take v if v > best or v is NaN: the first
-    // of equals, the last NaN), the value's bits and its position both.
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    const std::vector<double> set{-0.0, 0.0, 1.0, 1.0, 2.0, nan, -std::numeric_limits<double>::infinity()};
-    // Rows of 14, 7, 4 and 3 windows: the kernels take rows in chunks of 8, 4 or 1, the last one overlapping.
-    const std::vector<ImageShape> images{{1, 4, 28}, {2, 6, 14}, {2, 6, 8}, {1, 5, 7}};
+namespace {
+/// max_pool2d with 2x2 windows (stride 2) on 3 images of `image` against a
+/// scan of each window in order (take v if v > best or v is NaN: the first
+/// of equals, the last NaN): the values' bits, and the input gradient's
+/// bits, each window's gradient (a -0 arriving as +0, as 0 + g) at the
+/// position picked and +0 everywhere else.
+template <class T>
+void check_pool_2x2_against_scan(const ImageShape& image, std::uint64_t seed) {
+    const T nan = std::numeric_limits<T>::quiet_NaN();
+    // Values from a small set, so that most windows hold ties, NaNs or zeros of both signs.
+    const std::vector<T> set{T(-0.0), T(0.0), T(1), T(1), T(2), nan, -std::numeric_limits<T>::infinity()};
+    const Window2d window{2, 2, 0};
+    const ImageShape out = fedpp::max_pool2d_output_shape(image, window);
+    fedpp::Generator generator(seed);
+    fedpp::Matrix<T> x(3, image.size());
+    for (Index i = 0; i < x.size(); ++i) {
+        x.data()[i] = set[generator.below(set.size())];
+    }
+    fedpp::Matrix<T> expected_value(x.rows(), out.size());
+    fedpp::Matrix<T> expected_gradient = fedpp::Matrix<T>::Zero(x.rows(), x.cols());
+    fedpp::Matrix<T> gradient(x.rows(), out.size());
+    for (Index n = 0; n < x.rows(); ++n) {
+        for (Index o = 0; o < out.size(); ++o) {
+            const Index c = o / (out.height * out.width);
+            const Index oy = o / out.width % out.height;
+            const Index ox = o % out.width;
+            Index best_at = (c * image.height + 2 * oy) * image.width + 2 * ox;
+            for (const Index at : {best_at + 1, best_at + image.width, best_at + image.width + 1}) {
+                const T v = x(n, at);
+                best_at = v > x(n, best_at) || std::isnan(v) ? at : best_at;
+            }
+            expected_value(n, o) = x(n, best_at);
+            gradient(n, o) = o % 5 == 0 ? T(-0.0) : static_cast<T>(1 + n * out.size() + o);
+            expected_gradient(n, best_at) = T(0) + gradient(n, o);
+        }
+    }
+    Tensor<T> input(x, true);
+    const auto y = fedpp::max_pool2d(input, image, window);
+    CHECK(std::memcmp(y.value().data(), expected_value.data(), sizeof(T) * expected_value.size()) == 0);
+    {
+        // Freed just before the backward allocates the input's gradient, most
+        // likely in the same block: a value the backward leaves unset shows.
+        const fedpp::Matrix<T> dirt = fedpp::Matrix<T>::Constant(x.rows(), x.cols(), nan);
+        CHECK(std::isnan(dirt(0, 0)));
+    }
+    y.backward(gradient);
+    REQUIRE(input.grad().size() == expected_gradient.size());
+    CHECK(std::memcmp(input.grad().data(), expected_gradient.data(), sizeof(T) * expected_gradient.size()) == 0);
+}
+} // namespace
+
+TEST_CASE("max_pool2d's 2x2 windows pick and send the gradient as a scan in window order does", "[tensor][conv]") {
+    // Rows of 17, 14, 8, 7, 5, 4, 3, 2 and 1 windows (the kernels take rows
+    // in chunks of 8, 4 or 1, the last one overlapping the one before), odd
+    // heights and widths among them (a last row or column no window covers).
+    const std::vector<ImageShape> images{{1, 2, 34}, {1, 4, 28}, {1, 5, 17}, {2, 6, 14}, {2, 7, 11},
+                                         {2, 6, 8},  {1, 5, 7},  {1, 3, 5},  {2, 2, 2}};
+    std::uint64_t seed = 77;
     for (const ImageShape& image : images) {
         CAPTURE(image.to_string());
-        const Window2d window{2, 2, 0};
-        const ImageShape out = fedpp::max_pool2d_output_shape(image, window);
-        fedpp::Generator generator(77);
-        fedpp::Matrix<double> x(3, image.size());
-        for (Index i = 0; i < x.size(); ++i) {
-            x.data()[i] = set[generator.below(set.size())];
-        }
-        fedpp::Matrix<double> expected_value(x.rows(), out.size());
-        fedpp::Matrix<double> expected_gradient = fedpp::Matrix<double>::Zero(x.rows(), x.cols());
-        fedpp::Matrix<double> gradient(x.rows(), out.size());
-        for (Index n = 0; n < x.rows(); ++n) {
-            for (Index o = 0; o < out.size(); ++o) {
-                const Index c = o / (out.height * out.width);
-                const Index oy = o / out.width % out.height;
-                const Index ox = o % out.width;
-                Index best_at = (c * image.height + 2 * oy) * image.width + 2 * ox;
-                for (const Index at : {best_at + 1, best_at + image.width, best_at + image.width + 1}) {
-                    const double v = x(n, at);
-                    best_at = v > x(n, best_at) || std::isnan(v) ? at : best_at;
-                }
-                expected_value(n, o) = x(n, best_at);
-                gradient(n, o) = static_cast<double>(1 + n * out.size() + o);
-                expected_gradient(n, best_at) = gradient(n, o);
-            }
-        }
-        Tensor<double> input(x, true);
-        const auto y = fedpp::max_pool2d(input, image, window);
-        CHECK(std::memcmp(y.value().data(), expected_value.data(), sizeof(double) * expected_value.size()) == 0);
-        y.backward(gradient);
-        CHECK(input.grad() == expected_gradient);
+        check_pool_2x2_against_scan<double>(image, seed++);
+        check_pool_2x2_against_scan<float>(image, seed++);
     }
 }
 

@@ -129,26 +129,29 @@ TEST_CASE("fedavg of parameters longer than its blocks: each element is its weig
 }
 
 namespace {
-/// Both blockings over the same seven models (the first, then one pass of
-/// models_per_pass, then two left over), weighted or not: their averages,
-/// each also checked against the average computed in double precision.
+/// Both blockings over the same `model_count` models (the first, then
+/// passes of models_per_pass, then those left over), weighted or not: their
+/// averages, each also checked against the average computed in double
+/// precision.
 template <class T>
-std::pair<fedpp::Matrix<T>, fedpp::Matrix<T>> both_blockings(bool weighted) {
+std::pair<fedpp::Matrix<T>, fedpp::Matrix<T>> both_blockings(int model_count, bool weighted) {
     using fedpp::detail::SumBlocking;
-    static_assert(fedpp::detail::models_per_pass == 4);
-    constexpr int model_count = 7;
     const fedpp::Index size = 2 * fedpp::detail::level2_block_elements<T>() + 1001;
     std::vector<std::vector<Tensor<T>>> params;
+    std::vector<double> all_weights;
     for (int m = 0; m < model_count; ++m) {
         fedpp::Matrix<T> values(size, 1);
         for (fedpp::Index i = 0; i < size; ++i) {
             values(i, 0) = static_cast<T>(std::sin(0.001 * static_cast<double>(i * (m + 1))) / 3.0);
         }
         params.push_back({Tensor<T>(std::move(values))});
+        all_weights.push_back(0.1 + 0.35 * (m % 5));
     }
-    const std::vector<double> all_weights{0.1, 0.7, 0.3, 1.9, 0.25, 1.5, 0.6};
     const std::span<const double> weights = weighted ? std::span<const double>(all_weights) : std::span<const double>();
-    const double total = weighted ? 5.35 : model_count;
+    double total = 0;
+    for (const double w : all_weights) {
+        total += weighted ? w : 1.0;
+    }
     fedpp::Matrix<T> by_level1 = params[0][0].value();
     fedpp::Matrix<T> by_level2 = params[0][0].value();
     REQUIRE(fedpp::detail::blockings_agree(by_level1.data())); // Eigen's allocation
@@ -173,18 +176,22 @@ std::pair<fedpp::Matrix<T>, fedpp::Matrix<T>> both_blockings(bool weighted) {
 
 TEST_CASE("fedavg's two blockings give bitwise the same average", "[fedavg]") {
     // Whichever blocking a process measures as faster, the average is the
-    // same bits: processes that measured differently agree.
-    for (const bool weighted : {true, false}) {
-        CAPTURE(weighted);
-        const auto [float_1, float_2] = both_blockings<float>(weighted);
-        CHECK(std::memcmp(float_1.data(), float_2.data(), sizeof(float) * float_1.size()) == 0);
-        CHECK(std::abs(float_1(float_1.rows() - 1, 0)) > 0);
-        const auto [double_1, double_2] = both_blockings<double>(weighted);
-        CHECK(std::memcmp(double_1.data(), double_2.data(), sizeof(double) * double_1.size()) == 0);
-        // A sum that is not on a SIMD packet's boundary is never given to the
-        // measured blocking.
-        if (Eigen::internal::packet_traits<float>::size > 1) {
-            CHECK_FALSE(fedpp::detail::blockings_agree(float_1.data() + 1));
+    // same bits: processes that measured differently agree. 2, 5, 7 and 10
+    // models: none, one or two passes of 4, with 0, 2 or 1 left over.
+    static_assert(fedpp::detail::models_per_pass == 4);
+    for (const int model_count : {2, 5, 7, 10}) {
+        for (const bool weighted : {true, false}) {
+            CAPTURE(model_count, weighted);
+            const auto [float_1, float_2] = both_blockings<float>(model_count, weighted);
+            CHECK(std::memcmp(float_1.data(), float_2.data(), sizeof(float) * float_1.size()) == 0);
+            CHECK(std::abs(float_1(float_1.rows() - 1, 0)) > 0);
+            const auto [double_1, double_2] = both_blockings<double>(model_count, weighted);
+            CHECK(std::memcmp(double_1.data(), double_2.data(), sizeof(double) * double_1.size()) == 0);
+            // A sum that is not on a SIMD packet's boundary is never given to
+            // the measured blocking.
+            if (Eigen::internal::packet_traits<float>::size > 1) {
+                CHECK_FALSE(fedpp::detail::blockings_agree(float_1.data() + 1));
+            }
         }
     }
 }

@@ -32,7 +32,7 @@ namespace fedpp::detail {
 
 /// How a parameter is summed over the models.
 enum class SumBlocking : int {
-    level1_prefetched = 0, ///< 512-element blocks, the next model's block prefetched
+    level1_prefetched = 0, ///< 512-element blocks, the next models' blocks prefetched
     level2 = 1,            ///< blocks of a quarter of the L2 cache, no software prefetch
 };
 
@@ -80,9 +80,9 @@ struct ParameterSum {
 
 /// Models added to a block of the sum in one pass over it: the sum's block
 /// is read and written once per 4 models instead of once per model. On an
-/// AMD EPYC (Zen 4) one model per pass held the level-2 blocking at 56% of
-/// STREAM triad, bound by the block's loads and stores, and 4 per pass ran
-/// at 85-88% (benchmarks/NOTES.md, section 5).
+/// AMD EPYC (Zen 4) one model per pass held fedavg at 56-62% of STREAM
+/// triad, bound by the block's loads and stores, and 4 per pass ran at
+/// 85-91% (benchmarks/NOTES.md, section 5).
 inline constexpr std::size_t models_per_pass = 4;
 
 /// sum[begin, end) = sum_i w_i params[i][k][begin, end) / total, in blocks
@@ -108,13 +108,16 @@ bool sum_range(const ParameterSum<T>& p, Index begin, Index end, SumBlocking blo
         if (weighted) {
             block *= weight(0);
         }
+        // The level-1 blocking asks for the models of the next pass (or the
+        // next model left over) while it adds those of this one.
+        const auto prefetch_models = [&](std::size_t from, std::size_t count) {
+            for (std::size_t next = from; prefetched && next < std::min(models, from + count); ++next) {
+                prefetch(params[next][p.k].value().data() + at, block.size());
+            }
+        };
         std::size_t i = 1;
         for (; i + models_per_pass <= models; i += models_per_pass) {
-            if (prefetched) {
-                for (std::size_t next = i + models_per_pass; next < std::min(models, i + 2 * models_per_pass); ++next) {
-                    prefetch(params[next][p.k].value().data() + at, block.size());
-                }
-            }
+            prefetch_models(i + models_per_pass, models_per_pass);
             if (weighted) {
                 block += (weight(i) * input(i) + weight(i + 1) * input(i + 1)) +
                          (weight(i + 2) * input(i + 2) + weight(i + 3) * input(i + 3));
@@ -123,6 +126,7 @@ bool sum_range(const ParameterSum<T>& p, Index begin, Index end, SumBlocking blo
             }
         }
         for (; i < models; ++i) {
+            prefetch_models(i + 1, 1);
             if (weighted) {
                 block += weight(i) * input(i);
             } else {

@@ -64,10 +64,12 @@ void max_pool_2x2_outputs(const T* image, Index line, Index width, Index first, 
 
 /// The input gradient of outputs [first, first + N) of such a row: each
 /// window's gradient goes to the value max_pool_2x2_outputs picks, zero to
-/// the window's other three (the windows do not overlap, so every covered
-/// value is written once, without a scatter or a zeroing pass). The
-/// position in the window is kept as a T (0 to 3), so that it fills vectors
-/// of the same width as the values.
+/// the window's other three. The windows do not overlap, so each covered
+/// value is set, not added into: no scatter, and no zeroing first. The
+/// gradient is stored as 0 + g, as a zeroed gradient that g is added into
+/// would hold (a -0 arrives as +0, as in PyTorch's). The position in the
+/// window is kept as a T (0 to 3), so that it fills vectors of the same
+/// width as the values.
 template <int N, class T>
 void max_pool_2x2_gradients(const T* image, Index line, Index width, Index first, const T* gradient,
                             T* input_gradient) {
@@ -89,7 +91,7 @@ void max_pool_2x2_gradients(const T* image, Index line, Index width, Index first
         best = take ? r1[x] : best;
         at = take ? T(2) : at;
         at = displaces(r1[x + 1], best) ? T(3) : at;
-        const T g = gradient[ox];
+        const T g = T(0) + gradient[ox];
         g0[x] = at == T(0) ? g : T(0);
         g0[x + 1] = at == T(1) ? g : T(0);
         g1[x] = at == T(2) ? g : T(0);
