@@ -38,6 +38,24 @@ void window_max(const T* image, Index line_width, Index first, Index rows, Index
     }
 }
 
+/// The value window_max's rule picks in a 2x2 window (a, b its first row,
+/// c, d its second, in scan order), and in `at` its position, 0 to 3, kept
+/// as a T so that it fills vectors of the same width as the values.
+template <class T>
+inline T pick_2x2(T a, T b, T c, T d, T& at) noexcept {
+    T best = a;
+    at = T(0);
+    bool take = displaces(b, best);
+    best = take ? b : best;
+    at = take ? T(1) : at;
+    take = displaces(c, best);
+    best = take ? c : best;
+    at = take ? T(2) : at;
+    take = displaces(d, best);
+    at = take ? T(3) : at;
+    return take ? d : best;
+}
+
 /// Outputs [first, first + N) of a row of 2x2 pooling with stride 2 and no
 /// padding (rows r0 and r1 of the image start at its column `line`), by
 /// window_max's rule. N is a compile-time count, so that the compiler turns
@@ -51,14 +69,8 @@ void max_pool_2x2_outputs(const T* image, Index line, Index width, Index first, 
 #endif
     for (Index ox = first; ox < first + N; ++ox) {
         const Index x = 2 * ox;
-        T best = r0[x];
-        bool take = displaces(r0[x + 1], best);
-        best = take ? r0[x + 1] : best;
-        take = displaces(r1[x], best);
-        best = take ? r1[x] : best;
-        take = displaces(r1[x + 1], best);
-        best = take ? r1[x + 1] : best;
-        out[ox] = best;
+        T at;
+        out[ox] = pick_2x2(r0[x], r0[x + 1], r1[x], r1[x + 1], at);
     }
 }
 
@@ -67,9 +79,7 @@ void max_pool_2x2_outputs(const T* image, Index line, Index width, Index first, 
 /// the window's other three. The windows do not overlap, so each covered
 /// value is set, not added into: no scatter, and no zeroing first. The
 /// gradient is stored as 0 + g, as a zeroed gradient that g is added into
-/// would hold (a -0 arrives as +0, as in PyTorch's). The position in the
-/// window is kept as a T (0 to 3), so that it fills vectors of the same
-/// width as the values.
+/// would hold (a -0 arrives as +0, as in PyTorch's).
 template <int N, class T>
 void max_pool_2x2_gradients(const T* image, Index line, Index width, Index first, const T* gradient,
                             T* input_gradient) {
@@ -82,15 +92,8 @@ void max_pool_2x2_gradients(const T* image, Index line, Index width, Index first
 #endif
     for (Index ox = first; ox < first + N; ++ox) {
         const Index x = 2 * ox;
-        T best = r0[x];
-        T at = 0;
-        bool take = displaces(r0[x + 1], best);
-        best = take ? r0[x + 1] : best;
-        at = take ? T(1) : at;
-        take = displaces(r1[x], best);
-        best = take ? r1[x] : best;
-        at = take ? T(2) : at;
-        at = displaces(r1[x + 1], best) ? T(3) : at;
+        T at;
+        pick_2x2(r0[x], r0[x + 1], r1[x], r1[x + 1], at);
         const T g = T(0) + gradient[ox];
         g0[x] = at == T(0) ? g : T(0);
         g0[x + 1] = at == T(1) ? g : T(0);
