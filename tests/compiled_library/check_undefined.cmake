@@ -3,7 +3,9 @@
 # on each node that src/compiled/instantiations.hpp lists (LIST), for float
 # and for double: every one of them must come from the library, none be
 # compiled in the program (a header that lost its extern declaration fails
-# this). GNU ld says "undefined reference to `X'", lld "undefined symbol: X".
+# this); and on the runtime's non-template functions that the program's
+# round trip calls, which the library also holds (a header that defines
+# them again in a program fails this). GNU ld says "undefined reference to `X'", lld "undefined symbol: X".
 #     cmake -DBUILD_DIR=... -DTARGET=... -DLIST=.../instantiations.hpp -P check_undefined.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/../compile_fail/build_must_fail.cmake)
 fedpp_build_must_fail(output "linked without fedpp::compiled, but it must not")
@@ -23,8 +25,20 @@ foreach(use ${node_uses})
     endif()
   endforeach()
 endforeach()
+# The runtime's functions that the round trip calls (from the seam, the
+# in-process transport, the byte reader and the pointer's errors), which
+# fedpp::compiled defines (fedpp/base/separate_compilation.hpp); the
+# transport's by its virtual table, whose key function is in the library.
+foreach(function IN ITEMS "fedpp::detail::Seam::call" "fedpp::detail::Seam::add_worker"
+                          "fedpp::ByteReader::expect_end" "fedpp::detail::fetched_from"
+                          "vtable for fedpp::InProcessTransport")
+  if(NOT output MATCHES "undefined (reference to|symbol:) .?${function}(\\[abi:cxx11\\])?(\\(|'|$)")
+    list(APPEND missing "${function}")
+  endif()
+endforeach()
 if(missing)
-  message(FATAL_ERROR "${TARGET} failed to link, but not for want of these nodes, which it must take from "
+  message(FATAL_ERROR "${TARGET} failed to link, but not for want of these, which it must take from "
                       "fedpp::compiled: ${missing}\n${output}")
 endif()
-message(STATUS "the link failed on each of the ${count} nodes, for float and double, as expected")
+message(STATUS "the link failed on each of the ${count} nodes, for float and double, and on the runtime's "
+               "functions, as expected")

@@ -5,11 +5,15 @@
 // build and train), compiled for it but not linked to it (it must fail to
 // link on every listed node, for both types: none is compiled in the
 // program), and compiled with another Eigen alignment than the library's
-// (it must fail to link, naming the alignment).
+// (it must fail to link, naming the alignment). It also sends a value to a
+// worker and fetches it back: the runtime's non-template functions (stores,
+// transport, transfer log, byte reader) come from the library too
+// (fedpp/base/separate_compilation.hpp).
 #include "instantiations.hpp" // src/compiled/: the list of nodes the library holds
 
 #include <fedpp/fedpp.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <typeinfo>
 
@@ -39,6 +43,17 @@ T train() {
     return loss;
 }
 
+using Bob = fedpp::DataOwner<"bob">;
+
+/// A value sent to a worker and fetched back: the object store, the
+/// in-process transport, the seam, the transfer log and the byte reader.
+std::int64_t round_trip() {
+    fedpp::Federation federation;
+    fedpp::Worker<Bob> bob(federation);
+    auto value = fedpp::send(std::int64_t{42}, bob);
+    return value.get() + static_cast<std::int64_t>(federation.transfers().count());
+}
+
 /// How many of the listed node types differ from one another (all of them:
 /// this reads each one's type information, which the linker must find).
 std::size_t distinct_node_types() {
@@ -57,9 +72,10 @@ int main() {
     const float single = train<float>();
     const double twice = train<double>();
     const std::size_t types = distinct_node_types();
+    const std::int64_t fetched = round_trip(); // 42 and two transfers
     // Both fall well below the untrained loss (about 1) when the gradients are right.
-    const bool ok = single < 0.2F && twice < 0.2 && types == std::size(listed_nodes);
-    std::printf("compiled library %s: loss %.6f (float), %.6f (double); %zu distinct node types\n",
-                ok ? "ok" : "FAILED", static_cast<double>(single), twice, types);
+    const bool ok = single < 0.2F && twice < 0.2 && types == std::size(listed_nodes) && fetched == 44;
+    std::printf("compiled library %s: loss %.6f (float), %.6f (double); %zu distinct node types; round trip %lld\n",
+                ok ? "ok" : "FAILED", static_cast<double>(single), twice, types, static_cast<long long>(fetched));
     return ok ? 0 : 1;
 }

@@ -2,7 +2,12 @@
 """Checks the size limits of fedpp's headers: no file under include/ over
 MAX_FILE_LINES lines, and no function (free, member, or lambda body) over
 MAX_FUNCTION_LINES lines, counted from the line of its opening brace to the
-line of its closing brace.
+line of its closing brace. Also the layers (below), and that every
+`-inl.hpp` (fedpp/base/separate_compilation.hpp) is included only under
+`#if FEDPP_HEADER_DEFINITIONS` and is reached from fedpp/fedpp.hpp, which
+fedpp::compiled's src/compiled/definitions.cpp compiles: else a program
+linked to the library would find its functions neither in its headers nor
+in the library.
 
 Functions are found by libclang (Debian's python3-clang-14), which parses
 each header as C++20 with fedpp's and Eigen's include paths, so templates,
@@ -100,6 +105,51 @@ def upward_includes(path, relative):
     return found
 
 
+def fedpp_includes(text):
+    """(line number, included path, guarded) of each `#include "fedpp/..."`;
+    guarded: inside `#if FEDPP_HEADER_DEFINITIONS` ... `#endif`."""
+    found, guarded = [], False
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if line == '#if FEDPP_HEADER_DEFINITIONS':
+            guarded = True
+        elif line.startswith('#endif'):
+            guarded = False
+        elif line.startswith('#include "fedpp/'):
+            found.append((number, line.split('"')[1], guarded))
+    return found
+
+
+def separate_definitions(root):
+    """Problems with the `-inl.hpp` files: included unguarded, never
+    included, or not reached from fedpp/fedpp.hpp."""
+    include = root / 'include'
+    problems, included = [], set()
+    for path in sorted(include.rglob('*.hpp')):
+        relative = path.relative_to(root)
+        for number, target, guarded in fedpp_includes(path.read_text()):
+            if not target.endswith('-inl.hpp') or path.name.endswith('-inl.hpp'):
+                continue
+            included.add(target)
+            if not guarded:
+                problems.append(f'{relative}:{number}: includes {target} outside #if FEDPP_HEADER_DEFINITIONS')
+    reached, pending = set(), ['fedpp/fedpp.hpp']
+    while pending:
+        current = pending.pop()
+        if current in reached or not (include / current).exists():
+            continue
+        reached.add(current)
+        pending.extend(target for _, target, _ in fedpp_includes((include / current).read_text()))
+    for path in sorted(include.rglob('*-inl.hpp')):
+        target = str(path.relative_to(include))
+        if target not in included:
+            problems.append(f'{path.relative_to(root)}: no header includes it under #if FEDPP_HEADER_DEFINITIONS')
+        elif target not in reached:
+            problems.append(f'{path.relative_to(root)}: not reached from fedpp/fedpp.hpp, so fedpp::compiled '
+                            'does not define its functions')
+    return problems
+
+
 def main():
     root = pathlib.Path(sys.argv[1]).resolve()
     eigen = sys.argv[2] if len(sys.argv) > 2 else '/usr/include/eigen3'
@@ -118,6 +168,7 @@ def main():
         count = len(path.read_text().splitlines())
         if count > MAX_FILE_LINES:
             problems.append(f'{relative}: {count} lines (at most {MAX_FILE_LINES})')
+    problems.extend(separate_definitions(root))
     functions, errors = long_functions(headers, root, eigen, ci)
     if errors:
         problems.append('the headers do not parse: ' + '; '.join(errors))
@@ -125,7 +176,7 @@ def main():
         problems.append(f'{path}:{line}: {name} is {lines} lines (at most {MAX_FUNCTION_LINES})')
     for problem in problems:
         print(problem)
-    print(f'checked {len(headers)} headers (sizes, functions, layers): {len(problems)} problems')
+    print(f'checked {len(headers)} headers (sizes, functions, layers, definitions): {len(problems)} problems')
     return 1 if problems else 0
 
 

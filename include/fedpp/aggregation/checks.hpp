@@ -4,6 +4,7 @@
 
 #include "fedpp/aggregation/averageable.hpp"
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/nn/parameter_checks.hpp"
 
 #include <algorithm>
@@ -18,12 +19,7 @@ namespace fedpp::detail {
 
 /// AggregationError unless `weight` (the weight of `which`) is finite and
 /// >= 0.
-inline void check_weight(std::string_view operation, double weight, std::string_view which) {
-    if (!std::isfinite(weight) || weight < 0) {
-        throw AggregationError(std::string(operation) + ": the weight of " + std::string(which) + " is " +
-                               std::to_string(weight) + "; weights must be finite and >= 0");
-    }
-}
+void check_weight(std::string_view operation, double weight, std::string_view which);
 
 /// The exponent e with 2^e <= `largest` < 2^(e+1) (0 when it is not
 /// positive). Weights divided by 2^e lie in [0, 2): dividing by a power of
@@ -41,30 +37,8 @@ struct ScaledWeights {
 /// Checks the weights of a weighted average: as many as models, each finite
 /// and >= 0, with a positive total. Returns them scaled (weight_exponent),
 /// so that their total cannot overflow, whatever their magnitudes.
-inline ScaledWeights checked_weights(std::string_view operation, std::span<const double> weights,
-                                     std::size_t model_count) {
-    if (weights.size() != model_count) {
-        throw AggregationError(std::string(operation) + ": " + std::to_string(weights.size()) + " weights for " +
-                               std::to_string(model_count) + " models");
-    }
-    double largest = 0;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-        check_weight(operation, weights[i], "model " + std::to_string(i));
-        largest = std::max(largest, weights[i]);
-    }
-    if (!(largest > 0)) {
-        throw AggregationError(std::string(operation) +
-                               ": the weights add up to zero; at least one model needs a positive weight");
-    }
-    const int exponent = weight_exponent(largest);
-    ScaledWeights scaled;
-    scaled.weights.reserve(weights.size());
-    for (const double weight : weights) {
-        scaled.weights.push_back(std::ldexp(weight, -exponent));
-        scaled.total += scaled.weights.back();
-    }
-    return scaled;
-}
+ScaledWeights checked_weights(std::string_view operation, std::span<const double> weights,
+                              std::size_t model_count);
 
 /// ShapeError unless `model`'s parameters have `shapes`; AggregationError if
 /// one holds a NaN or an infinity. `which` names the model in messages.
@@ -95,3 +69,7 @@ void check_models(std::string_view operation, std::span<M* const> models) {
 }
 
 } // namespace fedpp::detail
+
+#if FEDPP_HEADER_DEFINITIONS
+#include "fedpp/aggregation/checks-inl.hpp"
+#endif

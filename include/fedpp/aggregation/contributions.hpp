@@ -11,6 +11,7 @@
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/transport/computation.hpp"
 
 #include <algorithm>
@@ -24,29 +25,14 @@ namespace fedpp::detail {
 
 /// The different data owners among `contributors` whose weight is positive
 /// (every weight is 1 when `weights` is empty), sorted.
-inline std::vector<ContributorId> contributors_with_weight(std::span<const ContributorId> contributors,
-                                                           std::span<const double> weights) {
-    std::vector<ContributorId> found;
-    for (std::size_t i = 0; i < contributors.size(); ++i) {
-        if (contributors[i] != no_contributor && (weights.empty() || weights[i] > 0)) {
-            found.push_back(contributors[i]);
-        }
-    }
-    std::sort(found.begin(), found.end());
-    found.erase(std::unique(found.begin(), found.end()), found.end());
-    return found;
-}
+std::vector<ContributorId> contributors_with_weight(std::span<const ContributorId> contributors,
+                                                    std::span<const double> weights);
 
 /// InsufficientContributionsError unless `count` >= `required`.
-inline void require_contributions(std::string_view operation, std::size_t count, std::size_t required) {
-    if (count < required) {
-        throw InsufficientContributionsError(
-            std::string(operation) + ": " + std::to_string(count) + " data owner" + (count == 1 ? "" : "s") +
-            " contributed with a positive weight; an aggregate released by this aggregator must combine at "
-            "least " +
-            std::to_string(required) +
-            " (values the model owner sent, or that were computed there, do not count; a value counts once)");
-    }
-}
+void require_contributions(std::string_view operation, std::size_t count, std::size_t required);
 
 } // namespace fedpp::detail
+
+#if FEDPP_HEADER_DEFINITIONS
+#include "fedpp/aggregation/contributions-inl.hpp"
+#endif

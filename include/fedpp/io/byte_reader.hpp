@@ -4,6 +4,7 @@
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/function_ref.hpp"
+#include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/io/byte_writer.hpp"
 
 #include <algorithm>
@@ -102,16 +103,7 @@ public:
 
     /// A size (a u64) read from the input: rejected unless it fits
     /// std::ptrdiff_t (fedpp::Index), so that no forged size turns negative.
-    std::size_t read_size(const char* what) {
-        const std::size_t at = position();
-        const auto size = read<std::uint64_t>();
-        if (size > static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max())) {
-            fail(std::string(what) + " is " + std::to_string(size) + ", more than any size can be (" +
-                     std::to_string(std::numeric_limits<std::ptrdiff_t>::max()) + ")",
-                 at);
-        }
-        return static_cast<std::size_t>(size);
-    }
+    std::size_t read_size(const char* what);
 
     /// A count read from the input that sizes an allocation: a size
     /// (read_size), rejected if even `min_bytes_each` bytes per element
@@ -133,20 +125,7 @@ public:
     /// are; for a chunked input, until the next read): read_string() without
     /// the copy. SerializationError for one of more than `max_length` bytes
     /// (checked before a chunked input's are received).
-    std::string_view read_string_view(std::size_t max_length = std::numeric_limits<std::size_t>::max()) {
-        const std::size_t at = position();
-        const std::size_t length = read_size("a string length");
-        if (length > max_length) {
-            fail("a string of " + std::to_string(length) + " bytes, longer than the " + std::to_string(max_length) +
-                     " expected",
-                 at);
-        }
-        check_count(length, 1, "a string length", at);
-        receive(length); // (in one window)
-        const std::string_view text(reinterpret_cast<const char*>(bytes_.data()) + at_, length);
-        at_ += length;
-        return text;
-    }
+    std::string_view read_string_view(std::size_t max_length = std::numeric_limits<std::size_t>::max());
 
     /// How many bytes were read.
     [[nodiscard]] std::size_t position() const noexcept { return window_start_ + at_; }
@@ -154,41 +133,17 @@ public:
     [[nodiscard]] std::size_t remaining() const noexcept { return total_ - position(); }
     /// The input's name. Should building a lazy name fail (out of memory),
     /// it is left empty rather than throwing from here.
-    [[nodiscard]] const std::string& what() const noexcept {
-        if (lazy_what_) {
-            try {
-                what_ = (*lazy_what_)();
-            } catch (...) { // NOLINT(bugprone-empty-catch): an empty name is the documented fallback
-            }
-            lazy_what_.reset();
-        }
-        return what_;
-    }
+    [[nodiscard]] const std::string& what() const noexcept;
 
     /// SerializationError unless every byte was read (and, for a chunked
     /// input, no chunk follows with more).
-    void expect_end() {
-        if (remaining() != 0) {
-            fail(std::to_string(remaining()) + " unexpected bytes after the value", position());
-        }
-        if (next_chunk_ && at_ == bytes_.size()) {
-            next_window(); // fails if the input goes on
-        }
-    }
+    void expect_end();
 
-    [[noreturn]] void fail(const std::string& message, std::size_t at) const {
-        throw SerializationError(what() + ": byte " + std::to_string(at) + ": " + message);
-    }
+    [[noreturn]] void fail(const std::string& message, std::size_t at) const;
 
 private:
     /// Refuses a count of which not even `min_bytes_each` bytes per element remain.
-    void check_count(std::size_t count, std::size_t min_bytes_each, const char* what, std::size_t at) const {
-        if (min_bytes_each > 0 && count > remaining() / min_bytes_each) {
-            fail(std::string(what) + " is " + std::to_string(count) + " but only " + std::to_string(remaining()) +
-                     " bytes remain",
-                 at);
-        }
-    }
+    void check_count(std::size_t count, std::size_t min_bytes_each, const char* what, std::size_t at) const;
 
     /// `describe_item()` names what was being read; it is called only on
     /// failure, so that a successful read builds no string.
@@ -203,85 +158,21 @@ private:
 
     /// Copies the next `count` bytes (which remain: checked by the caller)
     /// to `destination`, from as many chunks as they span.
-    void copy_out(void* destination, std::size_t count) {
-        auto* out = static_cast<std::byte*>(destination);
-        while (count != 0) {
-            if (at_ == bytes_.size()) {
-                next_window();
-                if (bytes_.empty()) { // (callers check that the bytes remain: never here)
-                    fail("truncated: the input ended", position());
-                }
-            }
-            const std::size_t n = std::min(count, bytes_.size() - at_);
-            std::memcpy(out, bytes_.data() + at_, n);
-            at_ += n;
-            out += n;
-            count -= n;
-        }
-    }
+    void copy_out(void* destination, std::size_t count);
 
     /// Moves on to the next non-empty chunk of a chunked input (at the end
     /// of the current one).
-    void next_window() {
-        if (!gathered_.empty()) { // read to its end: let go of it
-            Bytes().swap(gathered_);
-        }
-        const std::size_t consumed = position();
-        std::span<const std::byte> chunk;
-        if (!pull(chunk)) {
-            chunk = {};
-        }
-        bytes_ = chunk;
-        window_start_ = consumed;
-        at_ = 0;
-    }
+    void next_window();
 
     /// The next non-empty chunk of a chunked input, or false at its end:
     /// refuses an input that ends before its announced size, or goes on
     /// past it.
-    bool pull(std::span<const std::byte>& chunk) {
-        const std::size_t received = window_start_ + bytes_.size();
-        do {
-            if (!next_chunk_ || !(*next_chunk_)(chunk)) {
-                if (received == total_) {
-                    return false;
-                }
-                fail("truncated: the input ended after " + std::to_string(received) + " of its " +
-                         std::to_string(total_) + " bytes",
-                     received);
-            }
-        } while (chunk.empty());
-        if (chunk.size() > total_ - received) {
-            fail("the input goes on past its announced " + std::to_string(total_) + " bytes", received);
-        }
-        return true;
-    }
+    bool pull(std::span<const std::byte>& chunk);
 
     /// Makes the next `count` bytes (which remain: checked by the caller)
     /// one window: of a chunked input, received into a buffer of the
     /// reader's if they span chunks.
-    void receive(std::size_t count) {
-        if (count <= bytes_.size() - at_) {
-            return;
-        }
-        Bytes gathered; // no more than 64 MiB before that much has arrived
-        gathered.reserve(std::min(count, std::size_t{64} << 20));
-        gathered.insert(gathered.end(), bytes_.begin() + static_cast<std::ptrdiff_t>(at_), bytes_.end());
-        const std::size_t start = position();
-        std::span<const std::byte> chunk;
-        while (gathered.size() < count && pull(chunk)) {
-            if (gathered.size() >= (std::size_t{64} << 20) && gathered.capacity() < count) {
-                gathered.reserve(count); // once 64 MiB have arrived, all at once (no copies as it grows)
-            }
-            gathered.insert(gathered.end(), chunk.begin(), chunk.end());
-            bytes_ = {}; // (for pull: what was received is now in `gathered`)
-            window_start_ = start + gathered.size();
-        }
-        gathered_.swap(gathered); // (the old buffer may be the window being copied from until here)
-        bytes_ = gathered_;
-        window_start_ = start;
-        at_ = 0;
-    }
+    void receive(std::size_t count);
 
     std::span<const std::byte> bytes_; // the input (a chunked input's current chunk)
     std::size_t window_start_ = 0;     // where bytes_ starts in the input
@@ -294,3 +185,7 @@ private:
 };
 
 } // namespace fedpp
+
+#if FEDPP_HEADER_DEFINITIONS
+#include "fedpp/io/byte_reader-inl.hpp"
+#endif

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/transport/object_shard.hpp"
 #include "fedpp/transport/object_store.hpp"
 #include "fedpp/transport/transport.hpp"
@@ -43,19 +44,10 @@ public:
     /// Shards of a trusted worker's store (see ObjectStore).
     static constexpr std::size_t trusted_store_shards = 8;
 
-    void attach(WorkerId id, std::string name, bool trusted) override {
-        const auto [segment, offset] = locate(id);
-        const std::lock_guard lock(mutex_);
-        Slot* slots = segments_[segment].load(std::memory_order_relaxed);
-        if (slots == nullptr) {
-            owned_segments_.push_back(std::make_unique<Slot[]>(first_segment_slots << segment));
-            slots = owned_segments_.back().get();
-            segments_[segment].store(slots, std::memory_order_release);
-        }
-        owned_stores_.push_back(
-            std::make_unique<ObjectStore>(std::move(name), trusted, trusted ? trusted_store_shards : 1));
-        slots[offset].store(owned_stores_.back().get(), std::memory_order_release);
-    }
+    InProcessTransport() = default;
+    ~InProcessTransport() override;
+
+    void attach(WorkerId id, std::string name, bool trusted) override;
 
     void detach(WorkerId id) noexcept override {
         // The slot keeps the closed store: pointers that outlive their
@@ -74,16 +66,7 @@ public:
     /// An update forwarded into fedpp::accumulate goes without bytes.
     [[nodiscard]] bool forwards_into_computations() const noexcept override { return true; }
 
-    Reply deliver(const Request& request) override {
-        ObjectStore& store = store_of(request.to);
-        if (request.operation == Operation::forward) {
-            return forward(store, request);
-        }
-        if (request.operation == Operation::forward_into) {
-            return forward_into(store, request);
-        }
-        return store.handle(request, [&] { return sender_name(request.from); }, no_contributor, {this, true});
-    }
+    Reply deliver(const Request& request) override;
 
 private:
     using Slot = std::atomic<ObjectStore*>;
@@ -110,14 +93,7 @@ private:
         return slots != nullptr ? slots[offset].load(std::memory_order_acquire) : nullptr;
     }
 
-    ObjectStore& store_of(WorkerId id) const {
-        ObjectStore* store = find_store(id);
-        if (store == nullptr) {
-            throw RemoteObjectError("worker " + std::to_string(id) +
-                                    " no longer exists (was its Worker object destroyed before its pointers?)");
-        }
-        return *store;
-    }
+    ObjectStore& store_of(WorkerId id) const;
 
     /// A contributor here is the worker that moved the value: its name.
     [[nodiscard]] std::string name_of(ContributorId contributor) const override {
@@ -125,29 +101,12 @@ private:
         return store != nullptr ? store->name() : std::string();
     }
 
-    std::string sender_name(WorkerId id) const {
-        if (id == model_owner_id) {
-            return "the model owner";
-        }
-        const ObjectStore* store = find_store(id);
-        return store != nullptr ? "'" + store->name() + "'" : "worker " + std::to_string(id);
-    }
+    std::string sender_name(WorkerId id) const;
 
     /// Encodes at the source, stores at the destination, and only then lets
     /// go of the original: a failed transfer loses nothing. What a data
     /// owner forwards is its contribution at the destination.
-    Reply forward(ObjectStore& source, const Request& request) {
-        ObjectStore& destination = store_of(request.destination);
-        const Bytes bytes = source.encode(request.object, request.type);
-        const ContributorId contributor = source.trusted() ? no_contributor : ContributorId{request.to};
-        Reply reply;
-        reply.object = destination.store(
-            *request.type, bytes,
-            [&] { return "value moved from '" + source.name() + "' to '" + destination.name() + "'"; }, contributor);
-        reply.moved_bytes = bytes.size();
-        source.erase(request.object);
-        return reply;
-    }
+    Reply forward(ObjectStore& source, const Request& request);
 
     /// The object goes into the computation at the destination without
     /// bytes being made, as a network would need: read in place when the
@@ -158,38 +117,7 @@ private:
     /// destination or the computation refuses it first, or a source that is
     /// not a data owner sends it; once it crossed, it is gone from there (a
     /// refusal by the computation is then reply.refused).
-    Reply forward_into(ObjectStore& source, const Request& request) {
-        if (source.trusted() || request.destination == request.to) {
-            throw RemoteObjectError("worker '" + source.name() +
-                                    "': only a data owner forwards a value into another worker's computation");
-        }
-        ObjectStore& destination = store_of(request.destination);
-        bool taken = false;
-        std::size_t moved_bytes = 0;
-        Reply reply = destination.execute_forwarded(
-            request,
-            [&] {
-                detail::HeldObject held = source.hand_over(request.object, *request.type, taken);
-                held.contributor = ContributorId{request.to};
-                const ValueType& type = held.object->type();
-                if (taken && request.computation->reads_in_place(*held.object)) {
-                    moved_bytes = type.encoded_size != nullptr ? type.encoded_size(*held.object)
-                                                               : type.encode(*held.object).size();
-                    return held;
-                }
-                const Bytes bytes = type.encode(*held.object);
-                moved_bytes = bytes.size();
-                return detail::HeldObject{
-                    detail::ObjectHandle(detail::decode_value(type, bytes, [] { return std::string("a forward"); })),
-                    held.contributor};
-            },
-            {this, true});
-        if (!taken) {
-            source.erase(request.object);
-        }
-        reply.moved_bytes = moved_bytes;
-        return reply;
-    }
+    Reply forward_into(ObjectStore& source, const Request& request);
 
     std::mutex mutex_; // attach only
     std::array<std::atomic<Slot*>, segment_count> segments_{};
@@ -198,3 +126,7 @@ private:
 };
 
 } // namespace fedpp
+
+#if FEDPP_HEADER_DEFINITIONS
+#include "fedpp/transport/in_process_transport-inl.hpp"
+#endif

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/transport/computation.hpp"
 #include "fedpp/transport/object_shard.hpp"
 #include "fedpp/transport/value_type.hpp"
@@ -26,11 +27,10 @@ namespace fedpp::detail {
 /// takes hundreds, kept on the heap.
 class InvocationInputs {
 public:
-    explicit InvocationInputs(std::size_t count)
-        : count_(count), many_held_(count > usual ? count : 0), many_objects_(count > usual ? count : 0),
-          many_contributors_(count > usual ? count : 0), many_types_(count > usual ? count : 0) {}
+    explicit InvocationInputs(std::size_t count);
     InvocationInputs(const InvocationInputs&) = delete; // (the spans point into it)
     InvocationInputs& operator=(const InvocationInputs&) = delete;
+    ~InvocationInputs();
 
     /// Input `i` (< the count given).
     void set(std::size_t i, HeldObject input) {
@@ -60,12 +60,7 @@ public:
 
     /// RemoteObjectError unless `computation`, at worker `worker`, takes
     /// inputs of these types.
-    void check(const Computation& computation, const std::string& worker) const {
-        if (!computation.accepts(types())) {
-            throw RemoteObjectError("worker '" + worker + "': computation '" + computation.name +
-                                    "' does not take objects of these types");
-        }
-    }
+    void check(const Computation& computation, const std::string& worker) const;
 
     /// Runs `computation` (check()ed) on these inputs at worker `worker`,
     /// with the request's by-value `arguments` and the worker's rules;
@@ -73,18 +68,7 @@ public:
     /// a ComputationError with the same message.
     std::unique_ptr<RemoteObject> invoke(const Computation& computation, const std::string& worker,
                                          std::span<const std::byte> arguments, std::size_t min_contributions,
-                                         std::uint64_t noise_secret, const ExecutionContext& context) const {
-        try {
-            return computation.invoke(
-                Invocation{objects(), contributors(), arguments, min_contributions, noise_secret, context});
-        } catch (const Error&) {
-            throw;
-        } catch (const std::exception& e) {
-            throw ComputationError(e.what());
-        } catch (...) {
-            throw ComputationError("a computation at '" + worker + "' threw an exception that is not a std::exception");
-        }
-    }
+                                         std::uint64_t noise_secret, const ExecutionContext& context) const;
 
 private:
     static constexpr std::size_t usual = 8;
@@ -100,3 +84,7 @@ private:
 };
 
 } // namespace fedpp::detail
+
+#if FEDPP_HEADER_DEFINITIONS
+#include "fedpp/transport/invocation_inputs-inl.hpp"
+#endif

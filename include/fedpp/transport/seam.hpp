@@ -7,6 +7,7 @@
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/transport/request.hpp"
 #include "fedpp/transport/transfer_log.hpp"
 #include "fedpp/transport/transport.hpp"
@@ -23,54 +24,15 @@ namespace fedpp::detail {
 
 class Seam {
 public:
-    Seam(std::string model_owner_name, std::unique_ptr<Transport> transport) : transport_(std::move(transport)) {
-        log_.name_worker(model_owner_id, model_owner_name);
-        live_names_.emplace(model_owner_name, model_owner_id);
-        names_.push_back(std::move(model_owner_name));
-    }
+    Seam(std::string model_owner_name, std::unique_ptr<Transport> transport);
+    Seam(const Seam&) = delete;
+    Seam& operator=(const Seam&) = delete;
+    ~Seam();
 
-    Reply call(const Request& request) {
-        Reply reply = transport_->deliver(request);
-        switch (request.operation) {
-        case Operation::store:
-            log_transfer(request.from == model_owner_id ? TransferKind::send : TransferKind::move, *request.type,
-                         request.value_size(), request.from, request.to, {});
-            break;
-        case Operation::forward:
-        case Operation::forward_into:
-            log_transfer(TransferKind::move, *request.type, reply.moved_bytes, request.to, request.destination, {});
-            break;
-        case Operation::fetch:
-            log_transfer(request.fetch_kind, *request.type, reply.payload.size(), request.to, model_owner_id,
-                         request.reason,
-                         request.type->contributions != nullptr ? request.type->contributions(reply.payload) : 0);
-            break;
-        default: break;
-        }
-        return reply;
-    }
+    Reply call(const Request& request);
 
     /// Registers a worker; names are unique among live workers.
-    WorkerId add_worker(std::string name, bool trusted) {
-        WorkerId id = 0;
-        {
-            const std::lock_guard lock(names_mutex_);
-            id = static_cast<WorkerId>(names_.size());
-            if (!live_names_.emplace(name, id).second) {
-                throw ArgumentError("a worker named '" + name + "' already exists in this federation");
-            }
-            names_.push_back(name);
-        }
-        try {
-            log_.name_worker(id, name);
-            transport_->attach(id, std::move(name), trusted);
-        } catch (...) {
-            const std::lock_guard lock(names_mutex_);
-            live_names_.erase(names_[id]);
-            throw;
-        }
-        return id;
-    }
+    WorkerId add_worker(std::string name, bool trusted);
 
     void remove_worker(WorkerId id) noexcept {
         transport_->detach(id);
@@ -78,10 +40,7 @@ public:
         live_names_.erase(names_[id]);
     }
 
-    [[nodiscard]] std::string name_of(WorkerId id) const {
-        const std::lock_guard lock(names_mutex_);
-        return id < names_.size() ? names_[id] : "worker " + std::to_string(id);
-    }
+    [[nodiscard]] std::string name_of(WorkerId id) const;
 
     [[nodiscard]] TransferLog& log() noexcept { return log_; }
     [[nodiscard]] Transport& transport() noexcept { return *transport_; }
@@ -102,3 +61,7 @@ private:
 };
 
 } // namespace fedpp::detail
+
+#if FEDPP_HEADER_DEFINITIONS
+#include "fedpp/transport/seam-inl.hpp"
+#endif

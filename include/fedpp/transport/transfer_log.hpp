@@ -6,6 +6,8 @@
 // Bob's model") instead of trusting them.
 #pragma once
 
+#include "fedpp/base/separate_compilation.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -66,23 +68,11 @@ public:
     TransferLog() = default;
     TransferLog(const TransferLog&) = delete;
     TransferLog& operator=(const TransferLog&) = delete;
+    ~TransferLog();
 
     /// A copy of the entries from the `first`-th on, oldest first (entries
     /// are numbered from 0 in the order they were recorded).
-    [[nodiscard]] std::vector<Transfer> entries(std::size_t first = 0) const {
-        const std::lock_guard lock(mutex_);
-        std::vector<Transfer> out;
-        if (first >= entries_.size()) {
-            return out;
-        }
-        out.reserve(entries_.size() - first);
-        for (auto it = entries_.begin() + static_cast<std::ptrdiff_t>(first); it != entries_.end(); ++it) {
-            const Entry& entry = *it;
-            out.push_back({entry.kind, texts_[entry.type], entry.bytes, texts_[entry.from], texts_[entry.to],
-                           entry.reason == no_reason ? std::string() : reasons_[entry.reason], entry.contributions});
-        }
-        return out;
-    }
+    [[nodiscard]] std::vector<Transfer> entries(std::size_t first = 0) const;
 
     /// How many entries are kept (the next one will be entries()[size()]).
     [[nodiscard]] std::size_t size() const {
@@ -116,16 +106,7 @@ private:
 
     /// Long runs (thousands of rounds) can keep counters only, so the log
     /// does not grow; entries are kept by default.
-    void keep_entries(bool keep) {
-        const std::lock_guard lock(mutex_);
-        keep_entries_.store(keep, std::memory_order_relaxed);
-        if (!keep) {
-            entries_.clear();
-            entries_.shrink_to_fit();
-            reasons_.clear();
-            reasons_.shrink_to_fit();
-        }
-    }
+    void keep_entries(bool keep);
 
     using TextId = std::uint32_t;
     static constexpr TextId no_text = ~TextId{0};
@@ -147,29 +128,14 @@ private:
     /// Numbers worker `worker`'s name, once, when it joins. Not interned:
     /// names are unique among live workers, and a federation may have
     /// thousands, so no search.
-    void name_worker(std::uint32_t worker, std::string_view name) {
-        const std::lock_guard lock(mutex_);
-        if (worker_texts_.size() <= worker) {
-            worker_texts_.resize(worker + 1, no_text);
-        }
-        texts_.emplace_back(name);
-        worker_texts_[worker] = static_cast<TextId>(texts_.size() - 1);
-    }
+    void name_worker(std::uint32_t worker, std::string_view name);
 
     /// record() by worker number and by type (numbered on first use),
     /// without hashing a name. The totals are atomic, so when entries are
     /// not kept (long multi-threaded runs) no lock is taken at all.
     void record_transfer(TransferKind kind, const void* type_key, std::string_view type_name, std::size_t bytes,
                          std::uint32_t from, std::uint32_t to, std::string_view reason,
-                         std::size_t contributions = 0) {
-        if (!keep_entries_.load(std::memory_order_relaxed)) {
-            count_transfer(bytes);
-            return;
-        }
-        const std::lock_guard lock(mutex_);
-        append(kind, type_text(type_key, type_name), bytes, worker_text(from), worker_text(to), reason,
-               contributions);
-    }
+                         std::size_t contributions = 0);
 
     /// Adds to the totals in this thread's shard: threads transferring at
     /// the same time (clients training in parallel) do not contend for one
@@ -188,56 +154,20 @@ private:
 
     /// Called with mutex_ held. A federation moves a handful of value types,
     /// so a short list scanned in order beats a hash map.
-    TextId type_text(const void* type_key, std::string_view type_name) {
-        for (const auto& [key, text] : type_texts_) {
-            if (key == type_key) {
-                return text;
-            }
-        }
-        const TextId text = intern(type_name);
-        type_texts_.emplace_back(type_key, text);
-        return text;
-    }
+    TextId type_text(const void* type_key, std::string_view type_name);
 
     /// Called with mutex_ held.
-    TextId worker_text(std::uint32_t worker) {
-        if (worker < worker_texts_.size() && worker_texts_[worker] != no_text) {
-            return worker_texts_[worker];
-        }
-        return intern("worker " + std::to_string(worker)); // not reached: every worker is named when it joins
-    }
+    TextId worker_text(std::uint32_t worker);
 
     /// The number of `text`, stored on first use. Called with mutex_ held.
     /// Names and type names are few and are looked up when a worker joins or
     /// a type first crosses, so a list is searched; they are kept for the
     /// log's lifetime (clear() included), so the numbers stay valid.
-    TextId intern(std::string_view text) {
-        for (std::size_t id = 0; id < texts_.size(); ++id) {
-            if (texts_[id] == text) {
-                return static_cast<TextId>(id);
-            }
-        }
-        texts_.emplace_back(text);
-        return static_cast<TextId>(texts_.size() - 1);
-    }
+    TextId intern(std::string_view text);
 
     /// Called with mutex_ held.
     void append(TransferKind kind, TextId type, std::size_t bytes, TextId from, TextId to, std::string_view reason,
-                std::size_t contributions) {
-        count_transfer(bytes);
-        if (!keep_entries_.load(std::memory_order_relaxed)) {
-            return;
-        }
-        std::uint32_t reason_index = no_reason;
-        if (!reason.empty()) {
-            reason_index = static_cast<std::uint32_t>(reasons_.size());
-            reasons_.emplace_back(reason);
-        }
-        if (entries_.empty()) {
-            entries_.reserve(64); // a round's transfers, without a reallocation per doubling
-        }
-        entries_.push_back({kind, type, from, to, reason_index, bytes, contributions});
-    }
+                std::size_t contributions);
 
     mutable std::mutex mutex_;
     std::vector<Entry> entries_;
@@ -255,3 +185,7 @@ private:
 };
 
 } // namespace fedpp
+
+#if FEDPP_HEADER_DEFINITIONS
+#include "fedpp/transport/transfer_log-inl.hpp"
+#endif

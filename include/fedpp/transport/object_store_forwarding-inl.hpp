@@ -5,6 +5,7 @@
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/function_ref.hpp"
+#include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/transport/computation.hpp"
 #include "fedpp/transport/invocation_inputs.hpp"
 #include "fedpp/transport/object_shard.hpp"
@@ -20,7 +21,7 @@
 
 namespace fedpp {
 
-inline void ObjectStore::require_forward_target(const Request& request) const {
+FEDPP_INLINE void ObjectStore::require_forward_target(const Request& request) const {
     require_open();
     if (!trusted_ || request.computation == nullptr || !detail::forward_target_of(*request.computation)) {
         throw RemoteObjectError("worker '" + name_ +
@@ -29,9 +30,9 @@ inline void ObjectStore::require_forward_target(const Request& request) const {
     }
 }
 
-inline Reply ObjectStore::execute_forwarded(const Request& request,
-                                            detail::FunctionRef<detail::HeldObject()> forwarded,
-                                            const ExecutionContext& context) {
+FEDPP_INLINE Reply ObjectStore::execute_forwarded(const Request& request,
+                                                  detail::FunctionRef<detail::HeldObject()> forwarded,
+                                                  const ExecutionContext& context) {
     require_forward_target(request);
     const std::size_t named = request.inputs.size();
     detail::InvocationInputs inputs(named + 1);
@@ -50,7 +51,7 @@ inline Reply ObjectStore::execute_forwarded(const Request& request,
     }
 }
 
-inline detail::HeldObject ObjectStore::hand_over(ObjectId id, const ValueType& expected, bool& taken) {
+FEDPP_INLINE detail::HeldObject ObjectStore::hand_over(ObjectId id, const ValueType& expected, bool& taken) {
     if (is_published(id)) {
         throw RemoteObjectError("worker '" + name_ + "': object " + std::to_string(id) +
                                 " is data the worker published, which stays where it is");

@@ -1,0 +1,6 @@
+// fedpp::compiled: the non-template functions of fedpp's core that a program
+// linked to this library only declares, compiled here once: every header
+// reached from fedpp/fedpp.hpp includes its `-inl.hpp` definitions in this
+// file, as ordinary (not inline) functions (fedpp/base/separate_compilation.hpp).
+#define FEDPP_COMPILING_DEFINITIONS
+#include "fedpp/fedpp.hpp"
