@@ -32,7 +32,7 @@ endforeach()
 foreach(function IN ITEMS "fedpp::detail::Seam::call" "fedpp::detail::Seam::add_worker"
                           "fedpp::ByteReader::expect_end" "fedpp::detail::fetched_from"
                           "vtable for fedpp::InProcessTransport")
-  if(NOT output MATCHES "undefined (reference to|symbol:) .?${function}(\\[abi:cxx11\\])?(\\(|'|$)")
+  if(NOT output MATCHES "undefined (reference to|symbol:) .?${function}(\\[abi:cxx11\\])?(\\(|'|\n|$)")
     list(APPEND missing "${function}")
   endif()
 endforeach()

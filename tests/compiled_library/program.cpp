@@ -51,7 +51,8 @@ std::int64_t round_trip() {
     fedpp::Federation federation;
     fedpp::Worker<Bob> bob(federation);
     auto value = fedpp::send(std::int64_t{42}, bob);
-    return value.get() + static_cast<std::int64_t>(federation.transfers().count());
+    const std::int64_t fetched = value.get(); // before the count: the operands of + are unsequenced
+    return fetched + static_cast<std::int64_t>(federation.transfers().count());
 }
 
 /// How many of the listed node types differ from one another (all of them:

@@ -142,6 +142,10 @@ def separate_definitions(root):
         pending.extend(target for _, target, _ in fedpp_includes((include / current).read_text()))
     for path in sorted(include.rglob('*-inl.hpp')):
         target = str(path.relative_to(include))
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if line.startswith('inline '):
+                problems.append(f'{path.relative_to(root)}:{number}: a definition marked inline, not FEDPP_INLINE '
+                                '(fedpp::compiled would compile it in every program again)')
         if target not in included:
             problems.append(f'{path.relative_to(root)}: no header includes it under #if FEDPP_HEADER_DEFINITIONS')
         elif target not in reached:

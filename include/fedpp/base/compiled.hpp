@@ -9,7 +9,10 @@
 // sees `extern template` declarations for those templates, for float and
 // double, and takes them from the library, compiled once, as {fmt} offers a
 // compiled library beside its header-only mode. Other element types, and
-// programs that do not link it, compile them as before.
+// programs that do not link it, compile them as before. The library also
+// holds the core's large non-template functions (the stores, the transport,
+// the transfer log, the byte reader), which such a program sees declared
+// only (fedpp/base/separate_compilation.hpp).
 //
 // The library and the program must be compiled alike: the same fedpp
 // headers, the same FEDPP_USE_BLAS, and the same -march (the library's

@@ -7,6 +7,7 @@
 #include "fedpp/transport/object_store.hpp"
 #include "fedpp/transport/value_type.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>

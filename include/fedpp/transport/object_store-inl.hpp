@@ -10,6 +10,7 @@
 #include "fedpp/transport/value_type.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>

@@ -1,6 +1,7 @@
 // fedpp: an object store's part in Request::forward_into: handing a value
 // over to a computation at another store of this process, and running that
-// computation (see InProcessTransport::forward_into).
+// computation (see InProcessTransport::forward_into). Definitions of
+// ObjectStore's members (fedpp/base/separate_compilation.hpp).
 #pragma once
 
 #include "fedpp/base/errors.hpp"

@@ -4,6 +4,7 @@
 #include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/transport/transfer_log.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
