@@ -4,8 +4,8 @@ MAX_FILE_LINES lines, and no function (free, member, or lambda body) over
 MAX_FUNCTION_LINES lines, counted from the line of its opening brace to the
 line of its closing brace. Also the layers (below), and that every
 `-inl.hpp` (fedpp/base/separate_compilation.hpp) is included only under
-`#if FEDPP_HEADER_DEFINITIONS` and is reached from fedpp/fedpp.hpp, which
-fedpp::compiled's src/compiled/definitions.cpp compiles: else a program
+`#if FEDPP_HEADER_DEFINITIONS` and is reached from what fedpp::compiled's
+src/compiled/definitions.cpp includes (fedpp/fedpp.hpp): else a program
 linked to the library would find its functions neither in its headers nor
 in the library.
 
@@ -113,7 +113,7 @@ def fedpp_includes(text):
         line = line.strip()
         if line == '#if FEDPP_HEADER_DEFINITIONS':
             guarded = True
-        elif line.startswith('#endif'):
+        elif line.startswith(('#endif', '#else', '#elif')):
             guarded = False
         elif line.startswith('#include "fedpp/'):
             found.append((number, line.split('"')[1], guarded))
@@ -122,7 +122,7 @@ def fedpp_includes(text):
 
 def separate_definitions(root):
     """Problems with the `-inl.hpp` files: included unguarded, never
-    included, or not reached from fedpp/fedpp.hpp."""
+    included, or not reached from src/compiled/definitions.cpp's includes."""
     include = root / 'include'
     problems, included = [], set()
     for path in sorted(include.rglob('*.hpp')):
@@ -133,7 +133,13 @@ def separate_definitions(root):
             included.add(target)
             if not guarded:
                 problems.append(f'{relative}:{number}: includes {target} outside #if FEDPP_HEADER_DEFINITIONS')
-    reached, pending = set(), ['fedpp/fedpp.hpp']
+    # What fedpp::compiled's definitions.cpp includes (fedpp/fedpp.hpp), and
+    # everything those headers include.
+    definitions = root / 'src' / 'compiled' / 'definitions.cpp'
+    roots = [target for _, target, _ in fedpp_includes(definitions.read_text())] if definitions.exists() else []
+    if not roots:
+        problems.append(f'{definitions.relative_to(root)}: includes no fedpp header, so defines nothing')
+    reached, pending = set(), list(roots)
     while pending:
         current = pending.pop()
         if current in reached or not (include / current).exists():
@@ -149,8 +155,8 @@ def separate_definitions(root):
         if target not in included:
             problems.append(f'{path.relative_to(root)}: no header includes it under #if FEDPP_HEADER_DEFINITIONS')
         elif target not in reached:
-            problems.append(f'{path.relative_to(root)}: not reached from fedpp/fedpp.hpp, so fedpp::compiled '
-                            'does not define its functions')
+            problems.append(f'{path.relative_to(root)}: not reached from src/compiled/definitions.cpp\'s includes, '
+                            'so fedpp::compiled does not define its functions')
     return problems
 
 
