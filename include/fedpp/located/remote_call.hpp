@@ -103,7 +103,9 @@ struct RunComputation {
     }
 
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
-        ByteReader arguments(invocation.arguments, "the arguments of a computation");
+        // A lazy name: a literal this long would be a heap allocation per run.
+        const auto what = [] { return std::string("the arguments of a computation"); };
+        ByteReader arguments(invocation.arguments, LazyText(what));
         std::tuple<SlotOf<Args>...> slots;
         std::size_t object = 0;
         fill(slots, invocation, arguments, object, std::index_sequence_for<Args...>{});
