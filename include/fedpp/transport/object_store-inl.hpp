@@ -128,8 +128,14 @@ FEDPP_INLINE Reply ObjectStore::run_computation(const Request& request, detail::
 /// Runs a computation on the objects a request names.
 FEDPP_INLINE Reply ObjectStore::execute(const Request& request, const ExecutionContext& context) {
     detail::InvocationInputs inputs(request.inputs.size());
-    for (std::size_t i = 0; i < request.inputs.size(); ++i) {
-        inputs.set(i, find(request.inputs[i].id, request.inputs[i].type));
+    // One lock for each run of inputs held in the same shard: a data owner's
+    // store has one shard, so a computation's inputs are found under one lock.
+    for (std::size_t i = 0; i < request.inputs.size();) {
+        Shard& holder = shard_of(request.inputs[i].id);
+        const std::lock_guard lock(holder.mutex);
+        for (; i < request.inputs.size() && &shard_of(request.inputs[i].id) == &holder; ++i) {
+            inputs.set(i, find_locked(holder, request.inputs[i].id, request.inputs[i].type));
+        }
     }
     inputs.check(*request.computation, name_);
     return run_computation(request, inputs, context);
