@@ -137,7 +137,9 @@ def separate_definitions(root):
     # everything those headers include.
     definitions = root / 'src' / 'compiled' / 'definitions.cpp'
     roots = [target for _, target, _ in fedpp_includes(definitions.read_text())] if definitions.exists() else []
-    if not roots:
+    if not definitions.exists():
+        problems.append(f'{definitions.relative_to(root)}: missing, so fedpp::compiled defines nothing')
+    elif not roots:
         problems.append(f'{definitions.relative_to(root)}: includes no fedpp header, so defines nothing')
     reached, pending = set(), list(roots)
     while pending:
