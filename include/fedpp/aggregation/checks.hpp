@@ -7,7 +7,6 @@
 #include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/nn/parameter_checks.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>

@@ -14,7 +14,6 @@
 #include "fedpp/base/separate_compilation.hpp"
 #include "fedpp/transport/computation.hpp"
 
-#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>

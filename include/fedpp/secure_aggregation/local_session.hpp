@@ -10,6 +10,7 @@
 // masked-input round comes, so a simulation holds one input at a time.
 #pragma once
 
+#include "fedpp/base/function_ref.hpp"
 #include "fedpp/secure_aggregation/client.hpp"
 #include "fedpp/secure_aggregation/message_codecs.hpp"
 #include "fedpp/secure_aggregation/server.hpp"
@@ -19,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -126,7 +128,9 @@ private:
             report_.server_view.emplace_back(from, bytes);
         }
         detail::secagg::Stopwatch watch(report_.server_seconds);
-        server_.receive(from, from_bytes<ClientMessage>(bytes, "a message to the server"));
+        // Named lazily: a literal this long would be a heap allocation per message.
+        const auto what = [] { return std::string("a message to the server"); };
+        server_.receive(from, from_bytes<ClientMessage>(bytes, fedpp::detail::LazyText(what)));
     }
 
     void deliver(ClientId to, const ServerMessage& message, int round, const InputSource& input_of) {
@@ -144,7 +148,8 @@ private:
             timed(to, [&] { clients_[to].set_input(std::move(input)); });
         }
         const auto reply = timed(to, [&]() -> std::optional<Bytes> {
-            auto answer = clients_[to].handle(from_bytes<ServerMessage>(bytes, "a message to a client"));
+            const auto what = [] { return std::string("a message to a client"); };
+            auto answer = clients_[to].handle(from_bytes<ServerMessage>(bytes, fedpp::detail::LazyText(what)));
             return answer ? std::optional<Bytes>(to_bytes(*answer)) : std::nullopt;
         });
         if (reply) {
