@@ -329,3 +329,30 @@ TEST_CASE("fedavg needs memory for one model beyond its inputs, whatever their n
     CHECK(fedpp::fedavg(models, std::vector<int>(8, 1)).valid());
     CHECK(average.get().model().value()(0, 12345) == 3.5f);
 }
+
+TEMPLATE_TEST_CASE("the finiteness check finds a NaN or an infinity wherever it is, and nothing else", "[fedavg]", float,
+                   double) {
+    // Every length up to past four packets of the widest ISA and beyond,
+    // so that each of the check's loops (four sums, one sum, the scalar
+    // rest) holds the bad value in some case; the extremes of the finite
+    // values pass.
+    constexpr TestType nan = std::numeric_limits<TestType>::quiet_NaN();
+    constexpr TestType inf = std::numeric_limits<TestType>::infinity();
+    constexpr TestType largest = std::numeric_limits<TestType>::max();
+    constexpr TestType tiny = std::numeric_limits<TestType>::denorm_min();
+    for (const fedpp::Index count : {0, 1, 3, 7, 8, 15, 16, 17, 31, 63, 64, 65, 127, 130, 1000}) {
+        std::vector<TestType> values(static_cast<std::size_t>(count));
+        for (fedpp::Index i = 0; i < count; ++i) {
+            values[static_cast<std::size_t>(i)] = (i % 3 == 0 ? -largest : i % 3 == 1 ? largest : -tiny);
+        }
+        CHECK(fedpp::detail::all_finite(values.data(), count));
+        for (fedpp::Index at = 0; at < count; ++at) {
+            for (const TestType bad : {nan, -nan, inf, -inf}) {
+                const TestType kept = std::exchange(values[static_cast<std::size_t>(at)], bad);
+                INFO("length " << count << ", position " << at << ", value " << bad);
+                CHECK_FALSE(fedpp::detail::all_finite(values.data(), count));
+                values[static_cast<std::size_t>(at)] = kept;
+            }
+        }
+    }
+}

@@ -134,7 +134,7 @@ bool sum_range(const ParameterSum<T>& p, Index begin, Index end, SumBlocking blo
             }
         }
         block /= static_cast<T>(p.total);
-        finite = finite && all_finite(block);
+        finite = finite && all_finite(block.data(), block.size());
     }
     return finite;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/simd_packets.hpp"
 #include "fedpp/tensor/tensor.hpp"
 
 #include <cstddef>
@@ -48,13 +49,39 @@ void check_layout(std::string_view operation, const ParameterShapes& expected,
     }
 }
 
-/// True when every coefficient is finite. Eigen's allFinite() tests one
-/// coefficient at a time; x * 0 is 0 for every finite x and NaN otherwise,
-/// so one vectorised sum answers for the whole block.
-template <class Derived>
-bool all_finite(const Eigen::DenseBase<Derived>& values) {
-    using Scalar = typename Derived::Scalar;
-    return (values.derived().array() * Scalar(0)).sum() == Scalar(0);
+/// True when the `count` values at `values` are all finite. x * 0 is 0 for
+/// every finite x and NaN otherwise, so one vectorised sum answers for them
+/// all; four independent sums of packets, because one chain of additions
+/// (Eigen's `(v * 0).sum()`, two chains) waits on each addition's latency.
+/// 4,810 floats in the level-1 cache of an AMD EPYC (Zen 4): 490 → 300 ns
+/// with SSE2, 300 → 155 ns with AVX2, 146 → 93-106 ns with AVX-512.
+template <class T>
+bool all_finite(const T* values, Index count) noexcept {
+    using Eigen::internal::padd;
+    using Eigen::internal::pmadd;
+    using Packet = SimdPacket<T>;
+    constexpr Index width = simd_packet_size<T>;
+    const auto load = [values](Index at) { return Eigen::internal::ploadu<Packet>(values + at); };
+    const Packet zero = Eigen::internal::pset1<Packet>(T(0));
+    Packet s0 = zero;
+    Packet s1 = zero;
+    Packet s2 = zero;
+    Packet s3 = zero;
+    Index i = 0;
+    for (; i + 4 * width <= count; i += 4 * width) {
+        s0 = pmadd(load(i), zero, s0);
+        s1 = pmadd(load(i + width), zero, s1);
+        s2 = pmadd(load(i + 2 * width), zero, s2);
+        s3 = pmadd(load(i + 3 * width), zero, s3);
+    }
+    for (; i + width <= count; i += width) {
+        s0 = pmadd(load(i), zero, s0);
+    }
+    T rest = 0;
+    for (; i < count; ++i) {
+        rest += values[i] * T(0);
+    }
+    return Eigen::internal::predux(padd(padd(s0, s1), padd(s2, s3))) + rest == T(0);
 }
 
 /// The index of the first parameter tensor holding a NaN or an infinity,
@@ -62,7 +89,7 @@ bool all_finite(const Eigen::DenseBase<Derived>& values) {
 template <class T>
 std::size_t first_non_finite(const std::vector<Tensor<T>>& parameters) {
     for (std::size_t k = 0; k < parameters.size(); ++k) {
-        if (!all_finite(parameters[k].value())) {
+        if (const auto& v = parameters[k].value(); !all_finite(v.data(), v.size())) {
             return k;
         }
     }
