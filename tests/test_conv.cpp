@@ -6,6 +6,7 @@
 #include <fedpp/autograd/grad_mode.hpp>
 #include <fedpp/base/errors.hpp>
 #include <fedpp/base/random.hpp>
+#include <fedpp/base/transpose.hpp>
 #include <fedpp/tensor/tensor.hpp>
 
 #include <catch2/catch.hpp>
@@ -314,6 +315,22 @@ TEST_CASE("conv2d computes directly with stride 1, wide vectors and whole packet
     CHECK_FALSE(fedpp::detail::direct_convolution_applies<float>(geometry({16, 16, 16}, 3, Window2d{3, 1, 1})));
     CHECK_FALSE(fedpp::detail::direct_input_gradient_applies<float>(geometry({3, 16, 16}, 16, Window2d{3, 1, 1})));
     CHECK_FALSE(fedpp::detail::direct_convolution_applies<float>(geometry({2048, 3, 3}, 64, Window2d{3, 1, 1})));
+}
+
+TEMPLATE_TEST_CASE("the direct kernels' transposition equals Eigen's, for every shape around the packet width",
+                   "[tensor][conv]", float, double) {
+    // Whole square blocks, rows and columns left over, and both at once;
+    // rows 4 KB apart (1,024 floats), the case it is there for.
+    for (const Index rows : {0, 1, 3, 4, 7, 8, 15, 16, 17, 32, 33, 64}) {
+        for (const Index columns : {0, 1, 5, 8, 16, 19, 32, 49, 1024}) {
+            const auto seed = static_cast<std::uint64_t>(rows * 1031 + columns);
+            const auto from = uniform_matrix<TestType>(rows, columns, seed);
+            fedpp::Matrix<TestType> to = fedpp::Matrix<TestType>::Constant(columns, rows, TestType(-7));
+            fedpp::detail::transpose_into(from.data(), rows, columns, to.data());
+            INFO(rows << " x " << columns);
+            CHECK(to == from.transpose());
+        }
+    }
 }
 
 TEST_CASE("max_pool2d equals its definition, and treats ties, NaN and -inf as PyTorch does", "[tensor][conv]") {

@@ -25,6 +25,7 @@
 
 #include "fedpp/base/matrix.hpp"
 #include "fedpp/base/simd_packets.hpp"
+#include "fedpp/base/transpose.hpp"
 #include "fedpp/tensor/image_shape.hpp"
 #include "fedpp/tensor/ops/im2col.hpp"
 
@@ -228,19 +229,6 @@ inline const Index* window_taps(const WindowGeometry& g) {
         }
     }
     return taps;
-}
-
-/// to (columns x rows) = from (rows x columns)^T, both row-major, a strip
-/// of 16 columns of `from` at a time (so that its lines stay in the cache).
-template <class T>
-void transpose_into(const T* from, Index rows, Index columns, T* to) {
-    constexpr Index strip = 16;
-    const Eigen::Map<const Matrix<T>> source(from, rows, columns);
-    Eigen::Map<Matrix<T>> target(to, columns, rows);
-    for (Index c = 0; c < columns; c += strip) {
-        const Index n = std::min(strip, columns - c);
-        target.middleRows(c, n) = source.middleCols(c, n).transpose();
-    }
 }
 
 /// The transposed weight of conv2d's input gradient: row (o, i, j), column
