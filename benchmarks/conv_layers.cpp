@@ -10,8 +10,10 @@
 //
 //   conv_layer/<layer>/<forward|weight_gradient|input_gradient>/<direct|unfolded>
 //
-// Layers: the MNIST CNN's two convolutions at batch 64, and 3x3 layers of
-// 64 to 512 channels (VGG/ResNet shapes) and a 1x1 one, at batch 4 or 8.
+// Layers: the MNIST CNN's two convolutions at batch 64, first layers of 1 to
+// 3 input channels (3x3 and 5x5, 28x28 and 32x32 images) at batch 64, and
+// 3x3 layers of 64 to 512 channels (VGG/ResNet shapes) and a 1x1 one, at
+// batch 4 or 8.
 // Both paths are run on the same data, and checked to agree (to float
 // tolerance relative to the largest value) before timing.
 //
