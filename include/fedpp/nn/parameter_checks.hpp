@@ -51,8 +51,8 @@ void check_layout(std::string_view operation, const ParameterShapes& expected,
 
 /// True when the `count` values at `values` are all finite. x * 0 is 0 for
 /// every finite x and NaN otherwise, so one vectorised sum answers for them
-/// all; four independent sums of packets, because one chain of additions
-/// (Eigen's `(v * 0).sum()`, two chains) waits on each addition's latency.
+/// all. Four independent sums of packets: each chain of additions waits on
+/// every addition's latency, and Eigen's `(v * 0).sum()` keeps two chains.
 /// 4,810 floats in the level-1 cache of an AMD EPYC (Zen 4): 490 → 300 ns
 /// with SSE2, 300 → 155 ns with AVX2, 146 → 93-106 ns with AVX-512.
 template <class T>
