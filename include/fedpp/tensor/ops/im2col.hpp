@@ -40,6 +40,7 @@ enum ScratchSlot : int {
     padded_gradient_slot, // direct_convolution.hpp: the output's gradient, padded
     convolution_weight_slot, // direct_convolution.hpp: the weight, transposed
     transposed_gradient_slot, // direct_convolution.hpp: an image's output gradient, transposed
+    weight_gradient_slot, // direct_convolution.hpp: the weight's gradient, taps x channels
     window_starts_slot, // direct_convolution.hpp: where each output position's window starts
     window_taps_slot, // direct_convolution.hpp: where each tap is in a window
 };
