@@ -169,12 +169,13 @@ void direct_sums_tile(const T* padded, const Index* starts, const Index* offsets
     }
 }
 
-/// direct_sums for P packets of columns, every row, N rows at a time; row r
-/// of the sums goes to out + r * row_step, ldo apart (direct_sums_tile).
+/// direct_sums for P packets of columns, every row, N rows at a time, into out
+/// as direct_sums_tile puts them (row r at out + r * ldo if added, else out + r).
 template <int P, class T>
 void direct_sums_columns(const T* padded, const Index* starts, Index rows, const Index* offsets, Index count,
-                         const T* wt, Index ld, T* out, Index row_step, Index ldo, SumsOutput output) {
+                         const T* wt, Index ld, T* out, Index ldo, SumsOutput output) {
     constexpr int N = direct_tile_positions(P);
+    const Index row_step = output == SumsOutput::added ? ldo : 1;
     Index r = 0;
     for (; r + N <= rows; r += N) {
         direct_sums_tile<P, N>(padded, starts + r, offsets, count, wt, ld, out + r * row_step, ldo, output);
@@ -200,23 +201,22 @@ void direct_sums(const T* padded, const Index* starts, Index rows, const Index* 
     constexpr int most = direct_tile_max_packets;
     const Index packets = columns / width;
     const bool added = output == SumsOutput::added;
-    const Index row_step = added ? columns : 1;  // from a row of sums to the next
-    const Index ldo = added ? columns : rows;    // from a sum to the next column's
-    const Index packet_step = added ? 1 : rows;  // from a column to the next
+    const Index ldo = added ? columns : rows;   // from a sum to the next column's
+    const Index packet_step = added ? 1 : rows; // from a column to the next
     Index packet = 0;
     for (; packet + most <= packets; packet += most) {
         direct_sums_columns<most>(padded, starts, rows, offsets, count, wt + packet * width, columns,
-                                  out + packet * width * packet_step, row_step, ldo, output);
+                                  out + packet * width * packet_step, ldo, output);
     }
     if constexpr (most > 2) {
         for (; packet + 2 <= packets; packet += 2) {
             direct_sums_columns<2>(padded, starts, rows, offsets, count, wt + packet * width, columns,
-                                   out + packet * width * packet_step, row_step, ldo, output);
+                                   out + packet * width * packet_step, ldo, output);
         }
     }
     for (; packet < packets; ++packet) {
         direct_sums_columns<1>(padded, starts, rows, offsets, count, wt + packet * width, columns,
-                               out + packet * width * packet_step, row_step, ldo, output);
+                               out + packet * width * packet_step, ldo, output);
     }
 }
 
