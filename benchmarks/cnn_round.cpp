@@ -6,6 +6,7 @@
 // round (examples/mnist_fedavg --model cnn runs hundreds of them) and the
 // second thread's speed-up. Before timing, a round on one and on two
 // threads must give a bitwise identical global model.
+#include "driver_rounds.hpp"
 #include "federated_round.hpp"
 
 #include <fedpp/data/mnist.hpp>
@@ -14,14 +15,9 @@
 
 #include <benchmark/benchmark.h>
 
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
-
-#ifndef FEDPP_BENCH_DATA_DIR
-#define FEDPP_BENCH_DATA_DIR "data"
-#endif
 
 namespace bench {
 
@@ -34,10 +30,7 @@ using Driver = fedpp::federated::FederatedAveraging<Model>;
 constexpr std::size_t cnn_round_clients = 10;
 constexpr std::uint64_t cnn_round_seed = 9;
 
-std::string mnist_path(const std::string& file) {
-    const char* dir = std::getenv("FEDPP_DATA_DIR");
-    return std::string(dir != nullptr && *dir != '\0' ? dir : FEDPP_BENCH_DATA_DIR) + "/mnist/" + file;
-}
+std::string mnist_path(const std::string& file) { return data_file("mnist/" + file); }
 
 /// Clients 0-9 of an IID split of the 60,000 training images into 100, and
 /// the test set; loaded once.
@@ -90,36 +83,9 @@ std::unique_ptr<Driver> make_driver(std::size_t threads) {
     return std::make_unique<Driver>(paper_cnn(), data.clients, data.test, config);
 }
 
-/// Empty when a round on one and on two threads ends with the same global
-/// model, bit for bit; otherwise what differs.
-const std::string& cnn_thread_check() {
-    static const std::string mismatch = [] {
-        auto one = make_driver(1);
-        auto two = make_driver(2);
-        const auto a = one->run_round();
-        const auto b = two->run_round();
-        if (a.clients_aggregated != cnn_round_clients || b.clients_aggregated != cnn_round_clients) {
-            return std::string("a round aggregated fewer than all 10 clients");
-        }
-        if (fedpp::to_bytes(one->global_model()) != fedpp::to_bytes(two->global_model())) {
-            return std::string("the global model after a round differs between 1 and 2 threads");
-        }
-        return std::string();
-    }();
-    return mismatch;
-}
-
 void cnn_round(benchmark::State& state) {
-    if (const std::string& mismatch = cnn_thread_check(); !mismatch.empty()) {
-        state.SkipWithError(mismatch.c_str()); // static: outlives the run
-        return;
-    }
-    auto driver = make_driver(static_cast<std::size_t>(state.range(0)));
-    for (auto _ : state) {
-        const auto metrics = driver->run_round();
-        benchmark::DoNotOptimize(metrics.test_accuracy);
-    }
-    state.counters["clients"] = static_cast<double>(cnn_round_clients);
+    static const std::string mismatch = thread_count_mismatch(make_driver, 1, cnn_round_clients);
+    time_rounds(state, mismatch, make_driver, 0, cnn_round_clients);
 }
 
 } // namespace

@@ -20,6 +20,7 @@
 // the held-out set. Before timing, rounds on one and on two threads must
 // give a bitwise identical global model (the driver promises that); if they
 // do not, both benchmarks are skipped with the difference as the error.
+#include "driver_rounds.hpp"
 #include "federated_round.hpp"
 
 #include <fedpp/data/digits.hpp>
@@ -29,14 +30,9 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
-
-#ifndef FEDPP_BENCH_DATA_DIR
-#define FEDPP_BENCH_DATA_DIR "data"
-#endif
 
 namespace bench {
 
@@ -46,17 +42,10 @@ using T = float;
 using Model = fedpp::nn::Sequential<T>;
 using Driver = fedpp::federated::FederatedAveraging<Model>;
 
-/// The digits file: $FEDPP_DATA_DIR/digits/digits.csv.gz if that variable
-/// is set, otherwise the repository's copy.
-std::string digits_path() {
-    const char* dir = std::getenv("FEDPP_DATA_DIR");
-    return std::string(dir != nullptr && *dir != '\0' ? dir : FEDPP_BENCH_DATA_DIR) + "/digits/digits.csv.gz";
-}
-
 /// The clients' data and the held-out set, loaded and split once.
 struct RoundData {
     RoundData() {
-        const auto split = fedpp::data::split_every(fedpp::data::load_digits<T>(digits_path()), 5);
+        const auto split = fedpp::data::split_every(fedpp::data::load_digits<T>(data_file("digits/digits.csv.gz")), 5);
         fedpp::Generator generator(federated_round_seed);
         for (const auto& rows : fedpp::data::partition_iid(
                  split.train.size(), static_cast<fedpp::Index>(federated_round_clients), generator)) {
@@ -99,42 +88,9 @@ std::unique_ptr<Driver> make_driver(std::size_t threads) {
     return std::make_unique<Driver>(initial_model(), data.clients, data.test, config);
 }
 
-/// Empty when three rounds on one and on two threads end with the same
-/// global model, bit for bit; otherwise what differs.
-const std::string& thread_count_check() {
-    static const std::string mismatch = [] {
-        constexpr int rounds = 3;
-        auto one = make_driver(1);
-        auto two = make_driver(2);
-        for (int round = 0; round < rounds; ++round) {
-            const auto a = one->run_round();
-            const auto b = two->run_round();
-            if (a.clients_aggregated != federated_round_clients || b.clients_aggregated != federated_round_clients) {
-                return std::string("a round aggregated fewer than all ") + std::to_string(federated_round_clients) +
-                       " clients";
-            }
-        }
-        if (fedpp::to_bytes(one->global_model()) != fedpp::to_bytes(two->global_model())) {
-            return std::string("the global model after 3 rounds differs between 1 and 2 threads");
-        }
-        return std::string();
-    }();
-    return mismatch;
-}
-
 void federated_round(benchmark::State& state) {
-    if (const std::string& mismatch = thread_count_check(); !mismatch.empty()) {
-        state.SkipWithError(mismatch.c_str()); // static: outlives the run
-        return;
-    }
-    const auto threads = static_cast<std::size_t>(state.range(0));
-    auto driver = make_driver(threads);
-    driver->run_round(); // warm-up: the first round allocates the clients' stores
-    for (auto _ : state) {
-        const auto metrics = driver->run_round();
-        benchmark::DoNotOptimize(metrics.test_accuracy);
-    }
-    state.counters["clients"] = static_cast<double>(federated_round_clients);
+    static const std::string mismatch = thread_count_mismatch(make_driver, 3, federated_round_clients);
+    time_rounds(state, mismatch, make_driver, 1, federated_round_clients);
 }
 
 /// The yardstick: one round's local training, nothing else.

@@ -22,6 +22,7 @@
 // large then small, `rounds` times; medians are reported. One client thread
 // in both (a loaded 2-vCPU machine) and a 1,000-example test set, so that
 // the evaluation does not hide the rest of the round.
+#include "data_file.hpp"
 #include "memory.hpp"
 
 #include <sys/resource.h>
@@ -40,10 +41,6 @@
 #include <numeric>
 #include <string>
 #include <vector>
-
-#ifndef FEDPP_BENCH_DATA_DIR
-#define FEDPP_BENCH_DATA_DIR "data"
-#endif
 
 namespace {
 
@@ -115,8 +112,7 @@ int main(int argc, char** argv) {
             out = argv[i + 1];
         }
     }
-    const char* env_dir = std::getenv("FEDPP_DATA_DIR");
-    const std::string dir = std::string(env_dir != nullptr && *env_dir ? env_dir : FEDPP_BENCH_DATA_DIR) + "/mnist";
+    const std::string dir = bench::data_file("mnist");
     const auto train = fedpp::data::load_mnist<T>(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz");
     const auto full_test = fedpp::data::load_mnist<T>(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
     std::vector<fedpp::Index> first_rows(1000);
