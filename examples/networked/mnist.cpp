@@ -82,6 +82,7 @@ int serve_aggregator(const examples::CommandLine& cli, const std::string& name, 
 
 int run_model_owner(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
     federated::Config config = examples::federated_config(cli, 2000, 1.0, 0.97);
+    examples::check_save_weights(cli);
     if (!cli.has("threads")) {
         config.threads = clients; // the clients train in their own processes, all at once
     }

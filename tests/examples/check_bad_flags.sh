@@ -9,7 +9,7 @@ set -uo pipefail
 bin="${1:?usage: check_bad_flags.sh <directory with digits_fedavg and mnist_fedavg>}"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-mkdir "$scratch/not-a-dir-file" && : > "$scratch/empty.gz" && echo "not gzip" > "$scratch/plain.csv.gz"
+mkdir "$scratch/not-a-dir-file" "$scratch/folder.npz" && : > "$scratch/empty.gz" && echo "not gzip" > "$scratch/plain.csv.gz"
 
 # example | expected status | message (extended regex, stdout and stderr) | flags
 cases=(
@@ -53,6 +53,11 @@ cases=(
   "digits_fedavg|1|writing the header to '/dev/full' failed: No space left on device|--rounds 2 --csv /dev/full"
   "digits_fedavg|2|cannot open '/nonexistent/metrics.csv' for writing|--rounds 2 --csv /nonexistent/metrics.csv"
   "digits_fedavg|0|final test accuracy|--rounds 2 --csv $scratch/metrics.csv"
+  "digits_fedavg|2|--save-weights: cannot write '/nonexistent/w.npz': there is no directory '/nonexistent'|--rounds 2 --save-weights /nonexistent/w.npz"
+  "digits_fedavg|2|--save-weights: '$scratch/folder.npz' is a directory|--rounds 2 --save-weights $scratch/folder.npz"
+  "digits_fedavg|2|--save-weights: 'w.txt': unknown weights file extension|--rounds 2 --save-weights w.txt"
+  "digits_fedavg|2|--init-weights: 'w.txt': unknown weights file extension|--rounds 2 --init-weights w.txt"
+  "digits_fedavg|0|final weights saved to $scratch/w.npz|--rounds 2 --save-weights $scratch/w.npz"
   "digits_fedavg|2|unknown aggregation 'median'|--aggregation median"
   "digits_fedavg|2|--aggregation secure is for federated runs, not --partition centralised|--aggregation secure --partition centralised"
   "digits_fedavg|2|adaptive clipping with secure aggregation is not available|--aggregation secure --dp-noise 1 --dp-adaptive 0.5"
@@ -93,6 +98,7 @@ cases=(
   "mnist_fedavg|1|0 rounds: nothing trained; the initial model's test accuracy is [0-9.]+% \(target 99.00%\)|--model cnn --rounds 0"
   "mnist_fedavg|2|60000 examples cannot make 40000 x 2 non-empty shards|--partition noniid --clients 40000"
   "mnist_fedavg|1|/nonexistent/train-[a-z]+-idx[13]-ubyte.gz: cannot open the file|--data /nonexistent"
+  "mnist_fedavg|2|--save-weights: cannot write '/nonexistent/w.safetensors': there is no directory '/nonexistent'|--save-weights /nonexistent/w.safetensors"
 )
 
 failures=0
