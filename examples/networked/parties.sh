@@ -70,7 +70,8 @@ build_example() {
     source "$root/scripts/dependencies.sh"
     require_debian_packages cmake g++ make libeigen3-dev zlib1g-dev nlohmann-json3-dev libssl-dev \
                             libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler openssl >&2 || return 1
-    cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_EXAMPLES=ON -DFEDPP_GRPC=ON >/dev/null ||
+    cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_TESTS=OFF -DFEDPP_BUILD_EXAMPLES=ON \
+          -DFEDPP_GRPC=ON >/dev/null ||
         return 1
     cmake --build "$root/build" --target "$target" -j "$(nproc)" >&2 || return 1
     echo "$root/build/examples/networked/$target"
