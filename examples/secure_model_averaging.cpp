@@ -49,5 +49,7 @@ int main() {
     }
     std::printf("largest difference from the plain average after %zu rounds: %.3g (fixed point: steps of 2^-18)\n",
                 secure.bob_losses.size(), largest);
-    return largest < 1e-4 ? 0 : 1;
+    // About 1.1e-6 (deterministic: the same seeds each run); 1e-5 leaves room
+    // for other compilers' rounding, not for a fault in the encoding.
+    return largest < 1e-5 ? 0 : 1;
 }
