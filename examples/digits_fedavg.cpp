@@ -68,6 +68,9 @@ int digits_fedavg(const examples::CommandLine& cli) {
         config.aggregation = federated::Aggregation::secure; // with --dp-*: the clients add the noise in shares
     }
     const std::size_t clients = examples::client_count(cli, 10);
+    if (cli.has("alpha") && partition != "dirichlet") { // not silently ignored
+        cli.fail("option '--alpha' needs '--partition dirichlet' (it is the Dirichlet concentration)");
+    }
     const double alpha = cli.number("alpha", 0.5);
 
     const auto all = data::load_digits<float>(cli.text("data", FEDPP_DATA_DIR "/digits/digits.csv.gz"));

@@ -37,6 +37,8 @@ cases=(
   "digits_fedavg|2|'--clients' needs at least 1 client|--clients 0"
   "digits_fedavg|2|'--clients' needs a whole number from 0 to 9223372036854775807, got '1e19'|--clients 1e19"
   "digits_fedavg|2|'--clients' needs a whole number|--clients -3"
+  "digits_fedavg|2|option '--alpha' needs '--partition dirichlet'|--partition iid --alpha 0.5"
+  "digits_fedavg|2|option '--alpha' needs '--partition dirichlet'|--alpha 0.5"
   "digits_fedavg|2|alpha must be positive and finite, got 0|--partition dirichlet --alpha 0"
   "digits_fedavg|2|alpha must be positive and finite, got nan|--partition dirichlet --alpha nan"
   "digits_fedavg|2|target accuracy is a fraction in \[0, 1\], got -0.5|--target -0.5"
