@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -586,6 +587,64 @@ TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners
     const auto aggregate = me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2));
     require_ok(aggregate);
     require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>()));
+}
+
+TEST_CASE("hostile: an aggregator checks an aggregation's own arguments, and a malformed one leaves it serving",
+          "[network][hostile]") {
+    TwoContributions parties;
+    network::Party& secure = parties.secure;
+    const std::string& M = parties.M;
+    Peer& me = parties.me;
+    const auto bobs = parties.bobs;
+    const auto alices = parties.alices;
+    REQUIRE(bobs != 0);
+    REQUIRE(alices != 0);
+    const std::size_t held = secure.host.object_count();
+    std::size_t lines = secure.log.lines().size();
+    const auto refused = [&](const Peer::Result& result) {
+        INFO("status " << result.status.error_code() << ": " << result.status.error_message());
+        CHECK_FALSE(result.status.ok());
+        CHECK(secure.host.object_count() == held); // no result stored, the inputs kept
+        require_ok(me.list());                     // and the aggregator still answers
+    };
+    // One data owner's model given twice beside another's: two data owners,
+    // but their median would be Bob's model. Refused, and logged.
+    const std::string median = fedpp::detail::computation_of<
+        fedpp::detail::AggregationComputation<LinearModel, fedpp::detail::CoordinateMedian>>().name;
+    fedpp::Bytes no_arguments;
+    fedpp::ByteWriter(no_arguments).write<std::uint64_t>(0);
+    require_refused(me.execute(median, {{bobs, M}, {bobs, M}, {alices, M}}, no_arguments), Code::PERMISSION_DENIED,
+                    secure, lines, "the same model is given twice");
+    require_refused(me.execute(fedavg_name(), {{bobs, M}, {alices, M}, {bobs, M}}, fedavg_arguments(0)),
+                    Code::PERMISSION_DENIED, secure, lines, "the same model is given twice");
+    CHECK(secure.host.object_count() == held);
+    // Fewer (or more) weights than models: none may be read past the end.
+    refused(me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(0, {1.0})));
+    refused(me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(0, {1.0, 1.0, 1.0})));
+    refused(me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(0, {1.0, -1.0})));
+    // A trim fraction outside [0, 0.5): every value trimmed away, or an
+    // index past the end.
+    const std::string trimmed = fedpp::detail::computation_of<
+        fedpp::detail::AggregationComputation<LinearModel, fedpp::detail::TrimmedMean>>().name;
+    for (const double fraction : {4.0, 0.5, -1.0, std::numeric_limits<double>::quiet_NaN(),
+                                  std::numeric_limits<double>::infinity()}) {
+        fedpp::Bytes arguments;
+        fedpp::ByteWriter out(arguments);
+        out.write<std::uint64_t>(0);
+        out.write(fraction);
+        refused(me.execute(trimmed, {{bobs, M}, {alices, M}}, arguments));
+    }
+    // The legal twins: the trimmed mean and the median of the two leave.
+    fedpp::Bytes arguments;
+    fedpp::ByteWriter out(arguments);
+    out.write<std::uint64_t>(0);
+    out.write(0.0);
+    const auto aggregate = me.execute(trimmed, {{bobs, M}, {alices, M}}, arguments);
+    require_ok(aggregate);
+    require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>()));
+    const auto middle = me.execute(median, {{bobs, M}, {alices, M}}, no_arguments);
+    require_ok(middle);
+    require_ok(me.fetch(middle.object, type_of<fedpp::Aggregate<LinearModel>>()));
 }
 
 TEST_CASE("hostile: secure aggregation's values come to a data owner only from its sum-only aggregators, and to "

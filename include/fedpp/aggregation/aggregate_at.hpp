@@ -6,6 +6,7 @@
 #pragma once
 
 #include "fedpp/aggregation/averageable.hpp"
+#include "fedpp/aggregation/checks.hpp"
 #include "fedpp/aggregation/contributions.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/io/bytes.hpp"
@@ -55,6 +56,19 @@ auto collect_pointers(const R& pointers) {
     return out;
 }
 
+/// PermissionDeniedError if an object is among `inputs` twice: the
+/// aggregator's own refusal (a request from another process names the
+/// objects by id; aggregate_at refuses it at the caller already). The same
+/// model twice beside another's would let one data owner's model decide
+/// the aggregate (the median of {b, b, a} is b).
+inline void check_distinct_inputs(const char* operation, std::span<RemoteObject* const> inputs) {
+    std::vector<const RemoteObject*> sorted(inputs.begin(), inputs.end());
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+        throw PermissionDeniedError(std::string(operation) + ": the same model is given twice");
+    }
+}
+
 /// The Computation of aggregation `Kind` over models M. Kind provides
 /// `name`, `Parameters`, `read(ByteReader&)` (the by-value arguments),
 /// `weights(parameters, n)` (empty: all equal) and
@@ -78,8 +92,12 @@ struct AggregationComputation {
             models.push_back(&static_cast<RemoteValue<M>&>(*object).value);
         }
         const std::vector<double> weights = Kind::weights(parameters, models.size());
+        if (!weights.empty()) { // one finite weight >= 0 per model, checked before any is read
+            (void)checked_weights(Kind::name, weights, models.size());
+        }
         const std::size_t count = contributors_with_weight(invocation.contributors, weights).size();
         require_contributions(Kind::name, count, required);
+        check_distinct_inputs(Kind::name, invocation.objects);
         return std::make_unique<RemoteValue<Aggregate<M>>>(
             AggregateAccess::make(Kind::combine(std::span<M* const>(models), parameters), count));
     }

@@ -97,11 +97,24 @@ struct CoordinateMedian {
     }
 };
 
+/// AggregationError unless `fraction` is in [0, 0.5) (then at least one
+/// value of each coordinate remains): checked by the caller's trimmed_mean,
+/// and again by the aggregator that reads it from a request.
+inline void check_trim_fraction(double fraction) {
+    if (!(fraction >= 0 && fraction < 0.5)) {
+        throw AggregationError("trimmed_mean: the trim fraction must be in [0, 0.5), got " + std::to_string(fraction));
+    }
+}
+
 /// The coordinate-wise trimmed mean as an aggregation (the trim fraction).
 struct TrimmedMean {
     static constexpr const char* name = "trimmed_mean";
     using Parameters = double;
-    static Parameters read(ByteReader& in) { return in.read<double>(); }
+    static Parameters read(ByteReader& in) {
+        const double fraction = in.read<double>();
+        check_trim_fraction(fraction);
+        return fraction;
+    }
     static std::vector<double> weights(const Parameters&, std::size_t) { return {}; }
     template <class M>
     static M combine(std::span<M* const> models, const Parameters& fraction) {
@@ -131,10 +144,7 @@ template <detail::PointerRange R>
 [[nodiscard]] auto trimmed_mean(const R& pointers, double trim_fraction) {
     using P = std::ranges::range_value_t<R>;
     detail::check_aggregation_rules<typename P::value_type, typename P::location_type>();
-    if (!(trim_fraction >= 0 && trim_fraction < 0.5)) {
-        throw AggregationError("trimmed_mean: the trim fraction must be in [0, 0.5), got " +
-                               std::to_string(trim_fraction));
-    }
+    detail::check_trim_fraction(trim_fraction);
     Bytes parameters;
     ByteWriter out(parameters);
     out.write(trim_fraction);
