@@ -109,7 +109,8 @@ void print_dp_spent(const Run& run) {
 /// --rounds, --fraction, --epochs, --batch, --lr, --threads, --seed,
 /// --target and the --dp-* options, with each example's own defaults for
 /// --rounds, --fraction and --target; checked (Config::validate) before any
-/// data is loaded.
+/// data is loaded, but for what depends on the clients (adaptive clipping's
+/// count noise needs the expected clients per round: checked as the run starts).
 inline fedpp::federated::Config federated_config(const CommandLine& cli, std::size_t default_rounds,
                                                  double default_fraction,
                                                  std::optional<double> default_target = std::nullopt) {
@@ -140,13 +141,18 @@ inline std::size_t client_count(const CommandLine& cli, std::size_t fallback) {
 }
 
 /// run.run(), printing a progress line per round to stdout and, if --csv
-/// names a file, writing each round's metrics there (IoError if that fails).
+/// names a file, writing each round's metrics there (IoError if that fails):
+/// a new file, or for a run resumed from its checkpoint the rows after the
+/// earlier rounds' (CsvMetricsWriter::Append).
 template <class Run>
 std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const CommandLine& cli) {
+    using fedpp::federated::CsvMetricsWriter;
     const auto progress = fedpp::federated::progress_printer(stdout, run.config().rounds);
-    std::optional<fedpp::federated::CsvMetricsWriter> csv;
-    if (const std::string path = cli.text("csv", ""); !path.empty()) {
+    std::optional<CsvMetricsWriter> csv;
+    if (const std::string path = cli.text("csv", ""); !path.empty() && run.rounds_done() == 0) {
         csv.emplace(path);
+    } else if (!path.empty()) {
+        csv.emplace(path, CsvMetricsWriter::Append{});
     }
     auto metrics = run.run([&](const fedpp::federated::RoundMetrics& m) {
         progress(m);

@@ -74,6 +74,34 @@ TEST_CASE("federated averaging learns, and reports every round", "[federated]") 
     CHECK(run.client(0).object_count() == 1);
 }
 
+TEST_CASE("a client's data of other features or classes than the test set's is refused at the start",
+          "[federated]") {
+    const Dataset test = blobs(60, 99);
+    auto clients = client_sets(4, 1);
+    const auto other = [&](fedpp::Index features, std::int32_t classes) {
+        fedpp::Matrix<float> x = fedpp::Matrix<float>::Zero(5, features);
+        return Dataset(std::move(x), std::vector<std::int32_t>(5, 0), classes);
+    };
+    const fedpp::Index features = test.feature_count();
+    const std::int32_t classes = test.class_count();
+    SECTION("other features") {
+        clients[2] = other(features + 2, classes);
+        CHECK_THROWS_MATCHES(FederatedAveraging<Model>(small_mlp(), clients, test, small_config()), fedpp::ShapeError,
+                             Catch::Matchers::Message("FederatedAveraging: client 2's data has " +
+                                                      std::to_string(features + 2) + " features and " +
+                                                      std::to_string(classes) + " classes, the test set " +
+                                                      std::to_string(features) + " and " + std::to_string(classes)));
+    }
+    SECTION("other classes") {
+        clients[1] = other(features, classes + 1);
+        CHECK_THROWS_AS(FederatedAveraging<Model>(small_mlp(), clients, test, small_config()), fedpp::ShapeError);
+    }
+    SECTION("the twin: the same task, and a client without data, start") {
+        clients[3] = Dataset();
+        CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), clients, test, small_config()));
+    }
+}
+
 TEST_CASE("clients selected in a round are distinct, sorted, and at least min_clients", "[federated]") {
     auto config = small_config();
     config.client_fraction = 0.01; // rounds to zero: still min_clients (2) clients
@@ -341,7 +369,7 @@ TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {
     REQUIRE(std::fgets(line, sizeof line, out) != nullptr);
     std::fclose(out);
     CHECK_THAT(std::string(line), Catch::Contains("round     3/100  clients 9/10  train loss 0.2500  test acc  95.12%"));
-    CHECK_THAT(std::string(line), Catch::Contains("(1 clients left out)"));
+    CHECK_THAT(std::string(line), Catch::Contains("(1 client left out; client 4: said \"no\", then left)"));
 
     const std::string path = "federated_metrics_test.csv";
     {
@@ -356,8 +384,39 @@ TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {
     CHECK(header.rfind("round,clients_selected,clients_aggregated,examples,aggregated,", 0) == 0);
     CHECK(row.rfind("3,10,9,0,1,0.25,0,0.9512,", 0) == 0);
     CHECK_THAT(row, Catch::EndsWith(",1,\"client 4: said \"\"no\"\", then left\""));
-    std::remove(path.c_str());
+    in.close();
     CHECK_THROWS_AS(fedpp::federated::CsvMetricsWriter("/nonexistent-dir/metrics.csv"), fedpp::ArgumentError);
+
+    // A resumed run appends its rounds: the header once, the earlier rows kept.
+    using Append = fedpp::federated::CsvMetricsWriter::Append;
+    const auto lines_of = [](const std::string& file) {
+        std::ifstream text(file);
+        std::vector<std::string> lines;
+        for (std::string line_read; std::getline(text, line_read);) {
+            lines.push_back(line_read);
+        }
+        return lines;
+    };
+    m.round = 4;
+    fedpp::federated::CsvMetricsWriter(path, Append{})(m);
+    const auto appended = lines_of(path);
+    REQUIRE(appended.size() == 3);
+    CHECK(appended[0] == header);
+    CHECK(appended[1] == row);
+    CHECK(appended[2].rfind("4,10,9,", 0) == 0);
+    std::remove(path.c_str());
+    // A missing file is started with the header; a file that is not one of
+    // these is refused, and left as it was.
+    fedpp::federated::CsvMetricsWriter(path, Append{})(m);
+    CHECK(lines_of(path) == std::vector<std::string>{header, appended[2]});
+    {
+        std::ofstream other(path);
+        other << "not,the,header\n1,2,3\n";
+    }
+    CHECK_THROWS_WITH(fedpp::federated::CsvMetricsWriter(path, Append{}),
+                      Catch::Contains("does not start with the metrics header"));
+    CHECK(lines_of(path) == std::vector<std::string>{"not,the,header", "1,2,3"});
+    std::remove(path.c_str());
 }
 
 namespace {

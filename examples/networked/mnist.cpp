@@ -23,6 +23,7 @@
 #include <fedpp/federated.hpp>
 #include <fedpp/grpc/transport.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -117,6 +118,12 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
     examples::save_final_weights(cli, run.global_model());
     if (metrics.empty()) {
         return 0;
+    }
+    // Every round failed (a party refusing the others by its configuration,
+    // say): a failed run, whatever the target.
+    if (std::none_of(metrics.begin(), metrics.end(), [](const auto& m) { return m.aggregated; })) {
+        std::fprintf(stderr, "no round was aggregated; the first: %s\n", metrics.front().round_error.c_str());
+        return 1;
     }
     const auto& last = metrics.back();
     std::printf("%s %.2f%% test accuracy at round %zu (%.3f s per round)\n",

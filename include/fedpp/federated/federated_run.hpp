@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -108,15 +109,18 @@ public:
 
 protected:
     /// `config` already validated by the driver; at most `max_threads`
-    /// threads. ArgumentError: fewer clients with data than min_clients.
+    /// threads. ArgumentError: fewer clients with data than min_clients;
+    /// ShapeError: a client's data (in this process) of other features or
+    /// classes than the test set's.
     template <class Clients>
     FederatedRun(const char* driver, federated::Config config, M initial_model, Clients&& clients, Dataset test_set,
                  std::size_t max_threads)
         : config_(std::move(config)), test_set_(std::move(test_set)), global_(std::move(initial_model)),
-          parties_(std::forward<Clients>(clients), config_.keep_transfer_log) {
+          parties_(same_task(driver, std::forward<Clients>(clients), test_set_), config_.keep_transfer_log) {
         if (parties_.eligible.size() < config_.min_clients) {
-            throw ArgumentError(std::string(driver) + ": " + std::to_string(parties_.eligible.size()) +
-                                " clients have data, fewer than min_clients (" + std::to_string(config_.min_clients) +
+            const std::size_t with_data = parties_.eligible.size();
+            throw ArgumentError(std::string(driver) + ": " + std::to_string(with_data) +
+                                (with_data == 1 ? " client has" : " clients have") + " data, fewer than min_clients (" + std::to_string(config_.min_clients) +
                                 "): no round could be aggregated");
         }
         if (config_.dp) {
@@ -155,6 +159,27 @@ protected:
         metrics.round_seconds = std::chrono::duration<double>(end - start).count();
         metrics.elapsed_seconds = std::chrono::duration<double>(end - first_start_).count();
         return metrics;
+    }
+
+    /// `clients`, if they are data sets here, after checking that each
+    /// with data has the test set's features and classes: otherwise every
+    /// round would leave it out, with only the round's failures saying why.
+    template <class Clients>
+    static Clients&& same_task(const char* driver, Clients&& clients, const Dataset& test_set) {
+        if constexpr (std::is_same_v<std::remove_cvref_t<Clients>, std::vector<Dataset>>) {
+            for (std::size_t k = 0; k < clients.size() && !test_set.empty(); ++k) {
+                const Dataset& data = clients[k];
+                if (!data.empty() && (data.feature_count() != test_set.feature_count() ||
+                                      data.class_count() != test_set.class_count())) {
+                    throw ShapeError(std::string(driver) + ": client " + std::to_string(k) + "'s data has " +
+                                     std::to_string(data.feature_count()) + " features and " +
+                                     std::to_string(data.class_count()) + " classes, the test set " +
+                                     std::to_string(test_set.feature_count()) + " and " +
+                                     std::to_string(test_set.class_count()));
+                }
+            }
+        }
+        return std::forward<Clients>(clients);
     }
 
     federated::Config config_;

@@ -12,20 +12,24 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace fedpp::federated {
 
 /// One line per round on `out`, e.g.
 ///   round   12/100  clients 10/10  train loss 0.2345  test acc 95.12%  round 0.31 s  elapsed 3.9 s
-/// (with the number of clients left out, and why the round failed, if so;
+/// (with the number of clients left out and the first one's reason, and why
+/// the round failed, if so;
 /// a DP run adds "eps 1.234 clip 0.5000", and says when its budget stops it).
 inline std::function<void(const RoundMetrics&)> progress_printer(std::FILE* out, std::size_t total_rounds) {
     return [out, total_rounds](const RoundMetrics& m) {
         std::fprintf(out, "round %5zu/%zu  clients %zu/%zu  train loss %.4f  test acc %6.2f%%  round %.2f s  elapsed %.1f s",
                      m.round, total_rounds, m.clients_aggregated, m.clients_selected, m.train_loss,
                      100.0 * m.test_accuracy, m.round_seconds, m.elapsed_seconds);
-        if (!m.failures.empty()) {
-            std::fprintf(out, "  (%zu clients left out)", m.failures.size());
+        if (!m.failures.empty()) { // how many, and the first one's reason (the metrics have them all)
+            const ClientFailure& first = m.failures.front();
+            std::fprintf(out, "  (%zu client%s left out; client %zu: %s)", m.failures.size(),
+                         m.failures.size() == 1 ? "" : "s", first.client, first.reason.c_str());
         }
         if (m.epsilon) {
             std::fprintf(out, "  eps %.4g clip %.4g", *m.epsilon, m.clip_norm);
@@ -48,13 +52,42 @@ inline std::function<void(const RoundMetrics&)> progress_printer(std::FILE* out,
 /// never ends as if its metrics were written when they were not.
 class CsvMetricsWriter {
 public:
+    static constexpr std::string_view header =
+        "round,clients_selected,clients_aggregated,examples,aggregated,train_loss,test_loss,test_accuracy,"
+        "round_seconds,elapsed_seconds,epsilon,clip_norm,budget_reached,failures,failure_reasons\n";
+
+    /// A new file (replacing any at `path`) that starts with the header.
     /// ArgumentError if `path` cannot be opened for writing; IoError if the
     /// header cannot be written.
-    explicit CsvMetricsWriter(const std::string& path) : file_(std::make_shared<File>(path)) {
-        file_->write("round,clients_selected,clients_aggregated,examples,aggregated,train_loss,test_loss,"
-                     "test_accuracy,round_seconds,elapsed_seconds,epsilon,clip_norm,budget_reached,failures,"
-                     "failure_reasons\n",
-                     "the header");
+    explicit CsvMetricsWriter(const std::string& path) : file_(std::make_shared<File>(path, "w")) {
+        file_->write(std::string(header), "the header");
+    }
+
+    /// Rows added to the end of `path` (for a run resumed from its
+    /// checkpoint: the rounds before it stay), which must then start with
+    /// the header; a missing or empty file is started with it. ArgumentError
+    /// if the file starts otherwise (it is not one of these) or cannot be
+    /// opened.
+    struct Append {};
+    CsvMetricsWriter(const std::string& path, Append) {
+        std::string first_line;
+        if (std::FILE* in = std::fopen(path.c_str(), "r")) {
+            for (int c = std::fgetc(in); c != EOF && first_line.size() < header.size(); c = std::fgetc(in)) {
+                first_line.push_back(static_cast<char>(c));
+                if (c == '\n') {
+                    break;
+                }
+            }
+            std::fclose(in);
+        }
+        if (!first_line.empty() && first_line != header) {
+            throw ArgumentError("CsvMetricsWriter: '" + path + "' does not start with the metrics header; "
+                                "not appending rounds to it");
+        }
+        file_ = std::make_shared<File>(path, "a");
+        if (first_line.empty()) {
+            file_->write(std::string(header), "the header");
+        }
     }
 
     /// Writes and flushes the row of `m`; IoError if that fails.
@@ -88,7 +121,7 @@ private:
     /// The file, shared: the writer is copied into std::function callbacks.
     class File {
     public:
-        explicit File(const std::string& path) : path_(path), out_(std::fopen(path.c_str(), "w")) {
+        File(const std::string& path, const char* mode) : path_(path), out_(std::fopen(path.c_str(), mode)) {
             if (out_ == nullptr) {
                 throw ArgumentError("CsvMetricsWriter: cannot open '" + path + "' for writing: " +
                                     std::strerror(errno));

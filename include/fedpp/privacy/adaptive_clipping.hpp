@@ -59,7 +59,8 @@ struct AdaptiveClippingConfig {
     if (!(2 * count_stddev > z)) {
         throw ArgumentError("privacy::adaptive_sum_noise_multiplier: the count's standard deviation " +
                             std::to_string(count_stddev) + " must exceed z / 2 = " + std::to_string(z / 2) +
-                            " (raise it, expect more clients per round, or lower z)");
+                            " (raise count_stddev, which is m / 20 by default for m expected clients per "
+                            "round; or select more clients per round; or lower z)");
     }
     const double count_part = 1 / (4 * count_stddev * count_stddev);
     return 1 / std::sqrt(1 / (z * z) - count_part);
