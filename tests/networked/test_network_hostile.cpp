@@ -16,13 +16,17 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -645,6 +649,71 @@ TEST_CASE("hostile: an aggregator checks an aggregation's own arguments, and a m
     const auto middle = me.execute(median, {{bobs, M}, {alices, M}}, no_arguments);
     require_ok(middle);
     require_ok(me.fetch(middle.object, type_of<fedpp::Aggregate<LinearModel>>()));
+}
+
+TEST_CASE("hostile: one requester's concurrent requests on the same objects are carried out one at a time",
+          "[network][hostile][threads]") {
+    // Four threads of one requester add to two sums and merge them into each
+    // other as fast as they can: run at once on one object, these would
+    // race (and corrupted the aggregator's heap). Under ThreadSanitizer any
+    // overlap is a report; here, every request must succeed and the sums stay
+    // whole.
+    using Sum = fedpp::WeightedSum<LinearModel>;
+    TwoContributions parties;
+    const std::string& M = parties.M;
+    const std::string S = type_of<Sum>();
+    Peer& me = parties.me;
+    const auto first = me.store(S, fedpp::to_bytes(Sum(a_model(9)))).object;
+    const auto second = me.store(S, fedpp::to_bytes(Sum(a_model(9)))).object;
+    REQUIRE(first != 0);
+    REQUIRE(second != 0);
+    const std::string add = fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<LinearModel>>().name;
+    const std::string merge = fedpp::detail::computation_of<fedpp::detail::MergeComputation<LinearModel>>().name;
+    fedpp::Bytes weight;
+    fedpp::ByteWriter(weight).write(1.0);
+    std::atomic<int> failed{0};
+    std::atomic<int> done{0};
+    std::vector<std::unique_ptr<Peer>> peers; // made here: Catch2's checks are for this thread only
+    for (int t = 0; t < 4; ++t) {
+        peers.push_back(std::make_unique<Peer>(parties.secure, "me")); // the same requester (and session) as `me`
+    }
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            Peer& peer = *peers[static_cast<std::size_t>(t)];
+            const auto a = t % 2 == 0 ? first : second;
+            const auto b = t % 2 == 0 ? second : first;
+            const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+            while (std::chrono::steady_clock::now() < end) {
+                for (const auto& result : {peer.execute(add, {{a, S}, {parties.bobs, M}}, weight),
+                                           peer.execute(add, {{b, S}, {parties.alices, M}}, weight),
+                                           peer.execute(merge, {{a, S}, {b, S}})}) {
+                    (result.status.ok() ? done : failed)++;
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    INFO(done << " requests done, " << failed << " failed");
+    CHECK(failed == 0);
+    CHECK(done > 0);
+    // A sum merged into itself is refused (it would be emptied, or worse).
+    CHECK_FALSE(me.execute(merge, {{first, S}, {first, S}}).status.ok());
+    // Both sums are whole: each takes Bob's and Alice's updates again, and
+    // its average leaves.
+    const std::string average =
+        fedpp::detail::computation_of<fedpp::detail::AverageOfComputation<LinearModel>>().name;
+    fedpp::Bytes none;
+    fedpp::ByteWriter(none).write<std::uint64_t>(0);
+    for (const auto sum : {first, second}) {
+        require_ok(me.execute(add, {{sum, S}, {parties.bobs, M}}, weight));
+        require_ok(me.execute(add, {{sum, S}, {parties.alices, M}}, weight));
+        const auto aggregate = me.execute(average, {{sum, S}}, none);
+        require_ok(aggregate);
+        require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>()));
+    }
 }
 
 TEST_CASE("hostile: secure aggregation's values come to a data owner only from its sum-only aggregators, and to "

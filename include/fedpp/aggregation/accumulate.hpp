@@ -12,6 +12,7 @@
 
 #include "fedpp/aggregation/contributions.hpp"
 #include "fedpp/aggregation/weighted_sum.hpp"
+#include "fedpp/base/errors.hpp"
 #include "fedpp/io/bytes.hpp"
 #include "fedpp/located/aggregate.hpp"
 #include "fedpp/located/location.hpp"
@@ -89,6 +90,9 @@ struct MergeComputation {
         return {&value_type<WeightedSum<M>>(), &value_type<WeightedSum<M>>()};
     }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        if (invocation.objects[0] == invocation.objects[1]) { // (a request names objects by id)
+            throw AggregationError("merge: a sum cannot be merged into itself");
+        }
         WeightedSum<M>& part = sum_in<M>(invocation, 1);
         sum_in<M>(invocation, 0).merge(part);
         part.reset();

@@ -27,6 +27,7 @@
 #include "fedpp/party/ledger.hpp"
 #include "fedpp/party/policy.hpp"
 #include "fedpp/party/requester.hpp"
+#include "fedpp/party/requester_locks.hpp"
 #include "fedpp/party/crossing_rules.hpp"
 #include "fedpp/party/traffic.hpp"
 #include "fedpp/transport/computation.hpp"
@@ -124,6 +125,7 @@ public:
 
     /// The value of object `id`, deleted here: only what may leave.
     Bytes fetch(const std::string& peer, ObjectId id, std::string_view type_name) {
+        const auto serial = requests_.lock(peer);
         const ObjectStore::Description held = own(peer, id, type_name, "fetch");
         if (!fedpp::detail::releasable_by(policy_, held)) {
             deny(peer, "reading a '" + held.type->name + "' (" + fedpp::detail::release_rule_of(policy_) + ")");
@@ -135,6 +137,7 @@ public:
     }
 
     void erase(const std::string& peer, ObjectId id) {
+        const auto serial = requests_.lock(peer);
         admit(peer, "erase");
         if (ledger_.is_published(id)) {
             return; // a Pointer from find() erases it when it goes: published data stays
@@ -146,6 +149,7 @@ public:
     }
 
     ObjectId copy(const std::string& peer, ObjectId id, std::string_view type_name) {
+        const auto serial = requests_.lock(peer);
         const ObjectStore::Description held = own(peer, id, type_name, "copy");
         if (held.contributor != no_contributor) {
             deny(peer, "copying a data owner's contribution (two copies would count as two)");
@@ -159,6 +163,7 @@ public:
     /// transport stores them there, then calls finish_forward.
     Bytes prepare_forward(const std::string& peer, ObjectId id, std::string_view type_name,
                           const std::string& destination) {
+        const auto serial = requests_.lock(peer);
         const ObjectStore::Description held = own(peer, id, type_name, "forward");
         if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
             deny(peer, "moving a '" + held.type->name + "' to '" + destination + "' (" + rule + ")");
@@ -174,6 +179,7 @@ public:
     /// objects `inputs` (the requester's, or published here).
     ObjectId execute(const std::string& peer, std::string_view name, std::span<const NamedObject> inputs,
                      const Bytes& arguments) {
+        const auto serial = requests_.lock(peer);
         admit(peer, "execute");
         const Computation* computation = detail::ComputationRegistry::instance().find(name);
         if (computation == nullptr) {
@@ -333,6 +339,7 @@ private:
     }
 
     Policy policy_;
+    RequesterLocks requests_; // one request of a requester at a time (requester_locks.hpp)
     Log log_;
     ObjectStore store_;
     Ledger ledger_;
