@@ -44,7 +44,7 @@ wire::ForwardReply forward(party::Host& host, const std::string& peer, const wir
     wire::ForwardReply reply;
     reply.set_object(store_at(request.destination(), request.type(), bytes, peer));
     reply.set_moved_bytes(bytes.size());
-    host.finish_forward(request.object());
+    host.finish_forward(request.object(), request.destination(), bytes.size());
     return reply;
 }
 

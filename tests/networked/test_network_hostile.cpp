@@ -648,6 +648,13 @@ TEST_CASE("hostile: an aggregator checks an aggregation's own arguments, and a m
     require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>()));
     const auto middle = me.execute(median, {{bobs, M}, {alices, M}}, no_arguments);
     require_ok(middle);
+    // An aggregate sent to a made-up party goes nowhere, and leaves no trace
+    // in the traffic account (which would otherwise grow with every name).
+    const std::string made_up(1000, 'x');
+    CHECK_FALSE(me.forward(middle.object, type_of<fedpp::Aggregate<LinearModel>>(), made_up).status.ok());
+    for (const auto& line : secure.host.traffic().lines()) {
+        CHECK(line.peer != made_up);
+    }
     require_ok(me.fetch(middle.object, type_of<fedpp::Aggregate<LinearModel>>()));
 }
 

@@ -1,10 +1,10 @@
 // fedpp: Host, a party's objects and the rules it enforces on every request.
 //
-// A worker process serves requests from other processes through a Host: the
-// transport (fedpp::grpc's server) authenticates the peer (its certificate's
-// name) and hands the request here, which checks it against the party's
-// Policy, carries it out on the party's ObjectStore, and records what crossed.
-// A refusal is a PermissionDeniedError and a line in the party's log.
+// A worker process serves other processes through a Host: the transport
+// (fedpp::grpc's server) authenticates the peer (its certificate's name) and
+// hands the request here, which checks it against the party's Policy, carries
+// it out on the party's ObjectStore, and records what crossed. A refusal is a
+// PermissionDeniedError and a line in the party's log.
 //
 // What a data owner enforces: requests only from its requesters; a peer
 // touches only objects it created or was given (or data published here);
@@ -14,11 +14,11 @@
 // What an aggregator adds: values moved here by data owners are their
 // contributions, which only fedpp's aggregations may take and nothing may
 // release; what leaves is an aggregate of at least min_contributions of them.
-// A sum-only aggregator (secure aggregation's server) takes from data
-// owners only masked updates and the protocol's messages, knows each
-// contributor by its certificate's name, and sends on only the protocol's
-// messages it made; a data owner moves those only to its sum-only
-// aggregators, and its models only to its trusted ones.
+// A sum-only aggregator (secure aggregation's server) takes from data owners
+// only masked updates and the protocol's messages, knows each contributor by
+// its certificate's name, and sends on only the messages it made; a data
+// owner moves those only to its sum-only aggregators, its models only to its
+// trusted ones. One request of a requester at a time (requester_locks.hpp).
 #pragma once
 
 #include "fedpp/base/errors.hpp"
@@ -136,8 +136,7 @@ public:
         return bytes;
     }
 
-    void erase(const std::string& peer, ObjectId id) {
-        const auto serial = requests_.lock(peer);
+    void erase(const std::string& peer, ObjectId id) { // (a computation using it keeps it until it ends)
         admit(peer, "erase");
         if (ledger_.is_published(id)) {
             return; // a Pointer from find() erases it when it goes: published data stays
@@ -160,7 +159,8 @@ public:
     }
 
     /// The bytes of object `id`, which may move to `destination`; the
-    /// transport stores them there, then calls finish_forward.
+    /// transport stores them there, then calls finish_forward (the traffic
+    /// is counted once they have arrived: a made-up destination adds nothing).
     Bytes prepare_forward(const std::string& peer, ObjectId id, std::string_view type_name,
                           const std::string& destination) {
         const auto serial = requests_.lock(peer);
@@ -168,12 +168,13 @@ public:
         if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
             deny(peer, "moving a '" + held.type->name + "' to '" + destination + "' (" + rule + ")");
         }
-        Bytes bytes = store_.encode(id, held.type);
-        traffic_.record("out", destination, held.type->name, bytes.size());
-        return bytes;
+        return store_.encode(id, held.type);
     }
 
-    void finish_forward(ObjectId id) { erase_object(id); }
+    void finish_forward(ObjectId id, const std::string& destination, std::size_t bytes) {
+        traffic_.record("out", destination, store_.describe(id).type->name, bytes);
+        erase_object(id);
+    }
 
     /// Runs the computation named `name` (compiled into this program) on the
     /// objects `inputs` (the requester's, or published here).
@@ -268,8 +269,7 @@ private:
         ledger_.heard_from(peer);
     }
 
-    /// The object `id`, which `peer` must own and which must hold a
-    /// `type_name`.
+    /// The object `id`, which `peer` must own and which must hold a `type_name`.
     ObjectStore::Description own(const std::string& peer, ObjectId id, std::string_view type_name, const char* op) {
         admit(peer, op);
         if (!ledger_.owns(peer, id)) {
@@ -339,7 +339,7 @@ private:
     }
 
     Policy policy_;
-    RequesterLocks requests_; // one request of a requester at a time (requester_locks.hpp)
+    RequesterLocks requests_;
     Log log_;
     ObjectStore store_;
     Ledger ledger_;
