@@ -140,18 +140,21 @@ private:
         return reply.object();
     }
 
+    /// The stub for a party this one knows the address of (a made-up name
+    /// adds no entry).
     wire::Party::Stub& stub_for(const std::string& destination) {
         const std::lock_guard lock(stubs_mutex_);
-        auto& stub = stubs_[destination];
-        if (!stub) {
-            const auto address = options_.peers.find(destination);
-            if (address == options_.peers.end()) {
-                throw NetworkError("fedpp::grpc: '" + host_.policy().name + "' knows no address for '" +
-                                   destination + "'");
-            }
-            stub = wire::Party::NewStub(
-                detail::secure_channel(address->second, destination, options_.credentials, options_.connection));
+        if (const auto known = stubs_.find(destination); known != stubs_.end()) {
+            return *known->second;
         }
+        const auto address = options_.peers.find(destination);
+        if (address == options_.peers.end()) {
+            throw NetworkError("fedpp::grpc: '" + host_.policy().name + "' knows no address for '" + destination +
+                               "'");
+        }
+        auto& stub = stubs_[destination];
+        stub = wire::Party::NewStub(
+            detail::secure_channel(address->second, destination, options_.credentials, options_.connection));
         return *stub;
     }
 
