@@ -133,6 +133,16 @@ void check_own_credentials(const Credentials& credentials, const std::string& na
         refuse("fedpp::grpc: party '" + name + "': the key '" + key_path + "' is not the key of its certificate '" +
                certificate_path + "'");
     }
+    // The authority it trusts must be the one that signed it: otherwise it
+    // would start, and then every handshake, both ways, would fail.
+    const std::string authority_path = credentials.authority.string();
+    const auto authority =
+        parse_certificate(read_pem(credentials.authority, "certificate authority"), authority_path);
+    EVP_PKEY* authority_key = X509_get0_pubkey(authority.get());
+    if (authority_key == nullptr || X509_verify(certificate.get(), authority_key) != 1) {
+        refuse("fedpp::grpc: party '" + name + "': its certificate '" + certificate_path +
+               "' is not signed by the certificate authority '" + authority_path + "'");
+    }
 }
 
 } // namespace fedpp::grpc::detail

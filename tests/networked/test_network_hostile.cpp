@@ -351,6 +351,20 @@ TEST_CASE("a party with another's certificate or key refuses to start, naming wh
         CHECK_THROWS_WITH(serve_bob({files / "bob.key", files / "bob.key", files / "ca.pem"}),
                           Catch::Contains("is not a PEM X.509 certificate"));
     }
+    SECTION("a certificate authority file that is not a certificate") {
+        CHECK_THROWS_WITH(serve_bob({files / "bob.pem", files / "bob.key", files / "bob.key"}),
+                          Catch::Contains("'" + (files / "bob.key").string() + "' is not a PEM X.509 certificate"));
+    }
+    SECTION("another authority than the one that signed its certificate") {
+        CHECK_THROWS_WITH(serve_bob({files / "bob.pem", files / "bob.key", files / "rogue" / "ca.pem"}),
+                          Catch::Contains("its certificate '" + (files / "bob.pem").string() +
+                                          "' is not signed by the certificate authority '" +
+                                          (files / "rogue" / "ca.pem").string() + "'"));
+        CHECK_THROWS_WITH(
+            fedpp::grpc::GrpcTransport("me", {files / "me.pem", files / "me.key", files / "rogue" / "ca.pem"}, {},
+                                       network::quick()),
+            Catch::Contains("is not signed by the certificate authority"));
+    }
     SECTION("the model owner's transport with bob's certificate") {
         CHECK_THROWS_WITH(fedpp::grpc::GrpcTransport("me", network::credentials_of("bob"), {}, network::quick()),
                           Catch::Contains("names 'bob', so peers would take it for 'bob'"));
