@@ -196,7 +196,9 @@ PartyServer::PartyServer(party::Host& host, ServerOptions options) : impl_(std::
     impl_->server = builder.BuildAndStart();
     if (!impl_->server || impl_->port == 0) {
         throw NetworkError("fedpp::grpc: party '" + host.policy().name + "' cannot listen on " +
-                           impl_->options.listen);
+                           impl_->options.listen +
+                           " (the port is in use, or the host is not one of this machine's addresses; "
+                           "gRPC's log line above says which)");
     }
     impl_->reclaimer = std::thread([this, &host] {
         std::unique_lock lock(impl_->mutex);
