@@ -280,6 +280,20 @@ struct TwoContributions {
     Peer me{secure, "me"};
     ObjectId bobs = me_at_bob.forward(me_at_bob.store(a_model(1)).object, M, "secure_worker").object;
     ObjectId alices = me_at_alice.forward(me_at_alice.store(a_model(2)).object, M, "secure_worker").object;
+
+    /// What a test at the aggregator uses, once both contributions are there.
+    struct AtAggregator {
+        network::Party& secure;
+        const std::string& M;
+        Peer& me;
+        ObjectId bobs;
+        ObjectId alices;
+    };
+    AtAggregator at_aggregator() {
+        REQUIRE(bobs != 0);
+        REQUIRE(alices != 0);
+        return {secure, M, me, bobs, alices};
+    }
 };
 
 } // namespace
@@ -610,13 +624,7 @@ TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners
 TEST_CASE("hostile: an aggregator checks an aggregation's own arguments, and a malformed one leaves it serving",
           "[network][hostile]") {
     TwoContributions parties;
-    network::Party& secure = parties.secure;
-    const std::string& M = parties.M;
-    Peer& me = parties.me;
-    const auto bobs = parties.bobs;
-    const auto alices = parties.alices;
-    REQUIRE(bobs != 0);
-    REQUIRE(alices != 0);
+    auto [secure, M, me, bobs, alices] = parties.at_aggregator();
     const std::size_t held = secure.host.object_count();
     std::size_t lines = secure.log.lines().size();
     const auto refused = [&](const Peer::Result& result) {
