@@ -120,7 +120,8 @@ protected:
         if (parties_.eligible.size() < config_.min_clients) {
             const std::size_t with_data = parties_.eligible.size();
             throw ArgumentError(std::string(driver) + ": " + std::to_string(with_data) +
-                                (with_data == 1 ? " client has" : " clients have") + " data, fewer than min_clients (" + std::to_string(config_.min_clients) +
+                                (with_data == 1 ? " client has" : " clients have") + " data, fewer than min_clients (" +
+                                std::to_string(config_.min_clients) +
                                 "): no round could be aggregated");
         }
         if (config_.dp) {
