@@ -16,6 +16,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -743,6 +744,63 @@ TEST_CASE("hostile: one requester's concurrent requests on the same objects are 
         require_ok(aggregate);
         require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>()));
     }
+}
+
+TEST_CASE("hostile: a requester's strings cannot forge or flood a line of a party's log", "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    Peer me(bob, "me");
+    std::size_t lines = 0;
+    const auto model = me.store(a_model()).object;
+    const std::string forged = "eve\nfedpp party 'bob': refused nothing, asked by 'alice'\r\x1b[2K";
+    const std::string flood(100'000, 'x');
+    for (const std::string& destination : {forged, flood}) {
+        require_refused(me.forward(model, type_of<LinearModel>(), destination), Code::PERMISSION_DENIED, bob, lines,
+                        "not one of this party's trusted aggregators");
+    }
+    for (const std::string& computation : {forged, flood}) {
+        require_refused(me.execute(computation, {{model, type_of<LinearModel>()}}), Code::PERMISSION_DENIED, bob,
+                        lines, "a computation this party's program does not have");
+    }
+    const auto logged = bob.log.lines();
+    REQUIRE(logged.size() == 4);
+    for (const std::string& line : logged) {
+        INFO(line.substr(0, 300));
+        CHECK(line.size() < 1'500);
+        CHECK(std::all_of(line.begin(), line.end(), [](char c) { return c >= 0x20 && c <= 0x7e; }));
+        CHECK(line.find("asked by 'me#s1'") != std::string::npos); // the real requester, always shown
+    }
+    CHECK(logged[0].find("eve\\x0afedpp party 'bob': refused nothing, asked by 'alice'\\x0d\\x1b[2K") !=
+          std::string::npos);
+    CHECK(logged[1].find("xxx...' (") != std::string::npos); // cut, and the reason kept
+}
+
+TEST_CASE("hostile: a data owner's gifts to a requester renew no one's lease", "[network][hostile]") {
+    // Every store renews its requester's lease; a value a data owner moves to
+    // an aggregator is the model owner's there, and must not renew the model
+    // owner's lease: else any data owner could keep every object of a silent
+    // (or vanished) requester alive for ever.
+    auto policy = network::aggregator("secure_worker");
+    policy.lease = std::chrono::milliseconds(1500);
+    network::Party secure(policy);
+    Peer me(secure, "me");
+    Peer bob(secure, "bob", "");
+    const std::string M = type_of<LinearModel>();
+    const auto mine = me.store(a_model(1));
+    require_ok(mine);
+    ObjectId gift = 0;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(3500);
+    while (std::chrono::steady_clock::now() < end) { // bob gives me#s1 a model every 100 ms, for over two leases
+        const auto given = bob.store(M, fedpp::to_bytes(a_model(2)), "me#s1");
+        require_ok(given);
+        gift = given.object;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // me#s1 was silent for longer than its lease: its own model is gone; the
+    // latest gift lives one lease from its arrival.
+    std::size_t lines = secure.log.lines().size();
+    require_refused(me.erase(mine.object), Code::PERMISSION_DENIED, secure, lines, "which is not the requester's");
+    require_ok(me.erase(gift));
 }
 
 TEST_CASE("hostile: secure aggregation's values come to a data owner only from its sum-only aggregators, and to "

@@ -39,9 +39,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <map>
-#include <mutex>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -166,7 +163,7 @@ public:
         const auto serial = requests_.lock(peer);
         const ObjectStore::Description held = own(peer, id, type_name, "forward");
         if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
-            deny(peer, "moving a '" + held.type->name + "' to '" + destination + "' (" + rule + ")");
+            deny(peer, "moving a '" + held.type->name + "' to '" + printable(destination, 100) + "' (" + rule + ")");
         }
         return store_.encode(id, held.type);
     }
@@ -184,7 +181,7 @@ public:
         admit(peer, "execute");
         const Computation* computation = detail::ComputationRegistry::instance().find(name);
         if (computation == nullptr) {
-            deny(peer, "running '" + std::string(name) + "', a computation this party's program does not have");
+            deny(peer, "running '" + printable(name, 100) + "', a computation this party's program does not have");
         }
         const std::vector<ObjectRef> refs = usable_inputs(peer, *computation, inputs);
         Reply reply;
@@ -195,7 +192,7 @@ public:
             log_(refusal(peer, std::string("an aggregate: ") + e.what()));
             throw;
         } catch (const PermissionDeniedError& e) { // the computation's own refusal (of a session's settings, say)
-            log_(refusal(peer, "running '" + std::string(name) + "': " + e.what()));
+            log_(refusal(peer, "running '" + printable(name, 100) + "': " + e.what()));
             throw;
         } catch (const Error&) { // the inputs were checked: the computation's own error, of any kind
             if (policy_.reveal_errors) {
@@ -259,7 +256,8 @@ private:
     }
 
     [[nodiscard]] std::string refusal(const std::string& peer, const std::string& what) const {
-        return "fedpp party '" + policy_.name + "': refused " + what + ", asked by '" + peer + "'";
+        return "fedpp party '" + policy_.name + "': refused " + printable(what, 1000) + ", asked by '" +
+               printable(peer, 200) + "'"; // one line, whatever the requester sent
     }
 
     void admit(const std::string& peer, const char* operation) {

@@ -5,6 +5,7 @@
 
 #include "fedpp/transport/request.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -20,11 +21,13 @@ class Ledger {
 public:
     using Clock = std::chrono::steady_clock;
 
-    /// Records that `owner` owns object `id` (and has just been heard from).
-    void add(ObjectId id, const std::string& owner) {
+    /// Records that `owner` owns object `id`, from now. That renews no lease:
+    /// an object given to `owner` by another party (or made for it) lives
+    /// one lease from now, or longer while `owner` is heard from (a data
+    /// owner's gifts to a made-up or silent requester keep nothing else alive).
+    void add(ObjectId id, const std::string& owner, Clock::time_point now = Clock::now()) {
         const std::lock_guard lock(mutex_);
-        owners_[id] = owner;
-        last_heard_[owner] = Clock::now();
+        owners_[id] = {owner, now};
     }
 
     /// Records data this party published under `tag`.
@@ -50,7 +53,7 @@ public:
     [[nodiscard]] bool owns(const std::string& requester, ObjectId id) const {
         const std::lock_guard lock(mutex_);
         const auto it = owners_.find(id);
-        return it != owners_.end() && it->second == requester;
+        return it != owners_.end() && it->second.owner == requester;
     }
 
     /// Forgets object `id` (deleted).
@@ -69,22 +72,24 @@ public:
     [[nodiscard]] std::vector<ObjectId> owned_by(const std::string& requester) const {
         const std::lock_guard lock(mutex_);
         std::vector<ObjectId> ids;
-        for (const auto& [id, owner] : owners_) {
-            if (owner == requester) {
+        for (const auto& [id, owned] : owners_) {
+            if (owned.owner == requester) {
                 ids.push_back(id);
             }
         }
         return ids;
     }
 
-    /// Removes and returns the objects of every owner not heard from for
-    /// longer than `lease`: the caller deletes them.
+    /// Removes and returns the objects older than `lease` whose owner has
+    /// not been heard from for longer than `lease`: the caller deletes them.
     std::vector<ObjectId> expire(std::chrono::milliseconds lease, Clock::time_point now = Clock::now()) {
         const std::lock_guard lock(mutex_);
         std::vector<ObjectId> expired;
         for (auto it = owners_.begin(); it != owners_.end();) {
-            const auto heard = last_heard_.find(it->second);
-            if (heard == last_heard_.end() || now - heard->second > lease) {
+            const auto heard = last_heard_.find(it->second.owner);
+            const Clock::time_point last =
+                heard == last_heard_.end() ? it->second.added : std::max(heard->second, it->second.added);
+            if (now - last > lease) {
                 expired.push_back(it->first);
                 it = owners_.erase(it);
             } else {
@@ -103,8 +108,13 @@ public:
     }
 
 private:
+    struct Owned {
+        std::string owner;
+        Clock::time_point added;
+    };
+
     mutable std::mutex mutex_;
-    std::unordered_map<ObjectId, std::string> owners_;
+    std::unordered_map<ObjectId, Owned> owners_;
     std::map<std::string, Clock::time_point> last_heard_;
     std::map<std::string, ObjectId> published_;
     std::map<ObjectId, std::string> published_ids_;

@@ -3,6 +3,7 @@
 
 #include "fedpp/transport/request.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,30 @@ struct NamedObject {
 /// new session, and what the old one left behind expires with its lease.
 inline std::string_view name_of(std::string_view requester) noexcept {
     return requester.substr(0, requester.find('#'));
+}
+
+/// A requester's string (its session, a destination, a computation's name)
+/// as a party shows it in its log and its refusals: one line of printable
+/// ASCII, each other byte as \xNN, cut after `limit` bytes with "...", so
+/// that nothing a requester sends forges or floods a log line. (A text
+/// already printable stays as it is.)
+inline std::string printable(std::string_view text, std::size_t limit = 200) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string shown;
+    shown.reserve(text.size() < limit ? text.size() : limit);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (i == limit) {
+            shown += "...";
+            break;
+        }
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte < 0x20 || byte > 0x7e) {
+            shown += {'\\', 'x', digits[byte >> 4], digits[byte & 0xf]};
+        } else {
+            shown.push_back(static_cast<char>(byte));
+        }
+    }
+    return shown;
 }
 
 } // namespace fedpp::party
