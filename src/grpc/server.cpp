@@ -6,6 +6,7 @@
 #include <fedpp/grpc/server.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -30,20 +31,76 @@ template <class Handler>
     }
 }
 
+/// The value streams in progress (stores and fetches), each with when a
+/// chunk last moved: one in which none moved for too long is cancelled, so
+/// that a peer stalling streams holds no thread for ever.
+class StreamWatch {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    /// Watches the stream of `context` while it lives.
+    class Watched {
+    public:
+        Watched(StreamWatch& watch, ::grpc::ServerContext* context) : watch_(watch), context_(context) {
+            moved();
+        }
+        ~Watched() {
+            const std::lock_guard lock(watch_.mutex_);
+            watch_.last_moved_.erase(context_);
+        }
+        Watched(const Watched&) = delete;
+        Watched& operator=(const Watched&) = delete;
+
+        /// A chunk moved now.
+        void moved() {
+            const std::lock_guard lock(watch_.mutex_);
+            watch_.last_moved_[context_] = Clock::now();
+        }
+
+    private:
+        StreamWatch& watch_;
+        ::grpc::ServerContext* context_;
+    };
+
+    /// Cancels the streams in which nothing moved for longer than `idle`.
+    void cancel_idle(std::chrono::milliseconds idle) {
+        const std::lock_guard lock(mutex_); // (a context lives while it is here)
+        const auto now = Clock::now();
+        for (const auto& [context, moved] : last_moved_) {
+            if (now - moved > idle) {
+                context->TryCancel();
+            }
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<::grpc::ServerContext*, Clock::time_point> last_moved_;
+};
+
 class PartyService final : public wire::Party::Service {
 public:
     PartyService(party::Host& host, const ServerOptions& options) : host_(host), options_(options) {}
 
+    /// Cancels the value streams idle for longer than the options allow.
+    void cancel_idle_streams() { streams_.cancel_idle(options_.stream_idle_timeout); }
+
     ::grpc::Status Store(::grpc::ServerContext* context, ::grpc::ServerReader<wire::StoreChunk>* reader,
                          wire::ObjectReply* reply) override {
+        StreamWatch::Watched watched(streams_, context);
         return serve(context, [&](const std::string& peer) {
-            const auto next = [&](wire::StoreChunk& chunk) { return reader->Read(&chunk); };
+            const auto next = [&](wire::StoreChunk& chunk) {
+                const bool read = reader->Read(&chunk);
+                watched.moved();
+                return read;
+            };
             reply->set_object(detail::store(host_, peer, next));
         });
     }
 
     ::grpc::Status Fetch(::grpc::ServerContext* context, const wire::ObjectRequest* request,
                          ::grpc::ServerWriter<wire::Chunk>* writer) override {
+        StreamWatch::Watched watched(streams_, context);
         return serve(context, [&](const std::string& peer) {
             const Bytes bytes = detail::fetch(host_, peer, *request);
             std::size_t at = 0;
@@ -58,6 +115,7 @@ public:
                 if (!writer->Write(chunk)) {
                     throw NetworkError("fedpp::grpc: the requester went away during a fetch");
                 }
+                watched.moved();
             } while (at < bytes.size());
         });
     }
@@ -160,6 +218,7 @@ private:
 
     party::Host& host_;
     const ServerOptions& options_;
+    StreamWatch streams_;
     std::mutex stubs_mutex_;
     std::map<std::string, std::unique_ptr<wire::Party::Stub>> stubs_;
 };
@@ -193,6 +252,9 @@ PartyServer::PartyServer(party::Host& host, ServerOptions options) : impl_(std::
     builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
     builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+    ::grpc::ResourceQuota quota("fedpp party " + host.policy().name);
+    quota.SetMaxThreads(impl_->options.max_threads);
+    builder.SetResourceQuota(quota);
     impl_->server = builder.BuildAndStart();
     if (!impl_->server || impl_->port == 0) {
         throw NetworkError("fedpp::grpc: party '" + host.policy().name + "' cannot listen on " +
@@ -205,6 +267,7 @@ PartyServer::PartyServer(party::Host& host, ServerOptions options) : impl_(std::
         while (!impl_->stopped.wait_for(lock, impl_->options.reclaim_every, [this] { return impl_->stopping; })) {
             lock.unlock();
             host.reclaim();
+            impl_->service->cancel_idle_streams();
             lock.lock();
         }
     });

@@ -9,6 +9,7 @@
 #include <fedpp/io/bytes.hpp>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
 
 #include <chrono>
 #include <cstddef>

@@ -8,6 +8,7 @@
 #include <fedpp/grpc/transport.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,14 +62,26 @@ private:
 /// A party served in this process.
 struct Party {
     /// Listens on `listen` (port 0: one of the system's choosing).
+    /// `limits` adjusts the server's options (its threads, its streams' idle timeout).
     explicit Party(fedpp::party::Policy policy, fedpp::grpc::Peers peers = {},
-                   const std::string& listen = "127.0.0.1:0")
+                   const std::string& listen = "127.0.0.1:0",
+                   const std::function<void(fedpp::grpc::ServerOptions&)>& limits = {})
         : host(std::move(policy), [this](const std::string& line) { log.add(line); }),
-          server(host, {listen, credentials_of(host.policy().name), std::move(peers), quick(), reclaim_every}) {}
+          server(host, options(listen, credentials_of(host.policy().name), std::move(peers), limits)) {}
 
     [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(server.port()); }
 
     static constexpr std::chrono::milliseconds reclaim_every{50};
+
+    static fedpp::grpc::ServerOptions options(const std::string& listen, fedpp::grpc::Credentials credentials,
+                                              fedpp::grpc::Peers peers,
+                                              const std::function<void(fedpp::grpc::ServerOptions&)>& limits) {
+        fedpp::grpc::ServerOptions options{listen, std::move(credentials), std::move(peers), quick(), reclaim_every};
+        if (limits) {
+            limits(options);
+        }
+        return options;
+    }
 
     Log log; // the party's refusals
     fedpp::party::Host host;

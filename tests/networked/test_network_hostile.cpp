@@ -5,6 +5,7 @@
 // and, where the request reached the party, a line in the party's own log;
 // each legal twin must still work.
 #include "network_parties.hpp"
+#include "skip.hpp"
 
 #ifdef FEDPP_TEST_SECURE_AGGREGATION
 #include <fedpp/aggregation/secure_steps.hpp>
@@ -218,6 +219,24 @@ public:
         return {status, reply.object(), {}};
     }
 
+    /// A store stream that announces `announced` bytes of a `type`, sends
+    /// none and stalls (finish it with Finish()).
+    struct Stalled {
+        ::grpc::ClientContext context;
+        fedpp::wire::ObjectReply reply;
+        std::unique_ptr<::grpc::ClientWriter<fedpp::wire::StoreChunk>> writer;
+    };
+    std::unique_ptr<Stalled> stalled_store(const std::string& type, std::uint64_t announced) {
+        auto stalled = std::make_unique<Stalled>();
+        prepare(stalled->context, std::chrono::seconds(20));
+        stalled->writer = stub_->Store(&stalled->context, &stalled->reply);
+        fedpp::wire::StoreChunk message;
+        message.set_type(type);
+        message.set_total_bytes(announced);
+        stalled->writer->Write(message);
+        return stalled;
+    }
+
     Result list() {
         ::grpc::ClientContext context;
         prepare(context);
@@ -227,8 +246,8 @@ public:
     }
 
 private:
-    void prepare(::grpc::ClientContext& context) const {
-        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    void prepare(::grpc::ClientContext& context, std::chrono::seconds deadline = std::chrono::seconds(10)) const {
+        context.set_deadline(std::chrono::system_clock::now() + deadline);
         if (!session_.empty()) {
             context.AddMetadata("fedpp-session", session_);
         }
@@ -801,6 +820,59 @@ TEST_CASE("hostile: a data owner's gifts to a requester renew no one's lease", "
     std::size_t lines = secure.log.lines().size();
     require_refused(me.erase(mine.object), Code::PERMISSION_DENIED, secure, lines, "which is not the requester's");
     require_ok(me.erase(gift));
+}
+
+/// This process's thread count (0 where /proc does not tell).
+std::size_t thread_count() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("Threads:", 0) == 0) {
+            return std::stoul(line.substr(8));
+        }
+    }
+    return 0;
+}
+
+TEST_CASE("hostile: stalled value streams hold a bounded number of a party's threads, each for a bounded time",
+          "[network][hostile]") {
+    // Without a thread quota, each stalled stream held a server thread of its
+    // own (300 streams: 300 threads more), and without an idle timeout it
+    // held it until the caller's deadline, if it had one.
+    constexpr int max_threads = 12;
+    network::Party secure(network::aggregator("secure_worker"), {}, "127.0.0.1:0", [](auto& options) {
+        options.max_threads = max_threads;
+        options.stream_idle_timeout = std::chrono::milliseconds(1000);
+    });
+    Peer me(secure, "me");
+    require_ok(me.list()); // the connection and its threads, before counting
+    const std::size_t before = thread_count();
+    if (before == 0) {
+        FEDPP_SKIP("/proc/self/status gives no thread count here");
+    }
+    std::vector<std::unique_ptr<Peer::Stalled>> stalled;
+    for (int i = 0; i < 60; ++i) {
+        stalled.push_back(me.stalled_store(type_of<LinearModel>(), 1 << 20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const std::size_t during = thread_count();
+    INFO(before << " threads before the stalled streams, " << during << " with them");
+    CHECK(during <= before + max_threads + 4); // (gRPC's own threads of the client side may come and go)
+    // Those beyond the quota are refused at once; each of the others is
+    // cancelled by the party once idle for a second, long before the
+    // caller's deadline (20 s). None is stored.
+    int cancelled = 0;
+    for (auto& stream : stalled) {
+        const ::grpc::Status status = stream->writer->Finish();
+        INFO("status " << status.error_code() << ": " << status.error_message());
+        CHECK((status.error_code() == Code::RESOURCE_EXHAUSTED || status.error_code() == Code::CANCELLED));
+        cancelled += status.error_code() == Code::CANCELLED ? 1 : 0;
+    }
+    CHECK(cancelled > 0);
+    CHECK(secure.host.object_count() == 0);
+    // The legal twin: the party serves again, a value streamed without stalls included.
+    require_ok(me.store(a_model()));
+    require_ok(me.list());
 }
 
 TEST_CASE("hostile: secure aggregation's values come to a data owner only from its sum-only aggregators, and to "

@@ -26,6 +26,12 @@ struct ServerOptions {
     Peers peers;                        ///< where the parties it may move values to are
     ConnectionOptions connection;
     std::chrono::milliseconds reclaim_every = std::chrono::seconds(1); ///< how often expired leases are checked
+    /// Requests served at once at most (gRPC's thread quota): a peer that
+    /// opens streams and stalls them holds at most this many threads.
+    int max_threads = 128;
+    /// A value's stream (a store, a fetch) in which no chunk moved for this
+    /// long is cancelled (checked every reclaim_every), its thread freed.
+    std::chrono::milliseconds stream_idle_timeout = std::chrono::minutes(2);
 };
 
 class PartyServer {
