@@ -66,7 +66,9 @@ TEST_CASE("federated averaging learns, and reports every round", "[federated]") 
         CHECK(m.round_seconds >= 0);
     }
     CHECK(metrics.back().test_accuracy > 0.9);
-    CHECK(metrics.back().train_loss < metrics.front().train_loss);
+    REQUIRE(metrics.front().train_loss.has_value());
+    REQUIRE(metrics.back().train_loss.has_value());
+    CHECK(*metrics.back().train_loss < *metrics.front().train_loss);
     CHECK(run.rounds_done() == 8);
     // Nothing is left at the aggregator but the running sum, and the clients
     // hold only their data.
@@ -100,6 +102,30 @@ TEST_CASE("a client's data of other features or classes than the test set's is r
         clients[3] = Dataset();
         CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), clients, test, small_config()));
     }
+}
+
+TEST_CASE("a model that does not fit the data (its features, one score per class) is refused at the start",
+          "[federated]") {
+    const Dataset test = blobs(60, 99); // 4 features, 3 classes
+    const auto clients = client_sets(4, 1);
+    const auto mlp = [](fedpp::Index inputs, fedpp::Index outputs) {
+        fedpp::Generator generator(5);
+        return Model(fedpp::nn::Linear<float>(inputs, 16, generator), fedpp::nn::ReLU{},
+                     fedpp::nn::Linear<float>(16, outputs, generator));
+    };
+    for (const fedpp::Index outputs : {5, 2}) {
+        INFO(outputs << " outputs");
+        CHECK_THROWS_MATCHES(FederatedAveraging<Model>(mlp(4, outputs), clients, test, small_config()),
+                             fedpp::ShapeError,
+                             Catch::Matchers::Message("FederatedAveraging: the model gives " +
+                                                      std::to_string(outputs) +
+                                                      " scores per example, the data has 3 classes: its last layer "
+                                                      "must have 3 outputs"));
+    }
+    CHECK_THROWS_WITH(FederatedAveraging<Model>(mlp(6, 3), clients, test, small_config()),
+                      Catch::StartsWith("FederatedAveraging: the model does not take the test set's examples of 4 "
+                                        "features: "));
+    CHECK_NOTHROW(FederatedAveraging<Model>(mlp(4, 3), clients, test, small_config())); // the twin
 }
 
 TEST_CASE("clients selected in a round are distinct, sorted, and at least min_clients", "[federated]") {
@@ -416,6 +442,20 @@ TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {
     CHECK_THROWS_WITH(fedpp::federated::CsvMetricsWriter(path, Append{}),
                       Catch::Contains("does not start with the metrics header"));
     CHECK(lines_of(path) == std::vector<std::string>{"not,the,header", "1,2,3"});
+    std::remove(path.c_str());
+
+    // A DP run releases no client's loss: the line says so, the CSV field is empty.
+    m.train_loss.reset();
+    std::FILE* dp_out = std::tmpfile();
+    REQUIRE(dp_out != nullptr);
+    fedpp::federated::progress_printer(dp_out, 100)(m);
+    std::rewind(dp_out);
+    char dp_line[256] = {};
+    REQUIRE(std::fgets(dp_line, sizeof dp_line, dp_out) != nullptr);
+    std::fclose(dp_out);
+    CHECK_THAT(std::string(dp_line), Catch::Contains("clients 9/10  train loss    n/a  test acc  95.12%"));
+    fedpp::federated::CsvMetricsWriter{path}(m);
+    CHECK(lines_of(path).at(1).rfind("4,10,9,0,1,,0,0.9512,", 0) == 0);
     std::remove(path.c_str());
 }
 

@@ -8,7 +8,7 @@
 // was within the clip norm, else 0. With adaptive clipping that indicator
 // moves to the aggregator, which counts them with noise; the model owner
 // reads neither it nor the client's training loss (a DP run's metrics have
-// train_loss 0: a client's loss is not covered by the accountant).
+// no train_loss: a client's loss is not covered by the accountant).
 //
 // At the model owner (DpRun): Poisson sampling of the clients, each
 // client's weight and the fixed denominator, the clip norm and the noise

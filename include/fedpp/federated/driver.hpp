@@ -145,6 +145,9 @@ private:
     /// The round's metrics, and the new global model if enough updates came.
     void aggregate_round(Collector& collector, RoundMetrics& metrics, std::size_t round) {
         collector.report(metrics);
+        if (dp_) {
+            metrics.train_loss.reset(); // the clients' losses stayed with them
+        }
         metrics.aggregated = collector.aggregated >= config_.min_clients;
         if (!metrics.aggregated) {
             // If it was the aggregator that failed: NetworkError, no round.

@@ -111,12 +111,14 @@ protected:
     /// `config` already validated by the driver; at most `max_threads`
     /// threads. ArgumentError: fewer clients with data than min_clients;
     /// ShapeError: a client's data (in this process) of other features or
-    /// classes than the test set's.
+    /// classes than the test set's, or a model that does not take the test
+    /// set's features or gives other than one score per class.
     template <class Clients>
     FederatedRun(const char* driver, federated::Config config, M initial_model, Clients&& clients, Dataset test_set,
                  std::size_t max_threads)
         : config_(std::move(config)), test_set_(std::move(test_set)), global_(std::move(initial_model)),
           parties_(same_task(driver, std::forward<Clients>(clients), test_set_), config_.keep_transfer_log) {
+        check_model_fits(driver);
         if (parties_.eligible.size() < config_.min_clients) {
             const std::size_t with_data = parties_.eligible.size();
             throw ArgumentError(std::string(driver) + ": " + std::to_string(with_data) +
@@ -181,6 +183,29 @@ protected:
             }
         }
         return std::forward<Clients>(clients);
+    }
+
+    /// ShapeError unless the model takes the test set's features and gives
+    /// one score per class (a wider model would be trained and scored
+    /// against classes no example has; a narrower one fail in training).
+    void check_model_fits(const char* driver) const {
+        if (test_set_.empty()) {
+            return;
+        }
+        const NoGradGuard values_only;
+        Index scores = 0;
+        try {
+            scores = global_(Tensor<T>(test_set_.features().topRows(1))).value().cols();
+        } catch (const ShapeError& e) {
+            throw ShapeError(std::string(driver) + ": the model does not take the test set's examples of " +
+                             std::to_string(test_set_.feature_count()) + " features: " + e.what());
+        }
+        if (scores != test_set_.class_count()) {
+            throw ShapeError(std::string(driver) + ": the model gives " + std::to_string(scores) +
+                             " scores per example, the data has " + std::to_string(test_set_.class_count()) +
+                             " classes: its last layer must have " + std::to_string(test_set_.class_count()) +
+                             " outputs");
+        }
     }
 
     federated::Config config_;

@@ -21,7 +21,9 @@ struct RoundMetrics {
     std::size_t clients_aggregated = 0; ///< valid updates added to the average
     std::size_t examples = 0;           ///< examples of the aggregated clients
     bool aggregated = false;            ///< false: too few valid updates, the global model is unchanged
-    double train_loss = 0;              ///< mean local training loss, weighted by examples
+    /// Mean local training loss, weighted by examples; none in a DP run (a
+    /// client's loss is not released: the accountant does not cover it).
+    std::optional<double> train_loss = std::nullopt;
     double test_loss = 0;               ///< of the global model after the round
     double test_accuracy = 0;
     double round_seconds = 0;

@@ -23,9 +23,15 @@ namespace fedpp::federated {
 /// a DP run adds "eps 1.234 clip 0.5000", and says when its budget stops it).
 inline std::function<void(const RoundMetrics&)> progress_printer(std::FILE* out, std::size_t total_rounds) {
     return [out, total_rounds](const RoundMetrics& m) {
-        std::fprintf(out, "round %5zu/%zu  clients %zu/%zu  train loss %.4f  test acc %6.2f%%  round %.2f s  elapsed %.1f s",
-                     m.round, total_rounds, m.clients_aggregated, m.clients_selected, m.train_loss,
-                     100.0 * m.test_accuracy, m.round_seconds, m.elapsed_seconds);
+        std::fprintf(out, "round %5zu/%zu  clients %zu/%zu  ", m.round, total_rounds, m.clients_aggregated,
+                     m.clients_selected);
+        if (m.train_loss) {
+            std::fprintf(out, "train loss %.4f", *m.train_loss);
+        } else {
+            std::fprintf(out, "train loss    n/a"); // a DP run releases no client's loss
+        }
+        std::fprintf(out, "  test acc %6.2f%%  round %.2f s  elapsed %.1f s", 100.0 * m.test_accuracy,
+                     m.round_seconds, m.elapsed_seconds);
         if (!m.failures.empty()) { // how many, and the first one's reason (the metrics have them all)
             const ClientFailure& first = m.failures.front();
             std::fprintf(out, "  (%zu client%s left out; client %zu: %s)", m.failures.size(),
@@ -46,8 +52,8 @@ inline std::function<void(const RoundMetrics&)> progress_printer(std::FILE* out,
 }
 
 /// Writes one CSV row per round (and the header first; epsilon is empty and
-/// clip_norm 0 for a run without DP), flushed after each
-/// row so a crashed run keeps what it did. Every write and flush is checked:
+/// clip_norm 0 for a run without DP, train_loss empty for one with DP),
+/// flushed after each row so a crashed run keeps what it did. Every write and flush is checked:
 /// one that fails (a full disk, a file-size limit) throws IoError, so a run
 /// never ends as if its metrics were written when they were not.
 class CsvMetricsWriter {
@@ -102,8 +108,12 @@ public:
         }
         std::ostringstream row;
         row << m.round << ',' << m.clients_selected << ',' << m.clients_aggregated << ',' << m.examples << ','
-            << (m.aggregated ? 1 : 0) << ',' << m.train_loss << ',' << m.test_loss << ',' << m.test_accuracy << ','
-            << m.round_seconds << ',' << m.elapsed_seconds << ',';
+            << (m.aggregated ? 1 : 0) << ',';
+        if (m.train_loss) {
+            row << *m.train_loss;
+        }
+        row << ',' << m.test_loss << ',' << m.test_accuracy << ',' << m.round_seconds << ',' << m.elapsed_seconds
+            << ',';
         if (m.epsilon) {
             row << *m.epsilon;
         }

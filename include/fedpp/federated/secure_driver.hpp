@@ -294,7 +294,9 @@ private:
                 ++metrics.clients_aggregated;
             }
         }
-        metrics.train_loss = metrics.examples > 0 ? weighted_loss / static_cast<double>(metrics.examples) : 0.0;
+        if (!config_.dp) { // (a DP client's loss stays with it)
+            metrics.train_loss = metrics.examples > 0 ? weighted_loss / static_cast<double>(metrics.examples) : 0.0;
+        }
         metrics.aggregated = true;
     }
 
