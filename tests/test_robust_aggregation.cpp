@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -136,6 +137,15 @@ TEST_CASE("a streaming sum counts each data owner once, and only with a positive
     const auto average = fedpp::average_of(sum).get();
     CHECK(average.contributions() == 2);
     CHECK(average.model().weight().value() == Matrix{{13.0 / 4, 13.0 / 4}}); // (1 + 3 + 0 + 7 + 2) / 4
+    // Released: the sum takes nothing more, and is not released again,
+    // until it is reset (two releases would tell what came in between).
+    CHECK_THROWS_AS(fedpp::average_of(sum), fedpp::PermissionDeniedError);
+    CHECK_THROWS_WITH(fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{4, 4}}, Matrix{{4}}), dave).move(secure), 1.0),
+                      Catch::Contains("this sum's average was released"));
+    fedpp::reset(sum);
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{1, 1}}, Matrix{{1}}), carol).move(secure), 1.0);
+    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{3, 3}}, Matrix{{3}}), dave).move(secure), 1.0);
+    CHECK(fedpp::average_of(sum).get().model().bias().value() == Matrix{{2}});
 
     // Merging moves a part's contributions into the sum and empties the part,
     // so that they cannot be counted twice.
@@ -148,6 +158,42 @@ TEST_CASE("a streaming sum counts each data owner once, and only with a positive
     fedpp::accumulate(part, fedpp::send(Linear(Matrix{{3, 3}}, Matrix{{3}}), dave).move(secure), 1.0);
     fedpp::merge(total, part);
     CHECK(fedpp::average_of(total).get().model().bias().value() == Matrix{{2}});
+}
+
+TEST_CASE("a data owner counts with its weights added, and not below min_weight_ratio of the largest",
+          "[aggregation][privacy]") {
+    // (A served aggregator's rule, party::Policy::min_weight_ratio; in one
+    // process the ratio is 0: any positive weight counts.)
+    const Linear reference(Matrix{{0, 0}}, Matrix{{0}});
+    const Linear model(Matrix{{1, 1}}, Matrix{{1}});
+    const double w7 = std::ldexp(1.0, -7); // powers of two: sums exact
+    fedpp::WeightedSum<Linear> sum(reference);
+    sum.add(sum.check(model), 1.0, 1);
+    sum.add(sum.check(model), w7, 2); // data owner 2, twice: 2^-6 in all
+    sum.add(sum.check(model), w7, 2);
+    sum.add(sum.check(model), 1e-300, 3);
+    sum.add(sum.check(model), 5.0); // the model owner's own: no data owner's, and no measure of theirs
+    CHECK(sum.contributions() == 3);
+    CHECK(sum.contributions(std::ldexp(1.0, -6)) == 2);
+    CHECK(sum.contributions(std::ldexp(1.0, -5)) == 1);
+    // Merging adds a data owner's weights across the parts.
+    fedpp::WeightedSum<Linear> part(reference);
+    part.add(part.check(model), std::ldexp(1.0, -6), 2); // 2^-5 in all
+    part.add(part.check(model), 2.0, 4);
+    sum.merge(part);
+    CHECK(sum.contributions() == 4);
+    CHECK(sum.contributions(std::ldexp(1.0, -6)) == 3); // at least 2^-5: 1, 2 and 4
+    CHECK(sum.contributions(std::ldexp(1.0, -5)) == 2);
+    CHECK(sum.contributions(1.0) == 1);
+    // fedavg's count over its inputs, by the same rule.
+    const std::vector<fedpp::ContributorId> ids{1, 2, 2, 3, fedpp::no_contributor, 4};
+    const std::vector<double> weights{1.0, w7, w7, 1e-300, 5.0, 0.0};
+    const auto owners = fedpp::detail::contributor_weights(ids, weights);
+    REQUIRE(owners.size() == 4);
+    CHECK(owners[1].weight == std::ldexp(1.0, -6));
+    CHECK(fedpp::detail::counted_contributors(owners, 0) == 3); // not 4, whose weight is 0
+    CHECK(fedpp::detail::counted_contributors(owners, std::ldexp(1.0, -6)) == 2);
+    CHECK(fedpp::detail::counted_contributors(owners, std::ldexp(1.0, -5)) == 1);
 }
 
 TEST_CASE("accumulate straight from a data owner: the same sum as moving first, the update never stored at "

@@ -314,6 +314,14 @@ struct TwoContributions {
         REQUIRE(alices != 0);
         return {secure, M, me, bobs, alices};
     }
+
+    /// Another contribution of `owner`'s for the model owner: moved to the
+    /// aggregator by `owner` itself, as its server does.
+    ObjectId another(const std::string& owner, std::uint64_t seed) {
+        const auto given = Peer(secure, owner, "").store(M, fedpp::to_bytes(a_model(seed)), "me#s1");
+        require_ok(given);
+        return given.object;
+    }
 };
 
 } // namespace
@@ -688,7 +696,8 @@ TEST_CASE("hostile: an aggregator checks an aggregation's own arguments, and a m
     const auto aggregate = me.execute(trimmed, {{bobs, M}, {alices, M}}, arguments);
     require_ok(aggregate);
     require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>()));
-    const auto middle = me.execute(median, {{bobs, M}, {alices, M}}, no_arguments);
+    const auto middle = me.execute(median, {{parties.another("bob", 5), M}, {parties.another("alice", 6), M}},
+                                   no_arguments); // (bob's and alice's first models went into the trimmed mean)
     require_ok(middle);
     // An aggregate sent to a made-up party goes nowhere, and leaves no trace
     // in the traffic account (which would otherwise grow with every name).
@@ -702,11 +711,11 @@ TEST_CASE("hostile: an aggregator checks an aggregation's own arguments, and a m
 
 TEST_CASE("hostile: one requester's concurrent requests on the same objects are carried out one at a time",
           "[network][hostile][threads]") {
-    // Four threads of one requester add to two sums and merge them into each
-    // other as fast as they can: run at once on one object, these would
-    // race (and corrupted the aggregator's heap). Under ThreadSanitizer any
-    // overlap is a report; here, every request must succeed and the sums stay
-    // whole.
+    // Four threads of one requester merge two sums into each other, each
+    // holding a data owner's update, and empty them, as fast as they can:
+    // run at once on one object, these would race (and corrupted the
+    // aggregator's heap). Under ThreadSanitizer any overlap is a report;
+    // here, every request must succeed and the sums stay whole.
     using Sum = fedpp::WeightedSum<LinearModel>;
     TwoContributions parties;
     const std::string& M = parties.M;
@@ -720,6 +729,8 @@ TEST_CASE("hostile: one requester's concurrent requests on the same objects are 
     const std::string merge = fedpp::detail::computation_of<fedpp::detail::MergeComputation<LinearModel>>().name;
     fedpp::Bytes weight;
     fedpp::ByteWriter(weight).write(1.0);
+    require_ok(me.execute(add, {{first, S}, {parties.bobs, M}}, weight));
+    require_ok(me.execute(add, {{second, S}, {parties.alices, M}}, weight));
     std::atomic<int> failed{0};
     std::atomic<int> done{0};
     std::vector<std::unique_ptr<Peer>> peers; // made here: Catch2's checks are for this thread only
@@ -734,9 +745,7 @@ TEST_CASE("hostile: one requester's concurrent requests on the same objects are 
             const auto b = t % 2 == 0 ? second : first;
             const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
             while (std::chrono::steady_clock::now() < end) {
-                for (const auto& result : {peer.execute(add, {{a, S}, {parties.bobs, M}}, weight),
-                                           peer.execute(add, {{b, S}, {parties.alices, M}}, weight),
-                                           peer.execute(merge, {{a, S}, {b, S}})}) {
+                for (const auto& result : {peer.execute(merge, {{a, S}, {b, S}}), peer.execute(merge, {{b, S}, {a, S}})}) {
                     (result.status.ok() ? done : failed)++;
                 }
             }
@@ -750,19 +759,80 @@ TEST_CASE("hostile: one requester's concurrent requests on the same objects are 
     CHECK(done > 0);
     // A sum merged into itself is refused (it would be emptied, or worse).
     CHECK_FALSE(me.execute(merge, {{first, S}, {first, S}}).status.ok());
-    // Both sums are whole: each takes Bob's and Alice's updates again, and
-    // its average leaves.
+    // The sums are whole: together they hold Bob's and Alice's updates, and
+    // their average leaves.
+    require_ok(me.execute(merge, {{first, S}, {second, S}}));
     const std::string average =
         fedpp::detail::computation_of<fedpp::detail::AverageOfComputation<LinearModel>>().name;
     fedpp::Bytes none;
     fedpp::ByteWriter(none).write<std::uint64_t>(0);
-    for (const auto sum : {first, second}) {
-        require_ok(me.execute(add, {{sum, S}, {parties.bobs, M}}, weight));
-        require_ok(me.execute(add, {{sum, S}, {parties.alices, M}}, weight));
-        const auto aggregate = me.execute(average, {{sum, S}}, none);
-        require_ok(aggregate);
-        require_ok(me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>()));
+    const auto aggregate = me.execute(average, {{first, S}}, none);
+    require_ok(aggregate);
+    const auto fetched = me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>());
+    require_ok(fetched);
+    const auto released = fedpp::from_bytes<fedpp::Aggregate<LinearModel>>(
+        std::as_bytes(std::span(fetched.bytes.data(), fetched.bytes.size())), "the aggregate");
+    CHECK(released.contributions() == 2);
+}
+
+TEST_CASE("hostile: a data owner's model goes into one aggregate, and a sum is released once",
+          "[network][hostile]") {
+    // Differencing: fedavg(bob, alice) and fedavg(alice, eve) and
+    // fedavg(bob, eve) together tell each model; so does a sum released,
+    // then added to and released again. The aggregator lets a contribution
+    // into one aggregate, and a released sum only be reset or erased.
+    TwoContributions parties;
+    auto [secure, M, me, bobs, alices] = parties.at_aggregator();
+    std::size_t lines = secure.log.lines().size();
+    const ObjectId eves = parties.another("eve", 3);
+    require_ok(me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2)));
+    for (const auto& inputs : std::vector<std::vector<std::pair<ObjectId, std::string>>>{
+             {{alices, M}, {eves, M}}, {{bobs, M}, {eves, M}}}) {
+        require_refused(me.execute(fedavg_name(), inputs, fedavg_arguments(2)), Code::PERMISSION_DENIED, secure,
+                        lines, "went into an aggregate already");
     }
+    using Sum = fedpp::WeightedSum<LinearModel>;
+    const std::string S = type_of<Sum>();
+    const std::string add = fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<LinearModel>>().name;
+    const std::string merge = fedpp::detail::computation_of<fedpp::detail::MergeComputation<LinearModel>>().name;
+    const std::string reset = fedpp::detail::computation_of<fedpp::detail::ResetComputation<LinearModel>>().name;
+    const std::string average =
+        fedpp::detail::computation_of<fedpp::detail::AverageOfComputation<LinearModel>>().name;
+    fedpp::Bytes weight;
+    fedpp::ByteWriter(weight).write(1.0);
+    fedpp::Bytes none;
+    fedpp::ByteWriter(none).write<std::uint64_t>(0);
+    // Nor into a streaming sum once spent; the legal twin: eve's, unspent.
+    const auto sum = me.store(S, fedpp::to_bytes(Sum(a_model(9)))).object;
+    require_refused(me.execute(add, {{sum, S}, {bobs, M}}, weight), Code::PERMISSION_DENIED, secure, lines,
+                    "went into an aggregate already");
+    require_ok(me.execute(add, {{sum, S}, {eves, M}}, weight));
+    require_ok(me.execute(add, {{sum, S}, {parties.another("client-0", 4), M}}, weight));
+    require_ok(me.execute(average, {{sum, S}}, none));
+    // Released: nothing more goes in or out until it is reset.
+    const auto other = me.store(S, fedpp::to_bytes(Sum(a_model(9)))).object;
+    require_ok(me.execute(add, {{other, S}, {parties.another("client-1", 5), M}}, weight));
+    require_refused(me.execute(add, {{sum, S}, {parties.another("client-2", 6), M}}, weight), Code::PERMISSION_DENIED,
+                    secure, lines, "this sum's average was released");
+    require_refused(me.execute(merge, {{sum, S}, {other, S}}), Code::PERMISSION_DENIED, secure, lines,
+                    "this sum's average was released");
+    require_refused(me.execute(merge, {{other, S}, {sum, S}}), Code::PERMISSION_DENIED, secure, lines,
+                    "this sum's average was released");
+    require_refused(me.execute(average, {{sum, S}}, none), Code::PERMISSION_DENIED, secure, lines,
+                    "this sum's average was released");
+    // The legal twin: reset, it takes new contributions and is released again.
+    require_ok(me.execute(reset, {{sum, S}}));
+    require_ok(me.execute(add, {{sum, S}, {parties.another("client-2", 6), M}}, weight));
+    require_ok(me.execute(merge, {{sum, S}, {other, S}}));
+    require_ok(me.execute(average, {{sum, S}}, none));
+    // A contribution that only went through a check (validate) is not spent.
+    const ObjectId client3s = parties.another("client-3", 7);
+    const std::string validate = fedpp::detail::computation_of<fedpp::detail::ValidateComputation<LinearModel>>().name;
+    fedpp::Bytes shapes;
+    fedpp::ByteWriter shapes_out(shapes);
+    fedpp::Codec<std::vector<std::int64_t>>::encode({1, 2, 1, 1}, shapes_out);
+    require_ok(me.execute(validate, {{client3s, M}}, shapes));
+    require_ok(me.execute(fedavg_name(), {{client3s, M}, {parties.another("client-4", 8), M}}, fedavg_arguments(2)));
 }
 
 TEST_CASE("hostile: a requester's strings cannot forge or flood a line of a party's log", "[network][hostile]") {
@@ -1034,25 +1104,53 @@ TEST_CASE("hostile: published data is used in computations, never fetched, erase
     CHECK(bob.host.object_count() == 2);
 }
 
-// A known weakness, not fixed here (the weights are the model owner's, and
-// the aggregation code is shared with the in-process path): fedavg counts a
-// data owner whose weight is positive, however small, so weights {1, 1e-300}
-// make an "aggregate of two" that is exactly one data owner's model. The
-// test states the property the aggregator should have; [!shouldfail] keeps
-// CI green until it does, and turns red when it is fixed.
-TEST_CASE("hostile: KNOWN WEAKNESS: a vanishing weight makes an aggregate of one data owner",
-          "[network][hostile][!shouldfail]") {
+TEST_CASE("hostile: a vanishing weight makes no aggregate of two data owners", "[network][hostile]") {
+    // Weights {1, 1e-300} made an "aggregate of two" that was exactly bob's
+    // model. A data owner now counts only with a weight of at least the
+    // aggregator's min_weight_ratio (0.01) of the largest: in fedavg, and in
+    // a streaming sum, where a data owner's updates' weights add up.
     TwoContributions parties;
-    const std::string& M = parties.M;
-    Peer& me = parties.me;
-    const auto bobs = parties.bobs;
-    const auto alices = parties.alices;
-    const auto aggregate = me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2, {1.0, 1e-300}));
-    if (aggregate.status.ok()) {
-        const auto fetched = me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>());
-        require_ok(fetched);
-        const auto released = fedpp::from_bytes<fedpp::Aggregate<LinearModel>>(
-            std::as_bytes(std::span(fetched.bytes.data(), fetched.bytes.size())), "the aggregate");
-        CHECK(fedpp::to_bytes(released.model()) != fedpp::to_bytes(a_model(1)));
+    auto [secure, M, me, bobs, alices] = parties.at_aggregator();
+    std::size_t lines = secure.log.lines().size();
+    for (const double vanishing : {1e-300, 1e-3, 0.0099}) {
+        INFO("weights 1 and " << vanishing);
+        require_refused(me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2, {1.0, vanishing})),
+                        Code::FAILED_PRECONDITION, secure, lines, "1 data owner");
+    }
+    using Sum = fedpp::WeightedSum<LinearModel>;
+    const std::string S = type_of<Sum>();
+    const std::string add = fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<LinearModel>>().name;
+    const std::string average =
+        fedpp::detail::computation_of<fedpp::detail::AverageOfComputation<LinearModel>>().name;
+    const auto weight = [](double w) {
+        fedpp::Bytes bytes;
+        fedpp::ByteWriter(bytes).write(w);
+        return bytes;
+    };
+    fedpp::Bytes none;
+    fedpp::ByteWriter(none).write<std::uint64_t>(0);
+    const auto sum = me.store(S, fedpp::to_bytes(Sum(a_model(9)))).object;
+    require_ok(me.execute(add, {{sum, S}, {bobs, M}}, weight(1.0)));
+    require_ok(me.execute(add, {{sum, S}, {alices, M}}, weight(1e-300)));
+    require_refused(me.execute(average, {{sum, S}}, none), Code::FAILED_PRECONDITION, secure, lines, "1 data owner");
+    // The legal twins: a weight of 0.02 counts, in fedavg and in the sum
+    // (with models bob and alice have not given before: each goes into one
+    // aggregate).
+    const auto aggregate = me.execute(fedavg_name(), {{parties.another("bob", 5), M}, {parties.another("alice", 6), M}},
+                                      fedavg_arguments(2, {1.0, 0.02}));
+    require_ok(aggregate);
+    const auto fetched = me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>());
+    require_ok(fetched);
+    const auto released = fedpp::from_bytes<fedpp::Aggregate<LinearModel>>(
+        std::as_bytes(std::span(fetched.bytes.data(), fetched.bytes.size())), "the aggregate");
+    CHECK(released.contributions() == 2);
+    CHECK(fedpp::to_bytes(released.model()) != fedpp::to_bytes(a_model(5)));
+    require_ok(me.execute(add, {{sum, S}, {parties.another("alice", 7), M}}, weight(0.02)));
+    require_ok(me.execute(average, {{sum, S}}, none));
+    // A ratio outside [0, 1] is no policy: the aggregator does not start.
+    for (const double ratio : {-0.5, 1.5, std::numeric_limits<double>::quiet_NaN()}) {
+        auto policy = network::aggregator("secure_worker");
+        policy.min_weight_ratio = ratio;
+        CHECK_THROWS_WITH(fedpp::party::Host(policy), Catch::Contains("min_weight_ratio must be in [0, 1]"));
     }
 }

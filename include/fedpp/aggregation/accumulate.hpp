@@ -45,6 +45,7 @@ WeightedSum<M>& sum_in(const Invocation& invocation, std::size_t i) {
 template <class M>
 struct AccumulateComputation {
     static constexpr bool aggregation = true;
+    static constexpr bool spends_contributions = true;
     /// The update is read and added, never kept: read where it is when it
     /// holds every parameter alone (nothing else can change it meanwhile).
     static bool reads_in_place(const RemoteObject& forwarded) {
@@ -74,9 +75,13 @@ struct AverageOfComputation {
         const auto required =
             std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
         arguments.expect_end();
-        const WeightedSum<M>& sum = sum_in<M>(invocation, 0);
-        require_contributions("average_of", sum.contributions(), required);
-        return std::make_unique<RemoteValue<Aggregate<M>>>(AggregateAccess::make(sum.average(), sum.contributions()));
+        WeightedSum<M>& sum = sum_in<M>(invocation, 0);
+        sum.check_open("average_of");
+        const std::size_t counted = sum.contributions(invocation.min_weight_ratio);
+        require_contributions("average_of", counted, required);
+        auto aggregate = std::make_unique<RemoteValue<Aggregate<M>>>(AggregateAccess::make(sum.average(), counted));
+        sum.mark_released();
+        return aggregate;
     }
 };
 

@@ -77,6 +77,7 @@ template <class M, class Kind>
 struct AggregationComputation {
     static constexpr bool variadic = true;
     static constexpr bool aggregation = true;
+    static constexpr bool spends_contributions = true;
     static std::string name() { return std::string("fedpp.") + Kind::name + "(" + type_name_of<M>() + ")"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<M>()}; }
 
@@ -95,7 +96,8 @@ struct AggregationComputation {
         if (!weights.empty()) { // one finite weight >= 0 per model, checked before any is read
             (void)checked_weights(Kind::name, weights, models.size());
         }
-        const std::size_t count = contributors_with_weight(invocation.contributors, weights).size();
+        const std::size_t count =
+            counted_contributors(contributor_weights(invocation.contributors, weights), invocation.min_weight_ratio);
         require_contributions(Kind::name, count, required);
         check_distinct_inputs(Kind::name, invocation.objects);
         return std::make_unique<RemoteValue<Aggregate<M>>>(

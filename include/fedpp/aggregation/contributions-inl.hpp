@@ -14,17 +14,36 @@
 
 namespace fedpp::detail {
 
-FEDPP_INLINE std::vector<ContributorId> contributors_with_weight(std::span<const ContributorId> contributors,
-                                                                 std::span<const double> weights) {
-    std::vector<ContributorId> found;
+FEDPP_INLINE std::vector<ContributorWeight> contributor_weights(std::span<const ContributorId> contributors,
+                                                                std::span<const double> weights) {
+    std::vector<ContributorWeight> owners;
     for (std::size_t i = 0; i < contributors.size(); ++i) {
-        if (contributors[i] != no_contributor && (weights.empty() || weights[i] > 0)) {
-            found.push_back(contributors[i]);
+        if (contributors[i] != no_contributor) {
+            owners.push_back({contributors[i], weights.empty() ? 1.0 : weights[i]});
         }
     }
-    std::sort(found.begin(), found.end());
-    found.erase(std::unique(found.begin(), found.end()), found.end());
-    return found;
+    std::sort(owners.begin(), owners.end(),
+              [](const ContributorWeight& a, const ContributorWeight& b) { return a.id < b.id; });
+    std::vector<ContributorWeight> merged;
+    for (const ContributorWeight& owner : owners) {
+        if (!merged.empty() && merged.back().id == owner.id) {
+            merged.back().weight += owner.weight;
+        } else {
+            merged.push_back(owner);
+        }
+    }
+    return merged;
+}
+
+FEDPP_INLINE std::size_t counted_contributors(std::span<const ContributorWeight> owners, double min_weight_ratio) {
+    double largest = 0;
+    for (const ContributorWeight& owner : owners) {
+        largest = std::max(largest, owner.weight);
+    }
+    const double least = min_weight_ratio > 0 ? min_weight_ratio * largest : 0; // (largest may be infinite)
+    return static_cast<std::size_t>(std::count_if(owners.begin(), owners.end(), [&](const ContributorWeight& owner) {
+        return owner.weight > 0 && owner.weight >= least;
+    }));
 }
 
 FEDPP_INLINE void require_contributions(std::string_view operation, std::size_t count, std::size_t required) {
@@ -34,7 +53,8 @@ FEDPP_INLINE void require_contributions(std::string_view operation, std::size_t 
             " contributed with a positive weight; an aggregate released by this aggregator must combine at "
             "least " +
             std::to_string(required) +
-            " (values the model owner sent, or that were computed there, do not count; a value counts once)");
+            " (values the model owner sent, or that were computed there, do not count; a value counts once; a "
+            "served aggregator counts no weight below its min_weight_ratio of the largest)");
     }
 }
 

@@ -2,7 +2,8 @@
 //
 // A trusted aggregator releases an aggregate only if at least
 // `min_contributions` different data owners contributed to it with a
-// positive weight. Each object in a worker's store knows the data owner it
+// positive weight (at a served aggregator, with a weight of at least
+// party::Policy::min_weight_ratio of the largest one's: WorkerRules). Each object in a worker's store knows the data owner it
 // came from (its ContributorId, given by the store when a data owner moved
 // it there); values the model owner sent, or that computations made there,
 // contribute nothing. So one model averaged with itself, a weight of zero,
@@ -22,10 +23,21 @@
 
 namespace fedpp::detail {
 
-/// The different data owners among `contributors` whose weight is positive
-/// (every weight is 1 when `weights` is empty), sorted.
-std::vector<ContributorId> contributors_with_weight(std::span<const ContributorId> contributors,
-                                                    std::span<const double> weights);
+/// A data owner, and the total weight of its values in an aggregate.
+struct ContributorWeight {
+    ContributorId id = no_contributor;
+    double weight = 0;
+};
+
+/// The different data owners among `contributors`, each with the total of
+/// its values' weights (1 each when `weights` is empty), sorted by id.
+std::vector<ContributorWeight> contributor_weights(std::span<const ContributorId> contributors,
+                                                   std::span<const double> weights);
+
+/// How many of the (different) data owners `owners` count toward
+/// min_contributions: those with a positive weight of at least
+/// `min_weight_ratio` of the largest.
+std::size_t counted_contributors(std::span<const ContributorWeight> owners, double min_weight_ratio);
 
 /// InsufficientContributionsError unless `count` >= `required`.
 void require_contributions(std::string_view operation, std::size_t count, std::size_t required);

@@ -13,6 +13,7 @@
 
 #include "fedpp/aggregation/averageable.hpp"
 #include "fedpp/aggregation/checks.hpp"
+#include "fedpp/aggregation/contributions.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/io/codec.hpp"
 #include "fedpp/transport/computation.hpp"
@@ -88,6 +89,7 @@ public:
     /// add() for an update already checked. `contributor` is the data owner
     /// the update came from (see contributions()).
     void add(CheckedUpdate<M> update, double weight, ContributorId contributor = no_contributor) {
+        check_open("WeightedSum::add");
         detail::check_weight("WeightedSum::add", weight, "the update");
         rescale_to(weight);
         const double scaled = std::ldexp(weight, -exponent_);
@@ -98,9 +100,12 @@ public:
         total_weight_ += scaled;
         ++count_;
         if (weight > 0 && contributor != no_contributor) {
-            const auto at = std::lower_bound(contributors_.begin(), contributors_.end(), contributor);
-            if (at == contributors_.end() || *at != contributor) {
-                contributors_.insert(at, contributor);
+            const auto at = std::lower_bound(contributors_.begin(), contributors_.end(), contributor,
+                                             [](const Contributor& c, ContributorId id) { return c.id < id; });
+            if (at == contributors_.end() || at->id != contributor) {
+                contributors_.insert(at, {contributor, weight});
+            } else {
+                at->weight += weight;
             }
         }
     }
@@ -108,6 +113,8 @@ public:
     /// Adds another sum's models and weights, as if they had been added
     /// here. ShapeError if the two sums are of differently laid out models.
     void merge(const WeightedSum& other) {
+        check_open("WeightedSum::merge");
+        other.check_open("WeightedSum::merge");
         if (other.shapes_ != shapes_) {
             throw ShapeError("WeightedSum::merge: the two sums are of models with different parameter shapes");
         }
@@ -120,10 +127,21 @@ public:
             total_weight_ += other.total_weight_ * factor;
         }
         count_ += other.count_;
-        std::vector<ContributorId> both;
+        std::vector<Contributor> both; // each data owner once, its weights added
         both.reserve(contributors_.size() + other.contributors_.size());
-        std::set_union(contributors_.begin(), contributors_.end(), other.contributors_.begin(),
-                       other.contributors_.end(), std::back_inserter(both));
+        auto a = contributors_.begin();
+        auto b = other.contributors_.begin();
+        while (a != contributors_.end() || b != other.contributors_.end()) {
+            if (b == other.contributors_.end() || (a != contributors_.end() && a->id < b->id)) {
+                both.push_back(*a++);
+            } else if (a == contributors_.end() || b->id < a->id) {
+                both.push_back(*b++);
+            } else {
+                both.push_back({a->id, a->weight + b->weight});
+                ++a;
+                ++b;
+            }
+        }
         contributors_.swap(both);
     }
 
@@ -150,15 +168,36 @@ public:
         exponent_ = 0;
         count_ = 0;
         contributors_.clear();
+        released_ = false;
+    }
+
+    /// Marks the sum's average as released (by an aggregator's average_of
+    /// or DP release): until reset(), nothing more is added to it, merged
+    /// from or into it, or released from it, as a second release would tell
+    /// what was added in between (one data owner's model, perhaps).
+    void mark_released() noexcept { released_ = true; }
+
+    /// PermissionDeniedError, naming `operation`, if the sum was released.
+    void check_open(const char* operation) const {
+        if (released_) {
+            throw PermissionDeniedError(std::string(operation) +
+                                   ": this sum's average was released; reset it before adding to it, merging it "
+                                   "or releasing it again (the difference of two releases would tell what was "
+                                   "added in between)");
+        }
     }
 
     /// The sum of the weights added (infinity if it overflows a double).
     [[nodiscard]] double total_weight() const noexcept { return std::ldexp(total_weight_, exponent_); }
     [[nodiscard]] std::size_t count() const noexcept { return count_; }
     /// How many different data owners (known to the store that holds the
-    /// sum) added an update with a positive weight. Not part of the sum's
-    /// bytes: a sum sent or copied somewhere has none.
-    [[nodiscard]] std::size_t contributions() const noexcept { return contributors_.size(); }
+    /// sum) added an update with a positive weight, their updates' weights
+    /// added together at least `min_weight_ratio` of the largest such total
+    /// (see WorkerRules). Not part of the sum's bytes: a sum sent or copied
+    /// somewhere has none.
+    [[nodiscard]] std::size_t contributions(double min_weight_ratio = 0) const {
+        return detail::counted_contributors(contributors_, min_weight_ratio);
+    }
     /// sum_k w_k m_k / 2^scale_exponent().
     [[nodiscard]] const M& sum() const noexcept { return sum_; }
     /// The weights added are kept divided by 2^scale_exponent().
@@ -198,7 +237,9 @@ private:
     double total_weight_ = 0; // sum_k w_k / 2^exponent_
     int exponent_ = 0;
     std::size_t count_ = 0;
-    std::vector<ContributorId> contributors_; // sorted, distinct
+    using Contributor = detail::ContributorWeight;
+    std::vector<Contributor> contributors_; // sorted by id, distinct, each with its updates' total weight
+    bool released_ = false;                 // (not part of the bytes either)
 };
 
 template <class M>

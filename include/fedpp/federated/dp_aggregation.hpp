@@ -57,6 +57,7 @@ inline std::uint64_t noise_seed(std::uint64_t seed, const Invocation& invocation
 template <class M>
 struct DpAccumulateComputation {
     static constexpr bool aggregation = true;
+    static constexpr bool spends_contributions = true;
     static std::string name() { return "fedpp.dp_accumulate(" + type_name_of<M>() + ")"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
@@ -98,7 +99,8 @@ struct DpReleaseComputation {
         const auto denominator = arguments.read<double>();
         const auto seed = arguments.read<std::uint64_t>();
         arguments.expect_end();
-        const WeightedSum<M>& sum = sum_in<M>(invocation, 0);
+        WeightedSum<M>& sum = sum_in<M>(invocation, 0);
+        sum.check_open("dp_release");
         const M& global = static_cast<RemoteValue<M>&>(*invocation.objects[1]).value;
         require_contributions("dp_release", sum.contributions(), required);
         M total = independent_copy(sum.sum());
@@ -111,6 +113,7 @@ struct DpReleaseComputation {
         for (std::size_t k = 0; k < to.size(); ++k) {
             to[k].value() += from[k].value();
         }
+        sum.mark_released();
         return std::make_unique<RemoteValue<Aggregate<M>>>(AggregateAccess::make(std::move(next),
                                                                                  sum.contributions()));
     }
@@ -123,6 +126,7 @@ struct DpReleaseComputation {
 struct DpCountComputation {
     static constexpr bool variadic = true;
     static constexpr bool aggregation = true;
+    static constexpr bool spends_contributions = true;
     static std::string name() { return "fedpp.dp_count"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<double>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
@@ -132,7 +136,7 @@ struct DpCountComputation {
         privacy::AdaptiveClipping clipping = Codec<privacy::AdaptiveClipping>::decode(arguments);
         const auto seed = arguments.read<std::uint64_t>();
         arguments.expect_end();
-        const std::size_t contributors = contributors_with_weight(invocation.contributors, {}).size();
+        const std::size_t contributors = counted_contributors(contributor_weights(invocation.contributors, {}), 0);
         require_contributions("dp_count", contributors, required);
         std::size_t unclipped = 0;
         for (RemoteObject* object : invocation.objects) {

@@ -46,6 +46,24 @@ inline const char* store_rule_of(const party::Policy& policy, std::string_view p
     return nullptr;
 }
 
+/// Why `held` may not be an input of `computation` (`spent`: it went into
+/// an aggregate already), or nullptr if it may: only aggregations take a
+/// data owner's contribution, and one that combines them takes each once,
+/// so that no two aggregates differ by one data owner's model alone.
+inline const char* contribution_rule_of(const Computation& computation, const ObjectStore::Description& held,
+                                        bool spent) {
+    if (held.contributor == no_contributor) {
+        return nullptr;
+    }
+    if (!computation.aggregation) {
+        return "only aggregations may";
+    }
+    if (spent && computation.spends_contributions) {
+        return "it went into an aggregate already; each goes into one, or two could differ by it alone";
+    }
+    return nullptr;
+}
+
 /// May this object leave its party (to its requester, or moved on)?
 inline bool releasable_by(const party::Policy& policy, const ObjectStore::Description& held) {
     static const std::set<std::string, std::less<>> scalars{"bool", "f32", "f64", "i8",  "i16", "i32",

@@ -58,8 +58,8 @@ public:
         : policy_(std::move(policy)), log_(std::move(log)),
           store_(policy_.name, aggregates(), aggregates() ? 8 : 1, first_serial) {
         if (aggregates()) {
-            store_.set_rules(policy_.min_contributions,
-                             policy_.private_noise ? fedpp::detail::random_noise_secret() : 0);
+            store_.set_rules({policy_.min_contributions, policy_.min_weight_ratio,
+                              policy_.private_noise ? fedpp::detail::random_noise_secret() : 0});
         }
     }
 
@@ -201,6 +201,9 @@ public:
             throw ComputationError("a computation at '" + policy_.name +
                                    "' failed (its message is withheld by its policy)");
         }
+        if (computation->spends_contributions) {
+            ledger_.spend(refs); // (only a contribution's mark is ever read)
+        }
         if (reply.object != 0) {
             ledger_.add(reply.object, peer);
         }
@@ -295,9 +298,8 @@ private:
                 deny(peer, "using object " + std::to_string(input.id) + ", which is not the requester's");
             }
             const ObjectStore::Description held = store_.describe(input.id);
-            if (held.contributor != no_contributor && !computation.aggregation) {
-                deny(peer,
-                     "running '" + computation.name + "' on a data owner's contribution (only aggregations may)");
+            if (const char* rule = fedpp::detail::contribution_rule_of(computation, held, ledger_.spent(input.id))) {
+                deny(peer, "running '" + computation.name + "' on a data owner's contribution (" + rule + ")");
             }
             if (held.type->name != input.type) {
                 throw RemoteObjectError("object " + std::to_string(input.id) + " at '" + policy_.name +

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,7 +28,7 @@ public:
     /// owner's gifts to a made-up or silent requester keep nothing else alive).
     void add(ObjectId id, const std::string& owner, Clock::time_point now = Clock::now()) {
         const std::lock_guard lock(mutex_);
-        owners_[id] = {owner, now};
+        owners_[id] = {owner, now, false};
     }
 
     /// Records data this party published under `tag`.
@@ -54,6 +55,23 @@ public:
         const std::lock_guard lock(mutex_);
         const auto it = owners_.find(id);
         return it != owners_.end() && it->second.owner == requester;
+    }
+
+    /// The objects `inputs` went into an aggregate (Computation::spends_contributions).
+    void spend(std::span<const ObjectRef> inputs) {
+        const std::lock_guard lock(mutex_);
+        for (const ObjectRef& input : inputs) {
+            if (const auto it = owners_.find(input.id); it != owners_.end()) {
+                it->second.spent = true;
+            }
+        }
+    }
+
+    /// Whether object `id` went into an aggregate.
+    [[nodiscard]] bool spent(ObjectId id) const {
+        const std::lock_guard lock(mutex_);
+        const auto it = owners_.find(id);
+        return it != owners_.end() && it->second.spent;
     }
 
     /// Forgets object `id` (deleted).
@@ -111,6 +129,7 @@ private:
     struct Owned {
         std::string owner;
         Clock::time_point added;
+        bool spent = false;
     };
 
     mutable std::mutex mutex_;

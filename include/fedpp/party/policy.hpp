@@ -45,6 +45,13 @@ struct Policy {
     /// An aggregator releases only aggregates of at least this many data
     /// owners (and more if a request asks).
     std::size_t min_contributions = 2;
+    /// ...counting a data owner only if its weight is at least this fraction
+    /// of the largest weight in the aggregate (in [0, 1]; 0: any positive
+    /// weight): weights {1, 1e-300} make no aggregate of two that is one
+    /// data owner's model. For fedavg and the streaming sums (average_of);
+    /// a DP release counts any positive weight (its noise covers each
+    /// client), the median and the trimmed mean weigh all alike.
+    double min_weight_ratio = 0.01;
     /// An aggregator draws the noise of differential privacy (DP-FedAvg's
     /// noise on the sum, adaptive clipping's on the count) from the seed
     /// the requester gives mixed with a 64-bit secret of its own, drawn from

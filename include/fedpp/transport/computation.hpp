@@ -58,19 +58,34 @@ struct ExecutionContext {
     bool seeded_secrets_allowed = false;
 };
 
+/// A worker's own policy for what its computations make, whatever a caller
+/// asks (ObjectStore::set_rules; a served aggregator's from its
+/// party::Policy).
+struct WorkerRules {
+    /// The least number of data owners an aggregate made here must combine
+    /// (0: the caller's location type decides alone).
+    std::size_t min_contributions = 0;
+    /// A data owner counts toward min_contributions only if its weight is
+    /// at least this fraction of the largest weight in the aggregate (0: any
+    /// positive weight): a vanishing weight beside one data owner's model
+    /// makes no aggregate of two.
+    double min_weight_ratio = 0;
+    /// A secret of the worker's own that computations drawing noise for
+    /// differential privacy mix into the seed the caller gives, so that the
+    /// caller cannot recompute the noise (0: none; the caller's seed alone).
+    std::uint64_t noise_secret = 0;
+};
+
 /// What a computation receives: the objects named by the request (types
-/// checked), who contributed each, and the encoded by-value arguments.
+/// checked), who contributed each, the encoded by-value arguments, and the
+/// worker's rules.
 struct Invocation {
     std::span<detail::RemoteObject* const> objects;
     std::span<const ContributorId> contributors;
     std::span<const std::byte> arguments;
-    /// The least number of data owners an aggregate made here must combine,
-    /// by the policy of the worker that runs it (0: the caller's location
-    /// type decides alone).
+    /// The worker's rules (see WorkerRules).
     std::size_t min_contributions = 0;
-    /// A secret of the worker's own that computations drawing noise for
-    /// differential privacy mix into the seed the caller gives, so that the
-    /// caller cannot recompute the noise (0: none; the caller's seed alone).
+    double min_weight_ratio = 0;
     std::uint64_t noise_secret = 0;
     ExecutionContext context;
 };
@@ -96,6 +111,11 @@ struct Computation {
     /// (otherwise it gets a decoded copy). Null: it takes no forwarded value.
     /// Honoured only for a registered computation (forward_target_of).
     bool (*reads_in_place)(const detail::RemoteObject& forwarded) = nullptr;
+    /// An aggregation that combines the data owners' values it takes (into
+    /// an aggregate, or a sum that becomes one): a served aggregator lets
+    /// each such value into one only (party::Host), as the difference of
+    /// two aggregates that share all but one would tell that one.
+    bool spends_contributions = false;
 
     /// True when objects of `types`, in order, are what it takes.
     [[nodiscard]] bool accepts(std::span<const ValueType* const> types) const {
@@ -156,17 +176,26 @@ private:
 /// The static Computation described by `Description` (a type with
 /// `static std::string name()`, `static std::unique_ptr<RemoteObject>
 /// invoke(const Invocation&)` and `static std::vector<const ValueType*>
-/// inputs()`, and optionally `static constexpr bool variadic` and
-/// `aggregation` and `reads_in_place`), registered by name before main() runs when the name is
-/// not empty: any use of computation_of<Description>() in a program makes it
-/// findable in every process of that program.
+/// inputs()`, and optionally `static constexpr bool variadic`,
+/// `aggregation` and `spends_contributions`, and `reads_in_place`),
+/// registered by name before main() runs when the name is not empty: any
+/// use of computation_of<Description>() in a program makes it findable in
+/// every process of that program.
 template <class Description>
 struct RegisteredComputation {
     static const Computation& get() {
         static const Computation computation{Description::name(),  &Description::invoke,
                                              Description::inputs(), variadic(),
-                                             aggregation(),         reads_in_place()};
+                                             aggregation(),         reads_in_place(),
+                                             aggregation() && spends_contributions()};
         return computation;
+    }
+    static constexpr bool spends_contributions() {
+        if constexpr (requires { Description::spends_contributions; }) {
+            return Description::spends_contributions;
+        } else {
+            return false;
+        }
     }
     static constexpr auto reads_in_place() {
         using Check = bool (*)(const RemoteObject&);

@@ -30,12 +30,11 @@ FEDPP_INLINE void InvocationInputs::check(const Computation& computation, const 
 FEDPP_INLINE std::unique_ptr<RemoteObject> InvocationInputs::invoke(const Computation& computation,
                                                                     const std::string& worker,
                                                                     std::span<const std::byte> arguments,
-                                                                    std::size_t min_contributions,
-                                                                    std::uint64_t noise_secret,
+                                                                    const WorkerRules& rules,
                                                                     const ExecutionContext& context) const {
     try {
-        return computation.invoke(
-            Invocation{objects(), contributors(), arguments, min_contributions, noise_secret, context});
+        return computation.invoke(Invocation{objects(), contributors(), arguments, rules.min_contributions,
+                                             rules.min_weight_ratio, rules.noise_secret, context});
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {

@@ -67,8 +67,8 @@ public:
     /// returns its result. An exception that is not one of fedpp's becomes
     /// a ComputationError with the same message.
     std::unique_ptr<RemoteObject> invoke(const Computation& computation, const std::string& worker,
-                                         std::span<const std::byte> arguments, std::size_t min_contributions,
-                                         std::uint64_t noise_secret, const ExecutionContext& context) const;
+                                         std::span<const std::byte> arguments, const WorkerRules& rules,
+                                         const ExecutionContext& context) const;
 
 private:
     static constexpr std::size_t usual = 8;

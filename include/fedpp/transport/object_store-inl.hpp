@@ -118,8 +118,8 @@ FEDPP_INLINE std::vector<ObjectInfo> ObjectStore::list() {
 FEDPP_INLINE Reply ObjectStore::run_computation(const Request& request, detail::InvocationInputs& inputs,
                                                 const ExecutionContext& context) {
     Reply reply;
-    if (auto result = inputs.invoke(*request.computation, name_, request.payload, min_contributions_, noise_secret_,
-                                    context)) {
+    const WorkerRules rules{min_contributions_, min_weight_ratio_, noise_secret_};
+    if (auto result = inputs.invoke(*request.computation, name_, request.payload, rules, context)) {
         reply.object = insert(std::move(result), no_contributor);
     }
     return reply;

@@ -59,13 +59,18 @@ public:
 
     [[nodiscard]] bool trusted() const noexcept { return trusted_; }
 
-    /// A worker's own policy, in what its computations make (Invocation):
-    /// the least number of data owners any aggregate made here combines,
-    /// whatever a caller asks, and the secret DP noise is drawn with (0: none).
-    void set_rules(std::size_t min_contributions, std::uint64_t noise_secret) noexcept {
+    /// A worker's own policy, in what its computations make (Invocation),
+    /// whatever a caller asks: see WorkerRules. ArgumentError unless
+    /// rules.min_weight_ratio is in [0, 1].
+    void set_rules(const WorkerRules& rules) {
+        if (!(rules.min_weight_ratio >= 0 && rules.min_weight_ratio <= 1)) {
+            throw ArgumentError("worker '" + name_ + "': min_weight_ratio must be in [0, 1], got " +
+                                std::to_string(rules.min_weight_ratio));
+        }
         min_contributions_ = static_cast<std::uint32_t>(
-            std::min<std::size_t>(min_contributions, std::numeric_limits<std::uint32_t>::max()));
-        noise_secret_ = noise_secret;
+            std::min<std::size_t>(rules.min_contributions, std::numeric_limits<std::uint32_t>::max()));
+        min_weight_ratio_ = static_cast<float>(rules.min_weight_ratio);
+        noise_secret_ = rules.noise_secret;
     }
 
     /// Serves `request` (any operation but forward; a computation in
@@ -199,6 +204,7 @@ private:
     std::uint32_t min_contributions_ = 0; // (beside trusted_: a data owner's store stays 184 bytes)
     Tags published_; // a worker publishes a handful; guarded by the first shard's lock
     std::atomic<bool> any_published_{false};
+    float min_weight_ratio_ = 0; // (beside any_published_: in what was padding)
     std::uint64_t noise_secret_ = 0;
     std::size_t shard_count_;
     Shard first_shard_;
