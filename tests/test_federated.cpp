@@ -4,6 +4,7 @@
 #include "parties.hpp"
 
 #include "blobs.hpp"
+#include "progress_line.hpp"
 
 #include <fedpp/federated.hpp>
 
@@ -387,15 +388,9 @@ TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {
     m.test_accuracy = 0.9512;
     m.aggregated = true;
     m.failures.push_back({4, "said \"no\", then left"});
-    std::FILE* out = std::tmpfile();
-    REQUIRE(out != nullptr);
-    fedpp::federated::progress_printer(out, 100)(m);
-    std::rewind(out);
-    char line[256] = {};
-    REQUIRE(std::fgets(line, sizeof line, out) != nullptr);
-    std::fclose(out);
-    CHECK_THAT(std::string(line), Catch::Contains("round     3/100  clients 9/10  train loss 0.2500  test acc  95.12%"));
-    CHECK_THAT(std::string(line), Catch::Contains("(1 client left out; client 4: said \"no\", then left)"));
+    const std::string line = fedpp_test::progress_line(m, 100);
+    CHECK_THAT(line, Catch::Contains("round     3/100  clients 9/10  train loss 0.2500  test acc  95.12%"));
+    CHECK_THAT(line, Catch::Contains("(1 client left out; client 4: said \"no\", then left)"));
 
     const std::string path = "federated_metrics_test.csv";
     {
@@ -446,14 +441,7 @@ TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {
 
     // A DP run releases no client's loss: the line says so, the CSV field is empty.
     m.train_loss.reset();
-    std::FILE* dp_out = std::tmpfile();
-    REQUIRE(dp_out != nullptr);
-    fedpp::federated::progress_printer(dp_out, 100)(m);
-    std::rewind(dp_out);
-    char dp_line[256] = {};
-    REQUIRE(std::fgets(dp_line, sizeof dp_line, dp_out) != nullptr);
-    std::fclose(dp_out);
-    CHECK_THAT(std::string(dp_line), Catch::Contains("clients 9/10  train loss    n/a  test acc  95.12%"));
+    CHECK_THAT(fedpp_test::progress_line(m, 100), Catch::Contains("clients 9/10  train loss    n/a  test acc  95.12%"));
     fedpp::federated::CsvMetricsWriter{path}(m);
     CHECK(lines_of(path).at(1).rfind("4,10,9,0,1,,0,0.9512,", 0) == 0);
     std::remove(path.c_str());

@@ -4,6 +4,7 @@
 #include "data_files.hpp"
 
 #include "blobs.hpp"
+#include "progress_line.hpp"
 
 #include <fedpp/federated.hpp>
 #include <fedpp/privacy/rdp_accountant.hpp>
@@ -243,15 +244,9 @@ TEST_CASE("a DP run's progress line and CSV metrics show epsilon, the clip norm 
     m.epsilon = 1.25;
     m.clip_norm = 0.5;
     m.budget_reached = true;
-    std::FILE* out = std::tmpfile();
-    REQUIRE(out != nullptr);
-    fedpp::federated::progress_printer(out, 10)(m);
-    std::rewind(out);
-    char line[512] = {};
-    REQUIRE(std::fgets(line, sizeof line, out) != nullptr);
-    std::fclose(out);
-    CHECK_THAT(std::string(line), Catch::Contains("eps 1.25 clip 0.5"));
-    CHECK_THAT(std::string(line), Catch::Contains("privacy budget reached"));
+    const std::string line = fedpp_test::progress_line(m, 10);
+    CHECK_THAT(line, Catch::Contains("eps 1.25 clip 0.5"));
+    CHECK_THAT(line, Catch::Contains("privacy budget reached"));
 
     const TempDir dir;
     {

@@ -282,6 +282,14 @@ void require_ok(const Peer::Result& result) {
     REQUIRE(result.status.ok());
 }
 
+/// The aggregate `object` at `me`'s party, fetched and decoded.
+fedpp::Aggregate<LinearModel> fetch_aggregate(Peer& me, ObjectId object) {
+    const auto fetched = me.fetch(object, type_of<fedpp::Aggregate<LinearModel>>());
+    require_ok(fetched);
+    return fedpp::from_bytes<fedpp::Aggregate<LinearModel>>(
+        std::as_bytes(std::span(fetched.bytes.data(), fetched.bytes.size())), "the aggregate");
+}
+
 /// A data owner with its data published: "toy.data" (2x2), "toy.target".
 void publish_toy_data(network::Party& party) {
     party.host.publish("toy.data", Data{{0, 0}, {0, 1}});
@@ -768,10 +776,7 @@ TEST_CASE("hostile: one requester's concurrent requests on the same objects are 
     fedpp::ByteWriter(none).write<std::uint64_t>(0);
     const auto aggregate = me.execute(average, {{first, S}}, none);
     require_ok(aggregate);
-    const auto fetched = me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>());
-    require_ok(fetched);
-    const auto released = fedpp::from_bytes<fedpp::Aggregate<LinearModel>>(
-        std::as_bytes(std::span(fetched.bytes.data(), fetched.bytes.size())), "the aggregate");
+    const auto released = fetch_aggregate(me, aggregate.object);
     CHECK(released.contributions() == 2);
 }
 
@@ -1139,10 +1144,7 @@ TEST_CASE("hostile: a vanishing weight makes no aggregate of two data owners", "
     const auto aggregate = me.execute(fedavg_name(), {{parties.another("bob", 5), M}, {parties.another("alice", 6), M}},
                                       fedavg_arguments(2, {1.0, 0.02}));
     require_ok(aggregate);
-    const auto fetched = me.fetch(aggregate.object, type_of<fedpp::Aggregate<LinearModel>>());
-    require_ok(fetched);
-    const auto released = fedpp::from_bytes<fedpp::Aggregate<LinearModel>>(
-        std::as_bytes(std::span(fetched.bytes.data(), fetched.bytes.size())), "the aggregate");
+    const auto released = fetch_aggregate(me, aggregate.object);
     CHECK(released.contributions() == 2);
     CHECK(fedpp::to_bytes(released.model()) != fedpp::to_bytes(a_model(5)));
     require_ok(me.execute(add, {{sum, S}, {parties.another("alice", 7), M}}, weight(0.02)));
