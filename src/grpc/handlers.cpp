@@ -42,7 +42,12 @@ wire::ForwardReply forward(party::Host& host, const std::string& peer, const wir
                            const StoreAt& store_at) {
     const Bytes bytes = host.prepare_forward(peer, request.object(), request.type(), request.destination());
     wire::ForwardReply reply;
-    reply.set_object(store_at(request.destination(), request.type(), bytes, peer));
+    try {
+        reply.set_object(store_at(request.destination(), request.type(), bytes, peer));
+    } catch (...) {
+        host.cancel_forward(peer, request.object()); // it stays where it was
+        throw;
+    }
     reply.set_moved_bytes(bytes.size());
     host.finish_forward(request.object(), request.destination(), bytes.size());
     return reply;

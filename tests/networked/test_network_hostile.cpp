@@ -43,6 +43,8 @@ constexpr auto loss_of = fedpp::computation<"hostile.loss">(
     [](LinearModel& m, Data& data, Data& target) { return (m(data) - target).pow(2).sum().item(); });
 constexpr auto copy_of = fedpp::computation<"hostile.copy">([](Data& data) { return data.detach(); });
 constexpr auto scale = fedpp::computation<"hostile.scale">([](LinearModel& m) { return m.copy(); });
+constexpr auto unsum = fedpp::computation<"hostile.unsum">(
+    [](fedpp::WeightedSum<LinearModel>& sum) { return fedpp::detail::independent_copy(sum.sum()); });
 constexpr auto fail_typed = fedpp::computation<"hostile.fail_typed">([](Data& data) -> double {
     throw fedpp::ArgumentError("secret " + std::to_string(data.value()(0, 0)));
 });
@@ -780,6 +782,36 @@ TEST_CASE("hostile: one requester's concurrent requests on the same objects are 
     CHECK(released.contributions() == 2);
 }
 
+TEST_CASE("hostile: a model moved twice at once moves once, and one that cannot arrive stays",
+          "[network][hostile][threads]") {
+    // Two forwards of one model at once were both encoded before either had
+    // deleted it, and both arrived: two contributions of one training. The
+    // first now takes the model out of the requester's hands while it moves.
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    const std::string M = type_of<LinearModel>();
+    Peer me(bob, "me");
+    Peer again(bob, "me"); // the same requester, on a connection of its own
+    for (int round = 0; round < 10; ++round) {
+        const auto model = me.store(a_model()).object;
+        std::atomic<int> moved{0};
+        std::thread other([&] { moved += again.forward(model, M, "secure_worker").status.ok() ? 1 : 0; });
+        moved += me.forward(model, M, "secure_worker").status.ok() ? 1 : 0;
+        other.join();
+        CHECK(moved == 1);
+    }
+    CHECK(secure.host.object_count() == 10);
+    CHECK(bob.host.object_count() == 0);
+    // The legal twin of the other side: a model whose move fails (its
+    // aggregator is not there) stays the requester's, to move or erase.
+    network::Party alone(network::data_owner("bob"), {{"secure_worker", "127.0.0.1:1"}});
+    Peer me_alone(alone, "me");
+    const auto model = me_alone.store(a_model()).object;
+    CHECK_FALSE(me_alone.forward(model, M, "secure_worker").status.ok());
+    require_ok(me_alone.erase(model));
+    CHECK(alone.host.object_count() == 0);
+}
+
 TEST_CASE("hostile: a data owner's model goes into one aggregate, and a sum is released once",
           "[network][hostile]") {
     // Differencing: fedavg(bob, alice) and fedavg(alice, eve) and
@@ -830,6 +862,16 @@ TEST_CASE("hostile: a data owner's model goes into one aggregate, and a sum is r
     require_ok(me.execute(add, {{sum, S}, {parties.another("client-2", 6), M}}, weight));
     require_ok(me.execute(merge, {{sum, S}, {other, S}}));
     require_ok(me.execute(average, {{sum, S}}, none));
+    // A sum holding bob's model, copied or taken apart by a computation that
+    // is not an aggregation, would give bob's model uncounted (then beside
+    // two tiny weights, an "aggregate of two" that is bob's): refused.
+    const auto bobs_sum = me.store(S, fedpp::to_bytes(Sum(a_model(9)))).object;
+    require_ok(me.execute(add, {{bobs_sum, S}, {parties.another("bob", 9), M}}, weight));
+    require_refused(me.copy(bobs_sum, S), Code::PERMISSION_DENIED, secure, lines, "a sum of them");
+    require_refused(me.execute(computation_name<unsum, fedpp::WeightedSum<LinearModel>>(), {{bobs_sum, S}}),
+                    Code::PERMISSION_DENIED, secure, lines, "a sum of data owners' contributions");
+    // The legal twin: the model owner copies a model of its own.
+    require_ok(me.copy(me.store(a_model(3)).object, M));
     // A contribution that only went through a check (validate) is not spent.
     const ObjectId client3s = parties.another("client-3", 7);
     const std::string validate = fedpp::detail::computation_of<fedpp::detail::ValidateComputation<LinearModel>>().name;
@@ -867,6 +909,11 @@ TEST_CASE("hostile: a requester's strings cannot forge or flood a line of a part
     CHECK(logged[0].find("eve\\x0afedpp party 'bob': refused nothing, asked by 'alice'\\x0d\\x1b[2K") !=
           std::string::npos);
     CHECK(logged[1].find("xxx...' (") != std::string::npos); // cut, and the reason kept
+    // A requester's backslash is shown escaped too: its text cannot pass for
+    // an escaped byte.
+    require_refused(me.forward(model, type_of<LinearModel>(), "eve\\x0a"), Code::PERMISSION_DENIED, bob, lines,
+                    "not one of this party's trusted aggregators");
+    CHECK(bob.log.lines().back().find("'eve\\x5cx0a'") != std::string::npos);
 }
 
 TEST_CASE("hostile: a data owner's gifts to a requester renew no one's lease", "[network][hostile]") {
@@ -1149,10 +1196,11 @@ TEST_CASE("hostile: a vanishing weight makes no aggregate of two data owners", "
     CHECK(fedpp::to_bytes(released.model()) != fedpp::to_bytes(a_model(5)));
     require_ok(me.execute(add, {{sum, S}, {parties.another("alice", 7), M}}, weight(0.02)));
     require_ok(me.execute(average, {{sum, S}}, none));
-    // A ratio outside [0, 1] is no policy: the aggregator does not start.
-    for (const double ratio : {-0.5, 1.5, std::numeric_limits<double>::quiet_NaN()}) {
+    // A ratio outside [0, 1] (or too small to keep) is no policy: the
+    // aggregator does not start.
+    for (const double ratio : {-0.5, 1.5, 1e-40, std::numeric_limits<double>::quiet_NaN()}) {
         auto policy = network::aggregator("secure_worker");
         policy.min_weight_ratio = ratio;
-        CHECK_THROWS_WITH(fedpp::party::Host(policy), Catch::Contains("min_weight_ratio must be in [0, 1]"));
+        CHECK_THROWS_WITH(fedpp::party::Host(policy), Catch::Contains("min_weight_ratio must be 0 or in [1e-30, 1]"));
     }
 }

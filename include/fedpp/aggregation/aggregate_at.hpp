@@ -69,10 +69,25 @@ inline void check_distinct_inputs(const char* operation, std::span<RemoteObject*
     }
 }
 
+/// PermissionDeniedError unless every input is a data owner's contribution:
+/// what an order statistic (a median, a trimmed mean) releases, values of
+/// the model owner's own beside them would choose (all of them above or
+/// below: the largest or smallest data owner's value of each coordinate).
+inline void check_contributions_only(const char* operation, std::span<const ContributorId> contributors) {
+    for (std::size_t i = 0; i < contributors.size(); ++i) {
+        if (contributors[i] == no_contributor) {
+            throw PermissionDeniedError(std::string(operation) + ": model " + std::to_string(i) +
+                                        " is not a data owner's contribution, and every model of an order "
+                                        "statistic must be one (others would choose which is released)");
+        }
+    }
+}
+
 /// The Computation of aggregation `Kind` over models M. Kind provides
 /// `name`, `Parameters`, `read(ByteReader&)` (the by-value arguments),
 /// `weights(parameters, n)` (empty: all equal) and
-/// `combine(std::span<M* const>, const Parameters&)`.
+/// `combine(std::span<M* const>, const Parameters&)`, and may declare
+/// `contributions_only` (check_contributions_only).
 template <class M, class Kind>
 struct AggregationComputation {
     static constexpr bool variadic = true;
@@ -100,6 +115,9 @@ struct AggregationComputation {
             counted_contributors(contributor_weights(invocation.contributors, weights), invocation.min_weight_ratio);
         require_contributions(Kind::name, count, required);
         check_distinct_inputs(Kind::name, invocation.objects);
+        if constexpr (requires { Kind::contributions_only; }) {
+            check_contributions_only(Kind::name, invocation.contributors);
+        }
         return std::make_unique<RemoteValue<Aggregate<M>>>(
             AggregateAccess::make(Kind::combine(std::span<M* const>(models), parameters), count));
     }

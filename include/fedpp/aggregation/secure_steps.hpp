@@ -276,6 +276,10 @@ struct ServerResult {
         ByteReader in(invocation.arguments, "server_result");
         const auto required = std::max(static_cast<std::size_t>(in.read<std::uint64_t>()), invocation.min_contributions);
         in.expect_end();
+        if (invocation.contributors[1] != no_contributor) { // (it is copied into what is released)
+            throw PermissionDeniedError("server_result: the model giving the layout is a data owner's "
+                                        "contribution; it must be the model owner's");
+        }
         auto& party = object<ServerParty>(invocation, 0);
         const auto lock = party.lock();
         const sa::AggregateSum& sum = party.server().result();

@@ -244,6 +244,7 @@ private:
 
 template <class M>
 struct Codec<WeightedSum<M>> {
+    static constexpr bool holds_contributions = true; // (ValueType::holds_contributions)
     static std::string type_name() { return "fedpp::WeightedSum<" + Codec<M>::type_name() + ">"; }
     static void encode(const WeightedSum<M>& sum, ByteWriter& out) {
         out.write(sum.total_weight_); // divided by 2^scale_exponent()

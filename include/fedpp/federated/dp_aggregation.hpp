@@ -101,8 +101,13 @@ struct DpReleaseComputation {
         arguments.expect_end();
         WeightedSum<M>& sum = sum_in<M>(invocation, 0);
         sum.check_open("dp_release");
+        if (invocation.contributors[1] != no_contributor) { // it would be released nearly as it is
+            throw PermissionDeniedError("dp_release: the global model is a data owner's contribution; it must be "
+                                        "the model owner's");
+        }
         const M& global = static_cast<RemoteValue<M>&>(*invocation.objects[1]).value;
-        require_contributions("dp_release", sum.contributions(), required);
+        const std::size_t counted = sum.contributions(invocation.min_weight_ratio);
+        require_contributions("dp_release", counted, required);
         M total = independent_copy(sum.sum());
         scale_parameters(total, std::ldexp(1.0, sum.scale_exponent())); // exact: a power of two
         Generator generator(noise_seed(seed, invocation));
@@ -114,8 +119,7 @@ struct DpReleaseComputation {
             to[k].value() += from[k].value();
         }
         sum.mark_released();
-        return std::make_unique<RemoteValue<Aggregate<M>>>(AggregateAccess::make(std::move(next),
-                                                                                 sum.contributions()));
+        return std::make_unique<RemoteValue<Aggregate<M>>>(AggregateAccess::make(std::move(next), counted));
     }
 };
 

@@ -111,8 +111,8 @@ protected:
     /// `config` already validated by the driver; at most `max_threads`
     /// threads. ArgumentError: fewer clients with data than min_clients;
     /// ShapeError: a client's data (in this process) of other features or
-    /// classes than the test set's, or a model that does not take the test
-    /// set's features or gives other than one score per class.
+    /// classes than the test set's, or (given a test set) a model that does
+    /// not take its features or gives other than one score per class.
     template <class Clients>
     FederatedRun(const char* driver, federated::Config config, M initial_model, Clients&& clients, Dataset test_set,
                  std::size_t max_threads)

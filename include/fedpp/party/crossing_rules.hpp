@@ -48,18 +48,23 @@ inline const char* store_rule_of(const party::Policy& policy, std::string_view p
 
 /// Why `held` may not be an input of `computation` (`spent`: it went into
 /// an aggregate already), or nullptr if it may: only aggregations take a
-/// data owner's contribution, and one that combines them takes each once,
-/// so that no two aggregates differ by one data owner's model alone.
+/// data owner's contribution, or a sum of them (whatever else made of one
+/// would hold it uncounted), and one that combines contributions takes each
+/// once, so that no two aggregates differ by one data owner's model alone.
 inline const char* contribution_rule_of(const Computation& computation, const ObjectStore::Description& held,
                                         bool spent) {
+    if (held.type->holds_contributions && !computation.aggregation) {
+        return "a sum of data owners' contributions: only aggregations may take it";
+    }
     if (held.contributor == no_contributor) {
         return nullptr;
     }
     if (!computation.aggregation) {
-        return "only aggregations may";
+        return "a data owner's contribution: only aggregations may take it";
     }
     if (spent && computation.spends_contributions) {
-        return "it went into an aggregate already; each goes into one, or two could differ by it alone";
+        return "a data owner's contribution that went into an aggregate already: each goes into one, or two could "
+               "differ by it alone";
     }
     return nullptr;
 }

@@ -26,6 +26,7 @@
 #include "fedpp/party/contributors.hpp"
 #include "fedpp/party/ledger.hpp"
 #include "fedpp/party/policy.hpp"
+#include "fedpp/party/refusals.hpp"
 #include "fedpp/party/requester.hpp"
 #include "fedpp/party/requester_locks.hpp"
 #include "fedpp/party/crossing_rules.hpp"
@@ -37,8 +38,6 @@
 #include "fedpp/transport/value_type.hpp"
 
 #include <cstdint>
-#include <cstdio>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,13 +48,14 @@ namespace fedpp::party {
 
 class Host {
 public:
-    using Log = std::function<void(const std::string&)>;
+    using Log = Refusals::Log;
 
     /// `first_serial`: where its object ids start (random by default, so that
     /// ids held from before the party restarted name nothing; fixed for
     /// reproducible tests and fuzzing).
-    explicit Host(Policy policy, Log log = default_log(), ObjectId first_serial = fedpp::detail::random_first_serial())
-        : policy_(std::move(policy)), log_(std::move(log)),
+    explicit Host(Policy policy, Log log = Refusals::standard_error(),
+                  ObjectId first_serial = fedpp::detail::random_first_serial())
+        : policy_(std::move(policy)), refusals_(policy_.name, std::move(log)),
           store_(policy_.name, aggregates(), aggregates() ? 8 : 1, first_serial) {
         if (aggregates()) {
             store_.set_rules({policy_.min_contributions, policy_.min_weight_ratio,
@@ -147,8 +147,8 @@ public:
     ObjectId copy(const std::string& peer, ObjectId id, std::string_view type_name) {
         const auto serial = requests_.lock(peer);
         const ObjectStore::Description held = own(peer, id, type_name, "copy");
-        if (held.contributor != no_contributor) {
-            deny(peer, "copying a data owner's contribution (two copies would count as two)");
+        if (held.contributor != no_contributor || held.type->holds_contributions) {
+            deny(peer, "copying a data owner's contribution or a sum of them (a copy would hold them twice)");
         }
         const Reply reply = store_.handle(Request::copy(0, id, *held.type), [] { return std::string(); });
         ledger_.add(reply.object, peer);
@@ -157,16 +157,22 @@ public:
 
     /// The bytes of object `id`, which may move to `destination`; the
     /// transport stores them there, then calls finish_forward (the traffic
-    /// is counted once they have arrived: a made-up destination adds nothing).
+    /// is counted once they have arrived: a made-up destination adds
+    /// nothing), or cancel_forward if they did not arrive.
     Bytes prepare_forward(const std::string& peer, ObjectId id, std::string_view type_name,
                           const std::string& destination) {
         const auto serial = requests_.lock(peer);
         const ObjectStore::Description held = own(peer, id, type_name, "forward");
         if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
-            deny(peer, "moving a '" + held.type->name + "' to '" + printable(destination, 100) + "' (" + rule + ")");
+            deny(peer, "moving a '" + held.type->name + "' to '" + cut(destination, 100) + "' (" + rule + ")");
         }
-        return store_.encode(id, held.type);
+        Bytes bytes = store_.encode(id, held.type);
+        ledger_.remove(id); // moving: no other request of the requester finds it (two forwards would copy it)
+        return bytes;
     }
+
+    /// The forward of `peer`'s object `id` did not arrive: it is `peer`'s again.
+    void cancel_forward(const std::string& peer, ObjectId id) { ledger_.add(id, peer); }
 
     void finish_forward(ObjectId id, const std::string& destination, std::size_t bytes) {
         traffic_.record("out", destination, store_.describe(id).type->name, bytes);
@@ -181,7 +187,7 @@ public:
         admit(peer, "execute");
         const Computation* computation = detail::ComputationRegistry::instance().find(name);
         if (computation == nullptr) {
-            deny(peer, "running '" + printable(name, 100) + "', a computation this party's program does not have");
+            deny(peer, "running '" + cut(name, 100) + "', a computation this party's program does not have");
         }
         const std::vector<ObjectRef> refs = usable_inputs(peer, *computation, inputs);
         Reply reply;
@@ -189,10 +195,10 @@ public:
             reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); },
                                   no_contributor, {&contributors_, policy_.allow_seeded_secrets});
         } catch (const InsufficientContributionsError& e) {
-            log_(refusal(peer, std::string("an aggregate: ") + e.what()));
+            refusals_.log(peer, std::string("an aggregate: ") + e.what());
             throw;
         } catch (const PermissionDeniedError& e) { // the computation's own refusal (of a session's settings, say)
-            log_(refusal(peer, "running '" + printable(name, 100) + "': " + e.what()));
+            refusals_.log(peer, "running '" + cut(name, 100) + "': " + e.what());
             throw;
         } catch (const Error&) { // the inputs were checked: the computation's own error, of any kind
             if (policy_.reveal_errors) {
@@ -247,21 +253,8 @@ public:
     }
 
 private:
-    static Log default_log() {
-        return [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
-    }
-
     /// PermissionDeniedError, and a line in the log.
-    [[noreturn]] void deny(const std::string& peer, const std::string& what) const {
-        const std::string line = refusal(peer, what);
-        log_(line);
-        throw PermissionDeniedError(line);
-    }
-
-    [[nodiscard]] std::string refusal(const std::string& peer, const std::string& what) const {
-        return "fedpp party '" + policy_.name + "': refused " + printable(what, 1000) + ", asked by '" +
-               printable(peer, 200) + "'"; // one line, whatever the requester sent
-    }
+    [[noreturn]] void deny(const std::string& peer, const std::string& what) const { refusals_.deny(peer, what); }
 
     void admit(const std::string& peer, const char* operation) {
         if (!policy_.requesters.empty() && policy_.requesters.count(std::string(name_of(peer))) == 0) {
@@ -299,7 +292,7 @@ private:
             }
             const ObjectStore::Description held = store_.describe(input.id);
             if (const char* rule = fedpp::detail::contribution_rule_of(computation, held, ledger_.spent(input.id))) {
-                deny(peer, "running '" + computation.name + "' on a data owner's contribution (" + rule + ")");
+                deny(peer, "running '" + computation.name + "' on " + rule);
             }
             if (held.type->name != input.type) {
                 throw RemoteObjectError("object " + std::to_string(input.id) + " at '" + policy_.name +
@@ -339,8 +332,8 @@ private:
     }
 
     Policy policy_;
+    Refusals refusals_;
     RequesterLocks requests_;
-    Log log_;
     ObjectStore store_;
     Ledger ledger_;
     Traffic traffic_;

@@ -22,11 +22,16 @@ inline std::string_view name_of(std::string_view requester) noexcept {
     return requester.substr(0, requester.find('#'));
 }
 
+/// `text`, cut after `limit` bytes with "...".
+inline std::string cut(std::string_view text, std::size_t limit) {
+    return text.size() <= limit ? std::string(text) : std::string(text.substr(0, limit)) + "...";
+}
+
 /// A requester's string (its session, a destination, a computation's name)
 /// as a party shows it in its log and its refusals: one line of printable
-/// ASCII, each other byte as \xNN, cut after `limit` bytes with "...", so
-/// that nothing a requester sends forges or floods a log line. (A text
-/// already printable stays as it is.)
+/// ASCII, each other byte and the backslash as \xNN, cut after `limit`
+/// bytes with "...", so that nothing a requester sends forges or floods a
+/// log line, or looks like what it is not.
 inline std::string printable(std::string_view text, std::size_t limit = 200) {
     static constexpr char digits[] = "0123456789abcdef";
     std::string shown;
@@ -37,7 +42,7 @@ inline std::string printable(std::string_view text, std::size_t limit = 200) {
             break;
         }
         const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte < 0x20 || byte > 0x7e) {
+        if (byte < 0x20 || byte > 0x7e || byte == '\\') {
             shown += {'\\', 'x', digits[byte >> 4], digits[byte & 0xf]};
         } else {
             shown.push_back(static_cast<char>(byte));

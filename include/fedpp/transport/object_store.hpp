@@ -61,11 +61,12 @@ public:
 
     /// A worker's own policy, in what its computations make (Invocation),
     /// whatever a caller asks: see WorkerRules. ArgumentError unless
-    /// rules.min_weight_ratio is in [0, 1].
+    /// rules.min_weight_ratio is 0 or in [1e-30, 1] (kept as a float).
     void set_rules(const WorkerRules& rules) {
-        if (!(rules.min_weight_ratio >= 0 && rules.min_weight_ratio <= 1)) {
-            throw ArgumentError("worker '" + name_ + "': min_weight_ratio must be in [0, 1], got " +
-                                std::to_string(rules.min_weight_ratio));
+        const double ratio = rules.min_weight_ratio;
+        if (!(ratio == 0 || (ratio >= 1e-30 && ratio <= 1))) {
+            throw ArgumentError("worker '" + name_ + "': min_weight_ratio must be 0 or in [1e-30, 1], got " +
+                                std::to_string(ratio));
         }
         min_contributions_ = static_cast<std::uint32_t>(
             std::min<std::size_t>(rules.min_contributions, std::numeric_limits<std::uint32_t>::max()));

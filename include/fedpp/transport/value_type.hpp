@@ -46,6 +46,12 @@ struct ValueType {
     /// For aggregates (fedpp::Aggregate<M>): how many contributions the
     /// encoded value combines, read from its bytes; nullptr for other types.
     std::size_t (*contributions)(std::span<const std::byte> bytes) = nullptr;
+    /// A value that gathers data owners' contributions at an aggregator
+    /// (fedpp::WeightedSum<M>; its Codec declares `static constexpr bool
+    /// holds_contributions = true`): only aggregations take it there, and it
+    /// is not copied, as a copy or a computation's result would hold the
+    /// same models uncounted (party::Host).
+    bool holds_contributions = false;
 
     [[nodiscard]] bool same_as(const ValueType& other) const noexcept {
         return this == &other || name == other.name;
@@ -102,6 +108,16 @@ constexpr auto contributions_reader() {
     }
 }
 
+/// Whether T's values gather contributions (ValueType::holds_contributions).
+template <class T>
+constexpr bool holds_contributions() {
+    if constexpr (requires { Codec<T>::holds_contributions; }) {
+        return Codec<T>::holds_contributions;
+    } else {
+        return false;
+    }
+}
+
 /// Every value type this program can store, by name: what a worker process
 /// decodes the bytes it is sent with. A type is registered before main()
 /// runs if the program uses value_type<T>() anywhere.
@@ -148,6 +164,7 @@ const ValueType& value_type() {
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
         [](const RemoteObject& object) { return tagged_size(static_cast<const RemoteValue<T>&>(object).value); },
         contributions_reader<T>(),
+        holds_contributions<T>(),
     };
     return type;
 }
