@@ -47,10 +47,10 @@ struct Policy {
     std::size_t min_contributions = 2;
     /// ...counting a data owner only if its weight is at least this fraction
     /// of the largest weight in the aggregate (0, or in [1e-30, 1]; 0: any
-    /// positive weight): weights {1, 1e-300} make no aggregate of two that is one
-    /// data owner's model. For fedavg and the streaming sums (average_of);
-    /// a DP release counts any positive weight (its noise covers each
-    /// client), the median and the trimmed mean weigh all alike.
+    /// positive weight): weights {1, 1e-300} make no aggregate of two that
+    /// is one data owner's model. For fedavg, the streaming sums
+    /// (average_of) and DP releases; the median and the trimmed mean weigh
+    /// all alike.
     double min_weight_ratio = 0.01;
     /// An aggregator draws the noise of differential privacy (DP-FedAvg's
     /// noise on the sum, adaptive clipping's on the count) from the seed
