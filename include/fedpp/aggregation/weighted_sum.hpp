@@ -181,9 +181,9 @@ public:
     void check_open(const char* operation) const {
         if (released_) {
             throw PermissionDeniedError(std::string(operation) +
-                                   ": this sum's average was released; reset it before adding to it, merging it "
-                                   "or releasing it again (the difference of two releases would tell what was "
-                                   "added in between)");
+                                        ": this sum's average was released; reset it before adding to it, merging "
+                                        "it or releasing it again (the difference of two releases would tell what "
+                                        "was added in between)");
         }
     }
 

@@ -187,7 +187,8 @@ protected:
 
     /// ShapeError unless the model takes the test set's features and gives
     /// one score per class (a wider model would be trained and scored
-    /// against classes no example has; a narrower one fail in training).
+    /// against classes no example has; a narrower one would fail in
+    /// training).
     void check_model_fits(const char* driver) const {
         if (test_set_.empty()) {
             return;
