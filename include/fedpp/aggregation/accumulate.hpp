@@ -54,6 +54,7 @@ struct AccumulateComputation {
     static std::string name() { return "fedpp.accumulate(" + type_name_of<M>() + ")"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        check_not_dp_only("accumulate", invocation.rules);
         ByteReader arguments(invocation.arguments, "accumulate");
         const auto weight = arguments.read<double>();
         arguments.expect_end();
@@ -71,13 +72,14 @@ struct AverageOfComputation {
     static std::string name() { return "fedpp.average_of(" + type_name_of<M>() + ")"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        check_not_dp_only("average_of", invocation.rules);
         ByteReader arguments(invocation.arguments, "average_of");
         const auto required =
-            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.rules.min_contributions);
         arguments.expect_end();
         WeightedSum<M>& sum = sum_in<M>(invocation, 0);
         sum.check_open("average_of");
-        const std::size_t counted = sum.contributions(invocation.min_weight_ratio);
+        const std::size_t counted = sum.contributions(invocation.rules.min_weight_ratio);
         require_contributions("average_of", counted, required);
         auto aggregate = std::make_unique<RemoteValue<Aggregate<M>>>(AggregateAccess::make(sum.average(), counted));
         sum.mark_released();

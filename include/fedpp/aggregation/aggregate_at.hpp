@@ -97,9 +97,10 @@ struct AggregationComputation {
     static std::vector<const ValueType*> inputs() { return {&value_type<M>()}; }
 
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        check_not_dp_only(Kind::name, invocation.rules);
         ByteReader arguments(invocation.arguments, Kind::name);
         const auto required =
-            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.rules.min_contributions);
         const typename Kind::Parameters parameters = Kind::read(arguments);
         arguments.expect_end();
         std::vector<M*> models;
@@ -112,7 +113,7 @@ struct AggregationComputation {
             (void)checked_weights(Kind::name, weights, models.size());
         }
         const std::size_t count =
-            counted_contributors(contributor_weights(invocation.contributors, weights), invocation.min_weight_ratio);
+            counted_contributors(contributor_weights(invocation.contributors, weights), invocation.rules.min_weight_ratio);
         require_contributions(Kind::name, count, required);
         check_distinct_inputs(Kind::name, invocation.objects);
         if constexpr (requires { Kind::contributions_only; }) {

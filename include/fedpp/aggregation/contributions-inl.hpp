@@ -46,6 +46,14 @@ FEDPP_INLINE std::size_t counted_contributors(std::span<const ContributorWeight>
     }));
 }
 
+FEDPP_INLINE void check_not_dp_only(std::string_view operation, const WorkerRules& rules) {
+    if (rules.dp_only()) {
+        throw PermissionDeniedError(std::string(operation) +
+                                    ": this aggregator releases only differentially private aggregates "
+                                    "(dp_accumulate, dp_release)");
+    }
+}
+
 FEDPP_INLINE void require_contributions(std::string_view operation, std::size_t count, std::size_t required) {
     if (count < required) {
         throw InsufficientContributionsError(

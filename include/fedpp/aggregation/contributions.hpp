@@ -39,6 +39,10 @@ std::vector<ContributorWeight> contributor_weights(std::span<const ContributorId
 /// `min_weight_ratio` of the largest.
 std::size_t counted_contributors(std::span<const ContributorWeight> owners, double min_weight_ratio);
 
+/// PermissionDeniedError if the worker releases only differentially
+/// private aggregates (WorkerRules::dp_only) and `operation` makes another.
+void check_not_dp_only(std::string_view operation, const WorkerRules& rules);
+
 /// InsufficientContributionsError unless `count` >= `required`.
 void require_contributions(std::string_view operation, std::size_t count, std::size_t required);
 

@@ -274,7 +274,7 @@ struct ServerResult {
     static std::vector<const ValueType*> inputs() { return {&value_type<ServerParty>(), &value_type<M>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         ByteReader in(invocation.arguments, "server_result");
-        const auto required = std::max(static_cast<std::size_t>(in.read<std::uint64_t>()), invocation.min_contributions);
+        const auto required = std::max(static_cast<std::size_t>(in.read<std::uint64_t>()), invocation.rules.min_contributions);
         in.expect_end();
         if (invocation.contributors[1] != no_contributor) { // (it is copied into what is released)
             throw PermissionDeniedError("server_result: the model giving the layout is a data owner's "

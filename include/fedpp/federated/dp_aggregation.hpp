@@ -49,7 +49,7 @@ namespace fedpp::detail {
 /// The seed of a DP computation's noise: the caller's, mixed with the
 /// worker's secret if it has one.
 inline std::uint64_t noise_seed(std::uint64_t seed, const Invocation& invocation) noexcept {
-    return invocation.noise_secret == 0 ? seed : mix64(mix64(seed) ^ invocation.noise_secret);
+    return invocation.rules.noise_secret == 0 ? seed : mix64(mix64(seed) ^ invocation.rules.noise_secret);
 }
 
 /// sum (object 0) += weight * update (object 1), if the update's L2 norm is
@@ -69,6 +69,12 @@ struct DpAccumulateComputation {
             throw AggregationError("dp_accumulate: a client's weight must be in [0, 1], got " +
                                    std::to_string(weight) + ": a larger one would scale its update past the "
                                    "clip norm the noise is calibrated to");
+        }
+        const WorkerRules& rules = invocation.rules;
+        if (rules.dp_only() && !(bound <= rules.dp_max_clip_norm)) {
+            throw PermissionDeniedError("dp_accumulate: a clip norm of " + std::to_string(bound) +
+                                        " is above this aggregator's dp_max_clip_norm " +
+                                        std::to_string(rules.dp_max_clip_norm));
         }
         WeightedSum<M>& sum = sum_in<M>(invocation, 0);
         const M& update = static_cast<RemoteValue<M>&>(*invocation.objects[1]).value;
@@ -94,11 +100,18 @@ struct DpReleaseComputation {
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         ByteReader arguments(invocation.arguments, "dp_release");
         const auto required =
-            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.rules.min_contributions);
         const auto stddev = arguments.read<double>();
         const auto denominator = arguments.read<double>();
         const auto seed = arguments.read<std::uint64_t>();
         arguments.expect_end();
+        const WorkerRules& rules = invocation.rules;
+        if (rules.dp_only() && !(stddev >= rules.dp_min_noise_multiplier * rules.dp_max_clip_norm)) {
+            throw PermissionDeniedError("dp_release: a noise standard deviation of " + std::to_string(stddev) +
+                                        " is below this aggregator's floor dp_min_noise_multiplier * "
+                                        "dp_max_clip_norm = " +
+                                        std::to_string(rules.dp_min_noise_multiplier * rules.dp_max_clip_norm));
+        }
         WeightedSum<M>& sum = sum_in<M>(invocation, 0);
         sum.check_open("dp_release");
         if (invocation.contributors[1] != no_contributor) { // it would be released nearly as it is
@@ -106,7 +119,7 @@ struct DpReleaseComputation {
                                         "the model owner's");
         }
         const M& global = static_cast<RemoteValue<M>&>(*invocation.objects[1]).value;
-        const std::size_t counted = sum.contributions(invocation.min_weight_ratio);
+        const std::size_t counted = sum.contributions(invocation.rules.min_weight_ratio);
         require_contributions("dp_release", counted, required);
         M total = independent_copy(sum.sum());
         scale_parameters(total, std::ldexp(1.0, sum.scale_exponent())); // exact: a power of two
@@ -136,7 +149,7 @@ struct DpCountComputation {
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         ByteReader arguments(invocation.arguments, "dp_count");
         const auto required =
-            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.min_contributions);
+            std::max(static_cast<std::size_t>(arguments.read<std::uint64_t>()), invocation.rules.min_contributions);
         privacy::AdaptiveClipping clipping = Codec<privacy::AdaptiveClipping>::decode(arguments);
         const auto seed = arguments.read<std::uint64_t>();
         arguments.expect_end();

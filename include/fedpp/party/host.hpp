@@ -59,7 +59,8 @@ public:
           store_(policy_.name, aggregates(), aggregates() ? 8 : 1, first_serial) {
         if (aggregates()) {
             store_.set_rules({policy_.min_contributions, policy_.min_weight_ratio,
-                              policy_.private_noise ? fedpp::detail::random_noise_secret() : 0});
+                              policy_.private_noise ? fedpp::detail::random_noise_secret() : 0,
+                              policy_.dp_max_clip_norm, policy_.dp_min_noise_multiplier});
         }
     }
 

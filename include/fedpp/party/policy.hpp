@@ -52,6 +52,14 @@ struct Policy {
     /// (average_of) and DP releases; the median and the trimmed mean weigh
     /// all alike.
     double min_weight_ratio = 0.01;
+    /// With dp_min_noise_multiplier > 0, an aggregator releases only
+    /// DP-FedAvg's aggregates, of updates clipped to at most
+    /// dp_max_clip_norm, with noise of a standard deviation of at least
+    /// dp_min_noise_multiplier * dp_max_clip_norm (WorkerRules): the noise
+    /// is then not the model owner's choice. 0: the model owner chooses
+    /// (and may choose none, or no DP).
+    double dp_max_clip_norm = 0;
+    double dp_min_noise_multiplier = 0;
     /// An aggregator draws the noise of differential privacy (DP-FedAvg's
     /// noise on the sum, adaptive clipping's on the count) from the seed
     /// the requester gives mixed with a 64-bit secret of its own, drawn from

@@ -74,6 +74,18 @@ struct WorkerRules {
     /// differential privacy mix into the seed the caller gives, so that the
     /// caller cannot recompute the noise (0: none; the caller's seed alone).
     std::uint64_t noise_secret = 0;
+    /// With dp_min_noise_multiplier > 0, the worker releases only
+    /// differentially private aggregates (DP-FedAvg's dp_accumulate and
+    /// dp_release; fedavg, the median, the trimmed mean, accumulate and
+    /// average_of are refused), of updates clipped to at most
+    /// dp_max_clip_norm, with noise of a standard deviation of at least
+    /// dp_min_noise_multiplier * dp_max_clip_norm: the noise is no longer
+    /// the caller's choice.
+    double dp_max_clip_norm = 0;
+    double dp_min_noise_multiplier = 0;
+
+    /// Whether the worker releases only DP aggregates.
+    [[nodiscard]] bool dp_only() const noexcept { return dp_min_noise_multiplier > 0; }
 };
 
 /// What a computation receives: the objects named by the request (types
@@ -83,10 +95,7 @@ struct Invocation {
     std::span<detail::RemoteObject* const> objects;
     std::span<const ContributorId> contributors;
     std::span<const std::byte> arguments;
-    /// The worker's rules (see WorkerRules).
-    std::size_t min_contributions = 0;
-    double min_weight_ratio = 0;
-    std::uint64_t noise_secret = 0;
+    WorkerRules rules;
     ExecutionContext context;
 };
 

@@ -33,8 +33,7 @@ FEDPP_INLINE std::unique_ptr<RemoteObject> InvocationInputs::invoke(const Comput
                                                                     const WorkerRules& rules,
                                                                     const ExecutionContext& context) const {
     try {
-        return computation.invoke(Invocation{objects(), contributors(), arguments, rules.min_contributions,
-                                             rules.min_weight_ratio, rules.noise_secret, context});
+        return computation.invoke(Invocation{objects(), contributors(), arguments, rules, context});
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {

@@ -118,8 +118,8 @@ FEDPP_INLINE std::vector<ObjectInfo> ObjectStore::list() {
 FEDPP_INLINE Reply ObjectStore::run_computation(const Request& request, detail::InvocationInputs& inputs,
                                                 const ExecutionContext& context) {
     Reply reply;
-    const WorkerRules rules{min_contributions_, min_weight_ratio_, noise_secret_};
-    if (auto result = inputs.invoke(*request.computation, name_, request.payload, rules, context)) {
+    static const WorkerRules none;
+    if (auto result = inputs.invoke(*request.computation, name_, request.payload, rules_ ? *rules_ : none, context)) {
         reply.object = insert(std::move(result), no_contributor);
     }
     return reply;

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -61,17 +62,22 @@ public:
 
     /// A worker's own policy, in what its computations make (Invocation),
     /// whatever a caller asks: see WorkerRules. ArgumentError unless
-    /// rules.min_weight_ratio is 0 or in [1e-30, 1] (kept as a float).
+    /// rules.min_weight_ratio is in [0, 1], and the DP bounds are finite,
+    /// >= 0, with a clip norm for a noise multiplier.
     void set_rules(const WorkerRules& rules) {
-        const double ratio = rules.min_weight_ratio;
-        if (!(ratio == 0 || (ratio >= 1e-30 && ratio <= 1))) {
-            throw ArgumentError("worker '" + name_ + "': min_weight_ratio must be 0 or in [1e-30, 1], got " +
-                                std::to_string(ratio));
+        const auto fail = [&](const std::string& what) { throw ArgumentError("worker '" + name_ + "': " + what); };
+        if (!(rules.min_weight_ratio >= 0 && rules.min_weight_ratio <= 1)) {
+            fail("min_weight_ratio must be in [0, 1], got " + std::to_string(rules.min_weight_ratio));
         }
-        min_contributions_ = static_cast<std::uint32_t>(
-            std::min<std::size_t>(rules.min_contributions, std::numeric_limits<std::uint32_t>::max()));
-        min_weight_ratio_ = static_cast<float>(rules.min_weight_ratio);
-        noise_secret_ = rules.noise_secret;
+        for (const double bound : {rules.dp_max_clip_norm, rules.dp_min_noise_multiplier}) {
+            if (!(bound >= 0 && std::isfinite(bound))) {
+                fail("the DP bounds must be finite and >= 0, got " + std::to_string(bound));
+            }
+        }
+        if (rules.dp_only() && !(rules.dp_max_clip_norm > 0)) {
+            fail("dp_min_noise_multiplier needs a dp_max_clip_norm > 0 (the noise is relative to it)");
+        }
+        rules_ = std::make_unique<const WorkerRules>(rules);
     }
 
     /// Serves `request` (any operation but forward; a computation in
@@ -202,11 +208,9 @@ private:
 
     std::string name_;
     bool trusted_;
-    std::uint32_t min_contributions_ = 0; // (beside trusted_: a data owner's store stays 184 bytes)
+    std::unique_ptr<const WorkerRules> rules_; // an aggregator's (set_rules); none: WorkerRules{}
     Tags published_; // a worker publishes a handful; guarded by the first shard's lock
     std::atomic<bool> any_published_{false};
-    float min_weight_ratio_ = 0; // (beside any_published_: in what was padding)
-    std::uint64_t noise_secret_ = 0;
     std::size_t shard_count_;
     Shard first_shard_;
     std::unique_ptr<detail::SeparateObjectShard[]> more_shards_; // a trusted store's other shards
