@@ -46,8 +46,8 @@ struct Policy {
     /// owners (and more if a request asks).
     std::size_t min_contributions = 2;
     /// ...counting a data owner only if its weight is at least this fraction
-    /// of the largest weight in the aggregate (0, or in [1e-30, 1]; 0: any
-    /// positive weight): weights {1, 1e-300} make no aggregate of two that
+    /// of the largest weight in the aggregate (in [0, 1]; 0: any positive
+    /// weight): weights {1, 1e-300} make no aggregate of two that
     /// is one data owner's model. For fedavg, the streaming sums
     /// (average_of) and DP releases; the median and the trimmed mean weigh
     /// all alike.
