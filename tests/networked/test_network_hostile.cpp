@@ -859,6 +859,18 @@ TEST_CASE("hostile: an aggregator that requires DP releases only DP aggregates, 
         bad.dp_min_noise_multiplier = multiplier;
         CHECK_THROWS_AS(fedpp::party::Host(bad), fedpp::ArgumentError);
     }
+    // Nor are the bounds set where they would be ignored: a sum-only
+    // aggregator cannot check masked updates' clipping and noise, and a data
+    // owner does not check its own training's.
+    for (auto role : {network::sum_only_aggregator("aggregator"), network::data_owner("bob")}) {
+        role.dp_max_clip_norm = 1.0;
+        role.dp_min_noise_multiplier = 0.5;
+        CHECK_THROWS_WITH(fedpp::party::Host(role), Catch::Contains("bind only an aggregator"));
+        role.dp_min_noise_multiplier = 0; // a clip norm alone would be ignored too
+        CHECK_THROWS_WITH(fedpp::party::Host(role), Catch::Contains("bind only an aggregator"));
+        role.dp_max_clip_norm = 0; // the twin: no bounds
+        CHECK_NOTHROW(fedpp::party::Host(role));
+    }
 }
 
 TEST_CASE("hostile: a model moved twice at once moves once, and one that cannot arrive stays",

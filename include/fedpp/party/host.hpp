@@ -57,6 +57,7 @@ public:
                   ObjectId first_serial = fedpp::detail::random_first_serial())
         : policy_(std::move(policy)), refusals_(policy_.name, std::move(log)),
           store_(policy_.name, aggregates(), aggregates() ? 8 : 1, first_serial) {
+        check_role_settings(policy_);
         if (aggregates()) {
             store_.set_rules({policy_.min_contributions, policy_.min_weight_ratio,
                               policy_.private_noise ? fedpp::detail::random_noise_secret() : 0,

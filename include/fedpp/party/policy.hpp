@@ -8,6 +8,8 @@
 // may leave it.
 #pragma once
 
+#include "fedpp/base/errors.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -57,7 +59,8 @@ struct Policy {
     /// dp_max_clip_norm, with noise of a standard deviation of at least
     /// dp_min_noise_multiplier * dp_max_clip_norm (WorkerRules): the noise
     /// is then not the model owner's choice. 0: the model owner chooses
-    /// (and may choose none, or no DP).
+    /// (and may choose none, or no DP). For Role::aggregator only (see
+    /// check_role_settings).
     double dp_max_clip_norm = 0;
     double dp_min_noise_multiplier = 0;
     /// An aggregator draws the noise of differential privacy (DP-FedAvg's
@@ -82,5 +85,21 @@ struct Policy {
     /// deleted (a model owner that vanished leaves nothing behind for long).
     std::chrono::milliseconds lease = std::chrono::minutes(10);
 };
+
+/// ArgumentError for a setting that this party's role would ignore, so that
+/// none is ignored silently: the DP bounds bind only a plain aggregator's
+/// releases. A sum-only aggregator sees masked updates, whose clipping and
+/// noise it cannot check (secure DP adds the noise at the data owners), and
+/// a data owner does not check its own training's DP parameters.
+inline void check_role_settings(const Policy& policy) {
+    if (policy.role != Role::aggregator && (policy.dp_max_clip_norm != 0 || policy.dp_min_noise_multiplier != 0)) {
+        throw ArgumentError("party '" + policy.name + "': dp_max_clip_norm and dp_min_noise_multiplier bind only " +
+                            "an aggregator (Role::aggregator); " +
+                            (policy.role == Role::sum_only_aggregator
+                                 ? "a sum-only aggregator sees masked updates, and cannot check their clipping or "
+                                   "noise"
+                                 : "a data owner does not enforce them on its own training"));
+    }
+}
 
 } // namespace fedpp::party
