@@ -1,5 +1,6 @@
 // fedpp: what may enter a party and what may leave it, and where to
-// (Host::store, Host::fetch, Host::prepare_forward). Out of a data owner:
+// (Host::store, Host::fetch, Host::prepare_forward), and what may be used
+// or copied there (Host::execute, Host::copy). Out of a data owner:
 // public scalars to anyone, its models only to its trusted aggregators, its
 // masked updates and secure aggregation's messages only to its sum-only
 // aggregators; out of an aggregator: scalars and aggregates made there
@@ -67,6 +68,13 @@ inline const char* contribution_rule_of(const Computation& computation, const Ob
                "differ by it alone";
     }
     return nullptr;
+}
+
+/// Why `held` may not be copied at its party, or nullptr if it may.
+inline const char* copy_rule_of(const ObjectStore::Description& held) {
+    return held.contributor != no_contributor || held.type->holds_contributions
+               ? "a data owner's contribution or a sum of them (a copy would hold them twice)"
+               : nullptr;
 }
 
 /// May this object leave its party (to its requester, or moved on)?

@@ -149,8 +149,8 @@ public:
     ObjectId copy(const std::string& peer, ObjectId id, std::string_view type_name) {
         const auto serial = requests_.lock(peer);
         const ObjectStore::Description held = own(peer, id, type_name, "copy");
-        if (held.contributor != no_contributor || held.type->holds_contributions) {
-            deny(peer, "copying a data owner's contribution or a sum of them (a copy would hold them twice)");
+        if (const char* rule = fedpp::detail::copy_rule_of(held)) {
+            deny(peer, std::string("copying ") + rule);
         }
         const Reply reply = store_.handle(Request::copy(0, id, *held.type), [] { return std::string(); });
         ledger_.add(reply.object, peer);
@@ -293,7 +293,8 @@ private:
                 deny(peer, "using object " + std::to_string(input.id) + ", which is not the requester's");
             }
             const ObjectStore::Description held = store_.describe(input.id);
-            if (const char* rule = fedpp::detail::contribution_rule_of(computation, held, ledger_.spent(input.id))) {
+            const bool spent = held.contributor != no_contributor && ledger_.spent(input.id);
+            if (const char* rule = fedpp::detail::contribution_rule_of(computation, held, spent)) {
                 deny(peer, "running '" + computation.name + "' on " + rule);
             }
             if (held.type->name != input.type) {

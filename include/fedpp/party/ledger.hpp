@@ -26,7 +26,8 @@ public:
     /// an object given to `owner` by another party (or made for it) lives
     /// one lease from now, or longer while `owner` is heard from (a data
     /// owner's gifts to a made-up or silent requester keep nothing else alive).
-    void add(ObjectId id, const std::string& owner, Clock::time_point now = Clock::now()) {
+    void add(ObjectId id, const std::string& owner) {
+        const auto now = Clock::now();
         const std::lock_guard lock(mutex_);
         owners_[id] = {owner, now, false};
     }
