@@ -130,13 +130,15 @@ TEST_CASE("a streaming sum counts each data owner once, and only with a positive
     fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{1, 1}}, Matrix{{1}}), carol).move(secure), 1.0);
     fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{3, 3}}, Matrix{{3}}), carol).move(secure), 1.0);
     fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{5, 5}}, Matrix{{5}}), dave).move(secure), 0.0);
-    // The model owner's own model does not count either.
-    fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{7, 7}}, Matrix{{7}}), secure), 1.0);
     CHECK_THROWS_AS(fedpp::average_of(sum), fedpp::InsufficientContributionsError);
+    // The model owner's own model is not added at all: +V and -V of its own
+    // would cancel every data owner's update but the last out of the sum.
+    CHECK_THROWS_WITH(fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{7, 7}}, Matrix{{7}}), secure), 1.0),
+                      Catch::Contains("the update is not a data owner's contribution"));
     fedpp::accumulate(sum, fedpp::send(Linear(Matrix{{2, 2}}, Matrix{{2}}), dave).move(secure), 1.0);
     const auto average = fedpp::average_of(sum).get();
     CHECK(average.contributions() == 2);
-    CHECK(average.model().weight().value() == Matrix{{13.0 / 4, 13.0 / 4}}); // (1 + 3 + 0 + 7 + 2) / 4
+    CHECK(average.model().weight().value() == Matrix{{2, 2}}); // (1 + 3 + 0 + 2) / 3
     // Released: the sum takes nothing more, and is not released again,
     // until it is reset (two releases would tell what came in between).
     CHECK_THROWS_AS(fedpp::average_of(sum), fedpp::PermissionDeniedError);

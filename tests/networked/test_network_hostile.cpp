@@ -841,6 +841,15 @@ TEST_CASE("hostile: an aggregator that requires DP releases only DP aggregates, 
                     lines, "above this aggregator's dp_max_clip_norm");
     require_ok(me.execute(dp_add, {{sum, S}, {bobs, M}}, bytes_of(1.0, 1.0)));
     require_ok(me.execute(dp_add, {{sum, S}, {alices, M}}, bytes_of(1.0, 1.0)));
+    // One update per data owner in a sum, as the noise is calibrated to one:
+    // not added, nor merged in from another sum.
+    const std::string merge = fedpp::detail::computation_of<fedpp::detail::MergeComputation<LinearModel>>().name;
+    require_refused(me.execute(dp_add, {{sum, S}, {given("bob", 0.3), M}}, bytes_of(1.0, 1.0)),
+                    Code::PERMISSION_DENIED, secure, lines, "holds an update of this data owner already");
+    const auto part = me.store(S, fedpp::to_bytes(Sum(small(0)))).object;
+    require_ok(me.execute(dp_add, {{part, S}, {given("bob", 0.3), M}}, bytes_of(1.0, 1.0)));
+    require_refused(me.execute(merge, {{sum, S}, {part, S}}, {}), Code::PERMISSION_DENIED, secure, lines,
+                    "has updates in both sums");
     fedpp::Bytes none;
     fedpp::ByteWriter(none).write<std::uint64_t>(0);
     require_refused(me.execute(average, {{sum, S}}, none), Code::PERMISSION_DENIED, secure, lines, only_dp);
@@ -851,7 +860,17 @@ TEST_CASE("hostile: an aggregator that requires DP releases only DP aggregates, 
     // The legal twin: noise at the floor (0.5 * 1.0).
     const auto released = me.execute(dp_release, {{sum, S}, {global, M}}, release_arguments(0.5));
     require_ok(released);
-    CHECK(fetch_aggregate(me, released.object).contributions() == 2);
+    const auto first = fetch_aggregate(me, released.object);
+    CHECK(first.contributions() == 2);
+    // The same sum of other data owners, released with the same seed, has
+    // noise of its own: a sum of nearly nothing released so would
+    // otherwise give the noise away, and with it the first sum.
+    const auto again = me.store(S, fedpp::to_bytes(Sum(small(0)))).object;
+    require_ok(me.execute(dp_add, {{again, S}, {given("eve", 0.1), M}}, bytes_of(1.0, 1.0)));
+    require_ok(me.execute(dp_add, {{again, S}, {given("client-0", 0.2), M}}, bytes_of(1.0, 1.0)));
+    const auto second = me.execute(dp_release, {{again, S}, {global, M}}, release_arguments(0.5));
+    require_ok(second);
+    CHECK(fedpp::to_bytes(fetch_aggregate(me, second.object).model()) != fedpp::to_bytes(first.model()));
     // A floor without a clip norm, or a negative one, is no policy.
     for (const auto& [clip, multiplier] : std::vector<std::pair<double, double>>{{0.0, 1.0}, {-1.0, 0.0}}) {
         auto bad = network::aggregator("secure_worker");
@@ -862,6 +881,12 @@ TEST_CASE("hostile: an aggregator that requires DP releases only DP aggregates, 
     // Nor are the bounds set where they would be ignored: a sum-only
     // aggregator cannot check masked updates' clipping and noise, and a data
     // owner does not check its own training's.
+    // Nor with the requester's seed alone, which would let it recompute the noise.
+    auto seeded = network::aggregator("secure_worker");
+    seeded.dp_max_clip_norm = 1.0;
+    seeded.dp_min_noise_multiplier = 0.5;
+    seeded.private_noise = false;
+    CHECK_THROWS_WITH(fedpp::party::Host(seeded), Catch::Contains("needs private_noise"));
     for (auto role : {network::sum_only_aggregator("aggregator"), network::data_owner("bob")}) {
         role.dp_max_clip_norm = 1.0;
         role.dp_min_noise_multiplier = 0.5;
@@ -1254,6 +1279,38 @@ TEST_CASE("hostile: published data is used in computations, never fetched, erase
     }
     CHECK(secure.host.object_count() == 0);
     CHECK(bob.host.object_count() == 2);
+}
+
+TEST_CASE("hostile: no value of the model owner's own goes into an aggregate, and a sum arrives only empty",
+          "[network][hostile]") {
+    // (a + V) rounds to V, and V - V = 0: fedavg(alice, +V, -V, bob) was an
+    // "aggregate of two" that was exactly bob's model / 4, and +V and -V
+    // added to a streaming sum (or sent in with it) did the same there.
+    TwoContributions parties;
+    auto [secure, M, me, bobs, alices] = parties.at_aggregator();
+    std::size_t lines = secure.log.lines().size();
+    const auto filled = [](double v) { return LinearModel(fedpp::Matrix<double>{{v, v}}, fedpp::Matrix<double>{{v}}); };
+    const auto plus = me.store(filled(0x1p100)).object;
+    const auto minus = me.store(filled(-0x1p100)).object;
+    require_refused(me.execute(fedavg_name(), {{alices, M}, {plus, M}, {minus, M}, {bobs, M}}, fedavg_arguments(2)),
+                    Code::PERMISSION_DENIED, secure, lines, "model 1 is not a data owner's contribution");
+    using Sum = fedpp::WeightedSum<LinearModel>;
+    const std::string S = type_of<Sum>();
+    const std::string add = fedpp::detail::computation_of<fedpp::detail::AccumulateComputation<LinearModel>>().name;
+    fedpp::Bytes weight;
+    fedpp::ByteWriter(weight).write(1.0);
+    const auto sum = me.store(S, fedpp::to_bytes(Sum(a_model(9)))).object; // empty: taken
+    require_ok(me.execute(add, {{sum, S}, {alices, M}}, weight));
+    require_refused(me.execute(add, {{sum, S}, {plus, M}}, weight), Code::PERMISSION_DENIED, secure, lines,
+                    "the update is not a data owner's contribution");
+    Sum loaded(a_model(9));
+    loaded.add(filled(0x1p100), 1.0);
+    require_refused(me.store(S, fedpp::to_bytes(loaded)), Code::PERMISSION_DENIED, secure, lines,
+                    "arrives at a worker only empty");
+    // The legal twin: the two data owners' models alone.
+    const auto aggregate = me.execute(fedavg_name(), {{parties.another("alice", 5), M}, {bobs, M}}, fedavg_arguments(2));
+    require_ok(aggregate);
+    CHECK(fetch_aggregate(me, aggregate.object).contributions() == 2);
 }
 
 TEST_CASE("hostile: a vanishing weight makes no aggregate of two data owners", "[network][hostile]") {

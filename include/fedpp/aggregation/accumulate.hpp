@@ -41,7 +41,8 @@ WeightedSum<M>& sum_in(const Invocation& invocation, std::size_t i) {
 }
 
 /// sum (object 0) += weight * update (object 1), the update's data owner
-/// counted as a contributor.
+/// counted as a contributor; the update must be a data owner's
+/// (require_contribution).
 template <class M>
 struct AccumulateComputation {
     static constexpr bool aggregation = true;
@@ -55,6 +56,7 @@ struct AccumulateComputation {
     static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         check_not_dp_only("accumulate", invocation.rules);
+        require_contribution("accumulate", invocation.contributors[1], "the update");
         ByteReader arguments(invocation.arguments, "accumulate");
         const auto weight = arguments.read<double>();
         arguments.expect_end();
@@ -88,7 +90,8 @@ struct AverageOfComputation {
 };
 
 /// sum (object 0) += part (object 1); part is emptied, so that nothing in
-/// it can be counted twice.
+/// it can be counted twice. At a worker that releases only DP aggregates,
+/// no data owner may be in both (one update per data owner in a sum).
 template <class M>
 struct MergeComputation {
     static constexpr bool aggregation = true;
@@ -101,7 +104,12 @@ struct MergeComputation {
             throw AggregationError("merge: a sum cannot be merged into itself");
         }
         WeightedSum<M>& part = sum_in<M>(invocation, 1);
-        sum_in<M>(invocation, 0).merge(part);
+        WeightedSum<M>& sum = sum_in<M>(invocation, 0);
+        if (invocation.rules.dp_only() && sum.shares_contributor_with(part)) {
+            throw PermissionDeniedError("merge: a data owner has updates in both sums; a sum released with DP noise "
+                                        "holds one update per data owner, as the noise is calibrated to one");
+        }
+        sum.merge(part);
         part.reset();
         return nullptr;
     }

@@ -69,25 +69,19 @@ inline void check_distinct_inputs(const char* operation, std::span<RemoteObject*
     }
 }
 
-/// PermissionDeniedError unless every input is a data owner's contribution:
-/// what an order statistic (a median, a trimmed mean) releases, values of
-/// the model owner's own beside them would choose (all of them above or
-/// below: the largest or smallest data owner's value of each coordinate).
+/// PermissionDeniedError unless every input is a data owner's contribution
+/// (require_contribution).
 inline void check_contributions_only(const char* operation, std::span<const ContributorId> contributors) {
     for (std::size_t i = 0; i < contributors.size(); ++i) {
-        if (contributors[i] == no_contributor) {
-            throw PermissionDeniedError(std::string(operation) + ": model " + std::to_string(i) +
-                                        " is not a data owner's contribution, and every model of an order "
-                                        "statistic must be one (others would choose which is released)");
-        }
+        require_contribution(operation, contributors[i], "model " + std::to_string(i));
     }
 }
 
 /// The Computation of aggregation `Kind` over models M. Kind provides
 /// `name`, `Parameters`, `read(ByteReader&)` (the by-value arguments),
 /// `weights(parameters, n)` (empty: all equal) and
-/// `combine(std::span<M* const>, const Parameters&)`, and may declare
-/// `contributions_only` (check_contributions_only).
+/// `combine(std::span<M* const>, const Parameters&)`. Every model must be
+/// a data owner's contribution (check_contributions_only).
 template <class M, class Kind>
 struct AggregationComputation {
     static constexpr bool variadic = true;
@@ -116,9 +110,7 @@ struct AggregationComputation {
             counted_contributors(contributor_weights(invocation.contributors, weights), invocation.rules.min_weight_ratio);
         require_contributions(Kind::name, count, required);
         check_distinct_inputs(Kind::name, invocation.objects);
-        if constexpr (requires { Kind::contributions_only; }) {
-            check_contributions_only(Kind::name, invocation.contributors);
-        }
+        check_contributions_only(Kind::name, invocation.contributors);
         return std::make_unique<RemoteValue<Aggregate<M>>>(
             AggregateAccess::make(Kind::combine(std::span<M* const>(models), parameters), count));
     }

@@ -54,6 +54,15 @@ FEDPP_INLINE void check_not_dp_only(std::string_view operation, const WorkerRule
     }
 }
 
+FEDPP_INLINE void require_contribution(std::string_view operation, ContributorId contributor,
+                                       std::string_view which) {
+    if (contributor == no_contributor) {
+        throw PermissionDeniedError(std::string(operation) + ": " + std::string(which) +
+                                    " is not a data owner's contribution; an aggregate combines only those (a "
+                                    "value of the model owner's own could cancel or choose what it releases)");
+    }
+}
+
 FEDPP_INLINE void require_contributions(std::string_view operation, std::size_t count, std::size_t required) {
     if (count < required) {
         throw InsufficientContributionsError(

@@ -43,6 +43,14 @@ std::size_t counted_contributors(std::span<const ContributorWeight> owners, doub
 /// private aggregates (WorkerRules::dp_only) and `operation` makes another.
 void check_not_dp_only(std::string_view operation, const WorkerRules& rules);
 
+/// PermissionDeniedError, naming `operation` and `which` input, unless
+/// `contributor` is a data owner: an aggregate combines data owners'
+/// contributions only. Values of the model owner's own beside them would
+/// choose what an order statistic (a median, a trimmed mean) releases, or,
+/// of a large enough magnitude, cancel every data owner's model but one out
+/// of a floating-point sum (+V and -V around them).
+void require_contribution(std::string_view operation, ContributorId contributor, std::string_view which);
+
 /// InsufficientContributionsError unless `count` >= `required`.
 void require_contributions(std::string_view operation, std::size_t count, std::size_t required);
 

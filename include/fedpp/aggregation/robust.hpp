@@ -88,7 +88,6 @@ T trimmed_mean_of(std::vector<T>& values, std::size_t trim) {
 /// The coordinate-wise median as an aggregation (no arguments).
 struct CoordinateMedian {
     static constexpr const char* name = "coordinate_median";
-    static constexpr bool contributions_only = true; // (AggregationComputation)
     struct Parameters {};
     static Parameters read(ByteReader&) { return {}; }
     static std::vector<double> weights(const Parameters&, std::size_t) { return {}; }
@@ -110,7 +109,6 @@ inline void check_trim_fraction(double fraction) {
 /// The coordinate-wise trimmed mean as an aggregation (the trim fraction).
 struct TrimmedMean {
     static constexpr const char* name = "trimmed_mean";
-    static constexpr bool contributions_only = true; // (AggregationComputation)
     using Parameters = double;
     static Parameters read(ByteReader& in) {
         const double fraction = in.read<double>();

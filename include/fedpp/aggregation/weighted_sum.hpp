@@ -198,6 +198,21 @@ public:
     [[nodiscard]] std::size_t contributions(double min_weight_ratio = 0) const {
         return detail::counted_contributors(contributors_, min_weight_ratio);
     }
+    /// Whether data owner `contributor` added an update with a positive weight.
+    [[nodiscard]] bool holds_update_of(ContributorId contributor) const {
+        return std::binary_search(contributors_.begin(), contributors_.end(), Contributor{contributor, 0},
+                                  [](const Contributor& a, const Contributor& b) { return a.id < b.id; });
+    }
+    /// Whether a data owner added updates to both sums.
+    [[nodiscard]] bool shares_contributor_with(const WeightedSum& other) const {
+        return std::any_of(other.contributors_.begin(), other.contributors_.end(),
+                           [&](const Contributor& c) { return holds_update_of(c.id); });
+    }
+    /// Whether nothing was added: no count, no weight, every value zero.
+    [[nodiscard]] bool empty() const {
+        return count_ == 0 && total_weight_ == 0 &&
+               std::all_of(sums_.begin(), sums_.end(), [](const auto& p) { return (p.value().array() == 0).all(); });
+    }
     /// sum_k w_k m_k / 2^scale_exponent().
     [[nodiscard]] const M& sum() const noexcept { return sum_; }
     /// The weights added are kept divided by 2^scale_exponent().
@@ -245,6 +260,7 @@ private:
 template <class M>
 struct Codec<WeightedSum<M>> {
     static constexpr bool holds_contributions = true; // (ValueType::holds_contributions)
+    static bool empty(const WeightedSum<M>& sum) { return sum.empty(); }
     static std::string type_name() { return "fedpp::WeightedSum<" + Codec<M>::type_name() + ">"; }
     static void encode(const WeightedSum<M>& sum, ByteWriter& out) {
         out.write(sum.total_weight_); // divided by 2^scale_exponent()

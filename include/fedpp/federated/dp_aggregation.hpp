@@ -36,6 +36,7 @@
 #include "fedpp/privacy/clipping.hpp"
 #include "fedpp/privacy/dp_estimator.hpp"
 #include "fedpp/transport/computation.hpp"
+#include "fedpp/transport/object_shard.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -46,14 +47,22 @@
 
 namespace fedpp::detail {
 
-/// The seed of a DP computation's noise: the caller's, mixed with the
-/// worker's secret if it has one.
-inline std::uint64_t noise_seed(std::uint64_t seed, const Invocation& invocation) noexcept {
-    return invocation.rules.noise_secret == 0 ? seed : mix64(mix64(seed) ^ invocation.rules.noise_secret);
+/// The seed of a DP computation's noise: the caller's, or, at a worker with
+/// a secret of its own, that seed mixed with the secret and with a number
+/// drawn afresh for each draw: the caller can neither recompute the noise
+/// nor have the same noise drawn twice (two releases with the same seed,
+/// one of a sum that is nearly nothing, would otherwise give the noise).
+inline std::uint64_t noise_seed(std::uint64_t seed, const Invocation& invocation) {
+    if (invocation.rules.noise_secret == 0) {
+        return seed;
+    }
+    return mix64(mix64(mix64(seed) ^ invocation.rules.noise_secret) ^ random_noise_secret());
 }
 
-/// sum (object 0) += weight * update (object 1), if the update's L2 norm is
-/// at most the bound; arguments: weight, bound (f64).
+/// sum (object 0) += weight * update (object 1), if the update (a data
+/// owner's contribution) has an L2 norm of at most the bound; arguments:
+/// weight, bound (f64). At a worker that releases only DP aggregates, one
+/// update per data owner in a sum: the noise is calibrated to one.
 template <class M>
 struct DpAccumulateComputation {
     static constexpr bool aggregation = true;
@@ -61,6 +70,7 @@ struct DpAccumulateComputation {
     static std::string name() { return "fedpp.dp_accumulate(" + type_name_of<M>() + ")"; }
     static std::vector<const ValueType*> inputs() { return {&value_type<WeightedSum<M>>(), &value_type<M>()}; }
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
+        require_contribution("dp_accumulate", invocation.contributors[1], "the update");
         ByteReader arguments(invocation.arguments, "dp_accumulate");
         const auto weight = arguments.read<double>();
         const auto bound = arguments.read<double>();
@@ -77,6 +87,10 @@ struct DpAccumulateComputation {
                                         std::to_string(rules.dp_max_clip_norm));
         }
         WeightedSum<M>& sum = sum_in<M>(invocation, 0);
+        if (rules.dp_only() && sum.holds_update_of(invocation.contributors[1])) {
+            throw PermissionDeniedError("dp_accumulate: this sum holds an update of this data owner already; one "
+                                        "per data owner, as the noise is calibrated to one");
+        }
         const M& update = static_cast<RemoteValue<M>&>(*invocation.objects[1]).value;
         auto checked = sum.check(update); // layout, NaN and infinities first
         if (const double norm = privacy::l2_norm(update); !(norm <= bound)) {

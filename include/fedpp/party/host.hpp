@@ -12,13 +12,12 @@
 // its trusted aggregators; only computations compiled into this program run,
 // by name, on objects of the types they take; no value over the size limit.
 // What an aggregator adds: values moved here by data owners are their
-// contributions, which only fedpp's aggregations may take and nothing may
-// release; what leaves is an aggregate of at least min_contributions of them.
-// A sum-only aggregator (secure aggregation's server) takes from data owners
-// only masked updates and the protocol's messages, knows each contributor by
-// its certificate's name, and sends on only the messages it made; a data
-// owner moves those only to its sum-only aggregators, its models only to its
-// trusted ones. One request of a requester at a time (requester_locks.hpp).
+// contributions, which only fedpp's aggregations may take (and only those)
+// and nothing may release; what leaves is an aggregate of at least
+// min_contributions of them. A sum-only aggregator (secure aggregation's
+// server) takes from data owners only masked updates and the protocol's
+// messages, knows each contributor by its certificate's name, and sends on
+// only the messages it made. One request of a requester at a time.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
@@ -103,7 +102,12 @@ public:
             deny(peer, "a '" + type.name + "' (" + rule + ")");
         }
         const ContributorId contributor = given ? contributor_of(peer) : no_contributor;
-        const ObjectId id = store_.store(type, in, contributor);
+        ObjectId id = 0;
+        try {
+            id = store_.store(type, in, contributor);
+        } catch (const PermissionDeniedError& e) { // (a sum that is not empty: ValueType::holds_contributions)
+            deny(peer, "a '" + type.name + "' (" + e.what() + ")");
+        }
         ledger_.add(id, given ? on_behalf_of : peer);
         traffic_.record("in", std::string(name_of(peer)), type.name, size);
         return id;

@@ -68,8 +68,10 @@ struct Policy {
     /// the requester gives mixed with a 64-bit secret of its own, drawn from
     /// the system's random device when the party starts: the model owner,
     /// who knows its run's seed, cannot recompute the noise and take it off
-    /// the released model. false: the requester's seed alone (a run that
-    /// can be replayed, bitwise the same as in one process).
+    /// the released model; with it, a number drawn afresh for each draw,
+    /// so that the same noise is never drawn twice. false: the requester's
+    /// seed alone (a run that can be replayed, bitwise the same as in one
+    /// process; not with dp_min_noise_multiplier).
     bool private_noise = true;
     /// Whether a requester may fix this party's secrets with a seed of its
     /// own (secure aggregation's SecureRoundOptions::seed: reproducible
@@ -87,10 +89,11 @@ struct Policy {
 };
 
 /// ArgumentError for a setting that this party's role would ignore, so that
-/// none is ignored silently: the DP bounds bind only a plain aggregator's
-/// releases. A sum-only aggregator sees masked updates, whose clipping and
-/// noise it cannot check (secure DP adds the noise at the data owners), and
-/// a data owner does not check its own training's DP parameters.
+/// none is ignored silently, or that another would make void: the DP
+/// bounds bind only a plain aggregator's releases, and need private_noise.
+/// A sum-only aggregator sees masked updates, whose clipping and noise it
+/// cannot check (secure DP adds the noise at the data owners), and a data
+/// owner does not check its own training's DP parameters.
 inline void check_role_settings(const Policy& policy) {
     if (policy.role != Role::aggregator && (policy.dp_max_clip_norm != 0 || policy.dp_min_noise_multiplier != 0)) {
         throw ArgumentError("party '" + policy.name + "': dp_max_clip_norm and dp_min_noise_multiplier bind only " +
@@ -99,6 +102,10 @@ inline void check_role_settings(const Policy& policy) {
                                  ? "a sum-only aggregator sees masked updates, and cannot check their clipping or "
                                    "noise"
                                  : "a data owner does not enforce them on its own training"));
+    }
+    if (policy.dp_min_noise_multiplier > 0 && !policy.private_noise) {
+        throw ArgumentError("party '" + policy.name + "': dp_min_noise_multiplier needs private_noise: with the " +
+                            "requester's seed alone, it could recompute the noise and take it off");
     }
 }
 

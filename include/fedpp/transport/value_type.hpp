@@ -50,7 +50,10 @@ struct ValueType {
     /// (fedpp::WeightedSum<M>; its Codec declares `static constexpr bool
     /// holds_contributions = true`): only aggregations take it there, and it
     /// is not copied, as a copy or a computation's result would hold the
-    /// same models uncounted (party::Host).
+    /// same models uncounted (party::Host). It arrives at a worker only
+    /// empty (decode: PermissionDeniedError otherwise, as its Codec's
+    /// `empty(value)` says): what it sums is added there, from the
+    /// contributions it counts, never sent in uncounted.
     bool holds_contributions = false;
 
     [[nodiscard]] bool same_as(const ValueType& other) const noexcept {
@@ -159,7 +162,14 @@ const ValueType& value_type() {
     static const ValueType type{
         type_name_of<T>(),
         [](ByteReader& in) -> std::unique_ptr<RemoteObject> {
-            return std::make_unique<RemoteValue<T>>(read_tagged_value<T>(in));
+            auto object = std::make_unique<RemoteValue<T>>(read_tagged_value<T>(in));
+            if constexpr (holds_contributions<T>()) {
+                if (!Codec<T>::empty(object->value)) {
+                    throw PermissionDeniedError("a '" + type_name_of<T>() + "' arrives at a worker only empty: what "
+                                                "it sums is added there, from contributions it counts");
+                }
+            }
+            return object;
         },
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
         [](const RemoteObject& object) { return tagged_size(static_cast<const RemoteValue<T>&>(object).value); },
