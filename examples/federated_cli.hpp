@@ -140,13 +140,21 @@ inline std::size_t client_count(const CommandLine& cli, std::size_t fallback) {
     return clients;
 }
 
-/// run.run(), printing a progress line per round to stdout and, if --csv
+/// run.run(), printing the clients left out of the run (unreachable when
+/// it started) and a progress line per round to stdout and, if --csv
 /// names a file, writing each round's metrics there (IoError if that fails):
 /// a new file, or for a run resumed from its checkpoint the rows after the
 /// earlier rounds' (CsvMetricsWriter::Append).
 template <class Run>
 std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const CommandLine& cli) {
     using fedpp::federated::CsvMetricsWriter;
+    const auto& unreachable = run.unreachable_clients();
+    for (std::size_t i = 0; i < unreachable.size() && i < 5; ++i) {
+        std::printf("client %zu is left out of this run: %s\n", unreachable[i].client, unreachable[i].reason.c_str());
+    }
+    if (unreachable.size() > 5) {
+        std::printf("... and %zu more clients that could not be reached\n", unreachable.size() - 5);
+    }
     const auto progress = fedpp::federated::progress_printer(stdout, run.config().rounds);
     std::optional<CsvMetricsWriter> csv;
     if (const std::string path = cli.text("csv", ""); !path.empty() && run.rounds_done() == 0) {

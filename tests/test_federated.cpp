@@ -13,6 +13,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -127,6 +128,62 @@ TEST_CASE("a model that does not fit the data (its features, one score per class
                       Catch::StartsWith("FederatedAveraging: the model does not take the test set's examples of 4 "
                                         "features: "));
     CHECK_NOTHROW(FederatedAveraging<Model>(mlp(4, 3), clients, test, small_config())); // the twin
+
+    // Nor are a model's scores checked only by the driver: a model moved
+    // from (an empty Sequential, which gives its 4 features back) is
+    // neither evaluated nor trained as if it scored 4 classes.
+    Model used = mlp(4, 3);
+    FederatedAveraging<Model> run(std::move(used), clients, test, small_config());
+    const std::string width = "the model gives 4 scores per example, the data has 3 classes";
+    CHECK_THROWS_WITH(fedpp::training::evaluate(used, test), Catch::Contains(width)); // NOLINT(bugprone-use-after-move)
+    fedpp::Generator generator(1);
+    CHECK_THROWS_WITH(fedpp::training::train_locally(used, test, small_config().local, generator),
+                      Catch::Contains(width));
+    CHECK(fedpp::training::evaluate(run.global_model(), test).examples == test.size()); // the twin
+}
+
+TEST_CASE("an initial model with a NaN or an infinity is refused at the start, not blamed on the clients",
+          "[federated]") {
+    for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        Model model = small_mlp();
+        model.parameters()[2].value()(0, 0) = bad;
+        CHECK_THROWS_MATCHES(FederatedAveraging<Model>(std::move(model), client_sets(4, 1), blobs(60, 99),
+                                                       small_config()),
+                             fedpp::ArgumentError,
+                             Catch::Matchers::Message("FederatedAveraging: parameter 2 of the initial model holds NaN "
+                                                      "or infinite values"));
+    }
+    CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), client_sets(4, 1), blobs(60, 99), small_config()));
+}
+
+TEST_CASE("a checkpoint path that cannot be written is refused at the start, not after the first round",
+          "[federated][checkpoint]") {
+    auto config = small_config();
+    for (const std::string& path : {std::string("/nonexistent-dir/run.ckpt"),
+                                   std::filesystem::temp_directory_path().string()}) {
+        INFO(path);
+        config.checkpoint_path = path;
+        CHECK_THROWS_AS(FederatedAveraging<Model>(small_mlp(), client_sets(4, 1), blobs(60, 99), config),
+                        fedpp::CheckpointIoError);
+    }
+    // The twin: a file in a directory that may be written.
+    config.checkpoint_path = (std::filesystem::temp_directory_path() / "fedpp_writable_check.ckpt").string();
+    CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), client_sets(4, 1), blobs(60, 99), config));
+}
+
+TEST_CASE("a round without a valid update reports no training loss, not 0", "[federated]") {
+    auto config = small_config();
+    config.local.learning_rate = 1e30; // every update overflows, and is rejected
+    FederatedAveraging<Model> run(small_mlp(), client_sets(4, 1), blobs(60, 99), config);
+    const auto m = run.run_round();
+    REQUIRE_FALSE(m.aggregated);
+    CHECK(m.clients_aggregated == 0);
+    CHECK_FALSE(m.train_loss.has_value());
+    CHECK_THAT(fedpp_test::progress_line(m, 10), Catch::Contains("train loss    n/a"));
+    // The twin: a round with valid updates reports their mean loss.
+    CHECK(FederatedAveraging<Model>(small_mlp(), client_sets(4, 1), blobs(60, 99), small_config())
+              .run_round()
+              .train_loss.has_value());
 }
 
 TEST_CASE("clients selected in a round are distinct, sorted, and at least min_clients", "[federated]") {

@@ -72,6 +72,27 @@ TEST_CASE("a DP run samples clients by Poisson sampling and reports epsilon as p
     CHECK(*run.epsilon() == *all.back().epsilon);
 }
 
+TEST_CASE("a DP round that selects no client is a round not aggregated, and is accounted", "[federated][dp]") {
+    // With q = 0.05 and 10 clients, (0.95)^10 = 60% of rounds select no
+    // one. Such a round once took no thread slot, and crashed.
+    for (const std::size_t threads : {1, 2}) {
+        auto config = dp_config();
+        config.client_fraction = 0.05;
+        config.threads = threads;
+        FederatedAveraging<Model> run(small_mlp(), client_sets(10, 1), blobs(60, 99), config);
+        std::size_t empty = 0;
+        for (const auto& m : run.run()) {
+            if (m.clients_selected == 0) {
+                ++empty;
+                CHECK_FALSE(m.aggregated);
+                CHECK_THAT(m.round_error, Catch::Contains("no client was selected"));
+            }
+            CHECK(*m.epsilon == fedpp::privacy::epsilon(0.05, 0.8, m.round, 1e-5));
+        }
+        CHECK(empty > 0); // (the seed's selection: otherwise this test measures nothing)
+    }
+}
+
 TEST_CASE("every update a DP run adds at the aggregator is within the clip norm", "[federated][dp]") {
     auto config = dp_config();
     config.rounds = 2;

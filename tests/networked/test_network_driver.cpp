@@ -57,6 +57,7 @@ struct Federation {
             clients.emplace_back(std::in_place, network::data_owner(client_name(k), {"aggregator"}),
                                  fedpp::grpc::Peers{{"aggregator", aggregator->address()}});
             clients.back()->host.publish("train", sets[k]);
+            client_addresses.push_back(clients.back()->address());
         }
     }
 
@@ -66,15 +67,17 @@ struct Federation {
         return policy;
     }
 
-    /// What the model owner needs: a transport to every party.
+    /// What the model owner needs: a transport to every party (a stopped
+    /// client at the address it had).
     fedpp::federated::RemoteParties remote() const {
-        std::map<std::string, const network::Party*> parties{{"aggregator", &*aggregator}};
+        fedpp::grpc::Peers peers{{"aggregator", aggregator->address()}};
         fedpp::federated::RemoteParties remote;
         for (std::size_t k = 0; k < client_count; ++k) {
-            parties[client_name(k)] = &*clients[k];
+            peers[client_name(k)] = client_addresses[k];
             remote.clients.push_back(client_name(k));
         }
-        remote.transport = network::transport("me", parties);
+        remote.transport =
+            std::make_unique<fedpp::grpc::GrpcTransport>("me", network::credentials_of("me"), peers, network::quick());
         return remote;
     }
 
@@ -89,6 +92,7 @@ struct Federation {
 
     std::optional<network::Party> aggregator;
     std::deque<std::optional<network::Party>> clients; // parties do not move
+    std::vector<std::string> client_addresses;
 };
 
 fedpp::Bytes bytes_of(const Model& model) { return fedpp::to_bytes(model); }
@@ -230,6 +234,42 @@ TEST_CASE("a client that goes away mid-run is left out with the reason, and rejo
     const auto back = run.run_round();
     CHECK(back.failures.empty());
     CHECK(back.clients_aggregated == client_count);
+}
+
+TEST_CASE("a client that cannot be reached when a run starts is left out of the run, with the reason; a run "
+          "resumes only with the clients it started with",
+          "[network]") {
+    Federation parties;
+    auto config = config_of(3);
+    config.client_fraction = 1.0; // every client with data, every round
+    FederatedAveraging<Model> all(small_mlp(), parties.remote(), blobs(60, 9), config);
+    CHECK(all.unreachable_clients().empty()); // the twin: every client reached
+    CHECK(all.run_round().clients_aggregated == client_count);
+
+    Federation::stop(parties.clients[3]);
+    FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config);
+    REQUIRE(run.unreachable_clients().size() == 1);
+    CHECK(run.unreachable_clients().front().client == 3);
+    CHECK_THAT(run.unreachable_clients().front().reason, Catch::Contains("client-3"));
+    CHECK(run.client_sizes()[3] == 0);
+    CHECK(run.client_sizes()[2] == all.client_sizes()[2]);
+    const auto round = run.run_round();
+    CHECK(round.aggregated);
+    CHECK(round.clients_selected == client_count - 1);
+    CHECK(round.clients_aggregated == client_count - 1);
+    CHECK(round.failures.empty());
+    // The full run's state is not resumed without client 3, and the refusal says why.
+    CHECK_THROWS_MATCHES(run.restore(all.state()), fedpp::CheckpointMismatchError,
+                         Catch::Matchers::Predicate<std::exception>([](const std::exception& e) {
+                             return std::string(e.what()).find("1 client could not be reached") != std::string::npos;
+                         }));
+    // Too few left to aggregate: no run, and the message says why.
+    for (std::size_t k = 0; k + 1 < client_count; ++k) {
+        Federation::stop(parties.clients[k]);
+    }
+    CHECK_THROWS_WITH(FederatedAveraging<Model>(small_mlp(), parties.remote(), blobs(60, 9), config),
+                      Catch::Contains("fewer than min_clients") &&
+                          Catch::Contains("4 clients could not be reached when the run started"));
 }
 
 TEST_CASE("an aggregator that goes away fails the round with a NetworkError, the model unchanged; back, the next "

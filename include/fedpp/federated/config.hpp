@@ -24,7 +24,9 @@ enum class Aggregation {
 
 struct Config {
     std::size_t rounds = 100;
-    double client_fraction = 0.1;   ///< C, in (0, 1]; a round selects min(K, max(min_clients, round(C K)))
+    /// C, in (0, 1]; a round selects min(K, max(min_clients, round(C K))) of
+    /// the K clients with data
+    double client_fraction = 0.1;
     training::LocalTraining local;  ///< E, B, learning rate, ...
     std::uint64_t seed = 0;
     std::size_t threads = 0;        ///< clients trained (and test batches scored) at once; 0 = one per hardware thread

@@ -11,11 +11,12 @@
 // Each client is a Worker<Client> of its own, holding its data (sent there
 // once, or, for RemoteParties, loaded and published by the client itself),
 // only ever used there, by its local training. Each round the model owner
-// samples max(min_clients, round(C * K)) clients and sends each the global
-// model; they train concurrently; each trained model moves directly to the
-// trusted aggregator, into a running weighted sum (weight: the client's
-// example count); only the average, an Aggregate of the round's clients,
-// comes back to the model owner, which evaluates it on its test set.
+// samples min(K, max(min_clients, round(C * K))) of the K clients with data
+// and sends each the global model; they train concurrently; each trained
+// model moves directly to the trusted aggregator, into a running weighted
+// sum (weight: the client's example count); only the average, an Aggregate
+// of the round's clients, comes back to the model owner, which evaluates
+// it on its test set.
 //
 // Determinism: all randomness of round r derives from (seed, r, client), and
 // the order of the sum from the selection only (round_collector.hpp), never
@@ -80,8 +81,9 @@ public:
 
     /// Clients that are parties of their own (RemoteParties): the same run,
     /// bitwise, as in one process. An unreachable client is left out of the
-    /// round (the reason in its metrics); an unreachable aggregator fails
-    /// the round with NetworkError.
+    /// round (the reason in its metrics), or of the whole run if it cannot
+    /// be reached when the run starts (unreachable_clients()); an
+    /// unreachable aggregator fails the round with NetworkError.
     template <class Update = TrainLocally>
         requires ClientUpdate<Update, M>
     FederatedAveraging(M initial_model, RemoteParties parties, Dataset test_set, Config config, Update = {})
@@ -92,7 +94,9 @@ public:
     RoundMetrics run_round() {
         return this->timed_round([&](const std::vector<std::size_t>& selected, std::size_t round, RoundMetrics& metrics) {
             fedpp::detail::restart_sum(sum_, global_, aggregator_);
-            const std::size_t threads = std::min(team_->size(), fedpp::detail::group_count(selected.size()));
+            // (At least one: a DP round may select no client, and still has its sum.)
+            const std::size_t threads =
+                std::max<std::size_t>(1, std::min(team_->size(), fedpp::detail::group_count(selected.size())));
             Collector collector(aggregator_, streaming() ? &sum_ : nullptr, global_, sizes_, threads);
             train_round(selected, round, collector, threads);
             aggregate_round(collector, metrics, round);
@@ -152,8 +156,11 @@ private:
         if (!metrics.aggregated) {
             // If it was the aggregator that failed: NetworkError, no round.
             (void)aggregator_.object_count();
-            metrics.round_error = "only " + std::to_string(collector.aggregated) + " valid updates, min_clients is " +
-                                  std::to_string(config_.min_clients) + "; the global model is unchanged";
+            metrics.round_error = metrics.clients_selected == 0
+                                      ? "no client was selected (Poisson sampling); the global model is unchanged"
+                                      : "only " + std::to_string(collector.aggregated) +
+                                            " valid updates, min_clients is " + std::to_string(config_.min_clients) +
+                                            "; the global model is unchanged";
             return;
         }
         switch (config_.aggregation) {

@@ -18,6 +18,7 @@
 #include "fedpp/federated/thread_team.hpp"
 #include "fedpp/io/checkpoint.hpp"
 #include "fedpp/nn/module.hpp"
+#include "fedpp/nn/parameter_checks.hpp"
 #include "fedpp/training/evaluation.hpp"
 
 #include <algorithm>
@@ -71,6 +72,12 @@ public:
     [[nodiscard]] std::size_t rounds_done() const noexcept { return rounds_done_; }
     [[nodiscard]] std::size_t client_count() const noexcept { return parties_.clients.size(); }
     [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return parties_.sizes; }
+    /// Clients that are parties of their own (RemoteParties) and could not
+    /// be reached when the run started, with the reason: they are left out
+    /// of the whole run (client_sizes() says 0 for them).
+    [[nodiscard]] const std::vector<federated::ClientFailure>& unreachable_clients() const noexcept {
+        return parties_.unreachable;
+    }
     [[nodiscard]] const federated::Config& config() const noexcept { return config_; }
     [[nodiscard]] Federation& federation() noexcept { return parties_.federation; }
     [[nodiscard]] const Worker<AggregatorLocation>& aggregator() const noexcept { return parties_.aggregator; }
@@ -86,7 +93,9 @@ public:
     /// it was saved with another set-up (RunSetup: seed, settings, clients)
     /// or has more rounds done than config.rounds; ShapeError for the layout.
     void restore(const federated::TrainingState<M>& state) {
-        rounds_done_ = continue_from(dp_, restore_state(state, global_, config_, client_sizes(), "the state"));
+        noting_unreachable([&] {
+            rounds_done_ = continue_from(dp_, restore_state(state, global_, config_, client_sizes(), "the state"));
+        });
     }
 
     /// restore() from a checkpoint file written by save_checkpoint(path,
@@ -94,7 +103,8 @@ public:
     /// if its fedpp did not record the set-up) and restore() (the layout:
     /// CheckpointShapeError).
     void resume_from(const std::string& path) {
-        rounds_done_ = continue_from(dp_, resume_state(path, global_, config_, client_sizes()));
+        noting_unreachable(
+            [&] { rounds_done_ = continue_from(dp_, resume_state(path, global_, config_, client_sizes())); });
     }
 
     /// The clients of round `round` (1-based), in increasing order (DP:
@@ -109,7 +119,9 @@ public:
 
 protected:
     /// `config` already validated by the driver; at most `max_threads`
-    /// threads. ArgumentError: fewer clients with data than min_clients;
+    /// threads. ArgumentError: fewer clients with data than min_clients, or
+    /// an initial model with a NaN or an infinity; CheckpointIoError: a
+    /// config.checkpoint_path that cannot be written;
     /// ShapeError: a client's data (in this process) of other features or
     /// classes than the test set's, or (given a test set) a model that does
     /// not take its features or gives other than one score per class.
@@ -118,13 +130,17 @@ protected:
                  std::size_t max_threads)
         : config_(std::move(config)), test_set_(std::move(test_set)), global_(std::move(initial_model)),
           parties_(same_task(driver, std::forward<Clients>(clients), test_set_), config_.keep_transfer_log) {
+        check_model_finite(driver);
         check_model_fits(driver);
+        if (!config_.checkpoint_path.empty()) {
+            check_checkpoint_writable(config_.checkpoint_path);
+        }
         if (parties_.eligible.size() < config_.min_clients) {
             const std::size_t with_data = parties_.eligible.size();
             throw ArgumentError(std::string(driver) + ": " + std::to_string(with_data) +
                                 (with_data == 1 ? " client has" : " clients have") + " data, fewer than min_clients (" +
-                                std::to_string(config_.min_clients) +
-                                "): no round could be aggregated");
+                                std::to_string(config_.min_clients) + "): no round could be aggregated" +
+                                parties_.unreachable_note());
         }
         if (config_.dp) {
             dp_.emplace(*config_.dp, config_.client_fraction, parties_.sizes, parties_.eligible);
@@ -201,11 +217,16 @@ protected:
             throw ShapeError(std::string(driver) + ": the model does not take the test set's examples of " +
                              std::to_string(test_set_.feature_count()) + " features: " + e.what());
         }
-        if (scores != test_set_.class_count()) {
-            throw ShapeError(std::string(driver) + ": the model gives " + std::to_string(scores) +
-                             " scores per example, the data has " + std::to_string(test_set_.class_count()) +
-                             " classes: its last layer must have " + std::to_string(test_set_.class_count()) +
-                             " outputs");
+        check_class_scores(driver, scores, test_set_.class_count());
+    }
+
+    /// ArgumentError if the initial model holds a NaN or an infinity: every
+    /// client's update would, and be rejected, the clients blamed.
+    void check_model_finite(const char* driver) const {
+        const auto parameters = global_.parameters();
+        if (const std::size_t k = first_non_finite(parameters); k != parameters.size()) {
+            throw ArgumentError(std::string(driver) + ": parameter " + std::to_string(k) +
+                                " of the initial model holds NaN or infinite values");
         }
     }
 
@@ -217,6 +238,20 @@ protected:
     std::unique_ptr<ThreadTeam> team_; // the threads clients train on, for the run's life
 
 private:
+    /// Runs `resume`; a CheckpointMismatchError says which clients were
+    /// unreachable, as a likely cause (their sizes count as 0).
+    template <class Resume>
+    void noting_unreachable(const Resume& resume) {
+        try {
+            resume();
+        } catch (const CheckpointMismatchError& e) {
+            if (parties_.unreachable.empty()) {
+                throw;
+            }
+            throw CheckpointMismatchError(e.what() + parties_.unreachable_note());
+        }
+    }
+
     std::size_t rounds_done_ = 0;
     bool clock_started_ = false;
     std::chrono::steady_clock::time_point first_start_;

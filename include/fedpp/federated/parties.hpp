@@ -4,11 +4,14 @@
 // In one process the driver sends each client its data set once. When the
 // clients are processes of their own (RemoteParties), each has loaded and
 // published its own data under a tag, and the driver finds it there: it
-// never sends or receives a byte of it.
+// never sends or receives a byte of it. A client that cannot be reached
+// then (a NetworkError) is left out of the run, with the reason
+// (RunParties::unreachable), as if it had no data.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/data/dataset.hpp"
+#include "fedpp/federated/metrics.hpp"
 #include "fedpp/io/codecs.hpp"
 #include "fedpp/located/computation.hpp"
 #include "fedpp/located/federation.hpp"
@@ -78,8 +81,9 @@ public:
     }
 
     /// Client k is party remote.clients[k], which published its data under
-    /// remote.data_tag. NetworkError (naming the party) if one cannot be
-    /// reached, RemoteObjectError if it published no such data.
+    /// remote.data_tag. One that cannot be reached (a NetworkError) is left
+    /// out of the run, with the reason in `unreachable` (its size 0);
+    /// RemoteObjectError if one published no such data.
     RunParties(federated::RemoteParties remote, bool keep_transfer_log)
         : federation(std::move(remote.own_name), std::move(remote.transport)),
           aggregator(federation, std::move(remote.aggregator)) {
@@ -89,7 +93,7 @@ public:
         for (auto& name : remote.clients) {
             add_client(std::move(name), [&](Worker<federated::Client>& worker) {
                 return worker.template find<Dataset>(remote.data_tag);
-            });
+            }, true);
         }
         check_eligible();
     }
@@ -100,6 +104,19 @@ public:
     std::vector<Pointer<Dataset, federated::Client>> data;
     std::vector<std::size_t> sizes;    ///< every client's example count
     std::vector<std::size_t> eligible; ///< the clients with data
+    /// Remote clients that could not be reached when the run started, and
+    /// why: they are left out of the run (never eligible).
+    std::vector<federated::ClientFailure> unreachable;
+
+    /// " (k clients could not be reached: ...)", or "" if every one was.
+    [[nodiscard]] std::string unreachable_note() const {
+        if (unreachable.empty()) {
+            return {};
+        }
+        return " (" + std::to_string(unreachable.size()) +
+               (unreachable.size() == 1 ? " client" : " clients") + " could not be reached when the run started; " +
+               "the first: " + unreachable.front().reason + ")";
+    }
 
 private:
     /// Sends client_data[k] to worker "client-k"; a `ClientData` that is not
@@ -121,20 +138,32 @@ private:
     }
 
     /// A client's worker, with the pointer to its data that `place` gives
-    /// and its example count (public: FedAvg weighs by it).
+    /// and its example count (public: FedAvg weighs by it). `remote`: a
+    /// client that cannot be reached is left out (size 0, no data pointer).
     template <class Place>
-    void add_client(std::string name, const Place& place) {
+    void add_client(std::string name, const Place& place, bool remote = false) {
         clients.push_back(std::make_unique<Worker<federated::Client>>(federation, std::move(name)));
-        data.push_back(place(*clients.back()));
-        sizes.push_back(static_cast<std::size_t>(clients.back()->run(example_count<T>, data.back()).get()));
-        if (sizes.back() > 0) {
+        std::size_t size = 0;
+        try {
+            Pointer<Dataset, federated::Client> found = place(*clients.back());
+            size = static_cast<std::size_t>(clients.back()->run(example_count<T>, found).get());
+            data.push_back(std::move(found));
+        } catch (const NetworkError& e) {
+            if (!remote) {
+                throw;
+            }
+            data.emplace_back();
+            unreachable.push_back({clients.size() - 1, e.what()});
+        }
+        sizes.push_back(size);
+        if (size > 0) {
             eligible.push_back(clients.size() - 1);
         }
     }
 
     void check_eligible() const {
         if (eligible.empty()) {
-            throw ArgumentError("FederatedAveraging: no client has any data");
+            throw ArgumentError("FederatedAveraging: no client has any data" + unreachable_note());
         }
     }
 };

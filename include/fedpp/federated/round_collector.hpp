@@ -143,12 +143,16 @@ public:
         mine.swap(returned_[thread]);
     }
 
-    /// The round's failures, clients, examples and mean training loss.
+    /// The round's failures, clients, examples and mean training loss (none
+    /// without a valid update).
     void report(federated::RoundMetrics& metrics) {
         metrics.failures = std::move(failures);
         metrics.clients_aggregated = aggregated;
         metrics.examples = examples;
-        metrics.train_loss = examples > 0 ? weighted_loss / double(examples) : 0.0;
+        metrics.train_loss.reset();
+        if (examples > 0) {
+            metrics.train_loss = weighted_loss / double(examples);
+        }
     }
 
     std::vector<federated::ClientFailure> failures;

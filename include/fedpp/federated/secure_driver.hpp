@@ -294,8 +294,8 @@ private:
                 ++metrics.clients_aggregated;
             }
         }
-        if (!config_.dp) { // (a DP client's loss stays with it)
-            metrics.train_loss = metrics.examples > 0 ? weighted_loss / static_cast<double>(metrics.examples) : 0.0;
+        if (!config_.dp && metrics.examples > 0) { // (a DP client's loss stays with it)
+            metrics.train_loss = weighted_loss / static_cast<double>(metrics.examples);
         }
         metrics.aggregated = true;
     }

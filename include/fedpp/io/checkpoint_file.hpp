@@ -129,6 +129,25 @@ inline FileDescriptor create_temporary(const std::string& temporary, const std::
     return fd;
 }
 
+/// The directory a file at `path` would be in.
+inline std::string directory_of(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// CheckpointIoError unless a checkpoint can be written at `path` (checked
+/// before a run's first round, not after it): its directory exists and
+/// may be written to, and `path` is not a directory.
+inline void check_checkpoint_writable(const std::string& path) {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode)) {
+        throw CheckpointIoError("checkpoint '" + path + "': is a directory");
+    }
+    if (::access(directory_of(path).c_str(), W_OK | X_OK) != 0) {
+        throw_io_error("cannot be written in '" + directory_of(path) + "'", path);
+    }
+}
+
 /// Replaces `path` by a file holding `bytes`, atomically: they are written
 /// to "<path>.tmp" with their first bytes replaced by `unfinished_head` (so
 /// that the temporary file, whatever its length, says it is unfinished),
@@ -161,8 +180,7 @@ inline void write_file_atomically(const std::string& path, std::span<const std::
         throw;
     }
     // Make the rename itself durable.
-    const auto slash = path.find_last_of('/');
-    const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string directory = directory_of(path);
     const FileDescriptor dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.get() >= 0) {
         ::fsync(dir.get());

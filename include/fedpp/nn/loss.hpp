@@ -95,6 +95,18 @@ void check_labels(const char* op, const Tensor<T>& scores, std::span<const std::
     }
 }
 
+/// ShapeError unless the model gave one score per class of the data:
+/// a wider model would be trained and scored against classes no example
+/// has (a model moved from is an empty Sequential, which gives its input
+/// back), a narrower one would fail on the larger labels.
+inline void check_class_scores(const char* op, Index scores, std::int32_t class_count) {
+    if (scores != class_count) {
+        throw ShapeError(std::string(op) + ": the model gives " + std::to_string(scores) +
+                         " scores per example, the data has " + std::to_string(class_count) +
+                         " classes: its last layer must have " + std::to_string(class_count) + " outputs");
+    }
+}
+
 } // namespace fedpp::detail
 
 namespace fedpp::nn {

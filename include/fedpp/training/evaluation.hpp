@@ -40,6 +40,7 @@ BatchScore score_batch(const M& model, const data::Dataset<typename M::scalar_ty
     const Tensor<T> x(data.features().middleRows(static_cast<Index>(first), count));
     const std::span<const std::int32_t> labels(data.labels().data() + first, size);
     const auto scores = model(x);
+    fedpp::detail::check_class_scores("training::evaluate", scores.cols(), data.class_count());
     BatchScore score;
     score.loss_sum = static_cast<double>(nn::cross_entropy(scores, labels).item()) * static_cast<double>(count);
     for (Index i = 0; i < count; ++i) {

@@ -100,7 +100,9 @@ double train_locally(M& model, const data::Dataset<typename M::scalar_type>& dat
             const std::size_t count = std::min(batch, n - first);
             detail::gather_batch(data, std::span<const Index>(order).subspan(first, count), features, labels);
             optimiser.zero_grad();
-            auto loss = nn::cross_entropy(nn::forward_training(model, Tensor<T>(features), generator), labels);
+            const auto scores = nn::forward_training(model, Tensor<T>(features), generator);
+            detail::check_class_scores("training::train_locally", scores.cols(), data.class_count());
+            auto loss = nn::cross_entropy(scores, labels);
             loss.backward();
             optimiser.step();
             loss_sum += static_cast<double>(loss.item()) * static_cast<double>(count);
