@@ -104,6 +104,25 @@ TEST_CASE("a client's data of other features or classes than the test set's is r
         clients[3] = Dataset();
         CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), clients, test, small_config()));
     }
+    SECTION("without a test set, the clients are checked against the first one with data, and so is the model") {
+        clients[0] = Dataset();
+        clients[3] = other(features + 2, classes);
+        CHECK_THROWS_WITH(FederatedAveraging<Model>(small_mlp(), clients, Dataset(), small_config()),
+                          "FederatedAveraging: client 3's data has " + std::to_string(features + 2) +
+                              " features and " + std::to_string(classes) + " classes, the first client with data " +
+                              std::to_string(features) + " and " + std::to_string(classes));
+        auto same = client_sets(4, 1);
+        fedpp::Generator generator(3);
+        CHECK_THROWS_WITH(FederatedAveraging<Model>(Model(fedpp::nn::Linear<float>(features, 7, generator)), same,
+                                                    Dataset(), small_config()),
+                          Catch::Contains("the model gives 7 scores per example, the data has " +
+                                          std::to_string(classes) + " classes"));
+        auto config = small_config();
+        config.target_accuracy = 0.9;
+        CHECK_THROWS_WITH(FederatedAveraging<Model>(small_mlp(), same, Dataset(), config),
+                          Catch::Contains("a target accuracy needs a test set"));
+        CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), same, Dataset(), small_config())); // the twin
+    }
 }
 
 TEST_CASE("a model that does not fit the data (its features, one score per class) is refused at the start",

@@ -93,6 +93,22 @@ TEST_CASE("a DP round that selects no client is a round not aggregated, and is a
     }
 }
 
+TEST_CASE("a DP release that is not finite (absurd noise) leaves the model as it was, and says why",
+          "[federated][dp]") {
+    auto config = dp_config();
+    config.client_fraction = 1.0;
+    config.dp->noise_multiplier = 1e300; // finite, and valid; its noise is not, in float
+    FederatedAveraging<Model> run(small_mlp(), client_sets(10, 1), blobs(60, 99), config);
+    const auto m = run.run_round();
+    CHECK_FALSE(m.aggregated);
+    CHECK_THAT(m.round_error, Catch::Contains("of the released model holds NaN or infinite values"));
+    CHECK(model_bytes(run.global_model()) == model_bytes(small_mlp()));
+    // The twin: the usual noise is released.
+    config.dp->noise_multiplier = 0.8;
+    FederatedAveraging<Model> usual(small_mlp(), client_sets(10, 1), blobs(60, 99), config);
+    CHECK(usual.run_round().aggregated);
+}
+
 TEST_CASE("every update a DP run adds at the aggregator is within the clip norm", "[federated][dp]") {
     auto config = dp_config();
     config.rounds = 2;
@@ -256,6 +272,27 @@ TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {
             c.dp->adaptive->target_quantile = 2;
         },
         "quantile");
+    // Settings that would be ignored are refused too.
+    check_bad(
+        [](Config& c) {
+            c.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+            c.dp->clip_norm = -5;
+        },
+        "clip norm");
+    check_bad(
+        [](Config& c) {
+            c.dp->estimator = fedpp::privacy::Estimator::unweighted;
+            c.dp->weight_cap = 5;
+        },
+        "has no weight cap");
+    check_bad([](Config& c) { c.eval_batch = 0; }, "eval_batch");
+    // The twins: a cap for the weighted estimator, adaptive clipping with the default clip norm.
+    auto config = dp_config();
+    config.dp->weight_cap = 5;
+    CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), sets, blobs(10, 93), config));
+    config.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+    config.dp->adaptive->count_stddev = 1.0; // (m / 20 is too little noise for 3 clients a round)
+    CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), sets, blobs(10, 93), config));
 }
 
 TEST_CASE("a DP run's progress line and CSV metrics show epsilon, the clip norm and the budget", "[federated][dp]") {

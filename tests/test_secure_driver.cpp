@@ -219,6 +219,19 @@ TEST_CASE("secure FedAvg leaves a failing client out with the reason, and each d
     CHECK_THROWS_MATCHES(fedpp::federated::FederatedAveraging<Model>(mlp(3), clients(4), digits().test,
                                                                      config_of(2, Aggregation::secure)),
                          fedpp::ArgumentError, MessageContains("SecureFederatedAveraging"));
+
+    // An initial model outside the encoding's range would be clipped to it
+    // in every client's masked model: refused at the start.
+    Model wide = mlp(3);
+    wide.parameters()[1].value()(0, 0) = 20;
+    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(std::move(wide), clients(4), digits().test, config),
+                         fedpp::ArgumentError,
+                         MessageContains("parameter 1 of the initial model has a value of magnitude 20.0"));
+    fedpp::secagg::SecureRoundOptions wider; // the twin: a range that holds it
+    wider.encoding.clipping_range = 32;
+    Model wide_again = mlp(3);
+    wide_again.parameters()[1].value()(0, 0) = 20;
+    CHECK_NOTHROW(SecureFederatedAveraging<Model>(std::move(wide_again), clients(4), digits().test, config, wider));
 }
 
 namespace {

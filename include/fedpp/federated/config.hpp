@@ -54,6 +54,9 @@ struct Config {
             throw ArgumentError("federated::Config: the trim fraction must be in [0, 0.5), got " +
                                 std::to_string(trim_fraction));
         }
+        if (eval_batch == 0) {
+            throw ArgumentError("federated::Config: eval_batch must be at least 1");
+        }
         if (checkpoint_every == 0) {
             throw ArgumentError("federated::Config: checkpoint_every must be at least 1");
         }

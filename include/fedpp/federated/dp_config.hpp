@@ -33,7 +33,8 @@ namespace fedpp::federated {
 
 struct DpConfig {
     /// S, the fixed clip norm of every client's update (> 0); not used with
-    /// adaptive clipping.
+    /// adaptive clipping (which starts from its own initial norm), but
+    /// checked all the same.
     double clip_norm = 1.0;
     /// If set, the clip norm follows a target quantile of the update norms
     /// (Andrew et al. 2021): initial norm 0.1, quantile 0.5, learning rate
@@ -47,7 +48,7 @@ struct DpConfig {
     privacy::Estimator estimator = privacy::Estimator::weighted;
     /// McMahan et al.'s w-hat, for the weighted estimator; 0: the largest
     /// client's example count (so w_k = n_k / max n, weighted FedAvg's
-    /// proportions).
+    /// proportions). The unweighted estimator has none (ArgumentError if set).
     double weight_cap = 0;
     double delta = 1e-5; ///< the delta of the (epsilon, delta) reported
     /// If set, run() stops before a round that would take epsilon above it.
@@ -55,7 +56,7 @@ struct DpConfig {
 
     void validate() const {
         const auto fail = [](const std::string& what) { throw ArgumentError("federated::DpConfig: " + what); };
-        if (!adaptive && !(clip_norm > 0 && std::isfinite(clip_norm))) {
+        if (!(clip_norm > 0 && std::isfinite(clip_norm))) {
             fail("the clip norm must be finite and > 0, got " + std::to_string(clip_norm));
         }
         if (!(noise_multiplier > 0 && std::isfinite(noise_multiplier))) {
@@ -64,6 +65,9 @@ struct DpConfig {
         if (!(weight_cap >= 0 && std::isfinite(weight_cap))) {
             fail("the weight cap must be finite and >= 0 (0: the largest client's example count), got " +
                  std::to_string(weight_cap));
+        }
+        if (estimator == privacy::Estimator::unweighted && weight_cap != 0) {
+            fail("the unweighted estimator (w_k = 1) has no weight cap, got " + std::to_string(weight_cap));
         }
         if (!(delta > 0 && delta < 1)) {
             fail("delta must be in (0, 1), got " + std::to_string(delta));

@@ -165,12 +165,15 @@ private:
         }
         switch (config_.aggregation) {
         case Aggregation::weighted_mean:
-            global_ = dp_ ? fedpp::detail::dp_release_round(*dp_, sum_, global_, aggregator_, collector.indicators,
-                                                            config_.seed, round)
-                          : average_of(sum_).get();
+            this->adopt(dp_ ? fedpp::detail::dp_release_round(*dp_, sum_, global_, aggregator_, collector.indicators,
+                                                              config_.seed, round)
+                            : average_of(sum_).get(),
+                        metrics);
             break;
-        case Aggregation::coordinate_median: global_ = coordinate_median(collector.kept).get(); break;
-        case Aggregation::trimmed_mean: global_ = trimmed_mean(collector.kept, config_.trim_fraction).get(); break;
+        case Aggregation::coordinate_median: this->adopt(coordinate_median(collector.kept).get(), metrics); break;
+        case Aggregation::trimmed_mean:
+            this->adopt(trimmed_mean(collector.kept, config_.trim_fraction).get(), metrics);
+            break;
         case Aggregation::secure: break; // refused by the constructor
         }
     }

@@ -22,6 +22,7 @@
 #include "fedpp/training/evaluation.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -123,13 +124,21 @@ protected:
     /// an initial model with a NaN or an infinity; CheckpointIoError: a
     /// config.checkpoint_path that cannot be written;
     /// ShapeError: a client's data (in this process) of other features or
-    /// classes than the test set's, or (given a test set) a model that does
-    /// not take its features or gives other than one score per class.
+    /// classes than the test set's (without a test set, than the first
+    /// client's with data), or a model that does not take their features or
+    /// gives other than one score per class; ArgumentError: a target
+    /// accuracy without a test set to measure it.
     template <class Clients>
     FederatedRun(const char* driver, federated::Config config, M initial_model, Clients&& clients, Dataset test_set,
                  std::size_t max_threads)
         : config_(std::move(config)), test_set_(std::move(test_set)), global_(std::move(initial_model)),
-          parties_(same_task(driver, std::forward<Clients>(clients), test_set_), config_.keep_transfer_log) {
+          task_(task_of(clients, test_set_)),
+          parties_(same_task(driver, std::forward<Clients>(clients), task_,
+                             test_set_.empty() ? "first client with data" : "test set"),
+                   config_.keep_transfer_log) {
+        if (config_.target_accuracy && test_set_.empty()) {
+            throw ArgumentError(std::string(driver) + ": a target accuracy needs a test set to measure it");
+        }
         check_model_finite(driver);
         check_model_fits(driver);
         if (!config_.checkpoint_path.empty()) {
@@ -180,44 +189,77 @@ protected:
         return metrics;
     }
 
+    /// Makes `next` the global model, unless it holds a NaN or an infinity
+    /// (a DP release with absurd noise, say): then the round is not
+    /// aggregated, and its error says why.
+    void adopt(M next, federated::RoundMetrics& metrics) {
+        const auto parameters = next.parameters();
+        if (const std::size_t k = first_non_finite(parameters); k != parameters.size()) {
+            metrics.aggregated = false;
+            metrics.round_error = "parameter " + std::to_string(k) +
+                                  " of the released model holds NaN or infinite values; the global model is unchanged";
+            return;
+        }
+        global_ = std::move(next);
+    }
+
+    /// One example of the run's task, to check the model and the clients
+    /// against: the test set's first, or else the first local client's
+    /// with data (none for clients that are parties of their own).
+    template <class Clients>
+    static Dataset task_of(const Clients& clients, const Dataset& test_set) {
+        const std::array<Index, 1> first{0};
+        if (!test_set.empty()) {
+            return test_set.subset(first);
+        }
+        if constexpr (std::is_same_v<std::remove_cvref_t<Clients>, std::vector<Dataset>>) {
+            for (const Dataset& data : clients) {
+                if (!data.empty()) {
+                    return data.subset(first);
+                }
+            }
+        }
+        return {};
+    }
+
     /// `clients`, if they are data sets here, after checking that each
-    /// with data has the test set's features and classes: otherwise every
+    /// with data has the task's features and classes: otherwise every
     /// round would leave it out, with only the round's failures saying why.
     template <class Clients>
-    static Clients&& same_task(const char* driver, Clients&& clients, const Dataset& test_set) {
+    static Clients&& same_task(const char* driver, Clients&& clients, const Dataset& task, const char* source) {
         if constexpr (std::is_same_v<std::remove_cvref_t<Clients>, std::vector<Dataset>>) {
-            for (std::size_t k = 0; k < clients.size() && !test_set.empty(); ++k) {
+            for (std::size_t k = 0; k < clients.size() && !task.empty(); ++k) {
                 const Dataset& data = clients[k];
-                if (!data.empty() && (data.feature_count() != test_set.feature_count() ||
-                                      data.class_count() != test_set.class_count())) {
+                if (!data.empty() &&
+                    (data.feature_count() != task.feature_count() || data.class_count() != task.class_count())) {
                     throw ShapeError(std::string(driver) + ": client " + std::to_string(k) + "'s data has " +
                                      std::to_string(data.feature_count()) + " features and " +
-                                     std::to_string(data.class_count()) + " classes, the test set " +
-                                     std::to_string(test_set.feature_count()) + " and " +
-                                     std::to_string(test_set.class_count()));
+                                     std::to_string(data.class_count()) + " classes, the " + source + " " +
+                                     std::to_string(task.feature_count()) + " and " +
+                                     std::to_string(task.class_count()));
                 }
             }
         }
         return std::forward<Clients>(clients);
     }
 
-    /// ShapeError unless the model takes the test set's features and gives
-    /// one score per class (a wider model would be trained and scored
-    /// against classes no example has; a narrower one would fail in
-    /// training).
+    /// ShapeError unless the model takes the task's features and gives one
+    /// score per class (a wider model would be trained and scored against
+    /// classes no example has; a narrower one would fail in training).
     void check_model_fits(const char* driver) const {
-        if (test_set_.empty()) {
+        if (task_.empty()) {
             return;
         }
         const NoGradGuard values_only;
         Index scores = 0;
         try {
-            scores = global_(Tensor<T>(test_set_.features().topRows(1))).value().cols();
+            scores = global_(Tensor<T>(task_.features())).value().cols();
         } catch (const ShapeError& e) {
-            throw ShapeError(std::string(driver) + ": the model does not take the test set's examples of " +
-                             std::to_string(test_set_.feature_count()) + " features: " + e.what());
+            throw ShapeError(std::string(driver) + ": the model does not take the " +
+                             (test_set_.empty() ? "clients'" : "test set's") + " examples of " +
+                             std::to_string(task_.feature_count()) + " features: " + e.what());
         }
-        check_class_scores(driver, scores, test_set_.class_count());
+        check_class_scores(driver, scores, task_.class_count());
     }
 
     /// ArgumentError if the initial model holds a NaN or an infinity: every
@@ -233,6 +275,7 @@ protected:
     federated::Config config_;
     Dataset test_set_;
     M global_;
+    Dataset task_; // one example of the task (task_of), to check against
     RunParties<T, AggregatorLocation> parties_;
     std::optional<DpRun> dp_;          // Config::dp: sampling, clip norm, noise, accountant
     std::unique_ptr<ThreadTeam> team_; // the threads clients train on, for the run's life

@@ -140,6 +140,26 @@ private:
         // Weights: example counts; with DP, w_k (at most 1) is applied by the client itself.
         options_.encoding.max_weight =
             config_.dp ? 1.0 : static_cast<double>(*std::max_element(parties_.sizes.begin(), parties_.sizes.end()));
+        if (!config_.dp) { // (with DP the masked values are clipped updates)
+            check_in_range(global_, options_.encoding.clipping_range);
+        }
+    }
+
+    /// ArgumentError if a parameter of the initial model is outside the
+    /// encoding's range [-c, c]: the clients' trained models, which are what
+    /// is masked, would be clipped to it, the mean with them.
+    static void check_in_range(const M& model, double c) {
+        const auto parameters = model.parameters();
+        for (std::size_t k = 0; k < parameters.size(); ++k) {
+            const double largest = parameters[k].size() == 0 ? 0.0 : parameters[k].value().cwiseAbs().maxCoeff();
+            if (!(largest <= c)) {
+                throw ArgumentError("SecureFederatedAveraging: parameter " + std::to_string(k) +
+                                    " of the initial model has a value of magnitude " + std::to_string(largest) +
+                                    ", outside secure aggregation's range [-" + std::to_string(c) + ", " +
+                                    std::to_string(c) + "] (SecureRoundOptions::encoding.clipping_range): every "
+                                    "trained model would be clipped to it");
+            }
+        }
     }
 
     static Config checked(Config config, const secagg::SecureRoundOptions& options) {
@@ -246,13 +266,13 @@ private:
                 }
             }
             Aggregate<M> mean = secure.sum(std::move(masked)).get();
+            M next = dp_ ? global_.copy() : std::move(mean).release();
             if (dp_) { // global + noised sum / (q W)
                 const double factor = static_cast<double>(mean.contributions()) / dp_->denominator();
-                add_scaled(global_, mean.model(), factor);
-            } else {
-                global_ = std::move(mean).release();
+                add_scaled(next, mean.model(), factor);
             }
             report(selected, trained, in, secure, metrics);
+            this->adopt(std::move(next), metrics);
         } catch (const Error& e) {
             metrics.round_error = std::string("secure aggregation failed: ") + e.what() + "; the global model is unchanged";
         }
