@@ -45,7 +45,9 @@ public:
 
     /// Rounds until config.rounds are done, the target accuracy is reached,
     /// or (DP) the next round would exceed the budget (budget_reached());
-    /// `on_round` sees each round's metrics as it ends.
+    /// `on_round` sees each round's metrics as it ends. Called again after
+    /// reaching the target, it goes on with the next round (until the
+    /// target is reached again, or the rounds are done).
     std::vector<federated::RoundMetrics> run(const std::function<void(const federated::RoundMetrics&)>& on_round = {}) {
         auto& driver = static_cast<Driver&>(*this);
         std::vector<federated::RoundMetrics> all;
