@@ -39,6 +39,25 @@ TEST_CASE("tensor handles share values, detach copies", "[tensor]") {
     CHECK_FALSE(copy.same_as(a));
 }
 
+TEST_CASE("a tensor or layer moved from is refused with a fedpp error, not dereferenced", "[tensor]") {
+    // NOLINTBEGIN(bugprone-use-after-move): the point of the test
+    Tensor<> t{{1, 2}};
+    const Tensor<> moved = std::move(t);
+    CHECK(moved.rows() == 1); // the twin: the tensor moved to
+    CHECK_THROWS_WITH(t.rows(), Catch::Contains("this tensor was moved from"));
+    CHECK_THROWS_AS(t.value(), fedpp::ArgumentError);
+    CHECK_THROWS_AS(t + moved, fedpp::ArgumentError);
+    t = Tensor<>{{3}}; // assigned again: usable
+    CHECK(t.item() == 3);
+    fedpp::Generator generator(1);
+    fedpp::nn::Linear<float> layer(2, 1, generator);
+    const fedpp::nn::Linear<float> taken = std::move(layer);
+    CHECK(taken(moved).rows() == 1);
+    CHECK_THROWS_AS(layer(moved), fedpp::ArgumentError);
+    CHECK_THROWS_AS(layer.describe(), fedpp::ArgumentError);
+    // NOLINTEND(bugprone-use-after-move)
+}
+
 TEST_CASE("operations check shapes and say which", "[tensor]") {
     const Tensor<> a = Tensor<>::ones(2, 3);
     const Tensor<> b = Tensor<>::ones(2, 2);

@@ -54,8 +54,8 @@ public:
     [[nodiscard]] Tensor<T> operator()(const Tensor<T>& x) const { return linear(x, weight_, bias_); }
     [[nodiscard]] Tensor<T> forward(const Tensor<T>& x) const { return linear(x, weight_, bias_); }
 
-    [[nodiscard]] Index in_features() const noexcept { return weight_.cols(); }
-    [[nodiscard]] Index out_features() const noexcept { return weight_.rows(); }
+    [[nodiscard]] Index in_features() const { return weight_.cols(); }
+    [[nodiscard]] Index out_features() const { return weight_.rows(); }
 
     [[nodiscard]] const Tensor<T>& weight() const noexcept { return weight_; }
     [[nodiscard]] Tensor<T>& weight() noexcept { return weight_; }

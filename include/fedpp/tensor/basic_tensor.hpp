@@ -63,9 +63,9 @@ public:
     }
     static Tensor scalar(T value, bool requires_grad = false) { return full(1, 1, value, requires_grad); }
 
-    [[nodiscard]] Index rows() const noexcept { return node_->value.rows(); }
-    [[nodiscard]] Index cols() const noexcept { return node_->value.cols(); }
-    [[nodiscard]] Index size() const noexcept { return node_->value.size(); }
+    [[nodiscard]] Index rows() const { return node().value.rows(); }
+    [[nodiscard]] Index cols() const { return node().value.cols(); }
+    [[nodiscard]] Index size() const { return node().value.size(); }
     /// "rows x cols", for messages.
     [[nodiscard]] std::string shape_string() const {
         return std::to_string(rows()) + "x" + std::to_string(cols());
@@ -74,18 +74,18 @@ public:
     /// The values. Writing through value() bypasses autograd (like
     /// `tensor.data` in PyTorch): do it only to tensors no live graph uses,
     /// such as parameters between optimiser steps.
-    [[nodiscard]] const matrix_type& value() const noexcept { return node_->value; }
-    [[nodiscard]] matrix_type& value() noexcept { return node_->value; }
+    [[nodiscard]] const matrix_type& value() const { return node().value; }
+    [[nodiscard]] matrix_type& value() { return node().value; }
 
     /// The single value of a 1 x 1 tensor; ShapeError otherwise.
     [[nodiscard]] T item() const {
         if (size() != 1) {
             throw ShapeError("Tensor::item(): the tensor is " + shape_string() + ", not 1x1");
         }
-        return node_->value(0, 0);
+        return node().value(0, 0);
     }
 
-    [[nodiscard]] bool requires_grad() const noexcept { return node_->requires_grad; }
+    [[nodiscard]] bool requires_grad() const { return node().requires_grad; }
 
     /// Marks a leaf as a parameter whose gradient backward() computes.
     Tensor& set_requires_grad(bool enabled = true) {
@@ -94,30 +94,30 @@ public:
                                 "gradient; this tensor is the result of '" +
                                 std::string(op_name()) + "' (use detach() first)");
         }
-        node_->requires_grad = enabled;
+        node().requires_grad = enabled;
         return *this;
     }
 
-    [[nodiscard]] bool is_leaf() const noexcept { return node_->is_leaf(); }
+    [[nodiscard]] bool is_leaf() const { return node().is_leaf(); }
     /// The operation that produced this tensor, or "leaf".
-    [[nodiscard]] std::string_view op_name() const noexcept { return node_->op_name(); }
+    [[nodiscard]] std::string_view op_name() const { return node().op_name(); }
 
-    [[nodiscard]] bool has_grad() const noexcept { return node_->has_grad; }
+    [[nodiscard]] bool has_grad() const { return node().has_grad; }
 
     /// The accumulated gradient. AutogradError when none was computed yet.
     [[nodiscard]] const matrix_type& grad() const {
-        if (!node_->has_grad) {
+        if (!node().has_grad) {
             throw AutogradError("Tensor::grad(): no gradient has been computed for this " + shape_string() +
                                 " tensor (call backward() on a result that depends on it, and check "
                                 "that it requires a gradient)");
         }
-        return node_->grad;
+        return node().grad;
     }
 
     /// Sets the accumulated gradient to zero, keeping its memory.
-    void zero_grad() noexcept {
-        if (node_->has_grad) {
-            node_->grad.setZero();
+    void zero_grad() {
+        if (node().has_grad) {
+            node().grad.setZero();
         }
     }
 
@@ -129,7 +129,7 @@ public:
                                 "(reduce it with sum() or mean(), or pass a seed)");
         }
         require_graph();
-        detail::run_backward(*node_, matrix_type(matrix_type::Ones(1, 1))); // becomes the root's gradient, uncopied
+        detail::run_backward(node(), matrix_type(matrix_type::Ones(1, 1))); // becomes the root's gradient, uncopied
     }
 
     /// Back-propagates `seed`, the gradient of some scalar with respect to
@@ -140,11 +140,11 @@ public:
             throw ShapeError("backward(seed): the seed is " + std::to_string(seed.rows()) + "x" +
                              std::to_string(seed.cols()) + " but the tensor is " + shape_string());
         }
-        detail::run_backward(*node_, seed);
+        detail::run_backward(node(), seed);
     }
 
     /// A new leaf with a copy of the values, outside any graph.
-    [[nodiscard]] Tensor detach() const { return Tensor(node_->value, false); }
+    [[nodiscard]] Tensor detach() const { return Tensor(node().value, false); }
 
     /// True when both handles refer to the same tensor.
     [[nodiscard]] bool same_as(const Tensor& other) const noexcept { return node_ == other.node_; }
@@ -170,7 +170,7 @@ private:
     explicit Tensor(detail::NodePtr<T> node) noexcept : node_(std::move(node)) {}
 
     void require_graph() const {
-        if (!node_->requires_grad) {
+        if (!node().requires_grad) {
             throw AutogradError("backward(): this tensor does not require a gradient, so no graph was "
                                 "recorded for it (did you compute it under a NoGradGuard, or from "
                                 "tensors none of which require a gradient?)");
@@ -201,6 +201,19 @@ private:
             ++r;
         }
         return value;
+    }
+
+    /// The node; ArgumentError for a tensor moved from (std::move), whose
+    /// handle is empty: a fedpp error, not a null dereference.
+    [[nodiscard]] detail::Node<T>& node() const {
+        if (!node_) [[unlikely]] {
+            throw_moved_from();
+        }
+        return *node_;
+    }
+    [[noreturn]] static void throw_moved_from() {
+        throw ArgumentError("fedpp::Tensor: this tensor was moved from (std::move); assign it a value before using "
+                            "it");
     }
 
     detail::NodePtr<T> node_;
