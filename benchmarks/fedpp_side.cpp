@@ -143,7 +143,7 @@ using Owner = fedpp::DataOwner<"owner">;
 using Model = fedpp::nn::Sequential<T>;
 
 /// The models at the aggregator, each moved there by a data owner of its
-/// own (values the model owner sends count as nobody's contribution); built
+/// own (an aggregate takes data owners' contributions only); built
 /// once (about 400 MB) and shared by the consistency check and the timed
 /// runs.
 struct FedavgSetup {

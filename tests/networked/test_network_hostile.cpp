@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <limits>
@@ -31,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -649,11 +651,11 @@ TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners
     // Two data owners, one with a zero weight.
     require_refused(me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(0, {1.0, 0.0})),
                     Code::FAILED_PRECONDITION, secure, lines, "data owner");
-    // A model of the model owner's own does not count.
+    // A model of the model owner's own is no part of an aggregate.
     const auto own = me.store(a_model(3));
     require_ok(own);
     require_refused(me.execute(fedavg_name(), {{bobs, M}, {own.object, M}}, fedavg_arguments(0)),
-                    Code::FAILED_PRECONDITION, secure, lines, "data owner");
+                    Code::PERMISSION_DENIED, secure, lines, "model 1 is not a data owner's contribution");
 
     // The legal twin: an aggregate of two data owners leaves.
     const auto aggregate = me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2));
@@ -850,6 +852,12 @@ TEST_CASE("hostile: an aggregator that requires DP releases only DP aggregates, 
     require_ok(me.execute(dp_add, {{part, S}, {given("bob", 0.3), M}}, bytes_of(1.0, 1.0)));
     require_refused(me.execute(merge, {{sum, S}, {part, S}}, {}), Code::PERMISSION_DENIED, secure, lines,
                     "has updates in both sums");
+    // The twin: sums of different data owners merge.
+    const auto one = me.store(S, fedpp::to_bytes(Sum(small(0)))).object;
+    const auto another = me.store(S, fedpp::to_bytes(Sum(small(0)))).object;
+    require_ok(me.execute(dp_add, {{one, S}, {given("client-3", 0.1), M}}, bytes_of(1.0, 1.0)));
+    require_ok(me.execute(dp_add, {{another, S}, {given("client-4", 0.1), M}}, bytes_of(1.0, 1.0)));
+    require_ok(me.execute(merge, {{one, S}, {another, S}}, {}));
     fedpp::Bytes none;
     fedpp::ByteWriter(none).write<std::uint64_t>(0);
     require_refused(me.execute(average, {{sum, S}}, none), Code::PERMISSION_DENIED, secure, lines, only_dp);
@@ -862,17 +870,33 @@ TEST_CASE("hostile: an aggregator that requires DP releases only DP aggregates, 
     require_ok(released);
     const auto first = fetch_aggregate(me, released.object);
     CHECK(first.contributions() == 2);
-    // The same sum of other data owners, released with the same seed, has
-    // noise of its own: a sum of nearly nothing released so would
-    // otherwise give the noise away, and with it the first sum.
-    const auto again = me.store(S, fedpp::to_bytes(Sum(small(0)))).object;
-    require_ok(me.execute(dp_add, {{again, S}, {given("eve", 0.1), M}}, bytes_of(1.0, 1.0)));
-    require_ok(me.execute(dp_add, {{again, S}, {given("client-0", 0.2), M}}, bytes_of(1.0, 1.0)));
-    const auto second = me.execute(dp_release, {{again, S}, {global, M}}, release_arguments(0.5));
-    require_ok(second);
-    CHECK(fedpp::to_bytes(fetch_aggregate(me, second.object).model()) != fedpp::to_bytes(first.model()));
-    // A floor without a clip norm, or a negative one, is no policy.
-    for (const auto& [clip, multiplier] : std::vector<std::pair<double, double>>{{0.0, 1.0}, {-1.0, 0.0}}) {
+    // Another sum released with the same seed has noise of its own: a sum
+    // of nearly nothing released so would otherwise give the noise away,
+    // and with it the first sum. Here 0.1 + 0.5 * 0.2 = 0.2 against 0.3.
+    const auto release_of = [&](const std::string& owner_a, const std::string& owner_b, double weight_b) {
+        const auto sum_of_two = me.store(S, fedpp::to_bytes(Sum(small(0)))).object;
+        require_ok(me.execute(dp_add, {{sum_of_two, S}, {given(owner_a, 0.1), M}}, bytes_of(1.0, 1.0)));
+        require_ok(me.execute(dp_add, {{sum_of_two, S}, {given(owner_b, 0.2), M}}, bytes_of(weight_b, 1.0)));
+        const auto release = me.execute(dp_release, {{sum_of_two, S}, {global, M}}, release_arguments(0.5));
+        require_ok(release);
+        return fetch_aggregate(me, release.object);
+    };
+    const auto other_release = release_of("eve", "client-0", 0.5);
+    const LinearModel& other = other_release.model();
+    bool independent = false; // (first - other) * 2 would be 0.3 - 0.2 exactly with the same noise
+    for (const auto& [a, b] : {std::pair{first.model().weight().value()(0, 0), other.weight().value()(0, 0)},
+                               std::pair{first.model().bias().value()(0, 0), other.bias().value()(0, 0)}}) {
+        independent = independent || std::abs((a - b) * 2.0 - 0.1) > 1e-6;
+    }
+    CHECK(independent);
+    // The twin: the same sum (of other data owners' equal models) released
+    // again draws the same noise, so a release asked twice (a round run
+    // again after a restart) tells nothing new.
+    CHECK(fedpp::to_bytes(release_of("client-1", "client-2", 1.0).model()) == fedpp::to_bytes(first.model()));
+    // A floor without a clip norm, a clip norm without a floor (it would
+    // bind nothing), or a negative one, is no policy.
+    for (const auto& [clip, multiplier] :
+         std::vector<std::pair<double, double>>{{0.0, 1.0}, {1.0, 0.0}, {-1.0, 0.0}}) {
         auto bad = network::aggregator("secure_worker");
         bad.dp_max_clip_norm = clip;
         bad.dp_min_noise_multiplier = multiplier;
@@ -1225,7 +1249,11 @@ TEST_CASE("hostile: an aggregator that names its contributors counts no one else
     require_ok(eves);
     std::size_t lines = 0;
     require_refused(me.execute(fedavg_name(), {{bobs, M}, {eves.object, M}}, fedavg_arguments(2)),
-                    Code::FAILED_PRECONDITION, secure, lines, "1 data owner");
+                    Code::PERMISSION_DENIED, secure, lines, "model 1 is not a data owner's contribution");
+    // The twin: alice, on the list, counts.
+    const auto alices = Peer(secure, "alice", "").store(M, fedpp::to_bytes(a_model(5)), "me#s1");
+    require_ok(alices);
+    require_ok(me.execute(fedavg_name(), {{bobs, M}, {alices.object, M}}, fedavg_arguments(2)));
 }
 
 TEST_CASE("hostile: the messages of a data owner's failing computations are withheld", "[network][hostile]") {
@@ -1303,6 +1331,17 @@ TEST_CASE("hostile: no value of the model owner's own goes into an aggregate, an
     require_ok(me.execute(add, {{sum, S}, {alices, M}}, weight));
     require_refused(me.execute(add, {{sum, S}, {plus, M}}, weight), Code::PERMISSION_DENIED, secure, lines,
                     "the update is not a data owner's contribution");
+    // Nor into a DP sum, whose clip norm (here 1e40) the model owner names.
+    const std::string dp_add =
+        fedpp::detail::computation_of<fedpp::detail::DpAccumulateComputation<LinearModel>>().name;
+    fedpp::Bytes weight_and_bound;
+    fedpp::ByteWriter dp_arguments(weight_and_bound);
+    dp_arguments.write(1.0);
+    dp_arguments.write(1e40);
+    const auto dp_sum = me.store(S, fedpp::to_bytes(Sum(a_model(9)))).object;
+    require_refused(me.execute(dp_add, {{dp_sum, S}, {plus, M}}, weight_and_bound), Code::PERMISSION_DENIED, secure,
+                    lines, "the update is not a data owner's contribution");
+    require_ok(me.execute(dp_add, {{dp_sum, S}, {parties.another("bob", 4), M}}, weight_and_bound)); // the twin
     Sum loaded(a_model(9));
     loaded.add(filled(0x1p100), 1.0);
     require_refused(me.store(S, fedpp::to_bytes(loaded)), Code::PERMISSION_DENIED, secure, lines,

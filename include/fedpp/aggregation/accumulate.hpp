@@ -148,7 +148,8 @@ constexpr void check_streaming_rules() {
 
 /// Adds the model `update` points to, with `weight`, to the sum `sum` points
 /// to, at their trusted worker, and deletes the update there (also when it
-/// is rejected: ShapeError, AggregationError say why).
+/// is rejected: ShapeError, AggregationError say why; PermissionDeniedError
+/// if it is not a data owner's contribution).
 template <class M, Location L>
 void accumulate(Pointer<WeightedSum<M>, L>& sum, Pointer<M, L>&& update, double weight) {
     detail::check_streaming_rules<L>();

@@ -106,11 +106,11 @@ struct AggregationComputation {
         if (!weights.empty()) { // one finite weight >= 0 per model, checked before any is read
             (void)checked_weights(Kind::name, weights, models.size());
         }
+        check_contributions_only(Kind::name, invocation.contributors);
         const std::size_t count =
             counted_contributors(contributor_weights(invocation.contributors, weights), invocation.rules.min_weight_ratio);
         require_contributions(Kind::name, count, required);
         check_distinct_inputs(Kind::name, invocation.objects);
-        check_contributions_only(Kind::name, invocation.contributors);
         return std::make_unique<RemoteValue<Aggregate<M>>>(
             AggregateAccess::make(Kind::combine(std::span<M* const>(models), parameters), count));
     }

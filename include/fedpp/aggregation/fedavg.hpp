@@ -7,9 +7,10 @@
 // The average is computed where the models are and stays there: the result
 // is a Pointer to an Aggregate<M> at the same trusted location, which the
 // model owner may read. Compile-time rules: all models must be at one
-// location, and that location must be trusted. Run-time rule: at least the
-// location's min_contributions data owners contribute with a positive
-// weight (InsufficientContributionsError otherwise).
+// location, and that location must be trusted. Run-time rules: every model
+// is a data owner's contribution (PermissionDeniedError otherwise), and at
+// least the location's min_contributions data owners contribute with a
+// positive weight (InsufficientContributionsError otherwise).
 #pragma once
 
 #include "fedpp/aggregation/aggregate_at.hpp"

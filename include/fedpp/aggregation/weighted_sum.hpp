@@ -160,7 +160,7 @@ public:
     }
 
     /// Forgets everything added, keeping the memory.
-    void reset() noexcept {
+    void reset() {
         for (auto& p : sums_) {
             p.value().setZero();
         }

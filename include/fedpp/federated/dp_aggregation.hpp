@@ -13,7 +13,8 @@
 // The noise's generator is seeded by the caller (derive_seed(seed, round,
 // dp_noise_stream)), mixed with the aggregator's own secret where it has one
 // (Invocation::noise_secret: an aggregator party's Policy::private_noise, on
-// by default). In one process there is none: runs are reproducible and
+// by default) and a digest, keyed by that secret, of what is released
+// (noise_seed). dp_accumulate takes data owners' contributions only. In one process there is none: runs are reproducible and
 // resumable, but whoever knows the run's seed can recompute the noise
 // (privacy/gaussian_noise.hpp says what that means: simulation and
 // research, not protection of real users). dp_accumulate takes weights in
@@ -36,10 +37,12 @@
 #include "fedpp/privacy/clipping.hpp"
 #include "fedpp/privacy/dp_estimator.hpp"
 #include "fedpp/transport/computation.hpp"
-#include "fedpp/transport/object_shard.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -48,15 +51,30 @@
 namespace fedpp::detail {
 
 /// The seed of a DP computation's noise: the caller's, or, at a worker with
-/// a secret of its own, that seed mixed with the secret and with a number
-/// drawn afresh for each draw: the caller can neither recompute the noise
-/// nor have the same noise drawn twice (two releases with the same seed,
-/// one of a sum that is nearly nothing, would otherwise give the noise).
-inline std::uint64_t noise_seed(std::uint64_t seed, const Invocation& invocation) {
-    if (invocation.rules.noise_secret == 0) {
+/// a secret of its own, that seed mixed with the secret and with a digest,
+/// keyed by the secret, of what the noise is for (`content`: the encodings
+/// of the inputs and the arguments). The caller can neither recompute the
+/// noise nor have the same noise drawn for two different sums (two
+/// releases with one seed, one of a sum that is nearly nothing, would
+/// otherwise give the noise away), and the same release asked again (a
+/// round run again after the model owner restarted, or of the same
+/// updates trained again) draws the same noise: nothing new to average.
+inline std::uint64_t noise_seed(std::uint64_t seed, const Invocation& invocation,
+                                std::initializer_list<std::span<const std::byte>> content) {
+    const std::uint64_t secret = invocation.rules.noise_secret;
+    if (secret == 0) {
         return seed;
     }
-    return mix64(mix64(mix64(seed) ^ invocation.rules.noise_secret) ^ random_noise_secret());
+    std::uint64_t digest = mix64(secret);
+    for (const std::span<const std::byte> part : content) {
+        digest = mix64(digest ^ part.size());
+        for (std::size_t i = 0; i < part.size(); i += sizeof(std::uint64_t)) {
+            std::uint64_t word = 0;
+            std::memcpy(&word, part.data() + i, std::min(sizeof word, part.size() - i));
+            digest = mix64(digest ^ word);
+        }
+    }
+    return mix64(mix64(mix64(seed) ^ secret) ^ digest);
 }
 
 /// sum (object 0) += weight * update (object 1), if the update (a data
@@ -137,7 +155,7 @@ struct DpReleaseComputation {
         require_contributions("dp_release", counted, required);
         M total = independent_copy(sum.sum());
         scale_parameters(total, std::ldexp(1.0, sum.scale_exponent())); // exact: a power of two
-        Generator generator(noise_seed(seed, invocation));
+        Generator generator(noise_seed(seed, invocation, {to_bytes(sum), to_bytes(global), invocation.arguments}));
         const M estimate = privacy::noised_estimate(total, stddev, denominator, generator);
         M next = independent_copy(global);
         auto to = next.parameters();
@@ -173,7 +191,9 @@ struct DpCountComputation {
         for (RemoteObject* object : invocation.objects) {
             unclipped += static_cast<RemoteValue<double>&>(*object).value == 1.0 ? 1 : 0;
         }
-        Generator generator(noise_seed(seed, invocation));
+        Bytes counts;
+        ByteWriter(counts).write<std::uint64_t>(unclipped);
+        Generator generator(noise_seed(seed, invocation, {counts, invocation.arguments}));
         clipping.update(unclipped, invocation.objects.size(), generator);
         return std::make_unique<RemoteValue<Aggregate<privacy::AdaptiveClipping>>>(
             AggregateAccess::make(std::move(clipping), contributors));

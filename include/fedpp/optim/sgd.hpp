@@ -54,7 +54,7 @@ public:
     }
 
     /// Sets every parameter's gradient to zero (keeping its memory).
-    void zero_grad() noexcept {
+    void zero_grad() {
         for (auto& p : parameters_) {
             p.zero_grad();
         }

@@ -105,8 +105,8 @@ public:
         ObjectId id = 0;
         try {
             id = store_.store(type, in, contributor);
-        } catch (const PermissionDeniedError& e) { // (a sum that is not empty: ValueType::holds_contributions)
-            deny(peer, "a '" + type.name + "' (" + e.what() + ")");
+        } catch (const PermissionDeniedError& e) { // a value its type refuses (ValueType::holds_contributions)
+            deny(peer, e.what());
         }
         ledger_.add(id, given ? on_behalf_of : peer);
         traffic_.record("in", std::string(name_of(peer)), type.name, size);

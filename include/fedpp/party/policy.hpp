@@ -68,10 +68,11 @@ struct Policy {
     /// the requester gives mixed with a 64-bit secret of its own, drawn from
     /// the system's random device when the party starts: the model owner,
     /// who knows its run's seed, cannot recompute the noise and take it off
-    /// the released model; with it, a number drawn afresh for each draw,
-    /// so that the same noise is never drawn twice. false: the requester's
-    /// seed alone (a run that can be replayed, bitwise the same as in one
-    /// process; not with dp_min_noise_multiplier).
+    /// the released model; with it, a digest (keyed by the secret) of what
+    /// is released, so that two different sums never draw the same noise,
+    /// while the same release asked again draws the same. false: the
+    /// requester's seed alone (a run that can be replayed, bitwise the same
+    /// as in one process; not with dp_min_noise_multiplier).
     bool private_noise = true;
     /// Whether a requester may fix this party's secrets with a seed of its
     /// own (secure aggregation's SecureRoundOptions::seed: reproducible
@@ -102,6 +103,10 @@ inline void check_role_settings(const Policy& policy) {
                                  ? "a sum-only aggregator sees masked updates, and cannot check their clipping or "
                                    "noise"
                                  : "a data owner does not enforce them on its own training"));
+    }
+    if (policy.dp_max_clip_norm != 0 && policy.dp_min_noise_multiplier == 0) {
+        throw ArgumentError("party '" + policy.name + "': a dp_max_clip_norm binds only with a " +
+                            "dp_min_noise_multiplier > 0 (the noise is relative to it); set both, or neither");
     }
     if (policy.dp_min_noise_multiplier > 0 && !policy.private_noise) {
         throw ArgumentError("party '" + policy.name + "': dp_min_noise_multiplier needs private_noise: with the " +
