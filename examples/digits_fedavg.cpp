@@ -88,7 +88,7 @@ int digits_fedavg(const examples::CommandLine& cli) {
         if (config.dp) {
             cli.fail("the --dp-* options are for federated runs, not --partition centralised");
         }
-        for (const char* option : {"epochs", "csv", "clients", "fraction"}) { // not silently ignored
+        for (const char* option : {"epochs", "csv", "clients", "fraction", "threads"}) { // not silently ignored
             if (cli.has(option)) {
                 cli.fail(std::string("option '--") + option +
                          "' is for federated runs; --partition centralised trains one epoch per --rounds");
