@@ -14,12 +14,13 @@
 // dp_noise_stream)), mixed with the aggregator's own secret where it has one
 // (Invocation::noise_secret: an aggregator party's Policy::private_noise, on
 // by default) and a digest, keyed by that secret, of what is released
-// (noise_seed). dp_accumulate takes data owners' contributions only. In one process there is none: runs are reproducible and
-// resumable, but whoever knows the run's seed can recompute the noise
+// (noise_seed). In one process there is no secret: runs are reproducible
+// and resumable, but whoever knows the run's seed can recompute the noise
 // (privacy/gaussian_noise.hpp says what that means: simulation and
-// research, not protection of real users). dp_accumulate takes weights in
-// [0, 1] only (McMahan et al.'s w_k): a larger weight would scale one
-// client's update past the bound the noise is calibrated to.
+// research, not protection of real users). dp_accumulate takes data
+// owners' contributions only, with weights in [0, 1] only (McMahan et
+// al.'s w_k): a larger weight would scale one client's update past the
+// bound the noise is calibrated to.
 #pragma once
 
 #include "fedpp/aggregation/accumulate.hpp"
