@@ -188,6 +188,19 @@ TEST_CASE("a checkpoint path that cannot be written is refused at the start, not
     // The twin: a file in a directory that may be written.
     config.checkpoint_path = (std::filesystem::temp_directory_path() / "fedpp_writable_check.ckpt").string();
     CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), client_sets(4, 1), blobs(60, 99), config));
+
+    // A save that fails later (the directory gone) ends the run with the
+    // error, after the round it followed was reported.
+    const auto directory = std::filesystem::temp_directory_path() / "fedpp_vanishing_checkpoint_dir";
+    std::filesystem::create_directories(directory);
+    config.checkpoint_path = (directory / "run.ckpt").string();
+    FederatedAveraging<Model> run(small_mlp(), client_sets(4, 1), blobs(60, 99), config);
+    std::filesystem::remove_all(directory);
+    std::vector<std::size_t> reported;
+    CHECK_THROWS_AS(run.run([&](const fedpp::federated::RoundMetrics& m) { reported.push_back(m.round); }),
+                    fedpp::CheckpointIoError);
+    CHECK(reported == std::vector<std::size_t>{1});
+    CHECK(run.rounds_done() == 1);
 }
 
 TEST_CASE("a round without a valid update reports no training loss, not 0", "[federated]") {

@@ -45,7 +45,9 @@ public:
 
     /// Rounds until config.rounds are done, the target accuracy is reached,
     /// or (DP) the next round would exceed the budget (budget_reached());
-    /// `on_round` sees each round's metrics as it ends. Called again after
+    /// `on_round` sees each round's metrics as it ends, before its
+    /// checkpoint is saved (CheckpointIoError if that fails: the round is
+    /// done, and was reported). Called again after
     /// reaching the target, it goes on with the next round (until the
     /// target is reached again, or the rounds are done).
     std::vector<federated::RoundMetrics> run(const std::function<void(const federated::RoundMetrics&)>& on_round = {}) {
@@ -55,11 +57,11 @@ public:
             all.push_back(driver.run_round());
             const bool reached = config_.target_accuracy && all.back().test_accuracy >= *config_.target_accuracy;
             const bool last = reached || rounds_done_ == config_.rounds;
+            if (on_round) { // first: a round whose checkpoint cannot be saved was still done, and is reported
+                on_round(all.back());
+            }
             if (!config_.checkpoint_path.empty() && (last || rounds_done_ % config_.checkpoint_every == 0)) {
                 save_checkpoint(config_.checkpoint_path, state());
-            }
-            if (on_round) {
-                on_round(all.back());
             }
             if (reached) {
                 break;
