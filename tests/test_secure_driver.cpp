@@ -80,25 +80,35 @@ TEST_CASE("secure FedAvg on the digits reaches plaintext FedAvg's accuracy, its 
     SecureFederatedAveraging<Model> secure(mlp(1), clients(8), digits().test, config_of(15, Aggregation::secure));
     // One round from the same model: the means differ by at most the
     // encoding's bound (FixedPointEncoding::decode: n (1 + c) r / D, D the
-    // weight units of the round), plus float32 rounding.
-    auto expected = std::vector{plain.run_round()};
-    auto metrics = std::vector{secure.run_round()};
+    // weight units of the round), plus float32 rounding. Checked from the
+    // initial model and from plaintext FedAvg's model after every round.
+    const auto selected = secure.select_clients(1);
     double units = 0;
-    for (const std::size_t k : secure.select_clients(1)) {
+    for (const std::size_t k : selected) {
         units += std::round(double(secure.client_sizes()[k]) /
                             double(*std::max_element(secure.client_sizes().begin(), secure.client_sizes().end())) *
                             std::ldexp(1.0, 18));
     }
     const double c = 8;
     const double r = 0.5 + (c + 1) * std::ldexp(1.0, 18 - 51);
-    const double bound = double(metrics[0].clients_aggregated) * (1 + c) * r / units + 1e-6;
-    CHECK(largest_difference(secure.global_model(), plain.global_model()) <= bound);
-    for (const auto& m : plain.run()) {
-        expected.push_back(m);
+    const double bound = double(selected.size()) * (1 + c) * r / units + 1e-6;
+    const auto one_round_difference = [&](const Model& from) {
+        fedpp::federated::FederatedAveraging<Model> p(from.copy(), clients(8), digits().test,
+                                                      config_of(1, Aggregation::weighted_mean));
+        SecureFederatedAveraging<Model> s(from.copy(), clients(8), digits().test, config_of(1, Aggregation::secure));
+        (void)p.run_round();
+        REQUIRE(s.run_round().clients_aggregated == selected.size());
+        return largest_difference(s.global_model(), p.global_model());
+    };
+    std::vector<fedpp::federated::RoundMetrics> expected;
+    std::vector<fedpp::federated::RoundMetrics> metrics;
+    for (std::size_t round = 1; round <= 15; ++round) {
+        CAPTURE(round);
+        CHECK(one_round_difference(plain.global_model()) <= bound);
+        expected.push_back(plain.run_round());
+        metrics.push_back(secure.run_round());
     }
-    for (const auto& m : secure.run()) {
-        metrics.push_back(m);
-    }
+    CHECK(one_round_difference(plain.global_model()) <= bound);
     REQUIRE(metrics.size() == expected.size());
     for (std::size_t r = 0; r < metrics.size(); ++r) {
         CAPTURE(r);
@@ -109,9 +119,12 @@ TEST_CASE("secure FedAvg on the digits reaches plaintext FedAvg's accuracy, its 
         CHECK(std::abs(metrics[r].test_accuracy - expected[r].test_accuracy) <= 0.01);
     }
     CHECK(metrics.back().test_accuracy >= 0.9);
-    // Training amplifies the rounding a little, round after round (3e-4
-    // after 15 rounds here), without changing what the model learns.
-    CHECK(largest_difference(secure.global_model(), plain.global_model()) < 1e-3);
+    // Round after round, training amplifies the rounding: a ReLU whose input
+    // is near 0 can fall the other way in one run, and the runs drift apart
+    // (3.6e-3 after 15 rounds here; 3e-4 when trained models, not updates,
+    // were masked: each round alone stays within the bound, as checked
+    // above) without changing what the model learns (the accuracies).
+    CHECK(largest_difference(secure.global_model(), plain.global_model()) < 1e-2);
     // The aggregator received masked models only, and the model owner
     // fetched nothing from it but the means (and public scalars).
     for (const auto& t : secure.federation().transfers().entries()) {
@@ -210,7 +223,7 @@ TEST_CASE("secure FedAvg leaves a failing client out with the reason, and each d
     REQUIRE(m.failures.size() == 2);
     CHECK(m.failures[0].client == 1);
     CHECK_THAT(m.failures[0].reason, Catch::Contains("no battery"));
-    CHECK(m.failures[1].client == 2); // its model cannot be encoded: it drops out of the secure round
+    CHECK(m.failures[1].client == 2); // its update cannot be encoded: it is left out of the round
     CHECK_THAT(m.failures[1].reason, Catch::Contains("NaN"));
 
     CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(3), clients(4), digits().test,
@@ -220,18 +233,57 @@ TEST_CASE("secure FedAvg leaves a failing client out with the reason, and each d
                                                                      config_of(2, Aggregation::secure)),
                          fedpp::ArgumentError, MessageContains("SecureFederatedAveraging"));
 
-    // An initial model outside the encoding's range would be clipped to it
-    // in every client's masked model: refused at the start.
-    Model wide = mlp(3);
-    wide.parameters()[1].value()(0, 0) = 20;
-    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(std::move(wide), clients(4), digits().test, config),
-                         fedpp::ArgumentError,
-                         MessageContains("parameter 1 of the initial model has a value of magnitude 20.0"));
-    fedpp::secagg::SecureRoundOptions wider; // the twin: a range that holds it
-    wider.encoding.clipping_range = 32;
-    Model wide_again = mlp(3);
-    wide_again.parameters()[1].value()(0, 0) = 20;
-    CHECK_NOTHROW(SecureFederatedAveraging<Model>(std::move(wide_again), clients(4), digits().test, config, wider));
+}
+
+TEST_CASE("secure FedAvg masks updates: a model beyond the encoding's range trains as in plaintext FedAvg, and an "
+          "update beyond it leaves its client out with the reason, never clipped",
+          "[secure_driver]") {
+    // Parameters far outside [-8, 8]: what moves is the update, which fits.
+    const auto wide = [] {
+        Model model = mlp(3);
+        model.parameters()[1].value()(0, 0) = 20;
+        model.parameters()[0].value()(2, 3) = -1000;
+        return model;
+    };
+    auto config = config_of(2, Aggregation::secure);
+    SecureFederatedAveraging<Model> secure(wide(), clients(6), digits().test, config);
+    fedpp::federated::FederatedAveraging<Model> plain(wide(), clients(6), digits().test,
+                                                      config_of(2, Aggregation::weighted_mean));
+    const auto m = secure.run_round();
+    (void)plain.run_round();
+    CHECK(m.aggregated);
+    CHECK(m.failures.empty());
+    CHECK(m.clients_aggregated == 3);
+    CHECK(std::abs(secure.global_model().parameters()[0].value()(2, 3) - -1000.0F) < 1e-3);
+    CHECK(largest_difference(secure.global_model(), plain.global_model()) < 1e-4);
+
+    // A client whose training moves a value by more than the range: out,
+    // with the reason; the others' mean is released.
+    constexpr auto leap = fedpp::computation<"test.secure_driver.leap">(
+        [](Model& model, const Dataset& data, const fedpp::training::LocalTraining& local,
+           fedpp::Generator& generator, std::size_t client, std::size_t /*round*/) {
+            const double loss = fedpp::training::train_locally(model, data, local, generator);
+            if (client == 0) {
+                model.parameters()[2].value()(1, 0) += 9.5F;
+            }
+            return loss;
+        });
+    config.client_fraction = 1.0;
+    SecureFederatedAveraging<Model> leaping(mlp(3), clients(4), digits().test, config, {}, leap);
+    const auto l = leaping.run_round();
+    CHECK(l.aggregated);
+    CHECK(l.clients_aggregated == 3);
+    REQUIRE(l.failures.size() == 1);
+    CHECK(l.failures[0].client == 0);
+    CHECK_THAT(l.failures[0].reason, Catch::Contains("in parameter 2, outside secure aggregation's range [-8.0") &&
+                                         Catch::Contains("left out rather than clipped"));
+    fedpp::secagg::SecureRoundOptions wider; // the twin: a range that holds the leap
+    wider.encoding.clipping_range = 16;
+    SecureFederatedAveraging<Model> held(mlp(3), clients(4), digits().test, config, wider, leap);
+    const auto h = held.run_round();
+    CHECK(h.aggregated);
+    CHECK(h.failures.empty());
+    CHECK(h.clients_aggregated == 4);
 }
 
 namespace {

@@ -1,9 +1,10 @@
 // fedpp: FedAvg with secure aggregation (config.aggregation =
 // Aggregation::secure). The rounds of FederatedAveraging (driver.hpp), but
 // the aggregator is a SumOnlyAggregator: each selected client trains where
-// its data is, masks its trained model there, and only the masked model
-// moves to the aggregator, which unmasks the weighted mean of the round's
-// models (weights: example counts) and nothing else. Bonawitz et al.'s
+// its data is, masks its update (trained - global) there, and only the
+// masked update moves to the aggregator, which unmasks the weighted mean of
+// the round's updates (weights: example counts) and nothing else; the model
+// owner adds it to the global model. Bonawitz et al.'s
 // protocol, run by secagg::SecureRound (aggregation/secure_round.hpp).
 //
 //     federated::Config config;                      // as for FederatedAveraging
@@ -28,10 +29,11 @@
 // the complete graph; one with so many that the degree is below
 // NeighbourGraph::minimum_degree fails (its round_error says so).
 //
-// The masked values are the trained models' parameters, each clipped to
-// the encoding's range (SecureRoundOptions::encoding: [-8, 8] in steps of
-// 2^-18 by default; the driver sets the largest weight to the largest
-// client's example count).
+// The masked values are the updates' (SecureRoundOptions::encoding: [-8, 8]
+// in steps of 2^-18 by default; the driver sets the largest weight to the
+// largest client's example count). A client whose update has a value
+// outside that range, or one that is not finite, is left out of the round
+// with the reason (secure_client_update.hpp), never clipped.
 //
 // With Config::dp (fixed clipping), DP-FedAvg with distributed noise
 // (secure_dp.hpp): Poisson sampling, each client clips its update, weights
@@ -40,7 +42,7 @@
 // adds the noised sum / (q W); the accountant as for central DP.
 //
 // Clients and the aggregator may be parties of their own (RemoteParties,
-// over fedpp::grpc): each data owner then moves its masked model and its
+// over fedpp::grpc): each data owner then moves its masked update and its
 // messages only to the sum-only aggregators its own Policy lists, and the
 // aggregator (Role::sum_only_aggregator) takes nothing else from them and
 // releases only the mean. Not covered: a malicious server (see
@@ -55,6 +57,7 @@
 #include "fedpp/federated/federated_run.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
+#include "fedpp/federated/secure_client_update.hpp"
 #include "fedpp/federated/secure_dp.hpp"
 #include "fedpp/federated/seeds.hpp"
 #include "fedpp/located/worker.hpp"
@@ -71,7 +74,7 @@
 
 namespace fedpp::federated {
 
-/// The aggregator of a secure run: it sums masked models, and is trusted
+/// The aggregator of a secure run: it sums masked updates, and is trusted
 /// with no single one.
 using SecureAggregator = SumOnlyAggregator<"aggregator">;
 
@@ -115,7 +118,7 @@ public:
     }
 
 private:
-    /// A selected client's trained model, at its worker, or why it failed.
+    /// A selected client's update, at its worker, or why it failed.
     struct Trained {
         std::optional<Pointer<M, Client>> model;
         double loss = 0;
@@ -135,31 +138,11 @@ private:
                              secagg::SecureRoundOptions options, Update /*its type is the code*/)
         : Run("SecureFederatedAveraging", checked(std::move(config), options), std::move(initial_model),
               std::forward<Clients>(clients), std::move(test_set), std::numeric_limits<std::size_t>::max()),
-          train_client_(fedpp::detail::client_trainers<M, Update>.plain),
+          train_client_(&fedpp::detail::secure_train_client_with<M, Update>),
           train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
         // Weights: example counts; with DP, w_k (at most 1) is applied by the client itself.
         options_.encoding.max_weight =
             config_.dp ? 1.0 : static_cast<double>(*std::max_element(parties_.sizes.begin(), parties_.sizes.end()));
-        if (!config_.dp) { // (with DP the masked values are clipped updates)
-            check_in_range(global_, options_.encoding.clipping_range);
-        }
-    }
-
-    /// ArgumentError if a parameter of the initial model is outside the
-    /// encoding's range [-c, c]: the clients' trained models, which are what
-    /// is masked, would be clipped to it, the mean with them.
-    static void check_in_range(const M& model, double c) {
-        const auto parameters = model.parameters();
-        for (std::size_t k = 0; k < parameters.size(); ++k) {
-            const double largest = parameters[k].size() == 0 ? 0.0 : parameters[k].value().cwiseAbs().maxCoeff();
-            if (!(largest <= c)) {
-                throw ArgumentError("SecureFederatedAveraging: parameter " + std::to_string(k) +
-                                    " of the initial model has a value of magnitude " + std::to_string(largest) +
-                                    ", outside secure aggregation's range [-" + std::to_string(c) + ", " +
-                                    std::to_string(c) + "] (SecureRoundOptions::encoding.clipping_range): every "
-                                    "trained model would be clipped to it");
-            }
-        }
     }
 
     static Config checked(Config config, const secagg::SecureRoundOptions& options) {
@@ -211,8 +194,8 @@ private:
                                                fedpp::detail::noise_share_stddev(dp_->noise_stddev(),
                                                                                  threshold_of(selected.size())));
                     } else {
-                        trained[i].loss =
-                            train_client_(worker, model, parties_.data[k], config_.local, seed, k, round);
+                        trained[i].loss = train_client_(worker, model, parties_.data[k], config_.local, seed, k, round,
+                                                        options_.encoding.clipping_range); // the update stays there
                     }
                     trained[i].model.emplace(std::move(model));
                 } catch (const std::exception& e) {
@@ -258,7 +241,7 @@ private:
             secagg::SecureRound<M, SecureAggregator> secure(global_, parties_.aggregator, options, workers);
             std::vector<Pointer<Masked<M>, SecureAggregator>> masked;
             for (const std::size_t i : in) {
-                try { // a model that cannot be encoded (NaN, infinite) drops its client out
+                try { // an update that cannot be encoded drops its client out
                     const auto weight = dp_ ? 1.0 : static_cast<double>(parties_.sizes[selected[i]]);
                     masked.push_back(secure.mask(*trained[i].model, weight).move(parties_.aggregator));
                 } catch (const Error& e) {
@@ -266,11 +249,9 @@ private:
                 }
             }
             Aggregate<M> mean = secure.sum(std::move(masked)).get();
-            M next = dp_ ? global_.copy() : std::move(mean).release();
-            if (dp_) { // global + noised sum / (q W)
-                const double factor = static_cast<double>(mean.contributions()) / dp_->denominator();
-                add_scaled(next, mean.model(), factor);
-            }
+            M next = global_.copy(); // global + the mean update; with DP, global + noised sum / (q W)
+            const double factor = dp_ ? static_cast<double>(mean.contributions()) / dp_->denominator() : 1.0;
+            add_scaled(next, mean.model(), factor);
             report(selected, trained, in, secure, metrics);
             this->adopt(std::move(next), metrics);
         } catch (const Error& e) {
@@ -301,7 +282,7 @@ private:
         double weighted_loss = 0;
         for (std::size_t p = 0; p < in.size(); ++p) {
             if (!secure.in_sum()[p]) {
-                std::string why = trained[in[p]].failure.empty() ? "its masked model did not reach the aggregator"
+                std::string why = trained[in[p]].failure.empty() ? "its masked update did not reach the aggregator"
                                                                   : trained[in[p]].failure;
                 for (const auto& [participant, reason] : secure.dropouts()) {
                     why = participant == p ? reason : why;
@@ -320,7 +301,7 @@ private:
         metrics.aggregated = true;
     }
 
-    fedpp::detail::TrainClient<M> train_client_;
+    fedpp::detail::SecureTrainClient<M> train_client_; // the update, checked against the encoding's range
     fedpp::detail::SecureDpTrainClient<M> train_dp_client_; // DP: clipping, weighting, the noise share
     secagg::SecureRoundOptions options_;
 };
