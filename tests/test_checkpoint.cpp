@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <string>
 #include <thread>
 #include <utility>
@@ -489,6 +490,37 @@ TEST_CASE("resuming a checkpoint with another set-up is refused, naming what dif
     fedpp::federated::FederatedAveraging<Model> wrong(small_model(9), tiny_clients(sizes), test_set, fewer);
     CHECK_THROWS_MATCHES(wrong.restore(straight.state()), fedpp::CheckpointMismatchError,
                          MessageContains("config.client_fraction is 1 in this run but 0.5 in the run that saved it"));
+}
+
+TEST_CASE("a training state whose model holds a NaN or an infinity is refused, in memory and from a file, the "
+          "model unchanged",
+          "[checkpoint][federated]") {
+    const TempDir dir;
+    const std::vector<int> sizes{12, 12, 9, 15};
+    const auto test_set = tiny_clients({20})[0];
+    fedpp::federated::FederatedAveraging<Model> first(small_model(9), tiny_clients(sizes), test_set, tiny_config());
+    (void)first.run_round();
+    const auto before = fedpp::to_bytes(small_model(3));
+    for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        CAPTURE(bad);
+        auto state = first.state();
+        state.global_model.parameters()[1].value()(0, 0) = bad;
+        fedpp::save_checkpoint(dir.file("bad.ckpt"), state);
+        fedpp::federated::FederatedAveraging<Model> run(small_model(3), tiny_clients(sizes), test_set, tiny_config());
+        CHECK_THROWS_MATCHES(run.restore(state), fedpp::CheckpointFormatError,
+                             MessageContains("the state: cannot resume from it: parameter 1 of its global model "
+                                             "holds NaN or infinite values"));
+        CHECK_THROWS_MATCHES(run.resume_from(dir.file("bad.ckpt")), fedpp::CheckpointFormatError,
+                             MessageContains("bad.ckpt': cannot resume from it: parameter 1"));
+        CHECK(run.rounds_done() == 0);
+        CHECK(fedpp::to_bytes(run.global_model()) == before);
+    }
+    // The twin: the same state, finite, resumes.
+    fedpp::save_checkpoint(dir.file("good.ckpt"), first.state());
+    fedpp::federated::FederatedAveraging<Model> run(small_model(3), tiny_clients(sizes), test_set, tiny_config());
+    run.resume_from(dir.file("good.ckpt"));
+    CHECK(run.rounds_done() == 1);
+    CHECK(fedpp::to_bytes(run.global_model()) == fedpp::to_bytes(first.global_model()));
 }
 
 TEST_CASE("a training state checkpoint of format 1, without its set-up, gives a clear typed error",

@@ -96,7 +96,8 @@ public:
 
     /// Continues from `state`. CheckpointMismatchError naming what differs if
     /// it was saved with another set-up (RunSetup: seed, settings, clients)
-    /// or has more rounds done than config.rounds; ShapeError for the layout.
+    /// or has more rounds done than config.rounds; ShapeError for the layout;
+    /// CheckpointFormatError if its global model holds a NaN or an infinity.
     void restore(const federated::TrainingState<M>& state) {
         noting_unreachable([&] {
             rounds_done_ = continue_from(dp_, restore_state(state, global_, config_, client_sizes(), "the state"));
@@ -106,7 +107,7 @@ public:
     /// restore() from a checkpoint file written by save_checkpoint(path,
     /// state()) or by run(): errors as load_checkpoint (CheckpointVersionError
     /// if its fedpp did not record the set-up) and restore() (the layout:
-    /// CheckpointShapeError).
+    /// CheckpointShapeError; a NaN or an infinity: CheckpointFormatError).
     void resume_from(const std::string& path) {
         noting_unreachable(
             [&] { rounds_done_ = continue_from(dp_, resume_state(path, global_, config_, client_sizes())); });

@@ -8,6 +8,7 @@
 #include "fedpp/io/checkpoint.hpp"
 #include "fedpp/io/codec.hpp"
 #include "fedpp/nn/module.hpp"
+#include "fedpp/nn/parameter_checks.hpp"
 
 #include <charconv>
 #include <cstddef>
@@ -176,6 +177,12 @@ Resumed restore_state(const federated::TrainingState<M>& state, M& model, const 
     if (config.dp.has_value() != state.dp.has_value()) {
         refuse_resume(what, config.dp ? "it holds no DP state (accountant), and this run is differentially private"
                                       : "it holds a DP state, and this run is not differentially private");
+    }
+    const auto parameters = state.global_model.parameters();
+    if (const std::size_t k = first_non_finite(parameters); k != parameters.size()) {
+        throw CheckpointFormatError(what + ": cannot resume from it: parameter " + std::to_string(k) +
+                                    " of its global model holds NaN or infinite values (every client's update "
+                                    "would be too, and be rejected)");
     }
     nn::load_parameters(model, state.global_model);
     return {state.rounds_done, state.dp};

@@ -16,7 +16,8 @@ public:
     using CheckpointError::CheckpointError;
 };
 /// Not a fedpp checkpoint, or truncated, or longer than it says, or the
-/// temporary file of a save that did not finish.
+/// temporary file of a save that did not finish; or a training state no
+/// run can continue from (a NaN or an infinity in its global model).
 class CheckpointFormatError : public CheckpointError {
 public:
     using CheckpointError::CheckpointError;
