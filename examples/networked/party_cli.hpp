@@ -9,6 +9,7 @@
 //     --listen HOST:PORT     where a worker party serves (port 0: any free one)
 //     --port-file F          a worker party writes the port it got there
 //     --trust a,b            a data owner's trusted aggregators
+//     --max-released-updates N   a data owner moves out at most N updates
 #pragma once
 
 #include "../command_line.hpp"
@@ -41,7 +42,9 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                  {"trust", "a data owner's trusted aggregators, by certificate name: a,b (default: the "
                            "example's own aggregator, secure_worker or aggregator)"},
                  {"requesters", "who may make requests, by certificate name: a,b (default: any party of the "
-                                "federation)"}});
+                                "federation)"},
+                 {"max-released-updates", "a data owner moves out at most this many updates in its life, and "
+                                          "refuses the next (default 0: no limit)"}});
     return more;
 }
 
@@ -104,6 +107,9 @@ inline fedpp::party::Policy policy_of(const CommandLine& cli, const std::string&
     policy.requesters = names_in(cli.text("requesters", ""));
     if (role == fedpp::party::Role::data_owner) {
         policy.trusted_aggregators = names_in(cli.text("trust", ""));
+        policy.max_released_updates = cli.count("max-released-updates", 0);
+    } else if (cli.has("max-released-updates")) {
+        cli.fail("option '--max-released-updates' is a data owner's: party '" + name + "' aggregates");
     }
     return policy;
 }

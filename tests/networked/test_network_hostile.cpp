@@ -554,6 +554,48 @@ TEST_CASE("hostile: a data owner's values move only to its own trusted aggregato
     CHECK(Peer(secure, "bob", "").list().object == 0);
 }
 
+TEST_CASE("hostile: a data owner moves out no more updates than its own budget", "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    auto policy = network::data_owner("bob");
+    policy.max_released_updates = 2;
+    network::Party bob(policy, {{"secure_worker", secure.address()}});
+    Peer me(bob, "me");
+    const std::string M = type_of<LinearModel>();
+    std::size_t lines = 0;
+    // A move refused for another reason spends nothing.
+    const auto first = me.store(a_model(1)).object;
+    require_refused(me.forward(first, M, "eve"), Code::PERMISSION_DENIED, bob, lines,
+                    "not one of this party's trusted aggregators");
+    CHECK(bob.host.released_updates() == 0);
+    // The twins: two updates leave (retrained with other seeds, say).
+    require_ok(me.forward(first, M, "secure_worker"));
+    require_ok(me.forward(me.store(a_model(2)).object, M, "secure_worker"));
+    CHECK(bob.host.released_updates() == 2);
+    // The third is refused, and stays bob's, at bob.
+    const auto third = me.store(a_model(3)).object;
+    require_refused(me.forward(third, M, "secure_worker"), Code::PERMISSION_DENIED, bob, lines,
+                    "budget of released updates, Policy::max_released_updates, is spent");
+    CHECK(bob.host.released_updates() == 2);
+    CHECK(secure.host.object_count() == 2);
+    CHECK(me.list().object == 1);
+
+    // A restarted party whose operator carries the count over.
+    auto restarted = network::data_owner("bob");
+    restarted.max_released_updates = 2;
+    restarted.released_updates_before = 2;
+    network::Party bob_again(restarted, {{"secure_worker", secure.address()}});
+    Peer me_again(bob_again, "me");
+    std::size_t lines_again = 0;
+    require_refused(me_again.forward(me_again.store(a_model(4)).object, M, "secure_worker"), Code::PERMISSION_DENIED,
+                    bob_again, lines_again, "Policy::max_released_updates");
+
+    // Only a data owner has this budget: set on an aggregator, it would bind nothing.
+    auto aggregator = network::aggregator("secure_worker");
+    aggregator.max_released_updates = 1;
+    CHECK_THROWS_AS(fedpp::party::Host(aggregator), fedpp::ArgumentError);
+    CHECK_THROWS_WITH(fedpp::party::Host(aggregator), Catch::Contains("bind only a data owner"));
+}
+
 TEST_CASE("hostile: only registered computations run, on objects of the types they take", "[network][hostile]") {
     network::Party bob(network::data_owner("bob"));
     publish_toy_data(bob);

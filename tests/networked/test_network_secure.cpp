@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -50,15 +51,18 @@ std::string secure_client_name(std::size_t k) { return "client-" + std::to_strin
 /// A sum-only aggregator and the clients, each a server with its own data.
 /// The aggregator sends the protocol's messages to the clients, so it is
 /// started again, at the same address, once it knows theirs.
-/// `seeded_aggregator`, `seeded_clients`: their Policy::allow_seeded_secrets.
+/// `seeded_aggregator`, `seeded_clients`: their Policy::allow_seeded_secrets;
+/// `max_released_updates`: the clients'.
 struct SecureFederation {
-    explicit SecureFederation(bool seeded_aggregator = false, bool seeded_clients = false)
+    explicit SecureFederation(bool seeded_aggregator = false, bool seeded_clients = false,
+                              std::uint64_t max_released_updates = 0)
         : aggregator(std::in_place, network::sum_only_aggregator("aggregator")) {
         const auto sets = secure_client_sets();
         fedpp::grpc::Peers client_addresses;
         for (std::size_t k = 0; k < secure_clients; ++k) {
             auto policy = network::secure_data_owner(secure_client_name(k), {"aggregator"});
             policy.allow_seeded_secrets = seeded_clients;
+            policy.max_released_updates = max_released_updates;
             clients.emplace_back(std::in_place, policy, fedpp::grpc::Peers{{"aggregator", aggregator->address()}});
             clients.back()->host.publish("train", sets[k]);
             client_addresses[secure_client_name(k)] = clients.back()->address();
@@ -199,4 +203,40 @@ TEST_CASE("hostile: a party refuses a secure session whose secrets come from the
         CHECK(fedpp::to_bytes(networked.global_model()) == fedpp::to_bytes(in_process.global_model()));
         CHECK(parties.aggregator->log.empty());
     }
+}
+
+TEST_CASE("hostile: a data owner's budget of released updates counts its masked updates, not the protocol's "
+          "messages, and past it the data owner sends none",
+          "[network][secure][hostile]") {
+    // Budget 1: every client selected in the first round sends its one
+    // masked update (and several protocol messages); in the second, the
+    // clients that took part before refuse, too many for the threshold.
+    SecureFederation parties(false, false, 1);
+    const Model initial = synthetic::small_mlp<double>(7);
+    SecureFederatedAveraging<Model> run(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                        secure_config(2));
+    const auto first = run.run_round();
+    CAPTURE(first.round_error);
+    CHECK(first.aggregated);
+    CHECK(first.failures.empty());
+    std::uint64_t released = 0;
+    for (const auto& client : parties.clients) {
+        CHECK(client->host.released_updates() <= 1);
+        released += client->host.released_updates();
+    }
+    CHECK(released == first.clients_aggregated);
+    const auto model_after_first = fedpp::to_bytes(run.global_model());
+
+    const auto second = run.run_round();
+    CHECK_FALSE(second.aggregated);
+    CHECK(fedpp::to_bytes(run.global_model()) == model_after_first);
+    std::size_t refused = 0;
+    for (const auto& client : parties.clients) {
+        CHECK(client->host.released_updates() <= 1);
+        for (const auto& line : client->log.lines()) {
+            CHECK_THAT(line, Catch::Contains("Policy::max_released_updates"));
+            ++refused;
+        }
+    }
+    CHECK(refused >= 1);
 }

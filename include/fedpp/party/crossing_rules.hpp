@@ -93,6 +93,14 @@ inline const char* release_rule_of(const party::Policy& policy) {
                                            : "an aggregator releases only aggregates and scalars";
 }
 
+/// Whether moving this object out spends a data owner's budget of released
+/// updates: anything but secure aggregation's protocol messages.
+inline bool spends_release_budget(const party::Policy& policy, const ObjectStore::Description& held) {
+    return policy.role == party::Role::data_owner && held.type->name != "fedpp::ProtocolMessage";
+}
+inline constexpr const char* release_budget_rule =
+    "this data owner's budget of released updates, Policy::max_released_updates, is spent";
+
 /// Why this object may not move to `destination`, or nullptr if it may.
 inline const char* forward_rule_of(const party::Policy& policy, const ObjectStore::Description& held,
                                 const std::string& destination) {

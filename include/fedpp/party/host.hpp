@@ -9,8 +9,9 @@
 // What a data owner enforces: requests only from its requesters; a peer
 // touches only objects it created or was given (or data published here);
 // nothing leaves but public scalars (a loss, a count); values move only to
-// its trusted aggregators; only computations compiled into this program run,
-// by name, on objects of the types they take; no value over the size limit.
+// its trusted aggregators, and no more of them than its budget; only
+// computations compiled into this program run, by name, on objects of the
+// types they take; no value over the size limit.
 // What an aggregator adds: values moved here by data owners are their
 // contributions, which only fedpp's aggregations may take (and only those)
 // and nothing may release; what leaves is an aggregate of at least
@@ -26,6 +27,7 @@
 #include "fedpp/party/ledger.hpp"
 #include "fedpp/party/policy.hpp"
 #include "fedpp/party/refusals.hpp"
+#include "fedpp/party/release_budget.hpp"
 #include "fedpp/party/requester.hpp"
 #include "fedpp/party/requester_locks.hpp"
 #include "fedpp/party/crossing_rules.hpp"
@@ -66,6 +68,8 @@ public:
 
     [[nodiscard]] const Policy& policy() const noexcept { return policy_; }
     [[nodiscard]] const Traffic& traffic() const noexcept { return traffic_; }
+    /// How many values this data owner moved out (Policy::max_released_updates).
+    [[nodiscard]] std::uint64_t released_updates() const noexcept { return released_.used(); }
     /// This party's traffic account, for `peer`, who must be one of its requesters.
     const Traffic& traffic_for(const std::string& peer) {
         admit(peer, "traffic");
@@ -96,7 +100,7 @@ public:
                    const std::string& on_behalf_of = {}) {
         const std::size_t size = in.remaining();
         admit_value(peer, size);
-        const ValueType& type = known_type(type_name);
+        const ValueType& type = detail::ValueTypeRegistry::instance().at(type_name, policy_.name);
         const bool given = !on_behalf_of.empty() && name_of(on_behalf_of) != name_of(peer);
         if (const char* rule = fedpp::detail::store_rule_of(policy_, name_of(peer), type.name, given)) {
             deny(peer, "a '" + type.name + "' (" + rule + ")");
@@ -171,6 +175,9 @@ public:
         const ObjectStore::Description held = own(peer, id, type_name, "forward");
         if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
             deny(peer, "moving a '" + held.type->name + "' to '" + cut(destination, 100) + "' (" + rule + ")");
+        }
+        if (fedpp::detail::spends_release_budget(policy_, held) && !released_.take()) {
+            deny(peer, "moving a '" + held.type->name + "' out (" + fedpp::detail::release_budget_rule + ")");
         }
         Bytes bytes = store_.encode(id, held.type);
         ledger_.remove(id); // moving: no other request of the requester finds it (two forwards would copy it)
@@ -315,14 +322,6 @@ private:
         return refs;
     }
 
-    const ValueType& known_type(std::string_view name) const {
-        const ValueType* type = detail::ValueTypeRegistry::instance().find(name);
-        if (type == nullptr) {
-            throw RemoteObjectError("'" + policy_.name + "' knows no value type '" + std::string(name) + "'");
-        }
-        return *type;
-    }
-
     /// The contributor a value from `peer` is: by its certificate's name, so
     /// that a data owner counts once whatever its sessions.
     ContributorId contributor_of(const std::string& peer) {
@@ -345,6 +344,7 @@ private:
     Ledger ledger_;
     Traffic traffic_;
     Contributors contributors_; // by certificate name
+    ReleaseBudget released_{policy_.max_released_updates, policy_.released_updates_before};
 };
 
 } // namespace fedpp::party

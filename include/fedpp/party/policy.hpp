@@ -79,6 +79,16 @@ struct Policy {
     /// sessions, for tests and simulations only, as whoever knows the seed
     /// knows every secret). false: such a session is refused.
     bool allow_seeded_secrets = false;
+    /// A data owner moves out at most this many values in its life (its
+    /// models to trusted aggregators, its masked updates to sum-only ones;
+    /// secure aggregation's messages aside), each counted when it leaves,
+    /// and refuses the next: each can go into an aggregate, and each
+    /// aggregate tells a little about its data (release_budget.hpp). 0: no
+    /// limit. For Role::data_owner only.
+    std::uint64_t max_released_updates = 0;
+    /// How many of them it moved out before (a restarted party whose
+    /// operator carries its count over).
+    std::uint64_t released_updates_before = 0;
     /// The largest value a request may carry or store, in bytes.
     std::uint64_t max_value_bytes = std::uint64_t{8} << 30;
     /// Whether the message of a computation that throws goes back to the
@@ -91,7 +101,8 @@ struct Policy {
 
 /// ArgumentError for a setting that this party's role would ignore, so that
 /// none is ignored silently, or that another would make void: the DP
-/// bounds bind only a plain aggregator's releases, and need private_noise.
+/// bounds bind only a plain aggregator's releases, and need private_noise;
+/// the budget of released updates binds only a data owner.
 /// A sum-only aggregator sees masked updates, whose clipping and noise it
 /// cannot check (secure DP adds the noise at the data owners), and a data
 /// owner does not check its own training's DP parameters.
@@ -103,6 +114,10 @@ inline void check_role_settings(const Policy& policy) {
                                  ? "a sum-only aggregator sees masked updates, and cannot check their clipping or "
                                    "noise"
                                  : "a data owner does not enforce them on its own training"));
+    }
+    if (policy.role != Role::data_owner && (policy.max_released_updates != 0 || policy.released_updates_before != 0)) {
+        throw ArgumentError("party '" + policy.name + "': max_released_updates and released_updates_before bind " +
+                            "only a data owner (Role::data_owner): an aggregator releases only aggregates");
     }
     if (policy.dp_max_clip_norm != 0 && policy.dp_min_noise_multiplier == 0) {
         throw ArgumentError("party '" + policy.name + "': a dp_max_clip_norm binds only with a " +

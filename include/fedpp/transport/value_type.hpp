@@ -140,6 +140,13 @@ public:
         const auto it = by_name_.find(name);
         return it == by_name_.end() ? nullptr : it->second;
     }
+    /// The type named `name`; RemoteObjectError if party `party` knows none.
+    [[nodiscard]] const ValueType& at(std::string_view name, const std::string& party) const {
+        if (const ValueType* type = find(name)) {
+            return *type;
+        }
+        throw RemoteObjectError("'" + party + "' knows no value type '" + std::string(name) + "'");
+    }
 
 private:
     mutable std::mutex mutex_;
