@@ -275,7 +275,7 @@ TEST_CASE("secure FedAvg masks updates: a model beyond the encoding's range trai
     CHECK(l.clients_aggregated == 3);
     REQUIRE(l.failures.size() == 1);
     CHECK(l.failures[0].client == 0);
-    CHECK_THAT(l.failures[0].reason, Catch::Contains("in parameter 2, outside secure aggregation's range [-8.0") &&
+    CHECK_THAT(l.failures[0].reason, Catch::Contains("in parameter 2 outside secure aggregation's range [-8.0") &&
                                          Catch::Contains("left out rather than clipped"));
     fedpp::secagg::SecureRoundOptions wider; // the twin: a range that holds the leap
     wider.encoding.clipping_range = 16;

@@ -9,7 +9,8 @@
 //     --listen HOST:PORT     where a worker party serves (port 0: any free one)
 //     --port-file F          a worker party writes the port it got there
 //     --trust a,b            a data owner's trusted aggregators
-//     --max-released-updates N   a data owner moves out at most N updates
+//     --max-released-updates N   a data owner moves out at most N values made from its data
+//     --released-updates-before K  ...of which K before it restarted
 #pragma once
 
 #include "../command_line.hpp"
@@ -43,8 +44,9 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                            "example's own aggregator, secure_worker or aggregator)"},
                  {"requesters", "who may make requests, by certificate name: a,b (default: any party of the "
                                 "federation)"},
-                 {"max-released-updates", "a data owner moves out at most this many updates in its life, and "
-                                          "refuses the next (default 0: no limit)"}});
+                 {"max-released-updates", "a data owner moves out at most this many values made from its data "
+                                          "in its life, then trains no more on it (default 0: no limit)"},
+                 {"released-updates-before", "how many of them it moved out before it restarted (default 0)"}});
     return more;
 }
 
@@ -108,8 +110,13 @@ inline fedpp::party::Policy policy_of(const CommandLine& cli, const std::string&
     if (role == fedpp::party::Role::data_owner) {
         policy.trusted_aggregators = names_in(cli.text("trust", ""));
         policy.max_released_updates = cli.count("max-released-updates", 0);
-    } else if (cli.has("max-released-updates")) {
-        cli.fail("option '--max-released-updates' is a data owner's: party '" + name + "' aggregates");
+        policy.released_updates_before = cli.count("released-updates-before", 0);
+    } else {
+        for (const char* option : {"max-released-updates", "released-updates-before"}) {
+            if (cli.has(option)) {
+                cli.fail(std::string("option '--") + option + "' is a data owner's: party '" + name + "' aggregates");
+            }
+        }
     }
     return policy;
 }

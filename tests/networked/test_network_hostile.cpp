@@ -554,40 +554,78 @@ TEST_CASE("hostile: a data owner's values move only to its own trusted aggregato
     CHECK(Peer(secure, "bob", "").list().object == 0);
 }
 
-TEST_CASE("hostile: a data owner moves out no more updates than its own budget", "[network][hostile]") {
+TEST_CASE("hostile: a data owner moves out no more values made from its data than its own budget, and then runs "
+          "nothing on its data",
+          "[network][hostile]") {
     network::Party secure(network::aggregator("secure_worker"));
     auto policy = network::data_owner("bob");
-    policy.max_released_updates = 2;
+    policy.max_released_updates = 3;
     network::Party bob(policy, {{"secure_worker", secure.address()}});
+    publish_toy_data(bob);
     Peer me(bob, "me");
     const std::string M = type_of<LinearModel>();
+    const auto data = me.find("toy.data", type_of<Data>()).object;
+    const auto target = me.find("toy.target", type_of<Data>()).object;
+    const auto loss_on_data = [&](ObjectId model) {
+        return me.execute(computation_name<loss_of, LinearModel, Data, Data>(),
+                          {{model, M}, {data, type_of<Data>()}, {target, type_of<Data>()}});
+    };
+    // A model a computation on bob's data touched is made from it (the
+    // computation could have changed it), and so is a copy of one.
+    const auto trained = [&](std::uint64_t seed) {
+        const auto model = me.store(a_model(seed)).object;
+        const auto loss = loss_on_data(model);
+        require_ok(loss);
+        return std::pair{model, loss.object};
+    };
+    const auto [first, first_loss] = trained(1);
+    const auto [second, second_loss] = trained(2);
+    const auto [third, third_loss] = trained(3);
+    const auto copied = me.copy(first, M);
+    require_ok(copied);
     std::size_t lines = 0;
-    // A move refused for another reason spends nothing.
-    const auto first = me.store(a_model(1)).object;
+
+    // What is not made from bob's data spends nothing: the requester's own
+    // values, and public scalars (which may be fetched as freely).
+    require_ok(me.forward(me.store(a_model(9)).object, M, "secure_worker"));
+    require_ok(me.forward(first_loss, "f64", "secure_worker"));
+    // Nor does a move refused for another reason.
     require_refused(me.forward(first, M, "eve"), Code::PERMISSION_DENIED, bob, lines,
                     "not one of this party's trusted aggregators");
     CHECK(bob.host.released_updates() == 0);
-    // The twins: two updates leave (retrained with other seeds, say).
+    // The twins: three values made from bob's data leave (a copy counts).
     require_ok(me.forward(first, M, "secure_worker"));
-    require_ok(me.forward(me.store(a_model(2)).object, M, "secure_worker"));
-    CHECK(bob.host.released_updates() == 2);
-    // The third is refused, and stays bob's, at bob.
-    const auto third = me.store(a_model(3)).object;
+    require_ok(me.forward(copied.object, M, "secure_worker"));
+    require_ok(me.forward(second, M, "secure_worker"));
+    CHECK(bob.host.released_updates() == 3);
+    // The fourth is refused, and stays the requester's, at bob.
     require_refused(me.forward(third, M, "secure_worker"), Code::PERMISSION_DENIED, bob, lines,
                     "budget of released updates, Policy::max_released_updates, is spent");
-    CHECK(bob.host.released_updates() == 2);
-    CHECK(secure.host.object_count() == 2);
-    CHECK(me.list().object == 1);
+    CHECK(bob.host.released_updates() == 3);
+    CHECK(secure.host.object_count() == 5);
+    // And bob now runs nothing on his data: nothing made from it could
+    // leave, and a loss is an oracle on it.
+    require_refused(loss_on_data(me.store(a_model(4)).object), Code::PERMISSION_DENIED, bob, lines,
+                    "on its data (this data owner's budget of released updates");
+    CHECK(me.list().object == 4); // the third model, two losses, and the model just refused
+    require_ok(me.forward(me.store(a_model(5)).object, M, "secure_worker")); // the requester's own still goes
+    CHECK(secure.host.object_count() == 6);
+    (void)second_loss;
+    (void)third_loss;
 
     // A restarted party whose operator carries the count over.
     auto restarted = network::data_owner("bob");
-    restarted.max_released_updates = 2;
-    restarted.released_updates_before = 2;
+    restarted.max_released_updates = 3;
+    restarted.released_updates_before = 3;
     network::Party bob_again(restarted, {{"secure_worker", secure.address()}});
+    publish_toy_data(bob_again);
     Peer me_again(bob_again, "me");
     std::size_t lines_again = 0;
-    require_refused(me_again.forward(me_again.store(a_model(4)).object, M, "secure_worker"), Code::PERMISSION_DENIED,
-                    bob_again, lines_again, "Policy::max_released_updates");
+    require_refused(me_again.execute(computation_name<loss_of, LinearModel, Data, Data>(),
+                                     {{me_again.store(a_model(6)).object, M},
+                                      {me_again.find("toy.data", type_of<Data>()).object, type_of<Data>()},
+                                      {me_again.find("toy.target", type_of<Data>()).object, type_of<Data>()}}),
+                    Code::PERMISSION_DENIED, bob_again, lines_again, "Policy::max_released_updates");
 
     // Only a data owner has this budget: set on an aggregator, it would bind nothing.
     auto aggregator = network::aggregator("secure_worker");

@@ -55,11 +55,10 @@ struct SecureClientTraining {
                 throw ArgumentError("the client's update has a value that is not finite (NaN or infinite) in "
                                     "parameter " + std::to_string(k) + ": it cannot be masked");
             }
-            const double largest = static_cast<double>(values.cwiseAbs().maxCoeff());
-            if (largest > range) {
-                throw ArgumentError("the client's update has a value of magnitude " + std::to_string(largest) +
-                                    " in parameter " + std::to_string(k) + ", outside secure aggregation's range [-" +
-                                    std::to_string(range) + ", " + std::to_string(range) +
+            if (static_cast<double>(values.cwiseAbs().maxCoeff()) > range) { // (how far, it does not say)
+                throw ArgumentError("the client's update has a value in parameter " + std::to_string(k) +
+                                    " outside secure aggregation's range [-" + std::to_string(range) + ", " +
+                                    std::to_string(range) +
                                     "] (SecureRoundOptions::encoding.clipping_range): left out rather than clipped");
             }
         }

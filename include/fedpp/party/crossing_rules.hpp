@@ -77,11 +77,16 @@ inline const char* copy_rule_of(const ObjectStore::Description& held) {
                : nullptr;
 }
 
-/// May this object leave its party (to its requester, or moved on)?
-inline bool releasable_by(const party::Policy& policy, const ObjectStore::Description& held) {
+/// Whether values of this type are public scalars (a loss, a count).
+inline bool is_public_scalar(std::string_view type_name) {
     static const std::set<std::string, std::less<>> scalars{"bool", "f32", "f64", "i8",  "i16", "i32",
                                                            "i64",  "u8",  "u16", "u32", "u64"};
-    if (scalars.count(held.type->name) != 0) {
+    return scalars.count(type_name) != 0;
+}
+
+/// May this object leave its party (to its requester, or moved on)?
+inline bool releasable_by(const party::Policy& policy, const ObjectStore::Description& held) {
+    if (is_public_scalar(held.type->name)) {
         return true;
     }
     return policy.role != party::Role::data_owner && held.contributor == no_contributor &&
@@ -94,9 +99,13 @@ inline const char* release_rule_of(const party::Policy& policy) {
 }
 
 /// Whether moving this object out spends a data owner's budget of released
-/// updates: anything but secure aggregation's protocol messages.
-inline bool spends_release_budget(const party::Policy& policy, const ObjectStore::Description& held) {
-    return policy.role == party::Role::data_owner && held.type->name != "fedpp::ProtocolMessage";
+/// updates: a value made from its data (`derived`), but not a public
+/// scalar (which may be fetched as freely) or a protocol message of secure
+/// aggregation (which carries no update: the masked update goes apart).
+inline bool spends_release_budget(const party::Policy& policy, const ObjectStore::Description& held,
+                                  bool derived) {
+    return policy.role == party::Role::data_owner && derived && !is_public_scalar(held.type->name) &&
+           held.type->name != "fedpp::ProtocolMessage";
 }
 inline constexpr const char* release_budget_rule =
     "this data owner's budget of released updates, Policy::max_released_updates, is spent";

@@ -6,23 +6,18 @@
 // it out on the party's ObjectStore, and records what crossed. A refusal is a
 // PermissionDeniedError and a line in the party's log.
 //
-// What a data owner enforces: requests only from its requesters; a peer
-// touches only objects it created or was given (or data published here);
-// nothing leaves but public scalars (a loss, a count); values move only to
-// its trusted aggregators, and no more of them than its budget; only
+// Every party: requests only from its requesters; a peer touches only
+// objects it created or was given (or data published here); only
 // computations compiled into this program run, by name, on objects of the
-// types they take; no value over the size limit.
-// What an aggregator adds: values moved here by data owners are their
-// contributions, which only fedpp's aggregations may take (and only those)
-// and nothing may release; what leaves is an aggregate of at least
-// min_contributions of them. A sum-only aggregator (secure aggregation's
-// server) takes from data owners only masked updates and the protocol's
-// messages, knows each contributor by its certificate's name, and sends on
-// only the messages it made. One request of a requester at a time.
+// types they take; no value over the size limit; one request of a requester
+// at a time. What may enter and leave each role, and where to:
+// crossing_rules.hpp; a data owner's budget of values made from its data
+// that it lets out: release_budget.hpp; each setting: policy.hpp.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/io/codec.hpp"
+#include "fedpp/party/computation_inputs.hpp"
 #include "fedpp/party/contributors.hpp"
 #include "fedpp/party/ledger.hpp"
 #include "fedpp/party/policy.hpp"
@@ -162,6 +157,9 @@ public:
         }
         const Reply reply = store_.handle(Request::copy(0, id, *held.type), [] { return std::string(); });
         ledger_.add(reply.object, peer);
+        if (ledger_.derived(id)) {
+            ledger_.mark_derived({}, reply.object);
+        }
         return reply.object;
     }
 
@@ -176,10 +174,10 @@ public:
         if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
             deny(peer, "moving a '" + held.type->name + "' to '" + cut(destination, 100) + "' (" + rule + ")");
         }
-        if (fedpp::detail::spends_release_budget(policy_, held) && !released_.take()) {
+        Bytes bytes = store_.encode(id, held.type); // (a value that never leaves throws here, spending nothing)
+        if (fedpp::detail::spends_release_budget(policy_, held, ledger_.derived(id)) && !released_.take()) {
             deny(peer, "moving a '" + held.type->name + "' out (" + fedpp::detail::release_budget_rule + ")");
         }
-        Bytes bytes = store_.encode(id, held.type);
         ledger_.remove(id); // moving: no other request of the requester finds it (two forwards would copy it)
         return bytes;
     }
@@ -202,7 +200,9 @@ public:
         if (computation == nullptr) {
             deny(peer, "running '" + cut(name, 100) + "', a computation this party's program does not have");
         }
-        const std::vector<ObjectRef> refs = usable_inputs(peer, *computation, inputs);
+        const std::vector<ObjectRef> refs =
+            usable_inputs(policy_.name, refusals_, ledger_, store_, peer, *computation, inputs);
+        const bool from_data = on_data(peer, name, refs);
         Reply reply;
         try {
             reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); },
@@ -225,6 +225,9 @@ public:
         }
         if (reply.object != 0) {
             ledger_.add(reply.object, peer);
+            if (from_data) {
+                ledger_.mark_derived({}, reply.object);
+            }
         }
         return reply.object;
     }
@@ -292,34 +295,20 @@ private:
 
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
 
-    /// The requester's objects (or published ones) for a computation, which
-    /// must take them (RemoteObjectError otherwise, before it runs); at an
-    /// aggregator only aggregations take contributions.
-    std::vector<ObjectRef> usable_inputs(const std::string& peer, const Computation& computation,
-                                         std::span<const NamedObject> inputs) {
-        std::vector<ObjectRef> refs;
-        std::vector<const ValueType*> types;
-        for (const NamedObject& input : inputs) {
-            if (!ledger_.owns(peer, input.id) && !ledger_.is_published(input.id)) {
-                deny(peer, "using object " + std::to_string(input.id) + ", which is not the requester's");
-            }
-            const ObjectStore::Description held = store_.describe(input.id);
-            const bool spent = held.contributor != no_contributor && ledger_.spent(input.id);
-            if (const char* rule = fedpp::detail::contribution_rule_of(computation, held, spent)) {
-                deny(peer, "running '" + computation.name + "' on " + rule);
-            }
-            if (held.type->name != input.type) {
-                throw RemoteObjectError("object " + std::to_string(input.id) + " at '" + policy_.name +
-                                        "' holds a '" + held.type->name + "', not a '" + input.type + "'");
-            }
-            refs.push_back({input.id, held.type});
-            types.push_back(held.type);
+    /// Whether a computation on `refs` works on this data owner's data (its
+    /// inputs and result are then marked as made from it). One that takes
+    /// the published data is refused once the budget is spent: nothing
+    /// trained on it could leave (what was made before, such as a secure
+    /// session's state, may still finish its protocol).
+    bool on_data(const std::string& peer, std::string_view name, std::span<const ObjectRef> refs) {
+        if (aggregates() || !ledger_.touches_data(refs)) {
+            return false;
         }
-        if (!computation.accepts(types)) {
-            throw RemoteObjectError("'" + policy_.name + "': computation '" + computation.name +
-                                    "' does not take objects of these types");
+        if (released_.spent() && ledger_.touches_data(refs, false)) {
+            deny(peer, "running '" + cut(name, 100) + "' on its data (" + fedpp::detail::release_budget_rule + ")");
         }
-        return refs;
+        ledger_.mark_derived(refs);
+        return true;
     }
 
     /// The contributor a value from `peer` is: by its certificate's name, so
@@ -333,7 +322,7 @@ private:
     }
 
     void erase_object(ObjectId id) {
-        ledger_.remove(id);
+        ledger_.forget(id);
         store_.erase(id);
     }
 

@@ -1,6 +1,7 @@
 // fedpp: who owns what at a party: each object's owner (the requester that
-// created it or was given it), the data published under a tag, and when each
-// requester was last heard from (its lease).
+// created it or was given it), the data published under a tag, which objects
+// were made from that data, and when each requester was last heard from (its
+// lease).
 #pragma once
 
 #include "fedpp/transport/request.hpp"
@@ -14,6 +15,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace fedpp::party {
@@ -75,10 +77,46 @@ public:
         return it != owners_.end() && it->second.spent;
     }
 
-    /// Forgets object `id` (deleted).
+    /// Object `id` no longer belongs to its owner (it is moving away); it
+    /// keeps its mark of being made from this party's data.
     void remove(ObjectId id) {
         const std::lock_guard lock(mutex_);
         owners_.erase(id);
+    }
+
+    /// Forgets object `id` (deleted).
+    void forget(ObjectId id) {
+        const std::lock_guard lock(mutex_);
+        owners_.erase(id);
+        derived_.erase(id);
+    }
+
+    /// Whether a computation on `inputs` works on this party's data: one of
+    /// them is published here, or (`or_derived`) was made from what is.
+    [[nodiscard]] bool touches_data(std::span<const ObjectRef> inputs, bool or_derived = true) const {
+        const std::lock_guard lock(mutex_);
+        return std::any_of(inputs.begin(), inputs.end(), [&](const ObjectRef& input) {
+            return published_ids_.count(input.id) != 0 || (or_derived && derived_.count(input.id) != 0);
+        });
+    }
+
+    /// Marks objects as made from this party's data: a computation's result,
+    /// and the inputs it may have changed, or a copy of such an object.
+    void mark_derived(std::span<const ObjectRef> objects, ObjectId made = 0) {
+        const std::lock_guard lock(mutex_);
+        for (const ObjectRef& object : objects) {
+            if (published_ids_.count(object.id) == 0) {
+                derived_.insert(object.id);
+            }
+        }
+        if (made != 0) {
+            derived_.insert(made);
+        }
+    }
+
+    [[nodiscard]] bool derived(ObjectId id) const {
+        const std::lock_guard lock(mutex_);
+        return derived_.count(id) != 0;
     }
 
     /// `requester` was heard from now: its objects' lease starts again.
@@ -110,6 +148,7 @@ public:
                 heard == last_heard_.end() ? it->second.added : std::max(heard->second, it->second.added);
             if (now - last > lease) {
                 expired.push_back(it->first);
+                derived_.erase(it->first);
                 it = owners_.erase(it);
             } else {
                 ++it;
@@ -138,6 +177,7 @@ private:
     std::map<std::string, Clock::time_point> last_heard_;
     std::map<std::string, ObjectId> published_;
     std::map<ObjectId, std::string> published_ids_;
+    std::unordered_set<ObjectId> derived_; // made from published data
 };
 
 } // namespace fedpp::party

@@ -39,6 +39,8 @@ public:
     }
 
     [[nodiscard]] std::uint64_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
+    /// Whether no release is left.
+    [[nodiscard]] bool spent() const noexcept { return limit_ != 0 && used() >= limit_; }
     [[nodiscard]] std::uint64_t limit() const noexcept { return limit_; }
 
 private:
