@@ -20,6 +20,7 @@
 #include <fedpp/federated/secure_driver.hpp>
 #endif
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ int finish(const examples::CommandLine& cli, const Run& run, const std::vector<f
     if (metrics.empty()) {
         report_untrained(run.global_model(), test);
         return 0;
+    }
+    if (examples::no_round_aggregated(metrics)) {
+        return 1;
     }
     const auto& last = metrics.back();
     std::printf("final test accuracy %.2f%% after %zu rounds (%.1f s)\n", 100 * last.test_accuracy, last.round,
@@ -126,11 +130,17 @@ int digits_fedavg(const examples::CommandLine& cli) {
 
     if (config.aggregation == federated::Aggregation::secure) {
 #ifdef FEDPP_EXAMPLES_SECURE_AGGREGATION
-        std::printf("secure aggregation: the aggregator learns only %s\n",
+        secagg::SecureRoundOptions options;
+        if (config.dp) { // the encoding's range holds a clipped update and its noise: S (1 + 6 z)
+            options.encoding.clipping_range = std::max(options.encoding.clipping_range,
+                                                       config.dp->clip_norm * (1 + 6 * config.dp->noise_multiplier));
+        }
+        std::printf("secure aggregation: the aggregator learns only %s; values encoded in [-%g, %g]\n",
                     config.dp ? "the noised sum of each round's updates (the clients add the noise in shares)"
-                              : "the weighted mean of each round's models");
+                              : "the weighted mean of each round's updates",
+                    options.encoding.clipping_range, options.encoding.clipping_range);
         federated::SecureFederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(client_data),
-                                                                       split.test, config);
+                                                                       split.test, config, options);
         const auto metrics = examples::run_with_progress(run, cli);
         examples::print_dp_spent(run);
         return finish(cli, run, metrics, split.test);
@@ -154,7 +164,7 @@ int main(int argc, char** argv) {
              {"clients", "number of clients K (default 10)"},
              {"alpha", "Dirichlet concentration (default 0.5)"},
              {"aggregation", "mean | secure (default mean; secure: secure aggregation, the aggregator learns only "
-                             "the weighted mean)"},
+                             "the weighted mean of the updates)"},
              {"fraction", "client fraction C per round (default 1)"},
              {"epochs", "local epochs E (default 1)"},
              {"batch", "local batch size B, 0 = all (default 10)"},

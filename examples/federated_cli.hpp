@@ -8,6 +8,7 @@
 
 #include <fedpp/federated.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -172,6 +173,18 @@ std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const Co
         csv->close();
     }
     return metrics;
+}
+
+/// Whether rounds ran and none was aggregated (a party refusing the others
+/// by its configuration, every client's update out of range, say): a failed
+/// run, whatever its target; says why on stderr (the first round's error).
+inline bool no_round_aggregated(const std::vector<fedpp::federated::RoundMetrics>& metrics) {
+    if (metrics.empty() || std::any_of(metrics.begin(), metrics.end(), [](const auto& m) { return m.aggregated; })) {
+        return false;
+    }
+    std::fprintf(stderr, "no round was aggregated, so the model is the one the run started from; the first: %s\n",
+                 metrics.front().round_error.c_str());
+    return true;
 }
 
 namespace detail {

@@ -117,6 +117,9 @@ int mnist_fedavg(const examples::CommandLine& cli) {
                     100 * accuracy, 100 * *config.target_accuracy);
         return accuracy >= *config.target_accuracy ? 0 : 1;
     }
+    if (examples::no_round_aggregated(metrics)) {
+        return 1;
+    }
     const auto& last = metrics.back();
     const double mean_round = last.elapsed_seconds / static_cast<double>(metrics.size());
     if (last.test_accuracy >= *config.target_accuracy) {

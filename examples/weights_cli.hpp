@@ -68,6 +68,12 @@ void load_init_weights(const CommandLine& cli, M& model) {
     check_save_weights(cli);
     if (!path.empty()) {
         fedpp::io::load_weights(path, model); // a failure ends the program with its message (run_program)
+        for (const auto& entry : fedpp::io::state_dict(std::as_const(model))) { // nothing trains from NaN
+            if (!entry.tensor.value().allFinite()) {
+                throw fedpp::io::WeightsFileError(path + ": array '" + entry.name +
+                                                  "' holds NaN or infinite values: no model trains from them");
+            }
+        }
         std::printf("initial weights: %s\n", path.c_str());
     }
 }

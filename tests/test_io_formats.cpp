@@ -272,6 +272,24 @@ TEST_CASE("io: another dtype is a mismatch unless conversion is asked for", "[io
     auto back = small_model<double>(3);
     io::load_npz_bytes(io::npz_to_bytes(floats), back, "floats", {.convert_dtype = true});
     CHECK(back.parameters()[0].value() == floats.parameters()[0].value().cast<double>().eval());
+
+    // A finite float64 that no float holds is refused, not loaded as an
+    // infinity, and the model is left as it was; an infinity stays one.
+    const auto before = fedpp::to_bytes(floats);
+    for (const double huge : {3e39, -1e300}) {
+        CAPTURE(huge);
+        auto wide = doubles.copy();
+        wide.parameters()[2].value()(0, 1) = huge;
+        CHECK_THROWS_MATCHES(io::load_safetensors_bytes(io::safetensors_to_bytes(wide), floats, "wide",
+                                                        {.convert_dtype = true}),
+                             io::ValueRangeError,
+                             MessageContains("wide: array '") && MessageContains("at index 1, beyond float's range"));
+        CHECK(fedpp::to_bytes(floats) == before);
+    }
+    auto infinite = doubles.copy();
+    infinite.parameters()[2].value()(0, 1) = std::numeric_limits<double>::infinity();
+    io::load_safetensors_bytes(io::safetensors_to_bytes(infinite), floats, "infinite", {.convert_dtype = true});
+    CHECK(std::isinf(floats.parameters()[2].value()(0, 1)));
 }
 
 TEST_CASE("io: files, extensions and arguments", "[io]") {

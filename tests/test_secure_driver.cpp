@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <numeric>
 #include <stdexcept>
 #include <vector>
 
@@ -60,6 +61,23 @@ fedpp::federated::Config config_of(std::size_t rounds, Aggregation aggregation) 
     return config;
 }
 
+/// FixedPointEncoding::decode's bound on a round's mean, n (1 + c) r / D,
+/// with the defaults (c = 8, 2^18 steps) and the weights the driver gives:
+/// example counts, the largest of the round's clients the unit.
+double encoding_bound(const std::vector<std::size_t>& sizes, const std::vector<std::size_t>& round) {
+    double largest = 0;
+    for (const std::size_t k : round) {
+        largest = std::max(largest, double(sizes[k]));
+    }
+    double units = 0;
+    for (const std::size_t k : round) {
+        units += std::round(double(sizes[k]) / largest * std::ldexp(1.0, 18));
+    }
+    const double c = 8;
+    const double r = 0.5 + (c + 1) * std::ldexp(1.0, 18 - 51);
+    return double(round.size()) * (1 + c) * r / units;
+}
+
 double largest_difference(const Model& a, const Model& b) {
     double largest = 0;
     const auto pa = a.parameters();
@@ -83,15 +101,7 @@ TEST_CASE("secure FedAvg on the digits reaches plaintext FedAvg's accuracy, its 
     // weight units of the round), plus float32 rounding. Checked from the
     // initial model and from plaintext FedAvg's model after every round.
     const auto selected = secure.select_clients(1);
-    double units = 0;
-    for (const std::size_t k : selected) {
-        units += std::round(double(secure.client_sizes()[k]) /
-                            double(*std::max_element(secure.client_sizes().begin(), secure.client_sizes().end())) *
-                            std::ldexp(1.0, 18));
-    }
-    const double c = 8;
-    const double r = 0.5 + (c + 1) * std::ldexp(1.0, 18 - 51);
-    const double bound = double(selected.size()) * (1 + c) * r / units + 1e-6;
+    const double bound = encoding_bound(secure.client_sizes(), selected) + 1e-6;
     const auto one_round_difference = [&](const Model& from) {
         fedpp::federated::FederatedAveraging<Model> p(from.copy(), clients(8), digits().test,
                                                       config_of(1, Aggregation::weighted_mean));
@@ -188,12 +198,14 @@ TEST_CASE("secure FedAvg over a sparse graph (SecAgg+) ends bitwise as over the 
     };
     CHECK(protocol_bytes(sparse.federation()) < protocol_bytes(complete.federation()) * 3 / 4);
 
-    sparse_options.degree = 22; // below the floor: the round fails, the model stays
-    SecureFederatedAveraging<Model> thin(mlp(4), clients(40), digits().test, config, sparse_options);
-    const auto refused = thin.run_round();
-    CHECK_FALSE(refused.aggregated);
-    CHECK_THAT(refused.round_error, Catch::Contains("below the least"));
-    CHECK(fedpp::to_bytes(thin.global_model()) == fedpp::to_bytes(mlp(4)));
+    sparse_options.degree = 22; // below the floor for the 40 each round selects: refused at the start
+    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(4), clients(40), digits().test, config, sparse_options),
+                         fedpp::ArgumentError,
+                         MessageContains("each round selects 40 clients: SecureRound: degree 22 is below the least"));
+    auto half = config; // the twin: 20 a round, for whom 22 is the complete graph
+    half.client_fraction = 0.5;
+    SecureFederatedAveraging<Model> thin(mlp(4), clients(40), digits().test, half, sparse_options);
+    CHECK(thin.run_round().clients_aggregated == 20);
     sparse_options.degree = 25;
     CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(4), clients(40), digits().test, config, sparse_options),
                          fedpp::ArgumentError, MessageContains("even"));
@@ -286,6 +298,65 @@ TEST_CASE("secure FedAvg masks updates: a model beyond the encoding's range trai
     CHECK(h.clients_aggregated == 4);
 }
 
+TEST_CASE("secure FedAvg keeps the encoding's resolution in a round of small clients, whatever the largest "
+          "client of the federation",
+          "[secure_driver]") {
+    // One client of 900 examples and 40 of 4: the weights' unit is the
+    // largest example count among the round's clients, not the
+    // federation's. (With the federation's, a round of 4-example clients
+    // was encoded in steps of 225 * 2^-18: here its update was off by 66%,
+    // 3.7e-4 from plaintext FedAvg's against a bound of 1.8e-5.)
+    const auto rows = [](fedpp::Index from, fedpp::Index to) {
+        std::vector<fedpp::Index> indices;
+        for (fedpp::Index i = from; i < to; ++i) {
+            indices.push_back(i);
+        }
+        return indices;
+    };
+    std::vector<Dataset> sets{digits().train.subset(rows(0, 900))};
+    for (fedpp::Index k = 0; k < 40; ++k) {
+        sets.push_back(digits().train.subset(rows(900 + 4 * k, 904 + 4 * k)));
+    }
+    auto config = config_of(1, Aggregation::secure);
+    config.client_fraction = 0.1;
+    config.local.learning_rate = 0.01;
+    const auto without_the_large_one = [&](const std::vector<std::size_t>& round) {
+        return std::find(round.begin(), round.end(), 0) == round.end();
+    };
+    std::vector<std::size_t> everyone(sets.size());
+    std::iota(everyone.begin(), everyone.end(), std::size_t{0});
+    while (!without_the_large_one(
+        fedpp::detail::select_clients(everyone, config.client_fraction, config.seed, 1, config.min_clients))) {
+        ++config.seed; // a round of small clients only
+    }
+    SecureFederatedAveraging<Model> secure(mlp(6), sets, digits().test, config);
+    const auto selected = secure.select_clients(1);
+    REQUIRE(without_the_large_one(selected));
+    config.aggregation = Aggregation::weighted_mean;
+    fedpp::federated::FederatedAveraging<Model> plain(mlp(6), sets, digits().test, config);
+    REQUIRE(secure.run_round().clients_aggregated == selected.size());
+    (void)plain.run_round();
+    CHECK(largest_difference(secure.global_model(), plain.global_model()) <=
+          encoding_bound(secure.client_sizes(), selected) + 1e-6);
+    // Relative to the update itself (a small one, at lr 0.01): 3e-3.
+    double update_norm = 0;
+    double error_norm = 0;
+    const Model initial = mlp(6);
+    for (std::size_t k = 0; k < initial.parameters().size(); ++k) {
+        const auto& p = plain.global_model().parameters()[k].value();
+        update_norm += double((p - initial.parameters()[k].value()).squaredNorm());
+        error_norm += double((secure.global_model().parameters()[k].value() - p).squaredNorm());
+    }
+    CHECK(std::sqrt(error_norm / update_norm) < 1e-2);
+
+    // The driver sets the weights' unit: a user's is refused, not overwritten.
+    fedpp::secagg::SecureRoundOptions unit;
+    unit.encoding.max_weight = 1000;
+    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(6), sets, digits().test, config_of(1, Aggregation::secure),
+                                                         unit),
+                         fedpp::ArgumentError, MessageContains("leave SecureRoundOptions::encoding.max_weight"));
+}
+
 namespace {
 fedpp::federated::Config dp_config_of(std::size_t rounds, Aggregation aggregation) {
     auto config = config_of(rounds, aggregation);
@@ -372,5 +443,26 @@ TEST_CASE("secure DP-FedAvg resumes bitwise with the same epsilon, and refuses w
     auto loud = dp_config_of(1, Aggregation::secure);
     loud.dp->noise_multiplier = 4; // S (1 + 6 z) = 12.5 > 8
     CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(5), clients(6), digits().test, loud),
-                         fedpp::ArgumentError, MessageContains("clipping range"));
+                         fedpp::ArgumentError, MessageContains("clipping range 8 cannot hold"));
+    // Rounds of one client on average: hardly any could be released.
+    auto sparse_sampling = dp_config_of(1, Aggregation::secure);
+    sparse_sampling.client_fraction = 0.1;
+    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(5), clients(10), digits().test, sparse_sampling),
+                         fedpp::ArgumentError, MessageContains("each round samples 1 clients on average"));
+    sparse_sampling.client_fraction = 0.2; // the twin: 2 on average
+    CHECK_NOTHROW(SecureFederatedAveraging<Model>(mlp(5), clients(10), digits().test, sparse_sampling));
+}
+
+TEST_CASE("secure FedAvg refuses at the start rounds of more clients than its encoding sums", "[secure_driver]") {
+    fedpp::secagg::SecureRoundOptions fine; // (2^31 - 1) / (8 * 2^25): 7 clients at most
+    fine.encoding.fraction_bits = 25;
+    auto config = config_of(1, Aggregation::secure);
+    config.client_fraction = 1.0;
+    CHECK_THROWS_MATCHES(SecureFederatedAveraging<Model>(mlp(5), clients(10), digits().test, config, fine),
+                         fedpp::ArgumentError,
+                         MessageContains("each round selects 10 clients, more than the encoding sums without "
+                                         "wrapping around (7)"));
+    config.client_fraction = 0.5; // the twin
+    SecureFederatedAveraging<Model> five(mlp(5), clients(10), digits().test, config, fine);
+    CHECK(five.run_round().clients_aggregated == 5);
 }

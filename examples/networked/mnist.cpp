@@ -119,10 +119,7 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
     if (metrics.empty()) {
         return 0;
     }
-    // Every round failed (a party refusing the others by its configuration,
-    // say): a failed run, whatever the target.
-    if (std::none_of(metrics.begin(), metrics.end(), [](const auto& m) { return m.aggregated; })) {
-        std::fprintf(stderr, "no round was aggregated; the first: %s\n", metrics.front().round_error.c_str());
+    if (examples::no_round_aggregated(metrics)) {
         return 1;
     }
     const auto& last = metrics.back();

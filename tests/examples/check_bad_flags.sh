@@ -10,6 +10,16 @@ bin="${1:?usage: check_bad_flags.sh <directory with digits_fedavg and mnist_feda
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 mkdir "$scratch/not-a-dir-file" "$scratch/folder.npz" && : > "$scratch/empty.gz" && echo "not gzip" > "$scratch/plain.csv.gz"
+# Weights with a NaN in them: digits_fedavg's initial model, its first array's last float32 a NaN.
+"$bin/digits_fedavg" --rounds 0 --save-weights "$scratch/zero.npz" > /dev/null
+python3 - "$scratch/zero.npz" "$scratch/nan.npz" << 'PY'
+import sys, zipfile
+source, target = sys.argv[1:3]
+with zipfile.ZipFile(source) as read, zipfile.ZipFile(target, "w") as write:
+    for i, name in enumerate(read.namelist()):
+        data = read.read(name)
+        write.writestr(name, data[:-4] + b"\x00\x00\xc0\x7f" if i == 0 else data)
+PY
 
 # example | expected status | message (extended regex, stdout and stderr) | flags
 cases=(
@@ -63,7 +73,12 @@ cases=(
   "digits_fedavg|2|unknown aggregation 'median'|--aggregation median"
   "digits_fedavg|2|--aggregation secure is for federated runs, not --partition centralised|--aggregation secure --partition centralised"
   "digits_fedavg|2|adaptive clipping with secure aggregation is not available|--aggregation secure --dp-noise 1 --dp-adaptive 0.5"
-  "digits_fedavg|2|raise SecureRoundOptions::encoding.clipping_range|--aggregation secure --dp-noise 4 --dp-clip 1"
+  "digits_fedavg|0|values encoded in \[-25, 25\]|--aggregation secure --dp-noise 4 --dp-clip 1 --rounds 1"
+  "digits_fedavg|2|each round samples 1 clients on average: a secure round needs at least 2|--aggregation secure --dp-noise 1 --fraction 0.1 --rounds 1"
+  "digits_fedavg|2|each round selects 1200 clients, more than the encoding sums without wrapping around \(1023\)|--aggregation secure --clients 1200 --rounds 1"
+  "digits_fedavg|1|no round was aggregated.*the first: only 0 of the 10 selected clients have an update to mask|--aggregation secure --rounds 2 --lr 50"
+  "digits_fedavg|1|nan.npz: array '[0-9a-z.]+' holds NaN or infinite values|--rounds 2 --init-weights $scratch/nan.npz"
+  "digits_fedavg|1|nan.npz: array '[0-9a-z.]+' holds NaN or infinite values|--partition centralised --rounds 2 --init-weights $scratch/nan.npz"
   "digits_fedavg|0|privacy spent|--rounds 2 --aggregation secure --dp-noise 1 --fraction 0.5"
   "digits_fedavg|0|final test accuracy|--rounds 2 --aggregation secure"
   "digits_fedavg|2|noise multiplier z must be finite and > 0, got 0|--dp-noise 0"

@@ -31,9 +31,11 @@
 //
 // The masked values are the updates' (SecureRoundOptions::encoding: [-8, 8]
 // in steps of 2^-18 by default; the driver sets the largest weight to the
-// largest client's example count). A client whose update has a value
-// outside that range, or one that is not finite, is left out of the round
-// with the reason (secure_client_update.hpp), never clipped.
+// largest example count among each round's clients, so that a round of
+// small clients keeps the encoding's resolution whatever the largest
+// client of the federation). A client whose update has a value outside that
+// range, or one that is not finite, is left out of the round with the
+// reason (secure_client_update.hpp), never clipped.
 //
 // With Config::dp (fixed clipping), DP-FedAvg with distributed noise
 // (secure_dp.hpp): Poisson sampling, each client clips its update, weights
@@ -59,10 +61,12 @@
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/secure_client_update.hpp"
 #include "fedpp/federated/secure_dp.hpp"
+#include "fedpp/federated/secure_settings.hpp"
 #include "fedpp/federated/seeds.hpp"
 #include "fedpp/located/worker.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -89,7 +93,9 @@ public:
 
     /// Client k's data is placed on worker "client-k" (sent once). ArgumentError:
     /// a bad config, one whose aggregation is not Aggregation::secure, DP
-    /// with adaptive clipping or with noise the encoding's range cannot hold.
+    /// with adaptive clipping or with noise the encoding's range cannot hold,
+    /// or options that set encoding.max_weight (the driver sets it); rounds
+    /// the options cannot serve (secure_settings.hpp).
     template <class Update = TrainLocally>
         requires ClientUpdate<Update, M>
     SecureFederatedAveraging(M initial_model, std::vector<Dataset> client_data, Dataset test_set, Config config,
@@ -136,43 +142,17 @@ private:
     template <class Clients, class Update>
     SecureFederatedAveraging(Setup, M initial_model, Clients&& clients, Dataset test_set, Config config,
                              secagg::SecureRoundOptions options, Update /*its type is the code*/)
-        : Run("SecureFederatedAveraging", checked(std::move(config), options), std::move(initial_model),
+        : Run("SecureFederatedAveraging", fedpp::detail::checked_secure_config(std::move(config), options),
+              std::move(initial_model),
               std::forward<Clients>(clients), std::move(test_set), std::numeric_limits<std::size_t>::max()),
           train_client_(&fedpp::detail::secure_train_client_with<M, Update>),
           train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
-        // Weights: example counts; with DP, w_k (at most 1) is applied by the client itself.
-        options_.encoding.max_weight =
-            config_.dp ? 1.0 : static_cast<double>(*std::max_element(parties_.sizes.begin(), parties_.sizes.end()));
+        const double expected = config_.client_fraction * static_cast<double>(parties_.eligible.size());
+        fedpp::detail::check_secure_round_size(dp_ ? static_cast<std::size_t>(std::llround(expected))
+                                                   : this->select_clients(1).size(),
+                                               expected, dp_.has_value(), options_);
     }
 
-    static Config checked(Config config, const secagg::SecureRoundOptions& options) {
-        config.validate();
-        if (config.aggregation != Aggregation::secure) {
-            throw ArgumentError("SecureFederatedAveraging: set config.aggregation = Aggregation::secure (the other "
-                                "aggregations are FederatedAveraging's)");
-        }
-        if (config.dp && config.dp->adaptive) {
-            throw ArgumentError("SecureFederatedAveraging: adaptive clipping with secure aggregation is not "
-                                "available (its count would need a secure sum of its own): use a fixed clip norm");
-        }
-        if (options.degree % 2 != 0) {
-            throw ArgumentError("SecureFederatedAveraging: a sparse graph's degree is even, not " +
-                                std::to_string(options.degree) + " (SecureRoundOptions::degree; 0: the complete graph)");
-        }
-        if (config.dp && options.degree != 0) {
-            throw ArgumentError("SecureFederatedAveraging: distributed DP needs the complete graph (degree 0): its "
-                                "round is released only with a threshold of the selected clients' noise shares in "
-                                "the sum, which a sparse graph's thresholds, one per neighbourhood, do not ensure");
-        }
-        if (config.dp && options.encoding.clipping_range < config.dp->clip_norm * (1 + 6 * config.dp->noise_multiplier)) {
-            throw ArgumentError("SecureFederatedAveraging: the encoding's clipping range " +
-                                std::to_string(options.encoding.clipping_range) + " cannot hold clipped updates and " +
-                                "their noise (S (1 + 6 z) = " +
-                                std::to_string(config.dp->clip_norm * (1 + 6 * config.dp->noise_multiplier)) +
-                                "): raise SecureRoundOptions::encoding.clipping_range, or lower z or the clip norm");
-        }
-        return config;
-    }
 
     /// Each selected client trains a copy of the global model where its data
     /// is, clients shared out over the threads (each client's result is its
@@ -220,8 +200,9 @@ private:
         }
         const std::size_t needed = std::max<std::size_t>(config_.min_clients, dp_ ? threshold_of(selected.size()) : 0);
         if (in.size() < needed) {
-            metrics.round_error = "only " + std::to_string(in.size()) + " clients trained, " +
-                                  std::to_string(needed) + " are needed (min_clients" +
+            metrics.round_error = "only " + std::to_string(in.size()) + " of the " + std::to_string(selected.size()) +
+                                  " selected clients have an update to mask (the others' reasons are in the " +
+                                  "failures), " + std::to_string(needed) + " are needed (min_clients" +
                                   (dp_ ? ", and the t whose noise shares make the round's noise" : "") +
                                   "); the global model is unchanged";
             return;
@@ -232,6 +213,14 @@ private:
                 workers.push_back(parties_.clients[selected[i]].get());
             }
             auto options = options_;
+            // Weights: example counts, the largest of the round's the unit; with DP, w_k (at most 1) is
+            // applied by the client itself.
+            options.encoding.max_weight = 1.0;
+            for (const std::size_t i : in) {
+                options.encoding.max_weight = dp_ ? 1.0
+                                                  : std::max(options.encoding.max_weight,
+                                                             static_cast<double>(parties_.sizes[selected[i]]));
+            }
             if (options.seed) { // (tests: fresh secrets each round all the same)
                 options.seed = fedpp::detail::derive_seed(*options.seed, round, 0);
             }

@@ -39,6 +39,14 @@ public:
     using WeightsFileError::WeightsFileError;
 };
 
+/// A value that the model's element type cannot hold (LoadOptions::
+/// convert_dtype: a finite float64 beyond float's range). The message names
+/// the file, the array and the value.
+class ValueRangeError : public WeightsFileError {
+public:
+    using WeightsFileError::WeightsFileError;
+};
+
 /// A malformed file. The message is "<where>: byte <position>: <what>",
 /// where <where> names the file (and, inside an .npz, the member; positions
 /// in a member count from the member's first uncompressed byte).

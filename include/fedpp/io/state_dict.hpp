@@ -31,12 +31,16 @@
 #include "fedpp/nn/sequential.hpp"
 #include "fedpp/tensor/tensor.hpp"
 
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -100,8 +104,9 @@ concept NamedModel = nn::Model<M> && requires(const M& model) {
 struct LoadOptions {
     /// false (the default): an array whose element type differs from the
     /// model's is a mismatch. true: float64 arrays load into a float model
-    /// (each value rounded to the nearest float) and float32 arrays into a
-    /// double model (exactly).
+    /// (each value rounded to the nearest float; a finite value beyond
+    /// float's range is a ValueRangeError, not an infinity) and float32
+    /// arrays into a double model (exactly). Only float32 and float64.
     bool convert_dtype = false;
 };
 
@@ -148,6 +153,24 @@ std::vector<Mismatch> compare(const std::vector<StateEntry<T>>& entries,
         }
     }
     return mismatches;
+}
+
+/// ValueRangeError if `array`, of float64 values, holds a finite one that a
+/// float cannot (which the conversion would make infinite).
+inline void check_float_range(const ArrayRecord& array, std::size_t count, const std::string& file) {
+    if (array.dtype != Dtype::f64) {
+        return;
+    }
+    for (std::size_t j = 0; j < count; ++j) {
+        const double value = load_little_endian<double>(array.data.data() + j * sizeof(double));
+        if (std::isfinite(value) && std::abs(value) > static_cast<double>(std::numeric_limits<float>::max())) {
+            char shown[32];
+            std::snprintf(shown, sizeof shown, "%.17g", value);
+            throw ValueRangeError(file + ": array '" + array.name + "' holds " + shown + " at index " +
+                                  std::to_string(j) + ", beyond float's range (the model is float32): it would load "
+                                  "as an infinity");
+        }
+    }
 }
 
 /// The arrays by name; SizeMismatchError for an array whose bytes do not
@@ -201,6 +224,11 @@ void load_arrays(M& model, const std::vector<ArrayRecord>& arrays, const std::st
     const auto by_name = detail::index_by_name(arrays, file);
     if (auto mismatches = detail::compare(entries, by_name, options); !mismatches.empty()) {
         throw StateDictMismatchError(file, std::move(mismatches));
+    }
+    if constexpr (std::is_same_v<T, float>) { // a float64 value beyond float's range: refused, not infinite
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            detail::check_float_range(*by_name.at(entries[i].name), counts[i], file);
+        }
     }
     // Nothing below throws: the model is loaded entirely or not at all.
     for (std::size_t i = 0; i < entries.size(); ++i) {
