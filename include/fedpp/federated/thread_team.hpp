@@ -1,12 +1,13 @@
 // fedpp: the threads a federated run trains its clients on.
 //
 // A round runs one job on every thread of the team and waits for all of
-// them. The threads live as long as the team, so a round does not pay for
+// them (with OpenBLAS on one thread meanwhile: base/blas_threads.hpp). The threads live as long as the team, so a round does not pay for
 // starting and joining threads, and each thread keeps what it cached from
 // round to round (malloc's per-thread caches, fedpp's node cache, the
 // scratch vectors of backward()).
 #pragma once
 
+#include "fedpp/base/blas_threads.hpp"
 #include "fedpp/base/function_ref.hpp"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -57,7 +59,9 @@ public:
             start_helpers();
         }
         const std::size_t n = std::min(std::max<std::size_t>(threads, 1), size_);
+        std::optional<SingleThreadedBlas> one_blas_thread; // each of ours asks for its own products
         if (n > 1) {
+            one_blas_thread.emplace();
             {
                 const std::lock_guard lock(mutex_);
                 job_ = &job;
