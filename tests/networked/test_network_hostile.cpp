@@ -558,20 +558,24 @@ TEST_CASE("hostile: a data owner moves out no more values made from its data tha
           "nothing on its data",
           "[network][hostile]") {
     network::Party secure(network::aggregator("secure_worker"));
-    auto policy = network::data_owner("bob");
-    policy.max_released_updates = 3;
-    network::Party bob(policy, {{"secure_worker", secure.address()}});
+    auto small = network::aggregator("other_aggregator");
+    small.max_value_bytes = 8; // refuses a model: a move that does not arrive
+    network::Party limited(small);
+    auto policy = network::data_owner("bob", {"secure_worker", "other_aggregator"});
+    policy.max_released_updates = 4;
+    network::Party bob(policy, {{"secure_worker", secure.address()}, {"other_aggregator", limited.address()}});
     publish_toy_data(bob);
     Peer me(bob, "me");
     const std::string M = type_of<LinearModel>();
-    const auto data = me.find("toy.data", type_of<Data>()).object;
-    const auto target = me.find("toy.target", type_of<Data>()).object;
+    const std::string D = type_of<Data>();
+    const auto data = me.find("toy.data", D).object;
+    const auto target = me.find("toy.target", D).object;
     const auto loss_on_data = [&](ObjectId model) {
-        return me.execute(computation_name<loss_of, LinearModel, Data, Data>(),
-                          {{model, M}, {data, type_of<Data>()}, {target, type_of<Data>()}});
+        return me.execute(computation_name<loss_of, LinearModel, Data, Data>(), {{model, M}, {data, D}, {target, D}});
     };
     // A model a computation on bob's data touched is made from it (the
-    // computation could have changed it), and so is a copy of one.
+    // computation could have changed it), and so is a copy of one, and a
+    // computation's result.
     const auto trained = [&](std::uint64_t seed) {
         const auto model = me.store(a_model(seed)).object;
         const auto loss = loss_on_data(model);
@@ -580,38 +584,50 @@ TEST_CASE("hostile: a data owner moves out no more values made from its data tha
     };
     const auto [first, first_loss] = trained(1);
     const auto [second, second_loss] = trained(2);
-    const auto [third, third_loss] = trained(3);
     const auto copied = me.copy(first, M);
     require_ok(copied);
+    const auto stash = [&] {
+        const auto copy = me.execute(computation_name<copy_of, Data>(), {{data, D}});
+        require_ok(copy);
+        return copy.object;
+    };
+    const auto data_copy = stash();
+    const auto kept_copy = stash();
     std::size_t lines = 0;
 
     // What is not made from bob's data spends nothing: the requester's own
     // values, and public scalars (which may be fetched as freely).
     require_ok(me.forward(me.store(a_model(9)).object, M, "secure_worker"));
     require_ok(me.forward(first_loss, "f64", "secure_worker"));
-    // Nor does a move refused for another reason.
+    // Nor does a move refused by bob for another reason.
     require_refused(me.forward(first, M, "eve"), Code::PERMISSION_DENIED, bob, lines,
                     "not one of this party's trusted aggregators");
     CHECK(bob.host.released_updates() == 0);
-    // The twins: three values made from bob's data leave (a copy counts).
+    // A move that left but did not arrive counts (bob cannot know that no
+    // one read it), and the value, bob's again, stays made from his data.
+    CHECK_FALSE(me.forward(first, M, "other_aggregator").status.ok());
+    CHECK(bob.host.released_updates() == 1);
+    // The twins: values made from bob's data leave (the model again, a copy,
+    // a computation's result), each counted.
     require_ok(me.forward(first, M, "secure_worker"));
     require_ok(me.forward(copied.object, M, "secure_worker"));
-    require_ok(me.forward(second, M, "secure_worker"));
-    CHECK(bob.host.released_updates() == 3);
-    // The fourth is refused, and stays the requester's, at bob.
-    require_refused(me.forward(third, M, "secure_worker"), Code::PERMISSION_DENIED, bob, lines,
+    require_ok(me.forward(data_copy, D, "secure_worker"));
+    CHECK(bob.host.released_updates() == 4);
+    // The next is refused, and stays the requester's, at bob.
+    require_refused(me.forward(second, M, "secure_worker"), Code::PERMISSION_DENIED, bob, lines,
                     "budget of released updates, Policy::max_released_updates, is spent");
-    CHECK(bob.host.released_updates() == 3);
+    CHECK(bob.host.released_updates() == 4);
     CHECK(secure.host.object_count() == 5);
-    // And bob now runs nothing on his data: nothing made from it could
-    // leave, and a loss is an oracle on it.
+    // And bob now runs nothing on his data, nor on what was made from it (a
+    // copy of it kept from before): nothing made from it could leave, and a
+    // loss is an oracle on it.
     require_refused(loss_on_data(me.store(a_model(4)).object), Code::PERMISSION_DENIED, bob, lines,
                     "on its data (this data owner's budget of released updates");
-    CHECK(me.list().object == 4); // the third model, two losses, and the model just refused
+    require_refused(me.execute(computation_name<copy_of, Data>(), {{kept_copy, D}}), Code::PERMISSION_DENIED, bob,
+                    lines, "on its data (this data owner's budget of released updates");
     require_ok(me.forward(me.store(a_model(5)).object, M, "secure_worker")); // the requester's own still goes
     CHECK(secure.host.object_count() == 6);
     (void)second_loss;
-    (void)third_loss;
 
     // A restarted party whose operator carries the count over.
     auto restarted = network::data_owner("bob");

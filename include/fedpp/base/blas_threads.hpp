@@ -8,7 +8,8 @@
 // wait, slow everything down (a round of the MNIST CNN on 2 threads took
 // 5.3 s instead of 2.5 s on 2 cores). While a SingleThreadedBlas lives,
 // OpenBLAS runs each product on the thread that asks for it; the last one
-// to go gives OpenBLAS back the thread count it had. The setting is
+// to go gives OpenBLAS back the thread count it had (a count the program
+// set meanwhile is overwritten then). The setting is
 // OpenBLAS's own, for the whole process: a product another thread of the
 // program asks for meanwhile runs on one thread too. Without OpenBLAS (no
 // BLAS, or another one: CMake defines FEDPP_HAS_OPENBLAS) this does nothing.

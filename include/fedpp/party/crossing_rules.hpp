@@ -28,6 +28,10 @@ inline bool is_secure_aggregation_type_name(std::string_view name) {
     return name == "fedpp::ProtocolMessage" || name.starts_with("fedpp::Masked<");
 }
 
+/// Whether a value type is a data owner's state in a secure aggregation
+/// session (which never leaves it), by its Codec name.
+inline bool is_secure_session_state(std::string_view name) { return name == "fedpp::secagg::ClientParty"; }
+
 /// Why a value of type `type` from `peer` (`given`: moved there by a data
 /// owner) may not be stored at a party of `policy`, or nullptr: so that the
 /// model owner can neither relay secure aggregation's messages of its own

@@ -155,9 +155,10 @@ public:
         if (const char* rule = fedpp::detail::copy_rule_of(held)) {
             deny(peer, std::string("copying ") + rule);
         }
+        const bool derived = ledger_.derived(id); // (read first: if erased since, the copy finds nothing)
         const Reply reply = store_.handle(Request::copy(0, id, *held.type), [] { return std::string(); });
         ledger_.add(reply.object, peer);
-        if (ledger_.derived(id)) {
+        if (derived) {
             ledger_.mark_derived({}, reply.object);
         }
         return reply.object;
@@ -174,8 +175,9 @@ public:
         if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
             deny(peer, "moving a '" + held.type->name + "' to '" + cut(destination, 100) + "' (" + rule + ")");
         }
+        const bool derived = ledger_.derived(id); // (read first: if erased since, encode finds nothing)
         Bytes bytes = store_.encode(id, held.type); // (a value that never leaves throws here, spending nothing)
-        if (fedpp::detail::spends_release_budget(policy_, held, ledger_.derived(id)) && !released_.take()) {
+        if (fedpp::detail::spends_release_budget(policy_, held, derived) && !released_.take()) {
             deny(peer, "moving a '" + held.type->name + "' out (" + fedpp::detail::release_budget_rule + ")");
         }
         ledger_.remove(id); // moving: no other request of the requester finds it (two forwards would copy it)
@@ -259,6 +261,7 @@ public:
         const auto expired = ledger_.expire(policy_.lease);
         for (const ObjectId id : expired) {
             store_.erase(id);
+            ledger_.forget(id);
         }
         return expired.size();
     }
@@ -296,19 +299,25 @@ private:
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
 
     /// Whether a computation on `refs` works on this data owner's data (its
-    /// inputs and result are then marked as made from it). One that takes
-    /// the published data is refused once the budget is spent: nothing
-    /// trained on it could leave (what was made before, such as a secure
-    /// session's state, may still finish its protocol).
+    /// inputs and result are then marked as made from it). Once the budget
+    /// is spent, none is run on its data or on what was made from it, but
+    /// for a secure session's own steps, which may finish their protocol.
     bool on_data(const std::string& peer, std::string_view name, std::span<const ObjectRef> refs) {
-        if (aggregates() || !ledger_.touches_data(refs)) {
-            return false;
+        bool from_data = false;
+        bool beyond_sessions = false;
+        for (const ObjectRef& ref : refs) {
+            if (!aggregates() && ledger_.is_data(ref.id)) {
+                from_data = true;
+                beyond_sessions = beyond_sessions || !fedpp::detail::is_secure_session_state(ref.type->name);
+            }
         }
-        if (released_.spent() && ledger_.touches_data(refs, false)) {
+        if (from_data && beyond_sessions && released_.spent()) {
             deny(peer, "running '" + cut(name, 100) + "' on its data (" + fedpp::detail::release_budget_rule + ")");
         }
-        ledger_.mark_derived(refs);
-        return true;
+        if (from_data) {
+            ledger_.mark_derived(refs);
+        }
+        return from_data;
     }
 
     /// The contributor a value from `peer` is: by its certificate's name, so
@@ -322,8 +331,8 @@ private:
     }
 
     void erase_object(ObjectId id) {
+        store_.erase(id); // then its marks: a request that finds it unmarked cannot find it
         ledger_.forget(id);
-        store_.erase(id);
     }
 
     Policy policy_;

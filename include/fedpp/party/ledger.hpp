@@ -84,32 +84,32 @@ public:
         owners_.erase(id);
     }
 
-    /// Forgets object `id` (deleted).
+    /// Forgets object `id`, deleted from the store (deleted first, so that a
+    /// request that finds it unmarked cannot find it at all).
     void forget(ObjectId id) {
         const std::lock_guard lock(mutex_);
         owners_.erase(id);
         derived_.erase(id);
     }
 
-    /// Whether a computation on `inputs` works on this party's data: one of
-    /// them is published here, or (`or_derived`) was made from what is.
-    [[nodiscard]] bool touches_data(std::span<const ObjectRef> inputs, bool or_derived = true) const {
+    /// Whether object `id` is this party's data: published here, or made
+    /// from what is.
+    [[nodiscard]] bool is_data(ObjectId id) const {
         const std::lock_guard lock(mutex_);
-        return std::any_of(inputs.begin(), inputs.end(), [&](const ObjectRef& input) {
-            return published_ids_.count(input.id) != 0 || (or_derived && derived_.count(input.id) != 0);
-        });
+        return published_ids_.count(id) != 0 || derived_.count(id) != 0;
     }
 
     /// Marks objects as made from this party's data: a computation's result,
-    /// and the inputs it may have changed, or a copy of such an object.
+    /// and the inputs it may have changed, or a copy of such an object. Only
+    /// objects someone owns (none that was deleted meanwhile stays marked).
     void mark_derived(std::span<const ObjectRef> objects, ObjectId made = 0) {
         const std::lock_guard lock(mutex_);
         for (const ObjectRef& object : objects) {
-            if (published_ids_.count(object.id) == 0) {
+            if (owners_.count(object.id) != 0) {
                 derived_.insert(object.id);
             }
         }
-        if (made != 0) {
+        if (made != 0 && owners_.count(made) != 0) {
             derived_.insert(made);
         }
     }
@@ -138,7 +138,8 @@ public:
     }
 
     /// Removes and returns the objects older than `lease` whose owner has
-    /// not been heard from for longer than `lease`: the caller deletes them.
+    /// not been heard from for longer than `lease`: the caller deletes them,
+    /// then forgets them (their marks stay until then).
     std::vector<ObjectId> expire(std::chrono::milliseconds lease, Clock::time_point now = Clock::now()) {
         const std::lock_guard lock(mutex_);
         std::vector<ObjectId> expired;
@@ -148,7 +149,6 @@ public:
                 heard == last_heard_.end() ? it->second.added : std::max(heard->second, it->second.added);
             if (now - last > lease) {
                 expired.push_back(it->first);
-                derived_.erase(it->first);
                 it = owners_.erase(it);
             } else {
                 ++it;
