@@ -8,7 +8,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <string>
@@ -286,10 +288,75 @@ TEST_CASE("io: another dtype is a mismatch unless conversion is asked for", "[io
                              MessageContains("wide: array '") && MessageContains("at index 1, beyond float's range"));
         CHECK(fedpp::to_bytes(floats) == before);
     }
+    // Just below the boundary, a value rounds to the largest float.
+    auto edge = doubles.copy();
+    edge.parameters()[2].value()(0, 1) = static_cast<double>(std::numeric_limits<float>::max()) + 0x1p102;
+    io::load_safetensors_bytes(io::safetensors_to_bytes(edge), floats, "edge", {.convert_dtype = true});
+    CHECK(floats.parameters()[2].value()(0, 1) == std::numeric_limits<float>::max());
+    edge.parameters()[2].value()(0, 1) = static_cast<double>(std::numeric_limits<float>::max()) + 0x1p103;
+    CHECK_THROWS_AS(io::load_safetensors_bytes(io::safetensors_to_bytes(edge), floats, "edge", {.convert_dtype = true}),
+                    io::ValueRangeError);
     auto infinite = doubles.copy();
     infinite.parameters()[2].value()(0, 1) = std::numeric_limits<double>::infinity();
     io::load_safetensors_bytes(io::safetensors_to_bytes(infinite), floats, "infinite", {.convert_dtype = true});
     CHECK(std::isinf(floats.parameters()[2].value()(0, 1)));
+}
+
+TEST_CASE("io: float16 and bfloat16 arrays load exactly into float and double models when conversion is asked for",
+          "[io]") {
+    // Bit patterns and the values they are: normal, subnormal, the largest,
+    // a signed zero, infinities; a NaN stays a NaN.
+    const std::vector<std::pair<std::uint16_t, float>> halves{
+        {0x3C00, 1.0F},          {0xC000, -2.0F},       {0x3555, 0.333251953125F}, {0x0001, 0x1p-24F},
+        {0x03FF, 1023 * 0x1p-24F}, {0x7BFF, 65504.0F},   {0x8000, -0.0F},
+        {0x7C00, std::numeric_limits<float>::infinity()}, {0xFC00, -std::numeric_limits<float>::infinity()}};
+    const std::vector<std::pair<std::uint16_t, float>> brains{
+        {0x3F80, 1.0F}, {0xC040, -3.0F}, {0x0001, std::bit_cast<float>(0x00010000u)}, {0x7F7F, std::bit_cast<float>(0x7F7F0000u)},
+        {0x8000, -0.0F}, {0xFF80, -std::numeric_limits<float>::infinity()}, {0x3EAB, std::bit_cast<float>(0x3EAB0000u)}};
+    for (const auto& [dtype, table] : {std::pair{io::Dtype::f16, halves}, std::pair{io::Dtype::bf16, brains}}) {
+        CAPTURE(io::dtype_name(dtype));
+        // The model's arrays, their values drawn from the table in turn.
+        auto arrays = io::to_arrays(small_model<float>(1));
+        std::size_t next = 0;
+        std::vector<float> expected;
+        for (auto& array : arrays) {
+            const std::size_t count = array.data.size() / sizeof(float);
+            array.dtype = dtype;
+            array.data.assign(2 * count, std::byte{0});
+            for (std::size_t i = 0; i < count; ++i, ++next) {
+                const auto& [bits, value] = table[next % table.size()];
+                array.data[2 * i] = std::byte(bits & 0xff);
+                array.data[2 * i + 1] = std::byte(bits >> 8);
+                expected.push_back(value);
+            }
+        }
+        const fedpp::Bytes file = io::safetensors_bytes(arrays);
+        auto floats = small_model<float>(2);
+        CHECK_THROWS_MATCHES(io::load_safetensors_bytes(file, floats, "half"), io::StateDictMismatchError,
+                             MessageContains(std::string(io::dtype_name(dtype))));
+        io::load_safetensors_bytes(file, floats, "half", {.convert_dtype = true});
+        auto doubles = small_model<double>(2);
+        io::load_safetensors_bytes(file, doubles, "half", {.convert_dtype = true});
+        std::size_t k = 0;
+        for (std::size_t p = 0; p < floats.parameters().size(); ++p) {
+            const auto& f = floats.parameters()[p].value();
+            const auto& d = doubles.parameters()[p].value();
+            for (Eigen::Index i = 0; i < f.size(); ++i, ++k) {
+                CHECK(std::bit_cast<std::uint32_t>(f.data()[i]) == std::bit_cast<std::uint32_t>(expected[k]));
+                CHECK(std::bit_cast<std::uint64_t>(d.data()[i]) ==
+                      std::bit_cast<std::uint64_t>(static_cast<double>(expected[k])));
+            }
+        }
+        REQUIRE(k == expected.size());
+        if (dtype == io::Dtype::f16) { // NumPy's '<f2' too
+            auto from_npz = small_model<float>(3);
+            io::load_npz_bytes(io::npz_bytes(arrays), from_npz, "half.npz", {.convert_dtype = true});
+            CHECK(fedpp::to_bytes(from_npz) == fedpp::to_bytes(floats));
+        } else { // NumPy has no bfloat16
+            CHECK_THROWS_MATCHES(io::npz_bytes(arrays), fedpp::ArgumentError, MessageContains("NumPy has no type"));
+        }
+    }
+    CHECK(std::isnan(io::detail::half_to_float(0x7E00)));
 }
 
 TEST_CASE("io: files, extensions and arguments", "[io]") {

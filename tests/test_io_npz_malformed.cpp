@@ -204,8 +204,8 @@ TEST_CASE("io: bad .npy headers in an npz", "[io][malformed]") {
     CHECK(npz_error<io::TruncatedError>(npz_with(Bytes(member.begin(), member.begin() + 5))).position() == 5);
 }
 
-TEST_CASE("io: npy dtypes other than <f4 and <f8", "[io][malformed]") {
-    for (const std::string descr : {"'<i4'", "'>f4'", "'|u1'", "'<f2'", "'f4'", "[('a', '<f4')]"}) {
+TEST_CASE("io: npy dtypes other than <f4, <f8 and <f2", "[io][malformed]") {
+    for (const std::string descr : {"'<i4'", "'>f4'", "'|u1'", "'>f2'", "'<f16'", "'f4'", "[('a', '<f4')]"}) {
         INFO(descr);
         const auto header = "{'descr': " + descr + ", 'fortran_order': False, 'shape': (3,), }";
         CHECK(npz_error<io::UnsupportedDtypeError>(npz_with(npy_with(header, 12))).position() == 10 + 10);

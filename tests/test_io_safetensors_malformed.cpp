@@ -138,8 +138,8 @@ TEST_CASE("io: safetensors offsets out of range, overlapping or leaving holes", 
     CHECK(io::read_safetensors(two("[8, 16]", "[0, 8]", 16), "ok").arrays.front().name == "b");
 }
 
-TEST_CASE("io: safetensors dtypes other than F32 and F64", "[io][malformed]") {
-    for (const std::string dtype : {"BF16", "F16", "I64", "U8", "BOOL", "float32", ""}) {
+TEST_CASE("io: safetensors dtypes other than F32, F64, F16 and BF16", "[io][malformed]") {
+    for (const std::string dtype : {"F8_E4M3", "bf16", "I64", "U8", "BOOL", "float32", ""}) {
         INFO(dtype);
         const auto e = safetensors_error<io::UnsupportedDtypeError>(
             one_entry(R"({"dtype": ")" + dtype + R"(", "shape": [1], "data_offsets": [0, 4]})", 4));

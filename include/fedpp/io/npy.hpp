@@ -14,7 +14,7 @@
 // Reading: TruncatedError (cut before the end of the header),
 // HeaderError (no magic, an unknown version, a header that is not such a
 // dict, fortran_order True: fedpp reads C-order arrays only),
-// UnsupportedDtypeError (a descr other than '<f4' and '<f8'),
+// UnsupportedDtypeError (a descr other than '<f4', '<f8' and '<f2'),
 // SizeMismatchError (data bytes that are not the shape's). Positions count
 // from the member's first byte.
 #pragma once
@@ -50,8 +50,12 @@ inline std::string npy_header_text(const ArrayRecord& array) {
 }
 
 /// The .npy file of `array`: version 1.0, or 2.0 if the header needs more
-/// than 65535 bytes.
+/// than 65535 bytes. ArgumentError for a bfloat16 array (NumPy has none).
 inline Bytes npy_bytes(const ArrayRecord& array) {
+    if (npy_descr(array.dtype).empty()) {
+        throw ArgumentError("npy: array '" + array.name + "' is " + std::string(dtype_name(array.dtype)) +
+                            ", which NumPy has no type for (use safetensors)");
+    }
     const auto bytes = byte_count(array.shape, array.dtype);
     if (!bytes || *bytes != array.data.size()) {
         throw ArgumentError("npy: array '" + array.name + "' of shape " + shape_text(array.shape) + " holds " +
@@ -127,7 +131,7 @@ inline ArrayRecord read_npy(std::span<const std::byte> file, std::string name, c
     const auto dtype = dtype_from_npy(header.descr);
     if (!dtype) {
         throw UnsupportedDtypeError(where, header.descr_at,
-                                    "descr '" + header.descr + "' is not supported (fedpp reads '<f4' and '<f8')");
+                                    "descr '" + header.descr + "' is not supported (fedpp reads '<f4', '<f8' and '<f2')");
     }
     if (header.fortran_order) {
         throw HeaderError(where, header.fortran_order_at,

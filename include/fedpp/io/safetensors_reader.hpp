@@ -9,7 +9,7 @@
 //                          an entry lacks or mistypes dtype / shape /
 //                          data_offsets (or has other fields); __metadata__
 //                          is not strings to strings
-//   UnsupportedDtypeError  a dtype other than F32 and F64
+//   UnsupportedDtypeError  a dtype other than F32, F64, F16 and BF16
 //   OffsetError            data_offsets reversed, past the end of the data,
 //                          overlapping, or leaving bytes no tensor owns
 //   SizeMismatchError      a shape whose elements do not fill data_offsets
@@ -166,7 +166,7 @@ inline SafetensorsEntry safetensors_entry(const std::string& name, const nlohman
     if (!dtype) {
         throw UnsupportedDtypeError(where, safetensors_prefix,
                                     "tensor '" + name + "': dtype \"" + dtype_text +
-                                        "\" is not supported (fedpp reads F32 and F64)");
+                                        "\" is not supported (fedpp reads F32, F64, F16 and BF16)");
     }
     return {name, *dtype, *shape, (*offsets)[0], (*offsets)[1]};
 }

@@ -106,7 +106,8 @@ struct LoadOptions {
     /// model's is a mismatch. true: float64 arrays load into a float model
     /// (each value rounded to the nearest float; a finite value beyond
     /// float's range is a ValueRangeError, not an infinity) and float32
-    /// arrays into a double model (exactly). Only float32 and float64.
+    /// arrays into a double model (exactly); float16 and bfloat16 arrays
+    /// (read only) load into either, exactly.
     bool convert_dtype = false;
 };
 
@@ -155,15 +156,16 @@ std::vector<Mismatch> compare(const std::vector<StateEntry<T>>& entries,
     return mismatches;
 }
 
-/// ValueRangeError if `array`, of float64 values, holds a finite one that a
-/// float cannot (which the conversion would make infinite).
+/// ValueRangeError if `array`, of float64 values, holds a finite one that
+/// rounds to an infinity as a float: at least FLT_MAX and half its last
+/// place (2^103), where round-to-nearest-even goes up.
 inline void check_float_range(const ArrayRecord& array, std::size_t count, const std::string& file) {
     if (array.dtype != Dtype::f64) {
         return;
     }
     for (std::size_t j = 0; j < count; ++j) {
         const double value = load_little_endian<double>(array.data.data() + j * sizeof(double));
-        if (std::isfinite(value) && std::abs(value) > static_cast<double>(std::numeric_limits<float>::max())) {
+        if (std::isfinite(value) && std::abs(value) >= static_cast<double>(std::numeric_limits<float>::max()) + 0x1p103) {
             char shown[32];
             std::snprintf(shown, sizeof shown, "%.17g", value);
             throw ValueRangeError(file + ": array '" + array.name + "' holds " + shown + " at index " +
