@@ -11,6 +11,7 @@
 //     --trust a,b            a data owner's trusted aggregators
 //     --max-released-updates N   a data owner moves out at most N values made from its data
 //     --released-updates-before K  ...of which K before it restarted
+//     --released-updates-file F    ...counted in F across restarts
 #pragma once
 
 #include "../command_line.hpp"
@@ -46,7 +47,9 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                                 "federation)"},
                  {"max-released-updates", "a data owner moves out at most this many values made from its data "
                                           "in its life, then trains no more on it (default 0: no limit)"},
-                 {"released-updates-before", "how many of them it moved out before it restarted (default 0)"}});
+                 {"released-updates-before", "how many of them it moved out before it restarted (default 0)"},
+                 {"released-updates-file", "a data owner keeps that count in this file across restarts "
+                                           "(default: in memory)"}});
     return more;
 }
 
@@ -111,8 +114,9 @@ inline fedpp::party::Policy policy_of(const CommandLine& cli, const std::string&
         policy.trusted_aggregators = names_in(cli.text("trust", ""));
         policy.max_released_updates = cli.count("max-released-updates", 0);
         policy.released_updates_before = cli.count("released-updates-before", 0);
+        policy.released_updates_file = cli.text("released-updates-file", "");
     } else {
-        for (const char* option : {"max-released-updates", "released-updates-before"}) {
+        for (const char* option : {"max-released-updates", "released-updates-before", "released-updates-file"}) {
             if (cli.has(option)) {
                 cli.fail(std::string("option '--") + option + "' is a data owner's: party '" + name + "' aggregates");
             }

@@ -19,11 +19,14 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -648,6 +651,59 @@ TEST_CASE("hostile: a data owner moves out no more values made from its data tha
     aggregator.max_released_updates = 1;
     CHECK_THROWS_AS(fedpp::party::Host(aggregator), fedpp::ArgumentError);
     CHECK_THROWS_WITH(fedpp::party::Host(aggregator), Catch::Contains("bind only a data owner"));
+}
+
+TEST_CASE("hostile: a data owner that keeps its budget's count in a file starts again where it stopped",
+          "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    const auto directory = std::filesystem::temp_directory_path() / ("fedpp_budget_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(directory);
+    const std::string file = (directory / "bob.count").string();
+    auto policy = network::data_owner("bob");
+    policy.max_released_updates = 2;
+    policy.released_updates_file = file;
+    const std::string M = type_of<LinearModel>();
+    const std::string D = type_of<Data>();
+    // A party's life: `moves` models trained on its data leave.
+    const auto life = [&](std::size_t moves) {
+        network::Party bob(policy, {{"secure_worker", secure.address()}});
+        publish_toy_data(bob);
+        Peer me(bob, "me");
+        const auto count_before = bob.host.released_updates();
+        for (std::size_t i = 0; i < moves; ++i) {
+            const auto model = me.store(a_model(i)).object;
+            const auto loss =
+                me.execute(computation_name<loss_of, LinearModel, Data, Data>(),
+                           {{model, M}, {me.find("toy.data", D).object, D}, {me.find("toy.target", D).object, D}});
+            if (!loss.status.ok()) {
+                return std::pair{count_before, false};
+            }
+            require_ok(me.forward(model, M, "secure_worker"));
+        }
+        return std::pair{count_before, true};
+    };
+    const auto count_in_file = [&] {
+        std::ifstream in(file);
+        std::string text;
+        std::getline(in, text);
+        return text;
+    };
+    CHECK(life(1) == std::pair{std::uint64_t{0}, true});
+    CHECK(count_in_file() == "1");
+    // Restarted (or crashed: the count was written before the model left).
+    CHECK(life(1) == std::pair{std::uint64_t{1}, true});
+    CHECK(count_in_file() == "2");
+    const auto [count, trained] = life(1);
+    CHECK(count == 2);
+    CHECK_FALSE(trained); // spent: it runs nothing on its data
+    // The twin: without the file, a restart starts from released_updates_before.
+    policy.released_updates_file.clear();
+    CHECK(life(2) == std::pair{std::uint64_t{0}, true});
+    // A file that holds no count: the party refuses to start.
+    policy.released_updates_file = file;
+    std::ofstream(file) << "two\n";
+    CHECK_THROWS_WITH(fedpp::party::Host(policy), Catch::Contains("holds no count"));
+    std::filesystem::remove_all(directory);
 }
 
 TEST_CASE("hostile: only registered computations run, on objects of the types they take", "[network][hostile]") {

@@ -342,7 +342,8 @@ private:
     Ledger ledger_;
     Traffic traffic_;
     Contributors contributors_; // by certificate name
-    ReleaseBudget released_{policy_.max_released_updates, policy_.released_updates_before};
+    ReleaseBudget released_{policy_.max_released_updates, policy_.released_updates_before,
+                            policy_.role == Role::data_owner ? policy_.released_updates_file : std::string()};
 };
 
 } // namespace fedpp::party

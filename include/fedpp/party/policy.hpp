@@ -89,6 +89,11 @@ struct Policy {
     /// How many of them it moved out before (a restarted party whose
     /// operator carries its count over).
     std::uint64_t released_updates_before = 0;
+    /// Where it keeps that count across restarts and crashes ("": in memory
+    /// only): read when the party starts (the larger of it and
+    /// released_updates_before counts), and written, synced, before each
+    /// value leaves. For Role::data_owner only.
+    std::string released_updates_file;
     /// The largest value a request may carry or store, in bytes.
     std::uint64_t max_value_bytes = std::uint64_t{8} << 30;
     /// Whether the message of a computation that throws goes back to the
@@ -115,9 +120,11 @@ inline void check_role_settings(const Policy& policy) {
                                    "noise"
                                  : "a data owner does not enforce them on its own training"));
     }
-    if (policy.role != Role::data_owner && (policy.max_released_updates != 0 || policy.released_updates_before != 0)) {
-        throw ArgumentError("party '" + policy.name + "': max_released_updates and released_updates_before bind " +
-                            "only a data owner (Role::data_owner): an aggregator releases only aggregates");
+    if (policy.role != Role::data_owner && (policy.max_released_updates != 0 || policy.released_updates_before != 0 ||
+                                            !policy.released_updates_file.empty())) {
+        throw ArgumentError("party '" + policy.name + "': max_released_updates, released_updates_before and " +
+                            "released_updates_file bind only a data owner (Role::data_owner): an aggregator " +
+                            "releases only aggregates");
     }
     if (policy.dp_max_clip_norm != 0 && policy.dp_min_noise_multiplier == 0) {
         throw ArgumentError("party '" + policy.name + "': a dp_max_clip_norm binds only with a " +

@@ -9,26 +9,59 @@
 // counts what it lets out and, past its own limit, refuses: how much it
 // tells is its decision, not the model owner's.
 //
-// The count is of values moved out (secure aggregation's protocol messages
-// aside, which carry no update), when they leave: one that does not arrive
-// still counts, since the party cannot know that no one read it. It lasts
-// the party's life: a party that restarts starts again from zero, unless
-// its operator carries the count over (Policy::released_updates_before).
+// The count is of values made from its data (Host marks them) moved out,
+// secure aggregation's protocol messages and public scalars aside, when
+// they leave: one that does not arrive still counts, since the party cannot
+// know that no one read it. In memory it lasts the party's life; with a
+// file (Policy::released_updates_file) it outlives restarts and crashes:
+// each count is written there, atomically and synced, before the value
+// leaves, and a party that starts reads it back.
 #pragma once
 
+#include "fedpp/base/errors.hpp"
+#include "fedpp/io/errors.hpp"
+#include "fedpp/io/file.hpp"
+
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <utility>
 
 namespace fedpp::party {
 
 class ReleaseBudget {
 public:
-    /// `limit`: how many releases in all (0: no limit), `before`: how many
-    /// of them were used already.
-    explicit ReleaseBudget(std::uint64_t limit, std::uint64_t before = 0) noexcept : limit_(limit), used_(before) {}
+    /// `limit`: how many releases in all (0: no limit); the count starts at
+    /// `before`, or at the count in `file` if that is larger. `file` (""
+    /// for none) is written at once: ArgumentError if it holds anything
+    /// but a count, IoError if it cannot be read or written.
+    explicit ReleaseBudget(std::uint64_t limit, std::uint64_t before = 0, std::string file = {})
+        : limit_(limit), used_(before), file_(std::move(file)) {
+        if (!file_.empty()) {
+            used_ = std::max(before, read_count());
+            write_count(used_);
+        }
+    }
 
-    /// Takes one release; false, taking nothing, if none is left.
-    bool take() noexcept {
+    /// Takes one release (written to the file first, if there is one);
+    /// false, taking nothing, if none is left. IoError, taking nothing, if
+    /// the file cannot be written.
+    bool take() {
+        if (!file_.empty()) {
+            const std::lock_guard lock(mutex_); // the file's count is never behind the one in memory
+            const std::uint64_t used = used_.load(std::memory_order_relaxed);
+            if (limit_ != 0 && used >= limit_) {
+                return false;
+            }
+            write_count(used + 1);
+            used_.store(used + 1, std::memory_order_relaxed);
+            return true;
+        }
         std::uint64_t used = used_.load(std::memory_order_relaxed);
         do {
             if (limit_ != 0 && used >= limit_) {
@@ -39,13 +72,48 @@ public:
     }
 
     [[nodiscard]] std::uint64_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
+    [[nodiscard]] std::uint64_t limit() const noexcept { return limit_; }
     /// Whether no release is left.
     [[nodiscard]] bool spent() const noexcept { return limit_ != 0 && used() >= limit_; }
-    [[nodiscard]] std::uint64_t limit() const noexcept { return limit_; }
 
 private:
+    /// The count in the file, or 0 if there is no file yet.
+    [[nodiscard]] std::uint64_t read_count() const {
+        std::error_code error;
+        if (!std::filesystem::exists(file_, error)) {
+            return 0;
+        }
+        Bytes bytes;
+        try {
+            bytes = io::detail::read_file(file_);
+        } catch (const io::WeightsFileError& e) {
+            throw IoError(std::string("the released-updates file ") + e.what());
+        }
+        const std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        std::uint64_t count = 0;
+        const auto end = text.size() - (text.ends_with('\n') ? 1 : 0);
+        const auto [at, parsed] = std::from_chars(text.data(), text.data() + end, count);
+        if (parsed != std::errc() || at != text.data() + end || end == 0) {
+            throw ArgumentError("the released-updates file '" + file_ +
+                                "' holds no count (a whole number): it is not this party's, or it was damaged");
+        }
+        return count;
+    }
+
+    void write_count(std::uint64_t count) const {
+        const std::string text = std::to_string(count) + "\n";
+        try {
+            io::detail::write_file_atomically(
+                file_, {reinterpret_cast<const std::byte*>(text.data()), text.size()});
+        } catch (const io::WeightsFileError& e) {
+            throw IoError(std::string("the released-updates file ") + e.what());
+        }
+    }
+
     std::uint64_t limit_;
     std::atomic<std::uint64_t> used_;
+    std::string file_;
+    std::mutex mutex_;
 };
 
 } // namespace fedpp::party
