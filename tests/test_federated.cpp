@@ -5,11 +5,15 @@
 
 #include "blobs.hpp"
 #include "progress_line.hpp"
+#include "skip.hpp"
 
+#include <fedpp/base/blas_threads.hpp>
 #include <fedpp/federated.hpp>
+#include <fedpp/federated/thread_team.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -638,4 +642,43 @@ TEST_CASE("robust aggregation withstands a client sending huge finite updates", 
     CHECK(accuracy[0] < 0.6);  // the mean is dragged away
     CHECK(accuracy[1] > 0.85); // the median and trimmed mean are not
     CHECK(accuracy[2] > 0.85);
+}
+
+TEST_CASE("while a thread team runs on several threads, OpenBLAS runs each product on one, and gets its own count "
+          "back after",
+          "[federated][threads]") {
+#if defined(FEDPP_HAS_OPENBLAS) && defined(OPENBLAS_VERSION)
+    const int before = openblas_get_num_threads();
+    openblas_set_num_threads(2); // as OpenBLAS starts on a machine of 2 cores or more
+    if (openblas_get_num_threads() != 2) {
+        openblas_set_num_threads(before);
+        FEDPP_SKIP("OpenBLAS runs on one thread on this machine: there is nothing to limit");
+    }
+    fedpp::detail::ThreadTeam team(2);
+    std::atomic<int> calls_on_more{0}; // calls of the job that found OpenBLAS on more than one thread
+    const auto observe = [&](std::size_t) {
+        if (openblas_get_num_threads() > 1) {
+            ++calls_on_more;
+        }
+    };
+    team.run(2, observe);
+    CHECK(calls_on_more == 0);
+    CHECK(openblas_get_num_threads() == 2);
+    // Guards nest (two runs at once): the last one restores.
+    {
+        const fedpp::detail::SingleThreadedBlas outer;
+        {
+            const fedpp::detail::SingleThreadedBlas inner;
+            CHECK(openblas_get_num_threads() == 1);
+        }
+        CHECK(openblas_get_num_threads() == 1);
+    }
+    CHECK(openblas_get_num_threads() == 2);
+    // The twin: on one thread, OpenBLAS keeps its threads for the one product at a time.
+    team.run(1, observe);
+    CHECK(calls_on_more == 1);
+    openblas_set_num_threads(before);
+#else
+    FEDPP_SKIP("this build has no OpenBLAS (FEDPP_HAS_OPENBLAS): there is no thread count to set");
+#endif
 }

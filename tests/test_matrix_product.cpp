@@ -6,17 +6,13 @@
 // accumulated).
 #include "skip.hpp"
 
-#include <fedpp/base/blas_threads.hpp>
 #include <fedpp/base/matrix_product.hpp>
-#include <fedpp/federated/thread_team.hpp>
 #include <fedpp/tensor/ops/linear_algebra.hpp>
 #include <fedpp/tensor/ops/operators.hpp>
 #include <fedpp/tensor/ops/reductions.hpp>
 
 #include <catch2/catch.hpp>
 
-#include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -254,43 +250,4 @@ TEST_CASE("a layer's step at batch 10 through a large weight: the same gradients
     const auto bytes = fedpp::detail::skinny_product_min_operand_bytes();
     const auto in = static_cast<fedpp::Index>(bytes / sizeof(double)) / out + 3;
     check_linear_step(10, in, out, 41);
-}
-
-TEST_CASE("while a thread team runs on several threads, OpenBLAS runs each product on one, and gets its own count "
-          "back after",
-          "[tensor][products][threads]") {
-#if defined(FEDPP_HAS_OPENBLAS) && defined(OPENBLAS_VERSION)
-    const int before = openblas_get_num_threads();
-    openblas_set_num_threads(2); // as OpenBLAS starts on a machine of 2 cores or more
-    if (openblas_get_num_threads() != 2) {
-        openblas_set_num_threads(before);
-        FEDPP_SKIP("OpenBLAS runs on one thread on this machine: there is nothing to limit");
-    }
-    fedpp::detail::ThreadTeam team(2);
-    std::atomic<int> calls_on_more{0}; // calls of the job that found OpenBLAS on more than one thread
-    const auto observe = [&](std::size_t) {
-        if (openblas_get_num_threads() > 1) {
-            ++calls_on_more;
-        }
-    };
-    team.run(2, observe);
-    CHECK(calls_on_more == 0);
-    CHECK(openblas_get_num_threads() == 2);
-    // Guards nest (two runs at once): the last one restores.
-    {
-        const fedpp::detail::SingleThreadedBlas outer;
-        {
-            const fedpp::detail::SingleThreadedBlas inner;
-            CHECK(openblas_get_num_threads() == 1);
-        }
-        CHECK(openblas_get_num_threads() == 1);
-    }
-    CHECK(openblas_get_num_threads() == 2);
-    // The twin: on one thread, OpenBLAS keeps its threads for the one product at a time.
-    team.run(1, observe);
-    CHECK(calls_on_more == 1);
-    openblas_set_num_threads(before);
-#else
-    FEDPP_SKIP("this build has no OpenBLAS (FEDPP_HAS_OPENBLAS): there is no thread count to set");
-#endif
 }
