@@ -46,7 +46,7 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                  {"requesters", "who may make requests, by certificate name: a,b (default: any party of the "
                                 "federation)"},
                  {"max-released-updates", "a data owner moves out at most this many values made from its data "
-                                          "in its life, then trains no more on it (default 0: no limit)"},
+                                          "in its life, then runs nothing on it (default 0: no limit)"},
                  {"released-updates-before", "how many of them it moved out before it restarted (default 0)"},
                  {"released-updates-file", "a data owner keeps that count in this file across restarts "
                                            "(default: in memory)"}});
