@@ -75,6 +75,15 @@ struct ClientTraining {
     }
 };
 
+/// The name of a computation that wraps ClientTraining<M, F> (DP clipping,
+/// secure masking), `prefix` before the update's own name; empty, as the
+/// update's, for an unnamed lambda.
+template <class M, class F>
+std::string wrapped_computation_name(const char* prefix) {
+    const std::string name = ClientTraining<M, F>::computation_name();
+    return name.empty() ? name : prefix + name;
+}
+
 /// Trains a client's model where it is: the driver's client update, by type.
 template <class M>
 using TrainClient = double (*)(Worker<federated::Client>&, const Pointer<M, federated::Client>&,

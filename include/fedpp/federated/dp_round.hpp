@@ -65,10 +65,7 @@ struct DpClientTraining {
         return clip.clipped ? 0.0 : 1.0;
     }
 
-    static std::string computation_name() {
-        const std::string name = ClientTraining<M, F>::computation_name();
-        return name.empty() ? name : "fedpp.federated.dp:" + name;
-    }
+    static std::string computation_name() { return wrapped_computation_name<M, F>("fedpp.federated.dp:"); }
 };
 
 /// DP client training, by type: leaves the clipped update in `model` and

@@ -16,6 +16,7 @@
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
 #include "fedpp/nn/module.hpp"
+#include "fedpp/nn/parameter_checks.hpp"
 #include "fedpp/privacy/clipping.hpp"
 
 #include <cstddef>
@@ -46,16 +47,13 @@ struct SecureClientTraining {
     /// [-range, range].
     static void check_encodable(const M& update, double range) {
         const auto parameters = update.parameters();
+        if (const std::size_t k = first_non_finite(parameters); k != parameters.size()) {
+            throw ArgumentError("the client's update has a value that is not finite (NaN or infinite) in "
+                                "parameter " + std::to_string(k) + ": it cannot be masked");
+        }
         for (std::size_t k = 0; k < parameters.size(); ++k) {
-            if (parameters[k].size() == 0) {
-                continue;
-            }
             const auto& values = parameters[k].value();
-            if (!values.allFinite()) {
-                throw ArgumentError("the client's update has a value that is not finite (NaN or infinite) in "
-                                    "parameter " + std::to_string(k) + ": it cannot be masked");
-            }
-            if (static_cast<double>(values.cwiseAbs().maxCoeff()) > range) { // (how far, it does not say)
+            if (values.size() != 0 && static_cast<double>(values.cwiseAbs().maxCoeff()) > range) { // (not how far)
                 throw ArgumentError("the client's update has a value in parameter " + std::to_string(k) +
                                     " outside secure aggregation's range [-" + std::to_string(range) + ", " +
                                     std::to_string(range) +
@@ -64,10 +62,7 @@ struct SecureClientTraining {
         }
     }
 
-    static std::string computation_name() {
-        const std::string name = ClientTraining<M, F>::computation_name();
-        return name.empty() ? name : "fedpp.federated.secure:" + name;
-    }
+    static std::string computation_name() { return wrapped_computation_name<M, F>("fedpp.federated.secure:"); }
 };
 
 /// Secure client training without DP, by type.

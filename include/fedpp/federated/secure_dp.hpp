@@ -45,10 +45,7 @@ struct SecureDpClientTraining {
         return within;
     }
 
-    static std::string computation_name() {
-        const std::string name = ClientTraining<M, F>::computation_name();
-        return name.empty() ? name : "fedpp.federated.secure_dp:" + name;
-    }
+    static std::string computation_name() { return wrapped_computation_name<M, F>("fedpp.federated.secure_dp:"); }
 };
 
 /// Secure DP client training, by type.

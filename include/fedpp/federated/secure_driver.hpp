@@ -216,10 +216,11 @@ private:
             // Weights: example counts, the largest of the round's the unit; with DP, w_k (at most 1) is
             // applied by the client itself.
             options.encoding.max_weight = 1.0;
-            for (const std::size_t i : in) {
-                options.encoding.max_weight = dp_ ? 1.0
-                                                  : std::max(options.encoding.max_weight,
-                                                             static_cast<double>(parties_.sizes[selected[i]]));
+            if (!dp_) {
+                for (const std::size_t i : in) {
+                    options.encoding.max_weight =
+                        std::max(options.encoding.max_weight, static_cast<double>(parties_.sizes[selected[i]]));
+                }
             }
             if (options.seed) { // (tests: fresh secrets each round all the same)
                 options.seed = fedpp::detail::derive_seed(*options.seed, round, 0);

@@ -52,22 +52,15 @@ public:
     /// false, taking nothing, if none is left. IoError, taking nothing, if
     /// the file cannot be written.
     bool take() {
-        if (!file_.empty()) {
-            const std::lock_guard lock(mutex_); // the file's count is never behind the one in memory
-            const std::uint64_t used = used_.load(std::memory_order_relaxed);
-            if (limit_ != 0 && used >= limit_) {
-                return false;
-            }
-            write_count(used + 1);
-            used_.store(used + 1, std::memory_order_relaxed);
-            return true;
+        const std::lock_guard lock(mutex_); // (one move at a time: the file's count is never behind memory's)
+        const std::uint64_t used = used_.load(std::memory_order_relaxed);
+        if (limit_ != 0 && used >= limit_) {
+            return false;
         }
-        std::uint64_t used = used_.load(std::memory_order_relaxed);
-        do {
-            if (limit_ != 0 && used >= limit_) {
-                return false;
-            }
-        } while (!used_.compare_exchange_weak(used, used + 1, std::memory_order_relaxed));
+        if (!file_.empty()) {
+            write_count(used + 1);
+        }
+        used_.store(used + 1, std::memory_order_relaxed);
         return true;
     }
 
