@@ -41,10 +41,11 @@ Config dp_config(bool adaptive = false) {
     config.seed = 77;
     config.threads = 1;
     config.dp = fedpp::federated::DpConfig{};
-    config.dp->clip_norm = 0.5;
     config.dp->noise_multiplier = 0.8;
-    if (adaptive) {
+    if (adaptive) { // from its own initial norm, 0.1
         config.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+    } else {
+        config.dp->clip_norm = 0.5;
     }
     return config;
 }
@@ -269,6 +270,7 @@ TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {
     check_bad(
         [](Config& c) {
             c.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+            c.dp->clip_norm = fedpp::federated::DpConfig{}.clip_norm;
             c.dp->adaptive->target_quantile = 2;
         },
         "quantile");
@@ -281,6 +283,12 @@ TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {
         "clip norm");
     check_bad(
         [](Config& c) {
+            c.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+            c.dp->clip_norm = 0.5; // valid, but adaptive clipping would start from its initial norm, 0.1
+        },
+        "adaptive clipping does not use clip_norm (0.500000): it starts from adaptive->initial_norm (0.100000)");
+    check_bad(
+        [](Config& c) {
             c.dp->estimator = fedpp::privacy::Estimator::unweighted;
             c.dp->weight_cap = 5;
         },
@@ -291,6 +299,7 @@ TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {
     config.dp->weight_cap = 5;
     CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), sets, blobs(10, 93), config));
     config.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+    config.dp->clip_norm = fedpp::federated::DpConfig{}.clip_norm;
     config.dp->adaptive->count_stddev = 1.0; // (m / 20 is too little noise for 3 clients a round)
     CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), sets, blobs(10, 93), config));
 }

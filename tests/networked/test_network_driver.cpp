@@ -140,10 +140,11 @@ TEST_CASE("DP-FedAvg over the network equals DP-FedAvg in one process, bitwise, 
     CAPTURE(adaptive);
     auto config = config_of(4);
     config.dp = fedpp::federated::DpConfig{};
-    config.dp->clip_norm = 0.5;
     config.dp->noise_multiplier = 0.2; // adaptive: under twice the count's noise (3 clients a round expected)
-    if (adaptive) {
+    if (adaptive) { // from its own initial norm
         config.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+    } else {
+        config.dp->clip_norm = 0.5;
     }
     Federation parties(/*private_noise=*/false); // the noise from the run's seed alone, to compare
     FederatedAveraging<Model> in_process(small_mlp(), client_sets(), blobs(60, 9), config);

@@ -32,9 +32,9 @@
 namespace fedpp::federated {
 
 struct DpConfig {
-    /// S, the fixed clip norm of every client's update (> 0); not used with
-    /// adaptive clipping (which starts from its own initial norm), but
-    /// checked all the same.
+    /// S, the fixed clip norm of every client's update (> 0). Adaptive
+    /// clipping starts from its own initial norm instead: with it, a clip
+    /// norm other than this default is refused rather than ignored.
     double clip_norm = 1.0;
     /// If set, the clip norm follows a target quantile of the update norms
     /// (Andrew et al. 2021): initial norm 0.1, quantile 0.5, learning rate
@@ -88,6 +88,11 @@ struct DpConfig {
             if (!(a.learning_rate >= 0 && std::isfinite(a.learning_rate))) {
                 fail("the adaptive clipping's learning rate must be finite and >= 0, got " +
                      std::to_string(a.learning_rate));
+            }
+            if (clip_norm != DpConfig{}.clip_norm) {
+                fail("adaptive clipping does not use clip_norm (" + std::to_string(clip_norm) +
+                     "): it starts from adaptive->initial_norm (" + std::to_string(a.initial_norm) +
+                     "); set that instead, and leave clip_norm at its default");
             }
         }
     }
