@@ -170,6 +170,26 @@ TEST_CASE("secure FedAvg is bitwise the same for 1 and 2 threads, and resumed fr
     CHECK(resumed.rounds_done() == 2);
     resumed.run();
     CHECK(fedpp::to_bytes(resumed.global_model()) == fedpp::to_bytes(two.global_model()));
+
+    // Another encoding would round and leave out other updates: the checkpoint records it, and a run with
+    // other options is refused, naming the option (the twin above resumed with the same ones).
+    fedpp::secagg::SecureRoundOptions coarser;
+    coarser.encoding.fraction_bits = 12;
+    SecureFederatedAveraging<Model> recoded(mlp(2), clients(6), digits().test, config, coarser);
+    CHECK_THROWS_MATCHES(recoded.resume_from(config.checkpoint_path), fedpp::CheckpointMismatchError,
+                         MessageContains("SecureRoundOptions::encoding.fraction_bits is 12 in this run but 18 in "
+                                         "the run that saved it"));
+    fedpp::secagg::SecureRoundOptions narrower;
+    narrower.encoding.clipping_range = 4;
+    SecureFederatedAveraging<Model> narrowed(mlp(2), clients(6), digits().test, config, narrower);
+    CHECK_THROWS_MATCHES(narrowed.restore(first.state()), fedpp::CheckpointMismatchError,
+                         MessageContains("SecureRoundOptions::encoding.clipping_range is 4 in this run but 8"));
+    auto unrecorded = first.state(); // as a secure run saved it before the encoding was recorded
+    std::erase_if(unrecorded.setup.settings, [](const auto& setting) { return setting.first.starts_with("options."); });
+    SecureFederatedAveraging<Model> later(mlp(2), clients(6), digits().test, config);
+    CHECK_THROWS_MATCHES(later.restore(unrecorded), fedpp::CheckpointMismatchError,
+                         MessageContains("SecureRoundOptions::encoding.clipping_range is 8 in this run but not "
+                                         "recorded"));
     std::filesystem::remove(path);
 }
 

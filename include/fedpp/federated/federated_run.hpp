@@ -90,17 +90,19 @@ public:
 
     /// Everything needed to continue this run later, with its set-up.
     [[nodiscard]] federated::TrainingState<M> state() const {
-        return {rounds_done_, config_.seed, global_.copy(), run_setup(config_, client_sizes()),
+        return {rounds_done_, config_.seed, global_.copy(), run_setup(config_, client_sizes(), driver_settings_),
                 dp_ ? std::optional(dp_->state()) : std::nullopt};
     }
 
     /// Continues from `state`. CheckpointMismatchError naming what differs if
-    /// it was saved with another set-up (RunSetup: seed, settings, clients)
+    /// it was saved with another set-up (RunSetup: seed, settings, the secure
+    /// driver's encoding and graph, clients)
     /// or has more rounds done than config.rounds; ShapeError for the layout;
     /// CheckpointFormatError if its global model holds a NaN or an infinity.
     void restore(const federated::TrainingState<M>& state) {
         noting_unreachable([&] {
-            rounds_done_ = continue_from(dp_, restore_state(state, global_, config_, client_sizes(), "the state"));
+            rounds_done_ = continue_from(
+                dp_, restore_state(state, global_, config_, client_sizes(), driver_settings_, "the state"));
         });
     }
 
@@ -110,7 +112,7 @@ public:
     /// CheckpointShapeError; a NaN or an infinity: CheckpointFormatError).
     void resume_from(const std::string& path) {
         noting_unreachable(
-            [&] { rounds_done_ = continue_from(dp_, resume_state(path, global_, config_, client_sizes())); });
+            [&] { rounds_done_ = continue_from(dp_, resume_state(path, global_, config_, client_sizes(), driver_settings_)); });
     }
 
     /// The clients of round `round` (1-based), in increasing order (DP:
@@ -284,6 +286,7 @@ protected:
     RunParties<T, AggregatorLocation> parties_;
     std::optional<DpRun> dp_;          // Config::dp: sampling, clip norm, noise, accountant
     std::unique_ptr<ThreadTeam> team_; // the threads clients train on, for the run's life
+    federated::RunSetup::Settings driver_settings_; // the driver's own settings a resume must match ("options.*")
 
 private:
     /// Runs `resume`; a CheckpointMismatchError says which clients were

@@ -147,6 +147,7 @@ private:
               std::forward<Clients>(clients), std::move(test_set), std::numeric_limits<std::size_t>::max()),
           train_client_(&fedpp::detail::secure_train_client_with<M, Update>),
           train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
+        this->driver_settings_ = fedpp::detail::secure_resume_settings(options_);
         const double expected = config_.client_fraction * static_cast<double>(parties_.eligible.size());
         fedpp::detail::check_secure_round_size(dp_ ? static_cast<std::size_t>(std::llround(expected))
                                                    : this->select_clients(1).size(),

@@ -15,19 +15,23 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace fedpp::federated {
 
 /// What a run's result depends on besides its state and its clients' data:
-/// the settings that change its course (by name, with their exact values),
-/// the number of clients and a fingerprint of their example counts. Not the
+/// the settings that change its course (by name, with their exact values:
+/// the Config's, and a driver's own, such as SecureFederatedAveraging's
+/// encoding, named "options.*"), the number of clients and a fingerprint of
+/// their example counts. Not the
 /// thread count (results do not depend on it), the target accuracy or the
 /// checkpoint settings; nor a custom ClientUpdate, which cannot be compared:
 /// resume with the same one.
 struct RunSetup {
-    std::vector<std::pair<std::string, std::string>> settings; ///< e.g. {"client_fraction", "0.1"}
+    using Settings = std::vector<std::pair<std::string, std::string>>;
+    Settings settings; ///< e.g. {"client_fraction", "0.1"}
     std::uint64_t client_count = 0;
     std::uint64_t client_sizes_fingerprint = 0;
 
@@ -84,8 +88,10 @@ void add_dp_settings(const federated::DpConfig& dp, Add& add) {
     add("dp.delta", exact_text(dp.delta));
 }
 
-/// The set-up of a run with `config` over clients of `sizes` examples.
-inline federated::RunSetup run_setup(const federated::Config& config, const std::vector<std::size_t>& sizes) {
+/// The set-up of a run with `config` over clients of `sizes` examples, and
+/// its driver's own `driver_settings` (after the config's).
+inline federated::RunSetup run_setup(const federated::Config& config, const std::vector<std::size_t>& sizes,
+                                     const federated::RunSetup::Settings& driver_settings = {}) {
     federated::RunSetup setup;
     auto add = [&](const char* name, std::string value) { setup.settings.emplace_back(name, std::move(value)); };
     add("seed", std::to_string(config.seed));
@@ -103,6 +109,7 @@ inline federated::RunSetup run_setup(const federated::Config& config, const std:
     if (config.dp) {
         add_dp_settings(*config.dp, add);
     }
+    setup.settings.insert(setup.settings.end(), driver_settings.begin(), driver_settings.end());
     setup.client_count = sizes.size();
     std::uint64_t fingerprint = mix64(sizes.size());
     for (const std::size_t size : sizes) {
@@ -117,16 +124,28 @@ inline federated::RunSetup run_setup(const federated::Config& config, const std:
                                   " (a resumed run ends as the uninterrupted one would only with the same set-up)");
 }
 
+/// Where a setting of RunSetup is set: "config.local.epochs",
+/// "SecureRoundOptions::encoding.clipping_range" (a driver's "options.*").
+inline std::string setting_source(const std::string& name) {
+    constexpr std::string_view driver_option = "options.";
+    if (name.starts_with(driver_option)) {
+        return "SecureRoundOptions::" + name.substr(driver_option.size());
+    }
+    return "config." + name;
+}
+
 /// CheckpointMismatchError naming the first thing that differs between the
-/// set-up a state was saved with and this run's, or if the state has done
-/// more rounds than this run is to do. `what` names the state.
+/// set-up a state was saved with and this run's (`config` over clients of
+/// `sizes` examples, with its driver's own `driver_settings`), or if the
+/// state has done more rounds than this run is to do. `what` names the
+/// state.
 inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds_done,
                             const federated::Config& config, const std::vector<std::size_t>& sizes,
-                            const std::string& what) {
+                            const federated::RunSetup::Settings& driver_settings, const std::string& what) {
     if (saved.settings.empty()) {
         refuse_resume(what, "it records no run set-up (it was not made by FederatedAveraging::state())");
     }
-    const federated::RunSetup current = run_setup(config, sizes);
+    const federated::RunSetup current = run_setup(config, sizes, driver_settings);
     auto saved_value = [&](const std::string& name) -> std::string {
         for (const auto& [saved_name, value] : saved.settings) {
             if (saved_name == name) {
@@ -137,7 +156,7 @@ inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds
     };
     for (const auto& [name, value] : current.settings) {
         if (const std::string then = saved_value(name); then != value) {
-            refuse_resume(what, "config." + name + " is " + value + " in this run but " + then +
+            refuse_resume(what, setting_source(name) + " is " + value + " in this run but " + then +
                                     " in the run that saved it");
         }
     }
@@ -168,12 +187,14 @@ struct Resumed {
 };
 
 /// Loads `state` into `model` if it may be resumed by a run with `config`
-/// over clients of `sizes` examples (check_resumable; ShapeError if the
-/// layouts differ); returns its rounds done and DP state.
+/// over clients of `sizes` examples and its driver's `driver_settings`
+/// (check_resumable; ShapeError if the layouts differ); returns its rounds
+/// done and DP state.
 template <class M>
 Resumed restore_state(const federated::TrainingState<M>& state, M& model, const federated::Config& config,
-                      const std::vector<std::size_t>& sizes, const std::string& what) {
-    check_resumable(state.setup, state.rounds_done, config, sizes, what);
+                      const std::vector<std::size_t>& sizes, const federated::RunSetup::Settings& driver_settings,
+                      const std::string& what) {
+    check_resumable(state.setup, state.rounds_done, config, sizes, driver_settings, what);
     if (config.dp.has_value() != state.dp.has_value()) {
         refuse_resume(what, config.dp ? "it holds no DP state (accountant), and this run is differentially private"
                                       : "it holds a DP state, and this run is not differentially private");
@@ -308,10 +329,10 @@ federated::TrainingState<M> load_training_state(const std::string& path) {
 /// restore_state from the checkpoint file `path`.
 template <class M>
 Resumed resume_state(const std::string& path, M& model, const federated::Config& config,
-                         const std::vector<std::size_t>& sizes) {
+                     const std::vector<std::size_t>& sizes, const federated::RunSetup::Settings& driver_settings) {
     const auto saved = load_training_state<M>(path);
     try {
-        return restore_state(saved, model, config, sizes, "checkpoint '" + path + "'");
+        return restore_state(saved, model, config, sizes, driver_settings, "checkpoint '" + path + "'");
     } catch (const ShapeError& e) {
         throw CheckpointShapeError("checkpoint '" + path + "': " + e.what());
     }
