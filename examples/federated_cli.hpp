@@ -141,17 +141,38 @@ inline std::size_t client_count(const CommandLine& cli, std::size_t fallback) {
     return clients;
 }
 
-/// run.run(), printing the clients left out of the run (unreachable when
-/// it started) and a progress line per round to stdout and, if --csv
-/// names a file, writing each round's metrics there (IoError if that fails):
-/// a new file, or for a run resumed from its checkpoint the rows after the
-/// earlier rounds' (CsvMetricsWriter::Append).
+/// Whether `run` can take in clients it could not reach at its start (not a
+/// DP run with adaptive clipping: Run::retry_unreachable).
+template <class Run>
+bool takes_in_late_clients(const Run& run) {
+    return !(run.config().dp && run.config().dp->adaptive);
+}
+
+/// After a round: tries again the clients not reached so far, printing
+/// those that now take part.
+template <class Run>
+void retry_unreachable(Run& run) {
+    if (run.unreachable_clients().empty() || !takes_in_late_clients(run)) {
+        return;
+    }
+    for (const std::size_t k : run.retry_unreachable()) {
+        std::printf("client %zu was reached: it takes part from round %zu on\n", k, run.rounds_done() + 1);
+    }
+}
+
+/// run.run(), printing the clients left out (unreachable when it started;
+/// tried again after each round) and a progress line per round to stdout
+/// and, if --csv names a file, writing each round's metrics there (IoError
+/// if that fails): a new file, or for a run resumed from its checkpoint the
+/// rows after the earlier rounds' (CsvMetricsWriter::Append).
 template <class Run>
 std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const CommandLine& cli) {
     using fedpp::federated::CsvMetricsWriter;
     const auto& unreachable = run.unreachable_clients();
+    const char* until = takes_in_late_clients(run) ? " until it is reached (tried again after each round)"
+                                                   : " of this run (adaptive clipping cannot take it in later)";
     for (std::size_t i = 0; i < unreachable.size() && i < 5; ++i) {
-        std::printf("client %zu is left out of this run: %s\n", unreachable[i].client, unreachable[i].reason.c_str());
+        std::printf("client %zu is left out%s: %s\n", unreachable[i].client, until, unreachable[i].reason.c_str());
     }
     if (unreachable.size() > 5) {
         std::printf("... and %zu more clients that could not be reached\n", unreachable.size() - 5);
@@ -168,6 +189,7 @@ std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const Co
         if (csv) {
             (*csv)(m);
         }
+        retry_unreachable(run);
     });
     if (csv) {
         csv->close();

@@ -1,8 +1,9 @@
 // The federated driver with clients and an aggregator that are parties of
 // their own (gRPC servers on 127.0.0.1): the same run, bitwise, as in one
-// process (plain, and DP-FedAvg); clients that go away are left out and rejoin; an aggregator that
-// goes away fails the round cleanly; a model owner that restarts resumes
-// exactly; what a vanished model owner left behind is reclaimed.
+// process (plain, and DP-FedAvg); clients that go away are left out and
+// rejoin, those unreachable at the start once tried again; an aggregator
+// that goes away fails the round cleanly; a model owner that restarts
+// resumes exactly; what a vanished model owner left behind is reclaimed.
 #include "network_parties.hpp"
 
 #include "blobs.hpp"
@@ -271,6 +272,59 @@ TEST_CASE("a client that cannot be reached when a run starts is left out of the 
     CHECK_THROWS_WITH(FederatedAveraging<Model>(small_mlp(), parties.remote(), blobs(60, 9), config),
                       Catch::Contains("fewer than min_clients") &&
                           Catch::Contains("4 clients could not be reached when the run started"));
+}
+
+TEST_CASE("a client unreachable when a run starts joins it once tried again and reached, and the run then goes "
+          "on as one that reached it at the start, bitwise (plain and DP); DP with adaptive clipping refuses it",
+          "[network]") {
+    const int kind = GENERATE(0, 1, 2); // plain; DP; DP with adaptive clipping
+    CAPTURE(kind);
+    auto config = config_of(3);
+    if (kind > 0) {
+        config.dp = fedpp::federated::DpConfig{};
+        config.dp->noise_multiplier = 0.2; // adaptive: under twice the count's noise (3 clients a round expected)
+        if (kind == 2) {
+            config.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+        } else {
+            config.dp->clip_norm = 0.5;
+        }
+    }
+    Federation parties(/*private_noise=*/false); // the noise from the run's seed alone, to compare
+    FederatedAveraging<Model> reference(small_mlp(), client_sets(), blobs(60, 9), config); // every client
+    reference.run_round();
+
+    Federation::stop(parties.clients[3]);
+    FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config);
+    REQUIRE(run.unreachable_clients().size() == 1);
+    run.run_round();
+    if (kind == 2) {
+        CHECK_THROWS_MATCHES(run.retry_unreachable(), fedpp::ArgumentError,
+                             Catch::Matchers::Predicate<std::exception>([](const std::exception& e) {
+                                 return std::string(e.what()).find("adaptive clipping cannot take in clients") !=
+                                        std::string::npos;
+                             }));
+        CHECK(run.unreachable_clients().size() == 1);
+        return;
+    }
+    CHECK(run.retry_unreachable().empty()); // the twin: still away, so still out, with the reason
+    REQUIRE(run.unreachable_clients().size() == 1);
+    CHECK_THAT(run.unreachable_clients().front().reason, Catch::Contains("client-3"));
+    CHECK_THROWS_AS(run.restore(reference.state()), fedpp::CheckpointMismatchError);
+
+    parties.restart_client(3, parties.client_addresses[3]);
+    network::wait_for_reconnection();
+    CHECK(run.retry_unreachable() == std::vector<std::size_t>{3});
+    CHECK(run.unreachable_clients().empty());
+    CHECK(run.client_sizes() == reference.client_sizes());
+    run.restore(reference.state()); // now the same clients: the rounds after it are the reference's
+    for (int round = 0; round < 2; ++round) {
+        const auto ours = run.run_round();
+        const auto theirs = reference.run_round();
+        CHECK(ours.clients_selected == theirs.clients_selected);
+        CHECK(ours.failures.empty());
+    }
+    CHECK(bytes_of(run.global_model()) == bytes_of(reference.global_model()));
+    CHECK(run.epsilon() == reference.epsilon());
 }
 
 TEST_CASE("an aggregator that goes away fails the round with a NetworkError, the model unchanged; back, the next "

@@ -112,20 +112,28 @@ public:
     DpRun(const federated::DpConfig& config, double q, const std::vector<std::size_t>& sizes,
           const std::vector<std::size_t>& eligible)
         : config_(config), q_(q) {
-        double cap = config.weight_cap;
-        if (cap == 0) {
-            cap = static_cast<double>(*std::max_element(sizes.begin(), sizes.end()));
-        }
-        weights_ = privacy::client_weights(config.estimator, sizes, cap);
-        for (std::size_t k = 0; k < sizes.size(); ++k) {
-            if (sizes[k] == 0) {
-                weights_[k] = 0; // never selected
-            }
-        }
-        denominator_ = privacy::fixed_denominator(q, weights_);
+        weigh(sizes);
         if (config.adaptive) {
             state_.adaptive.emplace(config.noise_multiplier, q * static_cast<double>(eligible.size()),
                                     *config.adaptive);
+        }
+    }
+
+    /// The clients' weights and the fixed denominator again, for clients of
+    /// `sizes` examples (clients reached after the start: the weight cap,
+    /// when 0, is the largest count). Neither q nor z changes, so neither
+    /// does what a round spends; adaptive clipping's count noise was set for
+    /// the clients reached at the start (ArgumentError).
+    void reweigh(const std::vector<std::size_t>& sizes) {
+        check_reweighable();
+        weigh(sizes);
+    }
+    /// ArgumentError if reweigh() would be refused.
+    void check_reweighable() const {
+        if (state_.adaptive) {
+            throw ArgumentError("a DP run with adaptive clipping cannot take in clients reached after its start: "
+                                "the noise on its count of unclipped updates was set for the clients it started "
+                                "with; start the run again with every client reachable");
         }
     }
 
@@ -183,6 +191,20 @@ public:
     }
 
 private:
+    void weigh(const std::vector<std::size_t>& sizes) {
+        double cap = config_.weight_cap;
+        if (cap == 0) {
+            cap = static_cast<double>(*std::max_element(sizes.begin(), sizes.end()));
+        }
+        weights_ = privacy::client_weights(config_.estimator, sizes, cap);
+        for (std::size_t k = 0; k < sizes.size(); ++k) {
+            if (sizes[k] == 0) {
+                weights_[k] = 0; // never selected
+            }
+        }
+        denominator_ = privacy::fixed_denominator(q_, weights_);
+    }
+
     federated::DpConfig config_;
     double q_;
     std::vector<double> weights_;

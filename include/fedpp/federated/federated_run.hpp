@@ -79,9 +79,35 @@ public:
     [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return parties_.sizes; }
     /// Clients that are parties of their own (RemoteParties) and could not
     /// be reached when the run started, with the reason: they are left out
-    /// of the whole run (client_sizes() says 0 for them).
+    /// of the run (client_sizes() says 0 for them) until
+    /// retry_unreachable() reaches them.
     [[nodiscard]] const std::vector<federated::ClientFailure>& unreachable_clients() const noexcept {
         return parties_.unreachable;
+    }
+
+    /// Tries again each of unreachable_clients(), between rounds (from
+    /// run()'s on_round, say). One reached now takes part from the next
+    /// round on as if it had been reached at the start: its example count
+    /// is learned (client_sizes()), it may be selected, and a DP run weighs
+    /// every client again (DpConfig::weight_cap 0 is the largest count);
+    /// the others stay out, with the new reason. Returns the clients
+    /// reached. What is saved from then on (state(), checkpoints) records
+    /// the new sizes, so a run resumes from it only with those clients
+    /// reached too. ArgumentError: a DP run with adaptive clipping, when a
+    /// client is to be tried (its count's noise was set for the clients
+    /// reached at the start).
+    std::vector<std::size_t> retry_unreachable() {
+        if (parties_.unreachable.empty()) {
+            return {};
+        }
+        if (dp_) {
+            dp_->check_reweighable();
+        }
+        auto reached = parties_.reach_unreachable();
+        if (dp_ && !reached.empty()) {
+            dp_->reweigh(parties_.sizes);
+        }
+        return reached;
     }
     [[nodiscard]] const federated::Config& config() const noexcept { return config_; }
     [[nodiscard]] Federation& federation() noexcept { return parties_.federation; }

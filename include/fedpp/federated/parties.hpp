@@ -6,7 +6,8 @@
 // published its own data under a tag, and the driver finds it there: it
 // never sends or receives a byte of it. A client that cannot be reached
 // then (a NetworkError) is left out of the run, with the reason
-// (RunParties::unreachable), as if it had no data.
+// (RunParties::unreachable), as if it had no data, until it is tried again
+// and reached (RunParties::reach_unreachable).
 #pragma once
 
 #include "fedpp/base/errors.hpp"
@@ -19,6 +20,7 @@
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -86,16 +88,43 @@ public:
     /// RemoteObjectError if one published no such data.
     RunParties(federated::RemoteParties remote, bool keep_transfer_log)
         : federation(std::move(remote.own_name), std::move(remote.transport)),
-          aggregator(federation, std::move(remote.aggregator)) {
+          aggregator(federation, std::move(remote.aggregator)), data_tag_(std::move(remote.data_tag)) {
         federation.keep_transfer_entries(keep_transfer_log);
         clients.reserve(remote.clients.size());
         data.reserve(remote.clients.size());
         for (auto& name : remote.clients) {
-            add_client(std::move(name), [&](Worker<federated::Client>& worker) {
-                return worker.template find<Dataset>(remote.data_tag);
-            }, true);
+            add_client(std::move(name), [&](Worker<federated::Client>& worker) { return find_data(worker); }, true);
         }
         check_eligible();
+    }
+
+    /// Tries again each client in `unreachable`. One reached now is a
+    /// client of the run as if it had been reached at the start (its data
+    /// found, its example count learned; eligible if it has data) and leaves
+    /// `unreachable`; one that still fails with a fedpp error (a
+    /// NetworkError; a RemoteObjectError if it published no data under the
+    /// tag; a PermissionDeniedError) stays there with the new reason.
+    /// Returns the clients reached, in increasing order.
+    std::vector<std::size_t> reach_unreachable() {
+        std::vector<std::size_t> reached;
+        std::vector<federated::ClientFailure> still;
+        for (federated::ClientFailure& failure : unreachable) {
+            const std::size_t k = failure.client;
+            try {
+                auto found = find_data(*clients[k]);
+                const std::size_t size = count_examples(*clients[k], found);
+                data[k] = std::move(found);
+                sizes[k] = size;
+                if (size > 0) {
+                    eligible.insert(std::upper_bound(eligible.begin(), eligible.end(), k), k);
+                }
+                reached.push_back(k);
+            } catch (const Error& e) {
+                still.push_back({k, e.what()});
+            }
+        }
+        unreachable = std::move(still);
+        return reached;
     }
 
     Federation federation;
@@ -104,8 +133,9 @@ public:
     std::vector<Pointer<Dataset, federated::Client>> data;
     std::vector<std::size_t> sizes;    ///< every client's example count
     std::vector<std::size_t> eligible; ///< the clients with data
-    /// Remote clients that could not be reached when the run started, and
-    /// why: they are left out of the run (never eligible).
+    /// Remote clients that could not be reached when the run started (or
+    /// when last tried again), and why: they are left out of the run (not
+    /// eligible) until reach_unreachable() reaches them.
     std::vector<federated::ClientFailure> unreachable;
 
     /// " (k clients could not be reached: ...)", or "" if every one was.
@@ -146,7 +176,7 @@ private:
         std::size_t size = 0;
         try {
             Pointer<Dataset, federated::Client> found = place(*clients.back());
-            size = static_cast<std::size_t>(clients.back()->run(example_count<T>, found).get());
+            size = count_examples(*clients.back(), found);
             data.push_back(std::move(found));
         } catch (const NetworkError& e) {
             if (!remote) {
@@ -161,11 +191,22 @@ private:
         }
     }
 
+    /// A remote client's data, where it published it.
+    Pointer<Dataset, federated::Client> find_data(Worker<federated::Client>& worker) const {
+        return worker.template find<Dataset>(data_tag_);
+    }
+
+    static std::size_t count_examples(Worker<federated::Client>& worker, const Pointer<Dataset, federated::Client>& found) {
+        return static_cast<std::size_t>(worker.run(example_count<T>, found).get());
+    }
+
     void check_eligible() const {
         if (eligible.empty()) {
             throw ArgumentError("FederatedAveraging: no client has any data" + unreachable_note());
         }
     }
+
+    std::string data_tag_; // where remote clients published their data
 };
 
 } // namespace fedpp::detail
