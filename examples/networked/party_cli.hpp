@@ -12,6 +12,9 @@
 //     --max-released-updates N   a data owner moves out at most N values made from its data
 //     --released-updates-before K  ...of which K before it restarted
 //     --released-updates-file F    ...counted in F across restarts
+//     --max-released-scalars N     a data owner lets out at most N scalars made from its data
+//     --released-scalars-before K  ...of which K before it restarted
+//     --released-scalars-file F    ...counted in F across restarts
 #pragma once
 
 #include "../command_line.hpp"
@@ -49,6 +52,11 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                                           "in its life, then runs nothing on it (default 0: no limit)"},
                  {"released-updates-before", "how many of them it moved out before it restarted (default 0)"},
                  {"released-updates-file", "a data owner keeps that count in this file across restarts "
+                                           "(default: in memory)"},
+                 {"max-released-scalars", "a data owner lets out at most this many scalars made from its data "
+                                          "(losses, example counts) in its life (default 0: no limit)"},
+                 {"released-scalars-before", "how many of them it let out before it restarted (default 0)"},
+                 {"released-scalars-file", "a data owner keeps that count in this file across restarts "
                                            "(default: in memory)"}});
     return more;
 }
@@ -115,8 +123,12 @@ inline fedpp::party::Policy policy_of(const CommandLine& cli, const std::string&
         policy.max_released_updates = cli.count("max-released-updates", 0);
         policy.released_updates_before = cli.count("released-updates-before", 0);
         policy.released_updates_file = cli.text("released-updates-file", "");
+        policy.max_released_scalars = cli.count("max-released-scalars", 0);
+        policy.released_scalars_before = cli.count("released-scalars-before", 0);
+        policy.released_scalars_file = cli.text("released-scalars-file", "");
     } else {
-        for (const char* option : {"max-released-updates", "released-updates-before", "released-updates-file"}) {
+        for (const char* option : {"max-released-updates", "released-updates-before", "released-updates-file",
+                                   "max-released-scalars", "released-scalars-before", "released-scalars-file"}) {
             if (cli.has(option)) {
                 cli.fail(std::string("option '--") + option + "' is a data owner's: party '" + name + "' aggregates");
             }

@@ -653,6 +653,75 @@ TEST_CASE("hostile: a data owner moves out no more values made from its data tha
     CHECK_THROWS_WITH(fedpp::party::Host(aggregator), Catch::Contains("bind only a data owner"));
 }
 
+TEST_CASE("hostile: a data owner lets out no more scalars made from its data than its own budget, fetched or "
+          "moved on, and keeps their count across restarts",
+          "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    const auto directory =
+        std::filesystem::temp_directory_path() / ("fedpp_scalar_budget_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(directory);
+    auto policy = network::data_owner("bob", {"secure_worker"});
+    policy.max_released_scalars = 3;
+    policy.released_scalars_file = (directory / "bob.scalars").string();
+    const std::string M = type_of<LinearModel>();
+    const std::string D = type_of<Data>();
+    {
+        network::Party bob(policy, {{"secure_worker", secure.address()}});
+        publish_toy_data(bob);
+        Peer me(bob, "me");
+        std::size_t lines = 0;
+        // A loss of a model the requester chose is a question about bob's data.
+        const auto loss = [&](std::uint64_t seed) {
+            const auto result = me.execute(computation_name<loss_of, LinearModel, Data, Data>(),
+                                           {{me.store(a_model(seed)).object, M},
+                                            {me.find("toy.data", D).object, D},
+                                            {me.find("toy.target", D).object, D}});
+            require_ok(result);
+            return result.object;
+        };
+        // The requester's own scalar, and a refused read, spend nothing.
+        require_ok(me.fetch(me.store(2.5).object, "f64"));
+        require_refused(me.fetch(me.store(a_model(1)).object, M), Code::PERMISSION_DENIED, bob, lines, "reading a");
+        CHECK(bob.host.released_scalars() == 0);
+        // The twins: losses fetched, or moved to an aggregator (which would
+        // give a scalar back freely), each counted.
+        require_ok(me.fetch(loss(1), "f64"));
+        require_ok(me.forward(loss(2), "f64", "secure_worker"));
+        require_ok(me.fetch(loss(3), "f64"));
+        CHECK(bob.host.released_scalars() == 3);
+        // The next is refused either way; bob still trains (a model moves on
+        // under the other budget), but no more of its answers leave.
+        const auto held = loss(4);
+        require_refused(me.fetch(held, "f64"), Code::PERMISSION_DENIED, bob, lines,
+                        "reading a 'f64' (this data owner's budget of released scalars, "
+                        "Policy::max_released_scalars, is spent)");
+        require_refused(me.forward(held, "f64", "secure_worker"), Code::PERMISSION_DENIED, bob, lines,
+                        "Policy::max_released_scalars");
+        CHECK(bob.host.released_scalars() == 3);
+        CHECK(bob.host.released_updates() == 0);
+        require_ok(me.forward(me.store(a_model(5)).object, M, "secure_worker"));
+    }
+    // Restarted: the count comes back from the file.
+    {
+        network::Party bob(policy, {{"secure_worker", secure.address()}});
+        publish_toy_data(bob);
+        CHECK(bob.host.released_scalars() == 3);
+    }
+    // The twin: without the file, from released_scalars_before.
+    auto fresh = policy;
+    fresh.released_scalars_file.clear();
+    fresh.released_scalars_before = 1;
+    CHECK(fedpp::party::Host(fresh).released_scalars() == 1);
+    // One file for both counts, or the budget set on an aggregator, is refused.
+    auto shared = policy;
+    shared.released_updates_file = policy.released_scalars_file;
+    CHECK_THROWS_WITH(fedpp::party::Host(shared), Catch::Contains("are the same file"));
+    auto aggregator = network::aggregator("secure_worker");
+    aggregator.max_released_scalars = 1;
+    CHECK_THROWS_WITH(fedpp::party::Host(aggregator), Catch::Contains("bind only a data owner"));
+    std::filesystem::remove_all(directory);
+}
+
 TEST_CASE("hostile: a data owner that keeps its budget's count in a file starts again where it stopped",
           "[network][hostile]") {
     network::Party secure(network::aggregator("secure_worker"));

@@ -6,11 +6,13 @@
 // messages from that participant only.
 #pragma once
 
+#include "fedpp/party/policy.hpp"
 #include "fedpp/transport/computation.hpp"
 
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fedpp::party {
@@ -18,6 +20,17 @@ namespace fedpp::party {
 /// The contributors by certificate name: ids in order of first arrival.
 class Contributors final : public ContributorNames {
 public:
+    /// The contributor a value from party `name` is at a party of `policy`:
+    /// by its certificate's name, so that a data owner counts once whatever
+    /// its sessions; none at a data owner, or for a name outside
+    /// policy.contributors (when it lists any).
+    ContributorId of(const Policy& policy, std::string_view name) {
+        if (policy.role == Role::data_owner ||
+            (!policy.contributors.empty() && policy.contributors.count(std::string(name)) == 0)) {
+            return no_contributor;
+        }
+        return id_of(std::string(name));
+    }
     ContributorId id_of(const std::string& name) {
         const std::lock_guard lock(mutex_);
         const auto [it, added] = ids_.emplace(name, static_cast<ContributorId>(names_.size()));

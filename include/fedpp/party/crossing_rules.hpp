@@ -11,6 +11,7 @@
 #pragma once
 
 #include "fedpp/party/policy.hpp"
+#include "fedpp/party/release_budget.hpp"
 #include "fedpp/transport/computation.hpp"
 #include "fedpp/transport/object_store.hpp"
 
@@ -102,17 +103,17 @@ inline const char* release_rule_of(const party::Policy& policy) {
                                            : "an aggregator releases only aggregates and scalars";
 }
 
-/// Whether moving this object out spends a data owner's budget of released
-/// updates: a value made from its data (`derived`), but not a public
-/// scalar (which may be fetched as freely) or a protocol message of secure
-/// aggregation (which carries no update: the masked update goes apart).
-inline bool spends_release_budget(const party::Policy& policy, const ObjectStore::Description& held,
-                                  bool derived) {
-    return policy.role == party::Role::data_owner && derived && !is_public_scalar(held.type->name) &&
-           held.type->name != "fedpp::ProtocolMessage";
+/// Which of a data owner's budgets letting this object out (fetched, or
+/// moved on) spends: none for what is not made from its data (`derived`)
+/// or at an aggregator, nor for a protocol message of secure aggregation
+/// (which carries no update: the masked update goes apart); the scalars'
+/// for a public scalar; the updates' for any other value.
+inline ReleaseKind release_kind(const party::Policy& policy, const ObjectStore::Description& held, bool derived) {
+    if (policy.role != party::Role::data_owner || !derived || held.type->name == "fedpp::ProtocolMessage") {
+        return ReleaseKind::none;
+    }
+    return is_public_scalar(held.type->name) ? ReleaseKind::scalar : ReleaseKind::update;
 }
-inline constexpr const char* release_budget_rule =
-    "this data owner's budget of released updates, Policy::max_released_updates, is spent";
 
 /// Why this object may not move to `destination`, or nullptr if it may.
 inline const char* forward_rule_of(const party::Policy& policy, const ObjectStore::Description& held,

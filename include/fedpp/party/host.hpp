@@ -11,7 +11,7 @@
 // computations compiled into this program run, by name, on objects of the
 // types they take; no value over the size limit; one request of a requester
 // at a time. What may enter and leave each role, and where to:
-// crossing_rules.hpp; a data owner's budget of values made from its data
+// crossing_rules.hpp; a data owner's budgets of values made from its data
 // that it lets out: release_budget.hpp; each setting: policy.hpp.
 #pragma once
 
@@ -51,9 +51,8 @@ public:
     /// reproducible tests and fuzzing).
     explicit Host(Policy policy, Log log = Refusals::standard_error(),
                   ObjectId first_serial = fedpp::detail::random_first_serial())
-        : policy_(std::move(policy)), refusals_(policy_.name, std::move(log)),
+        : policy_((check_role_settings(policy), std::move(policy))), refusals_(policy_.name, std::move(log)),
           store_(policy_.name, aggregates(), aggregates() ? 8 : 1, first_serial) {
-        check_role_settings(policy_);
         if (aggregates()) {
             store_.set_rules({policy_.min_contributions, policy_.min_weight_ratio,
                               policy_.private_noise ? fedpp::detail::random_noise_secret() : 0,
@@ -64,7 +63,9 @@ public:
     [[nodiscard]] const Policy& policy() const noexcept { return policy_; }
     [[nodiscard]] const Traffic& traffic() const noexcept { return traffic_; }
     /// How many values this data owner moved out (Policy::max_released_updates).
-    [[nodiscard]] std::uint64_t released_updates() const noexcept { return released_.used(); }
+    [[nodiscard]] std::uint64_t released_updates() const noexcept { return released_.updates.used(); }
+    /// How many scalars made from its data it let out (Policy::max_released_scalars).
+    [[nodiscard]] std::uint64_t released_scalars() const noexcept { return released_.scalars.used(); }
     /// This party's traffic account, for `peer`, who must be one of its requesters.
     const Traffic& traffic_for(const std::string& peer) {
         admit(peer, "traffic");
@@ -100,7 +101,7 @@ public:
         if (const char* rule = fedpp::detail::store_rule_of(policy_, name_of(peer), type.name, given)) {
             deny(peer, "a '" + type.name + "' (" + rule + ")");
         }
-        const ContributorId contributor = given ? contributor_of(peer) : no_contributor;
+        const ContributorId contributor = given ? contributors_.of(policy_, name_of(peer)) : no_contributor;
         ObjectId id = 0;
         try {
             id = store_.store(type, in, contributor);
@@ -132,7 +133,11 @@ public:
         if (!fedpp::detail::releasable_by(policy_, held)) {
             deny(peer, "reading a '" + held.type->name + "' (" + fedpp::detail::release_rule_of(policy_) + ")");
         }
+        const bool derived = ledger_.derived(id); // (read first: if erased since, encode finds nothing)
         Bytes bytes = store_.encode(id, held.type);
+        if (const char* rule = released_.take(fedpp::detail::release_kind(policy_, held, derived))) {
+            deny(peer, "reading a '" + held.type->name + "' (" + rule + ")");
+        }
         erase_object(id);
         traffic_.record("out", std::string(name_of(peer)), held.type->name, bytes.size());
         return bytes;
@@ -177,8 +182,8 @@ public:
         }
         const bool derived = ledger_.derived(id); // (read first: if erased since, encode finds nothing)
         Bytes bytes = store_.encode(id, held.type); // (a value that never leaves throws here, spending nothing)
-        if (fedpp::detail::spends_release_budget(policy_, held, derived) && !released_.take()) {
-            deny(peer, "moving a '" + held.type->name + "' out (" + fedpp::detail::release_budget_rule + ")");
+        if (const char* rule = released_.take(fedpp::detail::release_kind(policy_, held, derived))) {
+            deny(peer, "moving a '" + held.type->name + "' out (" + rule + ")");
         }
         ledger_.remove(id); // moving: no other request of the requester finds it (two forwards would copy it)
         return bytes;
@@ -260,8 +265,7 @@ public:
     std::size_t reclaim() {
         const auto expired = ledger_.expire(policy_.lease);
         for (const ObjectId id : expired) {
-            store_.erase(id);
-            ledger_.forget(id);
+            erase_object(id);
         }
         return expired.size();
     }
@@ -311,23 +315,13 @@ private:
                 beyond_sessions = beyond_sessions || !fedpp::detail::is_secure_session_state(ref.type->name);
             }
         }
-        if (from_data && beyond_sessions && released_.spent()) {
+        if (from_data && beyond_sessions && released_.updates.spent()) {
             deny(peer, "running '" + cut(name, 100) + "' on its data (" + fedpp::detail::release_budget_rule + ")");
         }
         if (from_data) {
             ledger_.mark_derived(refs);
         }
         return from_data;
-    }
-
-    /// The contributor a value from `peer` is: by its certificate's name, so
-    /// that a data owner counts once whatever its sessions.
-    ContributorId contributor_of(const std::string& peer) {
-        const std::string name(name_of(peer));
-        if (!aggregates() || (!policy_.contributors.empty() && policy_.contributors.count(name) == 0)) {
-            return no_contributor;
-        }
-        return contributors_.id_of(name);
     }
 
     void erase_object(ObjectId id) {
@@ -342,8 +336,7 @@ private:
     Ledger ledger_;
     Traffic traffic_;
     Contributors contributors_; // by certificate name
-    ReleaseBudget released_{policy_.max_released_updates, policy_.released_updates_before,
-                            policy_.role == Role::data_owner ? policy_.released_updates_file : std::string()};
+    ReleaseBudgets released_{policy_};
 };
 
 } // namespace fedpp::party

@@ -94,6 +94,19 @@ struct Policy {
     /// released_updates_before counts), and written, synced, before each
     /// value leaves. For Role::data_owner only.
     std::string released_updates_file;
+    /// A data owner lets out at most this many scalars made from its data
+    /// in its life (losses and example counts fetched, adaptive clipping's
+    /// indicators moved to an aggregator), each counted when it leaves, and
+    /// refuses the next: each answers a question about its data (a loss of
+    /// a model the requester chose is one), and enough of them tell its
+    /// data (release_budget.hpp). 0: no limit. For Role::data_owner only.
+    std::uint64_t max_released_scalars = 0;
+    /// How many of them it let out before (a restarted party whose operator
+    /// carries its count over).
+    std::uint64_t released_scalars_before = 0;
+    /// Where it keeps that count across restarts and crashes, as
+    /// released_updates_file keeps the other ("": in memory only).
+    std::string released_scalars_file;
     /// The largest value a request may carry or store, in bytes.
     std::uint64_t max_value_bytes = std::uint64_t{8} << 30;
     /// Whether the message of a computation that throws goes back to the
@@ -107,7 +120,7 @@ struct Policy {
 /// ArgumentError for a setting that this party's role would ignore, so that
 /// none is ignored silently, or that another would make void: the DP
 /// bounds bind only a plain aggregator's releases, and need private_noise;
-/// the budget of released updates binds only a data owner.
+/// the budgets of released updates and scalars bind only a data owner.
 /// A sum-only aggregator sees masked updates, whose clipping and noise it
 /// cannot check (secure DP adds the noise at the data owners), and a data
 /// owner does not check its own training's DP parameters.
@@ -125,6 +138,16 @@ inline void check_role_settings(const Policy& policy) {
         throw ArgumentError("party '" + policy.name + "': max_released_updates, released_updates_before and " +
                             "released_updates_file bind only a data owner (Role::data_owner): an aggregator " +
                             "releases only aggregates");
+    }
+    if (policy.role != Role::data_owner && (policy.max_released_scalars != 0 || policy.released_scalars_before != 0 ||
+                                            !policy.released_scalars_file.empty())) {
+        throw ArgumentError("party '" + policy.name + "': max_released_scalars, released_scalars_before and " +
+                            "released_scalars_file bind only a data owner (Role::data_owner): an aggregator " +
+                            "holds no data of its own");
+    }
+    if (!policy.released_updates_file.empty() && policy.released_updates_file == policy.released_scalars_file) {
+        throw ArgumentError("party '" + policy.name + "': released_updates_file and released_scalars_file are " +
+                            "the same file, '" + policy.released_updates_file + "': each keeps a count of its own");
     }
     if (policy.dp_max_clip_norm != 0 && policy.dp_min_noise_multiplier == 0) {
         throw ArgumentError("party '" + policy.name + "': a dp_max_clip_norm binds only with a " +

@@ -1,4 +1,5 @@
-// fedpp: a data owner's budget of released updates (Policy::max_released_updates).
+// fedpp: a data owner's budgets of released updates and scalars
+// (Policy::max_released_updates, Policy::max_released_scalars).
 //
 // Each value a data owner moves out, to a trusted aggregator or (masked) to
 // a sum-only aggregator, can go into one aggregate, and each aggregate
@@ -9,18 +10,24 @@
 // counts what it lets out and, past its own limit, refuses: how much it
 // tells is its decision, not the model owner's.
 //
-// The count is of values made from its data (Host marks them) moved out,
-// secure aggregation's protocol messages and public scalars aside, when
-// they leave: one that does not arrive still counts, since the party cannot
-// know that no one read it. In memory it lasts the party's life; with a
-// file (Policy::released_updates_file) it outlives restarts and crashes:
-// each count is written there, atomically and synced, before the value
-// leaves, and a party that starts reads it back.
+// Scalars made from its data (a loss, an example count) are counted
+// apart, with a budget of their own: each answers one question about its
+// data (the loss of a model the requester chose, say), and enough answers
+// tell the data, but a run asks for one or two a round.
+//
+// The count is of values made from its data (Host marks them) let out,
+// secure aggregation's protocol messages aside, when they leave: one that
+// does not arrive still counts, since the party cannot know that no one
+// read it. In memory it lasts the party's life; with a file
+// (Policy::released_updates_file, released_scalars_file) it outlives
+// restarts and crashes: each count is written there, atomically and
+// synced, before the value leaves, and a party that starts reads it back.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/io/errors.hpp"
 #include "fedpp/io/file.hpp"
+#include "fedpp/party/policy.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +39,19 @@
 #include <system_error>
 #include <utility>
 
+namespace fedpp::detail {
+
+/// What a value a data owner lets out spends (crossing_rules.hpp's
+/// release_kind says which).
+enum class ReleaseKind { none, update, scalar };
+
+inline constexpr const char* release_budget_rule =
+    "this data owner's budget of released updates, Policy::max_released_updates, is spent";
+inline constexpr const char* scalar_budget_rule =
+    "this data owner's budget of released scalars, Policy::max_released_scalars, is spent";
+
+} // namespace fedpp::detail
+
 namespace fedpp::party {
 
 class ReleaseBudget {
@@ -39,9 +59,11 @@ public:
     /// `limit`: how many releases in all (0: no limit); the count starts at
     /// `before`, or at the count in `file` if that is larger. `file` (""
     /// for none) is written at once: ArgumentError if it holds anything
-    /// but a count, IoError if it cannot be read or written.
-    explicit ReleaseBudget(std::uint64_t limit, std::uint64_t before = 0, std::string file = {})
-        : limit_(limit), used_(before), file_(std::move(file)) {
+    /// but a count, IoError if it cannot be read or written. `counted`
+    /// names what it counts in those errors ("updates", "scalars").
+    explicit ReleaseBudget(std::uint64_t limit, std::uint64_t before = 0, std::string file = {},
+                           const char* counted = "updates")
+        : limit_(limit), used_(before), file_(std::move(file)), counted_(counted) {
         if (!file_.empty()) {
             used_ = std::max(before, read_count());
             write_count(used_);
@@ -80,14 +102,14 @@ private:
         try {
             bytes = io::detail::read_file(file_);
         } catch (const io::WeightsFileError& e) {
-            throw IoError(std::string("the released-updates file ") + e.what());
+            throw IoError("the released-" + std::string(counted_) + " file " + e.what());
         }
         const std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         std::uint64_t count = 0;
         const auto end = text.size() - (text.ends_with('\n') ? 1 : 0);
         const auto [at, parsed] = std::from_chars(text.data(), text.data() + end, count);
         if (parsed != std::errc() || at != text.data() + end || end == 0) {
-            throw ArgumentError("the released-updates file '" + file_ +
+            throw ArgumentError("the released-" + std::string(counted_) + " file '" + file_ +
                                 "' holds no count (a whole number): it is not this party's, or it was damaged");
         }
         return count;
@@ -99,14 +121,38 @@ private:
             io::detail::write_file_atomically(
                 file_, {reinterpret_cast<const std::byte*>(text.data()), text.size()});
         } catch (const io::WeightsFileError& e) {
-            throw IoError(std::string("the released-updates file ") + e.what());
+            throw IoError("the released-" + std::string(counted_) + " file " + e.what());
         }
     }
 
     std::uint64_t limit_;
     std::atomic<std::uint64_t> used_;
     std::string file_;
+    const char* counted_;
     std::mutex mutex_;
+};
+
+/// A data owner's two budgets, as its policy sets them (a party of another
+/// role has neither: check_role_settings refuses them there).
+struct ReleaseBudgets {
+    explicit ReleaseBudgets(const Policy& policy)
+        : updates(policy.max_released_updates, policy.released_updates_before, policy.released_updates_file),
+          scalars(policy.max_released_scalars, policy.released_scalars_before, policy.released_scalars_file,
+                  "scalars") {}
+
+    /// Takes one release of `kind` from its budget: nullptr, or the rule
+    /// that refuses it (nothing taken) if that budget is spent.
+    const char* take(detail::ReleaseKind kind) {
+        switch (kind) {
+        case detail::ReleaseKind::update: return updates.take() ? nullptr : detail::release_budget_rule;
+        case detail::ReleaseKind::scalar: return scalars.take() ? nullptr : detail::scalar_budget_rule;
+        case detail::ReleaseKind::none: break;
+        }
+        return nullptr;
+    }
+
+    ReleaseBudget updates;
+    ReleaseBudget scalars;
 };
 
 } // namespace fedpp::party
