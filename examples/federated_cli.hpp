@@ -148,11 +148,14 @@ bool takes_in_late_clients(const Run& run) {
     return !(run.config().dp && run.config().dp->adaptive);
 }
 
-/// After a round: tries again the clients not reached so far, printing
-/// those that now take part.
+/// After round `m`: tries again the clients not reached so far, printing
+/// those that now take part (not after the last round, or one that reached
+/// the target: no round follows, and each try asks a client for its count).
 template <class Run>
-void retry_unreachable(Run& run) {
-    if (run.unreachable_clients().empty() || !takes_in_late_clients(run)) {
+void retry_unreachable(Run& run, const fedpp::federated::RoundMetrics& m) {
+    const auto& target = run.config().target_accuracy;
+    if (run.unreachable_clients().empty() || !takes_in_late_clients(run) || run.rounds_done() >= run.config().rounds ||
+        (target && m.test_accuracy >= *target)) {
         return;
     }
     for (const std::size_t k : run.retry_unreachable()) {
@@ -189,7 +192,7 @@ std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const Co
         if (csv) {
             (*csv)(m);
         }
-        retry_unreachable(run);
+        retry_unreachable(run, m);
     });
     if (csv) {
         csv->close();

@@ -286,7 +286,7 @@ TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {
             c.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
             c.dp->clip_norm = 0.5; // valid, but adaptive clipping would start from its initial norm, 0.1
         },
-        "adaptive clipping does not use clip_norm (0.500000): it starts from adaptive->initial_norm (0.100000)");
+        "adaptive clipping does not use clip_norm (0.5): it starts from adaptive->initial_norm (0.1)");
     check_bad(
         [](Config& c) {
             c.dp->estimator = fedpp::privacy::Estimator::unweighted;

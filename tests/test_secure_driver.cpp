@@ -188,8 +188,8 @@ TEST_CASE("secure FedAvg is bitwise the same for 1 and 2 threads, and resumed fr
     std::erase_if(unrecorded.setup.settings, [](const auto& setting) { return setting.first.starts_with("options."); });
     SecureFederatedAveraging<Model> later(mlp(2), clients(6), digits().test, config);
     CHECK_THROWS_MATCHES(later.restore(unrecorded), fedpp::CheckpointMismatchError,
-                         MessageContains("SecureRoundOptions::encoding.clipping_range is 8 in this run but not "
-                                         "recorded"));
+                         MessageContains("the fedpp that saved it did not record the driver's "
+                                         "SecureRoundOptions::encoding.clipping_range (this run's is 8)"));
     std::filesystem::remove(path);
 }
 

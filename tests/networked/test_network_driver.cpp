@@ -327,6 +327,37 @@ TEST_CASE("a client unreachable when a run starts joins it once tried again and 
     CHECK(run.epsilon() == reference.epsilon());
 }
 
+TEST_CASE("a client that refuses the model owner when a run starts (its budget of released scalars spent) is left "
+          "out with the reason, as one that cannot be reached",
+          "[network]") {
+    Federation parties;
+    const std::string address = parties.clients[1]->address();
+    Federation::stop(parties.clients[1]);
+    auto spent = network::data_owner(client_name(1), {"aggregator"});
+    spent.max_released_scalars = 2;
+    spent.released_scalars_before = 2; // its operator carried the count over
+    parties.clients[1].emplace(spent, fedpp::grpc::Peers{{"aggregator", parties.aggregator->address()}}, address);
+    parties.clients[1]->host.publish("train", client_sets()[1]);
+    auto config = config_of(2);
+    config.client_fraction = 1.0;
+    FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config);
+    REQUIRE(run.unreachable_clients().size() == 1);
+    CHECK(run.unreachable_clients().front().client == 1);
+    CHECK_THAT(run.unreachable_clients().front().reason, Catch::Contains("Policy::max_released_scalars"));
+    const auto round = run.run_round();
+    CHECK(round.aggregated);
+    CHECK(round.clients_aggregated == client_count - 1);
+    // The twin: within its budget, it takes part.
+    Federation::stop(parties.clients[1]);
+    spent.released_scalars_before = 0;
+    parties.clients[1].emplace(spent, fedpp::grpc::Peers{{"aggregator", parties.aggregator->address()}}, address);
+    parties.clients[1]->host.publish("train", client_sets()[1]);
+    network::wait_for_reconnection();
+    CHECK(run.retry_unreachable() == std::vector<std::size_t>{1});
+    CHECK(run.run_round().clients_aggregated == client_count);
+    CHECK(parties.clients[1]->host.released_scalars() == 2); // its example count, and its loss
+}
+
 TEST_CASE("an aggregator that goes away fails the round with a NetworkError, the model unchanged; back, the next "
           "round succeeds",
           "[network]") {

@@ -246,3 +246,43 @@ TEST_CASE("hostile: a data owner's budget of released updates counts its masked 
     CHECK(refused >= 3);
     CHECK(second.failures.size() == refused);
 }
+
+TEST_CASE("a client reached after a secure run's start is taken in only if the run's encoding sums its rounds",
+          "[network][secure]") {
+    SecureFederation parties;
+    auto tight_parties = parties.remote(); // (made while every client is up: they hold each one's address)
+    auto roomy_parties = parties.remote();
+    const std::string address = parties.clients[4]->address();
+    parties.clients[3].reset();
+    parties.clients[4].reset();
+    auto config = secure_config(3);
+    config.client_fraction = 1.0; // every client with data, every round
+    fedpp::secagg::SecureRoundOptions tight; // (2^31 - 1) / (8 * 2^26): at most 3 clients a round
+    tight.encoding.fraction_bits = 26;
+    const Model initial = synthetic::small_mlp<double>(7);
+    SecureFederatedAveraging<Model> narrow(initial.copy(), std::move(tight_parties), synthetic::points<double>(60, 9),
+                                           config, tight);
+    SecureFederatedAveraging<Model> wide(initial.copy(), std::move(roomy_parties), synthetic::points<double>(60, 9),
+                                         config); // the twin: the default encoding sums 1023
+    REQUIRE(narrow.unreachable_clients().size() == 2);
+    CHECK(narrow.run_round().clients_aggregated == 3);
+
+    parties.clients[4].emplace(network::secure_data_owner(secure_client_name(4), {"aggregator"}),
+                               fedpp::grpc::Peers{{"aggregator", parties.aggregator->address()}}, address);
+    parties.clients[4]->host.publish("train", secure_client_sets()[4]);
+    network::wait_for_reconnection();
+    CHECK(narrow.retry_unreachable().empty()); // 4 a round would wrap around: client 4 stays out, saying why
+    REQUIRE(narrow.unreachable_clients().size() == 2);
+    CHECK_THAT(narrow.unreachable_clients().back().reason,
+               Catch::Contains("more than the encoding sums without wrapping around (3)"));
+    CHECK(narrow.client_sizes()[4] == 0);
+    const auto next = narrow.run_round();
+    CHECK(next.aggregated);
+    CHECK(next.clients_aggregated == 3);
+
+    CHECK(wide.retry_unreachable() == std::vector<std::size_t>{4});
+    const auto joined = wide.run_round();
+    CAPTURE(joined.round_error);
+    CHECK(joined.aggregated);
+    CHECK(joined.clients_aggregated == 4);
+}

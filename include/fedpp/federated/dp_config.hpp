@@ -25,6 +25,7 @@
 #include "fedpp/privacy/adaptive_clipping.hpp"
 #include "fedpp/privacy/dp_estimator.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -90,8 +91,12 @@ struct DpConfig {
                      std::to_string(a.learning_rate));
             }
             if (clip_norm != DpConfig{}.clip_norm) {
-                fail("adaptive clipping does not use clip_norm (" + std::to_string(clip_norm) +
-                     "): it starts from adaptive->initial_norm (" + std::to_string(a.initial_norm) +
+                const auto text = [](double x) {
+                    char buffer[32];
+                    return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, x).ptr);
+                };
+                fail("adaptive clipping does not use clip_norm (" + text(clip_norm) +
+                     "): it starts from adaptive->initial_norm (" + text(a.initial_norm) +
                      "); set that instead, and leave clip_norm at its default");
             }
         }

@@ -196,13 +196,14 @@ private:
         if (cap == 0) {
             cap = static_cast<double>(*std::max_element(sizes.begin(), sizes.end()));
         }
-        weights_ = privacy::client_weights(config_.estimator, sizes, cap);
+        std::vector<double> weights = privacy::client_weights(config_.estimator, sizes, cap);
         for (std::size_t k = 0; k < sizes.size(); ++k) {
             if (sizes[k] == 0) {
-                weights_[k] = 0; // never selected
+                weights[k] = 0; // never selected
             }
         }
-        denominator_ = privacy::fixed_denominator(q_, weights_);
+        denominator_ = privacy::fixed_denominator(q_, weights); // (first: if it throws, nothing has changed)
+        weights_ = std::move(weights);
     }
 
     federated::DpConfig config_;

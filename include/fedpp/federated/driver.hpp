@@ -253,10 +253,11 @@ private:
             if (dp_) { // the clipped update moves; the loss stays at the client
                 auto unclipped = train_client_.dp(worker, model, parties_.data[k], config_.local, seed, k, round,
                                                   dp_->clip_norm());
-                return Trained{std::nullopt, fedpp::detail::TrainedUpdate<M>{
-                                                 model.move(aggregator_),
-                                                 dp_->adaptive() ? std::optional(unclipped.move(aggregator_))
-                                                                 : std::nullopt}};
+                // The indicator first: a client whose budget of released scalars is spent fails before its
+                // update, from the other budget, is spent on a round it cannot join.
+                auto indicator = dp_->adaptive() ? std::optional(unclipped.move(aggregator_)) : std::nullopt;
+                return Trained{std::nullopt,
+                               fedpp::detail::TrainedUpdate<M>{model.move(aggregator_), std::move(indicator)}};
             }
             outcome.loss = train_client_.plain(worker, model, parties_.data[k], config_.local, seed, k, round);
             if (streaming()) {

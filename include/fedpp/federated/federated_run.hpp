@@ -86,16 +86,13 @@ public:
     }
 
     /// Tries again each of unreachable_clients(), between rounds (from
-    /// run()'s on_round, say). One reached now takes part from the next
-    /// round on as if it had been reached at the start: its example count
-    /// is learned (client_sizes()), it may be selected, and a DP run weighs
-    /// every client again (DpConfig::weight_cap 0 is the largest count);
-    /// the others stay out, with the new reason. Returns the clients
-    /// reached. What is saved from then on (state(), checkpoints) records
-    /// the new sizes, so a run resumes from it only with those clients
-    /// reached too. ArgumentError: a DP run with adaptive clipping, when a
-    /// client is to be tried (its count's noise was set for the clients
-    /// reached at the start).
+    /// run()'s on_round, say); returns those reached, which take part from
+    /// the next round as if reached at the start (client_sizes(); a DP run
+    /// weighs every client again). The others stay out with the new reason,
+    /// as does one the driver cannot take in (the secure driver: more
+    /// clients a round than its encoding sums). state() then records the
+    /// new sizes. ArgumentError: DP with adaptive clipping (its count's
+    /// noise was set for the clients reached at the start).
     std::vector<std::size_t> retry_unreachable() {
         if (parties_.unreachable.empty()) {
             return {};
@@ -103,11 +100,20 @@ public:
         if (dp_) {
             dp_->check_reweighable();
         }
-        auto reached = parties_.reach_unreachable();
-        if (dp_ && !reached.empty()) {
-            dp_->reweigh(parties_.sizes);
+        const auto& driver = static_cast<const Driver&>(*this);
+        const auto reweigh = [&, before = parties_.sizes] { // (also if something not fedpp's is thrown)
+            if (dp_ && parties_.sizes != before) {
+                dp_->reweigh(parties_.sizes);
+            }
+        };
+        try {
+            auto reached = parties_.reach_unreachable([&](std::size_t n) { return driver.refusal_for(n); });
+            reweigh();
+            return reached;
+        } catch (...) {
+            reweigh();
+            throw;
         }
-        return reached;
     }
     [[nodiscard]] const federated::Config& config() const noexcept { return config_; }
     [[nodiscard]] Federation& federation() noexcept { return parties_.federation; }
@@ -152,6 +158,10 @@ public:
     }
 
 protected:
+    /// Why a driver could not run its rounds with `eligible` clients with
+    /// data ("" if it can): a driver with limits of its own hides it.
+    [[nodiscard]] std::string refusal_for(std::size_t /*eligible*/) const { return {}; }
+
     /// `config` already validated by the driver; at most `max_threads`
     /// threads. ArgumentError: fewer clients with data than min_clients, or
     /// an initial model with a NaN or an infinity; CheckpointIoError: a

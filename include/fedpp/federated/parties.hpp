@@ -5,7 +5,9 @@
 // clients are processes of their own (RemoteParties), each has loaded and
 // published its own data under a tag, and the driver finds it there: it
 // never sends or receives a byte of it. A client that cannot be reached
-// then (a NetworkError) is left out of the run, with the reason
+// then (a NetworkError), or refuses (a PermissionDeniedError: its policy
+// does not admit the model owner, or its budget of released scalars is
+// spent), is left out of the run, with the reason
 // (RunParties::unreachable), as if it had no data, until it is tried again
 // and reached (RunParties::reach_unreachable).
 #pragma once
@@ -83,9 +85,10 @@ public:
     }
 
     /// Client k is party remote.clients[k], which published its data under
-    /// remote.data_tag. One that cannot be reached (a NetworkError) is left
-    /// out of the run, with the reason in `unreachable` (its size 0);
-    /// RemoteObjectError if one published no such data.
+    /// remote.data_tag. One that cannot be reached (a NetworkError) or
+    /// refuses (a PermissionDeniedError) is left out of the run, with the
+    /// reason in `unreachable` (its size 0); RemoteObjectError if one
+    /// published no such data.
     RunParties(federated::RemoteParties remote, bool keep_transfer_log)
         : federation(std::move(remote.own_name), std::move(remote.transport)),
           aggregator(federation, std::move(remote.aggregator)), data_tag_(std::move(remote.data_tag)) {
@@ -98,32 +101,37 @@ public:
         check_eligible();
     }
 
-    /// Tries again each client in `unreachable`. One reached now is a
+    /// Tries again each client in `unreachable`. One reached now, with data
+    /// that `refusal(eligible clients with it)` does not refuse (""), is a
     /// client of the run as if it had been reached at the start (its data
     /// found, its example count learned; eligible if it has data) and leaves
     /// `unreachable`; one that still fails with a fedpp error (a
-    /// NetworkError; a RemoteObjectError if it published no data under the
-    /// tag; a PermissionDeniedError) stays there with the new reason.
-    /// Returns the clients reached, in increasing order.
-    std::vector<std::size_t> reach_unreachable() {
+    /// NetworkError, a PermissionDeniedError; a RemoteObjectError if it
+    /// published no data under the tag), or that `refusal` refuses, stays
+    /// there with the new reason. Each client joins or stays whole, even if
+    /// another throws something else. Returns the clients reached.
+    template <class Refusal>
+    std::vector<std::size_t> reach_unreachable(const Refusal& refusal) {
         std::vector<std::size_t> reached;
-        std::vector<federated::ClientFailure> still;
-        for (federated::ClientFailure& failure : unreachable) {
-            const std::size_t k = failure.client;
+        for (std::size_t i = 0; i < unreachable.size();) {
+            const std::size_t k = unreachable[i].client;
             try {
                 auto found = find_data(*clients[k]);
                 const std::size_t size = count_examples(*clients[k], found);
+                if (std::string why = size > 0 ? refusal(eligible.size() + 1) : std::string(); !why.empty()) {
+                    throw ArgumentError(why);
+                }
                 data[k] = std::move(found);
                 sizes[k] = size;
                 if (size > 0) {
                     eligible.insert(std::upper_bound(eligible.begin(), eligible.end(), k), k);
                 }
+                unreachable.erase(unreachable.begin() + static_cast<std::ptrdiff_t>(i));
                 reached.push_back(k);
             } catch (const Error& e) {
-                still.push_back({k, e.what()});
+                unreachable[i++].reason = e.what();
             }
         }
-        unreachable = std::move(still);
         return reached;
     }
 
@@ -144,8 +152,9 @@ public:
             return {};
         }
         return " (" + std::to_string(unreachable.size()) +
-               (unreachable.size() == 1 ? " client" : " clients") + " could not be reached when the run started; " +
-               "the first: " + unreachable.front().reason + ")";
+               (unreachable.size() == 1 ? " client" : " clients") +
+               " could not be reached when the run started (or refused), nor since; the first: " +
+               unreachable.front().reason + ")";
     }
 
 private:
@@ -169,7 +178,8 @@ private:
 
     /// A client's worker, with the pointer to its data that `place` gives
     /// and its example count (public: FedAvg weighs by it). `remote`: a
-    /// client that cannot be reached is left out (size 0, no data pointer).
+    /// client that cannot be reached, or refuses, is left out (size 0, no
+    /// data pointer).
     template <class Place>
     void add_client(std::string name, const Place& place, bool remote = false) {
         clients.push_back(std::make_unique<Worker<federated::Client>>(federation, std::move(name)));
@@ -179,16 +189,24 @@ private:
             size = count_examples(*clients.back(), found);
             data.push_back(std::move(found));
         } catch (const NetworkError& e) {
-            if (!remote) {
-                throw;
-            }
-            data.emplace_back();
-            unreachable.push_back({clients.size() - 1, e.what()});
+            leave_out(remote, e);
+        } catch (const PermissionDeniedError& e) {
+            leave_out(remote, e);
         }
         sizes.push_back(size);
         if (size > 0) {
             eligible.push_back(clients.size() - 1);
         }
+    }
+
+    /// The client just added could not be reached, or refused (`e`, being
+    /// handled): left out, with the reason, if `remote`; else `e` goes on.
+    void leave_out(bool remote, const Error& e) {
+        if (!remote) {
+            throw;
+        }
+        data.emplace_back();
+        unreachable.push_back({clients.size() - 1, e.what()});
     }
 
     /// A remote client's data, where it published it.

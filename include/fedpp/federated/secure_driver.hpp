@@ -147,11 +147,27 @@ private:
               std::forward<Clients>(clients), std::move(test_set), std::numeric_limits<std::size_t>::max()),
           train_client_(&fedpp::detail::secure_train_client_with<M, Update>),
           train_dp_client_(&fedpp::detail::secure_dp_train_client_with<M, Update>), options_(std::move(options)) {
-        this->driver_settings_ = fedpp::detail::secure_resume_settings(options_);
-        const double expected = config_.client_fraction * static_cast<double>(parties_.eligible.size());
-        fedpp::detail::check_secure_round_size(dp_ ? static_cast<std::size_t>(std::llround(expected))
-                                                   : this->select_clients(1).size(),
-                                               expected, dp_.has_value(), options_);
+        this->driver_settings_ = fedpp::detail::secure_resume_settings(options_, dp_.has_value());
+        if (std::string why = refusal_for(parties_.eligible.size()); !why.empty()) {
+            throw ArgumentError(why);
+        }
+    }
+
+    friend Run; // (refusal_for)
+
+    /// Why rounds among `eligible` clients with data could not be
+    /// aggregated ("" if they can; check_secure_round_size).
+    [[nodiscard]] std::string refusal_for(std::size_t eligible) const {
+        const double expected = config_.client_fraction * static_cast<double>(eligible);
+        try {
+            fedpp::detail::check_secure_round_size(
+                dp_ ? static_cast<std::size_t>(std::llround(expected))
+                    : fedpp::detail::selection_size(eligible, config_.client_fraction, config_.min_clients),
+                expected, dp_.has_value(), options_);
+        } catch (const ArgumentError& e) {
+            return e.what();
+        }
+        return {};
     }
 
 

@@ -87,13 +87,19 @@ inline void check_secure_round_size(std::size_t per_round, double expected, bool
 /// What of `options` a resumed run must have as the run that saved its
 /// checkpoint did (RunSetup, "options.*"): the encoding, which rounds every
 /// update to its steps and leaves out those beyond its range, and the graph
-/// and threshold, which decide which rounds survive dropouts. Not the seed
-/// of the secrets: the masks cancel whatever it is.
-inline federated::RunSetup::Settings secure_resume_settings(const fedpp::secagg::SecureRoundOptions& options) {
-    return {{"options.encoding.clipping_range", exact_text(options.encoding.clipping_range)},
-            {"options.encoding.fraction_bits", std::to_string(options.encoding.fraction_bits)},
-            {"options.degree", std::to_string(options.degree)},
-            {"options.threshold", std::to_string(options.threshold)}};
+/// and (without `dp`, which sets its own each round) the threshold, which
+/// decide which rounds survive dropouts. Not the seed of the secrets: the
+/// masks cancel whatever it is.
+inline federated::RunSetup::Settings secure_resume_settings(const fedpp::secagg::SecureRoundOptions& options,
+                                                            bool dp) {
+    federated::RunSetup::Settings settings{
+        {"options.encoding.clipping_range", exact_text(options.encoding.clipping_range)},
+        {"options.encoding.fraction_bits", std::to_string(options.encoding.fraction_bits)},
+        {"options.degree", std::to_string(options.degree)}};
+    if (!dp) {
+        settings.emplace_back("options.threshold", std::to_string(options.threshold));
+    }
+    return settings;
 }
 
 } // namespace fedpp::detail

@@ -156,6 +156,11 @@ inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds
     };
     for (const auto& [name, value] : current.settings) {
         if (const std::string then = saved_value(name); then != value) {
+            if (then == "not recorded" && name.starts_with("options.")) {
+                refuse_resume(what, "the fedpp that saved it did not record the driver's " + setting_source(name) +
+                                        " (this run's is " + value + "), so a resume cannot be checked against "
+                                        "it: finish that run with the fedpp that saved it, or start afresh");
+            }
             refuse_resume(what, setting_source(name) + " is " + value + " in this run but " + then +
                                     " in the run that saved it");
         }
@@ -171,7 +176,7 @@ inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds
     }
     if (saved.client_sizes_fingerprint != current.client_sizes_fingerprint) {
         refuse_resume(what, "the clients' example counts (client sizes) differ from those of the run that saved it: "
-                            "another partition of the data");
+                            "another partition of the data, or other clients reached");
     }
     if (rounds_done > config.rounds) {
         refuse_resume(what, "it has " + std::to_string(rounds_done) + " rounds done, more than this run's " +

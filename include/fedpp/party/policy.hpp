@@ -13,8 +13,31 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <set>
 #include <string>
+#include <system_error>
+
+namespace fedpp::detail {
+
+/// Whether paths `a` and `b` name one file (or would, once made): the same
+/// path once made absolute, with links and "." and ".." resolved as far as
+/// the path exists.
+inline bool same_file(const std::string& a, const std::string& b) {
+    bool resolved = true;
+    const auto full = [&](const std::string& path) {
+        std::error_code error;
+        auto absolute = std::filesystem::absolute(path, error);
+        auto result = error ? absolute : std::filesystem::weakly_canonical(absolute, error);
+        resolved = resolved && !error;
+        return result;
+    };
+    const auto full_a = full(a);
+    const auto full_b = full(b);
+    return resolved ? full_a == full_b : a == b;
+}
+
+} // namespace fedpp::detail
 
 namespace fedpp::party {
 
@@ -145,7 +168,8 @@ inline void check_role_settings(const Policy& policy) {
                             "released_scalars_file bind only a data owner (Role::data_owner): an aggregator " +
                             "holds no data of its own");
     }
-    if (!policy.released_updates_file.empty() && policy.released_updates_file == policy.released_scalars_file) {
+    if (!policy.released_updates_file.empty() && !policy.released_scalars_file.empty() &&
+        fedpp::detail::same_file(policy.released_updates_file, policy.released_scalars_file)) {
         throw ArgumentError("party '" + policy.name + "': released_updates_file and released_scalars_file are " +
                             "the same file, '" + policy.released_updates_file + "': each keeps a count of its own");
     }
