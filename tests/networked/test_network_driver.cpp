@@ -358,6 +358,43 @@ TEST_CASE("a client that refuses the model owner when a run starts (its budget o
     CHECK(parties.clients[1]->host.released_scalars() == 2); // its example count, and its loss
 }
 
+TEST_CASE("a client that refuses in a round (its budget of released updates spent) is left out of the later "
+          "rounds, and a round that could not be aggregated trains no one",
+          "[network]") {
+    Federation parties;
+    const std::string address = parties.clients[1]->address();
+    Federation::stop(parties.clients[1]);
+    auto limited = network::data_owner(client_name(1), {"aggregator"});
+    limited.max_released_updates = 1;
+    parties.clients[1].emplace(limited, fedpp::grpc::Peers{{"aggregator", parties.aggregator->address()}}, address);
+    parties.clients[1]->host.publish("train", client_sets()[1]);
+    auto config = config_of(4);
+    config.client_fraction = 1.0;
+    config.min_clients = client_count; // every client's update, or no round
+    FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config);
+    CHECK(run.run_round().aggregated); // client 1's one update
+
+    const auto refused = run.run_round();
+    REQUIRE(refused.failures.size() == 1);
+    CHECK(refused.failures.front().client == 1);
+    CHECK(refused.failures.front().refused);
+    CHECK_THAT(refused.failures.front().reason, Catch::Contains("Policy::max_released_updates"));
+    CHECK_FALSE(refused.aggregated);
+    REQUIRE(run.unreachable_clients().size() == 1); // it would refuse again: out of the later rounds
+    CHECK(run.unreachable_clients().front().client == 1);
+    const auto spent_before = parties.clients[0]->host.released_updates();
+
+    const auto later = run.run_round(); // 4 clients left, 5 needed: none trains, none spends
+    CHECK(later.clients_selected == client_count - 1);
+    CHECK(later.failures.empty());
+    CHECK_FALSE(later.aggregated);
+    CHECK_THAT(later.round_error, Catch::Contains("only 4 clients were selected, min_clients is 5: none trained"));
+    CHECK(parties.clients[0]->host.released_updates() == spent_before);
+    // Tried again, it still runs nothing on its data: it stays out.
+    CHECK(run.retry_unreachable().empty());
+    CHECK_THAT(run.unreachable_clients().front().reason, Catch::Contains("Policy::max_released_updates"));
+}
+
 TEST_CASE("an aggregator that goes away fails the round with a NetworkError, the model unchanged; back, the next "
           "round succeeds",
           "[network]") {

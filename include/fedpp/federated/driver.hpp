@@ -209,6 +209,7 @@ private:
                 } catch (const std::exception& e) {
                     const bool crossed = !trained->at_client || !trained->at_client->valid();
                     outcome.failure = crossed ? std::string("rejected at the aggregator: ") + e.what() : e.what();
+                    outcome.refused = !crossed && dynamic_cast<const PermissionDeniedError*>(&e) != nullptr;
                 }
             }
             group.clients.push_back(std::move(outcome));
@@ -266,6 +267,7 @@ private:
             return Trained{std::nullopt, fedpp::detail::TrainedUpdate<M>{model.move(aggregator_), std::nullopt}};
         } catch (const std::exception& e) {
             outcome.failure = e.what();
+            outcome.refused = dynamic_cast<const PermissionDeniedError*>(&e) != nullptr; // (its own policy's)
         } catch (...) {
             outcome.failure = "the client's training threw an exception that is not a std::exception";
         }

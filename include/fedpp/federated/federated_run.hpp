@@ -22,14 +22,12 @@
 #include "fedpp/training/evaluation.hpp"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -175,8 +173,8 @@ protected:
     FederatedRun(const char* driver, federated::Config config, M initial_model, Clients&& clients, Dataset test_set,
                  std::size_t max_threads)
         : config_(std::move(config)), test_set_(std::move(test_set)), global_(std::move(initial_model)),
-          task_(task_of(clients, test_set_)),
-          parties_(same_task(driver, std::forward<Clients>(clients), task_,
+          task_(fedpp::detail::task_of(clients, test_set_)),
+          parties_(fedpp::detail::same_task(driver, std::forward<Clients>(clients), task_,
                              test_set_.empty() ? "first client with data" : "test set"),
                    config_.keep_transfer_log) {
         if (config_.target_accuracy && test_set_.empty()) {
@@ -216,7 +214,22 @@ protected:
         const auto selected = select_clients(round);
         metrics.clients_selected = selected.size();
         metrics.clip_norm = dp_ ? dp_->clip_norm() : 0.0;
-        aggregate(selected, round, metrics);
+        if (selected.size() < config_.min_clients) { // no round to aggregate: none trains (or spends) for nothing
+            metrics.round_error = (selected.empty() ? std::string("no client was selected")
+                                                    : "only " + std::to_string(selected.size()) +
+                                                          (selected.size() == 1 ? " client was" : " clients were") +
+                                                          " selected, min_clients is " +
+                                                          std::to_string(config_.min_clients) + ": none trained") +
+                                  (dp_ ? " (Poisson sampling)" : parties_.unreachable_note()) +
+                                  "; the global model is unchanged";
+        } else {
+            aggregate(selected, round, metrics);
+        }
+        for (const federated::ClientFailure& failure : metrics.failures) {
+            if (failure.refused) { // it would refuse again: out of the later rounds
+                parties_.set_aside(failure.client, failure.reason);
+            }
+        }
         rounds_done_ = round;
         if (dp_) {
             close_dp_round(*dp_, metrics);
@@ -244,46 +257,6 @@ protected:
             return;
         }
         global_ = std::move(next);
-    }
-
-    /// One example of the run's task, to check the model and the clients
-    /// against: the test set's first, or else the first local client's
-    /// with data (none for clients that are parties of their own).
-    template <class Clients>
-    static Dataset task_of(const Clients& clients, const Dataset& test_set) {
-        const std::array<Index, 1> first{0};
-        if (!test_set.empty()) {
-            return test_set.subset(first);
-        }
-        if constexpr (std::is_same_v<std::remove_cvref_t<Clients>, std::vector<Dataset>>) {
-            for (const Dataset& data : clients) {
-                if (!data.empty()) {
-                    return data.subset(first);
-                }
-            }
-        }
-        return {};
-    }
-
-    /// `clients`, if they are data sets here, after checking that each
-    /// with data has the task's features and classes: otherwise every
-    /// round would leave it out, with only the round's failures saying why.
-    template <class Clients>
-    static Clients&& same_task(const char* driver, Clients&& clients, const Dataset& task, const char* source) {
-        if constexpr (std::is_same_v<std::remove_cvref_t<Clients>, std::vector<Dataset>>) {
-            for (std::size_t k = 0; k < clients.size() && !task.empty(); ++k) {
-                const Dataset& data = clients[k];
-                if (!data.empty() &&
-                    (data.feature_count() != task.feature_count() || data.class_count() != task.class_count())) {
-                    throw ShapeError(std::string(driver) + ": client " + std::to_string(k) + "'s data has " +
-                                     std::to_string(data.feature_count()) + " features and " +
-                                     std::to_string(data.class_count()) + " classes, the " + source + " " +
-                                     std::to_string(task.feature_count()) + " and " +
-                                     std::to_string(task.class_count()));
-                }
-            }
-        }
-        return std::forward<Clients>(clients);
     }
 
     /// ShapeError unless the model takes the task's features and gives one

@@ -12,6 +12,11 @@ namespace fedpp::federated {
 struct ClientFailure {
     std::size_t client = 0;
     std::string reason;
+    /// The client refused (its own policy: a PermissionDeniedError, such as
+    /// a budget of released values spent), which it would do again: it is
+    /// left out of the run's later rounds (unreachable_clients()) until
+    /// retry_unreachable() takes it back.
+    bool refused = false;
 };
 
 /// What happened in one round.

@@ -23,6 +23,7 @@
 #include "fedpp/located/worker.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -54,6 +55,46 @@ struct RemoteParties {
 } // namespace fedpp::federated
 
 namespace fedpp::detail {
+
+/// One example of the run's task, to check the model and the clients
+/// against: the test set's first, or else the first local client's
+/// with data (none for clients that are parties of their own).
+template <class T, class Clients>
+data::Dataset<T> task_of(const Clients& clients, const data::Dataset<T>& test_set) {
+    const std::array<Index, 1> first{0};
+    if (!test_set.empty()) {
+        return test_set.subset(first);
+    }
+    if constexpr (std::is_same_v<std::remove_cvref_t<Clients>, std::vector<data::Dataset<T>>>) {
+        for (const data::Dataset<T>& set : clients) {
+            if (!set.empty()) {
+                return set.subset(first);
+            }
+        }
+    }
+    return {};
+}
+
+/// `clients`, if they are data sets here, after checking that each
+/// with data has the task's features and classes: otherwise every
+/// round would leave it out, with only the round's failures saying why.
+template <class T, class Clients>
+Clients&& same_task(const char* driver, Clients&& clients, const data::Dataset<T>& task, const char* source) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<Clients>, std::vector<data::Dataset<T>>>) {
+        for (std::size_t k = 0; k < clients.size() && !task.empty(); ++k) {
+            const data::Dataset<T>& set = clients[k];
+            if (!set.empty() &&
+                (set.feature_count() != task.feature_count() || set.class_count() != task.class_count())) {
+                throw ShapeError(std::string(driver) + ": client " + std::to_string(k) + "'s data has " +
+                                 std::to_string(set.feature_count()) + " features and " +
+                                 std::to_string(set.class_count()) + " classes, the " + source + " " +
+                                 std::to_string(task.feature_count()) + " and " +
+                                 std::to_string(task.class_count()));
+            }
+        }
+    }
+    return std::forward<Clients>(clients);
+}
 
 /// A client's example count, which it makes public: FedAvg weighs by it.
 template <class T>
@@ -133,6 +174,16 @@ public:
             }
         }
         return reached;
+    }
+
+    /// Client k refused in a round (federated::ClientFailure::refused): not
+    /// eligible, and in `unreachable` with `reason`, until
+    /// reach_unreachable() takes it back.
+    void set_aside(std::size_t k, std::string reason) {
+        if (const auto at = std::lower_bound(eligible.begin(), eligible.end(), k); at != eligible.end() && *at == k) {
+            eligible.erase(at);
+            unreachable.push_back({k, std::move(reason)});
+        }
     }
 
     Federation federation;

@@ -50,6 +50,7 @@ struct ClientOutcome {
     std::size_t client = 0;
     double loss = 0;
     std::string failure; ///< empty: its update is in the group's sum
+    bool refused = false; ///< the failure is the client's refusal (ClientFailure::refused)
 };
 
 /// A group's work, at the aggregator: the weighted sum of its valid updates
@@ -192,7 +193,7 @@ private:
         bool any = false;
         for (ClientOutcome& outcome : result.clients) {
             if (!outcome.failure.empty()) {
-                failures.push_back({outcome.client, std::move(outcome.failure)});
+                failures.push_back({outcome.client, std::move(outcome.failure), outcome.refused});
                 continue;
             }
             const std::size_t n = sizes_[outcome.client];

@@ -129,6 +129,7 @@ private:
         std::optional<Pointer<M, Client>> model;
         double loss = 0;
         std::string failure;
+        bool refused = false; // ClientFailure::refused
     };
 
     using Run::config_;
@@ -197,6 +198,7 @@ private:
                     trained[i].model.emplace(std::move(model));
                 } catch (const std::exception& e) {
                     trained[i].failure = e.what();
+                    trained[i].refused = dynamic_cast<const PermissionDeniedError*>(&e) != nullptr;
                 }
             }
         });
@@ -212,7 +214,7 @@ private:
             if (trained[i].model) {
                 in.push_back(i);
             } else {
-                metrics.failures.push_back({selected[i], trained[i].failure});
+                metrics.failures.push_back({selected[i], trained[i].failure, trained[i].refused});
             }
         }
         const std::size_t needed = std::max<std::size_t>(config_.min_clients, dp_ ? threshold_of(selected.size()) : 0);
