@@ -24,6 +24,7 @@
 #include <fedpp/grpc/transport.hpp>
 
 #include <algorithm>
+#include <initializer_list>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -81,7 +82,13 @@ int serve_aggregator(const examples::CommandLine& cli, const std::string& name, 
     return examples::networked::serve(host, cli);
 }
 
+/// The options only the model owner reads.
+constexpr std::initializer_list<const char*> model_owner_options = {
+    "fraction", "epochs", "batch", "lr", "target", "rounds", "threads", "csv", "save-weights", "checkpoint",
+    "dp-noise", "dp-clip", "dp-adaptive", "dp-estimator", "dp-weight-cap", "dp-delta", "dp-budget"};
+
 int run_model_owner(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
+    examples::networked::refuse_worker_options(cli, name);
     federated::Config config = examples::federated_config(cli, 2000, 1.0, 0.97);
     examples::check_save_weights(cli);
     if (!cli.has("threads")) {
@@ -132,6 +139,9 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
 int networked_mnist(const examples::CommandLine& cli) {
     const std::string name = examples::networked::party_name(cli);
     const std::size_t clients = examples::client_count(cli, 10);
+    if (name != "me") {
+        examples::networked::refuse_options(cli, name, model_owner_options, "the model owner's (party 'me')");
+    }
     if (name == "aggregator") {
         return serve_aggregator(cli, name, clients);
     }

@@ -25,6 +25,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <fstream>
 #include <map>
 #include <set>
@@ -50,12 +51,17 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                                 "federation)"},
                  {"max-released-updates", "a data owner moves out at most this many values made from its data "
                                           "in its life, then runs nothing on it (default 0: no limit)"},
-                 {"released-updates-before", "how many of them it moved out before it restarted (default 0)"},
+                 {"released-updates-before", "a data owner: how many values made from its data it moved out before "
+                                             "it restarted (default 0; a larger count in --released-updates-file "
+                                             "wins)"},
                  {"released-updates-file", "a data owner keeps that count in this file across restarts "
                                            "(default: in memory)"},
                  {"max-released-scalars", "a data owner lets out at most this many scalars made from its data "
-                                          "(losses, example counts) in its life (default 0: no limit)"},
-                 {"released-scalars-before", "how many of them it let out before it restarted (default 0)"},
+                                          "in its life (its example count when a run starts, a loss each plain "
+                                          "round, adaptive clipping's indicator each DP round; default 0: no limit)"},
+                 {"released-scalars-before", "a data owner: how many scalars made from its data it let out before "
+                                             "it restarted (default 0; a larger count in --released-scalars-file "
+                                             "wins)"},
                  {"released-scalars-file", "a data owner keeps that count in this file across restarts "
                                            "(default: in memory)"}});
     return more;
@@ -111,6 +117,29 @@ inline fedpp::grpc::Peers peers(const CommandLine& cli) {
     return peers;
 }
 
+/// UsageError for the first of `options` given: they are `whose`
+/// ("a data owner's") and party `name` would ignore them without a word.
+inline void refuse_options(const CommandLine& cli, const std::string& name, std::initializer_list<const char*> options,
+                           const char* whose) {
+    for (const char* option : options) {
+        if (cli.has(option)) {
+            cli.fail(std::string("option '--") + option + "' is " + whose + ": party '" + name + "' does not use it");
+        }
+    }
+}
+
+/// The options only a data owner reads.
+inline constexpr std::initializer_list<const char*> data_owner_options = {
+    "trust", "max-released-updates", "released-updates-before", "released-updates-file",
+    "max-released-scalars", "released-scalars-before", "released-scalars-file"};
+
+/// UsageError for an option only a party that serves (a data owner or an
+/// aggregator) reads, given to the model owner `name`.
+inline void refuse_worker_options(const CommandLine& cli, const std::string& name) {
+    refuse_options(cli, name, {"listen", "port-file", "requesters"}, "a serving party's (a data owner or aggregator)");
+    refuse_options(cli, name, data_owner_options, "a data owner's (give it to each client's process)");
+}
+
 /// The party's policy as the command line sets it: its name, role and
 /// requesters (--requesters).
 inline fedpp::party::Policy policy_of(const CommandLine& cli, const std::string& name, fedpp::party::Role role) {
@@ -127,12 +156,7 @@ inline fedpp::party::Policy policy_of(const CommandLine& cli, const std::string&
         policy.released_scalars_before = cli.count("released-scalars-before", 0);
         policy.released_scalars_file = cli.text("released-scalars-file", "");
     } else {
-        for (const char* option : {"max-released-updates", "released-updates-before", "released-updates-file",
-                                   "max-released-scalars", "released-scalars-before", "released-scalars-file"}) {
-            if (cli.has(option)) {
-                cli.fail(std::string("option '--") + option + "' is a data owner's: party '" + name + "' aggregates");
-            }
-        }
+        refuse_options(cli, name, data_owner_options, "a data owner's (this party aggregates)");
     }
     return policy;
 }

@@ -100,6 +100,7 @@ int networked_tutorial(const examples::CommandLine& cli) {
         return serve_aggregator(cli, name);
     }
     if (name == "me") {
+        examples::networked::refuse_worker_options(cli, name);
         return run_model_owner(cli, name);
     }
     cli.fail("unknown party '" + name + "' (bob, alice, secure_worker or me)");
