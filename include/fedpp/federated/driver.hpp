@@ -267,7 +267,7 @@ private:
             return Trained{std::nullopt, fedpp::detail::TrainedUpdate<M>{model.move(aggregator_), std::nullopt}};
         } catch (const std::exception& e) {
             outcome.failure = e.what();
-            outcome.refused = dynamic_cast<const PermissionDeniedError*>(&e) != nullptr; // (its own policy's)
+            outcome.refused = dynamic_cast<const PermissionDeniedError*>(&e) != nullptr; // (ClientFailure::refused)
         } catch (...) {
             outcome.failure = "the client's training threw an exception that is not a std::exception";
         }

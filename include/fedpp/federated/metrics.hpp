@@ -12,9 +12,10 @@ namespace fedpp::federated {
 struct ClientFailure {
     std::size_t client = 0;
     std::string reason;
-    /// The client refused (its own policy: a PermissionDeniedError, such as
-    /// a budget of released values spent), which it would do again: it is
-    /// left out of the run's later rounds (unreachable_clients()) until
+    /// The client's part was refused (a PermissionDeniedError: by its own
+    /// policy, such as a budget of released values spent, or by the
+    /// aggregator's, of its update), as it would be again: it is left out
+    /// of the run's later rounds (unreachable_clients()) until
     /// retry_unreachable() takes it back.
     bool refused = false;
 };
