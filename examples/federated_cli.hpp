@@ -142,19 +142,19 @@ inline std::size_t client_count(const CommandLine& cli, std::size_t fallback) {
 }
 
 /// Whether `run` can take in clients it could not reach at its start (not a
-/// DP run with adaptive clipping: Run::retry_unreachable).
+/// DP run with adaptive clipping: Run::retry_unreachable leaves them out).
 template <class Run>
 bool takes_in_late_clients(const Run& run) {
     return !(run.config().dp && run.config().dp->adaptive);
 }
 
-/// After round `m`: tries again the clients not reached so far, printing
+/// After round `m`: tries again the clients left out so far, printing
 /// those that now take part (not after the last round, or one that reached
 /// the target: no round follows, and each try asks a client for its count).
 template <class Run>
 void retry_unreachable(Run& run, const fedpp::federated::RoundMetrics& m) {
     const auto& target = run.config().target_accuracy;
-    if (run.unreachable_clients().empty() || !takes_in_late_clients(run) || run.rounds_done() >= run.config().rounds ||
+    if (run.unreachable_clients().empty() || run.rounds_done() >= run.config().rounds ||
         (target && m.test_accuracy >= *target)) {
         return;
     }

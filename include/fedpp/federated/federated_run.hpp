@@ -75,37 +75,43 @@ public:
     [[nodiscard]] std::size_t rounds_done() const noexcept { return rounds_done_; }
     [[nodiscard]] std::size_t client_count() const noexcept { return parties_.clients.size(); }
     [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return parties_.sizes; }
-    /// Clients that are parties of their own (RemoteParties) and could not
-    /// be reached when the run started, with the reason: they are left out
-    /// of the run (client_sizes() says 0 for them) until
-    /// retry_unreachable() reaches them.
+    /// Clients left out of the run, with the reason: parties of their own
+    /// (RemoteParties) that could not be reached when it started, or
+    /// refused then (client_sizes() says 0 for them), and clients whose
+    /// part of a round was refused (ClientFailure::refused), until
+    /// retry_unreachable() takes them in.
     [[nodiscard]] const std::vector<federated::ClientFailure>& unreachable_clients() const noexcept {
         return parties_.unreachable;
     }
 
-    /// Tries again each of unreachable_clients(), between rounds (from
-    /// run()'s on_round, say); returns those reached, which take part from
-    /// the next round as if reached at the start (client_sizes(); a DP run
-    /// weighs every client again). The others stay out with the new reason,
-    /// as does one the driver cannot take in (the secure driver: more
-    /// clients a round than its encoding sums). state() then records the
-    /// new sizes. ArgumentError: DP with adaptive clipping (its count's
-    /// noise was set for the clients reached at the start).
+    /// Tries again each of unreachable_clients() (remote ones), between
+    /// rounds (from run()'s on_round, say); returns those reached, which
+    /// take part from the next round as if reached at the start
+    /// (client_sizes(); a DP run weighs every client again). The others stay
+    /// out with the new reason, as does one the run cannot take in without
+    /// asking it: one the driver refuses (the secure driver: more clients a
+    /// round than its encoding sums), and, with adaptive clipping, one never
+    /// reached (its count's noise was set for the clients reached at the
+    /// start). state() then records the new sizes.
     std::vector<std::size_t> retry_unreachable() {
-        if (parties_.unreachable.empty()) {
-            return {};
-        }
-        if (dp_) {
-            dp_->check_reweighable();
-        }
         const auto& driver = static_cast<const Driver&>(*this);
+        const auto refusal = [&](std::size_t k, std::size_t eligible) -> std::string {
+            if (dp_ && parties_.sizes[k] == 0) {
+                try {
+                    dp_->check_reweighable();
+                } catch (const ArgumentError& e) {
+                    return e.what();
+                }
+            }
+            return driver.refusal_for(eligible);
+        };
         const auto reweigh = [&, before = parties_.sizes] { // (also if something not fedpp's is thrown)
             if (dp_ && parties_.sizes != before) {
                 dp_->reweigh(parties_.sizes);
             }
         };
         try {
-            auto reached = parties_.reach_unreachable([&](std::size_t n) { return driver.refusal_for(n); });
+            auto reached = parties_.reach_unreachable(refusal);
             reweigh();
             return reached;
         } catch (...) {
@@ -298,8 +304,8 @@ protected:
     federated::RunSetup::Settings driver_settings_; // the driver's own settings a resume must match ("options.*")
 
 private:
-    /// Runs `resume`; a CheckpointMismatchError says which clients were
-    /// unreachable, as a likely cause (their sizes count as 0).
+    /// Runs `resume`; a CheckpointMismatchError says which clients are left
+    /// out, as a likely cause (those not reached at the start count as 0).
     template <class Resume>
     void noting_unreachable(const Resume& resume) {
         try {

@@ -142,26 +142,27 @@ public:
         check_eligible();
     }
 
-    /// Tries again each client in `unreachable`. One reached now, with data
-    /// that `refusal(eligible clients with it)` does not refuse (""), is a
-    /// client of the run as if it had been reached at the start (its data
-    /// found, its example count learned; eligible if it has data) and leaves
-    /// `unreachable`; one that still fails with a fedpp error (a
-    /// NetworkError, a PermissionDeniedError; a RemoteObjectError if it
-    /// published no data under the tag), or that `refusal` refuses, stays
-    /// there with the new reason. Each client joins or stays whole, even if
-    /// another throws something else. Returns the clients reached.
+    /// Tries again each client in `unreachable` that `refusal(k, eligible
+    /// clients with it)` does not refuse ("": asked before the client is).
+    /// One reached now is a client of the run as if it had been reached at
+    /// the start (its data found, its example count learned; eligible if it
+    /// has data) and leaves `unreachable`; one that `refusal` refuses, or
+    /// that still fails with a fedpp error (a NetworkError, a
+    /// PermissionDeniedError; a RemoteObjectError if it published no data
+    /// under the tag), stays there with the new reason. Each client joins or
+    /// stays whole, even if another throws something else. Returns the
+    /// clients reached. (Remote clients only: a local one is never there.)
     template <class Refusal>
     std::vector<std::size_t> reach_unreachable(const Refusal& refusal) {
         std::vector<std::size_t> reached;
         for (std::size_t i = 0; i < unreachable.size();) {
             const std::size_t k = unreachable[i].client;
             try {
-                auto found = find_data(*clients[k]);
-                const std::size_t size = count_examples(*clients[k], found);
-                if (std::string why = size > 0 ? refusal(eligible.size() + 1) : std::string(); !why.empty()) {
+                if (std::string why = refusal(k, eligible.size() + 1); !why.empty()) {
                     throw ArgumentError(why);
                 }
+                auto found = find_data(*clients[k]);
+                const std::size_t size = count_examples(*clients[k], found);
                 data[k] = std::move(found);
                 sizes[k] = size;
                 if (size > 0) {
@@ -197,14 +198,14 @@ public:
     /// eligible) until reach_unreachable() reaches them.
     std::vector<federated::ClientFailure> unreachable;
 
-    /// " (k clients could not be reached: ...)", or "" if every one was.
+    /// " (k clients left out: ...)", or "" if none is.
     [[nodiscard]] std::string unreachable_note() const {
         if (unreachable.empty()) {
             return {};
         }
         return " (" + std::to_string(unreachable.size()) +
                (unreachable.size() == 1 ? " client" : " clients") +
-               " could not be reached when the run started (or refused), nor since; the first: " +
+               " left out: unreachable when the run started, or refused since; the first: " +
                unreachable.front().reason + ")";
     }
 
