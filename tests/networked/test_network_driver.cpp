@@ -86,8 +86,11 @@ struct Federation {
     /// its data, loaded again).
     static void stop(std::optional<network::Party>& party) { party.reset(); }
     void restart_client(std::size_t k, const std::string& address) {
-        clients[k].emplace(network::data_owner(client_name(k), {"aggregator"}),
-                           fedpp::grpc::Peers{{"aggregator", aggregator->address()}}, address);
+        restart_client(k, address, network::data_owner(client_name(k), {"aggregator"}));
+    }
+    /// The same, with `policy`.
+    void restart_client(std::size_t k, const std::string& address, fedpp::party::Policy policy) {
+        clients[k].emplace(std::move(policy), fedpp::grpc::Peers{{"aggregator", aggregator->address()}}, address);
         clients[k]->host.publish("train", client_sets()[k]);
     }
 
@@ -337,8 +340,7 @@ TEST_CASE("a client that refuses the model owner when a run starts (its budget o
     auto spent = network::data_owner(client_name(1), {"aggregator"});
     spent.max_released_scalars = 2;
     spent.released_scalars_before = 2; // its operator carried the count over
-    parties.clients[1].emplace(spent, fedpp::grpc::Peers{{"aggregator", parties.aggregator->address()}}, address);
-    parties.clients[1]->host.publish("train", client_sets()[1]);
+    parties.restart_client(1, address, spent);
     auto config = config_of(2);
     config.client_fraction = 1.0;
     FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config);
@@ -351,8 +353,7 @@ TEST_CASE("a client that refuses the model owner when a run starts (its budget o
     // The twin: within its budget, it takes part.
     Federation::stop(parties.clients[1]);
     spent.released_scalars_before = 0;
-    parties.clients[1].emplace(spent, fedpp::grpc::Peers{{"aggregator", parties.aggregator->address()}}, address);
-    parties.clients[1]->host.publish("train", client_sets()[1]);
+    parties.restart_client(1, address, spent);
     network::wait_for_reconnection();
     CHECK(run.retry_unreachable() == std::vector<std::size_t>{1});
     CHECK(run.run_round().clients_aggregated == client_count);
@@ -367,8 +368,7 @@ TEST_CASE("a client that refuses in a round (its budget of released updates spen
     Federation::stop(parties.clients[1]);
     auto limited = network::data_owner(client_name(1), {"aggregator"});
     limited.max_released_updates = 1;
-    parties.clients[1].emplace(limited, fedpp::grpc::Peers{{"aggregator", parties.aggregator->address()}}, address);
-    parties.clients[1]->host.publish("train", client_sets()[1]);
+    parties.restart_client(1, address, limited);
     auto config = config_of(4);
     config.client_fraction = 1.0;
     config.min_clients = client_count; // every client's update, or no round
