@@ -14,9 +14,9 @@ struct ClientFailure {
     std::string reason;
     /// The client's part was refused (a PermissionDeniedError: by its own
     /// policy, such as a budget of released values spent, or by the
-    /// aggregator's, of its update), as it would be again: it is left out
-    /// of the run's later rounds (unreachable_clients()) until
-    /// retry_unreachable() takes it back.
+    /// aggregator's, of its update), as it would be again: a client that is
+    /// a party of its own is left out of the run's later rounds
+    /// (unreachable_clients()) until retry_unreachable() takes it back.
     bool refused = false;
 };
 

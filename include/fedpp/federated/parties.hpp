@@ -132,7 +132,7 @@ public:
     /// published no such data.
     RunParties(federated::RemoteParties remote, bool keep_transfer_log)
         : federation(std::move(remote.own_name), std::move(remote.transport)),
-          aggregator(federation, std::move(remote.aggregator)), data_tag_(std::move(remote.data_tag)) {
+          aggregator(federation, std::move(remote.aggregator)), data_tag_(std::move(remote.data_tag)), remote_(true) {
         federation.keep_transfer_entries(keep_transfer_log);
         clients.reserve(remote.clients.size());
         data.reserve(remote.clients.size());
@@ -177,10 +177,14 @@ public:
         return reached;
     }
 
-    /// Client k refused in a round (federated::ClientFailure::refused): not
-    /// eligible, and in `unreachable` with `reason`, until
-    /// reach_unreachable() takes it back.
+    /// Remote client k refused in a round (federated::ClientFailure::refused):
+    /// not eligible, and in `unreachable` with `reason`, until
+    /// reach_unreachable() takes it back. (A local client's refusal is its
+    /// ClientUpdate's own error, for that round only.)
     void set_aside(std::size_t k, std::string reason) {
+        if (!remote_) {
+            return;
+        }
         if (const auto at = std::lower_bound(eligible.begin(), eligible.end(), k); at != eligible.end() && *at == k) {
             eligible.erase(at);
             unreachable.push_back({k, std::move(reason)});
@@ -193,9 +197,10 @@ public:
     std::vector<Pointer<Dataset, federated::Client>> data;
     std::vector<std::size_t> sizes;    ///< every client's example count
     std::vector<std::size_t> eligible; ///< the clients with data
-    /// Remote clients that could not be reached when the run started (or
-    /// when last tried again), and why: they are left out of the run (not
-    /// eligible) until reach_unreachable() reaches them.
+    /// Remote clients left out, and why: unreachable or refusing when the
+    /// run started (or when last tried again), or set aside after a round
+    /// they were refused in; not eligible until reach_unreachable() reaches
+    /// them.
     std::vector<federated::ClientFailure> unreachable;
 
     /// " (k clients left out: ...)", or "" if none is.
@@ -277,6 +282,7 @@ private:
     }
 
     std::string data_tag_; // where remote clients published their data
+    bool remote_ = false;  // clients that are parties of their own
 };
 
 } // namespace fedpp::detail
