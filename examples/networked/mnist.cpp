@@ -24,8 +24,8 @@
 #include <fedpp/grpc/transport.hpp>
 
 #include <algorithm>
-#include <initializer_list>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 #include <vector>
 

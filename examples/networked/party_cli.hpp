@@ -25,8 +25,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <initializer_list>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string>

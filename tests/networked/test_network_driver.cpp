@@ -93,6 +93,12 @@ struct Federation {
         clients[k].emplace(std::move(policy), fedpp::grpc::Peers{{"aggregator", aggregator->address()}}, address);
         clients[k]->host.publish("train", client_sets()[k]);
     }
+    /// Client k stops and starts again at its address, with `policy`.
+    void replace_client(std::size_t k, fedpp::party::Policy policy) {
+        const std::string address = clients[k]->address();
+        stop(clients[k]);
+        restart_client(k, address, std::move(policy));
+    }
 
     std::optional<network::Party> aggregator;
     std::deque<std::optional<network::Party>> clients; // parties do not move
@@ -335,12 +341,10 @@ TEST_CASE("a client that refuses the model owner when a run starts (its budget o
           "out with the reason, as one that cannot be reached",
           "[network]") {
     Federation parties;
-    const std::string address = parties.clients[1]->address();
-    Federation::stop(parties.clients[1]);
     auto spent = network::data_owner(client_name(1), {"aggregator"});
     spent.max_released_scalars = 2;
     spent.released_scalars_before = 2; // its operator carried the count over
-    parties.restart_client(1, address, spent);
+    parties.replace_client(1, spent);
     auto config = config_of(2);
     config.client_fraction = 1.0;
     FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config);
@@ -351,9 +355,8 @@ TEST_CASE("a client that refuses the model owner when a run starts (its budget o
     CHECK(round.aggregated);
     CHECK(round.clients_aggregated == client_count - 1);
     // The twin: within its budget, it takes part.
-    Federation::stop(parties.clients[1]);
     spent.released_scalars_before = 0;
-    parties.restart_client(1, address, spent);
+    parties.replace_client(1, spent);
     network::wait_for_reconnection();
     CHECK(run.retry_unreachable() == std::vector<std::size_t>{1});
     CHECK(run.run_round().clients_aggregated == client_count);
@@ -364,11 +367,9 @@ TEST_CASE("a client that refuses in a round (its budget of released updates spen
           "rounds, and a round that could not be aggregated trains no one",
           "[network]") {
     Federation parties;
-    const std::string address = parties.clients[1]->address();
-    Federation::stop(parties.clients[1]);
     auto limited = network::data_owner(client_name(1), {"aggregator"});
     limited.max_released_updates = 1;
-    parties.restart_client(1, address, limited);
+    parties.replace_client(1, limited);
     auto config = config_of(4);
     config.client_fraction = 1.0;
     config.min_clients = client_count; // every client's update, or no round

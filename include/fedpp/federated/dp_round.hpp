@@ -125,16 +125,19 @@ public:
     /// does what a round spends; adaptive clipping's count noise was set for
     /// the clients reached at the start (ArgumentError).
     void reweigh(const std::vector<std::size_t>& sizes) {
-        check_reweighable();
+        if (std::string why = late_client_refusal(); !why.empty()) {
+            throw ArgumentError(why);
+        }
         weigh(sizes);
     }
-    /// ArgumentError if reweigh() would be refused.
-    void check_reweighable() const {
-        if (state_.adaptive) {
-            throw ArgumentError("a DP run with adaptive clipping cannot take in clients reached after its start: "
-                                "the noise on its count of unclipped updates was set for the clients it started "
-                                "with; start the run again with every client reachable");
+    /// Why reweigh() is refused ("" if it is not).
+    [[nodiscard]] std::string late_client_refusal() const {
+        if (!state_.adaptive) {
+            return {};
         }
+        return "a DP run with adaptive clipping cannot take in clients reached after its start: the noise on its "
+               "count of unclipped updates was set for the clients it started with; start the run again with "
+               "every client reachable";
     }
 
     /// Each eligible client independently with probability q, for round

@@ -96,12 +96,8 @@ public:
     std::vector<std::size_t> retry_unreachable() {
         const auto& driver = static_cast<const Driver&>(*this);
         const auto refusal = [&](std::size_t k, std::size_t eligible) -> std::string {
-            if (dp_ && parties_.sizes[k] == 0) {
-                try {
-                    dp_->check_reweighable();
-                } catch (const ArgumentError& e) {
-                    return e.what();
-                }
+            if (std::string why = dp_ && parties_.sizes[k] == 0 ? dp_->late_client_refusal() : ""; !why.empty()) {
+                return why;
             }
             return driver.refusal_for(eligible);
         };

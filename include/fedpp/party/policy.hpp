@@ -156,17 +156,14 @@ inline void check_role_settings(const Policy& policy) {
                                    "noise"
                                  : "a data owner does not enforce them on its own training"));
     }
-    if (policy.role != Role::data_owner && (policy.max_released_updates != 0 || policy.released_updates_before != 0 ||
-                                            !policy.released_updates_file.empty())) {
-        throw ArgumentError("party '" + policy.name + "': max_released_updates, released_updates_before and " +
-                            "released_updates_file bind only a data owner (Role::data_owner): an aggregator " +
-                            "releases only aggregates");
-    }
-    if (policy.role != Role::data_owner && (policy.max_released_scalars != 0 || policy.released_scalars_before != 0 ||
-                                            !policy.released_scalars_file.empty())) {
-        throw ArgumentError("party '" + policy.name + "': max_released_scalars, released_scalars_before and " +
-                            "released_scalars_file bind only a data owner (Role::data_owner): an aggregator " +
-                            "holds no data of its own");
+    const bool budgets = policy.max_released_updates != 0 || policy.released_updates_before != 0 ||
+                         !policy.released_updates_file.empty() || policy.max_released_scalars != 0 ||
+                         policy.released_scalars_before != 0 || !policy.released_scalars_file.empty();
+    if (policy.role != Role::data_owner && budgets) {
+        throw ArgumentError("party '" + policy.name + "': the budgets of released updates and scalars " +
+                            "(max_released_*, released_*_before, released_*_file) bind only a data owner " +
+                            "(Role::data_owner): an aggregator holds no data of its own, and releases only " +
+                            "aggregates");
     }
     if (!policy.released_updates_file.empty() && !policy.released_scalars_file.empty() &&
         fedpp::detail::same_file(policy.released_updates_file, policy.released_scalars_file)) {
