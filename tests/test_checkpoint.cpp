@@ -458,7 +458,8 @@ TEST_CASE("resuming a checkpoint with another set-up is refused, naming what dif
          [](Config& c) { c.aggregation = fedpp::federated::Aggregation::trimmed_mean; }, sizes},
         {"this run has 5 clients, the run that saved it 6", [](Config&) {}, {12, 12, 9, 15, 12}},
         {"this run has 7 clients, the run that saved it 6", [](Config&) {}, {12, 12, 9, 15, 12, 12, 1}},
-        {"client sizes", [](Config&) {}, {12, 12, 10, 14, 12, 12}}, // same count, same total: another partition
+        {"client 2 has 10 examples in this run but 9 in the run that saved it: another partition",
+         [](Config&) {}, {12, 12, 10, 14, 12, 12}}, // same count, same total
         {"2 rounds done, more than this run's config.rounds (1)", [](Config& c) { c.rounds = 1; }, sizes},
     };
     for (const auto& change : refused) {
@@ -545,4 +546,88 @@ TEST_CASE("a training state checkpoint of format 1, without its set-up, gives a 
     // A state that records no set-up is refused too.
     fedpp::federated::TrainingState<Model> bare{1, 77, small_model(9), {}};
     CHECK_THROWS_MATCHES(run.restore(bare), fedpp::CheckpointMismatchError, MessageContains("records no run set-up"));
+}
+
+TEST_CASE("a training state records each client's example count and whether it was left out, and malformed records "
+          "are refused, never a value",
+          "[checkpoint]") {
+    using fedpp::federated::ClientRecord;
+    const auto config = tiny_config();
+    // One record set for each width of the counts: 1, 2, 4 and 8 bytes.
+    for (const std::uint64_t largest : {std::uint64_t{200}, std::uint64_t{300}, std::uint64_t{70'000},
+                                        std::uint64_t{5'000'000'000}}) {
+        CAPTURE(largest);
+        const std::vector<ClientRecord> clients{{0, true}, {3, false}, {largest, true}, {0, false}, {7, false}};
+        const fedpp::federated::TrainingState<Model> state{2, 77, small_model(9),
+                                                           fedpp::detail::run_setup(config, clients)};
+        const auto loaded =
+            fedpp::checkpoint_from_bytes<fedpp::federated::TrainingState<Model>>(fedpp::checkpoint_to_bytes(state), "t");
+        CHECK(loaded.setup == state.setup);
+        CHECK(loaded.setup.clients == clients);
+    }
+
+    // The records alone, forged: each is refused by what is wrong.
+    const auto decoded = [](const Bytes& bytes, std::uint64_t client_count) {
+        fedpp::ByteReader in(bytes, "records");
+        return fedpp::detail::decode_client_records(in, client_count);
+    };
+    const auto forged = [](std::uint8_t width, std::uint64_t count, std::vector<std::uint8_t> counts,
+                           std::vector<std::uint64_t> left_out) {
+        Bytes bytes;
+        fedpp::ByteWriter out(bytes);
+        out.write<std::uint8_t>(width);
+        out.write<std::uint64_t>(count);
+        out.write_array(counts.data(), counts.size());
+        out.write<std::uint64_t>(left_out.size());
+        out.write_array(left_out.data(), left_out.size());
+        return bytes;
+    };
+    CHECK(decoded(forged(1, 3, {4, 0, 5}, {1}), 3) == std::vector<ClientRecord>{{4, false}, {0, true}, {5, false}});
+    CHECK_THROWS_MATCHES(decoded(forged(3, 1, {4, 0, 5}, {}), 1), fedpp::SerializationError,
+                         MessageContains("are of 3 bytes, not 1, 2, 4 or 8"));
+    CHECK_THROWS_MATCHES(decoded(forged(1, 3, {4, 0, 5}, {}), 4), fedpp::SerializationError,
+                         MessageContains("3 client records for 4 clients"));
+    CHECK_THROWS_MATCHES(decoded(forged(1, 3, {4, 0, 5}, {2, 1}), 3), fedpp::SerializationError,
+                         MessageContains("client 1 is recorded as left out, out of order"));
+    CHECK_THROWS_MATCHES(decoded(forged(1, 3, {4, 0, 5}, {3}), 3), fedpp::SerializationError,
+                         MessageContains("client 3 is recorded as left out, out of order or not one of the 3"));
+    CHECK_THROWS_AS(decoded(forged(1, 4, {4, 0, 5}, {}), 4), fedpp::SerializationError); // a count short
+    // A set-up with records, but not one for each client, is not saved (it could not be read back).
+    auto state = fedpp::federated::TrainingState<Model>{2, 77, small_model(9), fedpp::detail::run_setup(config, {3, 4})};
+    state.setup.clients.pop_back();
+    CHECK_THROWS_MATCHES(fedpp::checkpoint_to_bytes(state), fedpp::ArgumentError,
+                         MessageContains("set-up of 2 clients with 1 client records"));
+    state.setup.clients.clear(); // none, as read from format 3: saved, and read back without
+    const auto loaded =
+        fedpp::checkpoint_from_bytes<fedpp::federated::TrainingState<Model>>(fedpp::checkpoint_to_bytes(state), "t");
+    CHECK(loaded.setup == state.setup);
+}
+
+TEST_CASE("a resumed run may differ from the run that saved it only in clients left out of one of them: a client "
+          "both counted must have the same example count",
+          "[checkpoint][federated]") {
+    using fedpp::federated::ClientRecord;
+    const auto config = tiny_config();
+    const auto saved = fedpp::detail::run_setup(config, std::vector<ClientRecord>{{5, false}, {7, true}, {0, true}});
+    const auto check = [&](std::vector<ClientRecord> now) {
+        fedpp::detail::check_resumable(saved, 1, config, now, {}, "the state");
+    };
+    CHECK_NOTHROW(check({{5, false}, {7, false}, {0, false}})); // the two left out reached now
+    CHECK_NOTHROW(check({{5, false}, {0, true}, {9, false}}));  // client 2 never counted then
+    CHECK_NOTHROW(check({{0, true}, {7, false}, {0, true}}));   // client 0 left out now
+    CHECK_THROWS_MATCHES(check({{6, false}, {7, false}, {0, false}}), fedpp::CheckpointMismatchError,
+                         MessageContains("client 0 has 6 examples in this run but 5 in the run that saved it"));
+    // Client 1 was counted, then set aside: its count is known, and must be the same.
+    CHECK_THROWS_MATCHES(check({{5, false}, {8, false}, {0, false}}), fedpp::CheckpointMismatchError,
+                         MessageContains("client 1 has 8 examples"));
+
+    // A state of format 3 records only a fingerprint of the counts: the same clients, or none.
+    auto old = saved;
+    old.clients.clear();
+    const auto check_old = [&](std::vector<ClientRecord> now) {
+        fedpp::detail::check_resumable(old, 1, config, now, {}, "the state");
+    };
+    CHECK_NOTHROW(check_old({{5, false}, {7, false}, {0, true}}));
+    CHECK_THROWS_MATCHES(check_old({{5, false}, {0, true}, {0, true}}), fedpp::CheckpointMismatchError,
+                         MessageContains("records only a fingerprint of the counts"));
 }

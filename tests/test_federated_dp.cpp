@@ -234,6 +234,32 @@ TEST_CASE("a training state of format 2 (before DP) still loads and resumes as b
     CHECK(model_bytes(resumed.global_model()) == model_bytes(straight.global_model()));
 }
 
+TEST_CASE("a training state of format 3 (before client records) still loads and resumes as before, with its DP "
+          "state",
+          "[federated][checkpoint]") {
+    const TempDir dir;
+    auto config = dp_config();
+    config.rounds = 4;
+    const auto sets = client_sets(20, 5);
+    FederatedAveraging<Model> straight(small_mlp(), sets, blobs(50, 95), config);
+    straight.run();
+    auto first_part = config;
+    first_part.rounds = 2;
+    FederatedAveraging<Model> stopped(small_mlp(), sets, blobs(50, 95), first_part);
+    stopped.run();
+    auto state = stopped.state();
+    state.setup = fedpp::detail::run_setup(config, stopped.client_sizes());
+    fedpp::save_checkpoint(dir.file("old.ckpt"), fedpp::detail::TrainingStateFormat3<Model>{std::move(state)});
+    CHECK(fedpp::detail::load_training_state<Model>(dir.file("old.ckpt")).setup.clients.empty());
+
+    FederatedAveraging<Model> resumed(small_mlp(5), sets, blobs(50, 95), config);
+    resumed.resume_from(dir.file("old.ckpt"));
+    CHECK(resumed.rounds_done() == 2);
+    resumed.run();
+    CHECK(model_bytes(resumed.global_model()) == model_bytes(straight.global_model()));
+    CHECK(resumed.epsilon() == straight.epsilon());
+}
+
 TEST_CASE("a DP run with a budget stops before the round that would exceed it", "[federated][dp]") {
     auto config = dp_config();
     config.rounds = 100;

@@ -3,7 +3,8 @@
 // process (plain, and DP-FedAvg); clients that go away are left out and
 // rejoin, those unreachable at the start once tried again; an aggregator
 // that goes away fails the round cleanly; a model owner that restarts
-// resumes exactly; what a vanished model owner left behind is reclaimed.
+// resumes exactly, also with clients left out of one run or the other;
+// what a vanished model owner left behind is reclaimed.
 #include "network_parties.hpp"
 
 #include "blobs.hpp"
@@ -248,7 +249,7 @@ TEST_CASE("a client that goes away mid-run is left out with the reason, and rejo
 }
 
 TEST_CASE("a client that cannot be reached when a run starts is left out of the run, with the reason; a run "
-          "resumes only with the clients it started with",
+          "resumes with the clients of the run that saved its state",
           "[network]") {
     Federation parties;
     auto config = config_of(3);
@@ -269,11 +270,30 @@ TEST_CASE("a client that cannot be reached when a run starts is left out of the 
     CHECK(round.clients_selected == client_count - 1);
     CHECK(round.clients_aggregated == client_count - 1);
     CHECK(round.failures.empty());
-    // The full run's state is not resumed without client 3, and the refusal says why.
-    CHECK_THROWS_MATCHES(run.restore(all.state()), fedpp::CheckpointMismatchError,
-                         Catch::Matchers::Predicate<std::exception>([](const std::exception& e) {
-                             return std::string(e.what()).find("1 client left out: unreachable when the run started") != std::string::npos;
-                         }));
+    // The state of a run without client 3, resumed by one that reaches it: client 3 is left out, as it was
+    // in the run that saved it, and the two go on alike, bitwise.
+    parties.restart_client(3, parties.client_addresses[3]);
+    network::wait_for_reconnection();
+    FederatedAveraging<Model> resumed(small_mlp(), parties.remote(), blobs(60, 9), config);
+    CHECK(resumed.unreachable_clients().empty());
+    resumed.restore(run.state());
+    REQUIRE(resumed.unreachable_clients().size() == 1);
+    CHECK(resumed.unreachable_clients().front().client == 3);
+    CHECK_THAT(resumed.unreachable_clients().front().reason, Catch::Contains("left out of the run whose state"));
+    CHECK(resumed.client_sizes() == run.client_sizes());
+    const auto ours = resumed.run_round();
+    const auto theirs = run.run_round();
+    CHECK(ours.clients_selected == theirs.clients_selected);
+    CHECK(bytes_of(resumed.global_model()) == bytes_of(run.global_model()));
+    CHECK(resumed.retry_unreachable() == std::vector<std::size_t>{3}); // asked again, it takes part
+    CHECK(resumed.client_sizes() == all.client_sizes());
+    // The full run's state, resumed without client 3: client 3 keeps the count the full run had.
+    Federation::stop(parties.clients[3]);
+    FederatedAveraging<Model> without(small_mlp(), parties.remote(), blobs(60, 9), config);
+    without.restore(all.state());
+    CHECK(without.client_sizes() == all.client_sizes());
+    REQUIRE(without.unreachable_clients().size() == 1);
+    CHECK_THAT(without.unreachable_clients().front().reason, Catch::Contains("client-3"));
     // Too few left to aggregate: no run, and the message says why.
     for (std::size_t k = 0; k + 1 < client_count; ++k) {
         Federation::stop(parties.clients[k]);
@@ -319,7 +339,6 @@ TEST_CASE("a client unreachable when a run starts joins it once tried again and 
     CHECK(run.retry_unreachable().empty()); // the twin: still away, so still out, with the reason
     REQUIRE(run.unreachable_clients().size() == 1);
     CHECK_THAT(run.unreachable_clients().front().reason, Catch::Contains("client-3"));
-    CHECK_THROWS_AS(run.restore(reference.state()), fedpp::CheckpointMismatchError);
 
     parties.restart_client(3, parties.client_addresses[3]);
     network::wait_for_reconnection();
@@ -395,6 +414,50 @@ TEST_CASE("a client that refuses in a round (its budget of released updates spen
     // Tried again, it still runs nothing on its data: it stays out.
     CHECK(run.retry_unreachable().empty());
     CHECK_THAT(run.unreachable_clients().front().reason, Catch::Contains("Policy::max_released_updates"));
+}
+
+TEST_CASE("a run resumes from a state saved after a client was set aside (its budget of released updates spent), "
+          "though that client now refuses from the start, and goes on bitwise as the run that saved it (plain and "
+          "DP)",
+          "[network]") {
+    const bool dp = GENERATE(false, true);
+    CAPTURE(dp);
+    Federation parties(/*private_noise=*/false); // DP: the noise from the run's seed alone, to compare
+    auto limited = network::data_owner(client_name(1), {"aggregator"});
+    limited.max_released_updates = 1;
+    parties.replace_client(1, limited);
+    auto config = config_of(4);
+    config.client_fraction = dp ? 0.8 : 1.0;
+    if (dp) {
+        config.dp = fedpp::federated::DpConfig{};
+        config.dp->clip_norm = 0.5;
+        config.dp->noise_multiplier = 0.2;
+    }
+    FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config);
+    for (int round = 0; round < 3 && run.unreachable_clients().empty(); ++round) {
+        run.run_round(); // until client 1 has spent its one update and is refused
+    }
+    REQUIRE(run.unreachable_clients().size() == 1);
+    const auto state = run.state();
+    REQUIRE(state.setup.clients[1] == fedpp::federated::ClientRecord{run.client_sizes()[1], true});
+
+    FederatedAveraging<Model> resumed(small_mlp(), parties.remote(), blobs(60, 9), config);
+    REQUIRE(resumed.unreachable_clients().size() == 1); // it refuses even its example count now
+    CHECK(resumed.client_sizes()[1] == 0);
+    resumed.restore(state); // before format 4, refused: "the clients' example counts differ"
+    CHECK(resumed.client_sizes() == run.client_sizes()); // a DP run weighs client 1 as the run that saved it
+    for (int round = 0; round < 2; ++round) {
+        const auto ours = resumed.run_round();
+        const auto theirs = run.run_round();
+        CHECK(ours.clients_selected == theirs.clients_selected);
+        CHECK(ours.failures.empty());
+    }
+    CHECK(bytes_of(resumed.global_model()) == bytes_of(run.global_model()));
+    CHECK(resumed.epsilon() == run.epsilon());
+    // The twin: a client counted by both runs, with another count, is another partition: refused.
+    auto other = run.state();
+    ++other.setup.clients[2].examples;
+    CHECK_THROWS_WITH(resumed.restore(other), Catch::Contains("client 2 has"));
 }
 
 TEST_CASE("an aggregator that goes away fails the round with a NetworkError, the model unchanged; back, the next "

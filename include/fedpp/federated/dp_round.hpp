@@ -24,7 +24,7 @@
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/seeds.hpp"
-#include "fedpp/federated/state.hpp"
+#include "fedpp/federated/resume.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
 #include "fedpp/nn/module.hpp"
@@ -130,6 +130,9 @@ public:
         }
         weigh(sizes);
     }
+    /// The weights of the run whose state this one resumed (`sizes`, its
+    /// clients' counts): its count noise is restored with its state.
+    void restore_weights(const std::vector<std::size_t>& sizes) { weigh(sizes); }
     /// Why reweigh() is refused ("" if it is not).
     [[nodiscard]] std::string late_client_refusal() const {
         if (!state_.adaptive) {

@@ -14,7 +14,7 @@
 #include "fedpp/federated/dp_round.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
-#include "fedpp/federated/state.hpp"
+#include "fedpp/federated/resume.hpp"
 #include "fedpp/federated/thread_team.hpp"
 #include "fedpp/io/checkpoint.hpp"
 #include "fedpp/nn/module.hpp"
@@ -122,19 +122,24 @@ public:
 
     /// Everything needed to continue this run later, with its set-up.
     [[nodiscard]] federated::TrainingState<M> state() const {
-        return {rounds_done_, config_.seed, global_.copy(), run_setup(config_, client_sizes(), driver_settings_),
+        return {rounds_done_, config_.seed, global_.copy(), run_setup(config_, parties_.records(), driver_settings_),
                 dp_ ? std::optional(dp_->state()) : std::nullopt};
     }
 
     /// Continues from `state`. CheckpointMismatchError naming what differs if
     /// it was saved with another set-up (RunSetup: seed, settings, the secure
-    /// driver's encoding and graph, clients)
+    /// driver's encoding and graph, the clients' number and example counts)
     /// or has more rounds done than config.rounds; ShapeError for the layout;
     /// CheckpointFormatError if its global model holds a NaN or an infinity.
+    /// A client left out of either run may differ: one left out of the run
+    /// that saved the state is left out of this one too, with the count it
+    /// had then (retry_unreachable() asks it again), and one left out of this
+    /// run keeps the count the saved run had, so both runs weigh their
+    /// clients alike. (A state of format 3 or before resumes only with the
+    /// same clients reached.)
     void restore(const federated::TrainingState<M>& state) {
         noting_unreachable([&] {
-            rounds_done_ = continue_from(
-                dp_, restore_state(state, global_, config_, client_sizes(), driver_settings_, "the state"));
+            continue_run(restore_state(state, global_, config_, parties_.records(), driver_settings_, "the state"));
         });
     }
 
@@ -144,7 +149,7 @@ public:
     /// CheckpointShapeError; a NaN or an infinity: CheckpointFormatError).
     void resume_from(const std::string& path) {
         noting_unreachable(
-            [&] { rounds_done_ = continue_from(dp_, resume_state(path, global_, config_, client_sizes(), driver_settings_)); });
+            [&] { continue_run(resume_state(path, global_, config_, parties_.records(), driver_settings_)); });
     }
 
     /// The clients of round `round` (1-based), in increasing order (DP:
@@ -300,6 +305,20 @@ protected:
     federated::RunSetup::Settings driver_settings_; // the driver's own settings a resume must match ("options.*")
 
 private:
+    /// Goes on from a state restore_state() accepted: its rounds, DP state
+    /// and clients (RunParties::adopt_saved_clients; a DP run weighs them as
+    /// the saved run did).
+    void continue_run(Resumed resumed) {
+        const auto saved_clients = std::move(resumed.clients);
+        rounds_done_ = continue_from(dp_, std::move(resumed));
+        if (!saved_clients.empty()) {
+            parties_.adopt_saved_clients(saved_clients);
+            if (dp_) {
+                dp_->restore_weights(parties_.sizes);
+            }
+        }
+    }
+
     /// Runs `resume`; a CheckpointMismatchError says which clients are left
     /// out, as a likely cause (those not reached at the start count as 0).
     template <class Resume>

@@ -14,6 +14,7 @@
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/data/dataset.hpp"
+#include "fedpp/federated/client_record.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/io/codecs.hpp"
 #include "fedpp/located/computation.hpp"
@@ -188,6 +189,40 @@ public:
         if (const auto at = std::lower_bound(eligible.begin(), eligible.end(), k); at != eligible.end() && *at == k) {
             eligible.erase(at);
             unreachable.push_back({k, std::move(reason)});
+        }
+    }
+
+    /// What a checkpoint records of each client: its count, and whether it
+    /// is left out.
+    [[nodiscard]] std::vector<federated::ClientRecord> records() const {
+        std::vector<federated::ClientRecord> all(sizes.size());
+        for (std::size_t k = 0; k < sizes.size(); ++k) {
+            all[k].examples = sizes[k];
+        }
+        for (const federated::ClientFailure& out : unreachable) {
+            all[out.client].left_out = true;
+        }
+        return all;
+    }
+
+    /// Takes the clients of the run whose state this one resumes (`saved`,
+    /// its records, which check_resumable found to agree with records()
+    /// where both runs counted a client): a client left out then is left out
+    /// now (until reach_unreachable() takes it), and every client has the
+    /// count it had then, so a run that was not interrupted and one resumed
+    /// select from, and weigh, the same clients.
+    void adopt_saved_clients(const std::vector<federated::ClientRecord>& saved) {
+        const auto now = records();
+        for (std::size_t k = 0; k < saved.size(); ++k) {
+            if (saved[k].left_out && !now[k].left_out) {
+                if (const auto at = std::lower_bound(eligible.begin(), eligible.end(), k);
+                    at != eligible.end() && *at == k) {
+                    eligible.erase(at);
+                }
+                unreachable.push_back({k, "left out of the run whose state this run resumed (unreachable or "
+                                          "refusing then); tried again by retry_unreachable()"});
+            }
+            sizes[k] = static_cast<std::size_t>(saved[k].examples);
         }
     }
 

@@ -2,20 +2,20 @@
 // set-up a run must have to resume from it.
 #pragma once
 
+#include "fedpp/base/errors.hpp"
+#include "fedpp/federated/client_record.hpp"
 #include "fedpp/federated/config.hpp"
 #include "fedpp/federated/dp_state.hpp"
 #include "fedpp/federated/seeds.hpp"
 #include "fedpp/io/checkpoint.hpp"
 #include "fedpp/io/codec.hpp"
 #include "fedpp/nn/module.hpp"
-#include "fedpp/nn/parameter_checks.hpp"
 
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,8 +24,8 @@ namespace fedpp::federated {
 /// What a run's result depends on besides its state and its clients' data:
 /// the settings that change its course (by name, with their exact values:
 /// the Config's, and a driver's own, such as SecureFederatedAveraging's
-/// encoding, named "options.*"), the number of clients and a fingerprint of
-/// their example counts. Not the
+/// encoding, named "options.*"), and its clients: their number, their
+/// example counts and which were left out. Not the
 /// thread count (results do not depend on it), the target accuracy or the
 /// checkpoint settings; nor a custom ClientUpdate, which cannot be compared:
 /// resume with the same one.
@@ -33,7 +33,12 @@ struct RunSetup {
     using Settings = std::vector<std::pair<std::string, std::string>>;
     Settings settings; ///< e.g. {"client_fraction", "0.1"}
     std::uint64_t client_count = 0;
+    /// Of every client's example count (a client left out when the run
+    /// started counts 0): all that formats 2 and 3 record of the clients.
     std::uint64_t client_sizes_fingerprint = 0;
+    /// Each client's record (format 4; empty when read from formats 2 and 3,
+    /// and then resumed by the fingerprint alone).
+    std::vector<ClientRecord> clients;
 
     bool operator==(const RunSetup&) const = default;
 };
@@ -88,9 +93,18 @@ void add_dp_settings(const federated::DpConfig& dp, Add& add) {
     add("dp.delta", exact_text(dp.delta));
 }
 
-/// The set-up of a run with `config` over clients of `sizes` examples, and
-/// its driver's own `driver_settings` (after the config's).
-inline federated::RunSetup run_setup(const federated::Config& config, const std::vector<std::size_t>& sizes,
+/// RunSetup::client_sizes_fingerprint of `clients`.
+inline std::uint64_t sizes_fingerprint(const std::vector<federated::ClientRecord>& clients) noexcept {
+    std::uint64_t fingerprint = mix64(clients.size());
+    for (const federated::ClientRecord& client : clients) {
+        fingerprint = mix64(fingerprint ^ client.examples);
+    }
+    return fingerprint;
+}
+
+/// The set-up of a run with `config` over `clients`, and its driver's own
+/// `driver_settings` (after the config's).
+inline federated::RunSetup run_setup(const federated::Config& config, std::vector<federated::ClientRecord> clients,
                                      const federated::RunSetup::Settings& driver_settings = {}) {
     federated::RunSetup setup;
     auto add = [&](const char* name, std::string value) { setup.settings.emplace_back(name, std::move(value)); };
@@ -110,108 +124,21 @@ inline federated::RunSetup run_setup(const federated::Config& config, const std:
         add_dp_settings(*config.dp, add);
     }
     setup.settings.insert(setup.settings.end(), driver_settings.begin(), driver_settings.end());
-    setup.client_count = sizes.size();
-    std::uint64_t fingerprint = mix64(sizes.size());
-    for (const std::size_t size : sizes) {
-        fingerprint = mix64(fingerprint ^ size);
-    }
-    setup.client_sizes_fingerprint = fingerprint;
+    setup.client_count = clients.size();
+    setup.client_sizes_fingerprint = sizes_fingerprint(clients);
+    setup.clients = std::move(clients);
     return setup;
 }
 
-[[noreturn]] inline void refuse_resume(const std::string& what, const std::string& why) {
-    throw CheckpointMismatchError(what + ": cannot resume from it: " + why +
-                                  " (a resumed run ends as the uninterrupted one would only with the same set-up)");
-}
-
-/// Where a setting of RunSetup is set: "config.local.epochs",
-/// "SecureRoundOptions::encoding.clipping_range" (a driver's "options.*").
-inline std::string setting_source(const std::string& name) {
-    constexpr std::string_view driver_option = "options.";
-    if (name.starts_with(driver_option)) {
-        return "SecureRoundOptions::" + name.substr(driver_option.size());
+/// run_setup() of clients of `sizes` examples, none left out.
+inline federated::RunSetup run_setup(const federated::Config& config, const std::vector<std::size_t>& sizes,
+                                     const federated::RunSetup::Settings& driver_settings = {}) {
+    std::vector<federated::ClientRecord> clients;
+    clients.reserve(sizes.size());
+    for (const std::size_t size : sizes) {
+        clients.push_back({size, false});
     }
-    return "config." + name;
-}
-
-/// CheckpointMismatchError naming the first thing that differs between the
-/// set-up a state was saved with and this run's (`config` over clients of
-/// `sizes` examples, with its driver's own `driver_settings`), or if the
-/// state has done more rounds than this run is to do. `what` names the
-/// state.
-inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds_done,
-                            const federated::Config& config, const std::vector<std::size_t>& sizes,
-                            const federated::RunSetup::Settings& driver_settings, const std::string& what) {
-    if (saved.settings.empty()) {
-        refuse_resume(what, "it records no run set-up (it was not made by FederatedAveraging::state())");
-    }
-    const federated::RunSetup current = run_setup(config, sizes, driver_settings);
-    auto saved_value = [&](const std::string& name) -> std::string {
-        for (const auto& [saved_name, value] : saved.settings) {
-            if (saved_name == name) {
-                return value;
-            }
-        }
-        return "not recorded";
-    };
-    for (const auto& [name, value] : current.settings) {
-        if (const std::string then = saved_value(name); then != value) {
-            if (then == "not recorded" && name.starts_with("options.")) {
-                refuse_resume(what, "the fedpp that saved it did not record the driver's " + setting_source(name) +
-                                        " (this run's is " + value + "), so a resume cannot be checked against "
-                                        "it: finish that run with the fedpp that saved it, or start afresh");
-            }
-            refuse_resume(what, setting_source(name) + " is " + value + " in this run but " + then +
-                                    " in the run that saved it");
-        }
-    }
-    if (saved.settings.size() != current.settings.size()) {
-        refuse_resume(what, "the run that saved it recorded settings this run does not have (" +
-                                std::to_string(saved.settings.size()) + " against " +
-                                std::to_string(current.settings.size()) + ")");
-    }
-    if (saved.client_count != current.client_count) {
-        refuse_resume(what, "this run has " + std::to_string(current.client_count) +
-                                " clients, the run that saved it " + std::to_string(saved.client_count));
-    }
-    if (saved.client_sizes_fingerprint != current.client_sizes_fingerprint) {
-        refuse_resume(what, "the clients' example counts (client sizes) differ from those of the run that saved it: "
-                            "another partition of the data, or other clients reached");
-    }
-    if (rounds_done > config.rounds) {
-        refuse_resume(what, "it has " + std::to_string(rounds_done) + " rounds done, more than this run's " +
-                                "config.rounds (" + std::to_string(config.rounds) + "): raise config.rounds to "
-                                "continue it");
-    }
-}
-
-/// What a restored state continues from, besides its model.
-struct Resumed {
-    std::size_t rounds_done = 0;
-    std::optional<federated::DpState> dp;
-};
-
-/// Loads `state` into `model` if it may be resumed by a run with `config`
-/// over clients of `sizes` examples and its driver's `driver_settings`
-/// (check_resumable; ShapeError if the layouts differ); returns its rounds
-/// done and DP state.
-template <class M>
-Resumed restore_state(const federated::TrainingState<M>& state, M& model, const federated::Config& config,
-                      const std::vector<std::size_t>& sizes, const federated::RunSetup::Settings& driver_settings,
-                      const std::string& what) {
-    check_resumable(state.setup, state.rounds_done, config, sizes, driver_settings, what);
-    if (config.dp.has_value() != state.dp.has_value()) {
-        refuse_resume(what, config.dp ? "it holds no DP state (accountant), and this run is differentially private"
-                                      : "it holds a DP state, and this run is not differentially private");
-    }
-    const auto parameters = state.global_model.parameters();
-    if (const std::size_t k = first_non_finite(parameters); k != parameters.size()) {
-        throw CheckpointFormatError(what + ": cannot resume from it: parameter " + std::to_string(k) +
-                                    " of its global model holds NaN or infinite values (every client's update "
-                                    "would be too, and be rejected)");
-    }
-    nn::load_parameters(model, state.global_model);
-    return {state.rounds_done, state.dp};
+    return run_setup(config, std::move(clients), driver_settings);
 }
 
 /// The type name of a training state in checkpoints before format 2, which
@@ -230,7 +157,13 @@ struct TrainingStateFormat2 {
     federated::TrainingState<M> state;
 };
 
-/// Rounds done, seed and set-up: what formats 2 and 3 begin with.
+/// A training state of format 3 (no client records), still read.
+template <class M>
+struct TrainingStateFormat3 {
+    federated::TrainingState<M> state;
+};
+
+/// Rounds done, seed and set-up: what formats 2 to 4 begin with.
 template <class M>
 void encode_state_head(const federated::TrainingState<M>& state, ByteWriter& out) {
     out.write<std::uint64_t>(state.rounds_done);
@@ -257,35 +190,73 @@ inline std::pair<std::size_t, std::uint64_t> decode_state_head(ByteReader& in, f
     setup.client_sizes_fingerprint = in.read<std::uint64_t>();
     return {rounds_done, seed};
 }
+
+/// u8 1 and the DP state, or u8 0: what follows the head from format 3 on.
+inline void encode_dp_state(const std::optional<federated::DpState>& dp, ByteWriter& out) {
+    out.write<std::uint8_t>(dp ? 1 : 0);
+    if (dp) {
+        Codec<federated::DpState>::encode(*dp, out);
+    }
+}
+
+inline std::optional<federated::DpState> decode_dp_state(ByteReader& in) {
+    const std::size_t at = in.position();
+    const auto has_dp = in.read<std::uint8_t>();
+    if (has_dp > 1) {
+        in.fail("not a valid training state: the DP flag is " + std::to_string(has_dp), at);
+    }
+    std::optional<federated::DpState> dp;
+    if (has_dp == 1) {
+        dp.emplace(Codec<federated::DpState>::decode(in));
+    }
+    return dp;
+}
 } // namespace fedpp::detail
 
 namespace fedpp {
-/// Format 3: rounds done, seed, the run's set-up, u8 1 and the DP state (or
-/// u8 0), then the model. Format 2 had no DP byte and state.
+/// Format 4: rounds done, seed, the run's set-up with its client records
+/// (encode_client_records; none for a set-up read from format 3), u8 1 and
+/// the DP state (or u8 0), then the model.
+/// Format 3 had no client records, format 2 no DP byte and state either.
 template <class M>
 struct Codec<federated::TrainingState<M>> {
-    static std::string type_name() { return detail::training_state_format_1_name<M>() + ", format 3"; }
+    static std::string type_name() { return detail::training_state_format_1_name<M>() + ", format 4"; }
+    /// ArgumentError for a set-up with client records, but not one for
+    /// each of its clients.
     static void encode(const federated::TrainingState<M>& state, ByteWriter& out) {
-        detail::encode_state_head(state, out);
-        out.write<std::uint8_t>(state.dp ? 1 : 0);
-        if (state.dp) {
-            Codec<federated::DpState>::encode(*state.dp, out);
+        if (const std::size_t records = state.setup.clients.size();
+            records != 0 && records != state.setup.client_count) {
+            throw ArgumentError("a training state's set-up of " + std::to_string(state.setup.client_count) +
+                                " clients with " + std::to_string(records) +
+                                " client records (FederatedAveraging::state() makes one for each)");
         }
+        detail::encode_state_head(state, out);
+        detail::encode_client_records(state.setup.clients, out);
+        detail::encode_dp_state(state.dp, out);
         Codec<M>::encode(state.global_model, out);
     }
     static federated::TrainingState<M> decode(ByteReader& in) {
         federated::RunSetup setup;
         const auto [rounds_done, seed] = detail::decode_state_head(in, setup);
-        const std::size_t at = in.position();
-        const auto has_dp = in.read<std::uint8_t>();
-        if (has_dp > 1) {
-            in.fail("not a valid training state: the DP flag is " + std::to_string(has_dp), at);
-        }
-        std::optional<federated::DpState> dp;
-        if (has_dp == 1) {
-            dp.emplace(Codec<federated::DpState>::decode(in));
-        }
+        setup.clients = detail::decode_client_records(in, setup.client_count);
+        auto dp = detail::decode_dp_state(in);
         return {rounds_done, seed, Codec<M>::decode(in), std::move(setup), std::move(dp)};
+    }
+};
+
+template <class M>
+struct Codec<detail::TrainingStateFormat3<M>> {
+    static std::string type_name() { return detail::training_state_format_1_name<M>() + ", format 3"; }
+    static void encode(const detail::TrainingStateFormat3<M>& old, ByteWriter& out) {
+        detail::encode_state_head(old.state, out);
+        detail::encode_dp_state(old.state.dp, out);
+        Codec<M>::encode(old.state.global_model, out);
+    }
+    static detail::TrainingStateFormat3<M> decode(ByteReader& in) {
+        federated::RunSetup setup;
+        const auto [rounds_done, seed] = detail::decode_state_head(in, setup);
+        auto dp = detail::decode_dp_state(in);
+        return {{rounds_done, seed, Codec<M>::decode(in), std::move(setup), std::move(dp)}};
     }
 };
 
@@ -305,8 +276,8 @@ struct Codec<detail::TrainingStateFormat2<M>> {
 } // namespace fedpp
 
 namespace fedpp::detail {
-/// load_checkpoint<TrainingState<M>>: format 3, or format 2 (which has no
-/// DP state) as before; a checkpoint of format 1 refused by
+/// load_checkpoint<TrainingState<M>>: format 4, or formats 3 (no client
+/// records) and 2 (no DP state either) as before; a checkpoint of format 1 refused by
 /// CheckpointVersionError saying why.
 template <class M>
 federated::TrainingState<M> load_training_state(const std::string& path) {
@@ -322,24 +293,16 @@ federated::TrainingState<M> load_training_state(const std::string& path) {
     if (name == training_state_format_1_name<M>()) {
         throw CheckpointVersionError("checkpoint '" + path + "': a training state of format 1, which does not "
                                      "record the run's set-up, so resuming it cannot be checked; this fedpp "
-                                     "reads formats 2 and 3: start the run afresh, or finish it with the fedpp "
+                                     "reads formats 2 to 4: start the run afresh, or finish it with the fedpp "
                                      "that saved it");
     }
     if (name == Codec<TrainingStateFormat2<M>>::type_name()) {
         return decode_checkpoint_payload<TrainingStateFormat2<M>>(payload, path).state;
     }
+    if (name == Codec<TrainingStateFormat3<M>>::type_name()) {
+        return decode_checkpoint_payload<TrainingStateFormat3<M>>(payload, path).state;
+    }
     return decode_checkpoint_payload<federated::TrainingState<M>>(payload, path);
 }
 
-/// restore_state from the checkpoint file `path`.
-template <class M>
-Resumed resume_state(const std::string& path, M& model, const federated::Config& config,
-                     const std::vector<std::size_t>& sizes, const federated::RunSetup::Settings& driver_settings) {
-    const auto saved = load_training_state<M>(path);
-    try {
-        return restore_state(saved, model, config, sizes, driver_settings, "checkpoint '" + path + "'");
-    } catch (const ShapeError& e) {
-        throw CheckpointShapeError("checkpoint '" + path + "': " + e.what());
-    }
-}
 } // namespace fedpp::detail
