@@ -716,6 +716,13 @@ TEST_CASE("hostile: a data owner lets out no more scalars made from its data tha
     auto shared = policy;
     shared.released_updates_file = (directory / "." / "bob.scalars").string(); // another spelling of it
     CHECK_THROWS_WITH(fedpp::party::Host(shared), Catch::Contains("are the same file"));
+    const auto linked = directory / "bob.updates";
+    std::filesystem::create_hard_link(policy.released_scalars_file, linked); // one file by two names
+    shared.released_updates_file = linked.string();
+    CHECK_THROWS_WITH(fedpp::party::Host(shared), Catch::Contains("are the same file"));
+    std::filesystem::remove(linked);
+    std::filesystem::copy_file(policy.released_scalars_file, linked); // the twin: two files, one count in each
+    CHECK(fedpp::party::Host(shared).released_updates() == 3);
     auto aggregator = network::aggregator("secure_worker");
     aggregator.max_released_scalars = 1;
     CHECK_THROWS_WITH(fedpp::party::Host(aggregator), Catch::Contains("bind only a data owner"));

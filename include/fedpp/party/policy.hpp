@@ -20,10 +20,13 @@
 
 namespace fedpp::detail {
 
-/// Whether paths `a` and `b` name one file (or would, once made): the same
-/// path once made absolute, with links and "." and ".." resolved as far as
-/// the path exists.
+/// Whether paths `a` and `b` name one file (or would, once made): one file
+/// by two names (hard links too), or the same path once made absolute,
+/// with links and "." and ".." resolved as far as the path exists.
 inline bool same_file(const std::string& a, const std::string& b) {
+    if (std::error_code error; std::filesystem::equivalent(a, b, error) && !error) {
+        return true;
+    }
     bool resolved = true;
     const auto full = [&](const std::string& path) {
         std::error_code error;
