@@ -211,10 +211,14 @@ TEST_CASE("a DP run resumed from its checkpoint ends bitwise identical, with the
     }
 }
 
-TEST_CASE("a training state of format 2 (before DP) still loads and resumes as before", "[federated][checkpoint]") {
+namespace {
+/// A run of `config` (4 rounds) straight, and one stopped after 2 rounds
+/// whose state is saved in the old format `Old` (no client records:
+/// TrainingStateFormat3; no DP state either: TrainingStateFormat2), then
+/// resumed from that file: it ends as the straight run, with its epsilon.
+template <template <class> class Old>
+void check_old_format_resumes(fedpp::federated::Config config) {
     const TempDir dir;
-    auto config = dp_config();
-    config.dp.reset();
     config.rounds = 4;
     const auto sets = client_sets(20, 5);
     FederatedAveraging<Model> straight(small_mlp(), sets, blobs(50, 95), config);
@@ -225,31 +229,7 @@ TEST_CASE("a training state of format 2 (before DP) still loads and resumes as b
     stopped.run();
     auto state = stopped.state();
     state.setup = fedpp::detail::run_setup(config, stopped.client_sizes());
-    fedpp::save_checkpoint(dir.file("old.ckpt"), fedpp::detail::TrainingStateFormat2<Model>{std::move(state)});
-
-    FederatedAveraging<Model> resumed(small_mlp(5), sets, blobs(50, 95), config);
-    resumed.resume_from(dir.file("old.ckpt"));
-    CHECK(resumed.rounds_done() == 2);
-    resumed.run();
-    CHECK(model_bytes(resumed.global_model()) == model_bytes(straight.global_model()));
-}
-
-TEST_CASE("a training state of format 3 (before client records) still loads and resumes as before, with its DP "
-          "state",
-          "[federated][checkpoint]") {
-    const TempDir dir;
-    auto config = dp_config();
-    config.rounds = 4;
-    const auto sets = client_sets(20, 5);
-    FederatedAveraging<Model> straight(small_mlp(), sets, blobs(50, 95), config);
-    straight.run();
-    auto first_part = config;
-    first_part.rounds = 2;
-    FederatedAveraging<Model> stopped(small_mlp(), sets, blobs(50, 95), first_part);
-    stopped.run();
-    auto state = stopped.state();
-    state.setup = fedpp::detail::run_setup(config, stopped.client_sizes());
-    fedpp::save_checkpoint(dir.file("old.ckpt"), fedpp::detail::TrainingStateFormat3<Model>{std::move(state)});
+    fedpp::save_checkpoint(dir.file("old.ckpt"), Old<Model>{std::move(state)});
     CHECK(fedpp::detail::load_training_state<Model>(dir.file("old.ckpt")).setup.clients.empty());
 
     FederatedAveraging<Model> resumed(small_mlp(5), sets, blobs(50, 95), config);
@@ -258,6 +238,19 @@ TEST_CASE("a training state of format 3 (before client records) still loads and 
     resumed.run();
     CHECK(model_bytes(resumed.global_model()) == model_bytes(straight.global_model()));
     CHECK(resumed.epsilon() == straight.epsilon());
+}
+} // namespace
+
+TEST_CASE("a training state of format 2 (before DP) still loads and resumes as before", "[federated][checkpoint]") {
+    auto config = dp_config();
+    config.dp.reset();
+    check_old_format_resumes<fedpp::detail::TrainingStateFormat2>(config);
+}
+
+TEST_CASE("a training state of format 3 (before client records) still loads and resumes as before, with its DP "
+          "state",
+          "[federated][checkpoint]") {
+    check_old_format_resumes<fedpp::detail::TrainingStateFormat3>(dp_config());
 }
 
 TEST_CASE("a DP run with a budget stops before the round that would exceed it", "[federated][dp]") {
