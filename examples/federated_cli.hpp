@@ -172,13 +172,16 @@ template <class Run>
 std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const CommandLine& cli) {
     using fedpp::federated::CsvMetricsWriter;
     const auto& unreachable = run.unreachable_clients();
-    const char* until = takes_in_late_clients(run) ? " until it is reached (tried again after each round)"
-                                                   : " of this run (adaptive clipping cannot take it in later)";
     for (std::size_t i = 0; i < unreachable.size() && i < 5; ++i) {
-        std::printf("client %zu is left out%s: %s\n", unreachable[i].client, until, unreachable[i].reason.c_str());
+        const std::size_t k = unreachable[i].client;
+        const bool never = !takes_in_late_clients(run) && run.client_sizes()[k] == 0;
+        std::printf("client %zu is left out%s: %s\n", k,
+                    never ? " of this run (adaptive clipping cannot take in a client it never counted)"
+                          : " (asked again after each round)",
+                    unreachable[i].reason.c_str());
     }
     if (unreachable.size() > 5) {
-        std::printf("... and %zu more clients that could not be reached\n", unreachable.size() - 5);
+        std::printf("... and %zu more clients left out\n", unreachable.size() - 5);
     }
     const auto progress = fedpp::federated::progress_printer(stdout, run.config().rounds);
     std::optional<CsvMetricsWriter> csv;
@@ -191,6 +194,13 @@ std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const Co
         progress(m);
         if (csv) {
             (*csv)(m);
+        }
+        for (const auto& failure : m.failures) {
+            if (failure.refused && std::any_of(unreachable.begin(), unreachable.end(),
+                                               [&](const auto& out) { return out.client == failure.client; })) {
+                std::printf("client %zu refused its part of round %zu: set aside (asked again after each round)\n",
+                            failure.client, m.round);
+            }
         }
         retry_unreachable(run, m);
     });

@@ -5,10 +5,13 @@
 
 #include <fedpp/io/checkpoint.hpp>
 #include <fedpp/federated.hpp>
+#include <fedpp/federated/resume.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto bytes = std::as_bytes(std::span(data, size));
@@ -26,11 +29,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The checksum stops almost every mutation at the framing; also take the
     // input as a payload with a correct frame and checksum, so the decoders
     // behind it are explored too.
+    const fedpp::Bytes framed = fedpp::detail::checkpoint_file_bytes(bytes);
     try {
-        const fedpp::Bytes framed = fedpp::detail::checkpoint_file_bytes(bytes);
-        fuzzing::require_valid_model(
-            fedpp::checkpoint_from_bytes<fedpp::federated::TrainingState<fedpp::nn::Sequential<float>>>(framed, "fuzz")
-                .global_model);
+        const auto state =
+            fedpp::checkpoint_from_bytes<fedpp::federated::TrainingState<fedpp::nn::Sequential<float>>>(framed, "fuzz");
+        fuzzing::require_valid_model(state.global_model);
+        // What a resume does with a decoded state before anything changes:
+        // its set-up checked against a run's (records read only within
+        // their count).
+        fedpp::federated::Config config;
+        config.dp = state.dp ? std::optional(fedpp::federated::DpConfig{}) : std::nullopt;
+        fedpp::detail::check_state(state, config, std::vector<fedpp::federated::ClientRecord>(state.setup.client_count % 64),
+                                   {}, "fuzz");
+    } catch (const fedpp::Error&) {
+    }
+    try { // the format before client records, still read
+        using Format3 = fedpp::detail::TrainingStateFormat3<fedpp::nn::Sequential<float>>;
+        fuzzing::require_valid_model(fedpp::checkpoint_from_bytes<Format3>(framed, "fuzz").state.global_model);
     } catch (const fedpp::Error&) {
     }
     return 0;

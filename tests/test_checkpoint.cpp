@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -630,4 +631,69 @@ TEST_CASE("a resumed run may differ from the run that saved it only in clients l
     CHECK_NOTHROW(check_old({{5, false}, {7, false}, {0, true}}));
     CHECK_THROWS_MATCHES(check_old({{5, false}, {0, true}, {0, true}}), fedpp::CheckpointMismatchError,
                          MessageContains("records only a fingerprint of the counts"));
+}
+
+TEST_CASE("a restore is all or nothing: a state whose client records do not fit, or that left out clients of a run "
+          "in one process, is refused and the run is unchanged",
+          "[checkpoint][federated]") {
+    using fedpp::federated::ClientRecord;
+    const std::vector<int> sizes{12, 12, 9, 15};
+    const auto test_set = tiny_clients({20})[0];
+    fedpp::federated::FederatedAveraging<Model> saved(small_model(9), tiny_clients(sizes), test_set, tiny_config());
+    (void)saved.run_round();
+    fedpp::federated::FederatedAveraging<Model> run(small_model(3), tiny_clients(sizes), test_set, tiny_config());
+    const auto before = fedpp::to_bytes(run.global_model());
+    const auto unchanged = [&] {
+        CHECK(run.rounds_done() == 0);
+        CHECK(fedpp::to_bytes(run.global_model()) == before);
+        CHECK(run.unreachable_clients().empty());
+        CHECK(run.client_sizes() == std::vector<std::size_t>{12, 12, 9, 15});
+    };
+    auto fewer = saved.state(); // a record short, or one too many: never read past either
+    fewer.setup.clients.pop_back();
+    fewer.setup.clients.shrink_to_fit();
+    CHECK_THROWS_MATCHES(run.restore(fewer), fedpp::CheckpointMismatchError,
+                         MessageContains("its set-up has 3 client records for 4 clients"));
+    unchanged();
+    auto more = saved.state();
+    more.setup.clients.push_back({12, false});
+    CHECK_THROWS_MATCHES(run.restore(more), fedpp::CheckpointMismatchError,
+                         MessageContains("its set-up has 5 client records for 4 clients"));
+    unchanged();
+    // Clients in this process cannot be left out: a state that left one out is not this run's to resume.
+    auto left_out = saved.state();
+    left_out.setup.clients[2].left_out = true;
+    CHECK_THROWS_MATCHES(run.restore(left_out), fedpp::CheckpointMismatchError,
+                         MessageContains("left out client 2") && MessageContains("clients are in this process"));
+    unchanged();
+    // The twin: the state as saved resumes.
+    run.restore(saved.state());
+    CHECK(run.rounds_done() == 1);
+    CHECK(fedpp::to_bytes(run.global_model()) == fedpp::to_bytes(saved.global_model()));
+}
+
+TEST_CASE("a run resumed from the state of one that had reached its target has ended there: its first run() trains "
+          "nothing, the next goes on",
+          "[checkpoint][federated]") {
+    const std::vector<int> sizes{12, 12, 9, 15};
+    const auto test_set = tiny_clients({20})[0];
+    auto config = tiny_config();
+    config.rounds = 6;
+    fedpp::federated::FederatedAveraging<Model> first(small_model(9), tiny_clients(sizes), test_set, config);
+    (void)first.run_round();
+    const double accuracy = first.run_round().test_accuracy;
+    config.target_accuracy = accuracy; // met after round 2
+    fedpp::federated::FederatedAveraging<Model> resumed(small_model(3), tiny_clients(sizes), test_set, config);
+    resumed.restore(first.state());
+    CHECK(resumed.ended_at_target());
+    CHECK(resumed.run().empty());
+    CHECK(resumed.rounds_done() == 2);
+    CHECK_FALSE(resumed.ended_at_target());
+    CHECK_FALSE(resumed.run().empty()); // called again, it goes on (as a run that reached the target does)
+    // The twin: a target the state's model does not meet, and the run goes on at once.
+    config.target_accuracy = std::nextafter(accuracy, 2.0);
+    fedpp::federated::FederatedAveraging<Model> short_of(small_model(3), tiny_clients(sizes), test_set, config);
+    short_of.restore(first.state());
+    CHECK_FALSE(short_of.ended_at_target());
+    CHECK(short_of.run_round().round == 3);
 }

@@ -87,6 +87,9 @@ constexpr std::initializer_list<const char*> model_owner_options = {
     "fraction", "epochs", "batch", "lr", "target", "rounds", "threads", "csv", "save-weights", "checkpoint",
     "dp-noise", "dp-clip", "dp-adaptive", "dp-estimator", "dp-weight-cap", "dp-delta", "dp-budget"};
 
+int train(const examples::CommandLine& cli, const federated::Config& config, nn::Sequential<float> model,
+          federated::RemoteParties parties, const data::Dataset<float>& test);
+
 int run_model_owner(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
     examples::networked::refuse_worker_options(cli, name);
     federated::Config config = examples::federated_config(cli, 2000, 1.0, 0.97);
@@ -115,10 +118,45 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
     if (cli.has("checkpoint")) {
         config.checkpoint_path = cli.text("checkpoint", "");
     }
+    const std::string& path = config.checkpoint_path;
+    try {
+        return train(cli, config, std::move(model), std::move(parties), test);
+    } catch (const NetworkError& e) {
+        if (path.empty()) {
+            throw;
+        }
+        throw NetworkError(std::string(e.what()) + " (the checkpoint '" + path + "' holds the last round saved: " +
+                           "start the model owner again once every party is up, and it goes on from there)");
+    } catch (const CheckpointMismatchError& e) {
+        throw CheckpointMismatchError(std::string(e.what()) + ": start with the options it was saved with, or " +
+                                      "remove '" + path + "' to start a new run");
+    }
+}
+
+/// A run resumed from its checkpoint: from which round, and whether that
+/// run had already ended (then nothing is trained).
+template <class Run>
+void report_resumed(const Run& run, const federated::Config& config) {
+    const char* path = config.checkpoint_path.c_str();
+    std::printf("resumed from '%s' after round %zu\n", path, run.rounds_done());
+    if (run.ended_at_target()) {
+        std::printf("the run in '%s' had reached its target of %.2f%%: nothing to train (a higher --target goes on)\n",
+                    path, 100 * *config.target_accuracy);
+    } else if (run.rounds_done() >= config.rounds) {
+        std::printf("the run in '%s' had done its %zu rounds: nothing to train (more --rounds go on)\n", path,
+                    config.rounds);
+    } else if (run.budget_reached()) {
+        std::printf("the run in '%s' had spent its DP budget: nothing to train (a larger --dp-budget goes on)\n",
+                    path);
+    }
+}
+
+int train(const examples::CommandLine& cli, const federated::Config& config, nn::Sequential<float> model,
+          federated::RemoteParties parties, const data::Dataset<float>& test) {
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(parties), test, config);
     if (!config.checkpoint_path.empty() && std::filesystem::exists(config.checkpoint_path)) {
         run.resume_from(config.checkpoint_path);
-        std::printf("resumed from '%s' after round %zu\n", config.checkpoint_path.c_str(), run.rounds_done());
+        report_resumed(run, config);
     }
     const auto metrics = examples::run_with_progress(run, cli);
     examples::print_dp_spent(run);

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <thread>
@@ -279,8 +280,16 @@ TEST_CASE("a client that cannot be reached when a run starts is left out of the 
     resumed.restore(run.state());
     REQUIRE(resumed.unreachable_clients().size() == 1);
     CHECK(resumed.unreachable_clients().front().client == 3);
-    CHECK_THAT(resumed.unreachable_clients().front().reason, Catch::Contains("left out of the run whose state"));
+    CHECK_THAT(resumed.unreachable_clients().front().reason, Catch::Contains("left out when the resumed state"));
     CHECK(resumed.client_sizes() == run.client_sizes());
+    // Restored again, from the full run's state: it starts from the clients it reached itself, client 3 too.
+    resumed.restore(all.state());
+    CHECK(resumed.unreachable_clients().empty());
+    CHECK(resumed.client_sizes() == all.client_sizes());
+    CHECK(resumed.run_round().clients_selected == all.run_round().clients_selected);
+    CHECK(bytes_of(resumed.global_model()) == bytes_of(all.global_model()));
+    resumed.restore(run.state()); // and back
+    REQUIRE(resumed.unreachable_clients().size() == 1);
     const auto ours = resumed.run_round();
     const auto theirs = run.run_round();
     CHECK(ours.clients_selected == theirs.clients_selected);
@@ -294,13 +303,28 @@ TEST_CASE("a client that cannot be reached when a run starts is left out of the 
     CHECK(without.client_sizes() == all.client_sizes());
     REQUIRE(without.unreachable_clients().size() == 1);
     CHECK_THAT(without.unreachable_clients().front().reason, Catch::Contains("client-3"));
+    // Back with fewer examples, it is not the client the run counted: it stays out, saying why.
+    const auto own = client_sets()[3];
+    std::vector<fedpp::Index> half(static_cast<std::size_t>(own.size() / 2));
+    std::iota(half.begin(), half.end(), fedpp::Index{0});
+    parties.clients[3].emplace(network::data_owner(client_name(3), {"aggregator"}),
+                               fedpp::grpc::Peers{{"aggregator", parties.aggregator->address()}},
+                               parties.client_addresses[3]);
+    parties.clients[3]->host.publish("train", own.subset(half));
+    network::wait_for_reconnection();
+    CHECK(without.retry_unreachable().empty());
+    CHECK_THAT(without.unreachable_clients().front().reason,
+               Catch::Contains("examples now") && Catch::Contains("when the run counted it"));
+    parties.restart_client(3, parties.client_addresses[3]); // the twin: its own data, and it takes part
+    network::wait_for_reconnection();
+    CHECK(without.retry_unreachable() == std::vector<std::size_t>{3});
     // Too few left to aggregate: no run, and the message says why.
     for (std::size_t k = 0; k + 1 < client_count; ++k) {
         Federation::stop(parties.clients[k]);
     }
     CHECK_THROWS_WITH(FederatedAveraging<Model>(small_mlp(), parties.remote(), blobs(60, 9), config),
                       Catch::Contains("fewer than min_clients") &&
-                          Catch::Contains("4 clients left out: unreachable when the run started"));
+                          Catch::Contains("4 clients left out: unreachable or refusing when the run started"));
 }
 
 TEST_CASE("a client unreachable when a run starts joins it once tried again and reached, and the run then goes "
@@ -339,6 +363,9 @@ TEST_CASE("a client unreachable when a run starts joins it once tried again and 
     CHECK(run.retry_unreachable().empty()); // the twin: still away, so still out, with the reason
     REQUIRE(run.unreachable_clients().size() == 1);
     CHECK_THAT(run.unreachable_clients().front().reason, Catch::Contains("client-3"));
+    run.restore(reference.state()); // resumed without client 3, which keeps the count the reference had
+    CHECK(run.client_sizes() == reference.client_sizes());
+    REQUIRE(run.unreachable_clients().size() == 1);
 
     parties.restart_client(3, parties.client_addresses[3]);
     network::wait_for_reconnection();
@@ -454,6 +481,20 @@ TEST_CASE("a run resumes from a state saved after a client was set aside (its bu
     }
     CHECK(bytes_of(resumed.global_model()) == bytes_of(run.global_model()));
     CHECK(resumed.epsilon() == run.epsilon());
+    if (dp) { // Records of clients none of which had data cannot be weighed: refused, the run unchanged.
+        auto none = run.state();
+        for (auto& client : none.setup.clients) {
+            client = {0, true};
+        }
+        const auto model = bytes_of(resumed.global_model());
+        CHECK_THROWS_MATCHES(resumed.restore(none), fedpp::CheckpointMismatchError,
+                             Catch::Matchers::Predicate<std::exception>([](const std::exception& e) {
+                                 return std::string(e.what()).find("its clients cannot be weighed") !=
+                                        std::string::npos;
+                             }));
+        CHECK(bytes_of(resumed.global_model()) == model);
+        CHECK(resumed.client_sizes() == run.client_sizes());
+    }
     // The twin: a client counted by both runs, with another count, is another partition: refused.
     auto other = run.state();
     ++other.setup.clients[2].examples;

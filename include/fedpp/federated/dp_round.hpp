@@ -15,6 +15,7 @@
 // of the round, and the accountant.
 #pragma once
 
+#include "fedpp/base/errors.hpp"
 #include "fedpp/base/random.hpp"
 #include "fedpp/data/dataset.hpp"
 #include "fedpp/federated/client_update.hpp"
@@ -24,7 +25,7 @@
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/seeds.hpp"
-#include "fedpp/federated/resume.hpp"
+#include "fedpp/io/checkpoint_errors.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
 #include "fedpp/nn/module.hpp"
@@ -130,9 +131,32 @@ public:
         }
         weigh(sizes);
     }
-    /// The weights of the run whose state this one resumed (`sizes`, its
-    /// clients' counts): its count noise is restored with its state.
-    void restore_weights(const std::vector<std::size_t>& sizes) { weigh(sizes); }
+    /// The clients' weights and the fixed denominator for clients of `sizes`
+    /// examples; ArgumentError if none has any.
+    struct Weights {
+        std::vector<double> weights;
+        double denominator = 0;
+    };
+    [[nodiscard]] Weights weights_for(const std::vector<std::size_t>& sizes) const {
+        double cap = config_.weight_cap;
+        if (cap == 0) {
+            cap = static_cast<double>(*std::max_element(sizes.begin(), sizes.end()));
+        }
+        std::vector<double> weights = privacy::client_weights(config_.estimator, sizes, cap);
+        for (std::size_t k = 0; k < sizes.size(); ++k) {
+            if (sizes[k] == 0) {
+                weights[k] = 0; // never selected
+            }
+        }
+        const double denominator = privacy::fixed_denominator(q_, weights);
+        return {std::move(weights), denominator};
+    }
+    /// Takes weights_for() a resumed state's clients (whatever the clipping:
+    /// its count noise is restored with its state).
+    void set_weights(Weights next) noexcept {
+        weights_ = std::move(next.weights);
+        denominator_ = next.denominator;
+    }
     /// Why reweigh() is refused ("" if it is not).
     [[nodiscard]] std::string late_client_refusal() const {
         if (!state_.adaptive) {
@@ -184,33 +208,24 @@ public:
     void record_round() { state_.accountant.add_steps(q_, config_.noise_multiplier); }
 
     [[nodiscard]] const federated::DpState& state() const noexcept { return state_; }
-    /// Continues from a saved state; ArgumentError if it does not fit this
-    /// run's settings (adaptive or fixed clipping).
-    void restore(const federated::DpState& saved, std::size_t rounds_done) {
+    /// CheckpointMismatchError if a saved state does not fit this run's
+    /// settings (adaptive or fixed clipping) or its `rounds_done`.
+    void check_restorable(const federated::DpState& saved, std::size_t rounds_done) const {
         if (saved.adaptive.has_value() != state_.adaptive.has_value() || saved.accountant.steps() != rounds_done) {
             throw CheckpointMismatchError("the saved DP state does not fit this run: " +
                                           std::to_string(saved.accountant.steps()) + " accounted rounds of " +
                                           std::to_string(rounds_done) + ", " +
                                           (saved.adaptive ? "adaptive" : "fixed") + " clipping");
         }
+    }
+    /// Continues from a saved state (check_restorable first).
+    void restore(const federated::DpState& saved, std::size_t rounds_done) {
+        check_restorable(saved, rounds_done);
         state_ = saved;
     }
 
 private:
-    void weigh(const std::vector<std::size_t>& sizes) {
-        double cap = config_.weight_cap;
-        if (cap == 0) {
-            cap = static_cast<double>(*std::max_element(sizes.begin(), sizes.end()));
-        }
-        std::vector<double> weights = privacy::client_weights(config_.estimator, sizes, cap);
-        for (std::size_t k = 0; k < sizes.size(); ++k) {
-            if (sizes[k] == 0) {
-                weights[k] = 0; // never selected
-            }
-        }
-        denominator_ = privacy::fixed_denominator(q_, weights); // (first: if it throws, nothing has changed)
-        weights_ = std::move(weights);
-    }
+    void weigh(const std::vector<std::size_t>& sizes) { set_weights(weights_for(sizes)); }
 
     federated::DpConfig config_;
     double q_;
@@ -246,14 +261,6 @@ inline void close_dp_round(DpRun& run, federated::RoundMetrics& metrics) {
     run.record_round();
     metrics.epsilon = run.epsilon();
     metrics.budget_reached = !run.next_round_affordable();
-}
-
-/// The rounds done of a restored state, its DP state given to `run`.
-inline std::size_t continue_from(std::optional<DpRun>& run, Resumed resumed) {
-    if (run) {
-        run->restore(*resumed.dp, resumed.rounds_done);
-    }
-    return resumed.rounds_done;
 }
 
 } // namespace fedpp::detail

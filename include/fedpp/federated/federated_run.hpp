@@ -14,6 +14,7 @@
 #include "fedpp/federated/dp_round.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
+#include "fedpp/federated/run_task.hpp"
 #include "fedpp/federated/resume.hpp"
 #include "fedpp/federated/thread_team.hpp"
 #include "fedpp/io/checkpoint.hpp"
@@ -47,10 +48,14 @@ public:
     /// checkpoint is saved (CheckpointIoError if that fails: the round is
     /// done, and was reported). Called again after
     /// reaching the target, it goes on with the next round (until the
-    /// target is reached again, or the rounds are done).
+    /// target is reached again, or the rounds are done); after a restore()
+    /// of a run that had reached it, it returns no round (ended_at_target()).
     std::vector<federated::RoundMetrics> run(const std::function<void(const federated::RoundMetrics&)>& on_round = {}) {
         auto& driver = static_cast<Driver&>(*this);
         std::vector<federated::RoundMetrics> all;
+        if (std::exchange(ended_at_target_, false)) {
+            return all;
+        }
         while (rounds_done_ < config_.rounds && !budget_reached()) {
             all.push_back(driver.run_round());
             const bool reached = config_.target_accuracy && all.back().test_accuracy >= *config_.target_accuracy;
@@ -77,9 +82,10 @@ public:
     [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return parties_.sizes; }
     /// Clients left out of the run, with the reason: parties of their own
     /// (RemoteParties) that could not be reached when it started, or
-    /// refused then (client_sizes() says 0 for them), and clients whose
-    /// part of a round was refused (ClientFailure::refused), until
-    /// retry_unreachable() takes them in.
+    /// refused then (client_sizes() says 0 for them, unless a restored
+    /// state counted them), clients whose part of a round was refused
+    /// (ClientFailure::refused), and those a restored state had left out,
+    /// until retry_unreachable() takes them in.
     [[nodiscard]] const std::vector<federated::ClientFailure>& unreachable_clients() const noexcept {
         return parties_.unreachable;
     }
@@ -130,17 +136,17 @@ public:
     /// it was saved with another set-up (RunSetup: seed, settings, the secure
     /// driver's encoding and graph, the clients' number and example counts)
     /// or has more rounds done than config.rounds; ShapeError for the layout;
-    /// CheckpointFormatError if its global model holds a NaN or an infinity.
-    /// A client left out of either run may differ: one left out of the run
-    /// that saved the state is left out of this one too, with the count it
-    /// had then (retry_unreachable() asks it again), and one left out of this
-    /// run keeps the count the saved run had, so both runs weigh their
-    /// clients alike. (A state of format 3 or before resumes only with the
-    /// same clients reached.)
+    /// CheckpointFormatError if its global model holds a NaN or an infinity;
+    /// on any error the run is unchanged. A client left out of either run
+    /// may differ: one left out of the run that saved the state is left out
+    /// of this one too (retry_unreachable() asks it again), and every client
+    /// has the count it had then, so both runs weigh their clients alike,
+    /// and select alike if this one reaches every client the other had. (A
+    /// state of format 3 or before resumes only with the same clients
+    /// reached.) A state whose model already meets config.target_accuracy
+    /// is of a run that ended there: ended_at_target().
     void restore(const federated::TrainingState<M>& state) {
-        noting_unreachable([&] {
-            continue_run(restore_state(state, global_, config_, parties_.records(), driver_settings_, "the state"));
-        });
+        noting_unreachable([&] { continue_from(state, "the state"); });
     }
 
     /// restore() from a checkpoint file written by save_checkpoint(path,
@@ -148,9 +154,22 @@ public:
     /// if its fedpp did not record the set-up) and restore() (the layout:
     /// CheckpointShapeError; a NaN or an infinity: CheckpointFormatError).
     void resume_from(const std::string& path) {
-        noting_unreachable(
-            [&] { continue_run(resume_state(path, global_, config_, parties_.records(), driver_settings_)); });
+        noting_unreachable([&] {
+            const std::string what = "checkpoint '" + path + "'";
+            const auto saved = load_training_state<M>(path);
+            try {
+                continue_from(saved, what);
+            } catch (const ShapeError& e) {
+                throw CheckpointShapeError(what + ": " + e.what());
+            }
+        });
     }
+
+    /// After a restore() of a state whose model meets config.target_accuracy
+    /// (its run had ended there), until run() is called: that run() returns
+    /// no round, as the run that saved the state had stopped; called again,
+    /// it goes on.
+    [[nodiscard]] bool ended_at_target() const noexcept { return ended_at_target_; }
 
     /// The clients of round `round` (1-based), in increasing order (DP:
     /// each with probability client_fraction, Poisson sampling).
@@ -187,8 +206,8 @@ protected:
         if (config_.target_accuracy && test_set_.empty()) {
             throw ArgumentError(std::string(driver) + ": a target accuracy needs a test set to measure it");
         }
-        check_model_finite(driver);
-        check_model_fits(driver);
+        check_model_finite(driver, global_);
+        check_model_fits(driver, global_, task_, test_set_.empty());
         if (!config_.checkpoint_path.empty()) {
             check_checkpoint_writable(config_.checkpoint_path);
         }
@@ -266,35 +285,6 @@ protected:
         global_ = std::move(next);
     }
 
-    /// ShapeError unless the model takes the task's features and gives one
-    /// score per class (a wider model would be trained and scored against
-    /// classes no example has; a narrower one would fail in training).
-    void check_model_fits(const char* driver) const {
-        if (task_.empty()) {
-            return;
-        }
-        const NoGradGuard values_only;
-        Index scores = 0;
-        try {
-            scores = global_(Tensor<T>(task_.features())).value().cols();
-        } catch (const ShapeError& e) {
-            throw ShapeError(std::string(driver) + ": the model does not take the " +
-                             (test_set_.empty() ? "clients'" : "test set's") + " examples of " +
-                             std::to_string(task_.feature_count()) + " features: " + e.what());
-        }
-        check_class_scores(driver, scores, task_.class_count());
-    }
-
-    /// ArgumentError if the initial model holds a NaN or an infinity: every
-    /// client's update would, and be rejected, the clients blamed.
-    void check_model_finite(const char* driver) const {
-        const auto parameters = global_.parameters();
-        if (const std::size_t k = first_non_finite(parameters); k != parameters.size()) {
-            throw ArgumentError(std::string(driver) + ": parameter " + std::to_string(k) +
-                                " of the initial model holds NaN or infinite values");
-        }
-    }
-
     federated::Config config_;
     Dataset test_set_;
     M global_;
@@ -305,18 +295,32 @@ protected:
     federated::RunSetup::Settings driver_settings_; // the driver's own settings a resume must match ("options.*")
 
 private:
-    /// Goes on from a state restore_state() accepted: its rounds, DP state
-    /// and clients (RunParties::adopt_saved_clients; a DP run weighs them as
-    /// the saved run did).
-    void continue_run(Resumed resumed) {
-        const auto saved_clients = std::move(resumed.clients);
-        rounds_done_ = continue_from(dp_, std::move(resumed));
-        if (!saved_clients.empty()) {
-            parties_.adopt_saved_clients(saved_clients);
-            if (dp_) {
-                dp_->restore_weights(parties_.sizes);
+    /// Goes on from `state` (`what` names it), all or nothing: checked
+    /// (check_state, its clients' adoption, its DP state and weights, the
+    /// model's layout) before anything changes.
+    void continue_from(const federated::TrainingState<M>& state, const std::string& what) {
+        check_state(state, config_, parties_.own_records(), driver_settings_, what);
+        auto clients = parties_.adoption(state.setup.clients, what);
+        std::optional<DpRun::Weights> weights;
+        if (dp_) {
+            dp_->check_restorable(*state.dp, state.rounds_done);
+            try {
+                weights = dp_->weights_for(clients.sizes);
+            } catch (const ArgumentError& e) {
+                refuse_resume(what, std::string("its clients cannot be weighed: ") + e.what());
             }
         }
+        nn::load_parameters(global_, state.global_model); // (ShapeError before it changes anything)
+        rounds_done_ = state.rounds_done;
+        if (dp_) {
+            dp_->restore(*state.dp, state.rounds_done);
+            dp_->set_weights(std::move(*weights));
+        }
+        parties_.adopt(std::move(clients));
+        ended_at_target_ =
+            config_.target_accuracy &&
+            training::evaluate_in_parallel(global_, test_set_, config_.eval_batch, team_->size(), *team_).accuracy >=
+                *config_.target_accuracy;
     }
 
     /// Runs `resume`; a CheckpointMismatchError says which clients are left
@@ -334,6 +338,7 @@ private:
     }
 
     std::size_t rounds_done_ = 0;
+    bool ended_at_target_ = false; // ended_at_target()
     bool clock_started_ = false;
     std::chrono::steady_clock::time_point first_start_;
 };

@@ -16,6 +16,7 @@
 #include "fedpp/data/dataset.hpp"
 #include "fedpp/federated/client_record.hpp"
 #include "fedpp/federated/metrics.hpp"
+#include "fedpp/io/checkpoint_errors.hpp"
 #include "fedpp/io/codecs.hpp"
 #include "fedpp/located/computation.hpp"
 #include "fedpp/located/federation.hpp"
@@ -56,46 +57,6 @@ struct RemoteParties {
 } // namespace fedpp::federated
 
 namespace fedpp::detail {
-
-/// One example of the run's task, to check the model and the clients
-/// against: the test set's first, or else the first local client's
-/// with data (none for clients that are parties of their own).
-template <class T, class Clients>
-data::Dataset<T> task_of(const Clients& clients, const data::Dataset<T>& test_set) {
-    const std::array<Index, 1> first{0};
-    if (!test_set.empty()) {
-        return test_set.subset(first);
-    }
-    if constexpr (std::is_same_v<std::remove_cvref_t<Clients>, std::vector<data::Dataset<T>>>) {
-        for (const data::Dataset<T>& set : clients) {
-            if (!set.empty()) {
-                return set.subset(first);
-            }
-        }
-    }
-    return {};
-}
-
-/// `clients`, if they are data sets here, after checking that each
-/// with data has the task's features and classes: otherwise every
-/// round would leave it out, with only the round's failures saying why.
-template <class T, class Clients>
-Clients&& same_task(const char* driver, Clients&& clients, const data::Dataset<T>& task, const char* source) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<Clients>, std::vector<data::Dataset<T>>>) {
-        for (std::size_t k = 0; k < clients.size() && !task.empty(); ++k) {
-            const data::Dataset<T>& set = clients[k];
-            if (!set.empty() &&
-                (set.feature_count() != task.feature_count() || set.class_count() != task.class_count())) {
-                throw ShapeError(std::string(driver) + ": client " + std::to_string(k) + "'s data has " +
-                                 std::to_string(set.feature_count()) + " features and " +
-                                 std::to_string(set.class_count()) + " classes, the " + source + " " +
-                                 std::to_string(task.feature_count()) + " and " +
-                                 std::to_string(task.class_count()));
-            }
-        }
-    }
-    return std::forward<Clients>(clients);
-}
 
 /// A client's example count, which it makes public: FedAvg weighs by it.
 template <class T>
@@ -147,7 +108,8 @@ public:
     /// clients with it)` does not refuse ("": asked before the client is).
     /// One reached now is a client of the run as if it had been reached at
     /// the start (its data found, its example count learned; eligible if it
-    /// has data) and leaves `unreachable`; one that `refusal` refuses, or
+    /// has data) and leaves `unreachable`; one that `refusal` refuses, one
+    /// whose count differs from the one the run knew it by, or one
     /// that still fails with a fedpp error (a NetworkError, a
     /// PermissionDeniedError; a RemoteObjectError if it published no data
     /// under the tag), stays there with the new reason. Each client joins or
@@ -164,12 +126,18 @@ public:
                 }
                 auto found = find_data(*clients[k]);
                 const std::size_t size = count_examples(*clients[k], found);
+                if (sizes[k] > 0 && size != sizes[k]) { // (known: set aside, or counted by a resumed run)
+                    throw ArgumentError("it has " + std::to_string(size) + " examples now, " +
+                                        std::to_string(sizes[k]) + " when the run counted it: another partition " +
+                                        "of the data, which the run does not weigh again (start afresh)");
+                }
                 data[k] = std::move(found);
                 sizes[k] = size;
                 if (size > 0) {
                     eligible.insert(std::upper_bound(eligible.begin(), eligible.end(), k), k);
                 }
                 unreachable.erase(unreachable.begin() + static_cast<std::ptrdiff_t>(i));
+                std::erase_if(held_, [k](const auto& client) { return client.first == k; });
                 reached.push_back(k);
             } catch (const Error& e) {
                 unreachable[i++].reason = e.what();
@@ -195,35 +163,70 @@ public:
     /// What a checkpoint records of each client: its count, and whether it
     /// is left out.
     [[nodiscard]] std::vector<federated::ClientRecord> records() const {
-        std::vector<federated::ClientRecord> all(sizes.size());
-        for (std::size_t k = 0; k < sizes.size(); ++k) {
-            all[k].examples = sizes[k];
-        }
-        for (const federated::ClientFailure& out : unreachable) {
-            all[out.client].left_out = true;
-        }
-        return all;
+        return records_of(sizes, unreachable);
     }
 
-    /// Takes the clients of the run whose state this one resumes (`saved`,
-    /// its records, which check_resumable found to agree with records()
+    /// The clients' tables a run has (adoption() makes them for a resume).
+    struct ClientTables {
+        std::vector<std::size_t> sizes;
+        std::vector<std::size_t> eligible;
+        std::vector<federated::ClientFailure> unreachable;
+        std::vector<std::pair<std::size_t, std::size_t>> held; // (client, count): left out by a resume, though reached
+    };
+
+    /// The run's own clients: as it reached them, before any resume left
+    /// out one it had reached (check_resumable compares a state with them).
+    [[nodiscard]] ClientTables own_clients() const {
+        ClientTables own{sizes, eligible, unreachable, {}};
+        for (const auto& [client, count] : held_) {
+            const std::size_t k = client; // (a lambda cannot capture a structured binding in C++20)
+            std::erase_if(own.unreachable, [k](const federated::ClientFailure& out) { return out.client == k; });
+            own.sizes[k] = count;
+            if (count > 0) {
+                own.eligible.insert(std::upper_bound(own.eligible.begin(), own.eligible.end(), k), k);
+            }
+        }
+        return own;
+    }
+    [[nodiscard]] std::vector<federated::ClientRecord> own_records() const {
+        const auto own = own_clients();
+        return records_of(own.sizes, own.unreachable);
+    }
+
+    /// The clients of the run whose state this one resumes (`saved`, its
+    /// records, which check_resumable found to agree with own_records()
     /// where both runs counted a client): a client left out then is left out
     /// now (until reach_unreachable() takes it), and every client has the
-    /// count it had then, so a run that was not interrupted and one resumed
-    /// select from, and weigh, the same clients.
-    void adopt_saved_clients(const std::vector<federated::ClientRecord>& saved) {
-        const auto now = records();
+    /// count it had then, so that both runs weigh the same clients and, when
+    /// this one reaches every client the other had, select the same. A run
+    /// of clients in this process, which cannot leave one out, refuses
+    /// (CheckpointMismatchError, `what` naming the state) records of clients
+    /// left out. Changes nothing: adopt() takes the result.
+    [[nodiscard]] ClientTables adoption(const std::vector<federated::ClientRecord>& saved,
+                                        const std::string& what) const {
+        ClientTables next = own_clients();
+        const auto now = records_of(next.sizes, next.unreachable);
         for (std::size_t k = 0; k < saved.size(); ++k) {
-            if (saved[k].left_out && !now[k].left_out) {
-                if (const auto at = std::lower_bound(eligible.begin(), eligible.end(), k);
-                    at != eligible.end() && *at == k) {
-                    eligible.erase(at);
-                }
-                unreachable.push_back({k, "left out of the run whose state this run resumed (unreachable or "
-                                          "refusing then); tried again by retry_unreachable()"});
+            if (saved[k].left_out && !remote_) {
+                throw CheckpointMismatchError(what + ": cannot resume from it: the run that saved it left out client " +
+                                              std::to_string(k) + " (a party of its own, unreachable or refusing "
+                                              "then), and this run's clients are in this process");
             }
-            sizes[k] = static_cast<std::size_t>(saved[k].examples);
+            if (saved[k].left_out && !now[k].left_out) {
+                std::erase(next.eligible, k);
+                next.unreachable.push_back({k, "left out when the resumed state was saved (unreachable, or "
+                                               "refusing, then)"});
+                next.held.emplace_back(k, next.sizes[k]);
+            }
+            next.sizes[k] = static_cast<std::size_t>(saved[k].examples);
         }
+        return next;
+    }
+    void adopt(ClientTables next) noexcept {
+        sizes = std::move(next.sizes);
+        eligible = std::move(next.eligible);
+        unreachable = std::move(next.unreachable);
+        held_ = std::move(next.held);
     }
 
     Federation federation;
@@ -245,7 +248,8 @@ public:
         }
         return " (" + std::to_string(unreachable.size()) +
                (unreachable.size() == 1 ? " client" : " clients") +
-               " left out: unreachable when the run started, or refused since; the first: " +
+               " left out: unreachable or refusing when the run started, refused since, or left out by a "
+               "resumed state; the first: " +
                unreachable.front().reason + ")";
     }
 
@@ -316,8 +320,23 @@ private:
         }
     }
 
+    static std::vector<federated::ClientRecord> records_of(const std::vector<std::size_t>& sizes,
+                                                           const std::vector<federated::ClientFailure>& out) {
+        std::vector<federated::ClientRecord> all(sizes.size());
+        for (std::size_t k = 0; k < sizes.size(); ++k) {
+            all[k].examples = sizes[k];
+        }
+        for (const federated::ClientFailure& failure : out) {
+            all[failure.client].left_out = true;
+        }
+        return all;
+    }
+
     std::string data_tag_; // where remote clients published their data
     bool remote_ = false;  // clients that are parties of their own
+    /// Clients a resume left out though this run had reached them, with
+    /// their count then (ClientTables::held).
+    std::vector<std::pair<std::size_t, std::size_t>> held_;
 };
 
 } // namespace fedpp::detail

@@ -11,6 +11,7 @@
 #include "fedpp/nn/module.hpp"
 #include "fedpp/nn/parameter_checks.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -68,7 +69,7 @@ inline void check_clients(const federated::RunSetup& saved, const federated::Run
 /// with its driver's own `driver_settings`), or if the state has done more
 /// rounds than this run is to do. A client left out of either run (not
 /// reached, or refusing) may differ: the resumed run then takes the saved
-/// run's clients (RunParties::adopt_saved_clients). `what` names the state.
+/// run's clients (RunParties::adoption). `what` names the state.
 inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds_done,
                             const federated::Config& config, const std::vector<federated::ClientRecord>& clients,
                             const federated::RunSetup::Settings& driver_settings, const std::string& what) {
@@ -84,6 +85,16 @@ inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds
         }
         return "not recorded";
     };
+    const auto private_run = [](const federated::RunSetup& setup) {
+        return std::any_of(setup.settings.begin(), setup.settings.end(),
+                           [](const auto& setting) { return setting.first.starts_with("dp."); });
+    };
+    if (private_run(saved) != private_run(current)) {
+        refuse_resume(what, private_run(current) ? "this run is differentially private (config.dp), the run that "
+                                                   "saved it was not"
+                                                 : "the run that saved it was differentially private (config.dp), "
+                                                   "this run is not");
+    }
     for (const auto& [name, value] : current.settings) {
         if (const std::string then = saved_value(name); then != value) {
             if (then == "not recorded" && name.starts_with("options.")) {
@@ -104,6 +115,10 @@ inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds
         refuse_resume(what, "this run has " + std::to_string(current.client_count) +
                                 " clients, the run that saved it " + std::to_string(saved.client_count));
     }
+    if (!saved.clients.empty() && saved.clients.size() != saved.client_count) {
+        refuse_resume(what, "its set-up has " + std::to_string(saved.clients.size()) + " client records for " +
+                                std::to_string(saved.client_count) + " clients");
+    }
     check_clients(saved, current, what);
     if (rounds_done > config.rounds) {
         refuse_resume(what, "it has " + std::to_string(rounds_done) + " rounds done, more than this run's " +
@@ -112,21 +127,15 @@ inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds
     }
 }
 
-/// What a restored state continues from, besides its model.
-struct Resumed {
-    std::size_t rounds_done = 0;
-    std::optional<federated::DpState> dp;
-    std::vector<federated::ClientRecord> clients; ///< the saved run's (none from format 3 or before)
-};
-
-/// Loads `state` into `model` if it may be resumed by a run with `config`
-/// over `clients` and its driver's `driver_settings` (check_resumable;
-/// ShapeError if the layouts differ); returns its rounds done, DP state and
-/// client records.
+/// CheckpointMismatchError (check_resumable; a DP state where this run has
+/// none, or none where it has one) or CheckpointFormatError (a NaN or an
+/// infinity in its global model) unless a run with `config` over `clients`
+/// and its driver's `driver_settings` may continue from `state`; `what`
+/// names the state. Changes nothing.
 template <class M>
-Resumed restore_state(const federated::TrainingState<M>& state, M& model, const federated::Config& config,
-                      const std::vector<federated::ClientRecord>& clients,
-                      const federated::RunSetup::Settings& driver_settings, const std::string& what) {
+void check_state(const federated::TrainingState<M>& state, const federated::Config& config,
+                 const std::vector<federated::ClientRecord>& clients,
+                 const federated::RunSetup::Settings& driver_settings, const std::string& what) {
     check_resumable(state.setup, state.rounds_done, config, clients, driver_settings, what);
     if (config.dp.has_value() != state.dp.has_value()) {
         refuse_resume(what, config.dp ? "it holds no DP state (accountant), and this run is differentially private"
@@ -137,21 +146,6 @@ Resumed restore_state(const federated::TrainingState<M>& state, M& model, const 
         throw CheckpointFormatError(what + ": cannot resume from it: parameter " + std::to_string(k) +
                                     " of its global model holds NaN or infinite values (every client's update "
                                     "would be too, and be rejected)");
-    }
-    nn::load_parameters(model, state.global_model);
-    return {state.rounds_done, state.dp, state.setup.clients};
-}
-
-/// restore_state from the checkpoint file `path`.
-template <class M>
-Resumed resume_state(const std::string& path, M& model, const federated::Config& config,
-                     const std::vector<federated::ClientRecord>& clients,
-                     const federated::RunSetup::Settings& driver_settings) {
-    const auto saved = load_training_state<M>(path);
-    try {
-        return restore_state(saved, model, config, clients, driver_settings, "checkpoint '" + path + "'");
-    } catch (const ShapeError& e) {
-        throw CheckpointShapeError("checkpoint '" + path + "': " + e.what());
     }
 }
 
