@@ -188,7 +188,7 @@ std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const Co
     if (const std::string path = cli.text("csv", ""); !path.empty() && run.rounds_done() == 0) {
         csv.emplace(path);
     } else if (!path.empty()) {
-        csv.emplace(path, CsvMetricsWriter::Append{});
+        csv.emplace(path, CsvMetricsWriter::Append{run.rounds_done()}); // (rounds after the checkpoint: done again)
     }
     auto metrics = run.run([&](const fedpp::federated::RoundMetrics& m) {
         progress(m);

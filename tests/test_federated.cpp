@@ -518,6 +518,32 @@ TEST_CASE("progress lines and CSV metrics", "[federated][metrics]") {
     CHECK(appended[0] == header);
     CHECK(appended[1] == row);
     CHECK(appended[2].rfind("4,10,9,", 0) == 0);
+    // Rows of rounds after the resumed checkpoint's (done again) are dropped first, as is an unfinished
+    // last row (a crash while it was written).
+    const auto rows_of_round = [&](const std::string& round) {
+        const auto lines = lines_of(path);
+        return std::count_if(lines.begin(), lines.end(),
+                             [&](const std::string& line) { return line.rfind(round + ",", 0) == 0; });
+    };
+    const auto reasons = m.failures;
+    m.round = 5;
+    m.failures = {{4, "two\nlines", false}};
+    fedpp::federated::CsvMetricsWriter(path, Append{})(m);
+    m.round = 6;
+    fedpp::federated::CsvMetricsWriter(path, Append{})(m);
+    {
+        std::ofstream partial(path, std::ios::app);
+        partial << "7,10,9,0,1,\"unfinished";
+    }
+    m.round = 5;
+    fedpp::federated::CsvMetricsWriter(path, Append{4})(m); // resumed after round 4: rounds 5 and 6 again
+    CHECK(rows_of_round("5") == 1);
+    CHECK(rows_of_round("6") == 0);
+    CHECK(rows_of_round("7") == 0);
+    CHECK(lines_of(path).size() == 4); // the header, rounds 3, 4 and 5
+    CHECK(lines_of(path).back().rfind("5,10,9,", 0) == 0);
+    m.failures = reasons;
+    m.round = 4;
     std::remove(path.c_str());
     // A missing file is started with the header; a file that is not one of
     // these is refused, and left as it was.

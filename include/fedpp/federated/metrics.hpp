@@ -33,7 +33,7 @@ struct RoundMetrics {
     double test_loss = 0;               ///< of the global model after the round
     double test_accuracy = 0;
     double round_seconds = 0;
-    double elapsed_seconds = 0;         ///< since the first round of this run() (or construction)
+    double elapsed_seconds = 0;         ///< since this driver's first round (a resumed run's: since its own, in its process)
     std::vector<ClientFailure> failures; ///< clients left out, and why
     std::string round_error;             ///< why the round was not aggregated (empty if it was)
     /// Differentially private runs (Config::dp) only: epsilon spent after

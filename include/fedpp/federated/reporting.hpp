@@ -4,12 +4,17 @@
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/federated/metrics.hpp"
+#include "fedpp/io/file.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <span>
+#include <system_error>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -71,27 +76,32 @@ public:
 
     /// Rows added to the end of `path` (for a run resumed from its
     /// checkpoint: the rounds before it stay), which must then start with
-    /// the header; a missing or empty file is started with it. ArgumentError
-    /// if the file starts otherwise (it is not one of these) or cannot be
-    /// opened.
-    struct Append {};
-    CsvMetricsWriter(const std::string& path, Append) {
-        std::string first_line;
+    /// the header; a missing or empty file is started with it. Rows of
+    /// rounds after `after_round` (the checkpoint's rounds done: rounds the
+    /// resumed run does again) are dropped first, so that no round has two
+    /// rows. ArgumentError if the file starts otherwise (it is not one of
+    /// these) or cannot be opened; IoError if it cannot be rewritten.
+    struct Append {
+        std::size_t after_round = static_cast<std::size_t>(-1);
+    };
+    CsvMetricsWriter(const std::string& path, Append append) {
+        std::string text;
         if (std::FILE* in = std::fopen(path.c_str(), "r")) {
-            for (int c = std::fgetc(in); c != EOF && first_line.size() < header.size(); c = std::fgetc(in)) {
-                first_line.push_back(static_cast<char>(c));
-                if (c == '\n') {
-                    break;
-                }
+            for (int c = std::fgetc(in); c != EOF; c = std::fgetc(in)) {
+                text.push_back(static_cast<char>(c));
             }
             std::fclose(in);
         }
-        if (!first_line.empty() && first_line != header) {
+        if (!text.empty() && !std::string_view(text).starts_with(header)) {
             throw ArgumentError("CsvMetricsWriter: '" + path + "' does not start with the metrics header; "
                                 "not appending rounds to it");
         }
+        if (const std::size_t kept = rows_through(text, append.after_round); kept < text.size()) {
+            text.resize(kept);
+            io::detail::write_file_atomically(path, std::as_bytes(std::span(text.data(), text.size())));
+        }
         file_ = std::make_shared<File>(path, "a");
-        if (first_line.empty()) {
+        if (text.empty()) {
             file_->write(std::string(header), "the header");
         }
     }
@@ -181,6 +191,31 @@ private:
     };
 
     /// A CSV field in double quotes, inner quotes doubled.
+    /// How many bytes of `text` (the header and rows) hold the header and
+    /// the rows before the first of a round after `round`, or before an
+    /// unfinished last row (a crash while it was written). A row ends at a
+    /// newline outside quotes; its round is its first field.
+    static std::size_t rows_through(const std::string& text, std::size_t round) {
+        std::size_t row = std::min(header.size(), text.size());
+        while (row < text.size()) {
+            std::size_t row_round = 0;
+            const char* end = text.data() + text.size();
+            if (std::from_chars(text.data() + row, end, row_round).ec == std::errc{} && row_round > round) {
+                return row;
+            }
+            bool in_quotes = false;
+            std::size_t at = row;
+            for (; at < text.size() && (in_quotes || text[at] != '\n'); ++at) {
+                in_quotes = in_quotes != (text[at] == '"');
+            }
+            if (at == text.size()) {
+                return row;
+            }
+            row = at + 1;
+        }
+        return text.size();
+    }
+
     static std::string quoted(const std::string& text) {
         std::string field = "\"";
         for (char c : text) {
