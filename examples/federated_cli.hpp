@@ -148,18 +148,33 @@ bool takes_in_late_clients(const Run& run) {
     return !(run.config().dp && run.config().dp->adaptive);
 }
 
+/// Whether a round follows round `m` (not after the last round, one that
+/// reached the target, or one that spent the DP budget).
+template <class Run>
+bool round_follows(const Run& run, const fedpp::federated::RoundMetrics& m) {
+    const auto& target = run.config().target_accuracy;
+    return run.rounds_done() < run.config().rounds && !(target && m.test_accuracy >= *target) &&
+           !run.budget_reached();
+}
+
 /// After round `m`: tries again the clients left out so far, printing
-/// those that now take part (not after the last round, or one that reached
-/// the target: no round follows, and each try asks a client for its count).
+/// those that now take part, and those set aside after refusing their part
+/// of it that stay out (only if a round follows: each try asks a client
+/// for its count).
 template <class Run>
 void retry_unreachable(Run& run, const fedpp::federated::RoundMetrics& m) {
-    const auto& target = run.config().target_accuracy;
-    if (run.unreachable_clients().empty() || run.rounds_done() >= run.config().rounds ||
-        (target && m.test_accuracy >= *target)) {
+    if (run.unreachable_clients().empty() || !round_follows(run, m)) {
         return;
     }
     for (const std::size_t k : run.retry_unreachable()) {
         std::printf("client %zu was reached: it takes part from round %zu on\n", k, run.rounds_done() + 1);
+    }
+    const auto& out = run.unreachable_clients();
+    for (const auto& failure : m.failures) {
+        if (failure.refused && std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.client == failure.client; })) {
+            std::printf("client %zu refused its part of round %zu: set aside (asked again after each round)\n",
+                        failure.client, m.round);
+        }
     }
 }
 
@@ -172,7 +187,8 @@ template <class Run>
 std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const CommandLine& cli) {
     using fedpp::federated::CsvMetricsWriter;
     const auto& unreachable = run.unreachable_clients();
-    for (std::size_t i = 0; i < unreachable.size() && i < 5; ++i) {
+    const bool trains = !run.ended_at_target() && run.rounds_done() < run.config().rounds && !run.budget_reached();
+    for (std::size_t i = 0; trains && i < unreachable.size() && i < 5; ++i) {
         const std::size_t k = unreachable[i].client;
         const bool never = !takes_in_late_clients(run) && run.client_sizes()[k] == 0;
         std::printf("client %zu is left out%s: %s\n", k,
@@ -180,7 +196,7 @@ std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const Co
                           : " (asked again after each round)",
                     unreachable[i].reason.c_str());
     }
-    if (unreachable.size() > 5) {
+    if (trains && unreachable.size() > 5) {
         std::printf("... and %zu more clients left out\n", unreachable.size() - 5);
     }
     const auto progress = fedpp::federated::progress_printer(stdout, run.config().rounds);
@@ -194,13 +210,6 @@ std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const Co
         progress(m);
         if (csv) {
             (*csv)(m);
-        }
-        for (const auto& failure : m.failures) {
-            if (failure.refused && std::any_of(unreachable.begin(), unreachable.end(),
-                                               [&](const auto& out) { return out.client == failure.client; })) {
-                std::printf("client %zu refused its part of round %zu: set aside (asked again after each round)\n",
-                            failure.client, m.round);
-            }
         }
         retry_unreachable(run, m);
     });

@@ -690,6 +690,17 @@ TEST_CASE("a run resumed from the state of one that had reached its target has e
     CHECK(resumed.rounds_done() == 2);
     CHECK_FALSE(resumed.ended_at_target());
     CHECK_FALSE(resumed.run().empty()); // called again, it goes on (as a run that reached the target does)
+    resumed.restore(first.state());
+    CHECK(resumed.ended_at_target());
+    CHECK(resumed.run_round().round == 3); // a round run by hand: the run goes on
+    CHECK_FALSE(resumed.ended_at_target());
+    // A state with no round done has not ended, whatever its model scores: a run trains at least one round.
+    config.target_accuracy = 1e-9;
+    REQUIRE(fedpp::training::evaluate(small_model(9), test_set).accuracy >= 1e-9); // met before any round
+    fedpp::federated::FederatedAveraging<Model> fresh(small_model(9), tiny_clients(sizes), test_set, config);
+    fedpp::federated::FederatedAveraging<Model> from_fresh(small_model(3), tiny_clients(sizes), test_set, config);
+    from_fresh.restore(fresh.state());
+    CHECK_FALSE(from_fresh.ended_at_target());
     // The twin: a target the state's model does not meet, and the run goes on at once.
     config.target_accuracy = std::nextafter(accuracy, 2.0);
     fedpp::federated::FederatedAveraging<Model> short_of(small_model(3), tiny_clients(sizes), test_set, config);

@@ -122,7 +122,7 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
     try {
         return train(cli, config, std::move(model), std::move(parties), test);
     } catch (const NetworkError& e) {
-        if (path.empty()) {
+        if (path.empty() || !std::filesystem::exists(path)) {
             throw;
         }
         throw NetworkError(std::string(e.what()) + " (the checkpoint '" + path + "' holds the last round saved: " +
@@ -134,20 +134,26 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
 }
 
 /// A run resumed from its checkpoint: from which round, and whether that
-/// run had already ended (then nothing is trained).
+/// run had already ended (then nothing is trained), naming each limit.
 template <class Run>
 void report_resumed(const Run& run, const federated::Config& config) {
     const char* path = config.checkpoint_path.c_str();
     std::printf("resumed from '%s' after round %zu\n", path, run.rounds_done());
+    std::string limits;
+    const auto add = [&](const std::string& limit) { limits += (limits.empty() ? "" : ", and ") + limit; };
     if (run.ended_at_target()) {
-        std::printf("the run in '%s' had reached its target of %.2f%%: nothing to train (a higher --target goes on)\n",
-                    path, 100 * *config.target_accuracy);
-    } else if (run.rounds_done() >= config.rounds) {
-        std::printf("the run in '%s' had done its %zu rounds: nothing to train (more --rounds go on)\n", path,
-                    config.rounds);
-    } else if (run.budget_reached()) {
-        std::printf("the run in '%s' had spent its DP budget: nothing to train (a larger --dp-budget goes on)\n",
-                    path);
+        char target[32];
+        std::snprintf(target, sizeof target, "%.2f%%", 100 * *config.target_accuracy);
+        add(std::string("its model meets the target of ") + target + " (a higher --target)");
+    }
+    if (run.rounds_done() >= config.rounds) {
+        add("its " + std::to_string(config.rounds) + " rounds are done (more --rounds)");
+    }
+    if (run.budget_reached()) {
+        add("its DP budget is spent (a larger --dp-budget)");
+    }
+    if (!limits.empty()) {
+        std::printf("nothing to train: %s\n", limits.c_str());
     }
 }
 

@@ -151,12 +151,6 @@ public:
         const double denominator = privacy::fixed_denominator(q_, weights);
         return {std::move(weights), denominator};
     }
-    /// Takes weights_for() a resumed state's clients (whatever the clipping:
-    /// its count noise is restored with its state).
-    void set_weights(Weights next) noexcept {
-        weights_ = std::move(next.weights);
-        denominator_ = next.denominator;
-    }
     /// Why reweigh() is refused ("" if it is not).
     [[nodiscard]] std::string late_client_refusal() const {
         if (!state_.adaptive) {
@@ -218,14 +212,20 @@ public:
                                           (saved.adaptive ? "adaptive" : "fixed") + " clipping");
         }
     }
-    /// Continues from a saved state (check_restorable first).
-    void restore(const federated::DpState& saved, std::size_t rounds_done) {
-        check_restorable(saved, rounds_done);
-        state_ = saved;
+    /// Continues from a saved state that check_restorable() accepted, with
+    /// weights_for() its clients (whatever the clipping: its count noise is
+    /// restored with its state).
+    void take(federated::DpState saved, Weights weights) noexcept {
+        state_ = std::move(saved);
+        set_weights(std::move(weights));
     }
 
 private:
     void weigh(const std::vector<std::size_t>& sizes) { set_weights(weights_for(sizes)); }
+    void set_weights(Weights next) noexcept {
+        weights_ = std::move(next.weights);
+        denominator_ = next.denominator;
+    }
 
     federated::DpConfig config_;
     double q_;

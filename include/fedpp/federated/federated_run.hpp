@@ -143,8 +143,8 @@ public:
     /// has the count it had then, so both runs weigh their clients alike,
     /// and select alike if this one reaches every client the other had. (A
     /// state of format 3 or before resumes only with the same clients
-    /// reached.) A state whose model already meets config.target_accuracy
-    /// is of a run that ended there: ended_at_target().
+    /// reached.) A state with rounds done whose model already meets
+    /// config.target_accuracy is of a run that ended there: ended_at_target().
     void restore(const federated::TrainingState<M>& state) {
         noting_unreachable([&] { continue_from(state, "the state"); });
     }
@@ -165,10 +165,10 @@ public:
         });
     }
 
-    /// After a restore() of a state whose model meets config.target_accuracy
-    /// (its run had ended there), until run() is called: that run() returns
-    /// no round, as the run that saved the state had stopped; called again,
-    /// it goes on.
+    /// After a restore() of a state with rounds done whose model meets
+    /// config.target_accuracy (a run with this target had ended there),
+    /// until a round is run: the next run() returns no round, as such a run
+    /// had stopped; called again, it goes on.
     [[nodiscard]] bool ended_at_target() const noexcept { return ended_at_target_; }
 
     /// The clients of round `round` (1-based), in increasing order (DP:
@@ -235,6 +235,7 @@ protected:
             clock_started_ = true;
         }
         const std::size_t round = rounds_done_ + 1;
+        ended_at_target_ = false;
         federated::RoundMetrics metrics;
         metrics.round = round;
         const auto selected = select_clients(round);
@@ -310,17 +311,20 @@ private:
                 refuse_resume(what, std::string("its clients cannot be weighed: ") + e.what());
             }
         }
-        nn::load_parameters(global_, state.global_model); // (ShapeError before it changes anything)
+        check_layout("load_parameters", shapes_of(global_.parameters()), state.global_model.parameters(),
+                     "the source"); // (as load_parameters would, before the evaluation)
+        const bool ended = state.rounds_done > 0 && config_.target_accuracy &&
+                           training::evaluate_in_parallel(state.global_model, test_set_, config_.eval_batch,
+                                                          team_->size(), *team_)
+                                   .accuracy >= *config_.target_accuracy;
+        auto dp_state = state.dp; // (copied before anything changes; what follows cannot throw)
+        nn::load_parameters(global_, state.global_model);
         rounds_done_ = state.rounds_done;
         if (dp_) {
-            dp_->restore(*state.dp, state.rounds_done);
-            dp_->set_weights(std::move(*weights));
+            dp_->take(std::move(*dp_state), std::move(*weights));
         }
         parties_.adopt(std::move(clients));
-        ended_at_target_ =
-            config_.target_accuracy &&
-            training::evaluate_in_parallel(global_, test_set_, config_.eval_batch, team_->size(), *team_).accuracy >=
-                *config_.target_accuracy;
+        ended_at_target_ = ended;
     }
 
     /// Runs `resume`; a CheckpointMismatchError says which clients are left

@@ -137,7 +137,10 @@ public:
                     eligible.insert(std::upper_bound(eligible.begin(), eligible.end(), k), k);
                 }
                 unreachable.erase(unreachable.begin() + static_cast<std::ptrdiff_t>(i));
-                std::erase_if(held_, [k](const auto& client) { return client.first == k; });
+                std::erase(held_, k);
+                if (!own_sizes_.empty()) {
+                    own_sizes_[k] = size;
+                }
                 reached.push_back(k);
             } catch (const Error& e) {
                 unreachable[i++].reason = e.what();
@@ -156,7 +159,9 @@ public:
         }
         if (const auto at = std::lower_bound(eligible.begin(), eligible.end(), k); at != eligible.end() && *at == k) {
             eligible.erase(at);
-            unreachable.push_back({k, std::move(reason)});
+            const auto after = std::upper_bound(unreachable.begin(), unreachable.end(), k,
+                                                [](std::size_t c, const auto& out) { return c < out.client; });
+            unreachable.insert(after, {k, std::move(reason)}); // (by client: tried again in that order)
         }
     }
 
@@ -170,19 +175,19 @@ public:
     struct ClientTables {
         std::vector<std::size_t> sizes;
         std::vector<std::size_t> eligible;
-        std::vector<federated::ClientFailure> unreachable;
-        std::vector<std::pair<std::size_t, std::size_t>> held; // (client, count): left out by a resume, though reached
+        std::vector<federated::ClientFailure> unreachable; // by client
+        std::vector<std::size_t> own_sizes; // the counts the run learned itself (none: `sizes`)
+        std::vector<std::size_t> held;      // clients a resume left out, though this run reached them
     };
 
-    /// The run's own clients: as it reached them, before any resume left
-    /// out one it had reached (check_resumable compares a state with them).
+    /// The run's own clients: as it reached them itself, before any resume
+    /// gave them the counts of the run that saved it, or left out one it
+    /// had reached (check_resumable compares a state with these).
     [[nodiscard]] ClientTables own_clients() const {
-        ClientTables own{sizes, eligible, unreachable, {}};
-        for (const auto& [client, count] : held_) {
-            const std::size_t k = client; // (a lambda cannot capture a structured binding in C++20)
+        ClientTables own{own_sizes_.empty() ? sizes : own_sizes_, eligible, unreachable, {}, {}};
+        for (const std::size_t k : held_) {
             std::erase_if(own.unreachable, [k](const federated::ClientFailure& out) { return out.client == k; });
-            own.sizes[k] = count;
-            if (count > 0) {
+            if (own.sizes[k] > 0) {
                 own.eligible.insert(std::upper_bound(own.eligible.begin(), own.eligible.end(), k), k);
             }
         }
@@ -195,16 +200,17 @@ public:
 
     /// The clients of the run whose state this one resumes (`saved`, its
     /// records, which check_resumable found to agree with own_records()
-    /// where both runs counted a client): a client left out then is left out
-    /// now (until reach_unreachable() takes it), and every client has the
-    /// count it had then, so that both runs weigh the same clients and, when
-    /// this one reaches every client the other had, select the same. A run
-    /// of clients in this process, which cannot leave one out, refuses
-    /// (CheckpointMismatchError, `what` naming the state) records of clients
-    /// left out. Changes nothing: adopt() takes the result.
+    /// where both runs counted a client), from the run's own: a client left
+    /// out then is left out now (until reach_unreachable() takes it), and
+    /// every client has the count it had then, so that both runs weigh the
+    /// same clients and, when this one reaches every client the other had,
+    /// select the same. A run of clients in this process, which cannot leave
+    /// one out, refuses (CheckpointMismatchError, `what` naming the state)
+    /// records of clients left out. Changes nothing: adopt() takes the result.
     [[nodiscard]] ClientTables adoption(const std::vector<federated::ClientRecord>& saved,
                                         const std::string& what) const {
         ClientTables next = own_clients();
+        next.own_sizes = next.sizes;
         const auto now = records_of(next.sizes, next.unreachable);
         for (std::size_t k = 0; k < saved.size(); ++k) {
             if (saved[k].left_out && !remote_) {
@@ -216,16 +222,19 @@ public:
                 std::erase(next.eligible, k);
                 next.unreachable.push_back({k, "left out when the resumed state was saved (unreachable, or "
                                                "refusing, then)"});
-                next.held.emplace_back(k, next.sizes[k]);
+                next.held.push_back(k);
             }
             next.sizes[k] = static_cast<std::size_t>(saved[k].examples);
         }
+        std::sort(next.unreachable.begin(), next.unreachable.end(),
+                  [](const auto& a, const auto& b) { return a.client < b.client; });
         return next;
     }
     void adopt(ClientTables next) noexcept {
         sizes = std::move(next.sizes);
         eligible = std::move(next.eligible);
         unreachable = std::move(next.unreachable);
+        own_sizes_ = std::move(next.own_sizes);
         held_ = std::move(next.held);
     }
 
@@ -235,10 +244,10 @@ public:
     std::vector<Pointer<Dataset, federated::Client>> data;
     std::vector<std::size_t> sizes;    ///< every client's example count
     std::vector<std::size_t> eligible; ///< the clients with data
-    /// Remote clients left out, and why: unreachable or refusing when the
-    /// run started (or when last tried again), or set aside after a round
-    /// they were refused in; not eligible until reach_unreachable() reaches
-    /// them.
+    /// Remote clients left out, by client, and why: unreachable or refusing
+    /// when the run started (or when last tried again), set aside after a
+    /// round they were refused in, or left out by a resume; not eligible
+    /// until reach_unreachable() reaches them.
     std::vector<federated::ClientFailure> unreachable;
 
     /// " (k clients left out: ...)", or "" if none is.
@@ -334,9 +343,8 @@ private:
 
     std::string data_tag_; // where remote clients published their data
     bool remote_ = false;  // clients that are parties of their own
-    /// Clients a resume left out though this run had reached them, with
-    /// their count then (ClientTables::held).
-    std::vector<std::pair<std::size_t, std::size_t>> held_;
+    std::vector<std::size_t> own_sizes_; // ClientTables::own_sizes (none before a resume)
+    std::vector<std::size_t> held_;      // ClientTables::held
 };
 
 } // namespace fedpp::detail

@@ -4,16 +4,15 @@
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/federated/metrics.hpp"
-#include "fedpp/io/file.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <memory>
-#include <span>
 #include <system_error>
 #include <sstream>
 #include <string>
@@ -80,25 +79,35 @@ public:
     /// rounds after `after_round` (the checkpoint's rounds done: rounds the
     /// resumed run does again) are dropped first, so that no round has two
     /// rows. ArgumentError if the file starts otherwise (it is not one of
-    /// these) or cannot be opened; IoError if it cannot be rewritten.
+    /// these) or cannot be opened; IoError if it cannot be read or cut.
     struct Append {
         std::size_t after_round = static_cast<std::size_t>(-1);
     };
     CsvMetricsWriter(const std::string& path, Append append) {
         std::string text;
         if (std::FILE* in = std::fopen(path.c_str(), "r")) {
-            for (int c = std::fgetc(in); c != EOF; c = std::fgetc(in)) {
-                text.push_back(static_cast<char>(c));
+            char chunk[4096];
+            for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, in)) > 0;) {
+                text.append(chunk, n);
             }
+            const bool failed = std::ferror(in) != 0;
             std::fclose(in);
+            if (failed) {
+                throw IoError("CsvMetricsWriter: cannot read '" + path + "'");
+            }
         }
         if (!text.empty() && !std::string_view(text).starts_with(header)) {
             throw ArgumentError("CsvMetricsWriter: '" + path + "' does not start with the metrics header; "
                                 "not appending rounds to it");
         }
         if (const std::size_t kept = rows_through(text, append.after_round); kept < text.size()) {
+            std::error_code error; // (the rows kept are not written again: the file is cut after them)
+            std::filesystem::resize_file(path, kept, error);
+            if (error) {
+                throw IoError("CsvMetricsWriter: cannot cut '" + path + "' after round " +
+                              std::to_string(append.after_round) + ": " + error.message());
+            }
             text.resize(kept);
-            io::detail::write_file_atomically(path, std::as_bytes(std::span(text.data(), text.size())));
         }
         file_ = std::make_shared<File>(path, "a");
         if (text.empty()) {
@@ -190,7 +199,6 @@ private:
         std::FILE* out_;
     };
 
-    /// A CSV field in double quotes, inner quotes doubled.
     /// How many bytes of `text` (the header and rows) hold the header and
     /// the rows before the first of a round after `round`, or before an
     /// unfinished last row (a crash while it was written). A row ends at a
@@ -216,6 +224,7 @@ private:
         return text.size();
     }
 
+    /// A CSV field in double quotes, inner quotes doubled.
     static std::string quoted(const std::string& text) {
         std::string field = "\"";
         for (char c : text) {
