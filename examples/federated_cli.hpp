@@ -171,18 +171,20 @@ void retry_unreachable(Run& run, const fedpp::federated::RoundMetrics& m) {
     }
     const auto& out = run.unreachable_clients();
     for (const auto& failure : m.failures) {
-        if (failure.refused && std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.client == failure.client; })) {
+        const auto is_it = [&](const fedpp::federated::ClientFailure& o) { return o.client == failure.client; };
+        if (failure.refused && std::any_of(out.begin(), out.end(), is_it)) {
             std::printf("client %zu refused its part of round %zu: set aside (asked again after each round)\n",
                         failure.client, m.round);
         }
     }
 }
 
-/// run.run(), printing the clients left out (unreachable when it started;
-/// tried again after each round) and a progress line per round to stdout
-/// and, if --csv names a file, writing each round's metrics there (IoError
-/// if that fails): a new file, or for a run resumed from its checkpoint the
-/// rows after the earlier rounds' (CsvMetricsWriter::Append).
+/// run.run(), printing the clients left out (if it trains: unreachable or
+/// refusing when it started; tried again after each round) and a progress
+/// line per round to stdout and, if --csv names a file, writing each
+/// round's metrics there (IoError if that fails): a new file, or for a run
+/// resumed from its checkpoint the rows after the earlier rounds'
+/// (CsvMetricsWriter::Append, rounds after the checkpoint's dropped).
 template <class Run>
 std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const CommandLine& cli) {
     using fedpp::federated::CsvMetricsWriter;

@@ -13,10 +13,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <system_error>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace fedpp::federated {
 
