@@ -1413,36 +1413,67 @@ TEST_CASE("hostile: secure aggregation's values come to a data owner only from i
 }
 
 #ifdef FEDPP_TEST_SECURE_AGGREGATION
+/// The arguments of a secure session's first step among 100 clients
+/// (ClientJoin: then the client's id; ServerCreate: then their names).
+fedpp::Bytes session_arguments(std::uint32_t degree, std::uint32_t threshold, std::uint32_t min_clients,
+                               std::optional<std::uint64_t> seed, std::size_t words) {
+    fedpp::detail::secagg::Settings settings;
+    settings.config.clients = 100;
+    settings.config.degree = degree;
+    settings.config.threshold = threshold;
+    settings.config.min_clients = min_clients;
+    settings.config.vector_length = words;
+    settings.seed = seed;
+    fedpp::Bytes arguments;
+    fedpp::ByteWriter out(arguments);
+    settings.write(out);
+    return arguments;
+}
+
 TEST_CASE("hostile: a data owner joins no secure session with secrets from the caller's seed, a graph sparser than "
-          "the floor, or a sum released with fewer than a majority, and sends what its protocol steps make only to "
-          "its sum-only aggregators",
+          "the floor, a sum released with fewer than a majority, or vectors larger than it takes, and sends what "
+          "its protocol steps make only to its sum-only aggregators",
           "[network][hostile][secure]") {
     network::Party summer(network::sum_only_aggregator("secure_worker"));
-    network::Party bob(network::secure_data_owner("bob", {"secure_worker"}), {{"secure_worker", summer.address()}});
+    auto bobs_policy = network::secure_data_owner("bob", {"secure_worker"});
+    bobs_policy.max_value_bytes = 4000;
+    network::Party bob(bobs_policy, {{"secure_worker", summer.address()}});
     Peer me(bob, "me");
     std::size_t lines = 0;
     const auto join = [&](std::uint32_t degree, std::uint32_t threshold, std::uint32_t min_clients,
-                          std::optional<std::uint64_t> seed) {
-        fedpp::detail::secagg::Settings settings;
-        settings.config.clients = 100;
-        settings.config.degree = degree;
-        settings.config.threshold = threshold;
-        settings.config.min_clients = min_clients;
-        settings.config.vector_length = 10;
-        settings.seed = seed;
-        fedpp::Bytes arguments;
-        fedpp::ByteWriter out(arguments);
-        settings.write(out);
-        out.write<std::uint32_t>(0);
+                          std::optional<std::uint64_t> seed, std::size_t words = 10) {
+        fedpp::Bytes arguments = session_arguments(degree, threshold, min_clients, seed, words);
+        fedpp::ByteWriter(arguments).write<std::uint32_t>(0);
         return me.execute(fedpp::detail::computation_of<fedpp::detail::secagg::ClientJoin>().name, {}, arguments);
     };
     require_refused(join(99, 51, 0, 7), Code::PERMISSION_DENIED, bob, lines, "the caller's seed");
     require_refused(join(2, 2, 51, std::nullopt), Code::PERMISSION_DENIED, bob, lines, "sparse graph");
     require_refused(join(28, 15, 0, std::nullopt), Code::PERMISSION_DENIED, bob, lines, "fewer than a majority");
-    // The legal twins: the complete graph, and the floor's degree released with a majority.
+    require_refused(join(99, 51, 0, std::nullopt, 1001), Code::PERMISSION_DENIED, bob, lines,
+                    "1001 words a vector, more than its largest value");
+    // The legal twins: the complete graph, the floor's degree released with a majority, the largest vector.
     const auto joined = join(99, 51, 0, std::nullopt);
     require_ok(joined);
     require_ok(join(28, 15, 51, std::nullopt));
+    require_ok(join(99, 51, 0, std::nullopt, 1000));
+    // The sum-only aggregator checks the vectors' size as well, before it makes the one it sums into.
+    auto summers_policy = network::sum_only_aggregator("other_aggregator");
+    summers_policy.max_value_bytes = 4000;
+    network::Party small_summer(summers_policy);
+    Peer me_at_summer(small_summer, "me");
+    std::size_t summer_lines = 0;
+    const auto create = [&](std::size_t words) {
+        fedpp::Bytes arguments = session_arguments(99, 51, 0, std::nullopt, words);
+        fedpp::ByteWriter out(arguments);
+        for (int k = 0; k < 100; ++k) {
+            out.write_string("client-" + std::to_string(k));
+        }
+        return me_at_summer.execute(fedpp::detail::computation_of<fedpp::detail::secagg::ServerCreate>().name, {},
+                                    arguments);
+    };
+    require_refused(create(std::size_t{1} << 32), Code::PERMISSION_DENIED, small_summer, summer_lines,
+                    "4294967296 words a vector");
+    require_ok(create(1000));
 
     // bob's keys, made by his protocol step: they leave only for his sum-only aggregator.
     const auto keys = me.execute(fedpp::detail::computation_of<fedpp::detail::secagg::ClientStart>().name,

@@ -15,6 +15,7 @@
 #include "fedpp/aggregation/secure_parties.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,13 +35,21 @@ std::unique_ptr<RemoteObject> made(T value) {
 }
 
 /// What a party checks of the session it is asked to join, whoever asks:
-/// secrets from the caller's seed only where its policy allows them; a
-/// sparse graph of at least NeighbourGraph::minimum_degree, whose sum is
-/// released only with a strict majority of all participants in it.
-/// PermissionDeniedError otherwise.
+/// vectors no larger than the largest value it takes (its policy's
+/// max_value_bytes: the server sums into one, a client masks one); secrets
+/// from the caller's seed only where its policy allows them; a sparse graph
+/// of at least NeighbourGraph::minimum_degree, whose sum is released only
+/// with a strict majority of all participants in it. PermissionDeniedError
+/// otherwise.
 inline void check_session(const Settings& settings, const Invocation& invocation, const char* party) {
     const sa::Config& config = settings.config;
     config.validate(); // before anything is allocated for it
+    if (config.vector_length > invocation.context.max_value_bytes / sizeof(std::uint32_t)) {
+        throw PermissionDeniedError(std::string("secure aggregation: ") + party + " refuses a session of " +
+                                    std::to_string(config.vector_length) + " words a vector, more than its largest "
+                                    "value (its policy's max_value_bytes, " +
+                                    std::to_string(invocation.context.max_value_bytes) + " bytes)");
+    }
     if (settings.seed && !invocation.context.seeded_secrets_allowed) {
         throw PermissionDeniedError(std::string("secure aggregation: ") + party +
                                     " refuses a session whose secrets come from the caller's seed (its policy's "

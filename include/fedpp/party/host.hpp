@@ -213,7 +213,7 @@ public:
         Reply reply;
         try {
             reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); },
-                                  no_contributor, {&contributors_, policy_.allow_seeded_secrets});
+                                  no_contributor, {&contributors_, policy_.allow_seeded_secrets, policy_.max_value_bytes});
         } catch (const InsufficientContributionsError& e) {
             refusals_.log(peer, std::string("an aggregate: ") + e.what());
             throw;

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,10 @@ struct ExecutionContext {
     /// and simulations): always in one process, where the caller is the
     /// model owner anyway; at a party, as its policy says.
     bool seeded_secrets_allowed = false;
+    /// The largest value, in bytes, a computation may set out to make here
+    /// from what its arguments ask (a secure session's vectors, say): at a
+    /// party, its policy's max_value_bytes; in one process, no limit.
+    std::uint64_t max_value_bytes = std::numeric_limits<std::uint64_t>::max();
 };
 
 /// A worker's own policy for what its computations make, whatever a caller
