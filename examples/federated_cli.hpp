@@ -32,8 +32,10 @@ inline std::map<std::string, std::string> with_dp_options(std::map<std::string, 
                     "(default 0.1)"},
         {"dp-adaptive", "DP: adaptive clipping to this target quantile of the update norms, e.g. 0.5 (Andrew et "
                         "al. 2021; learning rate 0.2, noised count)"},
-        {"dp-estimator", "DP: weighted | unweighted (default weighted: w_k = min(n_k / cap, 1))"},
-        {"dp-weight-cap", "DP: the weighted estimator's cap (default: the largest client's example count)"},
+        {"dp-estimator", "DP: unweighted (w_k = 1) | weighted (w_k = min(n_k / cap, 1)); default weighted with "
+                         "--dp-weight-cap, else unweighted"},
+        {"dp-weight-cap", "DP: the weighted estimator's cap, a public number fixed before the run (e.g. a "
+                          "client's expected example count)"},
         {"dp-delta", "DP: the delta of (epsilon, delta) (default 1e-5)"},
         {"dp-budget", "DP: stop before the round that would take epsilon above this"},
     });
@@ -62,7 +64,7 @@ inline std::optional<fedpp::federated::DpConfig> dp_config(const CommandLine& cl
     } else {
         dp.clip_norm = cli.number("dp-clip", 1.0);
     }
-    const std::string estimator = cli.text("dp-estimator", "weighted");
+    const std::string estimator = cli.text("dp-estimator", cli.has("dp-weight-cap") ? "weighted" : "unweighted");
     if (estimator != "weighted" && estimator != "unweighted") {
         cli.fail("unknown estimator '" + estimator + "' (weighted or unweighted)");
     }
@@ -89,8 +91,12 @@ inline void print_dp_settings(const fedpp::federated::Config& config) {
     } else {
         std::printf("clip norm %g", dp.clip_norm);
     }
-    std::printf(", %s estimator, delta = %g",
-                dp.estimator == fedpp::privacy::Estimator::weighted ? "weighted" : "unweighted", dp.delta);
+    if (dp.estimator == fedpp::privacy::Estimator::weighted) {
+        std::printf(", weighted estimator (cap %g)", dp.weight_cap);
+    } else {
+        std::printf(", unweighted estimator");
+    }
+    std::printf(", delta = %g", dp.delta);
     if (dp.epsilon_budget) {
         std::printf(", budget epsilon <= %g", *dp.epsilon_budget);
     }

@@ -211,6 +211,50 @@ TEST_CASE("a DP run resumed from its checkpoint ends bitwise identical, with the
     }
 }
 
+TEST_CASE("hostile: a DP state edited to account less, or to draw less noise, is refused, the run unchanged",
+          "[federated][dp][checkpoint]") {
+    for (const bool adaptive : {false, true}) {
+        CAPTURE(adaptive);
+        const auto config = dp_config(adaptive);
+        const double q = config.client_fraction;
+        const double z = config.dp->noise_multiplier;
+        const auto sets = client_sets(40, 4);
+        FederatedAveraging<Model> run(small_mlp(), sets, blobs(100, 96), config);
+        run.run_round();
+        run.run_round();
+        const auto state = run.state();
+        FederatedAveraging<Model> resumed(small_mlp(5), sets, blobs(100, 96), config);
+        const auto model = model_bytes(resumed.global_model());
+        const auto epsilon = resumed.epsilon();
+        const auto refused = [&](const fedpp::federated::TrainingState<Model>& edited, const std::string& what) {
+            CHECK_THROWS_MATCHES(resumed.restore(edited), fedpp::CheckpointMismatchError, MessageContains(what));
+            CHECK(resumed.rounds_done() == 0);
+            CHECK(model_bytes(resumed.global_model()) == model);
+            CHECK(resumed.epsilon() == epsilon);
+        };
+        auto unsampled = run.state(); // its two rounds said to have sampled no one: epsilon 0
+        unsampled.dp->accountant = fedpp::privacy::RdpAccountant{};
+        unsampled.dp->accountant.add_steps(0, z, 2);
+        refused(unsampled, "it accounts rounds with q = 0 and z = 0.8, this run's are q = 0.3 and z = 0.8");
+        auto noisier = run.state(); // ... or to have drawn more noise: less spent
+        noisier.dp->accountant = fedpp::privacy::RdpAccountant{};
+        noisier.dp->accountant.add_steps(q, z, 1);
+        noisier.dp->accountant.add_steps(q, 1.8, 1);
+        refused(noisier, "q = 0.3 and z = 1.8");
+        if (adaptive) { // its clipping's z is what the sum's noise is drawn with: 0, none
+            auto quiet = run.state();
+            quiet.dp->adaptive.emplace(0.0, state.dp->adaptive->expected_clients(), *config.dp->adaptive);
+            REQUIRE(quiet.dp->adaptive->sum_stddev() == 0);
+            refused(quiet, "its adaptive clipping has z = 0, this run's is 0.8");
+        }
+        // The twin: the state as saved resumes, with the epsilon spent.
+        resumed.restore(state);
+        CHECK(resumed.rounds_done() == 2);
+        CHECK(resumed.epsilon() == run.epsilon());
+        CHECK(*resumed.epsilon() > 0);
+    }
+}
+
 namespace {
 /// A run of `config` (4 rounds) straight, and one stopped after 2 rounds
 /// whose state is saved in the old format `Old` (no client records:
@@ -312,9 +356,13 @@ TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {
             c.dp->weight_cap = 5;
         },
         "has no weight cap");
+    // A cap taken from the clients' counts makes every weight depend on one client: none is taken.
+    check_bad([](Config& c) { c.dp->estimator = fedpp::privacy::Estimator::weighted; },
+              "needs a weight cap > 0, fixed before the run");
     check_bad([](Config& c) { c.eval_batch = 0; }, "eval_batch");
     // The twins: a cap for the weighted estimator, adaptive clipping with the default clip norm.
     auto config = dp_config();
+    config.dp->estimator = fedpp::privacy::Estimator::weighted;
     config.dp->weight_cap = 5;
     CHECK_NOTHROW(FederatedAveraging<Model>(small_mlp(), sets, blobs(10, 93), config));
     config.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
@@ -394,10 +442,12 @@ TEST_CASE("the aggregator releases global + (sum + noise of standard deviation z
 
 TEST_CASE("DP-FedAvg's weights, fixed denominator and Poisson sampling rate", "[federated][dp]") {
     fedpp::federated::DpConfig config;
+    config.estimator = fedpp::privacy::Estimator::weighted;
+    config.weight_cap = 40;
     const std::vector<std::size_t> sizes{10, 40, 0, 20, 40};
     const std::vector<std::size_t> eligible{0, 1, 3, 4};
     const fedpp::detail::DpRun weighted(config, 0.25, sizes, eligible);
-    // w_k = n_k / max n (the default cap), clients without data 0.
+    // w_k = min(n_k / cap, 1), clients without data 0.
     CHECK(weighted.weight(0) == 0.25);
     CHECK(weighted.weight(1) == 1.0);
     CHECK(weighted.weight(2) == 0.0);
@@ -405,7 +455,14 @@ TEST_CASE("DP-FedAvg's weights, fixed denominator and Poisson sampling rate", "[
     CHECK(weighted.denominator() == 0.25 * (0.25 + 1 + 0.5 + 1));
     CHECK(weighted.noise_stddev() == config.noise_multiplier * config.clip_norm);
 
-    config.estimator = fedpp::privacy::Estimator::unweighted;
+    config.weight_cap = 20; // the cap is the run's, not the largest count: larger clients weigh 1
+    const fedpp::detail::DpRun capped(config, 0.25, sizes, eligible);
+    CHECK(capped.weight(0) == 0.5);
+    CHECK(capped.weight(1) == 1.0);
+    CHECK(capped.weight(3) == 1.0);
+    CHECK(capped.denominator() == 0.25 * (0.5 + 1 + 1 + 1));
+
+    config = fedpp::federated::DpConfig{}; // the default: unweighted
     const fedpp::detail::DpRun unweighted(config, 0.25, sizes, eligible);
     CHECK(unweighted.weight(0) == 1.0);
     CHECK(unweighted.weight(2) == 0.0);

@@ -416,8 +416,7 @@ TEST_CASE("secure DP-FedAvg (noise added by the clients in shares) spends what c
     const auto c = static_cast<double>(m.clients_aggregated);
     const double t = std::floor(double(m.clients_selected) / 2) + 1;
     const auto& sizes = run.client_sizes();
-    const double cap = double(*std::max_element(sizes.begin(), sizes.end()));
-    const auto weights = fedpp::privacy::client_weights(fedpp::privacy::Estimator::weighted, sizes, cap);
+    const auto weights = fedpp::privacy::client_weights(still.dp->estimator, sizes, still.dp->weight_cap);
     const double denominator = fedpp::privacy::fixed_denominator(still.client_fraction, weights);
     const double expected_stddev = 0.5 * 1.0 * std::sqrt(c / t) / denominator;
     double squares = 0;

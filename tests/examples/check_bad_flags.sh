@@ -96,6 +96,8 @@ cases=(
   "digits_fedavg|2|unknown estimator 'median'|--dp-noise 1 --dp-estimator median"
   "digits_fedavg|2|weight cap must be finite and >= 0|--dp-noise 1 --dp-weight-cap -1"
   "digits_fedavg|2|unweighted estimator \(w_k = 1\) has no weight cap|--dp-noise 1 --dp-estimator unweighted --dp-weight-cap 5"
+  "digits_fedavg|2|weighted estimator .* needs a weight cap > 0, fixed before the run|--dp-noise 1 --dp-estimator weighted"
+  "digits_fedavg|0|weighted estimator \(cap 15\)|--rounds 1 --fraction 0.5 --dp-noise 1 --dp-weight-cap 15"
   "digits_fedavg|0|no client was selected \(Poisson sampling\)|--dp-noise 1 --fraction 0.1 --clients 10 --rounds 12"
   "digits_fedavg|2|'--dp-clip' needs '--dp-noise'|--dp-clip 1"
   "digits_fedavg|2|'--dp-budget' needs '--dp-noise'|--dp-budget 8"

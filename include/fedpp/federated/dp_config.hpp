@@ -45,11 +45,15 @@ struct DpConfig {
     /// z: the noise on the sum has standard deviation z * S (> 0: a run with
     /// z = 0 has no privacy to account for; leave Config::dp empty instead).
     double noise_multiplier = 1.0;
-    /// Weighted: w_k = min(n_k / weight_cap, 1); unweighted: w_k = 1.
-    privacy::Estimator estimator = privacy::Estimator::weighted;
-    /// McMahan et al.'s w-hat, for the weighted estimator; 0: the largest
-    /// client's example count (so w_k = n_k / max n, weighted FedAvg's
-    /// proportions). The unweighted estimator has none (ArgumentError if set).
+    /// Unweighted: w_k = 1; weighted: w_k = min(n_k / weight_cap, 1).
+    privacy::Estimator estimator = privacy::Estimator::unweighted;
+    /// McMahan et al.'s w-hat, which the weighted estimator needs (> 0): a
+    /// public number fixed before the run (a client's expected example
+    /// count, say), not one taken from the clients' data. A cap taken from
+    /// their counts (the largest, say) would make every client's weight
+    /// depend on one client, whose part in the release the noise would
+    /// then no longer cover. The unweighted estimator has none (0;
+    /// ArgumentError if set).
     double weight_cap = 0;
     double delta = 1e-5; ///< the delta of the (epsilon, delta) reported
     /// If set, run() stops before a round that would take epsilon above it.
@@ -64,11 +68,16 @@ struct DpConfig {
             fail("the noise multiplier z must be finite and > 0, got " + std::to_string(noise_multiplier));
         }
         if (!(weight_cap >= 0 && std::isfinite(weight_cap))) {
-            fail("the weight cap must be finite and >= 0 (0: the largest client's example count), got " +
-                 std::to_string(weight_cap));
+            fail("the weight cap must be finite and >= 0, got " + std::to_string(weight_cap));
         }
         if (estimator == privacy::Estimator::unweighted && weight_cap != 0) {
             fail("the unweighted estimator (w_k = 1) has no weight cap, got " + std::to_string(weight_cap));
+        }
+        if (estimator == privacy::Estimator::weighted && weight_cap == 0) {
+            fail("the weighted estimator (w_k = min(n_k / weight_cap, 1)) needs a weight cap > 0, fixed before "
+                 "the run (a client's expected example count, say): one taken from the clients' counts would make "
+                 "every weight depend on one client, which the noise does not cover; or use the unweighted "
+                 "estimator (w_k = 1)");
         }
         if (!(delta > 0 && delta < 1)) {
             fail("delta must be in (0, 1), got " + std::to_string(delta));

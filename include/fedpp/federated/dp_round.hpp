@@ -25,6 +25,7 @@
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/seeds.hpp"
+#include "fedpp/federated/state.hpp"
 #include "fedpp/io/checkpoint_errors.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
@@ -121,10 +122,10 @@ public:
     }
 
     /// The clients' weights and the fixed denominator again, for clients of
-    /// `sizes` examples (clients reached after the start: the weight cap,
-    /// when 0, is the largest count). Neither q nor z changes, so neither
-    /// does what a round spends; adaptive clipping's count noise was set for
-    /// the clients reached at the start (ArgumentError).
+    /// `sizes` examples (clients reached after the start). Neither q nor z
+    /// changes, so neither does what a round spends; adaptive clipping's
+    /// count noise was set for the clients reached at the start
+    /// (ArgumentError).
     void reweigh(const std::vector<std::size_t>& sizes) {
         if (std::string why = late_client_refusal(); !why.empty()) {
             throw ArgumentError(why);
@@ -138,11 +139,7 @@ public:
         double denominator = 0;
     };
     [[nodiscard]] Weights weights_for(const std::vector<std::size_t>& sizes) const {
-        double cap = config_.weight_cap;
-        if (cap == 0) {
-            cap = static_cast<double>(*std::max_element(sizes.begin(), sizes.end()));
-        }
-        std::vector<double> weights = privacy::client_weights(config_.estimator, sizes, cap);
+        std::vector<double> weights = privacy::client_weights(config_.estimator, sizes, config_.weight_cap);
         for (std::size_t k = 0; k < sizes.size(); ++k) {
             if (sizes[k] == 0) {
                 weights[k] = 0; // never selected
@@ -203,13 +200,29 @@ public:
 
     [[nodiscard]] const federated::DpState& state() const noexcept { return state_; }
     /// CheckpointMismatchError if a saved state does not fit this run's
-    /// settings (adaptive or fixed clipping) or its `rounds_done`.
+    /// settings (adaptive or fixed clipping) or its `rounds_done`, or holds
+    /// rounds of another mechanism than this run's (q, z), or adaptive
+    /// clipping for another z: a state edited to spend less, or to draw
+    /// less noise, is refused.
     void check_restorable(const federated::DpState& saved, std::size_t rounds_done) const {
+        const auto refuse = [](const std::string& why) {
+            throw CheckpointMismatchError("the saved DP state does not fit this run: " + why);
+        };
         if (saved.adaptive.has_value() != state_.adaptive.has_value() || saved.accountant.steps() != rounds_done) {
-            throw CheckpointMismatchError("the saved DP state does not fit this run: " +
-                                          std::to_string(saved.accountant.steps()) + " accounted rounds of " +
-                                          std::to_string(rounds_done) + ", " +
-                                          (saved.adaptive ? "adaptive" : "fixed") + " clipping");
+            refuse(std::to_string(saved.accountant.steps()) + " accounted rounds of " + std::to_string(rounds_done) +
+                   ", " + (saved.adaptive ? "adaptive" : "fixed") + " clipping");
+        }
+        const double z = config_.noise_multiplier;
+        for (const privacy::RdpAccountant::Segment& segment : saved.accountant.history()) {
+            if (segment.sampling_rate != q_ || segment.noise_multiplier != z) {
+                refuse("it accounts rounds with q = " + exact_text(segment.sampling_rate) + " and z = " +
+                       exact_text(segment.noise_multiplier) + ", this run's are q = " + exact_text(q_) +
+                       " and z = " + exact_text(z));
+            }
+        }
+        if (saved.adaptive && saved.adaptive->noise_multiplier() != z) {
+            refuse("its adaptive clipping has z = " + exact_text(saved.adaptive->noise_multiplier()) +
+                   ", this run's is " + exact_text(z));
         }
     }
     /// Continues from a saved state that check_restorable() accepted, with

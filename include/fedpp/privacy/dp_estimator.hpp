@@ -14,7 +14,11 @@
 //   Estimator::unweighted   w_k = 1
 //   Estimator::weighted     w_k = min(n_k / cap, 1): proportional to its
 //                           example count n_k, capped at 1 (McMahan et al.'s
-//                           w-hat is `cap`)
+//                           w-hat is `cap`, a public number fixed
+//                           before the run: one taken from the counts,
+//                           such as the largest, would make every weight
+//                           depend on one client, beyond what the noise
+//                           covers)
 // and the estimate is the fixed-denominator one, f_f = sum_k w_k Delta_k /
 // (q W) with W the sum of the weights of ALL clients (not only the round's):
 // its expectation is the weighted average update, and, because no weight
