@@ -25,7 +25,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,6 +92,49 @@ constexpr std::initializer_list<const char*> model_owner_options = {
 int train(const examples::CommandLine& cli, const federated::Config& config, nn::Sequential<float> model,
           federated::RemoteParties parties, const data::Dataset<float>& test);
 
+/// A checkpoint of a run that has ended (its rounds all done, or its model
+/// meeting the target), with this run's seed: restarting its model owner
+/// trains nothing, so it says so, and saves the weights asked for, without
+/// reaching any party (they may be gone by then). The rest of its set-up
+/// is checked by a run that goes on (more --rounds, a higher --target), as
+/// is a checkpoint this cannot read (of an older format, say) or whose
+/// model does not fit the test set: the run then reads it itself, saying
+/// why if it cannot.
+bool report_finished(const examples::CommandLine& cli, const federated::Config& config,
+                     const data::Dataset<float>& test) {
+    const std::string& path = config.checkpoint_path;
+    if (path.empty() || !std::filesystem::exists(path)) {
+        return false;
+    }
+    using State = federated::TrainingState<nn::Sequential<float>>;
+    std::optional<State> state;
+    double accuracy = 0;
+    try {
+        state.emplace(load_checkpoint<State>(path));
+        accuracy = training::evaluate(state->global_model, test, config.eval_batch).accuracy;
+    } catch (const CheckpointError&) {
+        return false;
+    } catch (const ShapeError&) { // a model of another task: the resume says so
+        return false;
+    }
+    const State& saved = *state;
+    if (saved.seed != config.seed || saved.rounds_done == 0) {
+        return false;
+    }
+    const bool rounds_done = saved.rounds_done >= config.rounds;
+    const bool at_target = accuracy >= *config.target_accuracy;
+    if (!rounds_done && !at_target) {
+        return false;
+    }
+    std::printf("'%s' holds a run that has ended after round %zu (%.2f%% test accuracy): %s; nothing to train, "
+                "no party contacted\n",
+                path.c_str(), saved.rounds_done, 100 * accuracy,
+                at_target ? "its model meets the target (a higher --target to go on)"
+                          : "its rounds are done (more --rounds to go on)");
+    examples::save_final_weights(cli, saved.global_model);
+    return true;
+}
+
 int run_model_owner(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
     examples::networked::refuse_worker_options(cli, name);
     federated::Config config = examples::federated_config(cli, 2000, 1.0, 0.97);
@@ -119,6 +164,9 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
         config.checkpoint_path = cli.text("checkpoint", "");
     }
     const std::string& path = config.checkpoint_path;
+    if (report_finished(cli, config, test)) {
+        return 0;
+    }
     try {
         return train(cli, config, std::move(model), std::move(parties), test);
     } catch (const NetworkError& e) {

@@ -7,7 +7,9 @@
 #   2. the aggregator SIGKILLed: the model owner stops with a typed error
 #      naming it, its checkpoint intact; both restarted, the run resumes;
 #   3. the model owner SIGKILLed: restarted, it resumes from its checkpoint
-#      and ends bitwise identical to an uninterrupted run.
+#      and ends bitwise identical to an uninterrupted run;
+#   4. the model owner of a finished run restarted with every other party
+#      gone: it says the run has ended and saves its weights.
 #
 #     bash tests/networked/faults.sh PATH/TO/networked_mnist
 set -euo pipefail
@@ -120,3 +122,18 @@ model_owner "$work/owner2.out" --checkpoint "$work/owner.ckpt" --save-weights "$
 grep -q "resumed from" "$work/owner2.out" || fail "it did not resume: $(cat "$work/owner2.out")"
 cmp -s "$work/plain.safetensors" "$work/owner.safetensors" || fail "the resumed run differs from the uninterrupted one"
 echo "ok: resumed from its checkpoint, bitwise identical to the uninterrupted run"
+
+echo "== 4. the model owner of a finished run restarted, every other party gone"
+for name in aggregator client-0 client-1 client-2; do stop_party "$name"; done
+model_owner "$work/finished.out" --checkpoint "$work/owner.ckpt" --save-weights "$work/finished.safetensors" ||
+    fail "the finished run's model owner: $(cat "$work/finished.out")"
+grep -q "its rounds are done (more --rounds to go on); nothing to train, no party contacted" "$work/finished.out" ||
+    fail "it should say the run has ended: $(cat "$work/finished.out")"
+cmp -s "$work/plain.safetensors" "$work/finished.safetensors" || fail "the weights it saved are not the run's"
+# The twin: one more round needs the parties, so it stops, naming them.
+status=0
+model_owner "$work/more.out" --checkpoint "$work/owner.ckpt" --rounds 7 || status=$?
+[ "$status" -eq 2 ] || fail "one more round without the parties should stop with status 2, got $status: $(cat "$work/more.out")"
+grep -q "no client has any data (3 clients left out" "$work/more.out" || fail "it should say why: $(cat "$work/more.out")"
+if grep -q "nothing to train" "$work/more.out"; then fail "one more round is not a finished run: $(cat "$work/more.out")"; fi
+echo "ok: says the run has ended and saves its weights without the parties; one more round needs them"
