@@ -109,6 +109,20 @@ struct Federation {
 
 fedpp::Bytes bytes_of(const Model& model) { return fedpp::to_bytes(model); }
 
+/// Runs `rounds` rounds of `ours` and of `theirs`, one after the other:
+/// each round the same clients selected and none of ours failing; then the
+/// same model, bitwise, and the same epsilon.
+void check_go_on_alike(FederatedAveraging<Model>& ours, FederatedAveraging<Model>& theirs, int rounds) {
+    for (int round = 0; round < rounds; ++round) {
+        const auto our_round = ours.run_round();
+        const auto their_round = theirs.run_round();
+        CHECK(our_round.clients_selected == their_round.clients_selected);
+        CHECK(our_round.failures.empty());
+    }
+    CHECK(bytes_of(ours.global_model()) == bytes_of(theirs.global_model()));
+    CHECK(ours.epsilon() == theirs.epsilon());
+}
+
 } // namespace
 
 TEST_CASE("the driver over the network equals the driver in one process, bitwise", "[network]") {
@@ -380,14 +394,7 @@ TEST_CASE("a client unreachable when a run starts joins it once tried again and 
     CHECK(run.unreachable_clients().empty());
     CHECK(run.client_sizes() == reference.client_sizes());
     run.restore(reference.state()); // now the same clients: the rounds after it are the reference's
-    for (int round = 0; round < 2; ++round) {
-        const auto ours = run.run_round();
-        const auto theirs = reference.run_round();
-        CHECK(ours.clients_selected == theirs.clients_selected);
-        CHECK(ours.failures.empty());
-    }
-    CHECK(bytes_of(run.global_model()) == bytes_of(reference.global_model()));
-    CHECK(run.epsilon() == reference.epsilon());
+    check_go_on_alike(run, reference, 2);
 }
 
 TEST_CASE("a client that refuses the model owner when a run starts (its budget of released scalars spent) is left "
@@ -480,14 +487,7 @@ TEST_CASE("a run resumes from a state saved after a client was set aside (its bu
     CHECK(resumed.client_sizes()[1] == 0);
     resumed.restore(state); // before format 4, refused: "the clients' example counts differ"
     CHECK(resumed.client_sizes() == run.client_sizes()); // a DP run weighs client 1 as the run that saved it
-    for (int round = 0; round < 2; ++round) {
-        const auto ours = resumed.run_round();
-        const auto theirs = run.run_round();
-        CHECK(ours.clients_selected == theirs.clients_selected);
-        CHECK(ours.failures.empty());
-    }
-    CHECK(bytes_of(resumed.global_model()) == bytes_of(run.global_model()));
-    CHECK(resumed.epsilon() == run.epsilon());
+    check_go_on_alike(resumed, run, 2);
     if (dp) { // Records of clients none of which had data cannot be weighed: refused, the run unchanged.
         auto none = run.state();
         for (auto& client : none.setup.clients) {
