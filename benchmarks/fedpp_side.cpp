@@ -227,7 +227,10 @@ std::string describe() {
     std::string text = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
                        "." + std::to_string(EIGEN_MINOR_VERSION) + ", SIMD: " + Eigen::SimdInstructionSetsInUse();
 #ifdef FEDPP_HAS_CBLAS
-    text += ", matrix products of at least 4M multiply-adds by BLAS (FEDPP_USE_BLAS)";
+    text += fedpp::detail::blas_kernels_usable()
+                ? ", matrix products of at least 4M multiply-adds by BLAS (FEDPP_USE_BLAS)"
+                : ", every matrix product by Eigen: FEDPP_USE_BLAS, but the BLAS's kernels for this CPU are older "
+                  "than the AVX2 and FMA Eigen uses here";
 #endif
     return text;
 }

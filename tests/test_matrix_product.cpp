@@ -110,11 +110,28 @@ TEST_CASE("matrix products below the BLAS threshold: Eigen's kernel, Eigen's res
 
 TEST_CASE("matrix products above the BLAS threshold give Eigen's product, in every layout", "[tensor][products]") {
     // 256 x 1024 by 1024 x 40: 10 M multiply-adds.
-    CHECK(fedpp::detail::product_uses_blas<float>(256, 40, 1024) == fedpp::detail::has_blas_products);
+    const bool blas = fedpp::detail::has_blas_products && fedpp::detail::blas_kernels_usable();
+    CHECK(fedpp::detail::product_uses_blas<float>(256, 40, 1024) == blas);
     check_every_layout<float>(256, 40, 1024);
     check_every_layout<double>(256, 40, 1024);
     if (!fedpp::detail::has_blas_products) {
         FEDPP_SKIP("built without a BLAS (FEDPP_USE_BLAS=OFF, or none found): the products above were Eigen's own");
+    }
+    if (!blas) {
+        FEDPP_SKIP("the BLAS's kernels for this CPU are older than the AVX2 and FMA of this build's Eigen: the "
+                   "products above were Eigen's own");
+    }
+}
+
+TEST_CASE("OpenBLAS kernels older than AVX2 and FMA are told from the others by the core OpenBLAS names",
+          "[tensor][products]") {
+    using fedpp::detail::openblas_core_predates_avx2;
+    for (const char* old : {"Prescott", "Nehalem", "Sandybridge", "Piledriver", "Core2", "UNKNOWN", "nehalem"}) {
+        CHECK(openblas_core_predates_avx2(old));
+    }
+    for (const char* wide : {"Haswell", "SkylakeX", "Cooperlake", "SapphireRapids", "Zen", "Excavator", "",
+                             "Prescott2", "Prescot"}) {
+        CHECK_FALSE(openblas_core_predates_avx2(wide));
     }
 }
 

@@ -5,12 +5,17 @@
 // enough to profit go to the BLAS library fedpp was built with
 // (cblas_sgemm / cblas_dgemm; CMake's FEDPP_USE_BLAS, on by default when
 // OpenBLAS is found), small ones stay on Eigen's kernel, whose call costs
-// less. Without a BLAS every other product is Eigen's.
+// less. Without a BLAS every other product is Eigen's, and so it is where
+// the BLAS's kernels are narrower than Eigen's (blas_kernels_usable).
 #pragma once
 
 #include "fedpp/base/matrix.hpp"
 #include "fedpp/base/skinny_product.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string_view>
 #include <type_traits>
 
 #if defined(FEDPP_HAS_CBLAS)
@@ -35,11 +40,47 @@ inline constexpr bool has_blas_products =
     false;
 #endif
 
+/// Whether OpenBLAS's kernels for the core it names (openblas_get_corename,
+/// any case) are older than AVX2 with FMA: the x86 cores of OpenBLAS 0.3
+/// before Haswell (and AMD's before Excavator), and "unknown".
+[[nodiscard]] inline bool openblas_core_predates_avx2(std::string_view core) noexcept {
+    constexpr std::array<std::string_view, 21> narrow = {
+        "katmai", "coppermine", "northwood", "prescott", "banias",     "atom",      "core2",
+        "penryn", "dunnington", "nehalem",   "athlon",   "opteron",    "opteron(sse3)", "barcelona",
+        "nano",   "sandybridge", "bobcat",   "bulldozer", "piledriver", "steamroller", "unknown"};
+    const auto same = [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
+    };
+    return std::any_of(narrow.begin(), narrow.end(), [&](std::string_view name) {
+        return name.size() == core.size() && std::equal(core.begin(), core.end(), name.begin(), same);
+    });
+}
+
+/// Whether the products above the threshold go to the BLAS on this machine
+/// (read once): yes, unless it is OpenBLAS and the kernels it took for the
+/// CPU it found, when the program started, are older than the AVX2 and FMA
+/// this build's Eigen uses. OpenBLAS does not know every CPU: 0.3.21 takes
+/// an Intel Xeon of family 6, model 207 (AVX-512) for a Prescott (SSE3),
+/// whose products ran 3x slower there than Eigen's (benchmarks/NOTES.md,
+/// section 4); those then stay on Eigen's kernel.
+[[nodiscard]] inline bool blas_kernels_usable() noexcept {
+#if defined(FEDPP_HAS_OPENBLAS) && defined(OPENBLAS_VERSION) && defined(EIGEN_VECTORIZE_AVX2) && \
+    defined(EIGEN_VECTORIZE_FMA)
+    static const bool usable = [] {
+        const char* core = openblas_get_corename();
+        return core == nullptr || !openblas_core_predates_avx2(core);
+    }();
+    return usable;
+#else
+    return has_blas_products;
+#endif
+}
+
 /// Whether a product of m x k by k x n, of dense operands, goes to the BLAS.
 template <class T>
-[[nodiscard]] constexpr bool product_uses_blas(Index m, Index n, Index k) noexcept {
+[[nodiscard]] inline bool product_uses_blas(Index m, Index n, Index k) noexcept {
     return has_blas_products && (std::is_same_v<T, float> || std::is_same_v<T, double>) && m > 0 && n > 0 &&
-           k > 0 && m * n >= blas_product_threshold / k;
+           k > 0 && m * n >= blas_product_threshold / k && blas_kernels_usable();
 }
 
 /// A matrix expression a BLAS can read in place: contiguous along its inner
