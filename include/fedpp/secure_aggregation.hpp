@@ -37,9 +37,10 @@
 // - Not covered: an actively malicious server. The optional consistency-
 //   check round of Bonawitz et al. (clients sign the list of survivors, so
 //   the server cannot tell different clients different stories) is not
-//   implemented, nor is any public-key infrastructure; the majority
-//   threshold and the client's refusal to reveal both shares of a peer
-//   limit, but do not rule out, what a lying server can learn. Malicious
+//   implemented, nor is any public-key infrastructure, so a lying server
+//   can unmask a client of its choice with no colluder (config.hpp says
+//   how); the majority threshold and the client's refusal to reveal both
+//   shares of a peer stop only a server that follows the protocol. Malicious
 //   clients can also send any input they like (there is no range proof) or
 //   abort to make the session fail.
 // - Who a message comes from is told by the transport, which must

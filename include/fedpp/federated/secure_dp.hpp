@@ -1,6 +1,8 @@
 // fedpp: DP-FedAvg with secure aggregation (distributed DP): each client
-// adds its share of the noise before it masks, so that neither the
-// aggregator nor the model owner ever sees a noise-free sum.
+// adds its share of the noise before it masks, so that the aggregator never
+// sees a noise-free sum. (The model owner could: each share is drawn from a
+// seed derived from the run's seed, which it knows, with who was in the
+// sum; a share drawn from a secret of the data owner's own is not done.)
 //
 // At client k (SecureDpClientTraining): train, clip the update (trained -
 // global) to the clip norm S, scale it by its weight w_k, and add

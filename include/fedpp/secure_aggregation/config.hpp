@@ -10,14 +10,20 @@
 //
 // t must be a strict majority of every client's holders (2t > k + 1). An
 // honest client reveals, for each peer, either the peer's self-mask share
-// or its masking-key share, never both. To unmask one client v, a server
-// needs t shares of each of v's two secrets, from two groups of v's holders
-// that may overlap only in holders who reveal both, that is, who collude
-// with it: at least 2t - (k + 1) of them, one or more under a majority
-// threshold, even if the server tells different clients different stories
-// about who dropped out. (Against a server that is honest but curious, as
-// assumed here, this is a second line of defence; see
-// fedpp/secure_aggregation.hpp.)
+// or its masking-key share, never both. So a server that asks for both of
+// one client v's secrets needs t shares of each, from two groups of v's
+// holders that may overlap only in holders who reveal both, that is, who
+// collude with it: at least 2t - (k + 1) of them.
+//
+// That does not stop an actively malicious server, which needs only v's
+// self-mask seed and the masking keys of v's neighbours: it can give v a
+// neighbour list of just t - 1 peers (a client takes any list of at least
+// t - 1, as dropouts would leave it), tell the others that each of those
+// peers dropped out, and so collect t shares of v's seed and of each
+// peer's key, with no colluder and every client's checks passed. Ruling
+// that out takes Bonawitz et al.'s consistency round and keys the clients
+// authenticate to each other, neither of which is implemented: the server
+// is assumed honest but curious (fedpp/secure_aggregation.hpp).
 #pragma once
 
 #include "fedpp/base/errors.hpp"
