@@ -92,14 +92,14 @@ constexpr std::initializer_list<const char*> model_owner_options = {
 int train(const examples::CommandLine& cli, const federated::Config& config, nn::Sequential<float> model,
           federated::RemoteParties parties, const data::Dataset<float>& test);
 
-/// A checkpoint of a run that has ended (its rounds all done, or its model
-/// meeting the target), with this run's seed: restarting its model owner
+/// A checkpoint of a run with these settings that has ended (its rounds
+/// all done, or its model meeting the target): restarting its model owner
 /// trains nothing, so it says so, and saves the weights asked for, without
-/// reaching any party (they may be gone by then). The rest of its set-up
-/// is checked by a run that goes on (more --rounds, a higher --target), as
-/// is a checkpoint this cannot read (of an older format, say) or whose
-/// model does not fit the test set: the run then reads it itself, saying
-/// why if it cannot.
+/// reaching any party (they may be gone by then). Anything else is left to
+/// the run, which checks it against its parties and says what differs: a
+/// checkpoint of other settings, of more rounds than --rounds, of a run
+/// stopped by its DP budget, one this cannot read (of an older format, say)
+/// or whose model does not fit the test set.
 bool report_finished(const examples::CommandLine& cli, const federated::Config& config,
                      const data::Dataset<float>& test) {
     const std::string& path = config.checkpoint_path;
@@ -118,10 +118,11 @@ bool report_finished(const examples::CommandLine& cli, const federated::Config& 
         return false;
     }
     const State& saved = *state;
-    if (saved.seed != config.seed || saved.rounds_done == 0) {
+    if (!federated::same_settings(saved.setup, config) || saved.rounds_done == 0 ||
+        saved.rounds_done > config.rounds) {
         return false;
     }
-    const bool rounds_done = saved.rounds_done >= config.rounds;
+    const bool rounds_done = saved.rounds_done == config.rounds;
     const bool at_target = accuracy >= *config.target_accuracy;
     if (!rounds_done && !at_target) {
         return false;
@@ -131,6 +132,10 @@ bool report_finished(const examples::CommandLine& cli, const federated::Config& 
                 path.c_str(), saved.rounds_done, 100 * accuracy,
                 at_target ? "its model meets the target (a higher --target to go on)"
                           : "its rounds are done (more --rounds to go on)");
+    if (saved.dp) {
+        std::printf("privacy spent: (epsilon, delta) = (%.4g, %g) after %zu rounds\n",
+                    saved.dp->accountant.epsilon(config.dp->delta), config.dp->delta, saved.rounds_done);
+    }
     examples::save_final_weights(cli, saved.global_model);
     return true;
 }

@@ -150,6 +150,18 @@ std::string training_state_format_1_name() {
 
 } // namespace fedpp::detail
 
+namespace fedpp::federated {
+
+/// Whether `setup` records the settings of a run with `config` (and its
+/// driver's own `driver_settings`): the part of what a resume compares
+/// that needs no client.
+[[nodiscard]] inline bool same_settings(const RunSetup& setup, const Config& config,
+                                        const RunSetup::Settings& driver_settings = {}) {
+    return setup.settings == detail::run_setup(config, std::vector<ClientRecord>{}, driver_settings).settings;
+}
+
+} // namespace fedpp::federated
+
 namespace fedpp::detail {
 /// A training state of format 2 (no DP state), still read.
 template <class M>
