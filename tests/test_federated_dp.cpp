@@ -241,6 +241,13 @@ TEST_CASE("hostile: a DP state edited to account less, or to draw less noise, is
         noisier.dp->accountant.add_steps(q, z, 1);
         noisier.dp->accountant.add_steps(q, 1.8, 1);
         refused(noisier, "q = 0.3 and z = 1.8");
+        auto counts_cap = run.state(); // saved by a fedpp whose weighted estimator took its cap from the counts
+        for (auto& [name, value] : counts_cap.setup.settings) {
+            if (name == "dp.estimator") {
+                value = "weighted";
+            }
+        }
+        refused(counts_cap, "took its cap from the clients' counts (dp.weight_cap 0), which fedpp no longer allows");
         if (adaptive) { // its clipping's z is what the sum's noise is drawn with: 0, none
             auto quiet = run.state();
             quiet.dp->adaptive.emplace(0.0, state.dp->adaptive->expected_clients(), *config.dp->adaptive);

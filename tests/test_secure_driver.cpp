@@ -383,6 +383,8 @@ fedpp::federated::Config dp_config_of(std::size_t rounds, Aggregation aggregatio
     config.dp = fedpp::federated::DpConfig{};
     config.dp->clip_norm = 0.5;
     config.dp->noise_multiplier = 1.0;
+    config.dp->estimator = fedpp::privacy::Estimator::weighted; // weights below 1: each about 143 / 200
+    config.dp->weight_cap = 200;
     return config;
 }
 } // namespace

@@ -167,6 +167,8 @@ TEST_CASE("DP-FedAvg over the network equals DP-FedAvg in one process, bitwise, 
     auto config = config_of(4);
     config.dp = fedpp::federated::DpConfig{};
     config.dp->noise_multiplier = 0.2; // adaptive: under twice the count's noise (3 clients a round expected)
+    config.dp->estimator = fedpp::privacy::Estimator::weighted; // clients of 8 to 28 examples: 0.4 to 1
+    config.dp->weight_cap = 20;
     if (adaptive) { // from its own initial norm
         config.dp->adaptive = fedpp::privacy::AdaptiveClippingConfig{};
     } else {
@@ -473,6 +475,8 @@ TEST_CASE("a run resumes from a state saved after a client was set aside (its bu
         config.dp = fedpp::federated::DpConfig{};
         config.dp->clip_norm = 0.5;
         config.dp->noise_multiplier = 0.2;
+        config.dp->estimator = fedpp::privacy::Estimator::weighted; // client 1's weight 13 / 20
+        config.dp->weight_cap = 20;
     }
     FederatedAveraging<Model> run(small_mlp(), parties.remote(), blobs(60, 9), config);
     for (int round = 0; round < 3 && run.unreachable_clients().empty(); ++round) {

@@ -89,6 +89,11 @@ inline void check_resumable(const federated::RunSetup& saved, std::size_t rounds
         return std::any_of(setup.settings.begin(), setup.settings.end(),
                            [](const auto& setting) { return setting.first.starts_with("dp."); });
     };
+    if (saved_value("dp.estimator") == "weighted" && saved_value("dp.weight_cap") == "0") {
+        refuse_resume(what, "its weighted estimator took its cap from the clients' counts (dp.weight_cap 0), "
+                            "which fedpp no longer allows (every weight then depends on one client): finish that "
+                            "run with the fedpp that saved it, or start afresh");
+    }
     if (private_run(saved) != private_run(current)) {
         refuse_resume(what, private_run(current) ? "this run is differentially private (config.dp), the run that "
                                                    "saved it was not"
