@@ -126,7 +126,8 @@ TEST_CASE("matrix products above the BLAS threshold give Eigen's product, in eve
 TEST_CASE("OpenBLAS kernels older than AVX2 and FMA are told from the others by the core OpenBLAS names",
           "[tensor][products]") {
     using fedpp::detail::openblas_core_predates_avx2;
-    for (const char* old : {"Prescott", "Nehalem", "Sandybridge", "Piledriver", "Core2", "UNKNOWN", "nehalem"}) {
+    for (const char* old :
+         {"Prescott", "Nehalem", "Sandybridge", "Piledriver", "Core2", "UNKNOWN", "nehalem", "Opteron_SSE3", "GENERIC"}) {
         CHECK(openblas_core_predates_avx2(old));
     }
     for (const char* wide : {"Haswell", "SkylakeX", "Cooperlake", "SapphireRapids", "Zen", "Excavator", "",

@@ -42,12 +42,13 @@ inline constexpr bool has_blas_products =
 
 /// Whether OpenBLAS's kernels for the core it names (openblas_get_corename,
 /// any case) are older than AVX2 with FMA: the x86 cores of OpenBLAS 0.3
-/// before Haswell (and AMD's before Excavator), and "unknown".
+/// before Haswell (and AMD's before Excavator), "Unknown", and a generic
+/// build's plain C kernels.
 [[nodiscard]] inline bool openblas_core_predates_avx2(std::string_view core) noexcept {
-    constexpr std::array<std::string_view, 21> narrow = {
-        "katmai", "coppermine", "northwood", "prescott", "banias",     "atom",      "core2",
-        "penryn", "dunnington", "nehalem",   "athlon",   "opteron",    "opteron(sse3)", "barcelona",
-        "nano",   "sandybridge", "bobcat",   "bulldozer", "piledriver", "steamroller", "unknown"};
+    constexpr std::array<std::string_view, 22> narrow = {
+        "katmai",      "coppermine", "northwood", "prescott",  "banias",     "atom",         "core2", "penryn",
+        "dunnington",  "nehalem",    "athlon",    "opteron",   "opteron_sse3", "barcelona",  "nano",  "sandybridge",
+        "bobcat",      "bulldozer",  "piledriver", "steamroller", "unknown",  "generic"};
     const auto same = [](char a, char b) {
         return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
     };
@@ -62,7 +63,10 @@ inline constexpr bool has_blas_products =
 /// this build's Eigen uses. OpenBLAS does not know every CPU: 0.3.21 takes
 /// an Intel Xeon of family 6, model 207 (AVX-512) for a Prescott (SSE3),
 /// whose products ran 3x slower there than Eigen's (benchmarks/NOTES.md,
-/// section 4); those then stay on Eigen's kernel.
+/// section 4); those then stay on Eigen's kernel. (Its definition depends
+/// on the instruction set a file is compiled for, as Eigen's own kernels'
+/// do: a program whose files are compiled for different ones may take
+/// either choice, and computes right with both.)
 [[nodiscard]] inline bool blas_kernels_usable() noexcept {
 #if defined(FEDPP_HAS_OPENBLAS) && defined(OPENBLAS_VERSION) && defined(EIGEN_VECTORIZE_AVX2) && \
     defined(EIGEN_VECTORIZE_FMA)
