@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <set>
@@ -211,6 +212,58 @@ TEST_CASE("a DP run resumed from its checkpoint ends bitwise identical, with the
     }
 }
 
+TEST_CASE("a DP round is charged before it is released: the state saved before it holds its charge, and a run "
+          "resumed from it charges the round again",
+          "[federated][dp][checkpoint]") {
+    const TempDir dir;
+    auto config = dp_config();
+    config.checkpoint_path = dir.file("dp.ckpt");
+    config.checkpoint_every = 100; // saved before each round (DP), and after the last
+    const double q = config.client_fraction;
+    const double z = config.dp->noise_multiplier;
+    const auto sets = client_sets(40, 4);
+    FederatedAveraging<Model> straight(small_mlp(), sets, blobs(100, 96), config);
+    const auto all = straight.run([&](const fedpp::federated::RoundMetrics& m) {
+        // As round m ends, before its own save: the file holds the state before it, charged for it.
+        const auto saved = fedpp::load_checkpoint<fedpp::federated::TrainingState<Model>>(config.checkpoint_path);
+        CHECK(saved.rounds_done == m.round - 1);
+        CHECK(saved.dp->accountant.steps() == m.round);
+        CHECK(saved.dp->accountant.epsilon(config.dp->delta) == *m.epsilon);
+        if (m.round == 2) { // a model owner killed now: round 2 released, not saved
+            std::filesystem::copy_file(config.checkpoint_path, dir.file("killed.ckpt"));
+        }
+    });
+    REQUIRE(all.size() == config.rounds);
+    CHECK(*all.back().epsilon == fedpp::privacy::epsilon(q, z, config.rounds, config.dp->delta));
+
+    FederatedAveraging<Model> resumed(small_mlp(5), sets, blobs(100, 96), config);
+    resumed.resume_from(dir.file("killed.ckpt"));
+    CHECK(resumed.rounds_done() == 1);
+    CHECK(*resumed.epsilon() == *all[1].epsilon); // round 2 charged, though not done
+    const auto rest = resumed.run();
+    REQUIRE(rest.size() == config.rounds - 1);
+    CHECK(model_bytes(resumed.global_model()) == model_bytes(straight.global_model())); // round 2 run again alike
+    const double twice = fedpp::privacy::epsilon(q, z, config.rounds + 1, config.dp->delta); // round 2 charged twice
+    CHECK(*rest.back().epsilon == twice);
+    CHECK(twice > *all.back().epsilon);
+
+    // A save before a round that fails (its directory gone) charges nothing and runs nothing.
+    auto lost = config;
+    std::filesystem::create_directory(dir / "gone");
+    lost.checkpoint_path = dir.file("gone/dp.ckpt");
+    FederatedAveraging<Model> unsaved(small_mlp(), sets, blobs(100, 96), lost);
+    unsaved.run_round();
+    std::filesystem::remove_all(dir / "gone");
+    const auto epsilon = unsaved.epsilon();
+    CHECK_THROWS_AS(unsaved.run_round(), fedpp::CheckpointIoError);
+    CHECK(unsaved.epsilon() == epsilon);
+    CHECK(unsaved.rounds_done() == 1);
+    // The twin: with its directory back, the round is charged once and runs.
+    std::filesystem::create_directory(dir / "gone");
+    CHECK(unsaved.run_round().epsilon == all[1].epsilon);
+    CHECK(unsaved.rounds_done() == 2);
+}
+
 TEST_CASE("hostile: a DP state edited to account less, or to draw less noise, is refused, the run unchanged",
           "[federated][dp][checkpoint]") {
     for (const bool adaptive : {false, true}) {
@@ -236,6 +289,10 @@ TEST_CASE("hostile: a DP state edited to account less, or to draw less noise, is
         unsampled.dp->accountant = fedpp::privacy::RdpAccountant{};
         unsampled.dp->accountant.add_steps(0, z, 2);
         refused(unsampled, "it accounts rounds with q = 0 and z = 0.8, this run's are q = 0.3 and z = 0.8");
+        auto fewer = run.state(); // ... or to have run fewer rounds than it did
+        fewer.dp->accountant = fedpp::privacy::RdpAccountant{};
+        fewer.dp->accountant.add_steps(q, z, 1);
+        refused(fewer, "it accounts 1 of its 2 rounds done");
         auto noisier = run.state(); // ... or to have drawn more noise: less spent
         noisier.dp->accountant = fedpp::privacy::RdpAccountant{};
         noisier.dp->accountant.add_steps(q, z, 1);
@@ -254,7 +311,13 @@ TEST_CASE("hostile: a DP state edited to account less, or to draw less noise, is
             REQUIRE(quiet.dp->adaptive->sum_stddev() == 0);
             refused(quiet, "its adaptive clipping has z = 0, this run's is 0.8");
         }
-        // The twin: the state as saved resumes, with the epsilon spent.
+        // The twins: the state as saved resumes, with the epsilon spent, and
+        // one charged for a round more (charged before it ran, then lost).
+        auto charged_more = run.state();
+        charged_more.dp->accountant.add_steps(q, z, 1);
+        resumed.restore(charged_more);
+        CHECK(resumed.rounds_done() == 2);
+        CHECK(*resumed.epsilon() == fedpp::privacy::epsilon(q, z, 3, config.dp->delta));
         resumed.restore(state);
         CHECK(resumed.rounds_done() == 2);
         CHECK(resumed.epsilon() == run.epsilon());

@@ -26,6 +26,7 @@
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/seeds.hpp"
 #include "fedpp/federated/state.hpp"
+#include "fedpp/io/checkpoint.hpp"
 #include "fedpp/io/checkpoint_errors.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
@@ -195,22 +196,29 @@ public:
     [[nodiscard]] bool next_round_affordable() const {
         return !config_.epsilon_budget || epsilon_after_next() <= *config_.epsilon_budget;
     }
-    /// A round ran: one more step of the mechanism, whatever was released.
-    void record_round() { state_.accountant.add_steps(q_, config_.noise_multiplier); }
+    /// One more step of the mechanism, whatever the round will release,
+    /// charged to this run (charge_dp_round) or to a copy of its state.
+    void record_round() { charge(state_); }
+    void charge(federated::DpState& state) const { state.accountant.add_steps(q_, config_.noise_multiplier); }
 
     [[nodiscard]] const federated::DpState& state() const noexcept { return state_; }
     /// CheckpointMismatchError if a saved state does not fit this run's
-    /// settings (adaptive or fixed clipping) or its `rounds_done`, or holds
-    /// rounds of another mechanism than this run's (q, z), or adaptive
-    /// clipping for another z: a state edited to spend less, or to draw
-    /// less noise, is refused.
+    /// settings (adaptive or fixed clipping), accounts fewer rounds than its
+    /// `rounds_done` (more are rounds charged before they ran, and run again
+    /// after a restart: charge_dp_round), or holds rounds of another
+    /// mechanism than this run's (q, z), or adaptive clipping for another z:
+    /// a state edited to spend less, or to draw less noise, is refused.
     void check_restorable(const federated::DpState& saved, std::size_t rounds_done) const {
         const auto refuse = [](const std::string& why) {
             throw CheckpointMismatchError("the saved DP state does not fit this run: " + why);
         };
-        if (saved.adaptive.has_value() != state_.adaptive.has_value() || saved.accountant.steps() != rounds_done) {
-            refuse(std::to_string(saved.accountant.steps()) + " accounted rounds of " + std::to_string(rounds_done) +
-                   ", " + (saved.adaptive ? "adaptive" : "fixed") + " clipping");
+        if (saved.adaptive.has_value() != state_.adaptive.has_value()) {
+            refuse(std::string(saved.adaptive ? "adaptive" : "fixed") + " clipping, this run's is " +
+                   (state_.adaptive ? "adaptive" : "fixed"));
+        }
+        if (saved.accountant.steps() < rounds_done) {
+            refuse("it accounts " + std::to_string(saved.accountant.steps()) + " of its " +
+                   std::to_string(rounds_done) + " rounds done");
         }
         const double z = config_.noise_multiplier;
         for (const privacy::RdpAccountant::Segment& segment : saved.accountant.history()) {
@@ -268,10 +276,27 @@ M dp_release_round(DpRun& run, const Pointer<WeightedSum<M>, federated::Aggregat
     return next;
 }
 
-/// A DP round ran (released or not): one more step accounted, and the
-/// metrics say what has been spent.
-inline void close_dp_round(DpRun& run, federated::RoundMetrics& metrics) {
+/// The DP round about to run is charged before anything of it is released,
+/// so one that throws after its release stays charged; with a checkpoint
+/// path, the run's state before the round (`state_before()`) is saved
+/// first with that charge, so a model owner stopped after a release and
+/// before the round's own checkpoint resumes charged for it (and charges
+/// the round again when it runs it again: its clients may not make the
+/// same sum, nor draw the same noise). CheckpointIoError if that save
+/// fails: nothing charged, nothing run.
+template <class StateBefore>
+void charge_dp_round(DpRun& run, const std::string& checkpoint_path, const StateBefore& state_before) {
+    if (!checkpoint_path.empty()) {
+        auto charged = state_before();
+        run.charge(*charged.dp);
+        save_checkpoint(checkpoint_path, charged);
+    }
     run.record_round();
+}
+
+/// A DP round ran (released or not; charged before it ran): the metrics
+/// say what has been spent.
+inline void close_dp_round(const DpRun& run, federated::RoundMetrics& metrics) {
     metrics.epsilon = run.epsilon();
     metrics.budget_reached = !run.next_round_affordable();
 }

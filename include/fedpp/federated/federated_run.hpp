@@ -1,11 +1,10 @@
 // fedpp: what every FedAvg driver shares (FederatedAveraging, driver.hpp;
 // SecureFederatedAveraging, secure_driver.hpp): the run's parties, global
 // model, test set, DP state and threads; which clients a round selects; a
-// round's clock, its DP bookkeeping and the evaluation that ends it; the
-// state a checkpoint holds and how a run continues from one; and the loop
-// of rounds: until config.rounds are done, the target accuracy is reached,
-// or (DP) the budget forbids another round, with a checkpoint every
-// config.checkpoint_every rounds and after the last.
+// round's clock, DP charge and closing evaluation; checkpoints and resuming;
+// and the loop of rounds (until config.rounds are done, the target accuracy
+// is reached, or (DP) the budget forbids another round), with a checkpoint
+// every config.checkpoint_every rounds, after the last and (DP) before each.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
@@ -44,12 +43,11 @@ public:
 
     /// Rounds until config.rounds are done, the target accuracy is reached,
     /// or (DP) the next round would exceed the budget (budget_reached());
-    /// `on_round` sees each round's metrics as it ends, before its
-    /// checkpoint is saved (CheckpointIoError if that fails: the round is
-    /// done, and was reported). Called again after
-    /// reaching the target, it goes on with the next round (until the
-    /// target is reached again, or the rounds are done); after a restore()
-    /// of a run that had reached it, it returns no round (ended_at_target()).
+    /// `on_round` sees each round's metrics as it ends, before its checkpoint
+    /// is saved (CheckpointIoError if that fails: the round is done, and was
+    /// reported). Called again after reaching the target, it goes on (until
+    /// the target is reached again, or the rounds are done); after a
+    /// restore() of a run that had reached it, it returns no round.
     std::vector<federated::RoundMetrics> run(const std::function<void(const federated::RoundMetrics&)>& on_round = {}) {
         auto& driver = static_cast<Driver&>(*this);
         std::vector<federated::RoundMetrics> all;
@@ -166,9 +164,8 @@ public:
     }
 
     /// After a restore() of a state with rounds done whose model meets
-    /// config.target_accuracy (a run with this target had ended there),
-    /// until a round is run: the next run() returns no round, as such a run
-    /// had stopped; called again, it goes on.
+    /// config.target_accuracy (a run that ended there), until a round is
+    /// run: the next run() returns no round; called again, it goes on.
     [[nodiscard]] bool ended_at_target() const noexcept { return ended_at_target_; }
 
     /// The clients of round `round` (1-based), in increasing order (DP:
@@ -224,15 +221,18 @@ protected:
         team_ = std::make_unique<ThreadTeam>(std::min(worker_count(config_.threads), max_threads));
     }
 
-    /// The next round: its selection, then `aggregate(selected, round,
-    /// metrics)` (training and aggregation, the driver's own), then the DP
-    /// accounting, the evaluation of the new global model and the clocks.
+    /// The next round: (DP) its charge, its selection, then `aggregate(
+    /// selected, round, metrics)` (training and aggregation, the driver's
+    /// own), then the evaluation of the new global model and the clocks.
     template <class Aggregate>
     federated::RoundMetrics timed_round(Aggregate&& aggregate) {
         const auto start = std::chrono::steady_clock::now();
         if (!clock_started_) {
             first_start_ = start;
             clock_started_ = true;
+        }
+        if (dp_) { // (saved charged first, with a checkpoint path)
+            charge_dp_round(*dp_, config_.checkpoint_path, [this] { return state(); });
         }
         const std::size_t round = rounds_done_ + 1;
         ended_at_target_ = false;
