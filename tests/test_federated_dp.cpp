@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -385,6 +386,42 @@ TEST_CASE("a DP run with a budget stops before the round that would exceed it", 
     FederatedAveraging<Model> none(small_mlp(), client_sets(30, 6), blobs(50, 94), config);
     CHECK(none.run().empty());
     CHECK(none.rounds_done() == 0);
+}
+
+TEST_CASE("run_end judges a saved state as the run loop stops: rounds done, model at the target, DP budget spent",
+          "[federated][dp][checkpoint]") {
+    using fedpp::federated::run_end;
+    using fedpp::federated::RunEnd;
+    auto config = dp_config();
+    config.rounds = 100;
+    config.dp->epsilon_budget = fedpp::privacy::epsilon(0.3, 0.8, 4, 1e-5) * 1.0001; // 4 rounds fit, 5 do not
+    FederatedAveraging<Model> run(small_mlp(), client_sets(30, 6), blobs(50, 94), config);
+    run.run_round();
+    run.run_round();
+    run.run_round();
+    const auto three = run.state();
+    CHECK_FALSE(run_end(three, config, std::nullopt).ended()); // the twin of each below
+    run.run_round();
+    const auto four = run.state();
+    CHECK(run.budget_reached());
+    CHECK(run_end(four, config, std::nullopt) == RunEnd{false, false, true});
+    auto larger = config; // a larger budget: it goes on
+    larger.dp->epsilon_budget = fedpp::privacy::epsilon(0.3, 0.8, 5, 1e-5) * 1.0001;
+    CHECK_FALSE(run_end(four, larger, std::nullopt).ended());
+
+    auto fewer = larger; // its rounds done
+    fewer.rounds = 3;
+    CHECK(run_end(three, fewer, std::nullopt) == RunEnd{true, false, false});
+    fewer.rounds = 4;
+    CHECK_FALSE(run_end(three, fewer, std::nullopt).ended());
+
+    auto target = larger; // its model at the target, after a round
+    target.target_accuracy = 0.5;
+    CHECK(run_end(three, target, 0.5) == RunEnd{false, true, false});
+    CHECK_FALSE(run_end(three, target, 0.49).ended());
+    CHECK_FALSE(run_end(three, target, std::nullopt).ended()); // not measured
+    CHECK_FALSE(run_end(3, std::nullopt, target, 0.49).ended());
+    CHECK_FALSE(run_end(0, std::nullopt, target, 0.9).ended()); // no round yet: the initial model is not the run's
 }
 
 TEST_CASE("bad DP settings are rejected up front", "[federated][dp]") {

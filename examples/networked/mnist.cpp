@@ -92,14 +92,33 @@ constexpr std::initializer_list<const char*> model_owner_options = {
 int train(const examples::CommandLine& cli, const federated::Config& config, nn::Sequential<float> model,
           federated::RemoteParties parties, const data::Dataset<float>& test);
 
+/// Why a run has ended (federated::run_end), naming the option that lets
+/// it go on.
+std::string why_ended(const federated::RunEnd& end, const federated::Config& config) {
+    std::string limits;
+    const auto add = [&](const std::string& limit) { limits += (limits.empty() ? "" : ", and ") + limit; };
+    if (end.at_target) {
+        char target[32];
+        std::snprintf(target, sizeof target, "%.2f%%", 100 * *config.target_accuracy);
+        add(std::string("its model meets the target of ") + target + " (a higher --target)");
+    }
+    if (end.rounds_done) {
+        add("its " + std::to_string(config.rounds) + " rounds are done (more --rounds)");
+    }
+    if (end.budget_spent) {
+        add("its DP budget is spent (a larger --dp-budget)");
+    }
+    return limits;
+}
+
 /// A checkpoint of a run with these settings that has ended (its rounds
-/// all done, or its model meeting the target): restarting its model owner
-/// trains nothing, so it says so, and saves the weights asked for, without
-/// reaching any party (they may be gone by then). Anything else is left to
-/// the run, which checks it against its parties and says what differs: a
-/// checkpoint of other settings, of more rounds than --rounds, of a run
-/// stopped by its DP budget, one this cannot read (of an older format, say)
-/// or whose model does not fit the test set.
+/// all done, its model meeting the target, or its DP budget spent):
+/// restarting its model owner trains nothing, so it says so, and saves the
+/// weights asked for, without reaching any party (they may be gone by
+/// then). Anything else is left to the run, which checks it against its
+/// parties and says what differs: a checkpoint of other settings, of more
+/// rounds than --rounds, one this cannot read (of an older format, say) or
+/// whose model does not fit the test set.
 bool report_finished(const examples::CommandLine& cli, const federated::Config& config,
                      const data::Dataset<float>& test) {
     const std::string& path = config.checkpoint_path;
@@ -118,20 +137,16 @@ bool report_finished(const examples::CommandLine& cli, const federated::Config& 
         return false;
     }
     const State& saved = *state;
-    if (!federated::same_settings(saved.setup, config) || saved.rounds_done == 0 ||
-        saved.rounds_done > config.rounds) {
+    if (!federated::same_settings(saved.setup, config) || saved.rounds_done > config.rounds) {
         return false;
     }
-    const bool rounds_done = saved.rounds_done == config.rounds;
-    const bool at_target = accuracy >= *config.target_accuracy;
-    if (!rounds_done && !at_target) {
+    const auto end = federated::run_end(saved, config, accuracy);
+    if (!end.ended()) {
         return false;
     }
     std::printf("'%s' holds a run that has ended after round %zu (%.2f%% test accuracy): %s; nothing to train, "
                 "no party contacted\n",
-                path.c_str(), saved.rounds_done, 100 * accuracy,
-                at_target ? "its model meets the target (a higher --target to go on)"
-                          : "its rounds are done (more --rounds to go on)");
+                path.c_str(), saved.rounds_done, 100 * accuracy, why_ended(end, config).c_str());
     if (saved.dp) {
         std::printf("privacy spent: (epsilon, delta) = (%.4g, %g) after %zu rounds\n",
                     saved.dp->accountant.epsilon(config.dp->delta), config.dp->delta, saved.rounds_done);
@@ -190,23 +205,10 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
 /// run had already ended (then nothing is trained), naming each limit.
 template <class Run>
 void report_resumed(const Run& run, const federated::Config& config) {
-    const char* path = config.checkpoint_path.c_str();
-    std::printf("resumed from '%s' after round %zu\n", path, run.rounds_done());
-    std::string limits;
-    const auto add = [&](const std::string& limit) { limits += (limits.empty() ? "" : ", and ") + limit; };
-    if (run.ended_at_target()) {
-        char target[32];
-        std::snprintf(target, sizeof target, "%.2f%%", 100 * *config.target_accuracy);
-        add(std::string("its model meets the target of ") + target + " (a higher --target)");
-    }
-    if (run.rounds_done() >= config.rounds) {
-        add("its " + std::to_string(config.rounds) + " rounds are done (more --rounds)");
-    }
-    if (run.budget_reached()) {
-        add("its DP budget is spent (a larger --dp-budget)");
-    }
-    if (!limits.empty()) {
-        std::printf("nothing to train: %s\n", limits.c_str());
+    std::printf("resumed from '%s' after round %zu\n", config.checkpoint_path.c_str(), run.rounds_done());
+    const federated::RunEnd end{run.rounds_done() >= config.rounds, run.ended_at_target(), run.budget_reached()};
+    if (end.ended()) {
+        std::printf("nothing to train: %s\n", why_ended(end, config).c_str());
     }
 }
 

@@ -24,6 +24,7 @@
 #include "fedpp/federated/dp_state.hpp"
 #include "fedpp/federated/metrics.hpp"
 #include "fedpp/federated/parties.hpp"
+#include "fedpp/federated/run_end.hpp"
 #include "fedpp/federated/seeds.hpp"
 #include "fedpp/federated/state.hpp"
 #include "fedpp/io/checkpoint.hpp"
@@ -188,13 +189,9 @@ public:
 
     /// epsilon spent so far, at the configured delta.
     [[nodiscard]] double epsilon() const { return state_.accountant.epsilon(config_.delta); }
-    /// epsilon after one more round.
-    [[nodiscard]] double epsilon_after_next() const {
-        return state_.accountant.spent_after(q_, config_.noise_multiplier, 1, config_.delta).epsilon;
-    }
     /// Whether the budget (if any) allows one more round.
     [[nodiscard]] bool next_round_affordable() const {
-        return !config_.epsilon_budget || epsilon_after_next() <= *config_.epsilon_budget;
+        return federated::dp_round_affordable(state_.accountant, q_, config_);
     }
     /// One more step of the mechanism, whatever the round will release,
     /// charged to this run (charge_dp_round) or to a copy of its state.
