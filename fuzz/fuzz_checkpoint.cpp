@@ -13,6 +13,34 @@
 #include <span>
 #include <vector>
 
+namespace {
+/// What a DP resume checks next (DpRun::check_restorable), for a run of the
+/// mechanism the state's first segment names (so the fuzzer can get past
+/// that check): a state it accepts accounts at least its rounds, each of
+/// that (q, z), with adaptive clipping of that z if any; else a finding.
+void check_dp_state(const fedpp::federated::DpState& saved, std::size_t rounds_done) {
+    const auto& history = saved.accountant.history();
+    fedpp::federated::DpConfig dp;
+    double q = 0.5;
+    if (!history.empty()) {
+        q = history.front().sampling_rate;
+        dp.noise_multiplier = history.front().noise_multiplier;
+    }
+    if (saved.adaptive) {
+        dp.adaptive = fedpp::privacy::AdaptiveClippingConfig{};
+    }
+    const fedpp::detail::DpRun run(dp, q, {10, 20}, {0, 1});
+    run.check_restorable(saved, rounds_done); // refused: a CheckpointMismatchError
+    bool accepted = saved.accountant.steps() >= rounds_done;
+    for (const auto& segment : history) {
+        accepted = accepted && segment.sampling_rate == q && segment.noise_multiplier == dp.noise_multiplier;
+    }
+    if (!accepted || (saved.adaptive && saved.adaptive->noise_multiplier() != dp.noise_multiplier)) {
+        __builtin_trap();
+    }
+}
+} // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto bytes = std::as_bytes(std::span(data, size));
     try {
@@ -41,6 +69,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         config.dp = state.dp ? std::optional(fedpp::federated::DpConfig{}) : std::nullopt;
         fedpp::detail::check_state(state, config, std::vector<fedpp::federated::ClientRecord>(state.setup.client_count % 64),
                                    {}, "fuzz");
+        if (state.dp) {
+            check_dp_state(*state.dp, state.rounds_done);
+        }
     } catch (const fedpp::Error&) {
     }
     try { // the format before client records, still read
