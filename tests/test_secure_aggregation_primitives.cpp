@@ -237,6 +237,41 @@ TEST_CASE("secagg Shamir: t - 1 shares are consistent with every secret", "[seca
     }
 }
 
+TEST_CASE("secagg Shamir: one share more than t is checked, and a corrupted share among them is refused",
+          "[secagg]") {
+    SeededRandom random(15);
+    std::mt19937 gen(4);
+    const auto secret = random_bytes(32, gen);
+    const std::vector<std::uint32_t> xs{2, 7, 1, 9, 4};
+    const auto shares = ShamirSecretSharing::share(secret, 3, xs, random);
+    LagrangeCache cache;
+    CHECK(ShamirSecretSharing::reconstruct(std::span(shares).first(4), 3, 32, &cache) == secret); // the twin
+    CHECK(cache.check_x == shares[3].x);
+    for (std::size_t wrong = 0; wrong < 4; ++wrong) { // any one of the t + 1, in any piece
+        for (const std::size_t piece : {std::size_t{0}, std::size_t{8}}) {
+            auto corrupted = std::vector<ShamirShare>(shares.begin(), shares.begin() + 4);
+            corrupted[wrong].values[piece] = (corrupted[wrong].values[piece] + 1) % ShamirSecretSharing::prime;
+            CHECK_THROWS_MATCHES(ShamirSecretSharing::reconstruct(corrupted, 3, 32, &cache), ArgumentError,
+                                 Catch::Matchers::Message(
+                                     "ShamirSecretSharing::reconstruct: the shares are inconsistent (the share at "
+                                     "x = " + std::to_string(shares[3].x) + " does not lie on the polynomial of the "
+                                     "3 before it)"));
+        }
+    }
+    // A share of another secret at the next x, and the next share at an x already used, are refused too.
+    const auto other = ShamirSecretSharing::share(random_bytes(32, gen), 3, xs, random);
+    CHECK_THROWS_AS(ShamirSecretSharing::reconstruct(std::vector<ShamirShare>{shares[0], shares[1], shares[2], other[3]},
+                                                     3, 32),
+                    ArgumentError);
+    auto repeated = std::vector<ShamirShare>(shares.begin(), shares.begin() + 4);
+    repeated[3].x = repeated[0].x;
+    CHECK_THROWS_AS(ShamirSecretSharing::reconstruct(repeated, 3, 32), ArgumentError);
+    // Only the first t + 1 are read: a sixth share, however wrong, is not.
+    auto extra = shares;
+    extra[4].values.assign(extra[4].values.size(), 0);
+    CHECK(ShamirSecretSharing::reconstruct(extra, 3, 32) == secret);
+}
+
 TEST_CASE("secagg Shamir: too few shares, repeated or zero x, wrong sizes are refused", "[secagg]") {
     SeededRandom random(14);
     const std::vector<std::uint8_t> secret(32, 0x5A);

@@ -127,6 +127,67 @@ TEST_CASE("secagg: an honest client never reveals both shares of one peer", "[se
     }
 }
 
+TEST_CASE("secagg: a self-mask share off its owner's polynomial is refused, never unmasking a wrong sum",
+          "[secagg][privacy]") {
+    // The server rebuilds each seed from the t shares of the smallest x and
+    // checks them against the next one: whichever of those t + 1 is wrong,
+    // it refuses; a share after them is not read, and changes nothing.
+    const std::vector<std::uint32_t> exact(8, 1 + 2 + 3 + 4 + 5);
+    std::size_t refused = 0;
+    for (ClientId liar = 0; liar < 5; ++liar) {
+        CAPTURE(liar);
+        ManualSession s(5);
+        REQUIRE(s.config.threshold == 3);
+        ClientId owner = 0;
+        std::vector<std::uint32_t> holders; // the x of each share of that owner's seed
+        std::vector<std::pair<ClientId, ClientMessage>> replies;
+        for (const auto& [to, message] : s.run_to_unmasking()) {
+            auto reply = s.clients[to].handle(ManualSession::through_codec(message));
+            REQUIRE(reply);
+            replies.emplace_back(to, *reply);
+        }
+        for (auto& [from, reply] : replies) {
+            if (from == liar) {
+                auto& share = std::get<UnmaskingResponse>(reply).shares.front();
+                REQUIRE(share.kind == ShareKind::self_mask_seed);
+                share.values[0] = static_cast<std::uint32_t>((share.values[0] + 1) % ShamirSecretSharing::prime);
+                owner = share.owner;
+            }
+        }
+        for (const auto& [from, reply] : replies) {
+            for (const auto& share : std::get<UnmaskingResponse>(reply).shares) {
+                if (share.owner == owner && share.kind == ShareKind::self_mask_seed) {
+                    holders.push_back(from + 1);
+                }
+            }
+            s.server.receive(from, ManualSession::through_codec(reply));
+        }
+        std::sort(holders.begin(), holders.end());
+        REQUIRE(holders.size() > s.config.threshold);
+        const bool read = liar + 1 <= holders[s.config.threshold];
+        s.server.close_round();
+        if (read) {
+            ++refused;
+            try {
+                (void)s.server.result();
+                FAIL("a sum was unmasked with a wrong share");
+            } catch (const SecureAggregationError& e) {
+                CHECK(e.failure() == Failure::inconsistent_shares);
+                CHECK_THAT(std::string(e.what()),
+                           Catch::Contains("self-mask seed") && Catch::Contains("does not lie on the polynomial"));
+            }
+        } else {
+            CHECK(s.server.result().words == exact);
+        }
+    }
+    CHECK(refused >= 4); // (the test measures something)
+    // The twin: the same shares, honest, unmask the exact sum.
+    ManualSession s(5);
+    s.deliver(s.run_to_unmasking());
+    s.server.close_round();
+    CHECK(s.server.result().words == exact);
+}
+
 TEST_CASE("secagg: a client aborts on shares that do not decrypt, and the others finish without it", "[secagg][privacy]") {
     ManualSession s(5);
     for (auto& client : s.clients) {

@@ -8,7 +8,9 @@
 // of every polynomial at the share's x-coordinate (a client's id + 1, never
 // 0: the secret is the value at 0). Any `threshold` shares rebuild the
 // secret by Lagrange interpolation at 0; fewer say nothing about it: for
-// every candidate secret there is exactly one polynomial through them.
+// every candidate secret there is exactly one polynomial through them. One
+// share more, where there is one, is checked to lie on the same polynomial,
+// so a corrupted share is refused rather than rebuilding a wrong secret.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
@@ -38,10 +40,13 @@ struct ShamirShare {
 
 /// The Lagrange coefficients last used by reconstruct(): rebuilding many
 /// secrets from shares at the same x-coordinates (the same holders
-/// answered) computes them once.
+/// answered) computes them once; those at 0 (`coefficients`), and those at
+/// the x of the share it checks them against (`check_x`, if any).
 struct LagrangeCache {
     std::vector<std::uint32_t> xs;
     std::vector<std::uint32_t> coefficients;
+    std::uint32_t check_x = 0;
+    std::vector<std::uint32_t> check_coefficients;
 };
 
 class ShamirSecretSharing {
@@ -85,11 +90,13 @@ public:
     }
 
     /// The secret of `secret_bytes` bytes that the first `threshold` of
-    /// `shares` rebuild. ArgumentError if there are fewer, if their
-    /// x-coordinates repeat or are out of range, if a value is not a field
-    /// element, or if the result is not a secret of that length (shares of
-    /// different secrets, or corrupted ones: detected only when the
-    /// interpolated pieces do not fit in 31 bits).
+    /// `shares` rebuild, checked against the next share if there is one.
+    /// ArgumentError if there are fewer, if their x-coordinates repeat or
+    /// are out of range, if a value is not a field element, if the next
+    /// share does not lie on the polynomial of the first `threshold` (one
+    /// of them corrupted, or of another secret), or if the result is not a
+    /// secret of that length. With exactly `threshold` shares a corrupted
+    /// one is found only when the interpolated pieces do not fit in 31 bits.
     static std::vector<std::uint8_t> reconstruct(std::span<const ShamirShare> shares, std::size_t threshold,
                                                  std::size_t secret_bytes, LagrangeCache* cache = nullptr) {
         if (threshold < 1 || shares.size() < threshold) {
@@ -101,29 +108,46 @@ public:
         for (const auto& share : used) {
             xs.push_back(share.x);
         }
+        const bool checked = shares.size() > threshold;
+        if (checked) {
+            xs.push_back(shares[threshold].x);
+        }
         check_coordinates(xs, "reconstruct");
         const std::size_t piece_count = pieces_for(secret_bytes);
-        for (const auto& share : used) {
+        for (const auto& share : shares.first(threshold + (checked ? 1 : 0))) {
             if (share.values.size() != piece_count ||
                 std::any_of(share.values.begin(), share.values.end(), [](std::uint32_t v) { return v >= prime; })) {
                 throw ArgumentError("ShamirSecretSharing::reconstruct: the share at x = " + std::to_string(share.x) +
                                     " is not a share of a " + std::to_string(secret_bytes) + "-byte secret");
             }
         }
+        if (checked) {
+            xs.pop_back();
+        }
         LagrangeCache local;
         LagrangeCache& lagrange_cache = cache != nullptr ? *cache : local;
         if (lagrange_cache.xs != xs) {
-            lagrange_cache.coefficients = lagrange_at_zero(xs);
+            lagrange_cache.coefficients = lagrange_at(xs, 0);
+            lagrange_cache.check_coefficients.clear();
             lagrange_cache.xs = xs;
         }
-        const std::vector<std::uint32_t>& lagrange = lagrange_cache.coefficients;
+        if (checked) {
+            const ShamirShare& next = shares[threshold];
+            if (lagrange_cache.check_coefficients.empty() || lagrange_cache.check_x != next.x) {
+                lagrange_cache.check_coefficients = lagrange_at(xs, next.x);
+                lagrange_cache.check_x = next.x;
+            }
+            for (std::size_t p = 0; p < piece_count; ++p) {
+                if (interpolate(lagrange_cache.check_coefficients, used, p) != next.values[p]) {
+                    throw ArgumentError("ShamirSecretSharing::reconstruct: the shares are inconsistent (the share "
+                                        "at x = " + std::to_string(next.x) + " does not lie on the polynomial of "
+                                        "the " + std::to_string(threshold) + " before it)");
+                }
+            }
+        }
         std::vector<std::uint32_t> pieces(piece_count, 0);
         for (std::size_t p = 0; p < piece_count; ++p) {
-            std::uint64_t sum = 0;
-            for (std::size_t s = 0; s < threshold; ++s) {
-                sum = (sum + static_cast<std::uint64_t>(lagrange[s]) * used[s].values[p]) % prime;
-            }
-            pieces[p] = static_cast<std::uint32_t>(sum);
+            pieces[p] = interpolate(lagrange_cache.coefficients, used, p);
         }
         return join(pieces, secret_bytes);
     }
@@ -190,21 +214,32 @@ private:
         return static_cast<std::uint32_t>(value);
     }
 
-    /// l_i(0) = prod_{j != i} x_j / (x_j - x_i).
-    static std::vector<std::uint32_t> lagrange_at_zero(std::span<const std::uint32_t> xs) {
+    /// l_i(x) = prod_{j != i} (x_j - x) / (x_j - x_i), for x not among xs.
+    static std::vector<std::uint32_t> lagrange_at(std::span<const std::uint32_t> xs, std::uint32_t x) {
         std::vector<std::uint32_t> coefficients(xs.size());
         for (std::size_t i = 0; i < xs.size(); ++i) {
             std::uint64_t numerator = 1;
             std::uint64_t denominator = 1;
             for (std::size_t j = 0; j < xs.size(); ++j) {
                 if (j != i) {
-                    numerator = multiply(numerator, xs[j]);
+                    numerator = multiply(numerator, (xs[j] + prime - x) % prime);
                     denominator = multiply(denominator, (xs[j] + prime - xs[i]) % prime);
                 }
             }
             coefficients[i] = static_cast<std::uint32_t>(multiply(numerator, inverse(denominator)));
         }
         return coefficients;
+    }
+
+    /// Piece `p` of the polynomial through `shares` at the point whose
+    /// Lagrange coefficients are `lagrange`.
+    static std::uint32_t interpolate(std::span<const std::uint32_t> lagrange, std::span<const ShamirShare> shares,
+                                     std::size_t p) noexcept {
+        std::uint64_t sum = 0;
+        for (std::size_t s = 0; s < shares.size(); ++s) {
+            sum = (sum + static_cast<std::uint64_t>(lagrange[s]) * shares[s].values[p]) % prime;
+        }
+        return static_cast<std::uint32_t>(sum);
     }
 
     static void check_coordinates(std::span<const std::uint32_t> xs, const char* operation) {

@@ -4,7 +4,9 @@
 // that sent shares but no input (U2 \ U3), then removes from the sum the
 // self masks and the pairwise masks that no longer cancel. Every secret is
 // rebuilt and checked before any mask is removed, so a failure leaves the
-// sum masked.
+// sum masked: a masking key against the public key its owner advertised,
+// every secret against one share beyond the t it is rebuilt from, where
+// more than t arrived (a self-mask seed has no public key to check).
 #pragma once
 
 #include "fedpp/secure_aggregation/detail/masks.hpp"
