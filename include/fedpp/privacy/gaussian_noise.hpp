@@ -28,7 +28,15 @@
 //    applies to Box-Muller Gaussians. A deployment should sample a discrete
 //    Gaussian on a grid (Canonne, Kamath and Steinke 2020) with exact
 //    arithmetic, or use a mitigation such as snapping, and account for
-//    the discretisation.
+//    the discretisation;
+//  - the draws are bounded: u1 >= 2^-53, so |N| <= sqrt(106 ln 2) = 8.57
+//    standard deviations. An output beyond that bound of one input but
+//    within it of its neighbour tells them apart, with a probability of
+//    about P(N > 8.57 - 1/z) per round for noise z times the sensitivity
+//    (2.5e-11 at z = 0.5, 2e-14 at z = 1), plus d P(N > 8.57) for d
+//    values (5e-18 each); the delta the accountant reports does not include
+//    it (over T rounds add T times that: below 1e-7 for T = 1000, z >= 0.5
+//    and d up to 10^7, against a delta of 1e-5).
 // The noise is added by the aggregator, which therefore sees the noise-free
 // sum: this is central DP, protecting against those who see the model (the
 // model owner, other clients, anyone the model is published to), not
