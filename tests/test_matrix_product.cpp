@@ -13,8 +13,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <string>
 #include <type_traits>
 
 namespace {
@@ -116,6 +120,20 @@ TEST_CASE("matrix products above the BLAS threshold give Eigen's product, in eve
     check_every_layout<double>(256, 40, 1024);
     if (!fedpp::detail::has_blas_products) {
         FEDPP_SKIP("built without a BLAS (FEDPP_USE_BLAS=OFF, or none found): the products above were Eigen's own");
+    }
+    if (const char* forced = std::getenv("OPENBLAS_CORETYPE"); forced != nullptr) { // (tests/CMakeLists.txt)
+        std::string taken = "not OpenBLAS";
+#if defined(FEDPP_HAS_OPENBLAS) && defined(OPENBLAS_VERSION)
+        taken = openblas_get_corename() != nullptr ? openblas_get_corename() : "";
+#endif
+        const auto lower = [](std::string name) {
+            std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+            return name;
+        };
+        if (lower(taken) != lower(forced)) {
+            FEDPP_SKIP("the BLAS did not take the core OPENBLAS_CORETYPE names (" + std::string(forced) + "): " +
+                       taken);
+        }
     }
     if (!blas) {
         FEDPP_SKIP("the BLAS's kernels for this CPU are older than the AVX2 and FMA of this build's Eigen: the "
