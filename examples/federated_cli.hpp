@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -103,12 +104,19 @@ inline void print_dp_settings(const fedpp::federated::Config& config) {
     std::printf("\n");
 }
 
+/// "N rounds", and how many were charged where that is more (rounds run
+/// again after a restart are charged again).
+inline std::string rounds_charged(std::size_t rounds, std::uint64_t charged) {
+    return std::to_string(rounds) + " rounds" +
+           (charged > rounds ? " (" + std::to_string(charged) + " charged: rounds run again are charged again)" : "");
+}
+
 /// What a DP run spent, after it (nothing without DP).
 template <class Run>
 void print_dp_spent(const Run& run) {
     if (const auto epsilon = run.epsilon()) {
-        std::printf("privacy spent: (epsilon, delta) = (%.4g, %g) after %zu rounds%s\n", *epsilon,
-                    run.config().dp->delta, run.rounds_done(),
+        std::printf("privacy spent: (epsilon, delta) = (%.4g, %g) after %s%s\n", *epsilon, run.config().dp->delta,
+                    rounds_charged(run.rounds_done(), run.state().dp->accountant.steps()).c_str(),
                     run.budget_reached() ? "; stopped: the next round would exceed the budget" : "");
     }
 }

@@ -214,7 +214,7 @@ TEST_CASE("a DP run resumed from its checkpoint ends bitwise identical, with the
 }
 
 TEST_CASE("a DP round is charged before it is released: the state saved before it holds its charge, and a run "
-          "resumed from it charges the round again",
+          "resumed from it charges the round again, with fresh noise",
           "[federated][dp][checkpoint]") {
     const TempDir dir;
     auto config = dp_config();
@@ -243,10 +243,22 @@ TEST_CASE("a DP round is charged before it is released: the state saved before i
     CHECK(*resumed.epsilon() == *all[1].epsilon); // round 2 charged, though not done
     const auto rest = resumed.run();
     REQUIRE(rest.size() == config.rounds - 1);
-    CHECK(model_bytes(resumed.global_model()) == model_bytes(straight.global_model())); // round 2 run again alike
     const double twice = fedpp::privacy::epsilon(q, z, config.rounds + 1, config.dp->delta); // round 2 charged twice
     CHECK(*rest.back().epsilon == twice);
     CHECK(twice > *all.back().epsilon);
+    // Round 2 run again draws fresh noise: the same noise on what may be
+    // another sum would give the difference of the two sums away.
+    CHECK(model_bytes(resumed.global_model()) != model_bytes(straight.global_model()));
+    FederatedAveraging<Model> again(small_mlp(5), sets, blobs(100, 96), config); // (the same for every run)
+    again.resume_from(dir.file("killed.ckpt"));
+    again.run();
+    CHECK(model_bytes(again.global_model()) == model_bytes(resumed.global_model()));
+    fedpp::detail::DpRun seeds(*config.dp, q, {10, 10}, {0, 1});
+    const std::uint64_t first = fedpp::detail::derive_seed(77, 1, fedpp::detail::dp_noise_stream);
+    seeds.charge(); // round 1 charged once: its seed as ever
+    CHECK(seeds.noise_seed(77, 1, fedpp::detail::dp_noise_stream) == first);
+    seeds.charge(); // charged again: another
+    CHECK(seeds.noise_seed(77, 1, fedpp::detail::dp_noise_stream) != first);
 
     // A save before a round that fails (its directory gone) charges nothing and runs nothing.
     auto lost = config;
@@ -381,6 +393,17 @@ TEST_CASE("a DP run with a budget stops before the round that would exceed it", 
     CHECK_FALSE(all[2].budget_reached);
     CHECK(run.budget_reached());
     CHECK(run.run().empty()); // nothing more is spent
+
+    // The round the budget ends on is saved, whatever checkpoint_every says.
+    const TempDir dir;
+    auto saved = config;
+    saved.checkpoint_path = dir.file("dp.ckpt");
+    saved.checkpoint_every = 100;
+    FederatedAveraging<Model> saving(small_mlp(), client_sets(30, 6), blobs(50, 94), saved);
+    REQUIRE(saving.run().size() == 4);
+    const auto state = fedpp::load_checkpoint<fedpp::federated::TrainingState<Model>>(saved.checkpoint_path);
+    CHECK(state.rounds_done == 4);
+    CHECK(model_bytes(state.global_model) == model_bytes(saving.global_model()));
 
     config.dp->epsilon_budget = fedpp::privacy::epsilon(0.3, 0.8, 1, 1e-5) / 2; // not even one round
     FederatedAveraging<Model> none(small_mlp(), client_sets(30, 6), blobs(50, 94), config);

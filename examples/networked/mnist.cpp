@@ -102,7 +102,7 @@ std::string why_ended(const federated::RunEnd& end, const federated::Config& con
         std::snprintf(target, sizeof target, "%.2f%%", 100 * *config.target_accuracy);
         add(std::string("its model meets the target of ") + target + " (a higher --target)");
     }
-    if (end.rounds_done) {
+    if (end.all_rounds_done) {
         add("its " + std::to_string(config.rounds) + " rounds are done (more --rounds)");
     }
     if (end.budget_spent) {
@@ -137,7 +137,7 @@ bool report_finished(const examples::CommandLine& cli, const federated::Config& 
         return false;
     }
     const State& saved = *state;
-    if (!federated::same_settings(saved.setup, config) || saved.rounds_done > config.rounds) {
+    if (!federated::same_settings(saved.setup, config) || saved.rounds_done == 0 || saved.rounds_done > config.rounds) {
         return false;
     }
     const auto end = federated::run_end(saved, config, accuracy);
@@ -148,8 +148,9 @@ bool report_finished(const examples::CommandLine& cli, const federated::Config& 
                 "no party contacted\n",
                 path.c_str(), saved.rounds_done, 100 * accuracy, why_ended(end, config).c_str());
     if (saved.dp) {
-        std::printf("privacy spent: (epsilon, delta) = (%.4g, %g) after %zu rounds\n",
-                    saved.dp->accountant.epsilon(config.dp->delta), config.dp->delta, saved.rounds_done);
+        std::printf("privacy spent: (epsilon, delta) = (%.4g, %g) after %s\n",
+                    saved.dp->accountant.epsilon(config.dp->delta), config.dp->delta,
+                    examples::rounds_charged(saved.rounds_done, saved.dp->accountant.steps()).c_str());
     }
     examples::save_final_weights(cli, saved.global_model);
     return true;

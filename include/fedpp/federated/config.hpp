@@ -41,7 +41,7 @@ struct Config {
     bool keep_transfer_log = false; ///< keep every transfer (memory grows); counts are always kept
     std::string checkpoint_path;    ///< if set, run() saves state() there (atomically) ...
     std::size_t checkpoint_every = 1; ///< ... every this many rounds, and after the last
-                                      ///< (DP: also before each round, charged for it)
+                                      ///< (DP: also before each round, charged for it: dp_round.hpp)
     /// If set, a differentially private run (DP-FedAvg, dp_config.hpp):
     /// Poisson sampling with q = client_fraction, clipping, noise, accounting.
     std::optional<DpConfig> dp = std::nullopt;

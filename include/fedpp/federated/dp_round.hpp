@@ -195,8 +195,21 @@ public:
     }
     /// One more step of the mechanism, whatever the round will release,
     /// charged to this run (charge_dp_round) or to a copy of its state.
-    void record_round() { charge(state_); }
+    void charge() { charge(state_); }
     void charge(federated::DpState& state) const { state.accountant.add_steps(q_, config_.noise_multiplier); }
+
+    /// The seed of round `round`'s noise on stream `stream` (charged
+    /// already): derive_seed(seed, round, stream), mixed with how many times
+    /// the round was charged before (a round run again after a restart, or
+    /// after an exception, charge_dp_round), so that a round run again never
+    /// draws the noise of its first run for what may be another sum (the
+    /// difference of two releases would then have no noise). Runs never run
+    /// again draw as they always did.
+    [[nodiscard]] std::uint64_t noise_seed(std::uint64_t seed, std::size_t round, std::uint64_t stream) const {
+        const std::uint64_t seed_of_round = derive_seed(seed, round, stream);
+        const std::uint64_t charged_before = state_.accountant.steps() - round;
+        return charged_before == 0 ? seed_of_round : mix64(seed_of_round ^ charged_before);
+    }
 
     [[nodiscard]] const federated::DpState& state() const noexcept { return state_; }
     /// CheckpointMismatchError if a saved state does not fit this run's
@@ -262,24 +275,24 @@ M dp_release_round(DpRun& run, const Pointer<WeightedSum<M>, federated::Aggregat
                    std::size_t round) {
     const auto global_there = send(global.copy(), aggregator);
     M next = federated::dp::release_noised(sum, global_there, run.noise_stddev(), run.denominator(),
-                                           derive_seed(seed, round, dp_noise_stream))
+                                           run.noise_seed(seed, round, dp_noise_stream))
                  .get();
     if (run.adaptive()) {
         run.set_clipping(federated::dp::count_unclipped(indicators, run.clipping(),
-                                                        derive_seed(seed, round, dp_count_stream))
+                                                        run.noise_seed(seed, round, dp_count_stream))
                              .get()
                              .release());
     }
     return next;
 }
 
-/// The DP round about to run is charged before anything of it is released,
-/// so one that throws after its release stays charged; with a checkpoint
-/// path, the run's state before the round (`state_before()`) is saved
-/// first with that charge, so a model owner stopped after a release and
-/// before the round's own checkpoint resumes charged for it (and charges
-/// the round again when it runs it again: its clients may not make the
-/// same sum, nor draw the same noise). CheckpointIoError if that save
+/// The DP round about to run is charged before anything of it runs, so one
+/// that throws (after its release, or before) stays charged; with a
+/// checkpoint path, the run's state before the round (`state_before()`) is
+/// saved first with that charge, so a model owner stopped after a release
+/// and before the round's own checkpoint resumes charged for it. A round
+/// run again is charged again, and draws fresh noise (DpRun::noise_seed):
+/// its clients may not make the same sum. CheckpointIoError if that save
 /// fails: nothing charged, nothing run.
 template <class StateBefore>
 void charge_dp_round(DpRun& run, const std::string& checkpoint_path, const StateBefore& state_before) {
@@ -288,7 +301,7 @@ void charge_dp_round(DpRun& run, const std::string& checkpoint_path, const State
         run.charge(*charged.dp);
         save_checkpoint(checkpoint_path, charged);
     }
-    run.record_round();
+    run.charge();
 }
 
 /// A DP round ran (released or not; charged before it ran): the metrics

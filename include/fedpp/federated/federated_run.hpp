@@ -45,9 +45,9 @@ public:
     /// or (DP) the next round would exceed the budget (budget_reached());
     /// `on_round` sees each round's metrics as it ends, before its checkpoint
     /// is saved (CheckpointIoError if that fails: the round is done, and was
-    /// reported). Called again after reaching the target, it goes on (until
-    /// the target is reached again, or the rounds are done); after a
-    /// restore() of a run that had reached it, it returns no round.
+    /// reported; a DP run's save before a round: no round ran). Called again
+    /// after reaching the target, it goes on; after a restore() of a run
+    /// that had reached it, it returns no round.
     std::vector<federated::RoundMetrics> run(const std::function<void(const federated::RoundMetrics&)>& on_round = {}) {
         auto& driver = static_cast<Driver&>(*this);
         std::vector<federated::RoundMetrics> all;
@@ -57,7 +57,7 @@ public:
         while (rounds_done_ < config_.rounds && !budget_reached()) {
             all.push_back(driver.run_round());
             const bool reached = config_.target_accuracy && all.back().test_accuracy >= *config_.target_accuracy;
-            const bool last = reached || rounds_done_ == config_.rounds;
+            const bool last = reached || rounds_done_ == config_.rounds || budget_reached();
             if (on_round) { // first: a round whose checkpoint cannot be saved was still done, and is reported
                 on_round(all.back());
             }

@@ -24,11 +24,11 @@ namespace fedpp::federated {
 
 /// Why a run does not go on; none set: it does.
 struct RunEnd {
-    bool rounds_done = false;  ///< its config.rounds are done
-    bool at_target = false;    ///< after a round, its model meets config.target_accuracy
-    bool budget_spent = false; ///< DP: another round would exceed config.dp->epsilon_budget
+    bool all_rounds_done = false; ///< its config.rounds are done
+    bool at_target = false;       ///< after a round, its model meets config.target_accuracy
+    bool budget_spent = false;    ///< DP: another round would exceed config.dp->epsilon_budget
 
-    [[nodiscard]] bool ended() const noexcept { return rounds_done || at_target || budget_spent; }
+    [[nodiscard]] bool ended() const noexcept { return all_rounds_done || at_target || budget_spent; }
     friend bool operator==(const RunEnd&, const RunEnd&) = default;
 };
 
@@ -46,7 +46,7 @@ struct RunEnd {
 [[nodiscard]] inline RunEnd run_end(std::size_t rounds_done, const std::optional<DpState>& dp, const Config& config,
                                     std::optional<double> accuracy) {
     RunEnd end;
-    end.rounds_done = rounds_done >= config.rounds;
+    end.all_rounds_done = rounds_done >= config.rounds;
     end.at_target = rounds_done > 0 && config.target_accuracy && accuracy && *accuracy >= *config.target_accuracy;
     end.budget_spent = dp && config.dp && !dp_round_affordable(dp->accountant, config.client_fraction, *config.dp);
     return end;

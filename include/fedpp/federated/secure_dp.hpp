@@ -17,7 +17,6 @@
 #include "fedpp/base/random.hpp"
 #include "fedpp/federated/client_update.hpp"
 #include "fedpp/federated/dp_round.hpp"
-#include "fedpp/federated/seeds.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/worker.hpp"
 #include "fedpp/privacy/clipping.hpp"
@@ -31,18 +30,19 @@ namespace fedpp::detail {
 
 /// Client `client`'s DP training in round `round` of a secure run, at its
 /// worker (see the file comment): the model then holds w_k clip(update) +
-/// its noise share, what it masks; the result, left there, is 1 if the
-/// update was within the clip norm.
+/// its noise share, drawn from `noise_seed` (DpRun::noise_seed of the
+/// client's seed: a stream apart from the training's), what it masks; the
+/// result, left there, is 1 if the update was within the clip norm.
 template <class M, class F>
 struct SecureDpClientTraining {
     using Dataset = data::Dataset<typename M::scalar_type>;
 
     double operator()(M& model, Dataset& data, const training::LocalTraining& local, const std::uint64_t& seed,
                       const std::uint64_t& client, const std::uint64_t& round, const double& clip_norm,
-                      const double& weight, const double& share_stddev) const {
+                      const double& weight, const double& share_stddev, const std::uint64_t& noise_seed) const {
         const double within = DpClientTraining<M, F>{}(model, data, local, seed, client, round, clip_norm);
         scale_parameters(model, weight);
-        Generator noise(derive_seed(seed, round, dp_noise_stream)); // a stream apart from the training's
+        Generator noise(noise_seed);
         privacy::add_gaussian_noise(model, share_stddev, noise);
         return within;
     }
@@ -55,16 +55,17 @@ template <class M>
 using SecureDpTrainClient = Pointer<double, federated::Client> (*)(
     Worker<federated::Client>&, const Pointer<M, federated::Client>&,
     const Pointer<data::Dataset<typename M::scalar_type>, federated::Client>&, const training::LocalTraining&,
-    std::uint64_t, std::uint64_t, std::uint64_t, double, double, double);
+    std::uint64_t, std::uint64_t, std::uint64_t, double, double, double, std::uint64_t);
 
 template <class M, class Update>
 Pointer<double, federated::Client>
 secure_dp_train_client_with(Worker<federated::Client>& worker, const Pointer<M, federated::Client>& model,
                             const Pointer<data::Dataset<typename M::scalar_type>, federated::Client>& data,
                             const training::LocalTraining& local, std::uint64_t seed, std::uint64_t client,
-                            std::uint64_t round, double clip_norm, double weight, double share_stddev) {
+                            std::uint64_t round, double clip_norm, double weight, double share_stddev,
+                            std::uint64_t noise_seed) {
     return worker.run(SecureDpClientTraining<M, Update>{}, model, data, local, seed, client, round, clip_norm, weight,
-                      share_stddev);
+                      share_stddev, noise_seed);
 }
 
 /// The standard deviation of each client's noise share when at least `t`

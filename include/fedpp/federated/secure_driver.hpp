@@ -190,7 +190,8 @@ private:
                         (void)train_dp_client_(worker, model, parties_.data[k], config_.local, seed, k, round,
                                                dp_->clip_norm(), dp_->weight(k),
                                                fedpp::detail::noise_share_stddev(dp_->noise_stddev(),
-                                                                                 threshold_of(selected.size())));
+                                                                                 threshold_of(selected.size())),
+                                               dp_->noise_seed(seed, round, fedpp::detail::dp_noise_stream));
                     } else {
                         trained[i].loss = train_client_(worker, model, parties_.data[k], config_.local, seed, k, round,
                                                         options_.encoding.clipping_range); // the update stays there
