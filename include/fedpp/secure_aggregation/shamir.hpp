@@ -10,7 +10,9 @@
 // secret by Lagrange interpolation at 0; fewer say nothing about it: for
 // every candidate secret there is exactly one polynomial through them. One
 // share more, where there is one, is checked to lie on the same polynomial,
-// so a corrupted share is refused rather than rebuilding a wrong secret.
+// so one corrupted share among those t + 1 is refused rather than
+// rebuilding a wrong secret (two colluding holders could still agree on
+// another polynomial; shares after them are not read).
 #pragma once
 
 #include "fedpp/base/errors.hpp"

@@ -4,9 +4,10 @@
 // that sent shares but no input (U2 \ U3), then removes from the sum the
 // self masks and the pairwise masks that no longer cancel. Every secret is
 // rebuilt and checked before any mask is removed, so a failure leaves the
-// sum masked: a masking key against the public key its owner advertised,
-// every secret against one share beyond the t it is rebuilt from, where
-// more than t arrived (a self-mask seed has no public key to check).
+// sum masked: a masking key against the public key its owner advertised, a
+// self-mask seed (which has no public key) against one share beyond the t
+// it is rebuilt from, where more than t arrived: one wrong share among
+// those t + 1 is refused (two colluding holders could still shift it).
 #pragma once
 
 #include "fedpp/secure_aggregation/detail/masks.hpp"
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,10 +34,11 @@ struct AggregateSum {
 
 namespace fedpp::detail::secagg {
 
-/// A secret of `owner` from the shares given, or too_few_shares /
-/// inconsistent_shares.
+/// A secret of `owner` from the shares given (the t of the smallest x, and
+/// with `check_next` the next one checked against them), or too_few_shares
+/// / inconsistent_shares.
 inline Secret32 rebuild(std::vector<sa::ShamirShare>& shares, const sa::Config& config, ClientId owner,
-                        const char* what, sa::LagrangeCache& cache) {
+                        const char* what, bool check_next, sa::LagrangeCache& cache) {
     if (shares.size() < config.threshold) {
         throw sa::SecureAggregationError(sa::Failure::too_few_shares,
                                          std::to_string(shares.size()) + " shares of the " + what + " of client " +
@@ -44,7 +47,8 @@ inline Secret32 rebuild(std::vector<sa::ShamirShare>& shares, const sa::Config& 
     }
     std::sort(shares.begin(), shares.end(), [](const auto& a, const auto& b) { return a.x < b.x; });
     try {
-        return sa::ShamirSecretSharing::reconstruct_secret(shares, config.threshold, &cache);
+        const auto used = std::span(shares).first(check_next ? shares.size() : config.threshold);
+        return sa::ShamirSecretSharing::reconstruct_secret(used, config.threshold, &cache);
     } catch (const ArgumentError& e) {
         throw sa::SecureAggregationError(sa::Failure::inconsistent_shares,
                                          std::string("the ") + what + " of client " + std::to_string(owner) + ": " +
@@ -64,9 +68,10 @@ inline RebuiltSecrets rebuild_secrets(const sa::Config& config, CollectingUnmask
     for (ClientId c = 0; c < config.clients; ++c) {
         if (roster.u3[c]) {
             secrets.self_mask_seeds.emplace_back(
-                c, rebuild(round.self_mask_shares[c], config, c, "self-mask seed", cache));
+                c, rebuild(round.self_mask_shares[c], config, c, "self-mask seed", true, cache));
         } else if (roster.u2[c]) {
-            Secret32 key = rebuild(round.masking_key_shares[c], config, c, "masking key", cache);
+            // (checked against its public key below: a wrong share after the t read changes nothing)
+            Secret32 key = rebuild(round.masking_key_shares[c], config, c, "masking key", false, cache);
             if (sa::x25519_public_key(key) != roster.keys[c]->masking_key) {
                 throw sa::SecureAggregationError(sa::Failure::inconsistent_shares,
                                                  "the masking key rebuilt for client " + std::to_string(c) +
