@@ -82,3 +82,17 @@ private:
 };
 
 } // namespace fedpp
+
+namespace fedpp::detail {
+
+/// SplitMix64's finaliser: a well-mixed 64-bit value from any input (the
+/// seeds of a run's streams, federated/seeds.hpp; the noise's, aggregation/
+/// noise_seed.hpp).
+constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+} // namespace fedpp::detail
