@@ -2,12 +2,14 @@
 // the tutorial with a sum-only aggregator, every protocol message through
 // the seam, dropouts, and what the aggregator and the model owner see.
 #include <fedpp/fedpp.hpp>
+#include <fedpp/privacy/gaussian_noise.hpp>
 #include <fedpp/secure_aggregation.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -204,6 +206,40 @@ TEST_CASE("secure round over a sparse graph (SecAgg+): forty participants of deg
         CHECK_THROWS_AS((SecureRound<LinearModel, Summer>(model_with(1), summer, options, workers)),
                         fedpp::ArgumentError);
     }
+}
+
+TEST_CASE("secure round: a data owner adds its noise share (MaskNoise) where it masks, from the seed alone in one "
+          "process, and a share that is not finite and >= 0 is refused",
+          "[secure_round][dp]") {
+    const auto mean_with = [](const fedpp::secagg::MaskNoise& noise) {
+        Parties p;
+        SecureRound<LinearModel, Summer> secure(model_with(1), p.summer, seeded(7), p.bob, p.alice);
+        auto bobs = fedpp::send(model_with(2), p.bob);
+        auto alices = fedpp::send(model_with(3), p.alice);
+        auto bobs_masked = secure.mask(bobs, 1.0, noise).move(p.summer);
+        auto alices_masked = secure.mask(alices, 1.0).move(p.summer);
+        return values(secure.sum(std::move(bobs_masked), std::move(alices_masked)).get().model());
+    };
+    const auto noised = mean_with({0.5, 42});
+    LinearModel bobs_noised = model_with(2); // Bob's update and his share, N(0, 0.25) per value from seed 42
+    fedpp::Generator generator(42);
+    fedpp::privacy::add_gaussian_noise(bobs_noised, 0.5, generator);
+    const LinearModel alices = model_with(3);
+    CHECK(noised == plaintext_mean(seeded(7).encoding, {{&bobs_noised, 1.0}, {&alices, 1.0}}).values);
+    const LinearModel bobs = model_with(2); // the twin: no share, the plain mean
+    CHECK(mean_with({}) == plaintext_mean(seeded(7).encoding, {{&bobs, 1.0}, {&alices, 1.0}}).values);
+    CHECK(mean_with({}) != noised);
+    CHECK(mean_with({0.5, 43}) != noised);
+
+    Parties p;
+    SecureRound<LinearModel, Summer> secure(model_with(1), p.summer, seeded(7), p.bob, p.alice);
+    auto bobs_there = fedpp::send(model_with(2), p.bob);
+    for (const double bad : {-0.5, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
+        CHECK_THROWS_AS(secure.mask(bobs_there, 1.0, {bad, 42}), fedpp::ArgumentError);
+        CHECK_THROWS_WITH(secure.mask(bobs_there, 1.0, {bad, 42}),
+                          Catch::StartsWith("SecureRound::mask: the noise's standard deviation must be finite and >= 0"));
+    }
+    CHECK_NOTHROW(secure.mask(bobs_there, 1.0, {0.5, 42})); // the twin
 }
 
 TEST_CASE("secure round: refused set-ups, strangers, second tries and updates of another session",

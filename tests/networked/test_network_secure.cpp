@@ -52,10 +52,10 @@ std::string secure_client_name(std::size_t k) { return "client-" + std::to_strin
 /// The aggregator sends the protocol's messages to the clients, so it is
 /// started again, at the same address, once it knows theirs.
 /// `seeded_aggregator`, `seeded_clients`: their Policy::allow_seeded_secrets;
-/// `max_released_updates`: the clients'.
+/// `max_released_updates`, `private_noise`: the clients'.
 struct SecureFederation {
     explicit SecureFederation(bool seeded_aggregator = false, bool seeded_clients = false,
-                              std::uint64_t max_released_updates = 0)
+                              std::uint64_t max_released_updates = 0, bool private_noise = true)
         : aggregator(std::in_place, network::sum_only_aggregator("aggregator")) {
         const auto sets = secure_client_sets();
         fedpp::grpc::Peers client_addresses;
@@ -63,6 +63,7 @@ struct SecureFederation {
             auto policy = network::secure_data_owner(secure_client_name(k), {"aggregator"});
             policy.allow_seeded_secrets = seeded_clients;
             policy.max_released_updates = max_released_updates;
+            policy.private_noise = private_noise;
             clients.emplace_back(std::in_place, policy, fedpp::grpc::Peers{{"aggregator", aggregator->address()}});
             clients.back()->host.publish("train", sets[k]);
             client_addresses[secure_client_name(k)] = clients.back()->address();
@@ -157,6 +158,42 @@ TEST_CASE("secure FedAvg over the network equals secure FedAvg in one process, b
     CHECK(parties.aggregator->log.empty());
     for (const auto& client : parties.clients) {
         CHECK(client->log.empty());
+    }
+}
+
+TEST_CASE("distributed DP over the network: each data owner draws its noise share from a secret of its own, which "
+          "the model owner cannot recompute, and without it the run is bitwise as in one process",
+          "[network][secure][dp]") {
+    auto config = secure_config(2);
+    config.dp = fedpp::federated::DpConfig{};
+    config.dp->clip_norm = 0.5;
+    config.dp->noise_multiplier = 1.0; // S (1 + 6 z) = 3.5, within the encoding's range of 8
+    const Model initial = synthetic::small_mlp<double>(7);
+    SecureFederatedAveraging<Model> in_process(initial.copy(), secure_client_sets(),
+                                               synthetic::points<double>(60, 9), config);
+    const auto expected = in_process.run();
+    for (const bool private_noise : {false, true}) {
+        CAPTURE(private_noise);
+        SecureFederation parties(false, false, 0, private_noise);
+        SecureFederatedAveraging<Model> networked(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                                  config);
+        const auto metrics = networked.run();
+        REQUIRE(metrics.size() == expected.size());
+        for (std::size_t r = 0; r < metrics.size(); ++r) {
+            CAPTURE(r, metrics[r].round_error);
+            CHECK(metrics[r].aggregated); // the same rounds, the same clients in them, the same epsilon
+            CHECK(metrics[r].clients_aggregated == expected[r].clients_aggregated);
+            CHECK(metrics[r].epsilon == expected[r].epsilon);
+        }
+        // The model owner's seed fixes the shares in one process (and at data
+        // owners without a secret): what it could recompute and take off.
+        // With their own secrets the released sums carry other noise.
+        const bool same = fedpp::to_bytes(networked.global_model()) == fedpp::to_bytes(in_process.global_model());
+        CHECK(same == !private_noise);
+        CHECK(fedpp::to_bytes(networked.global_model()) != fedpp::to_bytes(initial));
+        for (const auto& client : parties.clients) {
+            CHECK(client->log.empty());
+        }
     }
 }
 

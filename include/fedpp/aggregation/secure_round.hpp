@@ -27,6 +27,7 @@
 #pragma once
 
 #include "fedpp/aggregation/accumulate.hpp"
+#include "fedpp/aggregation/mask_noise.hpp"
 #include "fedpp/aggregation/secure_steps.hpp"
 #include "fedpp/located/pointer.hpp"
 #include "fedpp/located/remote_call.hpp"
@@ -94,18 +95,23 @@ public:
                 const std::vector<Worker<Owner>*>& owners)
         : SecureRound(layout, aggregator, options, refs_of(owners)) {}
 
-    /// Round 2 at the data owner holding `model`: its update, with `weight`
-    /// in (0, options.encoding.max_weight], encoded and masked, there.
+    /// Round 2 at the data owner holding `model`: its update, with `noise`
+    /// added (DP: its share of the noise, MaskNoise) and `weight` in (0,
+    /// options.encoding.max_weight], encoded and masked, there.
     template <Location Owner>
         requires UntrustedLocation<Owner>
-    [[nodiscard]] Pointer<Masked<M>, Owner> mask(const Pointer<M, Owner>& model, double weight) {
+    [[nodiscard]] Pointer<Masked<M>, Owner> mask(const Pointer<M, Owner>& model, double weight,
+                                                 const MaskNoise& noise = {}) {
         require_not_summed("mask");
         Client& client = client_at(model.worker_id());
         if (client.masked) {
             throw ArgumentError("SecureRound::mask: this participant has already masked its update in this round");
         }
         Bytes arguments;
-        ByteWriter(arguments).write(weight);
+        ByteWriter writer(arguments);
+        writer.write(weight);
+        writer.write(noise.stddev);
+        writer.write(noise.seed);
         auto masked = fedpp::detail::execute_on<fedpp::detail::secagg::ClientMask<M>, Masked<M>, Owner>(
             "SecureRound::mask", arguments, *client.state, model);
         client.masked = true;

@@ -12,9 +12,14 @@
 // transport recorded (Invocation::contributors).
 #pragma once
 
+#include "fedpp/aggregation/noise_seed.hpp"
 #include "fedpp/aggregation/secure_parties.hpp"
+#include "fedpp/base/random.hpp"
+#include "fedpp/io/codec.hpp"
+#include "fedpp/privacy/gaussian_noise.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -114,9 +119,13 @@ struct ClientHandle {
     }
 };
 
-/// Round 2 at a client: its update to M (object 1), weighted (argument:
-/// f64), encoded and masked. SecureAggregationError if the server has not
-/// asked for it (the client dropped out, or the session failed).
+/// Round 2 at a client: its update to M (object 1), with noise N(0,
+/// stddev^2) per value added if stddev > 0 (a share of distributed DP's
+/// noise, drawn from the seed given mixed with this worker's own secret,
+/// noise_seed: the caller cannot recompute it), weighted, encoded and
+/// masked. Arguments: weight, stddev (f64), the noise's seed (u64).
+/// SecureAggregationError if the server has not asked for it (the client
+/// dropped out, or the session failed).
 template <class M>
 struct ClientMask {
     static std::string name() { return "fedpp.secagg.client_mask(" + type_name_of<M>() + ")"; }
@@ -124,7 +133,13 @@ struct ClientMask {
     static std::unique_ptr<RemoteObject> invoke(const Invocation& invocation) {
         ByteReader in(invocation.arguments, "client_mask");
         const auto weight = in.read<double>();
+        const auto stddev = in.read<double>();
+        const auto seed = in.read<std::uint64_t>();
         in.expect_end();
+        if (!(stddev >= 0 && std::isfinite(stddev))) {
+            throw ArgumentError("SecureRound::mask: the noise's standard deviation must be finite and >= 0, got " +
+                                std::to_string(stddev));
+        }
         auto& party = object<ClientParty>(invocation, 0);
         const auto lock = party.lock();
         if (!party.pending) {
@@ -132,7 +147,17 @@ struct ClientMask {
                                              "the sum-only aggregator has not asked this client for its masked "
                                              "update (it dropped out, or the session failed)");
         }
-        auto words = party.encoding().encode(std::span<const double>(values_of(object<M>(invocation, 1))), weight);
+        const M& update = object<M>(invocation, 1);
+        std::vector<double> values;
+        if (stddev > 0) {
+            M noised = update.copy();
+            Generator noise(noise_seed(seed, invocation, {to_bytes(update), invocation.arguments}));
+            privacy::add_gaussian_noise(noised, stddev, noise);
+            values = values_of(noised);
+        } else {
+            values = values_of(update);
+        }
+        auto words = party.encoding().encode(std::span<const double>(values), weight);
         if (words[0] == 0) {
             throw AggregationError("SecureRound::mask: the weight " + std::to_string(weight) +
                                    " is below the encoding's resolution (max_weight / 2^fraction_bits): it would "

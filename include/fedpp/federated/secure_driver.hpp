@@ -52,6 +52,7 @@
 // Needs OpenSSL 3 (CMake target fedpp::secure_aggregation).
 #pragma once
 
+#include "fedpp/aggregation/mask_noise.hpp"
 #include "fedpp/aggregation/secure_round.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/federated/client_update.hpp"
@@ -188,10 +189,7 @@ private:
                     const std::uint64_t seed = fedpp::detail::derive_seed(config_.seed, round, k + 1);
                     if (dp_) { // the update, clipped, weighted and noised, stays there to be masked; its loss too
                         (void)train_dp_client_(worker, model, parties_.data[k], config_.local, seed, k, round,
-                                               dp_->clip_norm(), dp_->weight(k),
-                                               fedpp::detail::noise_share_stddev(dp_->noise_stddev(),
-                                                                                 threshold_of(selected.size())),
-                                               dp_->noise_seed(seed, round, fedpp::detail::dp_noise_stream));
+                                               dp_->clip_norm(), dp_->weight(k));
                     } else {
                         trained[i].loss = train_client_(worker, model, parties_.data[k], config_.local, seed, k, round,
                                                         options_.encoding.clipping_range); // the update stays there
@@ -253,7 +251,8 @@ private:
             for (const std::size_t i : in) {
                 try { // an update that cannot be encoded drops its client out
                     const auto weight = dp_ ? 1.0 : static_cast<double>(parties_.sizes[selected[i]]);
-                    masked.push_back(secure.mask(*trained[i].model, weight).move(parties_.aggregator));
+                    masked.push_back(secure.mask(*trained[i].model, weight, noise_share(selected, i, round))
+                                         .move(parties_.aggregator));
                 } catch (const Error& e) {
                     trained[i].failure = e.what();
                 }
@@ -272,6 +271,18 @@ private:
     /// The round's threshold t: the strict majority of its selected clients.
     static std::uint32_t threshold_of(std::size_t selected) noexcept {
         return selected < 2 ? 2 : secagg::majority_threshold(static_cast<std::uint32_t>(selected - 1));
+    }
+
+    /// DP: the noise share client selected[i] adds where it masks (none
+    /// without DP), from its seed of the round (secure_dp.hpp).
+    [[nodiscard]] secagg::MaskNoise noise_share(const std::vector<std::size_t>& selected, std::size_t i,
+                                                std::size_t round) const {
+        if (!dp_) {
+            return {};
+        }
+        const std::uint64_t seed = fedpp::detail::derive_seed(config_.seed, round, selected[i] + 1);
+        return {fedpp::detail::noise_share_stddev(dp_->noise_stddev(), threshold_of(selected.size())),
+                dp_->noise_seed(seed, round, fedpp::detail::dp_noise_stream)};
     }
 
     /// model += factor * values, in double precision, rounded once.
@@ -312,7 +323,7 @@ private:
     }
 
     fedpp::detail::SecureTrainClient<M> train_client_; // the update, checked against the encoding's range
-    fedpp::detail::SecureDpTrainClient<M> train_dp_client_; // DP: clipping, weighting, the noise share
+    fedpp::detail::SecureDpTrainClient<M> train_dp_client_; // DP: clipping, weighting
     secagg::SecureRoundOptions options_;
 };
 

@@ -57,6 +57,8 @@ public:
             store_.set_rules({policy_.min_contributions, policy_.min_weight_ratio,
                               policy_.private_noise ? fedpp::detail::random_noise_secret() : 0,
                               policy_.dp_max_clip_norm, policy_.dp_min_noise_multiplier});
+        } else if (policy_.private_noise) { // its shares of distributed DP's noise (secagg::MaskNoise)
+            store_.set_rules({0, 0, fedpp::detail::random_noise_secret(), 0, 0});
         }
     }
 

@@ -90,15 +90,17 @@ struct Policy {
     double dp_max_clip_norm = 0;
     double dp_min_noise_multiplier = 0;
     /// An aggregator draws the noise of differential privacy (DP-FedAvg's
-    /// noise on the sum, adaptive clipping's on the count) from the seed
-    /// the requester gives mixed with a 64-bit secret of its own, drawn from
-    /// the system's random device when the party starts: the model owner,
-    /// who knows its run's seed, cannot recompute the noise and take it off
-    /// the released model; with it, a digest (keyed by the secret) of what
-    /// is released, so that two different sums never draw the same noise,
-    /// while the same release asked again draws the same. false: the
-    /// requester's seed alone (a run that can be replayed, bitwise the same
-    /// as in one process; not with dp_min_noise_multiplier).
+    /// noise on the sum, adaptive clipping's on the count), and a data
+    /// owner its share of secure aggregation's distributed noise
+    /// (secagg::MaskNoise), from the seed the requester gives mixed with a
+    /// 64-bit secret of its own, drawn from the system's random device when
+    /// the party starts: the model owner, who knows its run's seed, cannot
+    /// recompute the noise and take it off the released model; with it, a
+    /// digest (keyed by the secret) of what is released or masked, so that
+    /// two different values never draw the same noise, while the same one
+    /// asked again draws the same. false: the requester's seed alone (a run
+    /// that can be replayed, bitwise the same as in one process; not with
+    /// dp_min_noise_multiplier).
     bool private_noise = true;
     /// Whether a requester may fix this party's secrets with a seed of its
     /// own (secure aggregation's SecureRoundOptions::seed: reproducible

@@ -208,7 +208,7 @@ private:
 
     std::string name_;
     bool trusted_;
-    std::unique_ptr<const WorkerRules> rules_; // an aggregator's (set_rules); none: WorkerRules{}
+    std::unique_ptr<const WorkerRules> rules_; // set_rules (an aggregator's; a data owner's noise secret); none: WorkerRules{}
     Tags published_; // a worker publishes a handful; guarded by the first shard's lock
     std::atomic<bool> any_published_{false};
     std::size_t shard_count_;
