@@ -239,6 +239,9 @@ TEST_CASE("secure round: a data owner adds its noise share (MaskNoise) where it 
         CHECK_THROWS_WITH(secure.mask(bobs_there, 1.0, {bad, 42}),
                           Catch::StartsWith("SecureRound::mask: the noise's standard deviation must be finite and >= 0"));
     }
+    // Nor one the encoding's range (8) cannot hold with the update: the noise would be clipped.
+    CHECK_THROWS_WITH(secure.mask(bobs_there, 1.0, {2.0, 42}), Catch::Contains("do not fit the encoding's clipping "
+                                                                              "range 8"));
     CHECK_NOTHROW(secure.mask(bobs_there, 1.0, {0.5, 42})); // the twin
 }
 

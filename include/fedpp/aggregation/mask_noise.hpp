@@ -9,11 +9,13 @@
 namespace fedpp::secagg {
 
 /// N(0, stddev^2) per value, added to a data owner's update, at the data
-/// owner, before it is weighted, encoded and masked; drawn from `seed`
+/// owner, before it is weighted by mask()'s weight, encoded and masked (the
+/// encoding's range must hold the update and 6 stddev); drawn from `seed`
 /// mixed with the data owner's own secret where it has one (a party's
 /// Policy::private_noise, on by default), so that the model owner, who
 /// gives the seed, cannot recompute it (in one process: from `seed` alone).
-/// stddev 0: no noise.
+/// stddev 0: no noise. The stddev is the caller's choice: a data owner
+/// enforces no floor (README, "Secure aggregation").
 struct MaskNoise {
     double stddev = 0;
     std::uint64_t seed = 0;

@@ -124,6 +124,8 @@ struct ClientHandle {
 /// noise, drawn from the seed given mixed with this worker's own secret,
 /// noise_seed: the caller cannot recompute it), weighted, encoded and
 /// masked. Arguments: weight, stddev (f64), the noise's seed (u64).
+/// ArgumentError if the encoding's range does not hold the update and 6
+/// stddev (the noise would be clipped, and be no longer Gaussian).
 /// SecureAggregationError if the server has not asked for it (the client
 /// dropped out, or the session failed).
 template <class M>
@@ -149,7 +151,17 @@ struct ClientMask {
         }
         const M& update = object<M>(invocation, 1);
         std::vector<double> values;
-        if (stddev > 0) {
+        if (const double range = party.encoding().config().clipping_range; stddev > 0) {
+            double largest = 0;
+            for (const double v : values_of(update)) {
+                largest = std::max(largest, std::abs(v));
+            }
+            if (!(largest + 6 * stddev <= range)) {
+                throw ArgumentError("SecureRound::mask: the update (largest magnitude " + std::to_string(largest) +
+                                    ") and 6 standard deviations of its noise (" + std::to_string(stddev) +
+                                    ") do not fit the encoding's clipping range " + std::to_string(range) +
+                                    ": the noise would be clipped");
+            }
             M noised = update.copy();
             Generator noise(noise_seed(seed, invocation, {to_bytes(update), invocation.arguments}));
             privacy::add_gaussian_noise(noised, stddev, noise);

@@ -187,7 +187,7 @@ private:
                     Worker<Client>& worker = *parties_.clients[k];
                     auto model = fedpp::detail::send_encoded<M>(global_bytes, worker);
                     const std::uint64_t seed = fedpp::detail::derive_seed(config_.seed, round, k + 1);
-                    if (dp_) { // the update, clipped, weighted and noised, stays there to be masked; its loss too
+                    if (dp_) { // the update, clipped and weighted, stays there to be noised and masked; its loss too
                         (void)train_dp_client_(worker, model, parties_.data[k], config_.local, seed, k, round,
                                                dp_->clip_norm(), dp_->weight(k));
                     } else {
