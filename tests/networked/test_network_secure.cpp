@@ -17,10 +17,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -53,10 +56,12 @@ std::string secure_client_name(std::size_t k) { return "client-" + std::to_strin
 /// The aggregator sends the protocol's messages to the clients, so it is
 /// started again, at the same address, once it knows theirs.
 /// `seeded_aggregator`, `seeded_clients`: their Policy::allow_seeded_secrets;
-/// `max_released_updates`, `private_noise`: the clients'.
+/// `max_released_updates`, `private_noise`, `mask_floor` (mask_max_clip_norm
+/// and mask_min_noise_multiplier): the clients'.
 struct SecureFederation {
     explicit SecureFederation(bool seeded_aggregator = false, bool seeded_clients = false,
-                              std::uint64_t max_released_updates = 0, bool private_noise = true)
+                              std::uint64_t max_released_updates = 0, bool private_noise = true,
+                              std::pair<double, double> mask_floor = {0, 0})
         : aggregator(std::in_place, network::sum_only_aggregator("aggregator")) {
         const auto sets = secure_client_sets();
         fedpp::grpc::Peers client_addresses;
@@ -65,6 +70,7 @@ struct SecureFederation {
             policy.allow_seeded_secrets = seeded_clients;
             policy.max_released_updates = max_released_updates;
             policy.private_noise = private_noise;
+            std::tie(policy.mask_max_clip_norm, policy.mask_min_noise_multiplier) = mask_floor;
             clients.emplace_back(std::in_place, policy, fedpp::grpc::Peers{{"aggregator", aggregator->address()}});
             clients.back()->host.publish("train", sets[k]);
             client_addresses[secure_client_name(k)] = clients.back()->address();
@@ -212,6 +218,123 @@ TEST_CASE("distributed DP over the network: each data owner draws its noise shar
             CHECK(client->log.empty());
         }
     }
+}
+
+TEST_CASE("hostile: a data owner whose policy sets a floor on its noise share masks no update with less noise, "
+          "nor in a secure round without DP, and clips what it masks to its own clip norm",
+          "[network][secure][dp][hostile]") {
+    // The model owner clips to S = 0.05 and asks each client for a share of
+    // N(0, (z S)^2 / t) with z = 1. Clients whose floor is z = 2 on a clip
+    // norm of 0.05 refuse it (whatever their updates: the refusal tells
+    // nothing of them), and the round is not released; the twin, a floor of
+    // z = 1, masks them all.
+    auto config = secure_config(1);
+    config.dp = fedpp::federated::DpConfig{};
+    config.dp->clip_norm = 0.05;
+    config.dp->noise_multiplier = 1.0;
+    const Model initial = synthetic::small_mlp<double>(7);
+    const auto refusals = [](const SecureFederation& parties) {
+        std::size_t count = 0;
+        for (const auto& client : parties.clients) {
+            for (const auto& line : client->log.lines()) {
+                CHECK_THAT(line, Catch::Contains("below this data owner's floor, mask_min_noise_multiplier x "
+                                                 "mask_max_clip_norm / sqrt(t)"));
+                ++count;
+            }
+        }
+        return count;
+    };
+    const auto moved = [&](const Model& model) { // |model - initial|
+        double squares = 0;
+        const auto after = model.parameters();
+        const auto before = initial.parameters();
+        for (std::size_t k = 0; k < after.size(); ++k) {
+            squares += (after[k].value() - before[k].value()).squaredNorm();
+        }
+        return std::sqrt(squares);
+    };
+    for (const bool dp : {true, false}) {
+        CAPTURE(dp);
+        SecureFederation parties(false, false, 0, true, {0.05, 2.0});
+        auto refused_config = config;
+        if (!dp) {
+            refused_config.dp.reset(); // no noise at all
+        }
+        SecureFederatedAveraging<Model> run(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                            refused_config);
+        const auto metrics = run.run_round();
+        REQUIRE(metrics.clients_selected >= 2);
+        CHECK_FALSE(metrics.aggregated);
+        CHECK(fedpp::to_bytes(run.global_model()) == fedpp::to_bytes(initial));
+        CHECK(metrics.clients_aggregated == 0);
+        CHECK(refusals(parties) == metrics.clients_selected);
+    }
+    {
+        SecureFederation parties(false, false, 0, true, {0.05, 1.0}); // the twin: z at the floor
+        SecureFederatedAveraging<Model> run(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                            config);
+        const auto metrics = run.run_round();
+        CAPTURE(metrics.round_error);
+        CHECK(metrics.aggregated);
+        CHECK(metrics.clients_aggregated == metrics.clients_selected);
+        CHECK(refusals(parties) == 0);
+    }
+    // A model owner that clips to S = 0.5 with z = 0.01 (noise of 0.005 on
+    // the sum) meets a floor of 0.9 on a clip norm of 0.005, and each client
+    // clips its update to 0.005 itself: the mean update of the c clients,
+    // sum / (q W), moves the model by at most c 0.005 / (q W) = 0.005, and
+    // the noise by about 0.005 sqrt(c / t) / (q W) sqrt(131) = 0.017. The
+    // twin, at clients without a floor, moves it by the updates clipped to 0.5.
+    config.dp->clip_norm = 0.5;
+    config.dp->noise_multiplier = 0.01;
+    double clipped_at_clients = 0;
+    {
+        SecureFederation parties(false, false, 0, true, {0.005, 0.9});
+        SecureFederatedAveraging<Model> run(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                            config);
+        const auto metrics = run.run_round();
+        CAPTURE(metrics.round_error);
+        REQUIRE(metrics.aggregated);
+        clipped_at_clients = moved(run.global_model());
+        CHECK(clipped_at_clients < 0.04);
+        CHECK(refusals(parties) == 0);
+    }
+    SecureFederation parties;
+    SecureFederatedAveraging<Model> run(initial.copy(), parties.remote(), synthetic::points<double>(60, 9), config);
+    const auto metrics = run.run_round();
+    CAPTURE(metrics.round_error);
+    REQUIRE(metrics.aggregated);
+    CHECK(moved(run.global_model()) > 3 * clipped_at_clients);
+
+    // Bounds where they would bind nothing (an aggregator's, a sum-only
+    // aggregator's), one without the other, negative or not finite ones,
+    // or without private_noise or with seeded secrets (the model owner
+    // could take the share off, or the masks), are no policy.
+    for (auto role : {network::aggregator("secure_worker"), network::sum_only_aggregator("aggregator")}) {
+        role.mask_max_clip_norm = 1.0;
+        role.mask_min_noise_multiplier = 1.0;
+        CHECK_THROWS_WITH(fedpp::party::Host(role), Catch::Contains("bind only a data owner"));
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (const auto& [clip, multiplier] : std::vector<std::pair<double, double>>{
+             {1.0, 0.0}, {0.0, 1.0}, {-1.0, 1.0}, {1.0, -1.0}, {nan, 1.0}, {1.0, nan},
+             {1.0, std::numeric_limits<double>::infinity()}}) {
+        CAPTURE(clip, multiplier);
+        auto bad = network::secure_data_owner("bob", {"aggregator"});
+        bad.mask_max_clip_norm = clip;
+        bad.mask_min_noise_multiplier = multiplier;
+        CHECK_THROWS_WITH(fedpp::party::Host(bad), Catch::Contains("must both be finite and > 0"));
+    }
+    auto seeded = network::secure_data_owner("bob", {"aggregator"});
+    seeded.mask_max_clip_norm = 1.0;
+    seeded.mask_min_noise_multiplier = 1.0;
+    seeded.private_noise = false;
+    CHECK_THROWS_WITH(fedpp::party::Host(seeded), Catch::Contains("needs private_noise"));
+    seeded.private_noise = true;
+    seeded.allow_seeded_secrets = true; // the model owner would know the masks
+    CHECK_THROWS_WITH(fedpp::party::Host(seeded), Catch::Contains("no allow_seeded_secrets"));
+    seeded.allow_seeded_secrets = false; // the twin
+    CHECK_NOTHROW(fedpp::party::Host(seeded));
 }
 
 TEST_CASE("hostile: a party refuses a secure session whose secrets come from the model owner's seed, unless its "

@@ -17,6 +17,7 @@
 #include "fedpp/located/aggregate.hpp"
 #include "fedpp/located/masked.hpp"
 #include "fedpp/nn/module.hpp"
+#include "fedpp/privacy/clipping.hpp"
 #include "fedpp/secure_aggregation/client.hpp"
 #include "fedpp/secure_aggregation/fixed_point.hpp"
 #include "fedpp/secure_aggregation/graph.hpp"
@@ -27,6 +28,7 @@
 #include "fedpp/transport/value_type.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -180,6 +182,53 @@ private:
     std::unique_ptr<sa::Client> client_;
     sa::FixedPointEncoding encoding_;
 };
+
+/// What `party`'s client masks (client_mask) of `update` with a noise share
+/// of standard deviation `stddev` (finite, >= 0), as the worker's `rules`
+/// have it: `update` as it is (nullopt), or, with a floor (mask_floor(),
+/// clip norm C, multiplier f), clipped to C (a copy, if its norm is above
+/// C). PermissionDeniedError if stddev is below the floor, f C / sqrt(t), t
+/// the session's threshold; ArgumentError if the encoding's range does not
+/// hold the update (with a floor: C) and 6 stddev (the noise would be
+/// clipped, and be no longer Gaussian). With a floor neither depends on the
+/// update: a refusal tells nothing of it (but clip_l2's ArgumentError for
+/// an update that is not finite).
+template <nn::Model M>
+std::optional<M> clipped_for_mask(const M& update, double stddev, ClientParty& party, const WorkerRules& rules) {
+    std::optional<M> clipped;
+    double largest = 0; // (a bound on) the update's largest magnitude
+    if (rules.mask_floor()) {
+        const std::uint32_t t = party.client().config().threshold;
+        const double floor =
+            rules.mask_min_noise_multiplier * rules.mask_max_clip_norm / std::sqrt(static_cast<double>(t));
+        if (!(stddev >= floor)) {
+            throw PermissionDeniedError("SecureRound::mask: a noise share of standard deviation " +
+                                        std::to_string(stddev) + " is below this data owner's floor, " +
+                                        "mask_min_noise_multiplier x mask_max_clip_norm / sqrt(t) = " +
+                                        std::to_string(floor) + " (t = " + std::to_string(t) + ")");
+        }
+        if (!(privacy::l2_norm(update) <= rules.mask_max_clip_norm)) {
+            clipped.emplace(update.copy());
+            privacy::clip_l2(*clipped, rules.mask_max_clip_norm);
+        }
+        largest = rules.mask_max_clip_norm;
+    } else if (stddev > 0) {
+        for (const auto& p : update.parameters()) {
+            if (p.size() != 0) {
+                largest = std::max(largest, static_cast<double>(p.value().cwiseAbs().maxCoeff()));
+            }
+        }
+    }
+    const double range = party.encoding().config().clipping_range;
+    if (stddev > 0 && !(largest + 6 * stddev <= range)) {
+        throw ArgumentError("SecureRound::mask: the update (largest magnitude " +
+                            std::string(rules.mask_floor() ? "at most " : "") + std::to_string(largest) +
+                            ") and 6 standard deviations of its noise (" + std::to_string(stddev) +
+                            ") do not fit the encoding's clipping range " + std::to_string(range) +
+                            ": the noise would be clipped");
+    }
+    return clipped;
+}
 
 /// The sum-only aggregator's part of the session.
 class ServerParty {

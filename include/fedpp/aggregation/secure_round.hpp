@@ -97,7 +97,9 @@ public:
 
     /// Round 2 at the data owner holding `model`: its update, with `noise`
     /// added (DP: its share of the noise, MaskNoise) and `weight` in (0,
-    /// options.encoding.max_weight], encoded and masked, there.
+    /// options.encoding.max_weight], encoded and masked, there (a data owner
+    /// whose policy sets a floor clips the update, and refuses too little
+    /// noise: PermissionDeniedError; Policy::mask_min_noise_multiplier).
     template <Location Owner>
         requires UntrustedLocation<Owner>
     [[nodiscard]] Pointer<Masked<M>, Owner> mask(const Pointer<M, Owner>& model, double weight,

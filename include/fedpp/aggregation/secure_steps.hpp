@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -123,9 +124,9 @@ struct ClientHandle {
 /// stddev^2) per value added if stddev > 0 (a share of distributed DP's
 /// noise, drawn from the seed given mixed with this worker's own secret,
 /// noise_seed: the caller cannot recompute it), weighted, encoded and
-/// masked. Arguments: weight, stddev (f64), the noise's seed (u64).
-/// ArgumentError if the encoding's range does not hold the update and 6
-/// stddev (the noise would be clipped, and be no longer Gaussian).
+/// masked; clipped first if the worker's rules say so (clipped_for_mask,
+/// which gives its errors). Arguments: weight, stddev (f64), the noise's
+/// seed (u64).
 /// SecureAggregationError if the server has not asked for it (the client
 /// dropped out, or the session failed).
 template <class M>
@@ -149,19 +150,11 @@ struct ClientMask {
                                              "the sum-only aggregator has not asked this client for its masked "
                                              "update (it dropped out, or the session failed)");
         }
-        const M& update = object<M>(invocation, 1);
+        const M& given = object<M>(invocation, 1);
+        const std::optional<M> clipped = clipped_for_mask(given, stddev, party, invocation.rules);
+        const M& update = clipped ? *clipped : given;
         std::vector<double> values;
-        if (const double range = party.encoding().config().clipping_range; stddev > 0) {
-            double largest = 0;
-            for (const double v : values_of(update)) {
-                largest = std::max(largest, std::abs(v));
-            }
-            if (!(largest + 6 * stddev <= range)) {
-                throw ArgumentError("SecureRound::mask: the update (largest magnitude " + std::to_string(largest) +
-                                    ") and 6 standard deviations of its noise (" + std::to_string(stddev) +
-                                    ") do not fit the encoding's clipping range " + std::to_string(range) +
-                                    ": the noise would be clipped");
-            }
+        if (stddev > 0) {
             M noised = update.copy();
             Generator noise(noise_seed(seed, invocation, {to_bytes(update), invocation.arguments}));
             privacy::add_gaussian_noise(noised, stddev, noise);

@@ -11,6 +11,7 @@
 #include "fedpp/base/errors.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -89,6 +90,24 @@ struct Policy {
     /// check_role_settings).
     double dp_max_clip_norm = 0;
     double dp_min_noise_multiplier = 0;
+    /// With mask_min_noise_multiplier > 0, a data owner masks for a
+    /// sum-only aggregator (distributed DP, secagg::MaskNoise) only updates
+    /// clipped to at most mask_max_clip_norm (it clips a larger one
+    /// itself), with a share of the noise of a standard deviation of at
+    /// least mask_min_noise_multiplier * mask_max_clip_norm / sqrt(t), t the
+    /// session's threshold (the fewest shares of its secrets that unmask
+    /// it), and refuses a secure round without DP: its noise is then not the
+    /// model owner's choice, and, as neither rule depends on its update, a
+    /// refusal tells nothing of it (but that it is not finite: refused).
+    /// The floor is its own: a released sum carries noise of
+    /// mask_min_noise_multiplier times its bound only if t of the data
+    /// owners in it keep such a floor, with weights no smaller than its own;
+    /// its own share alone is 1 / sqrt(t) of that, and t, like the weights,
+    /// is the model owner's choice (at most the session's clients, 4,096).
+    /// It binds masked updates only. Needs private_noise and no
+    /// allow_seeded_secrets. For Role::data_owner only.
+    double mask_max_clip_norm = 0;
+    double mask_min_noise_multiplier = 0;
     /// An aggregator draws the noise of differential privacy (DP-FedAvg's
     /// noise on the sum, adaptive clipping's on the count), and a data
     /// owner its share of secure aggregation's distributed noise
@@ -147,11 +166,13 @@ struct Policy {
 
 /// ArgumentError for a setting that this party's role would ignore, so that
 /// none is ignored silently, or that another would make void: the DP
-/// bounds bind only a plain aggregator's releases, and need private_noise;
-/// the budgets of released updates and scalars bind only a data owner.
+/// bounds bind only a plain aggregator's releases, the mask_* bounds only
+/// a data owner's masked updates, and both need private_noise; the
+/// budgets of released updates and scalars bind only a data owner.
 /// A sum-only aggregator sees masked updates, whose clipping and noise it
 /// cannot check (secure DP adds the noise at the data owners), and a data
-/// owner does not check its own training's DP parameters.
+/// owner does not check its own training's DP parameters (it bounds what
+/// it masks and the noise share it adds: mask_*).
 inline void check_role_settings(const Policy& policy) {
     if (policy.role != Role::aggregator && (policy.dp_max_clip_norm != 0 || policy.dp_min_noise_multiplier != 0)) {
         throw ArgumentError("party '" + policy.name + "': dp_max_clip_norm and dp_min_noise_multiplier bind only " +
@@ -159,7 +180,23 @@ inline void check_role_settings(const Policy& policy) {
                             (policy.role == Role::sum_only_aggregator
                                  ? "a sum-only aggregator sees masked updates, and cannot check their clipping or "
                                    "noise"
-                                 : "a data owner does not enforce them on its own training"));
+                                 : "a data owner does not enforce them on its own training (it bounds what it masks: "
+                                   "mask_max_clip_norm, mask_min_noise_multiplier)"));
+    }
+    const bool mask_floor = policy.mask_max_clip_norm != 0 || policy.mask_min_noise_multiplier != 0;
+    if (policy.role != Role::data_owner && mask_floor) {
+        throw ArgumentError("party '" + policy.name + "': mask_max_clip_norm and mask_min_noise_multiplier bind " +
+                            "only a data owner (Role::data_owner), on the updates it masks and their noise shares");
+    }
+    if (mask_floor && !(policy.mask_max_clip_norm > 0 && policy.mask_min_noise_multiplier > 0 &&
+                        std::isfinite(policy.mask_max_clip_norm) && std::isfinite(policy.mask_min_noise_multiplier))) {
+        throw ArgumentError("party '" + policy.name + "': mask_max_clip_norm and mask_min_noise_multiplier must " +
+                            "both be finite and > 0 (the noise is relative to the clip norm), or both 0");
+    }
+    if (mask_floor && (!policy.private_noise || policy.allow_seeded_secrets)) {
+        throw ArgumentError("party '" + policy.name + "': mask_min_noise_multiplier needs private_noise and " +
+                            "no allow_seeded_secrets: with the requester's seed alone, it could recompute the " +
+                            "share and take it off, or the masks and see the update with its share alone");
     }
     const bool budgets = policy.max_released_updates != 0 || policy.released_updates_before != 0 ||
                          !policy.released_updates_file.empty() || policy.max_released_scalars != 0 ||

@@ -88,9 +88,19 @@ struct WorkerRules {
     /// the caller's choice.
     double dp_max_clip_norm = 0;
     double dp_min_noise_multiplier = 0;
+    /// With mask_min_noise_multiplier > 0, a data owner masks (secure
+    /// aggregation's client_mask) only updates clipped to at most
+    /// mask_max_clip_norm (it clips a larger one), with a share of
+    /// distributed DP's noise of a standard deviation of at least
+    /// mask_min_noise_multiplier * mask_max_clip_norm / sqrt(t), t the
+    /// session's threshold: the noise is no longer the caller's choice.
+    double mask_max_clip_norm = 0;
+    double mask_min_noise_multiplier = 0;
 
     /// Whether the worker releases only DP aggregates.
     [[nodiscard]] bool dp_only() const noexcept { return dp_min_noise_multiplier > 0; }
+    /// Whether the worker masks only clipped updates with noise of its floor.
+    [[nodiscard]] bool mask_floor() const noexcept { return mask_min_noise_multiplier > 0; }
 };
 
 /// What a computation receives: the objects named by the request (types

@@ -69,13 +69,17 @@ public:
         if (!(rules.min_weight_ratio >= 0 && rules.min_weight_ratio <= 1)) {
             fail("min_weight_ratio must be in [0, 1], got " + std::to_string(rules.min_weight_ratio));
         }
-        for (const double bound : {rules.dp_max_clip_norm, rules.dp_min_noise_multiplier}) {
+        for (const double bound : {rules.dp_max_clip_norm, rules.dp_min_noise_multiplier, rules.mask_max_clip_norm,
+                                   rules.mask_min_noise_multiplier}) {
             if (!(bound >= 0 && std::isfinite(bound))) {
                 fail("the DP bounds must be finite and >= 0, got " + std::to_string(bound));
             }
         }
         if (rules.dp_only() && !(rules.dp_max_clip_norm > 0)) {
             fail("dp_min_noise_multiplier needs a dp_max_clip_norm > 0 (the noise is relative to it)");
+        }
+        if (rules.mask_floor() && !(rules.mask_max_clip_norm > 0)) {
+            fail("mask_min_noise_multiplier needs a mask_max_clip_norm > 0 (the noise is relative to it)");
         }
         rules_ = std::make_unique<const WorkerRules>(rules);
     }
@@ -208,7 +212,7 @@ private:
 
     std::string name_;
     bool trusted_;
-    std::unique_ptr<const WorkerRules> rules_; // set_rules (an aggregator's; a data owner's noise secret); none: WorkerRules{}
+    std::unique_ptr<const WorkerRules> rules_; // set_rules (an aggregator's; a data owner's secret, floor); none: {}
     Tags published_; // a worker publishes a handful; guarded by the first shard's lock
     std::atomic<bool> any_published_{false};
     std::size_t shard_count_;
