@@ -116,7 +116,7 @@ template <class Run>
 void print_dp_spent(const Run& run) {
     if (const auto epsilon = run.epsilon()) {
         std::printf("privacy spent: (epsilon, delta) = (%.4g, %g) after %s%s\n", *epsilon, run.config().dp->delta,
-                    rounds_charged(run.rounds_done(), run.state().dp->accountant.steps()).c_str(),
+                    rounds_charged(run.rounds_done(), run.dp_rounds_charged()).c_str(),
                     run.budget_reached() ? "; stopped: the next round would exceed the budget" : "");
     }
 }
@@ -167,8 +167,7 @@ bool takes_in_late_clients(const Run& run) {
 template <class Run>
 bool round_follows(const Run& run, const fedpp::federated::RoundMetrics& m) {
     const auto& target = run.config().target_accuracy;
-    return run.rounds_done() < run.config().rounds && !(target && m.test_accuracy >= *target) &&
-           !run.budget_reached();
+    return !run.end().ended() && !(target && m.test_accuracy >= *target);
 }
 
 /// After round `m`: tries again the clients left out so far, printing
@@ -203,7 +202,7 @@ template <class Run>
 std::vector<fedpp::federated::RoundMetrics> run_with_progress(Run& run, const CommandLine& cli) {
     using fedpp::federated::CsvMetricsWriter;
     const auto& unreachable = run.unreachable_clients();
-    const bool trains = !run.ended_at_target() && run.rounds_done() < run.config().rounds && !run.budget_reached();
+    const bool trains = !run.end().ended();
     for (std::size_t i = 0; trains && i < unreachable.size() && i < 5; ++i) {
         const std::size_t k = unreachable[i].client;
         const bool never = !takes_in_late_clients(run) && run.client_sizes()[k] == 0;

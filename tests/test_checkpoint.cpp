@@ -686,9 +686,11 @@ TEST_CASE("a run resumed from the state of one that had reached its target has e
     fedpp::federated::FederatedAveraging<Model> resumed(small_model(3), tiny_clients(sizes), test_set, config);
     resumed.restore(first.state());
     CHECK(resumed.ended_at_target());
+    CHECK(resumed.end() == fedpp::federated::RunEnd{false, true, false}); // why run() trains nothing
     CHECK(resumed.run().empty());
     CHECK(resumed.rounds_done() == 2);
     CHECK_FALSE(resumed.ended_at_target());
+    CHECK_FALSE(resumed.end().ended());
     CHECK_FALSE(resumed.run().empty()); // called again, it goes on (as a run that reached the target does)
     resumed.restore(first.state());
     CHECK(resumed.ended_at_target());

@@ -392,6 +392,8 @@ TEST_CASE("a DP run with a budget stops before the round that would exceed it", 
     CHECK(all.back().budget_reached);
     CHECK_FALSE(all[2].budget_reached);
     CHECK(run.budget_reached());
+    CHECK(run.end() == fedpp::federated::RunEnd{false, false, true});
+    CHECK(run.dp_rounds_charged() == 4);
     CHECK(run.run().empty()); // nothing more is spent
 
     // The round the budget ends on is saved, whatever checkpoint_every says.
@@ -411,7 +413,8 @@ TEST_CASE("a DP run with a budget stops before the round that would exceed it", 
     CHECK(none.rounds_done() == 0);
 }
 
-TEST_CASE("run_end judges a saved state as the run loop stops: rounds done, model at the target, DP budget spent",
+TEST_CASE("run_end judges a saved state as the run loop stops, and as the run's own end() does: rounds done, model "
+          "at the target, DP budget spent",
           "[federated][dp][checkpoint]") {
     using fedpp::federated::run_end;
     using fedpp::federated::RunEnd;
@@ -424,10 +427,12 @@ TEST_CASE("run_end judges a saved state as the run loop stops: rounds done, mode
     run.run_round();
     const auto three = run.state();
     CHECK_FALSE(run_end(three, config, std::nullopt).ended()); // the twin of each below
+    CHECK_FALSE(run.end().ended());
     run.run_round();
     const auto four = run.state();
     CHECK(run.budget_reached());
     CHECK(run_end(four, config, std::nullopt) == RunEnd{false, false, true});
+    CHECK(run.end() == RunEnd{false, false, true});
     auto larger = config; // a larger budget: it goes on
     larger.dp->epsilon_budget = fedpp::privacy::epsilon(0.3, 0.8, 5, 1e-5) * 1.0001;
     CHECK_FALSE(run_end(four, larger, std::nullopt).ended());
@@ -435,6 +440,9 @@ TEST_CASE("run_end judges a saved state as the run loop stops: rounds done, mode
     auto fewer = larger; // its rounds done
     fewer.rounds = 3;
     CHECK(run_end(three, fewer, std::nullopt) == RunEnd{true, false, false});
+    FederatedAveraging<Model> done(small_mlp(), client_sets(30, 6), blobs(50, 94), fewer);
+    CHECK(done.run().size() == 3);
+    CHECK(done.end() == RunEnd{true, false, false});
     fewer.rounds = 4;
     CHECK_FALSE(run_end(three, fewer, std::nullopt).ended());
 

@@ -207,7 +207,7 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
 template <class Run>
 void report_resumed(const Run& run, const federated::Config& config) {
     std::printf("resumed from '%s' after round %zu\n", config.checkpoint_path.c_str(), run.rounds_done());
-    const federated::RunEnd end{run.rounds_done() >= config.rounds, run.ended_at_target(), run.budget_reached()};
+    const federated::RunEnd end = run.end();
     if (end.ended()) {
         std::printf("nothing to train: %s\n", why_ended(end, config).c_str());
     }

@@ -50,6 +50,15 @@ fedpp::federated::Config secure_config(std::size_t rounds) {
     return config;
 }
 
+/// secure_config() with DP-FedAvg: clip norm S, noise multiplier z.
+fedpp::federated::Config secure_dp_config(std::size_t rounds, double clip_norm, double noise_multiplier) {
+    auto config = secure_config(rounds);
+    config.dp = fedpp::federated::DpConfig{};
+    config.dp->clip_norm = clip_norm;
+    config.dp->noise_multiplier = noise_multiplier;
+    return config;
+}
+
 std::string secure_client_name(std::size_t k) { return "client-" + std::to_string(k); }
 
 /// A sum-only aggregator and the clients, each a server with its own data.
@@ -171,11 +180,8 @@ TEST_CASE("secure FedAvg over the network equals secure FedAvg in one process, b
 TEST_CASE("distributed DP over the network: each data owner draws its noise share from a secret of its own, which "
           "the model owner cannot recompute, and without it the run is bitwise as in one process",
           "[network][secure][dp]") {
-    auto config = secure_config(2);
-    config.dp = fedpp::federated::DpConfig{};
-    config.dp->clip_norm = 0.5;
-    config.dp->noise_multiplier = 1.0;  // S (1 + 6 z) = 3.5, within the encoding's range of 8
-    config.local.learning_rate = 1e-30; // the model moves by the noise alone
+    auto config = secure_dp_config(2, 0.5, 1.0); // S (1 + 6 z) = 3.5, within the encoding's range of 8
+    config.local.learning_rate = 1e-30;          // the model moves by the noise alone
     const Model initial = synthetic::small_mlp<double>(7);
     SecureFederatedAveraging<Model> in_process(initial.copy(), secure_client_sets(),
                                                synthetic::points<double>(60, 9), config);
@@ -228,10 +234,7 @@ TEST_CASE("hostile: a data owner whose policy sets a floor on its noise share ma
     // norm of 0.05 refuse it (whatever their updates: the refusal tells
     // nothing of them), and the round is not released; the twin, a floor of
     // z = 1, masks them all.
-    auto config = secure_config(1);
-    config.dp = fedpp::federated::DpConfig{};
-    config.dp->clip_norm = 0.05;
-    config.dp->noise_multiplier = 1.0;
+    auto config = secure_dp_config(1, 0.05, 1.0);
     const Model initial = synthetic::small_mlp<double>(7);
     const auto refusals = [](const SecureFederation& parties) {
         std::size_t count = 0;

@@ -15,6 +15,7 @@
 #include "fedpp/federated/parties.hpp"
 #include "fedpp/federated/run_task.hpp"
 #include "fedpp/federated/resume.hpp"
+#include "fedpp/federated/run_end.hpp"
 #include "fedpp/federated/thread_team.hpp"
 #include "fedpp/io/checkpoint.hpp"
 #include "fedpp/nn/module.hpp"
@@ -24,6 +25,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,10 +56,10 @@ public:
         if (std::exchange(ended_at_target_, false)) {
             return all;
         }
-        while (rounds_done_ < config_.rounds && !budget_reached()) {
+        while (!end().ended()) {
             all.push_back(driver.run_round());
             const bool reached = config_.target_accuracy && all.back().test_accuracy >= *config_.target_accuracy;
-            const bool last = reached || rounds_done_ == config_.rounds || budget_reached();
+            const bool last = reached || end().ended();
             if (on_round) { // first: a round whose checkpoint cannot be saved was still done, and is reported
                 on_round(all.back());
             }
@@ -72,9 +74,17 @@ public:
     }
 
     [[nodiscard]] const M& global_model() const noexcept { return global_; }
-    /// DP: epsilon spent (at DpConfig::delta); whether the budget forbids another round.
+    /// DP: epsilon spent (at DpConfig::delta); whether the budget forbids another round; the rounds
+    /// charged (0 without DP; more than rounds_done() where rounds were run again after a restart).
     [[nodiscard]] std::optional<double> epsilon() const { return dp_ ? std::optional(dp_->epsilon()) : std::nullopt; }
     [[nodiscard]] bool budget_reached() const { return dp_ && !dp_->next_round_affordable(); }
+    [[nodiscard]] std::uint64_t dp_rounds_charged() const { return dp_ ? dp_->state().accountant.steps() : 0; }
+    /// Why run() trains no round now (federated::run_end's rules; none set:
+    /// it does): its rounds are done, (DP) its budget forbids another, or a
+    /// restore() found it had ended at the target (ended_at_target()).
+    [[nodiscard]] federated::RunEnd end() const {
+        return {rounds_done_ >= config_.rounds, ended_at_target_, budget_reached()};
+    }
     [[nodiscard]] std::size_t rounds_done() const noexcept { return rounds_done_; }
     [[nodiscard]] std::size_t client_count() const noexcept { return parties_.clients.size(); }
     [[nodiscard]] const std::vector<std::size_t>& client_sizes() const noexcept { return parties_.sizes; }
@@ -144,7 +154,7 @@ public:
     /// reached.) A state with rounds done whose model already meets
     /// config.target_accuracy is of a run that ended there: ended_at_target().
     void restore(const federated::TrainingState<M>& state) {
-        noting_unreachable([&] { continue_from(state, "the state"); });
+        noting_on_mismatch(parties_.unreachable_note(), [&] { continue_from(state, "the state"); });
     }
 
     /// restore() from a checkpoint file written by save_checkpoint(path,
@@ -152,7 +162,7 @@ public:
     /// if its fedpp did not record the set-up) and restore() (the layout:
     /// CheckpointShapeError; a NaN or an infinity: CheckpointFormatError).
     void resume_from(const std::string& path) {
-        noting_unreachable([&] {
+        noting_on_mismatch(parties_.unreachable_note(), [&] {
             const std::string what = "checkpoint '" + path + "'";
             const auto saved = load_training_state<M>(path);
             try {
@@ -313,10 +323,12 @@ private:
         }
         check_layout("load_parameters", shapes_of(global_.parameters()), state.global_model.parameters(),
                      "the source"); // (as load_parameters would, before the evaluation)
-        const bool ended = state.rounds_done > 0 && config_.target_accuracy &&
-                           training::evaluate_in_parallel(state.global_model, test_set_, config_.eval_batch,
-                                                          team_->size(), *team_)
-                                   .accuracy >= *config_.target_accuracy;
+        std::optional<double> accuracy; // (measured only where it can end the run)
+        if (state.rounds_done > 0 && config_.target_accuracy) {
+            accuracy = training::evaluate_in_parallel(state.global_model, test_set_, config_.eval_batch,
+                                                      team_->size(), *team_).accuracy;
+        }
+        const bool ended = federated::run_end(state, config_, accuracy).at_target;
         auto dp_state = state.dp; // (copied before anything changes; what follows cannot throw)
         nn::load_parameters(global_, state.global_model);
         rounds_done_ = state.rounds_done;
@@ -325,20 +337,6 @@ private:
         }
         parties_.adopt(std::move(clients));
         ended_at_target_ = ended;
-    }
-
-    /// Runs `resume`; a CheckpointMismatchError says which clients are left
-    /// out, as a likely cause (those not reached at the start count as 0).
-    template <class Resume>
-    void noting_unreachable(const Resume& resume) {
-        try {
-            resume();
-        } catch (const CheckpointMismatchError& e) {
-            if (parties_.unreachable.empty()) {
-                throw;
-            }
-            throw CheckpointMismatchError(e.what() + parties_.unreachable_note());
-        }
     }
 
     std::size_t rounds_done_ = 0;

@@ -64,6 +64,20 @@ inline void check_clients(const federated::RunSetup& saved, const federated::Run
     }
 }
 
+/// Runs `resume`; a CheckpointMismatchError it throws gets `note` added
+/// (a likely cause; "": nothing added).
+template <class Resume>
+void noting_on_mismatch(const std::string& note, const Resume& resume) {
+    try {
+        resume();
+    } catch (const CheckpointMismatchError& e) {
+        if (note.empty()) {
+            throw;
+        }
+        throw CheckpointMismatchError(e.what() + note);
+    }
+}
+
 /// CheckpointMismatchError naming the first thing that differs between the
 /// set-up a state was saved with and this run's (`config` over `clients`,
 /// with its driver's own `driver_settings`), or if the state has done more
