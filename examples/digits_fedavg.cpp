@@ -11,14 +11,12 @@
 //
 // Test set: the rows whose index % 5 == 0; the rest are training data.
 #include "federated_cli.hpp"
+#include "secure_cli.hpp"
 #include "weights_cli.hpp"
 
 #include <fedpp/data/digits.hpp>
 #include <fedpp/data/partition.hpp>
 #include <fedpp/federated.hpp>
-#ifdef FEDPP_EXAMPLES_SECURE_AGGREGATION
-#include <fedpp/federated/secure_driver.hpp>
-#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -61,11 +59,7 @@ int digits_fedavg(const examples::CommandLine& cli) {
         cli.fail("unknown partition '" + partition + "' (iid, dirichlet or centralised)");
     }
     federated::Config config = examples::federated_config(cli, 100, 1.0);
-    const std::string aggregation = cli.text("aggregation", "mean");
-    if (aggregation != "mean" && aggregation != "secure") {
-        cli.fail("unknown aggregation '" + aggregation + "' (mean or secure)");
-    }
-    if (aggregation == "secure") {
+    if (examples::secure_aggregation(cli, "digits_fedavg")) {
         if (partition == "centralised") {
             cli.fail("--aggregation secure is for federated runs, not --partition centralised");
         }
@@ -130,22 +124,12 @@ int digits_fedavg(const examples::CommandLine& cli) {
 
     if (config.aggregation == federated::Aggregation::secure) {
 #ifdef FEDPP_EXAMPLES_SECURE_AGGREGATION
-        secagg::SecureRoundOptions options;
-        if (config.dp) { // the encoding's range holds a clipped update and its noise: S (1 + 6 z)
-            options.encoding.clipping_range = std::max(options.encoding.clipping_range,
-                                                       config.dp->clip_norm * (1 + 6 * config.dp->noise_multiplier));
-        }
-        std::printf("secure aggregation: the aggregator learns only %s; values encoded in [-%g, %g]\n",
-                    config.dp ? "the noised sum of each round's updates (the clients add the noise in shares)"
-                              : "the weighted mean of each round's updates",
-                    options.encoding.clipping_range, options.encoding.clipping_range);
         federated::SecureFederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(client_data),
-                                                                       split.test, config, options);
+                                                                       split.test, config,
+                                                                       examples::secure_round_options(config));
         const auto metrics = examples::run_with_progress(run, cli);
         examples::print_dp_spent(run);
         return finish(cli, run, metrics, split.test);
-#else
-        cli.fail("this digits_fedavg was built without secure aggregation (OpenSSL 3, fedpp::secure_aggregation)");
 #endif
     }
     federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(client_data), split.test, config);
@@ -163,8 +147,7 @@ int main(int argc, char** argv) {
              {"partition", "iid | dirichlet | centralised (default iid)"},
              {"clients", "number of clients K (default 10)"},
              {"alpha", "Dirichlet concentration (default 0.5)"},
-             {"aggregation", "mean | secure (default mean; secure: secure aggregation, the aggregator learns only "
-                             "the weighted mean of the updates)"},
+             {"aggregation", examples::aggregation_help},
              {"fraction", "client fraction C per round (default 1)"},
              {"epochs", "local epochs E (default 1)"},
              {"batch", "local batch size B, 0 = all (default 10)"},

@@ -2,9 +2,14 @@
 // (or --clients) client processes, each loading its own shard of the
 // training set and publishing it; an aggregator process; and the model
 // owner, which runs the same FederatedAveraging driver as mnist_fedavg,
-// given the parties' addresses instead of their data.
+// given the parties' addresses instead of their data. With --aggregation
+// secure (given to every party), secure aggregation: the aggregator is a
+// sum-only one, which learns only each round's weighted mean (with --dp-*,
+// the noised sum: each client adds its share of the noise), and the model
+// owner runs SecureFederatedAveraging.
 //
 //     bash examples/networked/run_mnist.sh            # all of them, on 127.0.0.1
+//     bash examples/networked/run_mnist.sh --aggregation secure
 //
 // or by hand (see README, "Running on several machines"):
 //     networked_mnist --party aggregator --certificates DIR --listen 0.0.0.0:7100
@@ -15,6 +20,7 @@
 // shards) from --seed, the same in every process, of which client k keeps
 // part k. In a real deployment each data owner simply has its own files.
 #include "../federated_cli.hpp"
+#include "../secure_cli.hpp"
 #include "../weights_cli.hpp"
 #include "party_cli.hpp"
 
@@ -29,6 +35,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #ifndef FEDPP_DATA_DIR
@@ -68,13 +75,21 @@ int serve_client(const examples::CommandLine& cli, const std::string& name, std:
     if (!cli.has("trust")) {
         policy.trusted_aggregators = {"aggregator"};
     }
+    if (examples::secure_aggregation(cli, "networked_mnist")) { // it trusts them with masked updates only
+        policy.sum_only_aggregators = std::exchange(policy.trusted_aggregators, {});
+    }
     party::Host host(policy);
     host.publish("train", shard_of(cli, k, clients));
     return examples::networked::serve(host, cli);
 }
 
 int serve_aggregator(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
-    auto policy = examples::networked::policy_of(cli, name, party::Role::aggregator);
+    // With secure aggregation a sum-only aggregator, which sends the
+    // protocol's messages to the clients: --peers must name them.
+    auto policy = examples::networked::policy_of(cli, name,
+                                                 examples::secure_aggregation(cli, "networked_mnist")
+                                                     ? party::Role::sum_only_aggregator
+                                                     : party::Role::aggregator);
     // Only the clients' values count as contributions: a value the model
     // owner sent itself can never make an "average" of one client.
     for (std::size_t k = 0; k < clients; ++k) {
@@ -89,8 +104,8 @@ constexpr std::initializer_list<const char*> model_owner_options = {
     "fraction", "epochs", "batch", "lr", "target", "rounds", "threads", "csv", "save-weights", "checkpoint",
     "dp-noise", "dp-clip", "dp-adaptive", "dp-estimator", "dp-weight-cap", "dp-delta", "dp-budget"};
 
-int train(const examples::CommandLine& cli, const federated::Config& config, nn::Sequential<float> model,
-          federated::RemoteParties parties, const data::Dataset<float>& test);
+template <class Run>
+int train(const examples::CommandLine& cli, const federated::Config& config, Run& run);
 
 /// Why a run has ended (federated::run_end), naming the option that lets
 /// it go on.
@@ -159,6 +174,10 @@ bool report_finished(const examples::CommandLine& cli, const federated::Config& 
 int run_model_owner(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
     examples::networked::refuse_worker_options(cli, name);
     federated::Config config = examples::federated_config(cli, 2000, 1.0, 0.97);
+    const bool secure = examples::secure_aggregation(cli, "networked_mnist");
+    if (secure) {
+        config.aggregation = federated::Aggregation::secure; // with --dp-*: the clients add the noise in shares
+    }
     examples::check_save_weights(cli);
     if (!cli.has("threads")) {
         config.threads = clients; // the clients train in their own processes, all at once
@@ -189,7 +208,15 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
         return 0;
     }
     try {
-        return train(cli, config, std::move(model), std::move(parties), test);
+#ifdef FEDPP_EXAMPLES_SECURE_AGGREGATION
+        if (secure) {
+            federated::SecureFederatedAveraging<nn::Sequential<float>> run(
+                std::move(model), std::move(parties), test, config, examples::secure_round_options(config));
+            return train(cli, config, run);
+        }
+#endif
+        federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(parties), test, config);
+        return train(cli, config, run);
     } catch (const NetworkError& e) {
         if (path.empty() || !std::filesystem::exists(path)) {
             throw;
@@ -213,9 +240,8 @@ void report_resumed(const Run& run, const federated::Config& config) {
     }
 }
 
-int train(const examples::CommandLine& cli, const federated::Config& config, nn::Sequential<float> model,
-          federated::RemoteParties parties, const data::Dataset<float>& test) {
-    federated::FederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(parties), test, config);
+template <class Run>
+int train(const examples::CommandLine& cli, const federated::Config& config, Run& run) {
     if (!config.checkpoint_path.empty() && std::filesystem::exists(config.checkpoint_path)) {
         run.resume_from(config.checkpoint_path);
         report_resumed(run, config);
@@ -259,6 +285,7 @@ int main(int argc, char** argv) {
         examples::networked::party_options(examples::with_dp_options(
             {{"data", "directory with the MNIST .gz files (default: the repository's data/mnist)"},
              {"partition", "iid | noniid (default iid; clients)"},
+             {"aggregation", examples::aggregation_help},
              {"clients", "number of client processes (default 10)"},
              {"fraction", "client fraction C (default 1: every client, every round)"},
              {"epochs", "local epochs E (default 1)"},

@@ -2,10 +2,11 @@
 # The FedAvg paper's MNIST 2NN with 10 client processes (each loading its own
 # shard), an aggregator process and the model owner, on 127.0.0.1. Options
 # after the program go to the model owner (and --clients, --partition,
-# --seed to the clients too).
+# --seed, --data and --aggregation to the other parties too).
 #
 #     bash examples/networked/run_mnist.sh                      # builds, then runs to 97%
 #     bash examples/networked/run_mnist.sh PROGRAM --rounds 5   # an already built networked_mnist
+#     bash examples/networked/run_mnist.sh --aggregation secure # a sum-only aggregator
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 program=""
@@ -20,7 +21,7 @@ shared=()
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
     case "${args[$i]}" in
-        --clients|--partition|--seed|--data)
+        --clients|--partition|--seed|--data|--aggregation)
             if ((i + 1 >= ${#args[@]})); then
                 echo "$0: ${args[$i]} needs a value" >&2
                 exit 2
@@ -28,7 +29,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
     esac
     case "${args[$i]}" in
         --clients) clients="${args[$((i + 1))]}"; shared+=(--clients "$clients") ;;
-        --partition|--seed|--data) shared+=("${args[$i]}" "${args[$((i + 1))]}") ;;
+        --partition|--seed|--data|--aggregation) shared+=("${args[$i]}" "${args[$((i + 1))]}") ;;
     esac
 done
 certificates="$PARTIES_DIR/certificates"
@@ -42,8 +43,18 @@ for ((k = 0; k < clients; k++)); do # each loads its shard: all at once
     launch_party "client-$k" "$program" --certificates "$certificates" --trust aggregator \
         --peers "aggregator=127.0.0.1:${PORT_OF[aggregator]}" "${shared[@]}"
 done
+client_peers=""
 for ((k = 0; k < clients; k++)); do
     await_party "client-$k"
-    peers="$peers,client-$k=127.0.0.1:${PORT_OF[client-$k]}"
+    client_peers="$client_peers${client_peers:+,}client-$k=127.0.0.1:${PORT_OF[client-$k]}"
 done
+peers="$peers,$client_peers"
+if [[ " ${shared[*]} " == *" --aggregation secure "* ]]; then
+    # A sum-only aggregator sends the protocol's messages to the clients: it
+    # starts again, at the same port, knowing where they are.
+    port="${PORT_OF[aggregator]}"
+    stop_party aggregator
+    start_party aggregator "$program" --certificates "$certificates" --listen "127.0.0.1:$port" \
+        --peers "$client_peers" "${shared[@]}"
+fi
 "$program" --party me --certificates "$certificates" --peers "$peers" "$@"
