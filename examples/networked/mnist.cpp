@@ -15,6 +15,8 @@
 //     networked_mnist --party aggregator --certificates DIR --listen 0.0.0.0:7100
 //     networked_mnist --party client-3 --clients 10 --certificates DIR --listen 0.0.0.0:7103 --trust aggregator --peers aggregator=HOST:7100
 //     networked_mnist --party me --clients 10 --certificates DIR --peers aggregator=HOST:7100,client-0=HOST:7101,...
+// and with secure aggregation, --aggregation secure given to each, the
+// aggregator's --peers naming the clients: client-0=HOST:7101,...
 //
 // A client's shard: the partition mnist_fedavg makes (IID or sorted-label
 // shards) from --seed, the same in every process, of which client k keeps
@@ -86,10 +88,16 @@ int serve_client(const examples::CommandLine& cli, const std::string& name, std:
 int serve_aggregator(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
     // With secure aggregation a sum-only aggregator, which sends the
     // protocol's messages to the clients: --peers must name them.
+    const bool secure = examples::secure_aggregation(cli, "networked_mnist");
+    const auto peers = examples::networked::peers(cli);
+    for (std::size_t k = 0; secure && k < clients; ++k) {
+        if (peers.count(client_name(k)) == 0) {
+            cli.fail("a sum-only aggregator (--aggregation secure) sends the protocol's messages to the clients: "
+                     "--peers must give each one's address, and does not give " + client_name(k) + "'s");
+        }
+    }
     auto policy = examples::networked::policy_of(cli, name,
-                                                 examples::secure_aggregation(cli, "networked_mnist")
-                                                     ? party::Role::sum_only_aggregator
-                                                     : party::Role::aggregator);
+                                                 secure ? party::Role::sum_only_aggregator : party::Role::aggregator);
     // Only the clients' values count as contributions: a value the model
     // owner sent itself can never make an "average" of one client.
     for (std::size_t k = 0; k < clients; ++k) {
@@ -133,9 +141,10 @@ std::string why_ended(const federated::RunEnd& end, const federated::Config& con
 /// then). Anything else is left to the run, which checks it against its
 /// parties and says what differs: a checkpoint of other settings, of more
 /// rounds than --rounds, one this cannot read (of an older format, say) or
-/// whose model does not fit the test set.
+/// whose model does not fit the test set. `driver_settings`: those a secure
+/// run records of its own (federated::secure_driver_settings).
 bool report_finished(const examples::CommandLine& cli, const federated::Config& config,
-                     const data::Dataset<float>& test) {
+                     const federated::RunSetup::Settings& driver_settings, const data::Dataset<float>& test) {
     const std::string& path = config.checkpoint_path;
     if (path.empty() || !std::filesystem::exists(path)) {
         return false;
@@ -152,7 +161,7 @@ bool report_finished(const examples::CommandLine& cli, const federated::Config& 
         return false;
     }
     const State& saved = *state;
-    if (!federated::same_settings(saved.setup, config) || saved.rounds_done == 0 || saved.rounds_done > config.rounds) {
+    if (!federated::same_settings(saved.setup, config, driver_settings) || saved.rounds_done == 0 || saved.rounds_done > config.rounds) {
         return false;
     }
     const auto end = federated::run_end(saved, config, accuracy);
@@ -203,15 +212,23 @@ int run_model_owner(const examples::CommandLine& cli, const std::string& name, s
     if (cli.has("checkpoint")) {
         config.checkpoint_path = cli.text("checkpoint", "");
     }
+    federated::RunSetup::Settings driver_settings; // a secure run's own, recorded in its checkpoints
+#ifdef FEDPP_EXAMPLES_SECURE_AGGREGATION
+    std::optional<secagg::SecureRoundOptions> options;
+    if (secure) {
+        options = examples::secure_round_options(config);
+        driver_settings = federated::secure_driver_settings(config, *options);
+    }
+#endif
     const std::string& path = config.checkpoint_path;
-    if (report_finished(cli, config, test)) {
+    if (report_finished(cli, config, driver_settings, test)) {
         return 0;
     }
     try {
 #ifdef FEDPP_EXAMPLES_SECURE_AGGREGATION
         if (secure) {
-            federated::SecureFederatedAveraging<nn::Sequential<float>> run(
-                std::move(model), std::move(parties), test, config, examples::secure_round_options(config));
+            federated::SecureFederatedAveraging<nn::Sequential<float>> run(std::move(model), std::move(parties), test,
+                                                                           config, *options);
             return train(cli, config, run);
         }
 #endif

@@ -46,7 +46,8 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                  {"listen", "where a worker party serves, host:port (default 127.0.0.1:0, any free port)"},
                  {"port-file", "a worker party writes the port it listens on to this file"},
                  {"trust", "a data owner's trusted aggregators, by certificate name: a,b (default: the "
-                           "example's own aggregator, secure_worker or aggregator)"},
+                           "example's own aggregator, secure_worker or aggregator; with --aggregation secure, its "
+                           "sum-only aggregators)"},
                  {"requesters", "who may make requests, by certificate name: a,b (default: any party of the "
                                 "federation)"},
                  {"max-released-updates", "a data owner moves out at most this many values made from its data "

@@ -37,7 +37,18 @@ names=(me aggregator)
 for ((k = 0; k < clients; k++)); do names+=("client-$k"); done
 bash "$root/scripts/make_certificates.sh" "$certificates" "${names[@]}"
 
-start_party aggregator "$program" --certificates "$certificates" "${shared[@]}"
+secure=false
+if [[ " ${shared[*]} " == *" --aggregation secure "* ]]; then
+    secure=true
+fi
+if $secure; then
+    # A sum-only aggregator sends the protocol's messages to the clients, so
+    # it starts knowing where they are; until they are up, a plain one holds
+    # its port (the clients reach it only once the run starts).
+    start_party aggregator "$program" --certificates "$certificates" --clients "$clients"
+else
+    start_party aggregator "$program" --certificates "$certificates" "${shared[@]}"
+fi
 peers="aggregator=127.0.0.1:${PORT_OF[aggregator]}"
 for ((k = 0; k < clients; k++)); do # each loads its shard: all at once
     launch_party "client-$k" "$program" --certificates "$certificates" --trust aggregator \
@@ -49,9 +60,7 @@ for ((k = 0; k < clients; k++)); do
     client_peers="$client_peers${client_peers:+,}client-$k=127.0.0.1:${PORT_OF[client-$k]}"
 done
 peers="$peers,$client_peers"
-if [[ " ${shared[*]} " == *" --aggregation secure "* ]]; then
-    # A sum-only aggregator sends the protocol's messages to the clients: it
-    # starts again, at the same port, knowing where they are.
+if $secure; then
     port="${PORT_OF[aggregator]}"
     stop_party aggregator
     start_party aggregator "$program" --certificates "$certificates" --listen "127.0.0.1:$port" \

@@ -9,7 +9,9 @@
 #   3. the model owner SIGKILLed: restarted, it resumes from its checkpoint
 #      and ends bitwise identical to an uninterrupted run;
 #   4. the model owner of a finished run restarted with every other party
-#      gone: it says the run has ended and saves its weights.
+#      gone: it says the run has ended and saves its weights;
+#   5. the same with secure aggregation (a sum-only aggregator), whose
+#      checkpoint records the secure driver's own settings.
 #
 #     bash tests/networked/faults.sh PATH/TO/networked_mnist
 set -euo pipefail
@@ -137,3 +139,26 @@ model_owner "$work/more.out" --checkpoint "$work/owner.ckpt" --rounds 7 || statu
 grep -q "no client has any data (3 clients left out" "$work/more.out" || fail "it should say why: $(cat "$work/more.out")"
 if grep -q "nothing to train" "$work/more.out"; then fail "one more round is not a finished run: $(cat "$work/more.out")"; fi
 echo "ok: says the run has ended and saves its weights without the parties; one more round needs them"
+
+echo "== 5. the same for a secure run (--aggregation secure: a sum-only aggregator)"
+secure=(--aggregation secure)
+start_aggregator # (a plain one holds the port until the clients are up: the sum-only one must know them)
+for k in 0 1 2; do
+    start_party "client-$k" "$program" "${common[@]}" "${secure[@]}" --trust aggregator \
+        --peers "aggregator=127.0.0.1:${PORT_OF[aggregator]}"
+done
+port="${PORT_OF[aggregator]}"
+stop_party aggregator
+start_party aggregator "$program" "${common[@]}" "${secure[@]}" --listen "127.0.0.1:$port" \
+    --peers "client-0=127.0.0.1:${PORT_OF[client-0]},client-1=127.0.0.1:${PORT_OF[client-1]},client-2=127.0.0.1:${PORT_OF[client-2]}"
+model_owner "$work/secure.out" "${secure[@]}" --rounds 1 --checkpoint "$work/secure.ckpt" \
+    --save-weights "$work/secure.safetensors" || fail "the secure run: $(cat "$work/secure.out")"
+grep -q "at round 1" "$work/secure.out" || fail "the secure run did not end its round: $(cat "$work/secure.out")"
+for name in aggregator client-0 client-1 client-2; do stop_party "$name"; done
+model_owner "$work/secure_finished.out" "${secure[@]}" --rounds 1 --checkpoint "$work/secure.ckpt" \
+    --save-weights "$work/secure_finished.safetensors" ||
+    fail "the finished secure run's model owner: $(cat "$work/secure_finished.out")"
+grep -q "rounds are done (more --rounds); nothing to train, no party contacted" "$work/secure_finished.out" ||
+    fail "it should say the secure run has ended: $(cat "$work/secure_finished.out")"
+cmp -s "$work/secure.safetensors" "$work/secure_finished.safetensors" || fail "the weights it saved are not the run's"
+echo "ok: a finished secure run is judged from its checkpoint too"

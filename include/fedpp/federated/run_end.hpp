@@ -5,7 +5,7 @@
 // state alone, before reaching any party:
 //
 //     const auto saved = load_checkpoint<federated::TrainingState<Model>>(path);
-//     if (federated::same_settings(saved.setup, config)) {
+//     if (federated::same_settings(saved.setup, config)) { // a secure run's: secure_driver_settings()
 //         const auto accuracy = training::evaluate(saved.global_model, test, 1000).accuracy;
 //         if (federated::run_end(saved, config, accuracy).ended()) { /* nothing to train */ }
 //     }

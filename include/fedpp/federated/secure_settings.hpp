@@ -1,6 +1,7 @@
 // fedpp: the settings SecureFederatedAveraging (secure_driver.hpp) refuses
 // at the start: those it cannot run at all, and those under which no round
-// could be aggregated, which would otherwise show only as rounds that fail.
+// could be aggregated, which would otherwise show only as rounds that fail;
+// and those of its own it records in its checkpoints.
 #pragma once
 
 #include "fedpp/aggregation/secure_round.hpp"
@@ -103,3 +104,16 @@ inline federated::RunSetup::Settings secure_resume_settings(const fedpp::secagg:
 }
 
 } // namespace fedpp::detail
+
+namespace fedpp::federated {
+
+/// The settings of its own that a SecureFederatedAveraging of `config` with
+/// `options` records in its checkpoints (the encoding, the graph's degree,
+/// and without DP the threshold): same_settings()'s `driver_settings`, to
+/// judge a checkpoint of a secure run without starting one.
+[[nodiscard]] inline RunSetup::Settings secure_driver_settings(const Config& config,
+                                                             const secagg::SecureRoundOptions& options) {
+    return detail::secure_resume_settings(options, config.dp.has_value());
+}
+
+} // namespace fedpp::federated
