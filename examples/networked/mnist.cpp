@@ -161,7 +161,8 @@ bool report_finished(const examples::CommandLine& cli, const federated::Config& 
         return false;
     }
     const State& saved = *state;
-    if (!federated::same_settings(saved.setup, config, driver_settings) || saved.rounds_done == 0 || saved.rounds_done > config.rounds) {
+    if (!federated::same_settings(saved.setup, config, driver_settings) || saved.rounds_done == 0 ||
+        saved.rounds_done > config.rounds) {
         return false;
     }
     const auto end = federated::run_end(saved, config, accuracy);
