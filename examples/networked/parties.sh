@@ -5,6 +5,7 @@
 #     start_party NAME PROGRAM ARGS...   # in the background; PORT_OF[NAME] once it listens
 #     launch_party NAME PROGRAM ARGS...; await_party NAME   # the same, in two steps
 #     stop_party NAME [SIGNAL]
+#     restart_party NAME PROGRAM ARGS...   # stopped, started again at its port
 
 declare -A PID_OF=()
 declare -A PORT_OF=()
@@ -61,6 +62,17 @@ stop_party() {
     kill "-$signal" "${PID_OF[$name]}" 2>/dev/null || true
     wait "${PID_OF[$name]}" 2>/dev/null || true
     unset "PID_OF[$name]"
+}
+
+# restart_party NAME PROGRAM ARGS...: stops it and starts it again, with
+# ARGS, listening at the port it had (e.g. a sum-only aggregator, which must
+# know the clients, in place of one that held the port until they were up).
+restart_party() {
+    local name="$1" program="$2"
+    shift 2
+    local port="${PORT_OF[$name]}"
+    stop_party "$name"
+    start_party "$name" "$program" --listen "127.0.0.1:$port" "$@"
 }
 
 # build_example ROOT TARGET: builds the networked example TARGET in ROOT/build

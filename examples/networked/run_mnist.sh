@@ -61,9 +61,6 @@ for ((k = 0; k < clients; k++)); do
 done
 peers="$peers,$client_peers"
 if $secure; then
-    port="${PORT_OF[aggregator]}"
-    stop_party aggregator
-    start_party aggregator "$program" --certificates "$certificates" --listen "127.0.0.1:$port" \
-        --peers "$client_peers" "${shared[@]}"
+    restart_party aggregator "$program" --certificates "$certificates" --peers "$client_peers" "${shared[@]}"
 fi
 "$program" --party me --certificates "$certificates" --peers "$peers" "$@"

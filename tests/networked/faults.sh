@@ -147,9 +147,7 @@ for k in 0 1 2; do
     start_party "client-$k" "$program" "${common[@]}" "${secure[@]}" --trust aggregator \
         --peers "aggregator=127.0.0.1:${PORT_OF[aggregator]}"
 done
-port="${PORT_OF[aggregator]}"
-stop_party aggregator
-start_party aggregator "$program" "${common[@]}" "${secure[@]}" --listen "127.0.0.1:$port" \
+restart_party aggregator "$program" "${common[@]}" "${secure[@]}" \
     --peers "client-0=127.0.0.1:${PORT_OF[client-0]},client-1=127.0.0.1:${PORT_OF[client-1]},client-2=127.0.0.1:${PORT_OF[client-2]}"
 model_owner "$work/secure.out" "${secure[@]}" --rounds 1 --checkpoint "$work/secure.ckpt" \
     --save-weights "$work/secure.safetensors" || fail "the secure run: $(cat "$work/secure.out")"

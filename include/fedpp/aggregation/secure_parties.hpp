@@ -17,7 +17,6 @@
 #include "fedpp/located/aggregate.hpp"
 #include "fedpp/located/masked.hpp"
 #include "fedpp/nn/module.hpp"
-#include "fedpp/privacy/clipping.hpp"
 #include "fedpp/secure_aggregation/client.hpp"
 #include "fedpp/secure_aggregation/fixed_point.hpp"
 #include "fedpp/secure_aggregation/graph.hpp"
@@ -183,19 +182,17 @@ private:
     sa::FixedPointEncoding encoding_;
 };
 
-/// What `party`'s client masks (client_mask) of `update` with a noise share
-/// of standard deviation `stddev` (finite, >= 0), as the worker's `rules`
-/// have it: `update` as it is (nullopt), or, with a floor (mask_floor(),
-/// clip norm C, multiplier f), clipped to C (a copy, if its norm is above
-/// C). PermissionDeniedError if stddev is below the floor, f C / sqrt(t), t
-/// the session's threshold; ArgumentError if the encoding's range does not
-/// hold the update (with a floor: C) and 6 stddev (the noise would be
-/// clipped, and be no longer Gaussian). With a floor neither depends on the
-/// update: a refusal tells nothing of it (but clip_l2's ArgumentError for
-/// an update that is not finite).
+/// Checks that `party`'s client may mask (client_mask) `update` with a
+/// noise share of standard deviation `stddev` (finite, >= 0) under the
+/// worker's `rules`. With a floor (mask_floor(): clip norm C, multiplier
+/// f), PermissionDeniedError if stddev is below f C / sqrt(t), t the
+/// session's threshold (the update is then clipped to C where it is
+/// noised). ArgumentError if the encoding's range does not hold the update
+/// (with a floor: C) and 6 stddev (the noise would be clipped, and be no
+/// longer Gaussian). With a floor neither depends on the update: a refusal
+/// tells nothing of it.
 template <nn::Model M>
-std::optional<M> clipped_for_mask(const M& update, double stddev, ClientParty& party, const WorkerRules& rules) {
-    std::optional<M> clipped;
+void check_mask_share(const M& update, double stddev, ClientParty& party, const WorkerRules& rules) {
     double largest = 0; // (a bound on) the update's largest magnitude
     if (rules.mask_floor()) {
         const std::uint32_t t = party.client().config().threshold;
@@ -206,10 +203,6 @@ std::optional<M> clipped_for_mask(const M& update, double stddev, ClientParty& p
                                         std::to_string(stddev) + " is below this data owner's floor, " +
                                         "mask_min_noise_multiplier x mask_max_clip_norm / sqrt(t) = " +
                                         std::to_string(floor) + " (t = " + std::to_string(t) + ")");
-        }
-        if (!(privacy::l2_norm(update) <= rules.mask_max_clip_norm)) {
-            clipped.emplace(update.copy());
-            privacy::clip_l2(*clipped, rules.mask_max_clip_norm);
         }
         largest = rules.mask_max_clip_norm;
     } else if (stddev > 0) {
@@ -227,7 +220,6 @@ std::optional<M> clipped_for_mask(const M& update, double stddev, ClientParty& p
                             ") do not fit the encoding's clipping range " + std::to_string(range) +
                             ": the noise would be clipped");
     }
-    return clipped;
 }
 
 /// The sum-only aggregator's part of the session.

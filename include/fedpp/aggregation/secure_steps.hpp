@@ -16,6 +16,7 @@
 #include "fedpp/aggregation/secure_parties.hpp"
 #include "fedpp/base/random.hpp"
 #include "fedpp/io/codec.hpp"
+#include "fedpp/privacy/clipping.hpp"
 #include "fedpp/privacy/gaussian_noise.hpp"
 
 #include <algorithm>
@@ -124,9 +125,9 @@ struct ClientHandle {
 /// stddev^2) per value added if stddev > 0 (a share of distributed DP's
 /// noise, drawn from the seed given mixed with this worker's own secret,
 /// noise_seed: the caller cannot recompute it), weighted, encoded and
-/// masked; clipped first if the worker's rules say so (clipped_for_mask,
-/// which gives its errors). Arguments: weight, stddev (f64), the noise's
-/// seed (u64).
+/// masked; clipped first if the worker's rules set a floor (see
+/// check_mask_share, which gives its errors). Arguments: weight, stddev
+/// (f64), the noise's seed (u64).
 /// SecureAggregationError if the server has not asked for it (the client
 /// dropped out, or the session failed).
 template <class M>
@@ -150,13 +151,15 @@ struct ClientMask {
                                              "the sum-only aggregator has not asked this client for its masked "
                                              "update (it dropped out, or the session failed)");
         }
-        const M& given = object<M>(invocation, 1);
-        const std::optional<M> clipped = clipped_for_mask(given, stddev, party, invocation.rules);
-        const M& update = clipped ? *clipped : given;
+        const M& update = object<M>(invocation, 1);
+        check_mask_share(update, stddev, party, invocation.rules);
         std::vector<double> values;
-        if (stddev > 0) {
+        if (stddev > 0) { // (with a floor, always)
             M noised = update.copy();
-            Generator noise(noise_seed(seed, invocation, {to_bytes(update), invocation.arguments}));
+            if (invocation.rules.mask_floor()) {
+                privacy::clip_l2(noised, invocation.rules.mask_max_clip_norm); // (NaN, infinity: ArgumentError)
+            }
+            Generator noise(noise_seed(seed, invocation, {to_bytes(noised), invocation.arguments}));
             privacy::add_gaussian_noise(noised, stddev, noise);
             values = values_of(noised);
         } else {
