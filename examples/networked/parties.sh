@@ -70,7 +70,7 @@ stop_party() {
 restart_party() {
     local name="$1" program="$2"
     shift 2
-    local port="${PORT_OF[$name]}"
+    local port="${PORT_OF[$name]:?party '$name' has no port to be restarted at}"
     stop_party "$name"
     start_party "$name" "$program" --listen "127.0.0.1:$port" "$@"
 }

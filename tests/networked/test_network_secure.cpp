@@ -66,29 +66,44 @@ std::string secure_client_name(std::size_t k) { return "client-" + std::to_strin
 /// started again, at the same address, once it knows theirs.
 /// `seeded_aggregator`, `seeded_clients`: their Policy::allow_seeded_secrets;
 /// `max_released_updates`, `private_noise`, `mask_floor` (mask_max_clip_norm
-/// and mask_min_noise_multiplier): the clients'.
+/// and mask_min_noise_multiplier), `mask_own_floor`
+/// (mask_min_own_noise_multiplier): the clients'.
 struct SecureFederation {
     explicit SecureFederation(bool seeded_aggregator = false, bool seeded_clients = false,
                               std::uint64_t max_released_updates = 0, bool private_noise = true,
-                              std::pair<double, double> mask_floor = {0, 0})
-        : aggregator(std::in_place, network::sum_only_aggregator("aggregator")) {
+                              std::pair<double, double> mask_floor = {0, 0}, double mask_own_floor = 0)
+        : SecureFederation(
+              [&] {
+                  auto policy = network::sum_only_aggregator("aggregator");
+                  policy.allow_seeded_secrets = seeded_aggregator;
+                  return policy;
+              }(),
+              [&](const std::string& name) {
+                  auto policy = network::secure_data_owner(name, {"aggregator"});
+                  policy.allow_seeded_secrets = seeded_clients;
+                  policy.max_released_updates = max_released_updates;
+                  policy.private_noise = private_noise;
+                  std::tie(policy.mask_max_clip_norm, policy.mask_min_noise_multiplier) = mask_floor;
+                  policy.mask_min_own_noise_multiplier = mask_own_floor;
+                  return policy;
+              }) {}
+
+    /// The aggregator with `aggregator_policy` (named "aggregator"), client
+    /// k with `client_policy("client-k")`.
+    template <class ClientPolicy>
+    SecureFederation(const fedpp::party::Policy& aggregator_policy, const ClientPolicy& client_policy)
+        : aggregator(std::in_place, aggregator_policy) {
         const auto sets = secure_client_sets();
         fedpp::grpc::Peers client_addresses;
         for (std::size_t k = 0; k < secure_clients; ++k) {
-            auto policy = network::secure_data_owner(secure_client_name(k), {"aggregator"});
-            policy.allow_seeded_secrets = seeded_clients;
-            policy.max_released_updates = max_released_updates;
-            policy.private_noise = private_noise;
-            std::tie(policy.mask_max_clip_norm, policy.mask_min_noise_multiplier) = mask_floor;
-            clients.emplace_back(std::in_place, policy, fedpp::grpc::Peers{{"aggregator", aggregator->address()}});
+            clients.emplace_back(std::in_place, client_policy(secure_client_name(k)),
+                                 fedpp::grpc::Peers{{"aggregator", aggregator->address()}});
             clients.back()->host.publish("train", sets[k]);
             client_addresses[secure_client_name(k)] = clients.back()->address();
         }
         const std::string address = aggregator->address();
         aggregator.reset();
-        auto policy = network::sum_only_aggregator("aggregator");
-        policy.allow_seeded_secrets = seeded_aggregator;
-        aggregator.emplace(policy, client_addresses, address);
+        aggregator.emplace(aggregator_policy, client_addresses, address);
     }
 
     fedpp::federated::RemoteParties remote() const {
@@ -338,6 +353,67 @@ TEST_CASE("hostile: a data owner whose policy sets a floor on its noise share ma
     CHECK_THROWS_WITH(fedpp::party::Host(seeded), Catch::Contains("no allow_seeded_secrets"));
     seeded.allow_seeded_secrets = false; // the twin
     CHECK_NOTHROW(fedpp::party::Host(seeded));
+}
+
+TEST_CASE("hostile: a data owner whose policy sets a floor on its own noise share refuses a smaller share, "
+          "whatever the session's threshold",
+          "[network][secure][dp][hostile]") {
+    // The model owner asks each client for a share of N(0, (z S)^2 / t),
+    // S = 0.05, t the majority of the round's 2 to 5 clients (2 or 3), so a
+    // share of z S / sqrt(t), between 0.58 z S and 0.71 z S: with z = 1 it
+    // meets the floor f = 1 on C = 0.05, but not an own floor of g = 0.75,
+    // which z = 2 meets, as does g = 0.5 at z = 1.
+    const Model initial = synthetic::small_mlp<double>(7);
+    const auto round_at = [&](double z, double own_floor) {
+        SecureFederation parties(false, false, 0, true, {0.05, 1.0}, own_floor);
+        SecureFederatedAveraging<Model> run(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                            secure_dp_config(1, 0.05, z));
+        const auto metrics = run.run_round();
+        CAPTURE(z, own_floor, metrics.round_error);
+        REQUIRE(metrics.clients_selected >= 2);
+        std::size_t refusals = 0;
+        for (const auto& client : parties.clients) {
+            for (const auto& line : client->log.lines()) {
+                CHECK_THAT(line, Catch::Contains("below this data owner's floor, max(mask_min_noise_multiplier x "
+                                                 "mask_max_clip_norm / sqrt(t), mask_min_own_noise_multiplier x "
+                                                 "mask_max_clip_norm) = 0.037500"));
+                ++refusals;
+            }
+        }
+        if (metrics.aggregated) {
+            CHECK(metrics.clients_aggregated == metrics.clients_selected);
+            CHECK(refusals == 0);
+        } else {
+            CHECK(metrics.clients_aggregated == 0);
+            CHECK(fedpp::to_bytes(run.global_model()) == fedpp::to_bytes(initial));
+            CHECK(refusals == metrics.clients_selected);
+        }
+        return metrics.aggregated;
+    };
+    CHECK_FALSE(round_at(1.0, 0.75));
+    CHECK(round_at(2.0, 0.75)); // the twins
+    CHECK(round_at(1.0, 0.5));
+
+    // Negative or not finite, without the floor, or where it would bind
+    // nothing, it is no policy.
+    for (const double own_floor : {-1.0, std::numeric_limits<double>::quiet_NaN(),
+                                   std::numeric_limits<double>::infinity()}) {
+        CAPTURE(own_floor);
+        auto bad = network::secure_data_owner("bob", {"aggregator"});
+        bad.mask_max_clip_norm = 1.0;
+        bad.mask_min_noise_multiplier = 1.0;
+        bad.mask_min_own_noise_multiplier = own_floor;
+        CHECK_THROWS_WITH(fedpp::party::Host(bad), Catch::Contains("mask_min_own_noise_multiplier must be finite"));
+    }
+    auto alone = network::secure_data_owner("bob", {"aggregator"});
+    alone.mask_min_own_noise_multiplier = 1.0;
+    CHECK_THROWS_WITH(fedpp::party::Host(alone), Catch::Contains("needs mask_max_clip_norm and"));
+    auto aggregator = network::sum_only_aggregator("aggregator");
+    aggregator.mask_min_own_noise_multiplier = 1.0;
+    CHECK_THROWS_WITH(fedpp::party::Host(aggregator), Catch::Contains("bind only a data owner"));
+    alone.mask_max_clip_norm = 1.0; // the twin
+    alone.mask_min_noise_multiplier = 1.0;
+    CHECK_NOTHROW(fedpp::party::Host(alone));
 }
 
 TEST_CASE("hostile: a party refuses a secure session whose secrets come from the model owner's seed, unless its "

@@ -15,8 +15,9 @@ namespace fedpp::secagg {
 /// Policy::private_noise, on by default), so that the model owner, who
 /// gives the seed, cannot recompute it (in one process: from `seed` alone).
 /// stddev 0: no noise. The stddev is the caller's choice, unless a data
-/// owner's policy sets a floor on it (Policy::mask_min_noise_multiplier,
-/// relative to its own mask_max_clip_norm; README, "Secure aggregation").
+/// owner's policy sets a floor on it (Policy::mask_min_noise_multiplier
+/// and mask_min_own_noise_multiplier, relative to its own
+/// mask_max_clip_norm; README, "Secure aggregation").
 struct MaskNoise {
     double stddev = 0;
     std::uint64_t seed = 0;

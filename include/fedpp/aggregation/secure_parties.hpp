@@ -184,25 +184,31 @@ private:
 
 /// Checks that `party`'s client may mask (client_mask) `update` with a
 /// noise share of standard deviation `stddev` (finite, >= 0) under the
-/// worker's `rules`. With a floor (mask_floor(): clip norm C, multiplier
-/// f), PermissionDeniedError if stddev is below f C / sqrt(t), t the
-/// session's threshold (the update is then clipped to C where it is
-/// noised). ArgumentError if the encoding's range does not hold the update
-/// (with a floor: C) and 6 stddev (the noise would be clipped, and be no
-/// longer Gaussian). With a floor neither depends on the update: a refusal
-/// tells nothing of it.
+/// worker's `rules`. With a floor (mask_floor(): clip norm C, multipliers
+/// f and g, the own share's), PermissionDeniedError if stddev is below
+/// max(f C / sqrt(t), g C), t the session's threshold (the update is then
+/// clipped to C where it is noised). ArgumentError if the encoding's range
+/// does not hold the update (with a floor: C) and 6 stddev (the noise would
+/// be clipped, and be no longer Gaussian). With a floor neither depends on
+/// the update: a refusal tells nothing of it (but client_mask's clip_l2
+/// refuses an update that is not finite).
 template <nn::Model M>
 void check_mask_share(const M& update, double stddev, ClientParty& party, const WorkerRules& rules) {
     double largest = 0; // (a bound on) the update's largest magnitude
     if (rules.mask_floor()) {
         const std::uint32_t t = party.client().config().threshold;
+        const double clip = rules.mask_max_clip_norm;
+        const double own = rules.mask_min_own_noise_multiplier;
         const double floor =
-            rules.mask_min_noise_multiplier * rules.mask_max_clip_norm / std::sqrt(static_cast<double>(t));
+            std::max(rules.mask_min_noise_multiplier * clip / std::sqrt(static_cast<double>(t)), own * clip);
         if (!(stddev >= floor)) {
-            throw PermissionDeniedError("SecureRound::mask: a noise share of standard deviation " +
-                                        std::to_string(stddev) + " is below this data owner's floor, " +
-                                        "mask_min_noise_multiplier x mask_max_clip_norm / sqrt(t) = " +
-                                        std::to_string(floor) + " (t = " + std::to_string(t) + ")");
+            throw PermissionDeniedError(
+                "SecureRound::mask: a noise share of standard deviation " + std::to_string(stddev) +
+                " is below this data owner's floor, " +
+                (own > 0 ? "max(mask_min_noise_multiplier x mask_max_clip_norm / sqrt(t), "
+                           "mask_min_own_noise_multiplier x mask_max_clip_norm)"
+                         : "mask_min_noise_multiplier x mask_max_clip_norm / sqrt(t)") +
+                " = " + std::to_string(floor) + " (t = " + std::to_string(t) + ")");
         }
         largest = rules.mask_max_clip_norm;
     } else if (stddev > 0) {

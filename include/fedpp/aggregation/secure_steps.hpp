@@ -126,8 +126,9 @@ struct ClientHandle {
 /// noise, drawn from the seed given mixed with this worker's own secret,
 /// noise_seed: the caller cannot recompute it), weighted, encoded and
 /// masked; clipped first if the worker's rules set a floor (see
-/// check_mask_share, which gives its errors). Arguments: weight, stddev
-/// (f64), the noise's seed (u64).
+/// check_mask_share, which gives its errors; with a floor, an update that
+/// is not finite is refused too, by clip_l2's ArgumentError). Arguments:
+/// weight, stddev (f64), the noise's seed (u64).
 /// SecureAggregationError if the server has not asked for it (the client
 /// dropped out, or the session failed).
 template <class M>
@@ -153,14 +154,17 @@ struct ClientMask {
         }
         const M& update = object<M>(invocation, 1);
         check_mask_share(update, stddev, party, invocation.rules);
+        const bool clip = invocation.rules.mask_floor();
         std::vector<double> values;
-        if (stddev > 0) { // (with a floor, always)
+        if (stddev > 0 || clip) {
             M noised = update.copy();
-            if (invocation.rules.mask_floor()) {
+            if (clip) {
                 privacy::clip_l2(noised, invocation.rules.mask_max_clip_norm); // (NaN, infinity: ArgumentError)
             }
-            Generator noise(noise_seed(seed, invocation, {to_bytes(noised), invocation.arguments}));
-            privacy::add_gaussian_noise(noised, stddev, noise);
+            if (stddev > 0) {
+                Generator noise(noise_seed(seed, invocation, {to_bytes(noised), invocation.arguments}));
+                privacy::add_gaussian_noise(noised, stddev, noise);
+            }
             values = values_of(noised);
         } else {
             values = values_of(update);

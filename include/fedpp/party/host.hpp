@@ -59,7 +59,7 @@ public:
                               policy_.dp_max_clip_norm, policy_.dp_min_noise_multiplier});
         } else if (policy_.private_noise) { // its shares of distributed DP's noise (secagg::MaskNoise)
             store_.set_rules({0, 0, fedpp::detail::random_noise_secret(), 0, 0, policy_.mask_max_clip_norm,
-                              policy_.mask_min_noise_multiplier});
+                              policy_.mask_min_noise_multiplier, policy_.mask_min_own_noise_multiplier});
         }
     }
 

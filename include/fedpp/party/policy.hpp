@@ -108,6 +108,15 @@ struct Policy {
     /// allow_seeded_secrets. For Role::data_owner only.
     double mask_max_clip_norm = 0;
     double mask_min_noise_multiplier = 0;
+    /// With the floor above, the noise multiplier g its own share alone must
+    /// give its update, whatever t: a share below g * mask_max_clip_norm is
+    /// refused too, so that each update it masks keeps noise of g times its
+    /// bound, whatever the weights, even in a sum in which every other
+    /// update is the model owner's (who may still ask for large sessions,
+    /// with larger shares). Per masked update: sessions repeated average
+    /// fresh shares away (bounded by max_released_updates). 0: none (its own
+    /// share may be 1 / sqrt(t) of the floor).
+    double mask_min_own_noise_multiplier = 0;
     /// An aggregator draws the noise of differential privacy (DP-FedAvg's
     /// noise on the sum, adaptive clipping's on the count), and a data
     /// owner its share of secure aggregation's distributed noise
@@ -184,14 +193,20 @@ inline void check_role_settings(const Policy& policy) {
                                    "mask_max_clip_norm, mask_min_noise_multiplier)"));
     }
     const bool mask_floor = policy.mask_max_clip_norm != 0 || policy.mask_min_noise_multiplier != 0;
-    if (policy.role != Role::data_owner && mask_floor) {
-        throw ArgumentError("party '" + policy.name + "': mask_max_clip_norm and mask_min_noise_multiplier bind " +
-                            "only a data owner (Role::data_owner), on the updates it masks and their noise shares");
+    if (policy.role != Role::data_owner && (mask_floor || policy.mask_min_own_noise_multiplier != 0)) {
+        throw ArgumentError("party '" + policy.name + "': mask_max_clip_norm, mask_min_noise_multiplier and " +
+                            "mask_min_own_noise_multiplier bind only a data owner (Role::data_owner), on the " +
+                            "updates it masks and their noise shares");
     }
     if (mask_floor && !(policy.mask_max_clip_norm > 0 && policy.mask_min_noise_multiplier > 0 &&
                         std::isfinite(policy.mask_max_clip_norm) && std::isfinite(policy.mask_min_noise_multiplier))) {
         throw ArgumentError("party '" + policy.name + "': mask_max_clip_norm and mask_min_noise_multiplier must " +
                             "both be finite and > 0 (the noise is relative to the clip norm), or both 0");
+    }
+    if (!(policy.mask_min_own_noise_multiplier >= 0 && std::isfinite(policy.mask_min_own_noise_multiplier)) ||
+        (policy.mask_min_own_noise_multiplier != 0 && !mask_floor)) {
+        throw ArgumentError("party '" + policy.name + "': mask_min_own_noise_multiplier must be finite and >= 0, " +
+                            "and needs mask_max_clip_norm and mask_min_noise_multiplier (a data owner's floor)");
     }
     if (mask_floor && (!policy.private_noise || policy.allow_seeded_secrets)) {
         throw ArgumentError("party '" + policy.name + "': mask_min_noise_multiplier needs private_noise and " +

@@ -93,9 +93,12 @@ struct WorkerRules {
     /// mask_max_clip_norm (it clips a larger one), with a share of
     /// distributed DP's noise of a standard deviation of at least
     /// mask_min_noise_multiplier * mask_max_clip_norm / sqrt(t), t the
-    /// session's threshold: the noise is no longer the caller's choice.
+    /// session's threshold, and of at least mask_min_own_noise_multiplier
+    /// * mask_max_clip_norm whatever t: the noise is no longer the caller's
+    /// choice.
     double mask_max_clip_norm = 0;
     double mask_min_noise_multiplier = 0;
+    double mask_min_own_noise_multiplier = 0;
 
     /// Whether the worker releases only DP aggregates.
     [[nodiscard]] bool dp_only() const noexcept { return dp_min_noise_multiplier > 0; }

@@ -70,7 +70,7 @@ public:
             fail("min_weight_ratio must be in [0, 1], got " + std::to_string(rules.min_weight_ratio));
         }
         for (const double bound : {rules.dp_max_clip_norm, rules.dp_min_noise_multiplier, rules.mask_max_clip_norm,
-                                   rules.mask_min_noise_multiplier}) {
+                                   rules.mask_min_noise_multiplier, rules.mask_min_own_noise_multiplier}) {
             if (!(bound >= 0 && std::isfinite(bound))) {
                 fail("the DP bounds must be finite and >= 0, got " + std::to_string(bound));
             }
@@ -80,6 +80,9 @@ public:
         }
         if (rules.mask_floor() && !(rules.mask_max_clip_norm > 0)) {
             fail("mask_min_noise_multiplier needs a mask_max_clip_norm > 0 (the noise is relative to it)");
+        }
+        if (rules.mask_min_own_noise_multiplier > 0 && !rules.mask_floor()) {
+            fail("mask_min_own_noise_multiplier needs mask_min_noise_multiplier (a floor)");
         }
         rules_ = std::make_unique<const WorkerRules>(rules);
     }
