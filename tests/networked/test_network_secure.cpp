@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -414,6 +415,62 @@ TEST_CASE("hostile: a data owner whose policy sets a floor on its own noise shar
     alone.mask_max_clip_norm = 1.0; // the twin
     alone.mask_min_noise_multiplier = 1.0;
     CHECK_NOTHROW(fedpp::party::Host(alone));
+}
+
+TEST_CASE("parties set up for different aggregations refuse each other, and their refusals say so",
+          "[network][secure]") {
+    const Model initial = synthetic::small_mlp<double>(7);
+    const auto secure_client = [](const std::string& name) {
+        return network::secure_data_owner(name, {"aggregator"});
+    };
+    const auto plain_client = [](const std::string& name) { return network::data_owner(name, {"aggregator"}); };
+    const auto logged_at = [](const network::Party& party, const std::string& text) {
+        for (const auto& line : party.log.lines()) {
+            if (line.find(text) != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    };
+    const auto logged = [&](const SecureFederation& parties, const std::string& text) { // at any client
+        return std::any_of(parties.clients.begin(), parties.clients.end(),
+                           [&](const auto& client) { return logged_at(*client, text); });
+    };
+    const auto secure_round = [&](const SecureFederation& parties) {
+        SecureFederatedAveraging<Model> run(initial.copy(), parties.remote(), synthetic::points<double>(60, 9),
+                                            secure_config(1));
+        return run.run_round().aggregated;
+    };
+    { // a secure run whose aggregator is a plain one
+        SecureFederation parties(network::aggregator("aggregator"), secure_client);
+        CHECK_FALSE(secure_round(parties));
+        CHECK(logged_at(*parties.aggregator,
+                        "this one is a plain aggregator: secure aggregation needs a sum-only aggregator"));
+    }
+    { // a secure run whose clients trust the aggregator as a plain one
+        SecureFederation parties(network::sum_only_aggregator("aggregator"), plain_client);
+        CHECK_FALSE(secure_round(parties));
+        CHECK(logged(parties, "the destination is one of its trusted (plain) aggregators: are the parties set up "
+                              "for the same aggregation?"));
+    }
+    { // a plain run whose clients trust the aggregator as a sum-only one
+        SecureFederation parties(network::aggregator("aggregator"), secure_client);
+        auto config = secure_config(1);
+        config.aggregation = Aggregation::weighted_mean;
+        fedpp::federated::FederatedAveraging<Model> run(initial.copy(), parties.remote(),
+                                                        synthetic::points<double>(60, 9), config);
+        CHECK_FALSE(run.run_round().aggregated);
+        CHECK(logged(parties, "it is one of its sum-only aggregators (secure aggregation), which get masked "
+                              "updates only"));
+    }
+    { // the twin: all set up alike
+        SecureFederation parties;
+        CHECK(secure_round(parties));
+        for (const auto& client : parties.clients) {
+            CHECK(client->log.empty());
+        }
+        CHECK(parties.aggregator->log.empty());
+    }
 }
 
 TEST_CASE("hostile: a party refuses a secure session whose secrets come from the model owner's seed, unless its "

@@ -120,15 +120,27 @@ inline const char* forward_rule_of(const party::Policy& policy, const ObjectStor
                                 const std::string& destination) {
     const bool secure = is_secure_aggregation_type_name(held.type->name);
     switch (policy.role) {
-    case party::Role::data_owner:
+    case party::Role::data_owner: // (naming what the destination is to it, for parties set up for different
+                                  // aggregations: the trust lists are no secret, a requester learns them from
+                                  // what is refused anyway)
         if (secure) {
-            return policy.sum_only_aggregators.count(destination) != 0
-                       ? nullptr
+            if (policy.sum_only_aggregators.count(destination) != 0) {
+                return nullptr;
+            }
+            return policy.trusted_aggregators.count(destination) != 0
+                       ? "masked updates and secure aggregation's messages go only to this party's sum-only "
+                         "aggregators, and the destination is one of its trusted (plain) aggregators: are the "
+                         "parties set up for the same aggregation?"
                        : "masked updates and secure aggregation's messages go only to this party's sum-only "
                          "aggregators";
         }
-        return policy.trusted_aggregators.count(destination) != 0 ? nullptr
-                                                                  : "not one of this party's trusted aggregators";
+        if (policy.trusted_aggregators.count(destination) != 0) {
+            return nullptr;
+        }
+        return policy.sum_only_aggregators.count(destination) != 0
+                   ? "not one of this party's trusted aggregators: it is one of its sum-only aggregators (secure "
+                     "aggregation), which get masked updates only: are the parties set up for the same aggregation?"
+                   : "not one of this party's trusted aggregators";
     case party::Role::sum_only_aggregator:
         if (secure && held.contributor == no_contributor && held.type->name == "fedpp::ProtocolMessage") {
             return nullptr; // the server's message to a participant, made here
@@ -136,7 +148,13 @@ inline const char* forward_rule_of(const party::Policy& policy, const ObjectStor
         break;
     case party::Role::aggregator: break;
     }
-    return releasable_by(policy, held) ? nullptr : release_rule_of(policy);
+    if (releasable_by(policy, held)) {
+        return nullptr;
+    }
+    return policy.role == party::Role::aggregator && secure
+               ? "an aggregator releases only aggregates and scalars, and this one is a plain aggregator: secure "
+                 "aggregation needs a sum-only aggregator (Role::sum_only_aggregator)"
+               : release_rule_of(policy);
 }
 
 } // namespace fedpp::detail
