@@ -388,6 +388,11 @@ TEST_CASE("hostile: a data owner whose policy sets a floor on its own noise shar
             CHECK(metrics.clients_aggregated == 0);
             CHECK(fedpp::to_bytes(run.global_model()) == fedpp::to_bytes(initial));
             CHECK(refusals == metrics.clients_selected);
+            CHECK(metrics.failures.size() == metrics.clients_selected); // the model owner is told why
+            for (const auto& failure : metrics.failures) {
+                CHECK_THAT(failure.reason, Catch::Contains("dropped out of secure aggregation: ") &&
+                                               Catch::Contains("below this data owner's floor, max("));
+            }
         }
         return metrics.aggregated;
     };

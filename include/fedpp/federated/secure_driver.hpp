@@ -265,6 +265,12 @@ private:
             this->adopt(std::move(next), metrics);
         } catch (const Error& e) {
             metrics.round_error = std::string("secure aggregation failed: ") + e.what() + "; the global model is unchanged";
+            for (const std::size_t i : in) { // the clients that could not mask: often why it failed
+                if (!trained[i].failure.empty()) {
+                    metrics.failures.push_back(
+                        {selected[i], "dropped out of secure aggregation: " + trained[i].failure});
+                }
+            }
         }
     }
 
