@@ -32,6 +32,7 @@
 #include <fedpp/grpc/transport.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <initializer_list>
@@ -65,6 +66,38 @@ data::Dataset<float> shard_of(const examples::CommandLine& cli, std::size_t k, s
     return train.subset(parts.at(k));
 }
 
+/// A client's floor on what it masks for secure aggregation with DP.
+constexpr std::initializer_list<const char*> mask_floor_options = {"mask-clip-norm", "mask-min-noise",
+                                                                   "mask-min-own-noise"};
+
+/// The client's floor from --mask-* (Policy::mask_max_clip_norm,
+/// mask_min_noise_multiplier, mask_min_own_noise_multiplier), if given:
+/// with --aggregation secure only, as it binds masked updates only.
+void set_mask_floor(const examples::CommandLine& cli, party::Policy& policy) {
+    if (std::none_of(mask_floor_options.begin(), mask_floor_options.end(),
+                     [&](const char* option) { return cli.has(option); })) {
+        return;
+    }
+    if (!examples::secure_aggregation(cli, "networked_mnist")) {
+        cli.fail("--mask-clip-norm, --mask-min-noise and --mask-min-own-noise bind the updates a client masks for "
+                 "secure aggregation: give --aggregation secure");
+    }
+    if (!cli.has("mask-clip-norm") || !cli.has("mask-min-noise")) {
+        cli.fail("--mask-clip-norm and --mask-min-noise go together: the noise is relative to the clip norm");
+    }
+    const auto value = [&](const char* option, bool zero) {
+        const double v = cli.number(option, 0);
+        if (!(std::isfinite(v) && (v > 0 || (zero && v == 0)))) {
+            cli.fail(std::string("option '--") + option + "' must be finite and " + (zero ? ">= 0" : "> 0") +
+                     ", got " + cli.text(option, ""));
+        }
+        return v;
+    };
+    policy.mask_max_clip_norm = value("mask-clip-norm", false);
+    policy.mask_min_noise_multiplier = value("mask-min-noise", false);
+    policy.mask_min_own_noise_multiplier = value("mask-min-own-noise", true);
+}
+
 int serve_client(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
     std::size_t k = clients;
     if (name.rfind("client-", 0) == 0 && name.size() > 7 && name.find_first_not_of("0123456789", 7) == std::string::npos) {
@@ -80,6 +113,7 @@ int serve_client(const examples::CommandLine& cli, const std::string& name, std:
     if (examples::secure_aggregation(cli, "networked_mnist")) { // it trusts them with masked updates only
         policy.sum_only_aggregators = std::exchange(policy.trusted_aggregators, {});
     }
+    set_mask_floor(cli, policy);
     party::Host host(policy);
     host.publish("train", shard_of(cli, k, clients));
     return examples::networked::serve(host, cli);
@@ -88,6 +122,7 @@ int serve_client(const examples::CommandLine& cli, const std::string& name, std:
 int serve_aggregator(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
     // With secure aggregation a sum-only aggregator, which sends the
     // protocol's messages to the clients: --peers must name them.
+    examples::networked::refuse_options(cli, name, mask_floor_options, "a data owner's (this party aggregates)");
     const bool secure = examples::secure_aggregation(cli, "networked_mnist");
     const auto peers = examples::networked::peers(cli);
     for (std::size_t k = 0; secure && k < clients; ++k) {
@@ -183,6 +218,8 @@ bool report_finished(const examples::CommandLine& cli, const federated::Config& 
 
 int run_model_owner(const examples::CommandLine& cli, const std::string& name, std::size_t clients) {
     examples::networked::refuse_worker_options(cli, name);
+    examples::networked::refuse_options(cli, name, mask_floor_options,
+                                        "a data owner's (give it to each client's process)");
     federated::Config config = examples::federated_config(cli, 2000, 1.0, 0.97);
     const bool secure = examples::secure_aggregation(cli, "networked_mnist");
     if (secure) {
@@ -305,6 +342,13 @@ int main(int argc, char** argv) {
              {"partition", "iid | noniid (default iid; clients)"},
              {"aggregation", examples::aggregation_help},
              {"clients", "number of client processes (default 10)"},
+             {"mask-clip-norm", "with --aggregation secure, a client masks its update clipped to this norm C (it "
+                                "clips it itself), with a share of the DP noise of at least --mask-min-noise f "
+                                "times C / sqrt(t), t the round's threshold, and in no round without DP (default: "
+                                "no floor; both or neither)"},
+             {"mask-min-noise", "a client's noise multiplier f: see --mask-clip-norm"},
+             {"mask-min-own-noise", "with --mask-clip-norm and --mask-min-noise, a client's own share of the noise "
+                                    "is at least this g times C, whatever t (default 0)"},
              {"fraction", "client fraction C (default 1: every client, every round)"},
              {"epochs", "local epochs E (default 1)"},
              {"batch", "local batch size B (default 10)"},

@@ -2,11 +2,14 @@
 # The FedAvg paper's MNIST 2NN with 10 client processes (each loading its own
 # shard), an aggregator process and the model owner, on 127.0.0.1. Options
 # after the program go to the model owner (and --clients, --partition,
-# --seed, --data and --aggregation to the other parties too).
+# --seed, --data and --aggregation to the other parties too; --mask-* to
+# the clients alone: each one's floor on the noise of what it masks).
 #
 #     bash examples/networked/run_mnist.sh                      # builds, then runs to 97%
 #     bash examples/networked/run_mnist.sh PROGRAM --rounds 5   # an already built networked_mnist
 #     bash examples/networked/run_mnist.sh --aggregation secure # a sum-only aggregator
+#     bash examples/networked/run_mnist.sh --aggregation secure --dp-noise 1 --dp-clip 1 \
+#         --mask-clip-norm 1 --mask-min-noise 1  # distributed DP, each client enforcing its floor
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 program=""
@@ -17,20 +20,29 @@ fi
 source "$root/examples/networked/parties.sh"
 [ -n "$program" ] || program="$(build_example "$root" networked_mnist)"
 clients=10
-shared=()
+shared=()      # to every party
+client_only=() # a data owner's floor on what it masks: to the clients alone
+owner=()       # to the model owner
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
-    case "${args[$i]}" in
-        --clients|--partition|--seed|--data|--aggregation)
+    arg="${args[$i]}"
+    case "$arg" in
+        --clients|--partition|--seed|--data|--aggregation|--mask-clip-norm|--mask-min-noise|--mask-min-own-noise)
             if ((i + 1 >= ${#args[@]})); then
-                echo "$0: ${args[$i]} needs a value" >&2
+                echo "$0: $arg needs a value" >&2
                 exit 2
-            fi ;;
+            fi
+            value="${args[$((i + 1))]}" ;;
     esac
-    case "${args[$i]}" in
-        --clients) clients="${args[$((i + 1))]}"; shared+=(--clients "$clients") ;;
-        --partition|--seed|--data|--aggregation) shared+=("${args[$i]}" "${args[$((i + 1))]}") ;;
+    case "$arg" in
+        --clients) clients="$value"; shared+=(--clients "$clients") ;;
+        --partition|--seed|--data|--aggregation) shared+=("$arg" "$value") ;;
+        --mask-clip-norm|--mask-min-noise|--mask-min-own-noise)
+            client_only+=("$arg" "$value")
+            i=$((i + 1))
+            continue ;;
     esac
+    owner+=("$arg")
 done
 certificates="$PARTIES_DIR/certificates"
 names=(me aggregator)
@@ -52,7 +64,7 @@ fi
 peers="aggregator=127.0.0.1:${PORT_OF[aggregator]}"
 for ((k = 0; k < clients; k++)); do # each loads its shard: all at once
     launch_party "client-$k" "$program" --certificates "$certificates" --trust aggregator \
-        --peers "aggregator=127.0.0.1:${PORT_OF[aggregator]}" "${shared[@]}"
+        --peers "aggregator=127.0.0.1:${PORT_OF[aggregator]}" "${shared[@]}" "${client_only[@]}"
 done
 client_peers=""
 for ((k = 0; k < clients; k++)); do
@@ -63,4 +75,4 @@ peers="$peers,$client_peers"
 if $secure; then
     restart_party aggregator "$program" --certificates "$certificates" --peers "$client_peers" "${shared[@]}"
 fi
-"$program" --party me --certificates "$certificates" --peers "$peers" "$@"
+"$program" --party me --certificates "$certificates" --peers "$peers" "${owner[@]}"
