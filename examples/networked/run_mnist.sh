@@ -8,8 +8,8 @@
 #     bash examples/networked/run_mnist.sh                      # builds, then runs to 97%
 #     bash examples/networked/run_mnist.sh PROGRAM --rounds 5   # an already built networked_mnist
 #     bash examples/networked/run_mnist.sh --aggregation secure # a sum-only aggregator
-#     bash examples/networked/run_mnist.sh --aggregation secure --dp-noise 1 --dp-clip 1 \
-#         --mask-clip-norm 1 --mask-min-noise 1  # distributed DP, each client enforcing its floor
+#     bash examples/networked/run_mnist.sh --aggregation secure --dp-noise 1 --dp-clip 1 --rounds 3 \
+#         --mask-clip-norm 1 --mask-min-noise 0.9  # distributed DP, each client enforcing its floor
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 program=""
