@@ -264,12 +264,19 @@ private:
             report(selected, trained, in, secure, metrics);
             this->adopt(std::move(next), metrics);
         } catch (const Error& e) {
-            metrics.round_error = std::string("secure aggregation failed: ") + e.what() + "; the global model is unchanged";
-            for (const std::size_t i : in) { // the clients that could not mask: often why it failed
-                if (!trained[i].failure.empty()) {
-                    metrics.failures.push_back(
-                        {selected[i], "dropped out of secure aggregation: " + trained[i].failure});
-                }
+            session_failed(e, selected, trained, in, metrics);
+        }
+    }
+
+    /// The round's secure session failed (`e`): its error, and among the
+    /// failures the clients of `in` that could not mask (often why).
+    static void session_failed(const Error& e, const std::vector<std::size_t>& selected,
+                               const std::vector<Trained>& trained, const std::vector<std::size_t>& in,
+                               RoundMetrics& metrics) {
+        metrics.round_error = std::string("secure aggregation failed: ") + e.what() + "; the global model is unchanged";
+        for (const std::size_t i : in) {
+            if (!trained[i].failure.empty()) {
+                metrics.failures.push_back({selected[i], "dropped out of secure aggregation: " + trained[i].failure});
             }
         }
     }
