@@ -8,6 +8,7 @@
 //     --peers a=HOST:PORT,b=HOST:PORT   where the other parties are
 //     --listen HOST:PORT     where a worker party serves (port 0: any free one)
 //     --port-file F          a worker party writes the port it got there
+//     --max-objects-per-requester N   a serving party's quota of objects per peer
 //     --trust a,b            a data owner's trusted aggregators
 //     --max-released-updates N   a data owner moves out at most N values made from its data
 //     --released-updates-before K  ...of which K before it restarted
@@ -50,6 +51,8 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                            "sum-only aggregators)"},
                  {"requesters", "who may make requests, by certificate name: a,b (default: any party of the "
                                 "federation)"},
+                 {"max-objects-per-requester", "a serving party keeps at most this many objects made at one "
+                                               "peer's requests (default 100000; 0: no limit)"},
                  {"max-released-updates", "a data owner moves out at most this many values made from its data "
                                           "in its life, then runs nothing on it (default 0: no limit)"},
                  {"released-updates-before", "a data owner: how many values made from its data it moved out before "
@@ -137,7 +140,8 @@ inline constexpr std::initializer_list<const char*> data_owner_options = {
 /// UsageError for an option only a party that serves (a data owner or an
 /// aggregator) reads, given to the model owner `name`.
 inline void refuse_worker_options(const CommandLine& cli, const std::string& name) {
-    refuse_options(cli, name, {"listen", "port-file", "requesters"}, "a serving party's (a data owner or aggregator)");
+    refuse_options(cli, name, {"listen", "port-file", "requesters", "max-objects-per-requester"},
+                   "a serving party's (a data owner or aggregator)");
     refuse_options(cli, name, data_owner_options, "a data owner's (give it to each client's process)");
 }
 
@@ -148,6 +152,7 @@ inline fedpp::party::Policy policy_of(const CommandLine& cli, const std::string&
     policy.name = name;
     policy.role = role;
     policy.requesters = names_in(cli.text("requesters", ""));
+    policy.max_objects_per_requester = cli.count("max-objects-per-requester", policy.max_objects_per_requester);
     if (role == fedpp::party::Role::data_owner) {
         policy.trusted_aggregators = names_in(cli.text("trust", ""));
         policy.max_released_updates = cli.count("max-released-updates", 0);

@@ -849,6 +849,52 @@ TEST_CASE("hostile: no value over the party's size limit", "[network][hostile]")
     require_ok(me.store(Data{{1, 2}, {3, 4}}));
 }
 
+TEST_CASE("hostile: a peer has no more objects made at a party than its quota, all its sessions together, and a "
+          "gift counts against its giver",
+          "[network][hostile]") {
+    auto policy = network::data_owner("bob");
+    policy.max_objects_per_requester = 3;
+    network::Party bob(policy);
+    Peer me(bob, "me");
+    Peer again(bob, "me", "s2"); // another session of the same certificate
+    std::size_t lines = 0;
+    const std::string D = type_of<Data>();
+    const Data value{{1, 2}};
+    const std::string quota = "'me' has made 3 objects here, its quota (max_objects_per_requester)";
+    const auto first = me.store(value);
+    require_ok(first);
+    require_ok(again.store(value));
+    const auto copied = me.copy(first.object, D);
+    require_ok(copied);
+    require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+    require_refused(again.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+    require_refused(me.copy(first.object, D), Code::PERMISSION_DENIED, bob, lines, quota);
+    require_refused(me.execute(computation_name<copy_of, Data>(), {{first.object, D}}), Code::PERMISSION_DENIED, bob,
+                    lines, quota);
+    CHECK(bob.host.object_count() == 3);
+    // The legal twins: another peer has a quota of its own, and an object
+    // erased makes room for one more.
+    require_ok(Peer(bob, "alice").store(value));
+    require_ok(me.erase(copied.object));
+    require_ok(me.execute(computation_name<copy_of, Data>(), {{first.object, D}}));
+    require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+
+    // At an aggregator, values a data owner moves there for the model owner
+    // count against the data owner: it cannot fill the model owner's quota,
+    // nor, with made-up owners, get past its own.
+    auto aggregator_policy = network::aggregator("secure_worker");
+    aggregator_policy.max_objects_per_requester = 2;
+    network::Party secure(aggregator_policy);
+    const std::string M = type_of<LinearModel>();
+    Peer giver(secure, "bob", "");
+    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "me#s1"));
+    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "someone#made-up"));
+    std::size_t secure_lines = 0;
+    require_refused(giver.store(M, fedpp::to_bytes(a_model()), "me#s2"), Code::PERMISSION_DENIED, secure,
+                    secure_lines, "'bob' has made 2 objects here");
+    require_ok(Peer(secure, "me").store(value)); // (the model owner's own quota is untouched)
+}
+
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {
     TwoContributions parties;
     network::Party& secure = parties.secure;

@@ -1,19 +1,23 @@
 // fedpp: which objects a requester may give a computation at a party
 // (Host::execute): its own or data published there, each of the type the
 // request names and the computation takes, and a data owner's contribution
-// only to an aggregation (crossing_rules.hpp).
+// only to an aggregation (crossing_rules.hpp); and whether a computation
+// works on a data owner's data (its budget of released updates).
 #pragma once
 
 #include "fedpp/base/errors.hpp"
 #include "fedpp/party/crossing_rules.hpp"
 #include "fedpp/party/ledger.hpp"
+#include "fedpp/party/policy.hpp"
 #include "fedpp/party/refusals.hpp"
+#include "fedpp/party/release_budget.hpp"
 #include "fedpp/party/requester.hpp"
 #include "fedpp/transport/computation.hpp"
 #include "fedpp/transport/object_store.hpp"
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fedpp::party {
@@ -48,6 +52,31 @@ inline std::vector<ObjectRef> usable_inputs(const std::string& party, const Refu
                                 "' does not take objects of these types");
     }
     return refs;
+}
+
+/// Whether `peer`'s computation `name` on `refs` works on the data owner's
+/// data (by `policy`: its inputs and result are then marked as made from
+/// it, in `ledger`). Once the budget of released updates is spent (in
+/// `released`), none is run on its data or on what was made from it
+/// (PermissionDeniedError, logged by `refusals`), but for a secure
+/// session's own steps, which may finish their protocol.
+inline bool on_data(const Policy& policy, const Refusals& refusals, Ledger& ledger, const ReleaseBudgets& released,
+                    const std::string& peer, std::string_view name, std::span<const ObjectRef> refs) {
+    bool from_data = false;
+    bool beyond_sessions = false;
+    for (const ObjectRef& ref : refs) {
+        if (policy.role == Role::data_owner && ledger.is_data(ref.id)) {
+            from_data = true;
+            beyond_sessions = beyond_sessions || !fedpp::detail::is_secure_session_state(ref.type->name);
+        }
+    }
+    if (from_data && beyond_sessions && released.updates.spent()) {
+        refusals.deny(peer, "running '" + cut(name, 100) + "' on its data (" + fedpp::detail::release_budget_rule + ")");
+    }
+    if (from_data) {
+        ledger.mark_derived(refs);
+    }
+    return from_data;
 }
 
 } // namespace fedpp::party

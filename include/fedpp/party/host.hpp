@@ -105,13 +105,14 @@ public:
             deny(peer, "a '" + type.name + "' (" + rule + ")");
         }
         const ContributorId contributor = given ? contributors_.of(policy_, name_of(peer)) : no_contributor;
+        within_quota(peer, given ? on_behalf_of : peer);
         ObjectId id = 0;
         try {
             id = store_.store(type, in, contributor);
         } catch (const PermissionDeniedError& e) { // a value its type refuses (ValueType::holds_contributions)
             deny(peer, e.what());
         }
-        ledger_.add(id, given ? on_behalf_of : peer);
+        within_quota(peer, given ? on_behalf_of : peer, id);
         traffic_.record("in", std::string(name_of(peer)), type.name, size);
         return id;
     }
@@ -164,8 +165,9 @@ public:
             deny(peer, std::string("copying ") + rule);
         }
         const bool derived = ledger_.derived(id); // (read first: if erased since, the copy finds nothing)
+        within_quota(peer, peer);
         const Reply reply = store_.handle(Request::copy(0, id, *held.type), [] { return std::string(); });
-        ledger_.add(reply.object, peer);
+        within_quota(peer, peer, reply.object);
         if (derived) {
             ledger_.mark_derived({}, reply.object);
         }
@@ -192,7 +194,8 @@ public:
         return bytes;
     }
 
-    /// The forward of `peer`'s object `id` did not arrive: it is `peer`'s again.
+    /// The forward of `peer`'s object `id` did not arrive: it is `peer`'s
+    /// again (even beyond its quota: it was counted before it left).
     void cancel_forward(const std::string& peer, ObjectId id) { ledger_.add(id, peer); }
 
     void finish_forward(ObjectId id, const std::string& destination, std::size_t bytes) {
@@ -212,7 +215,8 @@ public:
         }
         const std::vector<ObjectRef> refs =
             usable_inputs(policy_.name, refusals_, ledger_, store_, peer, *computation, inputs);
-        const bool from_data = on_data(peer, name, refs);
+        within_quota(peer, peer);
+        const bool from_data = on_data(policy_, refusals_, ledger_, released_, peer, name, refs);
         Reply reply;
         try {
             reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); },
@@ -234,7 +238,7 @@ public:
             ledger_.spend(refs); // (only a contribution's mark is ever read)
         }
         if (reply.object != 0) {
-            ledger_.add(reply.object, peer);
+            within_quota(peer, peer, reply.object); // (a store of the requester's may have run meanwhile)
             if (from_data) {
                 ledger_.mark_derived({}, reply.object);
             }
@@ -305,26 +309,22 @@ private:
 
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
 
-    /// Whether a computation on `refs` works on this data owner's data (its
-    /// inputs and result are then marked as made from it). Once the budget
-    /// is spent, none is run on its data or on what was made from it, but
-    /// for a secure session's own steps, which may finish their protocol.
-    bool on_data(const std::string& peer, std::string_view name, std::span<const ObjectRef> refs) {
-        bool from_data = false;
-        bool beyond_sessions = false;
-        for (const ObjectRef& ref : refs) {
-            if (!aggregates() && ledger_.is_data(ref.id)) {
-                from_data = true;
-                beyond_sessions = beyond_sessions || !fedpp::detail::is_secure_session_state(ref.type->name);
-            }
+    /// Refuses a new object made at `peer`'s request (deleting `id`, if
+    /// made) once Policy::max_objects_per_requester objects here count
+    /// against `peer` (by certificate name); with `id`, records it as
+    /// `owner`'s, counting against `peer`. (A computation is refused at the
+    /// quota before it runs, whether it makes an object or not.)
+    void within_quota(const std::string& peer, const std::string& owner, ObjectId id = 0) {
+        const std::size_t quota = policy_.max_objects_per_requester;
+        const std::string_view maker = name_of(peer);
+        if (id != 0 ? ledger_.add_within(id, owner, maker, quota) : quota == 0 || ledger_.made_by(maker) < quota) {
+            return;
         }
-        if (from_data && beyond_sessions && released_.updates.spent()) {
-            deny(peer, "running '" + cut(name, 100) + "' on its data (" + fedpp::detail::release_budget_rule + ")");
+        if (id != 0) {
+            store_.erase(id);
         }
-        if (from_data) {
-            ledger_.mark_derived(refs);
-        }
-        return from_data;
+        deny(peer, "'" + std::string(maker) + "' has made " + std::to_string(quota) + " objects here, its quota " +
+                       "(max_objects_per_requester): nothing more is made at its request until some are erased");
     }
 
     void erase_object(ObjectId id) {

@@ -4,17 +4,21 @@
 // lease).
 #pragma once
 
+#include "fedpp/party/requester.hpp"
 #include "fedpp/transport/request.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <unordered_set>
 #include <vector>
 
@@ -28,10 +32,30 @@ public:
     /// an object given to `owner` by another party (or made for it) lives
     /// one lease from now, or longer while `owner` is heard from (a data
     /// owner's gifts to a made-up or silent requester keep nothing else alive).
+    /// The object counts against `owner`'s certificate name (name_of).
     void add(ObjectId id, const std::string& owner) {
-        const auto now = Clock::now();
         const std::lock_guard lock(mutex_);
-        owners_[id] = {owner, now, false};
+        add_locked(id, owner, std::string(name_of(owner)));
+    }
+
+    /// add(), the object counting against `maker` (the certificate name of
+    /// the peer whose request made it: the owner, or a party that gave it
+    /// to the owner), if fewer than `quota` objects here count against it
+    /// (0: no quota); false, recording nothing, if that many do.
+    [[nodiscard]] bool add_within(ObjectId id, const std::string& owner, std::string_view maker, std::size_t quota) {
+        const std::lock_guard lock(mutex_);
+        if (quota != 0 && made_by_locked(maker) >= quota) {
+            return false;
+        }
+        add_locked(id, owner, std::string(maker));
+        return true;
+    }
+
+    /// How many objects here count against the peer `maker` (a certificate
+    /// name: all its sessions).
+    [[nodiscard]] std::size_t made_by(std::string_view maker) const {
+        const std::lock_guard lock(mutex_);
+        return made_by_locked(maker);
     }
 
     /// Records data this party published under `tag`.
@@ -81,14 +105,14 @@ public:
     /// keeps its mark of being made from this party's data.
     void remove(ObjectId id) {
         const std::lock_guard lock(mutex_);
-        owners_.erase(id);
+        erase_locked(id);
     }
 
     /// Forgets object `id`, deleted from the store (deleted first, so that a
     /// request that finds it unmarked cannot find it at all).
     void forget(ObjectId id) {
         const std::lock_guard lock(mutex_);
-        owners_.erase(id);
+        erase_locked(id);
         derived_.erase(id);
     }
 
@@ -149,6 +173,7 @@ public:
                 heard == last_heard_.end() ? it->second.added : std::max(heard->second, it->second.added);
             if (now - last > lease) {
                 expired.push_back(it->first);
+                uncount_locked(it->second.maker);
                 it = owners_.erase(it);
             } else {
                 ++it;
@@ -170,10 +195,36 @@ private:
         std::string owner;
         Clock::time_point added;
         bool spent = false;
+        std::string maker; // whom it counts against (add_within)
     };
+
+    void add_locked(ObjectId id, const std::string& owner, std::string maker) {
+        erase_locked(id); // (an id recorded again: what it counted against goes down)
+        ++made_[maker];
+        owners_[id] = {owner, Clock::now(), false, std::move(maker)};
+    }
+
+    void erase_locked(ObjectId id) {
+        if (const auto it = owners_.find(id); it != owners_.end()) {
+            uncount_locked(it->second.maker);
+            owners_.erase(it);
+        }
+    }
+
+    void uncount_locked(const std::string& maker) {
+        if (const auto it = made_.find(maker); it != made_.end() && --it->second == 0) {
+            made_.erase(it);
+        }
+    }
+
+    [[nodiscard]] std::size_t made_by_locked(std::string_view maker) const {
+        const auto it = made_.find(maker);
+        return it == made_.end() ? 0 : it->second;
+    }
 
     mutable std::mutex mutex_;
     std::unordered_map<ObjectId, Owned> owners_;
+    std::map<std::string, std::size_t, std::less<>> made_; // the objects counting against each maker
     std::map<std::string, Clock::time_point> last_heard_;
     std::map<std::string, ObjectId> published_;
     std::map<ObjectId, std::string> published_ids_;

@@ -171,6 +171,15 @@ struct Policy {
     /// Objects of a requester that has sent nothing for this long are
     /// deleted (a model owner that vanished leaves nothing behind for long).
     std::chrono::milliseconds lease = std::chrono::minutes(10);
+    /// The most objects here that one peer (by certificate name: all its
+    /// sessions together) may have made and that are not yet erased: values
+    /// it stored (for itself, or given to another, such as a data owner's
+    /// model moved to an aggregator for the model owner), copies and
+    /// computations' results it asked for. Beyond it, a store, a copy or a
+    /// computation (even one that makes nothing) is refused until some are
+    /// erased (by their owner, or with its lease). With max_value_bytes it
+    /// bounds the memory one peer can take. 0: no quota.
+    std::size_t max_objects_per_requester = 100000;
 };
 
 /// ArgumentError for a setting that this party's role would ignore, so that
