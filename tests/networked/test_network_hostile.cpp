@@ -849,12 +849,15 @@ TEST_CASE("hostile: no value over the party's size limit", "[network][hostile]")
     require_ok(me.store(Data{{1, 2}, {3, 4}}));
 }
 
-TEST_CASE("hostile: a peer has no more objects made at a party than its quota, all its sessions together, and a "
-          "gift counts against its giver",
+TEST_CASE("hostile: a peer has no more objects made at a party than its quota, all its sessions together, and "
+          "its gifts to each other requester have a quota of their own",
           "[network][hostile]") {
-    auto policy = network::data_owner("bob");
+    auto aggregator_policy = network::aggregator("secure_worker");
+    aggregator_policy.max_objects_per_requester = 2;
+    network::Party secure(aggregator_policy);
+    auto policy = network::data_owner("bob"); // (it trusts secure_worker)
     policy.max_objects_per_requester = 3;
-    network::Party bob(policy);
+    network::Party bob(policy, fedpp::grpc::Peers{{"secure_worker", secure.address()}});
     Peer me(bob, "me");
     Peer again(bob, "me", "s2"); // another session of the same certificate
     std::size_t lines = 0;
@@ -873,26 +876,39 @@ TEST_CASE("hostile: a peer has no more objects made at a party than its quota, a
                     lines, quota);
     CHECK(bob.host.object_count() == 3);
     // The legal twins: another peer has a quota of its own, and an object
-    // erased makes room for one more.
+    // erased, or moved on, makes room for one more.
     require_ok(Peer(bob, "alice").store(value));
     require_ok(me.erase(copied.object));
     require_ok(me.execute(computation_name<copy_of, Data>(), {{first.object, D}}));
     require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+    require_ok(me.forward(first.object, D, "secure_worker"));
+    require_ok(me.store(value));
+    require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
 
-    // At an aggregator, values a data owner moves there for the model owner
-    // count against the data owner: it cannot fill the model owner's quota,
-    // nor, with made-up owners, get past its own.
-    auto aggregator_policy = network::aggregator("secure_worker");
-    aggregator_policy.max_objects_per_requester = 2;
-    network::Party secure(aggregator_policy);
+    // At the aggregator, the value bob moved there for me#s1 counts against
+    // bob, for me: bob can give me one more, and alice as many as its quota
+    // (one model owner cannot use up a data owner's quota for another).
     const std::string M = type_of<LinearModel>();
     Peer giver(secure, "bob", "");
-    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "me#s1"));
-    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "someone#made-up"));
     std::size_t secure_lines = 0;
-    require_refused(giver.store(M, fedpp::to_bytes(a_model()), "me#s2"), Code::PERMISSION_DENIED, secure,
-                    secure_lines, "'bob' has made 2 objects here");
-    require_ok(Peer(secure, "me").store(value)); // (the model owner's own quota is untouched)
+    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "me#s2"));
+    require_refused(giver.store(M, fedpp::to_bytes(a_model()), "me#s3"), Code::PERMISSION_DENIED, secure,
+                    secure_lines, "'bob' has made 2 objects here for 'me', its quota");
+    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "alice#a1"));
+    require_ok(Peer(secure, "me").store(value)); // (and me's own objects have their own quota)
+
+    // A requester silent for longer than the lease: its objects go, and
+    // with them what counted against it.
+    auto leased = network::data_owner("alice");
+    leased.max_objects_per_requester = 1;
+    leased.lease = std::chrono::milliseconds(1000);
+    network::Party alice(leased);
+    Peer me_at_alice(alice, "me");
+    std::size_t alice_lines = 0;
+    require_ok(me_at_alice.store(value));
+    require_refused(me_at_alice.store(value), Code::PERMISSION_DENIED, alice, alice_lines, "'me' has made 1 objects");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    require_ok(me_at_alice.store(value));
 }
 
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {

@@ -234,14 +234,14 @@ public:
             throw ComputationError("a computation at '" + policy_.name +
                                    "' failed (its message is withheld by its policy)");
         }
+        if (reply.object != 0) { // (before the inputs are spent: a store of the requester's may have run since)
+            within_quota(peer, peer, reply.object);
+        }
         if (computation->spends_contributions) {
             ledger_.spend(refs); // (only a contribution's mark is ever read)
         }
-        if (reply.object != 0) {
-            within_quota(peer, peer, reply.object); // (a store of the requester's may have run meanwhile)
-            if (from_data) {
-                ledger_.mark_derived({}, reply.object);
-            }
+        if (reply.object != 0 && from_data) {
+            ledger_.mark_derived({}, reply.object);
         }
         return reply.object;
     }
@@ -309,22 +309,26 @@ private:
 
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
 
-    /// Refuses a new object made at `peer`'s request (deleting `id`, if
-    /// made) once Policy::max_objects_per_requester objects here count
-    /// against `peer` (by certificate name); with `id`, records it as
-    /// `owner`'s, counting against `peer`. (A computation is refused at the
-    /// quota before it runs, whether it makes an object or not.)
+    /// Refuses a new object of `owner`'s made at `peer`'s request (deleting
+    /// `id`, if made) once Policy::max_objects_per_requester objects here
+    /// count against that pair (certificate names: a gift counts against
+    /// its giver for its owner alone); with `id`, records it so. (A
+    /// computation is refused at the quota before it runs, making an object
+    /// or not.)
     void within_quota(const std::string& peer, const std::string& owner, ObjectId id = 0) {
         const std::size_t quota = policy_.max_objects_per_requester;
         const std::string_view maker = name_of(peer);
-        if (id != 0 ? ledger_.add_within(id, owner, maker, quota) : quota == 0 || ledger_.made_by(maker) < quota) {
+        const std::string_view holder = name_of(owner);
+        if (id != 0 ? ledger_.add_within(id, owner, maker, quota)
+                    : quota == 0 || ledger_.made_by(maker, holder) < quota) {
             return;
         }
         if (id != 0) {
             store_.erase(id);
         }
-        deny(peer, "'" + std::string(maker) + "' has made " + std::to_string(quota) + " objects here, its quota " +
-                       "(max_objects_per_requester): nothing more is made at its request until some are erased");
+        deny(peer, "'" + std::string(maker) + "' has made " + std::to_string(quota) + " objects here" +
+                       (holder == maker ? "" : " for '" + std::string(holder) + "'") +
+                       ", its quota (max_objects_per_requester): no more until some are erased");
     }
 
     void erase_object(ObjectId id) {

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -32,7 +31,8 @@ public:
     /// an object given to `owner` by another party (or made for it) lives
     /// one lease from now, or longer while `owner` is heard from (a data
     /// owner's gifts to a made-up or silent requester keep nothing else alive).
-    /// The object counts against `owner`'s certificate name (name_of).
+    /// The object counts against `owner`'s certificate name (name_of), as
+    /// made by it for itself.
     void add(ObjectId id, const std::string& owner) {
         const std::lock_guard lock(mutex_);
         add_locked(id, owner, std::string(name_of(owner)));
@@ -40,22 +40,23 @@ public:
 
     /// add(), the object counting against `maker` (the certificate name of
     /// the peer whose request made it: the owner, or a party that gave it
-    /// to the owner), if fewer than `quota` objects here count against it
-    /// (0: no quota); false, recording nothing, if that many do.
+    /// to the owner) for the owner's certificate name, if fewer than `quota`
+    /// objects here count against that pair (0: no quota); false, recording
+    /// nothing, if that many do.
     [[nodiscard]] bool add_within(ObjectId id, const std::string& owner, std::string_view maker, std::size_t quota) {
         const std::lock_guard lock(mutex_);
-        if (quota != 0 && made_by_locked(maker) >= quota) {
+        if (quota != 0 && made_by_locked(maker, name_of(owner)) >= quota) {
             return false;
         }
         add_locked(id, owner, std::string(maker));
         return true;
     }
 
-    /// How many objects here count against the peer `maker` (a certificate
-    /// name: all its sessions).
-    [[nodiscard]] std::size_t made_by(std::string_view maker) const {
+    /// How many objects here count against the peer `maker` for `owner`
+    /// (certificate names: all their sessions).
+    [[nodiscard]] std::size_t made_by(std::string_view maker, std::string_view owner) const {
         const std::lock_guard lock(mutex_);
-        return made_by_locked(maker);
+        return made_by_locked(maker, owner);
     }
 
     /// Records data this party published under `tag`.
@@ -173,7 +174,7 @@ public:
                 heard == last_heard_.end() ? it->second.added : std::max(heard->second, it->second.added);
             if (now - last > lease) {
                 expired.push_back(it->first);
-                uncount_locked(it->second.maker);
+                uncount_locked(it->second);
                 it = owners_.erase(it);
             } else {
                 ++it;
@@ -195,36 +196,39 @@ private:
         std::string owner;
         Clock::time_point added;
         bool spent = false;
-        std::string maker; // whom it counts against (add_within)
+        std::string maker; // whom it counts against, for the owner (add_within)
     };
+
+    using Pair = std::pair<std::string, std::string>; // maker, owner (certificate names)
 
     void add_locked(ObjectId id, const std::string& owner, std::string maker) {
         erase_locked(id); // (an id recorded again: what it counted against goes down)
-        ++made_[maker];
+        ++made_[{maker, std::string(name_of(owner))}];
         owners_[id] = {owner, Clock::now(), false, std::move(maker)};
     }
 
     void erase_locked(ObjectId id) {
         if (const auto it = owners_.find(id); it != owners_.end()) {
-            uncount_locked(it->second.maker);
+            uncount_locked(it->second);
             owners_.erase(it);
         }
     }
 
-    void uncount_locked(const std::string& maker) {
-        if (const auto it = made_.find(maker); it != made_.end() && --it->second == 0) {
+    void uncount_locked(const Owned& owned) {
+        if (const auto it = made_.find(Pair(owned.maker, name_of(owned.owner)));
+            it != made_.end() && --it->second == 0) {
             made_.erase(it);
         }
     }
 
-    [[nodiscard]] std::size_t made_by_locked(std::string_view maker) const {
-        const auto it = made_.find(maker);
+    [[nodiscard]] std::size_t made_by_locked(std::string_view maker, std::string_view owner) const {
+        const auto it = made_.find(Pair(maker, owner));
         return it == made_.end() ? 0 : it->second;
     }
 
     mutable std::mutex mutex_;
     std::unordered_map<ObjectId, Owned> owners_;
-    std::map<std::string, std::size_t, std::less<>> made_; // the objects counting against each maker
+    std::map<Pair, std::size_t> made_; // the objects counting against each maker, for each owner
     std::map<std::string, Clock::time_point> last_heard_;
     std::map<std::string, ObjectId> published_;
     std::map<ObjectId, std::string> published_ids_;

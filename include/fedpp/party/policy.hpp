@@ -172,13 +172,18 @@ struct Policy {
     /// deleted (a model owner that vanished leaves nothing behind for long).
     std::chrono::milliseconds lease = std::chrono::minutes(10);
     /// The most objects here that one peer (by certificate name: all its
-    /// sessions together) may have made and that are not yet erased: values
-    /// it stored (for itself, or given to another, such as a data owner's
-    /// model moved to an aggregator for the model owner), copies and
-    /// computations' results it asked for. Beyond it, a store, a copy or a
-    /// computation (even one that makes nothing) is refused until some are
-    /// erased (by their owner, or with its lease). With max_value_bytes it
-    /// bounds the memory one peer can take. 0: no quota.
+    /// sessions together) may have made for itself and that are not yet
+    /// erased (values it stored, copies and computations' results it asked
+    /// for), and, apart, for each other requester it gave values to (such as
+    /// a data owner's models moved to an aggregator for the model owner: one
+    /// model owner cannot use up a data owner's quota for another). Beyond
+    /// it, a store, a copy or a computation (even one that makes nothing) is
+    /// refused until some are erased (by their owner, or with its lease);
+    /// the objects in a forward that fails are the requester's again even
+    /// beyond it (at most its forwards under way). With max_value_bytes (set
+    /// below its default) it bounds the memory a peer takes for itself; its
+    /// gifts to requesters never heard from are bounded by the lease only.
+    /// 0: no quota.
     std::size_t max_objects_per_requester = 100000;
 };
 
