@@ -850,11 +850,16 @@ TEST_CASE("hostile: no value over the party's size limit", "[network][hostile]")
 }
 
 TEST_CASE("hostile: a peer has no more objects made at a party than its quota, all its sessions together, and "
-          "its gifts to each other requester have a quota of their own",
+          "its gifts have a quota for each requester heard from and one for all others",
           "[network][hostile]") {
     auto aggregator_policy = network::aggregator("secure_worker");
     aggregator_policy.max_objects_per_requester = 2;
     network::Party secure(aggregator_policy);
+    const Data value{{1, 2}};
+    Peer me_at_secure(secure, "me"); // (session s1, as `me` below: heard from there once it stores)
+    require_ok(me_at_secure.store(value));
+    require_ok(Peer(secure, "alice", "a1").store(value));
+
     auto policy = network::data_owner("bob"); // (it trusts secure_worker)
     policy.max_objects_per_requester = 3;
     network::Party bob(policy, fedpp::grpc::Peers{{"secure_worker", secure.address()}});
@@ -862,7 +867,6 @@ TEST_CASE("hostile: a peer has no more objects made at a party than its quota, a
     Peer again(bob, "me", "s2"); // another session of the same certificate
     std::size_t lines = 0;
     const std::string D = type_of<Data>();
-    const Data value{{1, 2}};
     const std::string quota = "'me' has made 3 objects here, its quota (max_objects_per_requester)";
     const auto first = me.store(value);
     require_ok(first);
@@ -886,28 +890,38 @@ TEST_CASE("hostile: a peer has no more objects made at a party than its quota, a
     require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
 
     // At the aggregator, the value bob moved there for me#s1 counts against
-    // bob, for me: bob can give me one more, and alice as many as its quota
-    // (one model owner cannot use up a data owner's quota for another).
+    // bob, for me, heard from there: bob can give me one more, and alice
+    // (heard from too) as many as its quota: one model owner cannot use up
+    // a data owner's quota for another. Gifts to requesters not heard from
+    // share one quota, so that made-up owners get no more.
     const std::string M = type_of<LinearModel>();
     Peer giver(secure, "bob", "");
     std::size_t secure_lines = 0;
-    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "me#s2"));
-    require_refused(giver.store(M, fedpp::to_bytes(a_model()), "me#s3"), Code::PERMISSION_DENIED, secure,
+    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "me#s1"));
+    require_refused(giver.store(M, fedpp::to_bytes(a_model()), "me#s1"), Code::PERMISSION_DENIED, secure,
                     secure_lines, "'bob' has made 2 objects here for 'me', its quota");
     require_ok(giver.store(M, fedpp::to_bytes(a_model()), "alice#a1"));
-    require_ok(Peer(secure, "me").store(value)); // (and me's own objects have their own quota)
+    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "made-up#1"));
+    require_ok(giver.store(M, fedpp::to_bytes(a_model()), "me#never-heard-from"));
+    require_refused(giver.store(M, fedpp::to_bytes(a_model()), "made-up#2"), Code::PERMISSION_DENIED, secure,
+                    secure_lines, "'bob' has made 2 objects here for requesters not heard from, its quota");
+    require_ok(me_at_secure.store(value)); // (and me's own objects have their own quota)
 
     // A requester silent for longer than the lease: its objects go, and
     // with them what counted against it.
     auto leased = network::data_owner("alice");
     leased.max_objects_per_requester = 1;
-    leased.lease = std::chrono::milliseconds(1000);
+    leased.lease = std::chrono::milliseconds(2000);
     network::Party alice(leased);
     Peer me_at_alice(alice, "me");
     std::size_t alice_lines = 0;
     require_ok(me_at_alice.store(value));
     require_refused(me_at_alice.store(value), Code::PERMISSION_DENIED, alice, alice_lines, "'me' has made 1 objects");
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (alice.host.object_count() != 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE(alice.host.object_count() == 0);
     require_ok(me_at_alice.store(value));
 }
 

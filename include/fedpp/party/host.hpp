@@ -311,24 +311,24 @@ private:
 
     /// Refuses a new object of `owner`'s made at `peer`'s request (deleting
     /// `id`, if made) once Policy::max_objects_per_requester objects here
-    /// count against that pair (certificate names: a gift counts against
-    /// its giver for its owner alone); with `id`, records it so. (A
-    /// computation is refused at the quota before it runs, making an object
-    /// or not.)
+    /// count against that pair (Ledger::for_whom); with `id`, records it so.
+    /// A computation is refused at the quota before it runs (making an
+    /// object or not), but keeps its effects if only its result is refused.
     void within_quota(const std::string& peer, const std::string& owner, ObjectId id = 0) {
         const std::size_t quota = policy_.max_objects_per_requester;
         const std::string_view maker = name_of(peer);
-        const std::string_view holder = name_of(owner);
         if (id != 0 ? ledger_.add_within(id, owner, maker, quota)
-                    : quota == 0 || ledger_.made_by(maker, holder) < quota) {
+                    : quota == 0 || ledger_.made_by(maker, owner) < quota) {
             return;
         }
         if (id != 0) {
             store_.erase(id);
         }
+        const std::string whom = ledger_.for_whom(maker, owner);
+        const std::string of_whom = whom.empty() ? " for requesters not heard from" : " for '" + whom + "'";
         deny(peer, "'" + std::string(maker) + "' has made " + std::to_string(quota) + " objects here" +
-                       (holder == maker ? "" : " for '" + std::string(holder) + "'") +
-                       ", its quota (max_objects_per_requester): no more until some are erased");
+                       (whom == maker ? "" : of_whom) + ", its quota (max_objects_per_requester): no more until " +
+                       "some are erased");
     }
 
     void erase_object(ObjectId id) {

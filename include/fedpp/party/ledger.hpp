@@ -40,12 +40,12 @@ public:
 
     /// add(), the object counting against `maker` (the certificate name of
     /// the peer whose request made it: the owner, or a party that gave it
-    /// to the owner) for the owner's certificate name, if fewer than `quota`
-    /// objects here count against that pair (0: no quota); false, recording
+    /// to the owner) for `owner` (for_whom), if fewer than `quota` objects
+    /// here count against that pair (0: no quota); false, recording
     /// nothing, if that many do.
     [[nodiscard]] bool add_within(ObjectId id, const std::string& owner, std::string_view maker, std::size_t quota) {
         const std::lock_guard lock(mutex_);
-        if (quota != 0 && made_by_locked(maker, name_of(owner)) >= quota) {
+        if (quota != 0 && made_by_locked(maker, owner) >= quota) {
             return false;
         }
         add_locked(id, owner, std::string(maker));
@@ -53,10 +53,19 @@ public:
     }
 
     /// How many objects here count against the peer `maker` for `owner`
-    /// (certificate names: all their sessions).
-    [[nodiscard]] std::size_t made_by(std::string_view maker, std::string_view owner) const {
+    /// (for_whom).
+    [[nodiscard]] std::size_t made_by(std::string_view maker, const std::string& owner) const {
         const std::lock_guard lock(mutex_);
         return made_by_locked(maker, owner);
+    }
+
+    /// For whom an object of `owner`'s made by `maker` counts: the owner's
+    /// certificate name if it made it, or if this party has heard from the
+    /// owner (within its lease); else "" (gifts to requesters not heard
+    /// from: one count per giver, so that made-up owners get no more).
+    [[nodiscard]] std::string for_whom(std::string_view maker, const std::string& owner) const {
+        const std::lock_guard lock(mutex_);
+        return for_whom_locked(maker, owner);
     }
 
     /// Records data this party published under `tag`.
@@ -196,15 +205,15 @@ private:
         std::string owner;
         Clock::time_point added;
         bool spent = false;
-        std::string maker; // whom it counts against, for the owner (add_within)
+        std::string maker; // whom it counts against (add_within),
+        std::string counted_for; // for whom (for_whom)
     };
-
-    using Pair = std::pair<std::string, std::string>; // maker, owner (certificate names)
 
     void add_locked(ObjectId id, const std::string& owner, std::string maker) {
         erase_locked(id); // (an id recorded again: what it counted against goes down)
-        ++made_[{maker, std::string(name_of(owner))}];
-        owners_[id] = {owner, Clock::now(), false, std::move(maker)};
+        std::string counted_for = for_whom_locked(maker, owner);
+        ++made_[{maker, counted_for}];
+        owners_[id] = {owner, Clock::now(), false, std::move(maker), std::move(counted_for)};
     }
 
     void erase_locked(ObjectId id) {
@@ -215,20 +224,24 @@ private:
     }
 
     void uncount_locked(const Owned& owned) {
-        if (const auto it = made_.find(Pair(owned.maker, name_of(owned.owner)));
-            it != made_.end() && --it->second == 0) {
+        if (const auto it = made_.find({owned.maker, owned.counted_for}); it != made_.end() && --it->second == 0) {
             made_.erase(it);
         }
     }
 
-    [[nodiscard]] std::size_t made_by_locked(std::string_view maker, std::string_view owner) const {
-        const auto it = made_.find(Pair(maker, owner));
+    [[nodiscard]] std::string for_whom_locked(std::string_view maker, const std::string& owner) const {
+        const std::string_view name = name_of(owner);
+        return name == maker || last_heard_.count(owner) != 0 ? std::string(name) : std::string();
+    }
+
+    [[nodiscard]] std::size_t made_by_locked(std::string_view maker, const std::string& owner) const {
+        const auto it = made_.find({std::string(maker), for_whom_locked(maker, owner)});
         return it == made_.end() ? 0 : it->second;
     }
 
     mutable std::mutex mutex_;
     std::unordered_map<ObjectId, Owned> owners_;
-    std::map<Pair, std::size_t> made_; // the objects counting against each maker, for each owner
+    std::map<std::pair<std::string, std::string>, std::size_t> made_; // objects by maker, for whom
     std::map<std::string, Clock::time_point> last_heard_;
     std::map<std::string, ObjectId> published_;
     std::map<ObjectId, std::string> published_ids_;

@@ -174,16 +174,16 @@ struct Policy {
     /// The most objects here that one peer (by certificate name: all its
     /// sessions together) may have made for itself and that are not yet
     /// erased (values it stored, copies and computations' results it asked
-    /// for), and, apart, for each other requester it gave values to (such as
-    /// a data owner's models moved to an aggregator for the model owner: one
-    /// model owner cannot use up a data owner's quota for another). Beyond
-    /// it, a store, a copy or a computation (even one that makes nothing) is
-    /// refused until some are erased (by their owner, or with its lease);
-    /// the objects in a forward that fails are the requester's again even
-    /// beyond it (at most its forwards under way). With max_value_bytes (set
-    /// below its default) it bounds the memory a peer takes for itself; its
-    /// gifts to requesters never heard from are bounded by the lease only.
-    /// 0: no quota.
+    /// for); as many, apart, for each other requester heard from here that
+    /// it gave values to (such as a data owner's models moved to an
+    /// aggregator for the model owner: one model owner cannot use up a data
+    /// owner's quota for another); and as many for all requesters not heard
+    /// from together (made-up owners get no more). Beyond it, a store, a
+    /// copy or a computation (even one that makes nothing) is refused until
+    /// some are erased (by their owner, or with its lease); the objects in a
+    /// forward that fails are the requester's again even beyond it (at most
+    /// its forwards under way). With max_value_bytes (set below its default)
+    /// it bounds the memory a peer takes. 0: no quota.
     std::size_t max_objects_per_requester = 100000;
 };
 
