@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <utility>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace fedpp::party {
@@ -205,7 +205,7 @@ private:
         std::string owner;
         Clock::time_point added;
         bool spent = false;
-        std::string maker; // whom it counts against (add_within),
+        std::string maker;       // whom it counts against (add_within)
         std::string counted_for; // for whom (for_whom)
     };
 
