@@ -9,6 +9,7 @@
 //     --listen HOST:PORT     where a worker party serves (port 0: any free one)
 //     --port-file F          a worker party writes the port it got there
 //     --max-objects-per-requester N   a serving party's quota of objects per peer
+//     --max-bytes-per-requester N     ...and of their bytes
 //     --trust a,b            a data owner's trusted aggregators
 //     --max-released-updates N   a data owner moves out at most N values made from its data
 //     --released-updates-before K  ...of which K before it restarted
@@ -53,6 +54,8 @@ inline std::map<std::string, std::string> party_options(std::map<std::string, st
                                 "federation)"},
                  {"max-objects-per-requester", "a serving party keeps at most this many objects made at one "
                                                "peer's requests (default 100000; 0: no limit)"},
+                 {"max-bytes-per-requester", "a serving party keeps at most this many bytes in objects made at one "
+                                             "peer's requests (default 17179869184, 16 GiB; 0: no limit)"},
                  {"max-released-updates", "a data owner moves out at most this many values made from its data "
                                           "in its life, then runs nothing on it (default 0: no limit)"},
                  {"released-updates-before", "a data owner: how many values made from its data it moved out before "
@@ -140,7 +143,8 @@ inline constexpr std::initializer_list<const char*> data_owner_options = {
 /// UsageError for an option only a party that serves (a data owner or an
 /// aggregator) reads, given to the model owner `name`.
 inline void refuse_worker_options(const CommandLine& cli, const std::string& name) {
-    refuse_options(cli, name, {"listen", "port-file", "requesters", "max-objects-per-requester"},
+    refuse_options(cli, name,
+                   {"listen", "port-file", "requesters", "max-objects-per-requester", "max-bytes-per-requester"},
                    "a serving party's (a data owner or aggregator)");
     refuse_options(cli, name, data_owner_options, "a data owner's (give it to each client's process)");
 }
@@ -153,6 +157,7 @@ inline fedpp::party::Policy policy_of(const CommandLine& cli, const std::string&
     policy.role = role;
     policy.requesters = names_in(cli.text("requesters", ""));
     policy.max_objects_per_requester = cli.count("max-objects-per-requester", policy.max_objects_per_requester);
+    policy.max_bytes_per_requester = cli.count("max-bytes-per-requester", policy.max_bytes_per_requester);
     if (role == fedpp::party::Role::data_owner) {
         policy.trusted_aggregators = names_in(cli.text("trust", ""));
         policy.max_released_updates = cli.count("max-released-updates", 0);

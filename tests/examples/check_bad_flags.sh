@@ -133,6 +133,8 @@ cases=(
   "networked/networked_mnist|2|option '--mask-min-own-noise' must be finite and >= 0, got inf|--party client-0 --aggregation secure --mask-clip-norm 1 --mask-min-noise 1 --mask-min-own-noise inf"
   "networked/networked_mnist|2|option '--mask-clip-norm' is a data owner's \(give it to each client's process\)|--party me --mask-clip-norm 1 --mask-min-noise 1"
   "networked/networked_mnist|2|option '--mask-min-noise' is a data owner's \(this party aggregates\)|--party aggregator --mask-min-noise 1"
+  "networked/networked_mnist|2|option '--max-bytes-per-requester' is a serving party's \(a data owner or aggregator\)|--party me --max-bytes-per-requester 1000"
+  "networked/networked_mnist|2|option '--max-bytes-per-requester' needs a whole number from 0 to 9223372036854775807, got '-1'|--party client-0 --max-bytes-per-requester -1"
 )
 
 failures=0

@@ -925,6 +925,56 @@ TEST_CASE("hostile: a peer has no more objects made at a party than its quota, a
     require_ok(me_at_alice.store(value));
 }
 
+TEST_CASE("hostile: a peer's objects at a party hold no more bytes than its quota, all its sessions together, a "
+          "computation's result measured once it is made",
+          "[network][hostile]") {
+    const Data value{{1, 2}};
+    const std::uint64_t size = fedpp::to_bytes(value).size();
+    auto policy = network::data_owner("bob");
+    policy.max_bytes_per_requester = 2 * size + size / 2; // two such values, not three
+    network::Party bob(policy);
+    Peer me(bob, "me");
+    Peer again(bob, "me", "s2"); // another session of the same certificate
+    std::size_t lines = 0;
+    const std::string D = type_of<Data>();
+    const std::string quota = "'me' has made objects of " + std::to_string(2 * size) + " bytes here: one of " +
+                              std::to_string(size) + " more would pass its quota of " +
+                              std::to_string(policy.max_bytes_per_requester) + " bytes (max_bytes_per_requester)";
+    const auto first = me.store(value);
+    require_ok(first);
+    const auto second = again.store(value);
+    require_ok(second);
+    require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+    require_refused(again.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+    require_refused(me.copy(first.object, D), Code::PERMISSION_DENIED, bob, lines, quota);
+    // A computation runs (its result's size is known only then), and its
+    // result is refused and deleted.
+    require_refused(me.execute(computation_name<copy_of, Data>(), {{first.object, D}}), Code::PERMISSION_DENIED, bob,
+                    lines, quota);
+    CHECK(bob.host.object_count() == 2);
+    // A value larger than what is left, alone within the quota, is refused too.
+    require_ok(again.erase(second.object));
+    const Data larger{{1, 2, 3, 4, 5, 6, 7, 8}};
+    const std::uint64_t larger_size = fedpp::to_bytes(larger).size();
+    REQUIRE(larger_size > size + size / 2);
+    REQUIRE(larger_size <= policy.max_bytes_per_requester);
+    require_refused(me.store(larger), Code::PERMISSION_DENIED, bob, lines,
+                    "one of " + std::to_string(larger_size) + " more would pass its quota");
+    CHECK(bob.host.object_count() == 1);
+    // The legal twins: another peer has a quota of its own, and what is
+    // left holds a value of the size that fits, made by a store, a copy or
+    // a computation.
+    require_ok(Peer(bob, "alice").store(larger));
+    const auto copied = me.copy(first.object, D);
+    require_ok(copied);
+    require_ok(me.erase(copied.object));
+    const auto computed = me.execute(computation_name<copy_of, Data>(), {{first.object, D}});
+    require_ok(computed);
+    require_ok(me.erase(computed.object));
+    require_ok(me.erase(first.object));
+    require_ok(me.store(larger));
+}
+
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {
     TwoContributions parties;
     network::Party& secure = parties.secure;

@@ -299,6 +299,7 @@ private:
 /// The codec of a party's state: there is none, it never leaves its party.
 template <class Party>
 struct StaysAtItsParty {
+    static constexpr bool never_leaves = true; // (ValueType::encoded_size: 0)
     [[noreturn]] static void refuse() {
         throw SerializationError("a secure aggregation party's state never leaves the party that keeps it");
     }

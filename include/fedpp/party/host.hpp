@@ -20,6 +20,7 @@
 #include "fedpp/party/computation_inputs.hpp"
 #include "fedpp/party/contributors.hpp"
 #include "fedpp/party/ledger.hpp"
+#include "fedpp/party/object_quota.hpp"
 #include "fedpp/party/policy.hpp"
 #include "fedpp/party/refusals.hpp"
 #include "fedpp/party/release_budget.hpp"
@@ -105,14 +106,14 @@ public:
             deny(peer, "a '" + type.name + "' (" + rule + ")");
         }
         const ContributorId contributor = given ? contributors_.of(policy_, name_of(peer)) : no_contributor;
-        within_quota(peer, given ? on_behalf_of : peer);
+        within_quota(peer, given ? on_behalf_of : peer, size);
         ObjectId id = 0;
         try {
             id = store_.store(type, in, contributor);
         } catch (const PermissionDeniedError& e) { // a value its type refuses (ValueType::holds_contributions)
             deny(peer, e.what());
         }
-        within_quota(peer, given ? on_behalf_of : peer, id);
+        within_quota(peer, given ? on_behalf_of : peer, size, id);
         traffic_.record("in", std::string(name_of(peer)), type.name, size);
         return id;
     }
@@ -165,9 +166,10 @@ public:
             deny(peer, std::string("copying ") + rule);
         }
         const bool derived = ledger_.derived(id); // (read first: if erased since, the copy finds nothing)
-        within_quota(peer, peer);
+        const std::uint64_t size = store_.encoded_size(id);
+        within_quota(peer, peer, size);
         const Reply reply = store_.handle(Request::copy(0, id, *held.type), [] { return std::string(); });
-        within_quota(peer, peer, reply.object);
+        within_quota(peer, peer, size, reply.object);
         if (derived) {
             ledger_.mark_derived({}, reply.object);
         }
@@ -194,9 +196,10 @@ public:
         return bytes;
     }
 
-    /// The forward of `peer`'s object `id` did not arrive: it is `peer`'s
-    /// again (even beyond its quota: it was counted before it left).
-    void cancel_forward(const std::string& peer, ObjectId id) { ledger_.add(id, peer); }
+    /// The forward of `peer`'s object `id` (of `bytes` encoded) did not
+    /// arrive: it is `peer`'s again (even beyond its quota: it was counted
+    /// before it left).
+    void cancel_forward(const std::string& peer, ObjectId id, std::size_t bytes) { ledger_.add(id, peer, bytes); }
 
     void finish_forward(ObjectId id, const std::string& destination, std::size_t bytes) {
         traffic_.record("out", destination, store_.describe(id).type->name, bytes);
@@ -215,7 +218,7 @@ public:
         }
         const std::vector<ObjectRef> refs =
             usable_inputs(policy_.name, refusals_, ledger_, store_, peer, *computation, inputs);
-        within_quota(peer, peer);
+        within_quota(peer, peer, 0);
         const bool from_data = on_data(policy_, refusals_, ledger_, released_, peer, name, refs);
         Reply reply;
         try {
@@ -235,7 +238,7 @@ public:
                                    "' failed (its message is withheld by its policy)");
         }
         if (reply.object != 0) { // (before the inputs are spent: a store of the requester's may have run since)
-            within_quota(peer, peer, reply.object);
+            within_quota(peer, peer, store_.encoded_size(reply.object), reply.object);
         }
         if (computation->spends_contributions) {
             ledger_.spend(refs); // (only a contribution's mark is ever read)
@@ -309,26 +312,10 @@ private:
 
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
 
-    /// Refuses a new object of `owner`'s made at `peer`'s request (deleting
-    /// `id`, if made) once Policy::max_objects_per_requester objects here
-    /// count against that pair (Ledger::for_whom); with `id`, records it so.
-    /// A computation is refused at the quota before it runs (making an
-    /// object or not), but keeps its effects if only its result is refused.
-    void within_quota(const std::string& peer, const std::string& owner, ObjectId id = 0) {
-        const std::size_t quota = policy_.max_objects_per_requester;
-        const std::string_view maker = name_of(peer);
-        if (id != 0 ? ledger_.add_within(id, owner, maker, quota)
-                    : quota == 0 || ledger_.made_by(maker, owner) < quota) {
-            return;
-        }
-        if (id != 0) {
-            store_.erase(id);
-        }
-        const std::string whom = ledger_.for_whom(maker, owner);
-        const std::string of_whom = whom.empty() ? " for requesters not heard from" : " for '" + whom + "'";
-        deny(peer, "'" + std::string(maker) + "' has made " + std::to_string(quota) + " objects here" +
-                       (whom == maker ? "" : of_whom) + ", its quota (max_objects_per_requester): no more until " +
-                       "some are erased");
+    /// check_object_quota (object_quota.hpp): `peer`'s request may make
+    /// an object of `owner`'s of `bytes` bytes; with `id`, records it so.
+    void within_quota(const std::string& peer, const std::string& owner, std::uint64_t bytes, ObjectId id = 0) {
+        check_object_quota(policy_, refusals_, ledger_, store_, peer, owner, bytes, id);
     }
 
     void erase_object(ObjectId id) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,13 @@
 
 namespace fedpp::party {
 
+/// How many objects, of how many bytes in all, count against a peer (for
+/// one requester: Ledger::for_whom); as a quota, 0 in either is no limit.
+struct ObjectUsage {
+    std::size_t objects = 0;
+    std::uint64_t bytes = 0; // each object's encoded size when it was made here
+};
+
 class Ledger {
 public:
     using Clock = std::chrono::steady_clock;
@@ -31,30 +39,37 @@ public:
     /// an object given to `owner` by another party (or made for it) lives
     /// one lease from now, or longer while `owner` is heard from (a data
     /// owner's gifts to a made-up or silent requester keep nothing else alive).
-    /// The object counts against `owner`'s certificate name (name_of), as
-    /// made by it for itself.
-    void add(ObjectId id, const std::string& owner) {
+    /// The object, of `bytes` bytes, counts against `owner`'s certificate
+    /// name (name_of), as made by it for itself.
+    void add(ObjectId id, const std::string& owner, std::uint64_t bytes) {
         const std::lock_guard lock(mutex_);
-        add_locked(id, owner, std::string(name_of(owner)));
+        add_locked(id, owner, std::string(name_of(owner)), bytes);
     }
 
     /// add(), the object counting against `maker` (the certificate name of
     /// the peer whose request made it: the owner, or a party that gave it
-    /// to the owner) for `owner` (for_whom), if fewer than `quota` objects
-    /// here count against that pair (0: no quota); false, recording
-    /// nothing, if that many do.
-    [[nodiscard]] bool add_within(ObjectId id, const std::string& owner, std::string_view maker, std::size_t quota) {
+    /// to the owner) for `owner` (for_whom), if what counts against that
+    /// pair stays within `quota` with it (fits); false, recording nothing,
+    /// if not.
+    [[nodiscard]] bool add_within(ObjectId id, const std::string& owner, std::string_view maker, ObjectUsage quota,
+                                  std::uint64_t bytes) {
         const std::lock_guard lock(mutex_);
-        if (quota != 0 && made_by_locked(maker, owner) >= quota) {
+        if (!fits(made_by_locked(maker, owner), quota, bytes)) {
             return false;
         }
-        add_locked(id, owner, std::string(maker));
+        add_locked(id, owner, std::string(maker), bytes);
         return true;
     }
 
-    /// How many objects here count against the peer `maker` for `owner`
-    /// (for_whom).
-    [[nodiscard]] std::size_t made_by(std::string_view maker, const std::string& owner) const {
+    /// Whether one more object of `bytes` bytes stays within `quota` beside
+    /// `usage`.
+    [[nodiscard]] static bool fits(ObjectUsage usage, ObjectUsage quota, std::uint64_t bytes) noexcept {
+        return (quota.objects == 0 || usage.objects < quota.objects) &&
+               (quota.bytes == 0 || (usage.bytes <= quota.bytes && bytes <= quota.bytes - usage.bytes));
+    }
+
+    /// What counts here against the peer `maker` for `owner` (for_whom).
+    [[nodiscard]] ObjectUsage made_by(std::string_view maker, const std::string& owner) const {
         const std::lock_guard lock(mutex_);
         return made_by_locked(maker, owner);
     }
@@ -207,13 +222,16 @@ private:
         bool spent = false;
         std::string maker;       // whom it counts against (add_within)
         std::string counted_for; // for whom (for_whom)
+        std::uint64_t bytes = 0;
     };
 
-    void add_locked(ObjectId id, const std::string& owner, std::string maker) {
+    void add_locked(ObjectId id, const std::string& owner, std::string maker, std::uint64_t bytes) {
         erase_locked(id); // (an id recorded again: what it counted against goes down)
         std::string counted_for = for_whom_locked(maker, owner);
-        ++made_[{maker, counted_for}];
-        owners_[id] = {owner, Clock::now(), false, std::move(maker), std::move(counted_for)};
+        ObjectUsage& usage = made_[{maker, counted_for}];
+        ++usage.objects;
+        usage.bytes += bytes;
+        owners_[id] = {owner, Clock::now(), false, std::move(maker), std::move(counted_for), bytes};
     }
 
     void erase_locked(ObjectId id) {
@@ -224,8 +242,11 @@ private:
     }
 
     void uncount_locked(const Owned& owned) {
-        if (const auto it = made_.find({owned.maker, owned.counted_for}); it != made_.end() && --it->second == 0) {
-            made_.erase(it);
+        if (const auto it = made_.find({owned.maker, owned.counted_for}); it != made_.end()) {
+            it->second.bytes -= owned.bytes;
+            if (--it->second.objects == 0) {
+                made_.erase(it);
+            }
         }
     }
 
@@ -234,14 +255,14 @@ private:
         return name == maker || last_heard_.count(owner) != 0 ? std::string(name) : std::string();
     }
 
-    [[nodiscard]] std::size_t made_by_locked(std::string_view maker, const std::string& owner) const {
+    [[nodiscard]] ObjectUsage made_by_locked(std::string_view maker, const std::string& owner) const {
         const auto it = made_.find({std::string(maker), for_whom_locked(maker, owner)});
-        return it == made_.end() ? 0 : it->second;
+        return it == made_.end() ? ObjectUsage{} : it->second;
     }
 
     mutable std::mutex mutex_;
     std::unordered_map<ObjectId, Owned> owners_;
-    std::map<std::pair<std::string, std::string>, std::size_t> made_; // objects by maker, for whom
+    std::map<std::pair<std::string, std::string>, ObjectUsage> made_; // by maker, for whom
     std::map<std::string, Clock::time_point> last_heard_;
     std::map<std::string, ObjectId> published_;
     std::map<ObjectId, std::string> published_ids_;

@@ -182,9 +182,20 @@ struct Policy {
     /// copy or a computation (even one that makes nothing) is refused until
     /// some are erased (by their owner, or with its lease); the objects in a
     /// forward that fails are the requester's again even beyond it (at most
-    /// its forwards under way). With max_value_bytes (set below its default)
-    /// it bounds the memory a peer takes. 0: no quota.
+    /// its forwards under way). 0: no quota.
     std::size_t max_objects_per_requester = 100000;
+    /// The same quota in bytes, for the same peers and requesters: the
+    /// objects that count there may hold this many bytes in all (each
+    /// measured as its encoding, when it is made here: a value stored, a
+    /// copy, a computation's result; inputs a computation changes in place
+    /// are not measured again; a secure aggregation party's state, which has
+    /// no encoding, counts 0: its size follows from the session's settings
+    /// the party checks). A store or copy that would pass it is
+    /// refused before anything is made, a computation's result once it is
+    /// made (and deleted). 16 GiB by default (twice max_value_bytes'
+    /// default: set both to what this machine may give one peer); 0: no
+    /// quota.
+    std::uint64_t max_bytes_per_requester = std::uint64_t{16} << 30;
 };
 
 /// ArgumentError for a setting that this party's role would ignore, so that

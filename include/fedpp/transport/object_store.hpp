@@ -100,6 +100,12 @@ public:
         return held.object->type().encode(*held.object);
     }
 
+    /// encode(id, nullptr).size(), measured without writing.
+    [[nodiscard]] std::size_t encoded_size(ObjectId id) {
+        const Held held = find(id, nullptr);
+        return held.object->type().encoded_size(*held.object);
+    }
+
     /// Object `id`, which must hold an `expected`, for a forward_into:
     /// taken out of the store when nothing else holds it now (`taken`),
     /// else only held (erase it once it crossed).

@@ -41,7 +41,10 @@ struct ValueType {
     std::unique_ptr<detail::RemoteObject> (*decode)(ByteReader& in);
     Bytes (*encode)(const detail::RemoteObject& object);
     /// encode(object).size(), measured without writing: the bytes a value
-    /// handed over in place would have taken (Request::forward_into).
+    /// handed over in place would have taken (Request::forward_into), and
+    /// what a party's quota counts (Policy::max_bytes_per_requester). 0 for
+    /// a value that is never encoded (its Codec declares `static constexpr
+    /// bool never_leaves = true`: a secure aggregation party's state).
     std::size_t (*encoded_size)(const detail::RemoteObject& object);
     /// For aggregates (fedpp::Aggregate<M>): how many contributions the
     /// encoded value combines, read from its bytes; nullptr for other types.
@@ -121,6 +124,17 @@ constexpr bool holds_contributions() {
     }
 }
 
+/// Whether T's values never leave the party that keeps them (their Codec
+/// throws on encode: ValueType::encoded_size).
+template <class T>
+constexpr bool never_leaves() {
+    if constexpr (requires { Codec<T>::never_leaves; }) {
+        return Codec<T>::never_leaves;
+    } else {
+        return false;
+    }
+}
+
 /// Every value type this program can store, by name: what a worker process
 /// decodes the bytes it is sent with. A type is registered before main()
 /// runs if the program uses value_type<T>() anywhere.
@@ -179,7 +193,13 @@ const ValueType& value_type() {
             return object;
         },
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
-        [](const RemoteObject& object) { return tagged_size(static_cast<const RemoteValue<T>&>(object).value); },
+        [](const RemoteObject& object) -> std::size_t {
+            if constexpr (never_leaves<T>()) {
+                return 0;
+            } else {
+                return tagged_size(static_cast<const RemoteValue<T>&>(object).value);
+            }
+        },
         contributions_reader<T>(),
         holds_contributions<T>(),
     };
