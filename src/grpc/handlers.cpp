@@ -45,7 +45,7 @@ wire::ForwardReply forward(party::Host& host, const std::string& peer, const wir
     try {
         reply.set_object(store_at(request.destination(), request.type(), bytes, peer));
     } catch (...) {
-        host.cancel_forward(peer, request.object(), bytes.size()); // it stays where it was
+        host.cancel_forward(request.object()); // it stays where it was
         throw;
     }
     reply.set_moved_bytes(bytes.size());

@@ -971,8 +971,43 @@ TEST_CASE("hostile: a peer's objects at a party hold no more bytes than its quot
     const auto computed = me.execute(computation_name<copy_of, Data>(), {{first.object, D}});
     require_ok(computed);
     require_ok(me.erase(computed.object));
-    require_ok(me.erase(first.object));
-    require_ok(me.store(larger));
+
+    // An object moving on counts until it has arrived: while its forward is
+    // under way (the transport's part played here by the test) and after
+    // one that failed (counted once, as before), not once it has arrived.
+    const auto moving = me.store(value);
+    require_ok(moving);
+    for (const bool arrives : {false, true}) {
+        const fedpp::Bytes bytes = bob.host.prepare_forward("me#s1", moving.object, D, "secure_worker");
+        CHECK(bytes.size() == size);
+        require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+        if (arrives) {
+            bob.host.finish_forward(moving.object, "secure_worker", bytes.size());
+        } else {
+            bob.host.cancel_forward(moving.object);
+            require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+        }
+    }
+    require_ok(me.store(value));
+
+    // At the quota exactly, a computation is refused before it runs (its
+    // result would have at least a byte).
+    auto exact = network::data_owner("alice");
+    exact.max_bytes_per_requester = 2 * size;
+    network::Party alice(exact);
+    Peer me_at_alice(alice, "me");
+    std::size_t alice_lines = 0;
+    const auto kept = me_at_alice.store(value);
+    require_ok(kept);
+    const auto spare = me_at_alice.store(value);
+    require_ok(spare);
+    require_refused(me_at_alice.execute(computation_name<copy_of, Data>(), {{kept.object, D}}),
+                    Code::PERMISSION_DENIED, alice, alice_lines,
+                    "'me' has made objects of " + std::to_string(2 * size) + " bytes here, its quota of " +
+                        std::to_string(2 * size) + " bytes (max_bytes_per_requester): no more until");
+    CHECK(alice.host.object_count() == 2);
+    require_ok(me_at_alice.erase(spare.object));
+    require_ok(me_at_alice.execute(computation_name<copy_of, Data>(), {{kept.object, D}}));
 }
 
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {

@@ -158,6 +158,9 @@ public:
     /// Held by each step: a hostile caller may send two at once.
     [[nodiscard]] std::unique_lock<std::mutex> lock() const { return std::unique_lock(*mutex_); }
     [[nodiscard]] sa::Client& client() noexcept { return *client_; }
+    [[nodiscard]] const sa::Config& config() const noexcept { return client_->config(); }
+    /// A client keeps an entry for each holder of its shares.
+    static std::size_t neighbour_entries(const sa::Config& config) noexcept { return config.holders(); }
     [[nodiscard]] const sa::FixedPointEncoding& encoding() const noexcept { return encoding_; }
     /// The server's request for the masked input, kept until the input is given.
     std::optional<sa::ServerMessage> pending;
@@ -249,6 +252,11 @@ public:
     /// Held by each step: a hostile caller may send two at once.
     [[nodiscard]] std::unique_lock<std::mutex> lock() const { return std::unique_lock(*mutex_); }
     [[nodiscard]] sa::Server& server() noexcept { return server_; }
+    [[nodiscard]] const sa::Config& config() const noexcept { return server_.config(); }
+    /// The server keeps the neighbour list of every client.
+    static std::size_t neighbour_entries(const sa::Config& config) noexcept {
+        return std::size_t{config.clients} * config.holders();
+    }
     [[nodiscard]] const sa::FixedPointEncoding& encoding() const noexcept { return encoding_; }
 
     /// The client that moved an object here (`contributor`, named by
@@ -299,7 +307,17 @@ private:
 /// The codec of a party's state: there is none, it never leaves its party.
 template <class Party>
 struct StaysAtItsParty {
-    static constexpr bool never_leaves = true; // (ValueType::encoded_size: 0)
+    static constexpr bool never_leaves = true;
+    /// What a party's quota counts for it (ValueType::encoded_size): an
+    /// estimate from its session's settings, its vector of words and
+    /// held_per_neighbour bytes (keys, shares) for each neighbour entry it
+    /// may keep.
+    static std::size_t held_bytes(const Party& party) {
+        const sa::Config& config = party.config();
+        return config.vector_length * sizeof(std::uint32_t) +
+               Party::neighbour_entries(config) * std::size_t{held_per_neighbour};
+    }
+    static constexpr std::uint32_t held_per_neighbour = 128;
     [[noreturn]] static void refuse() {
         throw SerializationError("a secure aggregation party's state never leaves the party that keeps it");
     }

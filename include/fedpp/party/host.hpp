@@ -196,10 +196,9 @@ public:
         return bytes;
     }
 
-    /// The forward of `peer`'s object `id` (of `bytes` encoded) did not
-    /// arrive: it is `peer`'s again (even beyond its quota: it was counted
-    /// before it left).
-    void cancel_forward(const std::string& peer, ObjectId id, std::size_t bytes) { ledger_.add(id, peer, bytes); }
+    /// The forward of object `id` did not arrive: it is its owner's again,
+    /// counted as before (it counted while it moved).
+    void cancel_forward(ObjectId id) { ledger_.restore(id); }
 
     void finish_forward(ObjectId id, const std::string& destination, std::size_t bytes) {
         traffic_.record("out", destination, store_.describe(id).type->name, bytes);
@@ -221,9 +220,11 @@ public:
         within_quota(peer, peer, 0);
         const bool from_data = on_data(policy_, refusals_, ledger_, released_, peer, name, refs);
         Reply reply;
+        std::uint64_t size = 0;
         try {
             reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); },
                                   no_contributor, {&contributors_, policy_.allow_seeded_secrets, policy_.max_value_bytes});
+            size = reply.object != 0 ? result_size(reply.object) : 0;
         } catch (const InsufficientContributionsError& e) {
             refusals_.log(peer, std::string("an aggregate: ") + e.what());
             throw;
@@ -238,7 +239,7 @@ public:
                                    "' failed (its message is withheld by its policy)");
         }
         if (reply.object != 0) { // (before the inputs are spent: a store of the requester's may have run since)
-            within_quota(peer, peer, store_.encoded_size(reply.object), reply.object);
+            within_quota(peer, peer, size, reply.object);
         }
         if (computation->spends_contributions) {
             ledger_.spend(refs); // (only a contribution's mark is ever read)
@@ -316,6 +317,17 @@ private:
     /// an object of `owner`'s of `bytes` bytes; with `id`, records it so.
     void within_quota(const std::string& peer, const std::string& owner, std::uint64_t bytes, ObjectId id = 0) {
         check_object_quota(policy_, refusals_, ledger_, store_, peer, owner, bytes, id);
+    }
+
+    /// The encoded size of a computation's result `id` (deleted if it cannot
+    /// be measured: its Codec refuses to encode it).
+    std::uint64_t result_size(ObjectId id) {
+        try {
+            return store_.encoded_size(id);
+        } catch (...) {
+            store_.erase(id);
+            throw;
+        }
     }
 
     void erase_object(ObjectId id) {

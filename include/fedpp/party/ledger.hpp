@@ -28,44 +28,43 @@ namespace fedpp::party {
 /// one requester: Ledger::for_whom); as a quota, 0 in either is no limit.
 struct ObjectUsage {
     std::size_t objects = 0;
-    std::uint64_t bytes = 0; // each object's encoded size when it was made here
+    std::uint64_t bytes = 0; // each object's encoded size when it was made here (ValueType::encoded_size)
 };
 
 class Ledger {
 public:
     using Clock = std::chrono::steady_clock;
 
-    /// Records that `owner` owns object `id`, from now. That renews no lease:
-    /// an object given to `owner` by another party (or made for it) lives
-    /// one lease from now, or longer while `owner` is heard from (a data
-    /// owner's gifts to a made-up or silent requester keep nothing else alive).
-    /// The object, of `bytes` bytes, counts against `owner`'s certificate
-    /// name (name_of), as made by it for itself.
-    void add(ObjectId id, const std::string& owner, std::uint64_t bytes) {
+    /// Records that `owner` owns object `id`, of `bytes` bytes, from now,
+    /// the object counting against `maker` (the certificate name of the peer
+    /// whose request made it: the owner, or a party that gave it to the
+    /// owner) for `owner` (for_whom), if what counts against that pair stays
+    /// within `quota` with it (fits). Returns whether it did, and what
+    /// counted against the pair before (under the same lock). Recording
+    /// renews no lease: an object given to `owner` by another party (or made
+    /// for it) lives one lease from now, or longer while `owner` is heard
+    /// from (a data owner's gifts to a made-up or silent requester keep
+    /// nothing else alive).
+    struct Added {
+        bool added = false;
+        ObjectUsage before;
+    };
+    [[nodiscard]] Added add_within(ObjectId id, const std::string& owner, std::string_view maker, ObjectUsage quota,
+                                   std::uint64_t bytes) {
         const std::lock_guard lock(mutex_);
-        add_locked(id, owner, std::string(name_of(owner)), bytes);
-    }
-
-    /// add(), the object counting against `maker` (the certificate name of
-    /// the peer whose request made it: the owner, or a party that gave it
-    /// to the owner) for `owner` (for_whom), if what counts against that
-    /// pair stays within `quota` with it (fits); false, recording nothing,
-    /// if not.
-    [[nodiscard]] bool add_within(ObjectId id, const std::string& owner, std::string_view maker, ObjectUsage quota,
-                                  std::uint64_t bytes) {
-        const std::lock_guard lock(mutex_);
-        if (!fits(made_by_locked(maker, owner), quota, bytes)) {
-            return false;
+        const ObjectUsage before = made_by_locked(maker, owner);
+        if (!fits(before, quota, bytes)) {
+            return {false, before};
         }
         add_locked(id, owner, std::string(maker), bytes);
-        return true;
+        return {true, before};
     }
 
-    /// Whether one more object of `bytes` bytes stays within `quota` beside
-    /// `usage`.
+    /// Whether one more object of `bytes` bytes (0: not yet known; every
+    /// object has at least one) stays within `quota` beside `usage`.
     [[nodiscard]] static bool fits(ObjectUsage usage, ObjectUsage quota, std::uint64_t bytes) noexcept {
         return (quota.objects == 0 || usage.objects < quota.objects) &&
-               (quota.bytes == 0 || (usage.bytes <= quota.bytes && bytes <= quota.bytes - usage.bytes));
+               (quota.bytes == 0 || (usage.bytes < quota.bytes && bytes <= quota.bytes - usage.bytes));
     }
 
     /// What counts here against the peer `maker` for `owner` (for_whom).
@@ -126,11 +125,25 @@ public:
         return it != owners_.end() && it->second.spent;
     }
 
-    /// Object `id` no longer belongs to its owner (it is moving away); it
-    /// keeps its mark of being made from this party's data.
+    /// Object `id` no longer belongs to its owner (it is moving away): no
+    /// request finds it, no lease expires it; it still counts against what
+    /// it counted against (it is still here) until it is forgotten, or
+    /// restored to its owner, and keeps its mark of being made from this
+    /// party's data.
     void remove(ObjectId id) {
         const std::lock_guard lock(mutex_);
-        erase_locked(id);
+        if (const auto it = owners_.find(id); it != owners_.end()) {
+            moving_.insert(owners_.extract(it));
+        }
+    }
+
+    /// Object `id`, removed, belongs to its owner again, counted as before
+    /// (a forward that did not arrive).
+    void restore(ObjectId id) {
+        const std::lock_guard lock(mutex_);
+        if (const auto it = moving_.find(id); it != moving_.end()) {
+            owners_.insert(moving_.extract(it));
+        }
     }
 
     /// Forgets object `id`, deleted from the store (deleted first, so that a
@@ -235,9 +248,11 @@ private:
     }
 
     void erase_locked(ObjectId id) {
-        if (const auto it = owners_.find(id); it != owners_.end()) {
-            uncount_locked(it->second);
-            owners_.erase(it);
+        for (auto* records : {&owners_, &moving_}) {
+            if (const auto it = records->find(id); it != records->end()) {
+                uncount_locked(it->second);
+                records->erase(it);
+            }
         }
     }
 
@@ -262,6 +277,7 @@ private:
 
     mutable std::mutex mutex_;
     std::unordered_map<ObjectId, Owned> owners_;
+    std::unordered_map<ObjectId, Owned> moving_; // removed, still here (remove)
     std::map<std::pair<std::string, std::string>, ObjectUsage> made_; // by maker, for whom
     std::map<std::string, Clock::time_point> last_heard_;
     std::map<std::string, ObjectId> published_;

@@ -180,19 +180,23 @@ struct Policy {
     /// owner's quota for another); and as many for all requesters not heard
     /// from together (made-up owners get no more). Beyond it, a store, a
     /// copy or a computation (even one that makes nothing) is refused until
-    /// some are erased (by their owner, or with its lease); the objects in a
-    /// forward that fails are the requester's again even beyond it (at most
-    /// its forwards under way). 0: no quota.
+    /// some are erased (by their owner, or with its lease); an object moving
+    /// on counts until it has arrived (a forward that fails leaves it as
+    /// it was). 0: no quota.
     std::size_t max_objects_per_requester = 100000;
     /// The same quota in bytes, for the same peers and requesters: the
-    /// objects that count there may hold this many bytes in all (each
-    /// measured as its encoding, when it is made here: a value stored, a
-    /// copy, a computation's result; inputs a computation changes in place
-    /// are not measured again; a secure aggregation party's state, which has
-    /// no encoding, counts 0: its size follows from the session's settings
-    /// the party checks). A store or copy that would pass it is
-    /// refused before anything is made, a computation's result once it is
-    /// made (and deleted). 16 GiB by default (twice max_value_bytes'
+    /// objects that count there may hold this many bytes in all, each
+    /// measured as its encoding when it is made here (a value stored, a
+    /// copy, a computation's result; a secure aggregation party's state,
+    /// which has no encoding, by an estimate from its session's settings).
+    /// Encoded bytes, not memory: a tensor takes about its encoding, a small
+    /// object more (its bookkeeping: bounded by the object quota), and
+    /// inputs a computation changes in place are not measured again. An
+    /// object moving on counts until it has arrived. A store or copy that
+    /// would pass it is refused before anything is made; a computation
+    /// before it runs once the bytes counted reach the quota, and its result
+    /// once it is made if it does not fit (deleted; what the computation did
+    /// to its inputs stays). 16 GiB by default (twice max_value_bytes'
     /// default: set both to what this machine may give one peer); 0: no
     /// quota.
     std::uint64_t max_bytes_per_requester = std::uint64_t{16} << 30;

@@ -42,9 +42,10 @@ struct ValueType {
     Bytes (*encode)(const detail::RemoteObject& object);
     /// encode(object).size(), measured without writing: the bytes a value
     /// handed over in place would have taken (Request::forward_into), and
-    /// what a party's quota counts (Policy::max_bytes_per_requester). 0 for
-    /// a value that is never encoded (its Codec declares `static constexpr
-    /// bool never_leaves = true`: a secure aggregation party's state).
+    /// what a party's quota counts (Policy::max_bytes_per_requester). For a
+    /// value that is never encoded (its Codec declares `static constexpr
+    /// bool never_leaves = true`: a secure aggregation party's state), what
+    /// its Codec's `held_bytes(value)` estimates it keeps.
     std::size_t (*encoded_size)(const detail::RemoteObject& object);
     /// For aggregates (fedpp::Aggregate<M>): how many contributions the
     /// encoded value combines, read from its bytes; nullptr for other types.
@@ -195,7 +196,7 @@ const ValueType& value_type() {
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
         [](const RemoteObject& object) -> std::size_t {
             if constexpr (never_leaves<T>()) {
-                return 0;
+                return Codec<T>::held_bytes(static_cast<const RemoteValue<T>&>(object).value);
             } else {
                 return tagged_size(static_cast<const RemoteValue<T>&>(object).value);
             }
