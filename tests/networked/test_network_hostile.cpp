@@ -977,6 +977,10 @@ TEST_CASE("hostile: a peer's objects at a party hold no more bytes than its quot
     // one that failed (counted once, as before), not once it has arrived.
     const auto moving = me.store(value);
     require_ok(moving);
+    // (bob knows no address for secure_worker: the transport's forward fails)
+    CHECK_FALSE(me.forward(moving.object, D, "secure_worker").status.ok());
+    lines = bob.log.lines().size();
+    require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
     for (const bool arrives : {false, true}) {
         const fedpp::Bytes bytes = bob.host.prepare_forward("me#s1", moving.object, D, "secure_worker");
         CHECK(bytes.size() == size);

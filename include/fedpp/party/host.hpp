@@ -201,8 +201,9 @@ public:
     void cancel_forward(ObjectId id) { ledger_.restore(id); }
 
     void finish_forward(ObjectId id, const std::string& destination, std::size_t bytes) {
-        traffic_.record("out", destination, store_.describe(id).type->name, bytes);
-        erase_object(id);
+        const std::string type = store_.describe(id).type->name;
+        erase_object(id); // (first: nothing after it leaves the object counted here)
+        traffic_.record("out", destination, type, bytes);
     }
 
     /// Runs the computation named `name` (compiled into this program) on the

@@ -188,7 +188,10 @@ struct Policy {
     /// objects that count there may hold this many bytes in all, each
     /// measured as its encoding when it is made here (a value stored, a
     /// copy, a computation's result; a secure aggregation party's state,
-    /// which has no encoding, by an estimate from its session's settings).
+    /// which has no encoding, by an estimate from its session's settings:
+    /// 4 bytes a word of its vector and 128 bytes a neighbour entry, the
+    /// clients times k + 1 at the aggregator, k + 1 at a data owner, so the
+    /// complete graph of 4,096 clients counts 2 GiB beside its vector).
     /// Encoded bytes, not memory: a tensor takes about its encoding, a small
     /// object more (its bookkeeping: bounded by the object quota), and
     /// inputs a computation changes in place are not measured again. An
@@ -196,9 +199,13 @@ struct Policy {
     /// would pass it is refused before anything is made; a computation
     /// before it runs once the bytes counted reach the quota, and its result
     /// once it is made if it does not fit (deleted; what the computation did
-    /// to its inputs stays). 16 GiB by default (twice max_value_bytes'
-    /// default: set both to what this machine may give one peer); 0: no
-    /// quota.
+    /// to its inputs stays). The check before the work reserves nothing:
+    /// concurrent requests of one peer's sessions (at most the party's
+    /// serving threads) may each have a value decoded or copied before all
+    /// but those that fit are refused, so for that moment memory may pass
+    /// the quota by the values in flight; what is kept never does. 16 GiB
+    /// by default (twice max_value_bytes' default: set both to what this
+    /// machine may give one peer); 0: no quota.
     std::uint64_t max_bytes_per_requester = std::uint64_t{16} << 30;
 };
 
