@@ -35,20 +35,21 @@ class Ledger {
 public:
     using Clock = std::chrono::steady_clock;
 
-    /// Records that `owner` owns object `id`, of `bytes` bytes, from now,
-    /// the object counting against `maker` (the certificate name of the peer
-    /// whose request made it: the owner, or a party that gave it to the
-    /// owner) for `owner` (for_whom), if what counts against that pair stays
-    /// within `quota` with it (fits). Returns whether it did, and what
-    /// counted against the pair before (under the same lock). Recording
-    /// renews no lease: an object given to `owner` by another party (or made
-    /// for it) lives one lease from now, or longer while `owner` is heard
-    /// from (a data owner's gifts to a made-up or silent requester keep
-    /// nothing else alive).
+    /// What add_within did: whether it recorded the object, and what counted
+    /// against its pair before (read under the same lock).
     struct Added {
         bool added = false;
         ObjectUsage before;
     };
+
+    /// Records that `owner` owns object `id`, of `bytes` bytes, from now,
+    /// the object counting against `maker` (the certificate name of the peer
+    /// whose request made it: the owner, or a party that gave it to the
+    /// owner) for `owner` (for_whom), if what counts against that pair stays
+    /// within `quota` with it (fits). Recording renews no lease: an object
+    /// given to `owner` by another party (or made for it) lives one lease
+    /// from now, or longer while `owner` is heard from (a data owner's gifts
+    /// to a made-up or silent requester keep nothing else alive).
     [[nodiscard]] Added add_within(ObjectId id, const std::string& owner, std::string_view maker, ObjectUsage quota,
                                    std::uint64_t bytes) {
         const std::lock_guard lock(mutex_);
