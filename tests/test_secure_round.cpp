@@ -282,3 +282,22 @@ TEST_CASE("secure round: refused set-ups, strangers, second tries and updates of
     CHECK_THROWS_AS(secure.sum(), fedpp::ArgumentError);             // a session sums once
     CHECK_THROWS_AS(secure.mask(bobs, 1.0), fedpp::ArgumentError);   // and masks nothing after
 }
+
+TEST_CASE("a secure aggregation party's state, which has no encoding, counts for a party's quota of bytes by an "
+          "estimate from its session's settings",
+          "[secure][quota]") {
+    namespace secagg = fedpp::detail::secagg;
+    secagg::Settings settings;
+    settings.config.clients = 3;
+    settings.config.degree = 2;
+    settings.config.threshold = 2;
+    settings.config.vector_length = 1000;
+    settings.seed = 5;
+    const std::size_t entry = secagg::StaysAtItsParty<secagg::ServerParty>::held_per_neighbour;
+    const fedpp::detail::RemoteValue<secagg::ServerParty> server(secagg::ServerParty(settings, {"a", "b", "c"}));
+    const fedpp::detail::RemoteValue<secagg::ClientParty> client(secagg::ClientParty(settings, 0));
+    // The server keeps every client's neighbour list, a client its own.
+    CHECK(server.type().encoded_size(server) == 1000 * 4 + 3 * 3 * entry);
+    CHECK(client.type().encoded_size(client) == 1000 * 4 + 3 * entry);
+    CHECK_THROWS_AS(server.type().encode(server), fedpp::SerializationError); // (it has no encoding)
+}
