@@ -291,6 +291,20 @@ void require_ok(const Peer::Result& result) {
     REQUIRE(result.status.ok());
 }
 
+/// Every way of making one more object at `party` is refused (PERMISSION_DENIED,
+/// logged naming `what`): storing `value` from `me` and from `again` (another
+/// session of its certificate), and copying `me`'s Data `object` or running a
+/// computation on it.
+void require_no_more_objects(Peer& me, Peer& again, const Data& value, ObjectId object,
+                             const network::Party& party, std::size_t& lines, const std::string& what) {
+    const std::string D = type_of<Data>();
+    require_refused(me.store(value), Code::PERMISSION_DENIED, party, lines, what);
+    require_refused(again.store(value), Code::PERMISSION_DENIED, party, lines, what);
+    require_refused(me.copy(object, D), Code::PERMISSION_DENIED, party, lines, what);
+    require_refused(me.execute(computation_name<copy_of, Data>(), {{object, D}}), Code::PERMISSION_DENIED, party,
+                    lines, what);
+}
+
 /// The aggregate `object` at `me`'s party, fetched and decoded.
 fedpp::Aggregate<LinearModel> fetch_aggregate(Peer& me, ObjectId object) {
     const auto fetched = me.fetch(object, type_of<fedpp::Aggregate<LinearModel>>());
@@ -873,11 +887,7 @@ TEST_CASE("hostile: a peer has no more objects made at a party than its quota, a
     require_ok(again.store(value));
     const auto copied = me.copy(first.object, D);
     require_ok(copied);
-    require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
-    require_refused(again.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
-    require_refused(me.copy(first.object, D), Code::PERMISSION_DENIED, bob, lines, quota);
-    require_refused(me.execute(computation_name<copy_of, Data>(), {{first.object, D}}), Code::PERMISSION_DENIED, bob,
-                    lines, quota);
+    require_no_more_objects(me, again, value, first.object, bob, lines, quota);
     CHECK(bob.host.object_count() == 3);
     // The legal twins: another peer has a quota of its own, and an object
     // erased, or moved on, makes room for one more.
@@ -944,13 +954,9 @@ TEST_CASE("hostile: a peer's objects at a party hold no more bytes than its quot
     require_ok(first);
     const auto second = again.store(value);
     require_ok(second);
-    require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
-    require_refused(again.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
-    require_refused(me.copy(first.object, D), Code::PERMISSION_DENIED, bob, lines, quota);
-    // A computation runs (its result's size is known only then), and its
-    // result is refused and deleted.
-    require_refused(me.execute(computation_name<copy_of, Data>(), {{first.object, D}}), Code::PERMISSION_DENIED, bob,
-                    lines, quota);
+    // (A computation runs, as its result's size is known only then, and its
+    // result is refused and deleted.)
+    require_no_more_objects(me, again, value, first.object, bob, lines, quota);
     CHECK(bob.host.object_count() == 2);
     // A value larger than what is left, alone within the quota, is refused too.
     require_ok(again.erase(second.object));

@@ -307,7 +307,6 @@ private:
 /// The codec of a party's state: there is none, it never leaves its party.
 template <class Party>
 struct StaysAtItsParty {
-    static constexpr bool never_leaves = true;
     /// What a party's quota counts for it (ValueType::encoded_size): an
     /// estimate from its session's settings, its vector of words and
     /// held_per_neighbour bytes (keys, shares) for each neighbour entry it

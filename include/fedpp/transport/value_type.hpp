@@ -43,9 +43,9 @@ struct ValueType {
     /// encode(object).size(), measured without writing: the bytes a value
     /// handed over in place would have taken (Request::forward_into), and
     /// what a party's quota counts (Policy::max_bytes_per_requester). For a
-    /// value that is never encoded (its Codec declares `static constexpr
-    /// bool never_leaves = true`: a secure aggregation party's state), what
-    /// its Codec's `held_bytes(value)` estimates it keeps.
+    /// value that is never encoded (its Codec declares `static std::size_t
+    /// held_bytes(const T&)`: a secure aggregation party's state), what that
+    /// estimates it keeps.
     std::size_t (*encoded_size)(const detail::RemoteObject& object);
     /// For aggregates (fedpp::Aggregate<M>): how many contributions the
     /// encoded value combines, read from its bytes; nullptr for other types.
@@ -125,17 +125,6 @@ constexpr bool holds_contributions() {
     }
 }
 
-/// Whether T's values never leave the party that keeps them (their Codec
-/// throws on encode: ValueType::encoded_size).
-template <class T>
-constexpr bool never_leaves() {
-    if constexpr (requires { Codec<T>::never_leaves; }) {
-        return Codec<T>::never_leaves;
-    } else {
-        return false;
-    }
-}
-
 /// Every value type this program can store, by name: what a worker process
 /// decodes the bytes it is sent with. A type is registered before main()
 /// runs if the program uses value_type<T>() anywhere.
@@ -195,10 +184,11 @@ const ValueType& value_type() {
         },
         [](const RemoteObject& object) { return to_bytes(static_cast<const RemoteValue<T>&>(object).value); },
         [](const RemoteObject& object) -> std::size_t {
-            if constexpr (never_leaves<T>()) {
-                return Codec<T>::held_bytes(static_cast<const RemoteValue<T>&>(object).value);
+            const T& value = static_cast<const RemoteValue<T>&>(object).value;
+            if constexpr (requires { Codec<T>::held_bytes(value); }) { // (never encoded)
+                return Codec<T>::held_bytes(value);
             } else {
-                return tagged_size(static_cast<const RemoteValue<T>&>(object).value);
+                return tagged_size(value);
             }
         },
         contributions_reader<T>(),
