@@ -234,6 +234,16 @@ public:
         ::grpc::ClientContext context;
         fedpp::wire::ObjectReply reply;
         std::unique_ptr<::grpc::ClientWriter<fedpp::wire::StoreChunk>> writer;
+
+        /// Sends `bytes`, the value's data, and ends the stream.
+        Result finish(const fedpp::Bytes& bytes) {
+            fedpp::wire::StoreChunk message;
+            message.set_data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+            writer->Write(message);
+            writer->WritesDone();
+            const ::grpc::Status status = writer->Finish();
+            return {status, reply.object(), {}};
+        }
     };
     std::unique_ptr<Stalled> stalled_store(const std::string& type, std::uint64_t announced) {
         auto stalled = std::make_unique<Stalled>();
@@ -303,6 +313,23 @@ void require_no_more_objects(Peer& me, Peer& again, const Data& value, ObjectId 
     require_refused(me.copy(object, D), Code::PERMISSION_DENIED, party, lines, what);
     require_refused(me.execute(computation_name<copy_of, Data>(), {{object, D}}), Code::PERMISSION_DENIED, party,
                     lines, what);
+}
+
+/// What counts against 'me' at `party` (all its sessions) becomes
+/// `expected` within 10 s (the party's threads take a stream's start in a
+/// while).
+void require_counted(const network::Party& party, fedpp::party::ObjectUsage expected) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    const auto reached = [&] {
+        const fedpp::party::ObjectUsage usage = party.host.usage("me", "me#s1");
+        return usage.objects == expected.objects && usage.bytes == expected.bytes;
+    };
+    while (!reached() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const fedpp::party::ObjectUsage usage = party.host.usage("me", "me#s1");
+    INFO(usage.objects << " objects of " << usage.bytes << " bytes count against 'me'");
+    REQUIRE(reached());
 }
 
 /// The aggregate `object` at `me`'s party, fetched and decoded.
@@ -1018,6 +1045,62 @@ TEST_CASE("hostile: a peer's objects at a party hold no more bytes than its quot
     CHECK(alice.host.object_count() == 2);
     require_ok(me_at_alice.erase(spare.object));
     require_ok(me_at_alice.execute(computation_name<copy_of, Data>(), {{kept.object, D}}));
+}
+
+TEST_CASE("hostile: values still arriving at a party count against their peer's quota, so that its concurrent "
+          "sessions never hold more than the quota together",
+          "[network][hostile]") {
+    // Before, a store's check only read what was kept: every session of one
+    // peer could announce a value that fit, and have it decoded, at once.
+    const Data value{{1, 2}};
+    const fedpp::Bytes bytes = fedpp::to_bytes(value);
+    const std::uint64_t size = bytes.size();
+    auto policy = network::data_owner("bob");
+    policy.max_bytes_per_requester = 2 * size + size / 2; // two such values, not three
+    network::Party bob(policy);
+    Peer me(bob, "me");
+    Peer again(bob, "me", "s2");
+    Peer third(bob, "me", "s3");
+    std::size_t lines = 0;
+    const std::string D = type_of<Data>();
+    // Two values announced, their data not yet sent, hold their room: a
+    // third is refused from any session, and nothing is kept yet.
+    auto first = me.stalled_store(D, size);
+    auto second = again.stalled_store(D, size);
+    require_counted(bob, {2, 2 * size});
+    CHECK(bob.host.object_count() == 0);
+    const std::string quota = "'me' has made objects of " + std::to_string(2 * size) + " bytes here: one of " +
+                              std::to_string(size) + " more would pass its quota";
+    require_refused(third.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+    require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+    // The legal twins: a value that arrives is kept in the room it held
+    // (counted once), and one that does not gives its room back.
+    const auto arrived = first->finish(bytes);
+    require_ok(arrived);
+    CHECK(arrived.object != 0);
+    second->context.TryCancel();
+    CHECK_FALSE(second->writer->Finish().ok());
+    require_counted(bob, {1, size});
+    CHECK(bob.host.object_count() == 1);
+    require_ok(third.store(value));
+    require_refused(again.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
+    // A value still arriving is an object in the object quota too: at that
+    // quota, a computation is refused before it runs.
+    require_ok(me.erase(arrived.object));
+    auto exact = network::data_owner("alice");
+    exact.max_objects_per_requester = 2;
+    network::Party alice(exact);
+    Peer me_at_alice(alice, "me");
+    Peer again_at_alice(alice, "me", "s2");
+    std::size_t alice_lines = 0;
+    const auto kept = me_at_alice.store(value);
+    require_ok(kept);
+    auto stalled = again_at_alice.stalled_store(D, size);
+    require_counted(alice, {2, 2 * size});
+    require_refused(me_at_alice.execute(computation_name<copy_of, Data>(), {{kept.object, D}}),
+                    Code::PERMISSION_DENIED, alice, alice_lines, "'me' has made 2 objects here, its quota");
+    require_ok(stalled->finish(bytes));
+    CHECK(alice.host.object_count() == 2);
 }
 
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {

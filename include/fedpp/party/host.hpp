@@ -106,14 +106,15 @@ public:
             deny(peer, "a '" + type.name + "' (" + rule + ")");
         }
         const ContributorId contributor = given ? contributors_.of(policy_, name_of(peer)) : no_contributor;
-        within_quota(peer, given ? on_behalf_of : peer, size);
+        const std::string& owner = given ? on_behalf_of : peer;
+        Ledger::Reservation reserved = quota_.reserve(peer, owner, size); // (before a byte is decoded)
         ObjectId id = 0;
         try {
             id = store_.store(type, in, contributor);
         } catch (const PermissionDeniedError& e) { // a value its type refuses (ValueType::holds_contributions)
             deny(peer, e.what());
         }
-        within_quota(peer, given ? on_behalf_of : peer, size, id);
+        quota_.keep(reserved, peer, owner, id, size);
         traffic_.record("in", std::string(name_of(peer)), type.name, size);
         return id;
     }
@@ -167,9 +168,9 @@ public:
         }
         const bool derived = ledger_.derived(id); // (read first: if erased since, the copy finds nothing)
         const std::uint64_t size = store_.encoded_size(id);
-        within_quota(peer, peer, size);
+        Ledger::Reservation reserved = quota_.reserve(peer, peer, size);
         const Reply reply = store_.handle(Request::copy(0, id, *held.type), [] { return std::string(); });
-        within_quota(peer, peer, size, reply.object);
+        quota_.keep(reserved, peer, peer, reply.object, size);
         if (derived) {
             ledger_.mark_derived({}, reply.object);
         }
@@ -218,7 +219,7 @@ public:
         }
         const std::vector<ObjectRef> refs =
             usable_inputs(policy_.name, refusals_, ledger_, store_, peer, *computation, inputs);
-        within_quota(peer, peer, 0);
+        Ledger::Reservation reserved = quota_.reserve(peer, peer, 0); // (the result's size is known once it ran)
         const bool from_data = on_data(policy_, refusals_, ledger_, released_, peer, name, refs);
         Reply reply;
         std::uint64_t size = 0;
@@ -239,8 +240,8 @@ public:
             throw ComputationError("a computation at '" + policy_.name +
                                    "' failed (its message is withheld by its policy)");
         }
-        if (reply.object != 0) { // (before the inputs are spent: a store of the requester's may have run since)
-            within_quota(peer, peer, size, reply.object);
+        if (reply.object != 0) { // (before the inputs are spent: a result that does not fit spends nothing)
+            quota_.keep(reserved, peer, peer, reply.object, size);
         }
         if (computation->spends_contributions) {
             ledger_.spend(refs); // (only a contribution's mark is ever read)
@@ -287,6 +288,11 @@ public:
         return store_.handle(Request::count(0), [] { return std::string(); }).count;
     }
 
+    /// What counts against the peer `maker` for `owner` (Ledger::made_by).
+    [[nodiscard]] ObjectUsage usage(std::string_view maker, const std::string& owner) const {
+        return ledger_.made_by(maker, owner);
+    }
+
 private:
     /// PermissionDeniedError, and a line in the log.
     [[noreturn]] void deny(const std::string& peer, const std::string& what) const { refusals_.deny(peer, what); }
@@ -314,12 +320,6 @@ private:
 
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
 
-    /// check_object_quota (object_quota.hpp): `peer`'s request may make
-    /// an object of `owner`'s of `bytes` bytes; with `id`, records it so.
-    void within_quota(const std::string& peer, const std::string& owner, std::uint64_t bytes, ObjectId id = 0) {
-        check_object_quota(policy_, refusals_, ledger_, store_, peer, owner, bytes, id);
-    }
-
     /// The encoded size of a computation's result `id` (deleted if it cannot
     /// be measured: its Codec refuses to encode it).
     std::uint64_t result_size(ObjectId id) {
@@ -341,6 +341,7 @@ private:
     RequesterLocks requests_;
     ObjectStore store_;
     Ledger ledger_;
+    ObjectQuota quota_{policy_, refusals_, ledger_, store_};
     Traffic traffic_;
     Contributors contributors_; // by certificate name
     ReleaseBudgets released_{policy_};

@@ -35,29 +35,85 @@ class Ledger {
 public:
     using Clock = std::chrono::steady_clock;
 
-    /// What add_within did: whether it recorded the object, and what counted
-    /// against its pair before (read under the same lock).
+    /// One object held within its pair's quota for a request still making
+    /// it (reserve_within): it counts against that pair, as an object of
+    /// the bytes reserved, until it is recorded (add_reserved) or given up
+    /// (destroyed unrecorded: a request that failed). Empty (false) when
+    /// the quota had no room.
+    class Reservation {
+    public:
+        Reservation() = default;
+        Reservation(Reservation&& other) noexcept
+            : ledger_(std::exchange(other.ledger_, nullptr)), pair_(std::move(other.pair_)), bytes_(other.bytes_) {}
+        Reservation& operator=(Reservation&&) = delete;
+        ~Reservation() {
+            if (ledger_ != nullptr) {
+                const std::lock_guard lock(ledger_->mutex_);
+                ledger_->uncount_locked(pair_, bytes_);
+            }
+        }
+        explicit operator bool() const noexcept { return ledger_ != nullptr; }
+
+    private:
+        friend class Ledger;
+        Ledger* ledger_ = nullptr;
+        std::pair<std::string, std::string> pair_; // maker, for whom
+        std::uint64_t bytes_ = 0;
+    };
+
+    /// What reserve_within or add_reserved did: whether it held or recorded
+    /// the object, and what counted against its pair besides (read under
+    /// the same lock).
     struct Added {
         bool added = false;
         ObjectUsage before;
     };
 
-    /// Records that `owner` owns object `id`, of `bytes` bytes, from now,
-    /// the object counting against `maker` (the certificate name of the peer
-    /// whose request made it: the owner, or a party that gave it to the
-    /// owner) for `owner` (for_whom), if what counts against that pair stays
-    /// within `quota` with it (fits). Recording renews no lease: an object
-    /// given to `owner` by another party (or made for it) lives one lease
-    /// from now, or longer while `owner` is heard from (a data owner's gifts
-    /// to a made-up or silent requester keep nothing else alive).
-    [[nodiscard]] Added add_within(ObjectId id, const std::string& owner, std::string_view maker, ObjectUsage quota,
-                                   std::uint64_t bytes) {
+    /// Holds room for one object of `owner`'s of `bytes` bytes (0: not yet
+    /// known; every object has at least one), to count against `maker` (the
+    /// certificate name of the peer whose request makes it: the owner, or a
+    /// party that gives it to the owner) for `owner` (for_whom), if what
+    /// counts against that pair, objects still being made included, stays
+    /// within `quota` with it (fits). Concurrent requests of one peer's
+    /// sessions therefore never hold more than the quota together.
+    [[nodiscard]] Reservation reserve_within(const std::string& owner, std::string_view maker, ObjectUsage quota,
+                                             std::uint64_t bytes, ObjectUsage& before) {
         const std::lock_guard lock(mutex_);
-        const ObjectUsage before = made_by_locked(maker, owner);
+        std::pair<std::string, std::string> pair{std::string(maker), for_whom_locked(maker, owner)};
+        const auto it = made_.find(pair);
+        before = it == made_.end() ? ObjectUsage{} : it->second;
+        Reservation reservation;
+        if (fits(before, quota, bytes)) {
+            ObjectUsage& usage = made_[pair];
+            ++usage.objects;
+            usage.bytes += bytes;
+            reservation.ledger_ = this;
+            reservation.pair_ = std::move(pair);
+            reservation.bytes_ = bytes;
+        }
+        return reservation;
+    }
+
+    /// Records that `owner` owns object `id`, of `bytes` bytes, from now, in
+    /// the place `reservation` held (which it uses up), if what counts
+    /// against its pair besides stays within `quota` with it (a computation
+    /// reserves before its result's size is known). Recording renews no
+    /// lease: an object given to `owner` by another party (or made for it)
+    /// lives one lease from now, or longer while `owner` is heard from (a
+    /// data owner's gifts to a made-up or silent requester keep nothing
+    /// else alive).
+    [[nodiscard]] Added add_reserved(ObjectId id, const std::string& owner, Reservation& reservation,
+                                     ObjectUsage quota, std::uint64_t bytes) {
+        const std::lock_guard lock(mutex_);
+        erase_locked(id); // (an id recorded again: what it counted against goes down)
+        ObjectUsage& usage = made_[reservation.pair_];
+        const ObjectUsage before{usage.objects - 1, usage.bytes - reservation.bytes_};
         if (!fits(before, quota, bytes)) {
             return {false, before};
         }
-        add_locked(id, owner, std::string(maker), bytes);
+        usage.bytes = before.bytes + bytes;
+        reservation.ledger_ = nullptr; // (its count is the object's now)
+        owners_[id] = {owner, Clock::now(), false, reservation.pair_.first, reservation.pair_.second, bytes};
         return {true, before};
     }
 
@@ -68,7 +124,8 @@ public:
                (quota.bytes == 0 || (usage.bytes < quota.bytes && bytes <= quota.bytes - usage.bytes));
     }
 
-    /// What counts here against the peer `maker` for `owner` (for_whom).
+    /// What counts here against the peer `maker` (a certificate name) for
+    /// `owner` (for_whom), objects still being made (reserved) included.
     [[nodiscard]] ObjectUsage made_by(std::string_view maker, const std::string& owner) const {
         const std::lock_guard lock(mutex_);
         return made_by_locked(maker, owner);
@@ -234,19 +291,10 @@ private:
         std::string owner;
         Clock::time_point added;
         bool spent = false;
-        std::string maker;       // whom it counts against (add_within)
+        std::string maker;       // whom it counts against (reserve_within)
         std::string counted_for; // for whom (for_whom)
         std::uint64_t bytes = 0;
     };
-
-    void add_locked(ObjectId id, const std::string& owner, std::string maker, std::uint64_t bytes) {
-        erase_locked(id); // (an id recorded again: what it counted against goes down)
-        std::string counted_for = for_whom_locked(maker, owner);
-        ObjectUsage& usage = made_[{maker, counted_for}];
-        ++usage.objects;
-        usage.bytes += bytes;
-        owners_[id] = {owner, Clock::now(), false, std::move(maker), std::move(counted_for), bytes};
-    }
 
     void erase_locked(ObjectId id) {
         for (auto* records : {&owners_, &moving_}) {
@@ -257,9 +305,11 @@ private:
         }
     }
 
-    void uncount_locked(const Owned& owned) {
-        if (const auto it = made_.find({owned.maker, owned.counted_for}); it != made_.end()) {
-            it->second.bytes -= owned.bytes;
+    void uncount_locked(const Owned& owned) { uncount_locked({owned.maker, owned.counted_for}, owned.bytes); }
+
+    void uncount_locked(const std::pair<std::string, std::string>& pair, std::uint64_t bytes) {
+        if (const auto it = made_.find(pair); it != made_.end()) {
+            it->second.bytes -= bytes;
             if (--it->second.objects == 0) {
                 made_.erase(it);
             }

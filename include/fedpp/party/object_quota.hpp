@@ -1,7 +1,8 @@
 // fedpp: a party's quota of objects and bytes per peer (Host): what one
-// peer's requests may keep here, by its certificate name, for itself and for
-// each requester it gives values to (Ledger::for_whom;
-// Policy::max_objects_per_requester and max_bytes_per_requester).
+// peer's requests may keep here, and have under way, by its certificate
+// name, for itself and for each requester it gives values to
+// (Ledger::for_whom; Policy::max_objects_per_requester and
+// max_bytes_per_requester).
 #pragma once
 
 #include "fedpp/party/ledger.hpp"
@@ -21,50 +22,73 @@ namespace fedpp::party {
     return {policy.max_objects_per_requester, policy.max_bytes_per_requester};
 }
 
-/// Refuses (PermissionDeniedError, logged by `refusals`) a new object of
-/// `owner`'s, of `bytes` bytes, made at `peer`'s request if it would not fit
-/// in the quota of what counts against that pair (Ledger::for_whom),
-/// deleting `id` from `store` if it was made; with `id`, records it so in
-/// `ledger`. Without `id` (before the work), it asks whether an object of
-/// `bytes` would fit: a computation, whose result's size is known only once
-/// it ran (`bytes` 0), is refused before it runs at the object quota, or
-/// once the bytes that count reach the quota, and keeps its effects if only
-/// its result is refused.
-inline void check_object_quota(const Policy& policy, const Refusals& refusals, Ledger& ledger, ObjectStore& store,
-                               const std::string& peer, const std::string& owner, std::uint64_t bytes,
-                               ObjectId id = 0) {
-    const ObjectUsage quota = quota_of(policy);
-    const std::string_view maker = name_of(peer);
-    ObjectUsage usage;
-    if (id != 0) {
-        const Ledger::Added added = ledger.add_within(id, owner, maker, quota, bytes);
-        if (added.added) {
-            return;
+/// A party's quota at work on its Ledger: a request that makes an object
+/// reserves its room before the work (reserve), so that a peer's
+/// concurrent requests, from all its sessions, never hold more than the
+/// quota together, values still arriving included, and records the object
+/// made in it (keep). Refusals are PermissionDeniedErrors, logged by
+/// `refusals`.
+class ObjectQuota {
+public:
+    ObjectQuota(const Policy& policy, const Refusals& refusals, Ledger& ledger, ObjectStore& store) noexcept
+        : policy_(policy), refusals_(refusals), ledger_(ledger), store_(store) {}
+
+    /// Room for a new object of `owner`'s of `bytes` bytes made at `peer`'s
+    /// request, or a refusal if it would not fit in what counts against that
+    /// pair (Ledger::for_whom). A computation, whose result's size is known
+    /// only once it ran, reserves 0 bytes: it is refused before it runs at
+    /// the object quota or once the bytes that count reach the quota.
+    [[nodiscard]] Ledger::Reservation reserve(const std::string& peer, const std::string& owner,
+                                              std::uint64_t bytes) const {
+        ObjectUsage before;
+        Ledger::Reservation reserved = ledger_.reserve_within(owner, name_of(peer), quota_of(policy_), bytes, before);
+        if (!reserved) {
+            refuse(peer, owner, before, bytes);
         }
-        usage = added.before;
-        store.erase(id);
-    } else {
-        usage = ledger.made_by(maker, owner);
-        if (Ledger::fits(usage, quota, bytes)) {
-            return;
+        return reserved;
+    }
+
+    /// Records object `id` of `owner`'s, of `bytes` bytes, made in the room
+    /// `reserved` held; if it does not fit (a computation's result larger
+    /// than what is left), deletes it from the store and refuses: the
+    /// computation keeps its effects on its inputs.
+    void keep(Ledger::Reservation& reserved, const std::string& peer, const std::string& owner, ObjectId id,
+              std::uint64_t bytes) const {
+        const Ledger::Added added = ledger_.add_reserved(id, owner, reserved, quota_of(policy_), bytes);
+        if (!added.added) {
+            store_.erase(id);
+            refuse(peer, owner, added.before, bytes);
         }
     }
-    const std::string whom = ledger.for_whom(maker, owner);
-    const std::string of_whom = whom == maker ? ""
-                                : whom.empty()  ? " for requesters not heard from"
-                                                : " for '" + whom + "'";
-    const std::string made = "'" + std::string(maker) + "' has made ";
-    const std::string until = ": no more until some are erased";
-    if (quota.objects != 0 && usage.objects >= quota.objects) {
-        refusals.deny(peer, made + std::to_string(usage.objects) + " objects here" + of_whom +
-                                ", its quota (max_objects_per_requester)" + until);
+
+private:
+    [[noreturn]] void refuse(const std::string& peer, const std::string& owner, ObjectUsage usage,
+                             std::uint64_t bytes) const {
+        const ObjectUsage quota = quota_of(policy_);
+        const std::string_view maker = name_of(peer);
+        const std::string whom = ledger_.for_whom(maker, owner);
+        const std::string of_whom = whom == maker ? ""
+                                    : whom.empty()  ? " for requesters not heard from"
+                                                    : " for '" + whom + "'";
+        const std::string made = "'" + std::string(maker) + "' has made ";
+        const std::string until = ": no more until some are erased";
+        if (quota.objects != 0 && usage.objects >= quota.objects) {
+            refusals_.deny(peer, made + std::to_string(usage.objects) + " objects here" + of_whom +
+                                     ", its quota (max_objects_per_requester)" + until);
+        }
+        const std::string held = made + "objects of " + std::to_string(usage.bytes) + " bytes here" + of_whom;
+        const std::string limit = std::to_string(quota.bytes) + " bytes (max_bytes_per_requester)";
+        if (bytes == 0) { // (a computation, before it runs)
+            refusals_.deny(peer, held + ", its quota of " + limit + until);
+        }
+        refusals_.deny(peer,
+                       held + ": one of " + std::to_string(bytes) + " more would pass its quota of " + limit + until);
     }
-    const std::string held = made + "objects of " + std::to_string(usage.bytes) + " bytes here" + of_whom;
-    const std::string limit = std::to_string(quota.bytes) + " bytes (max_bytes_per_requester)";
-    if (bytes == 0) { // (a computation, before it runs)
-        refusals.deny(peer, held + ", its quota of " + limit + until);
-    }
-    refusals.deny(peer, held + ": one of " + std::to_string(bytes) + " more would pass its quota of " + limit + until);
-}
+
+    const Policy& policy_;
+    const Refusals& refusals_;
+    Ledger& ledger_;
+    ObjectStore& store_;
+};
 
 } // namespace fedpp::party

@@ -195,15 +195,15 @@ struct Policy {
     /// Encoded bytes, not memory: a tensor takes about its encoding, a small
     /// object more (its bookkeeping: bounded by the object quota), and
     /// inputs a computation changes in place are not measured again. An
-    /// object moving on counts until it has arrived. A store or copy that
+    /// object moving on counts until it has arrived, and one being made
+    /// from when its request was admitted (a value announced by its stream
+    /// and still arriving, a copy, a computation's result as an object of
+    /// 0 bytes until it is measured), so one peer's concurrent sessions
+    /// never hold more than the quota together. A store or copy that
     /// would pass it is refused before anything is made; a computation
     /// before it runs once the bytes counted reach the quota, and its result
     /// once it is made if it does not fit (deleted; what the computation did
-    /// to its inputs stays). The check before the work reserves nothing:
-    /// concurrent requests of one peer's sessions (at most the party's
-    /// serving threads) may each have a value decoded or copied before all
-    /// but those that fit are refused, so for that moment memory may pass
-    /// the quota by the values in flight; what is kept never does. 16 GiB
+    /// to its inputs stays). 16 GiB
     /// by default (twice max_value_bytes' default: set both to what this
     /// machine may give one peer); 0: no quota.
     std::uint64_t max_bytes_per_requester = std::uint64_t{16} << 30;
