@@ -245,9 +245,10 @@ public:
             return {status, reply.object(), {}};
         }
     };
-    std::unique_ptr<Stalled> stalled_store(const std::string& type, std::uint64_t announced) {
+    std::unique_ptr<Stalled> stalled_store(const std::string& type, std::uint64_t announced,
+                                           std::chrono::seconds deadline = std::chrono::seconds(20)) {
         auto stalled = std::make_unique<Stalled>();
-        prepare(stalled->context, std::chrono::seconds(20));
+        prepare(stalled->context, deadline);
         stalled->writer = stub_->Store(&stalled->context, &stalled->reply);
         fedpp::wire::StoreChunk message;
         message.set_type(type);
@@ -1065,8 +1066,9 @@ TEST_CASE("hostile: values still arriving at a party count against their peer's 
     const std::string D = type_of<Data>();
     // Two values announced, their data not yet sent, hold their room: a
     // third is refused from any session, and nothing is kept yet.
-    auto first = me.stalled_store(D, size);
-    auto second = again.stalled_store(D, size);
+    constexpr std::chrono::seconds patient(60);
+    auto first = me.stalled_store(D, size, patient);
+    auto second = again.stalled_store(D, size, patient);
     require_counted(bob, {2, 2 * size});
     CHECK(bob.host.object_count() == 0);
     const std::string quota = "'me' has made objects of " + std::to_string(2 * size) + " bytes here: one of " +
@@ -1074,12 +1076,19 @@ TEST_CASE("hostile: values still arriving at a party count against their peer's 
     require_refused(third.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
     require_refused(me.store(value), Code::PERMISSION_DENIED, bob, lines, quota);
     // The legal twins: a value that arrives is kept in the room it held
-    // (counted once), and one that does not gives its room back.
+    // (counted once), and one that does not gives its room back, cancelled
+    // or not decoding.
     const auto arrived = first->finish(bytes);
     require_ok(arrived);
     CHECK(arrived.object != 0);
     second->context.TryCancel();
     CHECK_FALSE(second->writer->Finish().ok());
+    require_counted(bob, {1, size});
+    fedpp::Bytes garbled = bytes;
+    garbled.front() = std::byte{0xff}; // (its type tag's length: far more than it has)
+    auto broken = third.stalled_store(D, size, patient);
+    require_counted(bob, {2, 2 * size});
+    CHECK_FALSE(broken->finish(garbled).status.ok());
     require_counted(bob, {1, size});
     CHECK(bob.host.object_count() == 1);
     require_ok(third.store(value));
@@ -1095,7 +1104,7 @@ TEST_CASE("hostile: values still arriving at a party count against their peer's 
     std::size_t alice_lines = 0;
     const auto kept = me_at_alice.store(value);
     require_ok(kept);
-    auto stalled = again_at_alice.stalled_store(D, size);
+    auto stalled = again_at_alice.stalled_store(D, size, patient);
     require_counted(alice, {2, 2 * size});
     require_refused(me_at_alice.execute(computation_name<copy_of, Data>(), {{kept.object, D}}),
                     Code::PERMISSION_DENIED, alice, alice_lines, "'me' has made 2 objects here, its quota");

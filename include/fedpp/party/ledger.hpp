@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -61,9 +62,8 @@ public:
         std::uint64_t bytes_ = 0;
     };
 
-    /// What reserve_within or add_reserved did: whether it held or recorded
-    /// the object, and what counted against its pair besides (read under
-    /// the same lock).
+    /// What add_reserved did: whether it recorded the object, and what
+    /// counted against its pair besides (read under the same lock).
     struct Added {
         bool added = false;
         ObjectUsage before;
@@ -74,8 +74,9 @@ public:
     /// certificate name of the peer whose request makes it: the owner, or a
     /// party that gives it to the owner) for `owner` (for_whom), if what
     /// counts against that pair, objects still being made included, stays
-    /// within `quota` with it (fits). Concurrent requests of one peer's
-    /// sessions therefore never hold more than the quota together.
+    /// within `quota` with it (fits), and sets `before` to what counted
+    /// before. What one peer's concurrent requests count therefore never
+    /// passes the quota together.
     [[nodiscard]] Reservation reserve_within(const std::string& owner, std::string_view maker, ObjectUsage quota,
                                              std::uint64_t bytes, ObjectUsage& before) {
         const std::lock_guard lock(mutex_);
@@ -105,15 +106,19 @@ public:
     [[nodiscard]] Added add_reserved(ObjectId id, const std::string& owner, Reservation& reservation,
                                      ObjectUsage quota, std::uint64_t bytes) {
         const std::lock_guard lock(mutex_);
-        erase_locked(id); // (an id recorded again: what it counted against goes down)
-        ObjectUsage& usage = made_[reservation.pair_];
-        const ObjectUsage before{usage.objects - 1, usage.bytes - reservation.bytes_};
+        const auto it = made_.find(reservation.pair_); // (a live reservation counts there)
+        if (reservation.ledger_ != this || it == made_.end() || it->second.objects == 0 ||
+            it->second.bytes < reservation.bytes_ || owners_.count(id) != 0 || moving_.count(id) != 0) {
+            throw std::logic_error("fedpp::party::Ledger::add_reserved: a reservation not held here, or an id "
+                                   "recorded already");
+        }
+        const ObjectUsage before{it->second.objects - 1, it->second.bytes - reservation.bytes_};
         if (!fits(before, quota, bytes)) {
             return {false, before};
         }
-        usage.bytes = before.bytes + bytes;
-        reservation.ledger_ = nullptr; // (its count is the object's now)
         owners_[id] = {owner, Clock::now(), false, reservation.pair_.first, reservation.pair_.second, bytes};
+        it->second.bytes = before.bytes + bytes; // (then nothing throws: the reservation's count is the object's)
+        reservation.ledger_ = nullptr;
         return {true, before};
     }
 

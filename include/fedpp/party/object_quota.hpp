@@ -23,11 +23,11 @@ namespace fedpp::party {
 }
 
 /// A party's quota at work on its Ledger: a request that makes an object
-/// reserves its room before the work (reserve), so that a peer's
-/// concurrent requests, from all its sessions, never hold more than the
-/// quota together, values still arriving included, and records the object
-/// made in it (keep). Refusals are PermissionDeniedErrors, logged by
-/// `refusals`.
+/// reserves its room before the work (reserve), so that what a peer's
+/// concurrent requests, from all its sessions, count never passes the quota
+/// together, values still arriving included, and records the object made
+/// in it (keep). (A computation's result counts 0 bytes until it is
+/// measured.) Refusals are PermissionDeniedErrors, logged by `refusals`.
 class ObjectQuota {
 public:
     ObjectQuota(const Policy& policy, const Refusals& refusals, Ledger& ledger, ObjectStore& store) noexcept
@@ -54,7 +54,13 @@ public:
     /// computation keeps its effects on its inputs.
     void keep(Ledger::Reservation& reserved, const std::string& peer, const std::string& owner, ObjectId id,
               std::uint64_t bytes) const {
-        const Ledger::Added added = ledger_.add_reserved(id, owner, reserved, quota_of(policy_), bytes);
+        Ledger::Added added;
+        try {
+            added = ledger_.add_reserved(id, owner, reserved, quota_of(policy_), bytes);
+        } catch (...) { // (nothing made stays unrecorded)
+            store_.erase(id);
+            throw;
+        }
         if (!added.added) {
             store_.erase(id);
             refuse(peer, owner, added.before, bytes);

@@ -182,7 +182,8 @@ struct Policy {
     /// copy or a computation (even one that makes nothing) is refused until
     /// some are erased (by their owner, or with its lease); an object moving
     /// on counts until it has arrived (a forward that fails leaves it as
-    /// it was). 0: no quota.
+    /// it was), and one being made from when its request is admitted (a
+    /// value still arriving, a computation running). 0: no quota.
     std::size_t max_objects_per_requester = 100000;
     /// The same quota in bytes, for the same peers and requesters: the
     /// objects that count there may hold this many bytes in all, each
@@ -196,10 +197,13 @@ struct Policy {
     /// object more (its bookkeeping: bounded by the object quota), and
     /// inputs a computation changes in place are not measured again. An
     /// object moving on counts until it has arrived, and one being made
-    /// from when its request was admitted (a value announced by its stream
-    /// and still arriving, a copy, a computation's result as an object of
-    /// 0 bytes until it is measured), so one peer's concurrent sessions
-    /// never hold more than the quota together. A store or copy that
+    /// from when its request was admitted: a value still arriving by its
+    /// announced size (a stream stalled after its announcement holds that
+    /// room until it is cancelled: stream_idle_timeout), a copy by its size,
+    /// a computation's result as 0 bytes until it is measured. What one
+    /// peer's concurrent sessions count never passes the quota together;
+    /// memory may, for a moment, by the results of computations running at
+    /// once (at most one per serving thread). A store or copy that
     /// would pass it is refused before anything is made; a computation
     /// before it runs once the bytes counted reach the quota, and its result
     /// once it is made if it does not fit (deleted; what the computation did
