@@ -1,5 +1,6 @@
 // libFuzzer target: every message a PartyServer decodes (StoreChunk streams,
-// ObjectRequest, ForwardRequest, ExecuteRequest, FindRequest), parsed from
+// ObjectRequest, ForwardRequest, ExecuteRequest, FindRequest,
+// TransferRequest), parsed from
 // the input as the server's gRPC layer would, and applied to a data owner
 // and an aggregator by the server's own handlers (src/grpc/handlers.hpp),
 // from peers of every kind. Format: fuzz/party_server.hpp.
@@ -15,6 +16,7 @@
 
 #include <google/protobuf/stubs/logging.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +40,10 @@ struct Run {
     std::optional<std::vector<fedpp::wire::StoreChunk>> store; // a Store stream's chunks so far
     std::string store_peer;
     bool store_at_bob = true;
+    std::uint64_t transfers = 0; // bob's and the aggregator's numbers for what they move on
+    // The values each party was sent under their sender's numbers.
+    fedpp::grpc::detail::Arrivals bob_arrivals{std::chrono::minutes(10)};
+    fedpp::grpc::detail::Arrivals secure_arrivals{std::chrono::minutes(10)};
 
     /// The aggregator's side of a value moved from bob: stored there as
     /// bob's server would (a party moving a value on sends no session).
@@ -47,6 +53,15 @@ struct Run {
             finding(); // bob trusts only secure_worker
         }
         return parties.secure.store("bob", type, bytes, requester);
+    }
+
+    /// What the aggregator says became of a value bob numbered `transfer`
+    /// (no wait: nothing is arriving between two requests here).
+    fedpp::ObjectId withdraw_at(const std::string& destination, std::uint64_t transfer) {
+        if (destination != "secure_worker") {
+            finding();
+        }
+        return secure_arrivals.withdraw("bob", transfer, fedpp::grpc::detail::Arrivals::Clock::now());
     }
 
     template <class Message>
@@ -80,14 +95,16 @@ struct Run {
             const std::vector<fedpp::wire::StoreChunk> chunks = std::move(*store);
             store.reset();
             std::size_t next = 0;
-            (void)d::store(store_at_bob ? parties.bob : parties.secure, store_peer,
-                           [&](fedpp::wire::StoreChunk& chunk) {
-                               if (next == chunks.size()) {
-                                   return false;
-                               }
-                               chunk = chunks[next++];
-                               return true;
-                           });
+            (void)d::store(
+                store_at_bob ? parties.bob : parties.secure, store_peer,
+                [&](fedpp::wire::StoreChunk& chunk) {
+                    if (next == chunks.size()) {
+                        return false;
+                    }
+                    chunk = chunks[next++];
+                    return true;
+                },
+                store_at_bob ? bob_arrivals : secure_arrivals);
             return;
         }
         case fuzzing::fetch:
@@ -116,20 +133,26 @@ struct Run {
             if (!parse(message, data, size)) {
                 return;
             }
+            const auto withdraw = [this](const std::string& destination, std::uint64_t transfer) {
+                return withdraw_at(destination, transfer);
+            };
             if (at_bob) {
-                (void)d::forward(host, peer, message,
+                (void)d::forward(host, peer, message, ++transfers,
                                  [this](const std::string& destination, const std::string& type,
-                                        const fedpp::Bytes& bytes, const std::string& requester) {
-                                     return store_at(destination, type, bytes, requester);
-                                 });
+                                        const fedpp::Bytes& bytes, const std::string& requester,
+                                        std::uint64_t) { return store_at(destination, type, bytes, requester); },
+                                 withdraw);
             } else { // the aggregator moves on only what it may release
-                (void)d::forward(host, peer, message, [](const std::string&, const std::string& type,
-                                                         const fedpp::Bytes&, const std::string&) {
-                    if (!is_scalar(type) && type.rfind("fedpp::Aggregate<", 0) != 0) {
-                        finding();
-                    }
-                    return fedpp::ObjectId{1};
-                });
+                (void)d::forward(
+                    host, peer, message, ++transfers,
+                    [](const std::string&, const std::string& type, const fedpp::Bytes&, const std::string&,
+                       std::uint64_t) {
+                        if (!is_scalar(type) && type.rfind("fedpp::Aggregate<", 0) != 0) {
+                            finding();
+                        }
+                        return fedpp::ObjectId{1};
+                    },
+                    withdraw);
             }
             return;
         }
@@ -144,6 +167,14 @@ struct Run {
             fedpp::wire::FindRequest message;
             if (parse(message, data, size)) {
                 (void)d::find(host, peer, message);
+            }
+            return;
+        }
+        case fuzzing::withdraw: {
+            fedpp::wire::TransferRequest message;
+            if (parse(message, data, size)) {
+                (void)d::withdraw(peer, message, at_bob ? bob_arrivals : secure_arrivals,
+                                  fedpp::grpc::detail::Arrivals::Clock::now());
             }
             return;
         }

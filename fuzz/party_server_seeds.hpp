@@ -122,6 +122,34 @@ inline void write_party_seeds(const std::filesystem::path& root) {
     add_record(hostile, erase, me, &erase_loss);
     write(dir, "hostile", hostile);
 
+    // Values numbered by their sender (a forward's), at the aggregator:
+    // stored, sent again, withdrawn, withdrawn before they came, asked after
+    // by another peer.
+    Input numbered;
+    constexpr std::uint8_t bob = 3;
+    fedpp::wire::StoreChunk numbered_model;
+    numbered_model.set_type(M);
+    numbered_model.set_on_behalf_of("me#s1");
+    const fedpp::Bytes model_bytes = fedpp::to_bytes(Model(2, 1, generator));
+    numbered_model.set_total_bytes(model_bytes.size());
+    numbered_model.set_data(reinterpret_cast<const char*>(model_bytes.data()), model_bytes.size());
+    fedpp::wire::TransferRequest withdraw_5;
+    withdraw_5.set_transfer(5);
+    fedpp::wire::TransferRequest withdraw_6;
+    withdraw_6.set_transfer(6);
+    for (const std::uint64_t transfer : {5, 5}) {
+        numbered_model.set_transfer(transfer);
+        add_record(numbered, chunk, bob | secure, &numbered_model);
+        add_record(numbered, end_of_store, bob | secure);
+    }
+    add_record(numbered, withdraw, bob | secure, &withdraw_5);
+    add_record(numbered, withdraw, eve | secure, &withdraw_5);
+    add_record(numbered, withdraw, bob | secure, &withdraw_6);
+    numbered_model.set_transfer(6);
+    add_record(numbered, chunk, bob | secure, &numbered_model);
+    add_record(numbered, end_of_store, bob | secure);
+    write(dir, "numbered", numbered);
+
     Input oversized;
     fedpp::wire::StoreChunk big;
     big.set_type(D);

@@ -5,13 +5,14 @@
 
 namespace fedpp::grpc::detail {
 
-ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next) {
+ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals) {
     wire::StoreChunk chunk;
     if (!next(chunk)) {
         throw SerializationError("fedpp::grpc: a store without a value");
     }
     const std::string type = chunk.type(); // (chunk is reused for the next ones)
     const std::string on_behalf_of = chunk.on_behalf_of();
+    const std::uint64_t transfer = chunk.transfer();
     bool first = true; // the first chunk's data is the value's start
     const auto next_bytes = [&](std::span<const std::byte>& bytes) {
         if (!first && !next(chunk)) {
@@ -23,7 +24,28 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next) 
     };
     const auto what = [&] { return party::Host::sent_by(peer); };
     ByteReader in(chunk.total_bytes(), next_bytes, what);
-    return host.store(peer, type, in, on_behalf_of);
+    if (transfer == 0) {
+        return host.store(peer, type, in, on_behalf_of);
+    }
+    const std::string sender(party::name_of(peer));
+    arrivals.begin(sender, transfer);
+    ObjectId id = 0;
+    try {
+        id = host.store(peer, type, in, on_behalf_of);
+    } catch (...) {
+        arrivals.end(sender, transfer, 0);
+        throw;
+    }
+    arrivals.end(sender, transfer, id);
+    return id;
+}
+
+ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals,
+                  Arrivals::Clock::time_point deadline) {
+    if (request.transfer() == 0) {
+        throw ArgumentError("fedpp::grpc: a withdrawal of value number 0 (values are numbered from 1)");
+    }
+    return arrivals.withdraw(std::string(party::name_of(peer)), request.transfer(), deadline);
 }
 
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request) {
@@ -38,12 +60,32 @@ ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequ
     return host.copy(peer, request.object(), request.type());
 }
 
+namespace {
+
+/// withdraw_at's answer, or 0 if it has none either.
+ObjectId withdrawn(const WithdrawAt& withdraw_at, const std::string& destination, std::uint64_t transfer) {
+    try {
+        return withdraw_at(destination, transfer);
+    } catch (const Error&) {
+        return 0;
+    }
+}
+
+} // namespace
+
 wire::ForwardReply forward(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
-                           const StoreAt& store_at) {
+                           std::uint64_t transfer, const StoreAt& store_at, const WithdrawAt& withdraw_at) {
     const Bytes bytes = host.prepare_forward(peer, request.object(), request.type(), request.destination());
     wire::ForwardReply reply;
     try {
-        reply.set_object(store_at(request.destination(), request.type(), bytes, peer));
+        reply.set_object(store_at(request.destination(), request.type(), bytes, peer, transfer));
+    } catch (const NetworkError&) { // no answer: it may have arrived all the same
+        const ObjectId arrived = withdrawn(withdraw_at, request.destination(), transfer);
+        if (arrived == 0) {
+            host.cancel_forward(request.object()); // it stays where it was
+            throw;
+        }
+        reply.set_object(arrived);
     } catch (...) {
         host.cancel_forward(request.object()); // it stays where it was
         throw;

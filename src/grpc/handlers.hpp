@@ -5,11 +5,13 @@
 // not in the message.
 #pragma once
 
+#include "arrivals.hpp"
 #include "wire.hpp"
 
 #include <fedpp/base/function_ref.hpp>
 #include <fedpp/party/host.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -23,8 +25,15 @@ using NextStoreChunk = fedpp::detail::FunctionRef<bool(wire::StoreChunk&)>;
 /// as they arrive (no buffer of its whole encoding): the first chunk's
 /// header (type, announced size, on whose behalf) is vetted by the host
 /// before any more is read. SerializationError for a stream without a
-/// chunk, or a value shorter or longer than announced.
-ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next);
+/// chunk, or a value shorter or longer than announced. A value numbered by
+/// its sender (StoreChunk::transfer) is recorded in `arrivals`, and refused
+/// (PermissionDeniedError) if that number came before or was withdrawn.
+ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals);
+
+/// What became of the value `peer` numbered request.transfer() here
+/// (Arrivals::withdraw, waiting for one still arriving until `deadline`).
+ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals,
+                  Arrivals::Clock::time_point deadline);
 
 /// The bytes of a fetched object (deleted at the host).
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request);
@@ -34,14 +43,21 @@ void erase(party::Host& host, const std::string& peer, const wire::ObjectRequest
 ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequest& request);
 
 /// How a forwarded value reaches its destination: stores `bytes` of `type`
-/// there for `requester` and returns its id there.
+/// there for `requester`, numbered `transfer`, and returns its id there.
 using StoreAt = std::function<ObjectId(const std::string& destination, const std::string& type, const Bytes& bytes,
-                                       const std::string& requester)>;
+                                       const std::string& requester, std::uint64_t transfer)>;
 
-/// Moves an object to another party (through `store_at`), then deletes it
-/// here; the object stays if the destination refuses it.
+/// What became of the value numbered `transfer` sent to `destination`: its
+/// id there, or 0 (it did not arrive, and never will).
+using WithdrawAt = std::function<ObjectId(const std::string& destination, std::uint64_t transfer)>;
+
+/// Moves an object to another party (through `store_at`, numbered
+/// `transfer`), then deletes it here; the object stays if the destination
+/// refuses it, or if no answer came (a NetworkError: a deadline passed, the
+/// connection broke) and `withdraw_at` says it did not arrive. If that
+/// cannot say either, the object stays and may have arrived too.
 wire::ForwardReply forward(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
-                           const StoreAt& store_at);
+                           std::uint64_t transfer, const StoreAt& store_at, const WithdrawAt& withdraw_at);
 
 ObjectId execute(party::Host& host, const std::string& peer, const wire::ExecuteRequest& request);
 

@@ -6,10 +6,12 @@
 #include <fedpp/grpc/server.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <random>
 #include <thread>
 
 namespace fedpp::grpc {
@@ -80,10 +82,15 @@ private:
 
 class PartyService final : public wire::Party::Service {
 public:
-    PartyService(party::Host& host, const ServerOptions& options) : host_(host), options_(options) {}
+    PartyService(party::Host& host, const ServerOptions& options)
+        : host_(host), options_(options), arrivals_(options.forward_memory), next_transfer_(random_start()) {}
 
-    /// Cancels the value streams idle for longer than the options allow.
-    void cancel_idle_streams() { streams_.cancel_idle(options_.stream_idle_timeout); }
+    /// Cancels the value streams idle for longer than the options allow,
+    /// and forgets the numbered values older than the options' memory.
+    void cancel_idle_streams() {
+        streams_.cancel_idle(options_.stream_idle_timeout);
+        arrivals_.expire();
+    }
 
     ::grpc::Status Store(::grpc::ServerContext* context, ::grpc::ServerReader<wire::StoreChunk>* reader,
                          wire::ObjectReply* reply) override {
@@ -94,7 +101,7 @@ public:
                 watched.moved();
                 return read;
             };
-            reply->set_object(detail::store(host_, peer, next));
+            reply->set_object(detail::store(host_, peer, next, arrivals_));
         });
     }
 
@@ -134,11 +141,24 @@ public:
     ::grpc::Status Forward(::grpc::ServerContext* context, const wire::ForwardRequest* request,
                            wire::ForwardReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            *reply = detail::forward(host_, peer, *request,
-                                     [this](const std::string& destination, const std::string& type,
-                                            const Bytes& bytes, const std::string& requester) {
-                                         return store_at(destination, type, bytes, requester);
-                                     });
+            *reply = detail::forward(
+                host_, peer, *request, new_transfer(),
+                [this](const std::string& destination, const std::string& type, const Bytes& bytes,
+                       const std::string& requester,
+                       std::uint64_t transfer) { return store_at(destination, type, bytes, requester, transfer); },
+                [this](const std::string& destination, std::uint64_t transfer) {
+                    return withdraw_at(destination, transfer);
+                });
+        });
+    }
+
+    ::grpc::Status Withdraw(::grpc::ServerContext* context, const wire::TransferRequest* request,
+                            wire::ObjectReply* reply) override {
+        return serve(context, [&](const std::string& peer) {
+            // (waits for a value still arriving until the caller's deadline, a minute at most)
+            const auto left = std::min<std::chrono::system_clock::duration>(
+                context->deadline() - std::chrono::system_clock::now(), std::chrono::minutes(1));
+            reply->set_object(detail::withdraw(peer, *request, arrivals_, detail::Arrivals::Clock::now() + left));
         });
     }
 
@@ -183,19 +203,46 @@ private:
     /// Stores `bytes` at party `destination`, for `requester`: the value moves
     /// straight there, from this process to that one.
     ObjectId store_at(const std::string& destination, const std::string& type, const Bytes& bytes,
-                      const std::string& requester) {
+                      const std::string& requester, std::uint64_t transfer) {
         wire::Party::Stub& stub = stub_for(destination);
         ::grpc::ClientContext context;
         detail::set_deadline(context, options_.connection.transfer_timeout);
         wire::ObjectReply reply;
         auto writer = stub.Store(&context, &reply);
-        detail::write_value(*writer, type, requester, bytes, options_.connection.chunk_bytes);
+        detail::write_value(*writer, type, requester, bytes, options_.connection.chunk_bytes, transfer);
         writer->WritesDone();
         const ::grpc::Status status = writer->Finish();
         if (!status.ok()) {
             detail::throw_status(status, context, destination, "store (forwarded)");
         }
         return reply.object();
+    }
+
+    /// What became of the value numbered `transfer` sent to `destination`.
+    ObjectId withdraw_at(const std::string& destination, std::uint64_t transfer) {
+        wire::Party::Stub& stub = stub_for(destination);
+        ::grpc::ClientContext context;
+        detail::set_deadline(context, options_.connection.call_timeout);
+        wire::TransferRequest request;
+        request.set_transfer(transfer);
+        wire::ObjectReply reply;
+        const ::grpc::Status status = stub.Withdraw(&context, request, &reply);
+        if (!status.ok()) {
+            detail::throw_status(status, context, destination, "withdraw");
+        }
+        return reply.object();
+    }
+
+    /// A number for a value moved on, never 0, not one an earlier run of
+    /// this party used (a random start).
+    std::uint64_t new_transfer() {
+        const std::uint64_t transfer = next_transfer_.fetch_add(1);
+        return transfer != 0 ? transfer : next_transfer_.fetch_add(1);
+    }
+
+    static std::uint64_t random_start() {
+        std::random_device device;
+        return (std::uint64_t{device()} << 32) ^ device();
     }
 
     /// The stub for a party this one knows the address of (a made-up name
@@ -219,6 +266,8 @@ private:
     party::Host& host_;
     const ServerOptions& options_;
     StreamWatch streams_;
+    detail::Arrivals arrivals_;
+    std::atomic<std::uint64_t> next_transfer_;
     std::mutex stubs_mutex_;
     std::map<std::string, std::unique_ptr<wire::Party::Stub>> stubs_;
 };

@@ -143,11 +143,13 @@ void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds time
 
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
                  const std::string& on_behalf_of, std::size_t size,
-                 fedpp::detail::FunctionRef<void(ByteWriter&)> encode, std::size_t chunk_bytes) {
+                 fedpp::detail::FunctionRef<void(ByteWriter&)> encode, std::size_t chunk_bytes,
+                 std::uint64_t transfer) {
     wire::StoreChunk chunk;
     chunk.set_type(type);
     chunk.set_on_behalf_of(on_behalf_of);
     chunk.set_total_bytes(size);
+    chunk.set_transfer(transfer);
     struct Broken {}; // the stream, mid-value: the encoding stops there
     bool first = true;
     const auto send = [&](std::span<const std::byte> bytes) {
@@ -175,9 +177,11 @@ bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::stri
 }
 
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
-                 const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes) {
+                 const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes,
+                 std::uint64_t transfer) {
     return write_value(
-        writer, type, on_behalf_of, bytes.size(), [&](ByteWriter& out) { out.write_bytes(bytes); }, chunk_bytes);
+        writer, type, on_behalf_of, bytes.size(), [&](ByteWriter& out) { out.write_bytes(bytes); }, chunk_bytes,
+        transfer);
 }
 
 } // namespace fedpp::grpc::detail

@@ -52,14 +52,17 @@ void set_deadline(::grpc::ClientContext& context, std::chrono::milliseconds time
 
 /// Writes a value of `size` bytes, written by `encode`, to a client-side
 /// Store stream in chunks of `chunk_bytes` as it is encoded, the first
-/// carrying the header. False if the stream broke (Finish() says why).
+/// carrying the header (with `transfer`, the sender's number for the value,
+/// if not 0). False if the stream broke (Finish() says why).
 /// SerializationError if `encode` writes other than `size` bytes.
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
                  const std::string& on_behalf_of, std::size_t size,
-                 fedpp::detail::FunctionRef<void(ByteWriter&)> encode, std::size_t chunk_bytes);
+                 fedpp::detail::FunctionRef<void(ByteWriter&)> encode, std::size_t chunk_bytes,
+                 std::uint64_t transfer = 0);
 
 /// The same, for a value encoded in `bytes`.
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
-                 const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes);
+                 const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes,
+                 std::uint64_t transfer = 0);
 
 } // namespace fedpp::grpc::detail

@@ -38,8 +38,31 @@
 #include <utility>
 #include <vector>
 
+namespace hostile_test {
+/// While set, a SlowValue takes a second and a half to decode: a party that
+/// stores one answers after its sender's deadline.
+inline std::atomic<bool> slow_decodes{false};
+struct SlowValue {
+    std::int64_t value = 0;
+};
+} // namespace hostile_test
+
+template <>
+struct fedpp::Codec<hostile_test::SlowValue> {
+    static std::string type_name() { return "hostile_test.SlowValue"; }
+    static void encode(const hostile_test::SlowValue& slow, ByteWriter& out) { out.write(slow.value); }
+    static hostile_test::SlowValue decode(ByteReader& in) {
+        if (hostile_test::slow_decodes) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        }
+        return {in.read<std::int64_t>()};
+    }
+};
+
 namespace {
 
+using hostile_test::SlowValue;
+using hostile_test::slow_decodes;
 using LinearModel = fedpp::nn::Linear<double>;
 using Data = fedpp::Tensor<double>;
 using fedpp::ObjectId;
@@ -130,7 +153,8 @@ public:
     /// Stores `bytes` as a `type`, announcing `announced` bytes (default: the
     /// true size), in chunks of `chunk` bytes.
     Result store(const std::string& type, const fedpp::Bytes& bytes, const std::string& on_behalf_of = {},
-                 std::optional<std::uint64_t> announced = {}, std::size_t chunk = 1 << 16) {
+                 std::optional<std::uint64_t> announced = {}, std::size_t chunk = 1 << 16,
+                 std::uint64_t transfer = 0) {
         ::grpc::ClientContext context;
         prepare(context);
         fedpp::wire::ObjectReply reply;
@@ -142,6 +166,7 @@ public:
                 message.set_type(type);
                 message.set_on_behalf_of(on_behalf_of);
                 message.set_total_bytes(announced.value_or(bytes.size()));
+                message.set_transfer(transfer);
             }
             const std::size_t n = std::min(chunk, bytes.size() - at);
             message.set_data(reinterpret_cast<const char*>(bytes.data() + at), n);
@@ -197,6 +222,17 @@ public:
         message.set_destination(destination);
         fedpp::wire::ForwardReply reply;
         const auto status = stub_->Forward(&context, message, &reply);
+        return {status, reply.object(), {}};
+    }
+
+    /// What became of the value this peer sent under the number `transfer`.
+    Result withdraw(std::uint64_t transfer) {
+        ::grpc::ClientContext context;
+        prepare(context);
+        fedpp::wire::TransferRequest message;
+        message.set_transfer(transfer);
+        fedpp::wire::ObjectReply reply;
+        const auto status = stub_->Withdraw(&context, message, &reply);
         return {status, reply.object(), {}};
     }
 
@@ -1110,6 +1146,59 @@ TEST_CASE("hostile: values still arriving at a party count against their peer's 
                     Code::PERMISSION_DENIED, alice, alice_lines, "'me' has made 2 objects here, its quota");
     require_ok(stalled->finish(bytes));
     CHECK(alice.host.object_count() == 2);
+}
+
+TEST_CASE("hostile: a value moved on whose answer came too late is in one place: its sender asks what became of "
+          "it, and a number is used once",
+          "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}}, "127.0.0.1:0",
+                       [](auto& options) { options.connection.transfer_timeout = std::chrono::milliseconds(500); });
+    Peer me(bob, "me");
+    const std::string S = type_of<SlowValue>();
+    const auto stored = me.store(SlowValue{42});
+    require_ok(stored);
+    const std::size_t at_bob = bob.host.object_count();
+    // The aggregator stores it after bob stopped waiting (a second and a
+    // half against half a second). Before, the forward failed and bob kept
+    // the value, which the aggregator also had, owned by "me" unknown to it.
+    slow_decodes = true;
+    const auto moved = me.forward(stored.object, S, "secure_worker");
+    slow_decodes = false;
+    require_ok(moved);
+    REQUIRE(moved.object != 0);
+    CHECK(bob.host.object_count() == at_bob - 1);
+    CHECK(secure.host.object_count() == 1);
+    const auto listed = secure.host.list("me#s1");
+    REQUIRE(listed.size() == 1);
+    CHECK(listed.front().id == moved.object);
+
+    // A number is its sender's (bob's certificate) and used once: sent
+    // again, it is refused; withdrawn before it came, it never comes; asked
+    // by another peer, it is none of its own.
+    Peer as_bob(secure, "bob", "");
+    Peer as_alice(secure, "alice", "");
+    const fedpp::Bytes bytes = fedpp::to_bytes(SlowValue{7});
+    const auto first = as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 7);
+    require_ok(first);
+    const auto again = as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 7);
+    CHECK(again.status.error_code() == Code::PERMISSION_DENIED);
+    CHECK(as_bob.withdraw(7).object == first.object);
+    CHECK(as_bob.withdraw(7).object == first.object); // (an answer lost in turn is asked again)
+    const auto not_hers = as_alice.withdraw(7);
+    require_ok(not_hers);
+    CHECK(not_hers.object == 0);
+    CHECK(as_bob.withdraw(7).object == first.object);
+    const auto withdrawn = as_bob.withdraw(8);
+    require_ok(withdrawn);
+    CHECK(withdrawn.object == 0);
+    CHECK(as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 8).status.error_code() == Code::PERMISSION_DENIED);
+    CHECK(as_bob.withdraw(0).status.error_code() == Code::INVALID_ARGUMENT);
+    CHECK(secure.host.object_count() == 2);
+    // The legal twin: a value under a new number, or none, is stored.
+    require_ok(as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 9));
+    require_ok(as_bob.store(S, bytes, "me#s1"));
+    CHECK(secure.host.object_count() == 4);
 }
 
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {

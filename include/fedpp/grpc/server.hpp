@@ -32,6 +32,10 @@ struct ServerOptions {
     /// A value's stream (a store, a fetch) in which no chunk moved for this
     /// long is cancelled (checked every reclaim_every), its thread freed.
     std::chrono::milliseconds stream_idle_timeout = std::chrono::minutes(2);
+    /// How long this party remembers a value another party moved here under
+    /// its number, so that one whose reply was lost can ask what became of
+    /// it (and then never sends it twice): the object it became, or none.
+    std::chrono::milliseconds forward_memory = std::chrono::minutes(10);
 };
 
 class PartyServer {
