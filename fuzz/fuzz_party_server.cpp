@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -45,23 +46,40 @@ struct Run {
     fedpp::grpc::detail::Arrivals bob_arrivals{std::chrono::minutes(10)};
     fedpp::grpc::detail::Arrivals secure_arrivals{std::chrono::minutes(10)};
 
-    /// The aggregator's side of a value moved from bob: stored there as
-    /// bob's server would (a party moving a value on sends no session).
+    /// The aggregator's side of a value moved from bob: stored there as its
+    /// server would (a party moving a value on sends no session), numbered;
+    /// every third answer is lost on the way back (bob then asks after it).
     fedpp::ObjectId store_at(const std::string& destination, const std::string& type, const fedpp::Bytes& bytes,
-                             const std::string& requester) {
+                             const std::string& requester, std::uint64_t transfer) {
         if (destination != "secure_worker") {
             finding(); // bob trusts only secure_worker
         }
-        return parties.secure.store("bob", type, bytes, requester);
+        fedpp::wire::StoreChunk chunk;
+        chunk.set_type(type);
+        chunk.set_on_behalf_of(requester);
+        chunk.set_total_bytes(bytes.size());
+        chunk.set_transfer(transfer);
+        chunk.set_data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        bool sent = false;
+        const fedpp::ObjectId id = fedpp::grpc::detail::store(
+            parties.secure, "bob",
+            [&](fedpp::wire::StoreChunk& next) {
+                next = chunk;
+                return !std::exchange(sent, true);
+            },
+            secure_arrivals);
+        if (transfer % 3 == 0) {
+            throw fedpp::NetworkError("fuzz: the answer was lost");
+        }
+        return id;
     }
 
-    /// What the aggregator says became of a value bob numbered `transfer`
-    /// (no wait: nothing is arriving between two requests here).
+    /// What the aggregator says became of a value bob numbered `transfer`.
     fedpp::ObjectId withdraw_at(const std::string& destination, std::uint64_t transfer) {
         if (destination != "secure_worker") {
             finding();
         }
-        return secure_arrivals.withdraw("bob", transfer, fedpp::grpc::detail::Arrivals::Clock::now());
+        return secure_arrivals.withdraw("bob", transfer);
     }
 
     template <class Message>
@@ -140,7 +158,9 @@ struct Run {
                 (void)d::forward(host, peer, message, ++transfers,
                                  [this](const std::string& destination, const std::string& type,
                                         const fedpp::Bytes& bytes, const std::string& requester,
-                                        std::uint64_t) { return store_at(destination, type, bytes, requester); },
+                                        std::uint64_t transfer) {
+                                     return store_at(destination, type, bytes, requester, transfer);
+                                 },
                                  withdraw);
             } else { // the aggregator moves on only what it may release
                 (void)d::forward(
@@ -173,8 +193,7 @@ struct Run {
         case fuzzing::withdraw: {
             fedpp::wire::TransferRequest message;
             if (parse(message, data, size)) {
-                (void)d::withdraw(peer, message, at_bob ? bob_arrivals : secure_arrivals,
-                                  fedpp::grpc::detail::Arrivals::Clock::now());
+                (void)d::withdraw(peer, message, at_bob ? bob_arrivals : secure_arrivals);
             }
             return;
         }

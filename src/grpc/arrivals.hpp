@@ -1,18 +1,16 @@
 // fedpp::grpc internals: the values sent to this party under a number of
-// their sender's (a party moving a value on numbers each one: StoreChunk's
-// `transfer`), remembered for a while, so that a sender whose reply was lost
-// (its deadline passed while the value was being stored) can ask what
-// became of one (the Withdraw call): the object it became here, or none,
-// and then never one. Without it, such a forward failed at its sender, which
-// kept the value, while it arrived here too: two copies, one of them
+// their sender's (StoreChunk's `transfer`: a party moving a value on, or a
+// model owner's transport, numbers each one), so that a sender that got no
+// answer (its deadline passed while the value was being stored, the
+// connection broke) can settle what became of it (the Withdraw call): the
+// object it became here, or none, and then it is not kept. Without it, the
+// sender kept a value that had arrived here too: two copies, one of them
 // unknown to whoever moved it.
 #pragma once
 
-#include <fedpp/base/errors.hpp>
 #include <fedpp/transport/request.hpp>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -28,61 +26,54 @@ class Arrivals {
 public:
     using Clock = std::chrono::steady_clock;
 
-    /// At most this many numbers are remembered for one sender (the oldest
-    /// go first), so that a sender that numbers everything, or withdraws
-    /// made-up numbers, holds a bounded part of this party's memory.
-    static constexpr std::size_t max_per_sender = 100000;
+    /// At most this many settled numbers (arrived, failed or withdrawn) are
+    /// remembered for one sender, the oldest going first, so that a sender
+    /// that numbers everything, or withdraws made-up numbers, holds a
+    /// bounded part of this party's memory. Numbers still arriving are
+    /// never forgotten (there are at most as many as streams being served).
+    static constexpr std::size_t max_settled_per_sender = 100000;
 
-    /// Numbers are remembered for `memory` (ServerOptions::forward_memory).
+    /// Settled numbers are remembered for `memory` from when they settled
+    /// (ServerOptions::forward_memory).
     explicit Arrivals(std::chrono::milliseconds memory) noexcept : memory_(memory) {}
 
     /// The value numbered `transfer` by `sender` (a certificate name) starts
-    /// arriving. PermissionDeniedError if that number came before or was
-    /// withdrawn (a value arrives once).
-    void begin(const std::string& sender, std::uint64_t transfer) {
+    /// arriving; false if that number came before or was withdrawn (the
+    /// caller refuses it: a value arrives once).
+    [[nodiscard]] bool begin(const std::string& sender, std::uint64_t transfer) {
         const std::lock_guard lock(mutex_);
         Sender& of = senders_[sender];
-        if (of.entries.count(transfer) != 0) {
-            throw PermissionDeniedError("a value numbered " + std::to_string(transfer) + " by '" + sender +
-                                        "' came before, or was withdrawn: a value arrives once");
-        }
-        add_locked(of, transfer, {State::arriving, 0});
+        return of.entries.emplace(transfer, Entry{State::arriving, 0, {}}).second;
     }
 
-    /// It arrived as object `id`, or did not (0).
-    void end(const std::string& sender, std::uint64_t transfer, ObjectId id) {
-        {
-            const std::lock_guard lock(mutex_);
-            if (Entry* entry = find_locked(sender, transfer)) {
-                *entry = {id != 0 ? State::arrived : State::failed, id};
-            }
+    /// It arrived as object `id`, or did not (0). False if its sender
+    /// withdrew it meanwhile: the caller deletes the object (it never
+    /// arrived, as its sender was told).
+    [[nodiscard]] bool end(const std::string& sender, std::uint64_t transfer, ObjectId id) {
+        const std::lock_guard lock(mutex_);
+        Entry* entry = find_locked(sender, transfer);
+        if (entry == nullptr || entry->state != State::arriving) { // (withdrawn; then perhaps forgotten)
+            return false;
         }
-        changed_.notify_all();
+        settle_locked(senders_[sender], transfer, *entry, id != 0 ? State::arrived : State::failed, id);
+        return true;
     }
 
     /// What became of the value numbered `transfer` by `sender`: the object
-    /// it became here, or 0 if it did not arrive, or has not begun to (it
-    /// then never will: begin refuses it). While it is arriving, waits until
-    /// `deadline` for it to end; NetworkError if it has not by then.
-    ObjectId withdraw(const std::string& sender, std::uint64_t transfer, Clock::time_point deadline) {
-        std::unique_lock lock(mutex_);
-        if (find_locked(sender, transfer) == nullptr) {
-            add_locked(senders_[sender], transfer, {State::failed, 0});
-            return 0;
+    /// it became here, or 0: it did not arrive and will not (one still
+    /// arriving is withdrawn: end() says so; one not yet begun is refused
+    /// by begin()). Asked again, the same answer while it is remembered.
+    ObjectId withdraw(const std::string& sender, std::uint64_t transfer) {
+        const std::lock_guard lock(mutex_);
+        Sender& of = senders_[sender];
+        Entry& entry = of.entries.emplace(transfer, Entry{State::arriving, 0, {}}).first->second;
+        if (entry.state == State::arriving) { // (not begun, or still arriving)
+            settle_locked(of, transfer, entry, State::failed, 0);
         }
-        const auto ended = [&] { // (it may be forgotten meanwhile: as good as failed)
-            const Entry* entry = find_locked(sender, transfer);
-            return entry == nullptr || entry->state != State::arriving;
-        };
-        if (!changed_.wait_until(lock, deadline, ended)) {
-            throw NetworkError("fedpp::grpc: a value numbered " + std::to_string(transfer) + " by '" + sender +
-                               "' is still arriving");
-        }
-        const Entry* entry = find_locked(sender, transfer);
-        return entry == nullptr ? 0 : entry->id;
+        return entry.id;
     }
 
-    /// Forgets the numbers older than the memory.
+    /// Forgets the settled numbers older than the memory.
     void expire(Clock::time_point now = Clock::now()) {
         const std::lock_guard lock(mutex_);
         for (auto of = senders_.begin(); of != senders_.end();) {
@@ -96,10 +87,11 @@ private:
     struct Entry {
         State state = State::arriving;
         ObjectId id = 0;
+        Clock::time_point settled; // when it stopped arriving
     };
     struct Sender {
         std::unordered_map<std::uint64_t, Entry> entries;
-        std::deque<std::pair<Clock::time_point, std::uint64_t>> order; // oldest first
+        std::deque<std::pair<Clock::time_point, std::uint64_t>> settled; // oldest first
     };
 
     Entry* find_locked(const std::string& sender, std::uint64_t transfer) {
@@ -111,27 +103,33 @@ private:
         return it == of->second.entries.end() ? nullptr : &it->second;
     }
 
-    void add_locked(Sender& of, std::uint64_t transfer, Entry entry) {
+    void settle_locked(Sender& of, std::uint64_t transfer, Entry& entry, State state, ObjectId id) {
         const auto now = Clock::now();
+        entry = {state, id, now};
         prune_locked(of, now);
-        if (of.entries.size() >= max_per_sender) {
-            of.entries.erase(of.order.front().second);
-            of.order.pop_front();
+        while (of.settled.size() >= max_settled_per_sender) {
+            forget_oldest_locked(of);
         }
-        of.entries.emplace(transfer, entry);
-        of.order.emplace_back(now, transfer);
+        of.settled.emplace_back(now, transfer);
     }
 
     void prune_locked(Sender& of, Clock::time_point now) {
-        while (!of.order.empty() && now - of.order.front().first > memory_) {
-            of.entries.erase(of.order.front().second);
-            of.order.pop_front();
+        while (!of.settled.empty() && now - of.settled.front().first > memory_) {
+            forget_oldest_locked(of);
+        }
+    }
+
+    void forget_oldest_locked(Sender& of) {
+        const auto [when, transfer] = of.settled.front();
+        of.settled.pop_front();
+        const auto it = of.entries.find(transfer);
+        if (it != of.entries.end() && it->second.state != State::arriving && it->second.settled == when) {
+            of.entries.erase(it);
         }
     }
 
     std::chrono::milliseconds memory_;
     std::mutex mutex_;
-    std::condition_variable changed_;
     std::map<std::string, Sender> senders_;
 };
 

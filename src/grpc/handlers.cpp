@@ -27,25 +27,32 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
     if (transfer == 0) {
         return host.store(peer, type, in, on_behalf_of);
     }
+    host.admit_value(peer, chunk.total_bytes()); // (before a number is recorded)
     const std::string sender(party::name_of(peer));
-    arrivals.begin(sender, transfer);
+    if (!arrivals.begin(sender, transfer)) {
+        host.deny(peer, "a value numbered " + std::to_string(transfer) +
+                            ", a number that came before or was withdrawn (a value arrives once)");
+    }
     ObjectId id = 0;
     try {
         id = host.store(peer, type, in, on_behalf_of);
     } catch (...) {
-        arrivals.end(sender, transfer, 0);
+        (void)arrivals.end(sender, transfer, 0);
         throw;
     }
-    arrivals.end(sender, transfer, id);
+    if (!arrivals.end(sender, transfer, id)) {
+        host.discard(id);
+        throw NetworkError("fedpp::grpc: value number " + std::to_string(transfer) +
+                           " was withdrawn by its sender while it arrived: not kept");
+    }
     return id;
 }
 
-ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals,
-                  Arrivals::Clock::time_point deadline) {
+ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals) {
     if (request.transfer() == 0) {
         throw ArgumentError("fedpp::grpc: a withdrawal of value number 0 (values are numbered from 1)");
     }
-    return arrivals.withdraw(std::string(party::name_of(peer)), request.transfer(), deadline);
+    return arrivals.withdraw(std::string(party::name_of(peer)), request.transfer());
 }
 
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request) {
@@ -60,32 +67,16 @@ ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequ
     return host.copy(peer, request.object(), request.type());
 }
 
-namespace {
-
-/// withdraw_at's answer, or 0 if it has none either.
-ObjectId withdrawn(const WithdrawAt& withdraw_at, const std::string& destination, std::uint64_t transfer) {
-    try {
-        return withdraw_at(destination, transfer);
-    } catch (const Error&) {
-        return 0;
-    }
-}
-
-} // namespace
-
 wire::ForwardReply forward(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
                            std::uint64_t transfer, const StoreAt& store_at, const WithdrawAt& withdraw_at) {
     const Bytes bytes = host.prepare_forward(peer, request.object(), request.type(), request.destination());
     wire::ForwardReply reply;
     try {
-        reply.set_object(store_at(request.destination(), request.type(), bytes, peer, transfer));
-    } catch (const NetworkError&) { // no answer: it may have arrived all the same
-        const ObjectId arrived = withdrawn(withdraw_at, request.destination(), transfer);
-        if (arrived == 0) {
-            host.cancel_forward(request.object()); // it stays where it was
-            throw;
+        try {
+            reply.set_object(store_at(request.destination(), request.type(), bytes, peer, transfer));
+        } catch (const NetworkError& lost) { // no answer: it may have arrived all the same
+            reply.set_object(settle(lost, [&] { return withdraw_at(request.destination(), transfer); }));
         }
-        reply.set_object(arrived);
     } catch (...) {
         host.cancel_forward(request.object()); // it stays where it was
         throw;

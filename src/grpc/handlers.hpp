@@ -27,13 +27,13 @@ using NextStoreChunk = fedpp::detail::FunctionRef<bool(wire::StoreChunk&)>;
 /// before any more is read. SerializationError for a stream without a
 /// chunk, or a value shorter or longer than announced. A value numbered by
 /// its sender (StoreChunk::transfer) is recorded in `arrivals`, and refused
-/// (PermissionDeniedError) if that number came before or was withdrawn.
+/// (PermissionDeniedError) if that number came before or was withdrawn, or
+/// deleted (NetworkError) if its sender withdraws it while it arrives.
 ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals);
 
 /// What became of the value `peer` numbered request.transfer() here
-/// (Arrivals::withdraw, waiting for one still arriving until `deadline`).
-ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals,
-                  Arrivals::Clock::time_point deadline);
+/// (Arrivals::withdraw: one still arriving is then not kept).
+ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals);
 
 /// The bytes of a fetched object (deleted at the host).
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request);
@@ -54,8 +54,9 @@ using WithdrawAt = std::function<ObjectId(const std::string& destination, std::u
 /// Moves an object to another party (through `store_at`, numbered
 /// `transfer`), then deletes it here; the object stays if the destination
 /// refuses it, or if no answer came (a NetworkError: a deadline passed, the
-/// connection broke) and `withdraw_at` says it did not arrive. If that
-/// cannot say either, the object stays and may have arrived too.
+/// connection broke) and `withdraw_at` says it did not arrive (settle). If
+/// that cannot say either, the object stays and may have arrived too (the
+/// NetworkError says so).
 wire::ForwardReply forward(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
                            std::uint64_t transfer, const StoreAt& store_at, const WithdrawAt& withdraw_at);
 

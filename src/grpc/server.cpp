@@ -6,12 +6,10 @@
 #include <fedpp/grpc/server.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <random>
 #include <thread>
 
 namespace fedpp::grpc {
@@ -83,7 +81,7 @@ private:
 class PartyService final : public wire::Party::Service {
 public:
     PartyService(party::Host& host, const ServerOptions& options)
-        : host_(host), options_(options), arrivals_(options.forward_memory), next_transfer_(random_start()) {}
+        : host_(host), options_(options), arrivals_(options.forward_memory) {}
 
     /// Cancels the value streams idle for longer than the options allow,
     /// and forgets the numbered values older than the options' memory.
@@ -141,13 +139,21 @@ public:
     ::grpc::Status Forward(::grpc::ServerContext* context, const wire::ForwardRequest* request,
                            wire::ForwardReply* reply) override {
         return serve(context, [&](const std::string& peer) {
+            // Within the requester's deadline, so that it hears how the move
+            // ended: three quarters of what is left for the value's stream,
+            // a fifth for the question if no answer came.
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::max(context->deadline() - std::chrono::system_clock::now(), std::chrono::system_clock::duration{}));
+            const auto transfer_time = std::min(options_.connection.transfer_timeout, left - left / 4);
+            const auto question_time = std::min(options_.connection.call_timeout, left / 5);
             *reply = detail::forward(
-                host_, peer, *request, new_transfer(),
-                [this](const std::string& destination, const std::string& type, const Bytes& bytes,
-                       const std::string& requester,
-                       std::uint64_t transfer) { return store_at(destination, type, bytes, requester, transfer); },
-                [this](const std::string& destination, std::uint64_t transfer) {
-                    return withdraw_at(destination, transfer);
+                host_, peer, *request, transfers_.next(),
+                [&](const std::string& destination, const std::string& type, const Bytes& bytes,
+                    const std::string& requester, std::uint64_t transfer) {
+                    return store_at(destination, type, bytes, requester, transfer, transfer_time);
+                },
+                [&](const std::string& destination, std::uint64_t transfer) {
+                    return detail::withdraw(stub_for(destination), transfer, question_time, destination);
                 });
         });
     }
@@ -155,10 +161,7 @@ public:
     ::grpc::Status Withdraw(::grpc::ServerContext* context, const wire::TransferRequest* request,
                             wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            // (waits for a value still arriving until the caller's deadline, a minute at most)
-            const auto left = std::min<std::chrono::system_clock::duration>(
-                context->deadline() - std::chrono::system_clock::now(), std::chrono::minutes(1));
-            reply->set_object(detail::withdraw(peer, *request, arrivals_, detail::Arrivals::Clock::now() + left));
+            reply->set_object(detail::withdraw(peer, *request, arrivals_));
         });
     }
 
@@ -203,10 +206,10 @@ private:
     /// Stores `bytes` at party `destination`, for `requester`: the value moves
     /// straight there, from this process to that one.
     ObjectId store_at(const std::string& destination, const std::string& type, const Bytes& bytes,
-                      const std::string& requester, std::uint64_t transfer) {
+                      const std::string& requester, std::uint64_t transfer, std::chrono::milliseconds timeout) {
         wire::Party::Stub& stub = stub_for(destination);
         ::grpc::ClientContext context;
-        detail::set_deadline(context, options_.connection.transfer_timeout);
+        detail::set_deadline(context, timeout);
         wire::ObjectReply reply;
         auto writer = stub.Store(&context, &reply);
         detail::write_value(*writer, type, requester, bytes, options_.connection.chunk_bytes, transfer);
@@ -216,33 +219,6 @@ private:
             detail::throw_status(status, context, destination, "store (forwarded)");
         }
         return reply.object();
-    }
-
-    /// What became of the value numbered `transfer` sent to `destination`.
-    ObjectId withdraw_at(const std::string& destination, std::uint64_t transfer) {
-        wire::Party::Stub& stub = stub_for(destination);
-        ::grpc::ClientContext context;
-        detail::set_deadline(context, options_.connection.call_timeout);
-        wire::TransferRequest request;
-        request.set_transfer(transfer);
-        wire::ObjectReply reply;
-        const ::grpc::Status status = stub.Withdraw(&context, request, &reply);
-        if (!status.ok()) {
-            detail::throw_status(status, context, destination, "withdraw");
-        }
-        return reply.object();
-    }
-
-    /// A number for a value moved on, never 0, not one an earlier run of
-    /// this party used (a random start).
-    std::uint64_t new_transfer() {
-        const std::uint64_t transfer = next_transfer_.fetch_add(1);
-        return transfer != 0 ? transfer : next_transfer_.fetch_add(1);
-    }
-
-    static std::uint64_t random_start() {
-        std::random_device device;
-        return (std::uint64_t{device()} << 32) ^ device();
     }
 
     /// The stub for a party this one knows the address of (a made-up name
@@ -267,7 +243,7 @@ private:
     const ServerOptions& options_;
     StreamWatch streams_;
     detail::Arrivals arrivals_;
-    std::atomic<std::uint64_t> next_transfer_;
+    detail::TransferNumbers transfers_; // of the values it moves on
     std::mutex stubs_mutex_;
     std::map<std::string, std::unique_ptr<wire::Party::Stub>> stubs_;
 };

@@ -24,6 +24,7 @@ struct GrpcTransport::Impl {
 
     std::string own_name;
     std::string session = new_session(); // this model owner's run, to the parties
+    detail::TransferNumbers transfers;     // of the values it stores
     Credentials credentials;
     Peers peers;
     ConnectionOptions options;
@@ -86,17 +87,22 @@ struct GrpcTransport::Impl {
         return {it->second.name, it->second.stub.get()};
     }
 
+    /// Stores a value at party `name`, numbered: if no answer comes (a
+    /// NetworkError: the deadline passed while the party stored it, the
+    /// connection broke), asks the party what became of it, so that a value
+    /// that arrived is not left there unknown.
     Reply store(const Request& request, const std::string& name, wire::Party::Stub& stub) {
         ::grpc::ClientContext context;
         detail::set_deadline(context, options.transfer_timeout, session);
         wire::ObjectReply reply;
+        const std::uint64_t transfer = transfers.next();
         auto writer = stub.Store(&context, &reply);
         try {
             if (request.encoding != nullptr) { // encoded as it is sent
                 detail::write_value(*writer, request.type->name, {}, request.encoding->size, request.encoding->write,
-                                    options.chunk_bytes);
+                                    options.chunk_bytes, transfer);
             } else {
-                detail::write_value(*writer, request.type->name, {}, request.payload, options.chunk_bytes);
+                detail::write_value(*writer, request.type->name, {}, request.payload, options.chunk_bytes, transfer);
             }
         } catch (...) { // the party must not keep a partial value
             context.TryCancel();
@@ -104,7 +110,12 @@ struct GrpcTransport::Impl {
             throw;
         }
         writer->WritesDone();
-        check(writer->Finish(), context, name, "store");
+        try {
+            check(writer->Finish(), context, name, "store");
+        } catch (const NetworkError& lost) {
+            return object_reply(detail::settle(
+                lost, [&] { return detail::withdraw(stub, transfer, options.call_timeout, name, session); }));
+        }
         return object_reply(reply.object());
     }
 

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <new>
+#include <random>
 #include <sstream>
 
 namespace fedpp::grpc::detail {
@@ -182,6 +183,44 @@ bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::stri
     return write_value(
         writer, type, on_behalf_of, bytes.size(), [&](ByteWriter& out) { out.write_bytes(bytes); }, chunk_bytes,
         transfer);
+}
+
+TransferNumbers::TransferNumbers() {
+    std::random_device device;
+    next_ = (std::uint64_t{device()} << 32) ^ device();
+}
+
+std::uint64_t TransferNumbers::next() noexcept {
+    const std::uint64_t transfer = next_.fetch_add(1);
+    return transfer != 0 ? transfer : next_.fetch_add(1);
+}
+
+ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
+                  const std::string& peer, const std::string& session) {
+    ::grpc::ClientContext context;
+    set_deadline(context, timeout, session);
+    wire::TransferRequest request;
+    request.set_transfer(transfer);
+    wire::ObjectReply reply;
+    const ::grpc::Status status = stub.Withdraw(&context, request, &reply);
+    if (!status.ok()) {
+        throw_status(status, context, peer, "withdraw");
+    }
+    return reply.object();
+}
+
+ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask) {
+    ObjectId arrived = 0;
+    try {
+        arrived = ask();
+    } catch (const std::exception& e) {
+        throw NetworkError(std::string(lost.what()) + "; asked what became of the value, the party did not say (" +
+                           e.what() + "): it may have arrived there too");
+    }
+    if (arrived == 0) {
+        throw NetworkError(std::string(lost.what()) + "; the value did not arrive there (and will not)");
+    }
+    return arrived;
 }
 
 } // namespace fedpp::grpc::detail

@@ -5,12 +5,16 @@
 
 #include "party.grpc.pb.h"
 
+#include <fedpp/base/errors.hpp>
+#include <fedpp/base/function_ref.hpp>
 #include <fedpp/grpc/options.hpp>
 #include <fedpp/io/bytes.hpp>
+#include <fedpp/transport/request.hpp>
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/resource_quota.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -64,5 +68,31 @@ bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::stri
 bool write_value(::grpc::ClientWriter<wire::StoreChunk>& writer, const std::string& type,
                  const std::string& on_behalf_of, std::span<const std::byte> bytes, std::size_t chunk_bytes,
                  std::uint64_t transfer = 0);
+
+/// Numbers for the values a process sends (StoreChunk::transfer), so that
+/// one whose answer did not come can be asked after (withdraw): never 0,
+/// from a random start, so that a restarted process does not use its
+/// earlier run's numbers again.
+class TransferNumbers {
+public:
+    TransferNumbers();
+    std::uint64_t next() noexcept;
+
+private:
+    std::atomic<std::uint64_t> next_;
+};
+
+/// What became of the value numbered `transfer` this process sent to the
+/// party `peer` (the Withdraw call, within `timeout`, for `session`): its
+/// id there, or 0 (it did not arrive, and never will). Throws as the call
+/// fails (throw_status).
+ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
+                  const std::string& peer, const std::string& session = {});
+
+/// After a store of a value numbered by its sender that got no answer
+/// (`lost`): the object it became, as `ask` (a Withdraw call) says, or a
+/// NetworkError saying that it did not arrive (and will not: its sender
+/// keeps it), or, if `ask` fails too, that it may have arrived.
+ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask);
 
 } // namespace fedpp::grpc::detail

@@ -213,9 +213,10 @@ public:
         return {status, reply.object(), {}};
     }
 
-    Result forward(ObjectId object, const std::string& type, const std::string& destination) {
+    Result forward(ObjectId object, const std::string& type, const std::string& destination,
+                   std::chrono::seconds deadline = std::chrono::seconds(10)) {
         ::grpc::ClientContext context;
-        prepare(context);
+        prepare(context, deadline);
         fedpp::wire::ForwardRequest message;
         message.set_object(object);
         message.set_type(type);
@@ -282,13 +283,16 @@ public:
         }
     };
     std::unique_ptr<Stalled> stalled_store(const std::string& type, std::uint64_t announced,
-                                           std::chrono::seconds deadline = std::chrono::seconds(20)) {
+                                           std::chrono::seconds deadline = std::chrono::seconds(20),
+                                           const std::string& on_behalf_of = {}, std::uint64_t transfer = 0) {
         auto stalled = std::make_unique<Stalled>();
         prepare(stalled->context, deadline);
         stalled->writer = stub_->Store(&stalled->context, &stalled->reply);
         fedpp::wire::StoreChunk message;
         message.set_type(type);
         message.set_total_bytes(announced);
+        message.set_on_behalf_of(on_behalf_of);
+        message.set_transfer(transfer);
         stalled->writer->Write(message);
         return stalled;
     }
@@ -1148,8 +1152,8 @@ TEST_CASE("hostile: values still arriving at a party count against their peer's 
     CHECK(alice.host.object_count() == 2);
 }
 
-TEST_CASE("hostile: a value moved on whose answer came too late is in one place: its sender asks what became of "
-          "it, and a number is used once",
+TEST_CASE("hostile: a value whose store got no answer is in one place: its sender asks what became of it, and a "
+          "number is used once",
           "[network][hostile]") {
     network::Party secure(network::aggregator("secure_worker"));
     network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}}, "127.0.0.1:0",
@@ -1159,46 +1163,101 @@ TEST_CASE("hostile: a value moved on whose answer came too late is in one place:
     const auto stored = me.store(SlowValue{42});
     require_ok(stored);
     const std::size_t at_bob = bob.host.object_count();
-    // The aggregator stores it after bob stopped waiting (a second and a
-    // half against half a second). Before, the forward failed and bob kept
-    // the value, which the aggregator also had, owned by "me" unknown to it.
+    const auto settled = [](network::Party& party, std::size_t objects) { // (once its slow decode ended)
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (party.host.object_count() != objects && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return party.host.object_count();
+    };
+    // The aggregator would store it after bob stopped waiting (a second and
+    // a half against half a second): bob asks what became of it, which
+    // withdraws it there, and keeps it, saying so. Before, bob kept it and
+    // the aggregator stored it too, owned by "me" unknown to it.
     slow_decodes = true;
     const auto moved = me.forward(stored.object, S, "secure_worker");
+    INFO(moved.status.error_message());
+    CHECK(moved.status.error_message().find("did not arrive there (and will not)") != std::string::npos);
+    CHECK(bob.host.object_count() == at_bob);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(settled(secure, 0) == 0);
     slow_decodes = false;
-    require_ok(moved);
-    REQUIRE(moved.object != 0);
+    // With the requester's own deadline shorter than bob's for the stream
+    // (here 1 s against bob's 30 s), bob answers within it.
+    network::Party patient_bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    Peer me_at_patient(patient_bob, "me");
+    const auto kept = me_at_patient.store(SlowValue{43});
+    require_ok(kept);
+    slow_decodes = true;
+    const auto in_time = me_at_patient.forward(kept.object, S, "secure_worker", std::chrono::seconds(1));
+    INFO(in_time.status.error_message());
+    CHECK(in_time.status.error_message().find("did not arrive there") != std::string::npos);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(settled(secure, 0) == 0);
+    slow_decodes = false;
+    // The legal twin: a move that is quick enough stands.
+    const auto quick_move = me.forward(stored.object, S, "secure_worker");
+    require_ok(quick_move);
     CHECK(bob.host.object_count() == at_bob - 1);
     CHECK(secure.host.object_count() == 1);
-    const auto listed = secure.host.list("me#s1");
-    REQUIRE(listed.size() == 1);
-    CHECK(listed.front().id == moved.object);
 
     // A number is its sender's (bob's certificate) and used once: sent
-    // again, it is refused; withdrawn before it came, it never comes; asked
-    // by another peer, it is none of its own.
+    // again, it is refused; asked after once arrived, it is the object it
+    // became (again if asked again); withdrawn while arriving or before it
+    // came, it is not kept; asked by another peer, it is none of its own.
     Peer as_bob(secure, "bob", "");
     Peer as_alice(secure, "alice", "");
+    std::size_t lines = secure.log.lines().size();
     const fedpp::Bytes bytes = fedpp::to_bytes(SlowValue{7});
     const auto first = as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 7);
     require_ok(first);
-    const auto again = as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 7);
-    CHECK(again.status.error_code() == Code::PERMISSION_DENIED);
+    require_refused(as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 7), Code::PERMISSION_DENIED, secure, lines,
+                    "a number that came before or was withdrawn");
     CHECK(as_bob.withdraw(7).object == first.object);
     CHECK(as_bob.withdraw(7).object == first.object); // (an answer lost in turn is asked again)
     const auto not_hers = as_alice.withdraw(7);
     require_ok(not_hers);
     CHECK(not_hers.object == 0);
     CHECK(as_bob.withdraw(7).object == first.object);
+    auto arriving = as_bob.stalled_store(S, bytes.size(), std::chrono::seconds(60), "me#s1", 8);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (secure.host.usage("bob", "me#s1").objects != 2 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(secure.host.usage("bob", "me#s1").objects == 2); // (its room held: it is arriving)
     const auto withdrawn = as_bob.withdraw(8);
     require_ok(withdrawn);
     CHECK(withdrawn.object == 0);
-    CHECK(as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 8).status.error_code() == Code::PERMISSION_DENIED);
+    const auto late = arriving->finish(bytes);
+    INFO(late.status.error_message());
+    CHECK(late.status.error_message().find("withdrawn by its sender while it arrived") != std::string::npos);
+    CHECK(as_bob.withdraw(9).object == 0);
+    require_refused(as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 9), Code::PERMISSION_DENIED, secure, lines,
+                    "value numbered 9");
     CHECK(as_bob.withdraw(0).status.error_code() == Code::INVALID_ARGUMENT);
     CHECK(secure.host.object_count() == 2);
     // The legal twin: a value under a new number, or none, is stored.
-    require_ok(as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 9));
+    require_ok(as_bob.store(S, bytes, "me#s1", {}, 1 << 16, 10));
     require_ok(as_bob.store(S, bytes, "me#s1"));
     CHECK(secure.host.object_count() == 4);
+
+    // A model owner's stores are numbered alike: one that got no answer in
+    // time is not kept at the party, and the model owner is told so.
+    auto impatient = network::quick();
+    impatient.transfer_timeout = std::chrono::milliseconds(500);
+    fedpp::Federation hook("me", network::transport("me", {{"bob", &bob}}, impatient));
+    fedpp::Worker<fedpp::DataOwner<"bob">> bob_worker(hook);
+    const std::size_t before = bob.host.object_count();
+    slow_decodes = true;
+    CHECK_THROWS_WITH(fedpp::send(SlowValue{5}, bob_worker), Catch::Contains("did not arrive there (and will not)"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(settled(bob, before) == before);
+    slow_decodes = false;
+    {
+        const auto sent = fedpp::send(SlowValue{6}, bob_worker); // (the legal twin)
+        CHECK(bob.host.object_count() == before + 1);
+    }
+    CHECK(bob.host.object_count() == before);
 }
 
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {

@@ -32,9 +32,12 @@ struct ServerOptions {
     /// A value's stream (a store, a fetch) in which no chunk moved for this
     /// long is cancelled (checked every reclaim_every), its thread freed.
     std::chrono::milliseconds stream_idle_timeout = std::chrono::minutes(2);
-    /// How long this party remembers a value another party moved here under
-    /// its number, so that one whose reply was lost can ask what became of
-    /// it (and then never sends it twice): the object it became, or none.
+    /// How long this party remembers what became of a value sent here under
+    /// its sender's number (a value moved on, a model owner's store), from
+    /// when it arrived or failed, so that a sender that got no answer can
+    /// ask (Withdraw: the object it became, or none, and then it is not
+    /// kept), and the number is refused again meanwhile. A sender asks at
+    /// once, within its call_timeout; at most 100,000 numbers per sender.
     std::chrono::milliseconds forward_memory = std::chrono::minutes(10);
 };
 

@@ -226,7 +226,7 @@ public:
         try {
             reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); },
                                   no_contributor, {&contributors_, policy_.allow_seeded_secrets, policy_.max_value_bytes});
-            size = reply.object != 0 ? result_size(reply.object) : 0;
+            size = reply.object != 0 ? quota_.measure(reply.object) : 0;
         } catch (const InsufficientContributionsError& e) {
             refusals_.log(peer, std::string("an aggregate: ") + e.what());
             throw;
@@ -293,9 +293,14 @@ public:
         return ledger_.made_by(maker, owner);
     }
 
-private:
-    /// PermissionDeniedError, and a line in the log.
+    /// PermissionDeniedError, and a line in the log (the transport's own refusals too).
     [[noreturn]] void deny(const std::string& peer, const std::string& what) const { refusals_.deny(peer, what); }
+
+    /// Deletes object `id`, stored for a sender that withdrew it meanwhile
+    /// (fedpp::grpc's Withdraw): as if it had not arrived.
+    void discard(ObjectId id) { erase_object(id); }
+
+private:
 
     void admit(const std::string& peer, const char* operation) {
         if (!policy_.requesters.empty() && policy_.requesters.count(std::string(name_of(peer))) == 0) {
@@ -319,17 +324,6 @@ private:
     }
 
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
-
-    /// The encoded size of a computation's result `id` (deleted if it cannot
-    /// be measured: its Codec refuses to encode it).
-    std::uint64_t result_size(ObjectId id) {
-        try {
-            return store_.encoded_size(id);
-        } catch (...) {
-            store_.erase(id);
-            throw;
-        }
-    }
 
     void erase_object(ObjectId id) {
         store_.erase(id); // then its marks: a request that finds it unmarked cannot find it

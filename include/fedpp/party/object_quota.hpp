@@ -67,6 +67,17 @@ public:
         }
     }
 
+    /// The encoded size of a computation's result `id` (deleted if it cannot
+    /// be measured: its Codec refuses to encode it).
+    [[nodiscard]] std::uint64_t measure(ObjectId id) const {
+        try {
+            return store_.encoded_size(id);
+        } catch (...) {
+            store_.erase(id);
+            throw;
+        }
+    }
+
 private:
     [[noreturn]] void refuse(const std::string& peer, const std::string& owner, ObjectUsage usage,
                              std::uint64_t bytes) const {
