@@ -48,7 +48,8 @@ struct Run {
 
     /// The aggregator's side of a value moved from bob: stored there as its
     /// server would (a party moving a value on sends no session), numbered;
-    /// every third answer is lost on the way back (bob then asks after it).
+    /// every third answer is lost on the way back (bob then asks after it),
+    /// every fifth comes after bob stopped waiting (not kept).
     fedpp::ObjectId store_at(const std::string& destination, const std::string& type, const fedpp::Bytes& bytes,
                              const std::string& requester, std::uint64_t transfer) {
         if (destination != "secure_worker") {
@@ -67,7 +68,7 @@ struct Run {
                 next = chunk;
                 return !std::exchange(sent, true);
             },
-            secure_arrivals);
+            secure_arrivals, [&] { return transfer % 5 == 0; }); // (every fifth: bob gave up waiting)
         if (transfer % 3 == 0) {
             throw fedpp::NetworkError("fuzz: the answer was lost");
         }
@@ -122,7 +123,7 @@ struct Run {
                     chunk = chunks[next++];
                     return true;
                 },
-                store_at_bob ? bob_arrivals : secure_arrivals);
+                store_at_bob ? bob_arrivals : secure_arrivals, [] { return false; });
             return;
         }
         case fuzzing::fetch:

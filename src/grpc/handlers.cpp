@@ -5,7 +5,8 @@
 
 namespace fedpp::grpc::detail {
 
-ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals) {
+ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals,
+               fedpp::detail::FunctionRef<bool()> sender_gave_up) {
     wire::StoreChunk chunk;
     if (!next(chunk)) {
         throw SerializationError("fedpp::grpc: a store without a value");
@@ -24,28 +25,36 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
     };
     const auto what = [&] { return party::Host::sent_by(peer); };
     ByteReader in(chunk.total_bytes(), next_bytes, what);
-    if (transfer == 0) {
-        return host.store(peer, type, in, on_behalf_of);
-    }
-    host.admit_value(peer, chunk.total_bytes()); // (before a number is recorded)
     const std::string sender(party::name_of(peer));
-    if (!arrivals.begin(sender, transfer)) {
-        host.deny(peer, "a value numbered " + std::to_string(transfer) +
-                            ", a number that came before or was withdrawn (a value arrives once)");
+    if (transfer != 0) {
+        host.admit_value(peer, chunk.total_bytes()); // (before a number is recorded)
+        if (!arrivals.begin(sender, transfer)) {
+            host.deny(peer, "a value numbered " + std::to_string(transfer) +
+                                ", a number that came before or was withdrawn (a value arrives once)");
+        }
     }
     ObjectId id = 0;
     try {
         id = host.store(peer, type, in, on_behalf_of);
     } catch (...) {
-        (void)arrivals.end(sender, transfer, 0);
+        if (transfer != 0) {
+            (void)arrivals.end(sender, transfer, 0);
+        }
         throw;
     }
-    if (!arrivals.end(sender, transfer, id)) {
-        host.discard(id);
-        throw NetworkError("fedpp::grpc: value number " + std::to_string(transfer) +
-                           " was withdrawn by its sender while it arrived: not kept");
+    // A sender that stopped waiting (its deadline passed, it cancelled) was
+    // not told that the value arrived: it is not kept (nor is one withdrawn).
+    const bool gave_up = sender_gave_up();
+    if (!gave_up && (transfer == 0 || arrivals.end(sender, transfer, id))) {
+        return id;
     }
-    return id;
+    host.discard(id);
+    if (transfer != 0 && gave_up) {
+        (void)arrivals.end(sender, transfer, 0);
+    }
+    throw NetworkError("fedpp::grpc: value number " + std::to_string(transfer) + " from '" + sender + "' was " +
+                       (gave_up ? "given up by its sender" : "withdrawn by its sender while it arrived") +
+                       ": not kept");
 }
 
 ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals) {

@@ -27,9 +27,12 @@ using NextStoreChunk = fedpp::detail::FunctionRef<bool(wire::StoreChunk&)>;
 /// before any more is read. SerializationError for a stream without a
 /// chunk, or a value shorter or longer than announced. A value numbered by
 /// its sender (StoreChunk::transfer) is recorded in `arrivals`, and refused
-/// (PermissionDeniedError) if that number came before or was withdrawn, or
-/// deleted (NetworkError) if its sender withdraws it while it arrives.
-ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals);
+/// (PermissionDeniedError) if that number came before or was withdrawn.
+/// A value is deleted once stored (NetworkError) if `sender_gave_up` (its
+/// call was cancelled: its deadline passed, say), or if its sender withdrew
+/// it while it arrived: a sender that got no answer never finds it kept.
+ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals,
+               fedpp::detail::FunctionRef<bool()> sender_gave_up);
 
 /// What became of the value `peer` numbered request.transfer() here
 /// (Arrivals::withdraw: one still arriving is then not kept).

@@ -99,7 +99,7 @@ public:
                 watched.moved();
                 return read;
             };
-            reply->set_object(detail::store(host_, peer, next, arrivals_));
+            reply->set_object(detail::store(host_, peer, next, arrivals_, [&] { return context->IsCancelled(); }));
         });
     }
 
@@ -140,17 +140,21 @@ public:
                            wire::ForwardReply* reply) override {
         return serve(context, [&](const std::string& peer) {
             // Within the requester's deadline, so that it hears how the move
-            // ended: three quarters of what is left for the value's stream,
-            // a fifth for the question if no answer came.
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::max(context->deadline() - std::chrono::system_clock::now(), std::chrono::system_clock::duration{}));
-            const auto transfer_time = std::min(options_.connection.transfer_timeout, left - left / 4);
-            const auto question_time = std::min(options_.connection.call_timeout, left / 5);
+            // ended: the value's stream ends by three quarters of what is left
+            // (its encoding included); the question, if no answer came, takes
+            // a fifth (a second at least: its answer keeps the value in one
+            // place even if the requester no longer waits for it).
+            using namespace std::chrono;
+            const auto now = system_clock::now();
+            const auto left = duration_cast<milliseconds>(std::max(context->deadline() - now, system_clock::duration{}));
+            const auto stream_until = now + std::min(options_.connection.transfer_timeout, left - left / 4);
+            const auto question_time = std::min(options_.connection.call_timeout, std::max(left / 5, milliseconds(1000)));
             *reply = detail::forward(
                 host_, peer, *request, transfers_.next(),
                 [&](const std::string& destination, const std::string& type, const Bytes& bytes,
                     const std::string& requester, std::uint64_t transfer) {
-                    return store_at(destination, type, bytes, requester, transfer, transfer_time);
+                    const auto time = duration_cast<milliseconds>(stream_until - system_clock::now());
+                    return store_at(destination, type, bytes, requester, transfer, std::max(time, milliseconds(1)));
                 },
                 [&](const std::string& destination, std::uint64_t transfer) {
                     return detail::withdraw(stub_for(destination), transfer, question_time, destination);
@@ -230,7 +234,7 @@ private:
         }
         const auto address = options_.peers.find(destination);
         if (address == options_.peers.end()) {
-            throw NetworkError("fedpp::grpc: '" + host_.policy().name + "' knows no address for '" + destination +
+            throw ArgumentError("fedpp::grpc: '" + host_.policy().name + "' knows no address for '" + destination +
                                "'");
         }
         auto& stub = stubs_[destination];
