@@ -52,7 +52,8 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
     if (transfer != 0 && gave_up) {
         (void)arrivals.end(sender, transfer, 0);
     }
-    throw NetworkError("fedpp::grpc: value number " + std::to_string(transfer) + " from '" + sender + "' was " +
+    const std::string value = transfer != 0 ? "value number " + std::to_string(transfer) : std::string("a value");
+    throw NetworkError("fedpp::grpc: " + value + " from '" + sender + "' was " +
                        (gave_up ? "given up by its sender" : "withdrawn by its sender while it arrived") +
                        ": not kept");
 }

@@ -146,9 +146,11 @@ public:
             // place even if the requester no longer waits for it).
             using namespace std::chrono;
             const auto now = system_clock::now();
-            const auto left = duration_cast<milliseconds>(std::max(context->deadline() - now, system_clock::duration{}));
+            const auto left =
+                duration_cast<milliseconds>(std::max(context->deadline() - now, system_clock::duration{}));
             const auto stream_until = now + std::min(options_.connection.transfer_timeout, left - left / 4);
-            const auto question_time = std::min(options_.connection.call_timeout, std::max(left / 5, milliseconds(1000)));
+            const auto question_time =
+                std::min(options_.connection.call_timeout, std::max(left / 5, milliseconds(1000)));
             *reply = detail::forward(
                 host_, peer, *request, transfers_.next(),
                 [&](const std::string& destination, const std::string& type, const Bytes& bytes,
