@@ -296,12 +296,12 @@ public:
     /// PermissionDeniedError, and a line in the log (the transport's own refusals too).
     [[noreturn]] void deny(const std::string& peer, const std::string& what) const { refusals_.deny(peer, what); }
 
-    /// Deletes object `id`, stored for a sender that withdrew it meanwhile
-    /// (fedpp::grpc's Withdraw): as if it had not arrived.
+    /// Deletes object `id`, just stored for a sender that withdrew it
+    /// meanwhile (fedpp::grpc's Withdraw) or stopped waiting for the answer:
+    /// as if it had not arrived. (For the transport, on the id it made.)
     void discard(ObjectId id) { erase_object(id); }
 
 private:
-
     void admit(const std::string& peer, const char* operation) {
         if (!policy_.requesters.empty() && policy_.requesters.count(std::string(name_of(peer))) == 0) {
             deny(peer, std::string(operation) + ": not one of this party's requesters");
