@@ -43,7 +43,7 @@ public:
     [[nodiscard]] bool begin(const std::string& sender, std::uint64_t transfer) {
         const std::lock_guard lock(mutex_);
         Sender& of = senders_[sender];
-        return of.entries.emplace(transfer, Entry{State::arriving, 0, {}}).second;
+        return of.entries.emplace(transfer, Entry{State::arriving, 0}).second;
     }
 
     /// It arrived as object `id`, or did not (0). False if its sender
@@ -66,7 +66,7 @@ public:
     ObjectId withdraw(const std::string& sender, std::uint64_t transfer) {
         const std::lock_guard lock(mutex_);
         Sender& of = senders_[sender];
-        Entry& entry = of.entries.emplace(transfer, Entry{State::arriving, 0, {}}).first->second;
+        Entry& entry = of.entries.emplace(transfer, Entry{State::arriving, 0}).first->second;
         if (entry.state == State::arriving) { // (not begun, or still arriving)
             settle_locked(of, transfer, entry, State::failed, 0);
         }
@@ -87,11 +87,12 @@ private:
     struct Entry {
         State state = State::arriving;
         ObjectId id = 0;
-        Clock::time_point settled; // when it stopped arriving
     };
     struct Sender {
         std::unordered_map<std::uint64_t, Entry> entries;
-        std::deque<std::pair<Clock::time_point, std::uint64_t>> settled; // oldest first
+        // The settled ones, oldest first: one pair each, popped only as its
+        // entry is forgotten (so a number used again after is a new entry).
+        std::deque<std::pair<Clock::time_point, std::uint64_t>> settled;
     };
 
     Entry* find_locked(const std::string& sender, std::uint64_t transfer) {
@@ -105,7 +106,7 @@ private:
 
     void settle_locked(Sender& of, std::uint64_t transfer, Entry& entry, State state, ObjectId id) {
         const auto now = Clock::now();
-        entry = {state, id, now};
+        entry = {state, id};
         prune_locked(of, now);
         while (of.settled.size() >= max_settled_per_sender) {
             forget_oldest_locked(of);
@@ -120,12 +121,8 @@ private:
     }
 
     void forget_oldest_locked(Sender& of) {
-        const auto [when, transfer] = of.settled.front();
+        of.entries.erase(of.settled.front().second);
         of.settled.pop_front();
-        const auto it = of.entries.find(transfer);
-        if (it != of.entries.end() && it->second.state != State::arriving && it->second.settled == when) {
-            of.entries.erase(it);
-        }
     }
 
     std::chrono::milliseconds memory_;
