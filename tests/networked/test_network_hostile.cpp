@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -354,21 +355,29 @@ void require_no_more_objects(Peer& me, Peer& again, const Data& value, ObjectId 
                     lines, what);
 }
 
-/// What counts against 'me' at `party` (all its sessions) becomes
-/// `expected` within 10 s (the party's threads take a stream's start in a
+/// What counts against the peer `maker` at `party` (all its sessions,
+/// values still arriving included) once `reached` holds of it, or after 10 s
+/// (the party's threads take a stream's start, or end a slow decode, in a
 /// while).
-void require_counted(const network::Party& party, fedpp::party::ObjectUsage expected) {
+fedpp::party::ObjectUsage counted_once(const network::Party& party, const std::string& maker,
+                                       const std::function<bool(const fedpp::party::ObjectUsage&)>& reached) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    const auto reached = [&] {
-        const fedpp::party::ObjectUsage usage = party.host.usage("me", "me#s1");
+    fedpp::party::ObjectUsage usage = party.host.usage(maker, "me#s1");
+    while (!reached(usage) && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        usage = party.host.usage(maker, "me#s1");
+    }
+    return usage;
+}
+
+/// What counts against 'me' at `party` becomes `expected` within 10 s.
+void require_counted(const network::Party& party, fedpp::party::ObjectUsage expected) {
+    const auto is_expected = [&](const fedpp::party::ObjectUsage& usage) {
         return usage.objects == expected.objects && usage.bytes == expected.bytes;
     };
-    while (!reached() && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    const fedpp::party::ObjectUsage usage = party.host.usage("me", "me#s1");
+    const fedpp::party::ObjectUsage usage = counted_once(party, "me", is_expected);
     INFO(usage.objects << " objects of " << usage.bytes << " bytes count against 'me'");
-    REQUIRE(reached());
+    REQUIRE(is_expected(usage));
 }
 
 /// The aggregate `object` at `me`'s party, fetched and decoded.
@@ -1161,14 +1170,12 @@ TEST_CASE("hostile: a value whose store got no answer is in one place: its sende
     const auto stored = me.store(SlowValue{42});
     require_ok(stored);
     const std::size_t at_bob = bob.host.object_count();
-    // How many objects count against `maker`'s requests at `party` (values
-    // still arriving included), once they are `objects` or after 10 s.
+    // How many objects count against `maker`'s requests at `party`, once
+    // they are `objects` or after 10 s (counted_once).
     const auto settled = [](const network::Party& party, const std::string& maker, std::size_t objects) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (party.host.usage(maker, "me#s1").objects != objects && std::chrono::steady_clock::now() < until) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return party.host.usage(maker, "me#s1").objects;
+        return counted_once(party, maker, [&](const fedpp::party::ObjectUsage& usage) {
+                   return usage.objects == objects;
+               }).objects;
     };
     // The aggregator would store it after bob stopped waiting (a second and
     // a half against half a second): bob asks what became of it, which
