@@ -46,17 +46,31 @@ public:
         return of.entries.emplace(transfer, Entry{State::arriving, 0}).second;
     }
 
-    /// It arrived as object `id`, or did not (0). False if its sender
-    /// withdrew it meanwhile: the caller deletes the object (it never
-    /// arrived, as its sender was told).
+    /// It arrived as object `id` (not yet its owner's). False if its sender
+    /// withdrew it meanwhile: the caller does not keep it (it never arrived,
+    /// as its sender was told).
     [[nodiscard]] bool end(const std::string& sender, std::uint64_t transfer, ObjectId id) {
         const std::lock_guard lock(mutex_);
         Entry* entry = find_locked(sender, transfer);
         if (entry == nullptr || entry->state != State::arriving) { // (withdrawn; then perhaps forgotten)
             return false;
         }
-        settle_locked(senders_[sender], transfer, *entry, id != 0 ? State::arrived : State::failed, id);
+        settle_locked(senders_[sender], transfer, *entry, State::arrived, id);
         return true;
+    }
+
+    /// It did not arrive, whatever end() said: its store failed (a failure
+    /// after end() is one of memory when the object was recorded, which a
+    /// Withdraw in between may have heard as arrived).
+    void fail(const std::string& sender, std::uint64_t transfer) {
+        const std::lock_guard lock(mutex_);
+        Entry* entry = find_locked(sender, transfer);
+        if (entry != nullptr && entry->state == State::arriving) {
+            settle_locked(senders_[sender], transfer, *entry, State::failed, 0);
+        } else if (entry != nullptr) {
+            entry->id = 0; // (already settled: it stays in the settled order)
+            entry->state = State::failed;
+        }
     }
 
     /// What became of the value numbered `transfer` by `sender`: the object

@@ -33,29 +33,28 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
                                 ", a number that came before or was withdrawn (a value arrives once)");
         }
     }
-    ObjectId id = 0;
+    // Settled before the object is its owner's (Host::store's `accept`), so
+    // that no request uses a value its sender is told did not arrive: a
+    // sender that stopped waiting (its deadline passed, it cancelled) was
+    // not told that it arrived, so it is not kept; nor is one withdrawn.
+    const auto accept = [&](ObjectId id) {
+        const bool gave_up = sender_gave_up();
+        if (!gave_up && (transfer == 0 || arrivals.end(sender, transfer, id))) {
+            return;
+        }
+        const std::string value = transfer != 0 ? "value number " + std::to_string(transfer) : "a value";
+        throw NetworkError("fedpp::grpc: " + value + " from '" + sender + "' was " +
+                           (gave_up ? "given up by its sender" : "withdrawn by its sender while it arrived") +
+                           ": not kept");
+    };
     try {
-        id = host.store(peer, type, in, on_behalf_of);
+        return host.store(peer, type, in, on_behalf_of, accept);
     } catch (...) {
-        if (transfer != 0) {
-            (void)arrivals.end(sender, transfer, 0);
+        if (transfer != 0) { // (also if it was settled as arrived and then not kept: an allocation failed)
+            arrivals.fail(sender, transfer);
         }
         throw;
     }
-    // A sender that stopped waiting (its deadline passed, it cancelled) was
-    // not told that the value arrived: it is not kept (nor is one withdrawn).
-    const bool gave_up = sender_gave_up();
-    if (!gave_up && (transfer == 0 || arrivals.end(sender, transfer, id))) {
-        return id;
-    }
-    host.discard(id);
-    if (transfer != 0 && gave_up) {
-        (void)arrivals.end(sender, transfer, 0);
-    }
-    const std::string value = transfer != 0 ? "value number " + std::to_string(transfer) : std::string("a value");
-    throw NetworkError("fedpp::grpc: " + value + " from '" + sender + "' was " +
-                       (gave_up ? "given up by its sender" : "withdrawn by its sender while it arrived") +
-                       ": not kept");
 }
 
 ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals) {

@@ -16,6 +16,10 @@ namespace fedpp::grpc {
 
 namespace {
 
+/// The least of its deadline a requester may leave a party to move a value
+/// on (Forward): ConnectionOptions::transfer_timeout says so.
+constexpr std::chrono::milliseconds min_forward_time{2000};
+
 /// Runs `handler` for the peer of `context`; fedpp's errors become statuses.
 template <class Handler>
 ::grpc::Status serve(::grpc::ServerContext* context, const Handler& handler) {
@@ -140,17 +144,26 @@ public:
                            wire::ForwardReply* reply) override {
         return serve(context, [&](const std::string& peer) {
             // Within the requester's deadline, so that it hears how the move
-            // ended: the value's stream ends by three quarters of what is left
-            // (its encoding included); the question, if no answer came, takes
-            // a fifth (a second at least: its answer keeps the value in one
-            // place even if the requester no longer waits for it).
+            // ended: the question, if no answer came, takes a fifth of what is
+            // left (a second at least, so that its answer can come), and the
+            // value's stream (its encoding included) what remains less a
+            // twentieth for the reply, three quarters at most. A requester
+            // that leaves less than two seconds is refused before anything
+            // moves.
             using namespace std::chrono;
             const auto now = system_clock::now();
             const auto left =
                 duration_cast<milliseconds>(std::max(context->deadline() - now, system_clock::duration{}));
-            const auto stream_until = now + std::min(options_.connection.transfer_timeout, left - left / 4);
+            if (left < min_forward_time) {
+                throw ArgumentError("fedpp::grpc: a forward needs " + std::to_string(min_forward_time.count()) +
+                                    " ms of its requester's deadline at least (for the value's stream and, if it "
+                                    "gets no answer, the question of what became of it); " +
+                                    std::to_string(left.count()) + " ms were left");
+            }
             const auto question_time =
                 std::min(options_.connection.call_timeout, std::max(left / 5, milliseconds(1000)));
+            const auto stream_until =
+                now + std::min({options_.connection.transfer_timeout, left - left / 4, left - question_time - left / 20});
             *reply = detail::forward(
                 host_, peer, *request, transfers_.next(),
                 [&](const std::string& destination, const std::string& type, const Bytes& bytes,

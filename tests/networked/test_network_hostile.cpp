@@ -1282,6 +1282,58 @@ TEST_CASE("hostile: a value whose store got no answer is in one place: its sende
     CHECK(bob.host.object_count() == before);
 }
 
+TEST_CASE("hostile: a value stored at a party is its owner's only once its store has settled, and a move leaves "
+          "time to settle it",
+          "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    Peer me(bob, "me");
+    const std::string M = type_of<LinearModel>();
+    const fedpp::Bytes bytes = fedpp::to_bytes(a_model(3));
+    const auto named = [] { return std::string("a test's value"); };
+    // Until the transport accepts it (its sender did not withdraw it or stop
+    // waiting), a value stored is no request's: its owner does not list it
+    // or reach it, and a value refused then is gone, its room given back.
+    const std::size_t before = bob.host.object_count();
+    ObjectId seen = 0;
+    fedpp::ByteReader refused(bytes, named);
+    CHECK_THROWS_WITH(bob.host.store("me#s1", M, refused, {},
+                                     [&](ObjectId id) {
+                                         seen = id;
+                                         CHECK(bob.host.list("me#s1").empty());
+                                         CHECK_THROWS_WITH(bob.host.copy("me#s1", id, M),
+                                                           Catch::Contains("which is not the requester's"));
+                                         throw fedpp::NetworkError("withdrawn meanwhile");
+                                     }),
+                      Catch::Contains("withdrawn meanwhile"));
+    CHECK(seen != 0);
+    CHECK(bob.host.object_count() == before);
+    CHECK(bob.host.usage("me", "me#s1").objects == 0);
+    CHECK(bob.host.list("me#s1").empty());
+    // The legal twin: accepted, it is its owner's.
+    fedpp::ByteReader accepted(bytes, named);
+    const ObjectId kept = bob.host.store("me#s1", M, accepted, {}, [](ObjectId) {});
+    REQUIRE(bob.host.list("me#s1").size() == 1);
+    CHECK(bob.host.list("me#s1").front().id == kept);
+    CHECK(bob.host.usage("me", "me#s1").objects == 1);
+
+    // A requester that leaves a party less than 2 s of its deadline to move
+    // a value on (its stream there, and the question of what became of it
+    // if no answer comes) is refused before anything moves: it could not
+    // hear how the move ended.
+    const auto hurried = me.forward(kept, M, "secure_worker", std::chrono::seconds(1));
+    INFO(hurried.status.error_message());
+    CHECK(hurried.status.error_code() == Code::INVALID_ARGUMENT);
+    CHECK(hurried.status.error_message().find("a forward needs 2000 ms of its requester's deadline") !=
+          std::string::npos);
+    CHECK(secure.host.object_count() == 0);
+    CHECK(bob.host.list("me#s1").size() == 1);
+    // The legal twin: with 2 s, it moves.
+    require_ok(me.forward(kept, M, "secure_worker", std::chrono::seconds(2)));
+    CHECK(secure.host.object_count() == 1);
+    CHECK(bob.host.list("me#s1").empty());
+}
+
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {
     TwoContributions parties;
     network::Party& secure = parties.secure;

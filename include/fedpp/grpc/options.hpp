@@ -48,7 +48,9 @@ inline std::pair<std::string, std::string> parse_peer(std::string_view text) {
 /// that a long local training does not cost the connection.
 struct ConnectionOptions {
     std::chrono::milliseconds call_timeout = std::chrono::seconds(30);     ///< small requests
-    std::chrono::milliseconds transfer_timeout = std::chrono::minutes(30); ///< a value's stream, any size
+    /// A value's stream, any size; also a model owner's forward (a party
+    /// moving a value on), which a party refuses if less than 2 s are left.
+    std::chrono::milliseconds transfer_timeout = std::chrono::minutes(30);
     std::chrono::milliseconds execute_timeout = std::chrono::hours(6);     ///< a computation (local training)
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(10);  ///< reaching a party
     std::chrono::milliseconds keepalive = std::chrono::seconds(20);        ///< a ping this often when idle

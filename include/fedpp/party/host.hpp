@@ -16,6 +16,7 @@
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/function_ref.hpp"
 #include "fedpp/io/codec.hpp"
 #include "fedpp/party/computation_inputs.hpp"
 #include "fedpp/party/contributors.hpp"
@@ -90,14 +91,16 @@ public:
                    const std::string& on_behalf_of = {}) {
         const auto what = [&] { return sent_by(peer); };
         ByteReader in(bytes, what);
-        return store(peer, type_name, in, on_behalf_of);
+        return store(peer, type_name, in, on_behalf_of, [](ObjectId) {});
     }
 
     /// The same, read from `in` to its end: a transport decodes a value from
     /// its stream's chunks once this party has vetted its announced size,
-    /// type and sender (name `in` with sent_by(peer)).
+    /// type and sender (name `in` with sent_by(peer)). `accept(id)` runs once
+    /// the value is object `id` here, before it is its owner's (no request
+    /// reaches it yet): it throws to refuse it (the object is deleted).
     ObjectId store(const std::string& peer, std::string_view type_name, ByteReader& in,
-                   const std::string& on_behalf_of = {}) {
+                   const std::string& on_behalf_of, fedpp::detail::FunctionRef<void(ObjectId)> accept) {
         const std::size_t size = in.remaining();
         admit_value(peer, size);
         const ValueType& type = detail::ValueTypeRegistry::instance().at(type_name, policy_.name);
@@ -113,6 +116,12 @@ public:
             id = store_.store(type, in, contributor);
         } catch (const PermissionDeniedError& e) { // a value its type refuses (ValueType::holds_contributions)
             deny(peer, e.what());
+        }
+        try {
+            accept(id);
+        } catch (...) {
+            store_.erase(id); // (its room goes back with `reserved`)
+            throw;
         }
         quota_.keep(reserved, peer, owner, id, size);
         traffic_.record("in", std::string(name_of(peer)), type.name, size);
@@ -295,11 +304,6 @@ public:
 
     /// PermissionDeniedError, and a line in the log (the transport's own refusals too).
     [[noreturn]] void deny(const std::string& peer, const std::string& what) const { refusals_.deny(peer, what); }
-
-    /// Deletes object `id`, just stored for a sender that withdrew it
-    /// meanwhile (fedpp::grpc's Withdraw) or stopped waiting for the answer:
-    /// as if it had not arrived. (For the transport, on the id it made.)
-    void discard(ObjectId id) { erase_object(id); }
 
 private:
     void admit(const std::string& peer, const char* operation) {
