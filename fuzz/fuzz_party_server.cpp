@@ -194,7 +194,7 @@ struct Run {
         case fuzzing::withdraw: {
             fedpp::wire::TransferRequest message;
             if (parse(message, data, size)) {
-                (void)d::withdraw(peer, message, at_bob ? bob_arrivals : secure_arrivals);
+                (void)d::withdraw(host, peer, message, at_bob ? bob_arrivals : secure_arrivals);
             }
             return;
         }

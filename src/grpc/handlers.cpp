@@ -57,7 +57,9 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
     }
 }
 
-ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals) {
+ObjectId withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
+                  Arrivals& arrivals) {
+    host.admit(peer, "withdraw"); // (only a requester stores here)
     if (request.transfer() == 0) {
         throw ArgumentError("fedpp::grpc: a withdrawal of value number 0 (values are numbered from 1)");
     }

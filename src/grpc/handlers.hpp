@@ -28,15 +28,18 @@ using NextStoreChunk = fedpp::detail::FunctionRef<bool(wire::StoreChunk&)>;
 /// chunk, or a value shorter or longer than announced. A value numbered by
 /// its sender (StoreChunk::transfer) is recorded in `arrivals`, and refused
 /// (PermissionDeniedError) if that number came before or was withdrawn.
-/// A value is deleted once stored (NetworkError) if `sender_gave_up` (its
-/// call was cancelled: its deadline passed, say), or if its sender withdrew
-/// it while it arrived: a sender that got no answer never finds it kept.
+/// A value is not kept (deleted before it is its owner's: NetworkError) if
+/// `sender_gave_up` (its call was cancelled: its deadline passed, say), or
+/// if its sender withdrew it while it arrived: a sender that got no answer
+/// never finds it kept.
 ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals,
                fedpp::detail::FunctionRef<bool()> sender_gave_up);
 
-/// What became of the value `peer` numbered request.transfer() here
-/// (Arrivals::withdraw: one still arriving is then not kept).
-ObjectId withdraw(const std::string& peer, const wire::TransferRequest& request, Arrivals& arrivals);
+/// What became of the value `peer`, one of the host's requesters, numbered
+/// request.transfer() here (Arrivals::withdraw: one still arriving is then
+/// not kept).
+ObjectId withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
+                  Arrivals& arrivals);
 
 /// The bytes of a fetched object (deleted at the host).
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request);

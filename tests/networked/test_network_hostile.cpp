@@ -581,7 +581,10 @@ TEST_CASE("hostile: a peer touches only the objects it created or was given", "[
                         "not one of this party's requesters");
         require_refused(eve.store(a_model()), Code::PERMISSION_DENIED, alice, alice_lines,
                         "not one of this party's requesters");
+        require_refused(eve.withdraw(1), Code::PERMISSION_DENIED, alice, alice_lines,
+                        "withdraw: not one of this party's requesters");
         require_ok(Peer(alice, "me").find("toy.data", type_of<Data>()));
+        require_ok(Peer(alice, "me").withdraw(1));
     }
 }
 
@@ -1291,9 +1294,17 @@ TEST_CASE("hostile: a value stored at a party is its owner's only once its store
     const std::string M = type_of<LinearModel>();
     const fedpp::Bytes bytes = fedpp::to_bytes(a_model(3));
     const auto named = [] { return std::string("a test's value"); };
+    const auto received = [&] { // how many values bob counts in from 'me'
+        std::size_t count = 0;
+        for (const auto& line : bob.host.traffic().lines()) {
+            count += line.direction == "in" && line.peer == "me" ? line.count : 0;
+        }
+        return count;
+    };
     // Until the transport accepts it (its sender did not withdraw it or stop
     // waiting), a value stored is no request's: its owner does not list it
-    // or reach it, and a value refused then is gone, its room given back.
+    // or reach it, and a value refused then is gone, its room given back,
+    // and not counted in bob's traffic.
     const std::size_t before = bob.host.object_count();
     ObjectId seen = 0;
     fedpp::ByteReader refused(bytes, named);
@@ -1310,12 +1321,14 @@ TEST_CASE("hostile: a value stored at a party is its owner's only once its store
     CHECK(bob.host.object_count() == before);
     CHECK(bob.host.usage("me", "me#s1").objects == 0);
     CHECK(bob.host.list("me#s1").empty());
+    CHECK(received() == 0);
     // The legal twin: accepted, it is its owner's.
     fedpp::ByteReader accepted(bytes, named);
     const ObjectId kept = bob.host.store("me#s1", M, accepted, {}, [](ObjectId) {});
     REQUIRE(bob.host.list("me#s1").size() == 1);
     CHECK(bob.host.list("me#s1").front().id == kept);
     CHECK(bob.host.usage("me", "me#s1").objects == 1);
+    CHECK(received() == 1);
 
     // A requester that leaves a party less than 2 s of its deadline to move
     // a value on (its stream there, and the question of what became of it

@@ -305,13 +305,15 @@ public:
     /// PermissionDeniedError, and a line in the log (the transport's own refusals too).
     [[noreturn]] void deny(const std::string& peer, const std::string& what) const { refusals_.deny(peer, what); }
 
-private:
+    /// Refuses (logged) a peer not among this party's requesters; renews its lease.
     void admit(const std::string& peer, const char* operation) {
         if (!policy_.requesters.empty() && policy_.requesters.count(std::string(name_of(peer))) == 0) {
             deny(peer, std::string(operation) + ": not one of this party's requesters");
         }
         ledger_.heard_from(peer);
     }
+
+private:
 
     /// The object `id`, which `peer` must own and which must hold a `type_name`.
     ObjectStore::Description own(const std::string& peer, ObjectId id, std::string_view type_name, const char* op) {
