@@ -1,6 +1,6 @@
 // libFuzzer target: every message a PartyServer decodes (StoreChunk streams,
 // ObjectRequest, ForwardRequest, ExecuteRequest, FindRequest,
-// TransferRequest), parsed from
+// TransferRequest for Withdraw and Forwarded), parsed from
 // the input as the server's gRPC layer would, and applied to a data owner
 // and an aggregator by the server's own handlers (src/grpc/handlers.hpp),
 // from peers of every kind. Format: fuzz/party_server.hpp.
@@ -45,6 +45,9 @@ struct Run {
     // The values each party was sent under their sender's numbers.
     fedpp::grpc::detail::Arrivals bob_arrivals{std::chrono::minutes(10)};
     fedpp::grpc::detail::Arrivals secure_arrivals{std::chrono::minutes(10)};
+    // The moves each party was asked for under their requester's numbers.
+    fedpp::grpc::detail::Departures bob_departures{std::chrono::minutes(10)};
+    fedpp::grpc::detail::Departures secure_departures{std::chrono::minutes(10)};
 
     /// The aggregator's side of a value moved from bob: stored there as its
     /// server would (a party moving a value on sends no session), numbered;
@@ -156,7 +159,7 @@ struct Run {
                 return withdraw_at(destination, transfer);
             };
             if (at_bob) {
-                (void)d::forward(host, peer, message, ++transfers,
+                (void)d::forward(host, peer, message, bob_departures, ++transfers,
                                  [this](const std::string& destination, const std::string& type,
                                         const fedpp::Bytes& bytes, const std::string& requester,
                                         std::uint64_t transfer) {
@@ -165,7 +168,7 @@ struct Run {
                                  withdraw);
             } else { // the aggregator moves on only what it may release
                 (void)d::forward(
-                    host, peer, message, ++transfers,
+                    host, peer, message, secure_departures, ++transfers,
                     [](const std::string&, const std::string& type, const fedpp::Bytes&, const std::string&,
                        std::uint64_t) {
                         if (!is_scalar(type) && type.rfind("fedpp::Aggregate<", 0) != 0) {
@@ -195,6 +198,14 @@ struct Run {
             fedpp::wire::TransferRequest message;
             if (parse(message, data, size)) {
                 (void)d::withdraw(host, peer, message, at_bob ? bob_arrivals : secure_arrivals);
+            }
+            return;
+        }
+        case fuzzing::forwarded: {
+            fedpp::wire::TransferRequest message;
+            if (parse(message, data, size)) { // (moves here end before the next request: none waits)
+                (void)d::forwarded(host, peer, message, at_bob ? bob_departures : secure_departures,
+                                   std::chrono::steady_clock::now(), [] { return true; });
             }
             return;
         }

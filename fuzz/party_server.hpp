@@ -7,10 +7,12 @@
 //     input   = record*
 //     record  = kind (1 byte) | who (1 byte) | size (2 bytes, little-endian) | message (size bytes)
 //
-// kind % 10 picks the message: 0 a StoreChunk of the current Store stream,
+// kind % 11 picks the message: 0 a StoreChunk of the current Store stream,
 // 1 the end of that stream, 2 Fetch, 3 Erase, 4 Copy (ObjectRequest), 5
 // Forward (ForwardRequest), 6 Execute (ExecuteRequest), 7 Find
-// (FindRequest), 8 List (no message), 9 Withdraw (TransferRequest). (who & 0x7f) % 6 picks the peer, its top bit the party.
+// (FindRequest), 8 List (no message), 9 Withdraw and 10 Forwarded
+// (TransferRequest). (who & 0x7f) % 6 picks the peer, its top bit the
+// party.
 #pragma once
 
 #include "party.pb.h"
@@ -59,7 +61,20 @@ inline const std::array<std::string, 6>& peers() {
     return names;
 }
 
-enum Kind : std::uint8_t { chunk, end_of_store, fetch, erase, copy, forward, execute, find, list, withdraw, kinds };
+enum Kind : std::uint8_t {
+    chunk,
+    end_of_store,
+    fetch,
+    erase,
+    copy,
+    forward,
+    execute,
+    find,
+    list,
+    withdraw,
+    forwarded,
+    kinds
+};
 
 /// The two parties, preloaded, and the ids of what they hold.
 struct Parties {

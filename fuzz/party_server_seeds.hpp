@@ -150,6 +150,28 @@ inline void write_party_seeds(const std::filesystem::path& root) {
     add_record(numbered, end_of_store, bob | secure);
     write(dir, "numbered", numbered);
 
+    // Moves numbered by their requester, at bob: asked about before it came
+    // (then refused), moved, asked for again (refused), asked about by
+    // their requester and by another peer, and number 0.
+    Input numbered_moves;
+    fedpp::wire::TransferRequest move_8;
+    move_8.set_transfer(8);
+    add_record(numbered_moves, forwarded, me, &move_8);
+    auto numbered_forward = forward_model;
+    numbered_forward.set_transfer(8);
+    add_record(numbered_moves, forward, me, &numbered_forward);
+    numbered_forward.set_transfer(7);
+    add_record(numbered_moves, forward, me, &numbered_forward);
+    add_record(numbered_moves, forward, me, &numbered_forward);
+    fedpp::wire::TransferRequest move_7;
+    move_7.set_transfer(7);
+    add_record(numbered_moves, forwarded, me, &move_7);
+    add_record(numbered_moves, forwarded, eve, &move_7);
+    add_record(numbered_moves, forwarded, me, &move_7);
+    const fedpp::wire::TransferRequest move_0;
+    add_record(numbered_moves, forwarded, me, &move_0);
+    write(dir, "numbered_moves", numbered_moves);
+
     Input oversized;
     fedpp::wire::StoreChunk big;
     big.set_type(D);

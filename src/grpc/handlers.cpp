@@ -78,8 +78,10 @@ ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequ
     return host.copy(peer, request.object(), request.type());
 }
 
-wire::ForwardReply forward(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
-                           std::uint64_t transfer, const StoreAt& store_at, const WithdrawAt& withdraw_at) {
+namespace {
+
+wire::ForwardReply move_value(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
+                              std::uint64_t transfer, const StoreAt& store_at, const WithdrawAt& withdraw_at) {
     const Bytes bytes = host.prepare_forward(peer, request.object(), request.type(), request.destination());
     wire::ForwardReply reply;
     try {
@@ -94,6 +96,55 @@ wire::ForwardReply forward(party::Host& host, const std::string& peer, const wir
     }
     reply.set_moved_bytes(bytes.size());
     host.finish_forward(request.object(), request.destination(), bytes.size());
+    return reply;
+}
+
+} // namespace
+
+wire::ForwardReply forward(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
+                           Departures& departures, std::uint64_t transfer, const StoreAt& store_at,
+                           const WithdrawAt& withdraw_at) {
+    const std::uint64_t number = request.transfer();
+    if (number == 0) {
+        return move_value(host, peer, request, transfer, store_at, withdraw_at);
+    }
+    const std::string requester(party::name_of(peer));
+    host.admit(peer, "forward"); // (before a number is recorded)
+    if (!departures.begin(requester, number)) {
+        host.deny(peer, "a move numbered " + std::to_string(number) +
+                            ", a number that came before or was asked about (a move is asked for once)");
+    }
+    wire::ForwardReply reply;
+    try {
+        reply = move_value(host, peer, request, transfer, store_at, withdraw_at);
+    } catch (const std::exception& e) {
+        departures.end(requester, number, {0, 0, e.what()});
+        throw;
+    } catch (...) {
+        departures.end(requester, number, {0, 0, "an exception that is not a std::exception"});
+        throw;
+    }
+    departures.end(requester, number, {reply.object(), reply.moved_bytes(), {}});
+    return reply;
+}
+
+wire::ForwardReply forwarded(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
+                             Departures& departures, Departures::Clock::time_point until,
+                             fedpp::detail::FunctionRef<bool()> gave_up) {
+    const std::uint64_t number = request.transfer();
+    if (number == 0) {
+        throw ArgumentError("fedpp::grpc: a question about move number 0 (moves are numbered from 1)");
+    }
+    host.admit(peer, "forwarded");
+    const auto departure = departures.ask(std::string(party::name_of(peer)), number, until, gave_up);
+    if (!departure) {
+        throw NetworkError("fedpp::grpc: move number " + std::to_string(number) +
+                           " is still under way (or was forgotten since)");
+    }
+    wire::ForwardReply reply;
+    reply.set_object(departure->object);
+    reply.set_moved_bytes(departure->moved_bytes);
+    reply.set_failure(departure->failure);
     return reply;
 }
 

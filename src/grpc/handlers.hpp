@@ -6,6 +6,7 @@
 #pragma once
 
 #include "arrivals.hpp"
+#include "departures.hpp"
 #include "wire.hpp"
 
 #include <fedpp/base/function_ref.hpp>
@@ -62,9 +63,20 @@ using WithdrawAt = std::function<ObjectId(const std::string& destination, std::u
 /// refuses it, or if no answer came (a NetworkError: a deadline passed, the
 /// connection broke) and `withdraw_at` says it did not arrive (settle). If
 /// that cannot say either, the object stays and may have arrived too (the
-/// NetworkError says so).
+/// NetworkError says so). A move its requester numbered
+/// (ForwardRequest::transfer) is recorded in `departures` with how it
+/// ended, and refused (PermissionDeniedError) if that number came before
+/// or was asked about.
 wire::ForwardReply forward(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
-                           std::uint64_t transfer, const StoreAt& store_at, const WithdrawAt& withdraw_at);
+                           Departures& departures, std::uint64_t transfer, const StoreAt& store_at,
+                           const WithdrawAt& withdraw_at);
+
+/// How the move `peer`, one of the host's requesters, numbered
+/// request.transfer() here ended (Departures::ask, waiting until `until`
+/// while it is under way, unless `gave_up()`: NetworkError if it still is).
+wire::ForwardReply forwarded(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
+                             Departures& departures, Departures::Clock::time_point until,
+                             fedpp::detail::FunctionRef<bool()> gave_up);
 
 ObjectId execute(party::Host& host, const std::string& peer, const wire::ExecuteRequest& request);
 

@@ -85,13 +85,15 @@ private:
 class PartyService final : public wire::Party::Service {
 public:
     PartyService(party::Host& host, const ServerOptions& options)
-        : host_(host), options_(options), arrivals_(options.forward_memory) {}
+        : host_(host), options_(options), arrivals_(options.forward_memory), departures_(options.forward_memory) {}
 
     /// Cancels the value streams idle for longer than the options allow,
-    /// and forgets the numbered values older than the options' memory.
+    /// and forgets the numbered values and moves older than the options'
+    /// memory.
     void cancel_idle_streams() {
         streams_.cancel_idle(options_.stream_idle_timeout);
         arrivals_.expire();
+        departures_.expire();
     }
 
     ::grpc::Status Store(::grpc::ServerContext* context, ::grpc::ServerReader<wire::StoreChunk>* reader,
@@ -165,7 +167,7 @@ public:
             const auto stream_until =
                 now + std::min({options_.connection.transfer_timeout, left - left / 4, left - question_time - left / 20});
             *reply = detail::forward(
-                host_, peer, *request, transfers_.next(),
+                host_, peer, *request, departures_, transfers_.next(),
                 [&](const std::string& destination, const std::string& type, const Bytes& bytes,
                     const std::string& requester, std::uint64_t transfer) {
                     const auto time = duration_cast<milliseconds>(stream_until - system_clock::now());
@@ -181,6 +183,20 @@ public:
                             wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
             reply->set_object(detail::withdraw(host_, peer, *request, arrivals_));
+        });
+    }
+
+    ::grpc::Status Forwarded(::grpc::ServerContext* context, const wire::TransferRequest* request,
+                             wire::ForwardReply* reply) override {
+        return serve(context, [&](const std::string& peer) {
+            // Waits while the move is under way, within the call's deadline
+            // and this party's call_timeout (a move ends within its own
+            // requester's deadline).
+            using namespace std::chrono;
+            const auto left = std::min(duration_cast<milliseconds>(context->deadline() - system_clock::now()),
+                                       options_.connection.call_timeout);
+            *reply = detail::forwarded(host_, peer, *request, departures_, steady_clock::now() + left,
+                                       [&] { return context->IsCancelled(); });
         });
     }
 
@@ -262,6 +278,7 @@ private:
     const ServerOptions& options_;
     StreamWatch streams_;
     detail::Arrivals arrivals_;
+    detail::Departures departures_;
     detail::TransferNumbers transfers_; // of the values it moves on
     std::mutex stubs_mutex_;
     std::map<std::string, std::unique_ptr<wire::Party::Stub>> stubs_;

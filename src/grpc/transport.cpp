@@ -157,6 +157,10 @@ struct GrpcTransport::Impl {
         return reply;
     }
 
+    /// Moves a value from party `name` to another, numbered: if no answer
+    /// comes (a NetworkError), asks `name` how the move ended, so that a
+    /// value that moved is not left at its destination unknown (and the
+    /// pointer to it here naming nothing).
     Reply forward(const Request& request, const std::string& name, wire::Party::Stub& stub) {
         const std::string destination = endpoint(request.destination).first;
         ::grpc::ClientContext context;
@@ -165,8 +169,20 @@ struct GrpcTransport::Impl {
         message.set_object(request.object);
         message.set_type(request.type->name);
         message.set_destination(destination);
+        const std::uint64_t transfer = transfers.next();
+        message.set_transfer(transfer);
         wire::ForwardReply answer;
-        check(stub.Forward(&context, message, &answer), context, name, "forward");
+        const ::grpc::Status status = stub.Forward(&context, message, &answer);
+        try {
+            check(status, context, name, "forward");
+        } catch (const NetworkError& lost) {
+            if (context.GetServerTrailingMetadata().count("fedpp-error") != 0) {
+                throw; // (the party's own answer: the move did not happen)
+            }
+            answer = detail::settle_move(lost, name, [&] {
+                return detail::forwarded(stub, transfer, options.call_timeout, name, session);
+            });
+        }
         Reply reply = object_reply(answer.object());
         reply.moved_bytes = answer.moved_bytes();
         return reply;

@@ -223,4 +223,34 @@ ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()>
     return arrived;
 }
 
+wire::ForwardReply forwarded(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
+                             const std::string& peer, const std::string& session) {
+    ::grpc::ClientContext context;
+    set_deadline(context, timeout, session);
+    wire::TransferRequest request;
+    request.set_transfer(transfer);
+    wire::ForwardReply reply;
+    const ::grpc::Status status = stub.Forwarded(&context, request, &reply);
+    if (!status.ok()) {
+        throw_status(status, context, peer, "forwarded");
+    }
+    return reply;
+}
+
+wire::ForwardReply settle_move(const NetworkError& lost, const std::string& peer,
+                               fedpp::detail::FunctionRef<wire::ForwardReply()> ask) {
+    wire::ForwardReply moved;
+    try {
+        moved = ask();
+    } catch (const std::exception& e) {
+        throw NetworkError(std::string(lost.what()) + "; asked how the move ended, '" + peer + "' did not say (" +
+                           e.what() + "): the value may have moved");
+    }
+    if (moved.object() == 0) {
+        throw NetworkError(std::string(lost.what()) + "; the value did not move (" + moved.failure() +
+                           "): it is still at '" + peer + "'");
+    }
+    return moved;
+}
+
 } // namespace fedpp::grpc::detail

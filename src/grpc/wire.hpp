@@ -95,4 +95,19 @@ ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::
 /// keeps it), or, if `ask` fails too, that it may have arrived.
 ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask);
 
+/// How the move numbered `transfer` this process asked the party `peer`
+/// for ended (the Forwarded call, within `timeout`, for `session`): the
+/// value's id at its destination, or object 0 and why it did not move.
+/// Throws as the call fails (throw_status).
+wire::ForwardReply forwarded(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
+                             const std::string& peer, const std::string& session = {});
+
+/// After a move numbered by its requester that got no answer (`lost`) from
+/// the party `peer` that held the value: how it ended, as `ask` (a
+/// Forwarded call) says, or a NetworkError saying that it did not move (the
+/// value is still at `peer`) and why, or, if `ask` fails too, that it may
+/// have moved.
+wire::ForwardReply settle_move(const NetworkError& lost, const std::string& peer,
+                               fedpp::detail::FunctionRef<wire::ForwardReply()> ask);
+
 } // namespace fedpp::grpc::detail

@@ -43,6 +43,9 @@ namespace hostile_test {
 /// While not 0, a SlowValue takes this many milliseconds to decode: a party
 /// that stores one answers after its sender's deadline.
 inline std::atomic<int> slow_decode_ms{0};
+/// The same, to encode: a party that moves one on answers after its
+/// requester's deadline.
+inline std::atomic<int> slow_encode_ms{0};
 struct SlowValue {
     std::int64_t value = 0;
 };
@@ -51,7 +54,10 @@ struct SlowValue {
 template <>
 struct fedpp::Codec<hostile_test::SlowValue> {
     static std::string type_name() { return "hostile_test.SlowValue"; }
-    static void encode(const hostile_test::SlowValue& slow, ByteWriter& out) { out.write(slow.value); }
+    static void encode(const hostile_test::SlowValue& slow, ByteWriter& out) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(hostile_test::slow_encode_ms.load()));
+        out.write(slow.value);
+    }
     static hostile_test::SlowValue decode(ByteReader& in) {
         std::this_thread::sleep_for(std::chrono::milliseconds(hostile_test::slow_decode_ms.load()));
         return {in.read<std::int64_t>()};
@@ -62,6 +68,7 @@ namespace {
 
 using hostile_test::SlowValue;
 using hostile_test::slow_decode_ms;
+using hostile_test::slow_encode_ms;
 using LinearModel = fedpp::nn::Linear<double>;
 using Data = fedpp::Tensor<double>;
 using fedpp::ObjectId;
@@ -212,17 +219,44 @@ public:
         return {status, reply.object(), {}};
     }
 
+    /// Moves `object` to `destination`, numbered `transfer` (0: not
+    /// numbered); with `cancel_after`, this peer stops waiting for the
+    /// answer that long after asking.
     Result forward(ObjectId object, const std::string& type, const std::string& destination,
-                   std::chrono::seconds deadline = std::chrono::seconds(10)) {
+                   std::chrono::seconds deadline = std::chrono::seconds(10), std::uint64_t transfer = 0,
+                   std::optional<std::chrono::milliseconds> cancel_after = {}) {
         ::grpc::ClientContext context;
         prepare(context, deadline);
         fedpp::wire::ForwardRequest message;
         message.set_object(object);
         message.set_type(type);
         message.set_destination(destination);
+        message.set_transfer(transfer);
         fedpp::wire::ForwardReply reply;
+        std::thread canceller;
+        if (cancel_after) {
+            canceller = std::thread([&context, after = *cancel_after] {
+                std::this_thread::sleep_for(after);
+                context.TryCancel();
+            });
+        }
         const auto status = stub_->Forward(&context, message, &reply);
+        if (canceller.joinable()) {
+            canceller.join();
+        }
         return {status, reply.object(), {}};
+    }
+
+    /// How the move this peer numbered `transfer` ended (the object's id at
+    /// its destination in `object`, why it did not move in `bytes`).
+    Result forwarded(std::uint64_t transfer) {
+        ::grpc::ClientContext context;
+        prepare(context);
+        fedpp::wire::TransferRequest message;
+        message.set_transfer(transfer);
+        fedpp::wire::ForwardReply reply;
+        const auto status = stub_->Forwarded(&context, message, &reply);
+        return {status, reply.object(), reply.failure()};
     }
 
     /// What became of the value this peer sent under the number `transfer`.
@@ -1341,10 +1375,99 @@ TEST_CASE("hostile: a value stored at a party is its owner's only once its store
           std::string::npos);
     CHECK(secure.host.object_count() == 0);
     CHECK(bob.host.list("me#s1").size() == 1);
-    // The legal twin: with 2 s, it moves.
-    require_ok(me.forward(kept, M, "secure_worker", std::chrono::seconds(2)));
+    // The legal twin: with 3 s, it moves.
+    require_ok(me.forward(kept, M, "secure_worker", std::chrono::seconds(3)));
     CHECK(secure.host.object_count() == 1);
     CHECK(bob.host.list("me#s1").empty());
+}
+
+TEST_CASE("hostile: a move whose answer was lost is settled: its requester asks how it ended, and a number is used "
+          "once",
+          "[network][hostile]") {
+    using namespace std::chrono_literals;
+    network::Party secure(network::aggregator("secure_worker"));
+    network::Party bob(network::data_owner("bob"), {{"secure_worker", secure.address()}});
+    Peer me(bob, "me");
+    std::size_t lines = 0;
+    const std::string S = type_of<SlowValue>();
+    const auto stored = me.store(SlowValue{1});
+    require_ok(stored);
+    // The requester stops waiting (after 0.3 s) while the value moves (it
+    // takes the aggregator 1.5 s to decode): it asks how the move ended,
+    // which waits for the move, and learns where the value is. Before, it
+    // was at the aggregator unknown to the requester, whose pointer named
+    // it at bob still.
+    slow_decode_ms = 1500;
+    const auto cancelled = me.forward(stored.object, S, "secure_worker", 10s, 21, 300ms);
+    CHECK(cancelled.status.error_code() == Code::CANCELLED);
+    const auto ended = me.forwarded(21);
+    slow_decode_ms = 0;
+    require_ok(ended);
+    CHECK(ended.object != 0);
+    CHECK(secure.host.object_count() == 1);
+    CHECK(Peer(secure, "me").list().object == 1);
+    CHECK(me.list().object == 0);
+    CHECK(me.forwarded(21).object == ended.object); // (asked again: the same)
+    // A number is used once: asked for again, a move is refused.
+    const auto next = me.store(SlowValue{2});
+    require_ok(next);
+    require_refused(me.forward(next.object, S, "secure_worker", 10s, 21), Code::PERMISSION_DENIED, bob, lines,
+                    "a move numbered 21, a number that came before");
+    // A number asked about before its request came settles as a move that
+    // did not happen, and its request is refused if it comes after.
+    const auto unseen = me.forwarded(22);
+    require_ok(unseen);
+    CHECK(unseen.object == 0);
+    CHECK(unseen.bytes.find("the request for it did not arrive") != std::string::npos);
+    require_refused(me.forward(next.object, S, "secure_worker", 10s, 22), Code::PERMISSION_DENIED, bob, lines,
+                    "or was asked about");
+    // A move refused: asked about, the refusal, and the value stays.
+    require_refused(me.forward(next.object, S, "eve", 10s, 23), Code::PERMISSION_DENIED, bob, lines,
+                    "trusted aggregators");
+    const auto refused = me.forwarded(23);
+    require_ok(refused);
+    CHECK(refused.object == 0);
+    CHECK(refused.bytes.find("trusted aggregators") != std::string::npos);
+    CHECK(me.list().object == 1);
+    // Another peer's numbers are its own; number 0 is none; a party that
+    // is not a requester hears nothing.
+    const auto not_hers = Peer(bob, "alice", "").forwarded(21);
+    require_ok(not_hers);
+    CHECK(not_hers.object == 0);
+    CHECK(me.forwarded(0).status.error_code() == Code::INVALID_ARGUMENT);
+    auto only_me = network::data_owner("alice");
+    only_me.requesters = {"me"};
+    network::Party alice(only_me);
+    std::size_t alice_lines = 0;
+    require_refused(Peer(alice, "eve").forwarded(1), Code::PERMISSION_DENIED, alice, alice_lines,
+                    "forwarded: not one of this party's requesters");
+    // The legal twin: under a new number, it moves.
+    require_ok(me.forward(next.object, S, "secure_worker", 10s, 24));
+    CHECK(secure.host.object_count() == 2);
+
+    // The model owner's transport numbers its moves and asks when no answer
+    // came: a move that got none in time (bob takes 3 s to encode the
+    // value, the transport waits 2.5 s) did not happen, as the error says,
+    // and the pointer at bob is still good.
+    auto impatient = network::quick();
+    impatient.transfer_timeout = 2500ms;
+    fedpp::Federation hook("me", network::transport("me", {{"bob", &bob}, {"secure_worker", &secure}}, impatient));
+    fedpp::Worker<fedpp::DataOwner<"bob">> bob_worker(hook);
+    fedpp::Worker<fedpp::TrustedAggregator<"secure_worker">> secure_worker(hook);
+    auto sent = fedpp::send(SlowValue{5}, bob_worker);
+    slow_encode_ms = 3000;
+    slow_decode_ms = 1500; // (so that it cannot arrive in what is left of the deadline)
+    CHECK_THROWS_WITH(sent.move(secure_worker), Catch::Contains("did not arrive there (and will not)") &&
+                                                    Catch::Contains("the value did not move") &&
+                                                    Catch::Contains("it is still at 'bob'"));
+    slow_encode_ms = 0;
+    slow_decode_ms = 0;
+    REQUIRE(sent.valid());
+    CHECK(secure.host.object_count() == 2);
+    // The legal twin: in time, it moves.
+    const auto moved = sent.move(secure_worker);
+    CHECK(moved.valid());
+    CHECK(secure.host.object_count() == 3);
 }
 
 TEST_CASE("hostile: an aggregator releases only aggregates of enough data owners", "[network][hostile]") {

@@ -38,6 +38,8 @@ struct ServerOptions {
     /// ask (Withdraw: the object it became, or none, and then it is not
     /// kept), and the number is refused again meanwhile. A sender asks at
     /// once, within its call_timeout; at most 100,000 numbers per sender.
+    /// The same for a move a requester numbered (Forwarded: the value's id
+    /// at its destination, or why it did not move), from when it ended.
     std::chrono::milliseconds forward_memory = std::chrono::minutes(10);
 };
 
