@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,17 +25,23 @@
 namespace fedpp::grpc::detail {
 
 /// How a move ended: its id at the destination and its encoding's size, or
-/// (object 0) why it did not happen.
+/// (object 0) why it did not happen, and whether it may have arrived all
+/// the same (`uncertain`: the destination did not say).
 struct Departure {
     ObjectId object = 0;
     std::uint64_t moved_bytes = 0;
     std::string failure;
+    bool uncertain = false;
 };
 
 /// By requester (a certificate name): each move under way, then how it ended.
 class Departures : public NumberedOutcomes<Departure> {
 public:
     using NumberedOutcomes::NumberedOutcomes;
+
+    /// At most this many questions of one requester wait at once (each
+    /// holds a server thread); more are answered at once as under way.
+    static constexpr int max_waiting_per_requester = 4;
 
     /// The move numbered `transfer` by `requester` starts; false if that
     /// number came before or was asked about (the caller refuses it: a move
@@ -56,11 +63,12 @@ public:
     }
 
     /// How the move numbered `transfer` by `requester` ended, waiting until
-    /// `until` while it is under way (none if it still is then, or if
-    /// `gave_up()`, asked every 50 ms: the question's call was cancelled, the
-    /// server is shutting down). A number not begun is settled as a move
-    /// that did not happen, so that it is refused if its request comes
-    /// after all.
+    /// `until` while it is under way: none if it still is then, or once
+    /// `gave_up()` (asked every 50 ms: the question's call was cancelled,
+    /// the server is shutting down), or at once if the requester has
+    /// max_waiting_per_requester questions waiting already. A number not
+    /// begun is settled as a move that did not happen, so that it is
+    /// refused if its request comes after all.
     [[nodiscard]] std::optional<Departure> ask(const std::string& requester, std::uint64_t transfer,
                                                Clock::time_point until, fedpp::detail::FunctionRef<bool()> gave_up) {
         std::unique_lock lock(mutex_);
@@ -72,8 +80,23 @@ public:
             const Entry* entry = find_locked(requester, transfer);
             return entry == nullptr || !entry->pending; // (forgotten meanwhile, if it settled long ago)
         };
-        while (!ended_.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(50)), settled)) {
-            if (Clock::now() >= until || gave_up()) {
+        if (!settled()) {
+            int& waiting = waiting_[requester];
+            if (waiting >= max_waiting_per_requester) {
+                return std::nullopt;
+            }
+            ++waiting;
+            bool ended = false;
+            for (;;) {
+                ended = ended_.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(50)), settled);
+                if (ended || Clock::now() >= until || gave_up()) {
+                    break;
+                }
+            }
+            if (--waiting_[requester] == 0) {
+                waiting_.erase(requester);
+            }
+            if (!ended) {
                 return std::nullopt;
             }
         }
@@ -83,6 +106,7 @@ public:
 
 private:
     std::condition_variable ended_;
+    std::map<std::string, int> waiting_; // questions waiting, by requester
 };
 
 } // namespace fedpp::grpc::detail

@@ -1,6 +1,9 @@
 #include "handlers.hpp"
 
+#include <cstddef>
+#include <exception>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace fedpp::grpc::detail {
@@ -80,10 +83,12 @@ ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequ
 
 namespace {
 
-wire::ForwardReply move_value(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
-                              std::uint64_t transfer, const StoreAt& store_at, const WithdrawAt& withdraw_at) {
+/// The move itself; `reply` holds the value's id at its destination once
+/// it is there (also if what follows fails).
+void move_value(party::Host& host, const std::string& peer, const wire::ForwardRequest& request,
+                std::uint64_t transfer, const StoreAt& store_at, const WithdrawAt& withdraw_at,
+                wire::ForwardReply& reply) {
     const Bytes bytes = host.prepare_forward(peer, request.object(), request.type(), request.destination());
-    wire::ForwardReply reply;
     try {
         try {
             reply.set_object(store_at(request.destination(), request.type(), bytes, peer, transfer));
@@ -96,8 +101,11 @@ wire::ForwardReply move_value(party::Host& host, const std::string& peer, const 
     }
     reply.set_moved_bytes(bytes.size());
     host.finish_forward(request.object(), request.destination(), bytes.size());
-    return reply;
 }
+
+/// At most this much of why a move did not happen is remembered (its
+/// destination, a requester's string, is in it).
+constexpr std::size_t max_failure_bytes = 1024;
 
 } // namespace
 
@@ -105,8 +113,10 @@ wire::ForwardReply forward(party::Host& host, const std::string& peer, const wir
                            Departures& departures, std::uint64_t transfer, const StoreAt& store_at,
                            const WithdrawAt& withdraw_at) {
     const std::uint64_t number = request.transfer();
+    wire::ForwardReply reply;
     if (number == 0) {
-        return move_value(host, peer, request, transfer, store_at, withdraw_at);
+        move_value(host, peer, request, transfer, store_at, withdraw_at, reply);
+        return reply;
     }
     const std::string requester(party::name_of(peer));
     host.admit(peer, "forward"); // (before a number is recorded)
@@ -114,17 +124,26 @@ wire::ForwardReply forward(party::Host& host, const std::string& peer, const wir
         host.deny(peer, "a move numbered " + std::to_string(number) +
                             ", a number that came before or was asked about (a move is asked for once)");
     }
-    wire::ForwardReply reply;
+    const auto ended = [&](std::string_view failure, bool uncertain) {
+        if (reply.object() != 0) { // (at its destination: what failed came after)
+            departures.end(requester, number, {reply.object(), reply.moved_bytes(), {}, false});
+        } else {
+            departures.end(requester, number, {0, 0, party::cut(failure, max_failure_bytes), uncertain});
+        }
+    };
     try {
-        reply = move_value(host, peer, request, transfer, store_at, withdraw_at);
+        move_value(host, peer, request, transfer, store_at, withdraw_at, reply);
+    } catch (const OutcomeUnknownError& e) {
+        ended(e.what(), true);
+        throw;
     } catch (const std::exception& e) {
-        departures.end(requester, number, {0, 0, e.what()});
+        ended(e.what(), false);
         throw;
     } catch (...) {
-        departures.end(requester, number, {0, 0, "an exception that is not a std::exception"});
+        ended("an exception that is not a std::exception", false);
         throw;
     }
-    departures.end(requester, number, {reply.object(), reply.moved_bytes(), {}});
+    ended({}, false);
     return reply;
 }
 
@@ -145,6 +164,7 @@ wire::ForwardReply forwarded(party::Host& host, const std::string& peer, const w
     reply.set_object(departure->object);
     reply.set_moved_bytes(departure->moved_bytes);
     reply.set_failure(departure->failure);
+    reply.set_uncertain(departure->uncertain);
     return reply;
 }
 

@@ -171,7 +171,11 @@ public:
                 [&](const std::string& destination, const std::string& type, const Bytes& bytes,
                     const std::string& requester, std::uint64_t transfer) {
                     const auto time = duration_cast<milliseconds>(stream_until - system_clock::now());
-                    return store_at(destination, type, bytes, requester, transfer, std::max(time, milliseconds(1)));
+                    if (time <= milliseconds(0)) { // (it waited for the requester's lock, or took long to encode)
+                        throw Error("fedpp::grpc: the requester's deadline for the move passed before the value "
+                                    "could leave; it did not move");
+                    }
+                    return store_at(destination, type, bytes, requester, transfer, time);
                 },
                 [&](const std::string& destination, std::uint64_t transfer) {
                     return detail::withdraw(stub_for(destination), transfer, question_time, destination);
@@ -265,8 +269,8 @@ private:
         }
         const auto address = options_.peers.find(destination);
         if (address == options_.peers.end()) {
-            throw ArgumentError("fedpp::grpc: '" + host_.policy().name + "' knows no address for '" + destination +
-                               "'");
+            throw ArgumentError("fedpp::grpc: '" + host_.policy().name + "' knows no address for '" +
+                                party::printable(destination, 100) + "'");
         }
         auto& stub = stubs_[destination];
         stub = wire::Party::NewStub(

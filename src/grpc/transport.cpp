@@ -177,7 +177,7 @@ struct GrpcTransport::Impl {
             check(status, context, name, "forward");
         } catch (const NetworkError& lost) {
             if (context.GetServerTrailingMetadata().count("fedpp-error") != 0) {
-                throw; // (the party's own answer: the move did not happen)
+                throw; // (the party's own answer, which says how the move ended)
             }
             answer = detail::settle_move(lost, name, [&] {
                 return detail::forwarded(stub, transfer, options.call_timeout, name, session);

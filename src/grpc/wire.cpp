@@ -214,8 +214,8 @@ ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()>
     try {
         arrived = ask();
     } catch (const std::exception& e) {
-        throw NetworkError(std::string(lost.what()) + "; asked what became of the value, the party did not say (" +
-                           e.what() + "): it may have arrived there too");
+        throw OutcomeUnknownError(std::string(lost.what()) + "; asked what became of the value, the party did not "
+                                  "say (" + e.what() + "): it may have arrived there too");
     }
     if (arrived == 0) {
         throw NetworkError(std::string(lost.what()) + "; the value did not arrive there (and will not)");
@@ -243,8 +243,13 @@ wire::ForwardReply settle_move(const NetworkError& lost, const std::string& peer
     try {
         moved = ask();
     } catch (const std::exception& e) {
-        throw NetworkError(std::string(lost.what()) + "; asked how the move ended, '" + peer + "' did not say (" +
-                           e.what() + "): the value may have moved");
+        throw OutcomeUnknownError(std::string(lost.what()) + "; asked how the move ended, '" + peer +
+                                  "' did not say (" + e.what() + "): the value may have moved");
+    }
+    if (moved.object() == 0 && moved.uncertain()) {
+        throw OutcomeUnknownError(std::string(lost.what()) + "; '" + peer +
+                                  "' could not learn whether the value arrived (" + moved.failure() +
+                                  "): it is still at '" + peer + "', and may be at the destination too");
     }
     if (moved.object() == 0) {
         throw NetworkError(std::string(lost.what()) + "; the value did not move (" + moved.failure() +

@@ -89,10 +89,18 @@ private:
 ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
                   const std::string& peer, const std::string& session = {});
 
+/// What settle() throws when the question got no answer either: the value
+/// may have arrived (a NetworkError all the same).
+class OutcomeUnknownError : public NetworkError {
+public:
+    using NetworkError::NetworkError;
+};
+
 /// After a store of a value numbered by its sender that got no answer
 /// (`lost`): the object it became, as `ask` (a Withdraw call) says, or a
 /// NetworkError saying that it did not arrive (and will not: its sender
-/// keeps it), or, if `ask` fails too, that it may have arrived.
+/// keeps it), or, if `ask` fails too, an OutcomeUnknownError saying that it
+/// may have arrived.
 ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask);
 
 /// How the move numbered `transfer` this process asked the party `peer`
@@ -105,7 +113,9 @@ wire::ForwardReply forwarded(wire::Party::Stub& stub, std::uint64_t transfer, st
 /// After a move numbered by its requester that got no answer (`lost`) from
 /// the party `peer` that held the value: how it ended, as `ask` (a
 /// Forwarded call) says, or a NetworkError saying that it did not move (the
-/// value is still at `peer`) and why, or, if `ask` fails too, that it may
+/// value is still at `peer`) and why, or that `peer` could not learn
+/// whether it arrived (still at `peer`, and perhaps at the destination
+/// too), or, if `ask` fails too, an OutcomeUnknownError saying that it may
 /// have moved.
 wire::ForwardReply settle_move(const NetworkError& lost, const std::string& peer,
                                fedpp::detail::FunctionRef<wire::ForwardReply()> ask);

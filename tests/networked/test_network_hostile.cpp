@@ -43,6 +43,8 @@ namespace hostile_test {
 /// While not 0, a SlowValue takes this many milliseconds to decode: a party
 /// that stores one answers after its sender's deadline.
 inline std::atomic<int> slow_decode_ms{0};
+/// How many SlowValues began to decode.
+inline std::atomic<int> slow_decodes{0};
 /// The same, to encode: a party that moves one on answers after its
 /// requester's deadline.
 inline std::atomic<int> slow_encode_ms{0};
@@ -59,6 +61,7 @@ struct fedpp::Codec<hostile_test::SlowValue> {
         out.write(slow.value);
     }
     static hostile_test::SlowValue decode(ByteReader& in) {
+        ++hostile_test::slow_decodes;
         std::this_thread::sleep_for(std::chrono::milliseconds(hostile_test::slow_decode_ms.load()));
         return {in.read<std::int64_t>()};
     }
@@ -68,6 +71,7 @@ namespace {
 
 using hostile_test::SlowValue;
 using hostile_test::slow_decode_ms;
+using hostile_test::slow_decodes;
 using hostile_test::slow_encode_ms;
 using LinearModel = fedpp::nn::Linear<double>;
 using Data = fedpp::Tensor<double>;
@@ -220,11 +224,11 @@ public:
     }
 
     /// Moves `object` to `destination`, numbered `transfer` (0: not
-    /// numbered); with `cancel_after`, this peer stops waiting for the
-    /// answer that long after asking.
+    /// numbered); with `cancel_once`, this peer stops waiting for the answer
+    /// once that says so (asked every 5 ms, for 20 s at most).
     Result forward(ObjectId object, const std::string& type, const std::string& destination,
                    std::chrono::seconds deadline = std::chrono::seconds(10), std::uint64_t transfer = 0,
-                   std::optional<std::chrono::milliseconds> cancel_after = {}) {
+                   const std::function<bool()>& cancel_once = {}) {
         ::grpc::ClientContext context;
         prepare(context, deadline);
         fedpp::wire::ForwardRequest message;
@@ -234,9 +238,12 @@ public:
         message.set_transfer(transfer);
         fedpp::wire::ForwardReply reply;
         std::thread canceller;
-        if (cancel_after) {
-            canceller = std::thread([&context, after = *cancel_after] {
-                std::this_thread::sleep_for(after);
+        if (cancel_once) {
+            canceller = std::thread([&context, &cancel_once] {
+                const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+                while (!cancel_once() && std::chrono::steady_clock::now() < until) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                }
                 context.TryCancel();
             });
         }
@@ -1375,8 +1382,8 @@ TEST_CASE("hostile: a value stored at a party is its owner's only once its store
           std::string::npos);
     CHECK(secure.host.object_count() == 0);
     CHECK(bob.host.list("me#s1").size() == 1);
-    // The legal twin: with 3 s, it moves.
-    require_ok(me.forward(kept, M, "secure_worker", std::chrono::seconds(3)));
+    // The legal twin: with time enough, it moves.
+    require_ok(me.forward(kept, M, "secure_worker"));
     CHECK(secure.host.object_count() == 1);
     CHECK(bob.host.list("me#s1").empty());
 }
@@ -1392,13 +1399,15 @@ TEST_CASE("hostile: a move whose answer was lost is settled: its requester asks 
     const std::string S = type_of<SlowValue>();
     const auto stored = me.store(SlowValue{1});
     require_ok(stored);
-    // The requester stops waiting (after 0.3 s) while the value moves (it
-    // takes the aggregator 1.5 s to decode): it asks how the move ended,
-    // which waits for the move, and learns where the value is. Before, it
-    // was at the aggregator unknown to the requester, whose pointer named
-    // it at bob still.
+    // The requester stops waiting while the value moves (once the
+    // aggregator begins to decode it, which takes 1.5 s): it asks how the
+    // move ended, which waits for the move, and learns where the value is.
+    // Before, it was at the aggregator unknown to the requester, whose
+    // pointer named it at bob still.
     slow_decode_ms = 1500;
-    const auto cancelled = me.forward(stored.object, S, "secure_worker", 10s, 21, 300ms);
+    const int decodes = slow_decodes;
+    const auto cancelled =
+        me.forward(stored.object, S, "secure_worker", 10s, 21, [&] { return slow_decodes > decodes; });
     CHECK(cancelled.status.error_code() == Code::CANCELLED);
     const auto ended = me.forwarded(21);
     slow_decode_ms = 0;
@@ -1415,19 +1424,20 @@ TEST_CASE("hostile: a move whose answer was lost is settled: its requester asks 
                     "a move numbered 21, a number that came before");
     // A number asked about before its request came settles as a move that
     // did not happen, and its request is refused if it comes after.
-    const auto unseen = me.forwarded(22);
-    require_ok(unseen);
-    CHECK(unseen.object == 0);
-    CHECK(unseen.bytes.find("the request for it did not arrive") != std::string::npos);
+    const auto did_not_move = [&](std::uint64_t number, const std::string& why) {
+        const auto answer = me.forwarded(number);
+        require_ok(answer);
+        CHECK(answer.object == 0);
+        INFO("why: " << answer.bytes);
+        CHECK(answer.bytes.find(why) != std::string::npos);
+    };
+    did_not_move(22, "the request for it did not arrive");
     require_refused(me.forward(next.object, S, "secure_worker", 10s, 22), Code::PERMISSION_DENIED, bob, lines,
                     "or was asked about");
     // A move refused: asked about, the refusal, and the value stays.
     require_refused(me.forward(next.object, S, "eve", 10s, 23), Code::PERMISSION_DENIED, bob, lines,
                     "trusted aggregators");
-    const auto refused = me.forwarded(23);
-    require_ok(refused);
-    CHECK(refused.object == 0);
-    CHECK(refused.bytes.find("trusted aggregators") != std::string::npos);
+    did_not_move(23, "trusted aggregators");
     CHECK(me.list().object == 1);
     // Another peer's numbers are its own; number 0 is none; a party that
     // is not a requester hears nothing.
@@ -1446,22 +1456,20 @@ TEST_CASE("hostile: a move whose answer was lost is settled: its requester asks 
     CHECK(secure.host.object_count() == 2);
 
     // The model owner's transport numbers its moves and asks when no answer
-    // came: a move that got none in time (bob takes 3 s to encode the
-    // value, the transport waits 2.5 s) did not happen, as the error says,
+    // came: a move that got none in time (bob takes 5 s to encode the
+    // value, the transport waits 4 s) did not happen, as the error says,
     // and the pointer at bob is still good.
     auto impatient = network::quick();
-    impatient.transfer_timeout = 2500ms;
+    impatient.transfer_timeout = 4s;
     fedpp::Federation hook("me", network::transport("me", {{"bob", &bob}, {"secure_worker", &secure}}, impatient));
     fedpp::Worker<fedpp::DataOwner<"bob">> bob_worker(hook);
     fedpp::Worker<fedpp::TrustedAggregator<"secure_worker">> secure_worker(hook);
     auto sent = fedpp::send(SlowValue{5}, bob_worker);
-    slow_encode_ms = 3000;
-    slow_decode_ms = 1500; // (so that it cannot arrive in what is left of the deadline)
-    CHECK_THROWS_WITH(sent.move(secure_worker), Catch::Contains("did not arrive there (and will not)") &&
-                                                    Catch::Contains("the value did not move") &&
-                                                    Catch::Contains("it is still at 'bob'"));
+    slow_encode_ms = 5000;
+    CHECK_THROWS_WITH(sent.move(secure_worker),
+                      Catch::Contains("the requester's deadline for the move passed before the value could leave") &&
+                          Catch::Contains("the value did not move") && Catch::Contains("it is still at 'bob'"));
     slow_encode_ms = 0;
-    slow_decode_ms = 0;
     REQUIRE(sent.valid());
     CHECK(secure.host.object_count() == 2);
     // The legal twin: in time, it moves.

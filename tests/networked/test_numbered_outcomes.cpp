@@ -1,0 +1,163 @@
+// What a party remembers of the values and moves its peers numbered
+// (src/grpc/arrivals.hpp, departures.hpp, on numbered_outcomes.hpp), on its
+// own, and how the model owner's transport reads a party's answer about a
+// move (detail::settle_move). The servers that use them are tested in
+// test_network_hostile.cpp ("got no answer", "answer was lost").
+#include "arrivals.hpp"
+#include "departures.hpp"
+#include "wire.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using fedpp::grpc::detail::Arrivals;
+using fedpp::grpc::detail::Departure;
+using fedpp::grpc::detail::Departures;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto never = [] { return false; };
+
+} // namespace
+
+TEST_CASE("numbered outcomes: a value arrives once under its number, a withdrawal settles it, and a store that "
+          "failed after all is none",
+          "[network][numbers]") {
+    Arrivals arrivals(10min);
+    REQUIRE(arrivals.begin("bob", 1));
+    CHECK_FALSE(arrivals.begin("bob", 1));
+    CHECK(arrivals.end("bob", 1, 42));
+    CHECK(arrivals.withdraw("bob", 1) == 42);
+    CHECK(arrivals.withdraw("bob", 1) == 42); // (asked again: the same)
+    arrivals.fail("bob", 1);                  // (recording it failed after all)
+    CHECK(arrivals.withdraw("bob", 1) == 0);
+    // Withdrawn while it arrives: not kept; before it came: refused.
+    REQUIRE(arrivals.begin("bob", 2));
+    CHECK(arrivals.withdraw("bob", 2) == 0);
+    CHECK_FALSE(arrivals.end("bob", 2, 43));
+    CHECK(arrivals.withdraw("bob", 3) == 0);
+    CHECK_FALSE(arrivals.begin("bob", 3));
+    // Another sender's numbers are its own.
+    CHECK(arrivals.withdraw("alice", 1) == 0);
+    CHECK(arrivals.begin("alice", 4));
+    CHECK(arrivals.begin("bob", 4));
+}
+
+TEST_CASE("numbered outcomes: settled numbers are forgotten after the memory, and beyond 100,000 a peer, pending "
+          "ones never",
+          "[network][numbers]") {
+    Arrivals arrivals(1min);
+    REQUIRE(arrivals.begin("bob", 1)); // (pending throughout)
+    const std::uint64_t settled = Arrivals::max_settled_per_peer;
+    for (std::uint64_t number = 2; number < 2 + settled; ++number) {
+        (void)arrivals.withdraw("bob", number);
+    }
+    CHECK_FALSE(arrivals.begin("bob", 2)); // all remembered
+    (void)arrivals.withdraw("bob", 2 + settled); // one more: the oldest goes
+    CHECK(arrivals.begin("bob", 2));
+    CHECK_FALSE(arrivals.begin("bob", 3));
+    CHECK_FALSE(arrivals.begin("bob", 1)); // still arriving: never forgotten
+    CHECK(arrivals.end("bob", 1, 7));
+    arrivals.expire(Clock::now() + 2min);
+    CHECK(arrivals.begin("bob", 3));
+    CHECK(arrivals.begin("bob", 1)); // forgotten once settled and old
+}
+
+TEST_CASE("numbered outcomes: a question about a move waits while it is under way, within its time, and a "
+          "requester has few questions waiting",
+          "[network][numbers]") {
+    Departures departures(10min);
+    // It waits for the move, and hears how it ended.
+    REQUIRE(departures.begin("me", 1));
+    std::thread mover([&] {
+        std::this_thread::sleep_for(100ms);
+        departures.end("me", 1, {5, 10, {}, false});
+    });
+    const auto moved = departures.ask("me", 1, Clock::now() + 20s, never);
+    mover.join();
+    REQUIRE(moved);
+    CHECK(moved->object == 5);
+    CHECK(moved->moved_bytes == 10);
+    // Under way still when its time is up, or when its caller gave up: none.
+    REQUIRE(departures.begin("me", 2));
+    CHECK_FALSE(departures.ask("me", 2, Clock::now() + 100ms, never));
+    const auto start = Clock::now();
+    CHECK_FALSE(departures.ask("me", 2, Clock::now() + 20s, [] { return true; }));
+    CHECK(Clock::now() - start < 10s);
+    // At most a few questions of one requester wait at once; the others are
+    // answered at once.
+    std::atomic<int> heard{0};
+    std::vector<std::thread> waiting;
+    for (int k = 0; k < Departures::max_waiting_per_requester; ++k) {
+        waiting.emplace_back([&] {
+            const auto answer = departures.ask("me", 2, Clock::now() + 20s, never);
+            heard += answer && answer->failure == "refused" && !answer->uncertain ? 1 : 0;
+        });
+    }
+    std::this_thread::sleep_for(300ms); // (they are waiting)
+    const auto one_more = Clock::now();
+    CHECK_FALSE(departures.ask("me", 2, Clock::now() + 20s, never));
+    CHECK(Clock::now() - one_more < 10s);
+    // Another requester's question waits all the same.
+    REQUIRE(departures.begin("alice", 9));
+    std::thread alices([&] {
+        std::this_thread::sleep_for(100ms);
+        departures.end("alice", 9, {3, 1, {}, false});
+    });
+    const auto alices_move = departures.ask("alice", 9, Clock::now() + 20s, never);
+    alices.join();
+    REQUIRE(alices_move);
+    CHECK(alices_move->object == 3);
+    departures.end("me", 2, {0, 0, "refused", false});
+    for (auto& thread : waiting) {
+        thread.join();
+    }
+    CHECK(heard == Departures::max_waiting_per_requester);
+    // A number asked about before its request came: did not move, and is
+    // refused after; a move that may have arrived says so.
+    const auto unseen = departures.ask("me", 3, Clock::now(), never);
+    REQUIRE(unseen);
+    CHECK(unseen->object == 0);
+    CHECK(unseen->failure.find("did not arrive") != std::string::npos);
+    CHECK_FALSE(departures.begin("me", 3));
+    REQUIRE(departures.begin("me", 4));
+    departures.end("me", 4, {0, 0, "no answer", true});
+    const auto unknown = departures.ask("me", 4, Clock::now(), never);
+    REQUIRE(unknown);
+    CHECK(unknown->uncertain);
+}
+
+TEST_CASE("numbered outcomes: the model owner's transport reads how a move ended: moved, did not move, or may have",
+          "[network][numbers]") {
+    namespace d = fedpp::grpc::detail;
+    const fedpp::NetworkError lost("no answer");
+    fedpp::wire::ForwardReply answer;
+    answer.set_object(9);
+    answer.set_moved_bytes(100);
+    CHECK(d::settle_move(lost, "bob", [&] { return answer; }).object() == 9);
+    answer.set_object(0);
+    answer.set_failure("refused by the destination");
+    try {
+        (void)d::settle_move(lost, "bob", [&] { return answer; });
+        FAIL("a move that did not happen reads as one that did");
+    } catch (const d::OutcomeUnknownError&) {
+        FAIL("a move that did not happen reads as one that may have");
+    } catch (const fedpp::NetworkError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("the value did not move (refused by the destination): it is still at "
+                                             "'bob'"));
+    }
+    answer.set_uncertain(true);
+    CHECK_THROWS_AS(d::settle_move(lost, "bob", [&] { return answer; }), d::OutcomeUnknownError);
+    CHECK_THROWS_WITH(d::settle_move(lost, "bob", [&] { return answer; }),
+                      Catch::Contains("may be at the destination too"));
+    CHECK_THROWS_WITH(d::settle_move(lost, "bob",
+                                     [&]() -> fedpp::wire::ForwardReply { throw fedpp::NetworkError("down"); }),
+                      Catch::Contains("the value may have moved"));
+}
