@@ -40,7 +40,8 @@ public:
     using NumberedOutcomes::NumberedOutcomes;
 
     /// At most this many questions of one requester wait at once (each
-    /// holds a server thread); more are answered at once as under way.
+    /// holds a server thread); more are answered at once as under way (the
+    /// requester is then told that the value may have moved).
     static constexpr int max_waiting_per_requester = 4;
 
     /// The move numbered `transfer` by `requester` starts; false if that
@@ -81,20 +82,16 @@ public:
             return entry == nullptr || !entry->pending; // (forgotten meanwhile, if it settled long ago)
         };
         if (!settled()) {
-            int& waiting = waiting_[requester];
-            if (waiting >= max_waiting_per_requester) {
+            if (waiting_[requester] >= max_waiting_per_requester) {
                 return std::nullopt;
             }
-            ++waiting;
+            const Waiting counted(waiting_, requester);
             bool ended = false;
             for (;;) {
                 ended = ended_.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(50)), settled);
                 if (ended || Clock::now() >= until || gave_up()) {
                     break;
                 }
-            }
-            if (--waiting_[requester] == 0) {
-                waiting_.erase(requester);
             }
             if (!ended) {
                 return std::nullopt;
@@ -104,7 +101,34 @@ public:
         return entry == nullptr ? std::nullopt : std::optional<Departure>(entry->outcome);
     }
 
+    /// How many questions of `requester` wait now.
+    [[nodiscard]] int waiting(const std::string& requester) {
+        const std::lock_guard lock(mutex_);
+        const auto it = waiting_.find(requester);
+        return it == waiting_.end() ? 0 : it->second;
+    }
+
 private:
+    /// One question counted as waiting while it exists (under the lock).
+    class Waiting {
+    public:
+        Waiting(std::map<std::string, int>& waiting, const std::string& requester)
+            : waiting_(waiting), requester_(requester) {
+            ++waiting_[requester_];
+        }
+        ~Waiting() {
+            if (--waiting_[requester_] == 0) {
+                waiting_.erase(requester_);
+            }
+        }
+        Waiting(const Waiting&) = delete;
+        Waiting& operator=(const Waiting&) = delete;
+
+    private:
+        std::map<std::string, int>& waiting_;
+        const std::string& requester_;
+    };
+
     std::condition_variable ended_;
     std::map<std::string, int> waiting_; // questions waiting, by requester
 };

@@ -91,7 +91,12 @@ void move_value(party::Host& host, const std::string& peer, const wire::ForwardR
     const Bytes bytes = host.prepare_forward(peer, request.object(), request.type(), request.destination());
     try {
         try {
-            reply.set_object(store_at(request.destination(), request.type(), bytes, peer, transfer));
+            const ObjectId stored = store_at(request.destination(), request.type(), bytes, peer, transfer);
+            if (stored == 0) {
+                throw NetworkError("fedpp::grpc: '" + party::printable(request.destination(), 100) +
+                                   "' answered the store with no object");
+            }
+            reply.set_object(stored);
         } catch (const NetworkError& lost) { // no answer: it may have arrived all the same
             reply.set_object(settle(lost, [&] { return withdraw_at(request.destination(), transfer); }));
         }
@@ -103,9 +108,9 @@ void move_value(party::Host& host, const std::string& peer, const wire::ForwardR
     host.finish_forward(request.object(), request.destination(), bytes.size());
 }
 
-/// At most this much of why a move did not happen is remembered (its
-/// destination, a requester's string, is in it).
-constexpr std::size_t max_failure_bytes = 1024;
+/// At most this much of why a move did not happen is remembered (a
+/// requester's strings may be in it), as printable ASCII.
+constexpr std::size_t max_failure_bytes = 256;
 
 } // namespace
 
@@ -124,26 +129,31 @@ wire::ForwardReply forward(party::Host& host, const std::string& peer, const wir
         host.deny(peer, "a move numbered " + std::to_string(number) +
                             ", a number that came before or was asked about (a move is asked for once)");
     }
-    const auto ended = [&](std::string_view failure, bool uncertain) {
-        if (reply.object() != 0) { // (at its destination: what failed came after)
-            departures.end(requester, number, {reply.object(), reply.moved_bytes(), {}, false});
-        } else {
-            departures.end(requester, number, {0, 0, party::cut(failure, max_failure_bytes), uncertain});
+    // A move whose value is at its destination has happened, whatever
+    // fails after (forgetting it here, of memory): so it is answered.
+    const auto failed = [&](std::string_view failure, bool uncertain) {
+        if (reply.object() == 0) {
+            const std::string shown = party::printable(failure, max_failure_bytes); // (4 bytes a byte at most)
+            departures.end(requester, number, {0, 0, party::cut(shown, max_failure_bytes), uncertain});
         }
+        return reply.object() == 0;
     };
     try {
         move_value(host, peer, request, transfer, store_at, withdraw_at, reply);
     } catch (const OutcomeUnknownError& e) {
-        ended(e.what(), true);
-        throw;
+        if (failed(e.what(), true)) {
+            throw;
+        }
     } catch (const std::exception& e) {
-        ended(e.what(), false);
-        throw;
+        if (failed(e.what(), false)) {
+            throw;
+        }
     } catch (...) {
-        ended("an exception that is not a std::exception", false);
-        throw;
+        if (failed("an exception that is not a std::exception", false)) {
+            throw;
+        }
     }
-    ended({}, false);
+    departures.end(requester, number, {reply.object(), reply.moved_bytes(), {}, false});
     return reply;
 }
 

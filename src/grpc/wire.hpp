@@ -89,8 +89,10 @@ private:
 ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
                   const std::string& peer, const std::string& session = {});
 
-/// What settle() throws when the question got no answer either: the value
-/// may have arrived (a NetworkError all the same).
+/// What settle() and settle_move() throw when it cannot be known whether
+/// the value arrived (moved): the question got no answer either, or the
+/// party that moved it could not learn it. A NetworkError all the same (on
+/// the wire too: only its message tells it apart).
 class OutcomeUnknownError : public NetworkError {
 public:
     using NetworkError::NetworkError;

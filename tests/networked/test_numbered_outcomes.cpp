@@ -5,13 +5,17 @@
 // test_network_hostile.cpp ("got no answer", "answer was lost").
 #include "arrivals.hpp"
 #include "departures.hpp"
+#include "handlers.hpp"
 #include "wire.hpp"
+
+#include <fedpp/fedpp.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -101,25 +105,30 @@ TEST_CASE("numbered outcomes: a question about a move waits while it is under wa
             heard += answer && answer->failure == "refused" && !answer->uncertain ? 1 : 0;
         });
     }
-    std::this_thread::sleep_for(300ms); // (they are waiting)
+    const auto until = Clock::now() + 20s;
+    while (departures.waiting("me") < Departures::max_waiting_per_requester && Clock::now() < until) {
+        std::this_thread::sleep_for(5ms);
+    }
+    CHECK(departures.waiting("me") == Departures::max_waiting_per_requester);
     const auto one_more = Clock::now();
     CHECK_FALSE(departures.ask("me", 2, Clock::now() + 20s, never));
     CHECK(Clock::now() - one_more < 10s);
-    // Another requester's question waits all the same.
-    REQUIRE(departures.begin("alice", 9));
+    // Another requester's question waits all the same. (No REQUIRE while
+    // the threads above wait: they end below.)
+    CHECK(departures.begin("alice", 9));
     std::thread alices([&] {
         std::this_thread::sleep_for(100ms);
         departures.end("alice", 9, {3, 1, {}, false});
     });
     const auto alices_move = departures.ask("alice", 9, Clock::now() + 20s, never);
     alices.join();
-    REQUIRE(alices_move);
-    CHECK(alices_move->object == 3);
+    CHECK((alices_move && alices_move->object == 3));
     departures.end("me", 2, {0, 0, "refused", false});
     for (auto& thread : waiting) {
         thread.join();
     }
     CHECK(heard == Departures::max_waiting_per_requester);
+    CHECK(departures.waiting("me") == 0);
     // A number asked about before its request came: did not move, and is
     // refused after; a move that may have arrived says so.
     const auto unseen = departures.ask("me", 3, Clock::now(), never);
@@ -160,4 +169,74 @@ TEST_CASE("numbered outcomes: the model owner's transport reads how a move ended
     CHECK_THROWS_WITH(d::settle_move(lost, "bob",
                                      [&]() -> fedpp::wire::ForwardReply { throw fedpp::NetworkError("down"); }),
                       Catch::Contains("the value may have moved"));
+}
+
+TEST_CASE("numbered outcomes: a party records how each numbered move ended: moved, did not move and why (in "
+          "printable ASCII, 256 bytes at most), or may have arrived",
+          "[network][numbers]") {
+    namespace d = fedpp::grpc::detail;
+    fedpp::party::Policy policy;
+    policy.name = "bob";
+    policy.role = fedpp::party::Role::data_owner;
+    policy.trusted_aggregators = {"secure_worker"};
+    fedpp::party::Host bob(policy, [](const std::string&) {});
+    d::Departures departures(10min);
+    const std::string T = fedpp::detail::value_type<fedpp::Tensor<double>>().name;
+    const auto stored = [&] { return bob.store("me#s1", T, fedpp::to_bytes(fedpp::Tensor<double>::ones(2, 2))); };
+    const auto move = [&](fedpp::ObjectId object, std::uint64_t number, const std::string& type,
+                          const d::StoreAt& store_at, const d::WithdrawAt& withdraw_at) {
+        fedpp::wire::ForwardRequest request;
+        request.set_object(object);
+        request.set_type(type);
+        request.set_destination("secure_worker");
+        request.set_transfer(number);
+        return d::forward(bob, "me#s1", request, departures, number, store_at, withdraw_at);
+    };
+    const auto ended = [&](std::uint64_t number) {
+        const auto departure = departures.ask("me", number, Clock::now(), never);
+        REQUIRE(departure);
+        return *departure;
+    };
+    const auto arrives_as = [](fedpp::ObjectId id) {
+        return [id](const std::string&, const std::string&, const fedpp::Bytes&, const std::string&,
+                    std::uint64_t) { return id; };
+    };
+    const auto no_answer = [](const std::string&, const std::string&, const fedpp::Bytes&, const std::string&,
+                              std::uint64_t) -> fedpp::ObjectId { throw fedpp::NetworkError("no answer"); };
+    const auto says = [](fedpp::ObjectId id) { return [id](const std::string&, std::uint64_t) { return id; }; };
+    const auto silent = [](const std::string&, std::uint64_t) -> fedpp::ObjectId {
+        throw fedpp::NetworkError("no answer either");
+    };
+
+    // Moved: its id there.
+    CHECK(move(stored(), 1, T, arrives_as(77), says(0)).object() == 77);
+    CHECK(ended(1).object == 77);
+    // No answer, and the destination says it did not arrive: not moved,
+    // the value still the requester's here.
+    const fedpp::ObjectId kept = stored();
+    CHECK_THROWS_WITH(move(kept, 2, T, no_answer, says(0)), Catch::Contains("did not arrive there (and will not)"));
+    CHECK(ended(2).object == 0);
+    CHECK_FALSE(ended(2).uncertain);
+    CHECK(bob.list("me#s1").size() == 1);
+    // No answer, and the destination does not say: may have arrived.
+    CHECK_THROWS_AS(move(kept, 3, T, no_answer, silent), d::OutcomeUnknownError);
+    CHECK(ended(3).object == 0);
+    CHECK(ended(3).uncertain);
+    // A destination that answers with no object is asked again.
+    CHECK(move(kept, 4, T, arrives_as(0), says(78)).object() == 78);
+    CHECK(ended(4).object == 78);
+    CHECK(bob.list("me#s1").empty());
+    // Why it did not move, in printable ASCII and cut: here the refusal
+    // names the requester's type, 5,000 bytes of UTF-8.
+    std::string type;
+    for (int k = 0; k < 2500; ++k) {
+        type += "\xc3\xa9";
+    }
+    CHECK_THROWS(move(stored(), 5, type, arrives_as(79), says(0)));
+    const std::string why = ended(5).failure;
+    CHECK(why.find("holds a") != std::string::npos);
+    CHECK(why.size() <= 256 + 3);
+    for (const char c : why) {
+        CHECK((c >= 0x20 && c < 0x7f));
+    }
 }
