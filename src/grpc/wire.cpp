@@ -195,18 +195,33 @@ std::uint64_t TransferNumbers::next() noexcept {
     return transfer != 0 ? transfer : next_.fetch_add(1);
 }
 
-ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
-                  const std::string& peer, const std::string& session) {
+namespace {
+
+/// A question about the value or move numbered `transfer`: `method` of
+/// `stub` (Withdraw, Forwarded), within `timeout`, for `session`.
+template <class Reply>
+Reply ask_about(wire::Party::Stub& stub,
+                ::grpc::Status (wire::Party::Stub::*method)(::grpc::ClientContext*, const wire::TransferRequest&,
+                                                             Reply*),
+                std::uint64_t transfer, std::chrono::milliseconds timeout, const std::string& peer,
+                const std::string& session, const char* operation) {
     ::grpc::ClientContext context;
     set_deadline(context, timeout, session);
     wire::TransferRequest request;
     request.set_transfer(transfer);
-    wire::ObjectReply reply;
-    const ::grpc::Status status = stub.Withdraw(&context, request, &reply);
+    Reply reply;
+    const ::grpc::Status status = (stub.*method)(&context, request, &reply);
     if (!status.ok()) {
-        throw_status(status, context, peer, "withdraw");
+        throw_status(status, context, peer, operation);
     }
-    return reply.object();
+    return reply;
+}
+
+} // namespace
+
+ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
+                  const std::string& peer, const std::string& session) {
+    return ask_about(stub, &wire::Party::Stub::Withdraw, transfer, timeout, peer, session, "withdraw").object();
 }
 
 ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask) {
@@ -225,16 +240,7 @@ ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()>
 
 wire::ForwardReply forwarded(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
                              const std::string& peer, const std::string& session) {
-    ::grpc::ClientContext context;
-    set_deadline(context, timeout, session);
-    wire::TransferRequest request;
-    request.set_transfer(transfer);
-    wire::ForwardReply reply;
-    const ::grpc::Status status = stub.Forwarded(&context, request, &reply);
-    if (!status.ok()) {
-        throw_status(status, context, peer, "forwarded");
-    }
-    return reply;
+    return ask_about(stub, &wire::Party::Stub::Forwarded, transfer, timeout, peer, session, "forwarded");
 }
 
 wire::ForwardReply settle_move(const NetworkError& lost, const std::string& peer,

@@ -257,24 +257,28 @@ public:
     /// How the move this peer numbered `transfer` ended (the object's id at
     /// its destination in `object`, why it did not move in `bytes`).
     Result forwarded(std::uint64_t transfer) {
-        ::grpc::ClientContext context;
-        prepare(context);
-        fedpp::wire::TransferRequest message;
-        message.set_transfer(transfer);
         fedpp::wire::ForwardReply reply;
-        const auto status = stub_->Forwarded(&context, message, &reply);
+        const auto status = ask_about(&fedpp::wire::Party::Stub::Forwarded, transfer, reply);
         return {status, reply.object(), reply.failure()};
     }
 
     /// What became of the value this peer sent under the number `transfer`.
     Result withdraw(std::uint64_t transfer) {
+        fedpp::wire::ObjectReply reply;
+        const auto status = ask_about(&fedpp::wire::Party::Stub::Withdraw, transfer, reply);
+        return {status, reply.object(), {}};
+    }
+
+    /// `method` (Withdraw, Forwarded) about the number `transfer`.
+    template <class Reply>
+    ::grpc::Status ask_about(::grpc::Status (fedpp::wire::Party::Stub::*method)(
+                                 ::grpc::ClientContext*, const fedpp::wire::TransferRequest&, Reply*),
+                             std::uint64_t transfer, Reply& reply) {
         ::grpc::ClientContext context;
         prepare(context);
         fedpp::wire::TransferRequest message;
         message.set_transfer(transfer);
-        fedpp::wire::ObjectReply reply;
-        const auto status = stub_->Withdraw(&context, message, &reply);
-        return {status, reply.object(), {}};
+        return ((*stub_).*method)(&context, message, &reply);
     }
 
     Result execute(const std::string& computation, const std::vector<std::pair<ObjectId, std::string>>& inputs,
