@@ -314,7 +314,6 @@ public:
     }
 
 private:
-
     /// The object `id`, which `peer` must own and which must hold a `type_name`.
     ObjectStore::Description own(const std::string& peer, ObjectId id, std::string_view type_name, const char* op) {
         admit(peer, op);
