@@ -20,6 +20,13 @@ namespace {
 /// on (Forward): ConnectionOptions::transfer_timeout says so.
 constexpr std::chrono::milliseconds min_forward_time{2000};
 
+/// What is left at `now` of the deadline of `context`'s call (none once it
+/// passed).
+std::chrono::milliseconds time_left(const ::grpc::ServerContext& context, std::chrono::system_clock::time_point now) {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(std::max(context.deadline() - now, system_clock::duration{}));
+}
+
 /// Runs `handler` for the peer of `context`; fedpp's errors become statuses.
 template <class Handler>
 ::grpc::Status serve(::grpc::ServerContext* context, const Handler& handler) {
@@ -154,8 +161,7 @@ public:
             // moves.
             using namespace std::chrono;
             const auto now = system_clock::now();
-            const auto left =
-                duration_cast<milliseconds>(std::max(context->deadline() - now, system_clock::duration{}));
+            const auto left = time_left(*context, now);
             if (left < min_forward_time) {
                 throw ArgumentError("fedpp::grpc: a forward needs " + std::to_string(min_forward_time.count()) +
                                     " ms of its requester's deadline at least (for the value's stream and, if it "
@@ -197,8 +203,7 @@ public:
             // and this party's call_timeout (a move ends within its own
             // requester's deadline).
             using namespace std::chrono;
-            const auto left = std::min(duration_cast<milliseconds>(context->deadline() - system_clock::now()),
-                                       options_.connection.call_timeout);
+            const auto left = std::min(time_left(*context, system_clock::now()), options_.connection.call_timeout);
             *reply = detail::forwarded(host_, peer, *request, departures_, steady_clock::now() + left,
                                        [&] { return context->IsCancelled(); });
         });

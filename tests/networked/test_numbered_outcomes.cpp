@@ -6,6 +6,7 @@
 #include "arrivals.hpp"
 #include "departures.hpp"
 #include "handlers.hpp"
+#include "network_parties.hpp"
 #include "wire.hpp"
 
 #include <fedpp/fedpp.hpp>
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +30,19 @@ using fedpp::grpc::detail::Departures;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto never = [] { return false; };
+
+/// Asks `departures` how `requester`'s move `number` ended while another
+/// thread ends it as `departure` a tenth of a second later.
+std::optional<Departure> ask_while_it_ends(Departures& departures, const std::string& requester,
+                                           std::uint64_t number, const Departure& departure) {
+    std::thread mover([&] {
+        std::this_thread::sleep_for(100ms);
+        departures.end(requester, number, departure);
+    });
+    const auto answer = departures.ask(requester, number, Clock::now() + 20s, never);
+    mover.join();
+    return answer;
+}
 
 } // namespace
 
@@ -80,12 +95,7 @@ TEST_CASE("numbered outcomes: a question about a move waits while it is under wa
     Departures departures(10min);
     // It waits for the move, and hears how it ended.
     REQUIRE(departures.begin("me", 1));
-    std::thread mover([&] {
-        std::this_thread::sleep_for(100ms);
-        departures.end("me", 1, {5, 10, {}, false});
-    });
-    const auto moved = departures.ask("me", 1, Clock::now() + 20s, never);
-    mover.join();
+    const auto moved = ask_while_it_ends(departures, "me", 1, {5, 10, {}, false});
     REQUIRE(moved);
     CHECK(moved->object == 5);
     CHECK(moved->moved_bytes == 10);
@@ -116,12 +126,7 @@ TEST_CASE("numbered outcomes: a question about a move waits while it is under wa
     // Another requester's question waits all the same. (No REQUIRE while
     // the threads above wait: they end below.)
     CHECK(departures.begin("alice", 9));
-    std::thread alices([&] {
-        std::this_thread::sleep_for(100ms);
-        departures.end("alice", 9, {3, 1, {}, false});
-    });
-    const auto alices_move = departures.ask("alice", 9, Clock::now() + 20s, never);
-    alices.join();
+    const auto alices_move = ask_while_it_ends(departures, "alice", 9, {3, 1, {}, false});
     CHECK((alices_move && alices_move->object == 3));
     departures.end("me", 2, {0, 0, "refused", false});
     for (auto& thread : waiting) {
@@ -175,11 +180,7 @@ TEST_CASE("numbered outcomes: a party records how each numbered move ended: move
           "printable ASCII, 256 bytes at most), or may have arrived",
           "[network][numbers]") {
     namespace d = fedpp::grpc::detail;
-    fedpp::party::Policy policy;
-    policy.name = "bob";
-    policy.role = fedpp::party::Role::data_owner;
-    policy.trusted_aggregators = {"secure_worker"};
-    fedpp::party::Host bob(policy, [](const std::string&) {});
+    fedpp::party::Host bob(network::data_owner("bob"), [](const std::string&) {});
     d::Departures departures(10min);
     const std::string T = fedpp::detail::value_type<fedpp::Tensor<double>>().name;
     const auto stored = [&] { return bob.store("me#s1", T, fedpp::to_bytes(fedpp::Tensor<double>::ones(2, 2))); };
