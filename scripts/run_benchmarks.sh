@@ -12,8 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
+# nlohmann-json3-dev: fedpp::formats, which the top-level build requires (CMakeLists.txt).
 require_debian_packages cmake g++ make libeigen3-dev libbenchmark-dev libtorch-dev libopenblas-dev \
-                        python3 python3-torch hyperfine zlib1g-dev libssl-dev openssl \
+                        python3 python3-torch hyperfine zlib1g-dev nlohmann-json3-dev libssl-dev openssl \
                         libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
 
 build=build-bench
