@@ -223,9 +223,31 @@ Trace trace(Workload workload) {
     }
 }
 
+namespace {
+
+// Eigen 3.4's own list names an AVX2 and FMA build below AVX-512 "AVX SSE,
+// SSE2, ...": no FMA, no AVX2, no comma after AVX. The machine line says
+// what the kernels were compiled for.
+std::string simd_in_use() {
+    std::string sets = Eigen::SimdInstructionSetsInUse();
+#if defined(EIGEN_VECTORIZE_AVX) && !defined(EIGEN_VECTORIZE_AVX512)
+    if (sets.rfind("AVX SSE", 0) == 0)
+        sets.replace(0, 7, "AVX, SSE");
+#if defined(EIGEN_VECTORIZE_AVX2)
+    sets = "AVX2, " + sets;
+#endif
+#if defined(EIGEN_VECTORIZE_FMA)
+    sets = "FMA, " + sets;
+#endif
+#endif
+    return sets;
+}
+
+} // namespace
+
 std::string describe() {
     std::string text = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
-                       "." + std::to_string(EIGEN_MINOR_VERSION) + ", SIMD: " + Eigen::SimdInstructionSetsInUse();
+                       "." + std::to_string(EIGEN_MINOR_VERSION) + ", SIMD: " + simd_in_use();
 #ifdef FEDPP_HAS_CBLAS
     text += fedpp::detail::blas_kernels_usable()
                 ? ", matrix products of at least 4M multiply-adds by BLAS (FEDPP_USE_BLAS)"
