@@ -22,11 +22,23 @@
 
 #define FEDPP_INSTANTIATE_NODE(name, T) template struct fedpp::detail::name<T>;
 
+/// The function templates each header lists for fedpp::compiled
+/// (FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE, fedpp/base/compiled.hpp): the
+/// operations' forward functions, the codecs of matrices, tensors and
+/// scalars, the parameters' layout check and FedAvg's blocked sum.
+#define FEDPP_COMPILED_FUNCTION_LISTS(X, T)                                                                     \
+    FEDPP_ELEMENTWISE_FUNCTIONS(X, T) FEDPP_REDUCTION_FUNCTIONS(X, T) FEDPP_SLICING_FUNCTIONS(X, T)            \
+    FEDPP_ACTIVATION_FUNCTIONS(X, T) FEDPP_CODEC_FUNCTIONS(X, T) FEDPP_PARAMETER_CHECK_FUNCTIONS(X, T)         \
+    FEDPP_BLOCKED_SUM_FUNCTIONS(X, T)
+
+#define FEDPP_INSTANTIATE_FUNCTION(...) template __VA_ARGS__;
+
 #define FEDPP_INSTANTIATE_FOR(T)                                                                                \
     /* The graph: its node type and the backward pass (fedpp/autograd). */                                     \
     template class fedpp::detail::Node<T>;                                                                     \
     template void fedpp::detail::run_backward<T>(fedpp::detail::Node<T>&, fedpp::Matrix<T>);                   \
     FEDPP_COMPILED_NODES(FEDPP_INSTANTIATE_NODE, T)                                                            \
+    FEDPP_COMPILED_FUNCTION_LISTS(FEDPP_INSTANTIATE_FUNCTION, T)                                               \
     /* The forward products: with their backward, a small model's matrix-product kernels. */                  \
     template fedpp::Tensor<T> fedpp::matmul(const fedpp::Tensor<T>&, const fedpp::Tensor<T>&);                 \
     template fedpp::Tensor<T> fedpp::linear(const fedpp::Tensor<T>&, const fedpp::Tensor<T>&,                  \

@@ -3,7 +3,8 @@
 # on each node that src/compiled/instantiations.hpp lists (LIST), for float
 # and for double: every one of them must come from the library, none be
 # compiled in the program (a header that lost its extern declaration fails
-# this); and on the runtime's non-template functions that the program's
+# this); on the function templates it lists that the program calls; and on
+# the runtime's non-template functions that the program's
 # round trip calls, which the library also holds (a header that defines
 # them again in a program fails this). GNU ld says "undefined reference to `X'", lld "undefined symbol: X".
 #     cmake -DBUILD_DIR=... -DTARGET=... -DLIST=.../instantiations.hpp -P check_undefined.cmake
@@ -36,9 +37,21 @@ foreach(function IN ITEMS "fedpp::detail::Seam::call" "fedpp::detail::Seam::add_
     list(APPEND missing "${function}")
   endif()
 endforeach()
+# Function templates the headers list for the library (FEDPP_*_FUNCTIONS,
+# fedpp/base/compiled.hpp) that the program's training and averaging call,
+# for float and double; their demangled names begin with their return type.
+foreach(function IN ITEMS "fedpp::sub" "fedpp::pow" "fedpp::sum" "fedpp::relu" "fedpp::detail::encode_matrix"
+                          "fedpp::detail::decode_matrix" "fedpp::detail::check_layout"
+                          "fedpp::detail::average_parameter" "fedpp::detail::read_tagged_value")
+  foreach(type float double)
+    if(NOT output MATCHES "undefined (reference to|symbol:) [^\n]*${function}<${type}>\\(")
+      list(APPEND missing "${function}<${type}>")
+    endif()
+  endforeach()
+endforeach()
 if(missing)
   message(FATAL_ERROR "${TARGET} failed to link, but not for want of these, which it must take from "
                       "fedpp::compiled: ${missing}\n${output}")
 endif()
-message(STATUS "the link failed on each of the ${count} nodes, for float and double, and on the runtime's "
-               "functions, as expected")
+message(STATUS "the link failed on each of the ${count} nodes, for float and double, on the function "
+               "templates, and on the runtime's functions, as expected")

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "fedpp/aggregation/averageable.hpp"
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/cache_sizes.hpp"
 
 #include <algorithm>
@@ -195,3 +196,8 @@ bool average_parameter(const ParameterSum<T>& p, Index size) {
 }
 
 } // namespace fedpp::detail
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+#define FEDPP_BLOCKED_SUM_FUNCTIONS(X, T)                                                                       \
+    X(bool fedpp::detail::average_parameter<T>(const fedpp::detail::ParameterSum<T>&, fedpp::Index))
+FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE(FEDPP_BLOCKED_SUM_FUNCTIONS);

@@ -4,9 +4,11 @@
 // fedpp is header-only: each program compiles the templates it uses, and
 // most of a small program's compile time is code generation at -O3, a large
 // share of it for the autograd nodes' backward kernels and the matrix
-// products under them (benchmarks/NOTES.md, section 7). A program linked to
-// the CMake target fedpp::compiled (which defines FEDPP_COMPILED for it)
-// sees `extern template` declarations for those templates, for float and
+// products under them (benchmarks/NOTES.md, section 7), then for the
+// operations' forward functions, the value codecs, the parameters' layout
+// check and FedAvg's blocked sum. A program linked to the CMake target
+// fedpp::compiled (which defines FEDPP_COMPILED for it) sees `extern
+// template` declarations for those templates, for float and
 // double, and takes them from the library, compiled once, as {fmt} offers a
 // compiled library beside its header-only mode. Other element types, and
 // programs that do not link it, compile them as before. The library also
@@ -44,6 +46,16 @@ inline const bool compiled_library_alignment_matches = FEDPP_COMPILED_ALIGNMENT_
 #define FEDPP_EXTERN_FLOAT_AND_DOUBLE(name)                                                                     \
     extern template name<float>;                                                                               \
     extern template name<double>
+
+/// At namespace scope after the definitions of the function templates that
+/// `list` names: a program linked to fedpp::compiled takes their float and
+/// double instantiations from it. `list(X, T)` applies X to each one's
+/// instantiation for T, written `return-type qualified-name<T>(parameter
+/// types)`; src/compiled/instantiations.hpp applies the same list.
+#define FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE(list)                                                           \
+    list(FEDPP_EXTERN_FUNCTION_, float) list(FEDPP_EXTERN_FUNCTION_, double) static_assert(true)
+#define FEDPP_EXTERN_FUNCTION_(...) extern template __VA_ARGS__;
 #else
 #define FEDPP_EXTERN_FLOAT_AND_DOUBLE(name) static_assert(true)
+#define FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE(list) static_assert(true)
 #endif

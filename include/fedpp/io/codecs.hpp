@@ -2,6 +2,7 @@
 // sets), so they can be sent to workers, moved and fetched back.
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/data/dataset.hpp"
 #include "fedpp/io/codec.hpp"
 #include "fedpp/nn/conv2d.hpp"
@@ -291,3 +292,11 @@ struct Codec<training::LocalTraining> {
 };
 
 } // namespace fedpp
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+#define FEDPP_CODEC_FUNCTIONS(X, T)                                                                             \
+    X(void fedpp::detail::encode_matrix<T>(const fedpp::Matrix<T>&, fedpp::ByteWriter&))                       \
+    X(fedpp::Matrix<T> fedpp::detail::decode_matrix<T>(fedpp::ByteReader&))                                    \
+    X(fedpp::Tensor<T> fedpp::detail::read_tagged_value<fedpp::Tensor<T>>(fedpp::ByteReader&))                 \
+    X(T fedpp::detail::read_tagged_value<T>(fedpp::ByteReader&))
+FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE(FEDPP_CODEC_FUNCTIONS);

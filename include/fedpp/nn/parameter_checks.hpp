@@ -2,6 +2,7 @@
 // combines or copies parameters (load_parameters, every aggregator).
 #pragma once
 
+#include "fedpp/base/compiled.hpp"
 #include "fedpp/base/errors.hpp"
 #include "fedpp/base/simd_packets.hpp"
 #include "fedpp/tensor/tensor.hpp"
@@ -97,3 +98,9 @@ std::size_t first_non_finite(const std::vector<Tensor<T>>& parameters) {
 }
 
 } // namespace fedpp::detail
+
+// Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
+#define FEDPP_PARAMETER_CHECK_FUNCTIONS(X, T)                                                                   \
+    X(void fedpp::detail::check_layout<T>(std::string_view, const fedpp::detail::ParameterShapes&,             \
+                                          const std::vector<fedpp::Tensor<T>>&, std::string_view))
+FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE(FEDPP_PARAMETER_CHECK_FUNCTIONS);

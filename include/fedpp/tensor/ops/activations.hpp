@@ -90,3 +90,9 @@ FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::ReluNode);
 FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::SigmoidNode);
 FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::TanhNode);
 FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::LogSoftmaxNode);
+#define FEDPP_ACTIVATION_FUNCTIONS(X, T)                                                                        \
+    X(fedpp::Tensor<T> fedpp::relu<T>(const fedpp::Tensor<T>&))                                                \
+    X(fedpp::Tensor<T> fedpp::sigmoid<T>(const fedpp::Tensor<T>&))                                             \
+    X(fedpp::Tensor<T> fedpp::tanh<T>(const fedpp::Tensor<T>&))                                                \
+    X(fedpp::Tensor<T> fedpp::log_softmax<T>(const fedpp::Tensor<T>&))
+FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE(FEDPP_ACTIVATION_FUNCTIONS);

@@ -154,3 +154,12 @@ FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::ScaleNode);
 FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::AddScalarNode);
 FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::SquareNode);
 FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::PowNode);
+#define FEDPP_ELEMENTWISE_FUNCTIONS(X, T)                                                                       \
+    X(fedpp::Tensor<T> fedpp::add<T>(const fedpp::Tensor<T>&, const fedpp::Tensor<T>&))                        \
+    X(fedpp::Tensor<T> fedpp::sub<T>(const fedpp::Tensor<T>&, const fedpp::Tensor<T>&))                        \
+    X(fedpp::Tensor<T> fedpp::mul<T>(const fedpp::Tensor<T>&, const fedpp::Tensor<T>&))                        \
+    X(fedpp::Tensor<T> fedpp::scale<T>(const fedpp::Tensor<T>&, T))                                            \
+    X(fedpp::Tensor<T> fedpp::add_scalar<T>(const fedpp::Tensor<T>&, T))                                       \
+    X(fedpp::Tensor<T> fedpp::square<T>(const fedpp::Tensor<T>&))                                              \
+    X(fedpp::Tensor<T> fedpp::pow<T>(const fedpp::Tensor<T>&, T))
+FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE(FEDPP_ELEMENTWISE_FUNCTIONS);

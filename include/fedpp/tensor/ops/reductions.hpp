@@ -50,3 +50,7 @@ Tensor<T> mean(const Tensor<T>& x) {
 // Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
 FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::SumNode);
 FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::MeanNode);
+#define FEDPP_REDUCTION_FUNCTIONS(X, T)                                                                         \
+    X(fedpp::Tensor<T> fedpp::sum<T>(const fedpp::Tensor<T>&))                                                 \
+    X(fedpp::Tensor<T> fedpp::mean<T>(const fedpp::Tensor<T>&))
+FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE(FEDPP_REDUCTION_FUNCTIONS);
