@@ -24,8 +24,9 @@
 
 /// The function templates each header lists for fedpp::compiled
 /// (FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE, fedpp/base/compiled.hpp): the
-/// operations' forward functions, the codecs of matrices, tensors and
-/// scalars, the parameters' layout check and FedAvg's blocked sum.
+/// forward functions of the elementwise operations, reductions, slicing and
+/// activations, the codecs of matrices, tensors and scalars, the
+/// parameters' layout check and FedAvg's blocked sum.
 #define FEDPP_COMPILED_FUNCTION_LISTS(X, T)                                                                     \
     FEDPP_ELEMENTWISE_FUNCTIONS(X, T) FEDPP_REDUCTION_FUNCTIONS(X, T) FEDPP_SLICING_FUNCTIONS(X, T)            \
     FEDPP_ACTIVATION_FUNCTIONS(X, T) FEDPP_CODEC_FUNCTIONS(X, T) FEDPP_PARAMETER_CHECK_FUNCTIONS(X, T)         \

@@ -5,8 +5,9 @@
 // most of a small program's compile time is code generation at -O3, a large
 // share of it for the autograd nodes' backward kernels and the matrix
 // products under them (benchmarks/NOTES.md, section 7), then for the
-// operations' forward functions, the value codecs, the parameters' layout
-// check and FedAvg's blocked sum. A program linked to the CMake target
+// forward functions of the elementwise operations, reductions, slicing and
+// activations, the value codecs, the parameters' layout check and FedAvg's
+// blocked sum. A program linked to the CMake target
 // fedpp::compiled (which defines FEDPP_COMPILED for it) sees `extern
 // template` declarations for those templates, for float and
 // double, and takes them from the library, compiled once, as {fmt} offers a
