@@ -3,11 +3,11 @@
 # on each node that src/compiled/instantiations.hpp lists (LIST), for float
 # and for double: every one of them must come from the library, none be
 # compiled in the program (a header that lost its extern declaration fails
-# this); on the function templates it lists that the program calls; and on
+# this); on every function template the headers list for it; and on
 # the runtime's non-template functions that the program's
 # round trip calls, which the library also holds (a header that defines
 # them again in a program fails this). GNU ld says "undefined reference to `X'", lld "undefined symbol: X".
-#     cmake -DBUILD_DIR=... -DTARGET=... -DLIST=.../instantiations.hpp -P check_undefined.cmake
+#     cmake -DBUILD_DIR=... -DTARGET=... -DLIST=.../instantiations.hpp -DINCLUDE_DIR=.../include -P check_undefined.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/../compile_fail/build_must_fail.cmake)
 fedpp_build_must_fail(output "linked without fedpp::compiled, but it must not")
 file(READ ${LIST} list_text)
@@ -37,15 +37,34 @@ foreach(function IN ITEMS "fedpp::detail::Seam::call" "fedpp::detail::Seam::add_
     list(APPEND missing "${function}")
   endif()
 endforeach()
-# Function templates the headers list for the library (FEDPP_*_FUNCTIONS,
-# fedpp/base/compiled.hpp) that the program's training and averaging call,
-# for float and double; their demangled names begin with their return type.
-foreach(function IN ITEMS "fedpp::sub" "fedpp::pow" "fedpp::sum" "fedpp::relu" "fedpp::detail::encode_matrix"
-                          "fedpp::detail::decode_matrix" "fedpp::detail::check_layout"
-                          "fedpp::detail::average_parameter" "fedpp::detail::read_tagged_value")
+# Every function template the headers list for the library (the
+# FEDPP_*_FUNCTIONS(X, T) macros, fedpp/base/compiled.hpp), by name, for
+# float and double: the program calls each one. Their demangled names begin
+# with their return type; a compiler that mangles a template's constraint
+# (GCC 14, Clang 18) names it before the type ("<fedpp::Serializable float>").
+file(GLOB_RECURSE headers ${INCLUDE_DIR}/fedpp/*.hpp)
+set(functions "")
+foreach(header ${headers})
+  file(READ ${header} header_text)
+  string(REGEX MATCHALL "#define FEDPP_[A-Z_]+_FUNCTIONS\\(X, T\\)[^#]*" lists "${header_text}")
+  foreach(function_list ${lists})
+    string(REGEX MATCHALL " fedpp::[a-z_:]+<T>\\(" uses "${function_list}")
+    foreach(use ${uses})
+      string(REGEX REPLACE " (fedpp::[a-z_:]+)<T>\\(" "\\1" function "${use}")
+      list(APPEND functions ${function})
+    endforeach()
+  endforeach()
+endforeach()
+list(REMOVE_DUPLICATES functions)
+list(LENGTH functions function_count)
+if(function_count LESS 18)
+  message(FATAL_ERROR "found only ${function_count} listed function templates under ${INCLUDE_DIR}: have the "
+                      "FEDPP_*_FUNCTIONS lists changed their form?")
+endif()
+foreach(function ${functions})
   foreach(type float double)
-    if(NOT output MATCHES "undefined (reference to|symbol:) [^\n]*${function}<${type}>\\(")
-      list(APPEND missing "${function}<${type}>")
+    if(NOT output MATCHES "undefined (reference to|symbol:) [^\n]*${function}<([A-Za-z_:]+ )?${type}>\\(")
+      list(APPEND missing "${function}<${type}> (does program.cpp call it?)")
     endif()
   endforeach()
 endforeach()
@@ -53,5 +72,5 @@ if(missing)
   message(FATAL_ERROR "${TARGET} failed to link, but not for want of these, which it must take from "
                       "fedpp::compiled: ${missing}\n${output}")
 endif()
-message(STATUS "the link failed on each of the ${count} nodes, for float and double, on the function "
-               "templates, and on the runtime's functions, as expected")
+message(STATUS "the link failed on each of the ${count} nodes and ${function_count} listed function templates, "
+               "for float and double, and on the runtime's functions, as expected")

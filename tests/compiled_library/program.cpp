@@ -8,13 +8,15 @@
 // (it must fail to link, naming the alignment). It also sends a value to a
 // worker and fetches it back: the runtime's non-template functions (stores,
 // transport, transfer log, byte reader) come from the library too
-// (fedpp/base/separate_compilation.hpp); and averages two models at a
-// trusted aggregator: the forward operations, the matrix codec, the layout
-// check and FedAvg's blocked sum are function templates the library holds.
+// (fedpp/base/separate_compilation.hpp); and calls every function template
+// the headers list for the library (the forward functions, the codecs, the
+// layout check and FedAvg's blocked sum, the last three by averaging two
+// models at a trusted aggregator).
 #include "instantiations.hpp" // src/compiled/: the list of nodes the library holds
 
 #include <fedpp/fedpp.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <typeinfo>
@@ -43,6 +45,20 @@ T train() {
         loss = error.item();
     }
     return loss;
+}
+
+/// Every forward function the library lists (check_undefined.cmake requires
+/// each from it): true if they compute what they should.
+template <class T>
+bool forward_functions() {
+    const fedpp::Tensor<T> x{{1, -2}, {3, 4}};
+    const auto squares = fedpp::add(fedpp::mul(x, x), fedpp::sub(x, x));
+    const auto cubes_twice = fedpp::sub(fedpp::pow(x, T(3)), fedpp::mul(fedpp::square(x), x));
+    const auto activated = fedpp::add(fedpp::add(fedpp::relu(x), fedpp::sigmoid(x)),
+                                      fedpp::add(fedpp::tanh(x), fedpp::log_softmax(x)));
+    const T scaled = fedpp::sum(fedpp::add_scalar(fedpp::scale(squares, T(2)), T(1))).item(); // 2 * 30 + 4
+    return scaled == T(64) && std::abs(fedpp::mean(cubes_twice).item()) < T(1e-3) &&
+           fedpp::sum(fedpp::slice_rows(x, 0, 1)).item() == T(-1) && std::isfinite(fedpp::sum(activated).item());
 }
 
 using Bob = fedpp::DataOwner<"bob">;
@@ -101,11 +117,13 @@ int main() {
     const std::size_t types = distinct_node_types();
     const bool round_trip_ok = round_trip();
     const bool averaged_ok = averaged<float>() && averaged<double>();
+    const bool forward_ok = forward_functions<float>() && forward_functions<double>();
     // Both fall well below the untrained loss (about 1) when the gradients are right.
-    const bool ok = single < 0.2F && twice < 0.2 && types == std::size(listed_nodes) && round_trip_ok && averaged_ok;
+    const bool ok = single < 0.2F && twice < 0.2 && types == std::size(listed_nodes) && round_trip_ok &&
+                    averaged_ok && forward_ok;
     std::printf("compiled library %s: loss %.6f (float), %.6f (double); %zu distinct node types; round trip %s; "
-                "average %s\n",
+                "average %s; forward functions %s\n",
                 ok ? "ok" : "FAILED", static_cast<double>(single), twice, types, round_trip_ok ? "ok" : "FAILED",
-                averaged_ok ? "ok" : "FAILED");
+                averaged_ok ? "ok" : "FAILED", forward_ok ? "ok" : "FAILED");
     return ok ? 0 : 1;
 }

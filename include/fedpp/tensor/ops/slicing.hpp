@@ -43,5 +43,6 @@ Tensor<T> slice_rows(const Tensor<T>& x, Index begin, Index end) {
 
 // Compiled once in fedpp::compiled for float and double (fedpp/base/compiled.hpp).
 FEDPP_EXTERN_FLOAT_AND_DOUBLE(struct fedpp::detail::SliceRowsNode);
-#define FEDPP_SLICING_FUNCTIONS(X, T) X(fedpp::Tensor<T> fedpp::slice_rows<T>(const fedpp::Tensor<T>&, fedpp::Index, fedpp::Index))
+#define FEDPP_SLICING_FUNCTIONS(X, T)                                                                           \
+    X(fedpp::Tensor<T> fedpp::slice_rows<T>(const fedpp::Tensor<T>&, fedpp::Index, fedpp::Index))
 FEDPP_EXTERN_FUNCTIONS_FLOAT_AND_DOUBLE(FEDPP_SLICING_FUNCTIONS);
