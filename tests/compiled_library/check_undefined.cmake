@@ -3,9 +3,8 @@
 # on each node that src/compiled/instantiations.hpp lists (LIST), for float
 # and for double: every one of them must come from the library, none be
 # compiled in the program (a header that lost its extern declaration fails
-# this); on every function template the headers list for it; and on
-# the runtime's non-template functions that the program's
-# round trip calls, which the library also holds (a header that defines
+# this); on every function template the headers list for it; and on the
+# runtime's non-template functions that the program's round trip calls, which the library also holds (a header that defines
 # them again in a program fails this). GNU ld says "undefined reference to `X'", lld "undefined symbol: X".
 #     cmake -DBUILD_DIR=... -DTARGET=... -DLIST=.../instantiations.hpp -DINCLUDE_DIR=.../include -P check_undefined.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/../compile_fail/build_must_fail.cmake)

@@ -7,15 +7,15 @@
 // products under them (benchmarks/NOTES.md, section 7), then for the
 // forward functions of the elementwise operations, reductions, slicing and
 // activations, the value codecs, the parameters' layout check and FedAvg's
-// blocked sum. A program linked to the CMake target
-// fedpp::compiled (which defines FEDPP_COMPILED for it) sees `extern
-// template` declarations for those templates, for float and
-// double, and takes them from the library, compiled once, as {fmt} offers a
-// compiled library beside its header-only mode. Other element types, and
-// programs that do not link it, compile them as before. The library also
-// holds the core's large non-template functions (the stores, the transport,
-// the transfer log, the byte reader), which such a program sees declared
-// only (fedpp/base/separate_compilation.hpp).
+// blocked sum. A program linked to the CMake target fedpp::compiled (which
+// defines FEDPP_COMPILED for it) sees `extern template` declarations for
+// those templates, for float and double, and takes them from the library,
+// compiled once, as {fmt} offers a compiled library beside its header-only
+// mode. Other element types, and programs that do not link it, compile
+// them as before. The library also holds the core's large non-template
+// functions (the stores, the transport, the transfer log, the byte reader),
+// which such a program sees declared only
+// (fedpp/base/separate_compilation.hpp).
 //
 // The library and the program must be compiled alike: the same fedpp
 // headers, the same FEDPP_USE_BLAS, and the same -march (the library's
