@@ -40,7 +40,7 @@ if [ "${1:-}" = "--sanitize" ]; then
     # program was not built above fails as "Not Run".
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ctest --test-dir build-sanitize --output-on-failure -j "$(build_jobs)" \
-          -E '^(compile_fail|consumer)\.|^compiled_library\.(kernels|alignment)|^static\.rules$|^layout\.|^network\.(example_|faults)|^examples\.(model_averaging|federated_basic|round_memory)$'
+          -E '^(compile_fail|consumer)\.|^compiled_library\.(kernels|alignment|instruction_set)|^static\.rules$|^layout\.|^network\.(example_|faults)|^examples\.(model_averaging|federated_basic|round_memory)$'
 elif [ "${1:-}" = "--blas" ]; then
     require_debian_packages libopenblas-dev
     # Each test file compiled alone here (not as unity builds): the check

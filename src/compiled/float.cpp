@@ -1,8 +1,8 @@
 // fedpp::compiled for float (instantiations.hpp lists what).
 #include "instantiations.hpp"
 
-// The alignment this library was built with (fedpp/base/compiled.hpp): a
-// program built with another one fails to link rather than run.
-bool fedpp::detail::FEDPP_COMPILED_ALIGNMENT_NAME(EIGEN_MAX_ALIGN_BYTES)() noexcept { return true; }
+// What this library was built for (fedpp/base/compiled_build_signature.hpp):
+// a program built otherwise fails to link rather than run.
+bool fedpp::detail::FEDPP_COMPILED_BUILD_SIGNATURE_NAME() noexcept { return true; }
 
 FEDPP_INSTANTIATE_FOR(float);

@@ -19,27 +19,16 @@
 //
 // The library and the program must be compiled alike: the same fedpp
 // headers, the same FEDPP_USE_BLAS, and the same -march (the library's
-// kernels are the ones the program runs). Eigen's allocations depend on the
-// -march (EIGEN_MAX_ALIGN_BYTES: 16 for SSE, 32 for AVX, 64 for AVX-512),
-// and a matrix allocated on one side and freed on the other must agree: a
-// program whose alignment differs from the library's fails to link, on an
-// undefined fedpp::detail::compiled_library_eigen_max_align_bytes_N (N its
-// own), rather than corrupting its heap at run time.
+// kernels are the ones the program runs). A program whose Eigen alignment,
+// instruction-set extensions or standard-library debug mode differ from
+// the library's fails to link, on an undefined
+// fedpp::detail::compiled_library_built_for_align_N_... that names its own,
+// rather than corrupting its heap or stopping on an illegal instruction at
+// run time (fedpp/base/compiled_build_signature.hpp).
 #pragma once
 
 #if defined(FEDPP_COMPILED)
-#include "fedpp/base/matrix.hpp"
-
-#define FEDPP_COMPILED_ALIGNMENT_NAME_(bytes) compiled_library_eigen_max_align_bytes_##bytes
-#define FEDPP_COMPILED_ALIGNMENT_NAME(bytes) FEDPP_COMPILED_ALIGNMENT_NAME_(bytes)
-namespace fedpp::detail {
-/// Defined by fedpp::compiled for the alignment it was built with only.
-bool FEDPP_COMPILED_ALIGNMENT_NAME(EIGEN_MAX_ALIGN_BYTES)() noexcept;
-/// Makes every translation unit that includes this header call it (a call
-/// to a function defined elsewhere, which no compiler or link-time
-/// optimiser may drop, so the reference reaches the linker).
-inline const bool compiled_library_alignment_matches = FEDPP_COMPILED_ALIGNMENT_NAME(EIGEN_MAX_ALIGN_BYTES)();
-} // namespace fedpp::detail
+#include "fedpp/base/compiled_build_signature.hpp"
 
 /// At namespace scope after the definition of class template `name`
 /// (written with its class-key: `struct fedpp::detail::ReluNode`): a program
