@@ -154,6 +154,14 @@ struct GrpcTransport::Impl {
                                      std::to_string(reply.payload.size()) + " of the " + std::to_string(total) +
                                      " bytes it announced");
         }
+        // The party keeps a fetched value until it is erased (party.proto):
+        // a fetch that failed above leaves it there, and the caller's
+        // pointer live, to fetch again. Here the value has arrived; if the
+        // erase does not reach the party, its lease reclaims the value.
+        try {
+            (void)small(Request::erase(request.to, request.object), name, stub);
+        } catch (const Error&) { // NOLINT(bugprone-empty-catch): the value is the caller's already
+        }
         return reply;
     }
 

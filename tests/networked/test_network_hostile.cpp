@@ -866,6 +866,50 @@ TEST_CASE("hostile: a data owner lets out no more scalars made from its data tha
     std::filesystem::remove_all(directory);
 }
 
+TEST_CASE("hostile: a fetched value stays until its requester erases it, so that an answer lost on the way is "
+          "fetched again, spending a data owner's budget once",
+          "[network][hostile]") {
+    network::Party secure(network::aggregator("secure_worker"));
+    auto policy = network::data_owner("bob", {"secure_worker"});
+    policy.max_released_scalars = 1;
+    network::Party bob(policy, {{"secure_worker", secure.address()}});
+    publish_toy_data(bob);
+    Peer me(bob, "me");
+    Peer other(bob, "eve");
+    std::size_t lines = 0;
+    const std::string D = type_of<Data>();
+    const auto loss = [&](std::uint64_t seed) {
+        const auto result = me.execute(computation_name<loss_of, LinearModel, Data, Data>(),
+                                       {{me.store(a_model(seed)).object, type_of<LinearModel>()},
+                                        {me.find("toy.data", D).object, D},
+                                        {me.find("toy.target", D).object, D}});
+        require_ok(result);
+        return result.object;
+    };
+    const ObjectId first = loss(1);
+    const std::size_t held = bob.host.object_count();
+    const auto fetched = me.fetch(first, "f64");
+    require_ok(fetched);
+    CHECK(bob.host.released_scalars() == 1);
+    CHECK(bob.host.object_count() == held); // kept: the answer may not have arrived
+    // Fetched again (its answer lost, say): the same value, the budget
+    // spent once; still the requester's only.
+    const auto again = me.fetch(first, "f64");
+    require_ok(again);
+    CHECK(again.bytes == fetched.bytes);
+    CHECK(bob.host.released_scalars() == 1);
+    require_refused(other.fetch(first, "f64"), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+    // Another value made from bob's data is another question: past the budget.
+    require_refused(me.fetch(loss(2), "f64"), Code::PERMISSION_DENIED, bob, lines,
+                    "Policy::max_released_scalars");
+    // Erased once it arrived: gone, and nothing more to fetch.
+    const std::size_t before_erase = bob.host.object_count();
+    require_ok(me.erase(first));
+    CHECK(bob.host.object_count() == before_erase - 1);
+    require_refused(me.fetch(first, "f64"), Code::PERMISSION_DENIED, bob, lines, "not the requester's");
+    CHECK(bob.host.released_scalars() == 1);
+}
+
 TEST_CASE("hostile: a data owner that keeps its budget's count in a file starts again where it stopped",
           "[network][hostile]") {
     network::Party secure(network::aggregator("secure_worker"));

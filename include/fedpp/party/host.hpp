@@ -141,7 +141,8 @@ public:
         }
     }
 
-    /// The value of object `id`, deleted here: only what may leave.
+    /// The value of object `id` (only what may leave), kept until the requester erases it: an
+    /// answer lost on the way can be asked again, spending no budget again (ReleaseBudgets::take_for).
     Bytes fetch(const std::string& peer, ObjectId id, std::string_view type_name) {
         const auto serial = requests_.lock(peer);
         const ObjectStore::Description held = own(peer, id, type_name, "fetch");
@@ -150,10 +151,9 @@ public:
         }
         const bool derived = ledger_.derived(id); // (read first: if erased since, encode finds nothing)
         Bytes bytes = store_.encode(id, held.type);
-        if (const char* rule = released_.take(fedpp::detail::release_kind(policy_, held, derived))) {
+        if (const char* rule = released_.take_for(id, fedpp::detail::release_kind(policy_, held, derived))) {
             deny(peer, "reading a '" + held.type->name + "' (" + rule + ")");
         }
-        erase_object(id);
         traffic_.record("out", std::string(name_of(peer)), held.type->name, bytes.size());
         return bytes;
     }
@@ -333,6 +333,7 @@ private:
     void erase_object(ObjectId id) {
         store_.erase(id); // then its marks: a request that finds it unmarked cannot find it
         ledger_.forget(id);
+        released_.forget(id);
     }
 
     Policy policy_;

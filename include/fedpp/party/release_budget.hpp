@@ -18,7 +18,8 @@
 // The count is of values made from its data (Host marks them) let out,
 // secure aggregation's protocol messages aside, when they leave: one that
 // does not arrive still counts, since the party cannot know that no one
-// read it. In memory it lasts the party's life; with a file
+// read it (a fetched value stays until its requester erases it, and
+// fetched again it is not counted again: it is the same value). In memory it lasts the party's life; with a file
 // (Policy::released_updates_file, released_scalars_file) it outlives
 // restarts and crashes: each count is written there, atomically and
 // synced, before the value leaves, and a party that starts reads it back.
@@ -28,6 +29,7 @@
 #include "fedpp/io/errors.hpp"
 #include "fedpp/io/file.hpp"
 #include "fedpp/party/policy.hpp"
+#include "fedpp/transport/request.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -37,6 +39,7 @@
 #include <mutex>
 #include <string>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
 
 namespace fedpp::detail {
@@ -151,8 +154,34 @@ struct ReleaseBudgets {
         return nullptr;
     }
 
+    /// take(kind) for the value of object `id` fetched, unless it was taken
+    /// for `id` before: a fetched object stays until its requester erases
+    /// it, and a value fetched again (an answer lost on the way) is the same
+    /// value, told once.
+    const char* take_for(ObjectId id, detail::ReleaseKind kind) {
+        const std::lock_guard lock(fetched_mutex_);
+        if (kind == detail::ReleaseKind::none || fetched_.count(id) != 0) {
+            return nullptr;
+        }
+        const char* rule = take(kind);
+        if (rule == nullptr) {
+            fetched_.insert(id);
+        }
+        return rule;
+    }
+
+    /// Object `id` is gone (its number is never used again).
+    void forget(ObjectId id) {
+        const std::lock_guard lock(fetched_mutex_);
+        fetched_.erase(id);
+    }
+
     ReleaseBudget updates;
     ReleaseBudget scalars;
+
+private:
+    std::mutex fetched_mutex_;
+    std::unordered_set<ObjectId> fetched_; // fetched objects, taken for, still here
 };
 
 } // namespace fedpp::party
