@@ -48,6 +48,47 @@ TEST_CASE("send places a copy at the worker, get brings it back and deletes it t
     CHECK_THROWS_WITH(count.get(), Catch::Contains("the pointer is spent: get() already brought its value back"));
 }
 
+namespace {
+/// In-process workers whose next `lost_fetches` fetches fail as a lost
+/// answer does over a network (fedpp::grpc: the party keeps the value).
+class LosingFetches final : public fedpp::Transport {
+public:
+    void attach(fedpp::WorkerId id, std::string name, bool trusted) override {
+        workers_.attach(id, std::move(name), trusted);
+    }
+    void detach(fedpp::WorkerId id) noexcept override { workers_.detach(id); }
+    fedpp::Reply deliver(const fedpp::Request& request) override {
+        if (request.operation == fedpp::Operation::fetch && lost_fetches > 0) {
+            --lost_fetches;
+            throw fedpp::NetworkError("test: the fetch's answer was lost on the way");
+        }
+        return workers_.deliver(request);
+    }
+    int lost_fetches = 0;
+
+private:
+    fedpp::InProcessTransport workers_;
+};
+} // namespace
+
+TEST_CASE("a get() or declassify() that fails leaves its pointer good, to fetch again", "[pointer]") {
+    auto transport = std::make_unique<LosingFetches>();
+    LosingFetches& network = *transport;
+    fedpp::Federation hook("me", std::move(transport));
+    fedpp::Worker<Bob> bob(hook);
+    auto count = fedpp::send(std::int64_t{42}, bob);
+    auto tensor = fedpp::send(Tensor<double>{{1, 2}}, bob);
+    network.lost_fetches = 2;
+    CHECK_THROWS_AS(count.get(), fedpp::NetworkError);
+    CHECK_THROWS_AS(fedpp::declassify<"test: fetched again">(tensor), fedpp::NetworkError);
+    CHECK(count.valid());
+    CHECK(tensor.valid());
+    CHECK(hook.transfers().size() == 2); // the two sends: nothing came back
+    CHECK(count.get() == 42);
+    CHECK(fedpp::declassify<"test: fetched again">(tensor).value()(0, 1) == 2);
+    CHECK(bob.object_count() == 0);
+}
+
 TEST_CASE("destroying the last pointer deletes the remote object", "[pointer]") {
     fedpp::Federation hook;
     fedpp::Worker<Bob> bob(hook);
