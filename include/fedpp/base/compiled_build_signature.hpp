@@ -20,15 +20,18 @@
 // fedpp::detail::compiled_library_built_for_align_N_..., N the program's
 // alignment and the rest its instruction-set extensions
 // (`compiled_library_built_for_align_16` for the x86-64 baseline,
-// `..._align_32_sse3_ssse3_sse4_1_sse4_2_avx_avx2_fma_f16c_bmi_bmi2` for
-// -march=x86-64-v3), rather than fail at run time.
-// `nm -C` on the library shows the name it was built for.
+// `..._align_32_sse3_ssse3_sse4_1_sse4_2_popcnt_avx_avx2_fma_f16c_bmi_bmi2_lzcnt`
+// for -march=x86-64-v3), rather than fail at run time. `nm -C` on the
+// library shows the name it was built for.
 //
-// The extensions named are those compilers announce (x86: SSE3 up to
-// AVX-512's F, DQ, BW and VL subsets, FMA, F16C, BMI and BMI2; Arm: NEON,
-// SVE), which is what Eigen's kernels and the compilers' scalar code select
-// from. Other options that change code but not these macros (-ffast-math,
-// -mtune) are not caught: build both with the same flags.
+// The extensions named are those GCC and Clang announce (x86: SSE3 to
+// SSE4.2, POPCNT, AVX, AVX2, FMA, F16C, BMI, BMI2, LZCNT, AVX-VNNI and
+// AVX-512's subsets; Arm: NEON, SVE and its fixed vector length), which is
+// what Eigen's kernels and the compilers' own code select from. Other
+// options that change code but not these macros (-ffast-math, -mtune), the
+// extensions not listed (GFNI, VAES, AMX), and other compilers' flags
+// (MSVC's /arch sets __AVX__ to __AVX512F__ only) are not caught: build
+// both with the same flags.
 #pragma once
 
 #include "fedpp/base/matrix.hpp"
@@ -52,6 +55,11 @@
 #define FEDPP_DETAIL_SIGNATURE_SSE4_2 _sse4_2
 #else
 #define FEDPP_DETAIL_SIGNATURE_SSE4_2
+#endif
+#if defined(__POPCNT__)
+#define FEDPP_DETAIL_SIGNATURE_POPCNT _popcnt
+#else
+#define FEDPP_DETAIL_SIGNATURE_POPCNT
 #endif
 #if defined(__AVX__)
 #define FEDPP_DETAIL_SIGNATURE_AVX _avx
@@ -83,10 +91,25 @@
 #else
 #define FEDPP_DETAIL_SIGNATURE_BMI2
 #endif
+#if defined(__LZCNT__)
+#define FEDPP_DETAIL_SIGNATURE_LZCNT _lzcnt
+#else
+#define FEDPP_DETAIL_SIGNATURE_LZCNT
+#endif
+#if defined(__AVXVNNI__)
+#define FEDPP_DETAIL_SIGNATURE_AVXVNNI _avxvnni
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVXVNNI
+#endif
 #if defined(__AVX512F__)
 #define FEDPP_DETAIL_SIGNATURE_AVX512F _avx512f
 #else
 #define FEDPP_DETAIL_SIGNATURE_AVX512F
+#endif
+#if defined(__AVX512CD__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512CD _avx512cd
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512CD
 #endif
 #if defined(__AVX512DQ__)
 #define FEDPP_DETAIL_SIGNATURE_AVX512DQ _avx512dq
@@ -103,6 +126,56 @@
 #else
 #define FEDPP_DETAIL_SIGNATURE_AVX512VL
 #endif
+#if defined(__AVX512ER__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512ER _avx512er
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512ER
+#endif
+#if defined(__AVX512PF__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512PF _avx512pf
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512PF
+#endif
+#if defined(__AVX512IFMA__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512IFMA _avx512ifma
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512IFMA
+#endif
+#if defined(__AVX512VBMI__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512VBMI _avx512vbmi
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512VBMI
+#endif
+#if defined(__AVX512VBMI2__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512VBMI2 _avx512vbmi2
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512VBMI2
+#endif
+#if defined(__AVX512VNNI__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512VNNI _avx512vnni
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512VNNI
+#endif
+#if defined(__AVX512BITALG__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512BITALG _avx512bitalg
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512BITALG
+#endif
+#if defined(__AVX512VPOPCNTDQ__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512VPOPCNTDQ _avx512vpopcntdq
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512VPOPCNTDQ
+#endif
+#if defined(__AVX512BF16__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512BF16 _avx512bf16
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512BF16
+#endif
+#if defined(__AVX512FP16__)
+#define FEDPP_DETAIL_SIGNATURE_AVX512FP16 _avx512fp16
+#else
+#define FEDPP_DETAIL_SIGNATURE_AVX512FP16
+#endif
 #if defined(__ARM_NEON)
 #define FEDPP_DETAIL_SIGNATURE_NEON _neon
 #else
@@ -118,24 +191,42 @@
 #else
 #define FEDPP_DETAIL_SIGNATURE_GLIBCXX_DEBUG
 #endif
+#if defined(__ARM_FEATURE_SVE_BITS) // (the vector length fixed at compile time: Eigen's SVE packets)
+#define FEDPP_DETAIL_SIGNATURE_SVE_BITS FEDPP_DETAIL_SIGNATURE_CAT(_bits_, __ARM_FEATURE_SVE_BITS)
+#else
+#define FEDPP_DETAIL_SIGNATURE_SVE_BITS
+#endif
 
 // Pastes the parts (each empty or `_name`) after the alignment. The outer
-// macro expands its arguments first; the inner one pastes them.
-#define FEDPP_DETAIL_SIGNATURE_PASTE_(align, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q)                 \
-    compiled_library_built_for_align_##align##a##b##c##d##e##f##g##h##i##j##k##l##m##n##o##p##q
+// macros expand their arguments first; the inner ones paste them.
+#define FEDPP_DETAIL_SIGNATURE_CAT_(a, b) a##b
+#define FEDPP_DETAIL_SIGNATURE_CAT(a, b) FEDPP_DETAIL_SIGNATURE_CAT_(a, b)
+#define FEDPP_DETAIL_SIGNATURE_PASTE_(align, p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14,       \
+                                       p15, p16, p17, p18, p19, p20, p21, p22, p23, p24, p25, p26, p27, p28,        \
+                                       p29, p30, p31)                                                               \
+    compiled_library_built_for_align_##align##p0##p1##p2##p3##p4##p5##p6##p7##p8##p9##p10##p11##p12##p13##p14       \
+    ##p15##p16##p17##p18##p19##p20##p21##p22##p23##p24##p25##p26##p27##p28##p29##p30##p31
 #define FEDPP_DETAIL_SIGNATURE_PASTE(...) FEDPP_DETAIL_SIGNATURE_PASTE_(__VA_ARGS__)
 
 /// The name of the function fedpp::compiled defines for the build it was
 /// made by, and a program's translation units call for theirs.
 #define FEDPP_COMPILED_BUILD_SIGNATURE_NAME                                                                     \
-    FEDPP_DETAIL_SIGNATURE_PASTE(EIGEN_MAX_ALIGN_BYTES, FEDPP_DETAIL_SIGNATURE_SSE3, FEDPP_DETAIL_SIGNATURE_SSSE3, \
-                                 FEDPP_DETAIL_SIGNATURE_SSE4_1, FEDPP_DETAIL_SIGNATURE_SSE4_2,                  \
-                                 FEDPP_DETAIL_SIGNATURE_AVX, FEDPP_DETAIL_SIGNATURE_AVX2,                       \
-                                 FEDPP_DETAIL_SIGNATURE_FMA, FEDPP_DETAIL_SIGNATURE_F16C,                       \
-                                 FEDPP_DETAIL_SIGNATURE_BMI, FEDPP_DETAIL_SIGNATURE_BMI2,                       \
-                                 FEDPP_DETAIL_SIGNATURE_AVX512F, FEDPP_DETAIL_SIGNATURE_AVX512DQ,               \
-                                 FEDPP_DETAIL_SIGNATURE_AVX512BW, FEDPP_DETAIL_SIGNATURE_AVX512VL,              \
-                                 FEDPP_DETAIL_SIGNATURE_NEON, FEDPP_DETAIL_SIGNATURE_SVE,                       \
+    FEDPP_DETAIL_SIGNATURE_PASTE(EIGEN_MAX_ALIGN_BYTES, FEDPP_DETAIL_SIGNATURE_SSE3,                                \
+                                 FEDPP_DETAIL_SIGNATURE_SSSE3, FEDPP_DETAIL_SIGNATURE_SSE4_1,                       \
+                                 FEDPP_DETAIL_SIGNATURE_SSE4_2, FEDPP_DETAIL_SIGNATURE_POPCNT,                      \
+                                 FEDPP_DETAIL_SIGNATURE_AVX, FEDPP_DETAIL_SIGNATURE_AVX2,                           \
+                                 FEDPP_DETAIL_SIGNATURE_FMA, FEDPP_DETAIL_SIGNATURE_F16C,                           \
+                                 FEDPP_DETAIL_SIGNATURE_BMI, FEDPP_DETAIL_SIGNATURE_BMI2,                           \
+                                 FEDPP_DETAIL_SIGNATURE_LZCNT, FEDPP_DETAIL_SIGNATURE_AVXVNNI,                      \
+                                 FEDPP_DETAIL_SIGNATURE_AVX512F, FEDPP_DETAIL_SIGNATURE_AVX512CD,                   \
+                                 FEDPP_DETAIL_SIGNATURE_AVX512DQ, FEDPP_DETAIL_SIGNATURE_AVX512BW,                  \
+                                 FEDPP_DETAIL_SIGNATURE_AVX512VL, FEDPP_DETAIL_SIGNATURE_AVX512ER,                  \
+                                 FEDPP_DETAIL_SIGNATURE_AVX512PF, FEDPP_DETAIL_SIGNATURE_AVX512IFMA,                \
+                                 FEDPP_DETAIL_SIGNATURE_AVX512VBMI, FEDPP_DETAIL_SIGNATURE_AVX512VBMI2,             \
+                                 FEDPP_DETAIL_SIGNATURE_AVX512VNNI, FEDPP_DETAIL_SIGNATURE_AVX512BITALG,            \
+                                 FEDPP_DETAIL_SIGNATURE_AVX512VPOPCNTDQ, FEDPP_DETAIL_SIGNATURE_AVX512BF16,         \
+                                 FEDPP_DETAIL_SIGNATURE_AVX512FP16, FEDPP_DETAIL_SIGNATURE_NEON,                    \
+                                 FEDPP_DETAIL_SIGNATURE_SVE, FEDPP_DETAIL_SIGNATURE_SVE_BITS,                       \
                                  FEDPP_DETAIL_SIGNATURE_GLIBCXX_DEBUG)
 
 namespace fedpp::detail {
