@@ -6,6 +6,7 @@
 #include <fedpp/grpc/transport.hpp>
 
 #include <condition_variable>
+#include <cstddef>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include <set>
 #include <shared_mutex>
 #include <thread>
+#include <vector>
 
 namespace fedpp::grpc {
 
@@ -36,6 +38,11 @@ struct GrpcTransport::Impl {
     std::condition_variable renewal_wake;
     bool stopping = false;
     std::thread renewer;
+    // Fetched values whose erase got no answer (a party keeps a fetched
+    // value until it is erased: party.proto), by party: erased again before
+    // the next request to it, so that none stays there for the session.
+    std::mutex unerased_mutex;
+    std::map<std::string, std::vector<ObjectId>> unerased;
 
     void renew_leases() {
         std::unique_lock lock(renewal_mutex);
@@ -156,13 +163,47 @@ struct GrpcTransport::Impl {
         }
         // The party keeps a fetched value until it is erased (party.proto):
         // a fetch that failed above leaves it there, and the caller's
-        // pointer live, to fetch again. Here the value has arrived; if the
-        // erase does not reach the party, its lease reclaims the value.
-        try {
-            (void)small(Request::erase(request.to, request.object), name, stub);
-        } catch (const Error&) { // NOLINT(bugprone-empty-catch): the value is the caller's already
-        }
+        // pointer live, to fetch again. Here the value has arrived.
+        erase_fetched(name, {request.object}, stub);
         return reply;
+    }
+
+    /// Erases the fetched `objects` at party `name`. From the first whose
+    /// erase gets no answer (a NetworkError: the party may be down, and
+    /// each call would wait as long), they are kept to be erased again
+    /// (erase_unerased). Any other answer settles one: erased, or not this
+    /// transport's to erase any more (an erase that arrived, its answer lost).
+    void erase_fetched(const std::string& name, const std::vector<ObjectId>& objects, wire::Party::Stub& stub) {
+        std::vector<ObjectId> failed;
+        for (std::size_t i = 0; i < objects.size(); ++i) {
+            try {
+                (void)small(Request::erase(0, objects[i]), name, stub);
+            } catch (const NetworkError&) {
+                failed.assign(objects.begin() + static_cast<std::ptrdiff_t>(i), objects.end());
+                break;
+            } catch (const Error&) { // NOLINT(bugprone-empty-catch): settled (above)
+            }
+        }
+        if (!failed.empty()) {
+            const std::lock_guard lock(unerased_mutex);
+            auto& left = unerased[name];
+            left.insert(left.end(), failed.begin(), failed.end());
+        }
+    }
+
+    /// Before a request to party `name`: the erases it did not answer, again.
+    void erase_unerased(const std::string& name, wire::Party::Stub& stub) {
+        std::vector<ObjectId> objects;
+        {
+            const std::lock_guard lock(unerased_mutex);
+            const auto it = unerased.find(name);
+            if (it == unerased.end()) {
+                return;
+            }
+            objects = std::move(it->second);
+            unerased.erase(it);
+        }
+        erase_fetched(name, objects, stub);
     }
 
     /// Moves a value from party `name` to another, numbered: if no answer
@@ -304,6 +345,7 @@ void GrpcTransport::detach(WorkerId id) noexcept {
 
 Reply GrpcTransport::deliver(const Request& request) {
     const auto [name, stub] = impl_->endpoint(request.to);
+    impl_->erase_unerased(name, *stub);
     switch (request.operation) {
     case Operation::store: return impl_->store(request, name, *stub);
     case Operation::fetch: return impl_->fetch(request, name, *stub);

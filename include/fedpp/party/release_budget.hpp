@@ -158,13 +158,21 @@ struct ReleaseBudgets {
     /// for `id` before: a fetched object stays until its requester erases
     /// it, and a value fetched again (an answer lost on the way) is the same
     /// value, told once.
+    /// (Host::fetch calls it one request of a requester at a time, and an
+    /// object is one requester's.)
     const char* take_for(ObjectId id, detail::ReleaseKind kind) {
-        const std::lock_guard lock(fetched_mutex_);
-        if (kind == detail::ReleaseKind::none || fetched_.count(id) != 0) {
+        if (kind == detail::ReleaseKind::none) {
             return nullptr;
         }
-        const char* rule = take(kind);
+        {
+            const std::lock_guard lock(fetched_mutex_);
+            if (fetched_.count(id) != 0) {
+                return nullptr;
+            }
+        }
+        const char* rule = take(kind); // (not under the lock: it may write and sync a file)
         if (rule == nullptr) {
+            const std::lock_guard lock(fetched_mutex_);
             fetched_.insert(id);
         }
         return rule;

@@ -13,6 +13,9 @@
 //            whose encodes_while_sending() is true gets, from send(), the
 //            value to encode in request.encoding instead.)
 //   fetch    encode the object into reply.payload and delete it there
+//            (a transport across processes may delete it once the value
+//            has arrived; a fetch that throws must leave it there, since
+//            the caller's pointer stays live to fetch it again)
 //   erase    delete it (no error if it is already gone)
 //   copy     a second object with the same value; reply.object
 //   forward  move the object from `to` to `destination` directly (never
