@@ -19,10 +19,11 @@
 // secure aggregation's protocol messages aside, when they leave: one that
 // does not arrive still counts, since the party cannot know that no one
 // read it (a fetched value stays until its requester erases it, and
-// fetched again it is not counted again: it is the same value). In memory it lasts the party's life; with a file
-// (Policy::released_updates_file, released_scalars_file) it outlives
-// restarts and crashes: each count is written there, atomically and
-// synced, before the value leaves, and a party that starts reads it back.
+// fetched again it is not counted again: it is the same value). In memory
+// it lasts the party's life; with a file (Policy::released_updates_file,
+// released_scalars_file) it outlives restarts and crashes: each count is
+// written there, atomically and synced, before the value leaves, and a
+// party that starts reads it back.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
@@ -157,9 +158,8 @@ struct ReleaseBudgets {
     /// take(kind) for the value of object `id` fetched, unless it was taken
     /// for `id` before: a fetched object stays until its requester erases
     /// it, and a value fetched again (an answer lost on the way) is the same
-    /// value, told once.
-    /// (Host::fetch calls it one request of a requester at a time, and an
-    /// object is one requester's.)
+    /// value, told once. (Host::fetch calls it for one request of a
+    /// requester at a time, and an object is one requester's.)
     const char* take_for(ObjectId id, detail::ReleaseKind kind) {
         if (kind == detail::ReleaseKind::none) {
             return nullptr;
