@@ -1,6 +1,7 @@
 // fedpp::grpc: GrpcTransport, every request of the seam as a call to the
 // party it is for.
 #include "identity.hpp"
+#include "unerased_fetches.hpp"
 #include "wire.hpp"
 
 #include <fedpp/grpc/transport.hpp>
@@ -38,11 +39,9 @@ struct GrpcTransport::Impl {
     std::condition_variable renewal_wake;
     bool stopping = false;
     std::thread renewer;
-    // Fetched values whose erase got no answer (a party keeps a fetched
-    // value until it is erased: party.proto), by party: erased again before
-    // the next request to it, so that none stays there for the session.
-    std::mutex unerased_mutex;
-    std::map<std::string, std::vector<ObjectId>> unerased;
+    // Fetched values whose erase got no answer, erased again before the
+    // next request to their party.
+    detail::UnerasedFetches unerased;
 
     void renew_leases() {
         std::unique_lock lock(renewal_mutex);
@@ -126,6 +125,11 @@ struct GrpcTransport::Impl {
         return object_reply(reply.object());
     }
 
+    /// Sends one erase to party `name` (UnerasedFetches::SendErase).
+    auto erase_at(const std::string& name, wire::Party::Stub& stub) {
+        return [this, &name, &stub](ObjectId object) { (void)small(Request::erase(0, object), name, stub); };
+    }
+
     Reply fetch(const Request& request, const std::string& name, wire::Party::Stub& stub) {
         ::grpc::ClientContext context;
         detail::set_deadline(context, options.transfer_timeout, session);
@@ -164,46 +168,8 @@ struct GrpcTransport::Impl {
         // The party keeps a fetched value until it is erased (party.proto):
         // a fetch that failed above leaves it there, and the caller's
         // pointer live, to fetch again. Here the value has arrived.
-        erase_fetched(name, {request.object}, stub);
+        unerased.erase(name, {request.object}, erase_at(name, stub));
         return reply;
-    }
-
-    /// Erases the fetched `objects` at party `name`. From the first whose
-    /// erase gets no answer (a NetworkError: the party may be down, and
-    /// each call would wait as long), they are kept to be erased again
-    /// (erase_unerased). Any other answer settles one: erased, or not this
-    /// transport's to erase any more (an erase that arrived, its answer lost).
-    void erase_fetched(const std::string& name, const std::vector<ObjectId>& objects, wire::Party::Stub& stub) {
-        std::vector<ObjectId> failed;
-        for (std::size_t i = 0; i < objects.size(); ++i) {
-            try {
-                (void)small(Request::erase(0, objects[i]), name, stub);
-            } catch (const NetworkError&) {
-                failed.assign(objects.begin() + static_cast<std::ptrdiff_t>(i), objects.end());
-                break;
-            } catch (const Error&) { // NOLINT(bugprone-empty-catch): settled (above)
-            }
-        }
-        if (!failed.empty()) {
-            const std::lock_guard lock(unerased_mutex);
-            auto& left = unerased[name];
-            left.insert(left.end(), failed.begin(), failed.end());
-        }
-    }
-
-    /// Before a request to party `name`: the erases it did not answer, again.
-    void erase_unerased(const std::string& name, wire::Party::Stub& stub) {
-        std::vector<ObjectId> objects;
-        {
-            const std::lock_guard lock(unerased_mutex);
-            const auto it = unerased.find(name);
-            if (it == unerased.end()) {
-                return;
-            }
-            objects = std::move(it->second);
-            unerased.erase(it);
-        }
-        erase_fetched(name, objects, stub);
     }
 
     /// Moves a value from party `name` to another, numbered: if no answer
@@ -345,7 +311,7 @@ void GrpcTransport::detach(WorkerId id) noexcept {
 
 Reply GrpcTransport::deliver(const Request& request) {
     const auto [name, stub] = impl_->endpoint(request.to);
-    impl_->erase_unerased(name, *stub);
+    impl_->unerased.erase_left(name, impl_->erase_at(name, *stub));
     switch (request.operation) {
     case Operation::store: return impl_->store(request, name, *stub);
     case Operation::fetch: return impl_->fetch(request, name, *stub);

@@ -439,6 +439,18 @@ void publish_toy_data(network::Party& party) {
     party.host.publish("toy.target", Data{{0}, {0}});
 }
 
+/// The loss on a data owner's published toy data (publish_toy_data) of a
+/// model `me` stores there: a value made from that data, held for `me`.
+ObjectId loss_of_a_model(Peer& me, std::uint64_t seed) {
+    const std::string D = type_of<Data>();
+    const auto result = me.execute(computation_name<loss_of, LinearModel, Data, Data>(),
+                                   {{me.store(a_model(seed)).object, type_of<LinearModel>()},
+                                    {me.find("toy.data", D).object, D},
+                                    {me.find("toy.target", D).object, D}});
+    require_ok(result);
+    return result.object;
+}
+
 /// The secure worker holding one model from Bob and one from Alice, each
 /// stored there by the model owner ("me") and moved on by its data owner.
 struct TwoContributions {
@@ -801,21 +813,13 @@ TEST_CASE("hostile: a data owner lets out no more scalars made from its data tha
     policy.max_released_scalars = 3;
     policy.released_scalars_file = (directory / "bob.scalars").string();
     const std::string M = type_of<LinearModel>();
-    const std::string D = type_of<Data>();
     {
         network::Party bob(policy, {{"secure_worker", secure.address()}});
         publish_toy_data(bob);
         Peer me(bob, "me");
         std::size_t lines = 0;
         // A loss of a model the requester chose is a question about bob's data.
-        const auto loss = [&](std::uint64_t seed) {
-            const auto result = me.execute(computation_name<loss_of, LinearModel, Data, Data>(),
-                                           {{me.store(a_model(seed)).object, M},
-                                            {me.find("toy.data", D).object, D},
-                                            {me.find("toy.target", D).object, D}});
-            require_ok(result);
-            return result.object;
-        };
+        const auto loss = [&](std::uint64_t seed) { return loss_of_a_model(me, seed); };
         // The requester's own scalar, and a refused read, spend nothing.
         require_ok(me.fetch(me.store(2.5).object, "f64"));
         require_refused(me.fetch(me.store(a_model(1)).object, M), Code::PERMISSION_DENIED, bob, lines, "reading a");
@@ -877,15 +881,7 @@ TEST_CASE("hostile: a fetched value stays until its requester erases it, so that
     Peer me(bob, "me");
     Peer other(bob, "eve");
     std::size_t lines = 0;
-    const std::string D = type_of<Data>();
-    const auto loss = [&](std::uint64_t seed) {
-        const auto result = me.execute(computation_name<loss_of, LinearModel, Data, Data>(),
-                                       {{me.store(a_model(seed)).object, type_of<LinearModel>()},
-                                        {me.find("toy.data", D).object, D},
-                                        {me.find("toy.target", D).object, D}});
-        require_ok(result);
-        return result.object;
-    };
+    const auto loss = [&](std::uint64_t seed) { return loss_of_a_model(me, seed); };
     const ObjectId first = loss(1);
     const std::size_t held = bob.host.object_count();
     const auto fetched = me.fetch(first, "f64");
