@@ -145,8 +145,9 @@ struct Run {
                 }
             } else if (kind % fuzzing::kinds == fuzzing::erase) {
                 d::erase(host, peer, message);
-            } else {
-                (void)d::copy(host, peer, message);
+            } else { // (every seventh number: its requester gave up waiting)
+                (void)d::copy(host, peer, message, at_bob ? bob_arrivals : secure_arrivals,
+                              [&] { return message.transfer() % 7 == 3; });
             }
             return;
         }
@@ -183,7 +184,8 @@ struct Run {
         case fuzzing::execute: {
             fedpp::wire::ExecuteRequest message;
             if (parse(message, data, size)) {
-                (void)d::execute(host, peer, message);
+                (void)d::execute(host, peer, message, at_bob ? bob_arrivals : secure_arrivals,
+                                 [&] { return message.transfer() % 7 == 3; });
             }
             return;
         }

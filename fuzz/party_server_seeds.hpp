@@ -172,6 +172,33 @@ inline void write_party_seeds(const std::filesystem::path& root) {
     add_record(numbered_moves, forwarded, me, &move_0);
     write(dir, "numbered_moves", numbered_moves);
 
+    // Copies and computations numbered by their requester, at bob: made,
+    // numbered again (refused), asked after by their requester and by
+    // another peer, withdrawn before they came (then refused), and one its
+    // requester gave up waiting for (every seventh number, from 3).
+    Input numbered_requests;
+    auto copy_9 = object(parties.bobs_model, M);
+    copy_9.set_transfer(9);
+    add_record(numbered_requests, copy, me, &copy_9);
+    add_record(numbered_requests, copy, me, &copy_9);
+    fedpp::wire::TransferRequest withdraw_9;
+    withdraw_9.set_transfer(9);
+    add_record(numbered_requests, withdraw, me, &withdraw_9);
+    add_record(numbered_requests, withdraw, eve, &withdraw_9);
+    auto copied_11 = copied;
+    copied_11.set_transfer(11);
+    fedpp::wire::TransferRequest withdraw_11;
+    withdraw_11.set_transfer(11);
+    add_record(numbered_requests, withdraw, me, &withdraw_11);
+    add_record(numbered_requests, execute, me, &copied_11);
+    auto copied_12 = copied;
+    copied_12.set_transfer(12);
+    add_record(numbered_requests, execute, me, &copied_12);
+    auto copied_10 = copied;
+    copied_10.set_transfer(10);
+    add_record(numbered_requests, execute, me, &copied_10);
+    write(dir, "numbered_requests", numbered_requests);
+
     Input oversized;
     fedpp::wire::StoreChunk big;
     big.set_type(D);

@@ -5,7 +5,10 @@
 // connection broke) can settle what became of it (the Withdraw call): the
 // object it became here, or none, and then it is not kept. Without it, the
 // sender kept a value that had arrived here too: two copies, one of them
-// unknown to whoever moved it.
+// unknown to whoever moved it. A model owner's copies and computations are
+// numbered alike (ObjectRequest's and ExecuteRequest's `transfer`): the
+// object a request made, or none, and then one still being made is not
+// kept, so that none stays here unknown to its requester.
 #pragma once
 
 #include "numbered_outcomes.hpp"
@@ -29,6 +32,14 @@ public:
     [[nodiscard]] bool begin(const std::string& sender, std::uint64_t transfer) {
         const std::lock_guard lock(mutex_);
         return begin_locked(sender, transfer) != nullptr;
+    }
+
+    /// Whether `sender`'s number `transfer` was begun and is not settled
+    /// (withdrawn, say).
+    [[nodiscard]] bool pending(const std::string& sender, std::uint64_t transfer) {
+        const std::lock_guard lock(mutex_);
+        const Entry* entry = find_locked(sender, transfer);
+        return entry != nullptr && entry->pending;
     }
 
     /// It arrived as object `id` (not yet its owner's). False if its sender

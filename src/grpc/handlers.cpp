@@ -8,6 +8,60 @@
 
 namespace fedpp::grpc::detail {
 
+namespace {
+
+/// How a numbered request's object is named in its messages.
+struct NumberedKind {
+    const char* object;    // "value"
+    const char* requester; // "sender"
+    const char* made;      // "arrived"
+};
+
+/// `make(settlement)` makes an object for `peer` under its number `transfer`
+/// (0: none), recorded in `arrivals`: refused (PermissionDeniedError) if
+/// that number came before or was withdrawn. The settlement settles it
+/// before its requester can learn of it, so that no object stays that its
+/// requester is told it did not get: one whose requester stopped waiting
+/// (`gave_up`: its deadline passed, it cancelled) was not told of it, so it
+/// is not carried out once its turn comes (`start`), nor kept once made
+/// (`accept`); nor is one withdrawn meanwhile.
+ObjectId numbered(party::Host& host, const std::string& peer, std::uint64_t transfer, Arrivals& arrivals,
+                  fedpp::detail::FunctionRef<bool()> gave_up, const NumberedKind& kind,
+                  fedpp::detail::FunctionRef<ObjectId(const party::Settlement&)> make) {
+    const std::string requester(party::name_of(peer));
+    if (transfer != 0 && !arrivals.begin(requester, transfer)) {
+        host.deny(peer, std::string("a ") + kind.object + " numbered " + std::to_string(transfer) +
+                            ", a number that came before or was withdrawn (a number is used once)");
+    }
+    const auto refuse = [&](bool given_up, const std::string& when, const char* outcome) {
+        const std::string named = transfer != 0 ? std::string(kind.object) + " number " + std::to_string(transfer)
+                                                : "a " + std::string(kind.object);
+        throw NetworkError("fedpp::grpc: " + named + " of '" + requester + "' was " +
+                           (given_up ? "given up" : "withdrawn") + " by its " + kind.requester + " " + when + ": " +
+                           outcome);
+    };
+    const auto start = [&] {
+        if (const bool given_up = gave_up(); given_up || (transfer != 0 && !arrivals.pending(requester, transfer))) {
+            refuse(given_up, std::string("before it ") + kind.made, "not carried out");
+        }
+    };
+    const auto accept = [&](ObjectId id) {
+        if (const bool given_up = gave_up(); given_up || (transfer != 0 && !arrivals.end(requester, transfer, id))) {
+            refuse(given_up, std::string("while it ") + kind.made, "not kept");
+        }
+    };
+    try {
+        return make({start, accept});
+    } catch (...) {
+        if (transfer != 0) { // (also if it was settled as made and then not kept: an allocation failed)
+            arrivals.fail(requester, transfer);
+        }
+        throw;
+    }
+}
+
+} // namespace
+
 ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals,
                fedpp::detail::FunctionRef<bool()> sender_gave_up) {
     wire::StoreChunk chunk;
@@ -16,7 +70,6 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
     }
     const std::string type = chunk.type(); // (chunk is reused for the next ones)
     const std::string on_behalf_of = chunk.on_behalf_of();
-    const std::uint64_t transfer = chunk.transfer();
     bool first = true; // the first chunk's data is the value's start
     const auto next_bytes = [&](std::span<const std::byte>& bytes) {
         if (!first && !next(chunk)) {
@@ -28,43 +81,20 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
     };
     const auto what = [&] { return party::Host::sent_by(peer); };
     ByteReader in(chunk.total_bytes(), next_bytes, what);
-    const std::string sender(party::name_of(peer));
-    if (transfer != 0) {
+    if (chunk.transfer() != 0) {
         host.admit_value(peer, chunk.total_bytes()); // (before a number is recorded)
-        if (!arrivals.begin(sender, transfer)) {
-            host.deny(peer, "a value numbered " + std::to_string(transfer) +
-                                ", a number that came before or was withdrawn (a value arrives once)");
-        }
     }
-    // Settled before the object is its owner's (Host::store's `accept`), so
-    // that no request uses a value its sender is told did not arrive: a
-    // sender that stopped waiting (its deadline passed, it cancelled) was
-    // not told that it arrived, so it is not kept; nor is one withdrawn.
-    const auto accept = [&](ObjectId id) {
-        const bool gave_up = sender_gave_up();
-        if (!gave_up && (transfer == 0 || arrivals.end(sender, transfer, id))) {
-            return;
-        }
-        const std::string value = transfer != 0 ? "value number " + std::to_string(transfer) : "a value";
-        throw NetworkError("fedpp::grpc: " + value + " from '" + sender + "' was " +
-                           (gave_up ? "given up by its sender" : "withdrawn by its sender while it arrived") +
-                           ": not kept");
-    };
-    try {
-        return host.store(peer, type, in, on_behalf_of, accept);
-    } catch (...) {
-        if (transfer != 0) { // (also if it was settled as arrived and then not kept: an allocation failed)
-            arrivals.fail(sender, transfer);
-        }
-        throw;
-    }
+    return numbered(host, peer, chunk.transfer(), arrivals, sender_gave_up, {"value", "sender", "arrived"},
+                    [&](const party::Settlement& settlement) {
+                        return host.store(peer, type, in, on_behalf_of, settlement.accept);
+                    });
 }
 
 ObjectId withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
                   Arrivals& arrivals) {
     host.admit(peer, "withdraw"); // (only a requester stores here)
     if (request.transfer() == 0) {
-        throw ArgumentError("fedpp::grpc: a withdrawal of value number 0 (values are numbered from 1)");
+        throw ArgumentError("fedpp::grpc: a withdrawal of number 0 (numbers start at 1)");
     }
     return arrivals.withdraw(std::string(party::name_of(peer)), request.transfer());
 }
@@ -77,8 +107,15 @@ void erase(party::Host& host, const std::string& peer, const wire::ObjectRequest
     host.erase(peer, request.object());
 }
 
-ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequest& request) {
-    return host.copy(peer, request.object(), request.type());
+ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequest& request, Arrivals& arrivals,
+              fedpp::detail::FunctionRef<bool()> requester_gave_up) {
+    if (request.transfer() != 0) {
+        host.admit(peer, "copy"); // (before a number is recorded)
+    }
+    return numbered(host, peer, request.transfer(), arrivals, requester_gave_up, {"copy", "requester", "was made"},
+                    [&](const party::Settlement& settlement) {
+                        return host.copy(peer, request.object(), request.type(), settlement);
+                    });
 }
 
 namespace {
@@ -178,7 +215,8 @@ wire::ForwardReply forwarded(party::Host& host, const std::string& peer, const w
     return reply;
 }
 
-ObjectId execute(party::Host& host, const std::string& peer, const wire::ExecuteRequest& request) {
+ObjectId execute(party::Host& host, const std::string& peer, const wire::ExecuteRequest& request,
+                 Arrivals& arrivals, fedpp::detail::FunctionRef<bool()> requester_gave_up) {
     std::vector<party::NamedObject> inputs;
     inputs.reserve(static_cast<std::size_t>(request.inputs_size()));
     for (const auto& input : request.inputs()) {
@@ -186,7 +224,13 @@ ObjectId execute(party::Host& host, const std::string& peer, const wire::Execute
     }
     const auto* first = reinterpret_cast<const std::byte*>(request.arguments().data());
     const Bytes arguments(first, first + request.arguments().size());
-    return host.execute(peer, request.computation(), inputs, arguments);
+    if (request.transfer() != 0) {
+        host.admit(peer, "execute"); // (before a number is recorded)
+    }
+    return numbered(host, peer, request.transfer(), arrivals, requester_gave_up, {"result", "requester", "was made"},
+                    [&](const party::Settlement& settlement) {
+                        return host.execute(peer, request.computation(), inputs, arguments, settlement);
+                    });
 }
 
 ObjectId find(party::Host& host, const std::string& peer, const wire::FindRequest& request) {

@@ -36,9 +36,9 @@ using NextStoreChunk = fedpp::detail::FunctionRef<bool(wire::StoreChunk&)>;
 ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, Arrivals& arrivals,
                fedpp::detail::FunctionRef<bool()> sender_gave_up);
 
-/// What became of the value `peer`, one of the host's requesters, numbered
-/// request.transfer() here (Arrivals::withdraw: one still arriving is then
-/// not kept).
+/// What became of the value (or copy, or computation's result) `peer`, one
+/// of the host's requesters, numbered request.transfer() here
+/// (Arrivals::withdraw: one still arriving, or being made, is then not kept).
 ObjectId withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
                   Arrivals& arrivals);
 
@@ -47,7 +47,13 @@ Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectReques
 
 void erase(party::Host& host, const std::string& peer, const wire::ObjectRequest& request);
 
-ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequest& request);
+/// A copy of an object, for `peer`; numbered by its requester
+/// (ObjectRequest::transfer), it is recorded in `arrivals` as store()'s
+/// values are. If `requester_gave_up`, or it was withdrawn, it is not made
+/// once its turn comes (after the requester's earlier requests), nor kept
+/// once made.
+ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequest& request, Arrivals& arrivals,
+              fedpp::detail::FunctionRef<bool()> requester_gave_up);
 
 /// How a forwarded value reaches its destination: stores `bytes` of `type`
 /// there for `requester`, numbered `transfer`, and returns its id there.
@@ -78,7 +84,12 @@ wire::ForwardReply forwarded(party::Host& host, const std::string& peer, const w
                              Departures& departures, Departures::Clock::time_point until,
                              fedpp::detail::FunctionRef<bool()> gave_up);
 
-ObjectId execute(party::Host& host, const std::string& peer, const wire::ExecuteRequest& request);
+/// A computation's result (0: none), for `peer`; numbered as copy()'s.
+/// Withdrawn before its turn, it does not run; while it runs, its result is
+/// not kept, but what it did stands (its inputs changed, the contributions
+/// it took spent).
+ObjectId execute(party::Host& host, const std::string& peer, const wire::ExecuteRequest& request,
+                 Arrivals& arrivals, fedpp::detail::FunctionRef<bool()> requester_gave_up);
 
 ObjectId find(party::Host& host, const std::string& peer, const wire::FindRequest& request);
 

@@ -145,7 +145,7 @@ public:
     ::grpc::Status Copy(::grpc::ServerContext* context, const wire::ObjectRequest* request,
                         wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            reply->set_object(detail::copy(host_, peer, *request));
+            reply->set_object(detail::copy(host_, peer, *request, arrivals_, [&] { return context->IsCancelled(); }));
         });
     }
 
@@ -212,7 +212,7 @@ public:
     ::grpc::Status Execute(::grpc::ServerContext* context, const wire::ExecuteRequest* request,
                            wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            reply->set_object(detail::execute(host_, peer, *request));
+            reply->set_object(detail::execute(host_, peer, *request, arrivals_, [&] { return context->IsCancelled(); }));
         });
     }
 

@@ -116,11 +116,23 @@ struct GrpcTransport::Impl {
             throw;
         }
         writer->WritesDone();
+        return numbered(writer->Finish(), context, reply, transfer, name, stub, "store", detail::stored_value);
+    }
+
+    /// The object a request numbered `transfer` made at party `name` (in
+    /// `reply`), or, if no answer came (a NetworkError), the one the party
+    /// says it made (Withdraw: one still being made is not kept).
+    Reply numbered(const ::grpc::Status& status, const ::grpc::ClientContext& context, const wire::ObjectReply& reply,
+                   std::uint64_t transfer, const std::string& name, wire::Party::Stub& stub, const char* operation,
+                   const detail::NumberedObject& object) {
         try {
-            check(writer->Finish(), context, name, "store");
+            check(status, context, name, operation);
         } catch (const NetworkError& lost) {
+            if (context.GetServerTrailingMetadata().count("fedpp-error") != 0) {
+                throw; // (the party's own answer: the request failed there, and its number with it)
+            }
             return object_reply(detail::settle(
-                lost, [&] { return detail::withdraw(stub, transfer, options.call_timeout, name, session); }));
+                lost, [&] { return detail::withdraw(stub, transfer, options.call_timeout, name, session); }, object));
         }
         return object_reply(reply.object());
     }
@@ -208,8 +220,6 @@ struct GrpcTransport::Impl {
             throw ArgumentError("fedpp::grpc: this computation has no name, so party '" + name +
                                 "' cannot run it: give it one with fedpp::computation<\"name\">(...)");
         }
-        ::grpc::ClientContext context;
-        detail::set_deadline(context, options.execute_timeout, session);
         wire::ExecuteRequest message;
         message.set_computation(request.computation->name);
         for (const ObjectRef& input : request.inputs) {
@@ -219,25 +229,43 @@ struct GrpcTransport::Impl {
         }
         const std::span<const std::byte> arguments = request.payload;
         message.set_arguments(reinterpret_cast<const char*>(arguments.data()), arguments.size());
+        return call_numbered(message, &wire::Party::Stub::Execute, options.execute_timeout, name, stub, "execute",
+                             {"the computation's result", "no result of the computation is kept there (it may have run)"});
+    }
+
+    /// A copy at party `name`, numbered as stores are.
+    Reply copy(const Request& request, const std::string& name, wire::Party::Stub& stub) {
+        wire::ObjectRequest message;
+        message.set_object(request.object);
+        message.set_type(request.type->name);
+        return call_numbered(message, &wire::Party::Stub::Copy, options.call_timeout, name, stub, "copy",
+                             {"the copy", "the copy was not made there (and will not be)"});
+    }
+
+    /// `message`, numbered, through the stub's `method` within `timeout`:
+    /// the object it made (numbered()).
+    template <class Message, class Method>
+    Reply call_numbered(Message& message, Method method, std::chrono::milliseconds timeout, const std::string& name,
+                        wire::Party::Stub& stub, const char* operation, const detail::NumberedObject& object) {
+        ::grpc::ClientContext context;
+        detail::set_deadline(context, timeout, session);
+        const std::uint64_t transfer = transfers.next();
+        message.set_transfer(transfer);
         wire::ObjectReply reply;
-        check(stub.Execute(&context, message, &reply), context, name, "execute");
-        return object_reply(reply.object());
+        const ::grpc::Status status = (stub.*method)(&context, message, &reply);
+        return numbered(status, context, reply, transfer, name, stub, operation, object);
     }
 
     Reply small(const Request& request, const std::string& name, wire::Party::Stub& stub) {
         ::grpc::ClientContext context;
         detail::set_deadline(context, options.call_timeout, session);
         Reply reply;
-        if (request.operation == Operation::erase || request.operation == Operation::copy) {
+        if (request.operation == Operation::erase) {
             wire::ObjectRequest message;
             message.set_object(request.object);
             message.set_type(request.type != nullptr ? request.type->name : std::string());
-            wire::ObjectReply answer;
             wire::Empty none;
-            const bool copy = request.operation == Operation::copy;
-            const auto status = copy ? stub.Copy(&context, message, &answer) : stub.Erase(&context, message, &none);
-            check(status, context, name, copy ? "copy" : "erase");
-            reply.object = answer.object();
+            check(stub.Erase(&context, message, &none), context, name, "erase");
         } else if (request.operation == Operation::find) {
             wire::FindRequest message;
             message.set_tag(std::string(request.tag));
@@ -317,6 +345,7 @@ Reply GrpcTransport::deliver(const Request& request) {
     case Operation::fetch: return impl_->fetch(request, name, *stub);
     case Operation::forward: return impl_->forward(request, name, *stub);
     case Operation::execute: return impl_->execute(request, name, *stub);
+    case Operation::copy: return impl_->copy(request, name, *stub);
     case Operation::forward_into: // forwards_into_computations() is false: callers forward, then execute
         throw ArgumentError("fedpp::grpc::GrpcTransport does not carry out forward_into requests");
     default: return impl_->small(request, name, *stub);

@@ -224,16 +224,16 @@ ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::
     return ask_about(stub, &wire::Party::Stub::Withdraw, transfer, timeout, peer, session, "withdraw").object();
 }
 
-ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask) {
+ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask, const NumberedObject& object) {
     ObjectId arrived = 0;
     try {
         arrived = ask();
     } catch (const std::exception& e) {
-        throw OutcomeUnknownError(std::string(lost.what()) + "; asked what became of the value, the party did not "
-                                  "say (" + e.what() + "): it may have arrived there too");
+        throw OutcomeUnknownError(std::string(lost.what()) + "; asked what became of " + object.what +
+                                  ", the party did not say (" + e.what() + "): it may be there");
     }
     if (arrived == 0) {
-        throw NetworkError(std::string(lost.what()) + "; the value did not arrive there (and will not)");
+        throw NetworkError(std::string(lost.what()) + "; " + object.none);
     }
     return arrived;
 }

@@ -98,12 +98,21 @@ public:
     using NetworkError::NetworkError;
 };
 
-/// After a store of a value numbered by its sender that got no answer
-/// (`lost`): the object it became, as `ask` (a Withdraw call) says, or a
-/// NetworkError saying that it did not arrive (and will not: its sender
-/// keeps it), or, if `ask` fails too, an OutcomeUnknownError saying that it
-/// may have arrived.
-ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask);
+/// What a request numbered by its requester makes at a party: its name in
+/// messages, and what it means that the party made none.
+struct NumberedObject {
+    const char* what;
+    const char* none;
+};
+inline constexpr NumberedObject stored_value{"the value", "the value did not arrive there (and will not)"};
+
+/// After a store (or a copy, or a computation) numbered by its requester
+/// that got no answer (`lost`): the object it became, as `ask` (a Withdraw
+/// call) says, or a NetworkError saying `object.none` (a value's sender
+/// keeps it), or, if `ask` fails too, an OutcomeUnknownError saying that
+/// it may be there.
+ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask,
+                const NumberedObject& object = stored_value);
 
 /// How the move numbered `transfer` this process asked the party `peer`
 /// for ended (the Forwarded call, within `timeout`, for `session`): the

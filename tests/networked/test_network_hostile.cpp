@@ -45,6 +45,8 @@ namespace hostile_test {
 inline std::atomic<int> slow_decode_ms{0};
 /// How many SlowValues began to decode.
 inline std::atomic<int> slow_decodes{0};
+/// How many runs of the computation "hostile.slow_copy" ended.
+inline std::atomic<int> slow_runs{0};
 /// The same, to encode: a party that moves one on answers after its
 /// requester's deadline.
 inline std::atomic<int> slow_encode_ms{0};
@@ -73,6 +75,7 @@ using hostile_test::SlowValue;
 using hostile_test::slow_decode_ms;
 using hostile_test::slow_decodes;
 using hostile_test::slow_encode_ms;
+using hostile_test::slow_runs;
 using LinearModel = fedpp::nn::Linear<double>;
 using Data = fedpp::Tensor<double>;
 using fedpp::ObjectId;
@@ -82,6 +85,11 @@ using Code = ::grpc::StatusCode;
 constexpr auto loss_of = fedpp::computation<"hostile.loss">(
     [](LinearModel& m, Data& data, Data& target) { return (m(data) - target).pow(2).sum().item(); });
 constexpr auto copy_of = fedpp::computation<"hostile.copy">([](Data& data) { return data.detach(); });
+constexpr auto slow_copy_of = fedpp::computation<"hostile.slow_copy">([](SlowValue& value) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(slow_decode_ms.load()));
+    ++hostile_test::slow_runs;
+    return value;
+});
 constexpr auto scale = fedpp::computation<"hostile.scale">([](LinearModel& m) { return m.copy(); });
 constexpr auto unsum = fedpp::computation<"hostile.unsum">(
     [](fedpp::WeightedSum<LinearModel>& sum) { return fedpp::detail::independent_copy(sum.sum()); });
@@ -215,11 +223,15 @@ public:
         return {stub_->Erase(&context, request(object, ""), &none), 0, {}};
     }
 
-    Result copy(ObjectId object, const std::string& type) {
+    /// Copies `object`, numbered `transfer` (0: not numbered).
+    Result copy(ObjectId object, const std::string& type, std::uint64_t transfer = 0,
+                std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
         ::grpc::ClientContext context;
-        prepare(context);
+        prepare(context, deadline);
         fedpp::wire::ObjectReply reply;
-        const auto status = stub_->Copy(&context, request(object, type), &reply);
+        auto message = request(object, type);
+        message.set_transfer(transfer);
+        const auto status = stub_->Copy(&context, message, &reply);
         return {status, reply.object(), {}};
     }
 
@@ -281,12 +293,15 @@ public:
         return ((*stub_).*method)(&context, message, &reply);
     }
 
+    /// Runs `computation`, its result numbered `transfer` (0: not numbered).
     Result execute(const std::string& computation, const std::vector<std::pair<ObjectId, std::string>>& inputs,
-                   const fedpp::Bytes& arguments = {}) {
+                   const fedpp::Bytes& arguments = {}, std::uint64_t transfer = 0,
+                   std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
         ::grpc::ClientContext context;
-        prepare(context);
+        prepare(context, deadline);
         fedpp::wire::ExecuteRequest message;
         message.set_computation(computation);
+        message.set_transfer(transfer);
         for (const auto& [object, type] : inputs) {
             auto* input = message.add_inputs();
             input->set_object(object);
@@ -1368,6 +1383,152 @@ TEST_CASE("hostile: a value whose store got no answer is in one place: its sende
         CHECK(bob.host.object_count() == before + 1);
     }
     CHECK(bob.host.object_count() == before);
+}
+
+TEST_CASE("hostile: a copy or a computation's result whose answer was lost is settled: its requester asks what "
+          "became of it, and one it stopped waiting for is not kept",
+          "[network][hostile]") {
+    network::Party bob(network::data_owner("bob"));
+    Peer me(bob, "me");
+    std::size_t lines = 0;
+    const std::string S = type_of<SlowValue>();
+    const std::string slow = computation_name<slow_copy_of, SlowValue>();
+    const auto stored = me.store(SlowValue{1});
+    require_ok(stored);
+    const std::size_t held = bob.host.object_count();
+    // Asked after it was made: the object it became (again if asked again).
+    // A number is used once, by whichever request; withdrawn before it
+    // came, it is refused.
+    const auto copied = me.copy(stored.object, S, 21);
+    require_ok(copied);
+    CHECK(me.withdraw(21).object == copied.object);
+    CHECK(me.withdraw(21).object == copied.object);
+    require_refused(me.copy(stored.object, S, 21), Code::PERMISSION_DENIED, bob, lines,
+                    "a copy numbered 21, a number that came before or was withdrawn");
+    require_refused(me.execute(slow, {{stored.object, S}}, {}, 21), Code::PERMISSION_DENIED, bob, lines,
+                    "a result numbered 21");
+    const auto result = me.execute(slow, {{stored.object, S}}, {}, 22);
+    require_ok(result);
+    CHECK(me.withdraw(22).object == result.object);
+    CHECK(me.withdraw(23).object == 0);
+    require_refused(me.copy(stored.object, S, 23), Code::PERMISSION_DENIED, bob, lines, "a copy numbered 23");
+    CHECK(bob.host.object_count() == held + 2);
+
+    // Made after its requester stopped waiting (a second and a half against
+    // half a second), numbered or not: not kept, and none to withdraw.
+    const auto runs_end = [](int runs) { // (the computation's runs, within 10 s)
+        for (int tries = 0; slow_runs < runs && tries < 1000; ++tries) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return slow_runs == runs;
+    };
+    // Whether bob holds `objects` once the request that ran last settled
+    // (a tenth of a second after its computation, then within 2 s).
+    const auto holds = [&](std::size_t objects) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        for (int tries = 0; bob.host.object_count() != objects && tries < 200; ++tries) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return bob.host.object_count() == objects;
+    };
+    slow_decode_ms = 1500;
+    for (const std::uint64_t transfer : {0, 24}) {
+        CHECK(me.copy(stored.object, S, transfer, std::chrono::milliseconds(500)).status.error_code() ==
+              Code::DEADLINE_EXCEEDED);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        CHECK(bob.host.object_count() == held + 2);
+        const int runs = slow_runs;
+        CHECK(me.execute(slow, {{stored.object, S}}, {}, transfer == 0 ? 0 : transfer + 1,
+                         std::chrono::milliseconds(500))
+                  .status.error_code() == Code::DEADLINE_EXCEEDED);
+        CHECK(runs_end(runs + 1));
+        CHECK(holds(held + 2));
+    }
+    // Withdrawn while it is made: not kept; withdrawn while it waits for its
+    // turn (behind that one): not carried out. Either way its requester is
+    // told so.
+    const int decodes = slow_decodes;
+    const int runs = slow_runs;
+    std::optional<Peer::Result> late_copy;
+    std::optional<Peer::Result> late_run;
+    std::thread copier([&] { late_copy = me.copy(stored.object, S, 26); });
+    for (int tries = 0; slow_decodes == decodes && tries < 1000; ++tries) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::thread runner([&] { late_run = me.execute(slow, {{stored.object, S}}, {}, 27); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // (it reaches bob, and waits)
+    const auto run_withdrawn = me.withdraw(27);
+    const auto copy_withdrawn = me.withdraw(26);
+    copier.join();
+    runner.join();
+    slow_decode_ms = 0;
+    CHECK(copy_withdrawn.object == 0);
+    CHECK(run_withdrawn.object == 0);
+    REQUIRE(late_copy);
+    REQUIRE(late_run);
+    INFO(late_copy->status.error_message());
+    INFO(late_run->status.error_message());
+    CHECK(late_copy->status.error_message().find("withdrawn by its requester while it was made: not kept") !=
+          std::string::npos);
+    // (or, had its request come after the question, refused as withdrawn)
+    CHECK((late_run->status.error_message().find("withdrawn by its requester before it was made: not carried out") !=
+               std::string::npos ||
+           late_run->status.error_message().find("a result numbered 27, a number that came before or was withdrawn") !=
+               std::string::npos));
+    CHECK(slow_runs == runs);
+    for (const std::uint64_t transfer : {24, 25, 26, 27}) {
+        CHECK(me.withdraw(transfer).object == 0);
+    }
+    CHECK(bob.host.object_count() == held + 2);
+
+    // A model owner's copies and computations are numbered alike: one that
+    // got no answer in time is not kept at the party, and it is told so.
+    auto impatient = network::quick();
+    impatient.call_timeout = std::chrono::milliseconds(500);
+    impatient.execute_timeout = std::chrono::milliseconds(500);
+    fedpp::Federation hook("me", network::transport("me", {{"bob", &bob}}, impatient));
+    fedpp::Worker<fedpp::DataOwner<"bob">> bob_worker(hook);
+    const auto sent = fedpp::send(SlowValue{5}, bob_worker);
+    const std::size_t before = bob.host.object_count();
+    slow_decode_ms = 1500;
+    CHECK_THROWS_WITH((void)sent.copy(), Catch::Contains("the copy was not made there (and will not be)"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(bob.host.object_count() == before);
+    const int runs_before = slow_runs;
+    CHECK_THROWS_WITH((void)bob_worker.run(slow_copy_of, sent),
+                      Catch::Contains("no result of the computation is kept there (it may have run)"));
+    CHECK(runs_end(runs_before + 1));
+    CHECK(holds(before));
+    slow_decode_ms = 0;
+    { // (the legal twins)
+        const auto copy = sent.copy();
+        const auto again = bob_worker.run(slow_copy_of, sent);
+        CHECK(bob.host.object_count() == before + 2);
+    }
+    CHECK(bob.host.object_count() == before);
+}
+
+TEST_CASE("hostile: an aggregate whose result is not kept (withdrawn, or its requester stopped waiting) spent its "
+          "contributions all the same",
+          "[network][hostile]") {
+    // Else a requester that withdraws its fedavg's result could run it
+    // again, a contribution counted in two aggregates.
+    TwoContributions parties;
+    auto [secure, M, me, bobs, alices] = parties.at_aggregator();
+    std::size_t lines = secure.log.lines().size();
+    const std::size_t held = secure.host.object_count();
+    const auto not_kept = [](ObjectId) { throw fedpp::NetworkError("withdrawn by its requester while it was made"); };
+    const std::vector<fedpp::party::NamedObject> inputs{{bobs, M}, {alices, M}};
+    CHECK_THROWS_AS(secure.host.execute("me#s1", fedavg_name(), inputs, fedavg_arguments(2), {.accept = not_kept}),
+                    fedpp::NetworkError);
+    CHECK(secure.host.object_count() == held);
+    require_refused(me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2)),
+                    Code::PERMISSION_DENIED, secure, lines, "went into an aggregate already");
+    // The legal twin: new contributions, their result kept.
+    const ObjectId eves = parties.another("eve", 3);
+    const ObjectId carols = parties.another("client-0", 4);
+    require_ok(me.execute(fedavg_name(), {{eves, M}, {carols, M}}, fedavg_arguments(2)));
+    CHECK(secure.host.object_count() == held + 3);
 }
 
 TEST_CASE("hostile: a value stored at a party is its owner's only once its store has settled, and a move leaves "

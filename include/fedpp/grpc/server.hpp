@@ -33,10 +33,11 @@ struct ServerOptions {
     /// long is cancelled (checked every reclaim_every), its thread freed.
     std::chrono::milliseconds stream_idle_timeout = std::chrono::minutes(2);
     /// How long this party remembers what became of a value sent here under
-    /// its sender's number (a value moved on, a model owner's store), from
-    /// when it arrived or failed, so that a sender that got no answer can
-    /// ask (Withdraw: the object it became, or none, and then it is not
-    /// kept), and the number is refused again meanwhile. A sender asks at
+    /// its sender's number (a value moved on, a model owner's store; also a
+    /// copy or a computation's result a requester numbered), from when it
+    /// arrived or failed, so that a sender that got no answer can ask
+    /// (Withdraw: the object it became, or none, and then it is not kept),
+    /// and the number is refused again meanwhile. A sender asks at
     /// once, within its call_timeout; at most 100,000 numbers per sender.
     /// The same for a move a requester numbered (Forwarded: the value's id
     /// at its destination, or why it did not move), from when it ended.

@@ -2,10 +2,12 @@
 // (Host::execute): its own or data published there, each of the type the
 // request names and the computation takes, and a data owner's contribution
 // only to an aggregation (crossing_rules.hpp); and whether a computation
-// works on a data owner's data (its budget of released updates).
+// works on a data owner's data (its budget of released updates); and what
+// of a computation's failure its requester is told.
 #pragma once
 
 #include "fedpp/base/errors.hpp"
+#include "fedpp/base/function_ref.hpp"
 #include "fedpp/party/crossing_rules.hpp"
 #include "fedpp/party/ledger.hpp"
 #include "fedpp/party/policy.hpp"
@@ -77,6 +79,29 @@ inline bool on_data(const Policy& policy, const Refusals& refusals, Ledger& ledg
         ledger.mark_derived(refs);
     }
     return from_data;
+}
+
+/// Runs `peer`'s computation `name` (`run`). An aggregate refused for too
+/// few contributions, or the computation's own refusal (of a session's
+/// settings, say), is logged by `refusals` and thrown; any other error is
+/// the computation's own (its inputs were checked), thrown as it is if
+/// `policy` reveals errors, else as a ComputationError withholding it.
+inline void run_computation(const Policy& policy, const Refusals& refusals, const std::string& peer,
+                            std::string_view name, fedpp::detail::FunctionRef<void()> run) {
+    try {
+        run();
+    } catch (const InsufficientContributionsError& e) {
+        refusals.log(peer, std::string("an aggregate: ") + e.what());
+        throw;
+    } catch (const PermissionDeniedError& e) {
+        refusals.log(peer, "running '" + cut(name, 100) + "': " + e.what());
+        throw;
+    } catch (const Error&) {
+        if (policy.reveal_errors) {
+            throw;
+        }
+        throw ComputationError("a computation at '" + policy.name + "' failed (its message is withheld by its policy)");
+    }
 }
 
 } // namespace fedpp::party

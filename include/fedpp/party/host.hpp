@@ -117,12 +117,7 @@ public:
         } catch (const PermissionDeniedError& e) { // a value its type refuses (ValueType::holds_contributions)
             deny(peer, e.what());
         }
-        try {
-            accept(id);
-        } catch (...) {
-            store_.erase(id); // (its room goes back with `reserved`)
-            throw;
-        }
+        accept_new(id, accept); // (refused: its room goes back with `reserved`)
         quota_.keep(reserved, peer, owner, id, size);
         traffic_.record("in", std::string(name_of(peer)), type.name, size);
         return id;
@@ -169,8 +164,11 @@ public:
         erase_object(id);
     }
 
-    ObjectId copy(const std::string& peer, ObjectId id, std::string_view type_name) {
+    /// A second object with the value of object `id`, settled by `settlement`.
+    ObjectId copy(const std::string& peer, ObjectId id, std::string_view type_name,
+                  const Settlement& settlement = {}) {
         const auto serial = requests_.lock(peer);
+        settlement.start();
         const ObjectStore::Description held = own(peer, id, type_name, "copy");
         if (const char* rule = fedpp::detail::copy_rule_of(held)) {
             deny(peer, std::string("copying ") + rule);
@@ -183,6 +181,7 @@ public:
         if (derived) {
             ledger_.mark_derived({}, reply.object);
         }
+        accept_new(reply.object, settlement.accept);
         return reply.object;
     }
 
@@ -216,11 +215,12 @@ public:
         traffic_.record("out", destination, type, bytes);
     }
 
-    /// Runs the computation named `name` (compiled into this program) on the
-    /// objects `inputs` (the requester's, or published here).
+    /// Runs the computation named `name` (compiled into this program) on the objects `inputs` (the
+    /// requester's, or published here), settled by `settlement` (its result: 0 if none).
     ObjectId execute(const std::string& peer, std::string_view name, std::span<const NamedObject> inputs,
-                     const Bytes& arguments) {
+                     const Bytes& arguments, const Settlement& settlement = {}) {
         const auto serial = requests_.lock(peer);
+        settlement.start();
         admit(peer, "execute");
         const Computation* computation = detail::ComputationRegistry::instance().find(name);
         if (computation == nullptr) {
@@ -232,23 +232,11 @@ public:
         const bool from_data = on_data(policy_, refusals_, ledger_, released_, peer, name, refs);
         Reply reply;
         std::uint64_t size = 0;
-        try {
+        run_computation(policy_, refusals_, peer, name, [&] {
             reply = store_.handle(Request::execute(0, *computation, refs, arguments), [] { return std::string(); },
                                   no_contributor, {&contributors_, policy_.allow_seeded_secrets, policy_.max_value_bytes});
             size = reply.object != 0 ? quota_.measure(reply.object) : 0;
-        } catch (const InsufficientContributionsError& e) {
-            refusals_.log(peer, std::string("an aggregate: ") + e.what());
-            throw;
-        } catch (const PermissionDeniedError& e) { // the computation's own refusal (of a session's settings, say)
-            refusals_.log(peer, "running '" + cut(name, 100) + "': " + e.what());
-            throw;
-        } catch (const Error&) { // the inputs were checked: the computation's own error, of any kind
-            if (policy_.reveal_errors) {
-                throw;
-            }
-            throw ComputationError("a computation at '" + policy_.name +
-                                   "' failed (its message is withheld by its policy)");
-        }
+        });
         if (reply.object != 0) { // (before the inputs are spent: a result that does not fit spends nothing)
             quota_.keep(reserved, peer, peer, reply.object, size);
         }
@@ -258,6 +246,7 @@ public:
         if (reply.object != 0 && from_data) {
             ledger_.mark_derived({}, reply.object);
         }
+        accept_new(reply.object, settlement.accept); // (what it spent stays spent: it ran)
         return reply.object;
     }
 
@@ -329,6 +318,17 @@ private:
     }
 
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
+
+    /// `accept(id)` on the new object `id` (0: none): if it throws, the
+    /// object is deleted (its owner holds no id of it).
+    void accept_new(ObjectId id, fedpp::detail::FunctionRef<void(ObjectId)> accept) {
+        try {
+            accept(id);
+        } catch (...) {
+            erase_object(id); // (none: nothing to erase)
+            throw;
+        }
+    }
 
     void erase_object(ObjectId id) {
         store_.erase(id); // then its marks: a request that finds it unmarked cannot find it

@@ -1,11 +1,19 @@
-// fedpp: who asks a party, and what a request names.
+// fedpp: who asks a party, what a request names, and how a transport
+// settles a request that makes an object.
 #pragma once
 
+#include "fedpp/base/function_ref.hpp"
 #include "fedpp/transport/request.hpp"
 
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+namespace fedpp::detail {
+/// What a Settlement does by default.
+inline constexpr auto carry_out = [] {};
+inline constexpr auto keep_made = [](ObjectId) {};
+} // namespace fedpp::detail
 
 namespace fedpp::party {
 
@@ -13,6 +21,17 @@ namespace fedpp::party {
 struct NamedObject {
     ObjectId id = 0;
     std::string type;
+};
+
+/// How a transport settles a request that makes an object for its
+/// requester (Host::copy, Host::execute), so that its requester, if no
+/// answer reaches it, can learn what became of it: `start()` once it is the
+/// request's turn (throws to not carry it out), `accept(id)` once its object
+/// `id` (0: none) is made and recorded (throws to not keep it: it is
+/// deleted). By default, every request is carried out and kept.
+struct Settlement {
+    fedpp::detail::FunctionRef<void()> start = fedpp::detail::carry_out;
+    fedpp::detail::FunctionRef<void(ObjectId)> accept = fedpp::detail::keep_made;
 };
 
 /// Who asks: a requester is the name in its certificate, and, when it sent

@@ -17,7 +17,10 @@
 //            has arrived; a fetch that throws must leave it there, since
 //            the caller's pointer stays live to fetch it again)
 //   erase    delete it (no error if it is already gone)
-//   copy     a second object with the same value; reply.object
+//   copy     a second object with the same value; reply.object (a
+//            copy, store or execute that throws should leave no object
+//            there that the caller does not know of: fedpp::grpc numbers
+//            them and asks the party what became of one with no answer)
 //   forward  move the object from `to` to `destination` directly (never
 //            through the caller), delete it at `to` once it is stored at
 //            the destination; reply.object is its id there, and
