@@ -43,8 +43,9 @@ namespace hostile_test {
 /// While not 0, a SlowValue takes this many milliseconds to decode: a party
 /// that stores one answers after its sender's deadline.
 inline std::atomic<int> slow_decode_ms{0};
-/// How many SlowValues began to decode.
+/// How many SlowValues began to decode, and how many ended.
 inline std::atomic<int> slow_decodes{0};
+inline std::atomic<int> slow_decodes_ended{0};
 /// How many runs of the computation "hostile.slow_copy" ended.
 inline std::atomic<int> slow_runs{0};
 /// The same, to encode: a party that moves one on answers after its
@@ -65,6 +66,7 @@ struct fedpp::Codec<hostile_test::SlowValue> {
     static hostile_test::SlowValue decode(ByteReader& in) {
         ++hostile_test::slow_decodes;
         std::this_thread::sleep_for(std::chrono::milliseconds(hostile_test::slow_decode_ms.load()));
+        ++hostile_test::slow_decodes_ended;
         return {in.read<std::int64_t>()};
     }
 };
@@ -74,6 +76,7 @@ namespace {
 using hostile_test::SlowValue;
 using hostile_test::slow_decode_ms;
 using hostile_test::slow_decodes;
+using hostile_test::slow_decodes_ended;
 using hostile_test::slow_encode_ms;
 using hostile_test::slow_runs;
 using LinearModel = fedpp::nn::Linear<double>;
@@ -1388,6 +1391,9 @@ TEST_CASE("hostile: a value whose store got no answer is in one place: its sende
 TEST_CASE("hostile: a copy or a computation's result whose answer was lost is settled: its requester asks what "
           "became of it, and one it stopped waiting for is not kept",
           "[network][hostile]") {
+    struct ResetSlowness {
+        ~ResetSlowness() { slow_decode_ms = 0; } // (should a check fail midway: later tests are not slowed)
+    } const reset_slowness;
     network::Party bob(network::data_owner("bob"));
     Peer me(bob, "me");
     std::size_t lines = 0;
@@ -1415,15 +1421,18 @@ TEST_CASE("hostile: a copy or a computation's result whose answer was lost is se
     CHECK(bob.host.object_count() == held + 2);
 
     // Made after its requester stopped waiting (a second and a half against
-    // half a second), numbered or not: not kept, and none to withdraw.
-    const auto runs_end = [](int runs) { // (the computation's runs, within 10 s)
-        for (int tries = 0; slow_runs < runs && tries < 1000; ++tries) {
+    // half a second), numbered or not: not kept, and none to withdraw. (Each
+    // is asked for once the one before it was made: none waits its turn.)
+    // Whether `ended` (slow_decodes_ended, slow_runs) reaches `n` within 10 s:
+    // the copy or computation asked for last is made.
+    const auto reaches = [](const std::atomic<int>& ended, int n) {
+        for (int tries = 0; ended < n && tries < 1000; ++tries) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        return slow_runs == runs;
+        return ended == n;
     };
-    // Whether bob holds `objects` once the request that ran last settled
-    // (a tenth of a second after its computation, then within 2 s).
+    // Whether bob holds `objects` once the request made last settled (0.3 s
+    // after it was made, then within 2 s).
     const auto holds = [&](std::size_t objects) {
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         for (int tries = 0; bob.host.object_count() != objects && tries < 200; ++tries) {
@@ -1433,15 +1442,16 @@ TEST_CASE("hostile: a copy or a computation's result whose answer was lost is se
     };
     slow_decode_ms = 1500;
     for (const std::uint64_t transfer : {0, 24}) {
+        const int decoded = slow_decodes_ended;
         CHECK(me.copy(stored.object, S, transfer, std::chrono::milliseconds(500)).status.error_code() ==
               Code::DEADLINE_EXCEEDED);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        CHECK(bob.host.object_count() == held + 2);
+        CHECK(reaches(slow_decodes_ended, decoded + 1));
+        CHECK(holds(held + 2));
         const int runs = slow_runs;
         CHECK(me.execute(slow, {{stored.object, S}}, {}, transfer == 0 ? 0 : transfer + 1,
                          std::chrono::milliseconds(500))
                   .status.error_code() == Code::DEADLINE_EXCEEDED);
-        CHECK(runs_end(runs + 1));
+        CHECK(reaches(slow_runs, runs + 1));
         CHECK(holds(held + 2));
     }
     // Withdrawn while it is made: not kept; withdrawn while it waits for its
@@ -1483,21 +1493,24 @@ TEST_CASE("hostile: a copy or a computation's result whose answer was lost is se
 
     // A model owner's copies and computations are numbered alike: one that
     // got no answer in time is not kept at the party, and it is told so.
+    // (Its question, Withdraw, within the same call_timeout: here a second
+    // and a half, against four seconds to make the copy or the result.)
     auto impatient = network::quick();
-    impatient.call_timeout = std::chrono::milliseconds(500);
-    impatient.execute_timeout = std::chrono::milliseconds(500);
+    impatient.call_timeout = std::chrono::milliseconds(1500);
+    impatient.execute_timeout = std::chrono::milliseconds(1500);
     fedpp::Federation hook("me", network::transport("me", {{"bob", &bob}}, impatient));
     fedpp::Worker<fedpp::DataOwner<"bob">> bob_worker(hook);
     const auto sent = fedpp::send(SlowValue{5}, bob_worker);
     const std::size_t before = bob.host.object_count();
-    slow_decode_ms = 1500;
+    slow_decode_ms = 4000;
+    const int decoded = slow_decodes_ended;
     CHECK_THROWS_WITH((void)sent.copy(), Catch::Contains("the copy was not made there (and will not be)"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    CHECK(bob.host.object_count() == before);
+    CHECK(reaches(slow_decodes_ended, decoded + 1));
+    CHECK(holds(before));
     const int runs_before = slow_runs;
     CHECK_THROWS_WITH((void)bob_worker.run(slow_copy_of, sent),
                       Catch::Contains("no result of the computation is kept there (it may have run)"));
-    CHECK(runs_end(runs_before + 1));
+    CHECK(reaches(slow_runs, runs_before + 1));
     CHECK(holds(before));
     slow_decode_ms = 0;
     { // (the legal twins)

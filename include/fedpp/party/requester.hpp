@@ -28,7 +28,10 @@ struct NamedObject {
 /// answer reaches it, can learn what became of it: `start()` once it is the
 /// request's turn (throws to not carry it out), `accept(id)` once its object
 /// `id` (0: none) is made and recorded (throws to not keep it: it is
-/// deleted). By default, every request is carried out and kept.
+/// deleted). By default, every request is carried out and kept. Its
+/// members refer to callables, which must outlive it: name them, or build
+/// the Settlement in the call that uses it (never keep one made from
+/// temporary lambdas).
 struct Settlement {
     fedpp::detail::FunctionRef<void()> start = fedpp::detail::carry_out;
     fedpp::detail::FunctionRef<void(ObjectId)> accept = fedpp::detail::keep_made;
