@@ -128,7 +128,7 @@ struct GrpcTransport::Impl {
         try {
             check(status, context, name, operation);
         } catch (const NetworkError& lost) {
-            if (context.GetServerTrailingMetadata().count("fedpp-error") != 0) {
+            if (detail::answered_by_party(context)) {
                 throw; // (the party's own answer: the request failed there, and its number with it)
             }
             return object_reply(detail::settle(
@@ -203,7 +203,7 @@ struct GrpcTransport::Impl {
         try {
             check(status, context, name, "forward");
         } catch (const NetworkError& lost) {
-            if (context.GetServerTrailingMetadata().count("fedpp-error") != 0) {
+            if (detail::answered_by_party(context)) {
                 throw; // (the party's own answer, which says how the move ended)
             }
             answer = detail::settle_move(lost, name, [&] {

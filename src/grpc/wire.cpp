@@ -115,6 +115,10 @@ ErrorKind kind_of(const std::exception& e) {
     }
 }
 
+bool answered_by_party(const ::grpc::ClientContext& context) {
+    return context.GetServerTrailingMetadata().count("fedpp-error") != 0;
+}
+
 void throw_status(const ::grpc::Status& status, const ::grpc::ClientContext& context, const std::string& peer,
                   const char* operation) {
     const auto& trailers = context.GetServerTrailingMetadata();

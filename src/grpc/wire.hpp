@@ -45,6 +45,10 @@ std::string peer_name(const ::grpc::ServerContext& context);
 /// errors keep their kind (in the "fedpp-error" trailer) and message.
 ::grpc::Status status_of_current_exception(::grpc::ServerContext& context);
 
+/// Whether a failed call's status is the party's own answer (it carries the
+/// "fedpp-error" trailer), rather than no answer at all.
+bool answered_by_party(const ::grpc::ClientContext& context);
+
 /// Throws the fedpp error a failed call's status stands for; `peer` and
 /// `operation` name what failed for NetworkError.
 [[noreturn]] void throw_status(const ::grpc::Status& status, const ::grpc::ClientContext& context,

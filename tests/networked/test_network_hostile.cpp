@@ -1423,13 +1423,14 @@ TEST_CASE("hostile: a copy or a computation's result whose answer was lost is se
     // Made after its requester stopped waiting (a second and a half against
     // half a second), numbered or not: not kept, and none to withdraw. (Each
     // is asked for once the one before it was made: none waits its turn.)
-    // Whether `ended` (slow_decodes_ended, slow_runs) reaches `n` within 10 s:
-    // the copy or computation asked for last is made.
-    const auto reaches = [](const std::atomic<int>& ended, int n) {
-        for (int tries = 0; ended < n && tries < 1000; ++tries) {
+    // Whether `counter` (slow_decodes, slow_decodes_ended, slow_runs)
+    // reaches `n` within 10 s: the copy or computation asked for last is
+    // being made, or made.
+    const auto reaches = [](const std::atomic<int>& counter, int n) {
+        for (int tries = 0; counter < n && tries < 1000; ++tries) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        return ended == n;
+        return counter == n;
     };
     // Whether bob holds `objects` once the request made last settled (0.3 s
     // after it was made, then within 2 s).
@@ -1462,9 +1463,7 @@ TEST_CASE("hostile: a copy or a computation's result whose answer was lost is se
     std::optional<Peer::Result> late_copy;
     std::optional<Peer::Result> late_run;
     std::thread copier([&] { late_copy = me.copy(stored.object, S, 26); });
-    for (int tries = 0; slow_decodes == decodes && tries < 1000; ++tries) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    CHECK(reaches(slow_decodes, decodes + 1)); // (the copy is being made)
     std::thread runner([&] { late_run = me.execute(slow, {{stored.object, S}}, {}, 27); });
     std::this_thread::sleep_for(std::chrono::milliseconds(300)); // (it reaches bob, and waits)
     const auto run_withdrawn = me.withdraw(27);
