@@ -1529,10 +1529,17 @@ TEST_CASE("hostile: an aggregate whose result is not kept (withdrawn, or its req
     auto [secure, M, me, bobs, alices] = parties.at_aggregator();
     std::size_t lines = secure.log.lines().size();
     const std::size_t held = secure.host.object_count();
-    const auto not_kept = [](ObjectId) { throw fedpp::NetworkError("withdrawn by its requester while it was made"); };
     const std::vector<fedpp::party::NamedObject> inputs{{bobs, M}, {alices, M}};
-    CHECK_THROWS_AS(secure.host.execute("me#s1", fedavg_name(), inputs, fedavg_arguments(2), {.accept = not_kept}),
-                    fedpp::NetworkError);
+    // One withdrawn before its turn is not carried out: it spends nothing
+    // (the next one runs on the same contributions, a NetworkError below and
+    // not a refusal).
+    const auto not_started = [] { throw fedpp::NetworkError("withdrawn by its requester before its turn"); };
+    CHECK_THROWS_WITH(secure.host.execute("me#s1", fedavg_name(), inputs, fedavg_arguments(2), {.start = not_started}),
+                      Catch::Contains("before its turn"));
+    CHECK(secure.host.object_count() == held);
+    const auto not_kept = [](ObjectId) { throw fedpp::NetworkError("withdrawn by its requester while it was made"); };
+    CHECK_THROWS_WITH(secure.host.execute("me#s1", fedavg_name(), inputs, fedavg_arguments(2), {.accept = not_kept}),
+                      Catch::Contains("while it was made"));
     CHECK(secure.host.object_count() == held);
     require_refused(me.execute(fedavg_name(), {{bobs, M}, {alices, M}}, fedavg_arguments(2)),
                     Code::PERMISSION_DENIED, secure, lines, "went into an aggregate already");

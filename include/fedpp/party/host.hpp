@@ -178,10 +178,7 @@ public:
         Ledger::Reservation reserved = quota_.reserve(peer, peer, size);
         const Reply reply = store_.handle(Request::copy(0, id, *held.type), [] { return std::string(); });
         quota_.keep(reserved, peer, peer, reply.object, size);
-        if (derived) {
-            ledger_.mark_derived({}, reply.object);
-        }
-        accept_new(reply.object, settlement.accept);
+        accept_new(reply.object, settlement.accept, derived);
         return reply.object;
     }
 
@@ -243,10 +240,7 @@ public:
         if (computation->spends_contributions) {
             ledger_.spend(refs); // (only a contribution's mark is ever read)
         }
-        if (reply.object != 0 && from_data) {
-            ledger_.mark_derived({}, reply.object);
-        }
-        accept_new(reply.object, settlement.accept); // (what it spent stays spent: it ran)
+        accept_new(reply.object, settlement.accept, from_data); // (what it spent stays spent: it ran)
         return reply.object;
     }
 
@@ -319,10 +313,14 @@ private:
 
     [[nodiscard]] bool aggregates() const noexcept { return policy_.role != Role::data_owner; }
 
-    /// `accept(id)` on the new object `id` (0: none): if it throws, the
-    /// object is deleted (its owner holds no id of it).
-    void accept_new(ObjectId id, fedpp::detail::FunctionRef<void(ObjectId)> accept) {
+    /// Marks the new object `id` (0: none) derived from data if `derived`, then
+    /// `accept(id)`: if either throws, the object is deleted (its owner holds no
+    /// id of it, and nothing unmarked stays).
+    void accept_new(ObjectId id, fedpp::detail::FunctionRef<void(ObjectId)> accept, bool derived = false) {
         try {
+            if (derived && id != 0) {
+                ledger_.mark_derived({}, id);
+            }
             accept(id);
         } catch (...) {
             erase_object(id); // (none: nothing to erase)
