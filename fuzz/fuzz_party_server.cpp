@@ -78,12 +78,15 @@ struct Run {
         return id;
     }
 
-    /// What the aggregator says became of a value bob numbered `transfer`.
-    fedpp::ObjectId withdraw_at(const std::string& destination, std::uint64_t transfer) {
+    /// What the aggregator says became of a value bob numbered `transfer`
+    /// (its server's answer to bob's Withdraw).
+    fedpp::wire::ObjectReply withdraw_at(const std::string& destination, std::uint64_t transfer) {
         if (destination != "secure_worker") {
             finding();
         }
-        return secure_arrivals.withdraw("bob", transfer);
+        fedpp::wire::TransferRequest question;
+        question.set_transfer(transfer);
+        return fedpp::grpc::detail::withdraw(parties.secure, "bob", question, secure_arrivals);
     }
 
     template <class Message>

@@ -20,9 +20,17 @@
 
 namespace fedpp::grpc::detail {
 
+/// What became of a numbered request: the object it made (0: none), and
+/// whether it was carried out and what it made kept (a computation without
+/// a result: object 0, carried out).
+struct Arrival {
+    ObjectId object = 0;
+    bool carried_out = false;
+};
+
 /// By sender (a certificate name): each number arriving, then the object it
 /// became (0: none).
-class Arrivals : public NumberedOutcomes<ObjectId> {
+class Arrivals : public NumberedOutcomes<Arrival> {
 public:
     using NumberedOutcomes::NumberedOutcomes;
 
@@ -42,7 +50,8 @@ public:
         return entry != nullptr && entry->pending;
     }
 
-    /// It arrived as object `id` (not yet its owner's). False if its sender
+    /// It arrived as object `id` (not yet its owner's; a computation without
+    /// a result: 0), carried out. False if its sender
     /// withdrew it meanwhile: the caller does not keep it (it never arrived,
     /// as its sender was told).
     [[nodiscard]] bool end(const std::string& sender, std::uint64_t transfer, ObjectId id) {
@@ -51,7 +60,7 @@ public:
         if (entry == nullptr || !entry->pending) { // (withdrawn; then perhaps forgotten)
             return false;
         }
-        settle_locked(sender, transfer, *entry, id);
+        settle_locked(sender, transfer, *entry, {id, true});
         return true;
     }
 
@@ -61,21 +70,22 @@ public:
     void fail(const std::string& sender, std::uint64_t transfer) {
         const std::lock_guard lock(mutex_);
         if (Entry* entry = find_locked(sender, transfer); entry != nullptr && entry->pending) {
-            settle_locked(sender, transfer, *entry, 0);
+            settle_locked(sender, transfer, *entry, {});
         } else if (entry != nullptr) {
-            entry->outcome = 0; // (already settled: it stays in the settled order)
+            entry->outcome = {}; // (already settled: it stays in the settled order)
         }
     }
 
     /// What became of the value numbered `transfer` by `sender`: the object
-    /// it became here, or 0: it did not arrive and will not (one still
-    /// arriving is withdrawn: end() says so; one not yet begun is refused
-    /// by begin()). Asked again, the same answer while it is remembered.
-    ObjectId withdraw(const std::string& sender, std::uint64_t transfer) {
+    /// it became here, carried out, or none: it did not arrive and will not
+    /// (one still arriving is withdrawn: end() says so; one not yet begun is
+    /// refused by begin()). Asked again, the same answer while it is
+    /// remembered.
+    Arrival withdraw(const std::string& sender, std::uint64_t transfer) {
         const std::lock_guard lock(mutex_);
         Entry& entry = entry_locked(sender, transfer);
         if (entry.pending) { // (not begun, or still arriving)
-            settle_locked(sender, transfer, entry, 0);
+            settle_locked(sender, transfer, entry, {});
         }
         return entry.outcome;
     }

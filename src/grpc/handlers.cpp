@@ -90,13 +90,17 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
                     });
 }
 
-ObjectId withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
-                  Arrivals& arrivals) {
+wire::ObjectReply withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
+                           Arrivals& arrivals) {
     host.admit(peer, "withdraw"); // (only a requester stores here)
     if (request.transfer() == 0) {
         throw ArgumentError("fedpp::grpc: a withdrawal of number 0 (numbers start at 1)");
     }
-    return arrivals.withdraw(std::string(party::name_of(peer)), request.transfer());
+    const Arrival arrival = arrivals.withdraw(std::string(party::name_of(peer)), request.transfer());
+    wire::ObjectReply reply;
+    reply.set_object(arrival.object);
+    reply.set_carried_out(arrival.carried_out);
+    return reply;
 }
 
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request) {

@@ -38,9 +38,10 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
 
 /// What became of the value (or copy, or computation's result) `peer`, one
 /// of the host's requesters, numbered request.transfer() here
-/// (Arrivals::withdraw: one still arriving, or being made, is then not kept).
-ObjectId withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
-                  Arrivals& arrivals);
+/// (Arrivals::withdraw: one still arriving, or being made, is then not kept),
+/// and whether it was carried out.
+wire::ObjectReply withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
+                           Arrivals& arrivals);
 
 /// The bytes of a fetched object (deleted at the host).
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request);
@@ -61,8 +62,9 @@ using StoreAt = std::function<ObjectId(const std::string& destination, const std
                                        const std::string& requester, std::uint64_t transfer)>;
 
 /// What became of the value numbered `transfer` sent to `destination`: its
-/// id there, or 0 (it did not arrive, and never will).
-using WithdrawAt = std::function<ObjectId(const std::string& destination, std::uint64_t transfer)>;
+/// id there, or 0 (it did not arrive, and never will): `destination`'s
+/// answer to Withdraw.
+using WithdrawAt = std::function<wire::ObjectReply(const std::string& destination, std::uint64_t transfer)>;
 
 /// Moves an object to another party (through `store_at`, numbered
 /// `transfer`), then deletes it here; the object stays if the destination

@@ -192,7 +192,7 @@ public:
     ::grpc::Status Withdraw(::grpc::ServerContext* context, const wire::TransferRequest* request,
                             wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            reply->set_object(detail::withdraw(host_, peer, *request, arrivals_));
+            *reply = detail::withdraw(host_, peer, *request, arrivals_);
         });
     }
 

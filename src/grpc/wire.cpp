@@ -223,23 +223,24 @@ Reply ask_about(wire::Party::Stub& stub,
 
 } // namespace
 
-ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
-                  const std::string& peer, const std::string& session) {
-    return ask_about(stub, &wire::Party::Stub::Withdraw, transfer, timeout, peer, session, "withdraw").object();
+wire::ObjectReply withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
+                           const std::string& peer, const std::string& session) {
+    return ask_about(stub, &wire::Party::Stub::Withdraw, transfer, timeout, peer, session, "withdraw");
 }
 
-ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask, const NumberedObject& object) {
-    ObjectId arrived = 0;
+ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<wire::ObjectReply()> ask,
+                const NumberedObject& object) {
+    wire::ObjectReply arrived;
     try {
         arrived = ask();
     } catch (const std::exception& e) {
         throw OutcomeUnknownError(std::string(lost.what()) + "; asked what became of " + object.what +
                                   ", the party did not say (" + e.what() + "): it may be there");
     }
-    if (arrived == 0) {
+    if (arrived.object() == 0 && !(arrived.carried_out() && object.none_made)) {
         throw NetworkError(std::string(lost.what()) + "; " + object.none);
     }
-    return arrived;
+    return arrived.object(); // (0: a computation without a result, which ran)
 }
 
 wire::ForwardReply forwarded(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,

@@ -88,9 +88,9 @@ private:
 
 /// What became of the value numbered `transfer` this process sent to the
 /// party `peer` (the Withdraw call, within `timeout`, for `session`): its
-/// id there, or 0 (it did not arrive, and never will). Throws as the call
-/// fails (throw_status).
-ObjectId withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
+/// id there, or 0 (it did not arrive, and never will), and whether it was
+/// carried out. Throws as the call fails (throw_status).
+wire::ObjectReply withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
                   const std::string& peer, const std::string& session = {});
 
 /// What settle() and settle_move() throw when it cannot be known whether
@@ -107,15 +107,17 @@ public:
 struct NumberedObject {
     const char* what;
     const char* none;
+    bool none_made = false; // carried out, it may have made no object (a computation without a result)
 };
 inline constexpr NumberedObject stored_value{"the value", "the value did not arrive there (and will not)"};
 
 /// After a store (or a copy, or a computation) numbered by its requester
 /// that got no answer (`lost`): the object it became, as `ask` (a Withdraw
-/// call) says, or a NetworkError saying `object.none` (a value's sender
-/// keeps it), or, if `ask` fails too, an OutcomeUnknownError saying that
-/// it may be there.
-ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<ObjectId()> ask,
+/// call) says (0 for a computation without a result that was carried out,
+/// if `object.none_made`), or a NetworkError saying `object.none` (a
+/// value's sender keeps it), or, if `ask` fails too, an
+/// OutcomeUnknownError saying that it may be there.
+ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<wire::ObjectReply()> ask,
                 const NumberedObject& object = stored_value);
 
 /// How the move numbered `transfer` this process asked the party `peer`

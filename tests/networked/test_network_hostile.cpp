@@ -93,6 +93,8 @@ constexpr auto slow_copy_of = fedpp::computation<"hostile.slow_copy">([](SlowVal
     ++hostile_test::slow_runs;
     return value;
 });
+/// A computation without a result.
+constexpr auto count_runs = fedpp::computation<"hostile.count_runs">([](SlowValue&) { ++hostile_test::slow_runs; });
 constexpr auto scale = fedpp::computation<"hostile.scale">([](LinearModel& m) { return m.copy(); });
 constexpr auto unsum = fedpp::computation<"hostile.unsum">(
     [](fedpp::WeightedSum<LinearModel>& sum) { return fedpp::detail::independent_copy(sum.sum()); });
@@ -168,7 +170,8 @@ public:
     struct Result {
         ::grpc::Status status;
         ObjectId object = 0;
-        std::string bytes; // a fetch's
+        std::string bytes;        // a fetch's
+        bool carried_out = false; // a withdrawal's
     };
 
     /// Stores `bytes` as a `type`, announcing `announced` bytes (default: the
@@ -281,7 +284,7 @@ public:
     Result withdraw(std::uint64_t transfer) {
         fedpp::wire::ObjectReply reply;
         const auto status = ask_about(&fedpp::wire::Party::Stub::Withdraw, transfer, reply);
-        return {status, reply.object(), {}};
+        return {status, reply.object(), {}, reply.carried_out()};
     }
 
     /// `method` (Withdraw, Forwarded) about the number `transfer`.
@@ -1416,8 +1419,23 @@ TEST_CASE("hostile: a copy or a computation's result whose answer was lost is se
     const auto result = me.execute(slow, {{stored.object, S}}, {}, 22);
     require_ok(result);
     CHECK(me.withdraw(22).object == result.object);
+    CHECK(me.withdraw(22).carried_out);
     CHECK(me.withdraw(23).object == 0);
+    CHECK_FALSE(me.withdraw(23).carried_out);
     require_refused(me.copy(stored.object, S, 23), Code::PERMISSION_DENIED, bob, lines, "a copy numbered 23");
+    CHECK(bob.host.object_count() == held + 2);
+    // A computation without a result that ran: none, carried out (the
+    // transport tells its caller it ran); withdrawn before it came: not.
+    const std::string counting = computation_name<count_runs, SlowValue>();
+    const int counted = slow_runs;
+    require_ok(me.execute(counting, {{stored.object, S}}, {}, 28));
+    CHECK(slow_runs == counted + 1);
+    CHECK(me.withdraw(28).object == 0);
+    CHECK(me.withdraw(28).carried_out);
+    CHECK_FALSE(me.withdraw(29).carried_out);
+    require_refused(me.execute(counting, {{stored.object, S}}, {}, 29), Code::PERMISSION_DENIED, bob, lines,
+                    "a result numbered 29");
+    CHECK(slow_runs == counted + 1);
     CHECK(bob.host.object_count() == held + 2);
 
     // Made after its requester stopped waiting (a second and a half against

@@ -53,20 +53,61 @@ TEST_CASE("numbered outcomes: a value arrives once under its number, a withdrawa
     REQUIRE(arrivals.begin("bob", 1));
     CHECK_FALSE(arrivals.begin("bob", 1));
     CHECK(arrivals.end("bob", 1, 42));
-    CHECK(arrivals.withdraw("bob", 1) == 42);
-    CHECK(arrivals.withdraw("bob", 1) == 42); // (asked again: the same)
-    arrivals.fail("bob", 1);                  // (recording it failed after all)
-    CHECK(arrivals.withdraw("bob", 1) == 0);
+    CHECK(arrivals.withdraw("bob", 1).object == 42);
+    CHECK(arrivals.withdraw("bob", 1).object == 42); // (asked again: the same)
+    CHECK(arrivals.withdraw("bob", 1).carried_out);
+    arrivals.fail("bob", 1); // (recording it failed after all)
+    CHECK(arrivals.withdraw("bob", 1).object == 0);
+    CHECK_FALSE(arrivals.withdraw("bob", 1).carried_out);
     // Withdrawn while it arrives: not kept; before it came: refused.
     REQUIRE(arrivals.begin("bob", 2));
-    CHECK(arrivals.withdraw("bob", 2) == 0);
+    CHECK(arrivals.withdraw("bob", 2).object == 0);
     CHECK_FALSE(arrivals.end("bob", 2, 43));
-    CHECK(arrivals.withdraw("bob", 3) == 0);
+    CHECK_FALSE(arrivals.withdraw("bob", 2).carried_out);
+    CHECK(arrivals.withdraw("bob", 3).object == 0);
+    CHECK_FALSE(arrivals.withdraw("bob", 3).carried_out);
     CHECK_FALSE(arrivals.begin("bob", 3));
+    // A computation without a result that ran: object 0, carried out.
+    REQUIRE(arrivals.begin("bob", 5));
+    CHECK(arrivals.end("bob", 5, 0));
+    CHECK(arrivals.withdraw("bob", 5).object == 0);
+    CHECK(arrivals.withdraw("bob", 5).carried_out);
     // Another sender's numbers are its own.
-    CHECK(arrivals.withdraw("alice", 1) == 0);
+    CHECK(arrivals.withdraw("alice", 1).object == 0);
     CHECK(arrivals.begin("alice", 4));
     CHECK(arrivals.begin("bob", 4));
+}
+
+TEST_CASE("numbered outcomes: the model owner's transport reads what became of a numbered store, copy or "
+          "computation: its object, none, a computation that ran without a result, or unknown",
+          "[network][numbers]") {
+    namespace d = fedpp::grpc::detail;
+    const fedpp::NetworkError lost("no answer");
+    const auto says = [](fedpp::ObjectId object, bool carried_out) {
+        return [=] {
+            fedpp::wire::ObjectReply reply;
+            reply.set_object(object);
+            reply.set_carried_out(carried_out);
+            return reply;
+        };
+    };
+    const d::NumberedObject result{"the computation's result", "no result is kept there", true};
+    CHECK(d::settle(lost, says(7, true)) == 7);
+    CHECK(d::settle(lost, says(7, true), result) == 7);
+    CHECK_THROWS_WITH(d::settle(lost, says(0, false)), Catch::Contains("no answer; the value did not arrive there"));
+    CHECK_THROWS_WITH(d::settle(lost, says(0, false), result), Catch::Contains("no answer; no result is kept there"));
+    // A computation without a result that ran is done; a value (or a copy)
+    // is never carried out as none: a party that says so is not believed,
+    // and its sender keeps the value.
+    CHECK(d::settle(lost, says(0, true), result) == 0);
+    CHECK_THROWS_WITH(d::settle(lost, says(0, true)), Catch::Contains("the value did not arrive there"));
+    try {
+        (void)d::settle(lost, []() -> fedpp::wire::ObjectReply { throw fedpp::NetworkError("down"); }, result);
+        FAIL("an unanswered question reads as an answer");
+    } catch (const d::OutcomeUnknownError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("asked what became of the computation's result, the party did not say "
+                                             "(down): it may be there"));
+    }
 }
 
 TEST_CASE("numbered outcomes: settled numbers are forgotten after the memory, and beyond 100,000 a peer, pending "
@@ -204,8 +245,15 @@ TEST_CASE("numbered outcomes: a party records how each numbered move ended: move
     };
     const auto no_answer = [](const std::string&, const std::string&, const fedpp::Bytes&, const std::string&,
                               std::uint64_t) -> fedpp::ObjectId { throw fedpp::NetworkError("no answer"); };
-    const auto says = [](fedpp::ObjectId id) { return [id](const std::string&, std::uint64_t) { return id; }; };
-    const auto silent = [](const std::string&, std::uint64_t) -> fedpp::ObjectId {
+    const auto says = [](fedpp::ObjectId id) { // (its answer to Withdraw: arrived as `id`, or 0: none)
+        return [id](const std::string&, std::uint64_t) {
+            fedpp::wire::ObjectReply reply;
+            reply.set_object(id);
+            reply.set_carried_out(id != 0);
+            return reply;
+        };
+    };
+    const auto silent = [](const std::string&, std::uint64_t) -> fedpp::wire::ObjectReply {
         throw fedpp::NetworkError("no answer either");
     };
 
@@ -223,6 +271,17 @@ TEST_CASE("numbered outcomes: a party records how each numbered move ended: move
     CHECK_THROWS_AS(move(kept, 3, T, no_answer, silent), d::OutcomeUnknownError);
     CHECK(ended(3).object == 0);
     CHECK(ended(3).uncertain);
+    // A destination that says a value arrived as no object (carried out,
+    // object 0, as only a computation without a result may) is not
+    // believed: not moved.
+    const auto carried_out_as_none = [](const std::string&, std::uint64_t) {
+        fedpp::wire::ObjectReply reply;
+        reply.set_carried_out(true);
+        return reply;
+    };
+    CHECK_THROWS_WITH(move(kept, 30, T, no_answer, carried_out_as_none),
+                      Catch::Contains("did not arrive there (and will not)"));
+    CHECK(bob.list("me#s1").size() == 1);
     // A destination that answers with no object is asked again.
     CHECK(move(kept, 4, T, arrives_as(0), says(78)).object() == 78);
     CHECK(ended(4).object == 78);
