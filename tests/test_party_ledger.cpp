@@ -1,13 +1,15 @@
 // fedpp::party::Ledger on its own: what counts against a peer's quota while
 // its objects are being made, once they are kept, while they move away, and
 // after they are gone. (Host's requests use it: test_network_hostile.cpp's
-// quota tests go through it from the network.)
+// quota tests go through it from the network.) And RequesterLocks' table.
 #include <fedpp/party/ledger.hpp>
+#include <fedpp/party/requester_locks.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <stdexcept>
+#include <string>
 
 namespace {
 
@@ -158,4 +160,23 @@ TEST_CASE("ledger: the objects of a requester silent for longer than the lease e
     CHECK(expired.front() == 1);
     CHECK_FALSE(ledger.owns("me#s1", 1));
     CHECK(usage_is(ledger.made_by("me", "me#s1"), {0, 0}));
+}
+
+TEST_CASE("requester locks: one per requester with a request under way, none left once its requests end",
+          "[party][ledger]") {
+    // (That another requester's request is not held up by one under way is
+    // test_network_hostile.cpp's "does not hold up another requester's".)
+    fedpp::party::RequesterLocks locks;
+    CHECK(locks.requesters() == 0);
+    {
+        const auto first = locks.lock("me#s1");
+        const auto other = locks.lock("me#s2"); // (another requester: no wait, on this thread too)
+        const auto third = locks.lock("bob");
+        CHECK(locks.requesters() == 3);
+    }
+    CHECK(locks.requesters() == 0); // (a peer that makes up names holds nothing once its requests end)
+    for (int k = 0; k < 1000; ++k) {
+        const auto turn = locks.lock("me#made-up-" + std::to_string(k));
+    }
+    CHECK(locks.requesters() == 0);
 }

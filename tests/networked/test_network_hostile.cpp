@@ -35,6 +35,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -1883,6 +1884,61 @@ TEST_CASE("hostile: one requester's concurrent requests on the same objects are 
     require_ok(aggregate);
     const auto released = fetch_aggregate(me, aggregate.object);
     CHECK(released.contributions() == 2);
+}
+
+TEST_CASE("hostile: one requester's slow request does not hold up another requester's, whatever their names",
+          "[network][hostile][threads]") {
+    // Requesters once shared 64 locks by their names' hash: a hostile one
+    // could name a session to share another requester's lock, and hold up
+    // that one's requests behind its own slow ones. Here its session is
+    // named so (under that hash), and a copy of its takes two seconds.
+    struct ResetSlowness {
+        ~ResetSlowness() { slow_decode_ms = 0; } // (should a check fail midway: later tests are not slowed)
+    } const reset_slowness;
+    network::Party bob(network::data_owner("bob"));
+    const auto stripe = [](const std::string& requester) { return std::hash<std::string_view>{}(requester) % 64; };
+    std::string colliding;
+    for (int k = 0; colliding.empty(); ++k) {
+        if (const std::string session = "hostile" + std::to_string(k); stripe("me#" + session) == stripe("me#s1")) {
+            colliding = session;
+        }
+    }
+    Peer victim(bob, "me", "s1");
+    Peer hostile(bob, "me", colliding);
+    Peer hostile_again(bob, "me", colliding); // (the same requester, on a connection of its own)
+    const std::string M = type_of<LinearModel>();
+    const std::string S = type_of<SlowValue>();
+    const auto mine = victim.store(a_model(3));
+    const auto theirs = hostile.store(SlowValue{1});
+    const auto their_model = hostile.store(a_model(4));
+    require_ok(mine);
+    require_ok(theirs);
+    require_ok(their_model);
+    // While `hostile` copies its slow value, `asker` copies `object` (a
+    // `type`): whether that was done before the slow copy ended.
+    const auto done_meanwhile = [&](Peer& asker, ObjectId object, const std::string& type) {
+        slow_decode_ms = 2000;
+        const int decodes = slow_decodes;
+        const int ended = slow_decodes_ended;
+        std::optional<Peer::Result> slow;
+        std::thread holder([&] { slow = hostile.copy(theirs.object, S); });
+        for (int tries = 0; slow_decodes == decodes && tries < 1000; ++tries) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        const bool started = slow_decodes == decodes + 1; // (its copy is being made: its turn is held)
+        const auto quick = asker.copy(object, type);
+        const bool meanwhile = slow_decodes_ended == ended;
+        holder.join();
+        slow_decode_ms = 0;
+        CHECK(started);
+        require_ok(quick);
+        REQUIRE(slow);
+        require_ok(*slow);
+        return meanwhile;
+    };
+    CHECK(done_meanwhile(victim, mine.object, M));
+    // The legal twin: the same requester's requests still wait for each other.
+    CHECK_FALSE(done_meanwhile(hostile_again, their_model.object, M));
 }
 
 TEST_CASE("hostile: an aggregator that requires DP releases only DP aggregates, with its own clip norm and "
