@@ -165,7 +165,9 @@ TEST_CASE("ledger: the objects of a requester silent for longer than the lease e
 TEST_CASE("requester locks: one per requester with a request under way, none left once its requests end",
           "[party][ledger]") {
     // (That another requester's request is not held up by one under way is
-    // test_network_hostile.cpp's "does not hold up another requester's".)
+    // test_network_hostile.cpp's "does not hold up another requester's",
+    // across threads; the locks taken on one thread here are of distinct
+    // requesters, each free.)
     fedpp::party::RequesterLocks locks;
     CHECK(locks.requesters() == 0);
     {

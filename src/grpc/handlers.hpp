@@ -61,9 +61,10 @@ ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequ
 using StoreAt = std::function<ObjectId(const std::string& destination, const std::string& type, const Bytes& bytes,
                                        const std::string& requester, std::uint64_t transfer)>;
 
-/// What became of the value numbered `transfer` sent to `destination`: its
-/// id there, or 0 (it did not arrive, and never will): `destination`'s
-/// answer to Withdraw.
+/// What became of the value numbered `transfer` sent to `destination`:
+/// `destination`'s answer to Withdraw, its id there, or 0 (it did not
+/// arrive, and never will; a value is never carried out as no object, so
+/// `carried_out` with 0 is read as that too: settle).
 using WithdrawAt = std::function<wire::ObjectReply(const std::string& destination, std::uint64_t transfer)>;
 
 /// Moves an object to another party (through `store_at`, numbered

@@ -230,8 +230,7 @@ struct GrpcTransport::Impl {
         const std::span<const std::byte> arguments = request.payload;
         message.set_arguments(reinterpret_cast<const char*>(arguments.data()), arguments.size());
         return call_numbered(message, &wire::Party::Stub::Execute, options.execute_timeout, name, stub, "execute",
-                             {"the computation's result", "no result of the computation is kept there (it may have run)",
-                              true});
+                             detail::computation_result);
     }
 
     /// A copy at party `name`, numbered as stores are.

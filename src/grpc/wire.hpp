@@ -88,10 +88,11 @@ private:
 
 /// What became of the value numbered `transfer` this process sent to the
 /// party `peer` (the Withdraw call, within `timeout`, for `session`): its
-/// id there, or 0 (it did not arrive, and never will), and whether it was
-/// carried out. Throws as the call fails (throw_status).
+/// id there, or 0, and whether it was carried out (0 and carried out: a
+/// computation without a result ran; 0 otherwise: none was made, and never
+/// will be). Throws as the call fails (throw_status).
 wire::ObjectReply withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
-                  const std::string& peer, const std::string& session = {});
+                           const std::string& peer, const std::string& session = {});
 
 /// What settle() and settle_move() throw when it cannot be known whether
 /// the value arrived (moved): the question got no answer either, or the
@@ -110,6 +111,8 @@ struct NumberedObject {
     bool none_made = false; // carried out, it may have made no object (a computation without a result)
 };
 inline constexpr NumberedObject stored_value{"the value", "the value did not arrive there (and will not)"};
+inline constexpr NumberedObject computation_result{
+    "the computation's result", "no result of the computation is kept there (it may have run)", true};
 
 /// After a store (or a copy, or a computation) numbered by its requester
 /// that got no answer (`lost`): the object it became, as `ask` (a Withdraw

@@ -1891,7 +1891,8 @@ TEST_CASE("hostile: one requester's slow request does not hold up another reques
     // Requesters once shared 64 locks by their names' hash: a hostile one
     // could name a session to share another requester's lock, and hold up
     // that one's requests behind its own slow ones. Here its session is
-    // named so (under that hash), and a copy of its takes two seconds.
+    // named so (under that hash), and a copy of its takes five seconds (a
+    // small copy takes far less, under sanitizers too).
     struct ResetSlowness {
         ~ResetSlowness() { slow_decode_ms = 0; } // (should a check fail midway: later tests are not slowed)
     } const reset_slowness;
@@ -1914,10 +1915,10 @@ TEST_CASE("hostile: one requester's slow request does not hold up another reques
     require_ok(mine);
     require_ok(theirs);
     require_ok(their_model);
-    // While `hostile` copies its slow value, `asker` copies `object` (a
-    // `type`): whether that was done before the slow copy ended.
-    const auto done_meanwhile = [&](Peer& asker, ObjectId object, const std::string& type) {
-        slow_decode_ms = 2000;
+    // While `hostile` copies its slow value (for `ms`), `asker` copies
+    // `object` (a `type`): whether that was done before the slow copy ended.
+    const auto done_meanwhile = [&](Peer& asker, ObjectId object, const std::string& type, int ms) {
+        slow_decode_ms = ms;
         const int decodes = slow_decodes;
         const int ended = slow_decodes_ended;
         std::optional<Peer::Result> slow;
@@ -1936,9 +1937,9 @@ TEST_CASE("hostile: one requester's slow request does not hold up another reques
         require_ok(*slow);
         return meanwhile;
     };
-    CHECK(done_meanwhile(victim, mine.object, M));
+    CHECK(done_meanwhile(victim, mine.object, M, 5000));
     // The legal twin: the same requester's requests still wait for each other.
-    CHECK_FALSE(done_meanwhile(hostile_again, their_model.object, M));
+    CHECK_FALSE(done_meanwhile(hostile_again, their_model.object, M, 1000));
 }
 
 TEST_CASE("hostile: an aggregator that requires DP releases only DP aggregates, with its own clip norm and "

@@ -58,7 +58,7 @@ public:
         }
 
     private:
-        void leave() noexcept {
+        void leave() noexcept { // (a mutex that fails to lock ends the process: only the system makes it fail)
             const std::lock_guard table(locks_.mutex_);
             if (--entry_->second.requests == 0) {
                 locks_.entries_.erase(entry_);
