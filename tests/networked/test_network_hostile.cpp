@@ -146,6 +146,16 @@ LinearModel a_model(std::uint64_t seed = 7) {
     return LinearModel(2, 1, generator);
 }
 
+/// Whether `counter` (slow_decodes, slow_decodes_ended, slow_runs) reaches
+/// `n` within 10 s: the copy or computation asked for last is being made,
+/// or made.
+bool reaches(const std::atomic<int>& counter, int n) {
+    for (int tries = 0; counter < n && tries < 1000; ++tries) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return counter == n;
+}
+
 /// The hostile peer: a raw stub to one party, with the certificate `name`
 /// of the authority in `authority_dir` (none if `name` is empty), as session
 /// `session`.
@@ -1442,15 +1452,6 @@ TEST_CASE("hostile: a copy or a computation's result whose answer was lost is se
     // Made after its requester stopped waiting (a second and a half against
     // half a second), numbered or not: not kept, and none to withdraw. (Each
     // is asked for once the one before it was made: none waits its turn.)
-    // Whether `counter` (slow_decodes, slow_decodes_ended, slow_runs)
-    // reaches `n` within 10 s: the copy or computation asked for last is
-    // being made, or made.
-    const auto reaches = [](const std::atomic<int>& counter, int n) {
-        for (int tries = 0; counter < n && tries < 1000; ++tries) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return counter == n;
-    };
     // Whether bob holds `objects` once the request made last settled (0.3 s
     // after it was made, then within 2 s).
     const auto holds = [&](std::size_t objects) {
@@ -1923,10 +1924,7 @@ TEST_CASE("hostile: one requester's slow request does not hold up another reques
         const int ended = slow_decodes_ended;
         std::optional<Peer::Result> slow;
         std::thread holder([&] { slow = hostile.copy(theirs.object, S); });
-        for (int tries = 0; slow_decodes == decodes && tries < 1000; ++tries) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        const bool started = slow_decodes == decodes + 1; // (its copy is being made: its turn is held)
+        const bool started = reaches(slow_decodes, decodes + 1); // (its copy is being made: its turn is held)
         const auto quick = asker.copy(object, type);
         const bool meanwhile = slow_decodes_ended == ended;
         holder.join();

@@ -31,6 +31,14 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto never = [] { return false; };
 
+/// A party's answer to Withdraw: `object`, and whether it was carried out.
+fedpp::wire::ObjectReply withdrawal(fedpp::ObjectId object, bool carried_out) {
+    fedpp::wire::ObjectReply reply;
+    reply.set_object(object);
+    reply.set_carried_out(carried_out);
+    return reply;
+}
+
 /// Asks `departures` how `requester`'s move `number` ended while another
 /// thread ends it as `departure` a tenth of a second later.
 std::optional<Departure> ask_while_it_ends(Departures& departures, const std::string& requester,
@@ -84,18 +92,14 @@ TEST_CASE("numbered outcomes: the model owner's transport reads what became of a
     namespace d = fedpp::grpc::detail;
     const fedpp::NetworkError lost("no answer");
     const auto says = [](fedpp::ObjectId object, bool carried_out) {
-        return [=] {
-            fedpp::wire::ObjectReply reply;
-            reply.set_object(object);
-            reply.set_carried_out(carried_out);
-            return reply;
-        };
+        return [=] { return withdrawal(object, carried_out); };
     };
     const d::NumberedObject& result = d::computation_result; // (the transport's execute)
     CHECK(d::settle(lost, says(7, true)) == 7);
     CHECK(d::settle(lost, says(7, true), result) == 7);
     CHECK_THROWS_WITH(d::settle(lost, says(0, false)), Catch::Contains("no answer; the value did not arrive there"));
-    CHECK_THROWS_WITH(d::settle(lost, says(0, false), result), Catch::Contains("no answer; no result of the computation is kept there (it may have run)"));
+    CHECK_THROWS_WITH(d::settle(lost, says(0, false), result),
+                      Catch::Contains("no answer; no result of the computation is kept there (it may have run)"));
     // A computation without a result that ran is done; a value (or a copy)
     // is never carried out as none: a party that says so is not believed,
     // and its sender keeps the value.
@@ -246,12 +250,7 @@ TEST_CASE("numbered outcomes: a party records how each numbered move ended: move
     const auto no_answer = [](const std::string&, const std::string&, const fedpp::Bytes&, const std::string&,
                               std::uint64_t) -> fedpp::ObjectId { throw fedpp::NetworkError("no answer"); };
     const auto says = [](fedpp::ObjectId id) { // (its answer to Withdraw: arrived as `id`, or 0: none)
-        return [id](const std::string&, std::uint64_t) {
-            fedpp::wire::ObjectReply reply;
-            reply.set_object(id);
-            reply.set_carried_out(id != 0);
-            return reply;
-        };
+        return [id](const std::string&, std::uint64_t) { return withdrawal(id, id != 0); };
     };
     const auto silent = [](const std::string&, std::uint64_t) -> fedpp::wire::ObjectReply {
         throw fedpp::NetworkError("no answer either");
@@ -274,11 +273,7 @@ TEST_CASE("numbered outcomes: a party records how each numbered move ended: move
     // A destination that says a value arrived as no object (carried out,
     // object 0, as only a computation without a result may) is not
     // believed: not moved.
-    const auto carried_out_as_none = [](const std::string&, std::uint64_t) {
-        fedpp::wire::ObjectReply reply;
-        reply.set_carried_out(true);
-        return reply;
-    };
+    const auto carried_out_as_none = [](const std::string&, std::uint64_t) { return withdrawal(0, true); };
     CHECK_THROWS_WITH(move(kept, 30, T, no_answer, carried_out_as_none),
                       Catch::Contains("did not arrive there (and will not)"));
     CHECK(bob.list("me#s1").size() == 1);
