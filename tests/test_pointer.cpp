@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -87,6 +88,66 @@ TEST_CASE("a get() or declassify() that fails leaves its pointer good, to fetch 
     CHECK(count.get() == 42);
     CHECK(fedpp::declassify<"test: fetched again">(tensor).value()(0, 1) == 2);
     CHECK(bob.object_count() == 0);
+}
+
+namespace {
+/// In-process workers that carry out every request but answer the one of
+/// `blank`'s kind without its object (object 0), as a broken or hostile
+/// party could.
+class AnsweringNoObject final : public fedpp::Transport {
+public:
+    void attach(fedpp::WorkerId id, std::string name, bool trusted) override {
+        workers.attach(id, std::move(name), trusted);
+    }
+    void detach(fedpp::WorkerId id) noexcept override { workers.detach(id); }
+    fedpp::Reply deliver(const fedpp::Request& request) override {
+        fedpp::Reply reply = workers.deliver(request);
+        if (blank && request.operation == *blank) {
+            reply.object = 0;
+        }
+        return reply;
+    }
+    std::optional<fedpp::Operation> blank;
+    fedpp::InProcessTransport workers; // (public: the test publishes data there)
+};
+} // namespace
+
+TEST_CASE("an answer that names no object it made is an error, never a pointer to nothing", "[pointer]") {
+    auto transport = std::make_unique<AnsweringNoObject>();
+    AnsweringNoObject& network = *transport;
+    fedpp::Federation hook("me", std::move(transport));
+    fedpp::Worker<Bob> bob(hook);
+    fedpp::Worker<Secure> secure(hook);
+    network.workers.publish(bob.id(), "data", fedpp::detail::value_type<std::int64_t>(),
+                             fedpp::to_bytes(std::int64_t{7}));
+    auto count = fedpp::send(std::int64_t{42}, bob);
+    const auto plus_one = [](const std::int64_t& n) { return n + 1; };
+    const auto nothing = [](const std::int64_t&) {};
+    const auto says_none = [](const std::string& operation) {
+        return Catch::Contains("worker 'bob' answered " + operation + " without naming the object it made");
+    };
+
+    network.blank = fedpp::Operation::store;
+    CHECK_THROWS_WITH(fedpp::send(std::int64_t{1}, bob), says_none("a send"));
+    network.blank = fedpp::Operation::copy;
+    CHECK_THROWS_WITH(count.copy(), says_none("a copy"));
+    network.blank = fedpp::Operation::find;
+    CHECK_THROWS_WITH(bob.find<std::int64_t>("data"), says_none("a find"));
+    network.blank = fedpp::Operation::execute;
+    CHECK_THROWS_AS(bob.run(plus_one, count), fedpp::RemoteObjectError);
+    CHECK_THROWS_WITH(bob.run(plus_one, count), says_none("a computation with a result"));
+    bob.run(nothing, count); // the twin: a computation without a result names none
+    network.blank = fedpp::Operation::forward;
+    CHECK_THROWS_WITH(count.move(secure),
+                      Catch::Contains("worker 'secure_worker' answered a move without naming the object"));
+    CHECK_FALSE(count.valid()); // bob says the value left
+
+    network.blank.reset(); // the same requests, answered in full
+    auto again = fedpp::send(std::int64_t{42}, bob);
+    CHECK(again.copy().get() == 42);
+    CHECK(bob.find<std::int64_t>("data").id() != 0);
+    CHECK(bob.run(plus_one, again).get() == 43);
+    CHECK(again.move(secure).get() == 42);
 }
 
 TEST_CASE("destroying the last pointer deletes the remote object", "[pointer]") {

@@ -159,8 +159,8 @@ public:
         }
         const auto request = Request::forward(worker_, object_, detail::value_type<T>(), destination.id());
         const ObjectId moved = seam_->call(request).object;
-        state_ = State::moved_away;
-        return Pointer<T, Destination>(seam_, destination.id(), moved);
+        state_ = State::moved_away; // (its worker says the value has left)
+        return Pointer<T, Destination>::made(seam_, destination.id(), moved, "a move");
     }
 
     /// A second, independent object with the same value at the same worker.
@@ -169,7 +169,8 @@ public:
                       "fedpp: copy() of a model, tensor or masked update at an aggregator: what a data owner sent "
                       "there may only be aggregated, and two copies of it would count as two contributions.");
         require_live("copy()");
-        return Pointer(seam_, worker_, seam_->call(Request::copy(worker_, object_, detail::value_type<T>())).object);
+        return made(seam_, worker_, seam_->call(Request::copy(worker_, object_, detail::value_type<T>())).object,
+                    "a copy");
     }
 
     /// True while the pointer owns an object at a worker.
@@ -188,6 +189,15 @@ private:
 
     Pointer(std::shared_ptr<detail::Seam> seam, WorkerId worker, ObjectId object) noexcept
         : seam_(std::move(seam)), worker_(worker), object_(object), state_(State::live) {}
+
+    /// The pointer to `object`, which worker `worker` says `operation` made
+    /// there: RemoteObjectError if it names none (detail::throw_no_object_made).
+    static Pointer made(std::shared_ptr<detail::Seam> seam, WorkerId worker, ObjectId object, const char* operation) {
+        if (object == 0) {
+            detail::throw_no_object_made(*seam, worker, operation);
+        }
+        return Pointer(std::move(seam), worker, object);
+    }
 
     void release() noexcept {
         if (state_ != State::live) {
@@ -231,9 +241,11 @@ namespace detail {
 /// Builds and reads pointers for the rest of the library (Worker::run,
 /// fedavg, declassify, remote operators).
 struct PointerAccess {
+    /// The pointer to `object`, which worker `worker` answered `operation`
+    /// with: RemoteObjectError if it names none.
     template <class T, Location L>
-    static Pointer<T, L> make(std::shared_ptr<Seam> seam, WorkerId worker, ObjectId object) noexcept {
-        return Pointer<T, L>(std::move(seam), worker, object);
+    static Pointer<T, L> make(std::shared_ptr<Seam> seam, WorkerId worker, ObjectId object, const char* operation) {
+        return Pointer<T, L>::made(std::move(seam), worker, object, operation);
     }
 
     /// InvalidPointerError unless `pointer` is live; LocationError unless it
@@ -272,7 +284,7 @@ struct PointerAccess {
         const ObjectId moved =
             pointer.seam_->call(Request::forward(pointer.worker_, pointer.object_, value_type<T>(), to)).object;
         pointer.state_ = PointerState::moved_away;
-        return Pointer<T, To>(pointer.seam_, to, moved);
+        return Pointer<T, To>::made(pointer.seam_, to, moved, "a move");
     }
 
     /// Forwards `pointer`'s value straight into `computation` at worker `to`

@@ -40,6 +40,12 @@ namespace fedpp::detail {
                         "value may only move to a trusted location");
 }
 
+[[gnu::noinline]] FEDPP_INLINE void throw_no_object_made(const Seam& seam, WorkerId at, const char* operation) {
+    throw RemoteObjectError("worker '" + seam.name_of(at) + "' answered " + operation +
+                            " without naming the object it made (object 0 names none). fedpp's workers never "
+                            "answer so: that party is broken, or not what it claims to be");
+}
+
 [[gnu::noinline]] FEDPP_INLINE std::string fetched_from(const Seam& seam, WorkerId worker) {
     return "value fetched from '" + seam.name_of(worker) + "'";
 }

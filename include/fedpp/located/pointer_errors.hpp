@@ -30,6 +30,12 @@ enum class PointerState : std::uint8_t { empty, live, moved_from, taken, moved_a
 /// same location type.
 [[noreturn, gnu::cold]] void throw_move_between_data_owners(const Seam& seam, WorkerId from, WorkerId to);
 
+/// RemoteObjectError: worker `at` answered `operation` (a send, a copy, a
+/// move, a find, a computation with a result) without naming the object it
+/// made. Object 0 names none, and fedpp's workers never answer so: a
+/// pointer to it would name nothing there.
+[[noreturn, gnu::cold]] void throw_no_object_made(const Seam& seam, WorkerId at, const char* operation);
+
 /// The name of the bytes a fetch brought back, for error messages.
 [[gnu::cold]] std::string fetched_from(const Seam& seam, WorkerId worker);
 

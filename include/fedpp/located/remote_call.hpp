@@ -157,7 +157,7 @@ auto execute_at(const std::shared_ptr<Seam>& seam, WorkerId worker, const Comput
                 std::span<const ObjectRef> inputs, const Bytes& arguments) {
     const ObjectId result = seam->call(Request::execute(worker, computation, inputs, arguments)).object;
     if constexpr (!std::is_void_v<Result>) {
-        return PointerAccess::make<Result, L>(seam, worker, result);
+        return PointerAccess::make<Result, L>(seam, worker, result, "a computation with a result");
     }
 }
 

@@ -69,7 +69,7 @@ public:
     template <class T>
     [[nodiscard]] Pointer<T, L> find(std::string_view tag) const {
         const ObjectId id = seam_->call(Request::find(id_, tag, detail::value_type<T>())).object;
-        return detail::PointerAccess::make<T, L>(seam_, id_, id);
+        return detail::PointerAccess::make<T, L>(seam_, id_, id, "a find");
     }
 
     /// Runs `function` here and returns a Pointer<Result, L> to its result,
@@ -131,7 +131,7 @@ template <class T, Location L>
 Pointer<T, L> send_encoded(const Bytes& bytes, Worker<L>& worker) {
     const auto& seam = SeamAccess::of(worker);
     const ObjectId id = seam->call(Request::store(model_owner_id, worker.id(), value_type<T>(), bytes)).object;
-    return PointerAccess::make<T, L>(seam, worker.id(), id);
+    return PointerAccess::make<T, L>(seam, worker.id(), id, "a send");
 }
 
 } // namespace detail
@@ -166,7 +166,7 @@ template <class T, Location L>
             const ValueEncoding encoding{detail::tagged_size(value), write};
             const ObjectId id =
                 seam->call(Request::store(model_owner_id, worker.id(), detail::value_type<Value>(), encoding)).object;
-            return detail::PointerAccess::make<Value, L>(seam, worker.id(), id);
+            return detail::PointerAccess::make<Value, L>(seam, worker.id(), id, "a send");
         }
         const Bytes bytes = to_bytes(value);
         return detail::send_encoded<Value>(bytes, worker);
