@@ -1,9 +1,11 @@
 // fedpp::party::Ledger on its own: what counts against a peer's quota while
 // its objects are being made, once they are kept, while they move away, and
 // after they are gone. (Host's requests use it: test_network_hostile.cpp's
-// quota tests go through it from the network.) And RequesterLocks' table.
+// quota tests go through it from the network.) And RequesterLocks' table,
+// and Traffic's lines.
 #include <fedpp/party/ledger.hpp>
 #include <fedpp/party/requester_locks.hpp>
+#include <fedpp/party/traffic.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -181,4 +183,18 @@ TEST_CASE("requester locks: one per requester with a request under way, none lef
         const auto turn = locks.lock("me#made-up-" + std::to_string(k));
     }
     CHECK(locks.requesters() == 0);
+}
+
+TEST_CASE("traffic: a line opened before its value crossed counts only once it is added to", "[party][traffic]") {
+    fedpp::party::Traffic traffic;
+    const fedpp::party::Traffic::Line line = traffic.line("in", "bob", "f64");
+    (void)traffic.line("out", "secure", "f64"); // opened for a value that then failed: shows nowhere
+    CHECK(traffic.lines().empty());
+    traffic.add(line, 8);
+    traffic.record("in", "bob", "f64", 16); // the same line
+    traffic.record("in", "alice", "f64", 8);
+    const auto lines = traffic.lines();
+    REQUIRE(lines.size() == 2);
+    CHECK((lines[0].peer == "alice" && lines[0].count == 1 && lines[0].bytes == 8));
+    CHECK((lines[1].peer == "bob" && lines[1].direction == "in" && lines[1].count == 2 && lines[1].bytes == 24));
 }

@@ -111,6 +111,7 @@ public:
         const ContributorId contributor = given ? contributors_.of(policy_, name_of(peer)) : no_contributor;
         const std::string& owner = given ? on_behalf_of : peer;
         Ledger::Reservation reserved = quota_.reserve(peer, owner, size); // (before a byte is decoded)
+        const Traffic::Line line = traffic_.line("in", std::string(name_of(peer)), type.name); // (counted at the end)
         ObjectId id = 0;
         try {
             id = store_.store(type, in, contributor);
@@ -119,7 +120,7 @@ public:
         }
         accept_new(id, accept); // (refused: its room goes back with `reserved`)
         quota_.keep(reserved, peer, owner, id, size);
-        traffic_.record("in", std::string(name_of(peer)), type.name, size);
+        traffic_.add(line, size);
         return id;
     }
 
@@ -207,9 +208,9 @@ public:
     void cancel_forward(ObjectId id) { ledger_.restore(id); }
 
     void finish_forward(ObjectId id, const std::string& destination, std::size_t bytes) {
-        const std::string type = store_.describe(id).type->name;
+        const Traffic::Line line = traffic_.line("out", destination, store_.describe(id).type->name);
         erase_object(id); // (first: nothing after it leaves the object counted here)
-        traffic_.record("out", destination, type, bytes);
+        traffic_.add(line, bytes);
     }
 
     /// Runs the computation named `name` (compiled into this program) on the objects `inputs` (the
