@@ -5,10 +5,12 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 
+#include <array>
 #include <fstream>
 #include <new>
 #include <random>
 #include <sstream>
+#include <thread>
 
 namespace fedpp::grpc::detail {
 
@@ -202,23 +204,39 @@ std::uint64_t TransferNumbers::next() noexcept {
 namespace {
 
 /// A question about the value or move numbered `transfer`: `method` of
-/// `stub` (Withdraw, Forwarded), within `timeout`, for `session`.
+/// `stub` (Withdraw, Forwarded), within `timeout` in all, for `session`.
+/// The question follows a lost answer, often a connection that broke, and
+/// sent at once it can go out on that connection before the channel has
+/// seen it close ("Socket closed"): one the party did not answer, unable
+/// to reach it (UNAVAILABLE), is asked again on a new connection, twice at
+/// most (50 ms, then 250 ms later). A question is answered the same each
+/// time, so asking again changes nothing at the party.
 template <class Reply>
 Reply ask_about(wire::Party::Stub& stub,
                 ::grpc::Status (wire::Party::Stub::*method)(::grpc::ClientContext*, const wire::TransferRequest&,
                                                              Reply*),
                 std::uint64_t transfer, std::chrono::milliseconds timeout, const std::string& peer,
                 const std::string& session, const char* operation) {
-    ::grpc::ClientContext context;
-    set_deadline(context, timeout, session);
+    using Clock = std::chrono::steady_clock;
+    constexpr std::array<std::chrono::milliseconds, 2> pauses{std::chrono::milliseconds(50),
+                                                              std::chrono::milliseconds(250)};
+    const Clock::time_point end = Clock::now() + timeout;
     wire::TransferRequest request;
     request.set_transfer(transfer);
-    Reply reply;
-    const ::grpc::Status status = (stub.*method)(&context, request, &reply);
-    if (!status.ok()) {
-        throw_status(status, context, peer, operation);
+    for (std::size_t asked = 0;; ++asked) {
+        ::grpc::ClientContext context;
+        set_deadline(context, std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()), session);
+        Reply reply;
+        const ::grpc::Status status = (stub.*method)(&context, request, &reply);
+        if (status.ok()) {
+            return reply;
+        }
+        if (asked == pauses.size() || status.error_code() != ::grpc::StatusCode::UNAVAILABLE ||
+            answered_by_party(context) || Clock::now() + pauses[asked] >= end) {
+            throw_status(status, context, peer, operation);
+        }
+        std::this_thread::sleep_for(pauses[asked]);
     }
-    return reply;
 }
 
 } // namespace
