@@ -50,25 +50,44 @@ TEST_CASE("send places a copy at the worker, get brings it back and deletes it t
 }
 
 namespace {
-/// In-process workers whose next `lost_fetches` fetches fail as a lost
-/// answer does over a network (fedpp::grpc: the party keeps the value).
-class LosingFetches final : public fedpp::Transport {
+/// In-process workers behind a transport of a test's, which alters what
+/// they answer (its deliver()).
+class InProcessAltered : public fedpp::Transport {
 public:
     void attach(fedpp::WorkerId id, std::string name, bool trusted) override {
-        workers_.attach(id, std::move(name), trusted);
+        workers.attach(id, std::move(name), trusted);
     }
-    void detach(fedpp::WorkerId id) noexcept override { workers_.detach(id); }
+    void detach(fedpp::WorkerId id) noexcept override { workers.detach(id); }
+    fedpp::InProcessTransport workers; // (public: a test publishes data there)
+};
+
+/// In-process workers whose next `lost_fetches` fetches fail as a lost
+/// answer does over a network (fedpp::grpc: the party keeps the value).
+class LosingFetches final : public InProcessAltered {
+public:
     fedpp::Reply deliver(const fedpp::Request& request) override {
         if (request.operation == fedpp::Operation::fetch && lost_fetches > 0) {
             --lost_fetches;
             throw fedpp::NetworkError("test: the fetch's answer was lost on the way");
         }
-        return workers_.deliver(request);
+        return workers.deliver(request);
     }
     int lost_fetches = 0;
+};
 
-private:
-    fedpp::InProcessTransport workers_;
+/// In-process workers that carry out every request but answer the one of
+/// `blank`'s kind without its object (object 0), as a broken or hostile
+/// party could.
+class AnsweringNoObject final : public InProcessAltered {
+public:
+    fedpp::Reply deliver(const fedpp::Request& request) override {
+        fedpp::Reply reply = workers.deliver(request);
+        if (blank && request.operation == *blank) {
+            reply.object = 0;
+        }
+        return reply;
+    }
+    std::optional<fedpp::Operation> blank;
 };
 } // namespace
 
@@ -89,28 +108,6 @@ TEST_CASE("a get() or declassify() that fails leaves its pointer good, to fetch 
     CHECK(fedpp::declassify<"test: fetched again">(tensor).value()(0, 1) == 2);
     CHECK(bob.object_count() == 0);
 }
-
-namespace {
-/// In-process workers that carry out every request but answer the one of
-/// `blank`'s kind without its object (object 0), as a broken or hostile
-/// party could.
-class AnsweringNoObject final : public fedpp::Transport {
-public:
-    void attach(fedpp::WorkerId id, std::string name, bool trusted) override {
-        workers.attach(id, std::move(name), trusted);
-    }
-    void detach(fedpp::WorkerId id) noexcept override { workers.detach(id); }
-    fedpp::Reply deliver(const fedpp::Request& request) override {
-        fedpp::Reply reply = workers.deliver(request);
-        if (blank && request.operation == *blank) {
-            reply.object = 0;
-        }
-        return reply;
-    }
-    std::optional<fedpp::Operation> blank;
-    fedpp::InProcessTransport workers; // (public: the test publishes data there)
-};
-} // namespace
 
 TEST_CASE("an answer that names no object it made is an error, never a pointer to nothing", "[pointer]") {
     auto transport = std::make_unique<AnsweringNoObject>();
