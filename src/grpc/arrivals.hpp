@@ -13,6 +13,7 @@
 
 #include "numbered_outcomes.hpp"
 
+#include <fedpp/base/function_ref.hpp>
 #include <fedpp/transport/request.hpp>
 
 #include <cstdint>
@@ -85,6 +86,25 @@ public:
         const std::lock_guard lock(mutex_);
         Entry& entry = entry_locked(sender, transfer);
         if (entry.pending) { // (not begun, or still arriving)
+            settle_locked(sender, transfer, entry, {});
+        }
+        return entry.outcome;
+    }
+
+    /// The same, once one still arriving (a copy or a computation still
+    /// being made) has settled: waits for it until `until`, or until
+    /// `gave_up()` (wait_settled_locked), and withdraws it only if it is
+    /// pending still. (A sender whose answer a broken connection lost asks
+    /// so, within its own deadline: a long computation it asked for is then
+    /// kept, and its result given.)
+    Arrival withdraw_once_settled(const std::string& sender, std::uint64_t transfer, Clock::time_point until,
+                                  fedpp::detail::FunctionRef<bool()> gave_up) {
+        std::unique_lock lock(mutex_);
+        if (find_locked(sender, transfer) != nullptr) {
+            (void)wait_settled_locked(lock, sender, transfer, until, gave_up);
+        }
+        Entry& entry = entry_locked(sender, transfer); // (not begun: a new one, withdrawn)
+        if (entry.pending) {
             settle_locked(sender, transfer, entry, {});
         }
         return entry.outcome;

@@ -13,11 +13,8 @@
 #include <fedpp/base/function_ref.hpp>
 #include <fedpp/transport/request.hpp>
 
-#include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -39,10 +36,8 @@ class Departures : public NumberedOutcomes<Departure> {
 public:
     using NumberedOutcomes::NumberedOutcomes;
 
-    /// At most this many questions of one requester wait at once (each
-    /// holds a server thread); more are answered at once as under way (the
-    /// requester is then told that the value may have moved).
-    static constexpr int max_waiting_per_requester = 4;
+    /// (A requester's questions waiting at once: max_waiting_per_peer.)
+    static constexpr int max_waiting_per_requester = max_waiting_per_peer;
 
     /// The move numbered `transfer` by `requester` starts; false if that
     /// number came before or was asked about (the caller refuses it: a move
@@ -54,13 +49,10 @@ public:
 
     /// It ended as `departure` says.
     void end(const std::string& requester, std::uint64_t transfer, Departure departure) {
-        {
-            const std::lock_guard lock(mutex_);
-            if (Entry* entry = find_locked(requester, transfer); entry != nullptr && entry->pending) {
-                settle_locked(requester, transfer, *entry, std::move(departure));
-            }
+        const std::lock_guard lock(mutex_);
+        if (Entry* entry = find_locked(requester, transfer); entry != nullptr && entry->pending) {
+            settle_locked(requester, transfer, *entry, std::move(departure));
         }
-        ended_.notify_all();
     }
 
     /// How the move numbered `transfer` by `requester` ended, waiting until
@@ -77,60 +69,12 @@ public:
             settle_locked(requester, transfer, *entry,
                           {0, 0, "the request for it did not arrive (nor will it be carried out)"});
         }
-        const auto settled = [&] {
-            const Entry* entry = find_locked(requester, transfer);
-            return entry == nullptr || !entry->pending; // (forgotten meanwhile, if it settled long ago)
-        };
-        if (!settled()) {
-            if (waiting_[requester] >= max_waiting_per_requester) {
-                return std::nullopt;
-            }
-            const Waiting counted(waiting_, requester);
-            bool ended = false;
-            for (;;) {
-                ended = ended_.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(50)), settled);
-                if (ended || Clock::now() >= until || gave_up()) {
-                    break;
-                }
-            }
-            if (!ended) {
-                return std::nullopt;
-            }
+        if (!wait_settled_locked(lock, requester, transfer, until, gave_up)) {
+            return std::nullopt;
         }
         const Entry* entry = find_locked(requester, transfer);
         return entry == nullptr ? std::nullopt : std::optional<Departure>(entry->outcome);
     }
-
-    /// How many questions of `requester` wait now.
-    [[nodiscard]] int waiting(const std::string& requester) {
-        const std::lock_guard lock(mutex_);
-        const auto it = waiting_.find(requester);
-        return it == waiting_.end() ? 0 : it->second;
-    }
-
-private:
-    /// One question counted as waiting while it exists (under the lock).
-    class Waiting {
-    public:
-        Waiting(std::map<std::string, int>& waiting, const std::string& requester)
-            : waiting_(waiting), requester_(requester) {
-            ++waiting_[requester_];
-        }
-        ~Waiting() {
-            if (--waiting_[requester_] == 0) {
-                waiting_.erase(requester_);
-            }
-        }
-        Waiting(const Waiting&) = delete;
-        Waiting& operator=(const Waiting&) = delete;
-
-    private:
-        std::map<std::string, int>& waiting_;
-        const std::string& requester_;
-    };
-
-    std::condition_variable ended_;
-    std::map<std::string, int> waiting_; // questions waiting, by requester
 };
 
 } // namespace fedpp::grpc::detail

@@ -91,12 +91,16 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
 }
 
 wire::ObjectReply withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
-                           Arrivals& arrivals) {
+                           Arrivals& arrivals, Arrivals::Clock::time_point wait_until,
+                           fedpp::detail::FunctionRef<bool()> gave_up) {
     host.admit(peer, "withdraw"); // (only a requester stores here)
     if (request.transfer() == 0) {
         throw ArgumentError("fedpp::grpc: a withdrawal of number 0 (numbers start at 1)");
     }
-    const Arrival arrival = arrivals.withdraw(std::string(party::name_of(peer)), request.transfer());
+    const std::string sender(party::name_of(peer));
+    const Arrival arrival = request.wait()
+                                ? arrivals.withdraw_once_settled(sender, request.transfer(), wait_until, gave_up)
+                                : arrivals.withdraw(sender, request.transfer());
     wire::ObjectReply reply;
     reply.set_object(arrival.object);
     reply.set_carried_out(arrival.carried_out);

@@ -39,9 +39,18 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
 /// What became of the value (or copy, or computation's result) `peer`, one
 /// of the host's requesters, numbered request.transfer() here
 /// (Arrivals::withdraw: one still arriving, or being made, is then not kept),
-/// and whether it was carried out.
+/// and whether it was carried out. If request.wait(), one still arriving or
+/// being made is waited for first, until `wait_until` or `gave_up()`
+/// (Arrivals::withdraw_once_settled).
 wire::ObjectReply withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
-                           Arrivals& arrivals);
+                           Arrivals& arrivals, Arrivals::Clock::time_point wait_until,
+                           fedpp::detail::FunctionRef<bool()> gave_up);
+
+/// The same, waiting for nothing.
+inline wire::ObjectReply withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
+                                  Arrivals& arrivals) {
+    return withdraw(host, peer, request, arrivals, Arrivals::Clock::now(), [] { return true; });
+}
 
 /// The bytes of a fetched object (deleted at the host).
 Bytes fetch(party::Host& host, const std::string& peer, const wire::ObjectRequest& request);
@@ -90,7 +99,8 @@ wire::ForwardReply forwarded(party::Host& host, const std::string& peer, const w
 /// A computation's result (0: none), for `peer`; numbered as copy()'s.
 /// Withdrawn before its turn, it does not run; while it runs, its result is
 /// not kept, but what it did stands (its inputs changed, the contributions
-/// it took spent).
+/// it took spent). (The server counts a numbered computation whose call
+/// broke before its deadline as not given up: its requester asks for it.)
 ObjectId execute(party::Host& host, const std::string& peer, const wire::ExecuteRequest& request,
                  Arrivals& arrivals, fedpp::detail::FunctionRef<bool()> requester_gave_up);
 

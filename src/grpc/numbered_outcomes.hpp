@@ -5,7 +5,11 @@
 // remembered for a while. Arrivals and Departures are its two uses.
 #pragma once
 
+#include <fedpp/base/function_ref.hpp>
+
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -29,6 +33,11 @@ public:
     /// calls being served).
     static constexpr std::size_t max_settled_per_peer = 100000;
 
+    /// At most this many questions of one peer wait at once for a number
+    /// to settle (each holds a server thread); more are answered at once,
+    /// as if their wait had ended.
+    static constexpr int max_waiting_per_peer = 4;
+
     /// Settled numbers are remembered for `memory` from when they settled
     /// (ServerOptions::forward_memory).
     explicit NumberedOutcomes(std::chrono::milliseconds memory) noexcept : memory_(memory) {}
@@ -40,6 +49,13 @@ public:
             prune_locked(of->second, now);
             of = of->second.entries.empty() ? peers_.erase(of) : std::next(of);
         }
+    }
+
+    /// How many questions of `peer` wait now.
+    [[nodiscard]] int waiting(const std::string& peer) {
+        const std::lock_guard lock(mutex_);
+        const auto it = waiting_.find(peer);
+        return it == waiting_.end() ? 0 : it->second;
     }
 
 protected:
@@ -82,11 +98,59 @@ protected:
             forget_oldest_locked(of);
         }
         of.settled.emplace_back(now, number);
+        settled_.notify_all();
+    }
+
+    /// Waits (holding `lock` on mutex_ between checks) until `peer`'s
+    /// `number` is settled or forgotten, or until `until`, or `gave_up()`
+    /// (asked every 50 ms: the question's call was cancelled, the server is
+    /// shutting down); at once if `peer` has max_waiting_per_peer questions
+    /// waiting already. True if it settled.
+    bool wait_settled_locked(std::unique_lock<std::mutex>& lock, const std::string& peer, std::uint64_t number,
+                             Clock::time_point until, fedpp::detail::FunctionRef<bool()> gave_up) {
+        const auto settled = [&] {
+            const Entry* entry = find_locked(peer, number);
+            return entry == nullptr || !entry->pending; // (forgotten meanwhile, if it settled long ago)
+        };
+        if (settled()) {
+            return true;
+        }
+        if (waiting_[peer] >= max_waiting_per_peer) {
+            return false;
+        }
+        const Waiting counted(waiting_, peer);
+        for (;;) {
+            if (settled_.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(50)), settled)) {
+                return true;
+            }
+            if (Clock::now() >= until || gave_up()) {
+                return false;
+            }
+        }
     }
 
     std::mutex mutex_;
 
 private:
+    /// One question counted as waiting while it exists (under the lock).
+    class Waiting {
+    public:
+        Waiting(std::map<std::string, int>& waiting, const std::string& peer) : waiting_(waiting), peer_(peer) {
+            ++waiting_[peer_];
+        }
+        ~Waiting() {
+            if (--waiting_[peer_] == 0) {
+                waiting_.erase(peer_);
+            }
+        }
+        Waiting(const Waiting&) = delete;
+        Waiting& operator=(const Waiting&) = delete;
+
+    private:
+        std::map<std::string, int>& waiting_;
+        const std::string& peer_;
+    };
+
     struct Peer {
         std::unordered_map<std::uint64_t, Entry> entries;
         // The settled ones, oldest first: one pair each, popped only as its
@@ -107,6 +171,8 @@ private:
 
     std::chrono::milliseconds memory_;
     std::map<std::string, Peer> peers_;
+    std::condition_variable settled_;
+    std::map<std::string, int> waiting_; // questions waiting, by peer
 };
 
 } // namespace fedpp::grpc::detail

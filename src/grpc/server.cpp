@@ -192,7 +192,14 @@ public:
     ::grpc::Status Withdraw(::grpc::ServerContext* context, const wire::TransferRequest* request,
                             wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            *reply = detail::withdraw(host_, peer, *request, arrivals_);
+            // Asked to wait, within the call's deadline less a twentieth
+            // (half a second at least, for the answer) and execute_timeout.
+            using namespace std::chrono;
+            const milliseconds left = time_left(*context, system_clock::now());
+            const milliseconds wait = std::min(left - std::max(left / 20, milliseconds(500)),
+                                               options_.connection.execute_timeout);
+            *reply = detail::withdraw(host_, peer, *request, arrivals_, steady_clock::now() + wait,
+                                      [&] { return context->IsCancelled(); });
         });
     }
 
@@ -212,7 +219,15 @@ public:
     ::grpc::Status Execute(::grpc::ServerContext* context, const wire::ExecuteRequest* request,
                            wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            reply->set_object(detail::execute(host_, peer, *request, arrivals_, [&] { return context->IsCancelled(); }));
+            // Given up: its call was cancelled, except a numbered one's whose
+            // deadline had not passed (the connection broke): its requester
+            // asks what became of it (Withdraw, waiting for it), and it is
+            // kept for that question (or, never asked, for its lease).
+            const auto given_up = [&] {
+                return context->IsCancelled() &&
+                       (request->transfer() == 0 || time_left(*context, std::chrono::system_clock::now()).count() == 0);
+            };
+            reply->set_object(detail::execute(host_, peer, *request, arrivals_, given_up));
         });
     }
 

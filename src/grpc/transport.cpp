@@ -6,6 +6,8 @@
 
 #include <fedpp/grpc/transport.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdio>
@@ -131,8 +133,14 @@ struct GrpcTransport::Impl {
             if (detail::answered_by_party(context)) {
                 throw; // (the party's own answer: the request failed there, and its number with it)
             }
+            // (A computation whose answer a broken connection lost is waited
+            // for, within the rest of its deadline.)
+            const bool wait = object.waited_for && status.error_code() != ::grpc::StatusCode::DEADLINE_EXCEEDED;
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(context.deadline() -
+                                                                                    std::chrono::system_clock::now());
+            const auto question = wait ? std::max(options.call_timeout, left) : options.call_timeout;
             return object_reply(detail::settle(
-                lost, [&] { return detail::withdraw(stub, transfer, options.call_timeout, name, session); }, object));
+                lost, [&] { return detail::withdraw(stub, transfer, question, name, session, wait); }, object));
         }
         return object_reply(reply.object());
     }

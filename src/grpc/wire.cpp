@@ -216,13 +216,14 @@ Reply ask_about(wire::Party::Stub& stub,
                 ::grpc::Status (wire::Party::Stub::*method)(::grpc::ClientContext*, const wire::TransferRequest&,
                                                              Reply*),
                 std::uint64_t transfer, std::chrono::milliseconds timeout, const std::string& peer,
-                const std::string& session, const char* operation) {
+                const std::string& session, const char* operation, bool wait = false) {
     using Clock = std::chrono::steady_clock;
     constexpr std::array<std::chrono::milliseconds, 2> pauses{std::chrono::milliseconds(50),
                                                               std::chrono::milliseconds(250)};
     const Clock::time_point end = Clock::now() + timeout;
     wire::TransferRequest request;
     request.set_transfer(transfer);
+    request.set_wait(wait);
     for (std::size_t asked = 0;; ++asked) {
         ::grpc::ClientContext context;
         set_deadline(context, std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()), session);
@@ -242,8 +243,8 @@ Reply ask_about(wire::Party::Stub& stub,
 } // namespace
 
 wire::ObjectReply withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
-                           const std::string& peer, const std::string& session) {
-    return ask_about(stub, &wire::Party::Stub::Withdraw, transfer, timeout, peer, session, "withdraw");
+                           const std::string& peer, const std::string& session, bool wait) {
+    return ask_about(stub, &wire::Party::Stub::Withdraw, transfer, timeout, peer, session, "withdraw", wait);
 }
 
 ObjectId settle(const NetworkError& lost, fedpp::detail::FunctionRef<wire::ObjectReply()> ask,

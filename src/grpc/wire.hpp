@@ -92,7 +92,7 @@ private:
 /// computation without a result ran; 0 otherwise: none was made, and never
 /// will be). Throws as the call fails (throw_status).
 wire::ObjectReply withdraw(wire::Party::Stub& stub, std::uint64_t transfer, std::chrono::milliseconds timeout,
-                           const std::string& peer, const std::string& session = {});
+                           const std::string& peer, const std::string& session = {}, bool wait = false);
 
 /// What settle() and settle_move() throw when it cannot be known whether
 /// the value arrived (moved): the question got no answer either, or the
@@ -109,10 +109,14 @@ struct NumberedObject {
     const char* what;
     const char* none;
     bool none_made = false; // carried out, it may have made no object (a computation without a result)
+    /// Its answer lost by a broken connection (not its deadline), the party
+    /// is asked to wait for it (TransferRequest.wait), within the rest of
+    /// its deadline: a computation, which may run for hours.
+    bool waited_for = false;
 };
 inline constexpr NumberedObject stored_value{"the value", "the value did not arrive there (and will not)"};
 inline constexpr NumberedObject computation_result{
-    "the computation's result", "no result of the computation is kept there (it may have run)", true};
+    "the computation's result", "no result of the computation is kept there (it may have run)", true, true};
 
 /// After a store (or a copy, or a computation) numbered by its requester
 /// that got no answer (`lost`): the object it became, as `ask` (a Withdraw

@@ -29,6 +29,15 @@ constexpr auto increment = fedpp::computation<"lost_answers.increment">([](std::
     ++increments;
 });
 
+std::atomic<int> slow_starts{0};
+
+/// A computation that takes a second and a half.
+constexpr auto slow_plus_one = fedpp::computation<"lost_answers.slow_plus_one">([](std::int64_t& n) {
+    ++slow_starts;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    return n + 1;
+});
+
 /// Whether `done()` holds within 20 s.
 bool becomes(const std::function<bool()>& done) {
     for (int tries = 0; !done() && tries < 2000; ++tries) {
@@ -90,4 +99,30 @@ TEST_CASE("network: a request whose answer was lost after the party carried it o
     CHECK(lost_answers::increments == increments + 1);
     CHECK(bob.host.object_count() == 0);
     CHECK(hook.transfers().size() == 6); // two sends, a move, three gets: each once
+}
+
+TEST_CASE("network: a computation whose connection broke while it ran is waited for, and its result given",
+          "[network][numbered]") {
+    using lost_answers::becomes;
+    network::Party bob(network::data_owner("bob"));
+    network::AnswerCutter to_bob(bob.server.port());
+    fedpp::Federation hook("me", std::make_unique<fedpp::grpc::GrpcTransport>(
+                                     "me", network::credentials_of("me"), fedpp::grpc::Peers{{"bob", to_bob.address()}},
+                                     network::quick()));
+    fedpp::Worker<fedpp::DataOwner<"bob">> bob_worker(hook);
+    auto value = fedpp::send(std::int64_t{41}, bob_worker);
+    // The connection breaks a moment after the computation started at bob:
+    // bob carries on (its requester's deadline has not passed), the
+    // transport asks what became of it, and bob's answer waits for the
+    // result. (Before, bob took the broken call for a requester that gave
+    // up, and deleted the result when it was made.)
+    const int started = lost_answers::slow_starts;
+    auto outcome = std::async(std::launch::async, [&] { return bob_worker.run(lost_answers::slow_plus_one, value); });
+    CHECK(becomes([&] { return lost_answers::slow_starts == started + 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    to_bob.cut();
+    auto result = outcome.get();
+    CHECK(result.get() == 42);
+    CHECK(lost_answers::slow_starts == started + 1); // (it ran once)
+    CHECK(bob.host.object_count() == 1);
 }

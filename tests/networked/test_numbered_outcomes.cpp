@@ -86,6 +86,66 @@ TEST_CASE("numbered outcomes: a value arrives once under its number, a withdrawa
     CHECK(arrivals.begin("bob", 4));
 }
 
+TEST_CASE("numbered outcomes: a withdrawal asked to wait waits for a request still being made, within its time, and "
+          "withdraws it only if it is not settled then",
+          "[network][numbers]") {
+    Arrivals arrivals(10min);
+    // Made meanwhile (a tenth of a second later): its object, carried out.
+    REQUIRE(arrivals.begin("me", 1));
+    std::thread maker([&] {
+        std::this_thread::sleep_for(100ms);
+        CHECK(arrivals.end("me", 1, 42));
+    });
+    const auto made = arrivals.withdraw_once_settled("me", 1, Clock::now() + 20s, never);
+    maker.join();
+    CHECK(made.object == 42);
+    CHECK(made.carried_out);
+    // Failing meanwhile: none.
+    REQUIRE(arrivals.begin("me", 2));
+    std::thread failer([&] {
+        std::this_thread::sleep_for(100ms);
+        arrivals.fail("me", 2);
+    });
+    CHECK(arrivals.withdraw_once_settled("me", 2, Clock::now() + 20s, never).object == 0);
+    failer.join();
+    // Still being made when its time is up, or when its caller gave up:
+    // withdrawn, so not kept once made.
+    REQUIRE(arrivals.begin("me", 3));
+    CHECK_FALSE(arrivals.withdraw_once_settled("me", 3, Clock::now() + 100ms, never).carried_out);
+    CHECK_FALSE(arrivals.end("me", 3, 43));
+    REQUIRE(arrivals.begin("me", 4));
+    const auto start = Clock::now();
+    CHECK(arrivals.withdraw_once_settled("me", 4, Clock::now() + 20s, [] { return true; }).object == 0);
+    CHECK(Clock::now() - start < 10s);
+    CHECK_FALSE(arrivals.end("me", 4, 44));
+    // Not begun: withdrawn at once, and refused if it comes after.
+    const auto unseen = Clock::now();
+    CHECK(arrivals.withdraw_once_settled("me", 5, Clock::now() + 20s, never).object == 0);
+    CHECK(Clock::now() - unseen < 10s);
+    CHECK_FALSE(arrivals.begin("me", 5));
+    // Several questions of one peer wait at once (a few: more withdraw it at
+    // once, as without waiting), and all hear the object.
+    REQUIRE(arrivals.begin("me", 6));
+    std::vector<std::thread> waiting;
+    std::atomic<int> heard{0};
+    for (int k = 0; k < Arrivals::max_waiting_per_peer; ++k) {
+        waiting.emplace_back([&] {
+            heard += arrivals.withdraw_once_settled("me", 6, Clock::now() + 20s, never).object == 46 ? 1 : 0;
+        });
+    }
+    const auto until = Clock::now() + 20s;
+    while (arrivals.waiting("me") < Arrivals::max_waiting_per_peer && Clock::now() < until) {
+        std::this_thread::sleep_for(5ms);
+    }
+    CHECK(arrivals.waiting("me") == Arrivals::max_waiting_per_peer);
+    CHECK(arrivals.end("me", 6, 46));
+    for (auto& thread : waiting) {
+        thread.join();
+    }
+    CHECK(heard == Arrivals::max_waiting_per_peer);
+    CHECK(arrivals.waiting("me") == 0);
+}
+
 TEST_CASE("numbered outcomes: the model owner's transport reads what became of a numbered store, copy or "
           "computation: its object, none, a computation that ran without a result, or unknown",
           "[network][numbers]") {
