@@ -187,8 +187,8 @@ struct Run {
         case fuzzing::execute: {
             fedpp::wire::ExecuteRequest message;
             if (parse(message, data, size)) {
-                (void)d::execute(host, peer, message, at_bob ? bob_arrivals : secure_arrivals,
-                                 [&] { return message.transfer() % 7 == 3; });
+                const auto gave_up = [&] { return message.transfer() % 7 == 3; };
+                (void)d::execute(host, peer, message, at_bob ? bob_arrivals : secure_arrivals, gave_up, gave_up);
             }
             return;
         }

@@ -187,10 +187,11 @@ TEST_CASE("requester locks: one per requester with a request under way, none lef
 
 TEST_CASE("traffic: a line opened before its value crossed counts only once it is added to", "[party][traffic]") {
     fedpp::party::Traffic traffic;
-    const fedpp::party::Traffic::Line line = traffic.line("in", "bob", "f64");
-    (void)traffic.line("out", "secure", "f64"); // opened for a value that then failed: shows nowhere
+    traffic.open("in", "bob", "f64");
+    traffic.open("out", "secure", "f64"); // opened for a value that then failed: shows nowhere
+    traffic.add("out", "alice", "f64", 8); // never opened: counts nothing
     CHECK(traffic.lines().empty());
-    traffic.add(line, 8);
+    traffic.add("in", "bob", "f64", 8);
     traffic.record("in", "bob", "f64", 16); // the same line
     traffic.record("in", "alice", "f64", 8);
     const auto lines = traffic.lines();

@@ -8,7 +8,8 @@
 // unknown to whoever moved it. A model owner's copies and computations are
 // numbered alike (ObjectRequest's and ExecuteRequest's `transfer`): the
 // object a request made, or none, and then one still being made is not
-// kept, so that none stays here unknown to its requester.
+// kept, so that none stays here unknown to its requester (unless the
+// requester asks to wait for it: withdraw_once_settled).
 #pragma once
 
 #include "numbered_outcomes.hpp"
@@ -17,6 +18,7 @@
 #include <fedpp/transport/request.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace fedpp::grpc::detail {
@@ -92,16 +94,24 @@ public:
     }
 
     /// The same, once one still arriving (a copy or a computation still
-    /// being made) has settled: waits for it until `until`, or until
-    /// `gave_up()` (wait_settled_locked), and withdraws it only if it is
-    /// pending still. (A sender whose answer a broken connection lost asks
-    /// so, within its own deadline: a long computation it asked for is then
-    /// kept, and its result given.)
-    Arrival withdraw_once_settled(const std::string& sender, std::uint64_t transfer, Clock::time_point until,
-                                  fedpp::detail::FunctionRef<bool()> gave_up) {
+    /// being made) has settled: waits for it until `until`, then withdraws
+    /// it if it is pending still. None (it stays pending, to be asked again)
+    /// if `gave_up()` first (the question's call was cancelled: its answer
+    /// would go nowhere), or if `sender` has max_waiting_per_peer questions
+    /// waiting already (wait_settled_locked). (A sender whose answer a
+    /// broken connection lost asks so, within its own deadline: a long
+    /// computation it asked for is then kept, and its result given.)
+    std::optional<Arrival> withdraw_once_settled(const std::string& sender, std::uint64_t transfer,
+                                                 Clock::time_point until, fedpp::detail::FunctionRef<bool()> gave_up) {
         std::unique_lock lock(mutex_);
         if (find_locked(sender, transfer) != nullptr) {
-            (void)wait_settled_locked(lock, sender, transfer, until, gave_up);
+            Arrival settled;
+            switch (wait_settled_locked(lock, sender, transfer, until, gave_up, &settled)) {
+            case Waited::settled: return settled;
+            case Waited::timed_out: break;
+            case Waited::gave_up:
+            case Waited::crowded: return std::nullopt;
+            }
         }
         Entry& entry = entry_locked(sender, transfer); // (not begun: a new one, withdrawn)
         if (entry.pending) {

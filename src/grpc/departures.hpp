@@ -69,7 +69,7 @@ public:
             settle_locked(requester, transfer, *entry,
                           {0, 0, "the request for it did not arrive (nor will it be carried out)"});
         }
-        if (!wait_settled_locked(lock, requester, transfer, until, gave_up)) {
+        if (wait_settled_locked(lock, requester, transfer, until, gave_up) != Waited::settled) {
             return std::nullopt;
         }
         const Entry* entry = find_locked(requester, transfer);

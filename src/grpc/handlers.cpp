@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -23,11 +24,13 @@ struct NumberedKind {
 /// before its requester can learn of it, so that no object stays that its
 /// requester is told it did not get: one whose requester stopped waiting
 /// (`gave_up`: its deadline passed, it cancelled) was not told of it, so it
-/// is not carried out once its turn comes (`start`), nor kept once made
-/// (`accept`); nor is one withdrawn meanwhile.
+/// is not carried out once its turn comes (`start`), nor kept once made if
+/// `gave_up_while_made` (`accept`: a computation's call that broke before
+/// its deadline is not given up once it runs, as its requester asks for
+/// it); nor is one withdrawn meanwhile.
 ObjectId numbered(party::Host& host, const std::string& peer, std::uint64_t transfer, Arrivals& arrivals,
-                  fedpp::detail::FunctionRef<bool()> gave_up, const NumberedKind& kind,
-                  fedpp::detail::FunctionRef<ObjectId(const party::Settlement&)> make) {
+                  fedpp::detail::FunctionRef<bool()> gave_up, fedpp::detail::FunctionRef<bool()> gave_up_while_made,
+                  const NumberedKind& kind, fedpp::detail::FunctionRef<ObjectId(const party::Settlement&)> make) {
     const std::string requester(party::name_of(peer));
     if (transfer != 0 && !arrivals.begin(requester, transfer)) {
         host.deny(peer, std::string("a ") + kind.object + " numbered " + std::to_string(transfer) +
@@ -46,7 +49,8 @@ ObjectId numbered(party::Host& host, const std::string& peer, std::uint64_t tran
         }
     };
     const auto accept = [&](ObjectId id) {
-        if (const bool given_up = gave_up(); given_up || (transfer != 0 && !arrivals.end(requester, transfer, id))) {
+        if (const bool given_up = gave_up_while_made();
+            given_up || (transfer != 0 && !arrivals.end(requester, transfer, id))) {
             refuse(given_up, std::string("while it ") + kind.made, "not kept");
         }
     };
@@ -84,7 +88,8 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
     if (chunk.transfer() != 0) {
         host.admit_value(peer, chunk.total_bytes()); // (before a number is recorded)
     }
-    return numbered(host, peer, chunk.transfer(), arrivals, sender_gave_up, {"value", "sender", "arrived"},
+    return numbered(host, peer, chunk.transfer(), arrivals, sender_gave_up, sender_gave_up,
+                    {"value", "sender", "arrived"},
                     [&](const party::Settlement& settlement) {
                         return host.store(peer, type, in, on_behalf_of, settlement.accept);
                     });
@@ -98,12 +103,20 @@ wire::ObjectReply withdraw(party::Host& host, const std::string& peer, const wir
         throw ArgumentError("fedpp::grpc: a withdrawal of number 0 (numbers start at 1)");
     }
     const std::string sender(party::name_of(peer));
-    const Arrival arrival = request.wait()
-                                ? arrivals.withdraw_once_settled(sender, request.transfer(), wait_until, gave_up)
-                                : arrivals.withdraw(sender, request.transfer());
+    std::optional<Arrival> arrival;
+    if (request.wait()) {
+        arrival = arrivals.withdraw_once_settled(sender, request.transfer(), wait_until, gave_up);
+    } else {
+        arrival = arrivals.withdraw(sender, request.transfer());
+    }
+    if (!arrival) {
+        throw NetworkError("fedpp::grpc: number " + std::to_string(request.transfer()) + " of '" + sender +
+                           "' is still being carried out (" + std::to_string(Arrivals::max_waiting_per_peer) +
+                           " questions of its requester wait already, or this one was cancelled): ask again");
+    }
     wire::ObjectReply reply;
-    reply.set_object(arrival.object);
-    reply.set_carried_out(arrival.carried_out);
+    reply.set_object(arrival->object);
+    reply.set_carried_out(arrival->carried_out);
     return reply;
 }
 
@@ -120,7 +133,8 @@ ObjectId copy(party::Host& host, const std::string& peer, const wire::ObjectRequ
     if (request.transfer() != 0) {
         host.admit(peer, "copy"); // (before a number is recorded)
     }
-    return numbered(host, peer, request.transfer(), arrivals, requester_gave_up, {"copy", "requester", "was made"},
+    return numbered(host, peer, request.transfer(), arrivals, requester_gave_up, requester_gave_up,
+                    {"copy", "requester", "was made"},
                     [&](const party::Settlement& settlement) {
                         return host.copy(peer, request.object(), request.type(), settlement);
                     });
@@ -224,7 +238,8 @@ wire::ForwardReply forwarded(party::Host& host, const std::string& peer, const w
 }
 
 ObjectId execute(party::Host& host, const std::string& peer, const wire::ExecuteRequest& request,
-                 Arrivals& arrivals, fedpp::detail::FunctionRef<bool()> requester_gave_up) {
+                 Arrivals& arrivals, fedpp::detail::FunctionRef<bool()> requester_gave_up,
+                 fedpp::detail::FunctionRef<bool()> requester_gave_up_while_made) {
     std::vector<party::NamedObject> inputs;
     inputs.reserve(static_cast<std::size_t>(request.inputs_size()));
     for (const auto& input : request.inputs()) {
@@ -235,7 +250,8 @@ ObjectId execute(party::Host& host, const std::string& peer, const wire::Execute
     if (request.transfer() != 0) {
         host.admit(peer, "execute"); // (before a number is recorded)
     }
-    return numbered(host, peer, request.transfer(), arrivals, requester_gave_up, {"result", "requester", "was made"},
+    return numbered(host, peer, request.transfer(), arrivals, requester_gave_up, requester_gave_up_while_made,
+                    {"result", "requester", "was made"},
                     [&](const party::Settlement& settlement) {
                         return host.execute(peer, request.computation(), inputs, arguments, settlement);
                     });

@@ -99,10 +99,13 @@ wire::ForwardReply forwarded(party::Host& host, const std::string& peer, const w
 /// A computation's result (0: none), for `peer`; numbered as copy()'s.
 /// Withdrawn before its turn, it does not run; while it runs, its result is
 /// not kept, but what it did stands (its inputs changed, the contributions
-/// it took spent). (The server counts a numbered computation whose call
-/// broke before its deadline as not given up: its requester asks for it.)
+/// it took spent). Given up (`requester_gave_up`) before its turn, it does
+/// not run; while it runs, its result is not kept if
+/// `requester_gave_up_while_made` (the server: not for a numbered one whose
+/// call broke before its deadline, which its requester asks for).
 ObjectId execute(party::Host& host, const std::string& peer, const wire::ExecuteRequest& request,
-                 Arrivals& arrivals, fedpp::detail::FunctionRef<bool()> requester_gave_up);
+                 Arrivals& arrivals, fedpp::detail::FunctionRef<bool()> requester_gave_up,
+                 fedpp::detail::FunctionRef<bool()> requester_gave_up_while_made);
 
 ObjectId find(party::Host& host, const std::string& peer, const wire::FindRequest& request);
 

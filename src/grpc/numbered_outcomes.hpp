@@ -101,30 +101,41 @@ protected:
         settled_.notify_all();
     }
 
+    /// How a wait for a number to settle ended.
+    enum class Waited : std::uint8_t { settled, timed_out, gave_up, crowded };
+
     /// Waits (holding `lock` on mutex_ between checks) until `peer`'s
-    /// `number` is settled or forgotten, or until `until`, or `gave_up()`
-    /// (asked every 50 ms: the question's call was cancelled, the server is
-    /// shutting down); at once if `peer` has max_waiting_per_peer questions
-    /// waiting already. True if it settled.
-    bool wait_settled_locked(std::unique_lock<std::mutex>& lock, const std::string& peer, std::uint64_t number,
-                             Clock::time_point until, fedpp::detail::FunctionRef<bool()> gave_up) {
+    /// `number` is settled or forgotten (`settled`; its outcome copied to
+    /// `outcome` if given, and if not forgotten), or until `until`
+    /// (`timed_out`), or `gave_up()` (asked every 50 ms: the question's call
+    /// was cancelled, the server is shutting down); at once (`crowded`) if
+    /// `peer` has max_waiting_per_peer questions waiting already.
+    Waited wait_settled_locked(std::unique_lock<std::mutex>& lock, const std::string& peer, std::uint64_t number,
+                               Clock::time_point until, fedpp::detail::FunctionRef<bool()> gave_up,
+                               Outcome* outcome = nullptr) {
         const auto settled = [&] {
             const Entry* entry = find_locked(peer, number);
+            if (entry != nullptr && !entry->pending && outcome != nullptr) {
+                *outcome = entry->outcome;
+            }
             return entry == nullptr || !entry->pending; // (forgotten meanwhile, if it settled long ago)
         };
         if (settled()) {
-            return true;
+            return Waited::settled;
         }
         if (waiting_[peer] >= max_waiting_per_peer) {
-            return false;
+            return Waited::crowded;
         }
         const Waiting counted(waiting_, peer);
         for (;;) {
             if (settled_.wait_until(lock, std::min(until, Clock::now() + std::chrono::milliseconds(50)), settled)) {
-                return true;
+                return Waited::settled;
             }
-            if (Clock::now() >= until || gave_up()) {
-                return false;
+            if (Clock::now() >= until) {
+                return Waited::timed_out;
+            }
+            if (gave_up()) {
+                return Waited::gave_up;
             }
         }
     }

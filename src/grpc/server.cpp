@@ -219,15 +219,16 @@ public:
     ::grpc::Status Execute(::grpc::ServerContext* context, const wire::ExecuteRequest* request,
                            wire::ObjectReply* reply) override {
         return serve(context, [&](const std::string& peer) {
-            // Given up: its call was cancelled, except a numbered one's whose
-            // deadline had not passed (the connection broke): its requester
-            // asks what became of it (Withdraw, waiting for it), and it is
-            // kept for that question (or, never asked, for its lease).
-            const auto given_up = [&] {
+            // Given up: its call was cancelled. Once it runs, a numbered one
+            // whose deadline had not passed (the connection broke) is not:
+            // its requester asks what became of it (Withdraw, waiting for
+            // it), and its result is kept for that question.
+            const auto given_up = [&] { return context->IsCancelled(); };
+            const auto given_up_while_made = [&] {
                 return context->IsCancelled() &&
                        (request->transfer() == 0 || time_left(*context, std::chrono::system_clock::now()).count() == 0);
             };
-            reply->set_object(detail::execute(host_, peer, *request, arrivals_, given_up));
+            reply->set_object(detail::execute(host_, peer, *request, arrivals_, given_up, given_up_while_made));
         });
     }
 

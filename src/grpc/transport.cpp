@@ -135,10 +135,11 @@ struct GrpcTransport::Impl {
             }
             // (A computation whose answer a broken connection lost is waited
             // for, within the rest of its deadline.)
-            const bool wait = object.waited_for && status.error_code() != ::grpc::StatusCode::DEADLINE_EXCEEDED;
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(context.deadline() -
                                                                                     std::chrono::system_clock::now());
-            const auto question = wait ? std::max(options.call_timeout, left) : options.call_timeout;
+            const bool wait = object.waited_for && status.error_code() != ::grpc::StatusCode::DEADLINE_EXCEEDED &&
+                              left > std::chrono::seconds(1);
+            const auto question = wait ? left : options.call_timeout;
             return object_reply(detail::settle(
                 lost, [&] { return detail::withdraw(stub, transfer, question, name, session, wait); }, object));
         }

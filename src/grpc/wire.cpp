@@ -209,8 +209,13 @@ namespace {
 /// sent at once it can go out on that connection before the channel has
 /// seen it close ("Socket closed"): one the party did not answer, unable
 /// to reach it (UNAVAILABLE), is asked again on a new connection, twice at
-/// most (50 ms, then 250 ms later). A question is answered the same each
-/// time, so asking again changes nothing at the party.
+/// most (50 ms, then 250 ms later). A question that asks the party to
+/// `wait` for the request (a computation's, whose answer a broken
+/// connection lost) is asked again as long as its time lasts (every second
+/// after those two) while it gets UNAVAILABLE, from the network or from
+/// the party (whose questions waiting are too many, or which saw this one
+/// cancelled): until it is answered, the computation stays pending there.
+/// Asking again changes nothing at the party but that.
 template <class Reply>
 Reply ask_about(wire::Party::Stub& stub,
                 ::grpc::Status (wire::Party::Stub::*method)(::grpc::ClientContext*, const wire::TransferRequest&,
@@ -232,11 +237,14 @@ Reply ask_about(wire::Party::Stub& stub,
         if (status.ok()) {
             return reply;
         }
-        if (asked == pauses.size() || status.error_code() != ::grpc::StatusCode::UNAVAILABLE ||
-            answered_by_party(context) || Clock::now() + pauses[asked] >= end) {
+        const std::chrono::milliseconds pause = asked < pauses.size() ? pauses[asked] : std::chrono::seconds(1);
+        const bool again = status.error_code() == ::grpc::StatusCode::UNAVAILABLE &&
+                           (wait || (asked < pauses.size() && !answered_by_party(context))) &&
+                           Clock::now() + pause < end;
+        if (!again) {
             throw_status(status, context, peer, operation);
         }
-        std::this_thread::sleep_for(pauses[asked]);
+        std::this_thread::sleep_for(pause);
     }
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -45,6 +46,7 @@ public:
             throw std::runtime_error("AnswerCutter: cannot listen on 127.0.0.1: " + why);
         }
         port_ = ntohs(here.sin_port);
+        ::fcntl(listener_, F_SETFL, O_NONBLOCK); // (accept() never waits: a connection given up is no hang)
         acceptor_ = std::thread([this] { accept_connections(); });
     }
     AnswerCutter(const AnswerCutter&) = delete;

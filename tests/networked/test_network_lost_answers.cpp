@@ -65,12 +65,13 @@ TEST_CASE("network: a request whose answer was lost after the party carried it o
     REQUIRE(bob.host.object_count() == 1);
 
     // Runs `request` with bob's answers held back, and cuts the connection
-    // once bob has done its part (`settled`), and a moment more to record it.
+    // once bob has done its part (`settled`), and half a second more to
+    // settle its number (microseconds' work after what `settled` sees).
     const auto answer_lost = [&](auto request, const std::function<bool()>& settled) {
         to_bob.hold_answers();
         auto outcome = std::async(std::launch::async, request);
         const bool done = becomes(settled);
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
         to_bob.cut();
         CHECK(done);
         return outcome.get();
@@ -79,7 +80,17 @@ TEST_CASE("network: a request whose answer was lost after the party carried it o
         return [&bob, objects] { return bob.host.object_count() == objects; };
     };
 
-    auto stored = answer_lost([&] { return fedpp::send(std::int64_t{7}, bob_worker); }, bob_holds(2));
+    // (A value stored is counted in bob's traffic once it is settled.)
+    const auto bob_counted_stores = [&](std::size_t stores) {
+        return [&bob, stores] {
+            std::size_t counted = 0;
+            for (const auto& line : bob.host.traffic().lines()) {
+                counted += line.direction == "in" ? line.count : 0;
+            }
+            return counted == stores;
+        };
+    };
+    auto stored = answer_lost([&] { return fedpp::send(std::int64_t{7}, bob_worker); }, bob_counted_stores(2));
     auto copied = answer_lost([&] { return value.copy(); }, bob_holds(3));
     auto result = answer_lost([&] { return bob_worker.run(lost_answers::plus_one, value); }, bob_holds(4));
     const int increments = lost_answers::increments;

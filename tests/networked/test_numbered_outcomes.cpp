@@ -98,39 +98,46 @@ TEST_CASE("numbered outcomes: a withdrawal asked to wait waits for a request sti
     });
     const auto made = arrivals.withdraw_once_settled("me", 1, Clock::now() + 20s, never);
     maker.join();
-    CHECK(made.object == 42);
-    CHECK(made.carried_out);
+    REQUIRE(made);
+    CHECK(made->object == 42);
+    CHECK(made->carried_out);
     // Failing meanwhile: none.
     REQUIRE(arrivals.begin("me", 2));
     std::thread failer([&] {
         std::this_thread::sleep_for(100ms);
         arrivals.fail("me", 2);
     });
-    CHECK(arrivals.withdraw_once_settled("me", 2, Clock::now() + 20s, never).object == 0);
+    CHECK(arrivals.withdraw_once_settled("me", 2, Clock::now() + 20s, never)->object == 0);
     failer.join();
-    // Still being made when its time is up, or when its caller gave up:
-    // withdrawn, so not kept once made.
+    // Still being made when its time is up: withdrawn, so not kept once
+    // made. When its question's call was cancelled first: no answer (it
+    // would go nowhere), and it stays pending, to be asked again.
     REQUIRE(arrivals.begin("me", 3));
-    CHECK_FALSE(arrivals.withdraw_once_settled("me", 3, Clock::now() + 100ms, never).carried_out);
+    const auto timed_out = arrivals.withdraw_once_settled("me", 3, Clock::now() + 100ms, never);
+    REQUIRE(timed_out);
+    CHECK_FALSE(timed_out->carried_out);
     CHECK_FALSE(arrivals.end("me", 3, 43));
     REQUIRE(arrivals.begin("me", 4));
     const auto start = Clock::now();
-    CHECK(arrivals.withdraw_once_settled("me", 4, Clock::now() + 20s, [] { return true; }).object == 0);
+    CHECK_FALSE(arrivals.withdraw_once_settled("me", 4, Clock::now() + 20s, [] { return true; }));
     CHECK(Clock::now() - start < 10s);
-    CHECK_FALSE(arrivals.end("me", 4, 44));
+    CHECK(arrivals.pending("me", 4));
+    CHECK(arrivals.end("me", 4, 44));
+    CHECK(arrivals.withdraw_once_settled("me", 4, Clock::now() + 20s, never)->object == 44);
     // Not begun: withdrawn at once, and refused if it comes after.
     const auto unseen = Clock::now();
-    CHECK(arrivals.withdraw_once_settled("me", 5, Clock::now() + 20s, never).object == 0);
+    CHECK(arrivals.withdraw_once_settled("me", 5, Clock::now() + 20s, never)->object == 0);
     CHECK(Clock::now() - unseen < 10s);
     CHECK_FALSE(arrivals.begin("me", 5));
-    // Several questions of one peer wait at once (a few: more withdraw it at
-    // once, as without waiting), and all hear the object.
+    // A few questions of one peer wait at once, and all hear the object;
+    // one more is answered at once, without withdrawing it (to ask again).
     REQUIRE(arrivals.begin("me", 6));
     std::vector<std::thread> waiting;
     std::atomic<int> heard{0};
     for (int k = 0; k < Arrivals::max_waiting_per_peer; ++k) {
         waiting.emplace_back([&] {
-            heard += arrivals.withdraw_once_settled("me", 6, Clock::now() + 20s, never).object == 46 ? 1 : 0;
+            const auto answer = arrivals.withdraw_once_settled("me", 6, Clock::now() + 20s, never);
+            heard += answer && answer->object == 46 ? 1 : 0;
         });
     }
     const auto until = Clock::now() + 20s;
@@ -138,6 +145,10 @@ TEST_CASE("numbered outcomes: a withdrawal asked to wait waits for a request sti
         std::this_thread::sleep_for(5ms);
     }
     CHECK(arrivals.waiting("me") == Arrivals::max_waiting_per_peer);
+    const auto one_more = Clock::now();
+    CHECK_FALSE(arrivals.withdraw_once_settled("me", 6, Clock::now() + 20s, never));
+    CHECK(Clock::now() - one_more < 10s);
+    CHECK(arrivals.pending("me", 6));
     CHECK(arrivals.end("me", 6, 46));
     for (auto& thread : waiting) {
         thread.join();

@@ -111,7 +111,7 @@ public:
         const ContributorId contributor = given ? contributors_.of(policy_, name_of(peer)) : no_contributor;
         const std::string& owner = given ? on_behalf_of : peer;
         Ledger::Reservation reserved = quota_.reserve(peer, owner, size); // (before a byte is decoded)
-        const Traffic::Line line = traffic_.line("in", std::string(name_of(peer)), type.name); // (counted at the end)
+        traffic_.open("in", name_of(peer), type.name); // (counted at the end: add allocates nothing)
         ObjectId id = 0;
         try {
             id = store_.store(type, in, contributor);
@@ -120,7 +120,7 @@ public:
         }
         accept_new(id, accept); // (refused: its room goes back with `reserved`)
         quota_.keep(reserved, peer, owner, id, size);
-        traffic_.add(line, size);
+        traffic_.add("in", name_of(peer), type.name, size);
         return id;
     }
 
@@ -194,6 +194,7 @@ public:
         if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
             deny(peer, "moving a '" + held.type->name + "' to '" + cut(destination, 100) + "' (" + rule + ")");
         }
+        traffic_.open("out", destination, held.type->name); // (finish_forward counts it)
         const bool derived = ledger_.derived(id); // (read first: if erased since, encode finds nothing)
         Bytes bytes = store_.encode(id, held.type); // (a value that never leaves throws here, spending nothing)
         if (const char* rule = released_.take(fedpp::detail::release_kind(policy_, held, derived))) {
@@ -208,9 +209,9 @@ public:
     void cancel_forward(ObjectId id) { ledger_.restore(id); }
 
     void finish_forward(ObjectId id, const std::string& destination, std::size_t bytes) {
-        const Traffic::Line line = traffic_.line("out", destination, store_.describe(id).type->name);
+        const ValueType* type = store_.describe(id).type; // (registered: it outlives the object)
         erase_object(id); // (first: nothing after it leaves the object counted here)
-        traffic_.add(line, bytes);
+        traffic_.add("out", destination, type->name, bytes); // (its line opened by prepare_forward)
     }
 
     /// Runs the computation named `name` (compiled into this program) on the objects `inputs` (the

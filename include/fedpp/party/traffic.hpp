@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -21,34 +22,31 @@ struct TrafficLine {
 };
 
 class Traffic {
-    using Counts = std::pair<std::size_t, std::size_t>; // values, bytes
-
 public:
-    /// A line's counts, opened before what it counts is done: counting it
-    /// then (add) cannot fail, so a value that arrived or left is never
+    /// Makes the line of `direction`, `peer` and `type` (at no count) if it
+    /// is new: before what it counts is done, so that counting it then
+    /// (add) cannot fail, and a value that arrived or left is never
     /// reported failed for want of memory to count it.
-    class Line {
-        friend class Traffic;
-        Counts* counts_ = nullptr;
-    };
-
-    /// The line of `direction`, `peer` and `type` (made, at no count, if new).
-    [[nodiscard]] Line line(const std::string& direction, const std::string& peer, const std::string& type) {
+    void open(std::string_view direction, std::string_view peer, std::string_view type) {
         const std::lock_guard lock(mutex_);
-        Line line;
-        line.counts_ = &lines_[{direction, peer, type}]; // (a map's elements stay where they are)
-        return line;
+        if (!lines_.contains(KeyView{direction, peer, type})) {
+            lines_.emplace(Key{direction, peer, type}, Counts{});
+        }
     }
 
-    /// One more value of `bytes` bytes on `line`.
-    void add(Line line, std::size_t bytes) noexcept {
+    /// One more value of `bytes` bytes on a line open()ed before (one that
+    /// was not counts nothing): allocates nothing.
+    void add(std::string_view direction, std::string_view peer, std::string_view type, std::size_t bytes) noexcept {
         const std::lock_guard lock(mutex_);
-        ++line.counts_->first;
-        line.counts_->second += bytes;
+        if (const auto it = lines_.find(KeyView{direction, peer, type}); it != lines_.end()) {
+            ++it->second.first;
+            it->second.second += bytes;
+        }
     }
 
-    void record(const std::string& direction, const std::string& peer, const std::string& type, std::size_t bytes) {
-        add(line(direction, peer, type), bytes);
+    void record(std::string_view direction, std::string_view peer, std::string_view type, std::size_t bytes) {
+        open(direction, peer, type);
+        add(direction, peer, type, bytes);
     }
 
     /// The lines that counted a value, in order of direction, peer and type.
@@ -65,7 +63,21 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::map<std::tuple<std::string, std::string, std::string>, Counts> lines_;
+    using Counts = std::pair<std::size_t, std::size_t>; // values, bytes
+    using Key = std::tuple<std::string, std::string, std::string>;
+    using KeyView = std::tuple<std::string_view, std::string_view, std::string_view>;
+    /// Orders lines by direction, peer and type, found by views of them
+    /// (without allocating).
+    struct Order {
+        using is_transparent = void;
+        static KeyView view(const Key& key) noexcept { return {std::get<0>(key), std::get<1>(key), std::get<2>(key)}; }
+        static KeyView view(const KeyView& key) noexcept { return key; }
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const noexcept {
+            return view(a) < view(b);
+        }
+    };
+    std::map<Key, Counts, Order> lines_;
 };
 
 } // namespace fedpp::party
