@@ -52,6 +52,20 @@ std::optional<Departure> ask_while_it_ends(Departures& departures, const std::st
     return answer;
 }
 
+/// Whether max_waiting_per_peer questions of "me" come to wait at `table`
+/// (within 20 s), and one more, `one_more()`, is answered at once (true:
+/// without what it asked for).
+template <class Table, class Ask>
+bool all_wait(Table& table, Ask one_more) {
+    const auto until = Clock::now() + 20s;
+    while (table.waiting("me") < Table::max_waiting_per_peer && Clock::now() < until) {
+        std::this_thread::sleep_for(5ms);
+    }
+    const auto asked = Clock::now();
+    const bool crowded = table.waiting("me") == Table::max_waiting_per_peer && one_more();
+    return crowded && Clock::now() - asked < 10s;
+}
+
 } // namespace
 
 TEST_CASE("numbered outcomes: a value arrives once under its number, a withdrawal settles it, and a store that "
@@ -140,14 +154,7 @@ TEST_CASE("numbered outcomes: a withdrawal asked to wait waits for a request sti
             heard += answer && answer->object == 46 ? 1 : 0;
         });
     }
-    const auto until = Clock::now() + 20s;
-    while (arrivals.waiting("me") < Arrivals::max_waiting_per_peer && Clock::now() < until) {
-        std::this_thread::sleep_for(5ms);
-    }
-    CHECK(arrivals.waiting("me") == Arrivals::max_waiting_per_peer);
-    const auto one_more = Clock::now();
-    CHECK_FALSE(arrivals.withdraw_once_settled("me", 6, Clock::now() + 20s, never));
-    CHECK(Clock::now() - one_more < 10s);
+    CHECK(all_wait(arrivals, [&] { return !arrivals.withdraw_once_settled("me", 6, Clock::now() + 20s, never); }));
     CHECK(arrivals.pending("me", 6));
     CHECK(arrivals.end("me", 6, 46));
     for (auto& thread : waiting) {
@@ -231,14 +238,7 @@ TEST_CASE("numbered outcomes: a question about a move waits while it is under wa
             heard += answer && answer->failure == "refused" && !answer->uncertain ? 1 : 0;
         });
     }
-    const auto until = Clock::now() + 20s;
-    while (departures.waiting("me") < Departures::max_waiting_per_requester && Clock::now() < until) {
-        std::this_thread::sleep_for(5ms);
-    }
-    CHECK(departures.waiting("me") == Departures::max_waiting_per_requester);
-    const auto one_more = Clock::now();
-    CHECK_FALSE(departures.ask("me", 2, Clock::now() + 20s, never));
-    CHECK(Clock::now() - one_more < 10s);
+    CHECK(all_wait(departures, [&] { return !departures.ask("me", 2, Clock::now() + 20s, never); }));
     // Another requester's question waits all the same. (No REQUIRE while
     // the threads above wait: they end below.)
     CHECK(departures.begin("alice", 9));
