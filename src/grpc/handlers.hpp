@@ -40,8 +40,10 @@ ObjectId store(party::Host& host, const std::string& peer, NextStoreChunk next, 
 /// of the host's requesters, numbered request.transfer() here
 /// (Arrivals::withdraw: one still arriving, or being made, is then not kept),
 /// and whether it was carried out. If request.wait(), one still arriving or
-/// being made is waited for first, until `wait_until` or `gave_up()`
-/// (Arrivals::withdraw_once_settled).
+/// being made is waited for first, until `wait_until`
+/// (Arrivals::withdraw_once_settled); NetworkError (UNAVAILABLE: ask
+/// again), withdrawing nothing, if `gave_up()` first, or if the requester
+/// has Arrivals::max_waiting_per_peer questions waiting already.
 wire::ObjectReply withdraw(party::Host& host, const std::string& peer, const wire::TransferRequest& request,
                            Arrivals& arrivals, Arrivals::Clock::time_point wait_until,
                            fedpp::detail::FunctionRef<bool()> gave_up);

@@ -34,8 +34,8 @@ public:
     static constexpr std::size_t max_settled_per_peer = 100000;
 
     /// At most this many questions of one peer wait at once for a number
-    /// to settle (each holds a server thread); more are answered at once,
-    /// as if their wait had ended.
+    /// to settle (each holds a server thread); more are answered at once
+    /// (wait_settled_locked: `crowded`).
     static constexpr int max_waiting_per_peer = 4;
 
     /// Settled numbers are remembered for `memory` from when they settled
@@ -122,6 +122,9 @@ protected:
         };
         if (settled()) {
             return Waited::settled;
+        }
+        if (Clock::now() >= until) { // (no time to wait: not crowded out)
+            return Waited::timed_out;
         }
         if (waiting_[peer] >= max_waiting_per_peer) {
             return Waited::crowded;

@@ -150,7 +150,7 @@ public:
         if (const char* rule = released_.take_for(id, fedpp::detail::release_kind(policy_, held, derived))) {
             deny(peer, "reading a '" + held.type->name + "' (" + rule + ")");
         }
-        traffic_.record("out", std::string(name_of(peer)), held.type->name, bytes.size());
+        traffic_.record("out", name_of(peer), held.type->name, bytes.size());
         return bytes;
     }
 
@@ -194,7 +194,6 @@ public:
         if (const char* rule = fedpp::detail::forward_rule_of(policy_, held, destination)) {
             deny(peer, "moving a '" + held.type->name + "' to '" + cut(destination, 100) + "' (" + rule + ")");
         }
-        traffic_.open("out", destination, held.type->name); // (finish_forward counts it)
         const bool derived = ledger_.derived(id); // (read first: if erased since, encode finds nothing)
         Bytes bytes = store_.encode(id, held.type); // (a value that never leaves throws here, spending nothing)
         if (const char* rule = released_.take(fedpp::detail::release_kind(policy_, held, derived))) {
@@ -211,7 +210,7 @@ public:
     void finish_forward(ObjectId id, const std::string& destination, std::size_t bytes) {
         const ValueType* type = store_.describe(id).type; // (registered: it outlives the object)
         erase_object(id); // (first: nothing after it leaves the object counted here)
-        traffic_.add("out", destination, type->name, bytes); // (its line opened by prepare_forward)
+        (void)traffic_.try_record("out", destination, type->name, bytes); // (a made-up destination adds no line)
     }
 
     /// Runs the computation named `name` (compiled into this program) on the objects `inputs` (the

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -47,6 +48,19 @@ public:
     void record(std::string_view direction, std::string_view peer, std::string_view type, std::size_t bytes) {
         open(direction, peer, type);
         add(direction, peer, type, bytes);
+    }
+
+    /// record() where what it counts is done already: false, and nothing
+    /// counted, if memory for a new line runs out (the value crossed all the
+    /// same; only its count is lost).
+    [[nodiscard]] bool try_record(std::string_view direction, std::string_view peer, std::string_view type,
+                                  std::size_t bytes) noexcept {
+        try {
+            record(direction, peer, type, bytes);
+            return true;
+        } catch (const std::bad_alloc&) {
+            return false;
+        }
     }
 
     /// The lines that counted a value, in order of direction, peer and type.
