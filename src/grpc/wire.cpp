@@ -209,13 +209,14 @@ namespace {
 /// sent at once it can go out on that connection before the channel has
 /// seen it close ("Socket closed"): one the party did not answer, unable
 /// to reach it (UNAVAILABLE), is asked again on a new connection, twice at
-/// most (50 ms, then 250 ms later). A question that asks the party to
-/// `wait` for the request (a computation's, whose answer a broken
-/// connection lost) is asked again as long as its time lasts (every second
-/// after those two) while it gets UNAVAILABLE, from the network or from
-/// the party (whose questions waiting are too many, or which saw this one
-/// cancelled): until it is answered, the computation stays pending there.
-/// Asking again changes nothing at the party but that.
+/// most (50 ms, then 250 ms later): a party that cannot be reached then may
+/// be gone for good (killed, say), and its requester must not wait for it.
+/// A question that asks the party to `wait` for the request (a
+/// computation's, whose answer a broken connection lost) is also asked
+/// again, every second as long as its time lasts, while the party answers
+/// UNAVAILABLE (its questions waiting are too many): until it is
+/// answered, the computation stays pending there. Asking again changes
+/// nothing at the party but that.
 template <class Reply>
 Reply ask_about(wire::Party::Stub& stub,
                 ::grpc::Status (wire::Party::Stub::*method)(::grpc::ClientContext*, const wire::TransferRequest&,
@@ -238,8 +239,9 @@ Reply ask_about(wire::Party::Stub& stub,
             return reply;
         }
         const std::chrono::milliseconds pause = asked < pauses.size() ? pauses[asked] : std::chrono::seconds(1);
+        const bool party_busy = wait && answered_by_party(context);
         const bool again = status.error_code() == ::grpc::StatusCode::UNAVAILABLE &&
-                           (wait || (asked < pauses.size() && !answered_by_party(context))) &&
+                           (party_busy || (asked < pauses.size() && !answered_by_party(context))) &&
                            Clock::now() + pause < end;
         if (!again) {
             throw_status(status, context, peer, operation);
