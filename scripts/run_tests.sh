@@ -5,7 +5,12 @@
 #     bash scripts/run_tests.sh              # all tests
 #     bash scripts/run_tests.sh --sanitize   # the unit tests under ASan + UBSan
 #     bash scripts/run_tests.sh --tsan       # the multi-threaded tests under ThreadSanitizer
-#     bash scripts/run_tests.sh --blas       # the unit tests with large products by OpenBLAS (FEDPP_USE_BLAS=ON)
+#
+# The plain run builds as a user's default build does where OpenBLAS is
+# installed (FEDPP_USE_BLAS=AUTO: large matrix products by OpenBLAS) and
+# links fedpp::compiled; the ASan + UBSan run keeps every product on Eigen
+# (FEDPP_USE_BLAS=OFF), and the ThreadSanitizer run builds header-only
+# (FEDPP_COMPILED_LIBRARY=OFF): each way is compiled and tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
@@ -26,8 +31,9 @@ require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev nlohmann-
 sanitizer_build_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG")
 
 if [ "${1:-}" = "--sanitize" ]; then
+    # Every product by Eigen (the plain run has OpenBLAS's).
     cmake -S . -B build-sanitize "${sanitizer_build_flags[@]}" -DFEDPP_BUILD_TESTS=ON \
-          -DFEDPP_SANITIZERS=address,undefined >/dev/null
+          -DFEDPP_SANITIZERS=address,undefined -DFEDPP_USE_BLAS=OFF >/dev/null
     # Only the programs the tests below run: the unit tests, and the examples
     # that examples.bad_flags and examples.secure_model_averaging start
     # (tests/CMakeLists.txt lists them).
@@ -41,21 +47,11 @@ if [ "${1:-}" = "--sanitize" ]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ctest --test-dir build-sanitize --output-on-failure -j "$(build_jobs)" \
           -E '^(compile_fail|consumer)\.|^compiled_library\.(kernels|alignment|instruction_set)|^static\.rules$|^layout\.|^network\.(example_|faults)|^examples\.(model_averaging|federated_basic|round_memory)$'
-elif [ "${1:-}" = "--blas" ]; then
-    require_debian_packages libopenblas-dev
-    # Each test file compiled alone here (not as unity builds): the check
-    # that every file includes what it uses. At -O1: the products this stage
-    # is about run in OpenBLAS, and the plain run has the optimised build.
-    cmake -S . -B build-blas -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG" \
-          -DFEDPP_BUILD_TESTS=ON -DFEDPP_USE_BLAS=ON -DFEDPP_UNITY_TESTS=OFF \
-          -DFEDPP_COMPILED_LIBRARY=OFF >/dev/null
-    cmake --build build-blas -j "$(build_jobs)" --target fedpp_tests
-    # One OpenBLAS thread: the tests that start threads start their own.
-    OPENBLAS_NUM_THREADS=1 ./build-blas/tests/fedpp_tests
 elif [ "${1:-}" = "--tsan" ]; then
     # Eigen's products only: OpenBLAS's own threads are not built with TSan.
+    # Header-only (no fedpp::compiled): the way the other runs do not build.
     cmake -S . -B build-tsan "${sanitizer_build_flags[@]}" -DFEDPP_BUILD_TESTS=ON \
-          -DFEDPP_SANITIZERS=thread -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF >/dev/null
+          -DFEDPP_SANITIZERS=thread -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF -DFEDPP_COMPILED_LIBRARY=OFF >/dev/null
     # Only the test files with test cases that start threads (tagged [threads]
     # or [federated]; tests/CMakeLists.txt refuses to configure if a file not
     # listed among them has one): fedpp_threaded_tests, secure FedAvg's
@@ -76,6 +72,9 @@ elif [ "${1:-}" = "--tsan" ]; then
     TSAN_OPTIONS="$TSAN_OPTIONS:ignore_noninstrumented_modules=1" \
         ctest --test-dir build-tsan --output-on-failure -R '^network\.(certificates|rogue_certificates|tests)$'
 else
+    # libopenblas-dev: the default build's large matrix products
+    # (FEDPP_USE_BLAS=AUTO takes OpenBLAS where it is installed).
+    require_debian_packages libopenblas-dev
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFEDPP_BUILD_TESTS=ON -DFEDPP_BUILD_EXAMPLES=ON >/dev/null
     build_start=$SECONDS
     cmake --build build -j "$(build_jobs)"
