@@ -7,8 +7,8 @@
 #     bash scripts/run_tests.sh --tsan       # the multi-threaded tests under ThreadSanitizer
 #
 # The plain run builds as a user's default build does where OpenBLAS is
-# installed (FEDPP_USE_BLAS=AUTO: large matrix products by OpenBLAS) and
-# links fedpp::compiled; the ASan + UBSan run keeps every product on Eigen
+# installed (large matrix products by OpenBLAS; FEDPP_USE_BLAS=ON, which it
+# installs) and links fedpp::compiled; the ASan + UBSan run keeps every product on Eigen
 # (FEDPP_USE_BLAS=OFF), and the ThreadSanitizer run builds header-only
 # (FEDPP_COMPILED_LIBRARY=OFF): each way is compiled and tested.
 set -euo pipefail
