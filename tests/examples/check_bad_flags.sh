@@ -143,7 +143,7 @@ run_case() { # example status pattern flags... ; extra environment set by the ca
     local example="$1" expected="$2" pattern="$3"
     shift 3
     runs=$((runs + 1))
-    local output status
+    local output status start=$EPOCHREALTIME
     # FSIZE_LIMIT (KiB), if set, limits the files the example writes, with
     # SIGXFSZ ignored: writes past it fail with EFBIG.
     output="$(
@@ -154,6 +154,9 @@ run_case() { # example status pattern flags... ; extra environment set by the ca
         timeout 300 "$bin/$example" "$@" 2>&1
     )"
     status=$?
+    # Each run's wall time, for whoever looks for what makes this test long.
+    local took
+    took="$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }')"
     local problem=""
     if [ "$status" -ge 124 ]; then
         problem="ended with status $status (a signal, a timeout or std::terminate)"
@@ -166,10 +169,10 @@ run_case() { # example status pattern flags... ; extra environment set by the ca
     fi
     if [ -n "$problem" ]; then
         failures=$((failures + 1))
-        echo "FAIL: $example $*: $problem"
+        echo "FAIL: $example $*: $problem ($took)"
         sed 's/^/    | /' <<<"$output" | tail -n 8
     else
-        echo "ok:   $example $* -> $status"
+        echo "ok:   $example $* -> $status ($took)"
     fi
 }
 
