@@ -1770,11 +1770,12 @@ TEST_CASE("hostile: an aggregator checks an aggregation's own arguments, and a m
     auto [secure, M, me, bobs, alices] = parties.at_aggregator();
     const std::size_t held = secure.host.object_count();
     std::size_t lines = secure.log.lines().size();
-    const auto refused = [&](const Peer::Result& result) {
+    // (Structured bindings through init-captures: clang 14 captures no binding itself.)
+    const auto refused = [&host = secure.host, &owner = me, held](const Peer::Result& result) {
         INFO("status " << result.status.error_code() << ": " << result.status.error_message());
         CHECK_FALSE(result.status.ok());
-        CHECK(secure.host.object_count() == held); // no result stored, the inputs kept
-        require_ok(me.list());                     // and the aggregator still answers
+        CHECK(host.object_count() == held); // no result stored, the inputs kept
+        require_ok(owner.list());           // and the aggregator still answers
     };
     // One data owner's model given twice beside another's: two data owners,
     // but their median would be Bob's model. Refused, and logged.
