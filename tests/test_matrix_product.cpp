@@ -211,8 +211,12 @@ void check_skinny_kernels(fedpp::Index m, fedpp::Index n, fedpp::Index k, fedpp:
         CHECK((result.size() == 0 || (result - expected).cwiseAbs().maxCoeff() < tolerance)); // maxCoeff needs one
         CHECK(fedpp::Matrix<T>(dest.rightCols(5)) == beyond); // nothing written beyond the result
     };
-    const fedpp::Matrix<T> nt_product = a_used.lazyProduct(b_used.transpose());
-    const fedpp::Matrix<T> nn_product = a_used.lazyProduct(w_used);
+    // (k = 0: zeros, not Eigen's product, whose blocks of the empty w would
+    // offset its null data pointer, which clang's UBSan reports.)
+    const fedpp::Matrix<T> nt_product =
+        k == 0 ? fedpp::Matrix<T>::Zero(m, n) : fedpp::Matrix<T>(a_used.lazyProduct(b_used.transpose()));
+    const fedpp::Matrix<T> nn_product =
+        k == 0 ? fedpp::Matrix<T>::Zero(m, n) : fedpp::Matrix<T>(a_used.lazyProduct(w_used));
     for (const bool accumulate : {false, true}) {
         CAPTURE(accumulate);
         check(accumulate, 34, nt_product, [&](fedpp::Matrix<T>& dest) {

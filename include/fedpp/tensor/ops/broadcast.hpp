@@ -45,6 +45,11 @@ void accumulate_unbroadcast(Node<T>& node, const Expression& gradient) {
     const Index cols = node.value.cols();
     if (gradient.rows() == rows && gradient.cols() == cols) {
         node.accumulate(gradient);
+    } else if (gradient.size() == 0) {
+        // Broadcast against an empty extent: a sum of nothing. (Eigen's
+        // partial reductions would offset the empty gradient's null data
+        // pointer, undefined behaviour that clang's UBSan reports.)
+        node.accumulate(Matrix<T>::Zero(rows, cols));
     } else if (rows == 1 && cols == 1) {
         node.accumulate(Matrix<T>::Constant(1, 1, gradient.sum()));
     } else if (rows == 1) {
