@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
 # libgrpc++-dev, protobuf-compiler-grpc, libprotobuf-dev, protobuf-compiler:
-# fedpp::grpc, whose server fuzz_party_server fuzzes.
-require_debian_packages cmake make clang libclang-rt-14-dev libeigen3-dev zlib1g-dev libssl-dev nlohmann-json3-dev \
+# fedpp::grpc, whose server fuzz_party_server fuzzes. llvm: llvm-symbolizer,
+# which names file and line in a finding's stack.
+require_debian_packages cmake make clang libclang-rt-14-dev llvm libeigen3-dev zlib1g-dev libssl-dev nlohmann-json3-dev \
                         libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
 
 # The decoders make no large matrix products: Eigen's kernel only, whatever

@@ -37,14 +37,19 @@ if [ "${1:-}" = "--sanitize" ]; then
     # these instrumented programs in about 0.7 of GCC 12's time (the unit
     # tests' second batch 197 s against 281 s, digits_fedavg 109 s against
     # 145 s; benchmarks/NOTES.md, section 7c), and which this way builds every
-    # test and example with its own warnings as errors; the plain run is GCC's.
-    require_debian_packages clang libclang-rt-14-dev
-    cmake -S . -B build-sanitize -DCMAKE_CXX_COMPILER=clang++ "${sanitizer_build_flags[@]}" -DFEDPP_BUILD_TESTS=ON \
-          -DFEDPP_SANITIZERS=address,undefined -DFEDPP_USE_BLAS=OFF >/dev/null
+    # program these tests run with its own warnings as errors; the plain run
+    # is GCC's. llvm: llvm-symbolizer, which names file and line in clang's
+    # sanitizer reports. A directory of its own: CMake, told another compiler
+    # for an existing build directory (build-sanitize was GCC's), deletes its
+    # cache and configures again without the options given here, sanitizers
+    # included.
+    require_debian_packages clang libclang-rt-14-dev llvm
+    cmake -S . -B build-sanitize-clang -DCMAKE_CXX_COMPILER=clang++ "${sanitizer_build_flags[@]}" \
+          -DFEDPP_BUILD_TESTS=ON -DFEDPP_SANITIZERS=address,undefined -DFEDPP_USE_BLAS=OFF >/dev/null
     # Only the programs the tests below run: the unit tests, and the examples
     # that examples.bad_flags and examples.secure_model_averaging start
     # (tests/CMakeLists.txt lists them).
-    cmake --build build-sanitize -j "$(build_jobs)" --target fedpp_sanitized_programs
+    cmake --build build-sanitize-clang -j "$(build_jobs)" --target fedpp_sanitized_programs
     # Compile-time, link-time, layout and packaging tests run no code of ours, the
     # networked examples and fault scripts run the same server and transport
     # code as network.tests, in processes of their own, and the tutorial
@@ -52,7 +57,7 @@ if [ "${1:-}" = "--sanitize" ]; then
     # code the unit tests run here: the plain run has them. A test whose
     # program was not built above fails as "Not Run".
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    ctest --test-dir build-sanitize --output-on-failure -j "$(build_jobs)" \
+    ctest --test-dir build-sanitize-clang --output-on-failure -j "$(build_jobs)" \
           -E '^(compile_fail|consumer)\.|^compiled_library\.(kernels|alignment|instruction_set)|^static\.rules$|^layout\.|^network\.(example_|faults)|^examples\.(model_averaging|federated_basic|round_memory)$'
 elif [ "${1:-}" = "--tsan" ]; then
     # Eigen's products only: OpenBLAS's own threads are not built with TSan.
@@ -66,12 +71,16 @@ elif [ "${1:-}" = "--tsan" ]; then
     # fedpp_network_tests; together fedpp_tsan_programs.
     cmake --build build-tsan -j "$(build_jobs)" --target fedpp_tsan_programs
     export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-    # The in-process threaded tests run beside the network tests, one core
-    # each (in sequence they took 73 + 134 s, side by side 153 s); their
-    # output follows the network tests', and the run fails if either does.
+    # fedpp_threaded_tests runs in the background while the secure threaded
+    # tests and then the network tests run in the foreground: the two cores
+    # shared (fedpp_threaded_tests 73 s, the network tests 134 s one after
+    # the other; 153 s side by side). Its output follows the network tests',
+    # the run fails if either part does, and it is stopped if this script
+    # ends before it.
     threaded_log=build-tsan/threaded_tests.log
     ./build-tsan/tests/fedpp_threaded_tests "[threads],[federated]" >"$threaded_log" 2>&1 &
     threaded_pid=$!
+    trap 'kill "$threaded_pid" 2>/dev/null || true' EXIT
     status=0
     ./build-tsan/tests/fedpp_secure_threaded_tests "[threads]" || status=$?
     # The party server and the transport: every network test, with the
@@ -87,6 +96,7 @@ elif [ "${1:-}" = "--tsan" ]; then
         status=$?
     threaded_status=0
     wait "$threaded_pid" || threaded_status=$?
+    trap - EXIT
     echo "--- fedpp_threaded_tests [threads],[federated] (exit status $threaded_status):"
     cat "$threaded_log"
     if [ "$status" -ne 0 ] || [ "$threaded_status" -ne 0 ]; then
