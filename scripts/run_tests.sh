@@ -9,9 +9,10 @@
 # The plain run builds as a user's default build does where OpenBLAS is
 # installed (large matrix products by OpenBLAS; FEDPP_USE_BLAS=ON, which it
 # installs) and links fedpp::compiled, compiled by GCC; the ASan + UBSan run
-# keeps every product on Eigen (FEDPP_USE_BLAS=OFF) and is compiled by clang,
-# and the ThreadSanitizer run builds header-only (FEDPP_COMPILED_LIBRARY=OFF):
-# each way, and each compiler, is compiled (warnings as errors) and tested.
+# keeps every product on Eigen (FEDPP_USE_BLAS=OFF), and the ThreadSanitizer
+# run builds header-only (FEDPP_COMPILED_LIBRARY=OFF), both compiled by
+# clang: each way, and each compiler, is compiled (warnings as errors) and
+# tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/dependencies.sh
@@ -62,14 +63,21 @@ if [ "${1:-}" = "--sanitize" ]; then
 elif [ "${1:-}" = "--tsan" ]; then
     # Eigen's products only: OpenBLAS's own threads are not built with TSan.
     # Header-only (no fedpp::compiled): the way the other runs do not build.
-    cmake -S . -B build-tsan "${sanitizer_build_flags[@]}" -DFEDPP_BUILD_TESTS=ON \
-          -DFEDPP_SANITIZERS=thread -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF -DFEDPP_COMPILED_LIBRARY=OFF >/dev/null
+    # Compiled by clang, as the ASan + UBSan run (in a directory of its own,
+    # for the same reason): it compiles these programs in GCC 12's time, and
+    # its TSan runs them faster (fedpp_threaded_tests 73 s alone, 100 s
+    # beside the network tests, against 253 s for GCC's beside them;
+    # benchmarks/NOTES.md, section 7c).
+    require_debian_packages clang libclang-rt-14-dev llvm
+    cmake -S . -B build-tsan-clang -DCMAKE_CXX_COMPILER=clang++ "${sanitizer_build_flags[@]}" \
+          -DFEDPP_BUILD_TESTS=ON -DFEDPP_SANITIZERS=thread -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF \
+          -DFEDPP_COMPILED_LIBRARY=OFF >/dev/null
     # Only the test files with test cases that start threads (tagged [threads]
     # or [federated]; tests/CMakeLists.txt refuses to configure if a file not
     # listed among them has one): fedpp_threaded_tests, secure FedAvg's
     # (its clients train on threads too) fedpp_secure_threaded_tests, and
     # fedpp_network_tests; together fedpp_tsan_programs.
-    cmake --build build-tsan -j "$(build_jobs)" --target fedpp_tsan_programs
+    cmake --build build-tsan-clang -j "$(build_jobs)" --target fedpp_tsan_programs
     export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
     # fedpp_threaded_tests runs in the background while the secure threaded
     # tests and then the network tests run in the foreground: the two cores
@@ -77,12 +85,12 @@ elif [ "${1:-}" = "--tsan" ]; then
     # the other; 153 s side by side). Its output follows the network tests',
     # the run fails if either part does, and it is stopped if this script
     # ends before it.
-    threaded_log=build-tsan/threaded_tests.log
-    ./build-tsan/tests/fedpp_threaded_tests "[threads],[federated]" >"$threaded_log" 2>&1 &
+    threaded_log=build-tsan-clang/threaded_tests.log
+    ./build-tsan-clang/tests/fedpp_threaded_tests "[threads],[federated]" >"$threaded_log" 2>&1 &
     threaded_pid=$!
     trap 'kill "$threaded_pid" 2>/dev/null || true' EXIT
     status=0
-    ./build-tsan/tests/fedpp_secure_threaded_tests "[threads]" || status=$?
+    ./build-tsan-clang/tests/fedpp_secure_threaded_tests "[threads]" || status=$?
     # The party server and the transport: every network test, with the
     # certificates they need made first (the ctest fixtures). Debian's gRPC,
     # abseil and protobuf are not built with TSan, which cannot see their
@@ -92,7 +100,7 @@ elif [ "${1:-}" = "--tsan" ]; then
     # access of fedpp's own code, and of gRPC's header code compiled into
     # the test, is still checked. No suppression list.
     TSAN_OPTIONS="$TSAN_OPTIONS:ignore_noninstrumented_modules=1" \
-        ctest --test-dir build-tsan --output-on-failure -R '^network\.(certificates|rogue_certificates|tests)$' ||
+        ctest --test-dir build-tsan-clang --output-on-failure -R '^network\.(certificates|rogue_certificates|tests)$' ||
         status=$?
     threaded_status=0
     wait "$threaded_pid" || threaded_status=$?
