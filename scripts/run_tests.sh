@@ -4,7 +4,7 @@
 #
 #     bash scripts/run_tests.sh              # all tests
 #     bash scripts/run_tests.sh --sanitize   # the unit tests under ASan + UBSan (clang)
-#     bash scripts/run_tests.sh --tsan       # the multi-threaded tests under ThreadSanitizer
+#     bash scripts/run_tests.sh --tsan       # the multi-threaded tests under ThreadSanitizer (clang)
 #
 # The plain run builds as a user's default build does where OpenBLAS is
 # installed (large matrix products by OpenBLAS; FEDPP_USE_BLAS=ON, which it
