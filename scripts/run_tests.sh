@@ -30,23 +30,26 @@ require_debian_packages cmake g++ make libeigen3-dev catch2 zlib1g-dev nlohmann-
 # The sanitizer builds: -O1 (their documentation asks for -O1 or higher)
 # and line tables only (-g1: every report still names file and line). Against
 # -O2 -g they compile in half the time, which is most of these stages' time.
-sanitizer_build_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG")
+# Both are compiled by clang (see each run below for why), with its sanitizer
+# runtimes (libclang-rt-14-dev) and llvm-symbolizer (llvm), which names file
+# and line in their reports; each in a directory of its own: CMake, told
+# another compiler for an existing build directory (build-sanitize and
+# build-tsan were GCC's), deletes its cache and configures again without the
+# options given here, sanitizers included.
+sanitizer_packages=(clang libclang-rt-14-dev llvm)
+sanitizer_build_flags=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
+                       "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG")
 
 if [ "${1:-}" = "--sanitize" ]; then
-    # Every product by Eigen (the plain run has OpenBLAS's). Compiled by
-    # clang (libclang-rt-14-dev: its sanitizer runtimes), which compiles
+    # Every product by Eigen (the plain run has OpenBLAS's). Clang compiles
     # these instrumented programs in about 0.7 of GCC 12's time (the unit
     # tests' second batch 197 s against 281 s, digits_fedavg 109 s against
-    # 145 s; benchmarks/NOTES.md, section 7c), and which this way builds every
+    # 145 s; benchmarks/NOTES.md, section 7c), and this way builds every
     # program these tests run with its own warnings as errors; the plain run
-    # is GCC's. llvm: llvm-symbolizer, which names file and line in clang's
-    # sanitizer reports. A directory of its own: CMake, told another compiler
-    # for an existing build directory (build-sanitize was GCC's), deletes its
-    # cache and configures again without the options given here, sanitizers
-    # included.
-    require_debian_packages clang libclang-rt-14-dev llvm
-    cmake -S . -B build-sanitize-clang -DCMAKE_CXX_COMPILER=clang++ "${sanitizer_build_flags[@]}" \
-          -DFEDPP_BUILD_TESTS=ON -DFEDPP_SANITIZERS=address,undefined -DFEDPP_USE_BLAS=OFF >/dev/null
+    # is GCC's.
+    require_debian_packages "${sanitizer_packages[@]}"
+    cmake -S . -B build-sanitize-clang "${sanitizer_build_flags[@]}" -DFEDPP_BUILD_TESTS=ON \
+          -DFEDPP_SANITIZERS=address,undefined -DFEDPP_USE_BLAS=OFF >/dev/null
     # Only the programs the tests below run: the unit tests, and the examples
     # that examples.bad_flags and examples.secure_model_averaging start
     # (tests/CMakeLists.txt lists them).
@@ -63,15 +66,13 @@ if [ "${1:-}" = "--sanitize" ]; then
 elif [ "${1:-}" = "--tsan" ]; then
     # Eigen's products only: OpenBLAS's own threads are not built with TSan.
     # Header-only (no fedpp::compiled): the way the other runs do not build.
-    # Compiled by clang, as the ASan + UBSan run (in a directory of its own,
-    # for the same reason): it compiles these programs in GCC 12's time, and
-    # its TSan runs them faster (fedpp_threaded_tests 73 s alone, 100 s
-    # beside the network tests, against 253 s for GCC's beside them;
-    # benchmarks/NOTES.md, section 7c).
-    require_debian_packages clang libclang-rt-14-dev llvm
-    cmake -S . -B build-tsan-clang -DCMAKE_CXX_COMPILER=clang++ "${sanitizer_build_flags[@]}" \
-          -DFEDPP_BUILD_TESTS=ON -DFEDPP_SANITIZERS=thread -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF \
-          -DFEDPP_COMPILED_LIBRARY=OFF >/dev/null
+    # Clang compiles these programs in GCC 12's time, and its TSan runs them
+    # faster (fedpp_threaded_tests 73 s alone, 100 s beside the network
+    # tests, against 253 s for GCC's beside them; benchmarks/NOTES.md,
+    # section 7c).
+    require_debian_packages "${sanitizer_packages[@]}"
+    cmake -S . -B build-tsan-clang "${sanitizer_build_flags[@]}" -DFEDPP_BUILD_TESTS=ON \
+          -DFEDPP_SANITIZERS=thread -DFEDPP_GRPC=ON -DFEDPP_USE_BLAS=OFF -DFEDPP_COMPILED_LIBRARY=OFF >/dev/null
     # Only the test files with test cases that start threads (tagged [threads]
     # or [federated]; tests/CMakeLists.txt refuses to configure if a file not
     # listed among them has one): fedpp_threaded_tests, secure FedAvg's
