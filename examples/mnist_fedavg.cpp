@@ -112,7 +112,7 @@ int mnist_fedavg(const examples::CommandLine& cli) {
     examples::print_dp_spent(run);
     examples::save_final_weights(cli, run.global_model());
     if (metrics.empty()) {
-        const double accuracy = training::evaluate(run.global_model(), test).accuracy;
+        const double accuracy = training::evaluate(run.global_model(), test, config.eval_batch).accuracy;
         std::printf("0 rounds: nothing trained; the initial model's test accuracy is %.2f%% (target %.2f%%)\n",
                     100 * accuracy, 100 * *config.target_accuracy);
         return accuracy >= *config.target_accuracy ? 0 : 1;
