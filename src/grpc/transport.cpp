@@ -6,7 +6,6 @@
 
 #include <fedpp/grpc/transport.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -14,7 +13,6 @@
 #include <map>
 #include <mutex>
 #include <random>
-#include <set>
 #include <shared_mutex>
 #include <thread>
 #include <vector>
